@@ -1,0 +1,37 @@
+# One way to install, test and check, the same for developers and CI.
+# Every target creates the virtual environment in $(VENV) first if it is missing or out of date.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.cognito-privx-installed
+
+.PHONY: install test test-e2e check lint format typecheck clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,sandbox]'
+	@touch $(STAMP)
+
+## test: the whole test suite (unit, CLI and end-to-end)
+test: $(STAMP)
+	$(PY) -m pytest
+
+## check: format, lint, types, then the tests — what CI expects to pass
+check: lint typecheck test
+
+lint: $(STAMP)
+	$(PY) -m ruff format --check src tests
+	$(PY) -m ruff check src tests
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+format: $(STAMP)
+	$(PY) -m ruff format src tests
+	$(PY) -m ruff check --fix src tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

@@ -1,0 +1,3 @@
+from cognito_privx.cli import main
+
+main()

@@ -1,0 +1,188 @@
+"""The command line: parse → call one core function → render → exit code.
+
+Start-up stays cheap: boto3, httpx and the core modules are imported inside the commands, so ``--help``
+and ``--version`` import none of them.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+
+import typer
+
+from cognito_privx import __version__
+
+if TYPE_CHECKING:
+    from cognito_privx.config import AppConfig
+
+T = TypeVar("T")
+
+
+class OutputFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+@dataclass
+class State:
+    config_path: Path | None = None
+    profile: str | None = None
+    region: str | None = None
+    output: OutputFormat = OutputFormat.text
+    debug: bool = False
+
+    @property
+    def json(self) -> bool:
+        return self.output is OutputFormat.json
+
+
+app = typer.Typer(
+    name="cognito-privx",
+    help="Wire an Amazon Cognito user pool into PrivX as an OIDC directory, idempotently.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cognito-privx {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Config file (default: $COGNITO_PRIVX_CONFIG, else ./cognito-privx.toml)."),
+    ] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile (boto3's chain otherwise).")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="AWS region; overrides config and env.")] = None,
+    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="text, or one JSON document.")] = (
+        OutputFormat.text
+    ),
+    debug: Annotated[bool, typer.Option("--debug", help="Log API calls and show tracebacks.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    ctx.obj = State(config, profile, region, output, debug)
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="debug: %(name)s: %(message)s")
+        # botocore's DEBUG logs dump request headers and bodies (signatures, user attributes): keep them out.
+        for noisy in ("botocore", "boto3", "urllib3", "httpcore"):
+            logging.getLogger(noisy).setLevel(logging.INFO)
+
+
+def _run(state: State, body: Callable[[], T]) -> T:
+    """Run a command body; map our errors to a message, a hint and the exit code."""
+    from cognito_privx import render
+    from cognito_privx.errors import CognitoPrivxError
+
+    try:
+        return body()
+    except CognitoPrivxError as e:
+        if state.debug:
+            logging.getLogger("cognito_privx").debug("error detail", exc_info=True)
+        render.error(e)
+        raise typer.Exit(e.exit_code) from None
+
+
+def _config(state: State) -> AppConfig:
+    from cognito_privx.config import load_config
+
+    return load_config(state.config_path, region=state.region)
+
+
+def _converge(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool) -> bool:
+    from cognito_privx import reconcile, render
+    from cognito_privx.config import load_credentials
+
+    cfg = _config(state)
+    services = reconcile.open_services(cfg, load_credentials(), profile=state.profile)
+    try:
+        result = reconcile.converge(cfg, services, dry_run=dry_run or plan_mode, adopt=adopt)
+    finally:
+        services.close()
+    if state.debug:
+        logging.getLogger("cognito_privx").debug("api calls: %s", result.calls)
+    if state.json:
+        render.json_document(
+            {
+                "changes": [c.to_json() for c in result.plan.changes],
+                "outputs": result.outputs.to_json(),
+                "dry_run": dry_run or plan_mode,
+            }
+        )
+        return result.plan.has_changes
+    render.plan_text(result.plan, done=not (dry_run or plan_mode))
+    if plan_mode:
+        render.info(render.plan_summary(result.plan))
+        return result.plan.has_changes
+    render.info(render.setup_summary(result.plan, dry_run=dry_run))
+    render.data(result.outputs.login_url)
+    return result.plan.has_changes
+
+
+@app.command()
+def setup(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")] = False,
+    adopt: Annotated[
+        bool, typer.Option("--adopt", help="Tag and manage an existing same-named pool that is not ours.")
+    ] = False,
+) -> None:
+    """Converge Cognito and PrivX to the config; the last line on stdout is the direct-login URL."""
+    state: State = ctx.obj
+    _run(state, lambda: _converge(state, dry_run=dry_run, adopt=adopt, plan_mode=False))
+
+
+@app.command()
+def plan(
+    ctx: typer.Context,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 3 when changes are pending, 0 when none.")
+    ] = False,
+    adopt: Annotated[bool, typer.Option("--adopt", help="Plan as if setup --adopt were run.")] = False,
+) -> None:
+    """Show what setup would change, changing nothing."""
+    state: State = ctx.obj
+    pending = _run(state, lambda: _converge(state, dry_run=True, adopt=adopt, plan_mode=True))
+    if detailed_exitcode and pending:
+        raise typer.Exit(3)
+
+
+@app.command("login-url")
+def login_url(ctx: typer.Context) -> None:
+    """Print only the direct-login URL of the PrivX directory."""
+    state: State = ctx.obj
+
+    def body() -> None:
+        from cognito_privx import reconcile, render
+        from cognito_privx.config import load_credentials
+
+        cfg = _config(state)
+        px = reconcile.open_privx(cfg, load_credentials(), reconcile.CallCounter())
+        try:
+            url = reconcile.direct_login_url(cfg, px)
+        finally:
+            px.http.close()
+        if state.json:
+            render.json_document({"login_url": url})
+        else:
+            render.data(url)
+
+    _run(state, body)
+
+
+def main() -> NoReturn:
+    app()
+    sys.exit(0)  # pragma: no cover - typer exits itself

@@ -1,0 +1,528 @@
+"""Amazon Cognito: a typed gateway over one boto3 client, and the ensure steps for setup.
+
+Every ``ensure_*`` follows the ensure contract of design.md: observe, diff (pure), act unless dry-run (updates
+merge over the *full* described object, because Cognito resets what an update omits), report a
+:class:`~cognito_privx.plan.Change`.
+
+Where moto differs from AWS (``shared/reference/cognito.md``), the code follows AWS and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, NewType
+
+from cognito_privx.config import MANAGED_TAG_KEY, MANAGED_TAG_VALUE, AppConfig
+from cognito_privx.errors import (
+    AmbiguousResourceError,
+    CognitoError,
+    ConflictError,
+    CredentialsError,
+    ForeignResourceError,
+)
+from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, FieldChange, change_for, diff_fields
+
+log = logging.getLogger(__name__)
+
+UserPoolId = NewType("UserPoolId", str)
+ClientId = NewType("ClientId", str)
+
+# The parameters UpdateUserPool accepts. Anything else that DescribeUserPool returns is read-only.
+_POOL_UPDATE_KEYS = (
+    "Policies",
+    "DeletionProtection",
+    "LambdaConfig",
+    "AutoVerifiedAttributes",
+    "SmsVerificationMessage",
+    "EmailVerificationMessage",
+    "EmailVerificationSubject",
+    "VerificationMessageTemplate",
+    "SmsAuthenticationMessage",
+    "UserAttributeUpdateSettings",
+    "MfaConfiguration",
+    "DeviceConfiguration",
+    "EmailConfiguration",
+    "SmsConfiguration",
+    "UserPoolTags",
+    "AdminCreateUserConfig",
+    "UserPoolAddOns",
+    "AccountRecoverySetting",
+    "PoolName",
+    "UserPoolTier",
+)
+
+# The parameters UpdateUserPoolClient accepts (ClientSecret, dates etc. are read-only).
+_CLIENT_UPDATE_KEYS = (
+    "UserPoolId",
+    "ClientId",
+    "ClientName",
+    "RefreshTokenValidity",
+    "AccessTokenValidity",
+    "IdTokenValidity",
+    "TokenValidityUnits",
+    "ReadAttributes",
+    "WriteAttributes",
+    "ExplicitAuthFlows",
+    "SupportedIdentityProviders",
+    "CallbackURLs",
+    "LogoutURLs",
+    "DefaultRedirectURI",
+    "AllowedOAuthFlows",
+    "AllowedOAuthScopes",
+    "AllowedOAuthFlowsUserPoolClient",
+    "AnalyticsConfiguration",
+    "PreventUserExistenceErrors",
+    "EnableTokenRevocation",
+    "EnablePropagateAdditionalUserContextData",
+    "AuthSessionValidity",
+    "RefreshTokenRotation",
+)
+
+_CREDENTIAL_CODES = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredTokenException",
+        "ExpiredToken",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+    }
+)
+_ACCESS_CODES = frozenset({"AccessDeniedException", "AccessDenied", "NotAuthorizedException"})
+
+
+def _error_code(e: Exception) -> str:
+    response = getattr(e, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+class CognitoGateway:
+    """The Cognito calls cognito-privx makes, over one (thread-safe) boto3 client.
+
+    ``observer`` is called with the operation name before each call; tests and ``--debug`` use it to count
+    calls per side.
+    """
+
+    def __init__(self, client: Any, observer: Callable[[str], None] | None = None) -> None:
+        self.client = client
+        self._observer = observer
+
+    @classmethod
+    def connect(cls, region: str, profile: str | None = None) -> CognitoGateway:
+        import boto3
+        import botocore.config
+        import botocore.exceptions
+
+        try:
+            session = boto3.session.Session(profile_name=profile, region_name=region)
+        except botocore.exceptions.ProfileNotFound:
+            raise CredentialsError(f"AWS profile {profile!r} not found", "check --profile and ~/.aws/config") from None
+        config = botocore.config.Config(
+            retries={"mode": "standard", "max_attempts": 6},
+            connect_timeout=10,
+            read_timeout=30,
+            max_pool_connections=32,
+            user_agent_extra="cognito-privx",
+        )
+        if session.get_credentials() is None:
+            raise CredentialsError(
+                "no AWS credentials found",
+                "configure them as for the AWS CLI: AWS_PROFILE / --profile, aws sso login, "
+                "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            )
+        return cls(session.client("cognito-idp", config=config))
+
+    # -- the one place that calls boto3 --------------------------------------------------------------------
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        import botocore.exceptions
+
+        if self._observer is not None:
+            self._observer(operation)
+        log.debug("cognito-idp %s", operation)
+        try:
+            result: dict[str, Any] = getattr(self.client, operation)(**params)
+        except botocore.exceptions.NoCredentialsError:
+            raise CredentialsError(
+                "no AWS credentials found", "configure AWS credentials (AWS_PROFILE, aws sso login, env)"
+            ) from None
+        except botocore.exceptions.ClientError as e:
+            raise self._translate(operation, e) from e
+        except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as e:
+            raise CognitoError(
+                f"cannot reach Cognito for {operation}: {e}",
+                "check the network, the region and AWS_ENDPOINT_URL if you set one",
+            ) from e
+        return result
+
+    @staticmethod
+    def _translate(operation: str, e: Exception) -> CognitoError:
+        code = _error_code(e)
+        message = str(getattr(e, "response", {}).get("Error", {}).get("Message", "")) or code
+        if code in _CREDENTIAL_CODES:
+            return CognitoError(
+                f"AWS refused the credentials ({code}) on {operation}",
+                "refresh or fix your AWS credentials (aws sso login, AWS_PROFILE)",
+            )
+        if code in _ACCESS_CODES:
+            return CognitoError(
+                f"access denied to cognito-idp:{operation}: {message}",
+                f"grant the caller's IAM policy cognito-idp:{operation} on the user pool",
+            )
+        if code in ("TooManyRequestsException", "ThrottlingException"):
+            return CognitoError(
+                f"Cognito throttled {operation} after retries",
+                "wait a minute and run again; it is safe to re-run",
+            )
+        return CognitoError(f"Cognito {operation} failed: {code}: {message}", "see the AWS message above")
+
+    def paginate(self, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
+        token_in, token_out = "NextToken", "NextToken"
+        while True:
+            page = self.call(operation, **params)
+            yield from page.get(key, [])
+            token = page.get(token_out)
+            if not token:
+                return
+            params = {**params, token_in: token}
+
+    # -- pools ---------------------------------------------------------------------------------------------
+
+    def describe_pool(self, pool_id: str) -> dict[str, Any]:
+        pool: dict[str, Any] = self.call("describe_user_pool", UserPoolId=pool_id)["UserPool"]
+        return pool
+
+    def pools_named(self, name: str) -> list[dict[str, Any]]:
+        """Every pool with this name, described (tags live only in the description)."""
+        ids = [p["Id"] for p in self.paginate("list_user_pools", "UserPools", MaxResults=60) if p["Name"] == name]
+        return [self.describe_pool(i) for i in ids]
+
+    def clients_named(self, pool_id: str, name: str) -> list[dict[str, Any]]:
+        ids = [
+            c["ClientId"]
+            for c in self.paginate("list_user_pool_clients", "UserPoolClients", UserPoolId=pool_id, MaxResults=60)
+            if c["ClientName"] == name
+        ]
+        return [self.call("describe_user_pool_client", UserPoolId=pool_id, ClientId=i)["UserPoolClient"] for i in ids]
+
+    def describe_domain(self, prefix: str) -> dict[str, Any]:
+        """The domain's description; empty when the prefix is free."""
+        desc: dict[str, Any] = self.call("describe_user_pool_domain", Domain=prefix).get("DomainDescription") or {}
+        return desc
+
+
+# -- desired state -----------------------------------------------------------------------------------------
+
+
+def attribute_schema(cfg: AppConfig) -> dict[str, Any]:
+    # The bare name: Cognito adds "custom:" itself (passing "custom:group" creates "custom:custom:group").
+    return {
+        "Name": cfg.cognito.group_attribute,
+        "AttributeDataType": "String",
+        "Mutable": True,
+        "StringAttributeConstraints": {"MinLength": "0", "MaxLength": "2048"},
+    }
+
+
+def pool_create_params(cfg: AppConfig) -> dict[str, Any]:
+    c = cfg.cognito
+    return {
+        "PoolName": c.pool_name,
+        "UsernameAttributes": ["email"],
+        "UsernameConfiguration": {"CaseSensitive": False},
+        "AutoVerifiedAttributes": ["email"],
+        "Schema": [attribute_schema(cfg)],
+        "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+        "AccountRecoverySetting": {"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
+        "UserPoolTier": c.tier,
+        "DeletionProtection": "ACTIVE" if c.deletion_protection else "INACTIVE",
+        "UserPoolTags": c.pool_tags,
+    }
+
+
+def pool_managed_fields(cfg: AppConfig, current: Mapping[str, Any]) -> dict[str, Any]:
+    """The pool fields we converge on an existing pool (only those the description carries)."""
+    c = cfg.cognito
+    desired: dict[str, Any] = {
+        "DeletionProtection": "ACTIVE" if c.deletion_protection else "INACTIVE",
+        # Tags: ours must be present; tags someone else set are kept.
+        "UserPoolTags": {**(current.get("UserPoolTags") or {}), **c.pool_tags},
+    }
+    # moto's description has no UserPoolTier; never "update" a field we cannot observe.
+    if "UserPoolTier" in current:
+        desired["UserPoolTier"] = c.tier
+    return desired
+
+
+def pool_update_params(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Full UpdateUserPool parameters: every updatable field of ``current`` with ``changes`` over it.
+
+    UpdateUserPool resets every field it is not given (AWS docs; boto3 #1607), so nothing may be left out.
+    """
+    params: dict[str, Any] = {"UserPoolId": current["Id"]}
+    for key in _POOL_UPDATE_KEYS:
+        if key in current and key != "PoolName":
+            params[key] = current[key]
+    params.update(changes)
+    # DescribeUserPool echoes the deprecated UnusedAccountValidityDays next to the password policy's
+    # TemporaryPasswordValidityDays; AWS refuses an update that carries both.
+    acu = params.get("AdminCreateUserConfig")
+    if isinstance(acu, dict) and "UnusedAccountValidityDays" in acu:
+        temp_days = (params.get("Policies") or {}).get("PasswordPolicy", {}).get("TemporaryPasswordValidityDays")
+        if temp_days is not None:
+            params["AdminCreateUserConfig"] = {k: v for k, v in acu.items() if k != "UnusedAccountValidityDays"}
+    # The legacy verification fields duplicate VerificationMessageTemplate; sending both may conflict.
+    if "VerificationMessageTemplate" in params:
+        for legacy in ("EmailVerificationMessage", "EmailVerificationSubject", "SmsVerificationMessage"):
+            params.pop(legacy, None)
+    return params
+
+
+def client_desired(cfg: AppConfig) -> dict[str, Any]:
+    return {
+        "AllowedOAuthFlows": ["code"],
+        "AllowedOAuthFlowsUserPoolClient": True,
+        "AllowedOAuthScopes": ["openid", *cfg.privx.additional_scopes],
+        "CallbackURLs": [cfg.callback_url],
+        "SupportedIdentityProviders": ["COGNITO"],
+        # Without ReadAttributes a custom attribute is not readable and is missing from the ID token
+        # (moto puts it there anyway).
+        "ReadAttributes": ["email", "email_verified", "name", cfg.cognito.attribute_name],
+        # PrivX needs refresh tokens.
+        "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
+    }
+
+
+# Lists where someone else's additions are kept (a superset satisfies us).
+CLIENT_SUPERSET_FIELDS = ("ReadAttributes", "ExplicitAuthFlows")
+
+
+def client_create_params(cfg: AppConfig, pool_id: str) -> dict[str, Any]:
+    return {
+        "UserPoolId": pool_id,
+        "ClientName": cfg.cognito.app_client_name,
+        "GenerateSecret": True,
+        "PreventUserExistenceErrors": "ENABLED",
+        "EnableTokenRevocation": True,
+        **client_desired(cfg),
+    }
+
+
+def client_update_params(current: Mapping[str, Any], fields: tuple[FieldChange, ...]) -> dict[str, Any]:
+    """Full UpdateUserPoolClient parameters: the described client with the changed fields over it.
+
+    AWS resets every omitted field to its default; moto merges instead, so this is pinned by Stubber tests.
+    """
+    params = {k: current[k] for k in _CLIENT_UPDATE_KEYS if k in current}
+    for f in fields:
+        params[f.field] = f.after
+    return params
+
+
+def domain_url(prefix: str, region: str) -> str:
+    return f"https://{prefix}.auth.{region}.amazoncognito.com"
+
+
+# -- ensure steps ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolState:
+    change: Change
+    pool: dict[str, Any] | None  # None only in a dry run that would create it
+
+    @property
+    def pool_id(self) -> UserPoolId | None:
+        return UserPoolId(self.pool["Id"]) if self.pool else None
+
+
+def _is_ours(pool: Mapping[str, Any]) -> bool:
+    return (pool.get("UserPoolTags") or {}).get(MANAGED_TAG_KEY) == MANAGED_TAG_VALUE
+
+
+def find_our_pool(gw: CognitoGateway, cfg: AppConfig, *, adopt: bool = False) -> dict[str, Any] | None:
+    """Our pool by name **and** tag; ``None`` when there is none. Raises on ambiguity or a foreign pool."""
+    name = cfg.cognito.pool_name
+    matches = gw.pools_named(name)
+    ours = [p for p in matches if _is_ours(p)]
+    if len(ours) > 1:
+        ids = ", ".join(sorted(p["Id"] for p in ours))
+        raise AmbiguousResourceError(
+            f"{len(ours)} user pools named {name!r} carry the tag {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE}: {ids}",
+            "delete the extra pool (or remove its tag), then run again",
+        )
+    if ours:
+        return ours[0]
+    if not matches:
+        return None
+    ids = ", ".join(sorted(p["Id"] for p in matches))
+    if adopt and len(matches) == 1:
+        return matches[0]
+    if adopt:
+        raise AmbiguousResourceError(
+            f"{len(matches)} user pools are named {name!r}: {ids}; cannot choose one to adopt",
+            "rename or delete the ones you do not want",
+        )
+    raise ForeignResourceError(
+        f"a user pool named {name!r} exists ({ids}) but was not created by cognito-privx",
+        "choose another [cognito] pool_name, or pass --adopt to tag that pool and manage it",
+    )
+
+
+def ensure_pool(gw: CognitoGateway, cfg: AppConfig, *, dry_run: bool, adopt: bool = False) -> PoolState:
+    name = cfg.cognito.pool_name
+    current = find_our_pool(gw, cfg, adopt=adopt)
+    if current is None:
+        params = pool_create_params(cfg)
+        shown = {k: params[k] for k in ("UserPoolTier", "DeletionProtection", "UserPoolTags")}
+        change = change_for("cognito user pool", name, None, {"UsernameAttributes": ["email"], **shown})
+        if dry_run:
+            return PoolState(change, None)
+        created = gw.call("create_user_pool", **params)["UserPool"]
+        return PoolState(change, gw.describe_pool(created["Id"]))
+
+    desired = pool_managed_fields(cfg, current)
+    fields = diff_fields(current, desired)
+    notes: tuple[str, ...] = ()
+    if not _is_ours(current):
+        notes = (f"adopting pool {current['Id']}: it gets the tag {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE}",)
+    if "email" not in (current.get("UsernameAttributes") or []):
+        notes += ("this pool does not use email as the user name; add-user expects it to",)
+    change = Change("cognito user pool", name, Action.UPDATE if fields else Action.NOOP, fields, notes)
+    if not fields or dry_run:
+        return PoolState(change, current)
+    gw.call("update_user_pool", **pool_update_params(current, {f.field: f.after for f in fields}))
+    after = gw.describe_pool(current["Id"])
+    return PoolState(_with_unstuck(change, after, desired), after)
+
+
+def _with_unstuck(change: Change, after: Mapping[str, Any], desired: Mapping[str, Any]) -> Change:
+    """Add a note for every field that did not take the value we sent (read back after the write)."""
+    missed = [f.field for f in diff_fields(after, {f.field: desired[f.field] for f in change.fields})]
+    if not missed:
+        return change
+    return Change(
+        change.resource,
+        change.name,
+        change.action,
+        change.fields,
+        (*change.notes, f"did not stick after the update: {', '.join(missed)}"),
+    )
+
+
+def ensure_attribute(gw: CognitoGateway, cfg: AppConfig, pool: PoolState, *, dry_run: bool) -> Change:
+    attr = cfg.cognito.attribute_name
+    wanted = {"AttributeDataType": "String", "Mutable": True}
+    if pool.change.action is Action.CREATE:
+        # CreateUserPool carries the attribute in its schema: no call of its own.
+        return change_for("cognito custom attribute", attr, None, wanted, notes=("created with the pool",))
+    assert pool.pool is not None
+    found = next((a for a in pool.pool.get("SchemaAttributes", []) if a.get("Name") == attr), None)
+    if found is None:
+        change = change_for("cognito custom attribute", attr, None, wanted)
+        if not dry_run:
+            gw.call("add_custom_attributes", UserPoolId=pool.pool["Id"], CustomAttributes=[attribute_schema(cfg)])
+        return change
+    wrong = diff_fields(found, wanted)
+    if wrong:
+        what = ", ".join(f"{f.field} is {f.before!r}" for f in wrong)
+        raise ConflictError(
+            f"the pool's attribute {attr} exists but {what} (need String, mutable); Cognito can never change "
+            "or remove a custom attribute",
+            "set [cognito] group_attribute to a new name (for example 'privx_group')",
+        )
+    return Change("cognito custom attribute", attr, Action.NOOP)
+
+
+@dataclass(frozen=True)
+class ClientState:
+    change: Change
+    client: dict[str, Any] | None
+
+    @property
+    def client_id(self) -> ClientId | None:
+        return ClientId(self.client["ClientId"]) if self.client else None
+
+
+def find_client(gw: CognitoGateway, cfg: AppConfig, pool_id: str) -> dict[str, Any] | None:
+    name = cfg.cognito.app_client_name
+    found = gw.clients_named(pool_id, name)
+    if len(found) > 1:
+        ids = ", ".join(sorted(c["ClientId"] for c in found))
+        raise AmbiguousResourceError(
+            f"{len(found)} app clients named {name!r} in pool {pool_id}: {ids}",
+            "delete the extra app client in the Cognito console, then run again",
+        )
+    return found[0] if found else None
+
+
+def ensure_client(gw: CognitoGateway, cfg: AppConfig, pool_id: str | None, *, dry_run: bool) -> ClientState:
+    name = cfg.cognito.app_client_name
+    desired = client_desired(cfg)
+    current = find_client(gw, cfg, pool_id) if pool_id else None
+    if current is None:
+        change = change_for("cognito app client", name, None, {"GenerateSecret": True, **desired})
+        if dry_run or pool_id is None:
+            return ClientState(change, None)
+        created = gw.call("create_user_pool_client", **client_create_params(cfg, pool_id))["UserPoolClient"]
+        return ClientState(change, created)
+    if not current.get("ClientSecret"):
+        raise ConflictError(
+            f"app client {name!r} ({current['ClientId']}) has no client secret, and Cognito cannot add one "
+            "to an existing client",
+            "delete that app client, or set [cognito] app_client_name to a new name",
+        )
+    fields = diff_fields(current, desired, superset_ok=CLIENT_SUPERSET_FIELDS)
+    change = Change("cognito app client", name, Action.UPDATE if fields else Action.NOOP, fields)
+    if not fields or dry_run:
+        return ClientState(change, current)
+    updated = gw.call("update_user_pool_client", **client_update_params(current, fields))["UserPoolClient"]
+    return ClientState(_with_unstuck(change, updated, {f.field: f.after for f in fields}), updated)
+
+
+def ensure_domain(gw: CognitoGateway, cfg: AppConfig, pool: dict[str, Any] | None, *, dry_run: bool) -> Change | None:
+    """Our pool's hosted-UI prefix domain; ``None`` when ``domain_prefix`` is empty (not managed)."""
+    prefix = cfg.cognito.domain_prefix
+    if not prefix:
+        return None
+    version = cfg.cognito.managed_login_version
+    desired = {"ManagedLoginVersion": version}
+    pool_id = pool["Id"] if pool else None
+    existing = pool.get("Domain") if pool else None
+    if existing and existing != prefix:
+        raise ConflictError(
+            f"pool {pool_id} already has the domain {existing!r}; Cognito allows one prefix domain per pool",
+            f"set [cognito] domain_prefix = {existing!r}, or delete that domain first",
+        )
+    desc = gw.describe_domain(prefix)
+    owner = desc.get("UserPoolId")
+    if owner and owner != pool_id:
+        raise ConflictError(
+            f"the domain prefix {prefix!r} belongs to another user pool: {_pool_label(gw, owner)}",
+            "choose another [cognito] domain_prefix (prefixes are unique per region across all AWS accounts)",
+        )
+    if owner:
+        current = {"ManagedLoginVersion": desc.get("ManagedLoginVersion", version)}
+        fields = diff_fields(current, desired)
+        change = Change("cognito domain", prefix, Action.UPDATE if fields else Action.NOOP, fields)
+        if fields and not dry_run:
+            gw.call("update_user_pool_domain", Domain=prefix, UserPoolId=owner, ManagedLoginVersion=version)
+        return change
+    change = change_for("cognito domain", prefix, None, desired)
+    if not dry_run and pool_id is not None:
+        gw.call("create_user_pool_domain", Domain=prefix, UserPoolId=pool_id, ManagedLoginVersion=version)
+    return change
+
+
+def _pool_label(gw: CognitoGateway, pool_id: str) -> str:
+    """``id (name)`` when we may describe the pool, else the id alone (it may be another account's)."""
+    try:
+        return f"{pool_id} ({gw.describe_pool(pool_id).get('Name', '?')})"
+    except CognitoError:
+        return pool_id
+
+
+def placeholder(value: str | None) -> str:
+    return value if value is not None else KNOWN_AFTER_APPLY

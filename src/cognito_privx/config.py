@@ -1,0 +1,438 @@
+"""Configuration: the TOML file, the environment and the flags, validated before any call.
+
+Precedence, highest first: command-line flag > environment > config file > default.
+
+The config file is found at ``--config``, else ``$COGNITO_PRIVX_CONFIG``, else ``./cognito-privx.toml``. It holds
+no credentials: AWS credentials come from boto3's own chain, PrivX credentials from ``PRIVX_*`` variables
+(:class:`PrivXCredentials`).
+
+Environment variables that override file values: ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` (``[cognito] region``)
+and ``PRIVX_API_BASE_URL`` (``[privx] url``). The sandbox hands out exactly these, so a shell that sourced its
+env file points an unchanged config file at the sandbox.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import string
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cognito_privx.errors import ConfigError, CredentialsError
+
+DEFAULT_CONFIG_FILE = "cognito-privx.toml"
+CONFIG_ENV = "COGNITO_PRIVX_CONFIG"
+
+MANAGED_TAG_KEY = "managed-by"
+MANAGED_TAG_VALUE = "cognito-privx"
+
+# The callback path PrivX registers for every OIDC directory (privx-api.md §4).
+CALLBACK_PATH = "/auth/api/v1/oidc-cb"
+# The direct-login URL has no public format (privx-api.md §4): this default is a guess, which is why it is a
+# setting. A login-URL field returned by the server always wins over it.
+DEFAULT_LOGIN_URL_TEMPLATE = "{base_url}/auth/api/v1/oidc/login?directory={directory_id}"
+
+# Scopes a Cognito app client can allow without a resource server. ``openid`` is always requested by PrivX.
+COGNITO_SCOPES = frozenset({"email", "profile", "phone", "aws.cognito.signin.user.admin"})
+
+_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+# AWS: PoolName and ClientName are 1..128 of [\w\s+=,.@-]+.
+_AWS_NAME_RE = re.compile(r"^[\w\s+=,.@-]{1,128}$")
+# Cognito prefix domains (cognito.md "Identity of things").
+_DOMAIN_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_DOMAIN_RESERVED = ("aws", "amazon", "cognito")
+# Custom attribute names: AWS allows 1..20 printable characters; we keep to a portable subset (no ':' so
+# that ``custom:group`` is caught: it would become ``custom:custom:group``).
+_ATTRIBUTE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,20}$")
+# A group value must be carried by a Cognito string attribute, a Cognito group name and a PrivX tag.
+_GROUP_RE = re.compile(r"^[\w.@+=,-]{1,128}$")
+_TAG_KEY_RE = re.compile(r"^[\w\s.:/=+@-]{1,128}$")
+
+LOOPBACK_HOSTS = frozenset({"localhost"})
+
+
+def is_loopback_host(host: str) -> bool:
+    if host in LOOPBACK_HOSTS or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_group_name(group: str) -> str:
+    if not _GROUP_RE.match(group):
+        raise ValueError(f"group {group!r} is not a valid group name: use 1-128 letters, digits and _ . @ + = , -")
+    return group
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class CognitoConfig(_Section):
+    region: str | None = None
+    pool_name: str = "privx"
+    group_attribute: str = "group"
+    app_client_name: str = "privx"
+    domain_prefix: str = ""
+    hosted_ui: Literal["classic", "managed"] = "classic"
+    tier: Literal["LITE", "ESSENTIALS", "PLUS"] = "LITE"
+    deletion_protection: bool = True
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str | None) -> str | None:
+        if v is not None and not _REGION_RE.match(v):
+            raise ValueError(f"{v!r} is not an AWS region name (like eu-west-1)")
+        return v
+
+    @field_validator("pool_name", "app_client_name")
+    @classmethod
+    def _aws_name(cls, v: str) -> str:
+        if not _AWS_NAME_RE.match(v):
+            raise ValueError(f"{v!r} must be 1-128 letters, digits, spaces or + = , . @ - _")
+        return v
+
+    @field_validator("group_attribute")
+    @classmethod
+    def _attribute(cls, v: str) -> str:
+        if v.startswith("custom:"):
+            raise ValueError(f"give the bare name {v.removeprefix('custom:')!r}, not {v!r}")
+        if not _ATTRIBUTE_RE.match(v):
+            raise ValueError(f"{v!r} must be 1-20 letters, digits or _ . -")
+        return v
+
+    @field_validator("domain_prefix")
+    @classmethod
+    def _domain(cls, v: str) -> str:
+        if v == "":
+            return v
+        if not _DOMAIN_RE.match(v):
+            raise ValueError(
+                f"{v!r} must be 1-63 lower-case letters, digits or hyphens, not starting or ending with '-'"
+            )
+        for word in _DOMAIN_RESERVED:
+            if word in v:
+                raise ValueError(f"{v!r} contains the reserved word {word!r}, which Cognito refuses")
+        return v
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, value in v.items():
+            if not _TAG_KEY_RE.match(key) or key.lower().startswith("aws:"):
+                raise ValueError(f"tag key {key!r} is invalid (1-128 characters, not starting with 'aws:')")
+            if key == MANAGED_TAG_KEY:
+                raise ValueError(f"tag {MANAGED_TAG_KEY!r} is set by cognito-privx itself")
+            if len(value) > 256:
+                raise ValueError(f"tag {key!r}: the value is longer than 256 characters")
+        return v
+
+    @property
+    def attribute_name(self) -> str:
+        """The attribute as it appears on users and in tokens: ``custom:<group_attribute>``."""
+        return f"custom:{self.group_attribute}"
+
+    @property
+    def pool_tags(self) -> dict[str, str]:
+        return {**self.tags, MANAGED_TAG_KEY: MANAGED_TAG_VALUE}
+
+    @property
+    def managed_login_version(self) -> int:
+        return 2 if self.hosted_ui == "managed" else 1
+
+
+class PrivXConfig(_Section):
+    url: str | None = None
+    directory_name: str = Field(default="Cognito", min_length=1, max_length=128)
+    button_title: str = Field(default="Cognito", min_length=1, max_length=128)
+    additional_scopes: tuple[str, ...] = ("email", "profile")
+    login_url_template: str = DEFAULT_LOGIN_URL_TEMPLATE
+    timeout: float = Field(default=30.0, gt=0, le=600)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        return None if v is None else validate_privx_url(v)
+
+    @field_validator("additional_scopes")
+    @classmethod
+    def _scopes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for scope in v:
+            if scope == "openid":
+                raise ValueError("'openid' is always requested; list only the scopes besides it")
+            if scope not in COGNITO_SCOPES:
+                raise ValueError(
+                    f"scope {scope!r} is not one Cognito supports; choose from {', '.join(sorted(COGNITO_SCOPES))}"
+                )
+        if len(set(v)) != len(v):
+            raise ValueError("a scope is listed twice")
+        return v
+
+    @field_validator("login_url_template")
+    @classmethod
+    def _template(cls, v: str) -> str:
+        fields = {name for _, name, _, _ in string.Formatter().parse(v) if name is not None}
+        unknown = fields - {"base_url", "directory_id"}
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; use {{base_url}} and {{directory_id}}")
+        if "directory_id" not in fields:
+            raise ValueError("the template must contain {directory_id}")
+        return v
+
+
+class RoleSpec(_Section):
+    role: str = Field(min_length=1, max_length=128)
+    permissions: tuple[str, ...] = ()
+    comment: str = ""
+
+
+RoleValue = Annotated[str, Field(min_length=1, max_length=128)] | RoleSpec
+
+
+class AppConfig(_Section):
+    cognito: CognitoConfig = Field(default_factory=CognitoConfig)
+    privx: PrivXConfig = Field(default_factory=PrivXConfig)
+    roles: dict[str, RoleValue] = Field(default_factory=dict)
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, v: dict[str, RoleValue]) -> dict[str, RoleValue]:
+        for group in v:
+            validate_group_name(group)
+        return v
+
+    @model_validator(mode="after")
+    def _callback(self) -> AppConfig:
+        if self.privx.url is not None:
+            validate_callback_url(self.privx.url + CALLBACK_PATH)
+        return self
+
+    @property
+    def role_map(self) -> dict[str, RoleSpec]:
+        return {g: RoleSpec(role=r) if isinstance(r, str) else r for g, r in self.roles.items()}
+
+    @property
+    def region(self) -> str:
+        if self.cognito.region is None:
+            raise ConfigError(
+                "no AWS region is configured",
+                "set [cognito] region in the config file, AWS_REGION, or pass --region",
+            )
+        return self.cognito.region
+
+    @property
+    def privx_url(self) -> str:
+        if self.privx.url is None:
+            raise ConfigError(
+                "no PrivX URL is configured",
+                "set [privx] url in the config file or PRIVX_API_BASE_URL",
+            )
+        return self.privx.url
+
+    @property
+    def callback_url(self) -> str:
+        return self.privx_url + CALLBACK_PATH
+
+    @property
+    def issuer_template(self) -> str:
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{{pool_id}}"
+
+    def issuer(self, pool_id: str) -> str:
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}"
+
+
+def validate_privx_url(v: str) -> str:
+    parts = urlsplit(v.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"{v!r} is not an http(s) URL like https://privx.example.com")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ValueError(f"{v!r} uses plain http; only https is allowed (http only for localhost)")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{v!r} must not carry a query or fragment")
+    return v.strip().rstrip("/")
+
+
+def validate_callback_url(url: str) -> str:
+    """AWS accepts callback URLs with https, or http for ``localhost`` only (moto accepts anything)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return url
+    if parts.scheme == "http" and parts.hostname == "localhost":
+        return url
+    raise ValueError(
+        f"the callback URL {url} would be refused by Cognito, which accepts https, "
+        "or http only with the host name 'localhost' (use http://localhost:PORT instead of an IP address)"
+    )
+
+
+class PrivXCredentials(BaseSettings):
+    """PrivX API credentials, from the environment only (never the config file)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=False)
+
+    api_client_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("PRIVX_API_CLIENT_ID", "PRIVX_CLIENT_ID")
+    )
+    api_client_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("PRIVX_API_CLIENT_SECRET", "PRIVX_CLIENT_SECRET")
+    )
+    oauth_client_id: str = Field(
+        default="privx-external",
+        validation_alias=AliasChoices("PRIVX_API_OAUTH_CLIENT_ID", "PRIVX_OAUTH_CLIENT_ID"),
+    )
+    oauth_client_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PRIVX_API_OAUTH_CLIENT_SECRET", "PRIVX_OAUTH_CLIENT_SECRET"),
+    )
+    bearer_token: SecretStr | None = Field(default=None, validation_alias="PRIVX_API_BEARER_TOKEN")
+    ca_cert: str | None = Field(default=None, validation_alias="PRIVX_CA_CERT")
+
+    def check(self) -> None:
+        """Raise :class:`CredentialsError` unless a complete credential set is present."""
+        if self.bearer_token is not None and self.bearer_token.get_secret_value():
+            return
+        names = {
+            "PRIVX_API_CLIENT_ID": self.api_client_id,
+            "PRIVX_API_CLIENT_SECRET": self.api_client_secret,
+            "PRIVX_API_OAUTH_CLIENT_SECRET": self.oauth_client_secret,
+        }
+        missing = [n for n, v in names.items() if not v]
+        if len(missing) == len(names):
+            raise CredentialsError(
+                "no PrivX API credentials are set",
+                "export PRIVX_API_CLIENT_ID, PRIVX_API_CLIENT_SECRET and PRIVX_API_OAUTH_CLIENT_SECRET "
+                "(from PrivX: Administration → Deployment → Integrate with PrivX using API clients), "
+                "or PRIVX_API_BEARER_TOKEN",
+            )
+        if missing:
+            raise CredentialsError(
+                f"PrivX credentials are half-set: {', '.join(missing)} missing",
+                "set all of PRIVX_API_CLIENT_ID, PRIVX_API_CLIENT_SECRET and PRIVX_API_OAUTH_CLIENT_SECRET",
+            )
+
+    def ca_pem(self) -> str | None:
+        """The PrivX CA as PEM text, read from ``PRIVX_CA_CERT`` (PEM text itself, or a path)."""
+        if not self.ca_cert:
+            return None
+        if "-----BEGIN" in self.ca_cert:
+            return self.ca_cert
+        path = Path(self.ca_cert).expanduser()
+        try:
+            text = path.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as e:
+            raise CredentialsError(
+                f"PRIVX_CA_CERT: cannot read {path}: {getattr(e, 'strerror', None) or e}",
+                "set PRIVX_CA_CERT to a readable PEM file or to the PEM text itself",
+            ) from None
+        if "-----BEGIN CERTIFICATE-----" not in text:
+            raise CredentialsError(
+                f"PRIVX_CA_CERT: {path} holds no PEM certificate",
+                "export the CA from PrivX's API-clients page as PEM",
+            )
+        return text
+
+
+def find_config_file(explicit: Path | None, env: Mapping[str, str]) -> tuple[Path | None, bool]:
+    """The config path and whether the user named it (a named file must exist)."""
+    if explicit is not None:
+        return explicit, True
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV]), True
+    default = Path(DEFAULT_CONFIG_FILE)
+    return (default, False) if default.exists() else (None, False)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} does not exist",
+            "pass --config FILE, or start from examples/cognito-privx.toml",
+        ) from None
+    except OSError as e:
+        raise ConfigError(f"cannot read config file {path}: {e.strerror}", "check the path and permissions") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text", "save the config file as UTF-8") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}", "fix the syntax at the line shown") from None
+
+
+def _describe_validation_error(e: ValidationError, source: str) -> ConfigError:
+    err = e.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"] if not (isinstance(p, str) and p in ("str", "RoleSpec")))
+    where = f"[{loc.rsplit('.', 1)[0]}] {loc.rsplit('.', 1)[-1]}" if "." in loc else loc
+    if err["type"] == "extra_forbidden":
+        return ConfigError(
+            f"{source}: unknown key {where}",
+            "check the spelling; the valid keys are listed in README.md and examples/cognito-privx.toml",
+        )
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return ConfigError(f"{source}: {where}: {msg}", "fix the value; see examples/cognito-privx.toml")
+
+
+def load_config(
+    path: Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    region: str | None = None,
+) -> AppConfig:
+    """Read, layer and validate the configuration. Raises :class:`ConfigError` (exit 2)."""
+    env = os.environ if env is None else env
+    file, named = find_config_file(path, env)
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if file is not None:
+        data = read_toml(file)
+        source = str(file)
+    elif named:
+        raise ConfigError("config file not found", "pass --config FILE")
+
+    layered: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+    overrides: list[tuple[str, str, str | None, str]] = [
+        ("cognito", "region", env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"), "AWS_REGION"),
+        ("privx", "url", env.get("PRIVX_API_BASE_URL"), "PRIVX_API_BASE_URL"),
+        ("cognito", "region", region, "--region"),
+    ]
+    origins: dict[tuple[str, ...], str] = {}
+    for section, key, value, origin in overrides:
+        if value:
+            sect = layered.setdefault(section, {})
+            if not isinstance(sect, dict):
+                break  # the model reports the wrong type of the section itself
+            sect[key] = value
+            origins[(section, key)] = origin
+    try:
+        return AppConfig.model_validate(layered)
+    except ValidationError as e:
+        loc = tuple(str(p) for p in e.errors()[0]["loc"])
+        raise _describe_validation_error(e, origins.get(loc, source)) from None
+
+
+def load_credentials(env: Mapping[str, str] | None = None) -> PrivXCredentials:
+    if env is None:
+        return PrivXCredentials()
+    # pydantic-settings reads os.environ; an explicit mapping (tests) goes through the aliases instead.
+    return PrivXCredentials.model_validate({k: v for k, v in env.items() if k.startswith("PRIVX_")})

@@ -1,0 +1,99 @@
+"""The one error tree of cognito-privx.
+
+Every error carries a one-line ``message`` (what went wrong) and a ``hint`` (what to do). The CLI prints
+both and exits with ``exit_code``; nothing else is shown unless ``--debug``. Messages never contain secrets.
+
+::
+
+    CognitoPrivxError                  exit 1: the job failed
+    ├── UsageError                     exit 2: bad usage or input, found before anything changed
+    │   ├── ConfigError                    a config file, environment or flag value is invalid
+    │   └── CredentialsError               PrivX/AWS credentials are missing or half-set
+    ├── CognitoError                   an AWS call failed (wraps botocore's ClientError)
+    │   ├── AmbiguousResourceError         two or more objects match where one was expected
+    │   ├── ForeignResourceError           an object of that name exists but is not ours
+    │   └── ConflictError                  an object is in a state we cannot converge (immutable, taken)
+    └── PrivXError                     a PrivX call failed
+        ├── PrivXAuthError                 401: the API client or OAuth client credentials were refused
+        ├── PrivXPermissionError           403: the API client's role lacks a permission
+        ├── PrivXNotFoundError             404
+        ├── PrivXConnectionError           the server could not be reached (DNS, refused, TLS, timeout)
+        └── PrivXAPIError                  any other status, with PrivX's error_code when it sent one
+
+``AmbiguousResourceError``, ``ForeignResourceError`` and ``ConflictError`` are raised by both sides: they are
+also available as ``PrivXAmbiguousError`` etc. through multiple inheritance where a PrivX object is concerned.
+"""
+
+from __future__ import annotations
+
+
+class CognitoPrivxError(Exception):
+    """Base of every error cognito-privx raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(CognitoPrivxError):
+    """Bad usage or bad input, detected before any API call that changes something."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """A configuration value (file, environment or flag) is invalid."""
+
+
+class CredentialsError(UsageError):
+    """Credentials are missing, half-set or unreadable."""
+
+
+class CognitoError(CognitoPrivxError):
+    """An Amazon Cognito call failed, or Cognito holds a state we cannot work with."""
+
+
+class AmbiguousResourceError(CognitoPrivxError):
+    """More than one object matches where exactly one was expected."""
+
+
+class ForeignResourceError(CognitoPrivxError):
+    """An object with the configured name exists but was not created by cognito-privx."""
+
+
+class ConflictError(CognitoPrivxError):
+    """An existing object is in a state that cannot be converged (immutable field, name taken elsewhere)."""
+
+
+class PrivXError(CognitoPrivxError):
+    """A PrivX API call failed."""
+
+    def __init__(self, message: str, hint: str | None = None, *, status: int | None = None) -> None:
+        super().__init__(message, hint)
+        self.status = status
+
+
+class PrivXAuthError(PrivXError):
+    """401 from PrivX."""
+
+
+class PrivXPermissionError(PrivXError):
+    """403 from PrivX."""
+
+
+class PrivXNotFoundError(PrivXError):
+    """404 from PrivX."""
+
+
+class PrivXConnectionError(PrivXError):
+    """PrivX could not be reached: DNS, connection refused, TLS verification, timeout."""
+
+
+class PrivXAPIError(PrivXError):
+    """Any other unexpected PrivX answer."""

@@ -1,0 +1,138 @@
+"""Changes and plans: what a step would do or did, in one vocabulary for ``plan`` and ``setup``.
+
+Pure data and pure diff functions; no I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SENSITIVE = "(sensitive)"
+KNOWN_AFTER_APPLY = "(known after apply)"
+
+
+class Action(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    NOOP = "noop"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of a resource: ``before`` → ``after``. Sensitive values are never held here."""
+
+    field: str
+    before: Any
+    after: Any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "before": self.before, "after": self.after}
+
+
+@dataclass(frozen=True)
+class Change:
+    resource: str
+    name: str
+    action: Action
+    fields: tuple[FieldChange, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return self.action is not Action.NOOP
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "resource": self.resource,
+            "name": self.name,
+            "action": self.action.value,
+            "fields": [f.to_json() for f in self.fields],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)
+
+    def add(self, change: Change) -> Change:
+        self.changes.append(change)
+        return change
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.changed for c in self.changes)
+
+    def count(self, action: Action) -> int:
+        return sum(1 for c in self.changes if c.action is action)
+
+    def summary(self) -> str:
+        return (
+            f"{self.count(Action.CREATE)} to create, {self.count(Action.UPDATE)} to update, "
+            f"{self.count(Action.DELETE)} to delete, {self.count(Action.NOOP)} unchanged"
+        )
+
+
+def _norm(value: Any) -> Any:
+    """Normalise for comparison: lists of scalars compare as sets, None as absent."""
+    if isinstance(value, list | tuple) and all(isinstance(v, str | int | float | bool) for v in value):
+        return sorted(set(value), key=str)
+    return value
+
+
+def diff_fields(
+    current: Mapping[str, Any],
+    desired: Mapping[str, Any],
+    *,
+    superset_ok: Iterable[str] = (),
+    sensitive: Iterable[str] = (),
+) -> tuple[FieldChange, ...]:
+    """Field changes that turn ``current`` into ``desired``, over the keys of ``desired`` only.
+
+    Lists of strings compare as sets. A key in ``superset_ok`` is satisfied when the current list already
+    contains every desired item (others may have added more); its ``after`` is then the union, so a merge
+    keeps what someone else added. Keys in ``sensitive`` are shown as ``(sensitive)``.
+    """
+    superset = set(superset_ok)
+    hidden = set(sensitive)
+    changes: list[FieldChange] = []
+    for key, want in desired.items():
+        have = current.get(key)
+        if key in superset and isinstance(want, list | tuple):
+            have_list = list(have or [])
+            missing = [w for w in want if w not in have_list]
+            if missing:
+                changes.append(FieldChange(key, have_list, have_list + missing))
+            continue
+        if _norm(have) != _norm(want):
+            if key in hidden:
+                changes.append(FieldChange(key, SENSITIVE if have else None, SENSITIVE))
+            else:
+                changes.append(FieldChange(key, have, list(want) if isinstance(want, tuple) else want))
+    return tuple(changes)
+
+
+def change_for(
+    resource: str,
+    name: str,
+    current: Mapping[str, Any] | None,
+    desired: Mapping[str, Any],
+    *,
+    superset_ok: Iterable[str] = (),
+    sensitive: Iterable[str] = (),
+    notes: Iterable[str] = (),
+) -> Change:
+    """The :class:`Change` for one resource: CREATE when absent, UPDATE with the differing fields, else NOOP."""
+    hidden = set(sensitive)
+    if current is None:
+        created = tuple(
+            FieldChange(k, None, SENSITIVE if k in hidden else (list(v) if isinstance(v, tuple) else v))
+            for k, v in desired.items()
+        )
+        return Change(resource, name, Action.CREATE, created, tuple(notes))
+    fields = diff_fields(current, desired, superset_ok=superset_ok, sensitive=sensitive)
+    return Change(resource, name, Action.UPDATE if fields else Action.NOOP, fields, tuple(notes))

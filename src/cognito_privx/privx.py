@@ -1,0 +1,401 @@
+"""PrivX: an API client over an injected ``httpx.Client``, and the ensure step for the OIDC directory.
+
+Authentication (privx-api.md §1): the OAuth password grant with the OAuth client in Basic auth and the API
+client as user, a token reused until shortly before it expires, and one fresh login after a 401.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import logging
+import ssl
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NewType
+
+import httpx
+
+from cognito_privx.config import AppConfig, PrivXCredentials
+from cognito_privx.errors import (
+    AmbiguousResourceError,
+    PrivXAPIError,
+    PrivXAuthError,
+    PrivXConnectionError,
+    PrivXError,
+    PrivXNotFoundError,
+    PrivXPermissionError,
+)
+from cognito_privx.plan import SENSITIVE, Action, Change, FieldChange, change_for, diff_fields
+
+log = logging.getLogger(__name__)
+
+DirectoryId = NewType("DirectoryId", str)
+
+TOKEN_PATH = "/auth/api/v1/oauth/token"
+STATUS_PATH = "/role-store/api/v1/status"
+SOURCES_PATH = "/role-store/api/v1/sources"
+MASKED = "*****"
+# Log in again this long before the token expires (the Python SDK keeps 3 s; clocks and slow calls differ).
+TOKEN_MARGIN_S = 10.0
+# Keys a server may use for a directory's direct-login URL (none is documented, privx-api.md §4).
+LOGIN_URL_KEYS = ("direct_login_url", "oidc_login_url", "login_url")
+
+_HINT_401 = (
+    "check PRIVX_API_CLIENT_ID / PRIVX_API_CLIENT_SECRET (the API client) and "
+    "PRIVX_API_OAUTH_CLIENT_ID / PRIVX_API_OAUTH_CLIENT_SECRET (the OAuth client) on PrivX's API-clients page"
+)
+_HINT_403 = "give the API client's PrivX role the permissions sources-view, sources-manage, roles-view and roles-manage"
+
+
+def build_http_client(
+    base_url: str,
+    *,
+    ca_pem: str | None = None,
+    timeout: float = 30.0,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """The httpx client for PrivX: verification always on, the PrivX CA added when given."""
+    verify: ssl.SSLContext | bool = True
+    if ca_pem:
+        ctx = ssl.create_default_context()
+        try:
+            ctx.load_verify_locations(cadata=ca_pem)
+        except ssl.SSLError as e:
+            from cognito_privx.errors import CredentialsError
+
+            raise CredentialsError(
+                f"PRIVX_CA_CERT is not a valid PEM certificate: {e.reason}", "export the CA again as PEM"
+            ) from None
+        verify = ctx
+    return httpx.Client(
+        base_url=base_url,
+        verify=verify,
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        transport=transport,
+        headers={"User-Agent": "cognito-privx"},
+        follow_redirects=False,
+    )
+
+
+def _error_text(response: httpx.Response) -> str:
+    """PrivX's error message, from either error body shape, or a short note when there is none."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return f"HTTP {response.status_code} (no JSON body)"
+    if isinstance(body, dict):
+        code = body.get("error_code") or body.get("error") or ""
+        msg = body.get("error_message") or body.get("error_description") or ""
+        prop = body.get("property")
+        text = ": ".join(str(p) for p in (code, msg) if p)
+        if prop:
+            text += f" (property {prop})"
+        return text or f"HTTP {response.status_code}"
+    return f"HTTP {response.status_code}"
+
+
+class PrivXClient:
+    """The PrivX calls cognito-privx makes. ``observer`` sees ``(method, path)`` of every request."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        credentials: PrivXCredentials,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        observer: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.http = http
+        self._creds = credentials
+        self._clock = clock
+        self._observer = observer
+        self._token: str | None = None
+        self._token_expires = 0.0
+
+    # -- transport ------------------------------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if self._observer is not None:
+            self._observer(method, path)
+        log.debug("privx %s %s", method, path)
+        try:
+            return self.http.request(method, path, **kwargs)
+        except httpx.ConnectError as e:
+            if isinstance(e.__context__, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(e):
+                raise PrivXConnectionError(
+                    f"TLS verification of {self.http.base_url} failed: {e}",
+                    "set PRIVX_CA_CERT to PrivX's CA certificate (PEM text or a path), "
+                    "shown on PrivX's API-clients page",
+                ) from e
+            raise PrivXConnectionError(
+                f"cannot connect to PrivX at {self.http.base_url}: {e}",
+                "check [privx] url / PRIVX_API_BASE_URL and that PrivX is reachable from here",
+            ) from e
+        except httpx.TimeoutException as e:
+            raise PrivXConnectionError(
+                f"PrivX at {self.http.base_url} did not answer in time ({type(e).__name__})",
+                "check the network, or raise [privx] timeout",
+            ) from e
+        except httpx.TransportError as e:
+            raise PrivXConnectionError(
+                f"the connection to PrivX failed: {type(e).__name__}: {e}", "run again; it is safe to re-run"
+            ) from e
+
+    def _login(self) -> str:
+        creds = self._creds
+        if creds.bearer_token is not None and creds.bearer_token.get_secret_value():
+            return creds.bearer_token.get_secret_value()
+        assert creds.api_client_id and creds.api_client_secret and creds.oauth_client_secret  # checked earlier
+        basic = base64.b64encode(
+            f"{creds.oauth_client_id}:{creds.oauth_client_secret.get_secret_value()}".encode()
+        ).decode()
+        response = self._send(
+            "POST",
+            TOKEN_PATH,
+            headers={"Authorization": f"Basic {basic}"},
+            data={
+                "grant_type": "password",
+                "username": creds.api_client_id,
+                "password": creds.api_client_secret.get_secret_value(),
+            },
+        )
+        if response.status_code != 200:
+            raise PrivXAuthError(
+                f"PrivX refused the login: {_error_text(response)}", _HINT_401, status=response.status_code
+            )
+        body = response.json()
+        self._token = str(body["access_token"])
+        expires_in = float(body.get("expires_in", 300))
+        self._token_expires = self._clock() + max(expires_in - TOKEN_MARGIN_S, expires_in / 2)
+        return self._token
+
+    def _bearer(self) -> str:
+        if self._creds.bearer_token is not None and self._creds.bearer_token.get_secret_value():
+            return self._creds.bearer_token.get_secret_value()
+        if self._token is None or self._clock() >= self._token_expires:
+            return self._login()
+        return self._token
+
+    def request(self, method: str, path: str, *, json_body: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+        """An authenticated call; the decoded JSON body (``None`` when empty). Raises :class:`PrivXError`."""
+        response: httpx.Response | None = None
+        for attempt in (1, 2):
+            headers = {"Authorization": f"Bearer {self._bearer()}"}
+            response = self._send(method, path, json=json_body, params=params, headers=headers)
+            if response.status_code == 401 and attempt == 1 and self._creds.bearer_token is None:
+                self._token = None  # expired or revoked early: log in once more
+                continue
+            break
+        assert response is not None
+        if response.is_success:
+            if not response.content:
+                return None
+            try:
+                return response.json()
+            except json.JSONDecodeError as e:
+                raise PrivXAPIError(
+                    f"PrivX answered {method} {path} with a body that is not JSON",
+                    "check that [privx] url points at PrivX itself, not a proxy or login page",
+                    status=response.status_code,
+                ) from e
+        raise self._error(method, path, response)
+
+    @staticmethod
+    def _error(method: str, path: str, response: httpx.Response) -> PrivXError:
+        status = response.status_code
+        text = _error_text(response)
+        where = f"{method} {path}"
+        if status == 401:
+            return PrivXAuthError(f"PrivX refused the credentials on {where}: {text}", _HINT_401, status=status)
+        if status == 403:
+            return PrivXPermissionError(f"PrivX denied {where}: {text}", _HINT_403, status=status)
+        if status == 404:
+            return PrivXNotFoundError(
+                f"PrivX has no {path}: {text}",
+                "check [privx] url / PRIVX_API_BASE_URL (the PrivX base URL, without /privx)",
+                status=status,
+            )
+        if status >= 500:
+            return PrivXAPIError(
+                f"PrivX failed on {where}: {text}", "PrivX had a server error; run again later", status=status
+            )
+        return PrivXAPIError(f"PrivX rejected {where}: {text}", "see PrivX's message above", status=status)
+
+    # -- API ------------------------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """The unauthenticated status document (version etc.)."""
+        response = self._send("GET", STATUS_PATH)
+        if not response.is_success:
+            raise self._error("GET", STATUS_PATH, response)
+        try:
+            body: dict[str, Any] = response.json()
+        except json.JSONDecodeError as e:
+            raise PrivXAPIError(
+                f"{self.http.base_url} does not look like PrivX (its status is not JSON)",
+                "check [privx] url / PRIVX_API_BASE_URL",
+            ) from e
+        return body
+
+    def login(self) -> None:
+        """Authenticate now, so bad credentials fail before anything is changed anywhere."""
+        self._bearer()
+
+    def list_sources(self) -> list[dict[str, Any]]:
+        body = self.request("GET", SOURCES_PATH)
+        items: list[dict[str, Any]] = body.get("items", [])
+        return items
+
+    def get_source(self, source_id: str) -> dict[str, Any]:
+        source: dict[str, Any] = self.request("GET", f"{SOURCES_PATH}/{source_id}")
+        return source
+
+    def create_source(self, body: Mapping[str, Any]) -> DirectoryId:
+        created = self.request("POST", SOURCES_PATH, json_body=body)
+        return DirectoryId(str(created["id"]))
+
+    def update_source(self, source_id: str, body: Mapping[str, Any]) -> None:
+        self.request("PUT", f"{SOURCES_PATH}/{source_id}", json_body=body)
+
+    def find_directory(self, name: str) -> dict[str, Any] | None:
+        found = [s for s in self.list_sources() if s.get("name") == name]
+        if len(found) > 1:
+            ids = ", ".join(sorted(str(s.get("id")) for s in found))
+            raise AmbiguousResourceError(
+                f"{len(found)} PrivX directories are named {name!r}: {ids}",
+                "delete or rename the extra directory in PrivX, then run again",
+            )
+        if not found:
+            return None
+        # The list may abbreviate objects; the full one is what a PUT must start from.
+        return self.get_source(str(found[0]["id"]))
+
+
+# -- the OIDC directory ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DirectorySpec:
+    """What the PrivX directory must say; ``client_secret`` is the real Cognito app-client secret."""
+
+    name: str
+    issuer: str
+    client_id: str
+    client_secret: str
+    button_title: str
+    tags_attribute: str
+    additional_scopes: tuple[str, ...]
+
+    @classmethod
+    def from_config(cls, cfg: AppConfig, *, issuer: str, client_id: str, client_secret: str) -> DirectorySpec:
+        return cls(
+            name=cfg.privx.directory_name,
+            issuer=issuer,
+            client_id=client_id,
+            client_secret=client_secret,
+            button_title=cfg.privx.button_title,
+            tags_attribute=cfg.cognito.attribute_name,
+            additional_scopes=cfg.privx.additional_scopes,
+        )
+
+    def __repr__(self) -> str:  # never show the secret, even in a traceback
+        return f"DirectorySpec(name={self.name!r}, issuer={self.issuer!r}, client_id={self.client_id!r})"
+
+    def managed(self) -> dict[str, Any]:
+        """The fields we compare, flattened as ``connection.<key>`` (the secret cannot be read back)."""
+        return {
+            "enabled": True,
+            "connection.type": "OIDC",
+            "connection.oidc_enabled": True,
+            "connection.oidc_issuer": self.issuer,
+            "connection.oidc_client_id": self.client_id,
+            "connection.oidc_button_title": self.button_title,
+            "connection.oidc_tags_attribute_name": self.tags_attribute,
+            "connection.oidc_additional_scopes": list(self.additional_scopes),
+        }
+
+    def overlay(self, current: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The whole object to send: ``current`` (if any) with every managed field and the real secret over it."""
+        body: dict[str, Any] = copy.deepcopy(dict(current)) if current else {"name": self.name, "comment": ""}
+        body["name"] = self.name
+        connection = body.setdefault("connection", {})
+        for key, value in self.managed().items():
+            if key.startswith("connection."):
+                connection[key.removeprefix("connection.")] = value
+            else:
+                body[key] = value
+        connection["oidc_client_secret"] = self.client_secret
+        if not current:
+            body.setdefault("comment", "Amazon Cognito user pool, managed by cognito-privx")
+        return body
+
+
+def flatten(source: Mapping[str, Any]) -> dict[str, Any]:
+    """A directory as ``{"enabled": .., "connection.<key>": ..}`` for comparison with :meth:`DirectorySpec.managed`."""
+    flat = {k: v for k, v in source.items() if k != "connection"}
+    for key, value in (source.get("connection") or {}).items():
+        flat[f"connection.{key}"] = value
+    return flat
+
+
+@dataclass(frozen=True)
+class DirectoryState:
+    change: Change
+    directory: dict[str, Any] | None
+
+    @property
+    def directory_id(self) -> DirectoryId | None:
+        return DirectoryId(str(self.directory["id"])) if self.directory else None
+
+
+_SECRET_FIELD = "connection.oidc_client_secret"
+_READ_ONLY = frozenset({"author", "created", "updated", "status_code", "status_text"})
+
+
+def ensure_directory(privx: PrivXClient, spec: DirectorySpec, *, dry_run: bool) -> DirectoryState:
+    current = privx.find_directory(spec.name)
+    desired = spec.managed()
+    if current is None:
+        change = change_for("privx directory", spec.name, None, {**desired, _SECRET_FIELD: SENSITIVE})
+        if dry_run:
+            return DirectoryState(change, None)
+        new_id = privx.create_source(spec.overlay(None))
+        return DirectoryState(change, privx.get_source(new_id))
+    fields = diff_fields(flatten(current), desired)
+    if not fields:
+        return DirectoryState(Change("privx directory", spec.name, Action.NOOP), current)
+    # The secret reads back masked, so drift cannot be seen: it is re-sent with every update, and said so.
+    fields = (*fields, FieldChange(_SECRET_FIELD, SENSITIVE, SENSITIVE))
+    notes = ("the client secret is re-sent with every update (PrivX never returns it)",)
+    change = Change("privx directory", spec.name, Action.UPDATE, fields, notes)
+    if dry_run:
+        return DirectoryState(change, current)
+    body = {k: v for k, v in spec.overlay(current).items() if k not in _READ_ONLY}
+    privx.update_source(str(current["id"]), body)
+    after = privx.get_source(str(current["id"]))
+    missed = diff_fields(flatten(after), desired)
+    if missed:
+        names = ", ".join(f.field for f in missed)
+        change = Change(
+            change.resource,
+            change.name,
+            change.action,
+            change.fields,
+            (*change.notes, f"PrivX did not keep: {names} (an older PrivX may ignore these keys)"),
+        )
+    return DirectoryState(change, after)
+
+
+def login_url(cfg: AppConfig, directory: Mapping[str, Any] | None) -> str | None:
+    """The direct-login URL: a login-URL field of the server's own if it has one, else the template."""
+    if directory is None:
+        return None
+    for holder in (directory, directory.get("connection") or {}):
+        for key in LOGIN_URL_KEYS:
+            value = holder.get(key)
+            if isinstance(value, str) and value.startswith(("https://", "http://")):
+                return value
+    return cfg.privx.login_url_template.format(base_url=cfg.privx_url, directory_id=directory["id"])

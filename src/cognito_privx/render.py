@@ -1,0 +1,105 @@
+"""Output: rich text for humans on stderr, data on stdout, or exactly one JSON document with ``--output json``.
+
+With ``cli``, the only module that prints. Secrets never reach here: the plan holds ``(sensitive)`` instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from cognito_privx.errors import CognitoPrivxError
+from cognito_privx.plan import Action, Change, Plan
+
+_SYMBOL = {
+    Action.CREATE: ("+", "green"),
+    Action.UPDATE: ("~", "yellow"),
+    Action.DELETE: ("-", "red"),
+    Action.NOOP: ("=", "dim"),
+}
+_VERB_PLAN = {
+    Action.CREATE: "create",
+    Action.UPDATE: "update",
+    Action.DELETE: "delete",
+    Action.NOOP: "unchanged",
+}
+_VERB_DONE = {
+    Action.CREATE: "created",
+    Action.UPDATE: "updated",
+    Action.DELETE: "deleted",
+    Action.NOOP: "unchanged",
+}
+
+
+def stderr() -> Console:
+    # Built per call so that tests capturing sys.stderr see the output.
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def change_lines(change: Change, *, done: bool) -> list[str]:
+    symbol, colour = _SYMBOL[change.action]
+    verb = (_VERB_DONE if done else _VERB_PLAN)[change.action]
+    lines = [f"[{colour}]{symbol} {verb}[/] {escape(change.resource)} [bold]{escape(change.name)}[/]"]
+    for f in change.fields:
+        if change.action is Action.CREATE:
+            lines.append(f"    {escape(f.field)}: {escape(_value(f.after))}")
+        else:
+            lines.append(f"    {escape(f.field)}: {escape(_value(f.before))} → {escape(_value(f.after))}")
+    lines.extend(f"    [yellow]![/] {escape(n)}" for n in change.notes)
+    return lines
+
+
+def plan_text(plan: Plan, *, done: bool) -> None:
+    console = stderr()
+    for change in plan.changes:
+        for line in change_lines(change, done=done):
+            console.print(line)
+
+
+def setup_summary(plan: Plan, *, dry_run: bool) -> str:
+    if not plan.has_changes:
+        return "No changes: Cognito and PrivX already match the config."
+    if dry_run:
+        return f"Dry run, nothing changed. Would: {plan.summary()}."
+    c = plan.count
+    return f"Setup complete: {c(Action.CREATE)} created, {c(Action.UPDATE)} updated, {c(Action.NOOP)} unchanged."
+
+
+def plan_summary(plan: Plan) -> str:
+    if not plan.has_changes:
+        return "No changes. Cognito and PrivX match the config."
+    return f"Plan: {plan.summary()}."
+
+
+def info(message: str) -> None:
+    stderr().print(escape(message))
+
+
+def data(line: str) -> None:
+    """One line of data on stdout."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def json_document(document: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def error(e: CognitoPrivxError) -> None:
+    console = stderr()
+    console.print(f"[red bold]error:[/] {escape(e.message)}")
+    if e.hint:
+        console.print(f"[cyan]hint:[/] {escape(e.hint)}")

@@ -1,0 +1,110 @@
+"""Shared fixtures: in-process moto for Cognito, the PrivX emulator behind httpx.MockTransport, and a CLI runner.
+
+Every test starts from a clean environment: no AWS_* or PRIVX_* variables from the developer's shell leak in
+(``AWS_ENDPOINT_URL`` would also stop moto's in-process mock from intercepting).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+from moto import mock_aws
+from typer.testing import CliRunner
+
+from cognito_privx import reconcile
+from cognito_privx.cli import app
+from cognito_privx.sandbox.emulator import PrivXEmulator
+
+REGION = "eu-west-1"
+PRIVX_URL = "https://privx.example.com"
+# Distinctive fake secrets: the secrets test searches every output for them.
+API_CLIENT_ID = "6b1f5a3e-0000-4000-8000-00000000c1d0"
+API_CLIENT_SECRET = "apisecret-Zq8vX3kP-do-not-print"
+OAUTH_CLIENT_SECRET = "oauthsecret-Lm4nB7tR-do-not-print"
+
+BASE_CONFIG = f"""
+[cognito]
+region = "{REGION}"
+pool_name = "privx-users"
+app_client_name = "privx"
+domain_prefix = "acme-privx"
+
+[privx]
+url = "{PRIVX_URL}"
+directory_name = "Cognito"
+button_title = "Cognito"
+
+[roles]
+ops = "ops-admins"
+dev = "developers"
+"""
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key in list(os.environ):
+        if key.startswith(("AWS_", "PRIVX_", "COGNITO_PRIVX_")):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def aws() -> Iterator[Any]:
+    """In-process moto; yields a plain boto3 cognito-idp client for arranging and asserting state."""
+    with mock_aws():
+        yield boto3.client("cognito-idp", region_name=REGION)
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch) -> PrivXEmulator:
+    """The PrivX emulator, wired into the CLI's PrivX client, with credentials in the environment."""
+    emu = PrivXEmulator(base_url=PRIVX_URL, oauth_client_secret=OAUTH_CLIENT_SECRET)
+    emu.add_api_client(API_CLIENT_ID, API_CLIENT_SECRET)
+    monkeypatch.setattr(reconcile, "transport_factory", lambda: httpx.MockTransport(emu.handle))
+    monkeypatch.setenv("PRIVX_API_CLIENT_ID", API_CLIENT_ID)
+    monkeypatch.setenv("PRIVX_API_CLIENT_SECRET", API_CLIENT_SECRET)
+    monkeypatch.setenv("PRIVX_API_OAUTH_CLIENT_SECRET", OAUTH_CLIENT_SECRET)
+    return emu
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "cognito-privx.toml"
+    path.write_text(BASE_CONFIG)
+    return path
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stdout.splitlines()
+
+
+@pytest.fixture
+def cli() -> Any:
+    """``cli("setup", "--dry-run")`` runs the CLI in-process and returns exit code, stdout and stderr."""
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None) -> Run:
+        result = runner.invoke(app, list(args), input=input, catch_exceptions=False)
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+    return run
