@@ -5,7 +5,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.cognito-privx-installed
 
-.PHONY: install test test-e2e check lint format typecheck clean
+.PHONY: install demo test test-e2e check lint format typecheck clean
 
 install: $(STAMP)
 
@@ -15,9 +15,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,sandbox]'
 	@touch $(STAMP)
 
+## demo: the whole story against the embedded sandbox (no AWS account, no PrivX, no network)
+demo: $(STAMP)
+	$(VENV)/bin/cognito-privx demo
+
 ## test: the whole test suite (unit, CLI and end-to-end)
 test: $(STAMP)
 	$(PY) -m pytest
+
+## test-e2e: only the end-to-end tests (the installed CLI against `cognito-privx sandbox`)
+test-e2e: $(STAMP)
+	$(PY) -m pytest -m e2e
 
 ## check: format, lint, types, then the tests — what CI expects to pass
 check: lint typecheck test

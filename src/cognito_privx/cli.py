@@ -183,6 +183,69 @@ def login_url(ctx: typer.Context) -> None:
     _run(state, body)
 
 
+@app.command()
+def sandbox(
+    ctx: typer.Context,
+    env_file: Annotated[
+        Path | None, typer.Option("--env-file", help="Also write the export lines to this file.")
+    ] = None,
+    moto_port: Annotated[int, typer.Option("--moto-port", min=0, max=65535, help="0 = a free port.")] = 0,
+    privx_port: Annotated[int, typer.Option("--privx-port", min=0, max=65535, help="0 = a free port.")] = 0,
+    token_ttl: Annotated[
+        float, typer.Option("--token-ttl", min=1, help="Seconds a PrivX emulator token lives.")
+    ] = 300.0,
+) -> None:
+    """Run local stand-ins for Cognito (moto server) and PrivX on loopback; print their environment."""
+    state: State = ctx.obj
+
+    def body() -> None:
+        import signal
+        import threading
+
+        from cognito_privx import render
+        from cognito_privx.sandbox.runner import Sandbox
+
+        region = state.region or "eu-west-1"
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        box = Sandbox(region=region, moto_port=moto_port, privx_port=privx_port, token_ttl=token_ttl).start()
+        try:
+            lines = box.export_lines()
+            if env_file is not None:
+                tmp = env_file.with_name(env_file.name + ".tmp")
+                tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+                tmp.replace(env_file)  # atomic: a reader never sees half a file
+            render.export_lines(lines)
+            render.info(
+                f"Sandbox running: Cognito stand-in {box.moto_url}, PrivX emulator {box.privx_url}. "
+                "Press Ctrl-C to stop."
+            )
+            try:
+                while not stop.wait(0.5):
+                    pass
+            except KeyboardInterrupt:
+                pass
+        finally:
+            box.stop()
+            render.info("Sandbox stopped.")
+
+    _run(state, body)
+
+
+@app.command()
+def demo(ctx: typer.Context) -> None:
+    """The whole story against the embedded sandbox: no AWS account, no PrivX, no network."""
+    state: State = ctx.obj
+
+    def body() -> None:
+        from cognito_privx import render
+        from cognito_privx.sandbox.demo import run_demo
+
+        run_demo(render.DemoNarrator())
+
+    _run(state, body)
+
+
 def main() -> NoReturn:
     app()
     sys.exit(0)  # pragma: no cover - typer exits itself

@@ -20,7 +20,7 @@ import string
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -31,9 +31,8 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
-    model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from cognito_privx.errors import ConfigError, CredentialsError
 
@@ -172,7 +171,11 @@ class PrivXConfig(_Section):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
-        return None if v is None else validate_privx_url(v)
+        if v is None:
+            return None
+        url = validate_privx_url(v)
+        validate_callback_url(url + CALLBACK_PATH)
+        return url
 
     @field_validator("additional_scopes")
     @classmethod
@@ -206,30 +209,30 @@ class RoleSpec(_Section):
     comment: str = ""
 
 
-RoleValue = Annotated[str, Field(min_length=1, max_length=128)] | RoleSpec
-
-
 class AppConfig(_Section):
     cognito: CognitoConfig = Field(default_factory=CognitoConfig)
     privx: PrivXConfig = Field(default_factory=PrivXConfig)
-    roles: dict[str, RoleValue] = Field(default_factory=dict)
+    # ``ops = "ops-admins"`` is short for ``[roles.ops] role = "ops-admins"``.
+    roles: dict[str, RoleSpec] = Field(default_factory=dict)
 
-    @field_validator("roles")
+    @field_validator("roles", mode="before")
     @classmethod
-    def _roles(cls, v: dict[str, RoleValue]) -> dict[str, RoleValue]:
-        for group in v:
-            validate_group_name(group)
-        return v
-
-    @model_validator(mode="after")
-    def _callback(self) -> AppConfig:
-        if self.privx.url is not None:
-            validate_callback_url(self.privx.url + CALLBACK_PATH)
-        return self
+    def _role_shorthand(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        out: dict[str, Any] = {}
+        for group, value in v.items():
+            validate_group_name(str(group))
+            if isinstance(value, str):
+                value = {"role": value}
+            elif not isinstance(value, dict):
+                raise ValueError(f"{group}: give a PrivX role name, or a table with role = ...")
+            out[group] = value
+        return out
 
     @property
     def role_map(self) -> dict[str, RoleSpec]:
-        return {g: RoleSpec(role=r) if isinstance(r, str) else r for g, r in self.roles.items()}
+        return dict(self.roles)
 
     @property
     def region(self) -> str:
@@ -382,8 +385,9 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 def _describe_validation_error(e: ValidationError, source: str) -> ConfigError:
     err = e.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"] if not (isinstance(p, str) and p in ("str", "RoleSpec")))
+    loc = ".".join(str(p) for p in err["loc"])
     where = f"[{loc.rsplit('.', 1)[0]}] {loc.rsplit('.', 1)[-1]}" if "." in loc else loc
+    where = where or "config"
     if err["type"] == "extra_forbidden":
         return ConfigError(
             f"{source}: unknown key {where}",
@@ -411,8 +415,9 @@ def load_config(
         raise ConfigError("config file not found", "pass --config FILE")
 
     layered: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+    env_region = "AWS_REGION" if env.get("AWS_REGION") else "AWS_DEFAULT_REGION"
     overrides: list[tuple[str, str, str | None, str]] = [
-        ("cognito", "region", env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"), "AWS_REGION"),
+        ("cognito", "region", env.get(env_region), env_region),
         ("privx", "url", env.get("PRIVX_API_BASE_URL"), "PRIVX_API_BASE_URL"),
         ("cognito", "region", region, "--region"),
     ]
@@ -431,8 +436,23 @@ def load_config(
         raise _describe_validation_error(e, origins.get(loc, source)) from None
 
 
+class _MappingCredentials(PrivXCredentials):
+    """Credentials from an explicit mapping only (``os.environ`` is not consulted)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
 def load_credentials(env: Mapping[str, str] | None = None) -> PrivXCredentials:
+    """PrivX credentials from the process environment, or from ``env`` alone when given."""
     if env is None:
         return PrivXCredentials()
-    # pydantic-settings reads os.environ; an explicit mapping (tests) goes through the aliases instead.
-    return PrivXCredentials.model_validate({k: v for k, v in env.items() if k.startswith("PRIVX_")})
+    return _MappingCredentials(**{k: v for k, v in env.items() if k.startswith("PRIVX_")})

@@ -63,11 +63,12 @@ def build_http_client(
         ctx = ssl.create_default_context()
         try:
             ctx.load_verify_locations(cadata=ca_pem)
-        except ssl.SSLError as e:
+        except (ssl.SSLError, TypeError, ValueError) as e:
             from cognito_privx.errors import CredentialsError
 
+            reason = getattr(e, "reason", None) or str(e).split(":")[0] or type(e).__name__
             raise CredentialsError(
-                f"PRIVX_CA_CERT is not a valid PEM certificate: {e.reason}", "export the CA again as PEM"
+                f"PRIVX_CA_CERT is not a valid PEM certificate ({reason})", "export the CA again as PEM (ASCII text)"
             ) from None
         verify = ctx
     return httpx.Client(
@@ -144,10 +145,16 @@ class PrivXClient:
                 f"the connection to PrivX failed: {type(e).__name__}: {e}", "run again; it is safe to re-run"
             ) from e
 
+    def _fixed_token(self) -> str | None:
+        """A ready bearer token (``PRIVX_API_BEARER_TOKEN``), if one is set and not empty."""
+        token = self._creds.bearer_token
+        return token.get_secret_value() if token is not None and token.get_secret_value() else None
+
     def _login(self) -> str:
         creds = self._creds
-        if creds.bearer_token is not None and creds.bearer_token.get_secret_value():
-            return creds.bearer_token.get_secret_value()
+        fixed = self._fixed_token()
+        if fixed is not None:
+            return fixed
         assert creds.api_client_id and creds.api_client_secret and creds.oauth_client_secret  # checked earlier
         basic = base64.b64encode(
             f"{creds.oauth_client_id}:{creds.oauth_client_secret.get_secret_value()}".encode()
@@ -162,19 +169,30 @@ class PrivXClient:
                 "password": creds.api_client_secret.get_secret_value(),
             },
         )
-        if response.status_code != 200:
+        if response.status_code in (400, 401, 403):
             raise PrivXAuthError(
                 f"PrivX refused the login: {_error_text(response)}", _HINT_401, status=response.status_code
             )
-        body = response.json()
-        self._token = str(body["access_token"])
+        if response.status_code != 200:
+            raise self._error("POST", TOKEN_PATH, response)
+        try:
+            body = response.json()
+            token = body["access_token"]
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as e:
+            raise PrivXAPIError(
+                "PrivX's token endpoint answered without an access token",
+                "check that [privx] url points at PrivX itself, not a proxy or login page",
+                status=response.status_code,
+            ) from e
+        self._token = str(token)
         expires_in = float(body.get("expires_in", 300))
         self._token_expires = self._clock() + max(expires_in - TOKEN_MARGIN_S, expires_in / 2)
         return self._token
 
     def _bearer(self) -> str:
-        if self._creds.bearer_token is not None and self._creds.bearer_token.get_secret_value():
-            return self._creds.bearer_token.get_secret_value()
+        fixed = self._fixed_token()
+        if fixed is not None:
+            return fixed
         if self._token is None or self._clock() >= self._token_expires:
             return self._login()
         return self._token
@@ -185,7 +203,7 @@ class PrivXClient:
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {self._bearer()}"}
             response = self._send(method, path, json=json_body, params=params, headers=headers)
-            if response.status_code == 401 and attempt == 1 and self._creds.bearer_token is None:
+            if response.status_code == 401 and attempt == 1 and self._fixed_token() is None:
                 self._token = None  # expired or revoked early: log in once more
                 continue
             break
@@ -213,11 +231,12 @@ class PrivXClient:
         if status == 403:
             return PrivXPermissionError(f"PrivX denied {where}: {text}", _HINT_403, status=status)
         if status == 404:
-            return PrivXNotFoundError(
-                f"PrivX has no {path}: {text}",
-                "check [privx] url / PRIVX_API_BASE_URL (the PrivX base URL, without /privx)",
-                status=status,
+            hint = (
+                "the object was removed meanwhile; run again"
+                if path.startswith(SOURCES_PATH + "/")
+                else "check [privx] url / PRIVX_API_BASE_URL (the PrivX base URL, without /privx)"
             )
+            return PrivXNotFoundError(f"PrivX has no {path}: {text}", hint, status=status)
         if status >= 500:
             return PrivXAPIError(
                 f"PrivX failed on {where}: {text}", "PrivX had a server error; run again later", status=status
@@ -319,7 +338,11 @@ class DirectorySpec:
 
     def overlay(self, current: Mapping[str, Any] | None) -> dict[str, Any]:
         """The whole object to send: ``current`` (if any) with every managed field and the real secret over it."""
-        body: dict[str, Any] = copy.deepcopy(dict(current)) if current else {"name": self.name, "comment": ""}
+        body: dict[str, Any] = (
+            copy.deepcopy(dict(current))
+            if current
+            else {"name": self.name, "comment": "Amazon Cognito user pool, managed by cognito-privx"}
+        )
         body["name"] = self.name
         connection = body.setdefault("connection", {})
         for key, value in self.managed().items():
@@ -328,8 +351,6 @@ class DirectorySpec:
             else:
                 body[key] = value
         connection["oidc_client_secret"] = self.client_secret
-        if not current:
-            body.setdefault("comment", "Amazon Cognito user pool, managed by cognito-privx")
         return body
 
 

@@ -103,3 +103,40 @@ def error(e: CognitoPrivxError) -> None:
     console.print(f"[red bold]error:[/] {escape(e.message)}")
     if e.hint:
         console.print(f"[cyan]hint:[/] {escape(e.hint)}")
+
+
+class DemoNarrator:
+    """Tells the demo's story on stderr; the direct-login URL goes to stdout last."""
+
+    def __init__(self) -> None:
+        self.console = stderr()
+        self.count = 0
+
+    def step(self, title: str, text: str) -> None:
+        self.count += 1
+        self.console.print()
+        self.console.rule(f"[bold]{self.count}. {escape(title)}[/]", align="left")
+        self.console.print(escape(text))
+
+    def plan(self, plan: Plan, *, done: bool) -> None:
+        for change in plan.changes:
+            for line in change_lines(change, done=done):
+                self.console.print(line)
+        self.console.print(f"[bold]{escape(setup_summary(plan, dry_run=False) if done else plan_summary(plan))}[/]")
+
+    def note(self, text: str) -> None:
+        self.console.print(f"[cyan]{escape(text)}[/]")
+
+    def outputs(self, outputs: Any) -> None:
+        self.console.print()
+        self.console.rule("[bold]Result[/]", align="left")
+        for key, value in outputs.to_json().items():
+            self.console.print(f"  {key:<13} {escape(str(value))}")
+        self.console.print()
+        self.console.print("Direct-login URL (users skip PrivX's login page and go straight to Cognito):")
+        data(outputs.login_url)
+
+
+def export_lines(lines: list[str]) -> None:
+    for line in lines:
+        data(line)

@@ -1,0 +1,126 @@
+"""The sandbox: moto's server standing in for Cognito and the PrivX emulator served over HTTP, on loopback.
+
+Both run in background threads of this process; :meth:`Sandbox.env` is what a shell (or a subprocess) needs to
+point cognito-privx at them. State lives as long as the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+from cognito_privx.errors import UsageError
+from cognito_privx.sandbox.emulator import Fault, PrivXEmulator
+from cognito_privx.sandbox.server import EmulatorServer
+
+SANDBOX_AWS_KEY = "testing"
+OAUTH_CLIENT_ID = "privx-external"
+
+
+def _moto_server_class() -> Any:
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        raise UsageError(
+            "the sandbox needs moto's server, which is not installed",
+            "install the extra: pip install 'cognito-privx[sandbox]' (or run `make demo`)",
+        ) from None
+    return ThreadedMotoServer
+
+
+class Sandbox:
+    """Start with :meth:`start` (or ``with Sandbox() as sb``); :meth:`stop` shuts both servers down."""
+
+    def __init__(
+        self,
+        *,
+        region: str = "eu-west-1",
+        moto_port: int = 0,
+        privx_port: int = 0,
+        token_ttl: float = 300.0,
+        faults: Iterable[Fault] = (),
+    ) -> None:
+        self.region = region
+        self._moto_port = moto_port
+        self._privx_port = privx_port
+        self.api_client_id = str(uuid.uuid4())
+        self.api_client_secret = secrets.token_urlsafe(24)
+        self.oauth_client_secret = secrets.token_urlsafe(24)
+        self.emulator = PrivXEmulator(
+            token_ttl=token_ttl,
+            oauth_client_id=OAUTH_CLIENT_ID,
+            oauth_client_secret=self.oauth_client_secret,
+            faults=faults,
+        )
+        self.emulator.add_api_client(self.api_client_id, self.api_client_secret)
+        self._moto: Any = None
+        self._privx: EmulatorServer | None = None
+        self.moto_url = ""
+        self.privx_url = ""
+
+    def start(self) -> Sandbox:
+        server_class = _moto_server_class()
+        # werkzeug (under moto) installs its own stderr handler for access logs unless one exists already.
+        logging.getLogger("werkzeug").addHandler(logging.NullHandler())
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        try:
+            self._moto = server_class(ip_address="127.0.0.1", port=self._moto_port, verbose=False)
+            self._moto.start()
+        except OSError as e:
+            raise UsageError(
+                f"cannot start the Cognito stand-in on port {self._moto_port}: {e.strerror}",
+                "choose another --moto-port, or leave it out to take a free one",
+            ) from None
+        host, port = self._moto.get_host_and_port()
+        self.moto_url = f"http://{host}:{port}"
+        try:
+            self._privx = EmulatorServer(self.emulator, port=self._privx_port).start()
+        except OSError as e:
+            self.stop()
+            raise UsageError(
+                f"cannot start the PrivX emulator on port {self._privx_port}: {e.strerror}",
+                "choose another --privx-port, or leave it out to take a free one",
+            ) from None
+        self.privx_url = self._privx.url
+        self.emulator.base_url = self.privx_url
+        return self
+
+    def stop(self) -> None:
+        if self._privx is not None:
+            self._privx.stop()
+            self._privx = None
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def env(self) -> dict[str, str]:
+        """The environment that points boto3 and cognito-privx at the sandbox."""
+        return {
+            "AWS_ENDPOINT_URL": self.moto_url,
+            "AWS_ACCESS_KEY_ID": SANDBOX_AWS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SANDBOX_AWS_KEY,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "PRIVX_API_BASE_URL": self.privx_url,
+            "PRIVX_API_CLIENT_ID": self.api_client_id,
+            "PRIVX_API_CLIENT_SECRET": self.api_client_secret,
+            "PRIVX_API_OAUTH_CLIENT_ID": OAUTH_CLIENT_ID,
+            "PRIVX_API_OAUTH_CLIENT_SECRET": self.oauth_client_secret,
+        }
+
+    def export_lines(self) -> list[str]:
+        import shlex
+
+        return [f"export {name}={shlex.quote(value)}" for name, value in self.env().items()]
