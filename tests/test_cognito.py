@@ -340,11 +340,6 @@ def test_access_denied_becomes_a_cognito_error_with_an_iam_hint() -> None:
     assert err.__cause__ is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/cognito_privx/cognito.py CognitoGateway._translate names the boto3 method "
-    "(cognito-idp:list_user_pools), not the IAM action cognito-idp:ListUserPools",
-)
 def test_access_denied_hint_names_the_iam_action() -> None:
     assert "cognito-idp:ListUserPools" in (access_denied("list_user_pools").hint or "")
 

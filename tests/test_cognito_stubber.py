@@ -269,12 +269,6 @@ def test_pool_update_params_changes_win_over_the_description() -> None:
     assert params == POOL_UPDATE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/cognito_privx/cognito.py _POOL_UPDATE_KEYS lacks AcrConfiguration, DcrConfiguration, "
-    "IssuerConfiguration and KeyConfiguration, which DescribeUserPool returns and UpdateUserPool accepts "
-    "(botocore model): an update would reset them on AWS",
-)
 def test_pool_update_params_covers_every_field_the_api_model_lets_us_send_back() -> None:
     model = botocore.session.get_session().get_service_model("cognito-idp")
     updatable = set(model.operation_model("UpdateUserPool").input_shape.members)

@@ -10,7 +10,7 @@ Where moto differs from AWS (``shared/reference/cognito.md``), the code follows 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NewType
 
@@ -51,6 +51,10 @@ _POOL_UPDATE_KEYS = (
     "AccountRecoverySetting",
     "PoolName",
     "UserPoolTier",
+    "AcrConfiguration",
+    "DcrConfiguration",
+    "IssuerConfiguration",
+    "KeyConfiguration",
 )
 
 # The parameters UpdateUserPoolClient accepts (ClientSecret, dates etc. are read-only).
@@ -90,7 +94,15 @@ _CREDENTIAL_CODES = frozenset(
         "SignatureDoesNotMatch",
     }
 )
-_ACCESS_CODES = frozenset({"AccessDeniedException", "AccessDenied", "NotAuthorizedException"})
+# Not NotAuthorizedException: in Cognito that is a wrong password or a disabled user, not IAM.
+_ACCESS_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
+
+
+class _Unset:
+    """Marks an ``ensure_*`` argument the caller did not observe: the step observes it itself."""
+
+
+UNSET = _Unset()
 
 
 def _error_code(e: Exception) -> str:
@@ -157,8 +169,16 @@ class CognitoGateway:
             ) from e
         return result
 
-    @staticmethod
-    def _translate(operation: str, e: Exception) -> CognitoError:
+    def input_members(self, operation: str) -> tuple[str, ...]:
+        """The parameter names the botocore model gives ``operation`` (empty when the model is unavailable)."""
+        try:
+            api_name = self.client.meta.method_to_api_mapping[operation]
+            shape = self.client.meta.service_model.operation_model(api_name).input_shape
+        except (AttributeError, KeyError):
+            return ()
+        return tuple(shape.members)
+
+    def _translate(self, operation: str, e: Exception) -> CognitoError:
         code = _error_code(e)
         message = str(getattr(e, "response", {}).get("Error", {}).get("Message", "")) or code
         if code in _CREDENTIAL_CODES:
@@ -167,9 +187,11 @@ class CognitoGateway:
                 "refresh or fix your AWS credentials (aws sso login, AWS_PROFILE)",
             )
         if code in _ACCESS_CODES:
+            mapping = getattr(getattr(self.client, "meta", None), "method_to_api_mapping", {}) or {}
+            action = mapping.get(operation, operation)
             return CognitoError(
-                f"access denied to cognito-idp:{operation}: {message}",
-                f"grant the caller's IAM policy cognito-idp:{operation} on the user pool",
+                f"access denied to cognito-idp:{action}: {message}",
+                f"grant the caller's IAM policy cognito-idp:{action} on the user pool",
             )
         if code in ("TooManyRequestsException", "ThrottlingException"):
             return CognitoError(
@@ -256,13 +278,16 @@ def pool_managed_fields(cfg: AppConfig, current: Mapping[str, Any]) -> dict[str,
     return desired
 
 
-def pool_update_params(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+def pool_update_params(
+    current: Mapping[str, Any], changes: Mapping[str, Any], keys: Iterable[str] = ()
+) -> dict[str, Any]:
     """Full UpdateUserPool parameters: every updatable field of ``current`` with ``changes`` over it.
 
     UpdateUserPool resets every field it is not given (AWS docs; boto3 #1607), so nothing may be left out.
+    ``keys`` adds parameter names from the installed botocore model, so fields AWS adds later are kept too.
     """
     params: dict[str, Any] = {"UserPoolId": current["Id"]}
-    for key in _POOL_UPDATE_KEYS:
+    for key in dict.fromkeys((*_POOL_UPDATE_KEYS, *keys)):
         if key in current and key != "PoolName":
             params[key] = current[key]
     params.update(changes)
@@ -310,12 +335,14 @@ def client_create_params(cfg: AppConfig, pool_id: str) -> dict[str, Any]:
     }
 
 
-def client_update_params(current: Mapping[str, Any], fields: tuple[FieldChange, ...]) -> dict[str, Any]:
+def client_update_params(
+    current: Mapping[str, Any], fields: tuple[FieldChange, ...], keys: Iterable[str] = ()
+) -> dict[str, Any]:
     """Full UpdateUserPoolClient parameters: the described client with the changed fields over it.
 
     AWS resets every omitted field to its default; moto merges instead, so this is pinned by Stubber tests.
     """
-    params = {k: current[k] for k in _CLIENT_UPDATE_KEYS if k in current}
+    params = {k: current[k] for k in dict.fromkeys((*_CLIENT_UPDATE_KEYS, *keys)) if k in current}
     for f in fields:
         params[f.field] = f.after
     return params
@@ -371,9 +398,17 @@ def find_our_pool(gw: CognitoGateway, cfg: AppConfig, *, adopt: bool = False) ->
     )
 
 
-def ensure_pool(gw: CognitoGateway, cfg: AppConfig, *, dry_run: bool, adopt: bool = False) -> PoolState:
+def ensure_pool(
+    gw: CognitoGateway,
+    cfg: AppConfig,
+    *,
+    dry_run: bool,
+    adopt: bool = False,
+    current: dict[str, Any] | None | _Unset = UNSET,
+) -> PoolState:
     name = cfg.cognito.pool_name
-    current = find_our_pool(gw, cfg, adopt=adopt)
+    if isinstance(current, _Unset):
+        current = find_our_pool(gw, cfg, adopt=adopt)
     if current is None:
         params = pool_create_params(cfg)
         shown = {k: params[k] for k in ("UserPoolTier", "DeletionProtection", "UserPoolTags")}
@@ -393,7 +428,8 @@ def ensure_pool(gw: CognitoGateway, cfg: AppConfig, *, dry_run: bool, adopt: boo
     change = Change("cognito user pool", name, Action.UPDATE if fields else Action.NOOP, fields, notes)
     if not fields or dry_run:
         return PoolState(change, current)
-    gw.call("update_user_pool", **pool_update_params(current, {f.field: f.after for f in fields}))
+    keys = gw.input_members("update_user_pool")
+    gw.call("update_user_pool", **pool_update_params(current, {f.field: f.after for f in fields}, keys))
     after = gw.describe_pool(current["Id"])
     return PoolState(_with_unstuck(change, after, desired), after)
 
@@ -419,13 +455,23 @@ def ensure_attribute(gw: CognitoGateway, cfg: AppConfig, pool: PoolState, *, dry
         # CreateUserPool carries the attribute in its schema: no call of its own.
         return change_for("cognito custom attribute", attr, None, wanted, notes=("created with the pool",))
     assert pool.pool is not None
-    found = next((a for a in pool.pool.get("SchemaAttributes", []) if a.get("Name") == attr), None)
-    if found is None:
+    if check_attribute(cfg, pool.pool) is None:
         change = change_for("cognito custom attribute", attr, None, wanted)
         if not dry_run:
             gw.call("add_custom_attributes", UserPoolId=pool.pool["Id"], CustomAttributes=[attribute_schema(cfg)])
         return change
-    wrong = diff_fields(found, wanted)
+    return Change("cognito custom attribute", attr, Action.NOOP)
+
+
+def check_attribute(cfg: AppConfig, pool: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The pool's group attribute, ``None`` if missing; raises when it exists with the wrong type or mutability."""
+    attr = cfg.cognito.attribute_name
+    found: dict[str, Any] | None = next(
+        (a for a in (pool or {}).get("SchemaAttributes", []) if a.get("Name") == attr), None
+    )
+    if found is None:
+        return None
+    wrong = diff_fields(found, {"AttributeDataType": "String", "Mutable": True})
     if wrong:
         what = ", ".join(f"{f.field} is {f.before!r}" for f in wrong)
         raise ConflictError(
@@ -433,7 +479,7 @@ def ensure_attribute(gw: CognitoGateway, cfg: AppConfig, pool: PoolState, *, dry
             "or remove a custom attribute",
             "set [cognito] group_attribute to a new name (for example 'privx_group')",
         )
-    return Change("cognito custom attribute", attr, Action.NOOP)
+    return found
 
 
 @dataclass(frozen=True)
@@ -447,6 +493,7 @@ class ClientState:
 
 
 def find_client(gw: CognitoGateway, cfg: AppConfig, pool_id: str) -> dict[str, Any] | None:
+    """Our app client by name; raises when two share it, or when ours has no secret (PrivX needs one)."""
     name = cfg.cognito.app_client_name
     found = gw.clients_named(pool_id, name)
     if len(found) > 1:
@@ -455,40 +502,51 @@ def find_client(gw: CognitoGateway, cfg: AppConfig, pool_id: str) -> dict[str, A
             f"{len(found)} app clients named {name!r} in pool {pool_id}: {ids}",
             "delete the extra app client in the Cognito console, then run again",
         )
+    if found and not found[0].get("ClientSecret"):
+        raise ConflictError(
+            f"app client {name!r} ({found[0]['ClientId']}) has no client secret, and Cognito cannot add one "
+            "to an existing client",
+            "delete that app client, or set [cognito] app_client_name to a new name",
+        )
     return found[0] if found else None
 
 
-def ensure_client(gw: CognitoGateway, cfg: AppConfig, pool_id: str | None, *, dry_run: bool) -> ClientState:
+def ensure_client(
+    gw: CognitoGateway,
+    cfg: AppConfig,
+    pool_id: str | None,
+    *,
+    dry_run: bool,
+    current: dict[str, Any] | None | _Unset = UNSET,
+) -> ClientState:
     name = cfg.cognito.app_client_name
     desired = client_desired(cfg)
-    current = find_client(gw, cfg, pool_id) if pool_id else None
+    if isinstance(current, _Unset):
+        current = find_client(gw, cfg, pool_id) if pool_id else None
     if current is None:
         change = change_for("cognito app client", name, None, {"GenerateSecret": True, **desired})
         if dry_run or pool_id is None:
             return ClientState(change, None)
         created = gw.call("create_user_pool_client", **client_create_params(cfg, pool_id))["UserPoolClient"]
         return ClientState(change, created)
-    if not current.get("ClientSecret"):
-        raise ConflictError(
-            f"app client {name!r} ({current['ClientId']}) has no client secret, and Cognito cannot add one "
-            "to an existing client",
-            "delete that app client, or set [cognito] app_client_name to a new name",
-        )
     fields = diff_fields(current, desired, superset_ok=CLIENT_SUPERSET_FIELDS)
     change = Change("cognito app client", name, Action.UPDATE if fields else Action.NOOP, fields)
     if not fields or dry_run:
         return ClientState(change, current)
-    updated = gw.call("update_user_pool_client", **client_update_params(current, fields))["UserPoolClient"]
+    params = client_update_params(current, fields, gw.input_members("update_user_pool_client"))
+    updated = gw.call("update_user_pool_client", **params)["UserPoolClient"]
     return ClientState(_with_unstuck(change, updated, {f.field: f.after for f in fields}), updated)
 
 
-def ensure_domain(gw: CognitoGateway, cfg: AppConfig, pool: dict[str, Any] | None, *, dry_run: bool) -> Change | None:
-    """Our pool's hosted-UI prefix domain; ``None`` when ``domain_prefix`` is empty (not managed)."""
+def observe_domain(gw: CognitoGateway, cfg: AppConfig, pool: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The prefix domain's description (empty when free), ``None`` when no domain is managed.
+
+    Raises when the prefix belongs to another pool or our pool already has another domain: AWS refuses both
+    (moto silently accepts them and even moves the domain), so this is checked before anything is written.
+    """
     prefix = cfg.cognito.domain_prefix
     if not prefix:
         return None
-    version = cfg.cognito.managed_login_version
-    desired = {"ManagedLoginVersion": version}
     pool_id = pool["Id"] if pool else None
     existing = pool.get("Domain") if pool else None
     if existing and existing != prefix:
@@ -503,6 +561,26 @@ def ensure_domain(gw: CognitoGateway, cfg: AppConfig, pool: dict[str, Any] | Non
             f"the domain prefix {prefix!r} belongs to another user pool: {_pool_label(gw, owner)}",
             "choose another [cognito] domain_prefix (prefixes are unique per region across all AWS accounts)",
         )
+    return desc
+
+
+def ensure_domain(
+    gw: CognitoGateway,
+    cfg: AppConfig,
+    pool: dict[str, Any] | None,
+    *,
+    dry_run: bool,
+    current: dict[str, Any] | None | _Unset = UNSET,
+) -> Change | None:
+    """Our pool's hosted-UI prefix domain; ``None`` when ``domain_prefix`` is empty (not managed)."""
+    desc = observe_domain(gw, cfg, pool) if isinstance(current, _Unset) else current
+    if desc is None:
+        return None
+    prefix = cfg.cognito.domain_prefix
+    version = cfg.cognito.managed_login_version
+    desired = {"ManagedLoginVersion": version}
+    pool_id = pool["Id"] if pool else None
+    owner = desc.get("UserPoolId")
     if owner:
         current = {"ManagedLoginVersion": desc.get("ManagedLoginVersion", version)}
         fields = diff_fields(current, desired)

@@ -455,4 +455,5 @@ def load_credentials(env: Mapping[str, str] | None = None) -> PrivXCredentials:
     """PrivX credentials from the process environment, or from ``env`` alone when given."""
     if env is None:
         return PrivXCredentials()
-    return _MappingCredentials(**{k: v for k, v in env.items() if k.startswith("PRIVX_")})
+    values: dict[str, Any] = {k: v for k, v in env.items() if k.startswith("PRIVX_")}
+    return _MappingCredentials(**values)

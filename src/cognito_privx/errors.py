@@ -9,19 +9,16 @@ both and exits with ``exit_code``; nothing else is shown unless ``--debug``. Mes
     ├── UsageError                     exit 2: bad usage or input, found before anything changed
     │   ├── ConfigError                    a config file, environment or flag value is invalid
     │   └── CredentialsError               PrivX/AWS credentials are missing or half-set
+    ├── AmbiguousResourceError         two or more objects match where one was expected (either side)
+    ├── ForeignResourceError           an object of that name exists but is not ours
+    ├── ConflictError                  an object is in a state we cannot converge (immutable, taken)
     ├── CognitoError                   an AWS call failed (wraps botocore's ClientError)
-    │   ├── AmbiguousResourceError         two or more objects match where one was expected
-    │   ├── ForeignResourceError           an object of that name exists but is not ours
-    │   └── ConflictError                  an object is in a state we cannot converge (immutable, taken)
     └── PrivXError                     a PrivX call failed
         ├── PrivXAuthError                 401: the API client or OAuth client credentials were refused
         ├── PrivXPermissionError           403: the API client's role lacks a permission
         ├── PrivXNotFoundError             404
         ├── PrivXConnectionError           the server could not be reached (DNS, refused, TLS, timeout)
         └── PrivXAPIError                  any other status, with PrivX's error_code when it sent one
-
-``AmbiguousResourceError``, ``ForeignResourceError`` and ``ConflictError`` are raised by both sides: they are
-also available as ``PrivXAmbiguousError`` etc. through multiple inheritance where a PrivX object is concerned.
 """
 
 from __future__ import annotations

@@ -376,8 +376,15 @@ _SECRET_FIELD = "connection.oidc_client_secret"
 _READ_ONLY = frozenset({"author", "created", "updated", "status_code", "status_text"})
 
 
-def ensure_directory(privx: PrivXClient, spec: DirectorySpec, *, dry_run: bool) -> DirectoryState:
-    current = privx.find_directory(spec.name)
+_UNSET: Any = object()
+
+
+def ensure_directory(
+    privx: PrivXClient, spec: DirectorySpec, *, dry_run: bool, current: dict[str, Any] | None = _UNSET
+) -> DirectoryState:
+    """Create or converge the OIDC directory. ``current`` is the observed directory, if the caller has it."""
+    if current is _UNSET:
+        current = privx.find_directory(spec.name)
     desired = spec.managed()
     if current is None:
         change = change_for("privx directory", spec.name, None, {**desired, _SECRET_FIELD: SENSITIVE})

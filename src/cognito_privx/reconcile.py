@@ -97,15 +97,21 @@ def converge(cfg: AppConfig, services: Services, *, dry_run: bool, adopt: bool =
     """Bring Cognito and PrivX to the config (or, with ``dry_run``, only say what that would change)."""
     plan = Plan()
     gw = services.cognito
-    # Log in to PrivX first: wrong PrivX credentials must fail before Cognito is touched.
+    # Observe everything first: wrong PrivX credentials, an ambiguous name, a taken domain prefix, an
+    # attribute of the wrong type must all fail before anything is written on either side.
     services.privx.login()
+    pool_now = cognito.find_our_pool(gw, cfg, adopt=adopt)
+    cognito.check_attribute(cfg, pool_now)
+    domain_now = cognito.observe_domain(gw, cfg, pool_now)
+    client_now = cognito.find_client(gw, cfg, pool_now["Id"]) if pool_now else None
+    directory_now = services.privx.find_directory(cfg.privx.directory_name)
 
-    pool = cognito.ensure_pool(gw, cfg, dry_run=dry_run, adopt=adopt)
+    pool = cognito.ensure_pool(gw, cfg, dry_run=dry_run, adopt=adopt, current=pool_now)
     plan.add(pool.change)
     plan.add(cognito.ensure_attribute(gw, cfg, pool, dry_run=dry_run))
-    client = cognito.ensure_client(gw, cfg, pool.pool_id, dry_run=dry_run)
+    client = cognito.ensure_client(gw, cfg, pool.pool_id, dry_run=dry_run, current=client_now)
     plan.add(client.change)
-    domain_change = cognito.ensure_domain(gw, cfg, pool.pool, dry_run=dry_run)
+    domain_change = cognito.ensure_domain(gw, cfg, pool.pool, dry_run=dry_run, current=domain_now)
     if domain_change is not None:
         plan.add(domain_change)
 
@@ -114,7 +120,7 @@ def converge(cfg: AppConfig, services: Services, *, dry_run: bool, adopt: bool =
     client_id = client.client_id or KNOWN_AFTER_APPLY
     secret = (client.client or {}).get("ClientSecret") or ""
     spec = privx.DirectorySpec.from_config(cfg, issuer=issuer, client_id=client_id, client_secret=secret)
-    directory = privx.ensure_directory(services.privx, spec, dry_run=dry_run)
+    directory = privx.ensure_directory(services.privx, spec, dry_run=dry_run, current=directory_now)
     plan.add(directory.change)
 
     prefix = cfg.cognito.domain_prefix or (pool.pool or {}).get("Domain")

@@ -61,6 +61,54 @@ Choices where the reference is unverified
     its status (a refused write is still an attempted write); refresh counts.
 16. Status bodies: ``{variant: "privx", version, app_version (= version), api_version: "v1",
     status: "ok", service: "auth" | "role-store", start_time}``.
+
+Fault injection
+---------------
+A :class:`Fault` makes chosen requests fail or slow down, so tests can prove how a client copes. Faults are
+given to the constructor (``faults=``), added at run time (:meth:`PrivXEmulator.add_fault`,
+:meth:`PrivXEmulator.clear_faults`) or over HTTP (``POST``/``DELETE /_emulator/faults``). A fault matches a
+request by ``method`` (``None``: any; case-insensitive) and ``path`` (exact, or a prefix when it ends in
+``*``; the query string is not part of the path). Every fault counts the requests it matches from the moment
+it was added; matching requests number ``nth`` to ``nth + times - 1`` (1-based) are affected, after which
+the fault is spent and removed. Faults apply to every route, including the token grant, the status routes,
+unknown paths and refused requests, but never to the admin routes. Matching and counting happen under the
+lock, so counts are exact under concurrency. A fault has exactly one effect:
+
+- ``status`` (400-599): answer with that status **without processing** the request, with the PrivX error
+  body (``error_code`` is the status name, e.g. ``SERVICE_UNAVAILABLE``, even on the token route). A 429
+  also carries ``Retry-After: <retry_after>`` (an integral value is written as an integer, e.g. ``1``; a
+  fractional one as is, e.g. ``0.2``, which is non-standard but keeps tests fast).
+- ``latency`` (seconds, at most 60): the request **is processed**, then the adapter sleeps before
+  answering. The core never sleeps: it returns ``EmulatorResponse.delay`` and the caller sleeps outside the
+  lock, so a slow answer does not hold up other requests. State changes are visible before the slow answer
+  arrives, as on a real server that is slow to respond.
+- ``drop``: the request **is processed** (state changes happen), then the connection is dropped without an
+  answer (``EmulatorResponse.drop``). :meth:`PrivXEmulator.handle` raises ``httpx.RemoteProtocolError``, the
+  HTTP server shuts the socket down. This is the "did my POST go through?" case a client must survive.
+
+When several faults fire on one request, every one of them counts it; their latencies add up and the first
+one added with a ``status`` or ``drop`` decides the outcome (a later one is spent without effect). Each
+recorded request notes what was applied in ``RecordedRequest.fault`` (``"status 503"``, ``"latency 0.2"``,
+``"drop"``, joined with ``", "``), ``None`` when nothing was. For a drop the recorded status is the one the
+client never saw.
+
+Admin routes
+------------
+Paths under ``/_emulator/`` are the test harness's own. They need no token, are never recorded (so never in
+``requests`` or :meth:`PrivXEmulator.write_requests`) and never faulted. Errors use the PrivX error body.
+
+- ``GET /_emulator/state`` → 200 ``{"sources": [...], "roles": [...], "requests": [{method, path, status,
+  fault}], "faults": [{...fault fields, "seen"}], "config": {"token_ttl"}}``; sources are **not** masked.
+- ``POST /_emulator/reset`` → 200, empty body: same as :meth:`PrivXEmulator.reset` (built-ins only, no
+  tokens, no recorded requests, **no faults**; API clients and configuration are kept).
+- ``POST /_emulator/faults`` body ``{"path", "method"?, "nth"?, "times"?, "status"?, "retry_after"?,
+  "latency"?, "drop"?}`` → 201 with the fault as stored. Unknown keys, wrong types, ``nth``/``times`` < 1, a
+  status outside 400-599, a negative or non-finite number, a latency over 60 s, a ``retry_after`` over 3600
+  s, a path not starting with ``/`` or with ``*`` anywhere but the end, or not exactly one effect → 400
+  ``INVALID_PARAMETER`` / ``MISSING_PARAMETER`` with ``property`` (``fault`` for the effect count).
+- ``DELETE /_emulator/faults`` → 200 ``{"cleared": <number of active faults removed>}``.
+- ``POST /_emulator/config`` body ``{"token_ttl": <seconds > 0>}`` → 200 with the configuration. A new TTL
+  applies to tokens granted afterwards; tokens already out keep their expiry.
 """
 
 from __future__ import annotations
@@ -69,14 +117,16 @@ import base64
 import binascii
 import copy
 import json
+import math
 import re
 import secrets
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -88,6 +138,7 @@ __all__ = [
     "DEFAULT_ACCESS_GROUP_ID",
     "MASK",
     "EmulatorResponse",
+    "Fault",
     "PrivXEmulator",
     "RecordedRequest",
 ]
@@ -113,6 +164,9 @@ _SOURCE_READ_ONLY = ("id", "author", "created", "updated", "status_code", "statu
 _ROLE_READ_ONLY = ("id", "author", "created", "updated", "member_count", "system")
 _SORT_KEYS = frozenset({"name", "id", "created", "updated"})
 _JSON = {"Content-Type": "application/json"}
+_ADMIN_PREFIX = "/_emulator/"
+MAX_FAULT_LATENCY = 60.0
+MAX_RETRY_AFTER = 3600.0
 
 
 @dataclass(frozen=True)
@@ -120,13 +174,18 @@ class RecordedRequest:
     method: str
     path: str
     status: int
+    fault: str | None = None  # the injected fault(s) applied, e.g. "status 503"; see "Fault injection"
 
 
 @dataclass(frozen=True)
 class EmulatorResponse:
+    """What :meth:`PrivXEmulator.dispatch` answers; the adapter sleeps ``delay`` s, then answers or drops."""
+
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    delay: float = 0.0
+    drop: bool = False
 
 
 class _ApiError(Exception):
@@ -149,6 +208,109 @@ class _ApiError(Exception):
         if self.prop is not None:
             body["property"] = self.prop
         return _json(self.status, body, self.headers)
+
+
+class _InvalidFault(ValueError):
+    """A fault that cannot be armed; ``prop`` names the offending field for the admin route's 400."""
+
+    def __init__(self, prop: str, why: str) -> None:
+        super().__init__(f"invalid fault: {prop} {why}")
+        self.prop, self.why = prop, why
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fault:
+    """One injected fault; see "Fault injection" in the module docstring. Invalid values raise ValueError.
+
+    ``Fault(path="/role-store/api/v1/sources", nth=3, status=503)``: the third request to that path (any
+    method) from now on answers 503. ``path`` may end in ``*`` to match a prefix.
+    """
+
+    method: str | None = None
+    path: str
+    nth: int = 1
+    times: int = 1
+    status: int | None = None
+    retry_after: float = 1
+    latency: float = 0
+    drop: bool = False
+
+    def __post_init__(self) -> None:
+        _check_fault(self)
+        if self.method is not None:
+            object.__setattr__(self, "method", self.method.upper())
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method is not None and self.method != method.upper():
+            return False
+        if self.path.endswith("*"):
+            return path.startswith(self.path[:-1])
+        return path == self.path
+
+    def describe(self) -> str:
+        if self.status is not None:
+            return f"status {self.status}"
+        if self.drop:
+            return "drop"
+        return f"latency {self.latency:g}"
+
+
+def _check_fault(f: Fault) -> None:
+    # Checked at run time too: faults also arrive as JSON and from untyped callers.
+    if f.method is not None and not (isinstance(f.method, str) and f.method.isalpha()):
+        raise _InvalidFault("method", "must be an HTTP method name or null")
+    if not isinstance(f.path, str) or not f.path.startswith("/"):
+        raise _InvalidFault("path", "must be a string starting with '/'")
+    if "*" in f.path[:-1]:
+        raise _InvalidFault("path", "may contain '*' only as its last character (a prefix match)")
+    for name in ("nth", "times"):
+        value = getattr(f, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise _InvalidFault(name, "must be an integer >= 1")
+    if f.status is not None and (
+        not isinstance(f.status, int) or isinstance(f.status, bool) or not 400 <= f.status <= 599
+    ):
+        raise _InvalidFault("status", "must be an integer from 400 to 599")
+    if not _is_number(f.retry_after) or not 0 <= f.retry_after <= MAX_RETRY_AFTER:
+        raise _InvalidFault("retry_after", f"must be a number from 0 to {MAX_RETRY_AFTER:g}")
+    if not _is_number(f.latency) or not 0 <= f.latency <= MAX_FAULT_LATENCY:
+        raise _InvalidFault("latency", f"must be a number of seconds from 0 to {MAX_FAULT_LATENCY:g}")
+    if not isinstance(f.drop, bool):
+        raise _InvalidFault("drop", "must be a boolean")
+    if (f.status is not None) + (f.latency > 0) + f.drop != 1:
+        raise _InvalidFault("fault", "needs exactly one effect: status, latency (> 0) or drop (true)")
+
+
+@dataclass
+class _ArmedFault:
+    fault: Fault
+    seen: int = 0  # matching requests counted since the fault was added
+
+    def count(self, method: str, path: str) -> bool:
+        """Count the request if it matches; True when this one is affected."""
+        if not self.fault.matches(method, path):
+            return False
+        self.seen += 1
+        return self.fault.nth <= self.seen < self.fault.nth + self.fault.times
+
+    @property
+    def spent(self) -> bool:
+        return self.seen >= self.fault.nth + self.fault.times - 1
+
+
+def _fault_response(status: int, retry_after: float) -> EmulatorResponse:
+    try:
+        known = HTTPStatus(status)
+        code, phrase = known.name, known.phrase
+    except ValueError:  # a valid but unnamed code such as 599
+        code, phrase = "GENERAL_ERROR", "injected error"
+    headers = {"Retry-After": f"{retry_after:g}"} if status == 429 else {}
+    body = {"error_code": code, "error_message": f"injected fault: {status} {phrase}", "details": []}
+    return _json(status, body, headers)
 
 
 class _OAuthError(Exception):
@@ -321,6 +483,7 @@ class PrivXEmulator:
         clock: Callable[[], float] = time.monotonic,
         login_url_field: str | None = None,
         base_url: str = "https://privx.example.com",
+        faults: Iterable[Fault] = (),
     ) -> None:
         self.version = version
         self.token_ttl = token_ttl
@@ -336,7 +499,9 @@ class PrivXEmulator:
         self.sources: dict[str, dict[str, Any]] = {}
         self.roles: dict[str, dict[str, Any]] = {}
         self.requests: list[RecordedRequest] = []
+        self._faults: list[_ArmedFault] = [_ArmedFault(f) for f in faults]
         self._routes = self._build_routes()
+        self._admin_routes = self._build_admin_routes()
         self._seed()
 
     # -- public API -------------------------------------------------------------------------------
@@ -355,34 +520,95 @@ class PrivXEmulator:
             ]
 
     def reset(self) -> None:
+        """Back to built-ins only: no tokens, no recorded requests, no faults. API clients stay."""
         with self._lock:
-            self._tokens.clear()
-            self.requests.clear()
-            self._seed()
+            self._reset_locked()
+
+    def add_fault(self, fault: Fault) -> None:
+        """Arm ``fault``; its ``nth`` counts matching requests from now on."""
+        with self._lock:
+            self._faults.append(_ArmedFault(fault))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    @property
+    def faults(self) -> tuple[Fault, ...]:
+        """The faults still armed (spent ones are removed), in the order they were added."""
+        with self._lock:
+            return tuple(a.fault for a in self._faults)
 
     def dispatch(
         self, method: str, path: str, query: dict[str, str], headers: Mapping[str, str], body: bytes
     ) -> EmulatorResponse:
+        """Answer one request. Never sleeps: ``delay`` and ``drop`` are for the caller to act on."""
         method = method.upper()
         lowered = {k.lower(): v for k, v in headers.items()}
         with self._lock:
-            try:
-                response = self._route(method, path, query, lowered, body)
-            except _ApiError as e:
-                response = e.response()
-            except _OAuthError as e:
-                extra = {"WWW-Authenticate": 'Basic realm="privx"'} if e.error == "invalid_client" else {}
-                response = _json(e.status, {"error": e.error, "error_description": e.description}, extra)
-            self.requests.append(RecordedRequest(method, path, response.status))
-            return response
+            if path.startswith(_ADMIN_PREFIX):
+                try:
+                    return self._admin(method, path, body)
+                except _ApiError as e:
+                    return e.response()
+            delay, decider, applied = self._fire_faults(method, path)
+            if decider is not None and decider.status is not None:
+                response = _fault_response(decider.status, decider.retry_after)
+            else:
+                response = self._process(method, path, query, lowered, body)
+            note = ", ".join(applied) or None
+            self.requests.append(RecordedRequest(method, path, response.status, note))
+            return replace(response, delay=delay, drop=decider is not None and decider.drop)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        """``httpx.MockTransport`` handler over :meth:`dispatch`."""
+        """``httpx.MockTransport`` handler over :meth:`dispatch`; sleeps for latency, raises for a drop."""
         query = dict(request.url.params.items())
         r = self.dispatch(request.method, request.url.path, query, request.headers, request.read())
+        if r.delay > 0:
+            time.sleep(r.delay)
+        if r.drop:
+            # The exception httpx raises when a server closes the connection without answering.
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
         return httpx.Response(r.status, headers=r.headers, content=r.body)
 
     # -- plumbing ---------------------------------------------------------------------------------
+
+    def _process(
+        self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
+    ) -> EmulatorResponse:
+        try:
+            return self._route(method, path, query, headers, body)
+        except _ApiError as e:
+            return e.response()
+        except _OAuthError as e:
+            extra = {"WWW-Authenticate": 'Basic realm="privx"'} if e.error == "invalid_client" else {}
+            return _json(e.status, {"error": e.error, "error_description": e.description}, extra)
+
+    def _fire_faults(self, method: str, path: str) -> tuple[float, Fault | None, list[str]]:
+        """Count the request against every armed fault (lock held); see "Fault injection".
+
+        Returns the summed latency, the fault deciding the outcome (status or drop) if any, and the
+        descriptions of what was applied.
+        """
+        delay, decider, applied = 0.0, None, []
+        for armed in self._faults:
+            if not armed.count(method, path):
+                continue
+            fault = armed.fault
+            if fault.latency > 0:
+                delay += fault.latency
+                applied.append(fault.describe())
+            elif decider is None:
+                decider = fault
+                applied.append(fault.describe())
+        self._faults = [a for a in self._faults if not a.spent]
+        return delay, decider, applied
+
+    def _reset_locked(self) -> None:
+        self._tokens.clear()
+        self.requests.clear()
+        self._faults.clear()
+        self._seed()
 
     def _seed(self) -> None:
         now = _now()
@@ -443,6 +669,15 @@ class PrivXEmulator:
         ]
         return [_Route(m, re.compile(p), perm, h) for m, p, perm, h in table]
 
+    def _build_admin_routes(self) -> dict[tuple[str, str], Callable[[bytes], EmulatorResponse]]:
+        return {
+            ("GET", f"{_ADMIN_PREFIX}state"): self._admin_state,
+            ("POST", f"{_ADMIN_PREFIX}reset"): self._admin_reset,
+            ("POST", f"{_ADMIN_PREFIX}faults"): self._admin_add_fault,
+            ("DELETE", f"{_ADMIN_PREFIX}faults"): self._admin_clear_faults,
+            ("POST", f"{_ADMIN_PREFIX}config"): self._admin_config,
+        }
+
     def _route(
         self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
     ) -> EmulatorResponse:
@@ -480,6 +715,65 @@ class PrivXEmulator:
                 f"API client lacks permission {permission!r}; its role needs " + ", ".join(sorted(ALL_PERMISSIONS)),
             )
         return client_id
+
+    # -- admin (lock held; never recorded, never faulted) ------------------------------------------
+
+    def _admin(self, method: str, path: str, body: bytes) -> EmulatorResponse:
+        handler = self._admin_routes.get((method, path))
+        if handler is not None:
+            return handler(body)
+        if allowed := [m for m, p in self._admin_routes if p == path]:
+            raise _ApiError(
+                405, "METHOD_NOT_ALLOWED", f"{method} not allowed on {path}", None, {"Allow": ", ".join(allowed)}
+            )
+        raise _ApiError(404, "NOT_FOUND", f"no such endpoint: {method} {path}")
+
+    def _admin_state(self, _body: bytes) -> EmulatorResponse:
+        state = {
+            "sources": copy.deepcopy(list(self.sources.values())),
+            "roles": copy.deepcopy(list(self.roles.values())),
+            "requests": [asdict(r) for r in self.requests],
+            "faults": [asdict(a.fault) | {"seen": a.seen} for a in self._faults],
+            "config": self._config(),
+        }
+        return _json(200, state)
+
+    def _admin_reset(self, _body: bytes) -> EmulatorResponse:
+        self._reset_locked()
+        return EmulatorResponse(200)
+
+    def _admin_add_fault(self, body: bytes) -> EmulatorResponse:
+        fields = _json_object(body)
+        known = {"method", "path", "nth", "times", "status", "retry_after", "latency", "drop"}
+        for key in fields:
+            if key not in known:
+                raise _invalid(key, f"is not a fault field; known: {sorted(known)}")
+        if "path" not in fields:
+            raise _missing("path")
+        try:
+            fault = Fault(**fields)
+        except _InvalidFault as e:
+            raise _invalid(e.prop, e.why) from None
+        self._faults.append(_ArmedFault(fault))
+        return _json(201, asdict(fault))
+
+    def _admin_clear_faults(self, _body: bytes) -> EmulatorResponse:
+        cleared = len(self._faults)
+        self._faults.clear()
+        return _json(200, {"cleared": cleared})
+
+    def _admin_config(self, body: bytes) -> EmulatorResponse:
+        fields = _json_object(body)
+        for key, value in fields.items():
+            if key != "token_ttl":
+                raise _invalid(key, "is not a setting; known: ['token_ttl']")
+            if not _is_number(value) or value <= 0:
+                raise _invalid(key, "must be a number of seconds > 0")
+            self.token_ttl = float(value)
+        return _json(200, self._config())
+
+    def _config(self) -> dict[str, Any]:
+        return {"token_ttl": self.token_ttl}
 
     # -- auth and status --------------------------------------------------------------------------
 
