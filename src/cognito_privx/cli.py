@@ -20,6 +20,7 @@ from cognito_privx import __version__
 
 if TYPE_CHECKING:
     from cognito_privx.config import AppConfig
+    from cognito_privx.users import PoolUsers, UserResult
 
 T = TypeVar("T")
 
@@ -181,6 +182,213 @@ def login_url(ctx: typer.Context) -> None:
             render.data(url)
 
     _run(state, body)
+
+
+# -- users ---------------------------------------------------------------------------------------------------
+
+EmailArg = Annotated[str, typer.Argument(help="The user's email address (their login name).", show_default=False)]
+GroupOpt = Annotated[str, typer.Option("--group", "-g", help="The group (a [roles] key).", show_default=False)]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Allow a group that is not a [roles] key.")]
+
+
+def _open_users(state: State, cfg: AppConfig, *, rate: float | None = None) -> PoolUsers:
+    from cognito_privx.cognito import CognitoGateway
+    from cognito_privx.users import PoolUsers, TokenBucket
+
+    # botocore's own retries are off: users.py retries throttling itself and never the daily email cap.
+    gw = CognitoGateway.connect(cfg.region, state.profile, max_attempts=1)
+    return PoolUsers.open(gw, cfg, create_limiter=TokenBucket(rate) if rate else None)
+
+
+def _show(state: State, result: UserResult) -> None:
+    from cognito_privx import render
+
+    if state.json:
+        render.json_document(result.to_json())
+    else:
+        render.user_result(result)
+
+
+@app.command("add-user")
+def add_user(
+    ctx: typer.Context,
+    email: EmailArg,
+    group: GroupOpt,
+    name: Annotated[str | None, typer.Option("--name", help="The user's display name.")] = None,
+    temporary_password: Annotated[
+        str | None,
+        typer.Option(
+            "--temporary-password",
+            envvar="COGNITO_PRIVX_TEMPORARY_PASSWORD",
+            help="Initial password (else Cognito makes one); must meet the pool's policy. Never printed.",
+            show_default=False,
+        ),
+    ] = None,
+    no_invite: Annotated[bool, typer.Option("--no-invite", help="Do not send Cognito's invitation email.")] = False,
+    force: ForceOpt = False,
+) -> None:
+    """Create the user with group G, or bring an existing user to group G (idempotent)."""
+    state: State = ctx.obj
+
+    def body() -> None:
+        from cognito_privx.errors import UsageError
+        from cognito_privx.users import UserRow, password_problems, validate_email, validate_group
+
+        if temporary_password is not None and no_invite:
+            raise UsageError(
+                "--temporary-password and --no-invite do not go together",
+                "the invitation carries the temporary password; give one of the two",
+            )
+        cfg = _config(state)
+        row = UserRow(validate_email(email), validate_group(group, cfg, force=force), name)
+        users = _open_users(state, cfg)
+        if temporary_password is not None:
+            problems = password_problems(temporary_password, users.password_policy())
+            if problems:
+                raise UsageError(
+                    "the temporary password does not meet the pool's password policy",
+                    "it needs " + ", ".join(problems),
+                )
+        _show(state, users.add(row, invite=not no_invite, temporary_password=temporary_password))
+
+    _run(state, body)
+
+
+@app.command("set-group")
+def set_group(ctx: typer.Context, email: EmailArg, group: GroupOpt, force: ForceOpt = False) -> None:
+    """Change an existing user's group."""
+    state: State = ctx.obj
+
+    def body() -> None:
+        from cognito_privx.users import UserRow, validate_email, validate_group
+
+        cfg = _config(state)
+        row = UserRow(validate_email(email), validate_group(group, cfg, force=force))
+        _show(state, _open_users(state, cfg).add(row, create=False))
+
+    _run(state, body)
+
+
+def _set_enabled(state: State, email: str, enabled: bool) -> None:
+    from cognito_privx.users import validate_email
+
+    cfg = _config(state)
+    address = validate_email(email)
+    _show(state, _open_users(state, cfg).set_enabled(address, enabled))
+
+
+@app.command("disable-user")
+def disable_user(ctx: typer.Context, email: EmailArg) -> None:
+    """Disable a user (they can no longer log in; nothing is deleted)."""
+    state: State = ctx.obj
+    _run(state, lambda: _set_enabled(state, email, False))
+
+
+@app.command("enable-user")
+def enable_user(ctx: typer.Context, email: EmailArg) -> None:
+    """Enable a disabled user."""
+    state: State = ctx.obj
+    _run(state, lambda: _set_enabled(state, email, True))
+
+
+@app.command("remove-user")
+def remove_user(
+    ctx: typer.Context,
+    email: EmailArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a user from the pool (asks first)."""
+    state: State = ctx.obj
+
+    def body() -> None:
+        from cognito_privx.errors import UsageError
+        from cognito_privx.users import Outcome, UserResult, validate_email
+
+        cfg = _config(state)
+        address = validate_email(email)
+        users = _open_users(state, cfg)
+        if users.get(address) is None:
+            _show(state, UserResult(address, Outcome.UNCHANGED, "no such user (already removed)"))
+            return
+        if not yes:
+            import click
+
+            try:
+                confirmed = typer.confirm(f"Delete {address} from user pool {users.pool_id}?", err=True)
+            except click.exceptions.Abort:
+                confirmed = False
+            if not confirmed:
+                raise UsageError(f"{address} was not removed", "answer y, or pass --yes")
+        _show(state, users.remove(address))
+
+    _run(state, body)
+
+
+@app.command("list-users")
+def list_users(
+    ctx: typer.Context,
+    group: Annotated[str | None, typer.Option("--group", "-g", help="Only users of this group.")] = None,
+) -> None:
+    """List the pool's users (email, group, status, enabled, created)."""
+    state: State = ctx.obj
+
+    def body() -> None:
+        from cognito_privx import render
+
+        cfg = _config(state)
+        users = _open_users(state, cfg)
+        with render.ScanProgress() as progress:
+            found = users.list(group, on_page=progress.update)
+        if state.json:
+            render.json_document({"users": [u.to_json() for u in found]})
+        else:
+            render.users_table(found)
+
+    _run(state, body)
+
+
+@app.command("import-users")
+def import_users(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV with a header: email,group[,name].", show_default=False)],
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Concurrent requests.")] = 8,
+    rate: Annotated[
+        float,
+        typer.Option("--rate", min=0.1, help="Max user creations per second (Cognito's quota is 50/s per account)."),
+    ] = 45.0,
+    no_invite: Annotated[bool, typer.Option("--no-invite", help="Do not send invitation emails.")] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write per-row results here (.json, else CSV).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and show what would change.")] = False,
+    force: ForceOpt = False,
+) -> None:
+    """Bulk add-user from a CSV: validated first, concurrent, within Cognito's quota, resumable."""
+    state: State = ctx.obj
+
+    def body() -> int:
+        from cognito_privx import render
+        from cognito_privx.users import import_rows, read_csv, write_report
+
+        cfg = _config(state)
+        rows = read_csv(file, cfg, force=force)
+        users = _open_users(state, cfg, rate=rate)
+        with render.ImportProgress(len(rows)) as progress:
+            result = import_rows(
+                users, rows, workers=workers, invite=not no_invite, dry_run=dry_run, on_result=progress.advance
+            )
+        if report is not None:
+            write_report(report, result)
+        summary = result.summary()
+        if state.json:
+            render.json_document({"summary": summary, "rows": [r.to_json() for r in result.results]})
+        else:
+            render.import_summary(summary)
+        return 1 if result.failed else 0
+
+    code = _run(state, body)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

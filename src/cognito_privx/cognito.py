@@ -122,7 +122,9 @@ class CognitoGateway:
         self._observer = observer
 
     @classmethod
-    def connect(cls, region: str, profile: str | None = None) -> CognitoGateway:
+    def connect(cls, region: str, profile: str | None = None, *, max_attempts: int = 6) -> CognitoGateway:
+        """A gateway over a new client. ``max_attempts=1`` turns botocore's retries off (the user commands
+        retry throttling themselves, see ``users``)."""
         import boto3
         import botocore.config
         import botocore.exceptions
@@ -132,7 +134,7 @@ class CognitoGateway:
         except botocore.exceptions.ProfileNotFound:
             raise CredentialsError(f"AWS profile {profile!r} not found", "check --profile and ~/.aws/config") from None
         config = botocore.config.Config(
-            retries={"mode": "standard", "max_attempts": 6},
+            retries={"mode": "standard", "max_attempts": max_attempts},
             connect_timeout=10,
             read_timeout=30,
             max_pool_connections=32,
@@ -404,7 +406,7 @@ def ensure_pool(
     *,
     dry_run: bool,
     adopt: bool = False,
-    current: dict[str, Any] | None | _Unset = UNSET,
+    current: dict[str, Any] | _Unset | None = UNSET,
 ) -> PoolState:
     name = cfg.cognito.pool_name
     if isinstance(current, _Unset):
@@ -517,7 +519,7 @@ def ensure_client(
     pool_id: str | None,
     *,
     dry_run: bool,
-    current: dict[str, Any] | None | _Unset = UNSET,
+    current: dict[str, Any] | _Unset | None = UNSET,
 ) -> ClientState:
     name = cfg.cognito.app_client_name
     desired = client_desired(cfg)
@@ -570,7 +572,7 @@ def ensure_domain(
     pool: dict[str, Any] | None,
     *,
     dry_run: bool,
-    current: dict[str, Any] | None | _Unset = UNSET,
+    current: dict[str, Any] | _Unset | None = UNSET,
 ) -> Change | None:
     """Our pool's hosted-UI prefix domain; ``None`` when ``domain_prefix`` is empty (not managed)."""
     desc = observe_domain(gw, cfg, pool) if isinstance(current, _Unset) else current

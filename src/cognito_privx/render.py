@@ -140,3 +140,116 @@ class DemoNarrator:
 def export_lines(lines: list[str]) -> None:
     for line in lines:
         data(line)
+
+
+_OUTCOME = {
+    "created": ("+", "green"),
+    "updated": ("~", "yellow"),
+    "unchanged": ("=", "dim"),
+    "deleted": ("-", "red"),
+    "failed": ("✗", "red"),
+}
+
+
+def user_result(result: Any) -> None:
+    """One line per user: ``+ created alice@example.com  group ops``."""
+    symbol, colour = _OUTCOME[result.outcome.value]
+    detail = f"  {escape(result.detail)}" if result.detail else ""
+    where = f"line {result.line}: " if result.line else ""
+    stderr().print(f"[{colour}]{symbol} {result.outcome.value}[/] {where}{escape(result.email)}{detail}")
+
+
+def users_table(users: list[Any]) -> None:
+    from rich.table import Table
+
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    for column in ("email", "group", "status", "enabled", "created"):
+        table.add_column(column)
+    for u in users:
+        table.add_row(
+            escape(u.email), escape(u.group or "—"), u.status, "yes" if u.enabled else "[red]no[/]", u.created
+        )
+    Console(file=sys.stdout, highlight=False, soft_wrap=True).print(table)
+    stderr().print(f"{len(users)} user(s)")
+
+
+class ScanProgress:
+    """A spinner on stderr while a pool is paged through."""
+
+    def __init__(self) -> None:
+        self._status = stderr().status("listing users…")
+
+    def __enter__(self) -> ScanProgress:
+        self._status.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._status.__exit__(None, None, None)
+
+    def update(self, seen: int) -> None:
+        self._status.update(f"listing users… {seen} scanned")
+
+
+class ImportProgress:
+    """A progress bar on stderr: rows done, rate, ETA. Failed rows are printed above it as they happen."""
+
+    def __init__(self, total: int) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rate]:>6.1f} rows/s"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=stderr(),
+            transient=False,
+        )
+        self.task = self.progress.add_task("import", total=total, rate=0.0)
+        self._start = 0.0
+        self._done = 0
+
+    def __enter__(self) -> ImportProgress:
+        import time
+
+        self._start = time.monotonic()
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(None, None, None)
+
+    def advance(self, result: Any) -> None:
+        import time
+
+        self._done += 1
+        elapsed = max(time.monotonic() - self._start, 1e-6)
+        if result.outcome.value == "failed":
+            self.progress.console.print(
+                f"[red]✗ failed[/] line {result.line}: {escape(result.email)}  {escape(result.detail)}"
+            )
+        self.progress.update(self.task, advance=1, rate=self._done / elapsed)
+
+
+def import_summary(summary: dict[str, Any]) -> None:
+    rate = summary.get("rows_per_second")
+    stderr().print(
+        f"[bold]{summary['rows']} rows in {summary['seconds']} s"
+        + (f" ({rate}/s)" if rate else "")
+        + f":[/] {summary['created']} created, {summary['updated']} updated, {summary['unchanged']} unchanged, "
+        f"{'[red]' if summary['failed'] else ''}{summary['failed']} failed{'[/]' if summary['failed'] else ''}; "
+        f"{summary['throttle_retries']} throttling retries."
+    )
+    if summary.get("stopped"):
+        stderr().print(f"[yellow]![/] stopped early: {escape(summary['stopped'])}")

@@ -1,0 +1,531 @@
+"""Users: add / set-group / disable / enable / remove / list, and the bulk import engine.
+
+Every operation is idempotent and reports in one vocabulary: created, updated, unchanged, failed. The user's
+login name is their email (the pool has ``UsernameAttributes=["email"]``), lower-cased: Cognito pools made by
+cognito-privx compare user names case-insensitively, and lower-casing makes ``Alice@x`` and ``alice@x`` the same
+row everywhere (moto, unlike AWS, would create both).
+
+Throughput: one boto3 client shared by the worker threads (clients are thread-safe), a token bucket that keeps
+``AdminCreateUser`` under the account's ``UserCreation`` quota (50/s by default), and our own retry with
+exponential backoff and full jitter on ``TooManyRequestsException``. botocore's retries are switched off for
+this client because they would also retry ``LimitExceededException``, which is Cognito's *daily* invite-email
+cap: retrying cannot help, so those rows fail at once with a message saying so.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cognito_privx.cognito import CognitoGateway, find_our_pool
+from cognito_privx.config import AppConfig, validate_group_name
+from cognito_privx.errors import CognitoError, CognitoPrivxError, ConfigError, UsageError
+
+# Pragmatic, not RFC 5322: one @, no spaces, a dot in the domain, and Cognito's 128-character user-name limit.
+_EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+DEFAULT_RATE = 45.0  # requests/s: a little under the 50/s UserCreation quota, leaving room for others
+DEFAULT_WORKERS = 8
+THROTTLE_CODES = frozenset({"TooManyRequestsException", "ThrottlingException"})
+RETRYABLE_CODES = THROTTLE_CODES | {"InternalErrorException", "ServiceUnavailable", "InternalFailure"}
+
+
+class Outcome(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    DELETED = "deleted"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class UserRow:
+    email: str
+    group: str
+    name: str | None = None
+    line: int | None = None  # CSV line number, for messages
+
+
+@dataclass(frozen=True)
+class UserResult:
+    email: str
+    outcome: Outcome
+    detail: str = ""
+    line: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"email": self.email, "outcome": self.outcome.value, "detail": self.detail, "line": self.line}
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    email: str
+    group: str | None
+    status: str
+    enabled: bool
+    created: str
+    name: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "email": self.email,
+            "group": self.group,
+            "status": self.status,
+            "enabled": self.enabled,
+            "created": self.created,
+            "name": self.name,
+        }
+
+
+# -- validation (pure, before any call) ------------------------------------------------------------------
+
+
+def validate_email(email: str) -> str:
+    value = email.strip()
+    if len(value) > 128 or not _EMAIL_RE.match(value):
+        raise UsageError(f"{email!r} is not a valid email address", "give the user's email, like alice@example.com")
+    return value.lower()
+
+
+def validate_group(group: str, cfg: AppConfig, *, force: bool = False) -> str:
+    try:
+        validate_group_name(group)
+    except ValueError as e:
+        raise UsageError(str(e), "group names are what PrivX role rules match on; keep them simple") from None
+    known = sorted(cfg.roles)
+    if known and group not in known and not force:
+        raise UsageError(
+            f"unknown group {group!r}; the [roles] in the config know: {', '.join(known)}",
+            "use one of those, add the group to [roles], or pass --force",
+        )
+    return group
+
+
+def password_problems(password: str, policy: Mapping[str, Any]) -> list[str]:
+    """What ``password`` lacks under a Cognito password policy (``Policies.PasswordPolicy``)."""
+    problems = []
+    minimum = int(policy.get("MinimumLength", 8))
+    if len(password) < minimum:
+        problems.append(f"at least {minimum} characters")
+    if policy.get("RequireUppercase") and not any(c.isupper() for c in password):
+        problems.append("an upper-case letter")
+    if policy.get("RequireLowercase") and not any(c.islower() for c in password):
+        problems.append("a lower-case letter")
+    if policy.get("RequireNumbers") and not any(c.isdigit() for c in password):
+        problems.append("a number")
+    # Cognito's symbol set: ^ $ * . [ ] { } ( ) ? " ! @ # % & / \ , > < ' : ; | _ ~ ` = + - and space.
+    if policy.get("RequireSymbols") and not any(c in "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- " for c in password):
+        problems.append("a symbol")
+    return problems
+
+
+# -- the user-facing operations ----------------------------------------------------------------------------
+
+
+class TokenBucket:
+    """A thread-safe rate limiter: at most ``rate`` acquisitions per second, bursts of ``burst``."""
+
+    def __init__(self, rate: float, burst: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.burst = max(burst, 1.0)
+        self._tokens = self.burst
+        self._clock = clock
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+                self._last = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                wait_s = (1 - self._tokens) / self.rate
+            time.sleep(wait_s)
+
+
+class InviteLimitError(CognitoError):
+    """Cognito's daily invite-email cap (LimitExceededException): retrying the same day cannot help."""
+
+
+@dataclass
+class PoolUsers:
+    """The user side of our pool: every user operation goes through here."""
+
+    gw: CognitoGateway
+    pool_id: str
+    attribute: str  # custom:<group_attribute>
+    create_limiter: TokenBucket | None = None
+    max_attempts: int = 8
+    backoff_base: float = 0.2
+    backoff_cap: float = 8.0
+    sleep: Callable[[float], None] = time.sleep
+    retries: int = field(default=0, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @classmethod
+    def open(cls, gw: CognitoGateway, cfg: AppConfig, **kwargs: Any) -> PoolUsers:
+        pool = find_our_pool(gw, cfg)
+        if pool is None:
+            raise CognitoError(
+                f"no user pool named {cfg.cognito.pool_name!r} managed by cognito-privx",
+                "run `cognito-privx setup` first (or check --config / --region)",
+            )
+        return cls(gw, pool["Id"], cfg.cognito.attribute_name, **kwargs)
+
+    # -- calls, with throttling retries ---------------------------------------------------------------------
+
+    def _call(self, operation: str, *, absent: str | None = None, **params: Any) -> dict[str, Any] | None:
+        """One Cognito call; ``None`` when it fails with the ``absent`` error code (not found / exists)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            if operation == "admin_create_user" and self.create_limiter is not None:
+                self.create_limiter.acquire()
+            try:
+                return self.gw.call(operation, **params)
+            except CognitoError as e:
+                code = _code_of(e)
+                if absent is not None and code == absent:
+                    return None
+                if code == "LimitExceededException" and operation == "admin_create_user":
+                    raise InviteLimitError(
+                        "Cognito's daily email limit is reached: no more invitation emails today",
+                        "re-run with --no-invite (users then need a password from you), or configure SES for "
+                        "the pool; rows already done stay done",
+                    ) from e
+                if code not in RETRYABLE_CODES or attempt >= self.max_attempts:
+                    raise
+                with self._lock:
+                    self.retries += 1
+                # Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter").
+                self.sleep(random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt)))  # noqa: S311
+
+    def get(self, email: str) -> dict[str, Any] | None:
+        return self._call("admin_get_user", absent="UserNotFoundException", UserPoolId=self.pool_id, Username=email)
+
+    def password_policy(self) -> dict[str, Any]:
+        pool = self.gw.describe_pool(self.pool_id)
+        policy: dict[str, Any] = (pool.get("Policies") or {}).get("PasswordPolicy") or {}
+        return policy
+
+    def _attrs(self, user: Mapping[str, Any]) -> dict[str, str]:
+        return {a["Name"]: a["Value"] for a in user.get("UserAttributes") or user.get("Attributes") or []}
+
+    def _require(self, email: str) -> dict[str, Any]:
+        user = self.get(email)
+        if user is None:
+            raise UserNotFound(
+                f"no user {email} in pool {self.pool_id}", "check the address, or add the user with add-user"
+            )
+        return user
+
+    # -- operations ---------------------------------------------------------------------------------------
+
+    def add(
+        self,
+        row: UserRow,
+        *,
+        invite: bool = True,
+        temporary_password: str | None = None,
+        create: bool = True,
+        dry_run: bool = False,
+    ) -> UserResult:
+        """Create the user, or bring an existing one to ``row.group`` (and ``row.name`` if given)."""
+        user = self.get(row.email)
+        if user is None and create and dry_run:
+            return UserResult(row.email, Outcome.CREATED, f"would create, group {row.group}", row.line)
+        if user is None and create:
+            created = self._create(row, invite=invite, temporary_password=temporary_password)
+            if created:
+                return UserResult(row.email, Outcome.CREATED, f"group {row.group}", row.line)
+            user = self.get(row.email)  # created meanwhile (another run, a lost response): converge it
+        if user is None:
+            raise UserNotFound(f"no user {row.email} in pool {self.pool_id}", "add the user with add-user first")
+        return self._converge(row, user, dry_run=dry_run)
+
+    def _create(self, row: UserRow, *, invite: bool, temporary_password: str | None) -> bool:
+        attributes = [
+            {"Name": "email", "Value": row.email},
+            {"Name": "email_verified", "Value": "true"},
+            {"Name": self.attribute, "Value": row.group},
+        ]
+        if row.name:
+            attributes.append({"Name": "name", "Value": row.name})
+        params: dict[str, Any] = {
+            "UserPoolId": self.pool_id,
+            "Username": row.email,
+            "UserAttributes": attributes,
+        }
+        if invite:
+            params["DesiredDeliveryMediums"] = ["EMAIL"]
+        else:
+            params["MessageAction"] = "SUPPRESS"
+        if temporary_password:
+            params["TemporaryPassword"] = temporary_password
+        return self._call("admin_create_user", absent="UsernameExistsException", **params) is not None
+
+    def _converge(self, row: UserRow, user: Mapping[str, Any], *, dry_run: bool = False) -> UserResult:
+        attrs = self._attrs(user)
+        changes: list[dict[str, str]] = []
+        details: list[str] = []
+        current = attrs.get(self.attribute)
+        if current != row.group:
+            changes.append({"Name": self.attribute, "Value": row.group})
+            details.append(f"group: {current or '(none)'} → {row.group}")
+        if row.name and attrs.get("name") != row.name:
+            changes.append({"Name": "name", "Value": row.name})
+            details.append("name")
+        if not user.get("Enabled", True):
+            details.append("user is disabled (not re-enabled; use enable-user)")
+        if changes and dry_run:
+            return UserResult(row.email, Outcome.UPDATED, "would update: " + "; ".join(details), row.line)
+        if changes:
+            self._call(
+                "admin_update_user_attributes", UserPoolId=self.pool_id, Username=row.email, UserAttributes=changes
+            )
+            return UserResult(row.email, Outcome.UPDATED, "; ".join(details), row.line)
+        return UserResult(row.email, Outcome.UNCHANGED, "; ".join(details), row.line)
+
+    def set_enabled(self, email: str, enabled: bool) -> UserResult:
+        user = self._require(email)
+        if bool(user.get("Enabled", True)) == enabled:
+            return UserResult(email, Outcome.UNCHANGED, "already " + ("enabled" if enabled else "disabled"))
+        operation = "admin_enable_user" if enabled else "admin_disable_user"
+        self._call(operation, UserPoolId=self.pool_id, Username=email)
+        return UserResult(email, Outcome.UPDATED, "enabled" if enabled else "disabled")
+
+    def remove(self, email: str) -> UserResult:
+        if self.get(email) is None:
+            return UserResult(email, Outcome.UNCHANGED, "no such user (already removed)")
+        if self._call("admin_delete_user", absent="UserNotFoundException", UserPoolId=self.pool_id, Username=email):
+            return UserResult(email, Outcome.DELETED, "removed")
+        return UserResult(email, Outcome.UNCHANGED, "no such user (already removed)")
+
+    def list(self, group: str | None = None, on_page: Callable[[int], None] | None = None) -> list[UserInfo]:
+        """Every user (optionally of one group). Custom attributes cannot be filtered server-side: a paged scan."""
+        users: list[UserInfo] = []
+        seen = 0
+        params: dict[str, Any] = {"UserPoolId": self.pool_id, "Limit": 60}
+        while True:
+            page = self._call("list_users", **params) or {}
+            for raw in page.get("Users", []):
+                seen += 1
+                info = self._info(raw)
+                if group is None or info.group == group:
+                    users.append(info)
+            if on_page is not None:
+                on_page(seen)
+            token = page.get("PaginationToken")
+            if not token:
+                return sorted(users, key=lambda u: u.email)
+            params["PaginationToken"] = token
+
+    def _info(self, raw: Mapping[str, Any]) -> UserInfo:
+        attrs = self._attrs(raw)
+        created = raw.get("UserCreateDate")
+        return UserInfo(
+            email=attrs.get("email", str(raw.get("Username"))),
+            group=attrs.get(self.attribute),
+            status=str(raw.get("UserStatus", "")),
+            enabled=bool(raw.get("Enabled", True)),
+            created=created.isoformat(timespec="seconds") if isinstance(created, datetime) else str(created or ""),
+            name=attrs.get("name"),
+        )
+
+
+class UserNotFound(CognitoError):
+    """The user does not exist (exit 1: the job cannot be done)."""
+
+
+def _code_of(e: CognitoError) -> str:
+    cause = e.__cause__
+    response = getattr(cause, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+# -- CSV -------------------------------------------------------------------------------------------------
+
+
+def read_csv(path: Path, cfg: AppConfig, *, force: bool = False) -> list[UserRow]:
+    """Parse and validate the whole file; every bad row is reported (with its line) before anything runs."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror}", "check the path") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{path} is not UTF-8 (byte {e.start})", "save the file as UTF-8 (Excel: CSV UTF-8)") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip().lower() for h in reader.fieldnames or []]
+    missing = [c for c in ("email", "group") if c not in header]
+    if missing:
+        raise UsageError(
+            f"{path}: the header lacks {', '.join(missing)} (found: {', '.join(header) or 'nothing'})",
+            "the first line must be: email,group[,name]",
+        )
+    unknown = [h for h in header if h not in ("email", "group", "name")]
+    if unknown:
+        raise UsageError(f"{path}: unknown column(s) {', '.join(unknown)}", "the columns are email, group, name")
+    reader.fieldnames = header
+    rows: list[UserRow] = []
+    errors: list[str] = []
+    first_line: dict[str, int] = {}
+    for record in reader:
+        line = reader.line_num
+        if None in record:
+            errors.append(f"line {line}: too many fields")
+            continue
+        email = (record.get("email") or "").strip()
+        group = (record.get("group") or "").strip()
+        name = (record.get("name") or "").strip() or None
+        if not email and not group and not name:
+            continue  # a blank line
+        try:
+            email = validate_email(email)
+            validate_group(group, cfg, force=force)
+        except CognitoPrivxError as e:
+            errors.append(f"line {line}: {e.message}")
+            continue
+        if email in first_line:
+            errors.append(f"line {line}: {email} is also on line {first_line[email]}")
+            continue
+        first_line[email] = line
+        rows.append(UserRow(email, group, name, line))
+    if errors:
+        shown = errors[:20] + ([f"... and {len(errors) - 20} more"] if len(errors) > 20 else [])
+        raise CsvError(f"{path}: {len(errors)} bad row(s), nothing was changed", "fix these rows:", shown)
+    return rows
+
+
+class CsvError(ConfigError):
+    """A CSV file with bad rows: every row is listed."""
+
+    def __init__(self, message: str, hint: str, rows: Sequence[str]) -> None:
+        super().__init__(message, hint + "\n" + "\n".join(f"  {r}" for r in rows))
+        self.rows = list(rows)
+
+
+# -- the bulk engine -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    results: list[UserResult]
+    seconds: float
+    retries: int
+    stopped: str | None = None  # why the run stopped early, if it did
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results if r.outcome is outcome)
+
+    @property
+    def failed(self) -> int:
+        return self.count(Outcome.FAILED)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "rows": len(self.results),
+            **{o.value: self.count(o) for o in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.FAILED)},
+            "seconds": round(self.seconds, 2),
+            "rows_per_second": round(len(self.results) / self.seconds, 1) if self.seconds else None,
+            "throttle_retries": self.retries,
+            "stopped": self.stopped,
+        }
+
+
+def import_rows(
+    users: PoolUsers,
+    rows: Sequence[UserRow],
+    *,
+    workers: int = DEFAULT_WORKERS,
+    invite: bool = True,
+    dry_run: bool = False,
+    on_result: Callable[[UserResult], None] | None = None,
+) -> ImportReport:
+    """Run every row through :meth:`PoolUsers.add` on ``workers`` threads, sharing one client.
+
+    A row's failure is recorded and the run goes on, except the daily invite cap: then no further row is
+    started (each would fail the same way) and the remaining rows are reported as failed with that reason.
+    """
+    start = time.monotonic()
+    results: dict[int, UserResult] = {}
+    stop = threading.Event()
+    stop_reason: list[str] = []
+
+    def one(index: int, row: UserRow) -> None:
+        if stop.is_set():
+            result = UserResult(row.email, Outcome.FAILED, f"not attempted: {stop_reason[0]}", row.line)
+        else:
+            try:
+                result = users.add(row, invite=invite, dry_run=dry_run)
+            except InviteLimitError as e:
+                if not stop.is_set():
+                    stop_reason.append(e.message)
+                    stop.set()
+                result = UserResult(row.email, Outcome.FAILED, e.message, row.line)
+            except CognitoPrivxError as e:
+                result = UserResult(row.email, Outcome.FAILED, e.message, row.line)
+        results[index] = result
+        if on_result is not None:
+            on_result(result)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="import") as pool:
+        futures = [pool.submit(one, i, row) for i, row in enumerate(rows)]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for f in done:
+            f.result()  # re-raise a programming error instead of hiding it
+    ordered = [results[i] for i in range(len(rows))]
+    return ImportReport(ordered, time.monotonic() - start, users.retries, stop_reason[0] if stop_reason else None)
+
+
+def write_report(path: Path, report: ImportReport) -> None:
+    """Per-row results as JSON (``.json``) or CSV (anything else)."""
+    if path.suffix.lower() == ".json":
+        import json
+
+        doc = {"summary": report.summary(), "rows": [r.to_json() for r in report.results]}
+        path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        return
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["line", "email", "outcome", "detail"])
+        for r in report.results:
+            writer.writerow([r.line or "", r.email, r.outcome.value, r.detail])
+
+
+__all__ = [
+    "DEFAULT_RATE",
+    "DEFAULT_WORKERS",
+    "ImportReport",
+    "InviteLimitError",
+    "Outcome",
+    "PoolUsers",
+    "TokenBucket",
+    "UserInfo",
+    "UserResult",
+    "UserRow",
+    "import_rows",
+    "password_problems",
+    "read_csv",
+    "validate_email",
+    "validate_group",
+    "write_report",
+]
