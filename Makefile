@@ -5,7 +5,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.cognito-privx-installed
 
-.PHONY: install demo test test-e2e check lint format typecheck clean
+.PHONY: install demo test test-e2e bench check lint format typecheck clean
 
 install: $(STAMP)
 
@@ -26,6 +26,10 @@ test: $(STAMP)
 ## test-e2e: only the end-to-end tests (the installed CLI against `cognito-privx sandbox`)
 test-e2e: $(STAMP)
 	$(PY) -m pytest -m e2e
+
+## bench: import-users against an AWS-shaped Cognito stand-in, vs a sequential loop (prints a table)
+bench: $(STAMP)
+	$(PY) benchmarks/import_users.py
 
 ## check: format, lint, types, then the tests — what CI expects to pass
 check: lint typecheck test

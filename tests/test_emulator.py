@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +15,7 @@ from cognito_privx.sandbox.emulator import (
     ALL_PERMISSIONS,
     BUILTIN_SOURCE_IDS,
     MASK,
+    Fault,
     PrivXEmulator,
 )
 
@@ -112,9 +115,7 @@ def test_token_grant_ok(emu: PrivXEmulator) -> None:
 
 
 @pytest.mark.parametrize("basic", [("privx-external", "wrong"), ("other", "oauth-secret"), None])
-def test_token_bad_or_missing_basic_is_invalid_client(
-    emu: PrivXEmulator, basic: tuple[str, str] | None
-) -> None:
+def test_token_bad_or_missing_basic_is_invalid_client(emu: PrivXEmulator, basic: tuple[str, str] | None) -> None:
     r = grant(emu, basic=basic)
     assert r.status_code == 401
     assert r.json()["error"] == "invalid_client"
@@ -384,10 +385,7 @@ def test_roles_limit_is_clamped_and_bad_params_rejected(api: httpx.Client) -> No
 def test_roles_sorting(api: httpx.Client) -> None:
     for name in ("b", "c", "a"):
         api.post(f"{RS}/roles", json=role(name))
-    names = [
-        r["name"]
-        for r in api.get(f"{RS}/roles", params={"sortkey": "name", "sortdir": "desc"}).json()["items"]
-    ]
+    names = [r["name"] for r in api.get(f"{RS}/roles", params={"sortkey": "name", "sortdir": "desc"}).json()["items"]]
     assert names == sorted(names, reverse=True)
 
 
@@ -519,3 +517,241 @@ def test_dispatch_is_thread_safe(emu: PrivXEmulator) -> None:
     assert statuses == [201] * 200
     assert len(emu.roles) == 2 + 200
     assert len(emu.write_requests()) == 200
+
+
+# -- fault injection --------------------------------------------------------------------------------
+
+SOURCES = f"{RS}/sources"
+
+
+def test_fault_status_answers_without_processing(emu: PrivXEmulator, api: httpx.Client) -> None:
+    emu.add_fault(Fault(method="post", path=SOURCES, status=503))
+    r = api.post(SOURCES, json=oidc_source())
+    assert r.status_code == 503
+    body = r.json()
+    assert (body["error_code"], body["details"]) == ("SERVICE_UNAVAILABLE", [])
+    assert "Retry-After" not in r.headers
+    assert len(emu.sources) == 3  # not processed
+    assert (emu.requests[-1].status, emu.requests[-1].fault) == (503, "status 503")
+    assert api.post(SOURCES, json=oidc_source()).status_code == 201  # times=1: spent
+
+
+def test_fault_429_has_retry_after(emu: PrivXEmulator, api: httpx.Client) -> None:
+    emu.add_fault(Fault(path=f"{RS}/*", status=429, retry_after=0.25))
+    r = api.get(f"{RS}/roles")
+    assert (r.status_code, r.headers["Retry-After"]) == (429, "0.25")
+    assert r.json()["error_code"] == "TOO_MANY_REQUESTS"
+
+
+def test_fault_drop_processes_then_raises(emu: PrivXEmulator, api: httpx.Client) -> None:
+    emu.add_fault(Fault(method="POST", path=SOURCES, drop=True))
+    with pytest.raises(httpx.RemoteProtocolError):
+        api.post(SOURCES, json=oidc_source())
+    assert [s["name"] for s in emu.sources.values()].count("Cognito") == 1  # the write happened
+    assert (emu.requests[-1].status, emu.requests[-1].fault) == (201, "drop")
+    assert api.post(SOURCES, json=oidc_source()).status_code == 409  # a blind retry meets its own write
+
+
+def test_fault_nth_and_times_count_matching_requests_only(emu: PrivXEmulator, api: httpx.Client) -> None:
+    api.get(SOURCES)  # before the fault was added: not counted
+    emu.add_fault(Fault(method="GET", path=f"{RS}/sources*", nth=2, times=2, status=500))
+    statuses = []
+    for _ in range(5):
+        statuses.append(api.get(SOURCES).status_code)
+        api.get(f"{RS}/roles")  # another path: not counted
+        api.post(f"{RS}/roles/resolve", json=["x"])  # another method: not counted
+    assert statuses == [200, 500, 500, 200, 200]
+    assert emu.faults == ()  # spent faults are removed
+
+
+def test_fault_prefix_and_exact_paths(emu: PrivXEmulator, api: httpx.Client) -> None:
+    sid = api.post(SOURCES, json=oidc_source()).json()["id"]
+    emu.add_fault(Fault(path=SOURCES, status=502, times=10))
+    assert api.get(f"{SOURCES}/{sid}").status_code == 200  # exact: not a prefix
+    assert api.get(SOURCES).status_code == 502
+    emu.clear_faults()
+    emu.add_fault(Fault(path=f"{SOURCES}/*", status=502))
+    assert api.get(SOURCES).status_code == 200
+    assert api.get(f"{SOURCES}/{sid}").status_code == 502
+
+
+def test_fault_applies_to_token_and_unknown_routes(emu: PrivXEmulator) -> None:
+    emu.add_fault(Fault(path="/*", status=503, times=2))
+    assert grant(emu).status_code == 503
+    with http(emu) as c:
+        assert c.get("/no/such/path").status_code == 503
+    assert grant(emu).status_code == 200
+
+
+def test_fault_latency_is_slept_by_the_adapter_not_the_core(
+    emu: PrivXEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu.add_fault(Fault(path="/auth/api/v1/status", latency=0.5, times=2))
+    direct = emu.dispatch("GET", "/auth/api/v1/status", {}, {}, b"")
+    assert (direct.status, direct.delay, direct.drop) == (200, 0.5, False)
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    with http(emu) as c:
+        assert c.get("/auth/api/v1/status").status_code == 200
+        assert c.get("/auth/api/v1/status").status_code == 200
+    assert slept == [0.5]
+    assert [r.fault for r in emu.requests] == ["latency 0.5", "latency 0.5", None]
+
+
+def test_several_faults_on_one_request(emu: PrivXEmulator, api: httpx.Client) -> None:
+    emu.add_fault(Fault(path=SOURCES, latency=0.1))
+    emu.add_fault(Fault(path=SOURCES, status=504))
+    emu.add_fault(Fault(path=SOURCES, drop=True))  # fires too, but the 504 added first decides
+    r = emu.dispatch("POST", SOURCES, {}, dict(api.headers), json.dumps(oidc_source()).encode())
+    assert (r.status, r.delay, r.drop) == (504, 0.1, False)
+    assert emu.requests[-1].fault == "latency 0.1, status 504"
+    assert emu.faults == ()
+    assert len(emu.sources) == 3
+
+
+def test_faults_from_constructor_and_clear(clock: FakeClock) -> None:
+    emu = PrivXEmulator(clock=clock, faults=[Fault(path="/auth/api/v1/status", status=500, times=3)])
+    with http(emu) as c:
+        assert c.get("/auth/api/v1/status").status_code == 500
+        emu.clear_faults()
+        assert c.get("/auth/api/v1/status").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"path": "/x"}, "exactly one effect"),
+        ({"path": "/x", "status": 503, "drop": True}, "exactly one effect"),
+        ({"path": "/x", "latency": 0.1, "drop": True}, "exactly one effect"),
+        ({"path": "x", "status": 503}, "path"),
+        ({"path": "/a*b", "status": 503}, "path"),
+        ({"path": "/x", "status": 200}, "status"),
+        ({"path": "/x", "status": 503, "nth": 0}, "nth"),
+        ({"path": "/x", "status": 503, "times": 0}, "times"),
+        ({"path": "/x", "latency": -1}, "latency"),
+        ({"path": "/x", "latency": 61}, "latency"),
+        ({"path": "/x", "status": 429, "retry_after": float("nan")}, "retry_after"),
+        ({"path": "/x", "status": 503, "method": "GET /"}, "method"),
+    ],
+)
+def test_fault_rejects_invalid_values(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Fault(**kwargs)
+
+
+# -- admin routes -----------------------------------------------------------------------------------
+
+
+def test_admin_fault_endpoint(emu: PrivXEmulator, api: httpx.Client) -> None:
+    r = api.post("/_emulator/faults", json={"method": "get", "path": SOURCES, "nth": 2, "status": 503})
+    assert r.status_code == 201
+    assert r.json() == {
+        "method": "GET",
+        "path": SOURCES,
+        "nth": 2,
+        "times": 1,
+        "status": 503,
+        "retry_after": 1,
+        "latency": 0,
+        "drop": False,
+    }
+    assert emu.faults == (Fault(method="GET", path=SOURCES, nth=2, status=503),)
+    assert [api.get(SOURCES).status_code for _ in range(3)] == [200, 503, 200]
+    api.post("/_emulator/faults", json={"path": "/x", "drop": True})
+    assert api.delete("/_emulator/faults").json() == {"cleared": 1}
+    assert len(emu.faults) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "prop"),
+    [
+        ({"status": 503}, "path"),
+        ({"path": "/x"}, "fault"),
+        ({"path": "/x", "status": 503, "latency": 1}, "fault"),
+        ({"path": "/x", "status": 503, "nth": 0}, "nth"),
+        ({"path": "/x", "status": 503, "nth": "3"}, "nth"),
+        ({"path": "/x", "status": 503, "times": 1.5}, "times"),
+        ({"path": "/x", "status": 99}, "status"),
+        ({"path": "/x", "status": True}, "status"),
+        ({"path": "/x", "latency": "1"}, "latency"),
+        ({"path": "/x", "drop": "yes"}, "drop"),
+        ({"path": "/x", "status": 429, "retry_after": -1}, "retry_after"),
+        ({"path": "/x", "method": 7, "status": 503}, "method"),
+        ({"path": 5, "status": 503}, "path"),
+        ({"path": "/x", "status": 503, "count": 2}, "count"),
+    ],
+)
+def test_admin_invalid_fault_is_400(emu: PrivXEmulator, body: dict[str, Any], prop: str) -> None:
+    with http(emu) as c:
+        r = c.post("/_emulator/faults", json=body)
+    assert r.status_code == 400
+    err = r.json()
+    assert err["error_code"] in ("INVALID_PARAMETER", "MISSING_PARAMETER")
+    assert (err["property"], err["details"]) == (prop, [])
+    assert emu.faults == ()
+
+
+@pytest.mark.parametrize("content", [b"", b"[]", b"{nope"])
+def test_admin_fault_body_must_be_an_object(emu: PrivXEmulator, content: bytes) -> None:
+    with http(emu) as c:
+        r = c.post("/_emulator/faults", content=content)
+    assert (r.status_code, r.json()["error_code"]) == (400, "BAD_REQUEST")
+
+
+def test_admin_routes_are_not_recorded_or_faulted(emu: PrivXEmulator, api: httpx.Client) -> None:
+    emu.add_fault(Fault(path="/*", status=503, times=100))
+    assert api.get("/_emulator/state").status_code == 200
+    assert api.post("/_emulator/faults", json={"path": "/y", "drop": True}).status_code == 201
+    assert api.post("/_emulator/config", json={"token_ttl": 60}).status_code == 200
+    assert api.delete("/_emulator/faults").status_code == 200
+    assert api.post("/_emulator/reset").status_code == 200
+    assert emu.requests == []
+    assert emu.write_requests() == []
+
+
+def test_admin_state_is_unmasked(emu: PrivXEmulator, api: httpx.Client) -> None:
+    sid = api.post(SOURCES, json=oidc_source()).json()["id"]
+    emu.add_fault(Fault(path="/z", nth=4, drop=True))
+    api.get(SOURCES)
+    with http(emu) as c:
+        state = c.get("/_emulator/state").json()
+    assert next(s for s in state["sources"] if s["id"] == sid)["connection"]["oidc_client_secret"] == COGNITO_SECRET
+    assert [r["name"] for r in state["roles"]] == ["privx-admin", "privx-user"]
+    assert state["requests"][-2:] == [
+        {"method": "POST", "path": SOURCES, "status": 201, "fault": None},
+        {"method": "GET", "path": SOURCES, "status": 200, "fault": None},
+    ]
+    assert [(f["path"], f["nth"], f["seen"]) for f in state["faults"]] == [("/z", 4, 0)]
+    assert state["config"] == {"token_ttl": 300.0}
+
+
+def test_admin_reset_clears_state_and_faults(emu: PrivXEmulator, api: httpx.Client) -> None:
+    api.post(SOURCES, json=oidc_source())
+    emu.add_fault(Fault(path="/z", status=500))
+    r = api.post("/_emulator/reset")
+    assert (r.status_code, r.content) == (200, b"")
+    assert len(emu.sources) == 3
+    assert emu.faults == ()
+    assert emu.requests == []
+    assert api.get(SOURCES).status_code == 401
+
+
+def test_admin_config_token_ttl(emu: PrivXEmulator, clock: FakeClock) -> None:
+    with http(emu) as c:
+        assert c.post("/_emulator/config", json={"token_ttl": 2}).json() == {"token_ttl": 2.0}
+        for bad in ({"token_ttl": 0}, {"token_ttl": "2"}, {"token_ttl": True}, {"ttl": 2}):
+            assert c.post("/_emulator/config", json=bad).status_code == 400
+    assert grant(emu).json()["expires_in"] == 2
+    with authed(emu) as c:
+        clock.now += 1.9
+        assert c.get(SOURCES).status_code == 200
+        clock.now += 0.1
+        assert c.get(SOURCES).status_code == 401
+
+
+def test_admin_unknown_route_and_method(emu: PrivXEmulator) -> None:
+    with http(emu) as c:
+        assert c.get("/_emulator/nothing").status_code == 404
+        r = c.get("/_emulator/faults")
+        assert r.status_code == 405
+        assert set(r.headers["Allow"].split(", ")) == {"POST", "DELETE"}

@@ -134,7 +134,7 @@ class CognitoGateway:
         except botocore.exceptions.ProfileNotFound:
             raise CredentialsError(f"AWS profile {profile!r} not found", "check --profile and ~/.aws/config") from None
         config = botocore.config.Config(
-            retries={"mode": "standard", "max_attempts": max_attempts},
+            retries={"mode": "standard", "total_max_attempts": max_attempts},
             connect_timeout=10,
             read_timeout=30,
             max_pool_connections=32,

@@ -127,6 +127,12 @@ class DemoNarrator:
     def note(self, text: str) -> None:
         self.console.print(f"[cyan]{escape(text)}[/]")
 
+    def user(self, result: Any) -> None:
+        user_result(result)
+
+    def users(self, users: list[Any]) -> None:
+        users_table(users, file=sys.stderr)
+
     def outputs(self, outputs: Any) -> None:
         self.console.print()
         self.console.rule("[bold]Result[/]", align="left")
@@ -159,7 +165,7 @@ def user_result(result: Any) -> None:
     stderr().print(f"[{colour}]{symbol} {result.outcome.value}[/] {where}{escape(result.email)}{detail}")
 
 
-def users_table(users: list[Any]) -> None:
+def users_table(users: list[Any], file: Any = None) -> None:
     from rich.table import Table
 
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
@@ -169,7 +175,10 @@ def users_table(users: list[Any]) -> None:
         table.add_row(
             escape(u.email), escape(u.group or "—"), u.status, "yes" if u.enabled else "[red]no[/]", u.created
         )
-    Console(file=sys.stdout, highlight=False, soft_wrap=True).print(table)
+    out = file or sys.stdout
+    # Piped output is not cut to 80 columns: a table in a file or a pipe keeps whole values.
+    width = None if out.isatty() else 250
+    Console(file=out, highlight=False, soft_wrap=True, width=width).print(table)
     stderr().print(f"{len(users)} user(s)")
 
 

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from cognito_privx.plan import Plan
 from cognito_privx.reconcile import Outputs
+from cognito_privx.users import UserInfo, UserResult
 
 DEMO_CONFIG = """\
 [cognito]
@@ -38,6 +39,8 @@ class Narrator(Protocol):
     def plan(self, plan: Plan, *, done: bool) -> None: ...
     def note(self, text: str) -> None: ...
     def outputs(self, outputs: Outputs) -> None: ...
+    def user(self, result: UserResult) -> None: ...
+    def users(self, users: list[UserInfo]) -> None: ...
 
 
 @contextmanager
@@ -95,5 +98,19 @@ def run_demo(narrator: Narrator) -> Outputs:
                 f"{writes} write calls, {second.calls.get('cognito_reads', 0)} Cognito reads, "
                 f"{second.calls.get('privx_reads', 0)} PrivX reads."
             )
+
+            from cognito_privx.cognito import CognitoGateway
+            from cognito_privx.users import PoolUsers, UserRow
+
+            users = PoolUsers.open(CognitoGateway.connect(cfg.region, max_attempts=1), cfg)
+            narrator.step(
+                "cognito-privx add-user alice@example.com --group ops",
+                "Users log in with their email; their group becomes custom:group, which PrivX roles match on:",
+            )
+            narrator.user(users.add(UserRow("alice@example.com", "ops", "Alice"), invite=False))
+            narrator.user(users.add(UserRow("bob@example.com", "dev", "Bob"), invite=False))
+            narrator.user(users.add(UserRow("alice@example.com", "ops", "Alice"), invite=False))
+            narrator.step("cognito-privx list-users", "Who is in the pool:")
+            narrator.users(users.list())
             narrator.outputs(second.outputs)
     return second.outputs

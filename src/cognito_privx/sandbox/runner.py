@@ -7,6 +7,7 @@ point cognito-privx at them. State lives as long as the process.
 from __future__ import annotations
 
 import logging
+import threading
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -21,15 +22,59 @@ SANDBOX_AWS_KEY = "testing"
 OAUTH_CLIENT_ID = "privx-external"
 
 
-def _moto_server_class() -> Any:
-    try:
-        from moto.server import ThreadedMotoServer
-    except ImportError:
-        raise UsageError(
-            "the sandbox needs moto's server, which is not installed",
-            "install the extra: pip install 'cognito-privx[sandbox]' (or run `make demo`)",
-        ) from None
-    return ThreadedMotoServer
+class MotoServer:
+    """moto's WSGI app on a threaded werkzeug server, with every request serialised by one lock.
+
+    moto's backends are not thread-safe (concurrent AdminCreateUser and AdminGetUser raise "OrderedDict mutated
+    during iteration"), and moto is CPU-bound under the GIL anyway, so serialising costs no throughput while
+    concurrent clients (``import-users --workers``) still see a well-behaved server.
+    """
+
+    def __init__(self, port: int = 0) -> None:
+        host = "127.0.0.1"
+        try:
+            from moto.moto_server.werkzeug_app import (
+                DomainDispatcherApplication,
+                MotoRequestHandler,
+                create_backend_app,
+            )
+            from werkzeug.serving import make_server
+        except ImportError:
+            raise UsageError(
+                "the sandbox needs moto's server, which is not installed",
+                "install the extra: pip install 'cognito-privx[sandbox]' (or run `make demo`)",
+            ) from None
+        # werkzeug installs its own stderr handler for access logs unless one exists already.
+        logging.getLogger("werkzeug").addHandler(logging.NullHandler())
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        app = DomainDispatcherApplication(create_backend_app)
+        lock = threading.Lock()
+
+        def serialised(environ: dict[str, Any], start_response: Any) -> Any:
+            with lock:
+                # Materialise the body inside the lock: moto may build it lazily.
+                return list(app(environ, start_response))
+
+        self._server = make_server(host, port, serialised, threaded=True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> MotoServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
 
 
 class Sandbox:
@@ -57,26 +102,20 @@ class Sandbox:
             faults=faults,
         )
         self.emulator.add_api_client(self.api_client_id, self.api_client_secret)
-        self._moto: Any = None
+        self._moto: MotoServer | None = None
         self._privx: EmulatorServer | None = None
         self.moto_url = ""
         self.privx_url = ""
 
     def start(self) -> Sandbox:
-        server_class = _moto_server_class()
-        # werkzeug (under moto) installs its own stderr handler for access logs unless one exists already.
-        logging.getLogger("werkzeug").addHandler(logging.NullHandler())
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         try:
-            self._moto = server_class(ip_address="127.0.0.1", port=self._moto_port, verbose=False)
-            self._moto.start()
+            self._moto = MotoServer(port=self._moto_port).start()
         except OSError as e:
             raise UsageError(
                 f"cannot start the Cognito stand-in on port {self._moto_port}: {e.strerror}",
                 "choose another --moto-port, or leave it out to take a free one",
             ) from None
-        host, port = self._moto.get_host_and_port()
-        self.moto_url = f"http://{host}:{port}"
+        self.moto_url = self._moto.url
         try:
             self._privx = EmulatorServer(self.emulator, port=self._privx_port).start()
         except OSError as e:

@@ -1,0 +1,132 @@
+"""End to end: the installed ``cognito-privx`` run as a subprocess against ``cognito-privx sandbox``, over real HTTP.
+
+Slower than the rest (each command is a fresh process); run them alone with ``make test-e2e`` / ``pytest -m e2e``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+CLI = str(Path(sys.executable).with_name("cognito-privx"))
+CONFIG = """
+[cognito]
+pool_name = "privx-e2e"
+domain_prefix = "e2e-privx"
+[roles]
+ops = "ops-admins"
+dev = "developers"
+"""
+
+
+def _read_env(path: Path) -> dict[str, str]:
+    env = {}
+    for line in path.read_text().splitlines():
+        name, _, value = line.removeprefix("export ").partition("=")
+        env[name] = value.strip("'")
+    return env
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """`cognito-privx sandbox --env-file F` in a subprocess; yields its environment; stops it with SIGTERM."""
+    tmp = tmp_path_factory.mktemp("sandbox")
+    env_file = tmp / "sandbox.env"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PRIVX_", "COGNITO_PRIVX_"))}
+    proc = subprocess.Popen(
+        [CLI, "sandbox", "--env-file", str(env_file), "--token-ttl", "2"],
+        env=clean,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not env_file.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"sandbox did not start: {proc.communicate()[1]}")
+        time.sleep(0.05)
+    env = _read_env(env_file)
+    yield {**clean, **env, "AWS_CONFIG_FILE": str(tmp / "none"), "NO_COLOR": "1"}
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "Sandbox stopped." in err
+    assert out.splitlines()[0].startswith("export AWS_ENDPOINT_URL=http://127.0.0.1:")
+
+
+@pytest.fixture
+def run(sandbox: dict[str, str], tmp_path: Path) -> Any:
+    config = tmp_path / "cognito-privx.toml"
+    config.write_text(CONFIG)
+    httpx.post(sandbox["PRIVX_API_BASE_URL"] + "/_emulator/reset").raise_for_status()
+    httpx.post(sandbox["AWS_ENDPOINT_URL"] + "/moto-api/reset").raise_for_status()
+
+    def invoke(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [CLI, "--config", str(config), *args], env=sandbox, capture_output=True, text=True, timeout=120
+        )
+
+    return invoke
+
+
+def _state(sandbox: dict[str, str]) -> dict[str, Any]:
+    response = httpx.get(sandbox["PRIVX_API_BASE_URL"] + "/_emulator/state")
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def test_setup_then_second_run_is_a_no_op(run: Any, sandbox: dict[str, str]) -> None:
+    plan = run("plan", "--detailed-exitcode")
+    assert plan.returncode == 3, plan.stderr
+
+    first = run("setup")
+    assert first.returncode == 0, first.stderr
+    (directory,) = [s for s in _state(sandbox)["sources"] if s["name"] == "Cognito"]
+    assert first.stdout.splitlines()[-1].endswith(directory["id"])
+    assert first.stdout.splitlines()[-1].startswith(sandbox["PRIVX_API_BASE_URL"])
+
+    writes_before = [r for r in _state(sandbox)["requests"] if r["method"] in ("PUT", "DELETE")]
+    second = run("-o", "json", "setup")
+    assert second.returncode == 0, second.stderr
+    assert {c["action"] for c in json.loads(second.stdout)["changes"]} == {"noop"}
+    state = _state(sandbox)
+    writes_after = [r for r in state["requests"] if r["method"] in ("PUT", "DELETE")]
+    assert writes_after == writes_before
+    assert [r["method"] for r in state["requests"] if r["path"] == "/role-store/api/v1/sources"].count("POST") == 1
+
+    conn = directory["connection"]
+    assert conn["oidc_issuer"].startswith("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_")
+    assert conn["oidc_tags_attribute_name"] == "custom:group"
+    assert conn["oidc_client_secret"] not in (first.stdout + first.stderr + second.stdout + second.stderr)
+
+    assert run("plan", "--detailed-exitcode").returncode == 0
+    url = run("login-url")
+    assert url.returncode == 0 and url.stdout.strip() == first.stdout.splitlines()[-1]
+
+
+def test_token_expiry_is_crossed_transparently(run: Any) -> None:
+    # The sandbox hands out 2-second tokens; a setup spanning more than that re-logs in on its own.
+    assert run("setup").returncode == 0
+    time.sleep(2.2)
+    assert run("plan", "--detailed-exitcode").returncode == 0
+
+
+def test_users_over_http(run: Any) -> None:
+    assert run("setup").returncode == 0
+    added = run("add-user", "alice@example.com", "--group", "ops", "--no-invite")
+    assert added.returncode == 0 and "+ created alice@example.com" in added.stderr
+    listed = json.loads(run("-o", "json", "list-users", "--group", "ops").stdout)
+    assert [u["email"] for u in listed["users"]] == ["alice@example.com"]
