@@ -45,7 +45,9 @@ def _client(url: str, attempts: int = 1) -> Any:
         "cognito-idp",
         region_name=REGION,
         endpoint_url=url,
-        config=botocore.config.Config(retries={"mode": "standard", "total_max_attempts": attempts}, max_pool_connections=32),
+        config=botocore.config.Config(
+            retries={"mode": "standard", "total_max_attempts": attempts}, max_pool_connections=32
+        ),
     )
 
 
@@ -133,7 +135,9 @@ def test_killed_import_rerun_leaves_every_user_exactly_once(moto_server: MotoSer
         partial = len(_emails(moto_server.url, pool))
         assert 0 < partial < 300, "the kill must land mid-run"
 
-        rerun = subprocess.run([cli, "--output", "json", *args[1:]], env=env, capture_output=True, text=True, timeout=120)
+        rerun = subprocess.run(
+            [cli, "--output", "json", *args[1:]], env=env, capture_output=True, text=True, timeout=120
+        )
         assert rerun.returncode == 0, rerun.stderr
     emails = _emails(moto_server.url, pool)
     assert len(emails) == 300 and len(set(emails)) == 300

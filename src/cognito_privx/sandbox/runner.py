@@ -7,8 +7,8 @@ point cognito-privx at them. State lives as long as the process.
 from __future__ import annotations
 
 import logging
-import threading
 import secrets
+import threading
 import uuid
 from collections.abc import Iterable
 from types import TracebackType
