@@ -27,8 +27,9 @@ test: $(STAMP)
 test-e2e: $(STAMP)
 	$(PY) -m pytest -m e2e
 
-## bench: import-users against an AWS-shaped Cognito stand-in, vs a sequential loop (prints a table)
+## bench: start-up and no-op setup timings; import-users against an AWS-shaped Cognito stand-in, vs a sequential loop (prints a table)
 bench: $(STAMP)
+	$(PY) benchmarks/setup_noop.py
 	$(PY) benchmarks/import_users.py
 
 ## check: format, lint, types, then the tests — what CI expects to pass
