@@ -100,6 +100,8 @@ def test_json_output_is_one_document(cli: Any, config_file: Path, aws: Any, emul
         "cognito app client",
         "cognito domain",
         "privx directory",
+        "privx role",
+        "privx role",
     ]
     assert {c["action"] for c in doc["changes"]} == {"create"}
     outputs = doc["outputs"]
@@ -118,7 +120,7 @@ def test_plan_before_and_after_setup(cli: Any, config_file: Path, aws: Any, emul
     before = cli("--config", str(config_file), "plan", "--detailed-exitcode")
     assert before.exit_code == 3, before.stderr
     assert "+ create cognito user pool privx-users" in before.stderr
-    assert "Plan: 5 to create" in before.stderr
+    assert "Plan: 7 to create" in before.stderr
     assert _pools(aws) == [] and _our_directories(emulator) == []
     assert emulator.write_requests() == []
 

@@ -596,6 +596,41 @@ def ensure_domain(
     return change
 
 
+GROUP_DESCRIPTION = "PrivX role group, managed by cognito-privx"
+
+
+def list_groups(gw: CognitoGateway, pool_id: str) -> dict[str, dict[str, Any]]:
+    return {g["GroupName"]: g for g in gw.paginate("list_groups", "Groups", UserPoolId=pool_id, Limit=60)}
+
+
+def ensure_groups(
+    gw: CognitoGateway,
+    cfg: AppConfig,
+    pool_id: str | None,
+    *,
+    dry_run: bool,
+    current: dict[str, dict[str, Any]] | None | _Unset = UNSET,
+) -> list[Change]:
+    """Native Cognito groups for the ``[roles]`` keys (only with ``group_claim = "cognito:groups"``).
+
+    Groups that exist are left as they are; groups that are not ``[roles]`` keys are never touched.
+    """
+    if not cfg.cognito.native_groups:
+        return []
+    if isinstance(current, _Unset):
+        current = list_groups(gw, pool_id) if pool_id else None
+    existing = current or {}
+    changes = []
+    for group in sorted(cfg.roles):
+        if group in existing:
+            changes.append(Change("cognito group", group, Action.NOOP))
+            continue
+        changes.append(change_for("cognito group", group, None, {"Description": GROUP_DESCRIPTION}))
+        if not dry_run and pool_id is not None:
+            gw.call("create_group", GroupName=group, UserPoolId=pool_id, Description=GROUP_DESCRIPTION)
+    return changes
+
+
 def _pool_label(gw: CognitoGateway, pool_id: str) -> str:
     """``id (name)`` when we may describe the pool, else the id alone (it may be another account's)."""
     try:

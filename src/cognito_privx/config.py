@@ -96,6 +96,8 @@ class CognitoConfig(_Section):
     tier: Literal["LITE", "ESSENTIALS", "PLUS"] = "LITE"
     deletion_protection: bool = True
     tags: dict[str, str] = Field(default_factory=dict)
+    # Where the group travels in the ID token: the custom attribute (default) or Cognito's native groups.
+    group_claim: Literal["custom", "cognito:groups"] = "custom"
 
     @field_validator("region")
     @classmethod
@@ -152,6 +154,15 @@ class CognitoConfig(_Section):
         return f"custom:{self.group_attribute}"
 
     @property
+    def native_groups(self) -> bool:
+        return self.group_claim == "cognito:groups"
+
+    @property
+    def tags_claim(self) -> str:
+        """The ID-token claim PrivX reads the user's tags (groups) from."""
+        return "cognito:groups" if self.native_groups else self.attribute_name
+
+    @property
     def pool_tags(self) -> dict[str, str]:
         return {**self.tags, MANAGED_TAG_KEY: MANAGED_TAG_VALUE}
 
@@ -167,6 +178,16 @@ class PrivXConfig(_Section):
     additional_scopes: tuple[str, ...] = ("email", "profile")
     login_url_template: str = DEFAULT_LOGIN_URL_TEMPLATE
     timeout: float = Field(default=30.0, gt=0, le=600)
+    # ID-token claim -> PrivX target-account attribute, e.g. {"email" = "windows_account"}.
+    account_mapping: dict[str, Literal["unix_account", "windows_account"]] = Field(default_factory=dict)
+
+    @field_validator("account_mapping")
+    @classmethod
+    def _account_mapping(cls, v: dict[str, str]) -> dict[str, str]:
+        for claim in v:
+            if not re.match(r"^[A-Za-z0-9_:.-]{1,64}$", claim):
+                raise ValueError(f"{claim!r} is not a claim name (like email or custom:unix_user)")
+        return v
 
     @field_validator("url")
     @classmethod

@@ -12,7 +12,7 @@ import json
 import logging
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NewType
 
@@ -37,6 +37,7 @@ DirectoryId = NewType("DirectoryId", str)
 TOKEN_PATH = "/auth/api/v1/oauth/token"
 STATUS_PATH = "/role-store/api/v1/status"
 SOURCES_PATH = "/role-store/api/v1/sources"
+ROLES_PATH = "/role-store/api/v1/roles"
 MASKED = "*****"
 # Log in again this long before the token expires (the Python SDK keeps 3 s; clocks and slow calls differ).
 TOKEN_MARGIN_S = 10.0
@@ -279,6 +280,33 @@ class PrivXClient:
     def update_source(self, source_id: str, body: Mapping[str, Any]) -> None:
         self.request("PUT", f"{SOURCES_PATH}/{source_id}", json_body=body)
 
+    def resolve_roles(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        """Existing roles by name (``roles/resolve``); names that do not exist are absent."""
+        if not names:
+            return {}
+        body = self.request("POST", ROLES_PATH + "/resolve", json_body=names) or {}
+        return {str(r["name"]): r for r in body.get("items") or [] if r.get("name") in names}
+
+    def get_role(self, role_id: str) -> dict[str, Any]:
+        role: dict[str, Any] = self.request("GET", f"{ROLES_PATH}/{role_id}")
+        return role
+
+    def create_role(self, body: Mapping[str, Any]) -> str:
+        return str(self.request("POST", ROLES_PATH, json_body=body)["id"])
+
+    def update_role(self, role_id: str, body: Mapping[str, Any]) -> None:
+        self.request("PUT", f"{ROLES_PATH}/{role_id}", json_body=body)
+
+    def evaluate_role(self, body: Mapping[str, Any]) -> int | None:
+        """How many users a role definition would match today; ``None`` where PrivX does not offer it."""
+        try:
+            result = self.request("POST", ROLES_PATH + "/evaluate", json_body=body) or {}
+        except (PrivXNotFoundError, PrivXAPIError) as e:
+            if e.status in (404, 405, 501):
+                return None
+            raise
+        return int(result.get("count", len(result.get("items") or [])))
+
     def find_directory(self, name: str) -> dict[str, Any] | None:
         found = [s for s in self.list_sources() if s.get("name") == name]
         if len(found) > 1:
@@ -307,6 +335,7 @@ class DirectorySpec:
     button_title: str
     tags_attribute: str
     additional_scopes: tuple[str, ...]
+    account_mapping: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_config(cls, cfg: AppConfig, *, issuer: str, client_id: str, client_secret: str) -> DirectorySpec:
@@ -316,8 +345,9 @@ class DirectorySpec:
             client_id=client_id,
             client_secret=client_secret,
             button_title=cfg.privx.button_title,
-            tags_attribute=cfg.cognito.attribute_name,
+            tags_attribute=cfg.cognito.tags_claim,
             additional_scopes=cfg.privx.additional_scopes,
+            account_mapping=tuple(sorted(cfg.privx.account_mapping.items())),
         )
 
     def __repr__(self) -> str:  # never show the secret, even in a traceback
@@ -334,6 +364,11 @@ class DirectorySpec:
             "connection.oidc_button_title": self.button_title,
             "connection.oidc_tags_attribute_name": self.tags_attribute,
             "connection.oidc_additional_scopes": list(self.additional_scopes),
+            **(
+                {"connection.attribute_mapping": attribute_mapping(dict(self.account_mapping))}
+                if self.account_mapping
+                else {}
+            ),
         }
 
     def overlay(self, current: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -352,6 +387,15 @@ class DirectorySpec:
                 body[key] = value
         connection["oidc_client_secret"] = self.client_secret
         return body
+
+
+def attribute_mapping(account_mapping: Mapping[str, str]) -> dict[str, str]:
+    """The directory's ``attribute_mapping`` for ``[privx] account_mapping`` (claim -> target account attribute).
+
+    PrivX's UI takes "Source=Target" pairs such as ``email=windows_account``; the JSON direction of the stored
+    map is unverified (privx-api.md §2), so it is decided here and only here: ``{claim: target}``.
+    """
+    return dict(sorted(account_mapping.items()))
 
 
 def flatten(source: Mapping[str, Any]) -> dict[str, Any]:
@@ -377,6 +421,7 @@ _READ_ONLY = frozenset({"author", "created", "updated", "status_code", "status_t
 
 
 _UNSET: Any = object()
+UNSET_ROLE: Any = _UNSET  # pass as ``current`` to make ensure_role_mapping read the role itself
 
 
 def ensure_directory(
@@ -427,3 +472,130 @@ def login_url(cfg: AppConfig, directory: Mapping[str, Any] | None) -> str | None
             if isinstance(value, str) and value.startswith(("https://", "http://")):
                 return value
     return cfg.privx.login_url_template.format(base_url=cfg.privx_url, directory_id=directory["id"])
+
+
+# -- roles: a Cognito group becomes a PrivX role -----------------------------------------------------------
+
+
+def role_rule(directory_id: str, group: str) -> dict[str, Any]:
+    """The rule leaf that gives a role to the users of ``directory_id`` whose tag is ``group``.
+
+    The exact ``search_string`` form for an OIDC directory has no public example (privx-api.md §3): the user's
+    tag value itself is our reading. It is decided here and only here.
+    """
+    return {"type": "RULE", "source": directory_id, "search_string": group, "rules": []}
+
+
+def _leaves(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    if node.get("type") == "RULE":
+        yield node
+    for child in node.get("rules") or []:
+        yield from _leaves(child)
+
+
+def has_rule(role: Mapping[str, Any], directory_id: str, group: str) -> bool:
+    want = role_rule(directory_id, group)
+    return any(
+        leaf.get("source") == want["source"] and leaf.get("search_string") == want["search_string"]
+        for leaf in _leaves(role.get("source_rules") or {})
+    )
+
+
+def remove_rule(role: Mapping[str, Any], directory_id: str, group: str) -> dict[str, Any]:
+    """The role without our leaf (anywhere in the tree); every other rule is kept as it is."""
+    want = role_rule(directory_id, group)
+
+    def prune(node: Mapping[str, Any]) -> dict[str, Any]:
+        kept = [
+            prune(child)
+            for child in node.get("rules") or []
+            if not (
+                child.get("type") == "RULE"
+                and child.get("source") == want["source"]
+                and child.get("search_string") == want["search_string"]
+            )
+        ]
+        return {**node, "rules": kept}
+
+    body = copy.deepcopy(dict(role))
+    body["source_rules"] = prune(role.get("source_rules") or {"type": "GROUP", "match": "ANY", "rules": []})
+    return body
+
+
+@dataclass(frozen=True)
+class RoleMapping:
+    group: str
+    role: str
+    permissions: tuple[str, ...] = ()
+    comment: str = ""
+
+
+def ensure_role_mapping(
+    privx: PrivXClient,
+    mapping: RoleMapping,
+    directory_id: str,
+    *,
+    dry_run: bool,
+    current: dict[str, Any] | None = _UNSET,
+    evaluate: bool = True,
+) -> Change:
+    """Give ``mapping.role`` a rule for ``mapping.group`` in our directory, creating the role if missing.
+
+    Rules someone else added are never removed or changed. A role whose top node is an ``ALL`` group with
+    rules of its own would have to be restructured to take our rule: that is reported, not rewritten.
+    Updates are GET → merge → PUT of the whole role.
+    """
+    resource, name = "privx role", f"{mapping.role} ← group {mapping.group}"
+    if current is _UNSET:
+        found = privx.resolve_roles([mapping.role]).get(mapping.role)
+        current = privx.get_role(str(found["id"])) if found else None
+    leaf = role_rule(directory_id, mapping.group)
+    if current is None:
+        body = {
+            "name": mapping.role,
+            "comment": mapping.comment or "managed by cognito-privx",
+            "permissions": list(mapping.permissions),
+            "source_rules": {"type": "GROUP", "match": "ANY", "rules": [leaf]},
+        }
+        change = change_for(resource, name, None, {"permissions": list(mapping.permissions), "source_rules": [leaf]})
+        if not dry_run:
+            privx.create_role(body)
+        return change
+
+    missing_permissions = [p for p in mapping.permissions if p not in (current.get("permissions") or [])]
+    root = current.get("source_rules") or {"type": "GROUP", "match": "ANY", "rules": []}
+    notes: list[str] = []
+    fields: list[FieldChange] = []
+    body = copy.deepcopy(dict(current))
+    if not has_rule(current, directory_id, mapping.group):
+        if root.get("type") == "GROUP" and (root.get("match") == "ANY" or not root.get("rules")):
+            body["source_rules"] = {**root, "rules": [*(root.get("rules") or []), leaf]}
+            fields.append(FieldChange("source_rules", f"{len(root.get('rules') or [])} rule(s)", f"+ {leaf}"))
+        else:
+            notes.append(
+                f"not changed: the role's rules are a {root.get('match', '?')} group; adding our rule would change "
+                f"what the others mean. Add a rule for tag {mapping.group!r} of directory {directory_id} by hand"
+            )
+    if missing_permissions:
+        body["permissions"] = [*(current.get("permissions") or []), *missing_permissions]
+        fields.append(FieldChange("permissions", current.get("permissions") or [], body["permissions"]))
+    if evaluate and fields:
+        matched = privx.evaluate_role(body)
+        if matched is not None:
+            notes.append(f"would match {matched} user(s) today")
+    change = Change(resource, name, Action.UPDATE if fields else Action.NOOP, tuple(fields), tuple(notes))
+    if fields and not dry_run:
+        privx.update_role(str(current["id"]), {k: v for k, v in body.items() if k not in _ROLE_READ_ONLY})
+        after = privx.get_role(str(current["id"]))
+        if not has_rule(after, directory_id, mapping.group) and body.get("source_rules") != current.get("source_rules"):
+            change = Change(
+                change.resource,
+                change.name,
+                change.action,
+                change.fields,
+                (*change.notes, "PrivX did not keep the new rule"),
+            )
+    return change
+
+
+_ROLE_READ_ONLY = frozenset({"member_count", "created", "updated", "author"})

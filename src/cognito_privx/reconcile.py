@@ -104,7 +104,11 @@ def converge(cfg: AppConfig, services: Services, *, dry_run: bool, adopt: bool =
     cognito.check_attribute(cfg, pool_now)
     domain_now = cognito.observe_domain(gw, cfg, pool_now)
     client_now = cognito.find_client(gw, cfg, pool_now["Id"]) if pool_now else None
+    groups_now = cognito.list_groups(gw, pool_now["Id"]) if pool_now and cfg.cognito.native_groups else None
     directory_now = services.privx.find_directory(cfg.privx.directory_name)
+    mappings = role_mappings(cfg)
+    roles_found = services.privx.resolve_roles(sorted({m.role for m in mappings}))
+    roles_now = {name: services.privx.get_role(str(r["id"])) for name, r in roles_found.items()}
 
     pool = cognito.ensure_pool(gw, cfg, dry_run=dry_run, adopt=adopt, current=pool_now)
     plan.add(pool.change)
@@ -114,6 +118,8 @@ def converge(cfg: AppConfig, services: Services, *, dry_run: bool, adopt: bool =
     domain_change = cognito.ensure_domain(gw, cfg, pool.pool, dry_run=dry_run, current=domain_now)
     if domain_change is not None:
         plan.add(domain_change)
+    for change in cognito.ensure_groups(gw, cfg, pool.pool_id, dry_run=dry_run, current=groups_now):
+        plan.add(change)
 
     pool_id = pool.pool_id or KNOWN_AFTER_APPLY
     issuer = cfg.issuer(pool_id)
@@ -122,6 +128,13 @@ def converge(cfg: AppConfig, services: Services, *, dry_run: bool, adopt: bool =
     spec = privx.DirectorySpec.from_config(cfg, issuer=issuer, client_id=client_id, client_secret=secret)
     directory = privx.ensure_directory(services.privx, spec, dry_run=dry_run, current=directory_now)
     plan.add(directory.change)
+    directory_id = directory.directory_id or KNOWN_AFTER_APPLY
+    touched: set[str] = set()
+    for mapping in mappings:
+        # A role mapped from two groups is read again after the first write: the second merge sees the first.
+        current = roles_now.get(mapping.role) if mapping.role not in touched else privx.UNSET_ROLE
+        plan.add(privx.ensure_role_mapping(services.privx, mapping, directory_id, dry_run=dry_run, current=current))
+        touched.add(mapping.role)
 
     prefix = cfg.cognito.domain_prefix or (pool.pool or {}).get("Domain")
     outputs = Outputs(
@@ -134,6 +147,12 @@ def converge(cfg: AppConfig, services: Services, *, dry_run: bool, adopt: bool =
         login_url=privx.login_url(cfg, directory.directory) or KNOWN_AFTER_APPLY,
     )
     return Result(plan, outputs, dict(services.counter.calls))
+
+
+def role_mappings(cfg: AppConfig) -> list[privx.RoleMapping]:
+    return [
+        privx.RoleMapping(group, spec.role, spec.permissions, spec.comment) for group, spec in sorted(cfg.roles.items())
+    ]
 
 
 def direct_login_url(cfg: AppConfig, px: privx.PrivXClient) -> str:

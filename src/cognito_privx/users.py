@@ -171,6 +171,8 @@ class PoolUsers:
     gw: CognitoGateway
     pool_id: str
     attribute: str  # custom:<group_attribute>
+    native_groups: bool = False  # group_claim = "cognito:groups": membership of native groups too
+    role_groups: frozenset[str] = frozenset()  # the [roles] keys: the native groups we move users between
     create_limiter: TokenBucket | None = None
     max_attempts: int = 8
     backoff_base: float = 0.2
@@ -187,7 +189,14 @@ class PoolUsers:
                 f"no user pool named {cfg.cognito.pool_name!r} managed by cognito-privx",
                 "run `cognito-privx setup` first (or check --config / --region)",
             )
-        return cls(gw, pool["Id"], cfg.cognito.attribute_name, **kwargs)
+        return cls(
+            gw,
+            pool["Id"],
+            cfg.cognito.attribute_name,
+            native_groups=cfg.cognito.native_groups,
+            role_groups=frozenset(cfg.roles),
+            **kwargs,
+        )
 
     # -- calls, with throttling retries ---------------------------------------------------------------------
 
@@ -248,12 +257,16 @@ class PoolUsers:
         dry_run: bool = False,
     ) -> UserResult:
         """Create the user, or bring an existing one to ``row.group`` (and ``row.name`` if given)."""
+        if self.native_groups and row.group not in self.role_groups:
+            self._require_native_group(row.group)
         user = self.get(row.email)
         if user is None and create and dry_run:
             return UserResult(row.email, Outcome.CREATED, f"would create, group {row.group}", row.line)
         if user is None and create:
             created = self._create(row, invite=invite, temporary_password=temporary_password)
             if created:
+                if self.native_groups:
+                    self._sync_groups(row.email, row.group, dry_run=False)
                 return UserResult(row.email, Outcome.CREATED, f"group {row.group}", row.line)
             user = self.get(row.email)  # created meanwhile (another run, a lost response): converge it
         if user is None:
@@ -292,16 +305,48 @@ class PoolUsers:
         if row.name and attrs.get("name") != row.name:
             changes.append({"Name": "name", "Value": row.name})
             details.append("name")
+        membership = self._sync_groups(row.email, row.group, dry_run=dry_run) if self.native_groups else ""
+        if membership:
+            details.append(membership)
         if not user.get("Enabled", True):
             details.append("user is disabled (not re-enabled; use enable-user)")
-        if changes and dry_run:
+        changed = bool(changes or membership)
+        if changed and dry_run:
             return UserResult(row.email, Outcome.UPDATED, "would update: " + "; ".join(details), row.line)
         if changes:
             self._call(
                 "admin_update_user_attributes", UserPoolId=self.pool_id, Username=row.email, UserAttributes=changes
             )
+        if changed:
             return UserResult(row.email, Outcome.UPDATED, "; ".join(details), row.line)
         return UserResult(row.email, Outcome.UNCHANGED, "; ".join(details), row.line)
+
+    def _sync_groups(self, email: str, group: str, *, dry_run: bool) -> str:
+        """Put the user into native group ``group`` and out of the other ``[roles]`` groups; what changed."""
+        current: set[str] = set()
+        params: dict[str, Any] = {"UserPoolId": self.pool_id, "Username": email, "Limit": 60}
+        while True:
+            page = self._call("admin_list_groups_for_user", **params) or {}
+            current |= {g["GroupName"] for g in page.get("Groups", [])}
+            if not page.get("NextToken"):
+                break
+            params["NextToken"] = page["NextToken"]
+        add = [group] if group not in current else []
+        remove = sorted((current & self.role_groups) - {group})
+        if not dry_run:
+            for name in add:
+                self._call("admin_add_user_to_group", UserPoolId=self.pool_id, Username=email, GroupName=name)
+            for name in remove:
+                self._call("admin_remove_user_from_group", UserPoolId=self.pool_id, Username=email, GroupName=name)
+        return ", ".join([*(f"+ group {g}" for g in add), *(f"- group {g}" for g in remove)])
+
+    def _require_native_group(self, group: str) -> None:
+        if self._call("get_group", absent="ResourceNotFoundException", UserPoolId=self.pool_id, GroupName=group):
+            return
+        raise UsageError(
+            f'the pool has no Cognito group {group!r} (group_claim = "cognito:groups")',
+            "add the group to [roles] and run `cognito-privx setup`, which creates it",
+        )
 
     def set_enabled(self, email: str, enabled: bool) -> UserResult:
         user = self._require(email)

@@ -26,6 +26,16 @@ for ``localhost`` the server binds **two loopback listeners on the same port**, 
 an ephemeral port it retries a few times if ``::1`` has that port taken; with an explicit port that is an
 ``OSError`` (``EADDRINUSE``). A machine without IPv6 on loopback gets the IPv4 listener only (its ``localhost``
 cannot mean ``::1`` anyway). Any other host is bound as given, alone.
+
+TLS
+---
+With ``ssl_context`` (a server-side context holding the certificate, e.g.
+``ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)`` plus ``load_cert_chain``) every listener serves HTTPS and
+:attr:`EmulatorServer.url` says ``https://localhost:<port>``; the certificate should name ``localhost`` (and
+``127.0.0.1`` / ``::1`` for clients that use the address). The accept loop only wraps the socket, which does no
+I/O; the handshake runs in the connection's own thread under :data:`_HANDSHAKE_TIMEOUT`, so a client that stalls
+or refuses the certificate holds up nobody else. A failed handshake is the client's business (it did not trust
+us, or went away): it closes that connection quietly, like any other ``OSError`` on a connection.
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ import json
 import logging
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -54,6 +65,7 @@ _LOOPBACK_ALIASES = frozenset({"127.0.0.1", "localhost"})
 _EPHEMERAL_TRIES = 8  # attempts to find a port free on both 127.0.0.1 and ::1
 _POLL_INTERVAL = 0.05  # serve_forever's shutdown poll: stop() answers within this
 _JOIN_TIMEOUT = 2.0  # total wait for connection threads at stop(); they are daemons anyway
+_HANDSHAKE_TIMEOUT = 10.0  # seconds a client gets to finish the TLS handshake
 _MAX_LINE = 65536
 # Headers the handler sets itself; the emulator's own values for them are ignored.
 _HOP_HEADERS = frozenset({"content-length", "connection", "transfer-encoding", "keep-alive"})
@@ -179,6 +191,30 @@ class _Listener(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         self.server_name, self.server_port = str(host), int(port)
 
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = super().get_request()
+        context = self.owner.ssl_context
+        if context is None:
+            return sock, address
+        try:
+            # No handshake here: this is the accept loop. finish_request does it, in the connection's thread.
+            return context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
+        except OSError:
+            sock.close()
+            raise  # serve_forever skips a connection that failed to be accepted
+        except ValueError as e:  # a context that cannot serve; raising it would end the accept loop
+            sock.close()
+            _log.error("PrivX emulator cannot set up TLS on a connection: %s", e)
+            raise OSError(f"cannot set up TLS: {e}") from e
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if isinstance(request, ssl.SSLSocket):
+            timeout = request.gettimeout()
+            request.settimeout(_HANDSHAKE_TIMEOUT)
+            request.do_handshake()  # an ssl.SSLError is an OSError: handle_error stays quiet about it
+            request.settimeout(timeout)
+        super().finish_request(request, client_address)
+
     def process_request(self, request: Any, client_address: Any) -> None:
         thread = threading.Thread(
             target=self.process_request_thread,
@@ -200,14 +236,29 @@ class _Listener(ThreadingHTTPServer):
 
 
 class EmulatorServer:
-    """The emulator on loopback over HTTP/1.1. ``with EmulatorServer(emu) as server: httpx.get(server.url)``."""
+    """The emulator on loopback over HTTP/1.1. ``with EmulatorServer(emu) as server: httpx.get(server.url)``.
+
+    ``ssl_context``: serve HTTPS with this server-side context (see "TLS" in the module docstring).
+    """
 
     def __init__(
-        self, emulator: PrivXEmulator, host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False
+        self,
+        emulator: PrivXEmulator,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        verbose: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        if ssl_context is not None and ssl_context.protocol == ssl.PROTOCOL_TLS_CLIENT:
+            # wrap_socket(server_side=True) would refuse it on the first connection, deep in the accept loop.
+            raise ValueError(
+                "ssl_context is a client-side context; use ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)"
+            )
         self.emulator = emulator
         self.host = host
         self.verbose = verbose
+        self.ssl_context = ssl_context
         self._requested_port = port
         self._lock = threading.Lock()
         self._listeners: list[_Listener] = []
@@ -279,8 +330,10 @@ class EmulatorServer:
 
     @property
     def url(self) -> str:
-        """``http://localhost:<port>``: AWS accepts plain-http callback URLs only for localhost."""
-        return f"http://localhost:{self.port}"
+        """``http://localhost:<port>`` (AWS accepts plain-http callback URLs only for localhost), or ``https://``
+        with an ``ssl_context``."""
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://localhost:{self.port}"
 
     @property
     def addresses(self) -> list[str]:
