@@ -18,7 +18,7 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from cognito_privx import reconcile
+from cognito_privx import privx, reconcile
 from cognito_privx.cli import app
 from cognito_privx.sandbox.emulator import PrivXEmulator
 
@@ -59,6 +59,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.chdir(tmp_path)
+    # Retries keep their logic but not their waiting.
+    monkeypatch.setattr(privx, "DEFAULT_RETRY_BASE", 0.001)
 
 
 @pytest.fixture

@@ -104,7 +104,7 @@ def test_table_form_roles_create_with_permissions(cli: Any, tmp_path: Path, emul
     config.write_text(text)
     assert cli("--config", str(config), "setup").exit_code == 0
     role = _role(emulator, "ops-admins")
-    assert role["permissions"] == ["connections-view"] and role["comment"] == "Ops"
+    assert role["permissions"] == ["connections-view"] and role["comment"] == "Ops (managed by cognito-privx)"
 
 
 def test_native_groups_mode(cli: Any, tmp_path: Path, aws: Any, emulator: PrivXEmulator) -> None:

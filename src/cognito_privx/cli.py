@@ -12,9 +12,10 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
+import typer.core
 
 from cognito_privx import __version__
 
@@ -43,7 +44,36 @@ class State:
         return self.output is OutputFormat.json
 
 
+class _Group(typer.core.TyperGroup):
+    """Usage errors (unknown command, bad option value) as one ``error:`` line and a ``hint:``, exit 2."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:  # typer >= 0.2x vendors click; older versions use click itself
+            from typer._click import exceptions as cx
+        except ImportError:  # pragma: no cover
+            from click import exceptions as cx  # type: ignore[no-redef]
+
+        standalone = kwargs.pop("standalone_mode", True)
+        try:
+            code = super().main(*args, **{**kwargs, "standalone_mode": False})
+        except cx.NoArgsIsHelpError as e:
+            sys.stdout.write(e.ctx.get_help() + "\n" if e.ctx is not None else "")
+            sys.exit(0)
+        except cx.UsageError as e:
+            where = e.ctx.command_path if e.ctx is not None else "cognito-privx"
+            message = e.format_message().replace("\n", " ")
+            sys.stderr.write(f"error: {message}\nhint: see `{where} --help`\n")
+            sys.exit(2)
+        except typer.Abort:
+            sys.stderr.write("error: aborted\n")
+            sys.exit(130)
+        if not standalone:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=_Group,
     name="cognito-privx",
     help="Wire an Amazon Cognito user pool into PrivX as an OIDC directory, idempotently.",
     no_args_is_help=True,
@@ -184,6 +214,49 @@ def login_url(ctx: typer.Context) -> None:
     _run(state, body)
 
 
+@app.command()
+def teardown(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be removed; remove nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting the user pool.")] = False,
+    keep_pool: Annotated[
+        bool, typer.Option("--keep-pool", help="Keep the user pool and its users; remove everything else.")
+    ] = False,
+) -> None:
+    """Remove what setup made, PrivX side first; the pool only after a confirmation."""
+    state: State = ctx.obj
+
+    def body() -> None:
+        from cognito_privx import reconcile, render
+        from cognito_privx.config import load_credentials
+
+        def confirm(pool: reconcile.PoolDeletion) -> bool:
+            if yes:
+                return True
+            try:
+                return typer.confirm(
+                    f"Delete user pool {pool.name} ({pool.pool_id}) and its {pool.users} user(s)? "
+                    "This cannot be undone",
+                    err=True,
+                )
+            except typer.Abort:
+                return False
+
+        cfg = _config(state)
+        services = reconcile.open_services(cfg, load_credentials(), profile=state.profile)
+        try:
+            result = reconcile.teardown(cfg, services, dry_run=dry_run, keep_pool=keep_pool, confirm=confirm)
+        finally:
+            services.close()
+        if state.json:
+            render.json_document({"changes": [c.to_json() for c in result.plan.changes], "dry_run": dry_run})
+            return
+        render.plan_text(result.plan, done=not dry_run)
+        render.info(render.teardown_summary(result.plan, dry_run=dry_run))
+
+    _run(state, body)
+
+
 # -- users ---------------------------------------------------------------------------------------------------
 
 EmailArg = Annotated[str, typer.Argument(help="The user's email address (their login name).", show_default=False)]
@@ -311,11 +384,9 @@ def remove_user(
             _show(state, UserResult(address, Outcome.UNCHANGED, "no such user (already removed)"))
             return
         if not yes:
-            import click
-
             try:
                 confirmed = typer.confirm(f"Delete {address} from user pool {users.pool_id}?", err=True)
-            except click.exceptions.Abort:
+            except typer.Abort:
                 confirmed = False
             if not confirmed:
                 raise UsageError(f"{address} was not removed", "answer y, or pass --yes")
@@ -453,6 +524,38 @@ def demo(ctx: typer.Context) -> None:
         run_demo(render.DemoNarrator())
 
     _run(state, body)
+
+
+@app.command()
+def doctor(
+    ctx: typer.Context,
+    probe: Annotated[
+        bool,
+        typer.Option("--probe", help="Also log a temporary test user in and verify its ID token (then delete both)."),
+    ] = False,
+) -> None:
+    """Prove the wiring: every check with ✓/✗ and the fix; exit 1 if any check fails."""
+    state: State = ctx.obj
+
+    def body() -> bool:
+        from cognito_privx import doctor as checks
+        from cognito_privx import reconcile, render
+        from cognito_privx.config import load_credentials
+
+        cfg = _config(state)
+        services = reconcile.open_services(cfg, load_credentials(), profile=state.profile)
+        try:
+            report = checks.run_checks(cfg, services.cognito, services.privx, probe=probe)
+        finally:
+            services.close()
+        if state.json:
+            render.json_document(report.to_json())
+        else:
+            render.doctor_report(report)
+        return report.ok
+
+    if not _run(state, body):
+        raise typer.Exit(1)
 
 
 def main() -> NoReturn:

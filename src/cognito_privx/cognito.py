@@ -10,6 +10,8 @@ Where moto differs from AWS (``shared/reference/cognito.md``), the code follows 
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NewType
@@ -98,6 +100,11 @@ _CREDENTIAL_CODES = frozenset(
 _ACCESS_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
 
 
+NON_IDEMPOTENT = frozenset({"create_user_pool", "create_user_pool_client"})
+THROTTLE_CODES = frozenset({"TooManyRequestsException", "ThrottlingException"})
+CREATE_ATTEMPTS = 5
+
+
 class _Unset:
     """Marks an ``ensure_*`` argument the caller did not observe: the step observes it itself."""
 
@@ -117,9 +124,24 @@ class CognitoGateway:
     calls per side.
     """
 
-    def __init__(self, client: Any, observer: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        observer: Callable[[str], None] | None = None,
+        *,
+        create_client: Any = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.client = client
+        # CreateUserPool and CreateUserPoolClient are not idempotent: botocore would repeat them after a lost
+        # response (a read timeout, a dropped connection) and leave two pools. They go through a client without
+        # botocore retries; create_once() retries them itself, looking the object up first.
+        self.create_client = create_client if create_client is not None else client
         self._observer = observer
+        self._sleep = sleep
+
+    def with_observer(self, observer: Callable[[str], None]) -> CognitoGateway:
+        return CognitoGateway(self.client, observer, create_client=self.create_client, sleep=self._sleep)
 
     @classmethod
     def connect(cls, region: str, profile: str | None = None, *, max_attempts: int = 6) -> CognitoGateway:
@@ -146,7 +168,10 @@ class CognitoGateway:
                 "configure them as for the AWS CLI: AWS_PROFILE / --profile, aws sso login, "
                 "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
             )
-        return cls(session.client("cognito-idp", config=config))
+        no_retries = config.merge(botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1}))
+        return cls(
+            session.client("cognito-idp", config=config), create_client=session.client("cognito-idp", config=no_retries)
+        )
 
     # -- the one place that calls boto3 --------------------------------------------------------------------
 
@@ -156,8 +181,9 @@ class CognitoGateway:
         if self._observer is not None:
             self._observer(operation)
         log.debug("cognito-idp %s", operation)
+        client = self.create_client if operation in NON_IDEMPOTENT else self.client
         try:
-            result: dict[str, Any] = getattr(self.client, operation)(**params)
+            result: dict[str, Any] = getattr(client, operation)(**params)
         except botocore.exceptions.NoCredentialsError:
             raise CredentialsError(
                 "no AWS credentials found", "configure AWS credentials (AWS_PROFILE, aws sso login, env)"
@@ -169,7 +195,41 @@ class CognitoGateway:
                 f"cannot reach Cognito for {operation}: {e}",
                 "check the network, the region and AWS_ENDPOINT_URL if you set one",
             ) from e
+        except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as e:
+            # Sent, but no answer came back (read timeout, connection closed): it may have been processed.
+            error = CognitoError(
+                f"the connection to Cognito failed during {operation}: {e}", "run again; it is safe to re-run"
+            )
+            error.unknown_outcome = True
+            raise error from e
         return result
+
+    def create_once(
+        self, operation: str, key: str, lookup: Callable[[], dict[str, Any] | None], **params: Any
+    ) -> dict[str, Any]:
+        """Call a creating operation without ever making two: after an answer that may hide a success, look
+        the object up first; retry throttling with backoff."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                created: dict[str, Any] = self.call(operation, **params)[key]
+                return created
+            except CognitoError as e:
+                code = _error_code(e.__cause__) if isinstance(e.__cause__, Exception) else ""
+                unknown = e.unknown_outcome or code in (
+                    "InternalErrorException",
+                    "InternalFailure",
+                    "ServiceUnavailable",
+                )
+                if attempt >= CREATE_ATTEMPTS or not (unknown or code in THROTTLE_CODES):
+                    raise
+                if unknown:
+                    found = lookup()
+                    if found is not None:
+                        log.debug("%s succeeded after all: found it", operation)
+                        return found
+            self._sleep(random.uniform(0, min(5.0, 0.2 * 2**attempt)))  # noqa: S311 - backoff jitter
 
     def input_members(self, operation: str) -> tuple[str, ...]:
         """The parameter names the botocore model gives ``operation`` (empty when the model is unavailable)."""
@@ -417,7 +477,7 @@ def ensure_pool(
         change = change_for("cognito user pool", name, None, {"UsernameAttributes": ["email"], **shown})
         if dry_run:
             return PoolState(change, None)
-        created = gw.call("create_user_pool", **params)["UserPool"]
+        created = gw.create_once("create_user_pool", "UserPool", lambda: find_our_pool(gw, cfg), **params)
         return PoolState(change, gw.describe_pool(created["Id"]))
 
     desired = pool_managed_fields(cfg, current)
@@ -529,7 +589,12 @@ def ensure_client(
         change = change_for("cognito app client", name, None, {"GenerateSecret": True, **desired})
         if dry_run or pool_id is None:
             return ClientState(change, None)
-        created = gw.call("create_user_pool_client", **client_create_params(cfg, pool_id))["UserPoolClient"]
+        created = gw.create_once(
+            "create_user_pool_client",
+            "UserPoolClient",
+            lambda: find_client(gw, cfg, pool_id),
+            **client_create_params(cfg, pool_id),
+        )
         return ClientState(change, created)
     fields = diff_fields(current, desired, superset_ok=CLIENT_SUPERSET_FIELDS)
     change = Change("cognito app client", name, Action.UPDATE if fields else Action.NOOP, fields)
@@ -609,7 +674,7 @@ def ensure_groups(
     pool_id: str | None,
     *,
     dry_run: bool,
-    current: dict[str, dict[str, Any]] | None | _Unset = UNSET,
+    current: dict[str, dict[str, Any]] | _Unset | None = UNSET,
 ) -> list[Change]:
     """Native Cognito groups for the ``[roles]`` keys (only with ``group_claim = "cognito:groups"``).
 

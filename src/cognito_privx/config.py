@@ -178,6 +178,7 @@ class PrivXConfig(_Section):
     additional_scopes: tuple[str, ...] = ("email", "profile")
     login_url_template: str = DEFAULT_LOGIN_URL_TEMPLATE
     timeout: float = Field(default=30.0, gt=0, le=600)
+    retries: int = Field(default=4, ge=1, le=10)  # attempts per PrivX request (connection errors, 429, 5xx)
     # ID-token claim -> PrivX target-account attribute, e.g. {"email" = "windows_account"}.
     account_mapping: dict[str, Literal["unix_account", "windows_account"]] = Field(default_factory=dict)
 

@@ -55,6 +55,8 @@ class CredentialsError(UsageError):
 class CognitoError(CognitoPrivxError):
     """An Amazon Cognito call failed, or Cognito holds a state we cannot work with."""
 
+    unknown_outcome = False  # the request was sent but no answer came: it may have been processed
+
 
 class AmbiguousResourceError(CognitoPrivxError):
     """More than one object matches where exactly one was expected."""
@@ -71,9 +73,13 @@ class ConflictError(CognitoPrivxError):
 class PrivXError(CognitoPrivxError):
     """A PrivX API call failed."""
 
-    def __init__(self, message: str, hint: str | None = None, *, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, hint: str | None = None, *, status: int | None = None, unknown_outcome: bool = False
+    ) -> None:
         super().__init__(message, hint)
         self.status = status
+        # True when the request may have been processed although no answer arrived (a lost response).
+        self.unknown_outcome = unknown_outcome or status in (500, 502, 503, 504)
 
 
 class PrivXAuthError(PrivXError):
@@ -90,6 +96,8 @@ class PrivXNotFoundError(PrivXError):
 
 class PrivXConnectionError(PrivXError):
     """PrivX could not be reached: DNS, connection refused, TLS verification, timeout."""
+
+    tls = False  # a TLS verification failure: repeating cannot help
 
 
 class PrivXAPIError(PrivXError):

@@ -7,9 +7,11 @@ client as user, a token reused until shortly before it expires, and one fresh lo
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import json
 import logging
+import random
 import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -38,10 +40,14 @@ TOKEN_PATH = "/auth/api/v1/oauth/token"
 STATUS_PATH = "/role-store/api/v1/status"
 SOURCES_PATH = "/role-store/api/v1/sources"
 ROLES_PATH = "/role-store/api/v1/roles"
+# Seconds; the n-th retry waits up to base * 2**n (full jitter). Tests lower it.
+DEFAULT_RETRY_BASE = 0.5
+_READ_POSTS = ("/roles/resolve", "/roles/evaluate", "/sources/search")
 MASKED = "*****"
 # Log in again this long before the token expires (the Python SDK keeps 3 s; clocks and slow calls differ).
 TOKEN_MARGIN_S = 10.0
 # Keys a server may use for a directory's direct-login URL (none is documented, privx-api.md §4).
+MANAGED_MARKER = "managed by cognito-privx"
 LOGIN_URL_KEYS = ("direct_login_url", "oidc_login_url", "login_url")
 
 _HINT_401 = (
@@ -109,8 +115,16 @@ class PrivXClient:
         *,
         clock: Callable[[], float] = time.monotonic,
         observer: Callable[[str, str], None] | None = None,
+        max_attempts: int = 4,
+        retry_base: float | None = None,
+        retry_cap: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.http = http
+        self.max_attempts = max(1, max_attempts)
+        self.retry_base = DEFAULT_RETRY_BASE if retry_base is None else retry_base
+        self.retry_cap = retry_cap
+        self._sleep = sleep
         self._creds = credentials
         self._clock = clock
         self._observer = observer
@@ -119,7 +133,42 @@ class PrivXClient:
 
     # -- transport ------------------------------------------------------------------------------------------
 
+    def _retryable(self, method: str, path: str) -> bool:
+        """Whether repeating the request is harmless (idempotent, or a POST that only reads or logs in)."""
+        return method in ("GET", "HEAD", "PUT", "DELETE") or path == TOKEN_PATH or path.endswith(_READ_POSTS)
+
+    def _pause(self, attempt: int, retry_after: str | None = None) -> None:
+        delay = random.uniform(0, min(self.retry_cap, self.retry_base * 2**attempt))  # noqa: S311 - jitter
+        if retry_after:
+            with contextlib.suppress(ValueError):  # an HTTP date: keep the backoff
+                delay = min(max(float(retry_after), 0.0), 60.0)
+        log.debug("privx: retrying in %.2f s", delay)
+        self._sleep(delay)
+
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request with retries: connection errors, 429 (honouring Retry-After), 502/503/504.
+
+        A request that may have been processed (its response was lost, or a gateway failed) is repeated only
+        when that is harmless; a creating POST is left to its caller, which looks the object up first.
+        """
+        retryable = self._retryable(method, path)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._send_once(method, path, **kwargs)
+            except PrivXConnectionError as e:
+                if attempt >= self.max_attempts or e.tls or (e.unknown_outcome and not retryable):
+                    raise
+                self._pause(attempt)
+                continue
+            status = response.status_code
+            if attempt < self.max_attempts and (status == 429 or (status in (502, 503, 504) and retryable)):
+                self._pause(attempt, response.headers.get("Retry-After") if status in (429, 503) else None)
+                continue
+            return response
+
+    def _send_once(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         if self._observer is not None:
             self._observer(method, path)
         log.debug("privx %s %s", method, path)
@@ -127,23 +176,34 @@ class PrivXClient:
             return self.http.request(method, path, **kwargs)
         except httpx.ConnectError as e:
             if isinstance(e.__context__, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(e):
-                raise PrivXConnectionError(
+                error = PrivXConnectionError(
                     f"TLS verification of {self.http.base_url} failed: {e}",
                     "set PRIVX_CA_CERT to PrivX's CA certificate (PEM text or a path), "
                     "shown on PrivX's API-clients page",
-                ) from e
+                )
+                error.tls = True
+                raise error from e
+            # Nothing was sent: repeating is always safe.
             raise PrivXConnectionError(
                 f"cannot connect to PrivX at {self.http.base_url}: {e}",
                 "check [privx] url / PRIVX_API_BASE_URL and that PrivX is reachable from here",
+            ) from e
+        except httpx.ConnectTimeout as e:
+            raise PrivXConnectionError(
+                f"PrivX at {self.http.base_url} did not accept a connection in time",
+                "check the network and [privx] url",
             ) from e
         except httpx.TimeoutException as e:
             raise PrivXConnectionError(
                 f"PrivX at {self.http.base_url} did not answer in time ({type(e).__name__})",
                 "check the network, or raise [privx] timeout",
+                unknown_outcome=True,
             ) from e
         except httpx.TransportError as e:
             raise PrivXConnectionError(
-                f"the connection to PrivX failed: {type(e).__name__}: {e}", "run again; it is safe to re-run"
+                f"the connection to PrivX failed: {type(e).__name__}: {e}",
+                "run again; it is safe to re-run",
+                unknown_outcome=True,
             ) from e
 
     def _fixed_token(self) -> str | None:
@@ -273,9 +333,38 @@ class PrivXClient:
         source: dict[str, Any] = self.request("GET", f"{SOURCES_PATH}/{source_id}")
         return source
 
+    def _create(self, path: str, body: Mapping[str, Any], lookup: Callable[[], str | None]) -> str:
+        """POST a new object. A POST is never blindly repeated: when its outcome is unknown (a lost response,
+        a gateway error) or the name is taken meanwhile, the object is looked up by name first, so a lost
+        response never leaves two of them."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return str(self.request("POST", path, json_body=body)["id"])
+            except PrivXError as e:
+                if not (e.unknown_outcome or e.status == 409):
+                    raise
+                found = lookup()
+                if found is not None:
+                    log.debug("privx: %s was created after all (%s)", body.get("name"), found)
+                    return found
+                if attempt >= self.max_attempts or e.status == 409:
+                    raise
+                self._pause(attempt)
+
     def create_source(self, body: Mapping[str, Any]) -> DirectoryId:
-        created = self.request("POST", SOURCES_PATH, json_body=body)
-        return DirectoryId(str(created["id"]))
+        def lookup() -> str | None:
+            found = [s for s in self.list_sources() if s.get("name") == body.get("name")]
+            return str(found[0]["id"]) if found else None
+
+        return DirectoryId(self._create(SOURCES_PATH, body, lookup))
+
+    def delete_source(self, source_id: str) -> None:
+        self.request("DELETE", f"{SOURCES_PATH}/{source_id}")
+
+    def delete_role(self, role_id: str) -> None:
+        self.request("DELETE", f"{ROLES_PATH}/{role_id}")
 
     def update_source(self, source_id: str, body: Mapping[str, Any]) -> None:
         self.request("PUT", f"{SOURCES_PATH}/{source_id}", json_body=body)
@@ -292,7 +381,11 @@ class PrivXClient:
         return role
 
     def create_role(self, body: Mapping[str, Any]) -> str:
-        return str(self.request("POST", ROLES_PATH, json_body=body)["id"])
+        def lookup() -> str | None:
+            found = self.resolve_roles([str(body.get("name"))]).get(str(body.get("name")))
+            return str(found["id"]) if found else None
+
+        return self._create(ROLES_PATH, body, lookup)
 
     def update_role(self, role_id: str, body: Mapping[str, Any]) -> None:
         self.request("PUT", f"{ROLES_PATH}/{role_id}", json_body=body)
@@ -376,7 +469,7 @@ class DirectorySpec:
         body: dict[str, Any] = (
             copy.deepcopy(dict(current))
             if current
-            else {"name": self.name, "comment": "Amazon Cognito user pool, managed by cognito-privx"}
+            else {"name": self.name, "comment": f"Amazon Cognito user pool, {MANAGED_MARKER}"}
         )
         body["name"] = self.name
         connection = body.setdefault("connection", {})
@@ -553,7 +646,8 @@ def ensure_role_mapping(
     if current is None:
         body = {
             "name": mapping.role,
-            "comment": mapping.comment or "managed by cognito-privx",
+            # The marker tells teardown that we made this role (it deletes it only when nothing else is in it).
+            "comment": f"{mapping.comment} ({MANAGED_MARKER})" if mapping.comment else MANAGED_MARKER,
             "permissions": list(mapping.permissions),
             "source_rules": {"type": "GROUP", "match": "ANY", "rules": [leaf]},
         }
@@ -585,7 +679,7 @@ def ensure_role_mapping(
             notes.append(f"would match {matched} user(s) today")
     change = Change(resource, name, Action.UPDATE if fields else Action.NOOP, tuple(fields), tuple(notes))
     if fields and not dry_run:
-        privx.update_role(str(current["id"]), {k: v for k, v in body.items() if k not in _ROLE_READ_ONLY})
+        privx.update_role(str(current["id"]), {k: v for k, v in body.items() if k not in ROLE_READ_ONLY})
         after = privx.get_role(str(current["id"]))
         if not has_rule(after, directory_id, mapping.group) and body.get("source_rules") != current.get("source_rules"):
             change = Change(
@@ -598,4 +692,8 @@ def ensure_role_mapping(
     return change
 
 
-_ROLE_READ_ONLY = frozenset({"member_count", "created", "updated", "author"})
+def leaves(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return list(_leaves(node))
+
+
+ROLE_READ_ONLY = frozenset({"member_count", "created", "updated", "author"})

@@ -50,7 +50,7 @@ def open_privx(cfg: AppConfig, creds: PrivXCredentials, counter: CallCounter) ->
     http = privx.build_http_client(
         cfg.privx_url, ca_pem=creds.ca_pem(), timeout=cfg.privx.timeout, transport=transport_factory()
     )
-    return privx.PrivXClient(http, creds, observer=counter.privx)
+    return privx.PrivXClient(http, creds, observer=counter.privx, max_attempts=cfg.privx.retries)
 
 
 @dataclass
@@ -68,8 +68,8 @@ def open_services(cfg: AppConfig, creds: PrivXCredentials, *, profile: str | Non
     counter = CallCounter()
     region = cfg.region
     px = open_privx(cfg, creds, counter)
-    client = cognito.CognitoGateway.connect(region, profile).client
-    return Services(cognito.CognitoGateway(client, observer=counter.cognito), px, counter)
+    gateway = cognito.CognitoGateway.connect(region, profile).with_observer(counter.cognito)
+    return Services(gateway, px, counter)
 
 
 @dataclass(frozen=True)
@@ -167,3 +167,129 @@ def direct_login_url(cfg: AppConfig, px: privx.PrivXClient) -> str:
             "run `cognito-privx setup` first",
         )
     return url
+
+
+# -- teardown --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolDeletion:
+    """What the teardown confirmation names: the pool and how many users go with it."""
+
+    pool_id: str
+    name: str
+    users: int
+
+
+def teardown(
+    cfg: AppConfig,
+    services: Services,
+    *,
+    dry_run: bool,
+    keep_pool: bool = False,
+    confirm: Callable[[PoolDeletion], bool] | None = None,
+) -> Result:
+    """Remove what setup made, PrivX side first, so no dead login button or dangling rule is left.
+
+    Order: our rule leaves in PrivX roles (and roles we created once nothing else is in them), the PrivX
+    directory, the Cognito domain, the app client, the pool. Only objects that are ours are touched: the pool by
+    its tag, the directory by its issuer (our pool) or our marker, roles by our marker. Everything is observed
+    and the pool deletion confirmed (``confirm``) before the first change; re-running reports "already gone".
+    """
+    from cognito_privx.errors import ForeignResourceError, UsageError
+    from cognito_privx.plan import Action, Change
+
+    plan = Plan()
+    gw, px = services.cognito, services.privx
+    px.login()
+    notes: list[str] = []
+    try:
+        pool = cognito.find_our_pool(gw, cfg)
+    except ForeignResourceError as e:
+        pool, notes = None, [f"left alone: {e.message}"]
+    directory = px.find_directory(cfg.privx.directory_name)
+    directory_notes: tuple[str, ...] = ()
+    if directory is not None:
+        issuer = (directory.get("connection") or {}).get("oidc_issuer")
+        ours = (pool is not None and issuer == cfg.issuer(pool["Id"])) or privx.MANAGED_MARKER in str(
+            directory.get("comment", "")
+        )
+        if not ours:
+            directory_notes = (f"left alone: its issuer {issuer} is not our pool's",)
+            directory = None
+    directory_id = str(directory["id"]) if directory else None
+    by_role: dict[str, list[str]] = {}
+    for mapping in role_mappings(cfg):
+        by_role.setdefault(mapping.role, []).append(mapping.group)
+    found_roles = px.resolve_roles(sorted(by_role))
+    roles = {name: px.get_role(str(r["id"])) for name, r in found_roles.items()}
+    client = cognito.find_client(gw, cfg, pool["Id"]) if pool else None
+    delete_pool = pool is not None and not keep_pool
+
+    if delete_pool and not dry_run and confirm is not None:
+        assert pool is not None
+        users = int(pool.get("EstimatedNumberOfUsers") or 0)
+        if not confirm(PoolDeletion(pool["Id"], pool.get("Name", ""), users)):
+            raise UsageError("nothing was removed", "confirm the pool deletion, pass --yes, or pass --keep-pool")
+
+    # 1. Our rules in PrivX roles; roles we made, once empty.
+    for name, groups in sorted(by_role.items()):
+        label = f"{name} ← group {', '.join(groups)}"
+        role = roles.get(name)
+        if role is None or directory_id is None or not any(privx.has_rule(role, directory_id, g) for g in groups):
+            plan.add(Change("privx role rule", label, Action.NOOP, notes=("already gone",)))
+            continue
+        body = dict(role)
+        for group in groups:
+            body = privx.remove_rule(body, directory_id, group)
+        if not privx.leaves(body["source_rules"]) and privx.MANAGED_MARKER in str(role.get("comment", "")):
+            plan.add(Change("privx role", name, Action.DELETE, notes=("created by cognito-privx; no other rules",)))
+            if not dry_run:
+                px.delete_role(str(role["id"]))
+        else:
+            plan.add(Change("privx role rule", label, Action.DELETE, notes=("the role and its other rules stay",)))
+            if not dry_run:
+                px.update_role(str(role["id"]), {k: v for k, v in body.items() if k not in privx.ROLE_READ_ONLY})
+    # 2. The directory: no login button pointing at a pool that is about to go.
+    if directory is not None:
+        plan.add(Change("privx directory", cfg.privx.directory_name, Action.DELETE))
+        if not dry_run:
+            px.delete_source(str(directory["id"]))
+    else:
+        plan.add(
+            Change("privx directory", cfg.privx.directory_name, Action.NOOP, notes=directory_notes or ("already gone",))
+        )
+    # 3-5. Cognito: the domain (a pool with a domain cannot be deleted), the app client, the pool.
+    domain = pool.get("Domain") if pool else None
+    if pool is not None and domain and (domain == cfg.cognito.domain_prefix or delete_pool):
+        plan.add(Change("cognito domain", domain, Action.DELETE))
+        if not dry_run:
+            gw.call("delete_user_pool_domain", Domain=domain, UserPoolId=pool["Id"])
+    else:
+        plan.add(Change("cognito domain", cfg.cognito.domain_prefix or "(none)", Action.NOOP, notes=("already gone",)))
+    if client is not None and pool is not None:
+        plan.add(Change("cognito app client", cfg.cognito.app_client_name, Action.DELETE))
+        if not dry_run:
+            gw.call("delete_user_pool_client", UserPoolId=pool["Id"], ClientId=client["ClientId"])
+    else:
+        plan.add(Change("cognito app client", cfg.cognito.app_client_name, Action.NOOP, notes=("already gone",)))
+    if pool is not None and delete_pool:
+        pool_notes = [f"{pool.get('EstimatedNumberOfUsers', 0)} user(s) go with it"]
+        if pool.get("DeletionProtection") == "ACTIVE":
+            pool_notes.append("deletion protection is switched off first")
+        plan.add(Change("cognito user pool", cfg.cognito.pool_name, Action.DELETE, notes=tuple(pool_notes)))
+        if not dry_run:
+            if pool.get("DeletionProtection") == "ACTIVE":
+                keys = gw.input_members("update_user_pool")
+                gw.call(
+                    "update_user_pool", **cognito.pool_update_params(pool, {"DeletionProtection": "INACTIVE"}, keys)
+                )
+            gw.call("delete_user_pool", UserPoolId=pool["Id"])
+    elif pool is not None:
+        plan.add(Change("cognito user pool", cfg.cognito.pool_name, Action.NOOP, notes=("kept (--keep-pool)",)))
+    else:
+        plan.add(
+            Change("cognito user pool", cfg.cognito.pool_name, Action.NOOP, notes=tuple(notes) or ("already gone",))
+        )
+    empty = Outputs("", "", "", None, cfg.callback_url, "", "")
+    return Result(plan, empty, dict(services.counter.calls))

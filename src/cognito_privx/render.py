@@ -77,6 +77,15 @@ def setup_summary(plan: Plan, *, dry_run: bool) -> str:
     return f"Setup complete: {c(Action.CREATE)} created, {c(Action.UPDATE)} updated, {c(Action.NOOP)} unchanged."
 
 
+def teardown_summary(plan: Plan, *, dry_run: bool) -> str:
+    deleted = plan.count(Action.DELETE)
+    if not deleted:
+        return "Nothing to remove: everything is already gone."
+    if dry_run:
+        return f"Dry run, nothing changed. Would remove {deleted}; {plan.count(Action.NOOP)} already gone or kept."
+    return f"Teardown complete: {deleted} removed, {plan.count(Action.NOOP)} already gone or kept."
+
+
 def plan_summary(plan: Plan) -> str:
     if not plan.has_changes:
         return "No changes. Cognito and PrivX match the config."
@@ -262,3 +271,25 @@ def import_summary(summary: dict[str, Any]) -> None:
     )
     if summary.get("stopped"):
         stderr().print(f"[yellow]![/] stopped early: {escape(summary['stopped'])}")
+
+
+_CHECK_SYMBOL = {"ok": ("✓", "green"), "fail": ("✗", "red"), "warn": ("!", "yellow"), "skip": ("-", "dim")}
+
+
+def doctor_report(report: Any) -> None:
+    """``doctor``: the checks are this command's data, so one line each on stdout (``✓`` / ``✗`` / ``!`` / ``-``),
+    each hint indented below its check; the tally on stderr."""
+    out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    width = max((len(c.name) for c in report.checks), default=0)
+    counts = {status: 0 for status in _CHECK_SYMBOL}
+    for check in report.checks:
+        status = str(check.status)
+        counts[status] += 1
+        symbol, colour = _CHECK_SYMBOL[status]
+        out.print(f"[{colour}]{symbol}[/] {escape(check.name.ljust(width))}  {escape(check.message)}")
+        if check.hint:
+            out.print(f"  {' ' * width}  [cyan]hint:[/] {escape(check.hint)}")
+    verdict = "[green]all checks passed[/]" if report.ok else "[red bold]some checks failed[/]"
+    stderr().print(
+        f"{verdict}: {counts['ok']} ok, {counts['fail']} failed, {counts['warn']} warning(s), {counts['skip']} skipped"
+    )

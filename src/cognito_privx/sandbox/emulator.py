@@ -61,6 +61,16 @@ Choices where the reference is unverified
     its status (a refused write is still an attempted write); refresh counts.
 16. Status bodies: ``{variant: "privx", version, app_version (= version), api_version: "v1",
     status: "ok", service: "auth" | "role-store", start_time}``.
+17. Direct login (the default ``login_url_template`` of cognito-privx; PrivX publishes no format):
+    ``GET /auth/api/v1/oidc/login?directory=<id>`` needs no token and answers **302** with ``Location:
+    <hosted-UI base>/oauth2/authorize?response_type=code&client_id=<oidc_client_id>&redirect_uri=<base_url>
+    /auth/api/v1/oidc-cb&scope=openid+<oidc_additional_scopes>&state=<random>``. Real PrivX takes the
+    ``authorization_endpoint`` from the issuer's discovery document; the emulator fetches nothing, so the
+    hosted-UI base is the setting ``hosted_ui_base`` (e.g. ``https://<prefix>.auth.<region>.amazoncognito.com``)
+    and, when that is ``None`` (the default), the directory's ``oidc_issuer`` itself (a URL Cognito would not
+    serve: a client checking the redirect's host sees that the emulator could not know it). An unknown id, a
+    missing ``directory`` or a source that is not OIDC is 404 ``OBJECT_NOT_FOUND``; a disabled directory
+    (``enabled`` or ``oidc_enabled`` false) is 400 ``GENERAL_ERROR``.
 
 Fault injection
 ---------------
@@ -128,7 +138,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import httpx
 
@@ -484,6 +494,7 @@ class PrivXEmulator:
         login_url_field: str | None = None,
         base_url: str = "https://privx.example.com",
         faults: Iterable[Fault] = (),
+        hosted_ui_base: str | None = None,
     ) -> None:
         self.version = version
         self.token_ttl = token_ttl
@@ -491,6 +502,8 @@ class PrivXEmulator:
         self.oauth_client_secret = oauth_client_secret
         self.login_url_field = login_url_field
         self.base_url = base_url.rstrip("/")
+        # Where the direct-login route sends the browser (choice 17); None: the directory's issuer.
+        self.hosted_ui_base = hosted_ui_base.rstrip("/") if hosted_ui_base else None
         self._clock = clock
         self._lock = threading.Lock()
         self._api_clients: dict[str, _ApiClient] = {}
@@ -652,6 +665,7 @@ class PrivXEmulator:
             ("POST", _TOKEN_PATH, None, self._token),
             ("GET", "/auth/api/v1/status", None, lambda _c: self._status("auth")),
             ("GET", f"{_RS}/status", None, lambda _c: self._status("role-store")),
+            ("GET", "/auth/api/v1/oidc/login", None, self._oidc_login),
             ("GET", f"{_RS}/sources", "sources-view", self._list_sources),
             ("POST", f"{_RS}/sources", "sources-manage", self._create_source),
             ("POST", f"{_RS}/sources/refresh", "sources-manage", self._refresh_sources),
@@ -817,6 +831,27 @@ class PrivXEmulator:
             "start_time": self._start_time,
         }
         return _json(200, body)
+
+    def _oidc_login(self, call: _Call) -> EmulatorResponse:
+        """The direct-login URL: a redirect to the hosted UI's authorize endpoint (choice 17)."""
+        directory_id = call.query.get("directory", "")
+        source = self.sources.get(directory_id)
+        conn = source.get("connection") if source else None
+        if source is None or not isinstance(conn, dict) or conn.get("type") != "OIDC":
+            raise _ApiError(404, "OBJECT_NOT_FOUND", f"no OIDC directory {directory_id!r}")
+        if source.get("enabled") is False or conn.get("oidc_enabled") is not True:
+            raise _ApiError(400, "GENERAL_ERROR", f"directory {directory_id} is disabled")
+        base = self.hosted_ui_base or str(conn.get("oidc_issuer", "")).rstrip("/")
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": conn.get("oidc_client_id", ""),
+                "redirect_uri": f"{self.base_url}/auth/api/v1/oidc-cb",
+                "scope": " ".join(["openid", *(conn.get("oidc_additional_scopes") or [])]),
+                "state": secrets.token_urlsafe(16),
+            }
+        )
+        return EmulatorResponse(302, {"Location": f"{base}/oauth2/authorize?{query}"})
 
     # -- sources ----------------------------------------------------------------------------------
 

@@ -1,0 +1,181 @@
+"""teardown: removes what setup made (PrivX first), only what is ours, after a confirmation; re-runs are no-ops."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+from botocore.stub import Stubber
+
+from cognito_privx import reconcile
+from cognito_privx.cognito import CognitoGateway
+from cognito_privx.config import AppConfig, load_credentials
+from cognito_privx.privx import PrivXClient, build_http_client
+from cognito_privx.sandbox.emulator import PrivXEmulator
+from tests.conftest import PRIVX_URL, REGION
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+
+def _privx(emu: PrivXEmulator) -> PrivXClient:
+    return PrivXClient(build_http_client(PRIVX_URL, transport=httpx.MockTransport(emu.handle)), load_credentials())
+
+
+def _names(emu: PrivXEmulator, kind: str) -> set[str]:
+    return {o["name"] for o in getattr(emu, kind).values()}
+
+
+@pytest.fixture
+def foreign(aws: Any, emulator: PrivXEmulator) -> dict[str, str]:
+    """Objects that are not ours: they must survive setup + teardown untouched."""
+    px = _privx(emulator)
+    pool = aws.create_user_pool(PoolName="someone-else", UserPoolTags={"team": "x"})["UserPool"]["Id"]
+    directory = px.create_source(
+        {
+            "name": "Other OIDC",
+            "enabled": True,
+            "connection": {
+                "type": "OIDC",
+                "oidc_enabled": True,
+                "oidc_issuer": "https://issuer.example.com",
+                "oidc_client_id": "abc",
+            },
+        }
+    )
+    rule = {"type": "RULE", "source": "ldap-dir", "search_string": "cn=ops", "rules": []}
+    role = px.create_role(
+        {
+            "name": "ops-admins",
+            "comment": "hand-made",
+            "source_rules": {"type": "GROUP", "match": "ANY", "rules": [rule]},
+        }
+    )
+    return {"pool": pool, "directory": directory, "role": role}
+
+
+def test_setup_then_teardown_leaves_nothing_of_ours_and_everything_else(
+    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator, foreign: dict[str, str]
+) -> None:
+    before_role = json.loads(json.dumps(emulator.roles[foreign["role"]]))
+    assert cli("--config", str(config_file), "setup").exit_code == 0
+    assert (
+        cli("--config", str(config_file), "add-user", "a@example.com", "--group", "ops", "--no-invite").exit_code == 0
+    )
+
+    run = cli("--config", str(config_file), "teardown", "--yes")
+    assert run.exit_code == 0, run.stderr
+    assert "- deleted privx directory Cognito" in run.stderr
+    assert "- deleted cognito user pool privx-users" in run.stderr
+    assert [p["Id"] for p in aws.list_user_pools(MaxResults=60)["UserPools"]] == [foreign["pool"]]
+    assert "UserPoolId" not in aws.describe_user_pool_domain(Domain="acme-privx")["DomainDescription"]
+    assert _names(emulator, "sources") >= {"Other OIDC"} and "Cognito" not in _names(emulator, "sources")
+    assert "developers" not in _names(emulator, "roles")  # ours, and empty once our rule went
+    after_role = emulator.roles[foreign["role"]]
+    assert after_role["source_rules"] == before_role["source_rules"]  # our leaf removed, theirs kept
+    assert after_role["comment"] == "hand-made"
+
+    writes = len(emulator.write_requests())
+    again = cli("--config", str(config_file), "-o", "json", "teardown", "--yes")
+    assert again.exit_code == 0
+    assert {c["action"] for c in json.loads(again.stdout)["changes"]} == {"noop"}
+    assert len(emulator.write_requests()) == writes
+
+
+def test_teardown_asks_before_deleting_the_pool(cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator) -> None:
+    assert cli("--config", str(config_file), "setup").exit_code == 0
+    refused = cli("--config", str(config_file), "teardown", input="n\n")
+    assert refused.exit_code == 2 and "nothing was removed" in refused.stderr
+    assert "privx-users" in refused.stderr and "0 user(s)" in refused.stderr
+    assert len(aws.list_user_pools(MaxResults=60)["UserPools"]) == 1 and "Cognito" in _names(emulator, "sources")
+    no_input = cli("--config", str(config_file), "teardown")
+    assert no_input.exit_code == 2
+    done = cli("--config", str(config_file), "teardown", input="y\n")
+    assert done.exit_code == 0 and aws.list_user_pools(MaxResults=60)["UserPools"] == []
+
+
+def test_keep_pool_keeps_pool_and_users(cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator) -> None:
+    assert cli("--config", str(config_file), "setup").exit_code == 0
+    assert (
+        cli("--config", str(config_file), "add-user", "a@example.com", "--group", "ops", "--no-invite").exit_code == 0
+    )
+    run = cli("--config", str(config_file), "teardown", "--keep-pool")
+    assert run.exit_code == 0, run.stderr
+    (pool,) = aws.list_user_pools(MaxResults=60)["UserPools"]
+    assert aws.list_users(UserPoolId=pool["Id"])["Users"]
+    assert aws.list_user_pool_clients(UserPoolId=pool["Id"])["UserPoolClients"] == []
+    assert "Cognito" not in _names(emulator, "sources")
+
+
+def test_dry_run_removes_nothing(cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator) -> None:
+    assert cli("--config", str(config_file), "setup").exit_code == 0
+    writes = len(emulator.write_requests())
+    run = cli("--config", str(config_file), "teardown", "--dry-run")
+    assert run.exit_code == 0 and "Would remove" in run.stderr
+    assert len(aws.list_user_pools(MaxResults=60)["UserPools"]) == 1
+    assert len(emulator.write_requests()) == writes
+
+
+def test_cognito_teardown_order_and_protection_switch_pinned(emulator: PrivXEmulator) -> None:
+    """moto deletes a protected pool and a pool with a domain; AWS refuses both. Pin the exact sequence."""
+    cfg = AppConfig.model_validate(
+        {"cognito": {"region": REGION, "pool_name": "p", "domain_prefix": "acme-privx"}, "privx": {"url": PRIVX_URL}}
+    )
+    client = boto3.client("cognito-idp", region_name=REGION)
+    pool = {
+        "Id": "eu-west-1_abc",
+        "Name": "p",
+        "UserPoolTags": {"managed-by": "cognito-privx"},
+        "DeletionProtection": "ACTIVE",
+        "Domain": "acme-privx",
+        "EstimatedNumberOfUsers": 3,
+        "MfaConfiguration": "OFF",
+        "Policies": {"PasswordPolicy": {"MinimumLength": 8}},
+        "AutoVerifiedAttributes": ["email"],
+        "UsernameAttributes": ["email"],
+    }
+    stub = Stubber(client)
+    stub.add_response("list_user_pools", {"UserPools": [{"Id": "eu-west-1_abc", "Name": "p"}]}, {"MaxResults": 60})
+    stub.add_response("describe_user_pool", {"UserPool": pool}, {"UserPoolId": "eu-west-1_abc"})
+    stub.add_response(
+        "list_user_pool_clients",
+        {"UserPoolClients": [{"ClientId": "c1", "ClientName": "privx", "UserPoolId": "eu-west-1_abc"}]},
+        {"UserPoolId": "eu-west-1_abc", "MaxResults": 60},
+    )
+    stub.add_response(
+        "describe_user_pool_client",
+        {
+            "UserPoolClient": {
+                "ClientId": "c1",
+                "ClientName": "privx",
+                "UserPoolId": "eu-west-1_abc",
+                "ClientSecret": "s" * 30,
+            }
+        },
+        {"UserPoolId": "eu-west-1_abc", "ClientId": "c1"},
+    )
+    stub.add_response("delete_user_pool_domain", {}, {"Domain": "acme-privx", "UserPoolId": "eu-west-1_abc"})
+    stub.add_response("delete_user_pool_client", {}, {"UserPoolId": "eu-west-1_abc", "ClientId": "c1"})
+    stub.add_response(
+        "update_user_pool",
+        {},
+        {
+            "UserPoolId": "eu-west-1_abc",
+            "DeletionProtection": "INACTIVE",
+            "UserPoolTags": {"managed-by": "cognito-privx"},
+            "MfaConfiguration": "OFF",
+            "Policies": {"PasswordPolicy": {"MinimumLength": 8}},
+            "AutoVerifiedAttributes": ["email"],
+        },
+    )
+    stub.add_response("delete_user_pool", {}, {"UserPoolId": "eu-west-1_abc"})
+    services = reconcile.Services(CognitoGateway(client), _privx(emulator), reconcile.CallCounter())
+    asked: list[reconcile.PoolDeletion] = []
+    with stub:
+        result = reconcile.teardown(cfg, services, dry_run=False, confirm=lambda p: asked.append(p) or True)
+        stub.assert_no_pending_responses()
+    assert asked == [reconcile.PoolDeletion("eu-west-1_abc", "p", 3)]
+    assert [c.action.value for c in result.plan.changes][-3:] == ["delete", "delete", "delete"]
