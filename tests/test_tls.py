@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -214,6 +215,20 @@ def test_plain_http_to_the_tls_port_fails_and_the_server_keeps_serving(https_pri
         plain.get(f"http://127.0.0.1:{port}/role-store/api/v1/status")
     with httpx.Client(verify=ssl.create_default_context(cadata=pki.ca.cert_pem.decode()), trust_env=False) as c:
         assert c.get(f"{https_privx.url}/role-store/api/v1/status").status_code == 200
+
+
+def test_a_client_that_never_shakes_hands_holds_up_nobody(https_privx: HttpsPrivX, pki: Pki) -> None:
+    server = https_privx.server
+    ctx = ssl.create_default_context(cadata=pki.ca.cert_pem.decode())
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5.0):  # connects, never says a word
+        with httpx.Client(verify=ctx, timeout=5.0, trust_env=False) as client:
+            # The same listener as the silent one: its accept loop must not be waiting for that handshake.
+            assert client.get(f"https://127.0.0.1:{server.port}/role-store/api/v1/status").status_code == 200
+        server.stop()  # with the silent connection still open: returns, and frees the port
+    assert server.connections_accepted >= 2
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as every server does: TIME_WAIT is fine
+        probe.bind(("127.0.0.1", server.port))
 
 
 def test_plain_server_url_stays_http() -> None:

@@ -10,6 +10,7 @@ Where moto differs from AWS (``shared/reference/cognito.md``), the code follows 
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -151,6 +152,8 @@ class CognitoGateway:
         import botocore.config
         import botocore.exceptions
 
+        if max_attempts > 1 and os.environ.get("AWS_MAX_ATTEMPTS", "").isdigit():
+            max_attempts = max(1, int(os.environ["AWS_MAX_ATTEMPTS"]))  # the AWS CLI's own knob
         try:
             session = boto3.session.Session(profile_name=profile, region_name=region)
         except botocore.exceptions.ProfileNotFound:
@@ -243,24 +246,24 @@ class CognitoGateway:
     def _translate(self, operation: str, e: Exception) -> CognitoError:
         code = _error_code(e)
         message = str(getattr(e, "response", {}).get("Error", {}).get("Message", "")) or code
+        mapping = getattr(getattr(self.client, "meta", None), "method_to_api_mapping", {}) or {}
+        action = mapping.get(operation, operation)  # the API / IAM name, e.g. ListUserPools
         if code in _CREDENTIAL_CODES:
             return CognitoError(
-                f"AWS refused the credentials ({code}) on {operation}",
+                f"AWS refused the credentials ({code}) on {action}",
                 "refresh or fix your AWS credentials (aws sso login, AWS_PROFILE)",
             )
         if code in _ACCESS_CODES:
-            mapping = getattr(getattr(self.client, "meta", None), "method_to_api_mapping", {}) or {}
-            action = mapping.get(operation, operation)
             return CognitoError(
                 f"access denied to cognito-idp:{action}: {message}",
                 f"grant the caller's IAM policy cognito-idp:{action} on the user pool",
             )
         if code in ("TooManyRequestsException", "ThrottlingException"):
             return CognitoError(
-                f"Cognito throttled {operation} after retries",
+                f"Cognito throttled {action} after retries",
                 "wait a minute and run again; it is safe to re-run",
             )
-        return CognitoError(f"Cognito {operation} failed: {code}: {message}", "see the AWS message above")
+        return CognitoError(f"Cognito {action} failed: {code}: {message}", "see the AWS message above")
 
     def paginate(self, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
         token_in, token_out = "NextToken", "NextToken"
