@@ -5,6 +5,7 @@ after that changes nothing."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +38,8 @@ def _assert_converged_once(cli: Any, config_file: Path, aws: Any, emulator: Priv
     assert {c["action"] for c in json.loads(again.stdout)["changes"]} == {"noop"}
 
 
-COGNITO_STEPS = ["create_user_pool", "create_user_pool_client", "create_user_pool_domain"]
-PRIVX_STEPS = [("POST", "/role-store/api/v1/sources"), ("POST", "/role-store/api/v1/roles")]
-
-
-@pytest.mark.parametrize("step", COGNITO_STEPS)
-def test_crash_after_each_cognito_step_of_setup(
-    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator, monkeypatch: pytest.MonkeyPatch, step: str
-) -> None:
+def crash_cognito_after(monkeypatch: pytest.MonkeyPatch, step: str) -> Callable[[], None]:
+    """Make the process 'die' right after Cognito operation ``step`` succeeded."""
     original = cognito.CognitoGateway.call
 
     def crashing(self: cognito.CognitoGateway, operation: str, **params: Any) -> dict[str, Any]:
@@ -54,11 +49,41 @@ def test_crash_after_each_cognito_step_of_setup(
         return result
 
     monkeypatch.setattr(cognito.CognitoGateway, "call", crashing)
+    return lambda: monkeypatch.setattr(cognito.CognitoGateway, "call", original)
+
+
+def crash_privx_after(monkeypatch: pytest.MonkeyPatch, method: str, path_prefix: str) -> Callable[[], None]:
+    """Make the process 'die' right after a PrivX request (``method``, path starting with ``path_prefix``)."""
+    original = privx.PrivXClient.request
+
+    def crashing(self: privx.PrivXClient, m: str, p: str, **kwargs: Any) -> Any:
+        result = original(self, m, p, **kwargs)
+        if m == method and p.startswith(path_prefix):
+            raise Crash(f"{m} {p}")
+        return result
+
+    monkeypatch.setattr(privx.PrivXClient, "request", crashing)
+    return lambda: monkeypatch.setattr(privx.PrivXClient, "request", original)
+
+
+def crash_then_recover(cli: Any, restore: Callable[[], None], *args: str) -> None:
+    """Run until the crash, then run again as the operator would, with nothing patched."""
     with pytest.raises(Crash):
-        cli("--config", str(config_file), "setup")
-    monkeypatch.setattr(cognito.CognitoGateway, "call", original)
-    recovered = cli("--config", str(config_file), "setup")
+        cli(*args)
+    restore()
+    recovered = cli(*args)
     assert recovered.exit_code == 0, recovered.stderr
+
+
+COGNITO_STEPS = ["create_user_pool", "create_user_pool_client", "create_user_pool_domain"]
+PRIVX_STEPS = [("POST", "/role-store/api/v1/sources"), ("POST", "/role-store/api/v1/roles")]
+
+
+@pytest.mark.parametrize("step", COGNITO_STEPS)
+def test_crash_after_each_cognito_step_of_setup(
+    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    crash_then_recover(cli, crash_cognito_after(monkeypatch, step), "--config", str(config_file), "setup")
     _assert_converged_once(cli, config_file, aws, emulator)
 
 
@@ -72,19 +97,7 @@ def test_crash_after_each_privx_step_of_setup(
     method: str,
     path: str,
 ) -> None:
-    original = privx.PrivXClient.request
-
-    def crashing(self: privx.PrivXClient, m: str, p: str, **kwargs: Any) -> Any:
-        result = original(self, m, p, **kwargs)
-        if (m, p) == (method, path):
-            raise Crash(f"{m} {p}")
-        return result
-
-    monkeypatch.setattr(privx.PrivXClient, "request", crashing)
-    with pytest.raises(Crash):
-        cli("--config", str(config_file), "setup")
-    monkeypatch.setattr(privx.PrivXClient, "request", original)
-    assert cli("--config", str(config_file), "setup").exit_code == 0
+    crash_then_recover(cli, crash_privx_after(monkeypatch, method, path), "--config", str(config_file), "setup")
     _assert_converged_once(cli, config_file, aws, emulator)
 
 
@@ -175,19 +188,7 @@ def set_up(cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator) -> No
 def test_crash_after_each_cognito_step_of_teardown(
     cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
-    original = cognito.CognitoGateway.call
-
-    def crashing(self: cognito.CognitoGateway, operation: str, **params: Any) -> dict[str, Any]:
-        result = original(self, operation, **params)
-        if operation == step:
-            raise Crash(step)
-        return result
-
-    monkeypatch.setattr(cognito.CognitoGateway, "call", crashing)
-    with pytest.raises(Crash):
-        cli("--config", str(config_file), "teardown", "--yes")
-    monkeypatch.setattr(cognito.CognitoGateway, "call", original)
-    assert cli("--config", str(config_file), "teardown", "--yes").exit_code == 0
+    crash_then_recover(cli, crash_cognito_after(monkeypatch, step), "--config", str(config_file), "teardown", "--yes")
     _assert_all_gone(cli, config_file, aws, emulator)
 
 
@@ -202,19 +203,9 @@ def test_crash_after_each_privx_step_of_teardown(
     method: str,
     prefix: str,
 ) -> None:
-    original = privx.PrivXClient.request
-
-    def crashing(self: privx.PrivXClient, m: str, p: str, **kwargs: Any) -> Any:
-        result = original(self, m, p, **kwargs)
-        if m == method and p.startswith(prefix):
-            raise Crash(f"{m} {p}")
-        return result
-
-    monkeypatch.setattr(privx.PrivXClient, "request", crashing)
-    with pytest.raises(Crash):
-        cli("--config", str(config_file), "teardown", "--yes")
-    monkeypatch.setattr(privx.PrivXClient, "request", original)
-    assert cli("--config", str(config_file), "teardown", "--yes").exit_code == 0
+    crash_then_recover(
+        cli, crash_privx_after(monkeypatch, method, prefix), "--config", str(config_file), "teardown", "--yes"
+    )
     _assert_all_gone(cli, config_file, aws, emulator)
 
 
