@@ -61,7 +61,7 @@ class _Group(typer.core.TyperGroup):
             sys.exit(0)
         except cx.UsageError as e:
             where = e.ctx.command_path if e.ctx is not None else "cognito-privx"
-            message = e.format_message().replace("\n", " ")
+            message = e.format_message().replace("\n", " ").replace("Value error, ", "")
             sys.stderr.write(f"error: {message}\nhint: see `{where} --help`\n")
             sys.exit(2)
         except typer.Abort:
@@ -309,7 +309,7 @@ def add_user(
 
         if temporary_password is not None and no_invite:
             raise UsageError(
-                "--temporary-password and --no-invite do not go together",
+                "--temporary-password (or COGNITO_PRIVX_TEMPORARY_PASSWORD) and --no-invite do not go together",
                 "the invitation carries the temporary password; give one of the two",
             )
         cfg = _config(state)
@@ -399,14 +399,18 @@ def remove_user(
 def list_users(
     ctx: typer.Context,
     group: Annotated[str | None, typer.Option("--group", "-g", help="Only users of this group.")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """List the pool's users (email, group, status, enabled, created)."""
     state: State = ctx.obj
 
     def body() -> None:
         from cognito_privx import render
+        from cognito_privx.users import validate_group
 
         cfg = _config(state)
+        if group is not None:
+            validate_group(group, cfg, force=force)
         users = _open_users(state, cfg)
         with render.ScanProgress() as progress:
             found = users.list(group, on_page=progress.update)

@@ -387,13 +387,13 @@ def find_config_file(explicit: Path | None, env: Mapping[str, str]) -> tuple[Pat
     return (default, False) if default.exists() else (None, False)
 
 
-def read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, named_by: str = "--config") -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
-            f"config file {path} does not exist",
-            "pass --config FILE, or start from examples/cognito-privx.toml",
+            f"config file {path} does not exist (named by {named_by})",
+            f"fix {named_by}, or start from examples/cognito-privx.toml",
         ) from None
     except OSError as e:
         raise ConfigError(f"cannot read config file {path}: {e.strerror}", "check the path and permissions") from None
@@ -410,6 +410,8 @@ def _describe_validation_error(e: ValidationError, source: str) -> ConfigError:
     loc = ".".join(str(p) for p in err["loc"])
     where = f"[{loc.rsplit('.', 1)[0]}] {loc.rsplit('.', 1)[-1]}" if "." in loc else loc
     where = where or "config"
+    if err["type"] == "model_type":
+        return ConfigError(f"{source}: {where} must be a table ([{where}])", "see examples/cognito-privx.toml")
     if err["type"] == "extra_forbidden":
         return ConfigError(
             f"{source}: unknown key {where}",
@@ -431,9 +433,9 @@ def load_config(
     data: dict[str, Any] = {}
     source = "defaults"
     if file is not None:
-        data = read_toml(file)
+        data = read_toml(file, "--config" if path is not None else CONFIG_ENV if named else str(file))
         source = str(file)
-    elif named:
+    elif named:  # pragma: no cover - find_config_file returns a path whenever one was named
         raise ConfigError("config file not found", "pass --config FILE")
 
     layered: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}

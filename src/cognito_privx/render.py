@@ -289,7 +289,10 @@ def doctor_report(report: Any) -> None:
         out.print(f"[{colour}]{symbol}[/] {escape(check.name.ljust(width))}  {escape(check.message)}")
         if check.hint:
             out.print(f"  {' ' * width}  [cyan]hint:[/] {escape(check.hint)}")
-    verdict = "[green]all checks passed[/]" if report.ok else "[red bold]some checks failed[/]"
+    if not report.ok:
+        verdict = "[red bold]some checks failed[/]"
+    else:
+        verdict = "[yellow]passed with warnings[/]" if counts["warn"] else "[green]all checks passed[/]"
     stderr().print(
         f"{verdict}: {counts['ok']} ok, {counts['fail']} failed, {counts['warn']} warning(s), {counts['skip']} skipped"
     )

@@ -426,6 +426,9 @@ def read_csv(path: Path, cfg: AppConfig, *, force: bool = False) -> list[UserRow
             f"{path}: the header lacks {', '.join(missing)} (found: {', '.join(header) or 'nothing'})",
             "the first line must be: email,group[,name]",
         )
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise UsageError(f"{path}: the header names {', '.join(repeated)} more than once", "name each column once")
     unknown = [h for h in header if h not in ("email", "group", "name")]
     if unknown:
         raise UsageError(f"{path}: unknown column(s) {', '.join(unknown)}", "the columns are email, group, name")
