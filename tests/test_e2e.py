@@ -130,3 +130,14 @@ def test_users_over_http(run: Any) -> None:
     assert added.returncode == 0 and "+ created alice@example.com" in added.stderr
     listed = json.loads(run("-o", "json", "list-users", "--group", "ops").stdout)
     assert [u["email"] for u in listed["users"]] == ["alice@example.com"]
+
+
+def test_demo_tells_the_whole_story() -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PRIVX_", "COGNITO_PRIVX_"))}
+    done = subprocess.run([CLI, "demo"], env={**clean, "NO_COLOR": "1"}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    url = done.stdout.strip().splitlines()[-1]
+    assert url.startswith("http://localhost:") and "/auth/api/v1/oidc/login?directory=" in url
+    for step in ("cognito-privx plan", "cognito-privx setup (again)", "No changes", "add-user", "list-users"):
+        assert step in done.stderr
+    assert "all checks passed" in done.stderr and "token-probe" in done.stderr

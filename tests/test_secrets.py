@@ -33,6 +33,7 @@ def _commands(tmp_path: Path) -> list[list[str]]:
         ["list-users"],
         ["import-users", str(csv_file), "--no-invite", "--workers", "1", "--report", str(report)],
         ["remove-user", "c@example.com", "--yes"],
+        ["doctor"],
         ["teardown", "--dry-run"],
         ["teardown", "--yes"],
         ["teardown", "--yes"],
@@ -49,7 +50,9 @@ def test_no_secret_anywhere(
     cognito_secrets: list[str] = []
     for args in _commands(tmp_path):
         run = cli("--config", str(config_file), "--debug", "--output", output, *args)
-        assert run.exit_code == 0, (args, run.stderr)
+        # doctor may fail a check here (in-process moto serves no discovery document over httpx): its output
+        # is what matters.
+        assert run.exit_code == 0 or (args == ["doctor"] and run.exit_code == 1), (args, run.stderr)
         texts += [run.stdout, run.stderr]
         pools = aws.list_user_pools(MaxResults=60)["UserPools"]
         for pool in pools:  # the app-client secret, while it exists

@@ -142,6 +142,9 @@ class DemoNarrator:
     def users(self, users: list[Any]) -> None:
         users_table(users, file=sys.stderr)
 
+    def doctor(self, report: Any) -> None:
+        doctor_report(report, file=sys.stderr)
+
     def outputs(self, outputs: Any) -> None:
         self.console.print()
         self.console.rule("[bold]Result[/]", align="left")
@@ -276,10 +279,10 @@ def import_summary(summary: dict[str, Any]) -> None:
 _CHECK_SYMBOL = {"ok": ("✓", "green"), "fail": ("✗", "red"), "warn": ("!", "yellow"), "skip": ("-", "dim")}
 
 
-def doctor_report(report: Any) -> None:
+def doctor_report(report: Any, file: Any = None) -> None:
     """``doctor``: the checks are this command's data, so one line each on stdout (``✓`` / ``✗`` / ``!`` / ``-``),
     each hint indented below its check; the tally on stderr."""
-    out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    out = Console(file=file or sys.stdout, highlight=False, soft_wrap=True)
     width = max((len(c.name) for c in report.checks), default=0)
     counts = {status: 0 for status in _CHECK_SYMBOL}
     for check in report.checks:

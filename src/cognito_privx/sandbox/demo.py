@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
+from cognito_privx.doctor import Report
 from cognito_privx.plan import Plan
 from cognito_privx.reconcile import Outputs
 from cognito_privx.users import UserInfo, UserResult
@@ -41,6 +42,7 @@ class Narrator(Protocol):
     def outputs(self, outputs: Outputs) -> None: ...
     def user(self, result: UserResult) -> None: ...
     def users(self, users: list[UserInfo]) -> None: ...
+    def doctor(self, report: Report) -> None: ...
 
 
 @contextmanager
@@ -112,5 +114,17 @@ def run_demo(narrator: Narrator) -> Outputs:
             narrator.user(users.add(UserRow("alice@example.com", "ops", "Alice"), invite=False))
             narrator.step("cognito-privx list-users", "Who is in the pool:")
             narrator.users(users.list())
+
+            from cognito_privx.doctor import run_checks
+
+            narrator.step(
+                "cognito-privx doctor --probe",
+                "Prove the chain end to end, down to a real ID token for a temporary test user:",
+            )
+            services = reconcile.open_services(cfg, creds)
+            try:
+                narrator.doctor(run_checks(cfg, services.cognito, services.privx, probe=True))
+            finally:
+                services.close()
             narrator.outputs(second.outputs)
     return second.outputs

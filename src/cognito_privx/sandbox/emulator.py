@@ -495,6 +495,7 @@ class PrivXEmulator:
         base_url: str = "https://privx.example.com",
         faults: Iterable[Fault] = (),
         hosted_ui_base: str | None = None,
+        hosted_ui_resolver: Callable[[str], str | None] | None = None,
     ) -> None:
         self.version = version
         self.token_ttl = token_ttl
@@ -504,6 +505,8 @@ class PrivXEmulator:
         self.base_url = base_url.rstrip("/")
         # Where the direct-login route sends the browser (choice 17); None: the directory's issuer.
         self.hosted_ui_base = hosted_ui_base.rstrip("/") if hosted_ui_base else None
+        # Or, per directory, from its issuer (the sandbox asks its Cognito stand-in for the pool's domain).
+        self.hosted_ui_resolver = hosted_ui_resolver
         self._clock = clock
         self._lock = threading.Lock()
         self._api_clients: dict[str, _ApiClient] = {}
@@ -841,7 +844,9 @@ class PrivXEmulator:
             raise _ApiError(404, "OBJECT_NOT_FOUND", f"no OIDC directory {directory_id!r}")
         if source.get("enabled") is False or conn.get("oidc_enabled") is not True:
             raise _ApiError(400, "GENERAL_ERROR", f"directory {directory_id} is disabled")
-        base = self.hosted_ui_base or str(conn.get("oidc_issuer", "")).rstrip("/")
+        issuer = str(conn.get("oidc_issuer", "")).rstrip("/")
+        resolved = self.hosted_ui_resolver(issuer) if self.hosted_ui_resolver and not self.hosted_ui_base else None
+        base = self.hosted_ui_base or resolved or issuer
         query = urlencode(
             {
                 "response_type": "code",

@@ -126,7 +126,28 @@ class Sandbox:
             ) from None
         self.privx_url = self._privx.url
         self.emulator.base_url = self.privx_url
+        self.emulator.hosted_ui_resolver = self._hosted_ui
         return self
+
+    def _hosted_ui(self, issuer: str) -> str | None:
+        """The hosted-UI base of the pool behind ``issuer``, asked of the Cognito stand-in (as PrivX would
+        learn it from the issuer's discovery document, which moto serves without authorization_endpoint)."""
+        import boto3
+        import botocore.exceptions
+
+        pool_id = issuer.rsplit("/", 1)[-1]
+        client = boto3.client(
+            "cognito-idp",
+            region_name=self.region,
+            endpoint_url=self.moto_url,
+            aws_access_key_id=SANDBOX_AWS_KEY,
+            aws_secret_access_key=SANDBOX_AWS_KEY,
+        )
+        try:
+            domain = client.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("Domain")
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
+            return None
+        return f"https://{domain}.auth.{self.region}.amazoncognito.com" if domain else None
 
     def stop(self) -> None:
         if self._privx is not None:
