@@ -270,7 +270,7 @@ def _open_users(state: State, cfg: AppConfig, *, rate: float | None = None) -> P
 
     # botocore's own retries are off: users.py retries throttling itself and never the daily email cap.
     gw = CognitoGateway.connect(cfg.region, state.profile, max_attempts=1)
-    return PoolUsers.open(gw, cfg, create_limiter=TokenBucket(rate) if rate else None)
+    return PoolUsers.open(gw, cfg, create_limiter=TokenBucket(rate, burst=2) if rate else None)
 
 
 def _show(state: State, result: UserResult) -> None:

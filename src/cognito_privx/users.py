@@ -135,7 +135,11 @@ def password_problems(password: str, policy: Mapping[str, Any]) -> list[str]:
 
 
 class TokenBucket:
-    """A thread-safe rate limiter: at most ``rate`` acquisitions per second, bursts of ``burst``."""
+    """A thread-safe rate limiter: at most ``rate`` acquisitions per second, bursts of ``burst``.
+
+    A burst of 2 lets the bucket absorb the sleep overshoot of waiting threads (with 1, every oversleep is time
+    lost for good) while any one-second window still stays under ``rate + 1``.
+    """
 
     def __init__(self, rate: float, burst: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         if rate <= 0:
