@@ -495,3 +495,13 @@ def test_credentials_model_is_frozen() -> None:
     with pytest.raises(ValueError, match="frozen"):
         creds.api_client_id = "x"  # type: ignore[misc]
     assert isinstance(creds, PrivXCredentials)
+
+
+def test_the_shipped_examples_are_valid() -> None:
+    from cognito_privx.users import read_csv
+
+    root = Path(__file__).parents[1] / "examples"
+    cfg = load_config(root / "cognito-privx.toml", env={})
+    assert cfg.cognito.domain_prefix and set(cfg.roles) == {"ops", "dev"}
+    rows = read_csv(root / "users.csv", cfg)
+    assert {r.group for r in rows} <= set(cfg.roles) and len(rows) == 4
