@@ -505,3 +505,10 @@ def test_the_shipped_examples_are_valid() -> None:
     assert cfg.cognito.domain_prefix and set(cfg.roles) == {"ops", "dev"}
     rows = read_csv(root / "users.csv", cfg)
     assert {r.group for r in rows} <= set(cfg.roles) and len(rows) == 4
+
+
+def test_privx_url_with_the_web_ui_path_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[privx]\nurl = "https://privx.example.com/privx/"\n')
+    with pytest.raises(ConfigError, match=r"has a path; give PrivX's base URL, like https://privx\.example\.com"):
+        load_config(path, env={})

@@ -129,7 +129,7 @@ def test_lost_response_of_a_privx_update_is_repeated_safely(
     _assert_converged_once(cli, config_file, aws, emulator)
 
 
-@pytest.mark.parametrize("operation", ["CreateUserPool", "CreateUserPoolClient"])
+@pytest.mark.parametrize("operation", ["CreateUserPool", "CreateUserPoolClient", "CreateUserPoolDomain"])
 def test_lost_response_of_a_cognito_create_never_makes_two(
     cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator, monkeypatch: pytest.MonkeyPatch, operation: str
 ) -> None:
@@ -210,11 +210,19 @@ def test_crash_after_each_privx_step_of_teardown(
 
 
 @pytest.mark.usefixtures("set_up")
-@pytest.mark.parametrize("path", ["/role-store/api/v1/roles/*", "/role-store/api/v1/sources/*"])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PUT", "/role-store/api/v1/roles/*"),
+        ("DELETE", "/role-store/api/v1/roles/*"),
+        ("DELETE", "/role-store/api/v1/sources/*"),
+    ],
+)
 def test_lost_response_during_teardown(
-    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator, path: str
+    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator, method: str, path: str
 ) -> None:
-    emulator.add_fault(Fault(path=path, drop=True))
+    emulator.add_fault(Fault(method=method, path=path, drop=True))
     run = cli("--config", str(config_file), "teardown", "--yes")
+    assert any(r.fault == "drop" and r.method == method for r in emulator.requests), "the fault never fired"
     assert run.exit_code == 0, run.stderr
     _assert_all_gone(cli, config_file, aws, emulator)

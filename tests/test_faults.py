@@ -76,11 +76,14 @@ def test_privx_403(cli: Any, config_file: Path, emulator: PrivXEmulator, monkeyp
     _check(cli("--config", str(config_file), "setup"), "PrivX denied POST", "sources-manage")
 
 
-def test_privx_404_wrong_base_path(
+def test_privx_404_not_privx_at_that_url(
     cli: Any, config_file: Path, emulator: PrivXEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PRIVX_API_BASE_URL", "https://privx.example.com/privx")
-    _check(cli("--config", str(config_file), "setup"), "PrivX has no /auth/api/v1/oauth/token", "without /privx")
+    def other_server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, text="Not Found")
+
+    monkeypatch.setattr(reconcile, "transport_factory", lambda: httpx.MockTransport(other_server))
+    _check(cli("--config", str(config_file), "setup"), "PrivX has no /auth/api/v1/oauth/token", "PRIVX_API_BASE_URL")
 
 
 def test_privx_5xx_after_retries(cli: Any, config_file: Path, emulator: PrivXEmulator, aws: Any) -> None:
@@ -139,3 +142,33 @@ def test_aws_throttling_storm(
         "safe to re-run",
     )
     assert len(seen) == 2  # botocore retried once, then we stopped with advice
+
+
+@pytest.mark.parametrize(
+    ("profile", "message"),
+    [
+        (
+            "[profile p]\nsso_start_url = https://example.awsapps.com/start\nsso_region = eu-west-1\n"
+            "sso_account_id = 123456789012\nsso_role_name = Admin\n",
+            "Error loading SSO Token",
+        ),
+        ("[profile p]\ncredential_process = /bin/false\n", "custom-process"),
+    ],
+    ids=["sso-not-logged-in", "credential-process-fails"],
+)
+def test_aws_credentials_that_cannot_load(
+    cli: Any,
+    config_file: Path,
+    emulator: PrivXEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    profile: str,
+    message: str,
+) -> None:
+    (tmp_path / "aws-config").write_text(profile)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    for args in (["setup"], ["list-users"]):
+        _check(cli("--config", str(config_file), "--profile", "p", *args), message, "aws sso login")

@@ -142,3 +142,30 @@ def test_killed_import_rerun_leaves_every_user_exactly_once(moto_server: MotoSer
     emails = _emails(moto_server.url, pool)
     assert len(emails) == 300 and len(set(emails)) == 300
     assert sorted(emails) == [f"k{i:03}@example.com" for i in range(300)]
+
+
+def test_ctrl_c_stops_an_import_and_keeps_what_was_done(moto_server: MotoServer) -> None:
+    """KeyboardInterrupt starts no further row; rows done stay done and the rest are reported, not lost."""
+    import threading
+
+    pool = _make_pool(moto_server.url)
+    cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}})
+    seen: list[UserRow] = []
+    with AwsShapedProxy(moto_server.url, latency=(0.01, 0.02), create_rate=1000) as proxy:
+        users = PoolUsers.open(CognitoGateway(_client(proxy.url)), cfg)
+        rows = [UserRow(f"c{i:03}@example.com", "ops", None, i + 2) for i in range(200)]
+
+        def after(result: Any) -> None:
+            seen.append(result)
+            if len(seen) == 10:
+                # Ctrl-C: a real SIGINT, delivered to the main thread while it waits for the workers.
+                threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGINT)).start()
+
+        started = time.monotonic()
+        report = import_rows(users, rows, workers=4, invite=False, on_result=after)
+    assert time.monotonic() - started < 10
+    assert report.stopped == "interrupted"
+    done = report.count(Outcome.CREATED)
+    assert 10 <= done < 200
+    assert report.failed == 200 - done
+    assert len(_emails(moto_server.url, pool)) == done

@@ -511,7 +511,8 @@ def test_ensure_repairs_drift_and_keeps_foreign_fields(
     assert after["connection"]["oidc_button_title"] == "Cognito"
     assert after["connection"]["oidc_client_secret"] == COGNITO_SECRET  # not the "*****" it read back
     assert after["connection"]["oidc_allow_login_tag"] == "privx-users"
-    assert after["comment"] == "owned by the identity team"
+    # Kept, with our marker added back (teardown and the ownership check rely on it).
+    assert after["comment"] == "owned by the identity team (managed by cognito-privx)"
 
     assert ensure_directory(privx, spec, dry_run=False).change.action is Action.NOOP
 

@@ -11,7 +11,7 @@ import pytest
 
 from cognito_privx.config import load_credentials
 from cognito_privx.privx import PrivXClient, build_http_client
-from cognito_privx.sandbox.emulator import PrivXEmulator
+from cognito_privx.sandbox.emulator import Fault, PrivXEmulator
 from tests.conftest import BASE_CONFIG, PRIVX_URL
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -74,14 +74,33 @@ def test_existing_role_gets_our_rule_and_keeps_everything_else(
     plan = cli("--config", str(config_file), "-o", "json", "plan")
     change = next(c for c in json.loads(plan.stdout)["changes"] if c["name"].startswith("ops-admins"))
     assert change["action"] == "update" and [f["field"] for f in change["fields"]] == ["source_rules"]
-    assert any("would match 0 user(s)" in n for n in change["notes"])
+    # No preview yet: the directory id the rule needs is only known after apply.
+    assert not any("would match" in n for n in change["notes"])
 
     assert cli("--config", str(config_file), "setup").exit_code == 0
     after = emulator.roles[role_id]
     assert _leaves(after["source_rules"]) == [("some-ldap-directory", "cn=admins"), (_directory_id(emulator), "ops")]
-    for key in set(before) - {"source_rules", "updated"}:
+    for key in set(before) - {"source_rules", "updated", "comment"}:
         assert after[key] == before[key], key
+    assert after["comment"] == "hand-made"
     assert cli("--config", str(config_file), "plan", "--detailed-exitcode").exit_code == 0
+
+    # Our rule lost by hand: the plan now previews who the repaired role would match (roles/evaluate).
+    after["source_rules"]["rules"] = after["source_rules"]["rules"][:1]
+    drift = json.loads(cli("--config", str(config_file), "-o", "json", "plan").stdout)
+    change = next(c for c in drift["changes"] if c["name"].startswith("ops-admins"))
+    assert any("would match 0 user(s)" in n for n in change["notes"])
+
+
+def test_a_failing_preview_never_stops_setup(cli: Any, config_file: Path, emulator: PrivXEmulator) -> None:
+    assert cli("--config", str(config_file), "setup").exit_code == 0
+    for role in emulator.roles.values():
+        if role["name"] == "ops-admins":
+            role["source_rules"]["rules"] = []
+    emulator.add_fault(Fault(method="POST", path="/role-store/api/v1/roles/evaluate", status=400, times=10))
+    run = cli("--config", str(config_file), "setup")
+    assert run.exit_code == 0, run.stderr
+    assert _leaves(_role(emulator, "ops-admins")["source_rules"]) == [(_directory_id(emulator), "ops")]
 
 
 def test_role_with_an_all_group_is_reported_not_rewritten(cli: Any, config_file: Path, emulator: PrivXEmulator) -> None:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from cognito_privx.sandbox.emulator import PrivXEmulator
@@ -237,4 +238,38 @@ def test_foreign_pool_is_not_adopted_without_flag(
     assert [p["Id"] for p in _pools(aws)] == [foreign]
     tags = aws.describe_user_pool(UserPoolId=foreign)["UserPool"]["UserPoolTags"]
     assert tags["managed-by"] == "cognito-privx"
+    assert cli("--config", str(config_file), "plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_foreign_directory_with_the_name_is_not_taken_over(
+    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator
+) -> None:
+    """PrivX's own guide has admins create a directory called "Cognito" by hand: never rewrite it silently."""
+    from cognito_privx.config import load_credentials
+    from cognito_privx.privx import PrivXClient, build_http_client
+
+    px = PrivXClient(build_http_client(PRIVX_URL, transport=httpx.MockTransport(emulator.handle)), load_credentials())
+    hand_made = {
+        "name": "Cognito",
+        "comment": "made by hand",
+        "enabled": True,
+        "connection": {
+            "type": "OIDC",
+            "oidc_enabled": True,
+            "oidc_issuer": f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_HANDMADE",
+            "oidc_client_id": "handmadeclient",
+            "oidc_client_secret": "handmadesecret",
+        },
+    }
+    directory_id = px.create_source(hand_made)
+    before = json.loads(json.dumps(emulator.sources[directory_id]))
+    run = cli("--config", str(config_file), "setup")
+    assert run.exit_code == 1 and "was not created by cognito-privx" in run.stderr and "--adopt" in run.stderr
+    assert emulator.sources[directory_id] == before and _pools(aws) == []
+
+    adopted = cli("--config", str(config_file), "setup", "--adopt")
+    assert adopted.exit_code == 0, adopted.stderr
+    after = emulator.sources[directory_id]
+    assert after["connection"]["oidc_issuer"].endswith(_pools(aws)[0]["Id"])
+    assert after["comment"] == "made by hand (managed by cognito-privx)"
     assert cli("--config", str(config_file), "plan", "--detailed-exitcode").exit_code == 0

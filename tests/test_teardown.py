@@ -179,3 +179,19 @@ def test_cognito_teardown_order_and_protection_switch_pinned(emulator: PrivXEmul
         stub.assert_no_pending_responses()
     assert asked == [reconcile.PoolDeletion("eu-west-1_abc", "p", 3)]
     assert [c.action.value for c in result.plan.changes][-3:] == ["delete", "delete", "delete"]
+
+
+def test_our_rule_inside_an_all_group_is_left_and_reported(
+    cli: Any, config_file: Path, emulator: PrivXEmulator
+) -> None:
+    """Taking our condition out of an ALL group would widen who gets the role: teardown refuses."""
+    assert cli("--config", str(config_file), "setup").exit_code == 0
+    directory_id = next(s["id"] for s in emulator.sources.values() if s["name"] == "Cognito")
+    role = next(r for r in emulator.roles.values() if r["name"] == "ops-admins")
+    ours = {"type": "RULE", "source": directory_id, "search_string": "ops", "rules": []}
+    vpn = {"type": "RULE", "source": "ldap", "search_string": "cn=vpn-users", "rules": []}
+    role["source_rules"] = {"type": "GROUP", "match": "ALL", "rules": [ours, vpn]}
+    run = cli("--config", str(config_file), "teardown", "--yes")
+    assert run.exit_code == 0, run.stderr
+    assert "our rule sits in an ALL group" in run.stderr
+    assert role["source_rules"] == {"type": "GROUP", "match": "ALL", "rules": [ours, vpn]}

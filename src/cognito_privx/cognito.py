@@ -101,7 +101,11 @@ _CREDENTIAL_CODES = frozenset(
 _ACCESS_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
 
 
-NON_IDEMPOTENT = frozenset({"create_user_pool", "create_user_pool_client"})
+# Creating calls that botocore must not repeat by itself: a repeat after a lost response makes a second pool or
+# client, or fails with "already exists" although the first call worked. create_once() handles their retries.
+NON_IDEMPOTENT = frozenset(
+    {"create_user_pool", "create_user_pool_client", "create_user_pool_domain", "add_custom_attributes", "create_group"}
+)
 THROTTLE_CODES = frozenset({"TooManyRequestsException", "ThrottlingException"})
 CREATE_ATTEMPTS = 5
 
@@ -111,6 +115,21 @@ class _Unset:
 
 
 UNSET = _Unset()
+
+
+def _credential_load_errors() -> tuple[type[Exception], ...]:
+    """botocore's errors for credentials that exist but cannot be loaded (an expired SSO token, a failing
+    credential_process, half a key pair)."""
+    import botocore.exceptions as bx
+
+    return (bx.SSOError, bx.TokenRetrievalError, bx.CredentialRetrievalError, bx.PartialCredentialsError)
+
+
+def _credential_load_error(e: Exception) -> CognitoError:
+    return CognitoError(
+        f"AWS credentials could not be loaded: {str(e).rstrip(': ')}",
+        "for an SSO profile run `aws sso login`; otherwise check the profile's credential settings",
+    )
 
 
 def _error_code(e: Exception) -> str:
@@ -165,7 +184,11 @@ class CognitoGateway:
             max_pool_connections=32,
             user_agent_extra="cognito-privx",
         )
-        if session.get_credentials() is None:
+        try:
+            credentials = session.get_credentials()
+        except _credential_load_errors() as e:
+            raise _credential_load_error(e) from None
+        if credentials is None:
             raise CredentialsError(
                 "no AWS credentials found",
                 "configure them as for the AWS CLI: AWS_PROFILE / --profile, aws sso login, "
@@ -191,6 +214,8 @@ class CognitoGateway:
             raise CredentialsError(
                 "no AWS credentials found", "configure AWS credentials (AWS_PROFILE, aws sso login, env)"
             ) from None
+        except _credential_load_errors() as e:
+            raise _credential_load_error(e) from None
         except botocore.exceptions.ClientError as e:
             raise self._translate(operation, e) from e
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as e:
@@ -208,7 +233,7 @@ class CognitoGateway:
         return result
 
     def create_once(
-        self, operation: str, key: str, lookup: Callable[[], dict[str, Any] | None], **params: Any
+        self, operation: str, key: str | None, lookup: Callable[[], dict[str, Any] | None], **params: Any
     ) -> dict[str, Any]:
         """Call a creating operation without ever making two: after an answer that may hide a success, look
         the object up first; retry throttling with backoff."""
@@ -216,7 +241,8 @@ class CognitoGateway:
         while True:
             attempt += 1
             try:
-                created: dict[str, Any] = self.call(operation, **params)[key]
+                response = self.call(operation, **params)
+                created: dict[str, Any] = response[key] if key is not None else response
                 return created
             except CognitoError as e:
                 code = _error_code(e.__cause__) if isinstance(e.__cause__, Exception) else ""
@@ -523,7 +549,14 @@ def ensure_attribute(gw: CognitoGateway, cfg: AppConfig, pool: PoolState, *, dry
     if check_attribute(cfg, pool.pool) is None:
         change = change_for("cognito custom attribute", attr, None, wanted)
         if not dry_run:
-            gw.call("add_custom_attributes", UserPoolId=pool.pool["Id"], CustomAttributes=[attribute_schema(cfg)])
+            pool_id = pool.pool["Id"]
+            gw.create_once(
+                "add_custom_attributes",
+                None,
+                lambda: check_attribute(cfg, gw.describe_pool(pool_id)),
+                UserPoolId=pool_id,
+                CustomAttributes=[attribute_schema(cfg)],
+            )
         return change
     return Change("cognito custom attribute", attr, Action.NOOP)
 
@@ -660,7 +693,14 @@ def ensure_domain(
         return change
     change = change_for("cognito domain", prefix, None, desired)
     if not dry_run and pool_id is not None:
-        gw.call("create_user_pool_domain", Domain=prefix, UserPoolId=pool_id, ManagedLoginVersion=version)
+        gw.create_once(
+            "create_user_pool_domain",
+            None,
+            lambda: desc if (desc := gw.describe_domain(prefix)).get("UserPoolId") == pool_id else None,
+            Domain=prefix,
+            UserPoolId=pool_id,
+            ManagedLoginVersion=version,
+        )
     return change
 
 
@@ -695,7 +735,14 @@ def ensure_groups(
             continue
         changes.append(change_for("cognito group", group, None, {"Description": GROUP_DESCRIPTION}))
         if not dry_run and pool_id is not None:
-            gw.call("create_group", GroupName=group, UserPoolId=pool_id, Description=GROUP_DESCRIPTION)
+            gw.create_once(
+                "create_group",
+                None,
+                lambda g=group: list_groups(gw, pool_id).get(g),  # type: ignore[misc]
+                GroupName=group,
+                UserPoolId=pool_id,
+                Description=GROUP_DESCRIPTION,
+            )
     return changes
 
 

@@ -294,6 +294,9 @@ def validate_privx_url(v: str) -> str:
         raise ValueError(f"{v!r} uses plain http; only https is allowed (http only for localhost)")
     if parts.query or parts.fragment:
         raise ValueError(f"{v!r} must not carry a query or fragment")
+    if parts.path.strip("/"):
+        # The web UI lives under /privx/; the API and the OIDC callback under the host's root.
+        raise ValueError(f"{v!r} has a path; give PrivX's base URL, like {parts.scheme}://{parts.netloc}")
     return v.strip().rstrip("/")
 
 

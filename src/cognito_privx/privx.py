@@ -30,7 +30,7 @@ from cognito_privx.errors import (
     PrivXNotFoundError,
     PrivXPermissionError,
 )
-from cognito_privx.plan import SENSITIVE, Action, Change, FieldChange, change_for, diff_fields
+from cognito_privx.plan import KNOWN_AFTER_APPLY, SENSITIVE, Action, Change, FieldChange, change_for, diff_fields
 
 log = logging.getLogger(__name__)
 
@@ -360,11 +360,16 @@ class PrivXClient:
 
         return DirectoryId(self._create(SOURCES_PATH, body, lookup))
 
+    def _delete(self, path: str) -> None:
+        # A DELETE repeated after a lost response finds the object gone: that is the result we wanted.
+        with contextlib.suppress(PrivXNotFoundError):
+            self.request("DELETE", path)
+
     def delete_source(self, source_id: str) -> None:
-        self.request("DELETE", f"{SOURCES_PATH}/{source_id}")
+        self._delete(f"{SOURCES_PATH}/{source_id}")
 
     def delete_role(self, role_id: str) -> None:
-        self.request("DELETE", f"{ROLES_PATH}/{role_id}")
+        self._delete(f"{ROLES_PATH}/{role_id}")
 
     def update_source(self, source_id: str, body: Mapping[str, Any]) -> None:
         self.request("PUT", f"{SOURCES_PATH}/{source_id}", json_body=body)
@@ -391,13 +396,16 @@ class PrivXClient:
         self.request("PUT", f"{ROLES_PATH}/{role_id}", json_body=body)
 
     def evaluate_role(self, body: Mapping[str, Any]) -> int | None:
-        """How many users a role definition would match today; ``None`` where PrivX does not offer it."""
+        """How many users a role definition would match today; ``None`` when PrivX cannot tell us.
+
+        Only a preview for the plan: any refusal (not offered, a validation error) is no reason to stop.
+        """
+        role = {k: v for k, v in body.items() if k not in ROLE_READ_ONLY and k != "id"}
         try:
-            result = self.request("POST", ROLES_PATH + "/evaluate", json_body=body) or {}
+            result = self.request("POST", ROLES_PATH + "/evaluate", json_body=role) or {}
         except (PrivXNotFoundError, PrivXAPIError) as e:
-            if e.status in (404, 405, 501):
-                return None
-            raise
+            log.debug("privx: roles/evaluate unavailable: %s", e.message)
+            return None
         return int(result.get("count", len(result.get("items") or [])))
 
     def find_directory(self, name: str) -> dict[str, Any] | None:
@@ -479,6 +487,8 @@ class DirectorySpec:
             else:
                 body[key] = value
         connection["oidc_client_secret"] = self.client_secret
+        if MANAGED_MARKER not in str(body.get("comment") or ""):  # an adopted directory: mark it as ours
+            body["comment"] = f"{body.get('comment') or ''} ({MANAGED_MARKER})".strip()
         return body
 
 
@@ -489,6 +499,13 @@ def attribute_mapping(account_mapping: Mapping[str, str]) -> dict[str, str]:
     map is unverified (privx-api.md §2), so it is decided here and only here: ``{claim: target}``.
     """
     return dict(sorted(account_mapping.items()))
+
+
+def is_ours(directory: Mapping[str, Any], issuer: str | None) -> bool:
+    """A directory is ours when it carries our marker, or points at our pool (made before the marker existed)."""
+    if MANAGED_MARKER in str(directory.get("comment") or ""):
+        return True
+    return issuer is not None and (directory.get("connection") or {}).get("oidc_issuer") == issuer
 
 
 def flatten(source: Mapping[str, Any]) -> dict[str, Any]:
@@ -594,25 +611,37 @@ def has_rule(role: Mapping[str, Any], directory_id: str, group: str) -> bool:
     )
 
 
-def remove_rule(role: Mapping[str, Any], directory_id: str, group: str) -> dict[str, Any]:
-    """The role without our leaf (anywhere in the tree); every other rule is kept as it is."""
+def remove_rule(role: Mapping[str, Any], directory_id: str, group: str) -> tuple[dict[str, Any], bool]:
+    """The role without our leaf, and whether a leaf had to stay.
+
+    Our leaf is removed only where it sits in an ``ANY`` group: taking a condition out of an ``ALL`` group would
+    widen who gets the role (the others' conditions alone would then grant it), so such a leaf stays and the
+    caller reports it. Every other rule is kept as it is.
+    """
     want = role_rule(directory_id, group)
+    blocked = False
+
+    def ours(node: Mapping[str, Any]) -> bool:
+        return bool(
+            node.get("type") == "RULE"
+            and node.get("source") == want["source"]
+            and node.get("search_string") == want["search_string"]
+        )
 
     def prune(node: Mapping[str, Any]) -> dict[str, Any]:
-        kept = [
-            prune(child)
-            for child in node.get("rules") or []
-            if not (
-                child.get("type") == "RULE"
-                and child.get("source") == want["source"]
-                and child.get("search_string") == want["search_string"]
-            )
-        ]
+        nonlocal blocked
+        kept = []
+        for child in node.get("rules") or []:
+            if ours(child):
+                if node.get("match") == "ANY":
+                    continue
+                blocked = True
+            kept.append(prune(child))
         return {**node, "rules": kept}
 
     body = copy.deepcopy(dict(role))
     body["source_rules"] = prune(role.get("source_rules") or {"type": "GROUP", "match": "ANY", "rules": []})
-    return body
+    return body, blocked
 
 
 @dataclass(frozen=True)
@@ -673,7 +702,7 @@ def ensure_role_mapping(
     if missing_permissions:
         body["permissions"] = [*(current.get("permissions") or []), *missing_permissions]
         fields.append(FieldChange("permissions", current.get("permissions") or [], body["permissions"]))
-    if evaluate and fields:
+    if evaluate and fields and directory_id != KNOWN_AFTER_APPLY:
         matched = privx.evaluate_role(body)
         if matched is not None:
             notes.append(f"would match {matched} user(s) today")

@@ -106,6 +106,17 @@ def converge(cfg: AppConfig, services: Services, *, dry_run: bool, adopt: bool =
     client_now = cognito.find_client(gw, cfg, pool_now["Id"]) if pool_now else None
     groups_now = cognito.list_groups(gw, pool_now["Id"]) if pool_now and cfg.cognito.native_groups else None
     directory_now = services.privx.find_directory(cfg.privx.directory_name)
+    if directory_now is not None and not adopt:
+        our_issuer = cfg.issuer(pool_now["Id"]) if pool_now else None
+        if not privx.is_ours(directory_now, our_issuer):
+            from cognito_privx.errors import ForeignResourceError
+
+            issuer = (directory_now.get("connection") or {}).get("oidc_issuer")
+            raise ForeignResourceError(
+                f"a PrivX directory named {cfg.privx.directory_name!r} exists ({directory_now.get('id')}, issuer "
+                f"{issuer}) but was not created by cognito-privx",
+                "choose another [privx] directory_name, or pass --adopt to take it over",
+            )
     mappings = role_mappings(cfg)
     roles_found = services.privx.resolve_roles(sorted({m.role for m in mappings}))
     roles_now = {name: services.privx.get_role(str(r["id"])) for name, r in roles_found.items()}
@@ -125,6 +136,13 @@ def converge(cfg: AppConfig, services: Services, *, dry_run: bool, adopt: bool =
     issuer = cfg.issuer(pool_id)
     client_id = client.client_id or KNOWN_AFTER_APPLY
     secret = (client.client or {}).get("ClientSecret") or ""
+    if client.client is not None and not secret:
+        from cognito_privx.errors import ConflictError
+
+        raise ConflictError(
+            f"Cognito returned no secret for app client {client.client.get('ClientId')}",
+            "check that the caller may read it (cognito-idp:DescribeUserPoolClient); nothing was sent to PrivX",
+        )
     spec = privx.DirectorySpec.from_config(cfg, issuer=issuer, client_id=client_id, client_secret=secret)
     directory = privx.ensure_directory(services.privx, spec, dry_run=dry_run, current=directory_now)
     plan.add(directory.change)
@@ -239,9 +257,24 @@ def teardown(
         if role is None or directory_id is None or not any(privx.has_rule(role, directory_id, g) for g in groups):
             plan.add(Change("privx role rule", label, Action.NOOP, notes=("already gone",)))
             continue
-        body = dict(role)
+        body, stuck = dict(role), False
         for group in groups:
-            body = privx.remove_rule(body, directory_id, group)
+            body, blocked = privx.remove_rule(body, directory_id, group)
+            stuck = stuck or blocked
+        if stuck and body.get("source_rules") == role.get("source_rules"):
+            plan.add(
+                Change(
+                    "privx role rule",
+                    label,
+                    Action.NOOP,
+                    notes=(
+                        "not changed: our rule sits in an ALL group; removing it would widen who gets the role. "
+                        "Remove it by hand",
+                    ),
+                )
+            )
+            continue
+        # Ours (the marker) and nothing else left in it. member_count cannot tell grants by our rule from others.
         if not privx.leaves(body["source_rules"]) and privx.MANAGED_MARKER in str(role.get("comment", "")):
             plan.add(Change("privx role", name, Action.DELETE, notes=("created by cognito-privx; no other rules",)))
             if not dry_run:

@@ -275,7 +275,11 @@ class PoolUsers:
             user = self.get(row.email)  # created meanwhile (another run, a lost response): converge it
         if user is None:
             raise UserNotFound(f"no user {row.email} in pool {self.pool_id}", "add the user with add-user first")
-        return self._converge(row, user, dry_run=dry_run)
+        result = self._converge(row, user, dry_run=dry_run)
+        if temporary_password:
+            note = "temporary password not set: the user already exists"
+            return UserResult(result.email, result.outcome, "; ".join(filter(None, [result.detail, note])), result.line)
+        return result
 
     def _create(self, row: UserRow, *, invite: bool, temporary_password: str | None) -> bool:
         attributes = [
@@ -539,12 +543,26 @@ def import_rows(
         if on_result is not None:
             on_result(result)
 
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="import") as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="import")
+    try:
         futures = [pool.submit(one, i, row) for i, row in enumerate(rows)]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for f in done:
             f.result()  # re-raise a programming error instead of hiding it
-    ordered = [results[i] for i in range(len(rows))]
+    except BaseException as e:
+        # Ctrl-C (or a bug): start no further row, let the in-flight ones finish, keep what was done.
+        if not stop.is_set():
+            stop_reason.append("interrupted" if isinstance(e, KeyboardInterrupt) else f"stopped by {type(e).__name__}")
+            stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        if not isinstance(e, KeyboardInterrupt):
+            raise
+    finally:
+        pool.shutdown(wait=True)
+    ordered = [
+        results.get(i) or UserResult(row.email, Outcome.FAILED, f"not attempted: {stop_reason[0]}", row.line)
+        for i, row in enumerate(rows)
+    ]
     return ImportReport(ordered, time.monotonic() - start, users.retries, stop_reason[0] if stop_reason else None)
 
 
