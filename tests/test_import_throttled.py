@@ -162,7 +162,12 @@ def test_ctrl_c_stops_an_import_and_keeps_what_was_done(moto_server: MotoServer)
                 threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGINT)).start()
 
         started = time.monotonic()
-        report = import_rows(users, rows, workers=4, invite=False, on_result=after)
+        # pytest-xdist workers ignore SIGINT (Ctrl-C belongs to the controller): restore Python's own handler.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            report = import_rows(users, rows, workers=4, invite=False, on_result=after)
+        finally:
+            signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - started < 10
     assert report.stopped == "interrupted"
     done = report.count(Outcome.CREATED)
