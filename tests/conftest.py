@@ -18,7 +18,7 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from cognito_privx import privx, reconcile
+from cognito_privx import cognito, privx, reconcile
 from cognito_privx.cli import app
 from cognito_privx.sandbox.emulator import PrivXEmulator
 
@@ -80,6 +80,20 @@ def emulator(monkeypatch: pytest.MonkeyPatch) -> PrivXEmulator:
     monkeypatch.setenv("PRIVX_API_CLIENT_SECRET", API_CLIENT_SECRET)
     monkeypatch.setenv("PRIVX_API_OAUTH_CLIENT_SECRET", OAUTH_CLIENT_SECRET)
     return emu
+
+
+@pytest.fixture
+def cognito_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every Cognito operation the code under test calls, in order (clear it to count one run)."""
+    calls: list[str] = []
+    original = cognito.CognitoGateway.call
+
+    def counting(self: cognito.CognitoGateway, operation: str, **params: Any) -> dict[str, Any]:
+        calls.append(operation)
+        return original(self, operation, **params)
+
+    monkeypatch.setattr(cognito.CognitoGateway, "call", counting)
+    return calls
 
 
 @pytest.fixture

@@ -126,20 +126,12 @@ def _role(emu: PrivXEmulator, name: str) -> dict[str, Any]:
 
 @pytest.mark.usefixtures("aws", "discovery_in_process")
 def test_doctor_passes_after_setup_text_and_json(
-    cli: Any, config_file: Path, aws: Any, hosted_ui: PrivXEmulator, monkeypatch: pytest.MonkeyPatch
+    cli: Any, config_file: Path, aws: Any, hosted_ui: PrivXEmulator, cognito_calls: list[str]
 ) -> None:
     assert cli("--config", str(config_file), "setup").exit_code == 0
     writes = len(hosted_ui.write_requests())
-    from cognito_privx import cognito
-
-    operations: list[str] = []
-    original = cognito.CognitoGateway.call
-
-    def counting(self: cognito.CognitoGateway, operation: str, **params: Any) -> dict[str, Any]:
-        operations.append(operation)
-        return original(self, operation, **params)
-
-    monkeypatch.setattr(cognito.CognitoGateway, "call", counting)
+    cognito_calls.clear()
+    operations = cognito_calls
 
     run = cli("--config", str(config_file), "doctor")
     assert run.exit_code == 0, run.stdout + run.stderr

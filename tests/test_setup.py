@@ -65,29 +65,20 @@ def test_first_setup_creates_everything_once(cli: Any, config_file: Path, aws: A
 
 
 def test_second_setup_changes_nothing_and_writes_nothing(
-    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator, monkeypatch: pytest.MonkeyPatch
+    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator, cognito_calls: list[str]
 ) -> None:
     assert cli("--config", str(config_file), "setup").exit_code == 0
     writes_before = len(emulator.write_requests())
+    cognito_calls.clear()
 
-    from cognito_privx import cognito
-
-    operations: list[str] = []
-    original = cognito.CognitoGateway.call
-
-    def counting(self: cognito.CognitoGateway, operation: str, **params: Any) -> dict[str, Any]:
-        operations.append(operation)
-        return original(self, operation, **params)
-
-    monkeypatch.setattr(cognito.CognitoGateway, "call", counting)
     second = cli("--config", str(config_file), "-o", "json", "setup")
     assert second.exit_code == 0, second.stderr
     doc = json.loads(second.stdout)
     assert {c["action"] for c in doc["changes"]} == {"noop"}
     assert len(emulator.write_requests()) == writes_before
-    cognito_writes = [op for op in operations if not op.startswith(("describe_", "list_", "get_"))]
+    cognito_writes = [op for op in cognito_calls if not op.startswith(("describe_", "list_", "get_"))]
     assert cognito_writes == []
-    assert operations, "the second run must still observe Cognito"
+    assert cognito_calls, "the second run must still observe Cognito"
     assert len(_pools(aws)) == 1 and len(_our_directories(emulator)) == 1
 
 
