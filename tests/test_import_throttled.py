@@ -151,7 +151,8 @@ def test_ctrl_c_stops_an_import_and_keeps_what_was_done(moto_server: MotoServer)
     pool = _make_pool(moto_server.url)
     cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}})
     seen: list[UserRow] = []
-    with AwsShapedProxy(moto_server.url, latency=(0.01, 0.02), create_rate=1000) as proxy:
+    # Slow calls (0.1-0.2 s): the run takes ~20 s unless the interrupt stops it, however late it lands.
+    with AwsShapedProxy(moto_server.url, latency=(0.1, 0.2), create_rate=1000) as proxy:
         users = PoolUsers.open(CognitoGateway(_client(proxy.url)), cfg)
         rows = [UserRow(f"c{i:03}@example.com", "ops", None, i + 2) for i in range(200)]
 

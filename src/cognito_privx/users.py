@@ -496,12 +496,17 @@ class ImportReport:
     def failed(self) -> int:
         return self.count(Outcome.FAILED)
 
+    @property
+    def attempted(self) -> int:
+        """Rows that were run (a stopped run leaves the rest "not attempted")."""
+        return sum(1 for r in self.results if not r.detail.startswith("not attempted"))
+
     def summary(self) -> dict[str, Any]:
         return {
             "rows": len(self.results),
             **{o.value: self.count(o) for o in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.FAILED)},
             "seconds": round(self.seconds, 2),
-            "rows_per_second": round(len(self.results) / self.seconds, 1) if self.seconds else None,
+            "rows_per_second": round(self.attempted / self.seconds, 1) if self.seconds else None,
             "throttle_retries": self.retries,
             "stopped": self.stopped,
         }
@@ -545,10 +550,13 @@ def import_rows(
 
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="import")
     try:
-        futures = [pool.submit(one, i, row) for i, row in enumerate(rows)]
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        for f in done:
-            f.result()  # re-raise a programming error instead of hiding it
+        pending = {pool.submit(one, i, row) for i, row in enumerate(rows)}
+        while pending:
+            # Short waits: a Ctrl-C may be delivered to any thread, and Python runs the handler only when the main
+            # thread runs Python code again; a wait without a timeout would hold it until every row was done.
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
+            for f in done:
+                f.result()  # re-raise a programming error instead of hiding it
     except BaseException as e:
         # Ctrl-C (or a bug): start no further row, let the in-flight ones finish, keep what was done.
         if not stop.is_set():
