@@ -25,7 +25,7 @@ from cognito_privx.errors import (
     CredentialsError,
     ForeignResourceError,
 )
-from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, FieldChange, change_for, diff_fields
+from cognito_privx.plan import Action, Change, FieldChange, change_for, diff_fields
 
 log = logging.getLogger(__name__)
 
@@ -752,7 +752,3 @@ def _pool_label(gw: CognitoGateway, pool_id: str) -> str:
         return f"{pool_id} ({gw.describe_pool(pool_id).get('Name', '?')})"
     except CognitoError:
         return pool_id
-
-
-def placeholder(value: str | None) -> str:
-    return value if value is not None else KNOWN_AFTER_APPLY

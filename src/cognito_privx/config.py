@@ -278,10 +278,6 @@ class AppConfig(_Section):
     def callback_url(self) -> str:
         return self.privx_url + CALLBACK_PATH
 
-    @property
-    def issuer_template(self) -> str:
-        return f"https://cognito-idp.{self.region}.amazonaws.com/{{pool_id}}"
-
     def issuer(self, pool_id: str) -> str:
         return f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}"
 

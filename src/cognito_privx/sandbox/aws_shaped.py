@@ -19,8 +19,9 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from urllib.parse import urlsplit
+
+from cognito_privx.sandbox.background import BackgroundServer
 
 THROTTLED_TARGETS = frozenset({"AdminCreateUser", "SignUp"})  # the UserCreation category
 
@@ -52,7 +53,7 @@ class _QuietServer(ThreadingHTTPServer):
         return  # a client that disconnects mid-request is expected here (tests kill importers)
 
 
-class AwsShapedProxy:
+class AwsShapedProxy(BackgroundServer):
     """Start with ``with AwsShapedProxy(moto_url) as proxy`` and point boto3 at ``proxy.url``."""
 
     def __init__(
@@ -74,30 +75,7 @@ class AwsShapedProxy:
         self.calls: collections.Counter[str] = collections.Counter()
         self.throttled = 0
         self._server = _QuietServer(("127.0.0.1", port), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="aws-shaped-proxy", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> AwsShapedProxy:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join()
-        self._server.server_close()
-
-    def __enter__(self) -> AwsShapedProxy:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        self._serve_in_thread("aws-shaped-proxy")
 
     def _delay(self) -> float:
         with self._lock:

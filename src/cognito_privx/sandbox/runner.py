@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from cognito_privx.errors import UsageError
+from cognito_privx.sandbox.background import BackgroundServer
 from cognito_privx.sandbox.emulator import Fault, PrivXEmulator
 from cognito_privx.sandbox.server import EmulatorServer
 
@@ -22,7 +23,7 @@ SANDBOX_AWS_KEY = "testing"
 OAUTH_CLIENT_ID = "privx-external"
 
 
-class MotoServer:
+class MotoServer(BackgroundServer):
     """moto's WSGI app on a threaded werkzeug server, with every request serialised by one lock.
 
     moto's backends are not thread-safe (concurrent AdminCreateUser and AdminGetUser raise "OrderedDict mutated
@@ -56,25 +57,7 @@ class MotoServer:
                 return list(app(environ, start_response))
 
         self._server = make_server(host, port, serialised, threaded=True, request_handler=MotoRequestHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def start(self) -> MotoServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join()
-        self._server.server_close()
+        self._serve_in_thread("moto-server")
 
 
 class Sandbox:
