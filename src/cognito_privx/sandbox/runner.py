@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from cognito_privx.errors import UsageError
+from cognito_privx.sandbox import moto_fixes
 from cognito_privx.sandbox.background import BackgroundServer
 from cognito_privx.sandbox.emulator import Fault, PrivXEmulator
 from cognito_privx.sandbox.server import EmulatorServer
@@ -28,7 +29,8 @@ class MotoServer(BackgroundServer):
 
     moto's backends are not thread-safe (concurrent AdminCreateUser and AdminGetUser raise "OrderedDict mutated
     during iteration"), and moto is CPU-bound under the GIL anyway, so serialising costs no throughput while
-    concurrent clients (``import-users --workers``) still see a well-behaved server.
+    concurrent clients (``import-users --workers``) still see a well-behaved server. moto's Cognito is patched
+    first (:func:`cognito_privx.sandbox.moto_fixes.apply`) where it is laxer than AWS in ways our code depends on.
     """
 
     def __init__(self, port: int = 0) -> None:
@@ -45,6 +47,8 @@ class MotoServer(BackgroundServer):
                 "the sandbox needs moto's server, which is not installed",
                 "install the extra: pip install 'cognito-privx[sandbox]' (or run `make demo`)",
             ) from None
+        # Before moto builds its backends: the sandbox must be as strict as Cognito where we depend on it.
+        moto_fixes.apply()
         # werkzeug installs its own stderr handler for access logs unless one exists already.
         logging.getLogger("werkzeug").addHandler(logging.NullHandler())
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
