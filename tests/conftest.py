@@ -61,11 +61,18 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     # Retries keep their logic but not their waiting.
     monkeypatch.setattr(privx, "DEFAULT_RETRY_BASE", 0.001)
+    # Waiting for a concurrent run to delete its losing pool or client: a short wait, same logic.
+    monkeypatch.setattr(cognito, "RACE_SETTLE_S", 0.05)
+    monkeypatch.setattr(cognito, "RACE_POLL_S", 0.01)
 
 
 @pytest.fixture
 def aws() -> Iterator[Any]:
-    """In-process moto; yields a plain boto3 cognito-idp client for arranging and asserting state."""
+    """In-process moto (with :mod:`cognito_privx.sandbox.moto_fixes` applied); yields a plain boto3 cognito-idp
+    client for arranging and asserting state."""
+    from cognito_privx.sandbox import moto_fixes
+
+    moto_fixes.apply()
     with mock_aws():
         yield boto3.client("cognito-idp", region_name=REGION)
 

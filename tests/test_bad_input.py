@@ -22,7 +22,7 @@ import botocore.client
 import pytest
 
 from cognito_privx.sandbox.emulator import PrivXEmulator
-from tests.conftest import BASE_CONFIG
+from tests.conftest import BASE_CONFIG, PRIVX_URL, REGION
 
 pytestmark = pytest.mark.usefixtures("aws", "emulator")
 
@@ -68,6 +68,9 @@ BAD_ROWS = "1 bad row(s), nothing was changed"
 ROLES_TABLE = BASE_CONFIG.replace('ops = "ops-admins"\n', "") + '\n[roles.ops]\nrole = "ops-admins"\ncolour = "red"\n'
 NO_CREDS = (("PRIVX_API_CLIENT_ID", None), ("PRIVX_API_CLIENT_SECRET", None), ("PRIVX_API_OAUTH_CLIENT_SECRET", None))
 BAD_PEM = "-----BEGIN CERTIFICATE-----\nbm9wZQ==\n-----END CERTIFICATE-----\n"
+# The environment only fills in what the file leaves out (flag > file > environment > default).
+NO_REGION = BASE_CONFIG.replace(f'region = "{REGION}"\n', "")
+NO_URL = BASE_CONFIG.replace(f'url = "{PRIVX_URL}"\n', "")
 
 # fmt: off
 CASES = [
@@ -79,6 +82,10 @@ CASES = [
     case("config-missing-flag", ("--config", "{tmp}/nowhere.toml", "setup"), "nowhere.toml does not exist"),
     case("config-missing-env", ("setup",), "nowhere.toml does not exist",
          env=(("COGNITO_PRIVX_CONFIG", "{tmp}/nowhere.toml"),)),
+    case("config-none-found-setup", ("setup",), "no config file found (looked for --config"),
+    case("config-none-found-plan", ("plan",), "no config file found (looked for --config"),
+    case("config-none-found-add-user", ("add-user", "a@example.com", "--group", "ops"), "no config file found",
+         pool=True),
     case("unknown-top-level-key", SETUP, "unknown key extra", config="extra = 1\n" + BASE_CONFIG),
     case("unknown-key-cognito", PLAN, "unknown key [cognito] pool", config=edit("cognito", "pool", '"x"')),
     case("unknown-key-privx", SETUP, "unknown key [privx] verify_tls", config=edit("privx", "verify_tls", "false")),
@@ -91,8 +98,16 @@ CASES = [
     case("wrong-type-role", SETUP, "ops: give a PrivX role name", config=BASE_CONFIG.replace('"ops-admins"', "7")),
     case("bad-literal-tier", SETUP, "[cognito] tier", config=edit("cognito", "tier", '"GOLD"')),
     case("region-file", SETUP, "'mars-1' is not an AWS region", config=edit("cognito", "region", '"mars-1"')),
-    case("region-env", SETUP, "AWS_REGION: [cognito] region", env=(("AWS_REGION", "Mars-North-1"),)),
+    case("region-env", SETUP, "AWS_REGION: [cognito] region", config=NO_REGION,
+         env=(("AWS_REGION", "Mars-North-1"),)),
     case("region-flag", (*C, "--region", "eu_west_1", "setup"), "--region: [cognito] region"),
+    case("region-file-hidden-by-flag", (*C, "--region", REGION, "setup"), "case.toml: [cognito] region: 'mars-1'",
+         config=edit("cognito", "region", '"mars-1"')),
+    case("pool-id-file", SETUP, "case.toml: [cognito] pool_id: 'pool-1' is not a Cognito user pool id",
+         config=edit("cognito", "pool_id", '"pool-1"')),
+    case("pool-id-flag", (*C, "--pool-id", "pool-1", "plan"), "--pool-id: [cognito] pool_id: 'pool-1' is not"),
+    case("pool-id-other-region", (*C, "--pool-id", "us-east-1_Ab1", "setup"),
+         "the pool us-east-1_Ab1 is in us-east-1, but the configured region is eu-west-1"),
     case("pool-name-chars", SETUP, "[cognito] pool_name", config=edit("cognito", "pool_name", '"privx/users"')),
     case("pool-name-too-long", SETUP, "[cognito] pool_name", config=edit("cognito", "pool_name", f'"{"p" * 129}"')),
     case("client-name-chars", SETUP, "[cognito] app_client_name", config=edit("cognito", "app_client_name", '"px!"')),
@@ -107,7 +122,7 @@ CASES = [
          config=edit("cognito", "tags", '{ "managed-by" = "me" }')),
     case("roles-bad-group-name", SETUP, "not a valid group name", config=BASE_CONFIG + '"ops team" = "x"\n'),
     case("privx-url-http-file", SETUP, "uses plain http", config=edit("privx", "url", '"http://privx.example.com"')),
-    case("privx-url-http-env", SETUP, "PRIVX_API_BASE_URL: [privx] url",
+    case("privx-url-http-env", SETUP, "PRIVX_API_BASE_URL: [privx] url", config=NO_URL,
          env=(("PRIVX_API_BASE_URL", "http://privx.example.com"),)),
     case("privx-url-not-a-url", SETUP, "is not an http(s) URL", config=edit("privx", "url", '"privx.example.com"')),
     case("privx-url-127-callback", SETUP, "would be refused by Cognito",

@@ -22,6 +22,7 @@ from cognito_privx.cognito import (
     ensure_pool,
 )
 from cognito_privx.config import AppConfig
+from cognito_privx.desired import DesiredState
 from cognito_privx.errors import (
     AmbiguousResourceError,
     CognitoError,
@@ -38,6 +39,10 @@ OURS = {"managed-by": "cognito-privx"}
 CALLBACK = "https://privx.example.com/auth/api/v1/oidc-cb"
 
 
+def _d(cfg: AppConfig) -> DesiredState:
+    return DesiredState.from_config(cfg)
+
+
 def make_cfg(**cognito: Any) -> AppConfig:
     data = tomllib.loads(BASE_CONFIG)
     data["cognito"].update(cognito)
@@ -48,12 +53,11 @@ def converge(aws: Any, cfg: AppConfig | None = None, *, dry_run: bool = False, a
     """The Cognito half of setup, in the order reconcile.converge runs it."""
     cfg = cfg or make_cfg()
     gw = CognitoGateway(aws)
-    pool = ensure_pool(gw, cfg, dry_run=dry_run, adopt=adopt)
-    attribute = ensure_attribute(gw, cfg, pool, dry_run=dry_run)
-    client = ensure_client(gw, cfg, pool.pool_id, dry_run=dry_run)
-    domain = ensure_domain(gw, cfg, pool.pool, dry_run=dry_run)
-    assert domain is not None
-    return [pool.change, attribute, client.change, domain]
+    pool = ensure_pool(gw, _d(cfg).pool, _d(cfg).attribute, dry_run=dry_run, adopt=adopt)
+    attribute = ensure_attribute(gw, _d(cfg).attribute, pool, dry_run=dry_run)
+    client = ensure_client(gw, _d(cfg).client, pool.pool_id, dry_run=dry_run)
+    domains = ensure_domain(gw, _d(cfg).domain, pool.pool, dry_run=dry_run)
+    return [pool.change, attribute, client.change, *domains]
 
 
 def pools(aws: Any) -> list[dict[str, Any]]:
@@ -79,6 +83,8 @@ def snapshot(aws: Any) -> dict[str, Any]:
 
 
 def make_pool(aws: Any, name: str = NAME, tags: dict[str, str] | None = None, **params: Any) -> str:
+    """A pool made elsewhere; like ours, its users sign in with their email, case-insensitively."""
+    params = {"UsernameAttributes": ["email"], "UsernameConfiguration": {"CaseSensitive": False}, **params}
     pool_id: str = aws.create_user_pool(PoolName=name, UserPoolTags=tags or {}, **params)["UserPool"]["Id"]
     return pool_id
 
@@ -152,18 +158,18 @@ def test_untagged_pool_is_foreign_until_adopted(aws: Any) -> None:
     gw = CognitoGateway(aws)
 
     with pytest.raises(ForeignResourceError) as err:
-        ensure_pool(gw, make_cfg(), dry_run=False)
+        ensure_pool(gw, _d(make_cfg()).pool, _d(make_cfg()).attribute, dry_run=False)
     assert pool_id in err.value.message
     assert "--adopt" in (err.value.hint or "")
     assert describe(aws, pool_id)["UserPoolTags"] == {"cost-center": "secops"}
 
-    state = ensure_pool(gw, make_cfg(), dry_run=False, adopt=True)
+    state = ensure_pool(gw, _d(make_cfg()).pool, _d(make_cfg()).attribute, dry_run=False, adopt=True)
 
     assert state.change.action is Action.UPDATE
     assert "UserPoolTags" in [f.field for f in state.change.fields]
-    assert describe(aws, pool_id)["UserPoolTags"] == {"cost-center": "secops", **OURS}
+    assert describe(aws, pool_id)["UserPoolTags"] == {"cost-center": "secops", **OURS, "cognito-privx-adopted": "true"}
     assert [p["Id"] for p in pools(aws)] == [pool_id]
-    assert ensure_pool(gw, make_cfg(), dry_run=False).change.action is Action.NOOP
+    assert ensure_pool(gw, _d(make_cfg()).pool, _d(make_cfg()).attribute, dry_run=False).change.action is Action.NOOP
 
 
 def test_deletion_protection_drift_is_reverted_tags_kept(aws: Any) -> None:
@@ -173,12 +179,12 @@ def test_deletion_protection_drift_is_reverted_tags_kept(aws: Any) -> None:
     )
     gw = CognitoGateway(aws)
 
-    state = ensure_pool(gw, make_cfg(), dry_run=False)
+    state = ensure_pool(gw, _d(make_cfg()).pool, _d(make_cfg()).attribute, dry_run=False)
 
     assert state.change.fields == (FieldChange("DeletionProtection", "INACTIVE", "ACTIVE"),)
     assert describe(aws, pool_id)["DeletionProtection"] == "ACTIVE"
     assert describe(aws, pool_id)["UserPoolTags"] == {**OURS, "cost-center": "secops"}
-    assert ensure_pool(gw, make_cfg(), dry_run=False).change.action is Action.NOOP
+    assert ensure_pool(gw, _d(make_cfg()).pool, _d(make_cfg()).attribute, dry_run=False).change.action is Action.NOOP
 
 
 # -- the custom attribute --------------------------------------------------------------------------------
@@ -189,12 +195,16 @@ def test_missing_attribute_is_added_then_noop(aws: Any) -> None:
     gw = CognitoGateway(aws)
     cfg = make_cfg()
 
-    change = ensure_attribute(gw, cfg, ensure_pool(gw, cfg, dry_run=False), dry_run=False)
+    change = ensure_attribute(
+        gw, _d(cfg).attribute, ensure_pool(gw, _d(cfg).pool, _d(cfg).attribute, dry_run=False), dry_run=False
+    )
 
     assert change.action is Action.CREATE
     [attribute] = [a for a in describe(aws, pool_id)["SchemaAttributes"] if a["Name"] == "custom:group"]
     assert (attribute["AttributeDataType"], attribute["Mutable"]) == ("String", True)
-    again = ensure_attribute(gw, cfg, ensure_pool(gw, cfg, dry_run=False), dry_run=False)
+    again = ensure_attribute(
+        gw, _d(cfg).attribute, ensure_pool(gw, _d(cfg).pool, _d(cfg).attribute, dry_run=False), dry_run=False
+    )
     assert again.action is Action.NOOP
 
 
@@ -206,7 +216,9 @@ def test_attribute_of_the_wrong_kind_is_a_conflict(aws: Any, data_type: str, mut
     cfg = make_cfg()
 
     with pytest.raises(ConflictError, match="can never change") as err:
-        ensure_attribute(gw, cfg, ensure_pool(gw, cfg, dry_run=False), dry_run=False)
+        ensure_attribute(
+            gw, _d(cfg).attribute, ensure_pool(gw, _d(cfg).pool, _d(cfg).attribute, dry_run=False), dry_run=False
+        )
 
     assert "group_attribute" in (err.value.hint or "")
     [attribute] = [a for a in describe(aws, pool_id)["SchemaAttributes"] if a["Name"] == "custom:group"]
@@ -221,11 +233,11 @@ def test_prefix_owned_by_another_pool_is_a_conflict(aws: Any) -> None:
     aws.create_user_pool_domain(Domain=PREFIX, UserPoolId=other)
     gw = CognitoGateway(aws)
     cfg = make_cfg()
-    ours = ensure_pool(gw, cfg, dry_run=False)
+    ours = ensure_pool(gw, _d(cfg).pool, _d(cfg).attribute, dry_run=False)
 
     # moto would hand the prefix over to our pool; AWS refuses. Our check must fire before the call.
     with pytest.raises(ConflictError) as err:
-        ensure_domain(gw, cfg, ours.pool, dry_run=False)
+        ensure_domain(gw, _d(cfg).domain, ours.pool, dry_run=False)
 
     assert other in err.value.message
     assert "domain_prefix" in (err.value.hint or "")
@@ -244,13 +256,21 @@ def test_prefix_owned_by_another_pool_fails_the_dry_run_too(aws: Any) -> None:
     assert aws.describe_user_pool_domain(Domain=PREFIX)["DomainDescription"]["UserPoolId"] == other
 
 
-def test_pool_with_another_domain_is_a_conflict(aws: Any) -> None:
+def test_a_changed_domain_prefix_replaces_the_old_domain(aws: Any) -> None:
     converge(aws, make_cfg(domain_prefix="old-privx"))
+    pool_id = pools(aws)[0]["Id"]
 
-    with pytest.raises(ConflictError, match="old-privx"):
-        converge(aws)
+    planned = converge(aws, dry_run=True)
+    assert [(c.resource, c.name, c.action) for c in planned if c.resource == "cognito domain"] == [
+        ("cognito domain", "old-privx", Action.DELETE),
+        ("cognito domain", PREFIX, Action.CREATE),
+    ]
+    converge(aws)
 
-    assert aws.describe_user_pool_domain(Domain=PREFIX)["DomainDescription"] == {}
+    assert aws.describe_user_pool_domain(Domain="old-privx")["DomainDescription"] == {}
+    assert aws.describe_user_pool_domain(Domain=PREFIX)["DomainDescription"]["UserPoolId"] == pool_id
+    assert describe(aws, pool_id)["Domain"] == PREFIX
+    assert all(c.action is Action.NOOP for c in converge(aws))
 
 
 # -- the app client --------------------------------------------------------------------------------------
@@ -261,7 +281,7 @@ def test_client_without_secret_is_a_conflict(aws: Any) -> None:
     aws.create_user_pool_client(UserPoolId=pool_id, ClientName="privx", GenerateSecret=False)
 
     with pytest.raises(ConflictError, match="no client secret"):
-        ensure_client(CognitoGateway(aws), make_cfg(), pool_id, dry_run=False)
+        ensure_client(CognitoGateway(aws), _d(make_cfg()).client, pool_id, dry_run=False)
 
     assert len(clients(aws, pool_id)) == 1
 
@@ -276,7 +296,7 @@ def test_two_clients_with_the_name_are_ambiguous(aws: Any) -> None:
     }
 
     with pytest.raises(AmbiguousResourceError) as err:
-        ensure_client(CognitoGateway(aws), make_cfg(), pool_id, dry_run=False)
+        ensure_client(CognitoGateway(aws), _d(make_cfg()).client, pool_id, dry_run=False)
 
     assert all(i in err.value.message for i in ids)
     assert len(clients(aws, pool_id)) == 2
@@ -301,7 +321,7 @@ def test_client_drift_is_reported_and_reverted(aws: Any, drift: dict[str, list[s
     gw = CognitoGateway(aws)
     cfg = make_cfg()
 
-    state = ensure_client(gw, cfg, pool_id, dry_run=False)
+    state = ensure_client(gw, _d(cfg).client, pool_id, dry_run=False)
 
     assert state.change.action is Action.UPDATE
     assert {f.field: f.before for f in state.change.fields} == drift
@@ -310,7 +330,7 @@ def test_client_drift_is_reported_and_reverted(aws: Any, drift: dict[str, list[s
     for field, value in after.items():
         assert sorted(now[field]) == sorted(value) == sorted(client[field])
     assert now["ClientSecret"] == client["ClientSecret"]
-    assert ensure_client(gw, cfg, pool_id, dry_run=False).change.action is Action.NOOP
+    assert ensure_client(gw, _d(cfg).client, pool_id, dry_run=False).change.action is Action.NOOP
 
 
 # -- errors ----------------------------------------------------------------------------------------------
@@ -326,7 +346,7 @@ def access_denied(operation: str) -> CognitoError:
             http_status_code=400,
         )
         with pytest.raises(CognitoError) as err:
-            ensure_pool(CognitoGateway(boto), make_cfg(), dry_run=True)
+            ensure_pool(CognitoGateway(boto), _d(make_cfg()).pool, _d(make_cfg()).attribute, dry_run=True)
     return err.value
 
 
@@ -365,6 +385,6 @@ def test_no_credentials_at_call_time_is_a_credentials_error(monkeypatch: pytest.
     gw = CognitoGateway(boto)  # signing fails before any request is sent
 
     with pytest.raises(CredentialsError) as err:
-        ensure_pool(gw, make_cfg(), dry_run=True)
+        ensure_pool(gw, _d(make_cfg()).pool, _d(make_cfg()).attribute, dry_run=True)
 
     assert err.value.exit_code == 2

@@ -28,6 +28,7 @@ from cognito_privx.cognito import (
     pool_update_params,
 )
 from cognito_privx.config import AppConfig
+from cognito_privx.desired import DesiredState
 from cognito_privx.plan import Action, FieldChange
 from tests.conftest import BASE_CONFIG, REGION
 
@@ -189,6 +190,10 @@ class AnyOrder(list[Any]):
     __hash__ = None  # type: ignore[assignment]
 
 
+def _d(cfg: AppConfig) -> DesiredState:
+    return DesiredState.from_config(cfg)
+
+
 def make_cfg(**cognito: Any) -> AppConfig:
     data = tomllib.loads(BASE_CONFIG)
     data["cognito"].update(cognito)
@@ -295,7 +300,7 @@ def test_deletion_protection_drift_sends_the_whole_pool(stub: tuple[CognitoGatew
     stubber.add_response("update_user_pool", {}, POOL_UPDATE)
     stubber.add_response("describe_user_pool", {"UserPool": pool()}, {"UserPoolId": POOL_ID})
 
-    state = ensure_pool(gw, make_cfg(), dry_run=False)
+    state = ensure_pool(gw, _d(make_cfg()).pool, _d(make_cfg()).attribute, dry_run=False)
 
     stubber.assert_no_pending_responses()
     assert state.change.action is Action.UPDATE
@@ -307,10 +312,12 @@ def test_adopting_an_untagged_pool_adds_our_tag_keeps_theirs(stub: tuple[Cognito
     gw, stubber = stub
     theirs = pool(UserPoolTags={"cost-center": "secops"})
     queue_find_pool(stubber, theirs)
-    stubber.add_response("update_user_pool", {}, POOL_UPDATE)  # the same full set, tags merged
+    # The same full set, tags merged, and the pool recorded as adopted (teardown keeps it).
+    adopted_tags = {**POOL_UPDATE["UserPoolTags"], "cognito-privx-adopted": "true"}
+    stubber.add_response("update_user_pool", {}, {**POOL_UPDATE, "UserPoolTags": adopted_tags})
     stubber.add_response("describe_user_pool", {"UserPool": pool()}, {"UserPoolId": POOL_ID})
 
-    state = ensure_pool(gw, make_cfg(), dry_run=False, adopt=True)
+    state = ensure_pool(gw, _d(make_cfg()).pool, _d(make_cfg()).attribute, dry_run=False, adopt=True)
 
     stubber.assert_no_pending_responses()
     assert state.change.action is Action.UPDATE
@@ -339,7 +346,7 @@ def test_client_drift_sends_the_whole_client(
         expected[field] = AnyOrder(["openid", "email", "profile"])
     stubber.add_response("update_user_pool_client", {"UserPoolClient": client()}, expected)
 
-    state = ensure_client(gw, make_cfg(), POOL_ID, dry_run=False)
+    state = ensure_client(gw, _d(make_cfg()).client, POOL_ID, dry_run=False)
 
     stubber.assert_no_pending_responses()
     assert state.change.action is Action.UPDATE
@@ -356,7 +363,7 @@ def test_client_missing_read_attribute_is_added_to_theirs(stub: tuple[CognitoGat
     }
     stubber.add_response("update_user_pool_client", {"UserPoolClient": client()}, expected)
 
-    state = ensure_client(gw, make_cfg(), POOL_ID, dry_run=False)
+    state = ensure_client(gw, _d(make_cfg()).client, POOL_ID, dry_run=False)
 
     stubber.assert_no_pending_responses()
     assert [f.field for f in state.change.fields] == ["ReadAttributes"]
@@ -392,10 +399,9 @@ def test_domain_login_version_drift_is_updated(
         {"Domain": "acme-privx", "UserPoolId": POOL_ID, "ManagedLoginVersion": want},
     )
 
-    change = ensure_domain(gw, make_cfg(hosted_ui=hosted_ui), pool(), dry_run=False)
+    (change,) = ensure_domain(gw, _d(make_cfg(hosted_ui=hosted_ui)).domain, pool(), dry_run=False)
 
     stubber.assert_no_pending_responses()
-    assert change is not None
     assert change.action is Action.UPDATE
     assert change.fields == (FieldChange("ManagedLoginVersion", have, want),)
 
@@ -433,6 +439,9 @@ def test_first_setup_sends_exactly_these_creates(stub: tuple[CognitoGateway, Stu
         },
     )
     stubber.add_response("describe_user_pool", {"UserPool": created}, {"UserPoolId": POOL_ID})
+    # Look again: a concurrent run may have made a pool too (here none did).
+    stubber.add_response("list_user_pools", {"UserPools": [{"Id": POOL_ID, "Name": "privx-users"}]}, {"MaxResults": 60})
+    stubber.add_response("describe_user_pool", {"UserPool": created}, {"UserPoolId": POOL_ID})
     stubber.add_response("list_user_pool_clients", {"UserPoolClients": []}, {"UserPoolId": POOL_ID, "MaxResults": 60})
     stubber.add_response(
         "create_user_pool_client",
@@ -452,6 +461,14 @@ def test_first_setup_sends_exactly_these_creates(stub: tuple[CognitoGateway, Stu
             "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
         },
     )
+    stubber.add_response(
+        "list_user_pool_clients",
+        {"UserPoolClients": [{"ClientId": CLIENT_ID, "UserPoolId": POOL_ID, "ClientName": "privx"}]},
+        {"UserPoolId": POOL_ID, "MaxResults": 60},
+    )
+    stubber.add_response(
+        "describe_user_pool_client", {"UserPoolClient": client()}, {"UserPoolId": POOL_ID, "ClientId": CLIENT_ID}
+    )
     stubber.add_response("describe_user_pool_domain", {"DomainDescription": {}}, {"Domain": "acme-privx"})
     stubber.add_response(
         "create_user_pool_domain",
@@ -459,13 +476,13 @@ def test_first_setup_sends_exactly_these_creates(stub: tuple[CognitoGateway, Stu
         {"Domain": "acme-privx", "UserPoolId": POOL_ID, "ManagedLoginVersion": 1},
     )
 
-    state = ensure_pool(gw, cfg, dry_run=False)
-    attribute = ensure_attribute(gw, cfg, state, dry_run=False)  # part of CreateUserPool: no call
-    client_state = ensure_client(gw, cfg, state.pool_id, dry_run=False)
-    domain = ensure_domain(gw, cfg, state.pool, dry_run=False)
+    state = ensure_pool(gw, _d(cfg).pool, _d(cfg).attribute, dry_run=False)
+    attribute = ensure_attribute(gw, _d(cfg).attribute, state, dry_run=False)  # part of CreateUserPool: no call
+    client_state = ensure_client(gw, _d(cfg).client, state.pool_id, dry_run=False)
+    (domain,) = ensure_domain(gw, _d(cfg).domain, state.pool, dry_run=False)
 
     stubber.assert_no_pending_responses()
-    assert [c.action for c in (state.change, attribute, client_state.change, domain) if c] == [Action.CREATE] * 4
+    assert [c.action for c in (state.change, attribute, client_state.change, domain)] == [Action.CREATE] * 4
     assert client_state.client_id == CLIENT_ID
 
 
@@ -489,8 +506,8 @@ def test_missing_attribute_is_added_with_its_bare_name(stub: tuple[CognitoGatewa
         },
     )
 
-    state = ensure_pool(gw, cfg, dry_run=False)
-    change = ensure_attribute(gw, cfg, state, dry_run=False)
+    state = ensure_pool(gw, _d(cfg).pool, _d(cfg).attribute, dry_run=False)
+    change = ensure_attribute(gw, _d(cfg).attribute, state, dry_run=False)
 
     stubber.assert_no_pending_responses()
     assert state.change.action is Action.NOOP
@@ -508,14 +525,13 @@ def test_dry_run_with_drift_everywhere_only_reads(stub: tuple[CognitoGateway, St
     queue_find_client(stubber, client(CallbackURLs=["https://old.example.com/auth/api/v1/oidc-cb"]))
     stubber.add_response("describe_user_pool_domain", domain_description(2), {"Domain": "acme-privx"})
 
-    state = ensure_pool(gw, cfg, dry_run=True)
-    attribute = ensure_attribute(gw, cfg, state, dry_run=True)
-    client_state = ensure_client(gw, cfg, state.pool_id, dry_run=True)
-    domain = ensure_domain(gw, cfg, state.pool, dry_run=True)
+    state = ensure_pool(gw, _d(cfg).pool, _d(cfg).attribute, dry_run=True)
+    attribute = ensure_attribute(gw, _d(cfg).attribute, state, dry_run=True)
+    client_state = ensure_client(gw, _d(cfg).client, state.pool_id, dry_run=True)
+    (domain,) = ensure_domain(gw, _d(cfg).domain, state.pool, dry_run=True)
 
     stubber.assert_no_pending_responses()
     assert state.change.action is Action.UPDATE
     assert attribute.action is Action.CREATE
     assert client_state.change.action is Action.UPDATE
-    assert domain is not None
     assert domain.action is Action.UPDATE

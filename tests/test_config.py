@@ -1,9 +1,11 @@
 """Configuration and PrivX credentials: every bad input is a one-line ConfigError/CredentialsError (exit 2)
-naming the key and carrying a hint; good input layers flag > environment > file > default."""
+naming the key and carrying a hint; good input layers flag > file > environment > default, and there is no
+configuration without a config file."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -16,6 +18,7 @@ from cognito_privx.config import (
     load_credentials,
 )
 from cognito_privx.errors import ConfigError, CredentialsError
+from cognito_privx.sandbox.emulator import PrivXEmulator
 from tests.conftest import API_CLIENT_ID, API_CLIENT_SECRET, BASE_CONFIG, OAUTH_CLIENT_SECRET, PRIVX_URL, REGION
 
 PEM = """-----BEGIN CERTIFICATE-----
@@ -170,9 +173,24 @@ def test_config_file_that_is_not_utf8(tmp_path: Path) -> None:
 # -- valid configurations --------------------------------------------------------------------------------------
 
 
-def test_defaults_without_any_file() -> None:
-    cfg = load_config(None, env={})  # cwd is an empty tmp_path
+def test_no_config_file_is_an_error_naming_where_it_looked() -> None:
+    # cwd is an empty tmp_path; the environment names no file either.
+    err = config_error(None, env={"AWS_REGION": REGION, "PRIVX_API_BASE_URL": PRIVX_URL})  # type: ignore[arg-type]
+    assert err.message == "no config file found (looked for --config, $COGNITO_PRIVX_CONFIG, ./cognito-privx.toml)"
+    assert "examples/cognito-privx.toml" in (err.hint or "") and "--config FILE" in (err.hint or "")
+    assert list(Path.cwd().iterdir()) == []  # nothing was written either
+
+
+def test_no_config_file_is_an_error_with_os_environ_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_REGION", REGION)
+    with pytest.raises(ConfigError, match="no config file found"):
+        load_config()
+
+
+def test_defaults_of_an_empty_file(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, ""), env={})
     assert cfg.cognito.region is None
+    assert cfg.cognito.pool_id is None
     assert cfg.cognito.pool_name == "privx"
     assert cfg.cognito.app_client_name == "privx"
     assert cfg.cognito.group_attribute == "group"
@@ -186,8 +204,8 @@ def test_defaults_without_any_file() -> None:
     assert cfg.roles == {}
 
 
-def test_missing_region_and_url_are_reported_when_needed() -> None:
-    cfg = load_config(None, env={})
+def test_missing_region_and_url_are_reported_when_needed(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, ""), env={})
     with pytest.raises(ConfigError) as region:
         _ = cfg.region
     assert "region" in region.value.message and "AWS_REGION" in (region.value.hint or "")
@@ -238,8 +256,8 @@ def test_attribute_name_and_pool_tags(tmp_path: Path) -> None:
     assert cfg.cognito.managed_login_version == 2
 
 
-def test_default_attribute_name_is_custom_group() -> None:
-    cfg = load_config(None, env={})
+def test_default_attribute_name_is_custom_group(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, ""), env={})
     assert cfg.cognito.attribute_name == "custom:group"
     assert cfg.cognito.pool_tags == {"managed-by": "cognito-privx"}
 
@@ -251,36 +269,62 @@ def test_config_models_are_frozen(tmp_path: Path) -> None:
     assert isinstance(cfg, AppConfig)
 
 
-# -- precedence: flag > environment > file > default ---------------------------------------------------------
+# -- precedence: flag > file > environment > default -----------------------------------------------------------
+
+NO_REGION = BASE_CONFIG.replace(f'region = "{REGION}"\n', "")
+NO_URL = BASE_CONFIG.replace(f'url = "{PRIVX_URL}"\n', "")
+assert NO_REGION != BASE_CONFIG and NO_URL != BASE_CONFIG
 
 
 def test_region_from_file(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, BASE_CONFIG), env={}).region == REGION
 
 
-def test_aws_region_overrides_file(tmp_path: Path) -> None:
-    assert load_config(write(tmp_path, BASE_CONFIG), env={"AWS_REGION": "us-east-2"}).region == "us-east-2"
+def test_file_region_beats_aws_region(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, BASE_CONFIG), env={"AWS_REGION": "us-east-2"}).region == REGION
 
 
-def test_aws_default_region_overrides_file_and_aws_region_wins_over_it(tmp_path: Path) -> None:
-    path = write(tmp_path, BASE_CONFIG)
+def test_file_region_beats_aws_default_region(tmp_path: Path) -> None:
+    env = {"AWS_DEFAULT_REGION": "ap-south-1", "AWS_REGION": "us-east-2"}
+    assert load_config(write(tmp_path, BASE_CONFIG), env=env).region == REGION
+
+
+def test_aws_region_fills_a_file_without_region(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, NO_REGION), env={"AWS_REGION": "us-east-2"}).region == "us-east-2"
+
+
+def test_aws_default_region_fills_and_aws_region_wins_over_it(tmp_path: Path) -> None:
+    path = write(tmp_path, NO_REGION)
     assert load_config(path, env={"AWS_DEFAULT_REGION": "ap-south-1"}).region == "ap-south-1"
     both = {"AWS_DEFAULT_REGION": "ap-south-1", "AWS_REGION": "us-east-2"}
     assert load_config(path, env=both).region == "us-east-2"
+    assert load_config(path, env={"AWS_REGION": "", "AWS_DEFAULT_REGION": "ap-south-1"}).region == "ap-south-1"
 
 
-def test_region_flag_overrides_environment(tmp_path: Path) -> None:
-    cfg = load_config(write(tmp_path, BASE_CONFIG), env={"AWS_REGION": "us-east-2"}, region="eu-north-1")
+def test_region_flag_beats_the_file(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, BASE_CONFIG), env={}, region="eu-north-1")
     assert cfg.region == "eu-north-1"
 
 
-def test_region_from_os_environ_when_no_mapping_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_region_flag_beats_file_and_environment(tmp_path: Path) -> None:
+    for text in (BASE_CONFIG, NO_REGION):
+        cfg = load_config(write(tmp_path, text), env={"AWS_REGION": "us-east-2"}, region="eu-north-1")
+        assert cfg.region == "eu-north-1"
+
+
+def test_region_from_os_environ_fills_when_no_mapping_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_REGION", "ca-central-1")
-    assert load_config(write(tmp_path, BASE_CONFIG)).region == "ca-central-1"
+    assert load_config(write(tmp_path, NO_REGION)).region == "ca-central-1"
+    assert load_config(write(tmp_path, BASE_CONFIG)).region == REGION
 
 
-def test_privx_base_url_env_overrides_file(tmp_path: Path) -> None:
+def test_file_url_beats_privx_base_url(tmp_path: Path) -> None:
     cfg = load_config(write(tmp_path, BASE_CONFIG), env={"PRIVX_API_BASE_URL": "http://localhost:8443/"})
+    assert cfg.privx_url == PRIVX_URL
+
+
+def test_privx_base_url_fills_a_file_without_url(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, NO_URL), env={"PRIVX_API_BASE_URL": "http://localhost:8443/"})
     assert cfg.privx_url == "http://localhost:8443"
     assert cfg.callback_url == "http://localhost:8443/auth/api/v1/oidc-cb"
 
@@ -294,24 +338,223 @@ def test_environment_fills_a_file_without_the_section(tmp_path: Path) -> None:
 
 
 def test_invalid_aws_region_names_the_environment_variable(tmp_path: Path) -> None:
-    err = config_error(write(tmp_path, BASE_CONFIG), env={"AWS_REGION": "moon-base-1x"})
-    assert err.message.startswith("AWS_REGION:")
+    err = config_error(write(tmp_path, NO_REGION), env={"AWS_REGION": "moon-base-1x"})
+    assert err.message.startswith("AWS_REGION: [cognito] region:")
     assert "moon-base-1x" in err.message
 
 
-def test_invalid_region_flag_names_the_flag(tmp_path: Path) -> None:
-    err = config_error(write(tmp_path, BASE_CONFIG), env={}, region="EU")
-    assert err.message.startswith("--region:")
-
-
 def test_invalid_aws_default_region_names_aws_default_region(tmp_path: Path) -> None:
-    err = config_error(write(tmp_path, BASE_CONFIG), env={"AWS_DEFAULT_REGION": "moon-base-1x"})
+    err = config_error(write(tmp_path, NO_REGION), env={"AWS_DEFAULT_REGION": "moon-base-1x"})
     assert err.message.startswith("AWS_DEFAULT_REGION:")
 
 
 def test_invalid_privx_url_from_env_names_the_variable(tmp_path: Path) -> None:
-    err = config_error(write(tmp_path, BASE_CONFIG), env={"PRIVX_API_BASE_URL": "ftp://privx.example.com"})
-    assert err.message.startswith("PRIVX_API_BASE_URL:")
+    err = config_error(write(tmp_path, NO_URL), env={"PRIVX_API_BASE_URL": "ftp://privx.example.com"})
+    assert err.message.startswith("PRIVX_API_BASE_URL: [privx] url:")
+
+
+def test_environment_the_file_overrides_is_not_used_so_not_judged(tmp_path: Path) -> None:
+    env = {"AWS_REGION": "moon-base-1x", "PRIVX_API_BASE_URL": "ftp://privx.example.com"}
+    cfg = load_config(write(tmp_path, BASE_CONFIG), env=env)
+    assert (cfg.region, cfg.privx_url) == (REGION, PRIVX_URL)
+
+
+def test_aws_region_the_flag_overrides_is_not_used_so_not_judged(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, NO_REGION), env={"AWS_REGION": "moon-base-1x"}, region="eu-north-1")
+    assert cfg.region == "eu-north-1"
+
+
+def test_invalid_region_flag_names_the_flag(tmp_path: Path) -> None:
+    err = config_error(write(tmp_path, BASE_CONFIG), env={}, region="EU")
+    assert err.message.startswith("--region: [cognito] region:")
+
+
+def test_bad_region_in_the_file_is_reported_even_with_a_region_flag(tmp_path: Path) -> None:
+    path = write(tmp_path, BASE_CONFIG.replace(f'"{REGION}"', '"Europe"'))
+    err = config_error(path, env={}, region="eu-west-1")
+    assert err.message.startswith(f"{path}: [cognito] region:")
+    assert "'Europe'" in err.message
+
+
+def test_bad_pool_id_in_the_file_is_reported_even_with_a_pool_id_flag(tmp_path: Path) -> None:
+    path = write(tmp_path, edit_cognito(BASE_CONFIG, "pool_id = 'not-a-pool'"))
+    err = config_error(path, env={}, pool_id=f"{REGION}_AbC123xyz")
+    assert err.message.startswith(f"{path}: [cognito] pool_id:")
+
+
+# -- [cognito] pool_id / --pool-id ------------------------------------------------------------------------------
+
+
+def edit_cognito(text: str, line: str) -> str:
+    return text.replace("[cognito]\n", f"[cognito]\n{line}\n", 1)
+
+
+def test_pool_id_from_the_file(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, edit_cognito(BASE_CONFIG, f"pool_id = '{REGION}_AbC123xyz'")), env={})
+    assert cfg.cognito.pool_id == f"{REGION}_AbC123xyz"
+
+
+def test_pool_id_is_optional(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, BASE_CONFIG), env={}).cognito.pool_id is None
+
+
+def test_pool_id_flag_beats_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, edit_cognito(BASE_CONFIG, f"pool_id = '{REGION}_FromFile1'"))
+    assert load_config(path, env={}, pool_id=f"{REGION}_FromFlag2").cognito.pool_id == f"{REGION}_FromFlag2"
+    assert load_config(write(tmp_path, BASE_CONFIG), env={}, pool_id=f"{REGION}_x9").cognito.pool_id == f"{REGION}_x9"
+
+
+def test_pool_id_and_region_flags_move_the_target_together(tmp_path: Path) -> None:
+    path = write(tmp_path, edit_cognito(BASE_CONFIG, f"pool_id = '{REGION}_FromFile1'"))
+    cfg = load_config(path, env={}, region="us-east-1", pool_id="us-east-1_FromFlag2")
+    assert (cfg.region, cfg.cognito.pool_id) == ("us-east-1", "us-east-1_FromFlag2")
+
+
+@pytest.mark.parametrize(
+    "pool_id",
+    [
+        "AbC123xyz",  # no region
+        "eu-west-1-AbC123xyz",  # no underscore
+        "eu-west-1_",  # nothing after it
+        "eu-west-1_AbC-123",  # not alphanumeric
+        "eu-west-1_AbC_123",
+        "Europe_AbC123",  # not a region
+        "eu-west-1 _AbC123",
+        "eu-west-1_" + "a" * 46,  # 56 characters: AWS allows 55
+    ],
+)
+def test_malformed_pool_id_is_refused(tmp_path: Path, pool_id: str) -> None:
+    path = write(tmp_path, edit_cognito(BASE_CONFIG, f"pool_id = '{pool_id}'"))
+    err = config_error(path, env={})
+    assert err.message.startswith(f"{path}: [cognito] pool_id:")
+    assert "is not a Cognito user pool id" in err.message and "eu-west-1_AbC123xyz" in err.message
+
+
+def test_longest_pool_id_is_accepted(tmp_path: Path) -> None:
+    pool_id = "eu-west-1_" + "a" * 45
+    assert len(pool_id) == 55
+    assert load_config(write(tmp_path, edit_cognito(BASE_CONFIG, f"pool_id = '{pool_id}'")), env={}).cognito.pool_id
+
+
+def test_malformed_pool_id_flag_names_only_the_flag(tmp_path: Path) -> None:
+    err = config_error(write(tmp_path, BASE_CONFIG), env={}, pool_id="pool-1")
+    assert err.message == (
+        "--pool-id: [cognito] pool_id: 'pool-1' is not a Cognito user pool id (like eu-west-1_AbC123xyz)"
+    )
+
+
+def test_pool_id_in_another_region_than_the_file_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, edit_cognito(BASE_CONFIG, "pool_id = 'us-east-1_AbC123xyz'"))
+    err = config_error(path, env={})
+    assert err.message == (
+        f"{path}: [cognito] pool_id: the pool us-east-1_AbC123xyz is in us-east-1, "
+        f"but the configured region is {REGION}"
+    )
+
+
+def test_pool_id_flag_in_another_region_names_both_origins(tmp_path: Path) -> None:
+    path = write(tmp_path, BASE_CONFIG)
+    err = config_error(path, env={}, pool_id="us-east-1_AbC123xyz")
+    assert err.message.startswith("--pool-id: [cognito] pool_id: the pool us-east-1_AbC123xyz is in us-east-1")
+    assert err.message.endswith(f"(the region from {path})")
+
+
+def test_region_flag_away_from_the_files_pool_id_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, edit_cognito(BASE_CONFIG, f"pool_id = '{REGION}_AbC123xyz'"))
+    err = config_error(path, env={}, region="us-east-1")
+    assert err.message.startswith(f"{path}: [cognito] pool_id:")
+    assert "but the configured region is us-east-1 (the region from --region)" in err.message
+
+
+def test_pool_id_is_checked_against_the_region_the_environment_fills(tmp_path: Path) -> None:
+    path = write(tmp_path, edit_cognito(NO_REGION, f"pool_id = '{REGION}_AbC123xyz'"))
+    assert load_config(path, env={"AWS_REGION": REGION}).cognito.pool_id == f"{REGION}_AbC123xyz"
+    err = config_error(path, env={"AWS_REGION": "us-east-1"})
+    assert err.message.endswith("(the region from AWS_REGION)")
+
+
+def test_pool_id_without_any_region_is_kept(tmp_path: Path) -> None:
+    # Nothing to compare with; cfg.region reports the missing region when a command needs it.
+    cfg = load_config(write(tmp_path, edit_cognito(NO_REGION, f"pool_id = '{REGION}_AbC123xyz'")), env={})
+    assert cfg.cognito.pool_id == f"{REGION}_AbC123xyz" and cfg.cognito.region is None
+
+
+def test_pool_id_is_validated_by_the_model_itself() -> None:
+    ok = AppConfig.model_validate({"cognito": {"region": "us-east-1", "pool_id": "us-east-1_Ab1"}})
+    assert ok.cognito.pool_id == "us-east-1_Ab1"
+    with pytest.raises(ValueError, match="is in us-east-1, but the configured region is eu-west-1"):
+        AppConfig.model_validate({"cognito": {"region": "eu-west-1", "pool_id": "us-east-1_Ab1"}})
+    with pytest.raises(ValueError, match="not a Cognito user pool id"):
+        AppConfig.model_validate({"cognito": {"pool_id": "pool-1"}})
+
+
+# -- the command line: no config file, and the flags reaching the config ------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["setup", "plan"])
+def test_no_config_file_exits_2_and_creates_nothing(
+    cli: Any, aws: Any, emulator: PrivXEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    # Everything else a run would need is there: credentials, a region and a PrivX URL in the environment.
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("PRIVX_API_BASE_URL", PRIVX_URL)
+    run = cli(command)
+    assert run.exit_code == 2, run.stderr
+    assert run.stdout == ""
+    assert run.stderr.splitlines() == [
+        "error: no config file found (looked for --config, $COGNITO_PRIVX_CONFIG, ./cognito-privx.toml)",
+        "hint: copy examples/cognito-privx.toml to ./cognito-privx.toml, or pass --config FILE",
+    ]
+    assert aws.list_user_pools(MaxResults=60)["UserPools"] == []
+    assert [s for s in emulator.sources.values() if s.get("connection", {}).get("type") == "OIDC"] == []
+    assert emulator.requests == []
+    assert sorted(tmp_path.iterdir()) == []  # no config file was written either
+
+
+def test_region_and_pool_id_flags_reach_the_config(cli: Any, config_file: Path) -> None:
+    # The file says eu-west-1; --region moves the target, so the --pool-id in eu-west-1 no longer fits it.
+    run = cli("--config", str(config_file), "--region", "us-east-2", "--pool-id", f"{REGION}_AbC123xyz", "plan")
+    assert run.exit_code == 2, run.stderr
+    assert run.stderr.splitlines()[0] == (
+        f"error: --pool-id: [cognito] pool_id: the pool {REGION}_AbC123xyz is in {REGION}, "
+        "but the configured region is us-east-2 (the region from --region)"
+    )
+
+
+def test_region_and_pool_id_flags_in_state_reach_load_config(config_file: Path) -> None:
+    from cognito_privx.cli import State, _config
+
+    cfg = _config(State(config_path=config_file, region="us-east-2", pool_id="us-east-2_AbC123xyz"))
+    assert (cfg.region, cfg.cognito.pool_id, cfg.config_file) == ("us-east-2", "us-east-2_AbC123xyz", config_file)
+    assert _config(State(config_path=config_file)).region == REGION
+
+
+# -- where the configuration came from ----------------------------------------------------------------------------
+
+
+def test_config_file_is_the_file_read(tmp_path: Path) -> None:
+    path = write(tmp_path, BASE_CONFIG)
+    assert load_config(path, env={}).config_file == path
+    env_file = write(tmp_path, BASE_CONFIG, "env.toml")
+    assert load_config(None, env={"COGNITO_PRIVX_CONFIG": str(env_file)}).config_file == env_file
+
+
+def test_config_file_found_in_the_working_directory(tmp_path: Path) -> None:
+    write(tmp_path, BASE_CONFIG, "cognito-privx.toml")
+    cfg = load_config(None, env={})
+    assert cfg.config_file == Path("cognito-privx.toml")
+    assert cfg.config_file.resolve() == tmp_path / "cognito-privx.toml"
+
+
+def test_config_file_is_none_for_a_model_built_in_code() -> None:
+    assert AppConfig.model_validate({}).config_file is None
+
+
+def test_config_file_is_read_only(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, BASE_CONFIG), env={})
+    with pytest.raises(ValueError, match="frozen"):
+        cfg.config_file = tmp_path  # type: ignore[misc]
+    assert cfg.config_file == tmp_path / "config.toml"
 
 
 # -- config discovery: --config > $COGNITO_PRIVX_CONFIG > ./cognito-privx.toml ----------------------------------
@@ -495,6 +738,28 @@ def test_credentials_model_is_frozen() -> None:
     with pytest.raises(ValueError, match="frozen"):
         creds.api_client_id = "x"  # type: ignore[misc]
     assert isinstance(creds, PrivXCredentials)
+
+
+def test_sandbox_example_loads_with_the_sandbox_environment() -> None:
+    from cognito_privx.sandbox.runner import Sandbox
+
+    root = Path(__file__).parents[1] / "examples"
+    with Sandbox(region="ap-southeast-2") as sandbox:
+        env = sandbox.env()
+        cfg = load_config(root / "sandbox.toml", env=env)
+        assert (cfg.region, cfg.privx_url) == ("ap-southeast-2", sandbox.privx_url)
+        # Why sandbox.toml exists: the region and url in the ordinary example win over the sandbox's env.
+        ordinary = load_config(root / "cognito-privx.toml", env=env)
+        assert (ordinary.region, ordinary.privx_url) == ("eu-west-1", "https://privx.example.com")
+
+
+def test_sandbox_example_is_the_ordinary_one_without_region_and_url() -> None:
+    root = Path(__file__).parents[1] / "examples"
+    env = {"AWS_REGION": "eu-west-1", "PRIVX_API_BASE_URL": "https://privx.example.com"}
+    sandbox = load_config(root / "sandbox.toml", env=env)
+    ordinary = load_config(root / "cognito-privx.toml", env={})
+    assert sandbox.model_dump() == ordinary.model_dump()
+    assert load_config(root / "sandbox.toml", env={}).cognito.region is None
 
 
 def test_the_shipped_examples_are_valid() -> None:

@@ -275,13 +275,17 @@ def test_missing_pool_fails_with_setup_hint_and_skips_what_depends_on_it(
     assert checks["aws-credentials"]["status"] == "ok"
     assert checks["cognito-pool"]["status"] == "fail"
     assert "no user pool named 'privx-users'" in checks["cognito-pool"]["message"]
-    assert "run `cognito-privx setup`" in checks["cognito-pool"]["hint"]
+    # The directory still names the deleted pool: plain setup would refuse to re-point it, so the hint says --adopt.
+    assert "run `cognito-privx setup --adopt`" in checks["cognito-pool"]["hint"]
+    assert pool_id in checks["cognito-pool"]["hint"]
     for name in ("app-client", "client-scopes", "cognito-domain", "oidc-discovery", "direct-login-url"):
         assert checks[name]["status"] == "skip", checks[name]
         assert checks[name]["message"].startswith("skipped: ")
     assert checks["privx-directory"]["status"] == "ok"  # PrivX is still checked
 
-    assert cli("--config", str(config_file), "setup").exit_code == 0
+    refused = cli("--config", str(config_file), "setup")
+    assert refused.exit_code == 1 and f"its pool {pool_id} does not exist" in refused.stderr
+    assert cli("--config", str(config_file), "setup", "--adopt").exit_code == 0
     assert _doctor(cli, config_file)[0] == 0
 
 

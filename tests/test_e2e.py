@@ -141,3 +141,48 @@ def test_demo_tells_the_whole_story() -> None:
     for step in ("cognito-privx plan", "cognito-privx setup (again)", "No changes", "add-user", "list-users"):
         assert step in done.stderr
     assert "all checks passed" in done.stderr and "token-probe" in done.stderr
+
+
+def test_three_concurrent_setups_converge_on_one_of_everything(
+    run: Any, sandbox: dict[str, str], tmp_path: Path
+) -> None:
+    """Cognito and PrivX have no locks: three runs started together must all succeed and leave one pool, one
+    app client, one directory and one rule per grant (the older object wins; each loser deletes its own)."""
+    import boto3
+
+    config = tmp_path / "cognito-privx.toml"  # written by the `run` fixture
+    procs = [
+        subprocess.Popen(
+            [CLI, "--config", str(config), "setup"],
+            env=sandbox,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
+    for code, _out, err in results:
+        assert code == 0, err
+
+    aws = boto3.client(
+        "cognito-idp",
+        endpoint_url=sandbox["AWS_ENDPOINT_URL"],
+        region_name=sandbox["AWS_REGION"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    pools = [p for p in aws.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == "privx-e2e"]
+    assert len(pools) == 1, pools
+    clients = aws.list_user_pool_clients(UserPoolId=pools[0]["Id"], MaxResults=60)["UserPoolClients"]
+    assert [c["ClientName"] for c in clients] == ["privx"]
+    state = _state(sandbox)
+    (directory,) = [s for s in state["sources"] if s["name"] == "Cognito"]
+    assert directory["connection"]["oidc_issuer"].endswith(pools[0]["Id"])
+    assert directory["connection"]["oidc_client_id"] == clients[0]["ClientId"]
+    for role_name, group in (("ops-admins", "ops"), ("developers", "dev")):
+        (role,) = [r for r in state["roles"] if r["name"] == role_name]
+        leaves = [leaf for leaf in role["source_rules"]["rules"] if leaf["source"] == directory["id"]]
+        assert [leaf["search_string"] for leaf in leaves] == [group]
+    again = run("plan", "--detailed-exitcode")
+    assert again.returncode == 0, again.stderr

@@ -56,6 +56,7 @@ def _make_pool(url: str, name: str = "privx-users") -> str:
         _client(url, 3).create_user_pool(
             PoolName=name,
             UsernameAttributes=["email"],
+            UsernameConfiguration={"CaseSensitive": False},  # as setup makes it (absent = legacy, case-sensitive)
             Schema=[{"Name": "group", "AttributeDataType": "String", "Mutable": True}],
             UserPoolTags={"managed-by": "cognito-privx"},
         )["UserPool"]["Id"]

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from cognito_privx.config import AppConfig, PrivXCredentials, load_config, load_credentials
+from cognito_privx.desired import DesiredState
 from cognito_privx.errors import (
     AmbiguousResourceError,
     CognitoPrivxError,
@@ -101,7 +102,9 @@ def cfg(tmp_path: Path) -> AppConfig:
 
 @pytest.fixture
 def spec(cfg: AppConfig) -> DirectorySpec:
-    return DirectorySpec.from_config(cfg, issuer=ISSUER, client_id=APP_CLIENT_ID, client_secret=COGNITO_SECRET)
+    return DirectorySpec.from_template(
+        DesiredState.from_config(cfg).directory, issuer=ISSUER, client_id=APP_CLIENT_ID, client_secret=COGNITO_SECRET
+    )
 
 
 def grants(emu: PrivXEmulator) -> int:
@@ -521,7 +524,9 @@ def test_ensure_rotated_secret_is_not_visible_but_sent_with_any_update(
     privx: PrivXClient, emu: PrivXEmulator, cfg: AppConfig, spec: DirectorySpec
 ) -> None:
     ensure_directory(privx, spec, dry_run=False)
-    rotated = DirectorySpec.from_config(cfg, issuer=ISSUER, client_id=APP_CLIENT_ID, client_secret="rotated-secret")
+    rotated = DirectorySpec.from_template(
+        DesiredState.from_config(cfg).directory, issuer=ISSUER, client_id=APP_CLIENT_ID, client_secret="rotated-secret"
+    )
     # The secret cannot be read back, so a changed secret alone is invisible (NOOP) ...
     assert ensure_directory(privx, rotated, dry_run=False).change.action is Action.NOOP
     # ... and it reaches PrivX with the next update of any managed field.
@@ -536,7 +541,7 @@ def test_ensure_rotated_secret_is_not_visible_but_sent_with_any_update(
 def test_dry_run_writes_nothing(privx: PrivXClient, emu: PrivXEmulator, spec: DirectorySpec, drift: str) -> None:
     if drift == "update":
         ensure_directory(privx, spec, dry_run=False)
-        our_directory(emu)["connection"]["oidc_issuer"] = "https://old.example.com"
+        our_directory(emu)["connection"]["oidc_button_title"] = "Old title"
     before = copy.deepcopy(emu.sources)
     writes = len(emu.write_requests())
 
@@ -544,7 +549,7 @@ def test_dry_run_writes_nothing(privx: PrivXClient, emu: PrivXEmulator, spec: Di
 
     expected = Action.CREATE if drift == "create" else Action.UPDATE
     assert state.change.action is expected
-    assert "connection.oidc_issuer" in {f.field for f in state.change.fields}
+    assert "connection.oidc_button_title" in {f.field for f in state.change.fields}
     assert len(emu.write_requests()) == writes
     assert emu.sources == before
     if drift == "create":
@@ -557,7 +562,8 @@ def test_two_directories_with_the_name_is_ambiguous(
     ensure_directory(privx, spec, dry_run=False)
     first = our_directory(emu)
     # The emulator refuses duplicate names through the API; an older PrivX or a restore may still hold two.
-    twin = copy.deepcopy(first) | {"id": "0f0f0f0f-0000-4000-8000-00000000beef"}
+    # Made long ago: a real duplicate, not the trace of a concurrent run (those are minutes apart at most).
+    twin = copy.deepcopy(first) | {"id": "0f0f0f0f-0000-4000-8000-00000000beef", "created": "2020-01-01T00:00:00.000Z"}
     emu.sources[twin["id"]] = twin
     writes = len(emu.write_requests())
 

@@ -220,7 +220,9 @@ def test_domain_of_another_pool_exit_1_naming_it(
 def test_foreign_pool_is_not_adopted_without_flag(
     cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator
 ) -> None:
-    foreign = aws.create_user_pool(PoolName="privx-users")["UserPool"]["Id"]
+    foreign = aws.create_user_pool(
+        PoolName="privx-users", UsernameAttributes=["email"], UsernameConfiguration={"CaseSensitive": False}
+    )["UserPool"]["Id"]
     run = cli("--config", str(config_file), "setup")
     assert run.exit_code == 1 and "--adopt" in run.stderr
     assert len(_pools(aws)) == 1
@@ -228,7 +230,8 @@ def test_foreign_pool_is_not_adopted_without_flag(
     assert adopted.exit_code == 0, adopted.stderr
     assert [p["Id"] for p in _pools(aws)] == [foreign]
     tags = aws.describe_user_pool(UserPoolId=foreign)["UserPool"]["UserPoolTags"]
-    assert tags["managed-by"] == "cognito-privx"
+    # Recorded as adopted: teardown keeps it and its users.
+    assert tags["managed-by"] == "cognito-privx" and tags["cognito-privx-adopted"] == "true"
     assert cli("--config", str(config_file), "plan", "--detailed-exitcode").exit_code == 0
 
 
@@ -255,7 +258,7 @@ def test_a_foreign_directory_with_the_name_is_not_taken_over(
     directory_id = px.create_source(hand_made)
     before = json.loads(json.dumps(emulator.sources[directory_id]))
     run = cli("--config", str(config_file), "setup")
-    assert run.exit_code == 1 and "was not created by cognito-privx" in run.stderr and "--adopt" in run.stderr
+    assert run.exit_code == 1 and "is not this config's" in run.stderr and "--adopt" in run.stderr
     assert emulator.sources[directory_id] == before and _pools(aws) == []
 
     adopted = cli("--config", str(config_file), "setup", "--adopt")

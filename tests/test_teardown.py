@@ -11,9 +11,11 @@ import httpx
 import pytest
 from botocore.stub import Stubber
 
+from cognito_privx import cli as cli_module
 from cognito_privx import reconcile
 from cognito_privx.cognito import CognitoGateway
 from cognito_privx.config import AppConfig, load_credentials
+from cognito_privx.plan import Change
 from cognito_privx.privx import PrivXClient, build_http_client
 from cognito_privx.sandbox.emulator import PrivXEmulator
 from tests.conftest import PRIVX_URL, REGION
@@ -85,16 +87,46 @@ def test_setup_then_teardown_leaves_nothing_of_ours_and_everything_else(
     assert len(emulator.write_requests()) == writes
 
 
-def test_teardown_asks_before_deleting_the_pool(cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator) -> None:
+def test_teardown_lists_everything_and_asks(
+    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert cli("--config", str(config_file), "setup").exit_code == 0
+    writes = len(emulator.write_requests())
+    # Without a terminal and without --yes: exit 2, nothing removed.
+    no_terminal = cli("--config", str(config_file), "teardown")
+    assert no_terminal.exit_code == 2 and "needs a confirmation" in no_terminal.stderr
+    monkeypatch.setattr(cli_module, "_interactive", lambda: True)
     refused = cli("--config", str(config_file), "teardown", input="n\n")
     assert refused.exit_code == 2 and "nothing was removed" in refused.stderr
-    assert "privx-users" in refused.stderr and "0 user(s)" in refused.stderr
+    # The list names everything that would go: roles, directory, domain, client, the pool with its user count.
+    for line in (
+        "- delete privx role ops-admins",
+        "- delete privx role developers",
+        "- delete privx directory Cognito",
+        "- delete cognito domain acme-privx",
+        "- delete cognito app client privx",
+        "- delete cognito user pool privx-users",
+        "0 user(s) go with it",
+    ):
+        assert line in refused.stderr, line
     assert len(aws.list_user_pools(MaxResults=60)["UserPools"]) == 1 and "Cognito" in _names(emulator, "sources")
-    no_input = cli("--config", str(config_file), "teardown")
-    assert no_input.exit_code == 2
+    assert len(emulator.write_requests()) == writes
     done = cli("--config", str(config_file), "teardown", input="y\n")
     assert done.exit_code == 0 and aws.list_user_pools(MaxResults=60)["UserPools"] == []
+
+
+def test_unconfirmed_keep_pool_removes_nothing(
+    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("--config", str(config_file), "setup").exit_code == 0
+    writes, pool = len(emulator.write_requests()), aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"]
+    assert cli("--config", str(config_file), "teardown", "--keep-pool").exit_code == 2
+    monkeypatch.setattr(cli_module, "_interactive", lambda: True)
+    refused = cli("--config", str(config_file), "teardown", "--keep-pool", input="n\n")
+    assert refused.exit_code == 2 and "- delete privx directory Cognito" in refused.stderr
+    assert len(emulator.write_requests()) == writes
+    assert aws.list_user_pool_clients(UserPoolId=pool, MaxResults=60)["UserPoolClients"]
+    assert aws.describe_user_pool(UserPoolId=pool)["UserPool"].get("Domain") == "acme-privx"
 
 
 def test_keep_pool_keeps_pool_and_users(cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator) -> None:
@@ -102,7 +134,7 @@ def test_keep_pool_keeps_pool_and_users(cli: Any, config_file: Path, aws: Any, e
     assert (
         cli("--config", str(config_file), "add-user", "a@example.com", "--group", "ops", "--no-invite").exit_code == 0
     )
-    run = cli("--config", str(config_file), "teardown", "--keep-pool")
+    run = cli("--config", str(config_file), "teardown", "--keep-pool", "--yes")
     assert run.exit_code == 0, run.stderr
     (pool,) = aws.list_user_pools(MaxResults=60)["UserPools"]
     assert aws.list_users(UserPoolId=pool["Id"])["Users"]
@@ -173,11 +205,16 @@ def test_cognito_teardown_order_and_protection_switch_pinned(emulator: PrivXEmul
     )
     stub.add_response("delete_user_pool", {}, {"UserPoolId": "eu-west-1_abc"})
     services = reconcile.Services(CognitoGateway(client), _privx(emulator), reconcile.CallCounter())
-    asked: list[reconcile.PoolDeletion] = []
+    asked: list[Change] = []
     with stub:
-        result = reconcile.teardown(cfg, services, dry_run=False, confirm=lambda p: asked.append(p) or True)
+        result = reconcile.teardown(cfg, services, dry_run=False, confirm=lambda c: asked.extend(c) or True)
         stub.assert_no_pending_responses()
-    assert asked == [reconcile.PoolDeletion("eu-west-1_abc", "p", 3)]
+    assert [(c.resource, c.name) for c in asked] == [
+        ("cognito domain", "acme-privx"),
+        ("cognito app client", "privx"),
+        ("cognito user pool", "p (eu-west-1_abc)"),
+    ]
+    assert "3 user(s) go with it" in asked[-1].notes
     assert [c.action.value for c in result.plan.changes][-3:] == ["delete", "delete", "delete"]
 
 

@@ -38,6 +38,7 @@ class State:
     region: str | None = None
     output: OutputFormat = OutputFormat.text
     debug: bool = False
+    pool_id: str | None = None
 
     @property
     def json(self) -> bool:
@@ -96,7 +97,13 @@ def _global(
         typer.Option("--config", "-c", help="Config file (default: $COGNITO_PRIVX_CONFIG, else ./cognito-privx.toml)."),
     ] = None,
     profile: Annotated[str | None, typer.Option("--profile", help="AWS profile (boto3's chain otherwise).")] = None,
-    region: Annotated[str | None, typer.Option("--region", help="AWS region; overrides config and env.")] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="AWS region; overrides [cognito] region (file, then AWS_REGION).")
+    ] = None,
+    pool_id: Annotated[
+        str | None,
+        typer.Option("--pool-id", help="Cognito user pool id (like eu-west-1_AbC123xyz); overrides [cognito] pool_id."),
+    ] = None,
     output: Annotated[OutputFormat, typer.Option("--output", "-o", help="text, or one JSON document.")] = (
         OutputFormat.text
     ),
@@ -105,7 +112,7 @@ def _global(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
-    ctx.obj = State(config, profile, region, output, debug)
+    ctx.obj = State(config, profile, region, output, debug, pool_id)
     if debug:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="debug: %(name)s: %(message)s")
         # botocore's DEBUG logs dump request headers and bodies (signatures, user attributes): keep them out.
@@ -130,7 +137,7 @@ def _run(state: State, body: Callable[[], T]) -> T:
 def _config(state: State) -> AppConfig:
     from cognito_privx.config import load_config
 
-    return load_config(state.config_path, region=state.region)
+    return load_config(state.config_path, region=state.region, pool_id=state.pool_id)
 
 
 def _converge(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool) -> bool:
@@ -140,6 +147,9 @@ def _converge(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool) -> b
     cfg = _config(state)
     services = reconcile.open_services(cfg, load_credentials(), profile=state.profile)
     try:
+        target = reconcile.target(cfg, services)
+        if not state.json:
+            render.info(target.line())
         result = reconcile.converge(cfg, services, dry_run=dry_run or plan_mode, adopt=adopt)
     finally:
         services.close()
@@ -148,6 +158,7 @@ def _converge(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool) -> b
     if state.json:
         render.json_document(
             {
+                "target": target.to_json(),
                 "changes": [c.to_json() for c in result.plan.changes],
                 "outputs": result.outputs.to_json(),
                 "dry_run": dry_run or plan_mode,
@@ -214,42 +225,73 @@ def login_url(ctx: typer.Context) -> None:
     _run(state, body)
 
 
+def _interactive() -> bool:
+    """Whether a person can answer a confirmation (stdin and stderr are terminals). Tests replace this."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
 @app.command()
 def teardown(
     ctx: typer.Context,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be removed; remove nothing.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting the user pool.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask; delete everything listed.")] = False,
     keep_pool: Annotated[
         bool, typer.Option("--keep-pool", help="Keep the user pool and its users; remove everything else.")
     ] = False,
+    delete_adopted_pool: Annotated[
+        bool,
+        typer.Option("--delete-adopted-pool", help="Also delete a pool taken over with setup --adopt, and its users."),
+    ] = False,
 ) -> None:
-    """Remove what setup made, PrivX side first; the pool only after a confirmation."""
+    """Remove what setup made, PrivX side first, after listing everything and asking."""
     state: State = ctx.obj
 
     def body() -> None:
         from cognito_privx import reconcile, render
         from cognito_privx.config import load_credentials
+        from cognito_privx.errors import UsageError
+        from cognito_privx.plan import Change
 
-        def confirm(pool: reconcile.PoolDeletion) -> bool:
+        def confirm(deletions: list[Change]) -> bool:
             if yes:
                 return True
-            try:
-                return typer.confirm(
-                    f"Delete user pool {pool.name} ({pool.pool_id}) and its {pool.users} user(s)? "
-                    "This cannot be undone",
-                    err=True,
+            if not _interactive():
+                raise UsageError(
+                    f"teardown would delete {len(deletions)} object(s) and needs a confirmation; nothing was removed",
+                    "run it in a terminal to confirm, see the list with --dry-run, or pass --yes",
                 )
+            render.info("teardown will delete:")
+            for change in deletions:
+                render.change(change, done=False)
+            try:
+                return typer.confirm(f"Delete these {len(deletions)} object(s)? This cannot be undone", err=True)
             except typer.Abort:
                 return False
 
         cfg = _config(state)
         services = reconcile.open_services(cfg, load_credentials(), profile=state.profile)
         try:
-            result = reconcile.teardown(cfg, services, dry_run=dry_run, keep_pool=keep_pool, confirm=confirm)
+            target = reconcile.target(cfg, services)
+            if not state.json:
+                render.info(target.line())
+            result = reconcile.teardown(
+                cfg,
+                services,
+                dry_run=dry_run,
+                keep_pool=keep_pool,
+                delete_adopted_pool=delete_adopted_pool,
+                confirm=confirm,
+            )
         finally:
             services.close()
         if state.json:
-            render.json_document({"changes": [c.to_json() for c in result.plan.changes], "dry_run": dry_run})
+            render.json_document(
+                {
+                    "target": target.to_json(),
+                    "changes": [c.to_json() for c in result.plan.changes],
+                    "dry_run": dry_run,
+                }
+            )
             return
         render.plan_text(result.plan, done=not dry_run)
         render.info(render.teardown_summary(result.plan, dry_run=dry_run))
@@ -375,22 +417,26 @@ def remove_user(
 
     def body() -> None:
         from cognito_privx.errors import UsageError
-        from cognito_privx.users import Outcome, UserResult, validate_email
+        from cognito_privx.users import validate_email
 
         cfg = _config(state)
         address = validate_email(email)
         users = _open_users(state, cfg)
-        if users.get(address) is None:
-            _show(state, UserResult(address, Outcome.UNCHANGED, "no such user (already removed)"))
+        # The look-up that will also confirm the removal: in a legacy case-sensitive pool it finds the user in
+        # any capitalisation (and refuses when two users differ only in case).
+        user = users.find(address)
+        if user is None:
+            _show(state, users.remove(address, user=None))  # "no such user", without a second look-up
             return
         if not yes:
+            shown = next((a["Value"] for a in user.get("UserAttributes", []) if a["Name"] == "email"), address)
             try:
-                confirmed = typer.confirm(f"Delete {address} from user pool {users.pool_id}?", err=True)
+                confirmed = typer.confirm(f"Delete {shown} from user pool {users.pool_id}?", err=True)
             except typer.Abort:
                 confirmed = False
             if not confirmed:
                 raise UsageError(f"{address} was not removed", "answer y, or pass --yes")
-        _show(state, users.remove(address))
+        _show(state, users.remove(address, user=user))
 
     _run(state, body)
 

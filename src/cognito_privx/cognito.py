@@ -15,12 +15,22 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, NewType
 
-from cognito_privx.config import MANAGED_TAG_KEY, MANAGED_TAG_VALUE, AppConfig
+from cognito_privx.config import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
+from cognito_privx.desired import (
+    ADOPTED_TAG_KEY,
+    ADOPTED_TAG_VALUE,
+    AttributeSpec,
+    ClientSpec,
+    DomainSpec,
+    PoolSpec,
+)
 from cognito_privx.errors import (
     AmbiguousResourceError,
     CognitoError,
+    ConfigError,
     ConflictError,
     CredentialsError,
     ForeignResourceError,
@@ -159,9 +169,29 @@ class CognitoGateway:
         self.create_client = create_client if create_client is not None else client
         self._observer = observer
         self._sleep = sleep
+        self.sleep = sleep
+        self.session: Any = None  # the boto3 session, when connect() made the client
 
     def with_observer(self, observer: Callable[[str], None]) -> CognitoGateway:
-        return CognitoGateway(self.client, observer, create_client=self.create_client, sleep=self._sleep)
+        gateway = CognitoGateway(self.client, observer, create_client=self.create_client, sleep=self._sleep)
+        gateway.session = self.session
+        return gateway
+
+    def account_id(self) -> str | None:
+        """The AWS account of the credentials (STS GetCallerIdentity, which needs no IAM permission); ``None``
+        when it cannot be asked (no session, or STS unreachable)."""
+        import botocore.exceptions
+
+        if self.session is None:
+            return None
+        if self._observer is not None:
+            self._observer("get_caller_identity")  # counted with the AWS reads
+        try:
+            sts = self.session.client("sts", region_name=self.client.meta.region_name)
+            return str(sts.get_caller_identity()["Account"])
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+            log.debug("sts GetCallerIdentity failed: %s", e)
+            return None
 
     @classmethod
     def connect(cls, region: str, profile: str | None = None, *, max_attempts: int = 6) -> CognitoGateway:
@@ -195,9 +225,11 @@ class CognitoGateway:
                 "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
             )
         no_retries = config.merge(botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1}))
-        return cls(
+        gateway = cls(
             session.client("cognito-idp", config=config), create_client=session.client("cognito-idp", config=no_retries)
         )
+        gateway.session = session
+        return gateway
 
     # -- the one place that calls boto3 --------------------------------------------------------------------
 
@@ -307,18 +339,37 @@ class CognitoGateway:
         pool: dict[str, Any] = self.call("describe_user_pool", UserPoolId=pool_id)["UserPool"]
         return pool
 
+    def _described(self, ids: list[str], describe: Callable[[str], dict[str, Any]]) -> list[dict[str, Any]]:
+        """Describe each id; one deleted between the list and the describe (a concurrent run's loser) is skipped."""
+        out = []
+        for obj_id in ids:
+            try:
+                out.append(describe(obj_id))
+            except CognitoError as e:
+                if not (isinstance(e.__cause__, Exception) and _error_code(e.__cause__) == "ResourceNotFoundException"):
+                    raise
+        return out
+
     def pools_named(self, name: str) -> list[dict[str, Any]]:
         """Every pool with this name, described (tags live only in the description)."""
         ids = [p["Id"] for p in self.paginate("list_user_pools", "UserPools", MaxResults=60) if p["Name"] == name]
-        return [self.describe_pool(i) for i in ids]
+        return self._described(ids, self.describe_pool)
 
     def clients_named(self, pool_id: str, name: str) -> list[dict[str, Any]]:
+        """Every app client of the pool with this name, described (the list has no secret or settings)."""
         ids = [
             c["ClientId"]
             for c in self.paginate("list_user_pool_clients", "UserPoolClients", UserPoolId=pool_id, MaxResults=60)
             if c["ClientName"] == name
         ]
-        return [self.call("describe_user_pool_client", UserPoolId=pool_id, ClientId=i)["UserPoolClient"] for i in ids]
+
+        def describe(client_id: str) -> dict[str, Any]:
+            client: dict[str, Any] = self.call("describe_user_pool_client", UserPoolId=pool_id, ClientId=client_id)[
+                "UserPoolClient"
+            ]
+            return client
+
+        return self._described(ids, describe)
 
     def describe_domain(self, prefix: str) -> dict[str, Any]:
         """The domain's description; empty when the prefix is free."""
@@ -326,46 +377,41 @@ class CognitoGateway:
         return desc
 
 
-# -- desired state -----------------------------------------------------------------------------------------
+# -- what we send --------------------------------------------------------------------------------------------
 
 
-def attribute_schema(cfg: AppConfig) -> dict[str, Any]:
-    # The bare name: Cognito adds "custom:" itself (passing "custom:group" creates "custom:custom:group").
+def pool_create_params(spec: PoolSpec, attribute: AttributeSpec) -> dict[str, Any]:
+    """CreateUserPool parameters: email as the case-insensitive user name, admin-only sign-up, our tags."""
     return {
-        "Name": cfg.cognito.group_attribute,
-        "AttributeDataType": "String",
-        "Mutable": True,
-        "StringAttributeConstraints": {"MinLength": "0", "MaxLength": "2048"},
-    }
-
-
-def pool_create_params(cfg: AppConfig) -> dict[str, Any]:
-    c = cfg.cognito
-    return {
-        "PoolName": c.pool_name,
+        "PoolName": spec.name,
         "UsernameAttributes": ["email"],
         "UsernameConfiguration": {"CaseSensitive": False},
         "AutoVerifiedAttributes": ["email"],
-        "Schema": [attribute_schema(cfg)],
+        "Schema": [attribute.schema()],
         "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
         "AccountRecoverySetting": {"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
-        "UserPoolTier": c.tier,
-        "DeletionProtection": "ACTIVE" if c.deletion_protection else "INACTIVE",
-        "UserPoolTags": c.pool_tags,
+        "UserPoolTier": spec.tier,
+        "DeletionProtection": "ACTIVE" if spec.deletion_protection else "INACTIVE",
+        "UserPoolTags": spec.pool_tags,
     }
 
 
-def pool_managed_fields(cfg: AppConfig, current: Mapping[str, Any]) -> dict[str, Any]:
-    """The pool fields we converge on an existing pool (only those the description carries)."""
-    c = cfg.cognito
+def pool_managed_fields(spec: PoolSpec, current: Mapping[str, Any], *, adopt: bool = False) -> dict[str, Any]:
+    """The pool fields we converge on an existing pool (only those the description carries).
+
+    A pool that is not ours yet (``adopt``) also gets the adopted tag, so teardown never deletes it.
+    """
+    tags = {**(current.get("UserPoolTags") or {}), **spec.pool_tags}
+    if adopt and not is_ours(current):
+        tags[ADOPTED_TAG_KEY] = ADOPTED_TAG_VALUE
     desired: dict[str, Any] = {
-        "DeletionProtection": "ACTIVE" if c.deletion_protection else "INACTIVE",
+        "DeletionProtection": "ACTIVE" if spec.deletion_protection else "INACTIVE",
         # Tags: ours must be present; tags someone else set are kept.
-        "UserPoolTags": {**(current.get("UserPoolTags") or {}), **c.pool_tags},
+        "UserPoolTags": tags,
     }
     # moto's description has no UserPoolTier; never "update" a field we cannot observe.
     if "UserPoolTier" in current:
-        desired["UserPoolTier"] = c.tier
+        desired["UserPoolTier"] = spec.tier
     return desired
 
 
@@ -396,33 +442,18 @@ def pool_update_params(
     return params
 
 
-def client_desired(cfg: AppConfig) -> dict[str, Any]:
-    return {
-        "AllowedOAuthFlows": ["code"],
-        "AllowedOAuthFlowsUserPoolClient": True,
-        "AllowedOAuthScopes": ["openid", *cfg.privx.additional_scopes],
-        "CallbackURLs": [cfg.callback_url],
-        "SupportedIdentityProviders": ["COGNITO"],
-        # Without ReadAttributes a custom attribute is not readable and is missing from the ID token
-        # (moto puts it there anyway).
-        "ReadAttributes": ["email", "email_verified", "name", cfg.cognito.attribute_name],
-        # PrivX needs refresh tokens.
-        "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
-    }
-
-
 # Lists where someone else's additions are kept (a superset satisfies us).
 CLIENT_SUPERSET_FIELDS = ("ReadAttributes", "ExplicitAuthFlows")
 
 
-def client_create_params(cfg: AppConfig, pool_id: str) -> dict[str, Any]:
+def client_create_params(spec: ClientSpec, pool_id: str) -> dict[str, Any]:
     return {
         "UserPoolId": pool_id,
-        "ClientName": cfg.cognito.app_client_name,
+        "ClientName": spec.name,
         "GenerateSecret": True,
         "PreventUserExistenceErrors": "ENABLED",
         "EnableTokenRevocation": True,
-        **client_desired(cfg),
+        **spec.desired(),
     }
 
 
@@ -443,7 +474,169 @@ def domain_url(prefix: str, region: str) -> str:
     return f"https://{prefix}.auth.{region}.amazoncognito.com"
 
 
-# -- ensure steps ------------------------------------------------------------------------------------------
+# -- which object is ours, and races ------------------------------------------------------------------------
+
+# Two objects of ours created this close together are a race between concurrent runs, not a leftover: the
+# older one wins, and the run that made the newer one deletes it (design.md "Races are made harmless").
+RACE_WINDOW = timedelta(minutes=2)
+# How long a run waits for a concurrent run to delete its losing object before calling it a duplicate (seconds).
+RACE_SETTLE_S = 15.0
+RACE_POLL_S = 0.5
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def _created(obj: Mapping[str, Any]) -> datetime:
+    when = obj.get("CreationDate")
+    if isinstance(when, datetime):
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
+    if isinstance(when, int | float):
+        return datetime.fromtimestamp(when, UTC)
+    return _NEVER
+
+
+def age_key(obj: Mapping[str, Any], id_key: str = "Id") -> tuple[datetime, str]:
+    """Sort key that puts the oldest first: creation date, then id (the same order in every run)."""
+    return _created(obj), str(obj.get(id_key, ""))
+
+
+def is_race(found: list[dict[str, Any]], id_key: str) -> bool:
+    """Whether several objects of ours were created within :data:`RACE_WINDOW` of each other: concurrent runs,
+    whose losers are about to delete their own (rather than a real duplicate, which needs a person)."""
+    ordered = sorted(found, key=lambda o: age_key(o, id_key))
+    first = _created(ordered[0])
+    return first is not _NEVER and all(_created(o) - first <= RACE_WINDOW for o in ordered[1:])
+
+
+def settled(gw: CognitoGateway, look: Callable[[], list[dict[str, Any]]], id_key: str) -> list[dict[str, Any]]:
+    """``look()`` again while it finds a race (see :func:`is_race`), up to :data:`RACE_SETTLE_S` seconds: the
+    runs that lost delete their objects within moments. Returns the last answer."""
+    deadline = time.monotonic() + RACE_SETTLE_S
+    found = look()
+    while len(found) > 1 and is_race(found, id_key) and time.monotonic() < deadline:
+        gw.sleep(RACE_POLL_S)
+        found = look()
+    return found
+
+
+def is_ours(pool: Mapping[str, Any]) -> bool:
+    """Whether a described pool carries ``managed-by=cognito-privx``."""
+    return (pool.get("UserPoolTags") or {}).get(MANAGED_TAG_KEY) == MANAGED_TAG_VALUE
+
+
+def is_adopted(pool: Mapping[str, Any]) -> bool:
+    """Whether the pool was taken over with ``setup --adopt`` (teardown never deletes it unasked)."""
+    return (pool.get("UserPoolTags") or {}).get(ADOPTED_TAG_KEY) == ADOPTED_TAG_VALUE
+
+
+def _pool_line(pool: Mapping[str, Any]) -> str:
+    when = _created(pool)
+    created = when.strftime("%Y-%m-%d %H:%M:%S UTC") if when is not _NEVER else "unknown date"
+    return f"{pool['Id']} (created {created}, {pool.get('EstimatedNumberOfUsers', 0)} user(s))"
+
+
+def check_adoptable(pool: Mapping[str, Any]) -> None:
+    """Raise :class:`ConflictError` unless the pool's users sign in with their email, case-insensitively (the
+    PrivX guide's pool; AWS can never change a pool's username model)."""
+    from cognito_privx.usernames import username_model
+
+    problem = username_model(pool).unsuitable_reason()
+    if problem:
+        raise ConflictError(
+            f"pool {pool.get('Id')} cannot be adopted: {problem}",
+            "AWS cannot change a pool's username model; let cognito-privx create a new pool "
+            "(choose another [cognito] pool_name)",
+        )
+
+
+def find_our_pool(gw: CognitoGateway, spec: PoolSpec, *, adopt: bool = False) -> dict[str, Any] | None:
+    """Our pool, described; ``None`` when there is none.
+
+    With ``spec.pool_id`` that pool (it must exist, carry the name and be ours, or ``adopt``). Otherwise the
+    pool named ``spec.name`` that carries our tag. Raises :class:`AmbiguousResourceError` when several do and
+    they are not a race (each listed with id, creation date and user count), :class:`ForeignResourceError` for
+    a same-named pool that is not ours (unless ``adopt``), :class:`ConflictError` when an adopted pool's users
+    do not sign in with their email case-insensitively.
+    """
+    name = spec.name
+    if spec.pool_id:
+        try:
+            pinned = gw.describe_pool(spec.pool_id)
+        except CognitoError as e:
+            cause = e.__cause__
+            if not (isinstance(cause, Exception) and _error_code(cause) == "ResourceNotFoundException"):
+                raise
+            raise ConfigError(
+                f"[cognito] pool_id {spec.pool_id} does not exist in {spec.region}",
+                "check pool_id / --pool-id and the region, or remove pool_id to find the pool by name",
+            ) from None
+        if pinned.get("Name") != name:
+            raise ConfigError(
+                f"[cognito] pool_id {spec.pool_id} is named {pinned.get('Name')!r}, not {name!r}",
+                "set [cognito] pool_name to the pool's name, or fix pool_id",
+            )
+        if not is_ours(pinned):
+            if not adopt:
+                raise ForeignResourceError(
+                    f"user pool {spec.pool_id} ({name!r}) was not created by cognito-privx",
+                    "pass --adopt to tag that pool and manage it",
+                )
+            check_adoptable(pinned)
+        return pinned
+    matches: list[dict[str, Any]] = []
+
+    def look() -> list[dict[str, Any]]:
+        nonlocal matches
+        matches = gw.pools_named(name)
+        return [p for p in matches if is_ours(p)]
+
+    ours = settled(gw, look, "Id")
+    if len(ours) > 1:
+        listing = "; ".join(_pool_line(p) for p in sorted(ours, key=age_key))
+        raise AmbiguousResourceError(
+            f"{len(ours)} user pools named {name!r} carry the tag {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE}: {listing}",
+            "set [cognito] pool_id (or pass --pool-id) to the one to manage; delete the others or remove their tag",
+        )
+    if ours:
+        return ours[0]
+    if not matches:
+        return None
+    if adopt and len(matches) == 1:
+        check_adoptable(matches[0])
+        return matches[0]
+    listing = "; ".join(_pool_line(p) for p in sorted(matches, key=age_key))
+    if adopt:
+        raise AmbiguousResourceError(
+            f"{len(matches)} user pools are named {name!r}: {listing}; cannot choose one to adopt",
+            "set [cognito] pool_id (or pass --pool-id) to the one to adopt",
+        )
+    raise ForeignResourceError(
+        f"a user pool named {name!r} exists ({listing}) but was not created by cognito-privx",
+        "choose another [cognito] pool_name, or pass --adopt to tag that pool and manage it",
+    )
+
+
+def delete_pool(gw: CognitoGateway, pool: Mapping[str, Any]) -> None:
+    """Delete a pool (its domain must be gone), switching deletion protection off first when it is on."""
+    if pool.get("DeletionProtection") == "ACTIVE":
+        keys = gw.input_members("update_user_pool")
+        gw.call("update_user_pool", **pool_update_params(pool, {"DeletionProtection": "INACTIVE"}, keys))
+    gw.call("delete_user_pool", UserPoolId=pool["Id"])
+
+
+def _settle_pool_race(gw: CognitoGateway, spec: PoolSpec, created: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """Look again after creating a pool: when a concurrent run made one too, the older wins and ours (just
+    made, still empty) is deleted. Returns the pool to carry on with and a note ("" when there was no race)."""
+    ours = [p for p in gw.pools_named(spec.name) if is_ours(p)]
+    if len(ours) < 2:
+        return created, ""
+    winner = min(ours, key=age_key)
+    if winner["Id"] == created["Id"]:
+        return created, ""
+    delete_pool(gw, created)
+    return (
+        winner,
+        f"a concurrent run created pool {winner['Id']} first; the one this run made ({created['Id']}) was deleted",
+    )
 
 
 @dataclass(frozen=True)
@@ -456,66 +649,40 @@ class PoolState:
         return UserPoolId(self.pool["Id"]) if self.pool else None
 
 
-def _is_ours(pool: Mapping[str, Any]) -> bool:
-    return (pool.get("UserPoolTags") or {}).get(MANAGED_TAG_KEY) == MANAGED_TAG_VALUE
-
-
-def find_our_pool(gw: CognitoGateway, cfg: AppConfig, *, adopt: bool = False) -> dict[str, Any] | None:
-    """Our pool by name **and** tag; ``None`` when there is none. Raises on ambiguity or a foreign pool."""
-    name = cfg.cognito.pool_name
-    matches = gw.pools_named(name)
-    ours = [p for p in matches if _is_ours(p)]
-    if len(ours) > 1:
-        ids = ", ".join(sorted(p["Id"] for p in ours))
-        raise AmbiguousResourceError(
-            f"{len(ours)} user pools named {name!r} carry the tag {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE}: {ids}",
-            "delete the extra pool (or remove its tag), then run again",
-        )
-    if ours:
-        return ours[0]
-    if not matches:
-        return None
-    ids = ", ".join(sorted(p["Id"] for p in matches))
-    if adopt and len(matches) == 1:
-        return matches[0]
-    if adopt:
-        raise AmbiguousResourceError(
-            f"{len(matches)} user pools are named {name!r}: {ids}; cannot choose one to adopt",
-            "rename or delete the ones you do not want",
-        )
-    raise ForeignResourceError(
-        f"a user pool named {name!r} exists ({ids}) but was not created by cognito-privx",
-        "choose another [cognito] pool_name, or pass --adopt to tag that pool and manage it",
-    )
-
-
 def ensure_pool(
     gw: CognitoGateway,
-    cfg: AppConfig,
+    spec: PoolSpec,
+    attribute: AttributeSpec,
     *,
     dry_run: bool,
     adopt: bool = False,
     current: dict[str, Any] | _Unset | None = UNSET,
 ) -> PoolState:
-    name = cfg.cognito.pool_name
+    """Create the pool (with the attribute in its schema) or converge an existing one. After a create, a pool
+    made at the same time by a concurrent run is settled: the older wins (see :func:`_settle_pool_race`)."""
+    name = spec.name
     if isinstance(current, _Unset):
-        current = find_our_pool(gw, cfg, adopt=adopt)
+        current = find_our_pool(gw, spec, adopt=adopt)
     if current is None:
-        params = pool_create_params(cfg)
+        params = pool_create_params(spec, attribute)
         shown = {k: params[k] for k in ("UserPoolTier", "DeletionProtection", "UserPoolTags")}
         change = change_for("cognito user pool", name, None, {"UsernameAttributes": ["email"], **shown})
         if dry_run:
             return PoolState(change, None)
-        created = gw.create_once("create_user_pool", "UserPool", lambda: find_our_pool(gw, cfg), **params)
-        return PoolState(change, gw.describe_pool(created["Id"]))
+        created = gw.create_once("create_user_pool", "UserPool", lambda: find_our_pool(gw, spec), **params)
+        pool, note = _settle_pool_race(gw, spec, gw.describe_pool(created["Id"]))
+        if note:
+            change = Change(change.resource, change.name, Action.NOOP, notes=(note,))
+        return PoolState(change, pool)
 
-    desired = pool_managed_fields(cfg, current)
+    desired = pool_managed_fields(spec, current, adopt=adopt)
     fields = diff_fields(current, desired)
     notes: tuple[str, ...] = ()
-    if not _is_ours(current):
-        notes = (f"adopting pool {current['Id']}: it gets the tag {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE}",)
-    if "email" not in (current.get("UsernameAttributes") or []):
-        notes += ("this pool does not use email as the user name; add-user expects it to",)
+    if not is_ours(current):
+        notes = (
+            f"adopting pool {current['Id']}: it gets the tags {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE} and "
+            f"{ADOPTED_TAG_KEY}={ADOPTED_TAG_VALUE} (teardown keeps an adopted pool and its users)",
+        )
     change = Change("cognito user pool", name, Action.UPDATE if fields else Action.NOOP, fields, notes)
     if not fields or dry_run:
         return PoolState(change, current)
@@ -539,31 +706,36 @@ def _with_unstuck(change: Change, after: Mapping[str, Any], desired: Mapping[str
     )
 
 
-def ensure_attribute(gw: CognitoGateway, cfg: AppConfig, pool: PoolState, *, dry_run: bool) -> Change:
-    attr = cfg.cognito.attribute_name
+def ensure_attribute(gw: CognitoGateway, spec: AttributeSpec, pool: PoolState, *, dry_run: bool) -> Change:
+    attr = spec.attribute_name
     wanted = {"AttributeDataType": "String", "Mutable": True}
     if pool.change.action is Action.CREATE:
         # CreateUserPool carries the attribute in its schema: no call of its own.
         return change_for("cognito custom attribute", attr, None, wanted, notes=("created with the pool",))
     assert pool.pool is not None
-    if check_attribute(cfg, pool.pool) is None:
+    if check_attribute(spec, pool.pool) is None:
         change = change_for("cognito custom attribute", attr, None, wanted)
         if not dry_run:
             pool_id = pool.pool["Id"]
-            gw.create_once(
-                "add_custom_attributes",
-                None,
-                lambda: check_attribute(cfg, gw.describe_pool(pool_id)),
-                UserPoolId=pool_id,
-                CustomAttributes=[attribute_schema(cfg)],
-            )
+            try:
+                gw.create_once(
+                    "add_custom_attributes",
+                    None,
+                    lambda: check_attribute(spec, gw.describe_pool(pool_id)),
+                    UserPoolId=pool_id,
+                    CustomAttributes=[spec.schema()],
+                )
+            except CognitoError:
+                # A concurrent run may have added it a moment ago ("Existing attribute already has name").
+                if check_attribute(spec, gw.describe_pool(pool_id)) is None:
+                    raise
         return change
     return Change("cognito custom attribute", attr, Action.NOOP)
 
 
-def check_attribute(cfg: AppConfig, pool: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def check_attribute(spec: AttributeSpec, pool: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The pool's group attribute, ``None`` if missing; raises when it exists with the wrong type or mutability."""
-    attr = cfg.cognito.attribute_name
+    attr = spec.attribute_name
     found: dict[str, Any] | None = next(
         (a for a in (pool or {}).get("SchemaAttributes", []) if a.get("Name") == attr), None
     )
@@ -590,12 +762,12 @@ class ClientState:
         return ClientId(self.client["ClientId"]) if self.client else None
 
 
-def find_client(gw: CognitoGateway, cfg: AppConfig, pool_id: str) -> dict[str, Any] | None:
-    """Our app client by name; raises when two share it, or when ours has no secret (PrivX needs one)."""
-    name = cfg.cognito.app_client_name
-    found = gw.clients_named(pool_id, name)
+def find_client(gw: CognitoGateway, spec: ClientSpec, pool_id: str) -> dict[str, Any] | None:
+    """Our app client by name; raises when two share it (and are not a race), or when ours has no secret."""
+    name = spec.name
+    found = settled(gw, lambda: gw.clients_named(pool_id, name), "ClientId")
     if len(found) > 1:
-        ids = ", ".join(sorted(c["ClientId"] for c in found))
+        ids = ", ".join(c["ClientId"] for c in sorted(found, key=lambda c: age_key(c, "ClientId")))
         raise AmbiguousResourceError(
             f"{len(found)} app clients named {name!r} in pool {pool_id}: {ids}",
             "delete the extra app client in the Cognito console, then run again",
@@ -609,18 +781,32 @@ def find_client(gw: CognitoGateway, cfg: AppConfig, pool_id: str) -> dict[str, A
     return found[0] if found else None
 
 
+def _settle_client_race(
+    gw: CognitoGateway, spec: ClientSpec, pool_id: str, created: dict[str, Any]
+) -> tuple[dict[str, Any], str]:
+    """Look again after creating the client: the older of two wins; ours (just made) is deleted."""
+    found = gw.clients_named(pool_id, spec.name)
+    if len(found) < 2:
+        return created, ""
+    winner = min(found, key=lambda c: age_key(c, "ClientId"))
+    if winner["ClientId"] == created["ClientId"]:
+        return created, ""
+    gw.call("delete_user_pool_client", UserPoolId=pool_id, ClientId=created["ClientId"])
+    return winner, f"a concurrent run created client {winner['ClientId']} first; this run's was deleted"
+
+
 def ensure_client(
     gw: CognitoGateway,
-    cfg: AppConfig,
+    spec: ClientSpec,
     pool_id: str | None,
     *,
     dry_run: bool,
     current: dict[str, Any] | _Unset | None = UNSET,
 ) -> ClientState:
-    name = cfg.cognito.app_client_name
-    desired = client_desired(cfg)
+    name = spec.name
+    desired = spec.desired()
     if isinstance(current, _Unset):
-        current = find_client(gw, cfg, pool_id) if pool_id else None
+        current = find_client(gw, spec, pool_id) if pool_id else None
     if current is None:
         change = change_for("cognito app client", name, None, {"GenerateSecret": True, **desired})
         if dry_run or pool_id is None:
@@ -628,10 +814,13 @@ def ensure_client(
         created = gw.create_once(
             "create_user_pool_client",
             "UserPoolClient",
-            lambda: find_client(gw, cfg, pool_id),
-            **client_create_params(cfg, pool_id),
+            lambda: find_client(gw, spec, pool_id),
+            **client_create_params(spec, pool_id),
         )
-        return ClientState(change, created)
+        client, note = _settle_client_race(gw, spec, pool_id, created)
+        if note:
+            change = Change(change.resource, change.name, Action.NOOP, notes=(note,))
+        return ClientState(change, client)
     fields = diff_fields(current, desired, superset_ok=CLIENT_SUPERSET_FIELDS)
     change = Change("cognito app client", name, Action.UPDATE if fields else Action.NOOP, fields)
     if not fields or dry_run:
@@ -641,22 +830,29 @@ def ensure_client(
     return ClientState(_with_unstuck(change, updated, {f.field: f.after for f in fields}), updated)
 
 
-def observe_domain(gw: CognitoGateway, cfg: AppConfig, pool: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The prefix domain's description (empty when free), ``None`` when no domain is managed.
+@dataclass(frozen=True)
+class DomainObservation:
+    """The prefix domain as observed: ``description`` of the configured prefix (empty when free) and the
+    pool's current domain ``old`` when it is another prefix (setup replaces it)."""
 
-    Raises when the prefix belongs to another pool or our pool already has another domain: AWS refuses both
-    (moto silently accepts them and even moves the domain), so this is checked before anything is written.
+    description: dict[str, Any]
+    old: str | None = None
+
+
+def observe_domain(
+    gw: CognitoGateway, spec: DomainSpec | None, pool: Mapping[str, Any] | None
+) -> DomainObservation | None:
+    """The prefix domain, ``None`` when no domain is managed (``domain_prefix`` empty).
+
+    Raises :class:`ConflictError` when the prefix belongs to another pool: AWS refuses that (moto silently
+    accepts it and even moves the domain), so this is checked before anything is written. A pool of ours with
+    another prefix is not an error: setup deletes the old domain and creates the new one.
     """
-    prefix = cfg.cognito.domain_prefix
-    if not prefix:
+    if spec is None:
         return None
+    prefix = spec.prefix
     pool_id = pool["Id"] if pool else None
     existing = pool.get("Domain") if pool else None
-    if existing and existing != prefix:
-        raise ConflictError(
-            f"pool {pool_id} already has the domain {existing!r}; Cognito allows one prefix domain per pool",
-            f"set [cognito] domain_prefix = {existing!r}, or delete that domain first",
-        )
     desc = gw.describe_domain(prefix)
     owner = desc.get("UserPoolId")
     if owner and owner != pool_id:
@@ -664,44 +860,62 @@ def observe_domain(gw: CognitoGateway, cfg: AppConfig, pool: Mapping[str, Any] |
             f"the domain prefix {prefix!r} belongs to another user pool: {_pool_label(gw, owner)}",
             "choose another [cognito] domain_prefix (prefixes are unique per region across all AWS accounts)",
         )
-    return desc
+    return DomainObservation(desc, existing if existing and existing != prefix else None)
 
 
 def ensure_domain(
     gw: CognitoGateway,
-    cfg: AppConfig,
+    spec: DomainSpec | None,
     pool: dict[str, Any] | None,
     *,
     dry_run: bool,
-    current: dict[str, Any] | _Unset | None = UNSET,
-) -> Change | None:
-    """Our pool's hosted-UI prefix domain; ``None`` when ``domain_prefix`` is empty (not managed)."""
-    desc = observe_domain(gw, cfg, pool) if isinstance(current, _Unset) else current
-    if desc is None:
-        return None
-    prefix = cfg.cognito.domain_prefix
-    version = cfg.cognito.managed_login_version
+    current: DomainObservation | _Unset | None = UNSET,
+) -> list[Change]:
+    """Our pool's hosted-UI prefix domain; nothing when ``domain_prefix`` is empty (not managed). A changed
+    prefix is two changes: delete the old domain (Cognito allows one prefix domain per pool), create the new."""
+    seen = observe_domain(gw, spec, pool) if isinstance(current, _Unset) else current
+    if seen is None or spec is None:
+        return []
+    changes: list[Change] = []
+    prefix, version = spec.prefix, spec.managed_login_version
     desired = {"ManagedLoginVersion": version}
     pool_id = pool["Id"] if pool else None
-    owner = desc.get("UserPoolId")
+    if seen.old is not None and pool_id is not None:
+        changes.append(Change("cognito domain", seen.old, Action.DELETE, notes=(f"replaced by {prefix!r}",)))
+        if not dry_run:
+            delete_domain(gw, seen.old, pool_id)
+    owner = seen.description.get("UserPoolId")
     if owner:
-        current = {"ManagedLoginVersion": desc.get("ManagedLoginVersion", version)}
-        fields = diff_fields(current, desired)
-        change = Change("cognito domain", prefix, Action.UPDATE if fields else Action.NOOP, fields)
+        have = {"ManagedLoginVersion": seen.description.get("ManagedLoginVersion", version)}
+        fields = diff_fields(have, desired)
+        changes.append(Change("cognito domain", prefix, Action.UPDATE if fields else Action.NOOP, fields))
         if fields and not dry_run:
             gw.call("update_user_pool_domain", Domain=prefix, UserPoolId=owner, ManagedLoginVersion=version)
-        return change
-    change = change_for("cognito domain", prefix, None, desired)
+        return changes
+    changes.append(change_for("cognito domain", prefix, None, desired))
     if not dry_run and pool_id is not None:
-        gw.create_once(
-            "create_user_pool_domain",
-            None,
-            lambda: desc if (desc := gw.describe_domain(prefix)).get("UserPoolId") == pool_id else None,
-            Domain=prefix,
-            UserPoolId=pool_id,
-            ManagedLoginVersion=version,
-        )
-    return change
+
+        def ours() -> dict[str, Any] | None:
+            desc = gw.describe_domain(prefix)
+            return desc if desc.get("UserPoolId") == pool_id else None
+
+        try:
+            gw.create_once(
+                "create_user_pool_domain", None, ours, Domain=prefix, UserPoolId=pool_id, ManagedLoginVersion=version
+            )
+        except CognitoError:
+            if ours() is None:  # not a concurrent run of ours that made it a moment ago
+                raise
+    return changes
+
+
+def delete_domain(gw: CognitoGateway, prefix: str, pool_id: str) -> None:
+    """Delete a pool's prefix domain; one already gone is fine."""
+    try:
+        gw.call("delete_user_pool_domain", Domain=prefix, UserPoolId=pool_id)
+    except CognitoError:
+        if gw.describe_domain(prefix).get("UserPoolId") == pool_id:
+            raise
 
 
 GROUP_DESCRIPTION = "PrivX role group, managed by cognito-privx"
@@ -711,9 +925,18 @@ def list_groups(gw: CognitoGateway, pool_id: str) -> dict[str, dict[str, Any]]:
     return {g["GroupName"]: g for g in gw.paginate("list_groups", "Groups", UserPoolId=pool_id, Limit=60)}
 
 
+def is_our_group(group: Mapping[str, Any]) -> bool:
+    """A native group cognito-privx created (our description)."""
+    return group.get("Description") == GROUP_DESCRIPTION
+
+
+def group_is_empty(gw: CognitoGateway, pool_id: str, name: str) -> bool:
+    return not gw.call("list_users_in_group", UserPoolId=pool_id, GroupName=name, Limit=1).get("Users")
+
+
 def ensure_groups(
     gw: CognitoGateway,
-    cfg: AppConfig,
+    groups: frozenset[str],
     pool_id: str | None,
     *,
     dry_run: bool,
@@ -721,27 +944,42 @@ def ensure_groups(
 ) -> list[Change]:
     """Native Cognito groups for the ``[roles]`` keys (only with ``group_claim = "cognito:groups"``).
 
-    Groups that exist are left as they are; groups that are not ``[roles]`` keys are never touched.
+    Groups that exist are left as they are; a group we created that is no longer mapped is reported as unused
+    (teardown removes it when empty); groups that are not ours are never touched.
     """
-    if not cfg.cognito.native_groups:
-        return []
     if isinstance(current, _Unset):
         current = list_groups(gw, pool_id) if pool_id else None
     existing = current or {}
     changes = []
-    for group in sorted(cfg.roles):
+    for group in sorted(groups):
         if group in existing:
             changes.append(Change("cognito group", group, Action.NOOP))
             continue
         changes.append(change_for("cognito group", group, None, {"Description": GROUP_DESCRIPTION}))
         if not dry_run and pool_id is not None:
-            gw.create_once(
-                "create_group",
-                None,
-                lambda g=group: list_groups(gw, pool_id).get(g),  # type: ignore[misc]
-                GroupName=group,
-                UserPoolId=pool_id,
-                Description=GROUP_DESCRIPTION,
+            try:
+                gw.create_once(
+                    "create_group",
+                    None,
+                    lambda g=group: list_groups(gw, pool_id).get(g),  # type: ignore[misc]
+                    GroupName=group,
+                    UserPoolId=pool_id,
+                    Description=GROUP_DESCRIPTION,
+                )
+            except CognitoError as e:
+                if not (isinstance(e.__cause__, Exception) and _error_code(e.__cause__) == "GroupExistsException"):
+                    raise  # GroupExists: a concurrent run made it a moment ago
+    for name in sorted(set(existing) - groups):
+        if is_our_group(existing[name]):
+            changes.append(
+                Change(
+                    "cognito group",
+                    name,
+                    Action.NOOP,
+                    notes=(
+                        "unused: created by cognito-privx, no longer a [roles] key; teardown removes it when empty",
+                    ),
+                )
             )
     return changes
 

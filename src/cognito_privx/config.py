@@ -1,14 +1,19 @@
 """Configuration: the TOML file, the environment and the flags, validated before any call.
 
-Precedence, highest first: command-line flag > environment > config file > default.
+Precedence, highest first: command-line flag > config file > environment > default, for every key the file can
+hold (as Terraform's provider block beats ``AWS_REGION``). The environment only fills in what the file leaves
+out: ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` fill ``[cognito] region``, ``PRIVX_API_BASE_URL`` fills
+``[privx] url``. Flags: ``--region`` (``[cognito] region``) and ``--pool-id`` (``[cognito] pool_id``). Every
+value in the file is validated, also one a flag overrides, and an error names where the bad value came from
+(the file, the variable or the flag).
 
-The config file is found at ``--config``, else ``$COGNITO_PRIVX_CONFIG``, else ``./cognito-privx.toml``. It holds
-no credentials: AWS credentials come from boto3's own chain, PrivX credentials from ``PRIVX_*`` variables
+The config file is found at ``--config``, else ``$COGNITO_PRIVX_CONFIG``, else ``./cognito-privx.toml``; when
+there is none, that is an error (exit 2): nothing is ever created from defaults alone. It holds no credentials:
+AWS credentials come from boto3's own chain, PrivX credentials from ``PRIVX_*`` variables
 (:class:`PrivXCredentials`).
 
-Environment variables that override file values: ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` (``[cognito] region``)
-and ``PRIVX_API_BASE_URL`` (``[privx] url``). The sandbox hands out exactly these, so a shell that sourced its
-env file points an unchanged config file at the sandbox.
+The sandbox hands out ``AWS_REGION`` and ``PRIVX_API_BASE_URL``; a config file that leaves out ``region`` and
+``url`` (``examples/sandbox.toml``) is pointed at the sandbox by a shell that sourced its env file.
 """
 
 from __future__ import annotations
@@ -28,10 +33,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from cognito_privx.errors import ConfigError, CredentialsError
@@ -51,7 +59,13 @@ DEFAULT_LOGIN_URL_TEMPLATE = "{base_url}/auth/api/v1/oidc/login?directory={direc
 # Scopes a Cognito app client can allow without a resource server. ``openid`` is always requested by PrivX.
 COGNITO_SCOPES = frozenset({"email", "profile", "phone", "aws.cognito.signin.user.admin"})
 
-_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+_REGION_PATTERN = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}"
+_REGION_RE = re.compile(rf"^{_REGION_PATTERN}$")
+# A user pool id is ``<region>_<letters and digits>``, at most 55 characters (AWS: ``[\w-]+_[0-9a-zA-Z]+``).
+_POOL_ID_RE = re.compile(rf"^(?P<region>{_REGION_PATTERN})_[0-9A-Za-z]+$")
+_POOL_ID_MAX = 55
+# The error type of a pool id outside the configured region (load_config names where the region came from).
+_POOL_ID_REGION_ERROR = "pool_id_region"
 # AWS: PoolName and ClientName are 1..128 of [\w\s+=,.@-]+.
 _AWS_NAME_RE = re.compile(r"^[\w\s+=,.@-]{1,128}$")
 # Cognito prefix domains (cognito.md "Identity of things").
@@ -88,6 +102,8 @@ class _Section(BaseModel):
 
 class CognitoConfig(_Section):
     region: str | None = None
+    # Pins the user pool when names are ambiguous. Declared after ``region``: its check reads the region.
+    pool_id: str | None = None
     pool_name: str = "privx"
     group_attribute: str = "group"
     app_client_name: str = "privx"
@@ -104,6 +120,23 @@ class CognitoConfig(_Section):
     def _region(cls, v: str | None) -> str | None:
         if v is not None and not _REGION_RE.match(v):
             raise ValueError(f"{v!r} is not an AWS region name (like eu-west-1)")
+        return v
+
+    @field_validator("pool_id")
+    @classmethod
+    def _pool_id(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is None:
+            return None
+        match = _POOL_ID_RE.match(v)
+        if match is None or len(v) > _POOL_ID_MAX:
+            raise ValueError(f"{v!r} is not a Cognito user pool id (like eu-west-1_AbC123xyz)")
+        region = info.data.get("region")  # absent when the region itself was invalid: that error comes first
+        if region is not None and match["region"] != region:
+            raise PydanticCustomError(
+                _POOL_ID_REGION_ERROR,
+                "the pool {pool_id} is in {pool_region}, but the configured region is {region}",
+                {"pool_id": v, "pool_region": match["region"], "region": region},
+            )
         return v
 
     @field_validator("pool_name", "app_client_name")
@@ -236,6 +269,13 @@ class AppConfig(_Section):
     privx: PrivXConfig = Field(default_factory=PrivXConfig)
     # ``ops = "ops-admins"`` is short for ``[roles.ops] role = "ops-admins"``.
     roles: dict[str, RoleSpec] = Field(default_factory=dict)
+    # Set by load_config only (so ``AppConfig.model_validate`` keeps working without it); read config_file.
+    _config_file: Path | None = PrivateAttr(default=None)
+
+    @property
+    def config_file(self) -> Path | None:
+        """The file this configuration was read from (as found: ``--config``, the variable, or the default)."""
+        return self._config_file
 
     @field_validator("roles", mode="before")
     @classmethod
@@ -377,7 +417,7 @@ class PrivXCredentials(BaseSettings):
 
 
 def find_config_file(explicit: Path | None, env: Mapping[str, str]) -> tuple[Path | None, bool]:
-    """The config path and whether the user named it (a named file must exist)."""
+    """The config path and whether the user named it (a named file must exist); ``None`` when there is none."""
     if explicit is not None:
         return explicit, True
     if env.get(CONFIG_ENV):
@@ -420,43 +460,77 @@ def _describe_validation_error(e: ValidationError, source: str) -> ConfigError:
     return ConfigError(f"{source}: {where}: {msg}", "fix the value; see examples/cognito-privx.toml")
 
 
+def _region_from_env(env: Mapping[str, str]) -> tuple[str | None, str]:
+    """``AWS_REGION``, else ``AWS_DEFAULT_REGION`` (an empty value counts as unset), and the variable's name."""
+    name = "AWS_REGION" if env.get("AWS_REGION") else "AWS_DEFAULT_REGION"
+    return env.get(name) or None, name
+
+
+def _validate(layered: dict[str, Any], origins: Mapping[tuple[str, ...], str], source: str) -> AppConfig:
+    """Validate one layering; an error names the origin of the bad value (a variable, a flag, else the file)."""
+    try:
+        return AppConfig.model_validate(layered)
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = tuple(str(p) for p in first["loc"])
+        err = _describe_validation_error(e, origins.get(loc, source))
+        region_origin = origins.get(("cognito", "region"), source)
+        if first["type"] == _POOL_ID_REGION_ERROR and region_origin != origins.get(loc, source):
+            # The pool id and the region disagree and came from different places: name both.
+            err = ConfigError(f"{err.message} (the region from {region_origin})", err.hint)
+        raise err from None
+
+
 def load_config(
     path: Path | None = None,
     *,
     env: Mapping[str, str] | None = None,
     region: str | None = None,
+    pool_id: str | None = None,
 ) -> AppConfig:
-    """Read, layer and validate the configuration. Raises :class:`ConfigError` (exit 2)."""
+    """Read, layer and validate the configuration. Raises :class:`ConfigError` (exit 2).
+
+    Flag (``region``, ``pool_id``) > config file > environment > default. The file and the environment are
+    validated first on their own, so a bad value in the file is reported even when a flag overrides it.
+    """
     env = os.environ if env is None else env
     file, named = find_config_file(path, env)
-    data: dict[str, Any] = {}
-    source = "defaults"
-    if file is not None:
-        data = read_toml(file, "--config" if path is not None else CONFIG_ENV if named else str(file))
-        source = str(file)
-    elif named:  # pragma: no cover - find_config_file returns a path whenever one was named
-        raise ConfigError("config file not found", "pass --config FILE")
+    if file is None:
+        raise ConfigError(
+            f"no config file found (looked for --config, ${CONFIG_ENV}, ./{DEFAULT_CONFIG_FILE})",
+            f"copy examples/cognito-privx.toml to ./{DEFAULT_CONFIG_FILE}, or pass --config FILE",
+        )
+    data = read_toml(file, "--config" if path is not None else CONFIG_ENV if named else str(file))
+    source = str(file)
 
     layered: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
-    env_region = "AWS_REGION" if env.get("AWS_REGION") else "AWS_DEFAULT_REGION"
-    overrides: list[tuple[str, str, str | None, str]] = [
-        ("cognito", "region", env.get(env_region), env_region),
-        ("privx", "url", env.get("PRIVX_API_BASE_URL"), "PRIVX_API_BASE_URL"),
-        ("cognito", "region", region, "--region"),
-    ]
     origins: dict[tuple[str, ...], str] = {}
-    for section, key, value, origin in overrides:
-        if value:
-            sect = layered.setdefault(section, {})
-            if not isinstance(sect, dict):
-                break  # the model reports the wrong type of the section itself
-            sect[key] = value
-            origins[(section, key)] = origin
-    try:
-        return AppConfig.model_validate(layered)
-    except ValidationError as e:
-        loc = tuple(str(p) for p in e.errors()[0]["loc"])
-        raise _describe_validation_error(e, origins.get(loc, source)) from None
+
+    def put(section: str, key: str, value: str | None, origin: str, *, fill_only: bool) -> None:
+        if not value:
+            return
+        sect = layered.setdefault(section, {})
+        if not isinstance(sect, dict):
+            return  # the model reports the wrong type of the section itself
+        if fill_only and key in sect:
+            return  # the file has it: the environment only fills in what the file leaves out
+        sect[key] = value
+        origins[(section, key)] = origin
+
+    # The environment fills gaps the file leaves, unless a flag fills them anyway (an overridden
+    # variable is not used, so it is not judged either).
+    env_region, env_region_name = _region_from_env(env)
+    if not region:
+        put("cognito", "region", env_region, env_region_name, fill_only=True)
+    put("privx", "url", env.get("PRIVX_API_BASE_URL"), "PRIVX_API_BASE_URL", fill_only=True)
+    cfg = _validate(layered, origins, source)
+
+    if region or pool_id:
+        put("cognito", "region", region, "--region", fill_only=False)
+        put("cognito", "pool_id", pool_id, "--pool-id", fill_only=False)
+        cfg = _validate(layered, origins, source)
+    cfg._config_file = file
+    return cfg
 
 
 class _MappingCredentials(PrivXCredentials):

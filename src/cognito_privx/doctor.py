@@ -46,6 +46,7 @@ import httpx
 
 from cognito_privx import cognito, privx
 from cognito_privx.config import MANAGED_TAG_KEY, MANAGED_TAG_VALUE, AppConfig
+from cognito_privx.desired import DesiredState
 from cognito_privx.errors import CognitoError, CognitoPrivxError, PrivXConnectionError
 
 
@@ -201,6 +202,7 @@ def verify_id_token(
 class _Doctor:
     def __init__(self, cfg: AppConfig, gw: cognito.CognitoGateway, px: privx.PrivXClient, http: httpx.Client) -> None:
         self.cfg = cfg
+        self.desired = DesiredState.from_config(cfg)
         self.gw = gw
         self.px = px
         self.http = http
@@ -273,24 +275,31 @@ class _Doctor:
 
     def cognito_pool(self) -> str:
         name = self.cfg.cognito.pool_name
-        pool = cognito.find_our_pool(self.gw, self.cfg)
+        pool = cognito.find_our_pool(self.gw, self.desired.pool)
         if pool is None:
-            raise _fail(
-                f"no user pool named {name!r} with the tag {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE}",
-                f"{_SETUP_HINT} (it creates the pool), or check [cognito] pool_name and the region",
-            )
+            hint = f"{_SETUP_HINT} (it creates the pool), or check [cognito] pool_name and the region"
+            # Setup refuses to re-point a directory whose issuer is another pool (a deleted one, say) without
+            # --adopt: never send the user to a command that then refuses.
+            directory = self.px.find_directory(self.cfg.privx.directory_name)
+            if directory is not None:
+                hint = (
+                    f"run `cognito-privx setup --adopt`: it creates the pool and re-points the PrivX directory "
+                    f"{self.cfg.privx.directory_name!r}, which names {privx.issuer_of(directory)}; or check "
+                    "[cognito] pool_name and the region"
+                )
+            raise _fail(f"no user pool named {name!r} with the tag {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE}", hint)
         self.pool = pool
         return f"{name} ({pool['Id']}), tagged {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE}"
 
     def cognito_attribute(self) -> str:
         attr = self.cfg.cognito.attribute_name
-        if cognito.check_attribute(self.cfg, self.need_pool()) is None:
+        if cognito.check_attribute(self.desired.attribute, self.need_pool()) is None:
             raise _fail(f"the pool has no attribute {attr}", f"{_SETUP_HINT} (it adds the attribute)")
         return f"{attr} is a mutable String"
 
     def app_client(self) -> str:
         pool = self.need_pool()
-        client = cognito.find_client(self.gw, self.cfg, pool["Id"])
+        client = cognito.find_client(self.gw, self.desired.client, pool["Id"])
         if client is None:
             raise _fail(
                 f"pool {pool['Id']} has no app client named {self.cfg.cognito.app_client_name!r}",

@@ -35,11 +35,15 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class Change:
+    """What one step does (or would do) to one resource: ``action`` with field-level ``before`` → ``after``."""
+
     resource: str
     name: str
     action: Action
     fields: tuple[FieldChange, ...] = ()
     notes: tuple[str, ...] = ()
+    # A more precise verb than the action's own, e.g. "revoke" for a DELETE of a grant.
+    verb: str = ""
 
     @property
     def changed(self) -> bool:

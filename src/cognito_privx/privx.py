@@ -21,8 +21,10 @@ from typing import Any, NewType
 import httpx
 
 from cognito_privx.config import AppConfig, PrivXCredentials
+from cognito_privx.desired import DesiredState, DirectoryTemplate, RoleSpec
 from cognito_privx.errors import (
     AmbiguousResourceError,
+    ForeignResourceError,
     PrivXAPIError,
     PrivXAuthError,
     PrivXConnectionError,
@@ -409,6 +411,7 @@ class PrivXClient:
         return int(result.get("count", len(result.get("items") or [])))
 
     def find_directory(self, name: str) -> dict[str, Any] | None:
+        """The directory named ``name`` (full object), ``None`` when absent; raises when two share the name."""
         found = [s for s in self.list_sources() if s.get("name") == name]
         if len(found) > 1:
             ids = ", ".join(sorted(str(s.get("id")) for s in found))
@@ -416,10 +419,22 @@ class PrivXClient:
                 f"{len(found)} PrivX directories are named {name!r}: {ids}",
                 "delete or rename the extra directory in PrivX, then run again",
             )
-        if not found:
-            return None
         # The list may abbreviate objects; the full one is what a PUT must start from.
-        return self.get_source(str(found[0]["id"]))
+        return self.get_source(str(found[0]["id"])) if found else None
+
+    def list_roles(self) -> list[dict[str, Any]]:
+        """Every role, paged (``offset``/``limit``; stop at ``count`` or a short page, privx-api.md §5)."""
+        roles: list[dict[str, Any]] = []
+        while True:
+            body = self.request("GET", ROLES_PATH, params={"offset": len(roles), "limit": ROLE_PAGE}) or {}
+            page: list[dict[str, Any]] = body.get("items") or []
+            roles.extend(page)
+            if len(page) < ROLE_PAGE or len(roles) >= int(body.get("count") or 0):
+                return roles
+
+
+# The largest page PrivX serves (privx-api.md §3: limit max 1000).
+ROLE_PAGE = 1000
 
 
 # -- the OIDC directory ------------------------------------------------------------------------------------
@@ -439,16 +454,18 @@ class DirectorySpec:
     account_mapping: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def from_config(cls, cfg: AppConfig, *, issuer: str, client_id: str, client_secret: str) -> DirectorySpec:
+    def from_template(
+        cls, template: DirectoryTemplate, *, issuer: str, client_id: str, client_secret: str
+    ) -> DirectorySpec:
         return cls(
-            name=cfg.privx.directory_name,
+            name=template.name,
             issuer=issuer,
             client_id=client_id,
             client_secret=client_secret,
-            button_title=cfg.privx.button_title,
-            tags_attribute=cfg.cognito.tags_claim,
-            additional_scopes=cfg.privx.additional_scopes,
-            account_mapping=tuple(sorted(cfg.privx.account_mapping.items())),
+            button_title=template.button_title,
+            tags_attribute=template.tags_attribute,
+            additional_scopes=template.additional_scopes,
+            account_mapping=template.account_mapping,
         )
 
     def __repr__(self) -> str:  # never show the secret, even in a traceback
@@ -457,6 +474,7 @@ class DirectorySpec:
     def managed(self) -> dict[str, Any]:
         """The fields we compare, flattened as ``connection.<key>`` (the secret cannot be read back)."""
         return {
+            "name": self.name,
             "enabled": True,
             "connection.type": "OIDC",
             "connection.oidc_enabled": True,
@@ -479,7 +497,6 @@ class DirectorySpec:
             if current
             else {"name": self.name, "comment": f"Amazon Cognito user pool, {MANAGED_MARKER}"}
         )
-        body["name"] = self.name
         connection = body.setdefault("connection", {})
         for key, value in self.managed().items():
             if key.startswith("connection."):
@@ -501,19 +518,95 @@ def attribute_mapping(account_mapping: Mapping[str, str]) -> dict[str, str]:
     return dict(sorted(account_mapping.items()))
 
 
-def is_ours(directory: Mapping[str, Any], issuer: str | None) -> bool:
-    """A directory is ours when it carries our marker, or points at our pool (made before the marker existed)."""
-    if MANAGED_MARKER in str(directory.get("comment") or ""):
-        return True
-    return issuer is not None and (directory.get("connection") or {}).get("oidc_issuer") == issuer
+def issuer_of(directory: Mapping[str, Any]) -> str | None:
+    issuer = (directory.get("connection") or {}).get("oidc_issuer")
+    return str(issuer) if issuer else None
 
 
-def flatten(source: Mapping[str, Any]) -> dict[str, Any]:
-    """A directory as ``{"enabled": .., "connection.<key>": ..}`` for comparison with :meth:`DirectorySpec.managed`."""
-    flat = {k: v for k, v in source.items() if k != "connection"}
-    for key, value in (source.get("connection") or {}).items():
-        flat[f"connection.{key}"] = value
-    return flat
+@dataclass(frozen=True)
+class PoolIdentity:
+    """How a directory can name our pool: its issuer, and the hosted-UI base URLs of its domains.
+
+    A directory is ours when its ``oidc_issuer`` is the issuer, also in the two forms people get wrong and setup
+    repairs (a trailing slash; the hosted-UI domain instead of the issuer, cognito.md "Identity of things").
+    """
+
+    issuer: str
+    hosted_ui: tuple[str, ...] = ()
+
+    def named_by(self, directory: Mapping[str, Any]) -> bool:
+        issuer = (issuer_of(directory) or "").rstrip("/")
+        return bool(issuer) and (issuer == self.issuer or issuer in self.hosted_ui)
+
+
+def _age(directory: Mapping[str, Any]) -> tuple[str, str]:
+    # RFC 3339 UTC timestamps of one server sort as strings; the id breaks ties the same way in every run.
+    return str(directory.get("created") or "9999"), str(directory.get("id"))
+
+
+def _is_race(directories: list[dict[str, Any]]) -> bool:
+    """Whether directories of ours were created within two minutes of each other (concurrent runs, whose losers
+    delete their own), rather than a real duplicate that needs a person."""
+    from datetime import datetime, timedelta
+
+    try:
+        times = sorted(datetime.fromisoformat(str(d.get("created")).replace("Z", "+00:00")) for d in directories)
+    except ValueError:
+        return False
+    return times[-1] - times[0] <= timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class DirectoryMatch:
+    """The directories that matter to us.
+
+    ``ours``: the directory whose issuer is our pool (the oldest, when a race left two); ``foreign``: a directory
+    with the configured name that is not ours (its issuer is another pool, whatever its comment says).
+    """
+
+    ours: dict[str, Any] | None
+    foreign: dict[str, Any] | None
+
+    def foreign_reason(self) -> str:
+        """Why ``foreign`` is not ours, in one clause."""
+        d = self.foreign or {}
+        marked = MANAGED_MARKER in str(d.get("comment") or "")
+        return f"its issuer {issuer_of(d)} is not our pool's" + (
+            " (it carries cognito-privx's marker: another config's deployment, or a pool deleted since)"
+            if marked
+            else ""
+        )
+
+
+def find_directories(privx: PrivXClient, name: str, pool: PoolIdentity | None) -> DirectoryMatch:
+    """Ours (its issuer names our pool; the marker alone never makes a directory ours) and a same-named foreign one.
+
+    ``pool`` is ``None`` when our pool does not exist yet: then nothing is ours. Raises
+    :class:`AmbiguousResourceError` when several same-named directories are not ours.
+    """
+    sources = privx.list_sources()
+    ours = [s for s in sources if pool is not None and pool.named_by(s)]
+    named_foreign = [s for s in sources if s.get("name") == name and s not in ours]
+    if len(named_foreign) > 1:
+        ids = ", ".join(sorted(str(s.get("id")) for s in named_foreign))
+        raise AmbiguousResourceError(
+            f"{len(named_foreign)} PrivX directories are named {name!r}: {ids}",
+            "delete or rename the extra directory in PrivX, then run again",
+        )
+    chosen = None
+    if len(ours) > 1 and not _is_race(ours):
+        ids = ", ".join(str(s.get("id")) for s in sorted(ours, key=_age))
+        raise AmbiguousResourceError(
+            f"{len(ours)} PrivX directories point at this config's pool ({name!r} among them): {ids}",
+            "delete the extra directory in PrivX, then run again",
+        )
+    if ours:
+        named = [s for s in ours if s.get("name") == name]
+        chosen = min(named or ours, key=_age)
+        # The list may abbreviate objects; the full one is what a PUT must start from.
+        chosen = privx.get_source(str(chosen["id"]))
+    foreign = privx.get_source(str(named_foreign[0]["id"])) if named_foreign else None
+    return DirectoryMatch(chosen, foreign)
 
 
 @dataclass(frozen=True)
@@ -526,33 +619,77 @@ class DirectoryState:
         return DirectoryId(str(self.directory["id"])) if self.directory else None
 
 
+def flatten(source: Mapping[str, Any]) -> dict[str, Any]:
+    """A directory as ``{"enabled": .., "connection.<key>": ..}`` for comparison with :meth:`DirectorySpec.managed`."""
+    flat = {k: v for k, v in source.items() if k != "connection"}
+    for key, value in (source.get("connection") or {}).items():
+        flat[f"connection.{key}"] = value
+    return flat
+
+
 _SECRET_FIELD = "connection.oidc_client_secret"
 _READ_ONLY = frozenset({"author", "created", "updated", "status_code", "status_text"})
 
 
+def _settle_directory_race(privx: PrivXClient, spec: DirectorySpec, created_id: str) -> tuple[str, str]:
+    """Look again after creating the directory: when a concurrent run made one for our pool too (a PrivX that
+    allows duplicate names), the older wins and ours is deleted. Returns the id to carry on with and a note."""
+    ours = [s for s in privx.list_sources() if (issuer_of(s) or "").rstrip("/") == spec.issuer]
+    if len(ours) < 2:
+        return created_id, ""
+    winner = str(min(ours, key=_age)["id"])
+    if winner == created_id:
+        return created_id, ""
+    privx.delete_source(created_id)
+    return winner, f"a concurrent run created directory {winner} first; this run's was deleted"
+
+
 _UNSET: Any = object()
-UNSET_ROLE: Any = _UNSET  # pass as ``current`` to make ensure_role_mapping read the role itself
 
 
 def ensure_directory(
     privx: PrivXClient, spec: DirectorySpec, *, dry_run: bool, current: dict[str, Any] | None = _UNSET
 ) -> DirectoryState:
-    """Create or converge the OIDC directory. ``current`` is the observed directory, if the caller has it."""
+    """Create or converge the OIDC directory. ``current`` is ours (or one being adopted), observed by the caller;
+    when left out, it is looked up (and a same-named directory that is not ours raises
+    :class:`ForeignResourceError`)."""
     if current is _UNSET:
-        current = privx.find_directory(spec.name)
+        found = find_directories(privx, spec.name, PoolIdentity(spec.issuer))
+        if found.ours is None and found.foreign is not None:
+            raise ForeignResourceError(
+                f"the PrivX directory {spec.name!r} ({found.foreign.get('id')}) is not ours: {found.foreign_reason()}",
+                "choose another [privx] directory_name",
+            )
+        current = found.ours
     desired = spec.managed()
     if current is None:
         change = change_for("privx directory", spec.name, None, {**desired, _SECRET_FIELD: SENSITIVE})
         if dry_run:
             return DirectoryState(change, None)
-        new_id = privx.create_source(spec.overlay(None))
-        return DirectoryState(change, privx.get_source(new_id))
+        new_id, note = _settle_directory_race(privx, spec, privx.create_source(spec.overlay(None)))
+        created = privx.get_source(new_id)
+        if note or diff_fields(flatten(created), desired):
+            # Created meanwhile by a concurrent run (or found by name after a lost answer): converge it too.
+            state = ensure_directory(privx, spec, dry_run=False, current=created)
+            return DirectoryState(
+                Change(
+                    change.resource,
+                    change.name,
+                    state.change.action,
+                    state.change.fields,
+                    (*state.change.notes, note) if note else state.change.notes,
+                ),
+                state.directory,
+            )
+        return DirectoryState(change, created)
     fields = diff_fields(flatten(current), desired)
     if not fields:
         return DirectoryState(Change("privx directory", spec.name, Action.NOOP), current)
     # The secret reads back masked, so drift cannot be seen: it is re-sent with every update, and said so.
     fields = (*fields, FieldChange(_SECRET_FIELD, SENSITIVE, SENSITIVE))
-    notes = ("the client secret is re-sent with every update (PrivX never returns it)",)
+    notes: tuple[str, ...] = ("the client secret is re-sent with every update (PrivX never returns it)",)
+    if MANAGED_MARKER not in str(current.get("comment") or ""):
+        notes = (f"adopting directory {current.get('id')}: it gets our marker in its comment", *notes)
     change = Change("privx directory", spec.name, Action.UPDATE, fields, notes)
     if dry_run:
         return DirectoryState(change, current)
@@ -584,7 +721,10 @@ def login_url(cfg: AppConfig, directory: Mapping[str, Any] | None) -> str | None
     return cfg.privx.login_url_template.format(base_url=cfg.privx_url, directory_id=directory["id"])
 
 
-# -- roles: a Cognito group becomes a PrivX role -----------------------------------------------------------
+# -- grants: a Cognito group gets a PrivX role -------------------------------------------------------------
+
+ROLE_READ_ONLY = frozenset({"member_count", "created", "updated", "author"})
+_EMPTY_RULES: dict[str, Any] = {"type": "GROUP", "match": "ANY", "rules": []}
 
 
 def role_rule(directory_id: str, group: str) -> dict[str, Any]:
@@ -603,126 +743,300 @@ def _leaves(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
         yield from _leaves(child)
 
 
+def leaves(node: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    """Every RULE leaf of a ``source_rules`` tree (any of its three root shapes, or ``None``)."""
+    return list(_leaves(node or {}))
+
+
+def our_leaves(role: Mapping[str, Any], directory_id: str) -> list[Mapping[str, Any]]:
+    """The role's rule leaves whose ``source`` is our directory: ours, whoever made the role."""
+    return [leaf for leaf in leaves(role.get("source_rules")) if leaf.get("source") == directory_id]
+
+
 def has_rule(role: Mapping[str, Any], directory_id: str, group: str) -> bool:
-    want = role_rule(directory_id, group)
-    return any(
-        leaf.get("source") == want["source"] and leaf.get("search_string") == want["search_string"]
-        for leaf in _leaves(role.get("source_rules") or {})
-    )
+    want = role_rule(directory_id, group)["search_string"]
+    return any(leaf.get("search_string") == want for leaf in our_leaves(role, directory_id))
 
 
-def remove_rule(role: Mapping[str, Any], directory_id: str, group: str) -> tuple[dict[str, Any], bool]:
-    """The role without our leaf, and whether a leaf had to stay.
+def remove_leaves(
+    role: Mapping[str, Any], directory_id: str, search_strings: set[str]
+) -> tuple[dict[str, Any], set[str]]:
+    """The role without our leaves for ``search_strings``, and the search strings whose leaf had to stay.
 
-    Our leaf is removed only where it sits in an ``ANY`` group: taking a condition out of an ``ALL`` group would
+    A leaf is removed only where it sits in an ``ANY`` group: taking a condition out of an ``ALL`` group would
     widen who gets the role (the others' conditions alone would then grant it), so such a leaf stays and the
     caller reports it. Every other rule is kept as it is.
     """
-    want = role_rule(directory_id, group)
-    blocked = False
+    blocked: set[str] = set()
 
-    def ours(node: Mapping[str, Any]) -> bool:
+    def doomed(node: Mapping[str, Any]) -> bool:
         return bool(
             node.get("type") == "RULE"
-            and node.get("source") == want["source"]
-            and node.get("search_string") == want["search_string"]
+            and node.get("source") == directory_id
+            and node.get("search_string") in search_strings
         )
 
     def prune(node: Mapping[str, Any]) -> dict[str, Any]:
-        nonlocal blocked
         kept = []
         for child in node.get("rules") or []:
-            if ours(child):
+            if doomed(child):
                 if node.get("match") == "ANY":
                     continue
-                blocked = True
+                blocked.add(str(child.get("search_string")))
             kept.append(prune(child))
         return {**node, "rules": kept}
 
     body = copy.deepcopy(dict(role))
-    body["source_rules"] = prune(role.get("source_rules") or {"type": "GROUP", "match": "ANY", "rules": []})
+    root = role.get("source_rules") or _EMPTY_RULES
+    if doomed(root):  # a bare leaf as the root: the role is granted by our rule alone
+        body["source_rules"] = copy.deepcopy(_EMPTY_RULES)
+    else:
+        body["source_rules"] = prune(root)
     return body, blocked
 
 
+def add_leaves(role: Mapping[str, Any], new: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The role with ``new`` leaves in its top ``ANY`` group; ``None`` when the top node is an ``ALL`` group with
+    rules of its own (adding ours would change what the others mean: reported, not rewritten)."""
+    root = role.get("source_rules") or _EMPTY_RULES
+    body = copy.deepcopy(dict(role))
+    if root.get("type") == "RULE":  # a bare leaf as the root: keep it, next to ours, in an ANY group
+        body["source_rules"] = {"type": "GROUP", "match": "ANY", "rules": [copy.deepcopy(dict(root)), *new]}
+    elif root.get("match") == "ANY" or not root.get("rules"):
+        body["source_rules"] = {**copy.deepcopy(dict(root)), "type": "GROUP", "match": root.get("match") or "ANY"}
+        body["source_rules"]["rules"] = [*(root.get("rules") or []), *new]
+    else:
+        return None
+    return body
+
+
 @dataclass(frozen=True)
-class RoleMapping:
-    group: str
-    role: str
-    permissions: tuple[str, ...] = ()
-    comment: str = ""
+class RoleStep:
+    """One role's part of a plan: what it changes, and how to carry it out (``None``: nothing to do)."""
+
+    changes: tuple[Change, ...]
+    apply: Callable[[], None] | None = None
 
 
-def ensure_role_mapping(
+def _write_role(privx: PrivXClient, role_id: str, transform: Callable[[dict[str, Any]], dict[str, Any]]) -> bool:
+    """GET the role, apply ``transform``, PUT it whole if it changed; True when the read-back shows the change.
+
+    Starting from a fresh GET keeps whatever someone changed since the plan was made.
+    """
+    fresh = privx.get_role(role_id)
+    body = transform(fresh)
+    if body == fresh:
+        return True
+    privx.update_role(role_id, {k: v for k, v in body.items() if k not in ROLE_READ_ONLY})
+    after = privx.get_role(role_id)
+    return bool(after.get("source_rules") == body.get("source_rules") or transform(after) == after)
+
+
+def plan_grants(
     privx: PrivXClient,
-    mapping: RoleMapping,
+    desired: DesiredState,
+    directory_id: str,
+    roles_now: list[dict[str, Any]],
+    *,
+    owned_permissions: Mapping[str, tuple[str, ...]] | None = None,
+    delete_unused: bool = False,
+    evaluate: bool = True,
+) -> list[RoleStep]:
+    """Converge every role towards ``desired.grants``, in both directions.
+
+    - A configured role that is missing is created with one leaf per group it is granted to.
+    - In every role (``roles_now``: all of them, listed), each leaf whose ``source`` is ``directory_id`` is ours:
+      kept when a desired grant asks for it, else revoked (from ``ANY`` groups; one in an ``ALL`` group is
+      reported). Rules of other directories and of others are never touched.
+    - A configured role gets the leaves it lacks and the permissions it lacks (never removed).
+    - A role with our marker that carries no desired grant is "unused": reported, or with ``delete_unused``
+      (teardown) deleted when nothing else is in it — no other rules, and no permissions beyond
+      ``owned_permissions[name]`` (the ones the config gave it).
+
+    ``directory_id`` is :data:`KNOWN_AFTER_APPLY` in a dry run that would create the directory. Nothing is
+    written here: each step's ``apply`` does that.
+    """
+    owned = owned_permissions or {}
+    steps: list[RoleStep] = []
+    by_name = {str(r.get("name")): r for r in roles_now}
+    configured = {r.name for r in desired.roles}
+    for spec in desired.roles:
+        grants = desired.grants_of(spec.name)
+        groups = ", ".join(g.group for g in grants)
+        label = f"{spec.name} ← group {groups}"
+        wanted = [role_rule(directory_id, g.group) for g in grants]
+        if spec.name not in by_name:
+            steps.append(_create_role_step(privx, spec, label, wanted, directory_id))
+            continue
+        steps.extend(_role_steps(privx, by_name[spec.name], spec, label, wanted, directory_id, evaluate=evaluate))
+    for role in roles_now:
+        name = str(role.get("name"))
+        if name in configured or role.get("system"):
+            continue
+        ours = our_leaves(role, directory_id)
+        marked = MANAGED_MARKER in str(role.get("comment") or "")
+        if ours:
+            steps.extend(_role_steps(privx, role, None, name, [], directory_id, evaluate=False))
+        if marked:
+            steps.append(_unused_role_step(privx, role, directory_id, owned.get(name, ()), delete=delete_unused))
+    return steps
+
+
+def _create_role_step(
+    privx: PrivXClient, spec: RoleSpec, label: str, wanted: list[dict[str, Any]], directory_id: str
+) -> RoleStep:
+    body = {
+        "name": spec.name,
+        # The marker tells teardown that we made this role (it deletes it only when nothing else is in it).
+        "comment": f"{spec.comment} ({MANAGED_MARKER})" if spec.comment else MANAGED_MARKER,
+        "permissions": list(spec.permissions),
+        "source_rules": {"type": "GROUP", "match": "ANY", "rules": wanted},
+    }
+    change = change_for("privx role", label, None, {"permissions": list(spec.permissions), "source_rules": wanted})
+
+    def apply() -> None:
+        role_id = privx.create_role(body)
+        # Found by name after a 409 or a lost answer (a concurrent run made it): make sure our leaves are in it.
+        _write_role(privx, role_id, lambda r: _with_grants(r, wanted, spec.permissions) or r)
+
+    return RoleStep((change,), apply)
+
+
+def _with_grants(
+    role: Mapping[str, Any], wanted: list[dict[str, Any]], permissions: tuple[str, ...]
+) -> dict[str, Any] | None:
+    have = {leaf.get("search_string") for leaf in our_leaves(role, wanted[0]["source"])} if wanted else set()
+    new = [leaf for leaf in wanted if leaf["search_string"] not in have]
+    body: dict[str, Any] | None = add_leaves(role, new) if new else copy.deepcopy(dict(role))
+    if body is None:
+        return None
+    missing = [p for p in permissions if p not in (role.get("permissions") or [])]
+    if missing:
+        body["permissions"] = [*(role.get("permissions") or []), *missing]
+    return body
+
+
+def _role_steps(
+    privx: PrivXClient,
+    role: Mapping[str, Any],
+    spec: RoleSpec | None,
+    label: str,
+    wanted: list[dict[str, Any]],
     directory_id: str,
     *,
-    dry_run: bool,
-    current: dict[str, Any] | None = _UNSET,
-    evaluate: bool = True,
-) -> Change:
-    """Give ``mapping.role`` a rule for ``mapping.group`` in our directory, creating the role if missing.
+    evaluate: bool,
+) -> list[RoleStep]:
+    """Grant and revoke in one existing role (one PUT for both)."""
+    name = str(role.get("name"))
+    wanted_strings = {leaf["search_string"] for leaf in wanted}
+    have = {str(leaf.get("search_string")) for leaf in our_leaves(role, directory_id)}
+    revoke = sorted(have - wanted_strings)
+    new = [leaf for leaf in wanted if leaf["search_string"] not in have]
+    permissions = spec.permissions if spec else ()
+    missing_permissions = [p for p in permissions if p not in (role.get("permissions") or [])]
 
-    Rules someone else added are never removed or changed. A role whose top node is an ``ALL`` group with
-    rules of its own would have to be restructured to take our rule: that is reported, not rewritten.
-    Updates are GET → merge → PUT of the whole role.
-    """
-    resource, name = "privx role", f"{mapping.role} ← group {mapping.group}"
-    if current is _UNSET:
-        found = privx.resolve_roles([mapping.role]).get(mapping.role)
-        current = privx.get_role(str(found["id"])) if found else None
-    leaf = role_rule(directory_id, mapping.group)
-    if current is None:
-        body = {
-            "name": mapping.role,
-            # The marker tells teardown that we made this role (it deletes it only when nothing else is in it).
-            "comment": f"{mapping.comment} ({MANAGED_MARKER})" if mapping.comment else MANAGED_MARKER,
-            "permissions": list(mapping.permissions),
-            "source_rules": {"type": "GROUP", "match": "ANY", "rules": [leaf]},
-        }
-        change = change_for(resource, name, None, {"permissions": list(mapping.permissions), "source_rules": [leaf]})
-        if not dry_run:
-            privx.create_role(body)
-        return change
-
-    missing_permissions = [p for p in mapping.permissions if p not in (current.get("permissions") or [])]
-    root = current.get("source_rules") or {"type": "GROUP", "match": "ANY", "rules": []}
-    notes: list[str] = []
-    fields: list[FieldChange] = []
-    body = copy.deepcopy(dict(current))
-    if not has_rule(current, directory_id, mapping.group):
-        if root.get("type") == "GROUP" and (root.get("match") == "ANY" or not root.get("rules")):
-            body["source_rules"] = {**root, "rules": [*(root.get("rules") or []), leaf]}
-            fields.append(FieldChange("source_rules", f"{len(root.get('rules') or [])} rule(s)", f"+ {leaf}"))
+    changes: list[Change] = []
+    body, blocked = remove_leaves(role, directory_id, set(revoke))
+    for search in revoke:
+        what = f"{name} ← group {search}"
+        if search in blocked:
+            changes.append(
+                Change(
+                    "privx role",
+                    what,
+                    Action.NOOP,
+                    notes=(
+                        "not revoked: our rule sits in an ALL group; removing it would widen who gets the role. "
+                        "Remove it by hand",
+                    ),
+                )
+            )
         else:
+            changes.append(Change("privx role", what, Action.DELETE, verb="revoke"))
+    fields: list[FieldChange] = []
+    notes: list[str] = []
+    if new:
+        added = add_leaves(body, new)
+        if added is None:
+            root = role.get("source_rules") or {}
             notes.append(
                 f"not changed: the role's rules are a {root.get('match', '?')} group; adding our rule would change "
-                f"what the others mean. Add a rule for tag {mapping.group!r} of directory {directory_id} by hand"
+                f"what the others mean. Add a rule for tag(s) {', '.join(n['search_string'] for n in new)} of "
+                f"directory {directory_id} by hand"
             )
+        else:
+            count = len(leaves(role.get("source_rules")))
+            fields.append(FieldChange("source_rules", f"{count} rule(s)", " ".join(f"+ {leaf}" for leaf in new)))
+            body = added
     if missing_permissions:
-        body["permissions"] = [*(current.get("permissions") or []), *missing_permissions]
-        fields.append(FieldChange("permissions", current.get("permissions") or [], body["permissions"]))
+        body["permissions"] = [*(role.get("permissions") or []), *missing_permissions]
+        fields.append(FieldChange("permissions", role.get("permissions") or [], body["permissions"]))
     if evaluate and fields and directory_id != KNOWN_AFTER_APPLY:
         matched = privx.evaluate_role(body)
         if matched is not None:
             notes.append(f"would match {matched} user(s) today")
-    change = Change(resource, name, Action.UPDATE if fields else Action.NOOP, tuple(fields), tuple(notes))
-    if fields and not dry_run:
-        privx.update_role(str(current["id"]), {k: v for k, v in body.items() if k not in ROLE_READ_ONLY})
-        after = privx.get_role(str(current["id"]))
-        if not has_rule(after, directory_id, mapping.group) and body.get("source_rules") != current.get("source_rules"):
-            change = Change(
-                change.resource,
-                change.name,
-                change.action,
-                change.fields,
-                (*change.notes, "PrivX did not keep the new rule"),
+    if spec is not None:
+        changes.insert(
+            0, Change("privx role", label, Action.UPDATE if fields else Action.NOOP, tuple(fields), tuple(notes))
+        )
+    writes = bool(fields) or any(c.action is Action.DELETE for c in changes)
+    if not writes:
+        return [RoleStep(tuple(changes))]
+    revoked = set(revoke) - blocked
+
+    def transform(fresh: dict[str, Any]) -> dict[str, Any]:
+        out, _ = remove_leaves(fresh, directory_id, revoked)
+        if new:
+            out = _with_grants(out, new, permissions) or out
+        elif missing_permissions:
+            out = _with_grants(out, [], permissions) or out
+        return out
+
+    def apply() -> None:
+        if not _write_role(privx, str(role["id"]), transform):
+            raise PrivXAPIError(
+                f"PrivX did not keep the new rules of role {name}",
+                "check the role in PrivX; run setup again",
             )
-    return change
+
+    return [RoleStep(tuple(changes), apply)]
 
 
-def leaves(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return list(_leaves(node))
+def _unused_role_step(
+    privx: PrivXClient, role: Mapping[str, Any], directory_id: str, owned: tuple[str, ...], *, delete: bool
+) -> RoleStep:
+    """A role we created that no desired grant uses any more: reported, or deleted (teardown) when empty."""
+    name = str(role.get("name"))
+    remaining = [leaf for leaf in leaves(role.get("source_rules")) if leaf.get("source") != directory_id]
+    extra_permissions = sorted(set(role.get("permissions") or []) - set(owned))
+    if not delete:
+        return RoleStep(
+            (
+                Change(
+                    "privx role",
+                    name,
+                    Action.NOOP,
+                    notes=(
+                        "unused: created by cognito-privx, no grant of this config uses it; teardown deletes it "
+                        "if nothing else is in it",
+                    ),
+                ),
+            )
+        )
+    if remaining or extra_permissions:
+        why = []
+        if remaining:
+            why.append(f"{len(remaining)} rule(s) of others")
+        if extra_permissions:
+            why.append(f"permissions {', '.join(extra_permissions)}")
+        return RoleStep((Change("privx role", name, Action.NOOP, notes=(f"kept: it holds {' and '.join(why)}",)),))
 
+    def apply() -> None:
+        fresh = privx.get_role(str(role["id"]))
+        others = [leaf for leaf in leaves(fresh.get("source_rules")) if leaf.get("source") != directory_id]
+        if not others and not set(fresh.get("permissions") or []) - set(owned):
+            privx.delete_role(str(role["id"]))
 
-ROLE_READ_ONLY = frozenset({"member_count", "created", "updated", "author"})
+    return RoleStep(
+        (Change("privx role", name, Action.DELETE, notes=("created by cognito-privx; nothing else in it",)),), apply
+    )

@@ -1,4 +1,5 @@
-"""The order of setup and plan: Cognito first (pool → attribute → app client → domain), then PrivX.
+"""The order of setup, plan and teardown: Cognito first (pool → attribute → app client → domain → groups), then
+PrivX (directory → grants); teardown the other way round.
 
 Ids and the app-client secret pass from one step to the next here, in memory only: the secret is read from
 Cognito on every run and never stored.
@@ -8,14 +9,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import httpx
 
 from cognito_privx import cognito, privx
 from cognito_privx.config import AppConfig, PrivXCredentials
-from cognito_privx.plan import KNOWN_AFTER_APPLY, Plan
+from cognito_privx.desired import DesiredState
+from cognito_privx.errors import CognitoError, ForeignResourceError
+from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, Plan
 
 
 def _no_transport() -> httpx.BaseTransport | None:
@@ -73,6 +76,38 @@ def open_services(cfg: AppConfig, creds: PrivXCredentials, *, profile: str | Non
 
 
 @dataclass(frozen=True)
+class Target:
+    """What a run acts on, shown as its first line: config file, AWS account and region, pool, PrivX URL."""
+
+    config_file: str
+    account: str
+    region: str
+    pool: str
+    privx_url: str
+
+    def line(self) -> str:
+        return (
+            f"target: config {self.config_file} · AWS account {self.account}, {self.region} · "
+            f"pool {self.pool} · PrivX {self.privx_url}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def target(cfg: AppConfig, services: Services) -> Target:
+    """The target line's facts. The account comes from STS GetCallerIdentity, which needs no permission."""
+    spec = DesiredState.from_config(cfg).pool
+    return Target(
+        config_file=str(cfg.config_file) if cfg.config_file else "(none)",
+        account=services.cognito.account_id() or "(unknown)",
+        region=spec.region,
+        pool=f"{spec.name} ({spec.pool_id})" if spec.pool_id else spec.name,
+        privx_url=cfg.privx_url,
+    )
+
+
+@dataclass(frozen=True)
 class Outputs:
     pool_id: str
     client_id: str
@@ -93,47 +128,118 @@ class Result:
     calls: dict[str, int]
 
 
-def converge(cfg: AppConfig, services: Services, *, dry_run: bool, adopt: bool = False) -> Result:
-    """Bring Cognito and PrivX to the config (or, with ``dry_run``, only say what that would change)."""
-    plan = Plan()
-    gw = services.cognito
-    # Observe everything first: wrong PrivX credentials, an ambiguous name, a taken domain prefix, an
-    # attribute of the wrong type must all fail before anything is written on either side.
-    services.privx.login()
-    pool_now = cognito.find_our_pool(gw, cfg, adopt=adopt)
-    cognito.check_attribute(cfg, pool_now)
-    domain_now = cognito.observe_domain(gw, cfg, pool_now)
-    client_now = cognito.find_client(gw, cfg, pool_now["Id"]) if pool_now else None
-    groups_now = cognito.list_groups(gw, pool_now["Id"]) if pool_now and cfg.cognito.native_groups else None
-    directory_now = services.privx.find_directory(cfg.privx.directory_name)
-    if directory_now is not None and not adopt:
-        our_issuer = cfg.issuer(pool_now["Id"]) if pool_now else None
-        if not privx.is_ours(directory_now, our_issuer):
-            from cognito_privx.errors import ForeignResourceError
+@dataclass(frozen=True)
+class Observed:
+    """Live state, read before the first write (so a bad state fails before anything changes)."""
 
-            issuer = (directory_now.get("connection") or {}).get("oidc_issuer")
+    pool: dict[str, Any] | None
+    domain: cognito.DomainObservation | None
+    client: dict[str, Any] | None
+    groups: dict[str, dict[str, Any]] | None
+    directory: dict[str, Any] | None
+    roles: list[dict[str, Any]]
+
+
+def observe(desired: DesiredState, services: Services, *, adopt: bool) -> Observed:
+    """Read everything setup compares. Raises on wrong credentials, an ambiguous or foreign pool or directory, a
+    taken domain prefix, an attribute of the wrong type — all before any write, on either side."""
+    gw, px = services.cognito, services.privx
+    px.login()
+    pool = cognito.find_our_pool(gw, desired.pool, adopt=adopt)
+    cognito.check_attribute(desired.attribute, pool)
+    domain = cognito.observe_domain(gw, desired.domain, pool)
+    client = cognito.find_client(gw, desired.client, pool["Id"]) if pool else None
+    groups = cognito.list_groups(gw, pool["Id"]) if pool and desired.groups else None
+    found = privx.find_directories(px, desired.directory.name, pool_identity(desired, pool))
+    directory = found.ours
+    if directory is None and found.foreign is not None:
+        if not adopt:
+            foreign = found.foreign
             raise ForeignResourceError(
-                f"a PrivX directory named {cfg.privx.directory_name!r} exists ({directory_now.get('id')}, issuer "
-                f"{issuer}) but was not created by cognito-privx",
-                "choose another [privx] directory_name, or pass --adopt to take it over",
+                f"the PrivX directory {desired.directory.name!r} ({foreign.get('id')}) is not this config's: "
+                f"{found.foreign_reason()}{_issuer_pool_note(gw, desired, foreign)}",
+                "choose another [privx] directory_name, or, if it was this config's, pass --adopt to point it at "
+                "this config's pool",
             )
-    mappings = role_mappings(cfg)
-    roles_found = services.privx.resolve_roles(sorted({m.role for m in mappings}))
-    roles_now = {name: services.privx.get_role(str(r["id"])) for name, r in roles_found.items()}
+        directory = found.foreign
+    return Observed(pool, domain, client, groups, directory, px.list_roles())
 
-    pool = cognito.ensure_pool(gw, cfg, dry_run=dry_run, adopt=adopt, current=pool_now)
+
+def pool_identity(desired: DesiredState, pool: dict[str, Any] | None) -> privx.PoolIdentity | None:
+    """How a PrivX directory can name our pool (``None`` while the pool does not exist)."""
+    if pool is None:
+        return None
+    prefixes = {p for p in (pool.get("Domain"), desired.domain.prefix if desired.domain else None) if p}
+    hosted = tuple(cognito.domain_url(p, desired.pool.region) for p in sorted(prefixes))
+    custom = pool.get("CustomDomain")
+    return privx.PoolIdentity(desired.pool.issuer(pool["Id"]), (*hosted, *((f"https://{custom}",) if custom else ())))
+
+
+def _issuer_pool_note(gw: cognito.CognitoGateway, desired: DesiredState, directory: dict[str, Any]) -> str:
+    """'; pool X does not exist in this account and region' when the foreign directory's issuer names a pool
+    that cannot be found here (deleted, or another account's): the likely story behind a refused directory."""
+    issuer = privx.issuer_of(directory) or ""
+    prefix = f"https://cognito-idp.{desired.pool.region}.amazonaws.com/"
+    if not issuer.startswith(prefix):
+        return ""
+    pool_id = issuer.removeprefix(prefix).strip("/")
+    try:
+        gw.describe_pool(pool_id)
+    except CognitoError:
+        return f"; its pool {pool_id} does not exist in this AWS account and region (deleted, or another account's)"
+    return ""
+
+
+class _LostPoolRace(Exception):
+    """A concurrent run created the pool first; carry on with its pool (``pool_id``)."""
+
+    def __init__(self, pool_id: str, note: str) -> None:
+        super().__init__(note)
+        self.pool_id = pool_id
+        self.note = note
+
+
+def converge(cfg: AppConfig, services: Services, *, dry_run: bool, adopt: bool = False) -> Result:
+    """Bring Cognito and PrivX to the config (or, with ``dry_run``, only say what that would change).
+
+    Both directions: what the config grants is created, what it no longer grants is revoked. When a concurrent
+    run created the pool first, this run deleted its own and converges that run's pool instead.
+    """
+    desired = DesiredState.from_config(cfg)
+    try:
+        return _converge(cfg, desired, services, dry_run=dry_run, adopt=adopt)
+    except _LostPoolRace as race:
+        pinned = replace(desired, pool=replace(desired.pool, pool_id=race.pool_id))
+        result = _converge(cfg, pinned, services, dry_run=dry_run, adopt=adopt)
+        changes = [
+            Change(c.resource, c.name, c.action, c.fields, (*c.notes, race.note), c.verb)
+            if c.resource == "cognito user pool"
+            else c
+            for c in result.plan.changes
+        ]
+        return Result(Plan(changes), result.outputs, dict(services.counter.calls))
+
+
+def _converge(cfg: AppConfig, desired: DesiredState, services: Services, *, dry_run: bool, adopt: bool) -> Result:
+    plan = Plan()
+    gw, px = services.cognito, services.privx
+    now = observe(desired, services, adopt=adopt)
+
+    pool = cognito.ensure_pool(gw, desired.pool, desired.attribute, dry_run=dry_run, adopt=adopt, current=now.pool)
+    if now.pool is None and pool.pool is not None and pool.change.action is Action.NOOP:
+        raise _LostPoolRace(pool.pool["Id"], pool.change.notes[0])
     plan.add(pool.change)
-    plan.add(cognito.ensure_attribute(gw, cfg, pool, dry_run=dry_run))
-    client = cognito.ensure_client(gw, cfg, pool.pool_id, dry_run=dry_run, current=client_now)
+    plan.add(cognito.ensure_attribute(gw, desired.attribute, pool, dry_run=dry_run))
+    client = cognito.ensure_client(gw, desired.client, pool.pool_id, dry_run=dry_run, current=now.client)
     plan.add(client.change)
-    domain_change = cognito.ensure_domain(gw, cfg, pool.pool, dry_run=dry_run, current=domain_now)
-    if domain_change is not None:
-        plan.add(domain_change)
-    for change in cognito.ensure_groups(gw, cfg, pool.pool_id, dry_run=dry_run, current=groups_now):
+    for change in cognito.ensure_domain(gw, desired.domain, pool.pool, dry_run=dry_run, current=now.domain):
         plan.add(change)
+    if desired.groups or now.groups:
+        for change in cognito.ensure_groups(gw, desired.groups, pool.pool_id, dry_run=dry_run, current=now.groups):
+            plan.add(change)
 
     pool_id = pool.pool_id or KNOWN_AFTER_APPLY
-    issuer = cfg.issuer(pool_id)
+    issuer = desired.pool.issuer(pool_id)
     client_id = client.client_id or KNOWN_AFTER_APPLY
     secret = (client.client or {}).get("ClientSecret") or ""
     if client.client is not None and not secret:
@@ -143,34 +249,29 @@ def converge(cfg: AppConfig, services: Services, *, dry_run: bool, adopt: bool =
             f"Cognito returned no secret for app client {client.client.get('ClientId')}",
             "check that the caller may read it (cognito-idp:DescribeUserPoolClient); nothing was sent to PrivX",
         )
-    spec = privx.DirectorySpec.from_config(cfg, issuer=issuer, client_id=client_id, client_secret=secret)
-    directory = privx.ensure_directory(services.privx, spec, dry_run=dry_run, current=directory_now)
+    spec = privx.DirectorySpec.from_template(
+        desired.directory, issuer=issuer, client_id=client_id, client_secret=secret
+    )
+    directory = privx.ensure_directory(px, spec, dry_run=dry_run, current=now.directory)
     plan.add(directory.change)
     directory_id = directory.directory_id or KNOWN_AFTER_APPLY
-    touched: set[str] = set()
-    for mapping in mappings:
-        # A role mapped from two groups is read again after the first write: the second merge sees the first.
-        current = roles_now.get(mapping.role) if mapping.role not in touched else privx.UNSET_ROLE
-        plan.add(privx.ensure_role_mapping(services.privx, mapping, directory_id, dry_run=dry_run, current=current))
-        touched.add(mapping.role)
+    for step in privx.plan_grants(px, desired, directory_id, now.roles):
+        for change in step.changes:
+            plan.add(change)
+        if step.apply is not None and not dry_run:
+            step.apply()
 
-    prefix = cfg.cognito.domain_prefix or (pool.pool or {}).get("Domain")
+    prefix = desired.domain.prefix if desired.domain else (pool.pool or {}).get("Domain")
     outputs = Outputs(
         pool_id=pool_id,
         client_id=client_id,
         issuer=issuer,
-        domain=cognito.domain_url(prefix, cfg.region) if prefix else None,
-        callback_url=cfg.callback_url,
-        directory_id=directory.directory_id or KNOWN_AFTER_APPLY,
+        domain=cognito.domain_url(prefix, desired.pool.region) if prefix else None,
+        callback_url=desired.client.callback_url,
+        directory_id=directory_id,
         login_url=privx.login_url(cfg, directory.directory) or KNOWN_AFTER_APPLY,
     )
     return Result(plan, outputs, dict(services.counter.calls))
-
-
-def role_mappings(cfg: AppConfig) -> list[privx.RoleMapping]:
-    return [
-        privx.RoleMapping(group, spec.role, spec.permissions, spec.comment) for group, spec in sorted(cfg.roles.items())
-    ]
 
 
 def direct_login_url(cfg: AppConfig, px: privx.PrivXClient) -> str:
@@ -191,12 +292,11 @@ def direct_login_url(cfg: AppConfig, px: privx.PrivXClient) -> str:
 
 
 @dataclass(frozen=True)
-class PoolDeletion:
-    """What the teardown confirmation names: the pool and how many users go with it."""
+class Step:
+    """One planned change of a teardown and how to carry it out (``None``: nothing to do)."""
 
-    pool_id: str
-    name: str
-    users: int
+    change: Change
+    apply: Callable[[], None] | None = None
 
 
 def teardown(
@@ -205,124 +305,149 @@ def teardown(
     *,
     dry_run: bool,
     keep_pool: bool = False,
-    confirm: Callable[[PoolDeletion], bool] | None = None,
+    delete_adopted_pool: bool = False,
+    confirm: Callable[[list[Change]], bool] | None = None,
 ) -> Result:
     """Remove what setup made, PrivX side first, so no dead login button or dangling rule is left.
 
-    Order: our rule leaves in PrivX roles (and roles we created once nothing else is in them), the PrivX
-    directory, the Cognito domain, the app client, the pool. Only objects that are ours are touched: the pool by
-    its tag, the directory by its issuer (our pool) or our marker, roles by our marker. Everything is observed
-    and the pool deletion confirmed (``confirm``) before the first change; re-running reports "already gone".
+    The same machinery as setup with "nothing of ours" as the desired state: every rule leaf whose source is our
+    directory is revoked from every role; roles we created are deleted once nothing else is in them; then the
+    directory, the domain, the app client, our native groups (when the pool stays) and the pool. Only what is
+    provably ours is touched: the pool by its tag (an adopted pool is kept unless ``delete_adopted_pool``), the
+    directory by its issuer. Everything is observed and the whole list confirmed (``confirm`` gets every
+    DELETE) before the first change; a refusal raises :class:`UsageError` and removes nothing.
     """
-    from cognito_privx.errors import ForeignResourceError, UsageError
-    from cognito_privx.plan import Action, Change
+    from cognito_privx.errors import UsageError
 
-    plan = Plan()
+    desired = DesiredState.from_config(cfg)
     gw, px = services.cognito, services.privx
     px.login()
-    notes: list[str] = []
+    steps: list[Step] = []
+    pool_notes: list[str] = []
     try:
-        pool = cognito.find_our_pool(gw, cfg)
+        pool = cognito.find_our_pool(gw, desired.pool)
     except ForeignResourceError as e:
-        pool, notes = None, [f"left alone: {e.message}"]
-    directory = px.find_directory(cfg.privx.directory_name)
-    directory_notes: tuple[str, ...] = ()
+        pool, pool_notes = None, [f"left alone: {e.message}"]
+    found = privx.find_directories(px, desired.directory.name, pool_identity(desired, pool))
+    directory = found.ours
+    client = cognito.find_client(gw, desired.client, pool["Id"]) if pool else None
+    adopted = pool is not None and cognito.is_adopted(pool)
+    delete_pool = pool is not None and not keep_pool and (not adopted or delete_adopted_pool)
+
+    # 1. Grants: every leaf of ours, in every role; roles we made, once empty.
     if directory is not None:
-        issuer = (directory.get("connection") or {}).get("oidc_issuer")
-        ours = (pool is not None and issuer == cfg.issuer(pool["Id"])) or privx.MANAGED_MARKER in str(
-            directory.get("comment", "")
+        owned = {r.name: r.permissions for r in desired.roles}
+        for role_step in privx.plan_grants(
+            px, desired.nothing(), str(directory["id"]), px.list_roles(), owned_permissions=owned, delete_unused=True
+        ):
+            for i, change in enumerate(role_step.changes):
+                steps.append(Step(change, role_step.apply if i == 0 else None))
+    # 2. The directory: no login button pointing at a pool that is about to go.
+    name = desired.directory.name
+    if directory is not None:
+        steps.append(
+            Step(
+                Change("privx directory", str(directory.get("name")), Action.DELETE),
+                lambda: px.delete_source(str(directory["id"])),
+            )
         )
-        if not ours:
-            directory_notes = (f"left alone: its issuer {issuer} is not our pool's",)
-            directory = None
-    directory_id = str(directory["id"]) if directory else None
-    by_role: dict[str, list[str]] = {}
-    for mapping in role_mappings(cfg):
-        by_role.setdefault(mapping.role, []).append(mapping.group)
-    found_roles = px.resolve_roles(sorted(by_role))
-    roles = {name: px.get_role(str(r["id"])) for name, r in found_roles.items()}
-    client = cognito.find_client(gw, cfg, pool["Id"]) if pool else None
-    delete_pool = pool is not None and not keep_pool
-
-    if delete_pool and not dry_run and confirm is not None:
-        assert pool is not None
-        users = int(pool.get("EstimatedNumberOfUsers") or 0)
-        if not confirm(PoolDeletion(pool["Id"], pool.get("Name", ""), users)):
-            raise UsageError("nothing was removed", "confirm the pool deletion, pass --yes, or pass --keep-pool")
-
-    # 1. Our rules in PrivX roles; roles we made, once empty.
-    for name, groups in sorted(by_role.items()):
-        label = f"{name} ← group {', '.join(groups)}"
-        role = roles.get(name)
-        if role is None or directory_id is None or not any(privx.has_rule(role, directory_id, g) for g in groups):
-            plan.add(Change("privx role rule", label, Action.NOOP, notes=("already gone",)))
-            continue
-        body, stuck = dict(role), False
-        for group in groups:
-            body, blocked = privx.remove_rule(body, directory_id, group)
-            stuck = stuck or blocked
-        if stuck and body.get("source_rules") == role.get("source_rules"):
-            plan.add(
+    elif found.foreign is not None:
+        steps.append(
+            Step(Change("privx directory", name, Action.NOOP, notes=(f"left alone: {found.foreign_reason()}",)))
+        )
+    else:
+        steps.append(Step(Change("privx directory", name, Action.NOOP, notes=("already gone",))))
+    # 3-6. Cognito: the domain (a pool with a domain cannot be deleted), the app client, our groups, the pool.
+    if pool is not None:
+        steps.extend(_cognito_teardown_steps(gw, desired, pool, client, delete_pool=delete_pool))
+    else:
+        steps.append(Step(Change("cognito app client", desired.client.name, Action.NOOP, notes=("already gone",))))
+    if pool is not None and delete_pool:
+        notes = [f"{pool.get('EstimatedNumberOfUsers', 0)} user(s) go with it"]
+        if pool.get("DeletionProtection") == "ACTIVE":
+            notes.append("deletion protection is switched off first")
+        if adopted:
+            notes.append("adopted with --adopt; deleted because of --delete-adopted-pool")
+        steps.append(
+            Step(
+                Change("cognito user pool", f"{desired.pool.name} ({pool['Id']})", Action.DELETE, notes=tuple(notes)),
+                lambda: cognito.delete_pool(gw, pool),
+            )
+        )
+    elif pool is not None:
+        why = (
+            "kept (--keep-pool)"
+            if keep_pool
+            else (
+                f"kept: adopted with --adopt, with its {pool.get('EstimatedNumberOfUsers', 0)} user(s); "
+                "pass --delete-adopted-pool to delete it"
+            )
+        )
+        steps.append(Step(Change("cognito user pool", desired.pool.name, Action.NOOP, notes=(why,))))
+    else:
+        steps.append(
+            Step(
                 Change(
-                    "privx role rule",
-                    label,
-                    Action.NOOP,
-                    notes=(
-                        "not changed: our rule sits in an ALL group; removing it would widen who gets the role. "
-                        "Remove it by hand",
-                    ),
+                    "cognito user pool", desired.pool.name, Action.NOOP, notes=tuple(pool_notes) or ("already gone",)
                 )
             )
-            continue
-        # Ours (the marker) and nothing else left in it. member_count cannot tell grants by our rule from others.
-        if not privx.leaves(body["source_rules"]) and privx.MANAGED_MARKER in str(role.get("comment", "")):
-            plan.add(Change("privx role", name, Action.DELETE, notes=("created by cognito-privx; no other rules",)))
-            if not dry_run:
-                px.delete_role(str(role["id"]))
-        else:
-            plan.add(Change("privx role rule", label, Action.DELETE, notes=("the role and its other rules stay",)))
-            if not dry_run:
-                px.update_role(str(role["id"]), {k: v for k, v in body.items() if k not in privx.ROLE_READ_ONLY})
-    # 2. The directory: no login button pointing at a pool that is about to go.
-    if directory is not None:
-        plan.add(Change("privx directory", cfg.privx.directory_name, Action.DELETE))
-        if not dry_run:
-            px.delete_source(str(directory["id"]))
-    else:
-        plan.add(
-            Change("privx directory", cfg.privx.directory_name, Action.NOOP, notes=directory_notes or ("already gone",))
         )
-    # 3-5. Cognito: the domain (a pool with a domain cannot be deleted), the app client, the pool.
-    domain = pool.get("Domain") if pool else None
-    if pool is not None and domain and (domain == cfg.cognito.domain_prefix or delete_pool):
-        plan.add(Change("cognito domain", domain, Action.DELETE))
-        if not dry_run:
-            gw.call("delete_user_pool_domain", Domain=domain, UserPoolId=pool["Id"])
-    else:
-        plan.add(Change("cognito domain", cfg.cognito.domain_prefix or "(none)", Action.NOOP, notes=("already gone",)))
-    if client is not None and pool is not None:
-        plan.add(Change("cognito app client", cfg.cognito.app_client_name, Action.DELETE))
-        if not dry_run:
-            gw.call("delete_user_pool_client", UserPoolId=pool["Id"], ClientId=client["ClientId"])
-    else:
-        plan.add(Change("cognito app client", cfg.cognito.app_client_name, Action.NOOP, notes=("already gone",)))
-    if pool is not None and delete_pool:
-        pool_notes = [f"{pool.get('EstimatedNumberOfUsers', 0)} user(s) go with it"]
-        if pool.get("DeletionProtection") == "ACTIVE":
-            pool_notes.append("deletion protection is switched off first")
-        plan.add(Change("cognito user pool", cfg.cognito.pool_name, Action.DELETE, notes=tuple(pool_notes)))
-        if not dry_run:
-            if pool.get("DeletionProtection") == "ACTIVE":
-                keys = gw.input_members("update_user_pool")
-                gw.call(
-                    "update_user_pool", **cognito.pool_update_params(pool, {"DeletionProtection": "INACTIVE"}, keys)
-                )
-            gw.call("delete_user_pool", UserPoolId=pool["Id"])
-    elif pool is not None:
-        plan.add(Change("cognito user pool", cfg.cognito.pool_name, Action.NOOP, notes=("kept (--keep-pool)",)))
-    else:
-        plan.add(
-            Change("cognito user pool", cfg.cognito.pool_name, Action.NOOP, notes=tuple(notes) or ("already gone",))
-        )
-    empty = Outputs("", "", "", None, cfg.callback_url, "", "")
+
+    plan = Plan([s.change for s in steps])
+    deletions = [s.change for s in steps if s.change.action is Action.DELETE]
+    if deletions and not dry_run and confirm is not None and not confirm(deletions):
+        raise UsageError("nothing was removed", "confirm the list above, or pass --yes")
+    if not dry_run:
+        for s in steps:
+            if s.apply is not None:
+                s.apply()
+    empty = Outputs("", "", "", None, desired.client.callback_url, "", "")
     return Result(plan, empty, dict(services.counter.calls))
+
+
+def _cognito_teardown_steps(
+    gw: cognito.CognitoGateway,
+    desired: DesiredState,
+    pool: dict[str, Any],
+    client: dict[str, Any] | None,
+    *,
+    delete_pool: bool,
+) -> list[Step]:
+    steps: list[Step] = []
+    pool_id = str(pool["Id"])
+    domain = pool.get("Domain")
+    if domain:
+
+        def delete_domain() -> None:
+            cognito.delete_domain(gw, domain, pool_id)
+
+        steps.append(Step(Change("cognito domain", domain, Action.DELETE), delete_domain))
+    else:
+        prefix = desired.domain.prefix if desired.domain else "(none)"
+        steps.append(Step(Change("cognito domain", prefix, Action.NOOP, notes=("already gone",))))
+    if client is not None:
+        client_id = str(client["ClientId"])
+
+        def delete_client() -> None:
+            gw.call("delete_user_pool_client", UserPoolId=pool_id, ClientId=client_id)
+
+        steps.append(Step(Change("cognito app client", desired.client.name, Action.DELETE), delete_client))
+    else:
+        steps.append(Step(Change("cognito app client", desired.client.name, Action.NOOP, notes=("already gone",))))
+    if not delete_pool:
+        for name, group in sorted(cognito.list_groups(gw, pool_id).items()):
+            if not cognito.is_our_group(group):
+                continue
+            if cognito.group_is_empty(gw, pool_id, name):
+                change = Change("cognito group", name, Action.DELETE, notes=("created by cognito-privx; empty",))
+                steps.append(Step(change, _group_deleter(gw, pool_id, name)))
+            else:
+                steps.append(Step(Change("cognito group", name, Action.NOOP, notes=("kept: it still has members",))))
+    return steps
+
+
+def _group_deleter(gw: cognito.CognitoGateway, pool_id: str, name: str) -> Callable[[], None]:
+    def delete() -> None:
+        gw.call("delete_group", UserPoolId=pool_id, GroupName=name)
+
+    return delete

@@ -27,6 +27,7 @@ _VERB_PLAN = {
     Action.DELETE: "delete",
     Action.NOOP: "unchanged",
 }
+_DONE_OF = {"revoke": "revoked", "grant": "granted"}
 _VERB_DONE = {
     Action.CREATE: "created",
     Action.UPDATE: "updated",
@@ -51,6 +52,8 @@ def _value(value: Any) -> str:
 def change_lines(change: Change, *, done: bool) -> list[str]:
     symbol, colour = _SYMBOL[change.action]
     verb = (_VERB_DONE if done else _VERB_PLAN)[change.action]
+    if change.verb:
+        verb = _DONE_OF.get(change.verb, change.verb) if done else change.verb
     lines = [f"[{colour}]{symbol} {verb}[/] {escape(change.resource)} [bold]{escape(change.name)}[/]"]
     for f in change.fields:
         if change.action is Action.CREATE:
@@ -59,6 +62,13 @@ def change_lines(change: Change, *, done: bool) -> list[str]:
             lines.append(f"    {escape(f.field)}: {escape(_value(f.before))} → {escape(_value(f.after))}")
     lines.extend(f"    [yellow]![/] {escape(n)}" for n in change.notes)
     return lines
+
+
+def change(change: Change, *, done: bool) -> None:
+    """One change's lines on stderr."""
+    console = stderr()
+    for line in change_lines(change, done=done):
+        console.print(line)
 
 
 def plan_text(plan: Plan, *, done: bool) -> None:

@@ -5,6 +5,12 @@ login name is their email (the pool has ``UsernameAttributes=["email"]``), lower
 cognito-privx compare user names case-insensitively, and lower-casing makes ``Alice@x`` and ``alice@x`` the same
 row everywhere (moto, unlike AWS, would create both).
 
+Pools made elsewhere are read for their username model first (:mod:`cognito_privx.usernames`, from the
+description :meth:`PoolUsers.open` already has). In a legacy case-sensitive pool Cognito resolves only the exact
+capitalisation, so :meth:`PoolUsers.find` also searches the case variants of the address, acts on the user by
+their real ``Username`` (the ``sub``), and refuses to guess when two users' emails differ only in case. Pools
+whose users do not sign in with their email are refused by every command that looks a user up.
+
 Throughput: one boto3 client shared by the worker threads (clients are thread-safe), a token bucket that keeps
 ``AdminCreateUser`` under the account's ``UserCreation`` quota (50/s by default), and our own retry with
 exponential backoff and full jitter on ``TooManyRequestsException``. botocore's retries are switched off for
@@ -17,6 +23,7 @@ from __future__ import annotations
 import csv
 import enum
 import io
+import itertools
 import random
 import re
 import threading
@@ -30,7 +37,16 @@ from typing import Any
 
 from cognito_privx.cognito import CognitoGateway, find_our_pool
 from cognito_privx.config import AppConfig, validate_group_name
-from cognito_privx.errors import CognitoError, CognitoPrivxError, ConfigError, UsageError
+from cognito_privx.desired import PoolSpec
+from cognito_privx.errors import (
+    AmbiguousResourceError,
+    CognitoError,
+    CognitoPrivxError,
+    ConfigError,
+    ConflictError,
+    UsageError,
+)
+from cognito_privx.usernames import UsernameModel, username_model
 
 # Pragmatic, not RFC 5322: one @, no spaces, a dot in the domain, and Cognito's 128-character user-name limit.
 _EMAIL_RE = re.compile(
@@ -164,6 +180,13 @@ class TokenBucket:
             time.sleep(wait_s)
 
 
+class _NotLooked(enum.Enum):
+    NOT_LOOKED = "not looked up"
+
+
+NOT_LOOKED = _NotLooked.NOT_LOOKED
+
+
 class InviteLimitError(CognitoError):
     """Cognito's daily invite-email cap (LimitExceededException): retrying the same day cannot help."""
 
@@ -177,6 +200,8 @@ class PoolUsers:
     attribute: str  # custom:<group_attribute>
     native_groups: bool = False  # group_claim = "cognito:groups": membership of native groups too
     role_groups: frozenset[str] = frozenset()  # the [roles] keys: the native groups we move users between
+    model: UsernameModel = field(default_factory=UsernameModel)  # how the pool names its users (default: ours)
+    description: Mapping[str, Any] | None = None  # describe_user_pool()["UserPool"], when open() had it
     create_limiter: TokenBucket | None = None
     max_attempts: int = 8
     backoff_base: float = 0.2
@@ -187,18 +212,22 @@ class PoolUsers:
 
     @classmethod
     def open(cls, gw: CognitoGateway, cfg: AppConfig, **kwargs: Any) -> PoolUsers:
-        pool = find_our_pool(gw, cfg)
+        spec = PoolSpec(name=cfg.cognito.pool_name, region=cfg.region, pool_id=cfg.cognito.pool_id)
+        pool = find_our_pool(gw, spec)
         if pool is None:
             raise CognitoError(
                 f"no user pool named {cfg.cognito.pool_name!r} managed by cognito-privx",
                 "run `cognito-privx setup` first (or check --config / --region)",
             )
+        # find_our_pool returns the pool described (its tags live only there): its username model costs no call.
         return cls(
             gw,
             pool["Id"],
             cfg.cognito.attribute_name,
             native_groups=cfg.cognito.native_groups,
             role_groups=frozenset(cfg.roles),
+            model=username_model(pool),
+            description=pool,
             **kwargs,
         )
 
@@ -230,11 +259,90 @@ class PoolUsers:
                 # Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter").
                 self.sleep(random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt)))  # noqa: S311
 
-    def get(self, email: str) -> dict[str, Any] | None:
-        return self._call("admin_get_user", absent="UserNotFoundException", UserPoolId=self.pool_id, Username=email)
+    def find(self, email: str) -> dict[str, Any] | None:
+        """The user whose email is ``email`` (an ``AdminGetUser`` answer), ``None`` when there is none.
+
+        Act on the result by its ``Username`` (in email pools the ``sub``), never by ``email``: in a legacy pool the
+        address given may differ in case from the one Cognito knows.
+
+        Raises ``AmbiguousUserError`` when two users' emails differ from ``email`` only in case (never a guess),
+        ``ConflictError`` when the pool's users do not sign in with their email.
+        """
+        self._require_email_pool()
+        exact = self._get(email)
+        if self.model.case_insensitive:
+            # Cognito resolves every capitalisation itself in these pools and refuses a second user whose email
+            # differs only in case (Developer Guide, "User pool case sensitivity"): one call answers.
+            return exact
+        # A case-sensitive pool resolves only the exact capitalisation (UsernameConfigurationType: "users must sign
+        # in using the exact capitalization"), and may hold Bob@x and bob@x as two users.
+        found: dict[str, dict[str, Any]] = {exact["Username"]: exact} if exact is not None else {}
+        for listed in self._listed_case_variants(email):
+            name = str(listed["Username"])
+            if name in found:
+                continue
+            # ListUsers is eventually consistent (API reference: "To validate the existence or configuration of an
+            # individual user, use AdminGetUser"): keep only what a read by the real user name confirms now.
+            user = self._get(name)
+            if user is not None and self._email(user).lower() == email.lower():
+                found[name] = user
+        if len(found) > 1:
+            users = ", ".join(f"{self._email(u)} ({name})" for name, u in sorted(found.items()))
+            raise AmbiguousUserError(
+                f"{len(found)} users in pool {self.pool_id} have the email {email} in different capitalisations: "
+                f"{users}",
+                "the pool compares emails case-sensitively, so these are separate accounts and cognito-privx will "
+                "not guess which one you mean: delete or disable the extra one in the AWS console",
+            )
+        return next(iter(found.values()), None)
+
+    def _get(self, username: str) -> dict[str, Any] | None:
+        return self._call("admin_get_user", absent="UserNotFoundException", UserPoolId=self.pool_id, Username=username)
+
+    def _listed_case_variants(self, email: str) -> list[dict[str, Any]]:
+        """Users listed with an email equal to ``email`` but for case (ListUsers entries, possibly stale).
+
+        ListUsers can only filter ``email`` by ``=`` or ``^=`` (prefix), and whether AWS compares those values
+        case-insensitively is documented inconsistently (the API reference marks only ``username``, ``status`` and
+        ``cognito:user_status``); moto compares them exactly (``str.startswith`` in
+        ``moto/cognitoidp/models.py``, ``list_users``). So: one prefix query per capitalisation of the first three
+        letters (at most 8), comparing whole emails case-folded here. Correct either way, and far cheaper than a
+        scan of the pool (ListUsers allows 30 requests/s per account).
+        """
+        wanted = email.lower()
+        listed: dict[str, dict[str, Any]] = {}
+        for prefix in _case_prefixes(email):
+            params: dict[str, Any] = {"UserPoolId": self.pool_id, "Limit": 60, "Filter": f'email ^= "{_quote(prefix)}"'}
+            while True:
+                page = self._call("list_users", **params) or {}
+                for user in page.get("Users", []):
+                    if self._email(user).lower() == wanted:
+                        listed.setdefault(str(user["Username"]), user)
+                token = page.get("PaginationToken")
+                if not token:
+                    break
+                params["PaginationToken"] = token
+        return list(listed.values())
+
+    def _require_email_pool(self) -> None:
+        if self.model.signs_in_with_email:
+            return
+        raise ConflictError(
+            f"cannot manage the users of pool {self.pool_id} by email: {self.model.unsuitable_reason()}",
+            "cognito-privx manages users of pools whose users sign in with their email; use a pool made by "
+            "`cognito-privx setup` (list-users still works here)",
+        )
+
+    def _email(self, user: Mapping[str, Any]) -> str:
+        return self._attrs(user).get("email", "")
+
+    def _found_as(self, user: Mapping[str, Any], email: str) -> str:
+        """``"as Bob@X.com"`` when the pool knows the user under another capitalisation, else ``""``."""
+        real = self._email(user)
+        return f"as {real}" if real and real != email else ""
 
     def password_policy(self) -> dict[str, Any]:
-        pool = self.gw.describe_pool(self.pool_id)
+        pool = self.description or self.gw.describe_pool(self.pool_id)
         policy: dict[str, Any] = (pool.get("Policies") or {}).get("PasswordPolicy") or {}
         return policy
 
@@ -242,12 +350,16 @@ class PoolUsers:
         return {a["Name"]: a["Value"] for a in user.get("UserAttributes") or user.get("Attributes") or []}
 
     def _require(self, email: str) -> dict[str, Any]:
-        user = self.get(email)
+        user = self.find(email)
         if user is None:
             raise UserNotFound(
-                f"no user {email} in pool {self.pool_id}", "check the address, or add the user with add-user"
+                f"no user {email}{self._any_case()} in pool {self.pool_id}",
+                "check the address, or add the user with add-user",
             )
         return user
+
+    def _any_case(self) -> str:
+        return " in any capitalisation" if self.model.case_sensitive else ""
 
     # -- operations ---------------------------------------------------------------------------------------
 
@@ -263,25 +375,28 @@ class PoolUsers:
         """Create the user, or bring an existing one to ``row.group`` (and ``row.name`` if given)."""
         if self.native_groups and row.group not in self.role_groups:
             self._require_native_group(row.group)
-        user = self.get(row.email)
+        user = self.find(row.email)
         if user is None and create and dry_run:
             return UserResult(row.email, Outcome.CREATED, f"would create, group {row.group}", row.line)
         if user is None and create:
             created = self._create(row, invite=invite, temporary_password=temporary_password)
-            if created:
+            if created is not None:
                 if self.native_groups:
-                    self._sync_groups(row.email, row.group, dry_run=False)
+                    self._sync_groups(str(created["Username"]), row.group, dry_run=False)
                 return UserResult(row.email, Outcome.CREATED, f"group {row.group}", row.line)
-            user = self.get(row.email)  # created meanwhile (another run, a lost response): converge it
+            user = self.find(row.email)  # created meanwhile (another run, a lost response): converge it
         if user is None:
-            raise UserNotFound(f"no user {row.email} in pool {self.pool_id}", "add the user with add-user first")
+            raise UserNotFound(
+                f"no user {row.email}{self._any_case()} in pool {self.pool_id}", "add the user with add-user first"
+            )
         result = self._converge(row, user, dry_run=dry_run)
         if temporary_password:
             note = "temporary password not set: the user already exists"
             return UserResult(result.email, result.outcome, "; ".join(filter(None, [result.detail, note])), result.line)
         return result
 
-    def _create(self, row: UserRow, *, invite: bool, temporary_password: str | None) -> bool:
+    def _create(self, row: UserRow, *, invite: bool, temporary_password: str | None) -> dict[str, Any] | None:
+        """The created user (``AdminCreateUser``'s ``User``); ``None`` when the user name exists already."""
         attributes = [
             {"Name": "email", "Value": row.email},
             {"Name": "email_verified", "Value": "true"},
@@ -300,12 +415,15 @@ class PoolUsers:
             params["MessageAction"] = "SUPPRESS"
         if temporary_password:
             params["TemporaryPassword"] = temporary_password
-        return self._call("admin_create_user", absent="UsernameExistsException", **params) is not None
+        response = self._call("admin_create_user", absent="UsernameExistsException", **params)
+        return None if response is None else dict(response["User"])
 
     def _converge(self, row: UserRow, user: Mapping[str, Any], *, dry_run: bool = False) -> UserResult:
         attrs = self._attrs(user)
+        username = str(user["Username"])
         changes: list[dict[str, str]] = []
         details: list[str] = []
+        found_as = self._found_as(user, row.email)
         current = attrs.get(self.attribute)
         if current != row.group:
             changes.append({"Name": self.attribute, "Value": row.group})
@@ -313,26 +431,31 @@ class PoolUsers:
         if row.name and attrs.get("name") != row.name:
             changes.append({"Name": "name", "Value": row.name})
             details.append("name")
-        membership = self._sync_groups(row.email, row.group, dry_run=dry_run) if self.native_groups else ""
+        membership = self._sync_groups(username, row.group, dry_run=dry_run) if self.native_groups else ""
         if membership:
             details.append(membership)
         if not user.get("Enabled", True):
             details.append("user is disabled (not re-enabled; use enable-user)")
         changed = bool(changes or membership)
+        if found_as:
+            details.insert(0, found_as)
         if changed and dry_run:
             return UserResult(row.email, Outcome.UPDATED, "would update: " + "; ".join(details), row.line)
         if changes:
             self._call(
-                "admin_update_user_attributes", UserPoolId=self.pool_id, Username=row.email, UserAttributes=changes
+                "admin_update_user_attributes", UserPoolId=self.pool_id, Username=username, UserAttributes=changes
             )
         if changed:
             return UserResult(row.email, Outcome.UPDATED, "; ".join(details), row.line)
         return UserResult(row.email, Outcome.UNCHANGED, "; ".join(details), row.line)
 
-    def _sync_groups(self, email: str, group: str, *, dry_run: bool) -> str:
-        """Put the user into native group ``group`` and out of the other ``[roles]`` groups; what changed."""
+    def _sync_groups(self, username: str, group: str, *, dry_run: bool) -> str:
+        """Put the user into native group ``group`` and out of the other ``[roles]`` groups; what changed.
+
+        ``username`` is the user's real ``Username`` (the ``sub`` in email pools), not the address given.
+        """
         current: set[str] = set()
-        params: dict[str, Any] = {"UserPoolId": self.pool_id, "Username": email, "Limit": 60}
+        params: dict[str, Any] = {"UserPoolId": self.pool_id, "Username": username, "Limit": 60}
         while True:
             page = self._call("admin_list_groups_for_user", **params) or {}
             current |= {g["GroupName"] for g in page.get("Groups", [])}
@@ -343,9 +466,9 @@ class PoolUsers:
         remove = sorted((current & self.role_groups) - {group})
         if not dry_run:
             for name in add:
-                self._call("admin_add_user_to_group", UserPoolId=self.pool_id, Username=email, GroupName=name)
+                self._call("admin_add_user_to_group", UserPoolId=self.pool_id, Username=username, GroupName=name)
             for name in remove:
-                self._call("admin_remove_user_from_group", UserPoolId=self.pool_id, Username=email, GroupName=name)
+                self._call("admin_remove_user_from_group", UserPoolId=self.pool_id, Username=username, GroupName=name)
         return ", ".join([*(f"+ group {g}" for g in add), *(f"- group {g}" for g in remove)])
 
     def _require_native_group(self, group: str) -> None:
@@ -358,18 +481,44 @@ class PoolUsers:
 
     def set_enabled(self, email: str, enabled: bool) -> UserResult:
         user = self._require(email)
+        found_as = self._found_as(user, email)
+        state = "enabled" if enabled else "disabled"
         if bool(user.get("Enabled", True)) == enabled:
-            return UserResult(email, Outcome.UNCHANGED, "already " + ("enabled" if enabled else "disabled"))
+            return UserResult(email, Outcome.UNCHANGED, _join(found_as, "already " + state))
         operation = "admin_enable_user" if enabled else "admin_disable_user"
-        self._call(operation, UserPoolId=self.pool_id, Username=email)
-        return UserResult(email, Outcome.UPDATED, "enabled" if enabled else "disabled")
+        self._call(operation, UserPoolId=self.pool_id, Username=user["Username"])
+        return UserResult(email, Outcome.UPDATED, _join(found_as, state))
 
-    def remove(self, email: str) -> UserResult:
-        if self.get(email) is None:
-            return UserResult(email, Outcome.UNCHANGED, "no such user (already removed)")
-        if self._call("admin_delete_user", absent="UserNotFoundException", UserPoolId=self.pool_id, Username=email):
-            return UserResult(email, Outcome.DELETED, "removed")
-        return UserResult(email, Outcome.UNCHANGED, "no such user (already removed)")
+    def remove(self, email: str, *, user: Mapping[str, Any] | _NotLooked | None = NOT_LOOKED) -> UserResult:
+        """Delete the user ``find(email)`` returns; ``user`` is that answer when the caller already has it (``None``:
+        nobody was found), so the user confirmed at a prompt is the one deleted.
+
+        A removal is reported only when the same look-up, run again after ``AdminDeleteUser``, finds nobody; "no
+        such user" only when it found nobody to begin with. Raises ``CognitoError`` when a user with that email (in
+        a legacy pool: in any capitalisation) is still there afterwards, and what :meth:`find` raises.
+        """
+        target = self.find(email) if isinstance(user, _NotLooked) else user
+        if target is None:
+            return UserResult(email, Outcome.UNCHANGED, f"no such user{self._any_case()} (already removed)")
+        deleted = (
+            self._call(
+                "admin_delete_user",
+                absent="UserNotFoundException",
+                UserPoolId=self.pool_id,
+                Username=target["Username"],
+            )
+            is not None
+        )
+        left = self.find(email)
+        if left is not None:
+            raise CognitoError(
+                f"{self._email(left) or email} is still in pool {self.pool_id} after the deletion "
+                f"(user name {left['Username']})",
+                "run remove-user again; if the user stays, delete it in the AWS console",
+            )
+        if not deleted:
+            return UserResult(email, Outcome.UNCHANGED, f"no such user{self._any_case()} (already removed)")
+        return UserResult(email, Outcome.DELETED, _join(self._found_as(target, email), "removed"))
 
     def list(self, group: str | None = None, on_page: Callable[[int], None] | None = None) -> list[UserInfo]:
         """Every user (optionally of one group). Custom attributes cannot be filtered server-side: a paged scan."""
@@ -405,6 +554,36 @@ class PoolUsers:
 
 class UserNotFound(CognitoError):
     """The user does not exist (exit 1: the job cannot be done)."""
+
+
+class AmbiguousUserError(AmbiguousResourceError):
+    """A case-sensitive pool holds two or more users whose emails differ only in case (exit 1); all are listed."""
+
+
+def _join(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
+
+
+def _quote(value: str) -> str:
+    """A ListUsers filter value: quotation marks and backslashes escaped with a backslash (API reference)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _case_prefixes(email: str, letters: int = 3) -> list[str]:
+    """Every capitalisation of ``email``'s start, up to its ``letters``-th letter and the caseless characters after.
+
+    ``"bob.smith@x"`` → ``["bob.", "boB.", ..., "BOB."]`` (8). Addresses are ASCII (``validate_email``).
+    """
+    start: list[str] = []
+    cased = 0
+    for ch in email:
+        if ch.lower() != ch.upper():
+            if cased == letters:
+                break
+            cased += 1
+        start.append(ch)
+    options = [sorted({ch.lower(), ch.upper()}) for ch in start]
+    return ["".join(p) for p in itertools.product(*options)]
 
 
 def _code_of(e: CognitoError) -> str:
@@ -592,12 +771,14 @@ def write_report(path: Path, report: ImportReport) -> None:
 __all__ = [
     "DEFAULT_RATE",
     "DEFAULT_WORKERS",
+    "AmbiguousUserError",
     "ImportReport",
     "InviteLimitError",
     "Outcome",
     "PoolUsers",
     "TokenBucket",
     "UserInfo",
+    "UserNotFound",
     "UserResult",
     "UserRow",
     "import_rows",

@@ -1,0 +1,222 @@
+"""The desired state, derived once from the config as frozen specs.
+
+``plan``, ``setup``, ``teardown`` and ``doctor`` compare live state against this one description; teardown uses
+:meth:`DesiredState.nothing`, the same identity (names, pool, directory) with no grants, roles or groups.
+
+Shapes::
+
+    DesiredState
+      pool       PoolSpec        name, region, pinned pool id, tier, deletion protection, tags
+      attribute  AttributeSpec   the bare custom attribute name (``group`` → ``custom:group``)
+      client     ClientSpec      app client name and its OAuth settings
+      domain     DomainSpec?     hosted-UI prefix domain; None when no domain is managed
+      groups     frozenset[str]  native Cognito groups (only with group_claim = "cognito:groups")
+      directory  DirectoryTemplate   the PrivX OIDC directory, less what is known only at run time
+      roles      tuple[RoleSpec]     PrivX roles the config names, with their permissions and comment
+      grants     frozenset[Grant]    (group, role) pairs: "users of group G get role R"
+
+Pure data: no I/O, and nothing here imports boto3 or httpx.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cognito_privx.config import (
+    CALLBACK_PATH,
+    MANAGED_TAG_KEY,
+    MANAGED_TAG_VALUE,
+    AppConfig,
+)
+
+# A pool taken over with ``setup --adopt`` carries this tag as well as ``managed-by``: teardown never deletes
+# it (or its users) unless told to with --delete-adopted-pool.
+ADOPTED_TAG_KEY = "cognito-privx-adopted"
+ADOPTED_TAG_VALUE = "true"
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """The user pool: found by ``name`` and our tag, or pinned by ``pool_id``."""
+
+    name: str
+    region: str
+    pool_id: str | None = None
+    tier: str = "LITE"
+    deletion_protection: bool = True
+    tags: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def pool_tags(self) -> dict[str, str]:
+        """Every tag we set: the configured ones and ``managed-by=cognito-privx``."""
+        return {**dict(self.tags), MANAGED_TAG_KEY: MANAGED_TAG_VALUE}
+
+    def issuer(self, pool_id: str) -> str:
+        """The OIDC issuer of a pool: ``https://cognito-idp.<region>.amazonaws.com/<pool id>`` (never the
+        hosted-UI domain)."""
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}"
+
+
+@dataclass(frozen=True)
+class AttributeSpec:
+    """The custom attribute that carries a user's group: String, mutable, created with its bare name."""
+
+    name: str
+
+    @property
+    def attribute_name(self) -> str:
+        """As it appears on users and in tokens: ``custom:<name>``."""
+        return f"custom:{self.name}"
+
+    def schema(self) -> dict[str, Any]:
+        # The bare name: Cognito adds "custom:" itself (passing "custom:group" creates "custom:custom:group").
+        return {
+            "Name": self.name,
+            "AttributeDataType": "String",
+            "Mutable": True,
+            "StringAttributeConstraints": {"MinLength": "0", "MaxLength": "2048"},
+        }
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    """The app client PrivX logs users in with (cognito.md "The app client PrivX needs")."""
+
+    name: str
+    callback_url: str
+    scopes: tuple[str, ...]
+    group_attribute: str  # custom:<attr>, which must be readable or it is missing from the ID token
+
+    def desired(self) -> dict[str, Any]:
+        """The UpdateUserPoolClient fields we converge, with their wanted values."""
+        return {
+            "AllowedOAuthFlows": ["code"],
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "AllowedOAuthScopes": ["openid", *self.scopes],
+            "CallbackURLs": [self.callback_url],
+            "SupportedIdentityProviders": ["COGNITO"],
+            # Without ReadAttributes a custom attribute is not readable and is missing from the ID token
+            # (moto puts it there anyway).
+            "ReadAttributes": ["email", "email_verified", "name", self.group_attribute],
+            # PrivX needs refresh tokens.
+            "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
+        }
+
+
+@dataclass(frozen=True)
+class DomainSpec:
+    """The hosted-UI prefix domain (``https://<prefix>.auth.<region>.amazoncognito.com``)."""
+
+    prefix: str
+    managed_login_version: int = 1
+
+
+@dataclass(frozen=True)
+class DirectoryTemplate:
+    """The PrivX OIDC directory, less the issuer, client id and secret that are known only at run time."""
+
+    name: str
+    button_title: str
+    tags_attribute: str
+    additional_scopes: tuple[str, ...]
+    account_mapping: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """A PrivX role the config names. ``permissions`` are added when missing, never removed."""
+
+    name: str
+    permissions: tuple[str, ...] = ()
+    comment: str = ""
+
+
+@dataclass(frozen=True, order=True)
+class Grant:
+    """Users of Cognito group ``group`` get PrivX role ``role`` (one rule leaf in the role, whose ``source`` is
+    our directory)."""
+
+    role: str
+    group: str
+
+    def __str__(self) -> str:
+        return f"{self.role} ← group {self.group}"
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """Everything cognito-privx manages, as the config describes it. See the module docstring."""
+
+    pool: PoolSpec
+    attribute: AttributeSpec
+    client: ClientSpec
+    domain: DomainSpec | None
+    directory: DirectoryTemplate
+    privx_url: str
+    groups: frozenset[str] = frozenset()
+    roles: tuple[RoleSpec, ...] = ()
+    grants: frozenset[Grant] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_config(cls, cfg: AppConfig) -> DesiredState:
+        """Derive the desired state. Raises :class:`~cognito_privx.errors.ConfigError` when the region or the
+        PrivX URL is missing."""
+        c, p = cfg.cognito, cfg.privx
+        region, url = cfg.region, cfg.privx_url
+        by_role: dict[str, RoleSpec] = {}
+        for spec in cfg.roles.values():
+            known = by_role.get(spec.role)
+            # A role mapped from two groups: permissions add up; the first non-empty comment is kept.
+            by_role[spec.role] = RoleSpec(
+                spec.role,
+                tuple(dict.fromkeys((*(known.permissions if known else ()), *spec.permissions))),
+                (known.comment if known and known.comment else spec.comment),
+            )
+        return cls(
+            pool=PoolSpec(
+                name=c.pool_name,
+                region=region,
+                pool_id=c.pool_id,
+                tier=c.tier,
+                deletion_protection=c.deletion_protection,
+                tags=tuple(sorted(c.tags.items())),
+            ),
+            attribute=AttributeSpec(c.group_attribute),
+            client=ClientSpec(
+                name=c.app_client_name,
+                callback_url=url + CALLBACK_PATH,
+                scopes=p.additional_scopes,
+                group_attribute=c.attribute_name,
+            ),
+            domain=DomainSpec(c.domain_prefix, c.managed_login_version) if c.domain_prefix else None,
+            directory=DirectoryTemplate(
+                name=p.directory_name,
+                button_title=p.button_title,
+                tags_attribute=c.tags_claim,
+                additional_scopes=p.additional_scopes,
+                account_mapping=tuple(sorted(p.account_mapping.items())),
+            ),
+            privx_url=url,
+            groups=frozenset(cfg.roles) if c.native_groups else frozenset(),
+            roles=tuple(sorted(by_role.values(), key=lambda r: r.name)),
+            grants=frozenset(Grant(spec.role, group) for group, spec in cfg.roles.items()),
+        )
+
+    def nothing(self) -> DesiredState:
+        """The same identity with nothing granted: what teardown converges to."""
+        return DesiredState(
+            pool=self.pool,
+            attribute=self.attribute,
+            client=self.client,
+            domain=self.domain,
+            directory=self.directory,
+            privx_url=self.privx_url,
+        )
+
+    def role(self, name: str) -> RoleSpec | None:
+        return next((r for r in self.roles if r.name == name), None)
+
+    def grants_of(self, role: str) -> list[Grant]:
+        """The grants that give ``role``, sorted by group."""
+        return sorted(g for g in self.grants if g.role == role)
