@@ -13,7 +13,6 @@ import pytest
 
 from cognito_privx.sandbox.emulator import (
     ALL_PERMISSIONS,
-    BUILTIN_SOURCE_IDS,
     MASK,
     Fault,
     PrivXEmulator,
@@ -212,7 +211,11 @@ def test_builtin_sources_are_listed(api: httpx.Client) -> None:
     assert r.status_code == 200
     body = r.json()
     assert body["count"] == len(body["items"]) == 3
-    assert {s["name"] for s in body["items"]} == {"LOCAL", "LOCALHOST", "API-CLIENT"}
+    assert {(s["name"], s["connection"]["type"]) for s in body["items"]} == {
+        ("Local users", "LOCAL"),
+        ("Local hosts", "LOCALHOST"),
+        ("API clients", "API-CLIENT"),
+    }
 
 
 def test_create_source_masks_secret_on_read(emu: PrivXEmulator, api: httpx.Client) -> None:
@@ -260,15 +263,15 @@ def test_post_with_mask_is_rejected(api: httpx.Client) -> None:
     assert r.json()["property"] == "connection.oidc_client_secret"
 
 
-def test_duplicate_source_name_is_409(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_duplicate_source_name_is_400_naming_name(emu: PrivXEmulator, api: httpx.Client) -> None:
     first = api.post(f"{RS}/sources", json=oidc_source("A")).json()["id"]
     api.post(f"{RS}/sources", json=oidc_source("B"))
     r = api.post(f"{RS}/sources", json=oidc_source("A"))
-    assert r.status_code == 409
-    assert r.json()["property"] == "name"
-    assert api.put(f"{RS}/sources/{first}", json=oidc_source("B")).status_code == 409
+    assert r.status_code == 400  # the v41 docs list no 409
+    assert (r.json()["error_code"], r.json()["property"]) == ("INVALID_PARAMETER", "name")
+    assert api.put(f"{RS}/sources/{first}", json=oidc_source("B")).status_code == 400
     assert api.put(f"{RS}/sources/{first}", json=oidc_source("A")).status_code == 200
-    assert api.post(f"{RS}/sources", json=oidc_source("LOCAL")).status_code == 409
+    assert api.post(f"{RS}/sources", json=oidc_source("Local users")).status_code == 400
     assert sorted(s["name"] for s in emu.sources.values() if s["author"] == CLIENT_ID) == ["A", "B"]
 
 
@@ -318,8 +321,9 @@ def test_delete_source_and_builtins_are_protected(emu: PrivXEmulator, api: httpx
     assert api.delete(f"{RS}/sources/{sid}").status_code == 200
     assert sid not in emu.sources
     assert api.get(f"{RS}/sources/{sid}").status_code == 404
-    assert api.delete(f"{RS}/sources/{BUILTIN_SOURCE_IDS['LOCAL']}").status_code == 400
-    assert BUILTIN_SOURCE_IDS["LOCAL"] in emu.sources
+    local = emu.builtin_source_ids["LOCAL"]
+    assert api.delete(f"{RS}/sources/{local}").status_code == 400
+    assert local in emu.sources
 
 
 def test_refresh(api: httpx.Client) -> None:
@@ -329,19 +333,8 @@ def test_refresh(api: httpx.Client) -> None:
     assert api.post(f"{RS}/sources/refresh", json={"ids": [sid]}).status_code == 400
 
 
-def test_login_url_field_is_opt_in(clock: FakeClock) -> None:
-    emu = PrivXEmulator(clock=clock, login_url_field="oidc_login_url", base_url="https://px.test/")
-    emu.add_api_client(CLIENT_ID, CLIENT_SECRET)
-    with authed(emu) as c:
-        sid = c.post(f"{RS}/sources", json={**oidc_source(), "oidc_login_url": "x"}).json()["id"]
-        got = c.get(f"{RS}/sources/{sid}").json()
-        local = c.get(f"{RS}/sources/{BUILTIN_SOURCE_IDS['LOCAL']}").json()
-    assert got["oidc_login_url"] == f"https://px.test/auth/api/v1/oidc/login?directory={sid}"
-    assert "oidc_login_url" not in emu.sources[sid]
-    assert "oidc_login_url" not in local
-
-
-def test_no_login_url_field_by_default(api: httpx.Client) -> None:
+def test_no_login_url_field(api: httpx.Client) -> None:
+    # The SDK's Source has no login-URL field of any name; the emulator no longer offers one.
     sid = api.post(f"{RS}/sources", json=oidc_source()).json()["id"]
     assert not any("login" in k for k in api.get(f"{RS}/sources/{sid}").json())
 
@@ -390,7 +383,7 @@ def test_roles_sorting(api: httpx.Client) -> None:
 
 
 def test_create_get_update_delete_role(emu: PrivXEmulator, api: httpx.Client) -> None:
-    rule = {"type": "RULE", "source": "dir-id", "search_string": "ops", "rules": []}
+    rule = {"type": "RULE", "source": "dir-id", "search_string": "(tags=ops)", "rules": []}
     body = {**role("ops", [rule]), "comment": "c", "member_count": 7, "system": True}
     rid = api.post(f"{RS}/roles", json=body).json()["id"]
     got = api.get(f"{RS}/roles/{rid}").json()
@@ -409,17 +402,25 @@ def test_create_get_update_delete_role(emu: PrivXEmulator, api: httpx.Client) ->
     assert api.get(f"{RS}/roles/{rid}").status_code == 404
 
 
-def test_duplicate_role_name_is_409(api: httpx.Client) -> None:
+def test_duplicate_role_name_is_400_naming_name(emu: PrivXEmulator, api: httpx.Client) -> None:
     assert api.post(f"{RS}/roles", json=role("ops")).status_code == 201
-    assert api.post(f"{RS}/roles", json=role("ops")).status_code == 409
-    assert api.post(f"{RS}/roles", json=role("privx-admin")).status_code == 409
+    for name in ("ops", "privx-admin"):
+        r = api.post(f"{RS}/roles", json=role(name))
+        assert r.status_code == 400  # the v41 docs list 201, 400, 401, 403, 404, 500: no 409
+        assert (r.json()["error_code"], r.json()["property"]) == ("INVALID_PARAMETER", "name")
+    other = api.post(f"{RS}/roles", json=role("dev")).json()["id"]
+    assert api.put(f"{RS}/roles/{other}", json=role("ops")).status_code == 400
+    assert [r["name"] for r in emu.roles.values()].count("ops") == 1
 
 
 @pytest.mark.parametrize(
     ("rules", "prop"),
     [
         (None, "source_rules"),
-        ({"type": "RULE", "source": "s", "search_string": "x"}, "source_rules"),
+        ("x", "source_rules"),
+        ({"type": "RULE", "source": "LOCAL_ID", "search_string": "x"}, "source_rules.search_string"),
+        ({"type": "RULE", "search_string": "(a=b)"}, "source_rules.source"),
+        ({"rules": [{"type": "RULE", "source": "s", "search_string": "(a=b)"}]}, "source_rules"),
         ({"type": "GROUP", "match": "SOME", "rules": []}, "source_rules.match"),
         ({"type": "GROUP", "match": "ANY"}, "source_rules.rules"),
         (
@@ -437,10 +438,10 @@ def test_duplicate_role_name_is_409(api: httpx.Client) -> None:
         ),
     ],
 )
-def test_role_source_rules_validation(api: httpx.Client, rules: Any, prop: str) -> None:
+def test_role_source_rules_validation(emu: PrivXEmulator, api: httpx.Client, rules: Any, prop: str) -> None:
     body: dict[str, Any] = {"name": "bad"}
     if rules is not None:
-        body["source_rules"] = rules
+        body["source_rules"] = json.loads(json.dumps(rules).replace("LOCAL_ID", emu.builtin_source_ids["LOCAL"]))
     r = api.post(f"{RS}/roles", json=body)
     assert r.status_code == 400
     assert r.json()["property"] == prop
@@ -456,7 +457,7 @@ def test_resolve(api: httpx.Client) -> None:
     assert body["items"][0]["id"] == rid
 
 
-def test_evaluate_and_members_are_empty(api: httpx.Client) -> None:
+def test_evaluate_and_members_without_users_are_empty(api: httpx.Client) -> None:
     rid = api.post(f"{RS}/roles", json=role("ops")).json()["id"]
     assert api.post(f"{RS}/roles/evaluate", json=role("ops")).json() == {"count": 0, "items": []}
     assert api.post(f"{RS}/roles/evaluate", json={"source_rules": {"type": "X"}}).status_code == 400
@@ -491,7 +492,7 @@ def test_reset_restores_builtins_and_drops_tokens(emu: PrivXEmulator, api: httpx
     held = emu.sources
     emu.reset()
     assert held is emu.sources
-    assert {s["name"] for s in emu.sources.values()} == {"LOCAL", "LOCALHOST", "API-CLIENT"}
+    assert {s["name"] for s in emu.sources.values()} == {"Local users", "Local hosts", "API clients"}
     assert {r["name"] for r in emu.roles.values()} == {"privx-admin", "privx-user"}
     assert emu.requests == []
     assert api.get(f"{RS}/sources").status_code == 401  # token dropped
@@ -549,7 +550,7 @@ def test_fault_drop_processes_then_raises(emu: PrivXEmulator, api: httpx.Client)
         api.post(SOURCES, json=oidc_source())
     assert [s["name"] for s in emu.sources.values()].count("Cognito") == 1  # the write happened
     assert (emu.requests[-1].status, emu.requests[-1].fault) == (201, "drop")
-    assert api.post(SOURCES, json=oidc_source()).status_code == 409  # a blind retry meets its own write
+    assert api.post(SOURCES, json=oidc_source()).status_code == 400  # a blind retry meets its own write
 
 
 def test_fault_nth_and_times_count_matching_requests_only(emu: PrivXEmulator, api: httpx.Client) -> None:
@@ -755,3 +756,370 @@ def test_admin_unknown_route_and_method(emu: PrivXEmulator) -> None:
         r = c.get("/_emulator/faults")
         assert r.status_code == 405
         assert set(r.headers["Allow"].split(", ")) == {"POST", "DELETE"}
+
+
+# -- fidelity: status, built-ins, Location, source_rules roots ---------------------------------------
+
+
+def test_status_has_the_sdk_service_status_fields(api: httpx.Client) -> None:
+    # Go SDK api/response/response.go ServiceStatus (status_details is omitempty and empty).
+    for path, app_id in (("/auth/api/v1/status", "auth"), (f"{RS}/status", "role-store")):
+        body = api.get(path).json()
+        assert set(body) == {
+            "variant",
+            "version",
+            "api_version",
+            "status",
+            "status_message",
+            "app_id",
+            "server-mode",
+            "start_time",
+        }
+        assert body["app_id"] == app_id
+
+
+def test_builtin_source_ids_are_random_per_emulator_and_survive_reset(emu: PrivXEmulator) -> None:
+    other = PrivXEmulator()
+    assert set(emu.builtin_source_ids) == {"LOCAL", "LOCALHOST", "API-CLIENT"}
+    assert not set(emu.builtin_source_ids.values()) & set(other.builtin_source_ids.values())
+    before = dict(emu.builtin_source_ids)
+    emu.reset()
+    assert dict(emu.builtin_source_ids) == before
+    assert {emu.sources[i]["connection"]["type"] for i in before.values()} == set(before)
+
+
+def test_privx_admin_has_a_principal_rule_matching_the_superuser(emu: PrivXEmulator, api: httpx.Client) -> None:
+    admin = next(r for r in api.get(f"{RS}/roles").json()["items"] if r["name"] == "privx-admin")
+    assert admin["source_rules"] == {
+        "type": "GROUP",
+        "match": "ANY",
+        "rules": [
+            {
+                "type": "RULE",
+                "source": emu.builtin_source_ids["LOCAL"],
+                "search_string": "(principal=admin)",
+                "rules": [],
+            }
+        ],
+    }
+    assert admin["member_count"] == 1
+    members = api.get(f"{RS}/roles/{admin['id']}/members").json()
+    assert [(u["principal"], u["source_type"]) for u in members["items"]] == [("admin", "LOCAL")]
+    user = user_out(api, members["items"][0]["id"])
+    assert [r["name"] for r in user["roles"]] == ["privx-admin"]
+    assert set(user["permissions"]) == ALL_PERMISSIONS
+
+
+def test_create_answers_location(api: httpx.Client) -> None:
+    r = api.post(f"{RS}/sources", json=oidc_source())
+    assert r.headers["Location"] == f"{RS}/sources/{r.json()['id']}"
+    r = api.post(f"{RS}/roles", json=role("ops"))
+    assert (r.status_code, r.headers["Location"]) == (201, f"{RS}/roles/{r.json()['id']}")
+    assert api.get(r.headers["Location"]).json()["name"] == "ops"
+
+
+@pytest.mark.parametrize(
+    "root",
+    [
+        {"type": "RULE", "source": "dir-id", "search_string": "(tags=ops)", "rules": []},
+        {"type": "RULE", "source": "dir-id", "search_string": "(tags=ops)", "rules": None},
+        {"rules": None},
+        {"rules": []},
+        {"type": "GROUP", "match": "ALL", "rules": None},
+        {
+            "type": "GROUP",
+            "match": "ANY",
+            "rules": [{"type": "RULE", "source": "d", "search_string": "(a=b)", "rules": None}],
+        },
+    ],
+)
+def test_source_rules_roots_are_accepted_and_returned_as_stored(
+    emu: PrivXEmulator, api: httpx.Client, root: dict[str, Any]
+) -> None:
+    body = {**role("other-tool"), "source_rules": root}
+    rid = api.post(f"{RS}/roles", json=body).json()["id"]
+    assert api.get(f"{RS}/roles/{rid}").json()["source_rules"] == root
+    assert api.put(f"{RS}/roles/{rid}", json=body).status_code == 200
+    assert emu.roles[rid]["source_rules"] == root
+    assert api.post(f"{RS}/roles/evaluate", json=body).status_code == 200
+
+
+# -- users and evaluation ---------------------------------------------------------------------------
+
+USERS = f"{RS}/users"
+
+
+def user_out(api: httpx.Client, user_id: str) -> dict[str, Any]:
+    r = api.get(f"{USERS}/{user_id}")
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def leaf(source: str, search: str) -> dict[str, Any]:
+    return {"type": "RULE", "source": source, "search_string": search, "rules": []}
+
+
+@pytest.fixture
+def directory(api: httpx.Client) -> str:
+    """An OIDC directory whose tags claim is cognito:groups and whose accounts map from email (target-keyed)."""
+    body = oidc_source(oidc_tags_attribute_name="cognito:groups")
+    body["connection"]["attribute_mapping"] = {"unix_account": "preferred_username", "windows_account": "email"}
+    sid: str = api.post(f"{RS}/sources", json=body).json()["id"]
+    return sid
+
+
+def claims(sub: str, groups: list[str] | str, **more: Any) -> dict[str, Any]:
+    return {"sub": sub, "preferred_username": sub, "email": f"{sub}@example.com", "cognito:groups": groups, **more}
+
+
+def test_login_user_makes_a_user_shaped_like_the_sdk(emu: PrivXEmulator, api: httpx.Client, directory: str) -> None:
+    uid = emu.login_user(directory, claims("alice", ["ops", "dev"], name="Alice A", email_verified=True))
+    user = user_out(api, uid)
+    assert user == {
+        "id": uid,
+        "source": directory,
+        "source_type": "OIDC",
+        "source_user_id": "alice",
+        "principal": "alice",
+        "email": "alice@example.com",
+        "full_name": "Alice A",
+        "tags": ["ops", "dev"],
+        "roles": [],
+        "attributes": [
+            {"key": "sub", "value": "alice"},
+            {"key": "preferred_username", "value": "alice"},
+            {"key": "email", "value": "alice@example.com"},
+            {"key": "cognito:groups", "value": "ops"},
+            {"key": "cognito:groups", "value": "dev"},
+            {"key": "name", "value": "Alice A"},
+            {"key": "email_verified", "value": "true"},
+        ],
+        "unix_account": "alice",
+        "windows_account": "alice@example.com",
+        "permissions": [],
+        "created": user["created"],
+        "updated": user["updated"],
+    }
+
+
+def test_login_user_fallbacks_and_a_second_login_updates(emu: PrivXEmulator, api: httpx.Client, directory: str) -> None:
+    uid = emu.login_user(directory, {"sub": "s-1", "email": "bob@example.com", "cognito:groups": "ops"})
+    first = user_out(api, uid)
+    assert (first["principal"], first["tags"]) == ("bob@example.com", ["ops"])  # a string claim: one tag
+    assert "full_name" not in first and "unix_account" not in first  # omitempty
+    again = emu.login_user(directory, {"sub": "s-1", "given_name": "Bob", "family_name": "B"})
+    assert again == uid
+    second = user_out(api, uid)
+    assert (second["principal"], second["full_name"], second["created"]) == ("s-1", "Bob B", first["created"])
+    assert "tags" not in second  # no groups any more
+    assert len(emu.users) == 2  # the superuser and bob
+
+
+@pytest.mark.parametrize(
+    ("source", "login_claims", "message"),
+    [
+        ("nope", {"sub": "x"}, "not found"),
+        ("LOCAL", {"sub": "x"}, "only OIDC"),
+        ("dir", {"email": "x@example.com"}, "claims.sub"),
+        ("dir", {"sub": ""}, "claims.sub"),
+    ],
+)
+def test_login_user_refusals(
+    emu: PrivXEmulator, directory: str, source: str, login_claims: dict[str, Any], message: str
+) -> None:
+    source_id = {"LOCAL": emu.builtin_source_ids["LOCAL"], "dir": directory}.get(source, source)
+    with pytest.raises(ValueError, match=message):
+        emu.login_user(source_id, login_claims)
+    assert len(emu.users) == 1
+
+
+def test_login_refused_on_disabled_directory_and_without_the_allow_tag(emu: PrivXEmulator, api: httpx.Client) -> None:
+    off = api.post(f"{RS}/sources", json={**oidc_source("off"), "enabled": False}).json()["id"]
+    with pytest.raises(ValueError, match="disabled"):
+        emu.login_user(off, {"sub": "x"})
+    gated = api.post(f"{RS}/sources", json=oidc_source("gated", oidc_allow_login_tag="privx")).json()["id"]
+    with pytest.raises(ValueError, match="privx"):
+        emu.login_user(gated, {"sub": "x", "custom:group": "ops"})
+    assert emu.login_user(gated, {"sub": "y", "custom:group": "privx"})
+
+
+def test_users_search_filters_and_pages(emu: PrivXEmulator, api: httpx.Client, directory: str) -> None:
+    other = api.post(f"{RS}/sources", json=oidc_source("Other")).json()["id"]
+    alice = emu.login_user(directory, claims("alice", ["ops"], name="Alice Smith"))
+    bob = emu.login_user(directory, claims("bob", ["dev"]))
+    emu.login_user(other, {"sub": "carol", "email": "carol@example.com"})
+
+    def search(body: dict[str, Any], **params: Any) -> dict[str, Any]:
+        r = api.post(f"{USERS}/search", json=body, params=params)
+        assert r.status_code == 200, r.text
+        result: dict[str, Any] = r.json()
+        return result
+
+    assert search({})["count"] == 4  # the superuser too
+    mine = search({"source": directory})
+    assert (mine["count"], [u["principal"] for u in mine["items"]]) == (2, ["alice", "bob"])
+    assert [u["id"] for u in search({"keywords": "SMITH alice"})["items"]] == [alice]
+    assert [u["id"] for u in search({"keywords": "dev", "source": directory})["items"]] == [bob]  # tags too
+    assert [u["id"] for u in search({"user_id": [bob, "nope"]})["items"]] == [bob]
+    assert search({"source": other, "keywords": "alice"})["count"] == 0
+    paged = search({"source": directory}, limit=1, offset=1, sortdir="DESC")
+    assert (paged["count"], [u["principal"] for u in paged["items"]]) == (2, ["alice"])
+    for bad, prop in (({"keywords": 3}, "keywords"), ({"user_id": "x"}, "user_id"), ({"source": ["x"]}, "source")):
+        r = api.post(f"{USERS}/search", json=bad)
+        assert (r.status_code, r.json()["property"]) == (400, prop)
+    assert api.post(f"{USERS}/search", json={}, params={"sortkey": "name"}).status_code == 400
+    assert api.post(f"{USERS}/search", content=b"").status_code == 400
+
+
+def test_users_need_users_view(emu: PrivXEmulator, directory: str) -> None:
+    uid = emu.login_user(directory, claims("alice", ["ops"]))
+    emu.add_api_client("no-users", "pw", ALL_PERMISSIONS - {"users-view"})
+    with authed(emu, "no-users", "pw") as c:
+        for r in (c.post(f"{USERS}/search", json={}), c.get(f"{USERS}/{uid}"), c.get(f"{USERS}/{uid}/roles")):
+            assert r.status_code == 403
+            assert "users-view" in r.json()["error_message"]
+
+
+def test_unknown_user_is_404(api: httpx.Client) -> None:
+    for path in (f"{USERS}/nope", f"{USERS}/nope/roles"):
+        r = api.get(path)
+        assert (r.status_code, r.json()["error_code"]) == (404, "OBJECT_NOT_FOUND")
+
+
+def test_evaluate_members_and_member_count_really_evaluate(
+    emu: PrivXEmulator, api: httpx.Client, directory: str
+) -> None:
+    other = api.post(f"{RS}/sources", json=oidc_source("Other", oidc_tags_attribute_name="groups")).json()["id"]
+    alice = emu.login_user(directory, claims("alice", ["ops"]))
+    bob = emu.login_user(directory, claims("bob", ["ops", "dev"]))
+    carol = emu.login_user(directory, claims("carol", ["dev"]))
+    emu.login_user(other, {"sub": "dave", "groups": ["ops"]})  # ops, but in another directory
+
+    def evaluate(rules: dict[str, Any]) -> list[str]:
+        r = api.post(f"{RS}/roles/evaluate", json={**role("preview"), "source_rules": rules})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["count"] == len(body["items"])
+        return sorted(u["principal"] for u in body["items"])
+
+    ops, dev = leaf(directory, "(tags=ops)"), leaf(directory, "(tags=dev)")
+    assert evaluate({"type": "GROUP", "match": "ANY", "rules": [ops]}) == ["alice", "bob"]
+    assert evaluate(ops) == ["alice", "bob"]  # a single RULE root
+    assert evaluate({"type": "GROUP", "match": "ANY", "rules": [ops, dev]}) == ["alice", "bob", "carol"]
+    assert evaluate({"type": "GROUP", "match": "ALL", "rules": [ops, dev]}) == ["bob"]
+    nested = {"type": "GROUP", "match": "ALL", "rules": [dev, {"type": "GROUP", "match": "ANY", "rules": [ops]}]}
+    assert evaluate(nested) == ["bob"]
+    assert evaluate({"type": "GROUP", "match": "ALL", "rules": []}) == []  # an empty group matches nobody
+    assert evaluate({"rules": None}) == []
+    assert evaluate(leaf(other, "(tags=ops)")) == ["dave"]
+    assert evaluate(leaf("no-such-directory", "(tags=ops)")) == []
+    evaluated = api.post(f"{RS}/roles/evaluate", json=role("preview", [ops])).json()["items"]
+    assert {u["id"] for u in evaluated} == {alice, bob}
+    assert set(evaluated[0]) >= {"id", "source", "principal", "tags", "roles", "attributes", "permissions"}
+
+    rid = api.post(f"{RS}/roles", json={**role("ops-admins", [ops]), "permissions": ["roles-view"]}).json()["id"]
+    assert api.get(f"{RS}/roles/{rid}").json()["member_count"] == 2
+    page = api.get(f"{RS}/roles/{rid}/members", params={"limit": 1, "sortkey": "principal", "sortdir": "DESC"}).json()
+    assert (page["count"], [u["principal"] for u in page["items"]]) == (2, ["bob"])
+    roles_of_bob = api.get(f"{USERS}/{bob}/roles").json()
+    assert (roles_of_bob["count"], [r["id"] for r in roles_of_bob["items"]]) == (1, [rid])
+    assert roles_of_bob["items"][0]["member_count"] == 2
+    bob_user = user_out(api, bob)
+    assert [(r["id"], r["implicit"]) for r in bob_user["roles"]] == [(rid, True)]
+    assert bob_user["permissions"] == ["roles-view"]
+    assert user_out(api, carol)["roles"] == []
+    emu.login_user(directory, claims("carol", ["ops"]))  # carol's groups change at her next login
+    assert api.get(f"{RS}/roles/{rid}").json()["member_count"] == 3
+    listed = next(r for r in api.get(f"{RS}/roles").json()["items"] if r["id"] == rid)
+    assert listed["member_count"] == 3
+
+
+@pytest.mark.parametrize(
+    ("rules", "prop"),
+    [
+        (
+            {"type": "GROUP", "match": "ANY", "rules": [{"type": "RULE", "source": "DIR", "search_string": "ops"}]},
+            "source_rules.rules[0].search_string",
+        ),
+        ({"type": "RULE", "source": "DIR", "search_string": "(tags=ops"}, "source_rules.search_string"),
+        (
+            {
+                "type": "GROUP",
+                "match": "ALL",
+                "rules": [
+                    {
+                        "type": "GROUP",
+                        "match": "ANY",
+                        "rules": [
+                            {"type": "RULE", "source": "DIR", "search_string": "(tags=ops)"},
+                            {"type": "RULE", "source": "DIR", "search_string": "(&)"},
+                        ],
+                    }
+                ],
+            },
+            "source_rules.rules[0].rules[1].search_string",
+        ),
+    ],
+)
+def test_malformed_filter_is_400_naming_the_leaf(
+    emu: PrivXEmulator, api: httpx.Client, directory: str, rules: dict[str, Any], prop: str
+) -> None:
+    rules = json.loads(json.dumps(rules).replace("DIR", directory))
+    for r in (
+        api.post(f"{RS}/roles", json={**role("bad"), "source_rules": rules}),
+        api.post(f"{RS}/roles/evaluate", json={**role("bad"), "source_rules": rules}),
+    ):
+        assert r.status_code == 400
+        body = r.json()
+        assert (body["error_code"], body["property"]) == ("INVALID_PARAMETER", prop)
+        assert "not a valid filter" in body["error_message"]
+    assert all(r["name"] != "bad" for r in emu.roles.values())
+
+
+def test_leaves_on_unknown_directories_are_stored_unchecked_and_match_nobody(
+    emu: PrivXEmulator, api: httpx.Client, directory: str
+) -> None:
+    emu.login_user(directory, claims("alice", ["ops"]))
+    foreign = {"type": "RULE", "source": "some-ldap-directory", "search_string": "cn=admins", "rules": []}
+    r = api.post(f"{RS}/roles", json=role("foreign", [foreign]))
+    assert r.status_code == 201
+    assert api.get(r.headers["Location"]).json()["member_count"] == 0
+    # Deleting a directory deletes its users; rules on it stay and match nobody.
+    rid = api.post(f"{RS}/roles", json=role("ops", [leaf(directory, "(tags=ops)")])).json()["id"]
+    assert api.get(f"{RS}/roles/{rid}").json()["member_count"] == 1
+    assert api.delete(f"{RS}/sources/{directory}").status_code == 200
+    assert [u["principal"] for u in emu.users.values()] == ["admin"]
+    assert api.get(f"{RS}/roles/{rid}").json()["source_rules"]["rules"] == [leaf(directory, "(tags=ops)")]
+
+
+def test_admin_users_route_logs_in_and_state_shows_users(emu: PrivXEmulator, api: httpx.Client, directory: str) -> None:
+    with http(emu) as c:
+        r = c.post("/_emulator/users", json={"source_id": directory, "claims": claims("alice", ["ops"])})
+        assert r.status_code == 201
+        uid = r.json()["id"]
+        again = c.post("/_emulator/users", json={"source_id": directory, "claims": claims("alice", ["dev"])})
+        assert (again.status_code, again.json()) == (200, {"id": uid})
+        assert c.post("/_emulator/users", json={"source_id": "nope", "claims": {"sub": "x"}}).status_code == 404
+        for bad, prop in (
+            ({"source_id": directory}, "claims"),
+            ({"claims": {"sub": "x"}}, "source_id"),
+            ({"source_id": directory, "claims": []}, "claims"),
+            ({"source_id": directory, "claims": {"sub": "x"}, "extra": 1}, "extra"),
+        ):
+            r = c.post("/_emulator/users", json=bad)
+            assert (r.status_code, r.json()["property"]) == (400, prop)
+        state = c.get("/_emulator/state").json()
+    assert emu.users[uid]["tags"] == ["dev"]
+    assert {u["principal"] for u in state["users"]} == {"admin", "alice"}
+    assert state["variant"] == {
+        "rule_grammar": "filter",
+        "login_route": "authorize",
+        "attribute_mapping": "target",
+        "resolve_unknown": "empty",
+    }
+    assert not any(r.path.startswith("/_emulator") for r in emu.requests)
+    api.post(f"{USERS}/search", json={})
+    assert all(w.path != f"{USERS}/search" for w in emu.write_requests())
+    emu.reset()
+    assert [u["principal"] for u in emu.users.values()] == ["admin"]

@@ -89,9 +89,9 @@ def test_status_over_http_with_version(server: EmulatorServer) -> None:
     assert server.url == f"http://localhost:{server.port}"
     r = httpx.get(server.url + "/auth/api/v1/status", timeout=TIMEOUT)
     assert r.status_code == 200
-    assert (r.json()["version"], r.json()["service"]) == ("44.1.0", "auth")
+    assert (r.json()["version"], r.json()["app_id"]) == ("44.1.0", "auth")
     assert r.headers["Content-Length"] == str(len(r.content))
-    assert httpx.get(server.url + f"{RS}/status", timeout=TIMEOUT).json()["service"] == "role-store"
+    assert httpx.get(server.url + f"{RS}/status", timeout=TIMEOUT).json()["app_id"] == "role-store"
 
 
 def test_listens_on_loopback_only_both_families(server: EmulatorServer) -> None:
@@ -111,13 +111,14 @@ def test_token_create_source_and_get_masked(emu: PrivXEmulator, api: httpx.Clien
     assert emu.sources[sid]["connection"]["oidc_client_secret"] == COGNITO_SECRET
 
 
-def test_keep_alive_uses_one_connection(server: EmulatorServer, api: httpx.Client) -> None:
-    # The api fixture's token grant opened the connection; these reuse it.
+def test_every_answer_has_its_length_and_closes_its_connection(server: EmulatorServer, api: httpx.Client) -> None:
+    # werkzeug has no keep-alive: the api fixture's token grant and each request below get a connection each.
     for _ in range(5):
-        assert api.get(SOURCES).status_code == 200
+        got = api.get(SOURCES)
+        assert (got.status_code, got.headers["Connection"]) == (200, "close")
     deleted = api.delete(f"{SOURCES}/nope")
     assert deleted.headers["Content-Length"] == str(len(deleted.content))
-    assert server.connections_accepted == 1
+    assert server.connections_accepted == 7
 
 
 def test_every_method_reaches_the_emulator(emu: PrivXEmulator, api: httpx.Client) -> None:
@@ -233,6 +234,44 @@ def test_token_ttl_from_admin_config_expires(client: httpx.Client) -> None:
     assert expired.json()["error_message"] == "access token expired"
 
 
+# -- direct login and users ---------------------------------------------------------------------------
+
+
+def test_authorize_answers_307_over_http(emu: PrivXEmulator, server: EmulatorServer, api: httpx.Client) -> None:
+    emu.base_url = server.url
+    sid = api.post(SOURCES, json=oidc_source()).json()["id"]
+    params = {
+        "response_type": "code",
+        "client_id": "privx-ui",
+        "redirect_uri": "/privx/oauth-callback",
+        "oidc_id": sid,
+        "state": "s",
+    }
+    with httpx.Client(base_url=server.url, timeout=TIMEOUT, follow_redirects=False) as browser:
+        r = browser.get("/auth/api/v1/oauth/authorize", params=params)
+        legacy = browser.get("/auth/api/v1/oidc/login", params={"directory": sid})
+    assert r.status_code == 307
+    location = httpx.URL(r.headers["Location"])
+    assert (location.host, location.path) == ("cognito-idp.eu-west-1.amazonaws.com", "/eu-west-1_abc/oauth2/authorize")
+    assert location.params["client_id"] == "app-client-id"
+    assert location.params["redirect_uri"] == f"{server.url}/auth/api/v1/oidc-cb"
+    assert location.params["scope"] == "openid email profile"
+    assert legacy.status_code == 404  # the default variant serves the documented route only
+
+
+def test_login_over_admin_route_then_search(client: httpx.Client, api: httpx.Client) -> None:
+    sid = api.post(SOURCES, json=oidc_source()).json()["id"]
+    login = {"source_id": sid, "claims": {"sub": "alice", "email": "alice@example.com", "groups": ["ops"]}}
+    r = client.post("/_emulator/users", json=login)
+    assert r.status_code == 201
+    found = api.post(f"{RS}/users/search", json={"source": sid}).json()
+    assert (found["count"], found["items"][0]["id"], found["items"][0]["principal"]) == (
+        1,
+        r.json()["id"],
+        "alice@example.com",
+    )
+
+
 # -- lifecycle --------------------------------------------------------------------------------------
 
 
@@ -240,7 +279,7 @@ def test_stop_is_clean_idempotent_and_frees_the_port(emu: PrivXEmulator) -> None
     server = EmulatorServer(emu).start()
     assert server.start() is server  # start while running: no-op
     port = server.port
-    idle = httpx.Client(base_url=server.url, timeout=TIMEOUT)  # keeps an idle keep-alive connection open
+    idle = httpx.Client(base_url=server.url, timeout=TIMEOUT)  # a client still open at stop() (its pool empty)
     assert idle.get("/auth/api/v1/status").status_code == 200
     server.stop()
     server.stop()

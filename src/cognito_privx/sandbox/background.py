@@ -7,14 +7,22 @@ import threading
 from types import TracebackType
 from typing import Self
 
+_POLL_INTERVAL = 0.02  # how often serve_forever looks for a shutdown request: stop() returns within about this
+
 
 class BackgroundServer:
-    """Subclasses build ``self._server``; this starts it in a thread, stops it, and says where it listens."""
+    """Subclasses build ``self._server``; this starts it in a thread, stops it, and says where it listens.
+
+    :meth:`stop` is idempotent and safe before :meth:`start`; it returns once the accept loop has ended and the
+    listening socket is closed (a threading server also waits there for the requests it is still answering).
+    """
 
     _server: socketserver.BaseServer
 
     def _serve_in_thread(self, name: str) -> None:
-        self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": _POLL_INTERVAL}, name=name, daemon=True
+        )
 
     @property
     def port(self) -> int:

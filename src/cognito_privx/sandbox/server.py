@@ -1,18 +1,26 @@
-"""Serve :class:`~cognito_privx.sandbox.emulator.PrivXEmulator` over real HTTP/1.1, with the standard library.
+"""Serve :class:`~cognito_privx.sandbox.emulator.PrivXEmulator` over HTTP/1.1: a WSGI app on werkzeug's server.
 
-The same core the unit tests drive through ``httpx.MockTransport`` answers here: every method goes to
-:meth:`PrivXEmulator.dispatch`; the handler sleeps for ``delay`` (outside the emulator's lock, so a slow answer
-does not hold up other connections) and, for ``drop``, shuts the socket down without writing a byte.
+:func:`wsgi_app` puts a WSGI face on the emulator's framework-agnostic core, :meth:`PrivXEmulator.dispatch`.
+werkzeug reads the request (bodies by ``Content-Length`` or chunked) and writes the answer (``Content-Length``
+always set; a HEAD answer keeps it and leaves the body out). The faults the core returns:
 
-- ``ThreadingHTTPServer`` with daemon threads, one per connection; HTTP/1.1 keep-alive; ``Content-Length``
-  always set (bodies of HEAD answers are left out, their length stays); request bodies by
-  ``Content-Length`` or chunked; ``TCP_NODELAY`` and one write per answer, so keep-alive costs no
-  delayed-ACK stalls.
-- Quiet: no access log unless ``verbose=True`` (then http.server's usual lines on stderr). A connection the
-  client resets is not an error; a bug in the emulator is logged through :mod:`logging` and answered 500.
-- :meth:`EmulatorServer.stop` is idempotent and leaves nothing behind: it stops the accept loops, closes the
-  listening sockets, shuts down the connections still open (idle keep-alive ones included) and joins the
-  threads, so the port can be bound again at once.
+- status: the core answered without processing the request; written like any other answer.
+- latency: the app sleeps ``delay`` seconds once the core has returned, outside the emulator's lock, so a
+  slow answer holds up no other request.
+- drop: the core processed the request; the app shuts the connection's socket down
+  (``environ["werkzeug.socket"]``) and raises :class:`ConnectionAbortedError`, which werkzeug's request
+  handler takes for a connection the client dropped: it writes nothing, so the client sees the connection
+  closed without a status line (httpx raises ``RemoteProtocolError``).
+
+:class:`EmulatorServer` runs it on ``werkzeug.serving.make_server(threaded=True)``: a thread per connection,
+and every answer closes its connection (werkzeug turns keep-alive off, as http.server cannot
+drain an unread request body before the next request line), so no idle connection is left to track.
+Quiet: no access log unless ``verbose=True``; a client that resets, stalls (``read_timeout``) or fails the
+TLS handshake is its own business. A bug in the emulator is logged by werkzeug (logger ``werkzeug``) and
+answered 500. :meth:`EmulatorServer.stop` is idempotent: it ends the accept loops, closes the listening
+sockets (the port can be bound again at once) and waits for the connections still being answered, so no
+thread is left behind: a client that connected and never sends holds it up for ``read_timeout`` at most, an
+answer slowed by a latency fault for that latency.
 
 Loopback and ``localhost``
 --------------------------
@@ -22,223 +30,132 @@ Loopback and ``localhost``
 client, costs a refused connect each time, and on a busy machine ``[::1]:<port>`` could belong to another
 program, which would then get our requests. Binding ``::`` dual-stack would avoid that but listens on every
 interface, exposing an unauthenticated admin API to the network. So for the default host (``127.0.0.1``) and
-for ``localhost`` the server binds **two loopback listeners on the same port**, ``127.0.0.1`` and ``::1``. With
-an ephemeral port it retries a few times if ``::1`` has that port taken; with an explicit port that is an
-``OSError`` (``EADDRINUSE``). A machine without IPv6 on loopback gets the IPv4 listener only (its ``localhost``
-cannot mean ``::1`` anyway). Any other host is bound as given, alone.
+for ``localhost`` the server binds **two loopback listeners on the same port**, ``127.0.0.1`` and ``::1``
+(two werkzeug servers over one app). With an ephemeral port it retries a few times if ``::1`` has that port
+taken; with an explicit port that is an ``OSError`` (``EADDRINUSE``). A machine without IPv6 on loopback gets
+the IPv4 listener only (its ``localhost`` cannot mean ``::1`` anyway). Any other host is bound as given, alone.
+The sockets are bound here and handed to werkzeug (``fd=``): werkzeug itself would ``sys.exit`` on a port in use.
 
 TLS
 ---
 With ``ssl_context`` (a server-side context holding the certificate, e.g.
 ``ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)`` plus ``load_cert_chain``) every listener serves HTTPS and
 :attr:`EmulatorServer.url` says ``https://localhost:<port>``; the certificate should name ``localhost`` (and
-``127.0.0.1`` / ``::1`` for clients that use the address). The accept loop only wraps the socket, which does no
-I/O; the handshake runs in the connection's own thread under :data:`_HANDSHAKE_TIMEOUT`, so a client that stalls
-or refuses the certificate holds up nobody else. A failed handshake is the client's business (it did not trust
-us, or went away): it closes that connection quietly, like any other ``OSError`` on a connection.
+``127.0.0.1`` / ``::1`` for clients that use the address). werkzeug wraps the listening socket; its handshake on
+accept is turned off, so the handshake runs in the connection's own thread (on the first read, under
+``read_timeout``) and a client that stalls or refuses the certificate holds up nobody else.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import json
-import logging
 import socket
-import socketserver
 import ssl
-import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from cognito_privx.sandbox.emulator import EmulatorResponse, PrivXEmulator
+from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
 
-__all__ = ["EmulatorServer"]
+from cognito_privx.sandbox.background import BackgroundServer
+from cognito_privx.sandbox.emulator import PrivXEmulator
 
-_log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication, WSGIEnvironment
+
+__all__ = ["EmulatorServer", "wsgi_app"]
 
 _LOOPBACK_ALIASES = frozenset({"127.0.0.1", "localhost"})
 _EPHEMERAL_TRIES = 8  # attempts to find a port free on both 127.0.0.1 and ::1
-_POLL_INTERVAL = 0.05  # serve_forever's shutdown poll: stop() answers within this
-_JOIN_TIMEOUT = 2.0  # total wait for connection threads at stop(); they are daemons anyway
-_HANDSHAKE_TIMEOUT = 10.0  # seconds a client gets to finish the TLS handshake
-_MAX_LINE = 65536
-# Headers the handler sets itself; the emulator's own values for them are ignored.
-_HOP_HEADERS = frozenset({"content-length", "connection", "transfer-encoding", "keep-alive"})
+DEFAULT_READ_TIMEOUT = 5.0  # seconds a connection may stay silent (TLS handshake included) before it is closed
 
 
-class _BadRequest(Exception):
-    """The request cannot be read (bad Content-Length or chunking); answered 400 and the connection closed."""
+class _Response(Response):
+    default_mimetype = None  # Content-Type only where the emulator sets one, as before
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "privx-emulator"
-    sys_version = ""
-    # http.server writes the headers and the body separately; with Nagle's algorithm on, the small body waits
-    # for the client's delayed ACK of the headers: ~40 ms per request on a kept-alive connection. So: no Nagle,
-    # and a buffered writer (flushed by handle_one_request) so an answer usually leaves in one segment.
-    disable_nagle_algorithm = True
-    wbufsize = -1
-    server: _Listener
+def wsgi_app(emulator: PrivXEmulator) -> WSGIApplication:
+    """The emulator as a WSGI app over :meth:`PrivXEmulator.dispatch`; faults as in the module docstring.
 
-    def do_GET(self) -> None:
-        self._serve()
+    A drop needs werkzeug's server (``environ["werkzeug.socket"]``); elsewhere the app only raises
+    :class:`ConnectionAbortedError`.
+    """
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
+    @Request.application
+    def app(request: Request) -> Response:
+        query = request.args.to_dict()  # the first value of a repeated key wins, as with httpx.QueryParams
+        headers = dict(request.headers.items())
+        r = emulator.dispatch(request.method, request.path, query, headers, request.get_data())
+        if r.delay > 0:
+            time.sleep(r.delay)
+        if r.drop:
+            _hang_up(request.environ)
+        return _Response(r.body, r.status, r.headers)
 
-    def _serve(self) -> None:
-        try:
-            body = self._read_body()
-        except (_BadRequest, ValueError) as e:
-            self.close_connection = True
-            self._answer(_error(400, "BAD_REQUEST", f"cannot read the request body: {e}"))
-            return
-        split = urlsplit(self.path)
-        query: dict[str, str] = {}
-        for key, value in parse_qsl(split.query, keep_blank_values=True):
-            query.setdefault(key, value)  # the first value wins, as with httpx.QueryParams
-        headers = dict(self.headers.items())
-        owner = self.server.owner
-        try:
-            response = owner.emulator.dispatch(self.command, unquote(split.path), query, headers, body)
-        except Exception:  # noqa: BLE001 - the server boundary: a bug in the emulator becomes a logged 500
-            _log.exception("PrivX emulator failed on %s %s", self.command, self.path)
-            response = _error(500, "GENERAL_ERROR", "internal error in the PrivX emulator")
-        if response.delay > 0:
-            time.sleep(response.delay)
-        if response.drop:
-            # Processed, never answered: close without writing, as a server that died mid-request would.
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self._answer(response)
-
-    def _answer(self, response: EmulatorResponse) -> None:
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            if name.lower() not in _HOP_HEADERS:
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
-
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked()
-        raw = self.headers.get("Content-Length")
-        if raw is None:
-            return b""
-        length = int(raw)
-        if length < 0:
-            raise _BadRequest("negative Content-Length")
-        return self.rfile.read(length)
-
-    def _read_chunked(self) -> bytes:
-        chunks: list[bytes] = []
-        while True:
-            line = self.rfile.readline(_MAX_LINE + 1)
-            if not line.endswith(b"\n"):
-                raise _BadRequest("truncated chunk size line")
-            size = int(line.split(b";", 1)[0].strip(), 16)
-            if size == 0:
-                while self.rfile.readline(_MAX_LINE + 1) not in (b"\r\n", b"\n", b""):
-                    pass  # trailers: ignored
-                return b"".join(chunks)
-            chunk = self.rfile.read(size)
-            if len(chunk) != size:
-                raise _BadRequest("truncated chunk")
-            chunks.append(chunk)
-            self.rfile.readline(_MAX_LINE + 1)  # the CRLF after the chunk
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.owner.verbose:
-            super().log_message(format, *args)
+    return app
 
 
-def _error(status: int, code: str, message: str) -> EmulatorResponse:
-    body = {"error_code": code, "error_message": message, "details": []}
-    return EmulatorResponse(status, {"Content-Type": "application/json"}, json.dumps(body).encode())
+def _hang_up(environ: WSGIEnvironment) -> NoReturn:
+    """Close the connection unanswered: shut the socket (so the handler's next read ends the connection), then
+    raise what werkzeug's handler treats as a dropped connection (so it writes no answer)."""
+    sock = environ.get("werkzeug.socket")
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    raise ConnectionAbortedError("drop fault: request processed, connection closed without an answer")
 
 
-class _Listener(ThreadingHTTPServer):
-    """One listening socket. Connection threads are daemons and tracked by the owner, which ends them."""
+def _handler(owner: EmulatorServer) -> type[WSGIRequestHandler]:
+    class Handler(WSGIRequestHandler):
+        # The status line and headers go out in one write and the body in another; without this the body
+        # waits for the client's (delayed) ACK of the first.
+        disable_nagle_algorithm = True
+        timeout = owner.read_timeout
 
-    daemon_threads = True
+        def setup(self) -> None:
+            owner._count_connection()
+            super().setup()
 
-    def __init__(
-        self, address: tuple[str, int], family: socket.AddressFamily, owner: EmulatorServer, v6only: bool = False
-    ) -> None:
-        self.address_family = family
-        self.owner = owner
-        self.v6only = v6only
-        super().__init__(address, _Handler)
+        def log(self, type: str, message: str, *args: Any) -> None:
+            # Access lines, timeouts and failed handshakes; bugs go through the server's log, always.
+            if owner.verbose:
+                super().log(type, message, *args)
 
-    def server_bind(self) -> None:
-        if self.v6only:
-            # Exactly ::1; the IPv4 side has its own listener (see the module docstring).
-            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        # Not HTTPServer.server_bind: its socket.getfqdn() is a reverse DNS lookup that can stall start-up.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
+    return Handler
 
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, address = super().get_request()
-        context = self.owner.ssl_context
-        if context is None:
-            return sock, address
-        try:
-            # No handshake here: this is the accept loop. finish_request does it, in the connection's thread.
-            return context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
-        except OSError:
-            sock.close()
-            raise  # serve_forever skips a connection that failed to be accepted
-        except ValueError as e:  # a context that cannot serve; raising it would end the accept loop
-            sock.close()
-            _log.error("PrivX emulator cannot set up TLS on a connection: %s", e)
-            raise OSError(f"cannot set up TLS: {e}") from e
 
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        if isinstance(request, ssl.SSLSocket):
-            timeout = request.gettimeout()
-            request.settimeout(_HANDSHAKE_TIMEOUT)
-            request.do_handshake()  # an ssl.SSLError is an OSError: handle_error stays quiet about it
-            request.settimeout(timeout)
-        super().finish_request(request, client_address)
+def _wsgi_server(
+    sock: socket.socket, app: WSGIApplication, handler: type[WSGIRequestHandler], ssl_context: ssl.SSLContext | None
+) -> BaseWSGIServer:
+    """werkzeug's threaded server on a listening socket (werkzeug serves a duplicate; ``sock`` is closed)."""
+    with sock:
+        address, port = sock.getsockname()[:2]
+        server = make_server(address, port, app, threaded=True, request_handler=handler, fd=sock.fileno())
+    # werkzeug makes connection threads daemons, which socketserver's server_close() does not wait for; joinable
+    # ones make stop() wait for the answers still going out (a silent client: read_timeout at most).
+    if isinstance(server, ThreadedWSGIServer):
+        server.daemon_threads = False
+    if ssl_context is not None:
+        # What make_server(ssl_context=...) does, without the handshake in the accept loop (see "TLS" above).
+        server.socket = ssl_context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+        server.ssl_context = ssl_context
+    return server
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        thread = threading.Thread(
-            target=self.process_request_thread,
-            args=(request, client_address),
-            name=f"privx-emulator-conn-{self.server_port}",
-            daemon=True,
-        )
-        self.owner._track(request, thread)
-        thread.start()
 
-    def shutdown_request(self, request: Any) -> None:
-        self.owner._untrack(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], OSError):
-            return  # the client went away (reset, broken pipe, timeout) or stop() shut the socket: not a bug
-        super().handle_error(request, client_address)
+class _Listener(BackgroundServer):
+    def __init__(self, server: BaseWSGIServer, name: str) -> None:
+        self._server = server
+        self._serve_in_thread(name)
 
 
 class EmulatorServer:
     """The emulator on loopback over HTTP/1.1. ``with EmulatorServer(emu) as server: httpx.get(server.url)``.
 
     ``ssl_context``: serve HTTPS with this server-side context (see "TLS" in the module docstring).
+    ``read_timeout``: how long a connection may stay silent before it is closed.
     """
 
     def __init__(
@@ -249,9 +166,10 @@ class EmulatorServer:
         *,
         verbose: bool = False,
         ssl_context: ssl.SSLContext | None = None,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
     ) -> None:
         if ssl_context is not None and ssl_context.protocol == ssl.PROTOCOL_TLS_CLIENT:
-            # wrap_socket(server_side=True) would refuse it on the first connection, deep in the accept loop.
+            # It would be refused on the first connection, deep in the accept loop.
             raise ValueError(
                 "ssl_context is a client-side context; use ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)"
             )
@@ -259,11 +177,11 @@ class EmulatorServer:
         self.host = host
         self.verbose = verbose
         self.ssl_context = ssl_context
+        self.read_timeout = read_timeout
         self._requested_port = port
         self._lock = threading.Lock()
         self._listeners: list[_Listener] = []
-        self._serve_threads: list[threading.Thread] = []
-        self._connections: dict[Any, threading.Thread] = {}
+        self._addresses: list[str] = []
         self._accepted = 0
         self._port: int | None = None
         self._stopped = False
@@ -271,24 +189,29 @@ class EmulatorServer:
     # -- lifecycle --------------------------------------------------------------------------------
 
     def start(self) -> EmulatorServer:
-        """Bind and serve in daemon threads; returns self. A no-op when running; a stopped server stays stopped."""
+        """Bind and serve in background threads; returns self. A no-op when running; a stopped server stays stopped."""
         with self._lock:
             if self._stopped:
                 raise RuntimeError("this EmulatorServer was stopped; create a new one")
             if self._listeners:
                 return self
-            listeners = self._bind()
-            self._listeners = listeners
-            self._port = listeners[0].server_port
-            for listener in listeners:
-                thread = threading.Thread(
-                    target=listener.serve_forever,
-                    kwargs={"poll_interval": _POLL_INTERVAL},
-                    name=f"privx-emulator-http-{listener.server_name}-{self._port}",
-                    daemon=True,
-                )
-                thread.start()
-                self._serve_threads.append(thread)
+            sockets = self._bind()
+            app, handler = wsgi_app(self.emulator), _handler(self)
+            servers: list[BaseWSGIServer] = []
+            try:
+                for sock in sockets:
+                    servers.append(_wsgi_server(sock, app, handler, self.ssl_context))
+            except BaseException:
+                for server in servers:
+                    server.server_close()
+                for sock in sockets:
+                    sock.close()
+                raise
+            self._port = servers[0].port
+            self._addresses = [str(server.host) for server in servers]
+            self._listeners = [
+                _Listener(server, f"privx-emulator-{server.host}-{server.port}").start() for server in servers
+            ]
         return self
 
     def stop(self) -> None:
@@ -296,21 +219,8 @@ class EmulatorServer:
         with self._lock:
             self._stopped = True
             listeners, self._listeners = self._listeners, []
-            serve_threads, self._serve_threads = self._serve_threads, []
         for listener in listeners:
-            listener.shutdown()  # returns once its serve_forever loop has ended: no more accepts
-        for listener in listeners:
-            listener.server_close()
-        for thread in serve_threads:
-            thread.join()
-        with self._lock:
-            connections = list(self._connections.items())
-        for sock, _thread in connections:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)  # wakes a handler blocked reading an idle keep-alive connection
-        deadline = time.monotonic() + _JOIN_TIMEOUT
-        for _sock, thread in connections:
-            thread.join(max(0.0, deadline - time.monotonic()))
+            listener.stop()  # returns once its accept loop has ended and its connections are answered
 
     def __enter__(self) -> EmulatorServer:
         return self.start()
@@ -339,41 +249,37 @@ class EmulatorServer:
     def addresses(self) -> list[str]:
         """The addresses listened on, e.g. ``["127.0.0.1", "::1"]``."""
         with self._lock:
-            return [listener.server_name for listener in self._listeners]
+            return list(self._addresses) if self._listeners else []
 
     @property
     def connections_accepted(self) -> int:
-        """TCP connections accepted so far (keep-alive tests count them)."""
+        """TCP connections accepted so far (every answer closes its connection)."""
         with self._lock:
             return self._accepted
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _bind(self) -> list[_Listener]:
+    def _count_connection(self) -> None:
+        with self._lock:
+            self._accepted += 1
+
+    def _bind(self) -> list[socket.socket]:
         if self.host not in _LOOPBACK_ALIASES:
             family = socket.getaddrinfo(self.host, self._requested_port, type=socket.SOCK_STREAM)[0][0]
-            return [_Listener((self.host, self._requested_port), family, self)]
+            return [socket.create_server((self.host, self._requested_port), family=family)]
         for _attempt in range(_EPHEMERAL_TRIES):
-            v4 = _Listener(("127.0.0.1", self._requested_port), socket.AF_INET, self)
+            v4 = socket.create_server(("127.0.0.1", self._requested_port))
+            port = v4.getsockname()[1]
             try:
-                v6 = _Listener(("::1", v4.server_port), socket.AF_INET6, self, v6only=True)
+                v6 = socket.create_server(("::1", port), family=socket.AF_INET6)  # IPV6_V6ONLY: exactly ::1
             except OSError as e:
                 if e.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
                     return [v4]  # no IPv6 loopback here, so localhost cannot mean ::1
-                v4.server_close()
+                v4.close()
                 if e.errno != errno.EADDRINUSE or self._requested_port != 0:
                     raise OSError(
-                        e.errno, f"[::1]:{v4.server_port} is not available ({e.strerror}); localhost would be ambiguous"
+                        e.errno, f"[::1]:{port} is not available ({e.strerror}); localhost would be ambiguous"
                     ) from e
                 continue  # another program has this port on ::1 only: take a new ephemeral port
             return [v4, v6]
         raise OSError(errno.EADDRINUSE, "found no port free on both 127.0.0.1 and ::1")
-
-    def _track(self, sock: Any, thread: threading.Thread) -> None:
-        with self._lock:
-            self._connections[sock] = thread
-            self._accepted += 1
-
-    def _untrack(self, sock: Any) -> None:
-        with self._lock:
-            self._connections.pop(sock, None)

@@ -1,0 +1,142 @@
+"""The admin routes: paths under ``/_emulator/`` are the test harness's own.
+
+They need no token, are never recorded (so never in ``requests`` or :meth:`PrivXEmulator.write_requests`) and
+never faulted. Errors use the PrivX error body.
+
+- ``GET /_emulator/state`` → 200 ``{"sources": [...], "roles": [...], "users": [...], "requests": [{method,
+  path, status, fault}], "faults": [{...fault fields, "seen"}], "config": {"token_ttl"}, "variant":
+  {rule_grammar, login_route, attribute_mapping, resolve_unknown}}``; everything as stored: sources are **not**
+  masked, roles have no ``member_count`` and users no ``roles``/``permissions`` (those are computed on reads).
+- ``POST /_emulator/reset`` → 200, empty body: same as :meth:`PrivXEmulator.reset` (built-ins only, no
+  tokens, no recorded requests, **no faults**; API clients, configuration and variant are kept).
+- ``POST /_emulator/users`` body ``{"source_id", "claims": {...}}`` → 201 ``{"id"}`` for a new user, 200 for
+  one updated by a later login with the same ``sub``: :meth:`PrivXEmulator.login_user` over HTTP (choice 14 of
+  :mod:`.core`). A login PrivX would refuse answers its PrivX error (404 unknown directory, 400 otherwise,
+  403 without ``oidc_allow_login_tag``).
+- ``POST /_emulator/faults`` body ``{"path", "method"?, "nth"?, "times"?, "status"?, "retry_after"?,
+  "latency"?, "drop"?}`` → 201 with the fault as stored. Unknown keys, wrong types, ``nth``/``times`` < 1, a
+  status outside 400-599, a negative or non-finite number, a latency over 60 s, a ``retry_after`` over 3600
+  s, a path not starting with ``/`` or with ``*`` anywhere but the end, or not exactly one effect → 400
+  ``INVALID_PARAMETER`` / ``MISSING_PARAMETER`` with ``property`` (``fault`` for the effect count).
+- ``DELETE /_emulator/faults`` → 200 ``{"cleared": <number of active faults removed>}``.
+- ``POST /_emulator/config`` body ``{"token_ttl": <seconds > 0>}`` → 200 with the configuration. A new TTL
+  applies to tokens granted afterwards; tokens already out keep their expiry.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from cognito_privx.sandbox.emulator.faults import Fault, FaultRegistry, InvalidFault
+from cognito_privx.sandbox.emulator.wire import (
+    ApiError,
+    EmulatorResponse,
+    invalid,
+    is_number,
+    json_object,
+    json_response,
+    method_not_allowed,
+    missing,
+    no_such_endpoint,
+)
+
+if TYPE_CHECKING:
+    from cognito_privx.sandbox.emulator.core import PrivXEmulator
+
+PREFIX = "/_emulator/"
+_FAULT_FIELDS = frozenset({"method", "path", "nth", "times", "status", "retry_after", "latency", "drop"})
+
+
+class Admin:
+    """Answers the admin routes; the emulator calls :meth:`answer` with its lock held."""
+
+    def __init__(
+        self,
+        emu: PrivXEmulator,
+        faults: FaultRegistry,
+        reset: Callable[[], None],
+        login: Callable[[Any, Any], tuple[str, bool]],
+    ) -> None:
+        self._emu = emu
+        self._faults = faults
+        self._reset = reset
+        self._login = login
+        self._routes: dict[tuple[str, str], Callable[[bytes], EmulatorResponse]] = {
+            ("GET", f"{PREFIX}state"): self._state,
+            ("POST", f"{PREFIX}reset"): self._do_reset,
+            ("POST", f"{PREFIX}faults"): self._add_fault,
+            ("DELETE", f"{PREFIX}faults"): self._clear_faults,
+            ("POST", f"{PREFIX}config"): self._config,
+            ("POST", f"{PREFIX}users"): self._login_user,
+        }
+
+    def answer(self, method: str, path: str, body: bytes) -> EmulatorResponse:
+        try:
+            handler = self._routes.get((method, path))
+            if handler is not None:
+                return handler(body)
+            if allowed := [m for m, p in self._routes if p == path]:
+                raise method_not_allowed(method, path, allowed)
+            raise no_such_endpoint(method, path)
+        except ApiError as e:
+            return e.response()
+
+    def _settings(self) -> dict[str, Any]:
+        return {"token_ttl": self._emu.token_ttl}
+
+    def _state(self, _body: bytes) -> EmulatorResponse:
+        emu = self._emu
+        state = {
+            "sources": copy.deepcopy(list(emu.sources.values())),
+            "roles": copy.deepcopy(list(emu.roles.values())),
+            "users": copy.deepcopy(list(emu.users.values())),
+            "requests": [asdict(r) for r in emu.requests],
+            "faults": self._faults.snapshot(),
+            "config": self._settings(),
+            "variant": asdict(emu.variant),
+        }
+        return json_response(200, state)
+
+    def _do_reset(self, _body: bytes) -> EmulatorResponse:
+        self._reset()
+        return EmulatorResponse(200)
+
+    def _add_fault(self, body: bytes) -> EmulatorResponse:
+        fields = json_object(body)
+        for key in fields:
+            if key not in _FAULT_FIELDS:
+                raise invalid(key, f"is not a fault field; known: {sorted(_FAULT_FIELDS)}")
+        if "path" not in fields:
+            raise missing("path")
+        try:
+            fault = Fault(**fields)
+        except InvalidFault as e:
+            raise invalid(e.prop, e.why) from None
+        self._faults.add(fault)
+        return json_response(201, asdict(fault))
+
+    def _login_user(self, body: bytes) -> EmulatorResponse:
+        fields = json_object(body)
+        for key in fields:
+            if key not in ("source_id", "claims"):
+                raise invalid(key, "is not a login field; known: ['claims', 'source_id']")
+        if "claims" not in fields:
+            raise missing("claims")
+        user_id, created = self._login(fields.get("source_id"), fields["claims"])
+        return json_response(201 if created else 200, {"id": user_id})
+
+    def _clear_faults(self, _body: bytes) -> EmulatorResponse:
+        return json_response(200, {"cleared": self._faults.clear()})
+
+    def _config(self, body: bytes) -> EmulatorResponse:
+        fields = json_object(body)
+        for key, value in fields.items():
+            if key != "token_ttl":
+                raise invalid(key, "is not a setting; known: ['token_ttl']")
+            if not is_number(value) or value <= 0:
+                raise invalid(key, "must be a number of seconds > 0")
+            self._emu.token_ttl = float(value)
+        return json_response(200, self._settings())
