@@ -1,8 +1,8 @@
 """doctor: every check passes after setup, each broken thing fails exactly its check, and the token probe.
 
 How discovery and JWKS are served here: in-process moto (the ``aws`` fixture) patches botocore and ``requests``
-but not httpx, so the in-process tests give ``doctor.transport_factory`` an ``httpx.MockTransport`` that hands
-each fetch to ``requests``, which moto answers just as its server would (the AWS issuer, a JWKS with its one
+but not httpx, so the in-process tests hand the CLI (``seams.http_transport``) an ``httpx.MockTransport`` that
+passes each fetch to ``requests``, which moto answers just as its server would (the AWS issuer, a JWKS with its one
 "dummy" key). The probe tests need no such bridge: they run against moto's real server
 (``sandbox.runner.MotoServer`` + ``AWS_ENDPOINT_URL``), so doctor fetches discovery and JWKS over HTTP from
 ``<endpoint>/<pool-id>/.well-known/...`` exactly as it would for a user pointing it at the sandbox.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,14 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-import requests
 
-from cognito_privx import doctor
-from cognito_privx.doctor import ProbeError, verify_id_token
-from cognito_privx.sandbox.emulator import PrivXEmulator
+from cognito_privx.config import DEFAULT_LOGIN_URL_TEMPLATE, AppConfig
+from cognito_privx.desired import DesiredState
+from cognito_privx.doctor import ProbeError, Status, idtoken, verify_id_token
+from cognito_privx.doctor.checks import CHECKS
+from cognito_privx.doctor.facts import Facts
+from cognito_privx.errors import CognitoError, PrivXConnectionError
+from cognito_privx.sandbox.emulator import EmulatorVariant, PrivXEmulator
 from cognito_privx.sandbox.runner import MotoServer
 from tests.conftest import API_CLIENT_SECRET, BASE_CONFIG, OAUTH_CLIENT_SECRET, PRIVX_URL, REGION
 
@@ -51,6 +55,7 @@ ALL_CHECKS = [
     "directory-scopes",
     "role:dev",
     "role:ops",
+    "role-rule-form",
     "direct-login-url",
 ]
 
@@ -76,16 +81,6 @@ def _one_moto_signing_key() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(models, "jwk", _Jwk)
         yield
-
-
-def _via_requests(request: httpx.Request) -> httpx.Response:
-    r = requests.request(request.method, str(request.url), timeout=5)
-    return httpx.Response(r.status_code, headers={"Content-Type": r.headers.get("Content-Type", "")}, content=r.content)
-
-
-@pytest.fixture
-def discovery_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(doctor, "transport_factory", lambda: httpx.MockTransport(_via_requests))
 
 
 @pytest.fixture
@@ -129,18 +124,22 @@ def test_doctor_passes_after_setup_text_and_json(
     cli: Any, config_file: Path, aws: Any, hosted_ui: PrivXEmulator, cognito_calls: list[str]
 ) -> None:
     assert cli("--config", str(config_file), "setup").exit_code == 0
+    # A user of the directory, as a first login leaves one: the rule form can be checked against it.
+    _directory(hosted_ui)  # exists
+    hosted_ui.login_user(_directory(hosted_ui)["id"], {"sub": "u-1", "email": "ann@example.com", "custom:group": "ops"})
     writes = len(hosted_ui.write_requests())
     cognito_calls.clear()
     operations = cognito_calls
 
     run = cli("--config", str(config_file), "doctor")
     assert run.exit_code == 0, run.stdout + run.stderr
-    lines = run.stdout.splitlines()
-    assert len(lines) == len(ALL_CHECKS)
+    lines = [line for line in run.stdout.splitlines() if line.startswith(("✓", "✗", "!", "-"))]
+    assert len(lines) == len(ALL_CHECKS), run.stdout
+    assert "(tags=ops) matches ann@example.com (tag 'ops')" in run.stdout
     assert all(line.startswith("✓ ") for line in lines), run.stdout
     assert [line.split()[1] for line in lines] == ALL_CHECKS
     assert "PrivX 44.0.0 answers" in run.stdout
-    assert "all checks passed: 22 ok, 0 failed" in run.stderr
+    assert "all checks passed: 23 ok, 0 failed" in run.stderr
 
     code, document = _doctor(cli, config_file)
     assert code == 0 and document["ok"] is True
@@ -164,7 +163,8 @@ def test_doctor_passes_after_setup_text_and_json(
 
 
 def _update_client(**fields: Any) -> Callable[[Any, PrivXEmulator], None]:
-    # moto merges a partial update (cognito.md), which is exactly what breaking one field needs.
+    # moto merges a partial update (docs/cognito.md#where-moto-differs-from-aws), which is exactly what breaking
+    # one field needs.
     def breaker(aws: Any, emu: PrivXEmulator) -> None:
         aws.update_user_pool_client(UserPoolId=_pool_id(aws), ClientId=_client_id(aws), **fields)
 
@@ -312,7 +312,7 @@ def test_wrong_privx_credentials_fail_with_the_401_hint(
 
 
 @pytest.mark.usefixtures("aws", "discovery_in_process")
-def test_direct_login_url_that_answers_no_redirect_is_a_warning_not_a_failure(
+def test_a_wrong_login_url_template_fails_with_the_template_that_works(
     cli: Any, tmp_path: Path, hosted_ui: PrivXEmulator
 ) -> None:
     config = tmp_path / "template.toml"
@@ -325,11 +325,14 @@ def test_direct_login_url_that_answers_no_redirect_is_a_warning_not_a_failure(
     assert cli("--config", str(config), "setup").exit_code == 0
     code, document = _doctor(cli, config)
     checks = {c["name"]: c for c in document["checks"]}
-    assert code == 0 and document["ok"] is True
-    assert checks["direct-login-url"]["status"] == "warn"
-    assert "could not verify" in checks["direct-login-url"]["message"]
-    assert "login_url_template" in checks["direct-login-url"]["hint"]
-    assert "! direct-login-url" in cli("--config", str(config), "doctor").stdout
+    assert code == 1
+    check = checks["direct-login-url"]
+    assert check["status"] == "fail" and "HTTP 404, not a redirect" in check["message"]
+    assert check["hint"] == f'set [privx] login_url_template = "{DEFAULT_LOGIN_URL_TEMPLATE}"'
+    # login-url --verify says the same, and exits 1.
+    verify = cli("--config", str(config), "login-url", "--verify")
+    assert verify.exit_code == 1 and DEFAULT_LOGIN_URL_TEMPLATE in verify.stderr
+    assert "✓ " in verify.stderr and "✗ " in verify.stderr
 
 
 @pytest.mark.usefixtures("aws", "discovery_in_process")
@@ -355,11 +358,35 @@ def test_managed_login_branding_cannot_be_verified_on_moto(cli: Any, tmp_path: P
     assert check["status"] == "warn" and "could not verify" in check["message"]
 
 
+# -- the checks alone: facts in, checks out, no call made ------------------------------------------------
+
+
+def test_checks_over_facts_with_neither_side_reachable() -> None:
+    desired = DesiredState.from_config(AppConfig.model_validate(tomllib.loads(BASE_CONFIG)))
+    unreachable = PrivXConnectionError("cannot reach PrivX", "check [privx] url")
+    facts = Facts(
+        aws=CognitoError("no AWS credentials", "set AWS_PROFILE"), privx_status=unreachable, directory=unreachable
+    )
+
+    checks = {c.name: c for c in CHECKS.run(facts, desired)}
+    assert list(checks) == ALL_CHECKS
+    assert {n for n, c in checks.items() if c.status is Status.FAIL} == {"aws-credentials", "privx-status"}
+    assert (checks["aws-credentials"].message, checks["aws-credentials"].hint) == (
+        "no AWS credentials",
+        "set AWS_PROFILE",
+    )
+    assert checks["privx-status"].hint == "check [privx] url"
+    assert checks["cognito-pool"].message == "skipped: Cognito is not usable (see aws-credentials)"
+    assert checks["privx-api"].message == "skipped: PrivX cannot be reached (see privx-status)"
+    assert checks["role:ops"].message == "skipped: the PrivX API is not usable (see privx-api)"
+    assert checks["directory-issuer"].status is Status.SKIP
+
+
 # -- the emulator's direct-login route --------------------------------------------------------------------
 
 
-def test_emulator_direct_login_route() -> None:
-    emu = PrivXEmulator(base_url=PRIVX_URL)
+def test_emulator_legacy_direct_login_route() -> None:
+    emu = PrivXEmulator(base_url=PRIVX_URL, variant=EmulatorVariant(login_route="legacy"))
     issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_abc"
     conn = {
         "type": "OIDC",
@@ -425,7 +452,13 @@ def signer() -> tuple[Callable[[dict[str, Any]], str], dict[str, Any]]:
 
 def test_verify_id_token(signer: tuple[Callable[[dict[str, Any]], str], dict[str, Any]]) -> None:
     sign, jwks = signer
-    good = {"iss": "https://issuer", "aud": "client", "exp": time.time() + 60, "custom:group": "ops"}
+    good = {
+        "iss": "https://issuer",
+        "aud": "client",
+        "exp": time.time() + 60,
+        "token_use": "id",
+        "custom:group": "ops",
+    }
     assert verify_id_token(sign(good), jwks, issuer="https://issuer", audience="client")["custom:group"] == "ops"
 
     token = sign(good)
@@ -436,6 +469,8 @@ def test_verify_id_token(signer: tuple[Callable[[dict[str, Any]], str], dict[str
         (sign({**good, "iss": "https://other"}), "iss is"),
         (sign({**good, "aud": "other"}), "aud is"),
         (sign({**good, "exp": time.time() - 1}), "expired"),
+        (sign({k: v for k, v in good.items() if k != "exp"}), "carries no exp"),
+        (sign({**good, "token_use": "access"}), "token_use is 'access', not 'id'"),
         ("not-a-jwt", "not a well-formed JWT"),
     ]
     for bad, message in bad_cases:
@@ -482,7 +517,11 @@ def test_probe_passes_against_moto_server_and_leaves_nothing_behind(
     code, document = _doctor(cli, config, "--probe")
     checks = {c["name"]: c for c in document["checks"]}
     assert code == 0, _failing(document)
-    assert {c["status"] for c in document["checks"]} == {"ok"}
+    # The probe signs into Cognito only; without a PrivX user the rule form cannot be verified yet.
+    assert {c["status"] for c in document["checks"] if c["name"] != "role-rule-form"} == {"ok"}
+    assert (
+        checks["role-rule-form"]["status"] == "warn" and "no user in PrivX yet" in checks["role-rule-form"]["message"]
+    )
     assert f"from the endpoint override {moto_server.url}" in checks["oidc-discovery"]["message"]
     claim = "custom:group" if group_claim == "custom" else "cognito:groups"
     assert f"{claim} = dev" in checks["token-probe"]["message"]
@@ -497,7 +536,7 @@ def test_probe_cleans_up_when_the_token_check_fails(
     def broken(*args: Any, **kwargs: Any) -> dict[str, Any]:
         raise ProbeError("the ID token's custom:group is None, not 'dev'", "run `cognito-privx setup`")
 
-    monkeypatch.setattr(doctor, "verify_id_token", broken)
+    monkeypatch.setattr(idtoken, "verify_id_token", broken)
     code, document = _doctor(cli, config_file, "--probe")
     assert code == 1
     failing = _failing(document)
@@ -509,7 +548,7 @@ def test_probe_cleans_up_when_the_token_check_fails(
     def crash(*args: Any, **kwargs: Any) -> dict[str, Any]:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(doctor, "verify_id_token", crash)
+    monkeypatch.setattr(idtoken, "verify_id_token", crash)
     with pytest.raises(RuntimeError, match="boom"):
         cli("--config", str(config_file), "doctor", "--probe")
     assert _leftovers(moto_server) == ([], ["privx"])

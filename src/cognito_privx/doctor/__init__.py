@@ -1,0 +1,61 @@
+"""``doctor``: prove the wiring between Cognito and PrivX, one check at a time. Returns data; prints nothing.
+
+Every check gives one :class:`Check` (``ok`` / ``fail`` / ``warn`` / ``skip``, a one-line message and, when
+something is wrong, a hint). Only read calls are made, except by the token probe (``--probe``), which creates
+a temporary user and app client and always deletes them again.
+
+How it is arranged:
+
+- :mod:`.facts` reads the live state once: pool, attribute, app client, domain, discovery document, JWKS,
+  PrivX status, directory, roles, the direct-login redirect.
+- :mod:`.checks` holds the checks, each a pure function over those facts and the
+  :class:`~cognito_privx.desired.DesiredState` that setup converges to: a check compares the live state with
+  what setup would make it, never with values of its own. Each check is registered, and so named, once;
+  the report lists them in registration order (``role:<group>`` once per ``[roles]`` group;
+  ``managed-login-branding`` only with managed login).
+- :mod:`.probe` is the token probe, run last; :mod:`.idtoken` verifies its ID token (PyJWT).
+- :mod:`.registry` is how a check is declared and run; :mod:`.report` what comes back.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from cognito_privx import cognito, privx
+from cognito_privx.config import AppConfig
+from cognito_privx.desired import DesiredState
+from cognito_privx.doctor import probe as token_probe
+from cognito_privx.doctor.checks import CHECKS
+from cognito_privx.doctor.facts import gather
+from cognito_privx.doctor.idtoken import ProbeError, verify_id_token
+from cognito_privx.doctor.report import Check, Report, Status
+
+HTTP_TIMEOUT = 15.0
+
+
+def run_checks(
+    cfg: AppConfig,
+    gw: cognito.CognitoGateway,
+    px: privx.PrivXClient,
+    *,
+    probe: bool = False,
+    http_transport: httpx.BaseTransport | None = None,
+) -> Report:
+    """Run every check (and, with ``probe``, the token probe) and return the report. Never raises for a failed
+    check; the caller renders the report and exits 1 unless ``report.ok``.
+
+    ``http_transport`` carries the discovery document and JWKS fetches (``None``: the network); tests hand in
+    an ``httpx.MockTransport``."""
+    desired = DesiredState.from_config(cfg)
+    with httpx.Client(
+        transport=http_transport,
+        timeout=HTTP_TIMEOUT,
+        follow_redirects=True,
+        headers={"User-Agent": "cognito-privx"},
+    ) as http:
+        facts = gather(cfg, desired, gw, px, http)
+    extra = [token_probe.definition(gw)] if probe else []
+    return Report(tuple(CHECKS.run(facts, desired, extra)))
+
+
+__all__ = ["Check", "ProbeError", "Report", "Status", "run_checks", "verify_id_token"]

@@ -1,0 +1,286 @@
+"""The live facts doctor's checks read, gathered once, with read calls only.
+
+A fact is the value read, or the :class:`~cognito_privx.errors.CognitoPrivxError` that reading it raised (a
+check that needs it then fails with that error's message and hint). A fact whose prerequisite is missing is
+not gathered and stays ``None``: no app client, domain or discovery document without a pool; nothing on PrivX
+beyond its status when it cannot be reached; no directory when the API is not usable (the directory then
+carries the API's error); no roles or direct-login redirect without an OIDC directory.
+
+Where each piece comes from
+---------------------------
+- The discovery document and the JWKS come over HTTPS with the ``http`` client :func:`gather` is given (its
+  transport is the test seam). When boto3 talks to an endpoint that is not AWS's own (``AWS_ENDPOINT_URL``,
+  ``AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`` or a profile's ``endpoint_url``: whatever the boto3 client
+  actually uses), discovery is fetched from ``<endpoint>/<pool-id>/.well-known/openid-configuration`` instead
+  of the issuer URL. moto's server serves that document with the AWS issuer and a ``jwks_uri`` on itself
+  (docs/cognito.md#testing-with-moto).
+- The direct-login URL is requested with the PrivX HTTP client (its CA, its transport), without following
+  redirects (docs/privx-api.md#direct-login-url).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from cognito_privx import cognito, directlogin, privx
+from cognito_privx.config import RULE_TEMPLATE_CANDIDATES, AppConfig
+from cognito_privx.desired import DesiredState
+from cognito_privx.errors import CognitoError, CognitoPrivxError, PrivXAPIError, PrivXConnectionError
+
+if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
+    from types_boto3_cognito_idp.type_defs import (
+        DomainDescriptionTypeTypeDef,
+        UserPoolClientTypeTypeDef,
+        UserPoolTypeTypeDef,
+    )
+
+T = TypeVar("T")
+
+# A fact that could not be read: the error says why (message + hint). Held, never raised, by the facts.
+Failed = CognitoPrivxError
+
+
+class Branding(enum.Enum):
+    """What Cognito says about the app client's managed-login branding style."""
+
+    FOUND = "found"
+    NOT_FOUND = "not found"
+    UNSUPPORTED = "unsupported"  # moto in-process (docs/cognito.md#where-moto-differs-from-aws)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A JSON object fetched over HTTP(S): its body, or why it could not be had."""
+
+    url: str
+    body: dict[str, Any] | Failed
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The hosted-UI domain the pool should have, and its description (empty when the prefix is free)."""
+
+    prefix: str
+    description: DomainDescriptionTypeTypeDef | Failed
+
+
+@dataclass(frozen=True)
+class RuleForm:
+    """One candidate ``search_string`` form, evaluated by PrivX for one user of the directory."""
+
+    template: str
+    search_string: str
+    matches: bool | None  # None: PrivX could not tell (roles/evaluate not offered or failing)
+    refused: str | None = None  # PrivX's 400, when it refused the form
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Which rule forms match a real user of our directory (docs/privx-api.md#role-rules). ``user`` is ``None``
+    when the directory has no user in PrivX yet (an OIDC user appears at the first login)."""
+
+    user: str | None = None
+    tag: str | None = None
+    forms: tuple[RuleForm, ...] = ()
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the checks compare with the desired state. See the module docstring."""
+
+    aws: Failed | None = None  # None: Cognito answered with these credentials
+    pool: UserPoolTypeTypeDef | Failed | None = None
+    client: UserPoolClientTypeTypeDef | Failed | None = None
+    domain: Domain | None = None  # None: neither the config nor the pool names a domain
+    branding: Branding | Failed | None = None  # only with managed login
+    endpoint_override: str | None = None  # boto3's endpoint when it is not AWS's own
+    discovery: Document | None = None
+    jwks: Document | None = None
+    privx_status: dict[str, Any] | Failed | None = None
+    privx_sources: int | Failed | None = None  # what the API client reads; None: PrivX cannot be reached
+    directory: dict[str, Any] | Failed | None = None
+    roles: dict[str, dict[str, Any]] | Failed | None = None  # by name
+    login: tuple[directlogin.Probe, ...] = ()  # the configured login URL first, then the other candidates
+    calibration: Calibration | Failed | None = None
+
+
+def _read(read: Callable[[], T]) -> T | Failed:
+    try:
+        return read()
+    except CognitoPrivxError as e:
+        return e
+
+
+def managed_login(desired: DesiredState) -> bool:
+    """Whether the hosted UI is managed login (``ManagedLoginVersion=2``), which needs a branding style
+    (docs/cognito.md#the-app-client-privx-needs)."""
+    return desired.domain is not None and desired.domain.managed_login_version == 2
+
+
+def domain_prefix(desired: DesiredState, pool: UserPoolTypeTypeDef) -> str | None:
+    """The domain the hosted UI lives on: the configured prefix, else whichever the pool has."""
+    return (desired.domain.prefix if desired.domain else None) or pool.get("Domain") or pool.get("CustomDomain")
+
+
+def is_oidc(directory: object) -> bool:
+    """Whether a directory fact is a readable OIDC directory."""
+    return isinstance(directory, dict) and (directory.get("connection") or {}).get("type") == "OIDC"
+
+
+def endpoint_override(gw: cognito.CognitoGateway) -> str | None:
+    """boto3's endpoint when it is not AWS's own (a moto server, a proxy), else ``None``."""
+    endpoint = getattr(getattr(gw.client, "meta", None), "endpoint_url", None)
+    if not isinstance(endpoint, str):
+        return None
+    host = urlsplit(endpoint).hostname or ""
+    return None if host.endswith(".amazonaws.com") else endpoint.rstrip("/")
+
+
+def _fetch_json(http: httpx.Client, url: str, what: str) -> Document:
+    try:
+        response = http.get(url)
+    except httpx.HTTPError as e:
+        return Document(url, Failed(f"cannot fetch the {what} {url}: {type(e).__name__}: {e}", "check the network"))
+    if response.status_code != 200:
+        return Document(
+            url,
+            Failed(
+                f"the {what} {url} answered HTTP {response.status_code}",
+                "check that the user pool exists and the region is right",
+            ),
+        )
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    return Document(url, body if isinstance(body, dict) else Failed(f"the {what} {url} is not a JSON object"))
+
+
+def _branding(gw: cognito.CognitoGateway, pool_id: str, client_id: str) -> Branding | Failed:
+    try:
+        gw.call("describe_managed_login_branding_by_client", UserPoolId=pool_id, ClientId=client_id)
+    except NotImplementedError:
+        return Branding.UNSUPPORTED
+    except CognitoError as e:
+        response: Mapping[str, Any] = getattr(e.__cause__, "response", None) or {}
+        if response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return Branding.NOT_FOUND
+        return e
+    return Branding.FOUND
+
+
+def _privx_api(px: privx.PrivXClient) -> int:
+    """Log in and read sources and roles, as setup must: the number of sources."""
+    px.login()
+    sources = px.list_sources()
+    px.request("GET", privx.ROLES_PATH, params={"offset": 0, "limit": 1})
+    return len(sources)
+
+
+def _roles(px: privx.PrivXClient, desired: DesiredState) -> dict[str, dict[str, Any]]:
+    found = px.resolve_roles([role.name for role in desired.roles])
+    return {name: px.get_role(str(r["id"])) for name, r in found.items()}
+
+
+def _login_probes(cfg: AppConfig, px: privx.PrivXClient, directory: Mapping[str, Any]) -> tuple[directlogin.Probe, ...]:
+    return tuple(directlogin.probe_all(px.http, cfg.privx.login_url_template, cfg.privx_url, str(directory["id"])))
+
+
+def _calibrate(px: privx.PrivXClient, desired: DesiredState, directory_id: str) -> Calibration:
+    """Evaluate each candidate rule form (the configured one first) for one user of our directory with a tag:
+    the form whose evaluation returns that user is the one this PrivX understands."""
+    groups = {g.group for g in desired.grants}
+    users = px.search_users(directory_id)
+    tagged = [(u, t) for u in users for t in (u.get("tags") or []) if t in groups] or [
+        (u, t) for u in users for t in (u.get("tags") or [])
+    ]
+    if not tagged:
+        return Calibration()
+    user, tag = tagged[0]
+    forms = []
+    for template in dict.fromkeys((desired.rule_template, *RULE_TEMPLATE_CANDIDATES)):
+        search = template.format(group=tag)
+        body = {
+            "name": "cognito-privx-rule-check",
+            "permissions": [],
+            "source_rules": {"type": "GROUP", "match": "ANY", "rules": [privx.role_rule(directory_id, search)]},
+        }
+        try:
+            found = px.evaluate(body)
+        except PrivXAPIError as e:
+            forms.append(RuleForm(template, search, False, refused=e.message))
+            continue
+        matched = None if found is None else any(str(u.get("id")) == str(user.get("id")) for u in found)
+        forms.append(RuleForm(template, search, matched))
+    label = str(user.get("principal") or user.get("email") or user.get("id"))
+    return Calibration(label, tag, tuple(forms))
+
+
+def gather(
+    cfg: AppConfig,
+    desired: DesiredState,
+    gw: cognito.CognitoGateway,
+    px: privx.PrivXClient,
+    http: httpx.Client,
+) -> Facts:
+    """Read everything the checks need, once. Raises only what is not a :class:`CognitoPrivxError` (a bug)."""
+    aws = _read(lambda: gw.call("list_user_pools", MaxResults=1))
+    pool = None if isinstance(aws, Failed) else _read(lambda: cognito.find_our_pool(gw, desired.pool))
+    client = domain = branding = discovery = jwks = None
+    base = endpoint_override(gw)
+    if pool is not None and not isinstance(pool, Failed):
+        pool_id = pool["Id"]
+        client = _read(lambda: cognito.find_client(gw, desired.client, pool_id))
+        prefix = domain_prefix(desired, pool)
+        if prefix:
+            domain = Domain(prefix, _read(lambda: gw.describe_domain(prefix)))
+        if client is not None and not isinstance(client, Failed) and managed_login(desired):
+            branding = _branding(gw, pool_id, client["ClientId"])
+        issuer = desired.pool.issuer(pool_id)
+        where = f"{base}/{pool_id}" if base else issuer
+        discovery = _fetch_json(http, f"{where}/.well-known/openid-configuration", "discovery document")
+        jwks_uri = discovery.body.get("jwks_uri") if isinstance(discovery.body, dict) else None
+        if isinstance(jwks_uri, str):
+            jwks = _fetch_json(http, jwks_uri, "JWKS")
+
+    status = _read(px.status)
+    sources = None if isinstance(status, PrivXConnectionError) else _read(lambda: _privx_api(px))
+    directory: dict[str, Any] | Failed | None = None
+    if isinstance(sources, int):
+        directory = _read(lambda: px.find_directory(desired.directory.name))
+    else:  # why it cannot be read: the API's error, or PrivX's unreachability
+        directory = sources if sources is not None else status if isinstance(status, Failed) else None
+    roles = None
+    login: tuple[directlogin.Probe, ...] = ()
+    calibration: Calibration | Failed | None = None
+    if isinstance(directory, dict) and is_oidc(directory):
+        if desired.roles:
+            roles = _read(lambda: _roles(px, desired))
+        if client is not None and not isinstance(client, Failed):
+            login = _login_probes(cfg, px, directory)
+        if desired.grants:
+            calibration = _read(lambda: _calibrate(px, desired, str(directory["id"])))
+
+    return Facts(
+        aws=aws if isinstance(aws, Failed) else None,
+        pool=pool,
+        client=client,
+        domain=domain,
+        branding=branding,
+        endpoint_override=base,
+        discovery=discovery,
+        jwks=jwks,
+        privx_status=status,
+        privx_sources=sources,
+        directory=directory,
+        roles=roles,
+        login=login,
+        calibration=calibration,
+    )
