@@ -1,9 +1,9 @@
 """A Cognito stand-in shaped like AWS: moto behind a proxy that adds latency and enforces the UserCreation quota.
 
 moto answers in about a millisecond and never throttles, so concurrency and rate limiting cannot be measured
-against it directly (``shared/reference/cognito.md``: "measure concurrency against a latency- and quota-shaped
-stand-in"). This proxy makes every call pay a latency drawn from a range (AWS answers Cognito admin calls in
-tens of milliseconds) and holds ``AdminCreateUser`` to ``create_rate`` requests in any one-second window,
+against it directly (``docs/cognito.md#quotas-and-throttling``: "measure concurrency against a latency- and
+quota-shaped stand-in"). This proxy makes every call pay a latency drawn from a range (AWS answers Cognito admin
+calls in tens of milliseconds) and holds ``AdminCreateUser`` to ``create_rate`` requests in any one-second window,
 answering the excess the way AWS does: HTTP 400 with ``__type: TooManyRequestsException``.
 
 Used by the import benchmark (``benchmarks/``) and by the throttling tests.
@@ -112,6 +112,9 @@ class AwsShapedProxy(BackgroundServer):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                if len(body) < length:  # the client went away mid-body (a killed import): AWS would never see it
+                    self.close_connection = True
+                    return
                 target = (self.headers.get("X-Amz-Target") or "").rpartition(".")[2]
                 time.sleep(proxy._delay())
                 with proxy._lock:
