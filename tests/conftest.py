@@ -18,9 +18,10 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from cognito_privx import cognito, privx, reconcile
-from cognito_privx.cli import app
+from cognito_privx import cognito, privx
+from cognito_privx.cli import Seams, app
 from cognito_privx.sandbox.emulator import PrivXEmulator
+from tests.process_caches import process_wide_caches  # noqa: F401  (autouse: botocore models, moto's key)
 
 REGION = "eu-west-1"
 PRIVX_URL = "https://privx.example.com"
@@ -78,11 +79,17 @@ def aws() -> Iterator[Any]:
 
 
 @pytest.fixture
-def emulator(monkeypatch: pytest.MonkeyPatch) -> PrivXEmulator:
+def seams() -> Seams:
+    """What the ``cli`` fixture hands the CLI instead of the network; fixtures and tests fill it in."""
+    return Seams()
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch, seams: Seams) -> PrivXEmulator:
     """The PrivX emulator, wired into the CLI's PrivX client, with credentials in the environment."""
     emu = PrivXEmulator(base_url=PRIVX_URL, oauth_client_secret=OAUTH_CLIENT_SECRET)
     emu.add_api_client(API_CLIENT_ID, API_CLIENT_SECRET)
-    monkeypatch.setattr(reconcile, "transport_factory", lambda: httpx.MockTransport(emu.handle))
+    seams.privx_transport = httpx.MockTransport(emu.handle)
     monkeypatch.setenv("PRIVX_API_CLIENT_ID", API_CLIENT_ID)
     monkeypatch.setenv("PRIVX_API_CLIENT_SECRET", API_CLIENT_SECRET)
     monkeypatch.setenv("PRIVX_API_OAUTH_CLIENT_SECRET", OAUTH_CLIENT_SECRET)
@@ -122,12 +129,26 @@ class Run:
 
 
 @pytest.fixture
-def cli() -> Any:
+def cli(seams: Seams) -> Any:
     """``cli("setup", "--dry-run")`` runs the CLI in-process and returns exit code, stdout and stderr."""
     runner = CliRunner()
 
     def run(*args: str, input: str | None = None) -> Run:
-        result = runner.invoke(app, list(args), input=input, catch_exceptions=False)
+        result = runner.invoke(app, list(args), input=input, catch_exceptions=False, obj=seams)
         return Run(result.exit_code, result.stdout, result.stderr)
 
     return run
+
+
+def _via_requests(request: httpx.Request) -> httpx.Response:
+    import requests
+
+    r = requests.request(request.method, str(request.url), timeout=5)
+    return httpx.Response(r.status_code, headers={"Content-Type": r.headers.get("Content-Type", "")}, content=r.content)
+
+
+@pytest.fixture
+def discovery_in_process(seams: Seams) -> None:
+    """The issuer's discovery document and JWKS, fetched through ``requests`` (which in-process moto patches;
+    httpx it does not), for doctor."""
+    seams.http_transport = httpx.MockTransport(_via_requests)

@@ -71,7 +71,7 @@ def _assert_converged(cli: Any, config: Path) -> None:
 def test_a_dropped_group_is_revoked(cli: Any, cfg: Path, emulator: PrivXEmulator) -> None:
     _run_ok(cli, "--config", str(cfg), "setup")
     directory = _directory_id(emulator)
-    assert _grants(emulator, directory) == {("ops-admins", "ops"), ("developers", "dev")}
+    assert _grants(emulator, directory) == {("ops-admins", "(tags=ops)"), ("developers", "(tags=dev)")}
 
     cfg.write_text(BASE_CONFIG.replace('dev = "developers"\n', ""))
     plan = cli("--config", str(cfg), "plan", "--detailed-exitcode")
@@ -86,7 +86,7 @@ def test_a_dropped_group_is_revoked(cli: Any, cfg: Path, emulator: PrivXEmulator
 
     done = _run_ok(cli, "--config", str(cfg), "setup")
     assert "- revoked privx role developers ← group dev" in done.stderr
-    assert _grants(emulator, directory) == {("ops-admins", "ops")}
+    assert _grants(emulator, directory) == {("ops-admins", "(tags=ops)")}
     assert _role(emulator, "developers") is not None  # kept until teardown
     _assert_converged(cli, cfg)
 
@@ -100,7 +100,7 @@ def test_a_remapped_group_moves_to_the_new_role_only(cli: Any, cfg: Path, emulat
     assert "- revoke privx role developers ← group dev" in plan.stderr
 
     _run_ok(cli, "--config", str(cfg), "setup")
-    assert _grants(emulator, _directory_id(emulator)) == {("ops-admins", "ops"), ("engineers", "dev")}
+    assert _grants(emulator, _directory_id(emulator)) == {("ops-admins", "(tags=ops)"), ("engineers", "(tags=dev)")}
     _assert_converged(cli, cfg)
 
 
@@ -109,34 +109,31 @@ def test_a_removed_role_table_is_revoked(cli: Any, tmp_path: Path, emulator: Pri
     config = _write(tmp_path / "c.toml", BASE_CONFIG + table)
     _run_ok(cli, "--config", str(config), "setup")
     directory = _directory_id(emulator)
-    assert ("auditors", "audit") in _grants(emulator, directory)
+    assert ("auditors", "(tags=audit)") in _grants(emulator, directory)
 
     config.write_text(BASE_CONFIG)
     plan = cli("--config", str(config), "plan", "--detailed-exitcode")
     assert plan.exit_code == 3 and "- revoke privx role auditors ← group audit" in plan.stderr
     _run_ok(cli, "--config", str(config), "setup")
-    assert ("auditors", "audit") not in _grants(emulator, directory)
+    assert ("auditors", "(tags=audit)") not in _grants(emulator, directory)
     _assert_converged(cli, config)
 
 
-def test_a_rule_whose_form_changed_is_replaced(
-    cli: Any, cfg: Path, emulator: PrivXEmulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A rule leaf of ours in an older form (here an LDAP-style filter) is revoked and the current form added."""
-    original = privx.role_rule
-    monkeypatch.setattr(
-        privx, "role_rule", lambda d, g: {"type": "RULE", "source": d, "search_string": f"(tags={g})", "rules": []}
+def test_a_rule_whose_form_changed_is_replaced(cli: Any, cfg: Path, emulator: PrivXEmulator) -> None:
+    """Rules of ours in another form (here another filter) are revoked and the configured form added."""
+    cfg.write_text(
+        BASE_CONFIG.replace('button_title = "Cognito"', 'button_title = "Cognito"\nrule_template = "(tag={group})"')
     )
     _run_ok(cli, "--config", str(cfg), "setup")
     directory = _directory_id(emulator)
-    assert _grants(emulator, directory) == {("ops-admins", "(tags=ops)"), ("developers", "(tags=dev)")}
-    monkeypatch.setattr(privx, "role_rule", original)
+    assert _grants(emulator, directory) == {("ops-admins", "(tag=ops)"), ("developers", "(tag=dev)")}
 
+    cfg.write_text(BASE_CONFIG)  # back to the default form, (tags={group})
     plan = cli("--config", str(cfg), "plan", "--detailed-exitcode")
     assert plan.exit_code == 3
-    assert "- revoke privx role ops-admins ← group (tags=ops)" in plan.stderr
+    assert "- revoke privx role ops-admins ← rule (tag=ops)" in plan.stderr
     _run_ok(cli, "--config", str(cfg), "setup")
-    assert _grants(emulator, directory) == {("ops-admins", "ops"), ("developers", "dev")}
+    assert _grants(emulator, directory) == {("ops-admins", "(tags=ops)"), ("developers", "(tags=dev)")}
     _assert_converged(cli, cfg)
 
 
@@ -154,7 +151,7 @@ def test_foreign_rules_and_other_directories_are_never_touched(cli: Any, cfg: Pa
             "source_rules": {
                 "type": "GROUP",
                 "match": "ANY",
-                "rules": [ldap, {"type": "RULE", "source": directory, "search_string": "ops", "rules": []}],
+                "rules": [ldap, {"type": "RULE", "source": directory, "search_string": "(tags=ops)", "rules": []}],
             },
         }
     )
@@ -164,7 +161,7 @@ def test_foreign_rules_and_other_directories_are_never_touched(cli: Any, cfg: Pa
     _run_ok(cli, "--config", str(cfg), "setup")
     assert ldap in _role(emulator, "ops-admins")["source_rules"]["rules"]  # type: ignore[index]
     assert emulator.roles[other]["source_rules"]["rules"] == [ldap]  # the role itself stays: not ours
-    assert _grants(emulator, directory) == {("ops-admins", "ops"), ("developers", "dev")}
+    assert _grants(emulator, directory) == {("ops-admins", "(tags=ops)"), ("developers", "(tags=dev)")}
     _assert_converged(cli, cfg)
 
 
@@ -176,12 +173,12 @@ def test_a_grant_inside_an_all_group_is_reported_not_rewritten(cli: Any, cfg: Pa
         "match": "ALL",
         "rules": [
             {"type": "RULE", "source": "ldap", "search_string": "(cn=x)", "rules": []},
-            {"type": "RULE", "source": directory, "search_string": "audit", "rules": []},
+            {"type": "RULE", "source": directory, "search_string": "(tags=audit)", "rules": []},
         ],
     }
     role_id = _px(emulator).create_role({"name": "narrow", "source_rules": rules})
     run = _run_ok(cli, "--config", str(cfg), "setup")
-    assert "not revoked: our rule sits in an ALL group" in run.stderr
+    assert "not revoked: a copy inside an ALL group stays" in run.stderr
     assert emulator.roles[role_id]["source_rules"] == rules
 
 
@@ -357,3 +354,96 @@ def test_native_groups_no_longer_mapped_are_reported_and_removed_by_teardown_whe
     _run_ok(cli, "--config", str(config), "teardown", "--keep-pool", "--yes")
     groups = {g["GroupName"] for g in aws.list_groups(UserPoolId=pool)["Groups"]}
     assert groups == {"ops", "theirs"}  # dev was ours and empty; ops still has ann; theirs is not ours
+
+
+# -- review findings: built-in roles, ALL copies, narrowed grants, other deployments, honest output ---------------
+
+
+def test_a_grant_to_a_built_in_role_is_revoked_too(cli: Any, tmp_path: Path, emulator: PrivXEmulator) -> None:
+    config = _write(tmp_path / "c.toml", BASE_CONFIG + 'admins = "privx-admin"\n')
+    _run_ok(cli, "--config", str(config), "setup")
+    directory = _directory_id(emulator)
+    assert ("privx-admin", "(tags=admins)") in _grants(emulator, directory)
+    config.write_text(BASE_CONFIG)
+    plan = cli("--config", str(config), "plan", "--detailed-exitcode")
+    assert plan.exit_code == 3 and "- revoke privx role privx-admin ← group admins" in plan.stderr
+    _run_ok(cli, "--config", str(config), "setup")
+    assert ("privx-admin", "(tags=admins)") not in _grants(emulator, directory)
+    assert _role(emulator, "privx-admin") is not None  # built-in: never deleted
+
+    config.write_text(BASE_CONFIG + 'admins = "privx-admin"\n')
+    _run_ok(cli, "--config", str(config), "setup")
+    _run_ok(cli, "--config", str(config), "teardown", "--yes")
+    assert _grants(emulator, directory) == set()  # no rule anywhere points at the deleted directory
+    assert _role(emulator, "privx-admin") is not None
+
+
+def test_a_copy_in_an_all_group_does_not_block_revoking_the_plain_grant(
+    cli: Any, cfg: Path, emulator: PrivXEmulator
+) -> None:
+    _run_ok(cli, "--config", str(cfg), "setup")
+    directory = _directory_id(emulator)
+    ops = _role(emulator, "ops-admins")
+    assert ops is not None
+    narrowed = {
+        "type": "GROUP",
+        "match": "ALL",
+        "rules": [
+            {"type": "RULE", "source": directory, "search_string": "(tags=ops)", "rules": []},
+            {"type": "RULE", "source": "ldap", "search_string": "(cn=oncall)", "rules": []},
+        ],
+    }
+    ops["source_rules"]["rules"].append(narrowed)
+    cfg.write_text(BASE_CONFIG.replace('ops = "ops-admins"\n', ""))
+    plan = cli("--config", str(cfg), "plan", "--detailed-exitcode")
+    assert plan.exit_code == 3
+    assert "- revoke privx role ops-admins ← group ops" in plan.stderr
+    assert "a copy inside an ALL group stays" in plan.stderr
+    run = _run_ok(cli, "--config", str(cfg), "setup")
+    assert "1 deleted or revoked" in run.stderr
+    assert _role(emulator, "ops-admins")["source_rules"]["rules"] == [narrowed]  # type: ignore[index]
+
+
+def test_a_grant_narrowed_by_an_all_group_is_not_in_place(cli: Any, cfg: Path, emulator: PrivXEmulator) -> None:
+    _run_ok(cli, "--config", str(cfg), "setup")
+    directory = _directory_id(emulator)
+    dev = _role(emulator, "developers")
+    assert dev is not None
+    ours = {"type": "RULE", "source": directory, "search_string": "(tags=dev)", "rules": []}
+    dev["source_rules"]["rules"] = [
+        {"type": "GROUP", "match": "ALL", "rules": [ours, {"type": "RULE", "source": "x", "search_string": "(cn=no)"}]}
+    ]
+    plan = cli("--config", str(cfg), "plan", "--detailed-exitcode")
+    assert plan.exit_code == 3 and "~ update privx role developers ← group dev" in plan.stderr
+    _run_ok(cli, "--config", str(cfg), "setup")
+    assert privx.has_rule(_role(emulator, "developers"), directory, "(tags=dev)")  # type: ignore[arg-type]
+    _assert_converged(cli, cfg)
+
+
+def test_another_deployments_roles_are_not_unused_here(
+    cli: Any, cfg: Path, tmp_path: Path, emulator: PrivXEmulator
+) -> None:
+    second = _write(
+        tmp_path / "second.toml",
+        BASE_CONFIG.replace('pool_name = "privx-users"', 'pool_name = "other-users"')
+        .replace('domain_prefix = "acme-privx"', 'domain_prefix = "other-privx"')
+        .replace('directory_name = "Cognito"', 'directory_name = "Other"')
+        .replace('ops = "ops-admins"\ndev = "developers"', 'qa = "testers"'),
+    )
+    _run_ok(cli, "--config", str(second), "setup")
+    run = _run_ok(cli, "--config", str(cfg), "setup")
+    assert "testers" not in run.stderr
+    _run_ok(cli, "--config", str(cfg), "teardown", "--yes")
+    assert _role(emulator, "testers") is not None
+    assert _grants(emulator, _directory_id(emulator, "Other")) == {("testers", "(tags=qa)")}
+
+
+def test_a_setup_that_fails_half_way_has_said_what_it_did(cli: Any, cfg: Path, emulator: PrivXEmulator) -> None:
+    from cognito_privx.sandbox.emulator import Fault
+
+    emulator.add_fault(Fault(method="POST", path="/role-store/api/v1/roles", status=400, times=5))
+    run = cli("--config", str(cfg), "setup")
+    assert run.exit_code == 1
+    for line in ("+ created cognito user pool privx-users", "+ created privx directory Cognito"):
+        assert line in run.stderr
+    assert "error: PrivX refused the rules of role" in run.stderr

@@ -6,8 +6,8 @@ password that fails the pool's policy: the policy has to be read first, so reads
 is written.
 
 Some input is rejected by click itself (an unknown command, a bad ``--output`` value, ``--workers 0``, a missing
-option): the CLI renders those as the same ``error:`` / ``hint:`` pair (design.md), so they are held to the same
-rules. A CSV error lists the bad rows after the hint, indented (case column ``rows=True``).
+option): the CLI renders those as the same ``error:`` / ``hint:`` pair (ARCHITECTURE.md#errors-and-output), so they
+are held to the same rules. A CSV error lists the bad rows after the hint, indented (case column ``rows=True``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The Cognito ensure steps against in-process moto: what exists afterwards and what Change is reported.
 
-moto is lenient where AWS is strict (shared/reference/cognito.md): it accepts a taken domain prefix and merges
-partial updates. The checks for the first run before any call here; the exact update parameters are pinned in
-test_cognito_stubber.py.
+moto is lenient where AWS is strict (docs/cognito.md#where-moto-differs-from-aws): it accepts a taken domain
+prefix and merges partial updates. The checks for the first run before any call here; the exact update
+parameters are pinned in test_cognito_stubber.py.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def make_cfg(**cognito: Any) -> AppConfig:
 
 
 def converge(aws: Any, cfg: AppConfig | None = None, *, dry_run: bool = False, adopt: bool = False) -> list[Change]:
-    """The Cognito half of setup, in the order reconcile.converge runs it."""
+    """The Cognito half of setup, in the order reconcile.setup runs it."""
     cfg = cfg or make_cfg()
     gw = CognitoGateway(aws)
     pool = ensure_pool(gw, _d(cfg).pool, _d(cfg).attribute, dry_run=dry_run, adopt=adopt)

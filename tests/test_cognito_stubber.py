@@ -29,6 +29,7 @@ from cognito_privx.cognito import (
 )
 from cognito_privx.config import AppConfig
 from cognito_privx.desired import DesiredState
+from cognito_privx.errors import CognitoError
 from cognito_privx.plan import Action, FieldChange
 from tests.conftest import BASE_CONFIG, REGION
 
@@ -535,3 +536,57 @@ def test_dry_run_with_drift_everywhere_only_reads(stub: tuple[CognitoGateway, St
     assert attribute.action is Action.CREATE
     assert client_state.change.action is Action.UPDATE
     assert domain.action is Action.UPDATE
+
+
+# -- paging ----------------------------------------------------------------------------------------------
+
+
+def test_every_page_is_one_counted_call(stub: tuple[CognitoGateway, Stubber]) -> None:
+    """botocore's paginator pages through CognitoGateway.call: the observer sees each page once."""
+    gw, stubber = stub
+    seen: list[str] = []
+    queue_find_pool(stubber, pool())
+
+    found = gw.with_observer(seen.append).pools_named("privx-users")
+
+    stubber.assert_no_pending_responses()
+    assert [p["Id"] for p in found] == [POOL_ID]
+    assert seen == ["list_user_pools", "list_user_pools", "describe_user_pool"]
+
+
+def test_an_error_on_a_later_page_is_mapped_like_any_call(stub: tuple[CognitoGateway, Stubber]) -> None:
+    gw, stubber = stub
+    seen: list[str] = []
+    stubber.add_response(
+        "list_user_pool_clients",
+        {"UserPoolClients": [{"ClientId": CLIENT_ID, "UserPoolId": POOL_ID, "ClientName": "privx"}], "NextToken": "p2"},
+        {"UserPoolId": POOL_ID, "MaxResults": 60},
+    )
+    stubber.add_client_error(
+        "list_user_pool_clients",
+        "AccessDeniedException",
+        "not allowed",
+        expected_params={"UserPoolId": POOL_ID, "MaxResults": 60, "NextToken": "p2"},
+    )
+
+    with pytest.raises(CognitoError) as raised:
+        list(gw.with_observer(seen.append).pool_clients(POOL_ID))
+
+    stubber.assert_no_pending_responses()
+    assert "cognito-idp:ListUserPoolClients" in raised.value.message
+    assert seen == ["list_user_pool_clients"] * 2
+
+
+def test_a_repeated_page_token_stops_the_listing(stub: tuple[CognitoGateway, Stubber]) -> None:
+    gw, stubber = stub
+    stubber.add_response(
+        "list_groups", {"Groups": [{"GroupName": "ops"}], "NextToken": "same"}, {"UserPoolId": POOL_ID, "Limit": 60}
+    )
+    stubber.add_response(
+        "list_groups",
+        {"Groups": [{"GroupName": "dev"}], "NextToken": "same"},
+        {"UserPoolId": POOL_ID, "Limit": 60, "NextToken": "same"},
+    )
+
+    with pytest.raises(CognitoError, match="paged in a circle"):
+        list(gw.groups(POOL_ID))

@@ -32,7 +32,7 @@ def _assert_converged_once(cli: Any, config_file: Path, aws: Any, emulator: Priv
     assert len(directories) == 1
     for role, group in (("ops-admins", "ops"), ("developers", "dev")):
         (found,) = [r for r in emulator.roles.values() if r["name"] == role]
-        assert privx.leaves(found["source_rules"]) == [privx.role_rule(directories[0]["id"], group)]
+        assert privx.leaves(found["source_rules"]) == [privx.role_rule(directories[0]["id"], f"(tags={group})")]
     again = cli("--config", str(config_file), "-o", "json", "setup")
     assert again.exit_code == 0, again.stderr
     assert {c["action"] for c in json.loads(again.stdout)["changes"]} == {"noop"}

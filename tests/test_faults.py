@@ -11,7 +11,8 @@ import httpx
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from cognito_privx import cognito, reconcile
+from cognito_privx import cognito
+from cognito_privx.cli import Seams
 from cognito_privx.sandbox.emulator import Fault, PrivXEmulator
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -76,13 +77,11 @@ def test_privx_403(cli: Any, config_file: Path, emulator: PrivXEmulator, monkeyp
     _check(cli("--config", str(config_file), "setup"), "PrivX denied POST", "sources-manage")
 
 
-def test_privx_404_not_privx_at_that_url(
-    cli: Any, config_file: Path, emulator: PrivXEmulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_privx_404_not_privx_at_that_url(cli: Any, config_file: Path, emulator: PrivXEmulator, seams: Seams) -> None:
     def other_server(request: httpx.Request) -> httpx.Response:
         return httpx.Response(404, text="Not Found")
 
-    monkeypatch.setattr(reconcile, "transport_factory", lambda: httpx.MockTransport(other_server))
+    seams.privx_transport = httpx.MockTransport(other_server)
     _check(cli("--config", str(config_file), "setup"), "PrivX has no /auth/api/v1/oauth/token", "PRIVX_API_BASE_URL")
 
 
@@ -96,22 +95,18 @@ def test_privx_5xx_after_retries(cli: Any, config_file: Path, emulator: PrivXEmu
     assert aws.list_user_pools(MaxResults=60)["UserPools"] == []  # observed before any write
 
 
-def test_privx_non_json_error_body(
-    cli: Any, config_file: Path, emulator: PrivXEmulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(reconcile, "transport_factory", lambda: httpx.MockTransport(non_json_502(emulator)))
+def test_privx_non_json_error_body(cli: Any, config_file: Path, emulator: PrivXEmulator, seams: Seams) -> None:
+    seams.privx_transport = httpx.MockTransport(non_json_502(emulator))
     run = cli("--config", str(config_file), "setup")
     _check(run, "HTTP 502 (no JSON body)", "run again later")
     assert "<html>" not in run.stderr
 
 
-def test_privx_unreachable(
-    cli: Any, config_file: Path, emulator: PrivXEmulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_privx_unreachable(cli: Any, config_file: Path, emulator: PrivXEmulator, seams: Seams) -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
 
-    monkeypatch.setattr(reconcile, "transport_factory", lambda: httpx.MockTransport(refuse))
+    seams.privx_transport = httpx.MockTransport(refuse)
     _check(cli("--config", str(config_file), "setup"), "cannot connect to PrivX", "PRIVX_API_BASE_URL")
 
 

@@ -50,6 +50,12 @@ CREDS_ENV = {
 }
 
 
+# The documented direct-login URL (config.DEFAULT_LOGIN_URL_TEMPLATE), spelled out.
+AUTHORIZE = (
+    "/auth/api/v1/oauth/authorize?response_type=code&client_id=privx-ui&redirect_uri=%2Fprivx%2Foauth-callback&oidc_id="
+)
+
+
 class FakeClock:
     def __init__(self, now: float = 1000.0) -> None:
         self.now = now
@@ -143,7 +149,7 @@ def test_login_works(privx: PrivXClient, emu: PrivXEmulator) -> None:
 
 def test_token_is_reused_across_calls(privx: PrivXClient, emu: PrivXEmulator) -> None:
     for _ in range(5):
-        assert {s["name"] for s in privx.list_sources()} >= {"LOCAL", "LOCALHOST", "API-CLIENT"}
+        assert {s["name"] for s in privx.list_sources()} >= {"Local users", "Local hosts", "API clients"}
     assert grants(emu) == 1
 
 
@@ -168,7 +174,7 @@ def test_token_revoked_early_by_the_server_means_one_relogin(emu: PrivXEmulator)
     privx.login()
     server_clock.advance(600)  # the server expires the token; our clock says it is still fresh
     names = {s["name"] for s in privx.list_sources()}
-    assert "LOCAL" in names
+    assert "Local users" in names
     assert grants(server) == 2
     assert [r.status for r in server.requests] == [200, 401, 200, 200]
 
@@ -583,7 +589,8 @@ def test_other_directories_are_left_alone(privx: PrivXClient, emu: PrivXEmulator
 
 def test_login_url_from_template(privx: PrivXClient, cfg: AppConfig, spec: DirectorySpec) -> None:
     state = ensure_directory(privx, spec, dry_run=False)
-    assert login_url(cfg, state.directory) == f"{PRIVX_URL}/auth/api/v1/oidc/login?directory={state.directory_id}"
+    expected = f"{PRIVX_URL}{AUTHORIZE}{state.directory_id}"
+    assert login_url(cfg, state.directory) == expected
     assert login_url(cfg, None) is None
 
 
@@ -595,23 +602,6 @@ def test_login_url_from_custom_template(tmp_path: Path, privx: PrivXClient, spec
     cfg = load_config(path, env={})
     state = ensure_directory(privx, spec, dry_run=False)
     assert login_url(cfg, state.directory) == f"{PRIVX_URL}/privx/?dir={state.directory_id}"
-
-
-def test_login_url_prefers_the_servers_field(clock: FakeClock, cfg: AppConfig, spec: DirectorySpec) -> None:
-    server = PrivXEmulator(
-        base_url="https://privx-internal.example.com",
-        oauth_client_secret=OAUTH_CLIENT_SECRET,
-        clock=clock,
-        login_url_field="oidc_login_url",
-    )
-    server.add_api_client(API_CLIENT_ID, API_CLIENT_SECRET)
-    privx = client_for(server.handle, clock=clock)
-    state = ensure_directory(privx, spec, dry_run=False)
-    assert state.directory is not None
-    expected = f"https://privx-internal.example.com/auth/api/v1/oidc/login?directory={state.directory_id}"
-    assert login_url(cfg, state.directory) == expected
-    # The server's read-only field does not count as drift.
-    assert ensure_directory(privx, spec, dry_run=False).change.action is Action.NOOP
 
 
 def test_sources_path_is_the_role_store(privx: PrivXClient, emu: PrivXEmulator) -> None:

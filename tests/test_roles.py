@@ -46,8 +46,8 @@ def test_setup_creates_roles_with_one_rule_each_then_changes_nothing(
     directory_id = _directory_id(emulator)
     ops = _role(emulator, "ops-admins")
     assert ops["source_rules"]["type"] == "GROUP" and ops["source_rules"]["match"] == "ANY"
-    assert _leaves(ops["source_rules"]) == [(directory_id, "ops")]
-    assert _leaves(_role(emulator, "developers")["source_rules"]) == [(directory_id, "dev")]
+    assert _leaves(ops["source_rules"]) == [(directory_id, "(tags=ops)")]
+    assert _leaves(_role(emulator, "developers")["source_rules"]) == [(directory_id, "(tags=dev)")]
     assert "+ created privx role ops-admins ← group ops" in run.stderr
 
     writes = len(emulator.write_requests())
@@ -79,7 +79,10 @@ def test_existing_role_gets_our_rule_and_keeps_everything_else(
 
     assert cli("--config", str(config_file), "setup").exit_code == 0
     after = emulator.roles[role_id]
-    assert _leaves(after["source_rules"]) == [("some-ldap-directory", "cn=admins"), (_directory_id(emulator), "ops")]
+    assert _leaves(after["source_rules"]) == [
+        ("some-ldap-directory", "cn=admins"),
+        (_directory_id(emulator), "(tags=ops)"),
+    ]
     for key in set(before) - {"source_rules", "updated", "comment"}:
         assert after[key] == before[key], key
     assert after["comment"] == "hand-made"
@@ -92,15 +95,33 @@ def test_existing_role_gets_our_rule_and_keeps_everything_else(
     assert any("would match 0 user(s)" in n for n in change["notes"])
 
 
-def test_a_failing_preview_never_stops_setup(cli: Any, config_file: Path, emulator: PrivXEmulator) -> None:
+def test_an_unavailable_preview_never_stops_setup(cli: Any, config_file: Path, emulator: PrivXEmulator) -> None:
+    assert cli("--config", str(config_file), "setup").exit_code == 0
+    for role in emulator.roles.values():
+        if role["name"] == "ops-admins":
+            role["source_rules"]["rules"] = []
+    emulator.add_fault(Fault(method="POST", path="/role-store/api/v1/roles/evaluate", status=404, times=10))
+    run = cli("--config", str(config_file), "setup")
+    assert run.exit_code == 0, run.stderr
+    assert _leaves(_role(emulator, "ops-admins")["source_rules"]) == [(_directory_id(emulator), "(tags=ops)")]
+
+
+def test_a_400_on_a_role_rule_is_an_error_naming_the_role_and_the_rule(
+    cli: Any, config_file: Path, emulator: PrivXEmulator
+) -> None:
     assert cli("--config", str(config_file), "setup").exit_code == 0
     for role in emulator.roles.values():
         if role["name"] == "ops-admins":
             role["source_rules"]["rules"] = []
     emulator.add_fault(Fault(method="POST", path="/role-store/api/v1/roles/evaluate", status=400, times=10))
+    plan = cli("--config", str(config_file), "plan")
+    assert plan.exit_code == 1
+    assert "PrivX refused the rules of role 'ops-admins' (search_string '(tags=ops)')" in plan.stderr
+    assert "rule_template" in plan.stderr
+    emulator.clear_faults()
+    emulator.add_fault(Fault(method="PUT", path="/role-store/api/v1/roles/*", status=400, times=1))
     run = cli("--config", str(config_file), "setup")
-    assert run.exit_code == 0, run.stderr
-    assert _leaves(_role(emulator, "ops-admins")["source_rules"]) == [(_directory_id(emulator), "ops")]
+    assert run.exit_code == 1 and "PrivX refused the rules of role 'ops-admins'" in run.stderr
 
 
 def test_role_with_an_all_group_is_reported_not_rewritten(cli: Any, config_file: Path, emulator: PrivXEmulator) -> None:
@@ -123,7 +144,9 @@ def test_table_form_roles_create_with_permissions(cli: Any, tmp_path: Path, emul
     config.write_text(text)
     assert cli("--config", str(config), "setup").exit_code == 0
     role = _role(emulator, "ops-admins")
-    assert role["permissions"] == ["connections-view"] and role["comment"] == "Ops (managed by cognito-privx)"
+    directory_id = _directory_id(emulator)
+    assert role["permissions"] == ["connections-view"]
+    assert role["comment"] == f"Ops (managed by cognito-privx for directory {directory_id})"
 
 
 def test_native_groups_mode(cli: Any, tmp_path: Path, aws: Any, emulator: PrivXEmulator) -> None:
@@ -164,15 +187,32 @@ def test_account_mapping_is_written_shown_and_converged(cli: Any, tmp_path: Path
     config = tmp_path / "accounts.toml"
     config.write_text(
         BASE_CONFIG.replace(
-            'button_title = "Cognito"', 'button_title = "Cognito"\naccount_mapping = { email = "windows_account" }'
+            'button_title = "Cognito"',
+            'button_title = "Cognito"\naccount_mapping = { unix_account = "email", windows_account = "email" }',
         )
     )
     plan = cli("--config", str(config), "plan")
-    assert 'connection.attribute_mapping: {"email": "windows_account"}' in plan.stderr
+    # Keyed by target: one claim feeds both accounts, as PrivX's OIDC guide maps it.
+    mapping = {"unix_account": "email", "windows_account": "email"}
+    assert f"connection.attribute_mapping: {json.dumps(mapping, sort_keys=True)}" in plan.stderr
     assert cli("--config", str(config), "setup").exit_code == 0
     directory = next(s for s in emulator.sources.values() if s["name"] == "Cognito")
-    assert directory["connection"]["attribute_mapping"] == {"email": "windows_account"}
+    assert directory["connection"]["attribute_mapping"] == mapping
     directory["connection"]["attribute_mapping"] = {}
     drift = json.loads(cli("--config", str(config), "-o", "json", "plan").stdout)
     fields = [f["field"] for c in drift["changes"] for f in c["fields"]]
     assert "connection.attribute_mapping" in fields
+
+
+def test_the_claim_keyed_account_mapping_of_earlier_versions_is_refused_with_the_new_form(
+    cli: Any, tmp_path: Path
+) -> None:
+    config = tmp_path / "old.toml"
+    config.write_text(
+        BASE_CONFIG.replace(
+            'button_title = "Cognito"', 'button_title = "Cognito"\naccount_mapping = { email = "windows_account" }'
+        )
+    )
+    run = cli("--config", str(config), "plan")
+    assert run.exit_code == 2
+    assert 'account_mapping = { windows_account = "email" }' in run.stderr

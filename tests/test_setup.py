@@ -15,6 +15,12 @@ from tests.conftest import PRIVX_URL, REGION
 pytestmark = pytest.mark.usefixtures("aws", "emulator")
 
 
+# The documented direct-login URL (config.DEFAULT_LOGIN_URL_TEMPLATE), spelled out.
+AUTHORIZE = (
+    "/auth/api/v1/oauth/authorize?response_type=code&client_id=privx-ui&redirect_uri=%2Fprivx%2Foauth-callback&oidc_id="
+)
+
+
 def _our_directories(emu: PrivXEmulator) -> list[dict[str, Any]]:
     return [s for s in emu.sources.values() if s.get("name") == "Cognito"]
 
@@ -61,7 +67,7 @@ def test_first_setup_creates_everything_once(cli: Any, config_file: Path, aws: A
     # stderr: one line per resource; stdout: the direct-login URL last.
     assert "+ created cognito user pool privx-users" in run.stderr
     assert "+ created privx directory Cognito" in run.stderr
-    assert run.lines[-1] == f"{PRIVX_URL}/auth/api/v1/oidc/login?directory={directory['id']}"
+    assert run.lines[-1] == f"{PRIVX_URL}{AUTHORIZE}{directory['id']}"
 
 
 def test_second_setup_changes_nothing_and_writes_nothing(
@@ -185,13 +191,13 @@ def test_login_url_prints_only_the_url(cli: Any, config_file: Path, emulator: Pr
     run = cli("--config", str(config_file), "login-url")
     assert run.exit_code == 0
     (directory,) = _our_directories(emulator)
-    assert run.stdout == f"{PRIVX_URL}/auth/api/v1/oidc/login?directory={directory['id']}\n"
+    assert run.stdout == f"{PRIVX_URL}{AUTHORIZE}{directory['id']}\n"
 
 
 def test_login_url_before_setup_says_run_setup(cli: Any, config_file: Path) -> None:
     run = cli("--config", str(config_file), "login-url")
     assert run.exit_code == 1
-    assert "no directory named 'Cognito'" in run.stderr and "cognito-privx setup" in run.stderr
+    assert "this config has no PrivX directory" in run.stderr and "cognito-privx setup" in run.stderr
 
 
 def test_two_tagged_pools_exit_1_with_both_ids(cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator) -> None:

@@ -207,7 +207,12 @@ def test_cognito_teardown_order_and_protection_switch_pinned(emulator: PrivXEmul
     services = reconcile.Services(CognitoGateway(client), _privx(emulator), reconcile.CallCounter())
     asked: list[Change] = []
     with stub:
-        result = reconcile.teardown(cfg, services, dry_run=False, confirm=lambda c: asked.extend(c) or True)
+        result = reconcile.teardown(
+            cfg,
+            services,
+            dry_run=False,
+            confirm=lambda c: asked.extend(x for x in c if x.action.value == "delete") or True,
+        )
         stub.assert_no_pending_responses()
     assert [(c.resource, c.name) for c in asked] == [
         ("cognito domain", "acme-privx"),
@@ -230,5 +235,5 @@ def test_our_rule_inside_an_all_group_is_left_and_reported(
     role["source_rules"] = {"type": "GROUP", "match": "ALL", "rules": [ours, vpn]}
     run = cli("--config", str(config_file), "teardown", "--yes")
     assert run.exit_code == 0, run.stderr
-    assert "our rule sits in an ALL group" in run.stderr
+    assert "not revoked: a copy inside an ALL group stays" in run.stderr
     assert role["source_rules"] == {"type": "GROUP", "match": "ALL", "rules": [ours, vpn]}

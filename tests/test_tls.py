@@ -218,10 +218,13 @@ def test_plain_http_to_the_tls_port_fails_and_the_server_keeps_serving(https_pri
         assert c.get(f"{https_privx.url}/role-store/api/v1/status").status_code == 200
 
 
-def test_a_client_that_never_shakes_hands_holds_up_nobody(https_privx: HttpsPrivX, pki: Pki) -> None:
-    server = https_privx.server
+def test_a_client_that_never_shakes_hands_holds_up_nobody(pki: Pki, tmp_path: Path, no_proxy: None) -> None:
+    # stop() waits for the silent connection until read_timeout: short here, to keep the test fast.
     ctx = ssl.create_default_context(cadata=pki.ca.cert_pem.decode())
-    with socket.create_connection(("127.0.0.1", server.port), timeout=5.0):  # connects, never says a word
+    with (
+        EmulatorServer(PrivXEmulator(), ssl_context=server_context(pki, tmp_path), read_timeout=0.5) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=5.0),  # connects, never says a word
+    ):
         with httpx.Client(verify=ctx, timeout=5.0, trust_env=False) as client:
             # The same listener as the silent one: its accept loop must not be waiting for that handshake.
             assert client.get(f"https://127.0.0.1:{server.port}/role-store/api/v1/status").status_code == 200

@@ -11,7 +11,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
+
+from cognito_privx.cognito import CognitoGateway
+from cognito_privx.errors import UsageError
+from cognito_privx.users import PoolUsers, validate_email
+from tests.conftest import REGION
 
 pytestmark = pytest.mark.usefixtures("emulator")
 
@@ -33,13 +40,8 @@ def _user(aws: Any, pool: str, email: str) -> dict[str, Any] | None:
 
 
 def _all_users(aws: Any, pool: str) -> list[str]:
-    emails, token = [], None
-    while True:
-        page = aws.list_users(UserPoolId=pool, Limit=60, **({"PaginationToken": token} if token else {}))
-        emails += [next(a["Value"] for a in u["Attributes"] if a["Name"] == "email") for u in page["Users"]]
-        token = page.get("PaginationToken")
-        if not token:
-            return emails
+    pages = aws.get_paginator("list_users").paginate(UserPoolId=pool, Limit=60)
+    return [next(a["Value"] for a in u["Attributes"] if a["Name"] == "email") for p in pages for u in p["Users"]]
 
 
 def test_add_user_create_then_unchanged_then_group_change(cli: Any, config_file: Path, aws: Any, pool: str) -> None:
@@ -257,3 +259,81 @@ def test_import_dry_run_changes_nothing(cli: Any, config_file: Path, aws: Any, p
     assert run.exit_code == 0
     assert json.loads(run.stdout)["rows"][0]["detail"].startswith("would create")
     assert _all_users(aws, pool) == []
+
+
+# -- email addresses (email-validator) --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ann..lee@example.com",
+        ".ann@example.com",
+        "ann.@example.com",
+        "ann lee@example.com",
+        "a@example",
+        "jürgen@example.com",
+    ],
+)
+def test_invalid_addresses_are_usage_errors(address: str) -> None:
+    with pytest.raises(UsageError, match="is not a valid email address") as raised:
+        validate_email(address)
+    assert raised.value.hint
+
+
+def test_addresses_are_stripped_and_lower_cased() -> None:
+    assert validate_email("  Ann.Lee+privx@Example.COM ") == "ann.lee+privx@example.com"
+
+
+def test_an_address_longer_than_a_cognito_user_name_is_refused() -> None:
+    address = "a" * 60 + "@" + "b" * 63 + ".example"  # 132 characters, valid for email-validator
+    with pytest.raises(UsageError, match="longer than 128 characters"):
+        validate_email(address)
+
+
+def test_an_internationalised_domain_is_refused_with_its_punycode_form() -> None:
+    """Not converted silently: the address is the user's sign-in name (see validate_email)."""
+    with pytest.raises(UsageError) as raised:
+        validate_email("Alice@Bücher.example")
+    assert "alice@xn--bcher-kva.example" in raised.value.message
+    assert "alice@xn--bcher-kva.example" in raised.value.hint
+    assert validate_email("alice@xn--bcher-kva.example") == "alice@xn--bcher-kva.example"
+
+
+@pytest.mark.parametrize("address", ["ann..lee@example.com", ".ann@example.com"])
+def test_dotted_addresses_are_refused_before_any_call(
+    cli: Any, config_file: Path, aws: Any, cognito_calls: list[str], address: str
+) -> None:
+    run = cli("--config", str(config_file), "add-user", address, "--group", "ops")
+    assert run.exit_code == 2, run.stderr
+    assert "is not a valid email address" in run.stderr
+    assert cognito_calls == []
+
+
+# -- paging ---------------------------------------------------------------------------------------------------
+
+
+def _listed(email: str, group: str) -> dict[str, Any]:
+    attributes = [{"Name": "email", "Value": email}, {"Name": "custom:group", "Value": group}]
+    return {"Username": f"sub-{email}", "Attributes": attributes, "Enabled": True, "UserStatus": "CONFIRMED"}
+
+
+def test_list_users_follows_the_pagination_token_and_retries_a_throttled_page() -> None:
+    boto = boto3.session.Session(region_name=REGION).client("cognito-idp")
+    users = PoolUsers(CognitoGateway(boto), "eu-west-1_Xk3rT9aQp", "custom:group", sleep=lambda _s: None)
+    first = {"UserPoolId": "eu-west-1_Xk3rT9aQp", "Limit": 60}
+    second = {**first, "PaginationToken": "page-2"}
+    seen: list[int] = []
+    with Stubber(boto) as stubber:
+        stubber.add_response(
+            "list_users", {"Users": [_listed("b@example.com", "ops")], "PaginationToken": "page-2"}, first
+        )
+        stubber.add_client_error("list_users", "TooManyRequestsException", expected_params=second)
+        stubber.add_response("list_users", {"Users": [_listed("a@example.com", "dev")]}, second)
+
+        found = users.list(on_page=seen.append)
+
+        stubber.assert_no_pending_responses()
+    assert [(u.email, u.group) for u in found] == [("a@example.com", "dev"), ("b@example.com", "ops")]
+    assert seen == [1, 2]
+    assert users.retries == 1

@@ -10,7 +10,7 @@ import enum
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -20,6 +20,8 @@ import typer.core
 from cognito_privx import __version__
 
 if TYPE_CHECKING:
+    import httpx
+
     from cognito_privx.config import AppConfig
     from cognito_privx.users import PoolUsers, UserResult
 
@@ -32,6 +34,15 @@ class OutputFormat(enum.StrEnum):
 
 
 @dataclass
+class Seams:
+    """What tests replace: the transports that reach PrivX and the issuer's HTTPS endpoints (``None``: the
+    network). Hand one in as ``CliRunner().invoke(app, args, obj=Seams(...))``."""
+
+    privx_transport: httpx.BaseTransport | None = None
+    http_transport: httpx.BaseTransport | None = None
+
+
+@dataclass
 class State:
     config_path: Path | None = None
     profile: str | None = None
@@ -39,6 +50,7 @@ class State:
     output: OutputFormat = OutputFormat.text
     debug: bool = False
     pool_id: str | None = None
+    seams: Seams = field(default_factory=Seams)
 
     @property
     def json(self) -> bool:
@@ -98,11 +110,13 @@ def _global(
     ] = None,
     profile: Annotated[str | None, typer.Option("--profile", help="AWS profile (boto3's chain otherwise).")] = None,
     region: Annotated[
-        str | None, typer.Option("--region", help="AWS region; overrides [cognito] region (file, then AWS_REGION).")
+        str | None, typer.Option("--region", help="AWS region; overrides \\[cognito] region (file, then AWS_REGION).")
     ] = None,
     pool_id: Annotated[
         str | None,
-        typer.Option("--pool-id", help="Cognito user pool id (like eu-west-1_AbC123xyz); overrides [cognito] pool_id."),
+        typer.Option(
+            "--pool-id", help="Cognito user pool id (like eu-west-1_AbC123xyz); overrides \\[cognito] pool_id."
+        ),
     ] = None,
     output: Annotated[OutputFormat, typer.Option("--output", "-o", help="text, or one JSON document.")] = (
         OutputFormat.text
@@ -112,7 +126,8 @@ def _global(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
-    ctx.obj = State(config, profile, region, output, debug, pool_id)
+    seams = ctx.obj if isinstance(ctx.obj, Seams) else Seams()
+    ctx.obj = State(config, profile, region, output, debug, pool_id, seams)
     if debug:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="debug: %(name)s: %(message)s")
         # botocore's DEBUG logs dump request headers and bodies (signatures, user attributes): keep them out.
@@ -140,17 +155,22 @@ def _config(state: State) -> AppConfig:
     return load_config(state.config_path, region=state.region, pool_id=state.pool_id)
 
 
-def _converge(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool) -> bool:
+def _setup(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool) -> bool:
     from cognito_privx import reconcile, render
     from cognito_privx.config import load_credentials
 
     cfg = _config(state)
-    services = reconcile.open_services(cfg, load_credentials(), profile=state.profile)
+    services = reconcile.open_services(
+        cfg, load_credentials(), profile=state.profile, privx_transport=state.seams.privx_transport
+    )
     try:
         target = reconcile.target(cfg, services)
         if not state.json:
             render.info(target.line())
-        result = reconcile.converge(cfg, services, dry_run=dry_run or plan_mode, adopt=adopt)
+        done = not (dry_run or plan_mode)
+        # Each change is shown as it happens: a run that fails half-way has already said what it did.
+        on_change = None if state.json else (lambda change: render.change(change, done=done))
+        result = reconcile.setup(cfg, services, dry_run=dry_run or plan_mode, adopt=adopt, on_change=on_change)
     finally:
         services.close()
     if state.debug:
@@ -165,7 +185,6 @@ def _converge(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool) -> b
             }
         )
         return result.plan.has_changes
-    render.plan_text(result.plan, done=not (dry_run or plan_mode))
     if plan_mode:
         render.info(render.plan_summary(result.plan))
         return result.plan.has_changes
@@ -184,7 +203,7 @@ def setup(
 ) -> None:
     """Converge Cognito and PrivX to the config; the last line on stdout is the direct-login URL."""
     state: State = ctx.obj
-    _run(state, lambda: _converge(state, dry_run=dry_run, adopt=adopt, plan_mode=False))
+    _run(state, lambda: _setup(state, dry_run=dry_run, adopt=adopt, plan_mode=False))
 
 
 @app.command()
@@ -197,32 +216,69 @@ def plan(
 ) -> None:
     """Show what setup would change, changing nothing."""
     state: State = ctx.obj
-    pending = _run(state, lambda: _converge(state, dry_run=True, adopt=adopt, plan_mode=True))
+    pending = _run(state, lambda: _setup(state, dry_run=True, adopt=adopt, plan_mode=True))
     if detailed_exitcode and pending:
         raise typer.Exit(3)
 
 
 @app.command("login-url")
-def login_url(ctx: typer.Context) -> None:
+def login_url(
+    ctx: typer.Context,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Request each candidate URL without following redirects; exit 1 unless the configured one leads "
+            "to Cognito with our client id and callback.",
+        ),
+    ] = False,
+) -> None:
     """Print only the direct-login URL of the PrivX directory."""
     state: State = ctx.obj
 
-    def body() -> None:
-        from cognito_privx import reconcile, render
+    def body() -> bool:
+        from cognito_privx import directlogin, reconcile, render
         from cognito_privx.config import load_credentials
 
         cfg = _config(state)
-        px = reconcile.open_privx(cfg, load_credentials(), reconcile.CallCounter())
+        services = reconcile.open_services(
+            cfg, load_credentials(), profile=state.profile, privx_transport=state.seams.privx_transport
+        )
         try:
-            url = reconcile.direct_login_url(cfg, px)
+            found = reconcile.direct_login_url(cfg, services, verify=verify)
         finally:
-            px.http.close()
+            services.close()
+        good = not verify or (found.working is not None and found.working.url == found.url)
         if state.json:
-            render.json_document({"login_url": url})
+            document: dict[str, Any] = {"login_url": found.url}
+            if verify:
+                document["verified"] = good
+                document["candidates"] = [
+                    {
+                        "template": p.template,
+                        "url": p.url,
+                        "status": p.status_code,
+                        "location": p.target or None,
+                        "problems": p.problems(found.client_id, found.callback_url),
+                    }
+                    for p in found.probes
+                ]
+            render.json_document(document)
         else:
-            render.data(url)
+            for probe in found.probes:
+                render.login_probe(probe, probe.problems(found.client_id, found.callback_url))
+            if verify and not good:
+                render.problem(
+                    f"{found.url} does not lead to Cognito with the directory's client id and the PrivX callback",
+                    f"set {directlogin.setting_for(found.working.template)}"
+                    if found.working is not None
+                    else "compare [privx] login_url_template with the Direct Login URL in PrivX's directory settings",
+                )
+            render.data(found.url)
+        return good
 
-    _run(state, body)
+    if not _run(state, body):
+        raise typer.Exit(1)
 
 
 def _interactive() -> bool:
@@ -250,9 +306,10 @@ def teardown(
         from cognito_privx import reconcile, render
         from cognito_privx.config import load_credentials
         from cognito_privx.errors import UsageError
-        from cognito_privx.plan import Change
+        from cognito_privx.plan import Action, Change
 
-        def confirm(deletions: list[Change]) -> bool:
+        def confirm(pending: list[Change]) -> bool:
+            deletions = [c for c in pending if c.action is Action.DELETE]
             if yes:
                 return True
             if not _interactive():
@@ -263,13 +320,20 @@ def teardown(
             render.info("teardown will delete:")
             for change in deletions:
                 render.change(change, done=False)
+            kept = [c for c in pending if c.action is Action.NOOP and c.notes and c.notes[0] != "already gone"]
+            if kept:
+                render.info("and leave in place:")
+                for change in kept:
+                    render.change(change, done=False)
             try:
                 return typer.confirm(f"Delete these {len(deletions)} object(s)? This cannot be undone", err=True)
             except typer.Abort:
                 return False
 
         cfg = _config(state)
-        services = reconcile.open_services(cfg, load_credentials(), profile=state.profile)
+        services = reconcile.open_services(
+            cfg, load_credentials(), profile=state.profile, privx_transport=state.seams.privx_transport
+        )
         try:
             target = reconcile.target(cfg, services)
             if not state.json:
@@ -524,8 +588,24 @@ def sandbox(
     token_ttl: Annotated[
         float, typer.Option("--token-ttl", min=1, help="Seconds a PrivX emulator token lives.")
     ] = 300.0,
+    rule_grammar: Annotated[
+        str, typer.Option("--rule-grammar", help="Role rules' search_string: filter (LDAP-style) or bare (a tag).")
+    ] = "filter",
+    login_route: Annotated[
+        str, typer.Option("--login-route", help="Direct login: authorize (oauth/authorize, 307) or legacy.")
+    ] = "authorize",
+    attribute_mapping: Annotated[
+        str, typer.Option("--attribute-mapping", help="attribute_mapping keyed by target or by claim.")
+    ] = "target",
+    resolve_unknown: Annotated[
+        str, typer.Option("--resolve-unknown", help="roles/resolve on an unknown name: empty, partial or 404.")
+    ] = "empty",
 ) -> None:
-    """Run local stand-ins for Cognito (moto server) and PrivX on loopback; print their environment."""
+    """Run local stand-ins for Cognito (moto server) and PrivX on loopback; print their environment.
+
+    The --rule-grammar, --login-route, --attribute-mapping and --resolve-unknown options pick how the PrivX
+    emulator behaves where no public source settles it; the defaults are the most likely real behaviour.
+    """
     state: State = ctx.obj
 
     def body() -> None:
@@ -533,12 +613,25 @@ def sandbox(
         import threading
 
         from cognito_privx import render
+        from cognito_privx.errors import UsageError
+        from cognito_privx.sandbox.emulator import EmulatorVariant
         from cognito_privx.sandbox.runner import Sandbox
 
+        try:
+            variant = EmulatorVariant.parse(
+                rule_grammar=rule_grammar,
+                login_route=login_route,
+                attribute_mapping=attribute_mapping,
+                resolve_unknown=resolve_unknown,
+            )
+        except ValueError as e:
+            raise UsageError(f"sandbox: {e}", "see cognito-privx sandbox --help") from None
         region = state.region or "eu-west-1"
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        box = Sandbox(region=region, moto_port=moto_port, privx_port=privx_port, token_ttl=token_ttl).start()
+        box = Sandbox(
+            region=region, moto_port=moto_port, privx_port=privx_port, token_ttl=token_ttl, variant=variant
+        ).start()
         try:
             lines = box.export_lines()
             if env_file is not None:
@@ -547,8 +640,8 @@ def sandbox(
                 tmp.replace(env_file)  # atomic: a reader never sees half a file
             render.export_lines(lines)
             render.info(
-                f"Sandbox running: Cognito stand-in {box.moto_url}, PrivX emulator {box.privx_url}. "
-                "Press Ctrl-C to stop."
+                f"Sandbox running: Cognito stand-in {box.moto_url}, PrivX emulator {box.privx_url} "
+                f"({variant.describe()}). Press Ctrl-C to stop."
             )
             try:
                 while not stop.wait(0.5):
@@ -593,9 +686,13 @@ def doctor(
         from cognito_privx.config import load_credentials
 
         cfg = _config(state)
-        services = reconcile.open_services(cfg, load_credentials(), profile=state.profile)
+        services = reconcile.open_services(
+            cfg, load_credentials(), profile=state.profile, privx_transport=state.seams.privx_transport
+        )
         try:
-            report = checks.run_checks(cfg, services.cognito, services.privx, probe=probe)
+            report = checks.run_checks(
+                cfg, services.cognito, services.privx, probe=probe, http_transport=state.seams.http_transport
+            )
         finally:
             services.close()
         if state.json:

@@ -1,23 +1,25 @@
 """Amazon Cognito: a typed gateway over one boto3 client, and the ensure steps for setup.
 
-Every ``ensure_*`` follows the ensure contract of design.md: observe, diff (pure), act unless dry-run (updates
-merge over the *full* described object, because Cognito resets what an update omits), report a
+Every ``ensure_*`` follows the ensure contract (ARCHITECTURE.md#the-ensure-contract): observe, diff (pure), act
+unless dry-run (updates merge over the *full* described object, because Cognito resets what an update omits), report a
 :class:`~cognito_privx.plan.Change`.
 
-Where moto differs from AWS (``shared/reference/cognito.md``), the code follows AWS and says so.
+Where moto differs from AWS (``docs/cognito.md#where-moto-differs-from-aws``), the code follows AWS and says so.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 import os
-import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NewType
+from typing import TYPE_CHECKING, Any, NewType, TypeVar, cast
 
+from cognito_privx import retry
 from cognito_privx.config import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
 from cognito_privx.desired import (
     ADOPTED_TAG_KEY,
@@ -37,10 +39,27 @@ from cognito_privx.errors import (
 )
 from cognito_privx.plan import Action, Change, FieldChange, change_for, diff_fields
 
+if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only, never imported at run time
+    from types_boto3_cognito_idp import CognitoIdentityProviderClient
+    from types_boto3_cognito_idp.type_defs import (
+        DescribeUserPoolClientResponseTypeDef,
+        DescribeUserPoolDomainResponseTypeDef,
+        DescribeUserPoolResponseTypeDef,
+        DomainDescriptionTypeTypeDef,
+        GroupTypeTypeDef,
+        SchemaAttributeTypeTypeDef,
+        UserPoolClientDescriptionTypeDef,
+        UserPoolClientTypeTypeDef,
+        UserPoolDescriptionTypeTypeDef,
+        UserPoolTypeTypeDef,
+    )
+
 log = logging.getLogger(__name__)
 
 UserPoolId = NewType("UserPoolId", str)
 ClientId = NewType("ClientId", str)
+_T = TypeVar("_T")
+_Obj = TypeVar("_Obj", bound=Mapping[str, object])  # a described pool or client
 
 # The parameters UpdateUserPool accepts. Anything else that DescribeUserPool returns is read-only.
 _POOL_UPDATE_KEYS = (
@@ -116,8 +135,6 @@ _ACCESS_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
 NON_IDEMPOTENT = frozenset(
     {"create_user_pool", "create_user_pool_client", "create_user_pool_domain", "add_custom_attributes", "create_group"}
 )
-THROTTLE_CODES = frozenset({"TooManyRequestsException", "ThrottlingException"})
-CREATE_ATTEMPTS = 5
 
 
 class _Unset:
@@ -142,9 +159,29 @@ def _credential_load_error(e: Exception) -> CognitoError:
     )
 
 
+def _plain(found: Mapping[str, object] | None) -> dict[str, Any] | None:
+    """A look-up's answer as :meth:`CognitoGateway.create_once` takes it: a plain dict."""
+    return None if found is None else dict(found)
+
+
+def error_code(e: CognitoError) -> str:
+    """The AWS error code behind one of our :class:`CognitoError` (``""`` when it has none)."""
+    cause = e.__cause__
+    return _error_code(cause) if isinstance(cause, Exception) else ""
+
+
 def _error_code(e: Exception) -> str:
     response = getattr(e, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
+
+
+@functools.cache
+def _paginator_model() -> Any:
+    """botocore's paging rules for cognito-idp (``paginators-1.json``: input and output token, limit key, result
+    key per operation), loaded once; the same data ``client.get_paginator`` builds its paginators from."""
+    import botocore.session
+
+    return botocore.session.get_session().get_paginator_model("cognito-idp")
 
 
 class CognitoGateway:
@@ -156,10 +193,10 @@ class CognitoGateway:
 
     def __init__(
         self,
-        client: Any,
+        client: CognitoIdentityProviderClient,
         observer: Callable[[str], None] | None = None,
         *,
-        create_client: Any = None,
+        create_client: CognitoIdentityProviderClient | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
@@ -268,29 +305,15 @@ class CognitoGateway:
         self, operation: str, key: str | None, lookup: Callable[[], dict[str, Any] | None], **params: Any
     ) -> dict[str, Any]:
         """Call a creating operation without ever making two: after an answer that may hide a success, look
-        the object up first; retry throttling with backoff."""
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                response = self.call(operation, **params)
-                created: dict[str, Any] = response[key] if key is not None else response
-                return created
-            except CognitoError as e:
-                code = _error_code(e.__cause__) if isinstance(e.__cause__, Exception) else ""
-                unknown = e.unknown_outcome or code in (
-                    "InternalErrorException",
-                    "InternalFailure",
-                    "ServiceUnavailable",
-                )
-                if attempt >= CREATE_ATTEMPTS or not (unknown or code in THROTTLE_CODES):
-                    raise
-                if unknown:
-                    found = lookup()
-                    if found is not None:
-                        log.debug("%s succeeded after all: found it", operation)
-                        return found
-            self._sleep(random.uniform(0, min(5.0, 0.2 * 2**attempt)))  # noqa: S311 - backoff jitter
+        the object up first, and create again only when it is absent; throttling is retried with backoff."""
+
+        def create() -> dict[str, Any]:
+            response = self.call(operation, **params)
+            created: dict[str, Any] = response[key] if key is not None else response
+            return created
+
+        policy = dataclasses.replace(retry.COGNITO_CREATES, sleep=self._sleep)
+        return policy.create_once(create, lookup, retry.cognito_verdict)
 
     def input_members(self, operation: str) -> tuple[str, ...]:
         """The parameter names the botocore model gives ``operation`` (empty when the model is unavailable)."""
@@ -323,23 +346,42 @@ class CognitoGateway:
             )
         return CognitoError(f"Cognito {action} failed: {code}: {message}", "see the AWS message above")
 
-    def paginate(self, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
-        token_in, token_out = "NextToken", "NextToken"
-        while True:
-            page = self.call(operation, **params)
-            yield from page.get(key, [])
-            token = page.get(token_out)
-            if not token:
-                return
-            params = {**params, token_in: token}
+    def pages(
+        self, operation: str, request: Callable[..., Mapping[str, Any]] | None = None, **params: Any
+    ) -> Iterator[Mapping[str, Any]]:
+        """The pages of a listing, walked by botocore's paginator for ``operation``: its token names (NextToken
+        or PaginationToken), its stop rule, its refusal of a repeated token.
+
+        botocore's paginator is handed :meth:`call` as the method it pages with, so every page is one counted,
+        logged call whose errors are mapped like any other. ``request`` replaces it with a caller's wrapper around
+        :meth:`call` (``users`` retries throttled pages); it takes the page's parameters.
+        """
+        import botocore.exceptions
+        import botocore.paginate
+
+        api = self.client.meta.method_to_api_mapping[operation]
+        paginator = botocore.paginate.Paginator(
+            request or functools.partial(self.call, operation),
+            _paginator_model().get_paginator(api),
+            self.client.meta.service_model.operation_model(api),
+        )
+        try:
+            yield from paginator.paginate(**params)
+        except botocore.exceptions.PaginationError as e:  # the same next token twice: the listing would never end
+            raise CognitoError(f"Cognito {api} paged in a circle: {e}", "run again; it is safe to re-run") from e
 
     # -- pools ---------------------------------------------------------------------------------------------
 
-    def describe_pool(self, pool_id: str) -> dict[str, Any]:
-        pool: dict[str, Any] = self.call("describe_user_pool", UserPoolId=pool_id)["UserPool"]
-        return pool
+    def describe_pool(self, pool_id: str) -> UserPoolTypeTypeDef:
+        response = cast("DescribeUserPoolResponseTypeDef", self.call("describe_user_pool", UserPoolId=pool_id))
+        return response["UserPool"]
 
-    def _described(self, ids: list[str], describe: Callable[[str], dict[str, Any]]) -> list[dict[str, Any]]:
+    def user_pools(self) -> Iterator[UserPoolDescriptionTypeTypeDef]:
+        """Every pool of the account and region, as ListUserPools lists them (no tags)."""
+        for page in self.pages("list_user_pools", MaxResults=60):
+            yield from page.get("UserPools", [])
+
+    def _described(self, ids: list[str], describe: Callable[[str], _T]) -> list[_T]:
         """Describe each id; one deleted between the list and the describe (a concurrent run's loser) is skipped."""
         out = []
         for obj_id in ids:
@@ -350,31 +392,36 @@ class CognitoGateway:
                     raise
         return out
 
-    def pools_named(self, name: str) -> list[dict[str, Any]]:
+    def pools_named(self, name: str) -> list[UserPoolTypeTypeDef]:
         """Every pool with this name, described (tags live only in the description)."""
-        ids = [p["Id"] for p in self.paginate("list_user_pools", "UserPools", MaxResults=60) if p["Name"] == name]
+        ids = [p["Id"] for p in self.user_pools() if p["Name"] == name]
         return self._described(ids, self.describe_pool)
 
-    def clients_named(self, pool_id: str, name: str) -> list[dict[str, Any]]:
+    # -- app clients, domains, groups ----------------------------------------------------------------------
+
+    def pool_clients(self, pool_id: str) -> Iterator[UserPoolClientDescriptionTypeDef]:
+        """The pool's app clients as ListUserPoolClients lists them (id and name only)."""
+        for page in self.pages("list_user_pool_clients", UserPoolId=pool_id, MaxResults=60):
+            yield from page.get("UserPoolClients", [])
+
+    def describe_client(self, pool_id: str, client_id: str) -> UserPoolClientTypeTypeDef:
+        response = self.call("describe_user_pool_client", UserPoolId=pool_id, ClientId=client_id)
+        return cast("DescribeUserPoolClientResponseTypeDef", response)["UserPoolClient"]
+
+    def clients_named(self, pool_id: str, name: str) -> list[UserPoolClientTypeTypeDef]:
         """Every app client of the pool with this name, described (the list has no secret or settings)."""
-        ids = [
-            c["ClientId"]
-            for c in self.paginate("list_user_pool_clients", "UserPoolClients", UserPoolId=pool_id, MaxResults=60)
-            if c["ClientName"] == name
-        ]
+        ids = [c["ClientId"] for c in self.pool_clients(pool_id) if c["ClientName"] == name]
+        return self._described(ids, lambda client_id: self.describe_client(pool_id, client_id))
 
-        def describe(client_id: str) -> dict[str, Any]:
-            client: dict[str, Any] = self.call("describe_user_pool_client", UserPoolId=pool_id, ClientId=client_id)[
-                "UserPoolClient"
-            ]
-            return client
-
-        return self._described(ids, describe)
-
-    def describe_domain(self, prefix: str) -> dict[str, Any]:
+    def describe_domain(self, prefix: str) -> DomainDescriptionTypeTypeDef:
         """The domain's description; empty when the prefix is free."""
-        desc: dict[str, Any] = self.call("describe_user_pool_domain", Domain=prefix).get("DomainDescription") or {}
-        return desc
+        response = cast("DescribeUserPoolDomainResponseTypeDef", self.call("describe_user_pool_domain", Domain=prefix))
+        return response.get("DomainDescription") or {}
+
+    def groups(self, pool_id: str) -> Iterator[GroupTypeTypeDef]:
+        """The pool's native groups."""
+        for page in self.pages("list_groups", UserPoolId=pool_id, Limit=60):
+            yield from page.get("Groups", [])
 
 
 # -- what we send --------------------------------------------------------------------------------------------
@@ -396,7 +443,7 @@ def pool_create_params(spec: PoolSpec, attribute: AttributeSpec) -> dict[str, An
     }
 
 
-def pool_managed_fields(spec: PoolSpec, current: Mapping[str, Any], *, adopt: bool = False) -> dict[str, Any]:
+def pool_managed_fields(spec: PoolSpec, current: UserPoolTypeTypeDef, *, adopt: bool = False) -> dict[str, object]:
     """The pool fields we converge on an existing pool (only those the description carries).
 
     A pool that is not ours yet (``adopt``) also gets the adopted tag, so teardown never deletes it.
@@ -404,7 +451,7 @@ def pool_managed_fields(spec: PoolSpec, current: Mapping[str, Any], *, adopt: bo
     tags = {**(current.get("UserPoolTags") or {}), **spec.pool_tags}
     if adopt and not is_ours(current):
         tags[ADOPTED_TAG_KEY] = ADOPTED_TAG_VALUE
-    desired: dict[str, Any] = {
+    desired: dict[str, object] = {
         "DeletionProtection": "ACTIVE" if spec.deletion_protection else "INACTIVE",
         # Tags: ours must be present; tags someone else set are kept.
         "UserPoolTags": tags,
@@ -416,7 +463,7 @@ def pool_managed_fields(spec: PoolSpec, current: Mapping[str, Any], *, adopt: bo
 
 
 def pool_update_params(
-    current: Mapping[str, Any], changes: Mapping[str, Any], keys: Iterable[str] = ()
+    current: Mapping[str, object], changes: Mapping[str, object], keys: Iterable[str] = ()
 ) -> dict[str, Any]:
     """Full UpdateUserPool parameters: every updatable field of ``current`` with ``changes`` over it.
 
@@ -458,7 +505,7 @@ def client_create_params(spec: ClientSpec, pool_id: str) -> dict[str, Any]:
 
 
 def client_update_params(
-    current: Mapping[str, Any], fields: tuple[FieldChange, ...], keys: Iterable[str] = ()
+    current: Mapping[str, object], fields: tuple[FieldChange, ...], keys: Iterable[str] = ()
 ) -> dict[str, Any]:
     """Full UpdateUserPoolClient parameters: the described client with the changed fields over it.
 
@@ -477,7 +524,7 @@ def domain_url(prefix: str, region: str) -> str:
 # -- which object is ours, and races ------------------------------------------------------------------------
 
 # Two objects of ours created this close together are a race between concurrent runs, not a leftover: the
-# older one wins, and the run that made the newer one deletes it (design.md "Races are made harmless").
+# older one wins, and the run that made the newer one deletes it (ARCHITECTURE.md#races).
 RACE_WINDOW = timedelta(minutes=2)
 # How long a run waits for a concurrent run to delete its losing object before calling it a duplicate (seconds).
 RACE_SETTLE_S = 15.0
@@ -485,7 +532,7 @@ RACE_POLL_S = 0.5
 _NEVER = datetime.max.replace(tzinfo=UTC)
 
 
-def _created(obj: Mapping[str, Any]) -> datetime:
+def _created(obj: Mapping[str, object]) -> datetime:
     when = obj.get("CreationDate")
     if isinstance(when, datetime):
         return when if when.tzinfo else when.replace(tzinfo=UTC)
@@ -494,12 +541,12 @@ def _created(obj: Mapping[str, Any]) -> datetime:
     return _NEVER
 
 
-def age_key(obj: Mapping[str, Any], id_key: str = "Id") -> tuple[datetime, str]:
+def age_key(obj: Mapping[str, object], id_key: str = "Id") -> tuple[datetime, str]:
     """Sort key that puts the oldest first: creation date, then id (the same order in every run)."""
     return _created(obj), str(obj.get(id_key, ""))
 
 
-def is_race(found: list[dict[str, Any]], id_key: str) -> bool:
+def is_race(found: Sequence[Mapping[str, object]], id_key: str) -> bool:
     """Whether several objects of ours were created within :data:`RACE_WINDOW` of each other: concurrent runs,
     whose losers are about to delete their own (rather than a real duplicate, which needs a person)."""
     ordered = sorted(found, key=lambda o: age_key(o, id_key))
@@ -507,7 +554,7 @@ def is_race(found: list[dict[str, Any]], id_key: str) -> bool:
     return first is not _NEVER and all(_created(o) - first <= RACE_WINDOW for o in ordered[1:])
 
 
-def settled(gw: CognitoGateway, look: Callable[[], list[dict[str, Any]]], id_key: str) -> list[dict[str, Any]]:
+def settled(gw: CognitoGateway, look: Callable[[], list[_Obj]], id_key: str) -> list[_Obj]:
     """``look()`` again while it finds a race (see :func:`is_race`), up to :data:`RACE_SETTLE_S` seconds: the
     runs that lost delete their objects within moments. Returns the last answer."""
     deadline = time.monotonic() + RACE_SETTLE_S
@@ -518,23 +565,23 @@ def settled(gw: CognitoGateway, look: Callable[[], list[dict[str, Any]]], id_key
     return found
 
 
-def is_ours(pool: Mapping[str, Any]) -> bool:
+def is_ours(pool: UserPoolTypeTypeDef) -> bool:
     """Whether a described pool carries ``managed-by=cognito-privx``."""
     return (pool.get("UserPoolTags") or {}).get(MANAGED_TAG_KEY) == MANAGED_TAG_VALUE
 
 
-def is_adopted(pool: Mapping[str, Any]) -> bool:
+def is_adopted(pool: UserPoolTypeTypeDef) -> bool:
     """Whether the pool was taken over with ``setup --adopt`` (teardown never deletes it unasked)."""
     return (pool.get("UserPoolTags") or {}).get(ADOPTED_TAG_KEY) == ADOPTED_TAG_VALUE
 
 
-def _pool_line(pool: Mapping[str, Any]) -> str:
+def _pool_line(pool: UserPoolTypeTypeDef) -> str:
     when = _created(pool)
     created = when.strftime("%Y-%m-%d %H:%M:%S UTC") if when is not _NEVER else "unknown date"
     return f"{pool['Id']} (created {created}, {pool.get('EstimatedNumberOfUsers', 0)} user(s))"
 
 
-def check_adoptable(pool: Mapping[str, Any]) -> None:
+def check_adoptable(pool: UserPoolTypeTypeDef) -> None:
     """Raise :class:`ConflictError` unless the pool's users sign in with their email, case-insensitively (the
     PrivX guide's pool; AWS can never change a pool's username model)."""
     from cognito_privx.usernames import username_model
@@ -548,7 +595,7 @@ def check_adoptable(pool: Mapping[str, Any]) -> None:
         )
 
 
-def find_our_pool(gw: CognitoGateway, spec: PoolSpec, *, adopt: bool = False) -> dict[str, Any] | None:
+def find_our_pool(gw: CognitoGateway, spec: PoolSpec, *, adopt: bool = False) -> UserPoolTypeTypeDef | None:
     """Our pool, described; ``None`` when there is none.
 
     With ``spec.pool_id`` that pool (it must exist, carry the name and be ours, or ``adopt``). Otherwise the
@@ -582,9 +629,9 @@ def find_our_pool(gw: CognitoGateway, spec: PoolSpec, *, adopt: bool = False) ->
                 )
             check_adoptable(pinned)
         return pinned
-    matches: list[dict[str, Any]] = []
+    matches: list[UserPoolTypeTypeDef] = []
 
-    def look() -> list[dict[str, Any]]:
+    def look() -> list[UserPoolTypeTypeDef]:
         nonlocal matches
         matches = gw.pools_named(name)
         return [p for p in matches if is_ours(p)]
@@ -615,7 +662,7 @@ def find_our_pool(gw: CognitoGateway, spec: PoolSpec, *, adopt: bool = False) ->
     )
 
 
-def delete_pool(gw: CognitoGateway, pool: Mapping[str, Any]) -> None:
+def delete_pool(gw: CognitoGateway, pool: UserPoolTypeTypeDef) -> None:
     """Delete a pool (its domain must be gone), switching deletion protection off first when it is on."""
     if pool.get("DeletionProtection") == "ACTIVE":
         keys = gw.input_members("update_user_pool")
@@ -623,7 +670,9 @@ def delete_pool(gw: CognitoGateway, pool: Mapping[str, Any]) -> None:
     gw.call("delete_user_pool", UserPoolId=pool["Id"])
 
 
-def _settle_pool_race(gw: CognitoGateway, spec: PoolSpec, created: dict[str, Any]) -> tuple[dict[str, Any], str]:
+def _settle_pool_race(
+    gw: CognitoGateway, spec: PoolSpec, created: UserPoolTypeTypeDef
+) -> tuple[UserPoolTypeTypeDef, str]:
     """Look again after creating a pool: when a concurrent run made one too, the older wins and ours (just
     made, still empty) is deleted. Returns the pool to carry on with and a note ("" when there was no race)."""
     ours = [p for p in gw.pools_named(spec.name) if is_ours(p)]
@@ -642,7 +691,7 @@ def _settle_pool_race(gw: CognitoGateway, spec: PoolSpec, created: dict[str, Any
 @dataclass(frozen=True)
 class PoolState:
     change: Change
-    pool: dict[str, Any] | None  # None only in a dry run that would create it
+    pool: UserPoolTypeTypeDef | None  # None only in a dry run that would create it
 
     @property
     def pool_id(self) -> UserPoolId | None:
@@ -656,7 +705,7 @@ def ensure_pool(
     *,
     dry_run: bool,
     adopt: bool = False,
-    current: dict[str, Any] | _Unset | None = UNSET,
+    current: UserPoolTypeTypeDef | _Unset | None = UNSET,
 ) -> PoolState:
     """Create the pool (with the attribute in its schema) or converge an existing one. After a create, a pool
     made at the same time by a concurrent run is settled: the older wins (see :func:`_settle_pool_race`)."""
@@ -669,7 +718,7 @@ def ensure_pool(
         change = change_for("cognito user pool", name, None, {"UsernameAttributes": ["email"], **shown})
         if dry_run:
             return PoolState(change, None)
-        created = gw.create_once("create_user_pool", "UserPool", lambda: find_our_pool(gw, spec), **params)
+        created = gw.create_once("create_user_pool", "UserPool", lambda: _plain(find_our_pool(gw, spec)), **params)
         pool, note = _settle_pool_race(gw, spec, gw.describe_pool(created["Id"]))
         if note:
             change = Change(change.resource, change.name, Action.NOOP, notes=(note,))
@@ -692,7 +741,7 @@ def ensure_pool(
     return PoolState(_with_unstuck(change, after, desired), after)
 
 
-def _with_unstuck(change: Change, after: Mapping[str, Any], desired: Mapping[str, Any]) -> Change:
+def _with_unstuck(change: Change, after: Mapping[str, object], desired: Mapping[str, object]) -> Change:
     """Add a note for every field that did not take the value we sent (read back after the write)."""
     missed = [f.field for f in diff_fields(after, {f.field: desired[f.field] for f in change.fields})]
     if not missed:
@@ -721,7 +770,7 @@ def ensure_attribute(gw: CognitoGateway, spec: AttributeSpec, pool: PoolState, *
                 gw.create_once(
                     "add_custom_attributes",
                     None,
-                    lambda: check_attribute(spec, gw.describe_pool(pool_id)),
+                    lambda: _plain(check_attribute(spec, gw.describe_pool(pool_id))),
                     UserPoolId=pool_id,
                     CustomAttributes=[spec.schema()],
                 )
@@ -733,10 +782,10 @@ def ensure_attribute(gw: CognitoGateway, spec: AttributeSpec, pool: PoolState, *
     return Change("cognito custom attribute", attr, Action.NOOP)
 
 
-def check_attribute(spec: AttributeSpec, pool: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def check_attribute(spec: AttributeSpec, pool: UserPoolTypeTypeDef | None) -> SchemaAttributeTypeTypeDef | None:
     """The pool's group attribute, ``None`` if missing; raises when it exists with the wrong type or mutability."""
     attr = spec.attribute_name
-    found: dict[str, Any] | None = next(
+    found: SchemaAttributeTypeTypeDef | None = next(
         (a for a in (pool or {}).get("SchemaAttributes", []) if a.get("Name") == attr), None
     )
     if found is None:
@@ -755,14 +804,14 @@ def check_attribute(spec: AttributeSpec, pool: Mapping[str, Any] | None) -> dict
 @dataclass(frozen=True)
 class ClientState:
     change: Change
-    client: dict[str, Any] | None
+    client: UserPoolClientTypeTypeDef | None
 
     @property
     def client_id(self) -> ClientId | None:
         return ClientId(self.client["ClientId"]) if self.client else None
 
 
-def find_client(gw: CognitoGateway, spec: ClientSpec, pool_id: str) -> dict[str, Any] | None:
+def find_client(gw: CognitoGateway, spec: ClientSpec, pool_id: str) -> UserPoolClientTypeTypeDef | None:
     """Our app client by name; raises when two share it (and are not a race), or when ours has no secret."""
     name = spec.name
     found = settled(gw, lambda: gw.clients_named(pool_id, name), "ClientId")
@@ -782,8 +831,8 @@ def find_client(gw: CognitoGateway, spec: ClientSpec, pool_id: str) -> dict[str,
 
 
 def _settle_client_race(
-    gw: CognitoGateway, spec: ClientSpec, pool_id: str, created: dict[str, Any]
-) -> tuple[dict[str, Any], str]:
+    gw: CognitoGateway, spec: ClientSpec, pool_id: str, created: UserPoolClientTypeTypeDef
+) -> tuple[UserPoolClientTypeTypeDef, str]:
     """Look again after creating the client: the older of two wins; ours (just made) is deleted."""
     found = gw.clients_named(pool_id, spec.name)
     if len(found) < 2:
@@ -801,7 +850,7 @@ def ensure_client(
     pool_id: str | None,
     *,
     dry_run: bool,
-    current: dict[str, Any] | _Unset | None = UNSET,
+    current: UserPoolClientTypeTypeDef | _Unset | None = UNSET,
 ) -> ClientState:
     name = spec.name
     desired = spec.desired()
@@ -814,10 +863,10 @@ def ensure_client(
         created = gw.create_once(
             "create_user_pool_client",
             "UserPoolClient",
-            lambda: find_client(gw, spec, pool_id),
+            lambda: _plain(find_client(gw, spec, pool_id)),
             **client_create_params(spec, pool_id),
         )
-        client, note = _settle_client_race(gw, spec, pool_id, created)
+        client, note = _settle_client_race(gw, spec, pool_id, cast("UserPoolClientTypeTypeDef", created))
         if note:
             change = Change(change.resource, change.name, Action.NOOP, notes=(note,))
         return ClientState(change, client)
@@ -835,12 +884,12 @@ class DomainObservation:
     """The prefix domain as observed: ``description`` of the configured prefix (empty when free) and the
     pool's current domain ``old`` when it is another prefix (setup replaces it)."""
 
-    description: dict[str, Any]
+    description: DomainDescriptionTypeTypeDef
     old: str | None = None
 
 
 def observe_domain(
-    gw: CognitoGateway, spec: DomainSpec | None, pool: Mapping[str, Any] | None
+    gw: CognitoGateway, spec: DomainSpec | None, pool: UserPoolTypeTypeDef | None
 ) -> DomainObservation | None:
     """The prefix domain, ``None`` when no domain is managed (``domain_prefix`` empty).
 
@@ -866,7 +915,7 @@ def observe_domain(
 def ensure_domain(
     gw: CognitoGateway,
     spec: DomainSpec | None,
-    pool: dict[str, Any] | None,
+    pool: UserPoolTypeTypeDef | None,
     *,
     dry_run: bool,
     current: DomainObservation | _Unset | None = UNSET,
@@ -897,7 +946,7 @@ def ensure_domain(
 
         def ours() -> dict[str, Any] | None:
             desc = gw.describe_domain(prefix)
-            return desc if desc.get("UserPoolId") == pool_id else None
+            return _plain(desc) if desc.get("UserPoolId") == pool_id else None
 
         try:
             gw.create_once(
@@ -921,11 +970,11 @@ def delete_domain(gw: CognitoGateway, prefix: str, pool_id: str) -> None:
 GROUP_DESCRIPTION = "PrivX role group, managed by cognito-privx"
 
 
-def list_groups(gw: CognitoGateway, pool_id: str) -> dict[str, dict[str, Any]]:
-    return {g["GroupName"]: g for g in gw.paginate("list_groups", "Groups", UserPoolId=pool_id, Limit=60)}
+def list_groups(gw: CognitoGateway, pool_id: str) -> dict[str, GroupTypeTypeDef]:
+    return {g["GroupName"]: g for g in gw.groups(pool_id)}
 
 
-def is_our_group(group: Mapping[str, Any]) -> bool:
+def is_our_group(group: GroupTypeTypeDef) -> bool:
     """A native group cognito-privx created (our description)."""
     return group.get("Description") == GROUP_DESCRIPTION
 
@@ -940,7 +989,7 @@ def ensure_groups(
     pool_id: str | None,
     *,
     dry_run: bool,
-    current: dict[str, dict[str, Any]] | _Unset | None = UNSET,
+    current: dict[str, GroupTypeTypeDef] | _Unset | None = UNSET,
 ) -> list[Change]:
     """Native Cognito groups for the ``[roles]`` keys (only with ``group_claim = "cognito:groups"``).
 
@@ -961,7 +1010,7 @@ def ensure_groups(
                 gw.create_once(
                     "create_group",
                     None,
-                    lambda g=group: list_groups(gw, pool_id).get(g),  # type: ignore[misc]
+                    lambda g=group: _plain(list_groups(gw, pool_id).get(g)),  # type: ignore[misc]
                     GroupName=group,
                     UserPoolId=pool_id,
                     Description=GROUP_DESCRIPTION,

@@ -50,11 +50,29 @@ CONFIG_ENV = "COGNITO_PRIVX_CONFIG"
 MANAGED_TAG_KEY = "managed-by"
 MANAGED_TAG_VALUE = "cognito-privx"
 
-# The callback path PrivX registers for every OIDC directory (privx-api.md §4).
+# The callback path PrivX registers for every OIDC directory (docs/privx-api.md#callback-url).
 CALLBACK_PATH = "/auth/api/v1/oidc-cb"
-# The direct-login URL has no public format (privx-api.md §4): this default is a guess, which is why it is a
-# setting. A login-URL field returned by the server always wins over it.
-DEFAULT_LOGIN_URL_TEMPLATE = "{base_url}/auth/api/v1/oidc/login?directory={directory_id}"
+# The direct-login URL (docs/privx-api.md#direct-login-url). PrivX publishes no "direct login" format; the one
+# documented way to start a login against one OIDC directory is PrivX's own OAuth authorize endpoint with the
+# directory's id: the auth API reference lists `oidc_id` among its query parameters, privx-sdk-go v1 carries it as
+# authorizer.Params.OidcID, and privx-sdk-go v2 (oauth/authcode.go) calls this endpoint with client `privx-ui` and
+# redirect `/privx/oauth-callback` and expects a 307. No `state`: RFC 6749 makes it RECOMMENDED, not required, and
+# it protects a flow its client starts and checks; a URL printed once and bookmarked would carry the same value
+# forever (no protection) and could clash with the state the PrivX web UI checks at its callback. `login-url
+# --verify` and `doctor` request the URL and confirm it leads to Cognito. Override with [privx] login_url_template.
+DEFAULT_LOGIN_URL_TEMPLATE = (
+    "{base_url}/auth/api/v1/oauth/authorize?response_type=code&client_id=privx-ui"
+    "&redirect_uri=%2Fprivx%2Foauth-callback&oidc_id={directory_id}"
+)
+# The role rule's search_string for one group (docs/privx-api.md#role-rules). No public source shows the form
+# for an OIDC directory. Every public search_string is an LDAP-style filter over user attributes -- `(cn=alice)`
+# (PrivX v16 docs; the Python SDK's role example), `(principal=...)` (the built-in privx-admin role) -- the docs
+# call rules "LDAP filters" (v17), and v44 stores a token user's claims as user attributes, the tags claim's
+# values as the user's `tags`. So the default is a filter over `tags`. Alternatives: the bare tag value
+# `{group}`. `doctor` finds out on a real PrivX which form matches a user of the directory.
+DEFAULT_RULE_TEMPLATE = "(tags={group})"
+# The forms doctor tries against a real user of the directory, after the configured one.
+RULE_TEMPLATE_CANDIDATES = (DEFAULT_RULE_TEMPLATE, "{group}", "(tag={group})")
 
 # Scopes a Cognito app client can allow without a resource server. ``openid`` is always requested by PrivX.
 COGNITO_SCOPES = frozenset({"email", "profile", "phone", "aws.cognito.signin.user.admin"})
@@ -68,7 +86,7 @@ _POOL_ID_MAX = 55
 _POOL_ID_REGION_ERROR = "pool_id_region"
 # AWS: PoolName and ClientName are 1..128 of [\w\s+=,.@-]+.
 _AWS_NAME_RE = re.compile(r"^[\w\s+=,.@-]{1,128}$")
-# Cognito prefix domains (cognito.md "Identity of things").
+# Cognito prefix domains (docs/cognito.md#domains).
 _DOMAIN_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _DOMAIN_RESERVED = ("aws", "amazon", "cognito")
 # Custom attribute names: AWS allows 1..20 printable characters; we keep to a portable subset (no ':' so
@@ -210,17 +228,41 @@ class PrivXConfig(_Section):
     button_title: str = Field(default="Cognito", min_length=1, max_length=128)
     additional_scopes: tuple[str, ...] = ("email", "profile")
     login_url_template: str = DEFAULT_LOGIN_URL_TEMPLATE
+    rule_template: str = Field(default=DEFAULT_RULE_TEMPLATE, min_length=7, max_length=256)
     timeout: float = Field(default=30.0, gt=0, le=600)
     retries: int = Field(default=4, ge=1, le=10)  # attempts per PrivX request (connection errors, 429, 5xx)
-    # ID-token claim -> PrivX target-account attribute, e.g. {"email" = "windows_account"}.
-    account_mapping: dict[str, Literal["unix_account", "windows_account"]] = Field(default_factory=dict)
+    # PrivX target-account attribute -> ID-token claim, e.g. {unix_account = "email"}: keyed by target, so one
+    # claim can feed both targets, as PrivX's OIDC guide does (docs/privx-api.md#account-mapping).
+    account_mapping: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("account_mapping")
     @classmethod
     def _account_mapping(cls, v: dict[str, str]) -> dict[str, str]:
-        for claim in v:
+        targets = ("unix_account", "windows_account")
+        for target, claim in v.items():
+            if target not in targets and claim in targets:
+                # The claim-keyed form of earlier versions.
+                flipped = ", ".join(f'{c} = "{t}"' for t, c in v.items())
+                raise ValueError(
+                    f"the mapping is keyed by the target account now: write account_mapping = {{ {flipped} }}"
+                )
+            if target not in targets:
+                raise ValueError(f"{target!r} is not a target account; use unix_account or windows_account")
             if not re.match(r"^[A-Za-z0-9_:.-]{1,64}$", claim):
                 raise ValueError(f"{claim!r} is not a claim name (like email or custom:unix_user)")
+        return v
+
+    @field_validator("rule_template")
+    @classmethod
+    def _rule_template(cls, v: str) -> str:
+        try:
+            fields = {name for _, name, _, _ in string.Formatter().parse(v) if name is not None}
+        except ValueError:
+            raise ValueError(f"{v!r} is not a template: use {{group}} for the group, and no other braces") from None
+        if fields != {"group"}:
+            raise ValueError(f"{v!r} must contain {{group}} and no other placeholder, like (tags={{group}})")
+        if v.count("(") != v.count(")"):
+            raise ValueError(f"{v!r} has unbalanced parentheses")
         return v
 
     @field_validator("url")

@@ -36,6 +36,15 @@ ADOPTED_TAG_KEY = "cognito-privx-adopted"
 ADOPTED_TAG_VALUE = "true"
 
 
+def filter_escape(value: str) -> str:
+    """``value`` as an LDAP filter value (RFC 4515 section 3): ``\\``, ``*``, ``(``, ``)`` and NUL escaped."""
+    return "".join(f"\\{ord(c):02x}" if c in "\\*()\0" else c for c in value)
+
+
+def _search_string(template: str, group: str) -> str:
+    return template.format(group=filter_escape(group) if template.startswith("(") else group)
+
+
 @dataclass(frozen=True)
 class PoolSpec:
     """The user pool: found by ``name`` and our tag, or pinned by ``pool_id``."""
@@ -81,7 +90,7 @@ class AttributeSpec:
 
 @dataclass(frozen=True)
 class ClientSpec:
-    """The app client PrivX logs users in with (cognito.md "The app client PrivX needs")."""
+    """The app client PrivX logs users in with (docs/cognito.md#the-app-client-privx-needs)."""
 
     name: str
     callback_url: str
@@ -120,7 +129,7 @@ class DirectoryTemplate:
     button_title: str
     tags_attribute: str
     additional_scopes: tuple[str, ...]
-    account_mapping: tuple[tuple[str, str], ...] = ()
+    account_mapping: tuple[tuple[str, str], ...] = ()  # (target account attribute, claim)
 
 
 @dataclass(frozen=True)
@@ -134,11 +143,12 @@ class RoleSpec:
 
 @dataclass(frozen=True, order=True)
 class Grant:
-    """Users of Cognito group ``group`` get PrivX role ``role`` (one rule leaf in the role, whose ``source`` is
-    our directory)."""
+    """Users of Cognito group ``group`` get PrivX role ``role``: one rule leaf in the role whose ``source`` is our
+    directory and whose ``search_string`` is ``search_string`` (the group in ``[privx] rule_template``'s form)."""
 
     role: str
     group: str
+    search_string: str = ""
 
     def __str__(self) -> str:
         return f"{self.role} ← group {self.group}"
@@ -157,6 +167,19 @@ class DesiredState:
     groups: frozenset[str] = frozenset()
     roles: tuple[RoleSpec, ...] = ()
     grants: frozenset[Grant] = field(default_factory=frozenset)
+    rule_template: str = "{group}"
+
+    def search_string(self, group: str) -> str:
+        """The rule ``search_string`` that matches the users of ``group`` (``rule_template`` filled in; in an
+        LDAP-style filter the group is escaped as RFC 4515 asks)."""
+        return _search_string(self.rule_template, group)
+
+    def group_of(self, search_string: str) -> str | None:
+        """The group a ``search_string`` of ``rule_template``'s form names; ``None`` for any other form."""
+        head, _, tail = self.rule_template.partition("{group}")
+        if search_string.startswith(head) and search_string.endswith(tail) and len(search_string) > len(head + tail):
+            return search_string[len(head) : len(search_string) - len(tail)]
+        return None
 
     @classmethod
     def from_config(cls, cfg: AppConfig) -> DesiredState:
@@ -200,7 +223,10 @@ class DesiredState:
             privx_url=url,
             groups=frozenset(cfg.roles) if c.native_groups else frozenset(),
             roles=tuple(sorted(by_role.values(), key=lambda r: r.name)),
-            grants=frozenset(Grant(spec.role, group) for group, spec in cfg.roles.items()),
+            grants=frozenset(
+                Grant(spec.role, group, _search_string(p.rule_template, group)) for group, spec in cfg.roles.items()
+            ),
+            rule_template=p.rule_template,
         )
 
     def nothing(self) -> DesiredState:
@@ -212,6 +238,7 @@ class DesiredState:
             domain=self.domain,
             directory=self.directory,
             privx_url=self.privx_url,
+            rule_template=self.rule_template,
         )
 
     def role(self, name: str) -> RoleSpec | None:

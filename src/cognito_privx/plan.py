@@ -6,7 +6,7 @@ Pure data and pure diff functions; no I/O.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,15 +56,21 @@ class Change:
             "action": self.action.value,
             "fields": [f.to_json() for f in self.fields],
             "notes": list(self.notes),
+            **({"verb": self.verb} if self.verb else {}),
         }
 
 
 @dataclass
 class Plan:
+    """The changes of one run, in order. ``listener`` sees each change as it is added (live output)."""
+
     changes: list[Change] = field(default_factory=list)
+    listener: Callable[[Change], None] | None = field(default=None, repr=False, compare=False)
 
     def add(self, change: Change) -> Change:
         self.changes.append(change)
+        if self.listener is not None:
+            self.listener(change)
         return change
 
     @property

@@ -1,7 +1,7 @@
 """PrivX: an API client over an injected ``httpx.Client``, and the ensure step for the OIDC directory.
 
-Authentication (privx-api.md §1): the OAuth password grant with the OAuth client in Basic auth and the API
-client as user, a token reused until shortly before it expires, and one fresh login after a 401.
+Authentication (docs/privx-api.md#authentication): the OAuth password grant with the OAuth client in Basic
+auth and the API client as user, a token reused until shortly before it expires, and one fresh login after a 401.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import contextlib
 import copy
 import json
 import logging
-import random
+import re
 import ssl
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NewType
 
@@ -33,6 +33,7 @@ from cognito_privx.errors import (
     PrivXPermissionError,
 )
 from cognito_privx.plan import KNOWN_AFTER_APPLY, SENSITIVE, Action, Change, FieldChange, change_for, diff_fields
+from cognito_privx.retry import RetryPolicy, Verdict, retry_after, status_verdict
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +43,19 @@ TOKEN_PATH = "/auth/api/v1/oauth/token"
 STATUS_PATH = "/role-store/api/v1/status"
 SOURCES_PATH = "/role-store/api/v1/sources"
 ROLES_PATH = "/role-store/api/v1/roles"
-# Seconds; the n-th retry waits up to base * 2**n (full jitter). Tests lower it.
+# Seconds; the n-th retry waits up to base * 2**n (full jitter, cognito_privx.retry). Tests lower it.
 DEFAULT_RETRY_BASE = 0.5
-_READ_POSTS = ("/roles/resolve", "/roles/evaluate", "/sources/search")
+_READ_POSTS = ("/roles/resolve", "/roles/evaluate", "/sources/search", "/users/search")
 MASKED = "*****"
 # Log in again this long before the token expires (the Python SDK keeps 3 s; clocks and slow calls differ).
 TOKEN_MARGIN_S = 10.0
-# Keys a server may use for a directory's direct-login URL (none is documented, privx-api.md §4).
 MANAGED_MARKER = "managed by cognito-privx"
-LOGIN_URL_KEYS = ("direct_login_url", "oidc_login_url", "login_url")
 
 _HINT_401 = (
     "check PRIVX_API_CLIENT_ID / PRIVX_API_CLIENT_SECRET (the API client) and "
     "PRIVX_API_OAUTH_CLIENT_ID / PRIVX_API_OAUTH_CLIENT_SECRET (the OAuth client) on PrivX's API-clients page"
 )
+_HINT_403_USERS = "give the API client's PrivX role the permission users-view (doctor reads the directory's users)"
 _HINT_403 = "give the API client's PrivX role the permissions sources-view, sources-manage, roles-view and roles-manage"
 
 
@@ -107,137 +107,64 @@ def _error_text(response: httpx.Response) -> str:
     return f"HTTP {response.status_code}"
 
 
-class PrivXClient:
-    """The PrivX calls cognito-privx makes. ``observer`` sees ``(method, path)`` of every request."""
+class PrivXAuth(httpx.Auth):
+    """PrivX's log-in as an httpx auth flow (docs/privx-api.md#authentication).
+
+    Adds the bearer token; logs in first (the OAuth password grant: the OAuth client in Basic auth, the API client
+    as user) when there is no token or it expires within ``TOKEN_MARGIN_S``; after a 401 logs in once more and
+    repeats the request once. A ready token (``PRIVX_API_BEARER_TOKEN``) is sent as it is and never renewed.
+
+    A refused log-in (400/401/403) raises :class:`PrivXAuthError`. Any other failed grant (429, 5xx, 404) ends the
+    flow with the token endpoint's answer: the caller's retry policy and error mapping decide what it means.
+    """
+
+    requires_response_body = True
 
     def __init__(
         self,
-        http: httpx.Client,
         credentials: PrivXCredentials,
+        build_request: Callable[..., httpx.Request],
         *,
         clock: Callable[[], float] = time.monotonic,
-        observer: Callable[[str, str], None] | None = None,
-        max_attempts: int = 4,
-        retry_base: float | None = None,
-        retry_cap: float = 10.0,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.http = http
-        self.max_attempts = max(1, max_attempts)
-        self.retry_base = DEFAULT_RETRY_BASE if retry_base is None else retry_base
-        self.retry_cap = retry_cap
-        self._sleep = sleep
         self._creds = credentials
+        self._build_request = build_request  # the client's: its base URL, headers and timeouts apply
         self._clock = clock
-        self._observer = observer
         self._token: str | None = None
-        self._token_expires = 0.0
+        self._expires = 0.0
 
-    # -- transport ------------------------------------------------------------------------------------------
-
-    def _retryable(self, method: str, path: str) -> bool:
-        """Whether repeating the request is harmless (idempotent, or a POST that only reads or logs in)."""
-        return method in ("GET", "HEAD", "PUT", "DELETE") or path == TOKEN_PATH or path.endswith(_READ_POSTS)
-
-    def _pause(self, attempt: int, retry_after: str | None = None) -> None:
-        delay = random.uniform(0, min(self.retry_cap, self.retry_base * 2**attempt))  # noqa: S311 - jitter
-        if retry_after:
-            with contextlib.suppress(ValueError):  # an HTTP date: keep the backoff
-                delay = min(max(float(retry_after), 0.0), 60.0)
-        log.debug("privx: retrying in %.2f s", delay)
-        self._sleep(delay)
-
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One request with retries: connection errors, 429 (honouring Retry-After), 502/503/504.
-
-        A request that may have been processed (its response was lost, or a gateway failed) is repeated only
-        when that is harmless; a creating POST is left to its caller, which looks the object up first.
-        """
-        retryable = self._retryable(method, path)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                response = self._send_once(method, path, **kwargs)
-            except PrivXConnectionError as e:
-                if attempt >= self.max_attempts or e.tls or (e.unknown_outcome and not retryable):
-                    raise
-                self._pause(attempt)
-                continue
-            status = response.status_code
-            if attempt < self.max_attempts and (status == 429 or (status in (502, 503, 504) and retryable)):
-                self._pause(attempt, response.headers.get("Retry-After") if status in (429, 503) else None)
-                continue
-            return response
-
-    def _send_once(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        if self._observer is not None:
-            self._observer(method, path)
-        log.debug("privx %s %s", method, path)
-        try:
-            return self.http.request(method, path, **kwargs)
-        except httpx.ConnectError as e:
-            if isinstance(e.__context__, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(e):
-                error = PrivXConnectionError(
-                    f"TLS verification of {self.http.base_url} failed: {e}",
-                    "set PRIVX_CA_CERT to PrivX's CA certificate (PEM text or a path), "
-                    "shown on PrivX's API-clients page",
-                )
-                error.tls = True
-                raise error from e
-            # Nothing was sent: repeating is always safe.
-            raise PrivXConnectionError(
-                f"cannot connect to PrivX at {self.http.base_url}: {e}",
-                "check [privx] url / PRIVX_API_BASE_URL and that PrivX is reachable from here",
-            ) from e
-        except httpx.ConnectTimeout as e:
-            raise PrivXConnectionError(
-                f"PrivX at {self.http.base_url} did not accept a connection in time",
-                "check the network and [privx] url",
-            ) from e
-        except httpx.TimeoutException as e:
-            raise PrivXConnectionError(
-                f"PrivX at {self.http.base_url} did not answer in time ({type(e).__name__})",
-                "check the network, or raise [privx] timeout",
-                unknown_outcome=True,
-            ) from e
-        except httpx.TransportError as e:
-            raise PrivXConnectionError(
-                f"the connection to PrivX failed: {type(e).__name__}: {e}",
-                "run again; it is safe to re-run",
-                unknown_outcome=True,
-            ) from e
-
-    def _fixed_token(self) -> str | None:
+    def fixed_token(self) -> str | None:
         """A ready bearer token (``PRIVX_API_BEARER_TOKEN``), if one is set and not empty."""
         token = self._creds.bearer_token
         return token.get_secret_value() if token is not None and token.get_secret_value() else None
 
-    def _login(self) -> str:
+    def needs_login(self) -> bool:
+        return self.fixed_token() is None and (self._token is None or self._clock() >= self._expires)
+
+    def grant(self) -> dict[str, Any]:
+        """The token request's headers and form (docs/privx-api.md#authentication)."""
         creds = self._creds
-        fixed = self._fixed_token()
-        if fixed is not None:
-            return fixed
         assert creds.api_client_id and creds.api_client_secret and creds.oauth_client_secret  # checked earlier
         basic = base64.b64encode(
             f"{creds.oauth_client_id}:{creds.oauth_client_secret.get_secret_value()}".encode()
         ).decode()
-        response = self._send(
-            "POST",
-            TOKEN_PATH,
-            headers={"Authorization": f"Basic {basic}"},
-            data={
+        return {
+            "headers": {"Authorization": f"Basic {basic}"},
+            "data": {
                 "grant_type": "password",
                 "username": creds.api_client_id,
                 "password": creds.api_client_secret.get_secret_value(),
             },
-        )
+        }
+
+    def accept(self, response: httpx.Response) -> bool:
+        """Take the token from the token endpoint's answer; ``False`` when it failed other than by refusal."""
         if response.status_code in (400, 401, 403):
             raise PrivXAuthError(
                 f"PrivX refused the login: {_error_text(response)}", _HINT_401, status=response.status_code
             )
         if response.status_code != 200:
-            raise self._error("POST", TOKEN_PATH, response)
+            return False
         try:
             body = response.json()
             token = body["access_token"]
@@ -249,50 +176,168 @@ class PrivXClient:
             ) from e
         self._token = str(token)
         expires_in = float(body.get("expires_in", 300))
-        self._token_expires = self._clock() + max(expires_in - TOKEN_MARGIN_S, expires_in / 2)
-        return self._token
+        self._expires = self._clock() + max(expires_in - TOKEN_MARGIN_S, expires_in / 2)
+        return True
 
-    def _bearer(self) -> str:
-        fixed = self._fixed_token()
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        fixed = self.fixed_token()
         if fixed is not None:
-            return fixed
-        if self._token is None or self._clock() >= self._token_expires:
-            return self._login()
-        return self._token
+            request.headers["Authorization"] = f"Bearer {fixed}"
+            yield request
+            return
+        if self.needs_login() and not self.accept((yield self._build_request("POST", TOKEN_PATH, **self.grant()))):
+            return
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        response = yield request
+        if response.status_code == 401:  # expired or revoked early (a server restart): log in once more
+            self._token = None
+            if self.accept((yield self._build_request("POST", TOKEN_PATH, **self.grant()))):
+                request.headers["Authorization"] = f"Bearer {self._token}"
+                yield request
+
+
+def _harmless(request: httpx.Request) -> bool:
+    """Whether repeating ``request`` is harmless: idempotent, or a POST that only reads or logs in."""
+    return request.method in ("GET", "HEAD", "PUT", "DELETE") or request.url.path.endswith((TOKEN_PATH, *_READ_POSTS))
+
+
+def _repeat_response(response: httpx.Response) -> bool:
+    verdict = status_verdict(response.status_code)
+    return verdict is Verdict.RETRY or (verdict is Verdict.UNKNOWN and _harmless(response.request))
+
+
+def _repeat_error(error: BaseException) -> bool:
+    """A connection failure is repeated unless it is TLS, or the request that met it may have been processed and
+    repeating it is not harmless (a creating POST is left to ``_create``, which looks the object up first)."""
+    if not isinstance(error, PrivXConnectionError) or error.tls:
+        return False
+    cause = error.__cause__
+    return not error.unknown_outcome or (isinstance(cause, httpx.RequestError) and _harmless(cause.request))
+
+
+def _create_verdict(error: Exception) -> Verdict:
+    # PrivX documents no 409 for a taken name (v41 lists 201, 400, 401, 403, 404, 500; docs/privx-api.md#roles):
+    # a 400 about the name may be one, so it is looked up too, like a 409 from servers that do send it.
+    if isinstance(error, PrivXError) and (
+        error.status == 409 or (error.status == 400 and "(property name)" in error.message)
+    ):
+        return Verdict.TAKEN
+    return Verdict.UNKNOWN if isinstance(error, PrivXError) and error.unknown_outcome else Verdict.FAIL
+
+
+class PrivXClient:
+    """The PrivX calls cognito-privx makes. ``observer`` sees ``(method, path)`` of every request sent.
+
+    ``retry`` is the policy for every request (default: ``max_attempts`` attempts from ``DEFAULT_RETRY_BASE``).
+    """
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        credentials: PrivXCredentials,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        observer: Callable[[str, str], None] | None = None,
+        max_attempts: int = 4,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.http = http
+        self.auth = PrivXAuth(credentials, http.build_request, clock=clock)
+        self.retry = retry if retry is not None else RetryPolicy(attempts=max_attempts, base=DEFAULT_RETRY_BASE)
+        self._observer = observer
+        # Every request, the log-ins and repeats included, passes the client's request hooks.
+        http.event_hooks = {**http.event_hooks, "request": [*http.event_hooks["request"], self._observe]}
+
+    # -- transport ------------------------------------------------------------------------------------------
+
+    def _observe(self, request: httpx.Request) -> None:
+        log.debug("privx %s %s", request.method, request.url.path)
+        if self._observer is not None:
+            self._observer(request.method, request.url.path)
+
+    def _send(self, method: str, path: str, *, auth: httpx.Auth | None = None, **kwargs: Any) -> httpx.Response:
+        """One exchange (with its log-in, if any) under the retry policy (:mod:`cognito_privx.retry`)."""
+
+        def attempt() -> httpx.Response:
+            try:
+                return self.http.request(method, path, auth=auth, **kwargs)
+            except httpx.TransportError as e:
+                raise self._connection_error(e) from e
+
+        return self.retry.call(
+            attempt,
+            retry_error=_repeat_error,
+            retry_result=_repeat_response,
+            wait_hint=lambda response: retry_after(response.status_code, response.headers),
+        )
+
+    def _connection_error(self, e: httpx.TransportError) -> PrivXConnectionError:
+        if isinstance(e, httpx.ConnectError):
+            if isinstance(e.__context__, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(e):
+                error = PrivXConnectionError(
+                    f"TLS verification of {self.http.base_url} failed: {e}",
+                    "set PRIVX_CA_CERT to PrivX's CA certificate (PEM text or a path), "
+                    "shown on PrivX's API-clients page",
+                )
+                error.tls = True
+                return error
+            # Nothing was sent: repeating is always safe.
+            return PrivXConnectionError(
+                f"cannot connect to PrivX at {self.http.base_url}: {e}",
+                "check [privx] url / PRIVX_API_BASE_URL and that PrivX is reachable from here",
+            )
+        if isinstance(e, httpx.ConnectTimeout):
+            return PrivXConnectionError(
+                f"PrivX at {self.http.base_url} did not accept a connection in time",
+                "check the network and [privx] url",
+            )
+        if isinstance(e, httpx.TimeoutException):
+            return PrivXConnectionError(
+                f"PrivX at {self.http.base_url} did not answer in time ({type(e).__name__})",
+                "check the network, or raise [privx] timeout",
+                unknown_outcome=True,
+            )
+        return PrivXConnectionError(
+            f"the connection to PrivX failed: {type(e).__name__}: {e}",
+            "run again; it is safe to re-run",
+            unknown_outcome=True,
+        )
+
+    def login(self) -> None:
+        """Authenticate now, so bad credentials fail before anything is changed anywhere."""
+        if self.auth.needs_login():
+            response = self._send("POST", TOKEN_PATH, **self.auth.grant())
+            if not self.auth.accept(response):
+                raise self._error("POST", TOKEN_PATH, response)
 
     def request(self, method: str, path: str, *, json_body: Any = None, params: Mapping[str, Any] | None = None) -> Any:
         """An authenticated call; the decoded JSON body (``None`` when empty). Raises :class:`PrivXError`."""
-        response: httpx.Response | None = None
-        for attempt in (1, 2):
-            headers = {"Authorization": f"Bearer {self._bearer()}"}
-            response = self._send(method, path, json=json_body, params=params, headers=headers)
-            if response.status_code == 401 and attempt == 1 and self._fixed_token() is None:
-                self._token = None  # expired or revoked early: log in once more
-                continue
-            break
-        assert response is not None
-        if response.is_success:
-            if not response.content:
-                return None
-            try:
-                return response.json()
-            except json.JSONDecodeError as e:
-                raise PrivXAPIError(
-                    f"PrivX answered {method} {path} with a body that is not JSON",
-                    "check that [privx] url points at PrivX itself, not a proxy or login page",
-                    status=response.status_code,
-                ) from e
-        raise self._error(method, path, response)
+        response = self._send(method, path, auth=self.auth, json=json_body, params=params)
+        if not response.is_success:
+            raise self._error(method, path, response)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except json.JSONDecodeError as e:
+            raise PrivXAPIError(
+                f"PrivX answered {method} {path} with a body that is not JSON",
+                "check that [privx] url points at PrivX itself, not a proxy or login page",
+                status=response.status_code,
+            ) from e
 
     @staticmethod
     def _error(method: str, path: str, response: httpx.Response) -> PrivXError:
+        if response.request.url.path.endswith(TOKEN_PATH):  # the log-in before the call failed, not the call
+            method, path = "POST", TOKEN_PATH
         status = response.status_code
         text = _error_text(response)
         where = f"{method} {path}"
         if status == 401:
             return PrivXAuthError(f"PrivX refused the credentials on {where}: {text}", _HINT_401, status=status)
         if status == 403:
-            return PrivXPermissionError(f"PrivX denied {where}: {text}", _HINT_403, status=status)
+            hint = _HINT_403_USERS if "/users" in path else _HINT_403
+            return PrivXPermissionError(f"PrivX denied {where}: {text}", hint, status=status)
         if status == 404:
             hint = (
                 "the object was removed meanwhile; run again"
@@ -322,10 +367,6 @@ class PrivXClient:
             ) from e
         return body
 
-    def login(self) -> None:
-        """Authenticate now, so bad credentials fail before anything is changed anywhere."""
-        self._bearer()
-
     def list_sources(self) -> list[dict[str, Any]]:
         body = self.request("GET", SOURCES_PATH)
         items: list[dict[str, Any]] = body.get("items", [])
@@ -336,24 +377,11 @@ class PrivXClient:
         return source
 
     def _create(self, path: str, body: Mapping[str, Any], lookup: Callable[[], str | None]) -> str:
-        """POST a new object. A POST is never blindly repeated: when its outcome is unknown (a lost response,
-        a gateway error) or the name is taken meanwhile, the object is looked up by name first, so a lost
-        response never leaves two of them."""
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return str(self.request("POST", path, json_body=body)["id"])
-            except PrivXError as e:
-                if not (e.unknown_outcome or e.status == 409):
-                    raise
-                found = lookup()
-                if found is not None:
-                    log.debug("privx: %s was created after all (%s)", body.get("name"), found)
-                    return found
-                if attempt >= self.max_attempts or e.status == 409:
-                    raise
-                self._pause(attempt)
+        """POST a new object, never two: when its outcome is unknown (a lost response, a gateway error) or the name
+        is taken meanwhile, the object is looked up by name first, and only when absent is it created again."""
+        return self.retry.create_once(
+            lambda: str(self.request("POST", path, json_body=body)["id"]), lookup, _create_verdict
+        )
 
     def create_source(self, body: Mapping[str, Any]) -> DirectoryId:
         def lookup() -> str | None:
@@ -380,8 +408,24 @@ class PrivXClient:
         """Existing roles by name (``roles/resolve``); names that do not exist are absent."""
         if not names:
             return {}
-        body = self.request("POST", ROLES_PATH + "/resolve", json_body=names) or {}
-        return {str(r["name"]): r for r in body.get("items") or [] if r.get("name") in names}
+        # Unknown names may be skipped, answered with a stub without an id, or refused (404): all mean absent
+        # (docs/privx-api.md#open-questions).
+        try:
+            body = self.request("POST", ROLES_PATH + "/resolve", json_body=names) or {}
+        except PrivXNotFoundError:
+            return {r["name"]: r for r in self._resolve_one_by_one(names)}
+        return {str(r["name"]): r for r in body.get("items") or [] if r.get("name") in names and r.get("id")}
+
+    def _resolve_one_by_one(self, names: list[str]) -> list[dict[str, Any]]:
+        """After a 404 for the batch (a server that refuses it when one name is unknown), each name alone."""
+        found = []
+        for name in names:
+            try:
+                body = self.request("POST", ROLES_PATH + "/resolve", json_body=[name]) or {}
+            except PrivXNotFoundError:
+                continue
+            found += [r for r in body.get("items") or [] if r.get("name") == name and r.get("id")]
+        return found
 
     def get_role(self, role_id: str) -> dict[str, Any]:
         role: dict[str, Any] = self.request("GET", f"{ROLES_PATH}/{role_id}")
@@ -402,13 +446,35 @@ class PrivXClient:
 
         Only a preview for the plan: any refusal (not offered, a validation error) is no reason to stop.
         """
+        result = self.evaluate(body)
+        return None if result is None else len(result)
+
+    def evaluate(self, body: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+        """The users a role definition would match today (``roles/evaluate``); ``None`` when PrivX does not offer
+        it (404) or failed (5xx). A 400 is raised: it is PrivX saying the rules are wrong, never to be swallowed
+        (docs/privx-api.md#role-rules)."""
         role = {k: v for k, v in body.items() if k not in ROLE_READ_ONLY and k != "id"}
         try:
             result = self.request("POST", ROLES_PATH + "/evaluate", json_body=role) or {}
-        except (PrivXNotFoundError, PrivXAPIError) as e:
-            log.debug("privx: roles/evaluate unavailable: %s", e.message)
+        except PrivXNotFoundError as e:
+            log.debug("privx: roles/evaluate not offered: %s", e.message)
             return None
-        return int(result.get("count", len(result.get("items") or [])))
+        except PrivXAPIError as e:
+            if e.status == 400:
+                raise
+            log.debug("privx: roles/evaluate failed: %s", e.message)
+            return None
+        items: list[dict[str, Any]] = result.get("items") or []
+        return items
+
+    def search_users(self, source_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Users of one directory (``POST /users/search`` with ``source``; the first ``limit``). An OIDC user
+        exists in PrivX only after a first login (docs/privx-api.md#users)."""
+        body = self.request(
+            "POST", "/role-store/api/v1/users/search", json_body={"source": source_id}, params={"limit": limit}
+        )
+        items: list[dict[str, Any]] = (body or {}).get("items") or []
+        return items
 
     def find_directory(self, name: str) -> dict[str, Any] | None:
         """The directory named ``name`` (full object), ``None`` when absent; raises when two share the name."""
@@ -423,7 +489,7 @@ class PrivXClient:
         return self.get_source(str(found[0]["id"])) if found else None
 
     def list_roles(self) -> list[dict[str, Any]]:
-        """Every role, paged (``offset``/``limit``; stop at ``count`` or a short page, privx-api.md §5)."""
+        """Every role, paged (``offset``/``limit``; stop at ``count`` or a short page, docs/privx-api.md#paging)."""
         roles: list[dict[str, Any]] = []
         while True:
             body = self.request("GET", ROLES_PATH, params={"offset": len(roles), "limit": ROLE_PAGE}) or {}
@@ -433,7 +499,7 @@ class PrivXClient:
                 return roles
 
 
-# The largest page PrivX serves (privx-api.md §3: limit max 1000).
+# The largest page PrivX serves (docs/privx-api.md#roles: limit max 1000).
 ROLE_PAGE = 1000
 
 
@@ -510,10 +576,12 @@ class DirectorySpec:
 
 
 def attribute_mapping(account_mapping: Mapping[str, str]) -> dict[str, str]:
-    """The directory's ``attribute_mapping`` for ``[privx] account_mapping`` (claim -> target account attribute).
+    """The directory's ``attribute_mapping`` for ``[privx] account_mapping`` (target account attribute -> claim).
 
-    PrivX's UI takes "Source=Target" pairs such as ``email=windows_account``; the JSON direction of the stored
-    map is unverified (privx-api.md §2), so it is decided here and only here: ``{claim: target}``.
+    PrivX's UI takes "Source=Target" pairs, and its OIDC guide maps one claim (``preferred_username``) to both
+    targets, which a claim-keyed JSON map could not hold: so the stored JSON is keyed by target
+    (``{"unix_account": "email", "windows_account": "email"}``). An inference, not documented
+    (docs/privx-api.md#account-mapping): decided here and only here.
     """
     return dict(sorted(account_mapping.items()))
 
@@ -528,7 +596,8 @@ class PoolIdentity:
     """How a directory can name our pool: its issuer, and the hosted-UI base URLs of its domains.
 
     A directory is ours when its ``oidc_issuer`` is the issuer, also in the two forms people get wrong and setup
-    repairs (a trailing slash; the hosted-UI domain instead of the issuer, cognito.md "Identity of things").
+    repairs (a trailing slash; the hosted-UI domain instead of the issuer,
+    docs/cognito.md#issuer-and-hosted-ui-domain).
     """
 
     issuer: str
@@ -710,14 +779,13 @@ def ensure_directory(
 
 
 def login_url(cfg: AppConfig, directory: Mapping[str, Any] | None) -> str | None:
-    """The direct-login URL: a login-URL field of the server's own if it has one, else the template."""
+    """The direct-login URL of ``directory`` from ``[privx] login_url_template`` (``None`` without a directory).
+
+    No PrivX model has a login-URL field (privx-sdk-go's Source has none): the template is the only source, and
+    :mod:`cognito_privx.directlogin` checks it against the real server.
+    """
     if directory is None:
         return None
-    for holder in (directory, directory.get("connection") or {}):
-        for key in LOGIN_URL_KEYS:
-            value = holder.get(key)
-            if isinstance(value, str) and value.startswith(("https://", "http://")):
-                return value
     return cfg.privx.login_url_template.format(base_url=cfg.privx_url, directory_id=directory["id"])
 
 
@@ -725,15 +793,32 @@ def login_url(cfg: AppConfig, directory: Mapping[str, Any] | None) -> str | None
 
 ROLE_READ_ONLY = frozenset({"member_count", "created", "updated", "author"})
 _EMPTY_RULES: dict[str, Any] = {"type": "GROUP", "match": "ANY", "rules": []}
+_MARKER_DIRECTORY = re.compile(re.escape(MANAGED_MARKER) + r" for directory ([0-9A-Za-z-]+)")
 
 
-def role_rule(directory_id: str, group: str) -> dict[str, Any]:
-    """The rule leaf that gives a role to the users of ``directory_id`` whose tag is ``group``.
+def role_rule(directory_id: str, search_string: str) -> dict[str, Any]:
+    """The rule leaf that gives a role to the users of ``directory_id`` that ``search_string`` matches.
 
-    The exact ``search_string`` form for an OIDC directory has no public example (privx-api.md §3): the user's
-    tag value itself is our reading. It is decided here and only here.
+    The ``search_string``'s form for an OIDC directory has no public example (docs/privx-api.md#role-rules): it
+    comes from ``[privx] rule_template`` (:meth:`DesiredState.search_string`), and ``doctor`` calibrates it.
     """
-    return {"type": "RULE", "source": directory_id, "search_string": group, "rules": []}
+    return {"type": "RULE", "source": directory_id, "search_string": search_string, "rules": []}
+
+
+def role_marker(directory_id: str) -> str:
+    """The comment marker of a role cognito-privx created for one directory (so another deployment sharing the
+    PrivX never calls it unused, and teardown deletes only its own)."""
+    return f"{MANAGED_MARKER} for directory {directory_id}"
+
+
+def made_by_us(role: Mapping[str, Any], directory_id: str) -> bool:
+    """Whether we created the role for ``directory_id``. A marker without a directory (older versions) counts
+    only while the role still holds a rule of that directory."""
+    comment = str(role.get("comment") or "")
+    if MANAGED_MARKER not in comment:
+        return False
+    found = _MARKER_DIRECTORY.search(comment)
+    return found.group(1) == directory_id if found else bool(our_leaves(role, directory_id))
 
 
 def _leaves(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
@@ -741,6 +826,18 @@ def _leaves(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
         yield node
     for child in node.get("rules") or []:
         yield from _leaves(child)
+
+
+def _granting(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """The leaves that grant the role on their own: reached from the root through ANY groups (or an ALL group of
+    one). A leaf inside a wider ALL group only narrows who gets the role."""
+    if node.get("type") == "RULE":
+        yield node
+        return
+    children = node.get("rules") or []
+    if node.get("match", "ANY") == "ANY" or len(children) == 1:
+        for child in children:
+            yield from _granting(child)
 
 
 def leaves(node: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
@@ -753,21 +850,26 @@ def our_leaves(role: Mapping[str, Any], directory_id: str) -> list[Mapping[str, 
     return [leaf for leaf in leaves(role.get("source_rules")) if leaf.get("source") == directory_id]
 
 
-def has_rule(role: Mapping[str, Any], directory_id: str, group: str) -> bool:
-    want = role_rule(directory_id, group)["search_string"]
-    return any(leaf.get("search_string") == want for leaf in our_leaves(role, directory_id))
+def has_rule(role: Mapping[str, Any], directory_id: str, search_string: str) -> bool:
+    """Whether the role grants itself to the users ``search_string`` matches in our directory: our leaf, not
+    narrowed by an ALL group."""
+    want = search_string
+    return any(
+        leaf.get("source") == directory_id and leaf.get("search_string") == want
+        for leaf in _granting(role.get("source_rules") or {})
+    )
 
 
 def remove_leaves(
     role: Mapping[str, Any], directory_id: str, search_strings: set[str]
-) -> tuple[dict[str, Any], set[str]]:
-    """The role without our leaves for ``search_strings``, and the search strings whose leaf had to stay.
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """The role without our leaves for ``search_strings``, and how many copies of each had to stay.
 
-    A leaf is removed only where it sits in an ``ANY`` group: taking a condition out of an ``ALL`` group would
-    widen who gets the role (the others' conditions alone would then grant it), so such a leaf stays and the
-    caller reports it. Every other rule is kept as it is.
+    A leaf is removed where it sits in an ``ANY`` group (or is the bare root): taking a condition out of an
+    ``ALL`` group would widen who gets the role (the others' conditions alone would then grant it), so such a
+    copy stays and the caller reports it. Every other rule is kept as it is.
     """
-    blocked: set[str] = set()
+    blocked: dict[str, int] = {}
 
     def doomed(node: Mapping[str, Any]) -> bool:
         return bool(
@@ -780,29 +882,31 @@ def remove_leaves(
         kept = []
         for child in node.get("rules") or []:
             if doomed(child):
-                if node.get("match") == "ANY":
+                if node.get("match", "ANY") == "ANY":
                     continue
-                blocked.add(str(child.get("search_string")))
+                search = str(child.get("search_string"))
+                blocked[search] = blocked.get(search, 0) + 1
             kept.append(prune(child))
         return {**node, "rules": kept}
 
     body = copy.deepcopy(dict(role))
     root = role.get("source_rules") or _EMPTY_RULES
-    if doomed(root):  # a bare leaf as the root: the role is granted by our rule alone
-        body["source_rules"] = copy.deepcopy(_EMPTY_RULES)
-    else:
-        body["source_rules"] = prune(root)
+    body["source_rules"] = copy.deepcopy(_EMPTY_RULES) if doomed(root) else prune(root)
     return body, blocked
 
 
 def add_leaves(role: Mapping[str, Any], new: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The role with ``new`` leaves in its top ``ANY`` group; ``None`` when the top node is an ``ALL`` group with
-    rules of its own (adding ours would change what the others mean: reported, not rewritten)."""
+    rules of its own (adding ours would change what the others mean: reported, not rewritten).
+
+    A bare RULE root, or a root ``{"rules": null}`` (as roles made by other tools read back), is kept: the root is
+    wrapped in an ``ANY`` group next to our leaves.
+    """
     root = role.get("source_rules") or _EMPTY_RULES
     body = copy.deepcopy(dict(role))
-    if root.get("type") == "RULE":  # a bare leaf as the root: keep it, next to ours, in an ANY group
+    if root.get("type") == "RULE":
         body["source_rules"] = {"type": "GROUP", "match": "ANY", "rules": [copy.deepcopy(dict(root)), *new]}
-    elif root.get("match") == "ANY" or not root.get("rules"):
+    elif root.get("match", "ANY") == "ANY" or not root.get("rules"):
         body["source_rules"] = {**copy.deepcopy(dict(root)), "type": "GROUP", "match": root.get("match") or "ANY"}
         body["source_rules"]["rules"] = [*(root.get("rules") or []), *new]
     else:
@@ -845,13 +949,14 @@ def plan_grants(
     """Converge every role towards ``desired.grants``, in both directions.
 
     - A configured role that is missing is created with one leaf per group it is granted to.
-    - In every role (``roles_now``: all of them, listed), each leaf whose ``source`` is ``directory_id`` is ours:
-      kept when a desired grant asks for it, else revoked (from ``ANY`` groups; one in an ``ALL`` group is
-      reported). Rules of other directories and of others are never touched.
-    - A configured role gets the leaves it lacks and the permissions it lacks (never removed).
-    - A role with our marker that carries no desired grant is "unused": reported, or with ``delete_unused``
-      (teardown) deleted when nothing else is in it — no other rules, and no permissions beyond
-      ``owned_permissions[name]`` (the ones the config gave it).
+    - In every role (``roles_now``: all of them, listed; built-in ones included), each leaf whose ``source`` is
+      ``directory_id`` is ours: kept when a desired grant asks for it, else revoked (from ``ANY`` groups; a copy
+      in an ``ALL`` group is reported). Rules of other directories and of others are never touched.
+    - A configured role gets the leaves it lacks (a leaf of ours narrowed by an ``ALL`` group does not count as
+      granting) and the permissions it lacks (never removed).
+    - A role we created for this directory that carries no desired grant is "unused": reported, or with
+      ``delete_unused`` (teardown) deleted when nothing else is in it — no other rules, and no permissions beyond
+      ``owned_permissions[name]`` (the ones the config gives it). Built-in roles are never deleted.
 
     ``directory_id`` is :data:`KNOWN_AFTER_APPLY` in a dry run that would create the directory. Nothing is
     written here: each step's ``apply`` does that.
@@ -862,22 +967,33 @@ def plan_grants(
     configured = {r.name for r in desired.roles}
     for spec in desired.roles:
         grants = desired.grants_of(spec.name)
-        groups = ", ".join(g.group for g in grants)
-        label = f"{spec.name} ← group {groups}"
-        wanted = [role_rule(directory_id, g.group) for g in grants]
+        label = f"{spec.name} ← group {', '.join(g.group for g in grants)}"
+        wanted = [role_rule(directory_id, g.search_string) for g in grants]
         if spec.name not in by_name:
             steps.append(_create_role_step(privx, spec, label, wanted, directory_id))
             continue
-        steps.extend(_role_steps(privx, by_name[spec.name], spec, label, wanted, directory_id, evaluate=evaluate))
+        steps.extend(
+            _role_steps(
+                privx,
+                by_name[spec.name],
+                spec,
+                label,
+                wanted,
+                directory_id,
+                evaluate=evaluate,
+                group_of=desired.group_of,
+            )
+        )
     for role in roles_now:
         name = str(role.get("name"))
-        if name in configured or role.get("system"):
+        if name in configured:
             continue
-        ours = our_leaves(role, directory_id)
-        marked = MANAGED_MARKER in str(role.get("comment") or "")
-        if ours:
-            steps.extend(_role_steps(privx, role, None, name, [], directory_id, evaluate=False))
-        if marked:
+        mine = made_by_us(role, directory_id) and not role.get("system")
+        if our_leaves(role, directory_id):
+            steps.extend(
+                _role_steps(privx, role, None, name, [], directory_id, evaluate=False, group_of=desired.group_of)
+            )
+        if mine:
             steps.append(_unused_role_step(privx, role, directory_id, owned.get(name, ()), delete=delete_unused))
     return steps
 
@@ -885,28 +1001,48 @@ def plan_grants(
 def _create_role_step(
     privx: PrivXClient, spec: RoleSpec, label: str, wanted: list[dict[str, Any]], directory_id: str
 ) -> RoleStep:
+    marker = role_marker(directory_id)
     body = {
         "name": spec.name,
         # The marker tells teardown that we made this role (it deletes it only when nothing else is in it).
-        "comment": f"{spec.comment} ({MANAGED_MARKER})" if spec.comment else MANAGED_MARKER,
+        "comment": f"{spec.comment} ({marker})" if spec.comment else marker,
         "permissions": list(spec.permissions),
         "source_rules": {"type": "GROUP", "match": "ANY", "rules": wanted},
     }
     change = change_for("privx role", label, None, {"permissions": list(spec.permissions), "source_rules": wanted})
 
     def apply() -> None:
-        role_id = privx.create_role(body)
-        # Found by name after a 409 or a lost answer (a concurrent run made it): make sure our leaves are in it.
-        _write_role(privx, role_id, lambda r: _with_grants(r, wanted, spec.permissions) or r)
+        with _named_refusal(spec.name, wanted):
+            role_id = privx.create_role(body)
+        # Found by name after a lost answer (a concurrent run made it): make sure our leaves are in it.
+        _write_role(privx, role_id, lambda r: _with_grants(r, directory_id, wanted, spec.permissions) or r)
 
     return RoleStep((change,), apply)
 
 
+@contextlib.contextmanager
+def _named_refusal(role: str, leaves: list[dict[str, Any]]) -> Iterator[None]:
+    """Turn PrivX's 400 on a role's rules into an error that names the role and the rule (never swallowed: it
+    is evidence that ``[privx] rule_template`` does not fit this PrivX)."""
+    try:
+        yield
+    except PrivXAPIError as e:
+        if e.status != 400:
+            raise
+        rules = ", ".join(repr(leaf["search_string"]) for leaf in leaves) or "(its existing rules)"
+        raise PrivXAPIError(
+            f"PrivX refused the rules of role {role!r} (search_string {rules}): {e.message}",
+            "the rule form may not fit this PrivX: run `cognito-privx doctor`, which checks the forms against a "
+            "user of the directory, and set [privx] rule_template",
+            status=400,
+        ) from e
+
+
 def _with_grants(
-    role: Mapping[str, Any], wanted: list[dict[str, Any]], permissions: tuple[str, ...]
+    role: Mapping[str, Any], directory_id: str, wanted: list[dict[str, Any]], permissions: tuple[str, ...]
 ) -> dict[str, Any] | None:
-    have = {leaf.get("search_string") for leaf in our_leaves(role, wanted[0]["source"])} if wanted else set()
-    new = [leaf for leaf in wanted if leaf["search_string"] not in have]
+    """The role with the leaves of ``wanted`` it does not grant yet, and the permissions it lacks."""
+    new = [leaf for leaf in wanted if not has_rule(role, directory_id, leaf["search_string"])]
     body: dict[str, Any] | None = add_leaves(role, new) if new else copy.deepcopy(dict(role))
     if body is None:
         return None
@@ -914,6 +1050,29 @@ def _with_grants(
     if missing:
         body["permissions"] = [*(role.get("permissions") or []), *missing]
     return body
+
+
+def _revocation_changes(
+    name: str,
+    revoke: list[str],
+    blocked: Mapping[str, int],
+    removed: Mapping[str, int],
+    group_of: Callable[[str], str | None],
+) -> list[Change]:
+    changes = []
+    for search in revoke:
+        group = group_of(search)
+        what = f"{name} ← group {group}" if group is not None else f"{name} ← rule {search}"
+        stays = (
+            "a copy inside an ALL group stays: removing it would widen who gets the role. Remove it by hand"
+            if blocked.get(search)
+            else ""
+        )
+        if removed.get(search):
+            changes.append(Change("privx role", what, Action.DELETE, notes=(stays,) if stays else (), verb="revoke"))
+        else:
+            changes.append(Change("privx role", what, Action.NOOP, notes=(f"not revoked: {stays}",)))
+    return changes
 
 
 def _role_steps(
@@ -925,34 +1084,20 @@ def _role_steps(
     directory_id: str,
     *,
     evaluate: bool,
+    group_of: Callable[[str], str | None],
 ) -> list[RoleStep]:
     """Grant and revoke in one existing role (one PUT for both)."""
     name = str(role.get("name"))
     wanted_strings = {leaf["search_string"] for leaf in wanted}
-    have = {str(leaf.get("search_string")) for leaf in our_leaves(role, directory_id)}
-    revoke = sorted(have - wanted_strings)
-    new = [leaf for leaf in wanted if leaf["search_string"] not in have]
+    ours = [str(leaf.get("search_string")) for leaf in our_leaves(role, directory_id)]
+    revoke = sorted(set(ours) - wanted_strings)
+    new = [leaf for leaf in wanted if not has_rule(role, directory_id, leaf["search_string"])]
     permissions = spec.permissions if spec else ()
     missing_permissions = [p for p in permissions if p not in (role.get("permissions") or [])]
 
-    changes: list[Change] = []
     body, blocked = remove_leaves(role, directory_id, set(revoke))
-    for search in revoke:
-        what = f"{name} ← group {search}"
-        if search in blocked:
-            changes.append(
-                Change(
-                    "privx role",
-                    what,
-                    Action.NOOP,
-                    notes=(
-                        "not revoked: our rule sits in an ALL group; removing it would widen who gets the role. "
-                        "Remove it by hand",
-                    ),
-                )
-            )
-        else:
-            changes.append(Change("privx role", what, Action.DELETE, verb="revoke"))
+    removed = {s: ours.count(s) - blocked.get(s, 0) for s in revoke}
+    changes = _revocation_changes(name, revoke, blocked, removed, group_of)
     fields: list[FieldChange] = []
     notes: list[str] = []
     if new:
@@ -972,28 +1117,26 @@ def _role_steps(
         body["permissions"] = [*(role.get("permissions") or []), *missing_permissions]
         fields.append(FieldChange("permissions", role.get("permissions") or [], body["permissions"]))
     if evaluate and fields and directory_id != KNOWN_AFTER_APPLY:
-        matched = privx.evaluate_role(body)
+        with _named_refusal(name, new):
+            matched = privx.evaluate_role(body)
         if matched is not None:
             notes.append(f"would match {matched} user(s) today")
     if spec is not None:
-        changes.insert(
-            0, Change("privx role", label, Action.UPDATE if fields else Action.NOOP, tuple(fields), tuple(notes))
-        )
+        action = Action.UPDATE if fields else Action.NOOP
+        changes.insert(0, Change("privx role", label, action, tuple(fields), tuple(notes)))
     writes = bool(fields) or any(c.action is Action.DELETE for c in changes)
     if not writes:
         return [RoleStep(tuple(changes))]
-    revoked = set(revoke) - blocked
+    revoked = {s for s, n in removed.items() if n}
 
     def transform(fresh: dict[str, Any]) -> dict[str, Any]:
         out, _ = remove_leaves(fresh, directory_id, revoked)
-        if new:
-            out = _with_grants(out, new, permissions) or out
-        elif missing_permissions:
-            out = _with_grants(out, [], permissions) or out
-        return out
+        return _with_grants(out, directory_id, new, permissions) or out
 
     def apply() -> None:
-        if not _write_role(privx, str(role["id"]), transform):
+        with _named_refusal(name, new):
+            kept = _write_role(privx, str(role["id"]), transform)
+        if not kept:
             raise PrivXAPIError(
                 f"PrivX did not keep the new rules of role {name}",
                 "check the role in PrivX; run setup again",
@@ -1010,25 +1153,17 @@ def _unused_role_step(
     remaining = [leaf for leaf in leaves(role.get("source_rules")) if leaf.get("source") != directory_id]
     extra_permissions = sorted(set(role.get("permissions") or []) - set(owned))
     if not delete:
-        return RoleStep(
-            (
-                Change(
-                    "privx role",
-                    name,
-                    Action.NOOP,
-                    notes=(
-                        "unused: created by cognito-privx, no grant of this config uses it; teardown deletes it "
-                        "if nothing else is in it",
-                    ),
-                ),
-            )
+        note = (
+            "unused: created by cognito-privx, no grant of this config uses it; "
+            "teardown deletes it if nothing else is in it"
         )
+        return RoleStep((Change("privx role", name, Action.NOOP, notes=(note,)),))
     if remaining or extra_permissions:
         why = []
         if remaining:
             why.append(f"{len(remaining)} rule(s) of others")
         if extra_permissions:
-            why.append(f"permissions {', '.join(extra_permissions)}")
+            why.append(f"permissions {', '.join(extra_permissions)} (not in this config)")
         return RoleStep((Change("privx role", name, Action.NOOP, notes=(f"kept: it holds {' and '.join(why)}",)),))
 
     def apply() -> None:
@@ -1037,6 +1172,5 @@ def _unused_role_step(
         if not others and not set(fresh.get("permissions") or []) - set(owned):
             privx.delete_role(str(role["id"]))
 
-    return RoleStep(
-        (Change("privx role", name, Action.DELETE, notes=("created by cognito-privx; nothing else in it",)),), apply
-    )
+    change = Change("privx role", name, Action.DELETE, notes=("created by cognito-privx; nothing else in it",))
+    return RoleStep((change,), apply)

@@ -10,23 +10,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from cognito_privx import cognito, privx
+from cognito_privx import cognito, directlogin, privx
 from cognito_privx.config import AppConfig, PrivXCredentials
 from cognito_privx.desired import DesiredState
 from cognito_privx.errors import CognitoError, ForeignResourceError
 from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, Plan
 
-
-def _no_transport() -> httpx.BaseTransport | None:
-    return None
-
-
-# Tests replace this to route PrivX traffic through the emulator (an httpx.MockTransport).
-transport_factory: Callable[[], httpx.BaseTransport | None] = _no_transport
+if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
+    from types_boto3_cognito_idp.type_defs import GroupTypeTypeDef, UserPoolClientTypeTypeDef, UserPoolTypeTypeDef
 
 
 @dataclass
@@ -47,12 +42,13 @@ class CallCounter:
         self.calls["privx_writes" if write else "privx_reads"] += 1
 
 
-def open_privx(cfg: AppConfig, creds: PrivXCredentials, counter: CallCounter) -> privx.PrivXClient:
-    """The PrivX client. Checks the credentials and the CA locally; calls nothing yet."""
+def open_privx(
+    cfg: AppConfig, creds: PrivXCredentials, counter: CallCounter, *, transport: httpx.BaseTransport | None = None
+) -> privx.PrivXClient:
+    """The PrivX client. Checks the credentials and the CA locally; calls nothing yet. ``transport`` replaces
+    the network (tests hand in the emulator)."""
     creds.check()
-    http = privx.build_http_client(
-        cfg.privx_url, ca_pem=creds.ca_pem(), timeout=cfg.privx.timeout, transport=transport_factory()
-    )
+    http = privx.build_http_client(cfg.privx_url, ca_pem=creds.ca_pem(), timeout=cfg.privx.timeout, transport=transport)
     return privx.PrivXClient(http, creds, observer=counter.privx, max_attempts=cfg.privx.retries)
 
 
@@ -66,11 +62,17 @@ class Services:
         self.privx.http.close()
 
 
-def open_services(cfg: AppConfig, creds: PrivXCredentials, *, profile: str | None = None) -> Services:
+def open_services(
+    cfg: AppConfig,
+    creds: PrivXCredentials,
+    *,
+    profile: str | None = None,
+    privx_transport: httpx.BaseTransport | None = None,
+) -> Services:
     """Connect to both sides. Every local check (config, credentials, CA) runs first: nothing is called yet."""
     counter = CallCounter()
     region = cfg.region
-    px = open_privx(cfg, creds, counter)
+    px = open_privx(cfg, creds, counter, transport=privx_transport)
     gateway = cognito.CognitoGateway.connect(region, profile).with_observer(counter.cognito)
     return Services(gateway, px, counter)
 
@@ -132,10 +134,10 @@ class Result:
 class Observed:
     """Live state, read before the first write (so a bad state fails before anything changes)."""
 
-    pool: dict[str, Any] | None
+    pool: UserPoolTypeTypeDef | None
     domain: cognito.DomainObservation | None
-    client: dict[str, Any] | None
-    groups: dict[str, dict[str, Any]] | None
+    client: UserPoolClientTypeTypeDef | None
+    groups: dict[str, GroupTypeTypeDef] | None
     directory: dict[str, Any] | None
     roles: list[dict[str, Any]]
 
@@ -165,7 +167,7 @@ def observe(desired: DesiredState, services: Services, *, adopt: bool) -> Observ
     return Observed(pool, domain, client, groups, directory, px.list_roles())
 
 
-def pool_identity(desired: DesiredState, pool: dict[str, Any] | None) -> privx.PoolIdentity | None:
+def pool_identity(desired: DesiredState, pool: UserPoolTypeTypeDef | None) -> privx.PoolIdentity | None:
     """How a PrivX directory can name our pool (``None`` while the pool does not exist)."""
     if pool is None:
         return None
@@ -185,8 +187,10 @@ def _issuer_pool_note(gw: cognito.CognitoGateway, desired: DesiredState, directo
     pool_id = issuer.removeprefix(prefix).strip("/")
     try:
         gw.describe_pool(pool_id)
-    except CognitoError:
-        return f"; its pool {pool_id} does not exist in this AWS account and region (deleted, or another account's)"
+    except CognitoError as e:
+        # Only "not found" says the pool is gone; access denied or throttling says nothing about it.
+        if cognito.error_code(e) == "ResourceNotFoundException":
+            return f"; its pool {pool_id} does not exist in this AWS account and region (deleted, or another account's)"
     return ""
 
 
@@ -199,36 +203,51 @@ class _LostPoolRace(Exception):
         self.note = note
 
 
-def converge(cfg: AppConfig, services: Services, *, dry_run: bool, adopt: bool = False) -> Result:
+def setup(
+    cfg: AppConfig,
+    services: Services,
+    *,
+    dry_run: bool,
+    adopt: bool = False,
+    on_change: Callable[[Change], None] | None = None,
+) -> Result:
     """Bring Cognito and PrivX to the config (or, with ``dry_run``, only say what that would change).
 
-    Both directions: what the config grants is created, what it no longer grants is revoked. When a concurrent
+    Both directions: what the config grants is created, what it no longer grants is revoked. ``on_change`` sees
+    every change as it happens, so a run that fails half-way has already said what it did. When a concurrent
     run created the pool first, this run deleted its own and converges that run's pool instead.
     """
     desired = DesiredState.from_config(cfg)
     try:
-        return _converge(cfg, desired, services, dry_run=dry_run, adopt=adopt)
+        return _setup_once(cfg, desired, services, dry_run=dry_run, adopt=adopt, on_change=on_change)
     except _LostPoolRace as race:
         pinned = replace(desired, pool=replace(desired.pool, pool_id=race.pool_id))
-        result = _converge(cfg, pinned, services, dry_run=dry_run, adopt=adopt)
-        changes = [
-            Change(c.resource, c.name, c.action, c.fields, (*c.notes, race.note), c.verb)
-            if c.resource == "cognito user pool"
-            else c
-            for c in result.plan.changes
-        ]
-        return Result(Plan(changes), result.outputs, dict(services.counter.calls))
+        return _setup_once(
+            cfg, pinned, services, dry_run=dry_run, adopt=adopt, on_change=on_change, pool_note=race.note
+        )
 
 
-def _converge(cfg: AppConfig, desired: DesiredState, services: Services, *, dry_run: bool, adopt: bool) -> Result:
-    plan = Plan()
+def _setup_once(
+    cfg: AppConfig,
+    desired: DesiredState,
+    services: Services,
+    *,
+    dry_run: bool,
+    adopt: bool,
+    on_change: Callable[[Change], None] | None = None,
+    pool_note: str = "",
+) -> Result:
+    plan = Plan(listener=on_change)
     gw, px = services.cognito, services.privx
     now = observe(desired, services, adopt=adopt)
 
     pool = cognito.ensure_pool(gw, desired.pool, desired.attribute, dry_run=dry_run, adopt=adopt, current=now.pool)
     if now.pool is None and pool.pool is not None and pool.change.action is Action.NOOP:
         raise _LostPoolRace(pool.pool["Id"], pool.change.notes[0])
-    plan.add(pool.change)
+    pool_change = pool.change
+    if pool_note:
+        pool_change = replace(pool_change, notes=(*pool_change.notes, pool_note))
+    plan.add(pool_change)
     plan.add(cognito.ensure_attribute(gw, desired.attribute, pool, dry_run=dry_run))
     client = cognito.ensure_client(gw, desired.client, pool.pool_id, dry_run=dry_run, current=now.client)
     plan.add(client.change)
@@ -274,18 +293,50 @@ def _converge(cfg: AppConfig, desired: DesiredState, services: Services, *, dry_
     return Result(plan, outputs, dict(services.counter.calls))
 
 
-def direct_login_url(cfg: AppConfig, px: privx.PrivXClient) -> str:
-    """The direct-login URL of the configured directory (which must exist)."""
+@dataclass(frozen=True)
+class LoginURL:
+    """The direct-login URL of our directory and, when verified, every candidate as PrivX answered it."""
+
+    url: str
+    client_id: str
+    callback_url: str
+    probes: tuple[directlogin.Probe, ...] = ()
+
+    @property
+    def working(self) -> directlogin.Probe | None:
+        """The first candidate that leads to Cognito with our client id and callback (configured one first)."""
+        return next((p for p in self.probes if not p.problems(self.client_id, self.callback_url)), None)
+
+
+def direct_login_url(cfg: AppConfig, services: Services, *, verify: bool = False) -> LoginURL:
+    """The direct-login URL of our directory (its issuer names our pool; the name alone is not proof). With
+    ``verify``, every candidate is requested without following redirects (:mod:`cognito_privx.directlogin`).
+
+    Raises :class:`PrivXNotFoundError` when this config has no directory yet.
+    """
     from cognito_privx.errors import PrivXNotFoundError
 
-    directory = px.find_directory(cfg.privx.directory_name)
-    url = privx.login_url(cfg, directory)
-    if url is None:
+    desired = DesiredState.from_config(cfg)
+    services.privx.login()
+    pool = cognito.find_our_pool(services.cognito, desired.pool)
+    found = privx.find_directories(services.privx, desired.directory.name, pool_identity(desired, pool))
+    directory = found.ours
+    if directory is None:
+        why = f" ({desired.directory.name!r} exists but is not this config's: {found.foreign_reason()})"
         raise PrivXNotFoundError(
-            f"PrivX has no directory named {cfg.privx.directory_name!r}",
+            f"this config has no PrivX directory{why if found.foreign else ''}",
             "run `cognito-privx setup` first",
         )
-    return url
+    url = privx.login_url(cfg, directory) or ""
+    client_id = str((directory.get("connection") or {}).get("oidc_client_id") or "")
+    probes: tuple[directlogin.Probe, ...] = ()
+    if verify:
+        probes = tuple(
+            directlogin.probe_all(
+                services.privx.http, cfg.privx.login_url_template, cfg.privx_url, str(directory["id"])
+            )
+        )
+    return LoginURL(url, client_id, desired.client.callback_url, probes)
 
 
 # -- teardown --------------------------------------------------------------------------------------------
@@ -314,8 +365,8 @@ def teardown(
     directory is revoked from every role; roles we created are deleted once nothing else is in them; then the
     directory, the domain, the app client, our native groups (when the pool stays) and the pool. Only what is
     provably ours is touched: the pool by its tag (an adopted pool is kept unless ``delete_adopted_pool``), the
-    directory by its issuer. Everything is observed and the whole list confirmed (``confirm`` gets every
-    DELETE) before the first change; a refusal raises :class:`UsageError` and removes nothing.
+    directory by its issuer. Everything is observed and the whole list confirmed (``confirm`` gets every change:
+    DELETE, and what stays) before the first change; a refusal raises :class:`UsageError` and removes nothing.
     """
     from cognito_privx.errors import UsageError
 
@@ -395,7 +446,7 @@ def teardown(
 
     plan = Plan([s.change for s in steps])
     deletions = [s.change for s in steps if s.change.action is Action.DELETE]
-    if deletions and not dry_run and confirm is not None and not confirm(deletions):
+    if deletions and not dry_run and confirm is not None and not confirm(plan.changes):
         raise UsageError("nothing was removed", "confirm the list above, or pass --yes")
     if not dry_run:
         for s in steps:
@@ -408,8 +459,8 @@ def teardown(
 def _cognito_teardown_steps(
     gw: cognito.CognitoGateway,
     desired: DesiredState,
-    pool: dict[str, Any],
-    client: dict[str, Any] | None,
+    pool: UserPoolTypeTypeDef,
+    client: UserPoolClientTypeTypeDef | None,
     *,
     delete_pool: bool,
 ) -> list[Step]:

@@ -84,16 +84,22 @@ def setup_summary(plan: Plan, *, dry_run: bool) -> str:
     if dry_run:
         return f"Dry run, nothing changed. Would: {plan.summary()}."
     c = plan.count
-    return f"Setup complete: {c(Action.CREATE)} created, {c(Action.UPDATE)} updated, {c(Action.NOOP)} unchanged."
+    return (
+        f"Setup complete: {c(Action.CREATE)} created, {c(Action.UPDATE)} updated, {c(Action.DELETE)} deleted or "
+        f"revoked, {c(Action.NOOP)} unchanged."
+    )
 
 
 def teardown_summary(plan: Plan, *, dry_run: bool) -> str:
     deleted = plan.count(Action.DELETE)
+    # What stays although it is ours (a rule in an ALL group, a role someone added to): never "all gone".
+    kept = sum(1 for c in plan.changes if c.action is Action.NOOP and c.notes and c.notes[0] != "already gone")
+    left = f"; {kept} left in place (see the notes above)" if kept else ""
     if not deleted:
-        return "Nothing to remove: everything is already gone."
+        return f"Nothing to remove{left}." if kept else "Nothing to remove: everything is already gone."
     if dry_run:
-        return f"Dry run, nothing changed. Would remove {deleted}; {plan.count(Action.NOOP)} already gone or kept."
-    return f"Teardown complete: {deleted} removed, {plan.count(Action.NOOP)} already gone or kept."
+        return f"Dry run, nothing changed. Would remove {deleted}{left}."
+    return f"Teardown complete: {deleted} removed{left}."
 
 
 def plan_summary(plan: Plan) -> str:
@@ -115,6 +121,22 @@ def data(line: str) -> None:
 def json_document(document: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
     sys.stdout.flush()
+
+
+def login_probe(probe: Any, problems: list[str]) -> None:
+    """One direct-login candidate: ✓ with where it leads, or ✗ with what is wrong (on stderr)."""
+    if problems:
+        stderr().print(f"[red]✗[/] {escape(probe.url)}: {escape('; '.join(problems))}")
+    else:
+        stderr().print(f"[green]✓[/] {escape(probe.url)} → {escape(probe.target)} with our client id and callback")
+
+
+def problem(message: str, hint: str | None) -> None:
+    """A failure that is not an exception: ``error:`` and ``hint:`` lines on stderr."""
+    console = stderr()
+    console.print(f"[red bold]error:[/] {escape(message)}")
+    if hint:
+        console.print(f"[cyan]hint:[/] {escape(hint)}")
 
 
 def error(e: CognitoPrivxError) -> None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 _SIGN_IN_NAMES = {"email": "an email address", "phone_number": "a phone number"}
 
@@ -82,7 +81,7 @@ class UsernameModel:
         return f"{' and '.join(problems)}; Cognito cannot change {either} after a pool is created"
 
 
-def username_model(pool: Mapping[str, Any]) -> UsernameModel:
+def username_model(pool: Mapping[str, object]) -> UsernameModel:
     """The username model of a described pool: ``describe_user_pool(UserPoolId=...)["UserPool"]``.
 
     Reads ``UsernameAttributes`` (absent or ``[]`` = plain user names), ``AliasAttributes`` and
@@ -104,7 +103,7 @@ def username_model(pool: Mapping[str, Any]) -> UsernameModel:
     return UsernameModel(username_attributes, alias_attributes, case_sensitive)
 
 
-def _strings(pool: Mapping[str, Any], key: str) -> tuple[str, ...]:
+def _strings(pool: Mapping[str, object], key: str) -> tuple[str, ...]:
     value = pool.get(key) or []
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"{key} must be a list of strings, not {value!r}")

@@ -24,17 +24,18 @@ import csv
 import enum
 import io
 import itertools
-import random
-import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+import email_validator
+
+from cognito_privx import retry
 from cognito_privx.cognito import CognitoGateway, find_our_pool
 from cognito_privx.config import AppConfig, validate_group_name
 from cognito_privx.desired import PoolSpec
@@ -48,14 +49,20 @@ from cognito_privx.errors import (
 )
 from cognito_privx.usernames import UsernameModel, username_model
 
-# Pragmatic, not RFC 5322: one @, no spaces, a dot in the domain, and Cognito's 128-character user-name limit.
-_EMAIL_RE = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
-)
+if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only
+    from types_boto3_cognito_idp.type_defs import (
+        AdminCreateUserResponseTypeDef,
+        AdminGetUserResponseTypeDef,
+        AttributeTypeTypeDef,
+        PasswordPolicyTypeTypeDef,
+        UserPoolTypeTypeDef,
+        UserTypeTypeDef,
+    )
+
+# Cognito's limit on a user name, and the email is the user name in our pools.
+MAX_EMAIL_LENGTH = 128
 DEFAULT_RATE = 48.0  # requests/s: a little under the 50/s UserCreation quota
 DEFAULT_WORKERS = 16
-THROTTLE_CODES = frozenset({"TooManyRequestsException", "ThrottlingException"})
-RETRYABLE_CODES = THROTTLE_CODES | {"InternalErrorException", "ServiceUnavailable", "InternalFailure"}
 
 
 class Outcome(enum.StrEnum):
@@ -94,6 +101,20 @@ class UserInfo:
     created: str
     name: str | None = None
 
+    @classmethod
+    def from_cognito(cls, raw: UserTypeTypeDef, attribute: str) -> UserInfo:
+        """A ``ListUsers`` entry; ``attribute`` is the group attribute (``custom:group``)."""
+        attrs = attributes_of(raw)
+        created = raw.get("UserCreateDate")
+        return cls(
+            email=attrs.get("email", raw.get("Username", "")),
+            group=attrs.get(attribute),
+            status=str(raw.get("UserStatus", "")),
+            enabled=raw.get("Enabled", True),
+            created=created.isoformat(timespec="seconds") if isinstance(created, datetime) else "",
+            name=attrs.get("name"),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "email": self.email,
@@ -109,10 +130,31 @@ class UserInfo:
 
 
 def validate_email(email: str) -> str:
+    """The address as the pool's user name: checked by email-validator (syntax only, no DNS), lower-cased.
+
+    Only ASCII addresses are taken. Cognito sends its invitations through Amazon SES, which supports no SMTPUTF8
+    (a non-ASCII local part cannot be delivered at all) and wants a non-ASCII domain in its Punycode form (SES API
+    reference, ``Destination``: "If the domain part of an address ... contains non-ASCII characters, they must be
+    encoded using Punycode, as described in RFC3492"; Cognito refuses such an address unencoded, aws-cdk#8473).
+    An internationalised domain is refused with its Punycode form in the message, not converted silently: the
+    address is also the user's sign-in name, so the one stored must be the one the user is told to type.
+    """
     value = email.strip()
-    if len(value) > 128 or not _EMAIL_RE.match(value):
-        raise UsageError(f"{email!r} is not a valid email address", "give the user's email, like alice@example.com")
-    return value.lower()
+    hint = "give the user's email, like alice@example.com"
+    try:
+        checked = email_validator.validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except email_validator.EmailNotValidError as e:
+        raise UsageError(f"{email!r} is not a valid email address: {e}", hint) from None
+    if not value.isascii():  # by now only the domain can be (a non-ASCII local part was refused above)
+        ascii_form = str(checked.ascii_email).lower()
+        raise UsageError(
+            f"{email!r} is not a valid email address for Cognito: its domain is not ASCII (as ASCII: {ascii_form})",
+            f"give the address with its domain in Punycode, {ascii_form}, and tell the user to sign in with it",
+        )
+    address = str(checked.ascii_email).lower()
+    if len(address) > MAX_EMAIL_LENGTH:
+        raise UsageError(f"{email!r} is not a valid email address: longer than {MAX_EMAIL_LENGTH} characters", hint)
+    return address
 
 
 def validate_group(group: str, cfg: AppConfig, *, force: bool = False) -> str:
@@ -129,7 +171,7 @@ def validate_group(group: str, cfg: AppConfig, *, force: bool = False) -> str:
     return group
 
 
-def password_problems(password: str, policy: Mapping[str, Any]) -> list[str]:
+def password_problems(password: str, policy: PasswordPolicyTypeTypeDef) -> list[str]:
     """What ``password`` lacks under a Cognito password policy (``Policies.PasswordPolicy``)."""
     problems = []
     minimum = int(policy.get("MinimumLength", 8))
@@ -191,6 +233,110 @@ class InviteLimitError(CognitoError):
     """Cognito's daily invite-email cap (LimitExceededException): retrying the same day cannot help."""
 
 
+# A request of PoolUsers: one call with its throttling retries; ``absent=<error code>`` answers None for that error.
+Request = Callable[..., "dict[str, Any] | None"]
+
+
+@dataclass(frozen=True)
+class UserLookup:
+    """Finding a user by email under the pool's username model (:mod:`cognito_privx.usernames`).
+
+    A pool like ours answers with one ``AdminGetUser``: Cognito resolves every capitalisation. A legacy
+    case-sensitive pool resolves only the exact one and may hold ``Bob@x`` and ``bob@x`` as two users: the case
+    variants are listed too, each is confirmed by a read, and two of them are an error, never a guess.
+    """
+
+    gw: CognitoGateway
+    request: Request
+    pool_id: str
+    model: UsernameModel
+
+    def find(self, email: str) -> AdminGetUserResponseTypeDef | None:
+        """The user whose email is ``email`` (an ``AdminGetUser`` answer), ``None`` when there is none.
+
+        Act on the result by its ``Username`` (in email pools the ``sub``), never by ``email``: in a legacy pool the
+        address given may differ in case from the one Cognito knows.
+
+        Raises ``AmbiguousUserError`` when two users' emails differ from ``email`` only in case (never a guess),
+        ``ConflictError`` when the pool's users do not sign in with their email.
+        """
+        self.require_email_pool()
+        exact = self.get(email)
+        if self.model.case_insensitive:
+            # Cognito resolves every capitalisation itself in these pools and refuses a second user whose email
+            # differs only in case (Developer Guide, "User pool case sensitivity"): one call answers.
+            return exact
+        # A case-sensitive pool resolves only the exact capitalisation (UsernameConfigurationType: "users must sign
+        # in using the exact capitalization"), and may hold Bob@x and bob@x as two users.
+        found: dict[str, AdminGetUserResponseTypeDef] = {exact["Username"]: exact} if exact is not None else {}
+        for listed in self._listed_case_variants(email):
+            name = listed["Username"]
+            if name in found:
+                continue
+            # ListUsers is eventually consistent (API reference: "To validate the existence or configuration of an
+            # individual user, use AdminGetUser"): keep only what a read by the real user name confirms now.
+            user = self.get(name)
+            if user is not None and email_of(user).lower() == email.lower():
+                found[name] = user
+        if len(found) > 1:
+            users = ", ".join(f"{email_of(u)} ({name})" for name, u in sorted(found.items()))
+            raise AmbiguousUserError(
+                f"{len(found)} users in pool {self.pool_id} have the email {email} in different capitalisations: "
+                f"{users}",
+                "the pool compares emails case-sensitively, so these are separate accounts and cognito-privx will "
+                "not guess which one you mean: delete or disable the extra one in the AWS console",
+            )
+        return next(iter(found.values()), None)
+
+    def get(self, username: str) -> AdminGetUserResponseTypeDef | None:
+        """``AdminGetUser`` by the real user name; ``None`` when there is no such user."""
+        answer = self.request(
+            "admin_get_user", absent="UserNotFoundException", UserPoolId=self.pool_id, Username=username
+        )
+        return cast("AdminGetUserResponseTypeDef | None", answer)
+
+    def user_pages(self, where: str | None = None) -> Iterator[list[UserTypeTypeDef]]:
+        """``ListUsers``, page by page, each page one request; ``where`` is a ``Filter`` expression."""
+        params = {"Filter": where} if where else {}
+        pages = self.gw.pages(
+            "list_users", paged(self.request, "list_users"), UserPoolId=self.pool_id, Limit=60, **params
+        )
+        for page in pages:
+            yield page.get("Users", [])
+
+    def _listed_case_variants(self, email: str) -> list[UserTypeTypeDef]:
+        """Users listed with an email equal to ``email`` but for case (ListUsers entries, possibly stale).
+
+        ListUsers can only filter ``email`` by ``=`` or ``^=`` (prefix), and whether AWS compares those values
+        case-insensitively is documented inconsistently (the API reference marks only ``username``, ``status`` and
+        ``cognito:user_status``); moto compares them exactly (``str.startswith`` in
+        ``moto/cognitoidp/models.py``, ``list_users``). So: one prefix query per capitalisation of the first three
+        letters (at most 8), comparing whole emails case-folded here. Correct either way, and far cheaper than a
+        scan of the pool (ListUsers allows 30 requests/s per account).
+        """
+        wanted = email.lower()
+        listed: dict[str, UserTypeTypeDef] = {}
+        for prefix in _case_prefixes(email):
+            for page in self.user_pages(f'email ^= "{_quote(prefix)}"'):
+                for user in page:
+                    if email_of(user).lower() == wanted:
+                        listed.setdefault(user["Username"], user)
+        return list(listed.values())
+
+    def require_email_pool(self) -> None:
+        if self.model.signs_in_with_email:
+            return
+        raise ConflictError(
+            f"cannot manage the users of pool {self.pool_id} by email: {self.model.unsuitable_reason()}",
+            "cognito-privx manages users of pools whose users sign in with their email; use a pool made by "
+            "`cognito-privx setup` (list-users still works here)",
+        )
+
+    def any_case(self) -> str:
+        """`` in any capitalisation`` for messages about a case-sensitive pool, else ``""``."""
+        return " in any capitalisation" if self.model.case_sensitive else ""
+
+
 @dataclass
 class PoolUsers:
     """The user side of our pool: every user operation goes through here."""
@@ -201,7 +347,7 @@ class PoolUsers:
     native_groups: bool = False  # group_claim = "cognito:groups": membership of native groups too
     role_groups: frozenset[str] = frozenset()  # the [roles] keys: the native groups we move users between
     model: UsernameModel = field(default_factory=UsernameModel)  # how the pool names its users (default: ours)
-    description: Mapping[str, Any] | None = None  # describe_user_pool()["UserPool"], when open() had it
+    description: UserPoolTypeTypeDef | None = None  # describe_user_pool()["UserPool"], when open() had it
     create_limiter: TokenBucket | None = None
     max_attempts: int = 8
     backoff_base: float = 0.2
@@ -234,10 +380,14 @@ class PoolUsers:
     # -- calls, with throttling retries ---------------------------------------------------------------------
 
     def _call(self, operation: str, *, absent: str | None = None, **params: Any) -> dict[str, Any] | None:
-        """One Cognito call; ``None`` when it fails with the ``absent`` error code (not found / exists)."""
-        attempt = 0
-        while True:
-            attempt += 1
+        """One Cognito call; ``None`` when it fails with the ``absent`` error code (not found / exists).
+
+        Throttling and Cognito's internal errors are retried under :mod:`cognito_privx.retry`'s policy; the daily
+        invite-email cap never is. A repeated ``AdminCreateUser`` cannot make a second user: the user name is
+        unique, and the repeat's ``UsernameExistsException`` comes back as ``None``, so the caller looks it up.
+        """
+
+        def once() -> dict[str, Any] | None:
             if operation == "admin_create_user" and self.create_limiter is not None:
                 self.create_limiter.acquire()
             try:
@@ -246,120 +396,43 @@ class PoolUsers:
                 code = _code_of(e)
                 if absent is not None and code == absent:
                     return None
-                if code == "LimitExceededException" and operation == "admin_create_user":
+                if code == retry.EMAIL_CAP_CODE and operation == "admin_create_user":
                     raise InviteLimitError(
                         "Cognito's daily email limit is reached: no more invitation emails today",
                         "re-run with --no-invite (users then need a password from you), or configure SES for "
                         "the pool; rows already done stay done",
                     ) from e
-                if code not in RETRYABLE_CODES or attempt >= self.max_attempts:
-                    raise
-                with self._lock:
-                    self.retries += 1
-                # Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter").
-                self.sleep(random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt)))  # noqa: S311
+                raise
 
-    def find(self, email: str) -> dict[str, Any] | None:
-        """The user whose email is ``email`` (an ``AdminGetUser`` answer), ``None`` when there is none.
+        def count() -> None:
+            with self._lock:
+                self.retries += 1
 
-        Act on the result by its ``Username`` (in email pools the ``sub``), never by ``email``: in a legacy pool the
-        address given may differ in case from the one Cognito knows.
+        policy = retry.RetryPolicy(self.max_attempts, self.backoff_base, self.backoff_cap, self.sleep)
+        return policy.call(once, retry_error=_throttled_or_internal, on_retry=count)
 
-        Raises ``AmbiguousUserError`` when two users' emails differ from ``email`` only in case (never a guess),
-        ``ConflictError`` when the pool's users do not sign in with their email.
-        """
-        self._require_email_pool()
-        exact = self._get(email)
-        if self.model.case_insensitive:
-            # Cognito resolves every capitalisation itself in these pools and refuses a second user whose email
-            # differs only in case (Developer Guide, "User pool case sensitivity"): one call answers.
-            return exact
-        # A case-sensitive pool resolves only the exact capitalisation (UsernameConfigurationType: "users must sign
-        # in using the exact capitalization"), and may hold Bob@x and bob@x as two users.
-        found: dict[str, dict[str, Any]] = {exact["Username"]: exact} if exact is not None else {}
-        for listed in self._listed_case_variants(email):
-            name = str(listed["Username"])
-            if name in found:
-                continue
-            # ListUsers is eventually consistent (API reference: "To validate the existence or configuration of an
-            # individual user, use AdminGetUser"): keep only what a read by the real user name confirms now.
-            user = self._get(name)
-            if user is not None and self._email(user).lower() == email.lower():
-                found[name] = user
-        if len(found) > 1:
-            users = ", ".join(f"{self._email(u)} ({name})" for name, u in sorted(found.items()))
-            raise AmbiguousUserError(
-                f"{len(found)} users in pool {self.pool_id} have the email {email} in different capitalisations: "
-                f"{users}",
-                "the pool compares emails case-sensitively, so these are separate accounts and cognito-privx will "
-                "not guess which one you mean: delete or disable the extra one in the AWS console",
-            )
-        return next(iter(found.values()), None)
+    @property
+    def lookup(self) -> UserLookup:
+        """Finding users by email in this pool, with this object's calls (throttling retried)."""
+        return UserLookup(self.gw, self._call, self.pool_id, self.model)
 
-    def _get(self, username: str) -> dict[str, Any] | None:
-        return self._call("admin_get_user", absent="UserNotFoundException", UserPoolId=self.pool_id, Username=username)
+    def find(self, email: str) -> AdminGetUserResponseTypeDef | None:
+        """The user whose email is ``email`` (an ``AdminGetUser`` answer), ``None`` when there is none: see
+        :meth:`UserLookup.find`. Act on the result by its ``Username``, never by ``email``."""
+        return self.lookup.find(email)
 
-    def _listed_case_variants(self, email: str) -> list[dict[str, Any]]:
-        """Users listed with an email equal to ``email`` but for case (ListUsers entries, possibly stale).
-
-        ListUsers can only filter ``email`` by ``=`` or ``^=`` (prefix), and whether AWS compares those values
-        case-insensitively is documented inconsistently (the API reference marks only ``username``, ``status`` and
-        ``cognito:user_status``); moto compares them exactly (``str.startswith`` in
-        ``moto/cognitoidp/models.py``, ``list_users``). So: one prefix query per capitalisation of the first three
-        letters (at most 8), comparing whole emails case-folded here. Correct either way, and far cheaper than a
-        scan of the pool (ListUsers allows 30 requests/s per account).
-        """
-        wanted = email.lower()
-        listed: dict[str, dict[str, Any]] = {}
-        for prefix in _case_prefixes(email):
-            params: dict[str, Any] = {"UserPoolId": self.pool_id, "Limit": 60, "Filter": f'email ^= "{_quote(prefix)}"'}
-            while True:
-                page = self._call("list_users", **params) or {}
-                for user in page.get("Users", []):
-                    if self._email(user).lower() == wanted:
-                        listed.setdefault(str(user["Username"]), user)
-                token = page.get("PaginationToken")
-                if not token:
-                    break
-                params["PaginationToken"] = token
-        return list(listed.values())
-
-    def _require_email_pool(self) -> None:
-        if self.model.signs_in_with_email:
-            return
-        raise ConflictError(
-            f"cannot manage the users of pool {self.pool_id} by email: {self.model.unsuitable_reason()}",
-            "cognito-privx manages users of pools whose users sign in with their email; use a pool made by "
-            "`cognito-privx setup` (list-users still works here)",
-        )
-
-    def _email(self, user: Mapping[str, Any]) -> str:
-        return self._attrs(user).get("email", "")
-
-    def _found_as(self, user: Mapping[str, Any], email: str) -> str:
-        """``"as Bob@X.com"`` when the pool knows the user under another capitalisation, else ``""``."""
-        real = self._email(user)
-        return f"as {real}" if real and real != email else ""
-
-    def password_policy(self) -> dict[str, Any]:
+    def password_policy(self) -> PasswordPolicyTypeTypeDef:
         pool = self.description or self.gw.describe_pool(self.pool_id)
-        policy: dict[str, Any] = (pool.get("Policies") or {}).get("PasswordPolicy") or {}
-        return policy
+        return (pool.get("Policies") or {}).get("PasswordPolicy") or {}
 
-    def _attrs(self, user: Mapping[str, Any]) -> dict[str, str]:
-        return {a["Name"]: a["Value"] for a in user.get("UserAttributes") or user.get("Attributes") or []}
-
-    def _require(self, email: str) -> dict[str, Any]:
+    def _require(self, email: str) -> AdminGetUserResponseTypeDef:
         user = self.find(email)
         if user is None:
             raise UserNotFound(
-                f"no user {email}{self._any_case()} in pool {self.pool_id}",
+                f"no user {email}{self.lookup.any_case()} in pool {self.pool_id}",
                 "check the address, or add the user with add-user",
             )
         return user
-
-    def _any_case(self) -> str:
-        return " in any capitalisation" if self.model.case_sensitive else ""
 
     # -- operations ---------------------------------------------------------------------------------------
 
@@ -382,12 +455,13 @@ class PoolUsers:
             created = self._create(row, invite=invite, temporary_password=temporary_password)
             if created is not None:
                 if self.native_groups:
-                    self._sync_groups(str(created["Username"]), row.group, dry_run=False)
+                    self._sync_groups(created["Username"], row.group, dry_run=False)
                 return UserResult(row.email, Outcome.CREATED, f"group {row.group}", row.line)
             user = self.find(row.email)  # created meanwhile (another run, a lost response): converge it
         if user is None:
             raise UserNotFound(
-                f"no user {row.email}{self._any_case()} in pool {self.pool_id}", "add the user with add-user first"
+                f"no user {row.email}{self.lookup.any_case()} in pool {self.pool_id}",
+                "add the user with add-user first",
             )
         result = self._converge(row, user, dry_run=dry_run)
         if temporary_password:
@@ -395,9 +469,9 @@ class PoolUsers:
             return UserResult(result.email, result.outcome, "; ".join(filter(None, [result.detail, note])), result.line)
         return result
 
-    def _create(self, row: UserRow, *, invite: bool, temporary_password: str | None) -> dict[str, Any] | None:
+    def _create(self, row: UserRow, *, invite: bool, temporary_password: str | None) -> UserTypeTypeDef | None:
         """The created user (``AdminCreateUser``'s ``User``); ``None`` when the user name exists already."""
-        attributes = [
+        attributes: list[AttributeTypeTypeDef] = [
             {"Name": "email", "Value": row.email},
             {"Name": "email_verified", "Value": "true"},
             {"Name": self.attribute, "Value": row.group},
@@ -416,14 +490,14 @@ class PoolUsers:
         if temporary_password:
             params["TemporaryPassword"] = temporary_password
         response = self._call("admin_create_user", absent="UsernameExistsException", **params)
-        return None if response is None else dict(response["User"])
+        return None if response is None else cast("AdminCreateUserResponseTypeDef", response)["User"]
 
-    def _converge(self, row: UserRow, user: Mapping[str, Any], *, dry_run: bool = False) -> UserResult:
-        attrs = self._attrs(user)
-        username = str(user["Username"])
-        changes: list[dict[str, str]] = []
+    def _converge(self, row: UserRow, user: AdminGetUserResponseTypeDef, *, dry_run: bool = False) -> UserResult:
+        attrs = attributes_of(user)
+        username = user["Username"]
+        changes: list[AttributeTypeTypeDef] = []
         details: list[str] = []
-        found_as = self._found_as(user, row.email)
+        found_as = _found_as(user, row.email)
         current = attrs.get(self.attribute)
         if current != row.group:
             changes.append({"Name": self.attribute, "Value": row.group})
@@ -454,14 +528,11 @@ class PoolUsers:
 
         ``username`` is the user's real ``Username`` (the ``sub`` in email pools), not the address given.
         """
-        current: set[str] = set()
-        params: dict[str, Any] = {"UserPoolId": self.pool_id, "Username": username, "Limit": 60}
-        while True:
-            page = self._call("admin_list_groups_for_user", **params) or {}
-            current |= {g["GroupName"] for g in page.get("Groups", [])}
-            if not page.get("NextToken"):
-                break
-            params["NextToken"] = page["NextToken"]
+        operation = "admin_list_groups_for_user"
+        pages = self.gw.pages(
+            operation, paged(self._call, operation), UserPoolId=self.pool_id, Username=username, Limit=60
+        )
+        current: set[str] = {g["GroupName"] for page in pages for g in page.get("Groups", [])}
         add = [group] if group not in current else []
         remove = sorted((current & self.role_groups) - {group})
         if not dry_run:
@@ -481,7 +552,7 @@ class PoolUsers:
 
     def set_enabled(self, email: str, enabled: bool) -> UserResult:
         user = self._require(email)
-        found_as = self._found_as(user, email)
+        found_as = _found_as(user, email)
         state = "enabled" if enabled else "disabled"
         if bool(user.get("Enabled", True)) == enabled:
             return UserResult(email, Outcome.UNCHANGED, _join(found_as, "already " + state))
@@ -489,7 +560,7 @@ class PoolUsers:
         self._call(operation, UserPoolId=self.pool_id, Username=user["Username"])
         return UserResult(email, Outcome.UPDATED, _join(found_as, state))
 
-    def remove(self, email: str, *, user: Mapping[str, Any] | _NotLooked | None = NOT_LOOKED) -> UserResult:
+    def remove(self, email: str, *, user: AdminGetUserResponseTypeDef | _NotLooked | None = NOT_LOOKED) -> UserResult:
         """Delete the user ``find(email)`` returns; ``user`` is that answer when the caller already has it (``None``:
         nobody was found), so the user confirmed at a prompt is the one deleted.
 
@@ -499,7 +570,7 @@ class PoolUsers:
         """
         target = self.find(email) if isinstance(user, _NotLooked) else user
         if target is None:
-            return UserResult(email, Outcome.UNCHANGED, f"no such user{self._any_case()} (already removed)")
+            return UserResult(email, Outcome.UNCHANGED, f"no such user{self.lookup.any_case()} (already removed)")
         deleted = (
             self._call(
                 "admin_delete_user",
@@ -512,44 +583,25 @@ class PoolUsers:
         left = self.find(email)
         if left is not None:
             raise CognitoError(
-                f"{self._email(left) or email} is still in pool {self.pool_id} after the deletion "
+                f"{email_of(left) or email} is still in pool {self.pool_id} after the deletion "
                 f"(user name {left['Username']})",
                 "run remove-user again; if the user stays, delete it in the AWS console",
             )
         if not deleted:
-            return UserResult(email, Outcome.UNCHANGED, f"no such user{self._any_case()} (already removed)")
-        return UserResult(email, Outcome.DELETED, _join(self._found_as(target, email), "removed"))
+            return UserResult(email, Outcome.UNCHANGED, f"no such user{self.lookup.any_case()} (already removed)")
+        return UserResult(email, Outcome.DELETED, _join(_found_as(target, email), "removed"))
 
     def list(self, group: str | None = None, on_page: Callable[[int], None] | None = None) -> list[UserInfo]:
         """Every user (optionally of one group). Custom attributes cannot be filtered server-side: a paged scan."""
         users: list[UserInfo] = []
         seen = 0
-        params: dict[str, Any] = {"UserPoolId": self.pool_id, "Limit": 60}
-        while True:
-            page = self._call("list_users", **params) or {}
-            for raw in page.get("Users", []):
-                seen += 1
-                info = self._info(raw)
-                if group is None or info.group == group:
-                    users.append(info)
+        for page in self.lookup.user_pages():
+            seen += len(page)
+            listed = (UserInfo.from_cognito(raw, self.attribute) for raw in page)
+            users += [info for info in listed if group is None or info.group == group]
             if on_page is not None:
                 on_page(seen)
-            token = page.get("PaginationToken")
-            if not token:
-                return sorted(users, key=lambda u: u.email)
-            params["PaginationToken"] = token
-
-    def _info(self, raw: Mapping[str, Any]) -> UserInfo:
-        attrs = self._attrs(raw)
-        created = raw.get("UserCreateDate")
-        return UserInfo(
-            email=attrs.get("email", str(raw.get("Username"))),
-            group=attrs.get(self.attribute),
-            status=str(raw.get("UserStatus", "")),
-            enabled=bool(raw.get("Enabled", True)),
-            created=created.isoformat(timespec="seconds") if isinstance(created, datetime) else str(created or ""),
-            name=attrs.get("name"),
-        )
+        return sorted(users, key=lambda u: u.email)
 
 
 class UserNotFound(CognitoError):
@@ -562,6 +614,28 @@ class AmbiguousUserError(AmbiguousResourceError):
 
 def _join(*parts: str) -> str:
     return " ".join(p for p in parts if p)
+
+
+def attributes_of(user: AdminGetUserResponseTypeDef | UserTypeTypeDef) -> dict[str, str]:
+    """A user's attributes by name, from an ``AdminGetUser`` answer (``UserAttributes``) or a listed or created user
+    (``Attributes``)."""
+    lists = cast("Mapping[str, list[AttributeTypeTypeDef]]", user)  # one of the two keys, by the operation
+    return {a["Name"]: a.get("Value", "") for a in lists.get("UserAttributes") or lists.get("Attributes") or []}
+
+
+def email_of(user: AdminGetUserResponseTypeDef | UserTypeTypeDef) -> str:
+    return attributes_of(user).get("email", "")
+
+
+def _found_as(user: AdminGetUserResponseTypeDef, email: str) -> str:
+    """``"as Bob@X.com"`` when the pool knows the user under another capitalisation, else ``""``."""
+    real = email_of(user)
+    return f"as {real}" if real and real != email else ""
+
+
+def paged(request: Request, operation: str) -> Callable[..., Mapping[str, Any]]:
+    """``request`` for :meth:`CognitoGateway.pages`: one page of ``operation`` with the caller's retries."""
+    return lambda **params: request(operation, **params) or {}
 
 
 def _quote(value: str) -> str:
@@ -584,6 +658,15 @@ def _case_prefixes(email: str, letters: int = 3) -> list[str]:
         start.append(ch)
     options = [sorted({ch.lower(), ch.upper()}) for ch in start]
     return ["".join(p) for p in itertools.product(*options)]
+
+
+def _throttled_or_internal(e: BaseException) -> bool:
+    """Whether a user operation is repeated: Cognito throttled it or failed inside (never the email cap)."""
+    return (
+        isinstance(e, CognitoError)
+        and not isinstance(e, InviteLimitError)
+        and retry.code_verdict(_code_of(e)) is not retry.Verdict.FAIL
+    )
 
 
 def _code_of(e: CognitoError) -> str:

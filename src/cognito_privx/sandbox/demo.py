@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from cognito_privx.doctor import Report
 from cognito_privx.plan import Plan
@@ -76,23 +76,23 @@ def run_demo(narrator: Narrator) -> Outputs:
             cfg = load_config(config_path)
             creds = load_credentials()
 
-            def converge(dry_run: bool) -> reconcile.Result:
+            def run_setup(dry_run: bool) -> reconcile.Result:
                 services = reconcile.open_services(cfg, creds)
                 try:
-                    return reconcile.converge(cfg, services, dry_run=dry_run)
+                    return reconcile.setup(cfg, services, dry_run=dry_run)
                 finally:
                     services.close()
 
             narrator.step("cognito-privx plan", "What setup would do, before it does anything:")
-            planned = converge(dry_run=True)
+            planned = run_setup(dry_run=True)
             narrator.plan(planned.plan, done=False)
 
             narrator.step("cognito-privx setup", "Create the user pool, app client, domain and PrivX directory:")
-            first = converge(dry_run=False)
+            first = run_setup(dry_run=False)
             narrator.plan(first.plan, done=True)
 
             narrator.step("cognito-privx setup (again)", "Every step is idempotent; a second run changes nothing:")
-            second = converge(dry_run=False)
+            second = run_setup(dry_run=False)
             narrator.plan(second.plan, done=True)
             writes = second.calls.get("cognito_writes", 0) + second.calls.get("privx_writes", 0)
             narrator.note(
@@ -115,6 +115,15 @@ def run_demo(narrator: Narrator) -> Outputs:
             narrator.step("cognito-privx list-users", "Who is in the pool:")
             narrator.users(users.list())
 
+            # PrivX knows an OIDC user only after a first login; the sandbox's PrivX records Alice's, with the
+            # claims her ID token carries, so doctor can check the role rules against a real user.
+            alice = users.find("alice@example.com")
+            narrator.note("Alice signs in once through Cognito; PrivX now knows her, with the tag 'ops'.")
+            sandbox.emulator.login_user(
+                second.outputs.directory_id,
+                {"sub": _sub_of(alice), "email": "alice@example.com", "custom:group": "ops"},
+            )
+
             from cognito_privx.doctor import run_checks
 
             narrator.step(
@@ -128,3 +137,11 @@ def run_demo(narrator: Narrator) -> Outputs:
                 services.close()
             narrator.outputs(second.outputs)
     return second.outputs
+
+
+def _sub_of(user: Mapping[str, Any] | None) -> str:
+    """The Cognito ``sub`` of an ``AdminGetUser`` answer."""
+    for attribute in (user or {}).get("UserAttributes", []):
+        if attribute.get("Name") == "sub":
+            return str(attribute.get("Value"))
+    return str((user or {}).get("Username", ""))

@@ -6,19 +6,22 @@ point cognito-privx at them. State lives as long as the process.
 
 from __future__ import annotations
 
+import io
 import logging
 import secrets
 import threading
 import uuid
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cognito_privx.errors import UsageError
 from cognito_privx.sandbox import moto_fixes
 from cognito_privx.sandbox.background import BackgroundServer
-from cognito_privx.sandbox.emulator import Fault, PrivXEmulator
-from cognito_privx.sandbox.server import EmulatorServer
+from cognito_privx.sandbox.emulator import EmulatorVariant, Fault, PrivXEmulator
+
+if TYPE_CHECKING:
+    from cognito_privx.sandbox.server import EmulatorServer
 
 SANDBOX_AWS_KEY = "testing"
 OAUTH_CLIENT_ID = "privx-external"
@@ -41,7 +44,9 @@ class MotoServer(BackgroundServer):
                 MotoRequestHandler,
                 create_backend_app,
             )
+            from werkzeug.exceptions import ClientDisconnected
             from werkzeug.serving import make_server
+            from werkzeug.wsgi import get_input_stream
         except ImportError:
             raise UsageError(
                 "the sandbox needs moto's server, which is not installed",
@@ -56,6 +61,12 @@ class MotoServer(BackgroundServer):
         lock = threading.Lock()
 
         def serialised(environ: dict[str, Any], start_response: Any) -> Any:
+            # Read the body before taking the lock: a client that stops mid-body (killed between the headers and
+            # the body it sends separately) must hold up its own request only, not every request after it.
+            try:
+                environ["wsgi.input"] = io.BytesIO(get_input_stream(environ).read())
+            except ClientDisconnected as e:
+                return e(environ, start_response)
             with lock:
                 # Materialise the body inside the lock: moto may build it lazily.
                 return list(app(environ, start_response))
@@ -75,6 +86,7 @@ class Sandbox:
         privx_port: int = 0,
         token_ttl: float = 300.0,
         faults: Iterable[Fault] = (),
+        variant: EmulatorVariant | None = None,
     ) -> None:
         self.region = region
         self._moto_port = moto_port
@@ -87,6 +99,7 @@ class Sandbox:
             oauth_client_id=OAUTH_CLIENT_ID,
             oauth_client_secret=self.oauth_client_secret,
             faults=faults,
+            variant=variant,
         )
         self.emulator.add_api_client(self.api_client_id, self.api_client_secret)
         self._moto: MotoServer | None = None
@@ -103,6 +116,8 @@ class Sandbox:
                 "choose another --moto-port, or leave it out to take a free one",
             ) from None
         self.moto_url = self._moto.url
+        from cognito_privx.sandbox.server import EmulatorServer  # werkzeug: there now, MotoServer checked it
+
         try:
             self._privx = EmulatorServer(self.emulator, port=self._privx_port).start()
         except OSError as e:
