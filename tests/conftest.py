@@ -18,7 +18,7 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from cognito_privx import cognito, privx
+from cognito_privx import cognito
 from cognito_privx.cli import Seams, app
 from cognito_privx.sandbox.emulator import PrivXEmulator
 from tests.process_caches import process_wide_caches  # noqa: F401  (autouse: botocore models, moto's key)
@@ -60,11 +60,6 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.chdir(tmp_path)
-    # Retries keep their logic but not their waiting.
-    monkeypatch.setattr(privx, "DEFAULT_RETRY_BASE", 0.001)
-    # Waiting for a concurrent run to delete its losing pool or client: a short wait, same logic.
-    monkeypatch.setattr(cognito, "RACE_SETTLE_S", 0.05)
-    monkeypatch.setattr(cognito, "RACE_POLL_S", 0.01)
 
 
 @pytest.fixture
@@ -80,8 +75,9 @@ def aws() -> Iterator[Any]:
 
 @pytest.fixture
 def seams() -> Seams:
-    """What the ``cli`` fixture hands the CLI instead of the network; fixtures and tests fill it in."""
-    return Seams()
+    """What the ``cli`` fixture hands the CLI instead of the network; fixtures and tests fill it in. Retries and
+    the wait for a concurrent run's loser keep their logic but not their waiting."""
+    return Seams(privx_retry_base=0.001, race_settle_s=0.05)
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def make_cfg(**cognito: Any) -> AppConfig:
 def converge(aws: Any, cfg: AppConfig | None = None, *, dry_run: bool = False, adopt: bool = False) -> list[Change]:
     """The Cognito half of setup, in the order reconcile.setup runs it."""
     cfg = cfg or make_cfg()
-    gw = CognitoGateway(aws)
+    gw = CognitoGateway(aws, race_settle_s=0.05)
     pool = ensure_pool(gw, _d(cfg).pool, _d(cfg).attribute, dry_run=dry_run, adopt=adopt)
     attribute = ensure_attribute(gw, _d(cfg).attribute, pool, dry_run=dry_run)
     client = ensure_client(gw, _d(cfg).client, pool.pool_id, dry_run=dry_run)
@@ -155,7 +155,7 @@ def test_two_tagged_pools_are_ambiguous(aws: Any) -> None:
 
 def test_untagged_pool_is_foreign_until_adopted(aws: Any) -> None:
     pool_id = make_pool(aws, tags={"cost-center": "secops"})
-    gw = CognitoGateway(aws)
+    gw = CognitoGateway(aws, race_settle_s=0.05)
 
     with pytest.raises(ForeignResourceError) as err:
         ensure_pool(gw, _d(make_cfg()).pool, _d(make_cfg()).attribute, dry_run=False)
@@ -177,7 +177,7 @@ def test_deletion_protection_drift_is_reverted_tags_kept(aws: Any) -> None:
     aws.update_user_pool(
         UserPoolId=pool_id, DeletionProtection="INACTIVE", UserPoolTags={**OURS, "cost-center": "secops"}
     )
-    gw = CognitoGateway(aws)
+    gw = CognitoGateway(aws, race_settle_s=0.05)
 
     state = ensure_pool(gw, _d(make_cfg()).pool, _d(make_cfg()).attribute, dry_run=False)
 
@@ -192,7 +192,7 @@ def test_deletion_protection_drift_is_reverted_tags_kept(aws: Any) -> None:
 
 def test_missing_attribute_is_added_then_noop(aws: Any) -> None:
     pool_id = make_pool(aws, tags=OURS, DeletionProtection="ACTIVE")
-    gw = CognitoGateway(aws)
+    gw = CognitoGateway(aws, race_settle_s=0.05)
     cfg = make_cfg()
 
     change = ensure_attribute(
@@ -212,7 +212,7 @@ def test_missing_attribute_is_added_then_noop(aws: Any) -> None:
 def test_attribute_of_the_wrong_kind_is_a_conflict(aws: Any, data_type: str, mutable: bool) -> None:
     schema = [{"Name": "group", "AttributeDataType": data_type, "Mutable": mutable}]
     pool_id = make_pool(aws, tags=OURS, DeletionProtection="ACTIVE", Schema=schema)
-    gw = CognitoGateway(aws)
+    gw = CognitoGateway(aws, race_settle_s=0.05)
     cfg = make_cfg()
 
     with pytest.raises(ConflictError, match="can never change") as err:
@@ -231,7 +231,7 @@ def test_attribute_of_the_wrong_kind_is_a_conflict(aws: Any, data_type: str, mut
 def test_prefix_owned_by_another_pool_is_a_conflict(aws: Any) -> None:
     other = make_pool(aws, name="someone-else")
     aws.create_user_pool_domain(Domain=PREFIX, UserPoolId=other)
-    gw = CognitoGateway(aws)
+    gw = CognitoGateway(aws, race_settle_s=0.05)
     cfg = make_cfg()
     ours = ensure_pool(gw, _d(cfg).pool, _d(cfg).attribute, dry_run=False)
 
@@ -281,7 +281,7 @@ def test_client_without_secret_is_a_conflict(aws: Any) -> None:
     aws.create_user_pool_client(UserPoolId=pool_id, ClientName="privx", GenerateSecret=False)
 
     with pytest.raises(ConflictError, match="no client secret"):
-        ensure_client(CognitoGateway(aws), _d(make_cfg()).client, pool_id, dry_run=False)
+        ensure_client(CognitoGateway(aws, race_settle_s=0.05), _d(make_cfg()).client, pool_id, dry_run=False)
 
     assert len(clients(aws, pool_id)) == 1
 
@@ -296,7 +296,7 @@ def test_two_clients_with_the_name_are_ambiguous(aws: Any) -> None:
     }
 
     with pytest.raises(AmbiguousResourceError) as err:
-        ensure_client(CognitoGateway(aws), _d(make_cfg()).client, pool_id, dry_run=False)
+        ensure_client(CognitoGateway(aws, race_settle_s=0.05), _d(make_cfg()).client, pool_id, dry_run=False)
 
     assert all(i in err.value.message for i in ids)
     assert len(clients(aws, pool_id)) == 2
@@ -318,7 +318,7 @@ def test_client_drift_is_reported_and_reverted(aws: Any, drift: dict[str, list[s
     pool_id, client = our_pool_and_client(aws)
     updatable = {k: v for k, v in client.items() if k not in ("ClientSecret", "CreationDate", "LastModifiedDate")}
     aws.update_user_pool_client(**{**updatable, **drift})
-    gw = CognitoGateway(aws)
+    gw = CognitoGateway(aws, race_settle_s=0.05)
     cfg = make_cfg()
 
     state = ensure_client(gw, _d(cfg).client, pool_id, dry_run=False)

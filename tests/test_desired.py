@@ -66,8 +66,8 @@ def test_native_groups_are_the_roles_groups_only_with_cognito_groups() -> None:
     assert desired(roles=roles).groups == frozenset()
     native = desired(roles=roles, cognito={"group_claim": "cognito:groups"})
     assert native.groups == frozenset({"ops", "dev"})
-    assert native.directory.tags_attribute == "cognito:groups"
-    assert desired(roles=roles).directory.tags_attribute == "custom:group"
+    assert native.directory.tags_claim == "cognito:groups"
+    assert desired(roles=roles).directory.tags_claim == "custom:group"
 
 
 def test_identity_comes_from_the_config() -> None:
@@ -82,7 +82,7 @@ def test_identity_comes_from_the_config() -> None:
     assert state.client.desired()["ReadAttributes"] == ["email", "email_verified", "name", "custom:team"]
     assert state.client.desired()["AllowedOAuthScopes"] == ["openid", "email"]
     assert state.domain is not None and state.domain.prefix == "acme-privx"
-    assert (state.directory.name, state.directory.tags_attribute) == ("Corp", "custom:team")
+    assert (state.directory.name, state.directory.tags_claim) == ("Corp", "custom:team")
     assert state.pool.issuer("eu-west-1_Ab1") == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Ab1"
 
 

@@ -34,6 +34,7 @@ from cognito_privx.privx import (
     ensure_directory,
     login_url,
 )
+from cognito_privx.retry import RetryPolicy
 from cognito_privx.sandbox.emulator import MASK, PrivXEmulator
 from tests.conftest import API_CLIENT_ID, API_CLIENT_SECRET, BASE_CONFIG, OAUTH_CLIENT_SECRET, PRIVX_URL
 
@@ -91,7 +92,9 @@ def client_for(
     clock: Callable[[], float] | None = None,
 ) -> PrivXClient:
     http = build_http_client(PRIVX_URL, transport=httpx.MockTransport(handler))
-    return PrivXClient(http, credentials or creds(), clock=clock or FakeClock())
+    # Retries keep their logic, not their waiting.
+    fast = RetryPolicy(attempts=4, base=0.001)
+    return PrivXClient(http, credentials or creds(), clock=clock or FakeClock(), retry=fast)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import httpx
 
     from cognito_privx.config import AppConfig
+    from cognito_privx.reconcile import Services
     from cognito_privx.users import PoolUsers, UserResult
 
 T = TypeVar("T")
@@ -40,6 +41,8 @@ class Seams:
 
     privx_transport: httpx.BaseTransport | None = None
     http_transport: httpx.BaseTransport | None = None
+    privx_retry_base: float | None = None  # seconds: the first backoff window of PrivX retries
+    race_settle_s: float | None = None  # seconds to wait for a concurrent run to delete its losing pool/client
 
 
 @dataclass
@@ -149,6 +152,21 @@ def _run(state: State, body: Callable[[], T]) -> T:
         raise typer.Exit(e.exit_code) from None
 
 
+def _services(state: State, cfg: AppConfig) -> Services:
+    """Both sides' clients for a command, with the test seams the state carries."""
+    from cognito_privx import reconcile
+    from cognito_privx.config import load_credentials
+
+    return reconcile.open_services(
+        cfg,
+        load_credentials(),
+        profile=state.profile,
+        privx_transport=state.seams.privx_transport,
+        privx_retry_base=state.seams.privx_retry_base,
+        race_settle_s=state.seams.race_settle_s,
+    )
+
+
 def _config(state: State) -> AppConfig:
     from cognito_privx.config import load_config
 
@@ -157,12 +175,9 @@ def _config(state: State) -> AppConfig:
 
 def _setup(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool) -> bool:
     from cognito_privx import reconcile, render
-    from cognito_privx.config import load_credentials
 
     cfg = _config(state)
-    services = reconcile.open_services(
-        cfg, load_credentials(), profile=state.profile, privx_transport=state.seams.privx_transport
-    )
+    services = _services(state, cfg)
     try:
         target = reconcile.target(cfg, services)
         if not state.json:
@@ -238,12 +253,9 @@ def login_url(
 
     def body() -> bool:
         from cognito_privx import directlogin, reconcile, render
-        from cognito_privx.config import load_credentials
 
         cfg = _config(state)
-        services = reconcile.open_services(
-            cfg, load_credentials(), profile=state.profile, privx_transport=state.seams.privx_transport
-        )
+        services = _services(state, cfg)
         try:
             found = reconcile.direct_login_url(cfg, services, verify=verify)
         finally:
@@ -304,7 +316,6 @@ def teardown(
 
     def body() -> None:
         from cognito_privx import reconcile, render
-        from cognito_privx.config import load_credentials
         from cognito_privx.errors import UsageError
         from cognito_privx.plan import Action, Change
 
@@ -331,9 +342,7 @@ def teardown(
                 return False
 
         cfg = _config(state)
-        services = reconcile.open_services(
-            cfg, load_credentials(), profile=state.profile, privx_transport=state.seams.privx_transport
-        )
+        services = _services(state, cfg)
         try:
             target = reconcile.target(cfg, services)
             if not state.json:
@@ -376,6 +385,8 @@ def _open_users(state: State, cfg: AppConfig, *, rate: float | None = None) -> P
 
     # botocore's own retries are off: users.py retries throttling itself and never the daily email cap.
     gw = CognitoGateway.connect(cfg.region, state.profile, max_attempts=1)
+    if state.seams.race_settle_s is not None:
+        gw.race_settle_s = state.seams.race_settle_s
     return PoolUsers.open(gw, cfg, create_limiter=TokenBucket(rate, burst=2) if rate else None)
 
 
@@ -682,13 +693,10 @@ def doctor(
 
     def body() -> bool:
         from cognito_privx import doctor as checks
-        from cognito_privx import reconcile, render
-        from cognito_privx.config import load_credentials
+        from cognito_privx import render
 
         cfg = _config(state)
-        services = reconcile.open_services(
-            cfg, load_credentials(), profile=state.profile, privx_transport=state.seams.privx_transport
-        )
+        services = _services(state, cfg)
         try:
             report = checks.run_checks(
                 cfg, services.cognito, services.privx, probe=probe, http_transport=state.seams.http_transport

@@ -137,6 +137,11 @@ NON_IDEMPOTENT = frozenset(
 )
 
 
+# How long a run waits for a concurrent run to delete its losing object before calling it a duplicate (seconds).
+RACE_SETTLE_S = 15.0
+RACE_POLL_S = 0.5
+
+
 class _Unset:
     """Marks an ``ensure_*`` argument the caller did not observe: the step observes it itself."""
 
@@ -198,6 +203,7 @@ class CognitoGateway:
         *,
         create_client: CognitoIdentityProviderClient | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        race_settle_s: float = RACE_SETTLE_S,
     ) -> None:
         self.client = client
         # CreateUserPool and CreateUserPoolClient are not idempotent: botocore would repeat them after a lost
@@ -207,11 +213,14 @@ class CognitoGateway:
         self._observer = observer
         self._sleep = sleep
         self.sleep = sleep
+        # How long to wait for a concurrent run to delete its losing pool or client (seconds).
+        self.race_settle_s = race_settle_s
         self.session: Any = None  # the boto3 session, when connect() made the client
 
     def with_observer(self, observer: Callable[[str], None]) -> CognitoGateway:
         gateway = CognitoGateway(self.client, observer, create_client=self.create_client, sleep=self._sleep)
         gateway.session = self.session
+        gateway.race_settle_s = self.race_settle_s
         return gateway
 
     def account_id(self) -> str | None:
@@ -526,9 +535,6 @@ def domain_url(prefix: str, region: str) -> str:
 # Two objects of ours created this close together are a race between concurrent runs, not a leftover: the
 # older one wins, and the run that made the newer one deletes it (ARCHITECTURE.md#races).
 RACE_WINDOW = timedelta(minutes=2)
-# How long a run waits for a concurrent run to delete its losing object before calling it a duplicate (seconds).
-RACE_SETTLE_S = 15.0
-RACE_POLL_S = 0.5
 _NEVER = datetime.max.replace(tzinfo=UTC)
 
 
@@ -555,12 +561,13 @@ def is_race(found: Sequence[Mapping[str, object]], id_key: str) -> bool:
 
 
 def settled(gw: CognitoGateway, look: Callable[[], list[_Obj]], id_key: str) -> list[_Obj]:
-    """``look()`` again while it finds a race (see :func:`is_race`), up to :data:`RACE_SETTLE_S` seconds: the
+    """``look()`` again while it finds a race (see :func:`is_race`), up to ``gw.race_settle_s`` seconds: the
     runs that lost delete their objects within moments. Returns the last answer."""
-    deadline = time.monotonic() + RACE_SETTLE_S
+    settle = gw.race_settle_s
+    deadline = time.monotonic() + settle
     found = look()
     while len(found) > 1 and is_race(found, id_key) and time.monotonic() < deadline:
-        gw.sleep(RACE_POLL_S)
+        gw.sleep(min(RACE_POLL_S, settle / 5))
         found = look()
     return found
 
@@ -840,7 +847,7 @@ def _settle_client_race(
     winner = min(found, key=lambda c: age_key(c, "ClientId"))
     if winner["ClientId"] == created["ClientId"]:
         return created, ""
-    gw.call("delete_user_pool_client", UserPoolId=pool_id, ClientId=created["ClientId"])
+    delete_client(gw, pool_id, created["ClientId"])
     return winner, f"a concurrent run created client {winner['ClientId']} first; this run's was deleted"
 
 
@@ -956,6 +963,24 @@ def ensure_domain(
             if ours() is None:  # not a concurrent run of ours that made it a moment ago
                 raise
     return changes
+
+
+def delete_client(gw: CognitoGateway, pool_id: str, client_id: str) -> None:
+    """Delete an app client; one already gone is fine (a repeat after a lost answer, a concurrent teardown)."""
+    try:
+        gw.call("delete_user_pool_client", UserPoolId=pool_id, ClientId=client_id)
+    except CognitoError as e:
+        if error_code(e) != "ResourceNotFoundException":
+            raise
+
+
+def delete_group(gw: CognitoGateway, pool_id: str, name: str) -> None:
+    """Delete a native group; one already gone is fine."""
+    try:
+        gw.call("delete_group", UserPoolId=pool_id, GroupName=name)
+    except CognitoError as e:
+        if error_code(e) != "ResourceNotFoundException":
+            raise
 
 
 def delete_domain(gw: CognitoGateway, prefix: str, pool_id: str) -> None:

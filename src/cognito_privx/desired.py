@@ -127,7 +127,7 @@ class DirectoryTemplate:
 
     name: str
     button_title: str
-    tags_attribute: str
+    tags_claim: str
     additional_scopes: tuple[str, ...]
     account_mapping: tuple[tuple[str, str], ...] = ()  # (target account attribute, claim)
 
@@ -216,7 +216,7 @@ class DesiredState:
             directory=DirectoryTemplate(
                 name=p.directory_name,
                 button_title=p.button_title,
-                tags_attribute=c.tags_claim,
+                tags_claim=c.tags_claim,
                 additional_scopes=p.additional_scopes,
                 account_mapping=tuple(sorted(p.account_mapping.items())),
             ),

@@ -515,7 +515,7 @@ class DirectorySpec:
     client_id: str
     client_secret: str
     button_title: str
-    tags_attribute: str
+    tags_claim: str
     additional_scopes: tuple[str, ...]
     account_mapping: tuple[tuple[str, str], ...] = ()
 
@@ -529,7 +529,7 @@ class DirectorySpec:
             client_id=client_id,
             client_secret=client_secret,
             button_title=template.button_title,
-            tags_attribute=template.tags_attribute,
+            tags_claim=template.tags_claim,
             additional_scopes=template.additional_scopes,
             account_mapping=template.account_mapping,
         )
@@ -547,7 +547,7 @@ class DirectorySpec:
             "connection.oidc_issuer": self.issuer,
             "connection.oidc_client_id": self.client_id,
             "connection.oidc_button_title": self.button_title,
-            "connection.oidc_tags_attribute_name": self.tags_attribute,
+            "connection.oidc_tags_attribute_name": self.tags_claim,
             "connection.oidc_additional_scopes": list(self.additional_scopes),
             **(
                 {"connection.attribute_mapping": attribute_mapping(dict(self.account_mapping))}

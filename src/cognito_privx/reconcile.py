@@ -19,6 +19,7 @@ from cognito_privx.config import AppConfig, PrivXCredentials
 from cognito_privx.desired import DesiredState
 from cognito_privx.errors import CognitoError, ForeignResourceError
 from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, Plan
+from cognito_privx.retry import RetryPolicy
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
     from types_boto3_cognito_idp.type_defs import GroupTypeTypeDef, UserPoolClientTypeTypeDef, UserPoolTypeTypeDef
@@ -43,13 +44,19 @@ class CallCounter:
 
 
 def open_privx(
-    cfg: AppConfig, creds: PrivXCredentials, counter: CallCounter, *, transport: httpx.BaseTransport | None = None
+    cfg: AppConfig,
+    creds: PrivXCredentials,
+    counter: CallCounter,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    retry_base: float | None = None,
 ) -> privx.PrivXClient:
     """The PrivX client. Checks the credentials and the CA locally; calls nothing yet. ``transport`` replaces
-    the network (tests hand in the emulator)."""
+    the network and ``retry_base`` (seconds) the first backoff window (tests hand in the emulator and a short wait)."""
     creds.check()
     http = privx.build_http_client(cfg.privx_url, ca_pem=creds.ca_pem(), timeout=cfg.privx.timeout, transport=transport)
-    return privx.PrivXClient(http, creds, observer=counter.privx, max_attempts=cfg.privx.retries)
+    policy = RetryPolicy(attempts=cfg.privx.retries, base=retry_base) if retry_base is not None else None
+    return privx.PrivXClient(http, creds, observer=counter.privx, max_attempts=cfg.privx.retries, retry=policy)
 
 
 @dataclass
@@ -68,12 +75,20 @@ def open_services(
     *,
     profile: str | None = None,
     privx_transport: httpx.BaseTransport | None = None,
+    privx_retry_base: float | None = None,
+    race_settle_s: float | None = None,
 ) -> Services:
-    """Connect to both sides. Every local check (config, credentials, CA) runs first: nothing is called yet."""
+    """Connect to both sides. Every local check (config, credentials, CA) runs first: nothing is called yet.
+
+    The keyword arguments after ``profile`` are test seams (``cli.Seams``): the transport to PrivX, the first
+    backoff window of PrivX retries and how long to wait for a concurrent run's loser to go (seconds).
+    """
     counter = CallCounter()
     region = cfg.region
-    px = open_privx(cfg, creds, counter, transport=privx_transport)
+    px = open_privx(cfg, creds, counter, transport=privx_transport, retry_base=privx_retry_base)
     gateway = cognito.CognitoGateway.connect(region, profile).with_observer(counter.cognito)
+    if race_settle_s is not None:
+        gateway.race_settle_s = race_settle_s
     return Services(gateway, px, counter)
 
 
@@ -480,7 +495,7 @@ def _cognito_teardown_steps(
         client_id = str(client["ClientId"])
 
         def delete_client() -> None:
-            gw.call("delete_user_pool_client", UserPoolId=pool_id, ClientId=client_id)
+            cognito.delete_client(gw, pool_id, client_id)
 
         steps.append(Step(Change("cognito app client", desired.client.name, Action.DELETE), delete_client))
     else:
@@ -499,6 +514,6 @@ def _cognito_teardown_steps(
 
 def _group_deleter(gw: cognito.CognitoGateway, pool_id: str, name: str) -> Callable[[], None]:
     def delete() -> None:
-        gw.call("delete_group", UserPoolId=pool_id, GroupName=name)
+        cognito.delete_group(gw, pool_id, name)
 
     return delete

@@ -69,7 +69,7 @@ def _connection(directory: dict[str, Any]) -> dict[str, Any]:
 
 def native_groups(desired: DesiredState) -> bool:
     """Whether the group travels in a claim of Cognito's own (``cognito:groups``), not the custom attribute."""
-    return desired.directory.tags_attribute != desired.client.group_attribute
+    return desired.directory.tags_claim != desired.client.group_attribute
 
 
 def _hosted_ui_url(facts: Facts, desired: DesiredState) -> str | None:
@@ -205,7 +205,7 @@ def client_callback(facts: Facts, desired: DesiredState) -> str:
 def client_read_attributes(facts: Facts, desired: DesiredState) -> str:
     client = need_client(facts)
     if native_groups(desired):
-        claim = desired.directory.tags_attribute
+        claim = desired.directory.tags_claim
         return f"{claim} mode: the group travels in {claim}, which needs no read permission"
     # Without read permission a custom attribute is missing from the ID token
     # (docs/cognito.md#the-app-client-privx-needs): the one read attribute PrivX cannot do without.
@@ -372,7 +372,7 @@ def directory_client_id(facts: Facts, desired: DesiredState) -> str:
 @CHECKS.check("directory-tags-attribute")
 def directory_tags_attribute(facts: Facts, desired: DesiredState) -> str:
     have = _connection(_need_directory(facts)).get("oidc_tags_attribute_name")
-    want = desired.directory.tags_attribute
+    want = desired.directory.tags_claim
     if have != want:
         raise fail(
             f"the directory takes tags from {have!r}, not {want}: the role rules would match nobody",

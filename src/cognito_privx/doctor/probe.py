@@ -116,7 +116,7 @@ class _Probe:
                     else [c["ClientId"] for c in self.gw.clients_named(self.pool_id, self.client_name)]
                 )
                 for cid in ids:
-                    self.gw.call("delete_user_pool_client", UserPoolId=self.pool_id, ClientId=cid)
+                    cognito.delete_client(self.gw, self.pool_id, cid)
             except CognitoError:
                 left.append(f"app client {self.client_name}")
         return left
@@ -131,7 +131,7 @@ def token_probe(gw: cognito.CognitoGateway, facts: Facts, desired: DesiredState)
     if not groups and native_groups(desired):
         raise skip("skipped: cognito:groups mode needs a [roles] group to put the test user in")
     group = groups[0] if groups else FALLBACK_GROUP
-    claim = desired.directory.tags_attribute
+    claim = desired.directory.tags_claim
     probe = _Probe(gw, pool["Id"])
     message = ""
     failure: NotOk | None = None
