@@ -7,6 +7,7 @@ Every test starts from a clean environment: no AWS_* or PRIVX_* variables from t
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,6 +142,28 @@ def _via_requests(request: httpx.Request) -> httpx.Response:
 
     r = requests.request(request.method, str(request.url), timeout=5)
     return httpx.Response(r.status_code, headers={"Content-Type": r.headers.get("Content-Type", "")}, content=r.content)
+
+
+def cognito_discovery(hosted_ui: str) -> httpx.MockTransport:
+    """The discovery document as Cognito serves it for a pool with a hosted-UI domain: at the issuer, naming the
+    issuer exactly, with the OAuth endpoints on the domain. For the PrivX emulator's ``oidc_http`` where a test
+    needs its direct login to redirect and nothing more (no sign-in, no tokens)."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        url = str(request.url.copy_with(query=None))
+        issuer = url.removesuffix("/.well-known/openid-configuration")
+        if issuer == url or not re.fullmatch(r"https://cognito-idp\.[a-z0-9-]+\.amazonaws\.com/[\w-]+", issuer):
+            return httpx.Response(404)
+        document = {
+            "issuer": issuer,
+            "authorization_endpoint": f"{hosted_ui}/oauth2/authorize",
+            "token_endpoint": f"{hosted_ui}/oauth2/token",
+            "userinfo_endpoint": f"{hosted_ui}/oauth2/userInfo",
+            "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        }
+        return httpx.Response(200, json=document)
+
+    return httpx.MockTransport(handle)
 
 
 @pytest.fixture

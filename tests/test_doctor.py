@@ -30,7 +30,7 @@ from cognito_privx.doctor.facts import Facts
 from cognito_privx.errors import CognitoError, PrivXConnectionError
 from cognito_privx.sandbox.emulator import EmulatorVariant, PrivXEmulator
 from cognito_privx.sandbox.runner import MotoServer
-from tests.conftest import API_CLIENT_SECRET, BASE_CONFIG, OAUTH_CLIENT_SECRET, PRIVX_URL, REGION
+from tests.conftest import API_CLIENT_SECRET, BASE_CONFIG, OAUTH_CLIENT_SECRET, PRIVX_URL, REGION, cognito_discovery
 
 HOSTED_UI = f"https://acme-privx.auth.{REGION}.amazoncognito.com"
 ALL_CHECKS = [
@@ -86,7 +86,7 @@ def _one_moto_signing_key() -> Iterator[None]:
 @pytest.fixture
 def hosted_ui(emulator: PrivXEmulator) -> PrivXEmulator:
     """The emulator's direct-login route redirects to our pool's hosted UI, as PrivX would after discovery."""
-    emulator.hosted_ui_base = HOSTED_UI
+    emulator.oidc_http = httpx.Client(transport=cognito_discovery(HOSTED_UI))
     return emulator
 
 
@@ -386,7 +386,11 @@ def test_checks_over_facts_with_neither_side_reachable() -> None:
 
 
 def test_emulator_legacy_direct_login_route() -> None:
-    emu = PrivXEmulator(base_url=PRIVX_URL, variant=EmulatorVariant(login_route="legacy"))
+    emu = PrivXEmulator(
+        base_url=PRIVX_URL,
+        variant=EmulatorVariant(login_route="legacy"),
+        oidc_http=httpx.Client(transport=cognito_discovery(HOSTED_UI)),
+    )
     issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_abc"
     conn = {
         "type": "OIDC",
@@ -401,16 +405,13 @@ def test_emulator_legacy_direct_login_route() -> None:
     r = http.get("/auth/api/v1/oidc/login", params={"directory": "dir-1"})
     assert r.status_code == 302
     location = httpx.URL(r.headers["location"])
-    assert str(location).startswith(f"{issuer}/oauth2/authorize?")  # no hosted_ui_base: the issuer
+    assert str(location).startswith(f"{HOSTED_UI}/oauth2/authorize?")  # as discovered
     assert location.params["client_id"] == "client-1"
     assert location.params["redirect_uri"] == f"{PRIVX_URL}/auth/api/v1/oidc-cb"
     assert location.params["response_type"] == "code"
     assert location.params["scope"] == "openid email profile"
     assert "scope=openid+email+profile" in str(location) and location.params["state"]
 
-    emu.hosted_ui_base = HOSTED_UI
-    r = http.get("/auth/api/v1/oidc/login", params={"directory": "dir-1"})
-    assert r.headers["location"].startswith(f"{HOSTED_UI}/oauth2/authorize?")
     assert http.get("/auth/api/v1/oidc/login", params={"directory": "nope"}).status_code == 404
     assert http.get("/auth/api/v1/oidc/login").status_code == 404
     conn["oidc_enabled"] = False

@@ -194,3 +194,108 @@ def test_three_concurrent_setups_converge_on_one_of_everything(
         assert [leaf["search_string"] for leaf in leaves] == [f"(tags={group})"]
     again = run("plan", "--detailed-exitcode")
     assert again.returncode == 0, again.stderr
+
+
+def _ready_user(run: Any, sandbox: dict[str, str], email: str, group: str) -> tuple[str, str]:
+    """setup, then a confirmed user of ``group`` with a known password; returns (login URL, password)."""
+    import boto3
+
+    first = run("setup")
+    assert first.returncode == 0, first.stderr
+    assert run("add-user", email, "--group", group, "--no-invite").returncode == 0
+    aws = boto3.client(
+        "cognito-idp",
+        endpoint_url=sandbox["AWS_ENDPOINT_URL"],
+        region_name=sandbox["AWS_REGION"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    pool = next(p["Id"] for p in aws.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == "privx-e2e")
+    password = "Correct-Horse-9-battery"
+    aws.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
+    return first.stdout.splitlines()[-1], password
+
+
+def _privx_user_roles(sandbox: dict[str, str], email: str) -> list[str]:
+    """The roles PrivX gives ``email``, read through PrivX's own users API with the sandbox's API client."""
+    base = sandbox["PRIVX_API_BASE_URL"]
+    token = httpx.post(
+        f"{base}/auth/api/v1/oauth/token",
+        auth=(sandbox["PRIVX_API_OAUTH_CLIENT_ID"], sandbox["PRIVX_API_OAUTH_CLIENT_SECRET"]),
+        data={
+            "grant_type": "password",
+            "username": sandbox["PRIVX_API_CLIENT_ID"],
+            "password": sandbox["PRIVX_API_CLIENT_SECRET"],
+        },
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    found = httpx.post(f"{base}/role-store/api/v1/users/search", json={"keywords": email}, headers=headers).json()
+    (user,) = [u for u in found["items"] if u.get("email") == email]
+    roles = httpx.get(f"{base}/role-store/api/v1/users/{user['id']}/roles", headers=headers).json()["items"]
+    return sorted(r["name"] for r in roles)
+
+
+def test_a_plain_http_client_walks_the_login_into_privx(run: Any, sandbox: dict[str, str]) -> None:
+    """Not our code: httpx with a cookie jar, following redirects and posting the sign-in form as a browser would."""
+    import re
+
+    url, password = _ready_user(run, sandbox, "alice@example.com", "ops")
+    with httpx.Client(follow_redirects=True, timeout=30) as browser:
+        page = browser.get(url)
+        assert page.status_code == 200 and 'name="password"' in page.text  # Cognito's sign-in page
+        action = re.search(r'<form[^>]*action="([^"]*)"', page.text)
+        hidden = dict(re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page.text))
+        target = str(page.url.join(action.group(1).replace("&amp;", "&"))) if action else str(page.url)
+        landed = browser.post(target, data={**hidden, "username": "alice@example.com", "password": password})
+    assert landed.status_code == 200, landed.text[:500]
+    assert str(landed.url).startswith(sandbox["PRIVX_API_BASE_URL"] + "/auth/api/v1/oidc-cb")
+    assert "alice@example.com" in landed.text and "ops-admins" in landed.text
+    assert _privx_user_roles(sandbox, "alice@example.com") == ["ops-admins"]
+
+
+def test_a_real_browser_signs_in_and_lands_in_privx_with_its_roles(
+    run: Any, sandbox: dict[str, str], tmp_path: Path
+) -> None:
+    """Headless Chromium (Debian's chromium and chromium-driver, which .ci/run installs) walks the login."""
+    chromium, driver_path = "/usr/bin/chromium", "/usr/bin/chromedriver"
+    if not (Path(chromium).exists() and Path(driver_path).exists()):
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser test: install chromium and chromium-driver (.ci/run does)")
+        pytest.skip(
+            "Debian's chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)"
+        )
+    from selenium import webdriver
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url, password = _ready_user(run, sandbox, "bob@example.com", "dev")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1024,768"):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver_path))
+    try:
+        browser.get(url)
+        WebDriverWait(browser, 20).until(expected_conditions.presence_of_element_located((By.NAME, "username")))
+        browser.find_element(By.NAME, "username").send_keys("bob@example.com")
+        browser.find_element(By.NAME, "password").send_keys(password)
+        browser.find_element(By.NAME, "password").submit()
+        WebDriverWait(browser, 20).until(expected_conditions.presence_of_element_located((By.ID, "roles")))
+        roles = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#roles li")]
+        browser.save_screenshot(str(tmp_path / "privx-after-sign-in.png"))
+    finally:
+        browser.quit()
+    assert roles == ["developers"]
+    assert (tmp_path / "privx-after-sign-in.png").stat().st_size > 1000
+    assert _privx_user_roles(sandbox, "bob@example.com") == ["developers"]
+
+
+def test_doctor_login_rehearses_every_group_over_http(run: Any, sandbox: dict[str, str]) -> None:
+    assert run("setup").returncode == 0
+    done = run("-o", "json", "doctor", "--login", "--all-groups")
+    checks = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
+    assert done.returncode == 0, {n: c for n, c in checks.items() if c["status"] != "ok"}
+    assert "PrivX gives: ops-admins (the roles of group ops)" in checks["login:ops"]["message"]
+    assert "PrivX gives: developers (the roles of group dev)" in checks["login:dev"]["message"]
+    assert checks["role-rule-form"]["status"] == "ok"

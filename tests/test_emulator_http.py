@@ -17,6 +17,7 @@ import pytest
 
 from cognito_privx.sandbox.emulator import MASK, Fault, PrivXEmulator
 from cognito_privx.sandbox.server import EmulatorServer
+from tests.conftest import cognito_discovery
 
 RS = "/role-store/api/v1"
 SOURCES = f"{RS}/sources"
@@ -239,6 +240,7 @@ def test_token_ttl_from_admin_config_expires(client: httpx.Client) -> None:
 
 def test_authorize_answers_307_over_http(emu: PrivXEmulator, server: EmulatorServer, api: httpx.Client) -> None:
     emu.base_url = server.url
+    emu.oidc_http = httpx.Client(transport=cognito_discovery("https://acme-privx.auth.eu-west-1.amazoncognito.com"))
     sid = api.post(SOURCES, json=oidc_source()).json()["id"]
     params = {
         "response_type": "code",
@@ -252,7 +254,7 @@ def test_authorize_answers_307_over_http(emu: PrivXEmulator, server: EmulatorSer
         legacy = browser.get("/auth/api/v1/oidc/login", params={"directory": sid})
     assert r.status_code == 307
     location = httpx.URL(r.headers["Location"])
-    assert (location.host, location.path) == ("cognito-idp.eu-west-1.amazonaws.com", "/eu-west-1_abc/oauth2/authorize")
+    assert (location.host, location.path) == ("acme-privx.auth.eu-west-1.amazoncognito.com", "/oauth2/authorize")
     assert location.params["client_id"] == "app-client-id"
     assert location.params["redirect_uri"] == f"{server.url}/auth/api/v1/oidc-cb"
     assert location.params["scope"] == "openid email profile"

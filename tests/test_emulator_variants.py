@@ -16,6 +16,7 @@ import pytest
 from cognito_privx.sandbox.emulator import EmulatorVariant, FilterError, PrivXEmulator, parse_filter
 from cognito_privx.sandbox.emulator.ldapfilter import MAX_DEPTH, matches
 from cognito_privx.sandbox.emulator.membership import filter_attributes
+from tests.conftest import cognito_discovery
 
 BASE = "https://privx.example.com"
 RS = "/role-store/api/v1"
@@ -28,7 +29,9 @@ LEGACY = "/auth/api/v1/oidc/login"
 
 
 def make(**variant: Any) -> PrivXEmulator:
-    emu = PrivXEmulator(variant=EmulatorVariant(**variant), hosted_ui_base=HOSTED_UI)
+    emu = PrivXEmulator(
+        variant=EmulatorVariant(**variant), oidc_http=httpx.Client(transport=cognito_discovery(HOSTED_UI))
+    )
     emu.add_api_client(CLIENT_ID, CLIENT_SECRET)
     return emu
 
@@ -254,7 +257,7 @@ def test_authorize_redirects_307_to_the_idp(emu: PrivXEmulator, api: httpx.Clien
     location = urlsplit(r.headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == f"{HOSTED_UI}/oauth2/authorize"
     query = parse_qs(location.query)
-    assert {k: v for k, v in query.items() if k != "state"} == {
+    assert {k: v for k, v in query.items() if k not in ("state", "nonce")} == {
         "response_type": ["code"],
         "client_id": ["app-client-id"],
         "redirect_uri": [f"{BASE}/auth/api/v1/oidc-cb"],
@@ -288,22 +291,19 @@ def test_authorize_refusals(emu: PrivXEmulator, api: httpx.Client) -> None:
     assert (r.status_code, r.json()["error_code"]) == (400, "GENERAL_ERROR")
 
 
-def test_authorize_uses_the_resolver_or_the_issuer() -> None:
+def test_authorize_fetches_discovery_where_the_locator_says() -> None:
     seen: list[str] = []
 
-    def resolver(issuer: str) -> str | None:
+    def locator(issuer: str) -> str:
         seen.append(issuer)
-        return "https://resolved.auth.eu-west-1.amazoncognito.com"
+        return issuer  # the AWS issuer, served by cognito_discovery
 
-    for emu, base in (
-        (PrivXEmulator(hosted_ui_resolver=resolver), "https://resolved.auth.eu-west-1.amazoncognito.com"),
-        (PrivXEmulator(), ISSUER),
-    ):
-        emu.add_api_client(CLIENT_ID, CLIENT_SECRET)
-        with client(emu) as api:
-            directory = add_directory(api)
-            r = api.get(AUTHORIZE, params=authorize_params(directory))
-        assert r.headers["Location"].startswith(f"{base}/oauth2/authorize?")
+    emu = PrivXEmulator(oidc_http=httpx.Client(transport=cognito_discovery(HOSTED_UI)), issuer_locator=locator)
+    emu.add_api_client(CLIENT_ID, CLIENT_SECRET)
+    with client(emu) as api:
+        directory = add_directory(api)
+        r = api.get(AUTHORIZE, params=authorize_params(directory))
+    assert r.headers["Location"].startswith(f"{HOSTED_UI}/oauth2/authorize?")
     assert seen == [ISSUER]
 
 

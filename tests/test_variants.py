@@ -19,7 +19,15 @@ from cognito_privx import privx
 from cognito_privx.cli import Seams
 from cognito_privx.config import load_credentials
 from cognito_privx.sandbox.emulator import EmulatorVariant, PrivXEmulator
-from tests.conftest import API_CLIENT_ID, API_CLIENT_SECRET, BASE_CONFIG, OAUTH_CLIENT_SECRET, PRIVX_URL, REGION
+from tests.conftest import (
+    API_CLIENT_ID,
+    API_CLIENT_SECRET,
+    BASE_CONFIG,
+    OAUTH_CLIENT_SECRET,
+    PRIVX_URL,
+    REGION,
+    cognito_discovery,
+)
 
 pytestmark = pytest.mark.usefixtures("aws", "discovery_in_process")
 
@@ -34,9 +42,13 @@ LEGACY_TEMPLATE = "{base_url}/auth/api/v1/oidc/login?directory={directory_id}"
 
 @pytest.fixture(params=VARIANTS, ids=lambda v: v.describe().replace(" ", ""))
 def variant_emulator(request: pytest.FixtureRequest, seams: Seams, monkeypatch: pytest.MonkeyPatch) -> PrivXEmulator:
-    emu = PrivXEmulator(base_url=PRIVX_URL, oauth_client_secret=OAUTH_CLIENT_SECRET, variant=request.param)
+    emu = PrivXEmulator(
+        base_url=PRIVX_URL,
+        oauth_client_secret=OAUTH_CLIENT_SECRET,
+        variant=request.param,
+        oidc_http=httpx.Client(transport=cognito_discovery(f"https://acme-privx.auth.{REGION}.amazoncognito.com")),
+    )
     emu.add_api_client(API_CLIENT_ID, API_CLIENT_SECRET)
-    emu.hosted_ui_base = f"https://acme-privx.auth.{REGION}.amazoncognito.com"
     seams.privx_transport = httpx.MockTransport(emu.handle)
     monkeypatch.setenv("PRIVX_API_CLIENT_ID", API_CLIENT_ID)
     monkeypatch.setenv("PRIVX_API_CLIENT_SECRET", API_CLIENT_SECRET)

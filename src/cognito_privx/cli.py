@@ -173,7 +173,7 @@ def _config(state: State) -> AppConfig:
     return load_config(state.config_path, region=state.region, pool_id=state.pool_id)
 
 
-def _setup(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool) -> bool:
+def _setup(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool, resend_secret: bool = False) -> bool:
     from cognito_privx import reconcile, render
 
     cfg = _config(state)
@@ -185,7 +185,9 @@ def _setup(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool) -> bool
         done = not (dry_run or plan_mode)
         # Each change is shown as it happens: a run that fails half-way has already said what it did.
         on_change = None if state.json else (lambda change: render.change(change, done=done))
-        result = reconcile.setup(cfg, services, dry_run=dry_run or plan_mode, adopt=adopt, on_change=on_change)
+        result = reconcile.setup(
+            cfg, services, dry_run=dry_run or plan_mode, adopt=adopt, on_change=on_change, resend_secret=resend_secret
+        )
     finally:
         services.close()
     if state.debug:
@@ -215,10 +217,17 @@ def setup(
     adopt: Annotated[
         bool, typer.Option("--adopt", help="Tag and manage an existing same-named pool that is not ours.")
     ] = False,
+    resend_secret: Annotated[
+        bool,
+        typer.Option(
+            "--resend-secret",
+            help="Send the app-client secret to PrivX even when nothing else differs (PrivX never shows it back).",
+        ),
+    ] = False,
 ) -> None:
     """Converge Cognito and PrivX to the config; the last line on stdout is the direct-login URL."""
     state: State = ctx.obj
-    _run(state, lambda: _setup(state, dry_run=dry_run, adopt=adopt, plan_mode=False))
+    _run(state, lambda: _setup(state, dry_run=dry_run, adopt=adopt, plan_mode=False, resend_secret=resend_secret))
 
 
 @app.command()
@@ -375,8 +384,8 @@ def teardown(
 # -- users ---------------------------------------------------------------------------------------------------
 
 EmailArg = Annotated[str, typer.Argument(help="The user's email address (their login name).", show_default=False)]
-GroupOpt = Annotated[str, typer.Option("--group", "-g", help="The group (a [roles] key).", show_default=False)]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Allow a group that is not a [roles] key.")]
+GroupOpt = Annotated[str, typer.Option("--group", "-g", help="The group (a \\[roles] key).", show_default=False)]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Allow a group that is not a \\[roles] key.")]
 
 
 def _open_users(state: State, cfg: AppConfig, *, rate: float | None = None) -> PoolUsers:
@@ -596,6 +605,9 @@ def sandbox(
     ] = None,
     moto_port: Annotated[int, typer.Option("--moto-port", min=0, max=65535, help="0 = a free port.")] = 0,
     privx_port: Annotated[int, typer.Option("--privx-port", min=0, max=65535, help="0 = a free port.")] = 0,
+    hosted_ui_port: Annotated[
+        int, typer.Option("--hosted-ui-port", min=0, max=65535, help="Cognito's hosted-UI stand-in; 0 = a free port.")
+    ] = 0,
     token_ttl: Annotated[
         float, typer.Option("--token-ttl", min=1, help="Seconds a PrivX emulator token lives.")
     ] = 300.0,
@@ -641,7 +653,12 @@ def sandbox(
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         box = Sandbox(
-            region=region, moto_port=moto_port, privx_port=privx_port, token_ttl=token_ttl, variant=variant
+            region=region,
+            moto_port=moto_port,
+            privx_port=privx_port,
+            hosted_ui_port=hosted_ui_port,
+            token_ttl=token_ttl,
+            variant=variant,
         ).start()
         try:
             lines = box.export_lines()
@@ -651,8 +668,8 @@ def sandbox(
                 tmp.replace(env_file)  # atomic: a reader never sees half a file
             render.export_lines(lines)
             render.info(
-                f"Sandbox running: Cognito stand-in {box.moto_url}, PrivX emulator {box.privx_url} "
-                f"({variant.describe()}). Press Ctrl-C to stop."
+                f"Sandbox running: Cognito stand-in {box.moto_url} (hosted UI {box.hosted_ui_url}), PrivX emulator "
+                f"{box.privx_url} ({variant.describe()}). Press Ctrl-C to stop."
             )
             try:
                 while not stop.wait(0.5):
@@ -667,15 +684,28 @@ def sandbox(
 
 
 @app.command()
-def demo(ctx: typer.Context) -> None:
-    """The whole story against the embedded sandbox: no AWS account, no PrivX, no network."""
+def demo(
+    ctx: typer.Context,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="Stop the sandbox at the end even in a terminal.")] = False,
+) -> None:
+    """The whole story against the embedded sandbox: no AWS account, no PrivX, no network. In a terminal the
+    sandbox keeps running at the end, so the direct-login URL can be opened in a browser (Ctrl-C stops it)."""
     state: State = ctx.obj
 
     def body() -> None:
+        import threading
+
         from cognito_privx import render
         from cognito_privx.sandbox.demo import run_demo
 
-        run_demo(render.DemoNarrator())
+        def until_interrupted() -> None:
+            try:
+                while not threading.Event().wait(0.5):
+                    pass
+            except KeyboardInterrupt:
+                render.info("Sandbox stopped.")
+
+        run_demo(render.DemoNarrator(), wait=until_interrupted if _interactive() and not no_wait else None)
 
     _run(state, body)
 
@@ -687,6 +717,17 @@ def doctor(
         bool,
         typer.Option("--probe", help="Also log a temporary test user in and verify its ID token (then delete both)."),
     ] = False,
+    login: Annotated[
+        bool,
+        typer.Option(
+            "--login",
+            help="Rehearse the real sign-in: a temporary user of a \\[roles] group walks the direct-login URL through "
+            "Cognito into PrivX, which must give exactly the group's roles (the Cognito user is deleted after).",
+        ),
+    ] = False,
+    all_groups: Annotated[
+        bool, typer.Option("--all-groups", help="With --login: rehearse once for every \\[roles] group.")
+    ] = False,
 ) -> None:
     """Prove the wiring: every check with ✓/✗ and the fix; exit 1 if any check fails."""
     state: State = ctx.obj
@@ -695,11 +736,21 @@ def doctor(
         from cognito_privx import doctor as checks
         from cognito_privx import render
 
+        if all_groups and not login:
+            from cognito_privx.errors import UsageError
+
+            raise UsageError("--all-groups goes with --login", "run `cognito-privx doctor --login --all-groups`")
         cfg = _config(state)
         services = _services(state, cfg)
         try:
             report = checks.run_checks(
-                cfg, services.cognito, services.privx, probe=probe, http_transport=state.seams.http_transport
+                cfg,
+                services.cognito,
+                services.privx,
+                probe=probe,
+                login=login,
+                all_groups=all_groups,
+                http_transport=state.seams.http_transport,
             )
         finally:
             services.close()

@@ -25,6 +25,7 @@ from typing import Any
 
 from cognito_privx.config import (
     CALLBACK_PATH,
+    DEFAULT_RULE_TEMPLATE,
     MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE,
     AppConfig,
@@ -41,7 +42,8 @@ def filter_escape(value: str) -> str:
     return "".join(f"\\{ord(c):02x}" if c in "\\*()\0" else c for c in value)
 
 
-def _search_string(template: str, group: str) -> str:
+def search_string_for(template: str, group: str) -> str:
+    """``template`` (a ``[privx] rule_template``) filled in for ``group``; escaped when it is an LDAP-style filter."""
     return template.format(group=filter_escape(group) if template.startswith("(") else group)
 
 
@@ -167,12 +169,12 @@ class DesiredState:
     groups: frozenset[str] = frozenset()
     roles: tuple[RoleSpec, ...] = ()
     grants: frozenset[Grant] = field(default_factory=frozenset)
-    rule_template: str = "{group}"
+    rule_template: str = DEFAULT_RULE_TEMPLATE
 
     def search_string(self, group: str) -> str:
         """The rule ``search_string`` that matches the users of ``group`` (``rule_template`` filled in; in an
         LDAP-style filter the group is escaped as RFC 4515 asks)."""
-        return _search_string(self.rule_template, group)
+        return search_string_for(self.rule_template, group)
 
     def group_of(self, search_string: str) -> str | None:
         """The group a ``search_string`` of ``rule_template``'s form names; ``None`` for any other form."""
@@ -224,7 +226,7 @@ class DesiredState:
             groups=frozenset(cfg.roles) if c.native_groups else frozenset(),
             roles=tuple(sorted(by_role.values(), key=lambda r: r.name)),
             grants=frozenset(
-                Grant(spec.role, group, _search_string(p.rule_template, group)) for group, spec in cfg.roles.items()
+                Grant(spec.role, group, search_string_for(p.rule_template, group)) for group, spec in cfg.roles.items()
             ),
             rule_template=p.rule_template,
         )

@@ -442,10 +442,8 @@ class PrivXClient:
         self.request("PUT", f"{ROLES_PATH}/{role_id}", json_body=body)
 
     def evaluate_role(self, body: Mapping[str, Any]) -> int | None:
-        """How many users a role definition would match today; ``None`` when PrivX cannot tell us.
-
-        Only a preview for the plan: any refusal (not offered, a validation error) is no reason to stop.
-        """
+        """How many users a role definition would match today (a preview for the plan); ``None`` when PrivX
+        cannot tell (not offered, or failing). A 400 is raised, as :meth:`evaluate` explains."""
         result = self.evaluate(body)
         return None if result is None else len(result)
 
@@ -465,6 +463,12 @@ class PrivXClient:
             log.debug("privx: roles/evaluate failed: %s", e.message)
             return None
         items: list[dict[str, Any]] = result.get("items") or []
+        return items
+
+    def user_roles(self, user_id: str) -> list[dict[str, Any]]:
+        """The roles PrivX gives a user now (``GET /users/{id}/roles``, privx-sdk-go ``GetUserRoles``)."""
+        body = self.request("GET", f"/role-store/api/v1/users/{user_id}/roles") or {}
+        items: list[dict[str, Any]] = body.get("items") or []
         return items
 
     def search_users(self, source_id: str, limit: int = 50) -> list[dict[str, Any]]:
@@ -717,7 +721,12 @@ _UNSET: Any = object()
 
 
 def ensure_directory(
-    privx: PrivXClient, spec: DirectorySpec, *, dry_run: bool, current: dict[str, Any] | None = _UNSET
+    privx: PrivXClient,
+    spec: DirectorySpec,
+    *,
+    dry_run: bool,
+    current: dict[str, Any] | None = _UNSET,
+    resend_secret: bool = False,
 ) -> DirectoryState:
     """Create or converge the OIDC directory. ``current`` is ours (or one being adopted), observed by the caller;
     when left out, it is looked up (and a same-named directory that is not ours raises
@@ -752,11 +761,15 @@ def ensure_directory(
             )
         return DirectoryState(change, created)
     fields = diff_fields(flatten(current), desired)
-    if not fields:
+    if not fields and not resend_secret:
         return DirectoryState(Change("privx directory", spec.name, Action.NOOP), current)
     # The secret reads back masked, so drift cannot be seen: it is re-sent with every update, and said so.
     fields = (*fields, FieldChange(_SECRET_FIELD, SENSITIVE, SENSITIVE))
-    notes: tuple[str, ...] = ("the client secret is re-sent with every update (PrivX never returns it)",)
+    notes: tuple[str, ...] = (
+        "the client secret is re-sent (--resend-secret)"
+        if resend_secret and not fields
+        else "the client secret is re-sent with every update (PrivX never returns it)",
+    )
     if MANAGED_MARKER not in str(current.get("comment") or ""):
         notes = (f"adopting directory {current.get('id')}: it gets our marker in its comment", *notes)
     change = Change("privx directory", spec.name, Action.UPDATE, fields, notes)

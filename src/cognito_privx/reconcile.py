@@ -225,6 +225,7 @@ def setup(
     dry_run: bool,
     adopt: bool = False,
     on_change: Callable[[Change], None] | None = None,
+    resend_secret: bool = False,
 ) -> Result:
     """Bring Cognito and PrivX to the config (or, with ``dry_run``, only say what that would change).
 
@@ -234,11 +235,20 @@ def setup(
     """
     desired = DesiredState.from_config(cfg)
     try:
-        return _setup_once(cfg, desired, services, dry_run=dry_run, adopt=adopt, on_change=on_change)
+        return _setup_once(
+            cfg, desired, services, dry_run=dry_run, adopt=adopt, on_change=on_change, resend_secret=resend_secret
+        )
     except _LostPoolRace as race:
         pinned = replace(desired, pool=replace(desired.pool, pool_id=race.pool_id))
         return _setup_once(
-            cfg, pinned, services, dry_run=dry_run, adopt=adopt, on_change=on_change, pool_note=race.note
+            cfg,
+            pinned,
+            services,
+            dry_run=dry_run,
+            adopt=adopt,
+            on_change=on_change,
+            pool_note=race.note,
+            resend_secret=resend_secret,
         )
 
 
@@ -251,6 +261,7 @@ def _setup_once(
     adopt: bool,
     on_change: Callable[[Change], None] | None = None,
     pool_note: str = "",
+    resend_secret: bool = False,
 ) -> Result:
     plan = Plan(listener=on_change)
     gw, px = services.cognito, services.privx
@@ -286,7 +297,7 @@ def _setup_once(
     spec = privx.DirectorySpec.from_template(
         desired.directory, issuer=issuer, client_id=client_id, client_secret=secret
     )
-    directory = privx.ensure_directory(px, spec, dry_run=dry_run, current=now.directory)
+    directory = privx.ensure_directory(px, spec, dry_run=dry_run, current=now.directory, resend_secret=resend_secret)
     plan.add(directory.change)
     directory_id = directory.directory_id or KNOWN_AFTER_APPLY
     for step in privx.plan_grants(px, desired, directory_id, now.roles):

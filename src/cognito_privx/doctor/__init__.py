@@ -14,6 +14,8 @@ How it is arranged:
   the report lists them in registration order (``role:<group>`` once per ``[roles]`` group;
   ``managed-login-branding`` only with managed login).
 - :mod:`.probe` is the token probe, run last; :mod:`.idtoken` verifies its ID token (PyJWT).
+- :mod:`.login` rehearses the real sign-in (``--login``): a temporary user walks the direct-login URL through
+  Cognito's sign-in page into PrivX, whose users API must then show exactly the roles of its group.
 - :mod:`.registry` is how a check is declared and run; :mod:`.report` what comes back.
 """
 
@@ -28,6 +30,8 @@ from cognito_privx.doctor import probe as token_probe
 from cognito_privx.doctor.checks import CHECKS
 from cognito_privx.doctor.facts import gather
 from cognito_privx.doctor.idtoken import ProbeError, verify_id_token
+from cognito_privx.doctor.login import Rehearsal, rehearse
+from cognito_privx.doctor.registry import Definition, NotOk
 from cognito_privx.doctor.report import Check, Report, Status
 
 HTTP_TIMEOUT = 15.0
@@ -39,6 +43,8 @@ def run_checks(
     px: privx.PrivXClient,
     *,
     probe: bool = False,
+    login: bool = False,
+    all_groups: bool = False,
     http_transport: httpx.BaseTransport | None = None,
 ) -> Report:
     """Run every check (and, with ``probe``, the token probe) and return the report. Never raises for a failed
@@ -47,6 +53,8 @@ def run_checks(
     ``http_transport`` carries the discovery document and JWKS fetches (``None``: the network); tests hand in
     an ``httpx.MockTransport``."""
     desired = DesiredState.from_config(cfg)
+    # The rehearsal runs first: the PrivX user it leaves behind is what the rule-form check calibrates against.
+    rehearsals = rehearse(cfg, desired, gw, px, all_groups=all_groups, http_transport=http_transport) if login else []
     with httpx.Client(
         transport=http_transport,
         timeout=HTTP_TIMEOUT,
@@ -55,7 +63,19 @@ def run_checks(
     ) as http:
         facts = gather(cfg, desired, gw, px, http)
     extra = [token_probe.definition(gw)] if probe else []
+    extra += [rehearsal_check(r) for r in rehearsals]
     return Report(tuple(CHECKS.run(facts, desired, extra)))
+
+
+def rehearsal_check(rehearsal: Rehearsal) -> Definition:
+    """A rehearsed login as the check ``login:<group>``."""
+
+    def body(*_: object) -> str:
+        if rehearsal.status is Status.OK:
+            return rehearsal.message
+        raise NotOk(rehearsal.status, rehearsal.message, rehearsal.hint)
+
+    return Definition.single(f"login:{rehearsal.group}", body)
 
 
 __all__ = ["Check", "ProbeError", "Report", "Status", "run_checks", "verify_id_token"]

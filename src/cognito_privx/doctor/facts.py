@@ -31,8 +31,9 @@ import httpx
 
 from cognito_privx import cognito, directlogin, privx
 from cognito_privx.config import RULE_TEMPLATE_CANDIDATES, AppConfig
-from cognito_privx.desired import DesiredState
+from cognito_privx.desired import DesiredState, search_string_for
 from cognito_privx.errors import CognitoError, CognitoPrivxError, PrivXAPIError, PrivXConnectionError
+from cognito_privx.reconcile import pool_identity
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
     from types_boto3_cognito_idp.type_defs import (
@@ -206,7 +207,7 @@ def _calibrate(px: privx.PrivXClient, desired: DesiredState, directory_id: str) 
     user, tag = tagged[0]
     forms = []
     for template in dict.fromkeys((desired.rule_template, *RULE_TEMPLATE_CANDIDATES)):
-        search = template.format(group=tag)
+        search = search_string_for(template, tag)
         body = {
             "name": "cognito-privx-rule-check",
             "permissions": [],
@@ -254,7 +255,14 @@ def gather(
     sources = None if isinstance(status, PrivXConnectionError) else _read(lambda: _privx_api(px))
     directory: dict[str, Any] | Failed | None = None
     if isinstance(sources, int):
-        directory = _read(lambda: px.find_directory(desired.directory.name))
+        # Ours by its issuer (docs/privx-api.md#ownership); a same-named one of another pool is checked too, so
+        # the issuer check says why it is not ours.
+        def ours_or_named() -> dict[str, Any] | None:
+            identity = pool_identity(desired, pool if isinstance(pool, dict) else None)
+            found = privx.find_directories(px, desired.directory.name, identity)
+            return found.ours or found.foreign
+
+        directory = _read(ours_or_named)
     else:  # why it cannot be read: the API's error, or PrivX's unreachability
         directory = sources if sources is not None else status if isinstance(status, Failed) else None
     roles = None

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from cognito_privx.doctor import Report
 from cognito_privx.plan import Plan
 from cognito_privx.reconcile import Outputs
 from cognito_privx.users import UserInfo, UserResult
+
+if TYPE_CHECKING:
+    from cognito_privx.sandbox.runner import Sandbox
 
 DEMO_CONFIG = """\
 [cognito]
@@ -59,8 +62,9 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = old
 
 
-def run_demo(narrator: Narrator) -> Outputs:
-    """Run the story; returns the final outputs (the direct-login URL among them)."""
+def run_demo(narrator: Narrator, *, wait: Callable[[], None] | None = None) -> Outputs:
+    """Run the story; returns the final outputs (the direct-login URL among them). With ``wait`` (a person at a
+    terminal), the sandbox keeps running until ``wait`` returns (Ctrl-C), so the URL can be opened in a browser."""
     from cognito_privx import reconcile
     from cognito_privx.config import load_config, load_credentials
     from cognito_privx.sandbox.runner import Sandbox
@@ -115,14 +119,21 @@ def run_demo(narrator: Narrator) -> Outputs:
             narrator.step("cognito-privx list-users", "Who is in the pool:")
             narrator.users(users.list())
 
-            # PrivX knows an OIDC user only after a first login; the sandbox's PrivX records Alice's, with the
-            # claims her ID token carries, so doctor can check the role rules against a real user.
-            alice = users.find("alice@example.com")
-            narrator.note("Alice signs in once through Cognito; PrivX now knows her, with the tag 'ops'.")
-            sandbox.emulator.login_user(
-                second.outputs.directory_id,
-                {"sub": _sub_of(alice), "email": "alice@example.com", "custom:group": "ops"},
+            narrator.step(
+                "Alice signs in",
+                "Through the direct-login URL: PrivX sends her to Cognito's sign-in page, Cognito back to PrivX "
+                "with a code, PrivX checks her ID token and gives her the roles of her group:",
             )
+            alice = users.find("alice@example.com")
+            assert alice is not None  # added just above
+            users.gw.call(
+                "admin_set_user_password",
+                UserPoolId=users.pool_id,
+                Username=alice["Username"],
+                Password=DEMO_PASSWORD,
+                Permanent=True,
+            )
+            narrator.note(_sign_in(second.outputs.login_url, "alice@example.com", sandbox))
 
             from cognito_privx.doctor import run_checks
 
@@ -136,12 +147,31 @@ def run_demo(narrator: Narrator) -> Outputs:
             finally:
                 services.close()
             narrator.outputs(second.outputs)
+            if wait is not None:
+                narrator.note(
+                    f"The sandbox keeps running: open the URL above in a browser and sign in as alice@example.com "
+                    f"with the password {DEMO_PASSWORD}. Press Ctrl-C to stop it."
+                )
+                wait()
+            else:
+                narrator.note("Not a terminal: the sandbox stops now (run `cognito-privx demo` in one to keep it up).")
     return second.outputs
 
 
-def _sub_of(user: Mapping[str, Any] | None) -> str:
-    """The Cognito ``sub`` of an ``AdminGetUser`` answer."""
-    for attribute in (user or {}).get("UserAttributes", []):
-        if attribute.get("Name") == "sub":
-            return str(attribute.get("Value"))
-    return str((user or {}).get("Username", ""))
+# The demo user's password: printed, so a person can sign in to the throwaway sandbox in a browser.
+DEMO_PASSWORD = "Demo-Passw0rd!"
+
+
+def _sign_in(url: str, email: str, sandbox: Sandbox) -> str:
+    """Walk the direct-login URL as a browser without JavaScript would; what PrivX then gives the user."""
+    import httpx
+
+    from cognito_privx.doctor.login import walk
+
+    with httpx.Client(timeout=30) as browser:
+        seen = walk(browser, url, email, DEMO_PASSWORD)
+    record = next((x for x in reversed(sandbox.emulator.logins) if x.get("email") == email), None)
+    if record is None or record.get("error"):
+        last = seen.hops[-1] if seen.hops else (0, url)
+        return f"{email} could not sign in: {(record or {}).get('error') or f'HTTP {last[0]} at {last[1]}'}"
+    return f"{email} signed in through Cognito; PrivX gives her: {', '.join(record['roles']) or 'no role'}"

@@ -7,7 +7,9 @@ point cognito-privx at them. State lives as long as the process.
 from __future__ import annotations
 
 import io
+import json
 import logging
+import re
 import secrets
 import threading
 import uuid
@@ -21,9 +23,11 @@ from cognito_privx.sandbox.background import BackgroundServer
 from cognito_privx.sandbox.emulator import EmulatorVariant, Fault, PrivXEmulator
 
 if TYPE_CHECKING:
+    from cognito_privx.sandbox.hosted_ui import HostedUI
     from cognito_privx.sandbox.server import EmulatorServer
 
 SANDBOX_AWS_KEY = "testing"
+_WELL_KNOWN = re.compile(r"^/[a-z]{2}(?:-[a-z]+)+-\d+_[0-9A-Za-z]+/\.well-known/(?:openid-configuration|jwks\.json)$")
 OAUTH_CLIENT_ID = "privx-external"
 
 
@@ -58,9 +62,14 @@ class MotoServer(BackgroundServer):
         logging.getLogger("werkzeug").addHandler(logging.NullHandler())
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         app = DomainDispatcherApplication(create_backend_app)
-        lock = threading.Lock()
+        lock = self.lock = threading.Lock()  # moto's state: the hosted-UI stand-in takes it too
+        self.well_known: Any = None  # a WSGI app for /<pool id>/.well-known/*, set by the Sandbox
 
         def serialised(environ: dict[str, Any], start_response: Any) -> Any:
+            # The issuer's discovery document and JWKS come from the hosted-UI stand-in when one is attached:
+            # moto's own lack the OAuth endpoints. It takes the lock itself.
+            if self.well_known is not None and _WELL_KNOWN.match(environ.get("PATH_INFO", "")):
+                return self.well_known(environ, start_response)
             # Read the body before taking the lock: a client that stops mid-body (killed between the headers and
             # the body it sends separately) must hold up its own request only, not every request after it.
             try:
@@ -84,6 +93,7 @@ class Sandbox:
         region: str = "eu-west-1",
         moto_port: int = 0,
         privx_port: int = 0,
+        hosted_ui_port: int = 0,
         token_ttl: float = 300.0,
         faults: Iterable[Fault] = (),
         variant: EmulatorVariant | None = None,
@@ -91,6 +101,7 @@ class Sandbox:
         self.region = region
         self._moto_port = moto_port
         self._privx_port = privx_port
+        self._hosted_ui_port = hosted_ui_port
         self.api_client_id = str(uuid.uuid4())
         self.api_client_secret = secrets.token_urlsafe(24)
         self.oauth_client_secret = secrets.token_urlsafe(24)
@@ -104,8 +115,11 @@ class Sandbox:
         self.emulator.add_api_client(self.api_client_id, self.api_client_secret)
         self._moto: MotoServer | None = None
         self._privx: EmulatorServer | None = None
+        self._hosted: EmulatorServer | None = None
+        self.hosted_ui: HostedUI | None = None
         self.moto_url = ""
         self.privx_url = ""
+        self.hosted_ui_url = ""
 
     def start(self) -> Sandbox:
         try:
@@ -128,33 +142,43 @@ class Sandbox:
             ) from None
         self.privx_url = self._privx.url
         self.emulator.base_url = self.privx_url
-        self.emulator.hosted_ui_resolver = self._hosted_ui
+        from cognito_privx.sandbox.hosted_ui import HostedUI
+
+        # Cognito's hosted UI and OAuth endpoints, over moto's state (moto serves none of them).
+        self.hosted_ui = HostedUI(self.region, lock=self._moto.lock)
+        try:
+            self._hosted = EmulatorServer(None, port=self._hosted_ui_port, app=self.hosted_ui.wsgi).start()
+        except OSError as e:
+            self.stop()
+            raise UsageError(
+                f"cannot start the hosted-UI stand-in on port {self._hosted_ui_port}: {e.strerror}",
+                "choose another --hosted-ui-port, or leave it out to take a free one",
+            ) from None
+        self.hosted_ui_url = self._hosted.url
+        self.hosted_ui.base_url = self.hosted_ui_url
+        # One JWKS per pool, as Cognito has: the stand-in's key (hosted-UI tokens) and moto's (the tokens of
+        # AdminInitiateAuth, which doctor --probe uses), served at the endpoint override too.
+        self.hosted_ui.extra_keys = _moto_public_keys()
+        self._moto.well_known = self.hosted_ui.wsgi
+        # PrivX finds the pool's endpoints in its issuer's discovery document; the AWS issuer host maps to the
+        # stand-in, as doctor does for AWS_ENDPOINT_URL. Tokens still carry the AWS issuer.
+        aws_issuer = f"https://cognito-idp.{self.region}.amazonaws.com/"
+        hosted = self.hosted_ui_url
+
+        def locate(issuer: str) -> str:
+            return f"{hosted}/{issuer.removeprefix(aws_issuer)}" if issuer.startswith(aws_issuer) else issuer
+
+        self.emulator.issuer_locator = locate
         return self
 
-    def _hosted_ui(self, issuer: str) -> str | None:
-        """The hosted-UI base of the pool behind ``issuer``, asked of the Cognito stand-in (as PrivX would
-        learn it from the issuer's discovery document, which moto serves without authorization_endpoint)."""
-        import boto3
-        import botocore.exceptions
-
-        pool_id = issuer.rsplit("/", 1)[-1]
-        client = boto3.client(
-            "cognito-idp",
-            region_name=self.region,
-            endpoint_url=self.moto_url,
-            aws_access_key_id=SANDBOX_AWS_KEY,
-            aws_secret_access_key=SANDBOX_AWS_KEY,
-        )
-        try:
-            domain = client.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("Domain")
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
-            return None
-        return f"https://{domain}.auth.{self.region}.amazoncognito.com" if domain else None
-
     def stop(self) -> None:
+        if self._hosted is not None:
+            self._hosted.stop()
+            self._hosted = None
         if self._privx is not None:
             self._privx.stop()
             self._privx = None
+            self.emulator.close()
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
@@ -186,3 +210,11 @@ class Sandbox:
         import shlex
 
         return [f"export {name}={shlex.quote(value)}" for name, value in self.env().items()]
+
+
+def _moto_public_keys() -> list[dict[str, Any]]:
+    """moto's fixed signing key (``kid`` "dummy"), as it serves it."""
+    from moto.utilities.utils import load_resource
+
+    keys: list[dict[str, Any]] = json.loads(json.dumps(load_resource("cognitoidp/resources/jwks-public.json")))["keys"]
+    return keys

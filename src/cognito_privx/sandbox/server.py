@@ -160,20 +160,24 @@ class EmulatorServer:
 
     def __init__(
         self,
-        emulator: PrivXEmulator,
+        emulator: PrivXEmulator | None,
         host: str = "127.0.0.1",
         port: int = 0,
         *,
         verbose: bool = False,
         ssl_context: ssl.SSLContext | None = None,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
+        app: WSGIApplication | None = None,
     ) -> None:
         if ssl_context is not None and ssl_context.protocol == ssl.PROTOCOL_TLS_CLIENT:
             # It would be refused on the first connection, deep in the accept loop.
             raise ValueError(
                 "ssl_context is a client-side context; use ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)"
             )
+        if (emulator is None) == (app is None):
+            raise ValueError("serve either an emulator or a WSGI app")
         self.emulator = emulator
+        self.app = app  # another WSGI app on the same loopback listeners (the sandbox's hosted-UI stand-in)
         self.host = host
         self.verbose = verbose
         self.ssl_context = ssl_context
@@ -196,7 +200,8 @@ class EmulatorServer:
             if self._listeners:
                 return self
             sockets = self._bind()
-            app, handler = wsgi_app(self.emulator), _handler(self)
+            app = self.app if self.app is not None else wsgi_app(self.emulator)  # type: ignore[arg-type]
+            handler = _handler(self)
             servers: list[BaseWSGIServer] = []
             try:
                 for sock in sockets:

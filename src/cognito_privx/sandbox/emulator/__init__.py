@@ -6,7 +6,9 @@ documented). The rest, one concern per module:
 - :mod:`.wire` — the response and record types, PrivX's error shapes, body parsing and paging shared by every route;
 - :mod:`.variant` — :class:`EmulatorVariant`, the knobs for what no public source settles;
 - :mod:`.auth` — the OAuth token grant, the API clients and the bearer-token check;
-- :mod:`.login` — the direct login into one OIDC directory (the documented authorize endpoint or the legacy guess);
+- :mod:`.login` — the direct login into one OIDC directory (the documented authorize endpoint or the legacy guess)
+  and its callback, with PrivX as the OIDC relying party; :mod:`.oidc` — its discovery, code exchange and ID-token
+  checks;
 - :mod:`.sources`, :mod:`.roles` and :mod:`.users` — the role-store objects and their routes;
 - :mod:`.membership` and :mod:`.ldapfilter` — the shape of role rules and who they match;
 - :mod:`.faults` — fault injection (status, latency, process-then-drop);

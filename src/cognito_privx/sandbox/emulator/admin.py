@@ -4,11 +4,12 @@ They need no token, are never recorded (so never in ``requests`` or :meth:`PrivX
 never faulted. Errors use the PrivX error body.
 
 - ``GET /_emulator/state`` → 200 ``{"sources": [...], "roles": [...], "users": [...], "requests": [{method,
-  path, status, fault}], "faults": [{...fault fields, "seen"}], "config": {"token_ttl"}, "variant":
-  {rule_grammar, login_route, attribute_mapping, resolve_unknown}}``; everything as stored: sources are **not**
+  path, status, fault}], "logins": [...], "faults": [{...fault fields, "seen"}], "config": {"token_ttl"},
+  "variant": {rule_grammar, login_route, attribute_mapping, resolve_unknown}}``; ``logins`` as
+  :attr:`PrivXEmulator.logins` (choice 19 of :mod:`.core`); everything as stored: sources are **not**
   masked, roles have no ``member_count`` and users no ``roles``/``permissions`` (those are computed on reads).
 - ``POST /_emulator/reset`` → 200, empty body: same as :meth:`PrivXEmulator.reset` (built-ins only, no
-  tokens, no recorded requests, **no faults**; API clients, configuration and variant are kept).
+  tokens, no recorded requests or logins, **no faults**; API clients, configuration and variant are kept).
 - ``POST /_emulator/users`` body ``{"source_id", "claims": {...}}`` → 201 ``{"id"}`` for a new user, 200 for
   one updated by a later login with the same ``sub``: :meth:`PrivXEmulator.login_user` over HTTP (choice 14 of
   :mod:`.core`). A login PrivX would refuse answers its PrivX error (404 unknown directory, 400 otherwise,
@@ -94,6 +95,7 @@ class Admin:
             "roles": copy.deepcopy(list(emu.roles.values())),
             "users": copy.deepcopy(list(emu.users.values())),
             "requests": [asdict(r) for r in emu.requests],
+            "logins": copy.deepcopy(emu.logins),
             "faults": self._faults.snapshot(),
             "config": self._settings(),
             "variant": asdict(emu.variant),

@@ -12,8 +12,13 @@ This module routes, authorizes and records; the routes themselves live in :mod:`
 :mod:`.variant`, fault injection in :mod:`.faults`.
 
 Inspection for tests (real, unmasked values): ``sources``, ``roles``, ``users`` (stored; without the computed
-``roles``/``permissions``), ``requests``, ``builtin_source_ids`` and :meth:`PrivXEmulator.write_requests`;
-:meth:`PrivXEmulator.login_user` makes users as an OIDC login would.
+``roles``/``permissions``), ``requests``, ``logins`` (choice 19), ``builtin_source_ids`` and
+:meth:`PrivXEmulator.write_requests`; :meth:`PrivXEmulator.login_user` makes users as an OIDC login would, and a
+real login through an IdP makes them through ``/auth/api/v1/oidc-cb`` (choice 19).
+
+PrivX as OIDC relying party talks to the outside: ``oidc_http`` (an ``httpx.Client``; default: one of its own with
+short timeouts, closed by :meth:`PrivXEmulator.close`) and ``issuer_locator`` (issuer → where its discovery
+document is served; default: the issuer itself), both constructor arguments and plain attributes.
 
 Choices where docs/privx-api.md is unverified
 ---------------------------------------------
@@ -82,9 +87,10 @@ Choices where docs/privx-api.md is unverified
     case-insensitively in the principal, email, full name, source user id, accounts or tags), ``GET
     /users/{id}``, ``GET /users/{id}/roles`` (``{count, items: [Role]}``, not paged), all needing
     ``users-view``. String fields and ``tags`` are left out when empty (the SDK's ``omitempty``). Users exist
-    only by a login: :meth:`PrivXEmulator.login_user` or ``POST /_emulator/users`` (:mod:`.admin`) with the
-    ID-token claims. The principal is the first of ``preferred_username``, ``email``, ``sub``; ``email``,
-    ``full_name`` (``name``, else ``given_name family_name``); ``tags`` the values of the directory's
+    only by a login: a real one through the IdP (choice 19), or :meth:`PrivXEmulator.login_user` or ``POST
+    /_emulator/users`` (:mod:`.admin`) with the ID-token claims. The principal is the first of
+    ``preferred_username``, ``email``, ``sub``; ``email``, ``full_name`` (``name``, else ``given_name
+    family_name``); ``tags`` the values of the directory's
     ``oidc_tags_attribute_name`` claim (a list, or one string taken whole); ``attributes`` every claim as
     ``{key, value}`` (one pair per list item; non-strings as JSON); ``unix_account`` / ``windows_account``
     from ``connection.attribute_mapping`` read in the variant's direction (choice 18). A later login with the
@@ -100,18 +106,20 @@ Choices where docs/privx-api.md is unverified
 17. Direct login (:mod:`.login`): the variant's ``login_route`` decides which one route is served; the other
     is 404 ``NOT_FOUND``. Neither needs a token. ``authorize`` (default): ``GET
     /auth/api/v1/oauth/authorize?response_type=code&client_id=privx-ui&redirect_uri=/privx/oauth-callback
-    &oidc_id=<directory id>[&state=…]`` answers **307**; a wrong ``response_type``, ``client_id`` or
-    ``redirect_uri``, a missing ``oidc_id`` or one that is not an OIDC directory is 400 ``INVALID_PARAMETER``
-    naming the parameter. ``legacy``: ``GET /auth/api/v1/oidc/login?directory=<id>`` answers **302**; an
-    unknown id, a missing ``directory`` or a source that is not OIDC is 404 ``OBJECT_NOT_FOUND``. On either, a
-    disabled directory (``enabled`` or ``oidc_enabled`` false) is 400 ``GENERAL_ERROR``, and the redirect is
-    ``Location: <hosted-UI base>/oauth2/authorize?response_type=code&client_id=<oidc_client_id>
-    &redirect_uri=<base_url>/auth/api/v1/oidc-cb&scope=openid+<oidc_additional_scopes>&state=<random>``.
-    Real PrivX takes the ``authorization_endpoint`` from the issuer's discovery document; the emulator fetches
-    nothing, so the hosted-UI base is the setting ``hosted_ui_base`` (e.g.
-    ``https://<prefix>.auth.<region>.amazoncognito.com``), else ``hosted_ui_resolver(issuer)``, else the
-    directory's ``oidc_issuer`` itself (a URL Cognito would not serve: a client checking the redirect's host
-    sees that the emulator could not know it).
+    &oidc_id=<directory id>[&state=…]`` answers **307** (Go SDK v2 ``oauth/authcode.go`` expects 307); a wrong
+    ``response_type``, ``client_id`` or ``redirect_uri``, a missing ``oidc_id`` or one that is not an OIDC
+    directory is 400 ``INVALID_PARAMETER`` naming the parameter. ``legacy``: ``GET
+    /auth/api/v1/oidc/login?directory=<id>`` answers **302**; an unknown id, a missing ``directory`` or a source
+    that is not OIDC is 404 ``OBJECT_NOT_FOUND``. On either, a disabled directory (``enabled`` or
+    ``oidc_enabled`` false) is 400 ``GENERAL_ERROR``. Then the issuer's discovery document is fetched (choice
+    19) and the redirect is ``Location: <authorization_endpoint>?response_type=code&client_id=<oidc_client_id>
+    &redirect_uri=<base_url>/auth/api/v1/oidc-cb&scope=openid+<oidc_additional_scopes>&state=<random>
+    &nonce=<random>`` (PrivX's own ``state``, not the caller's). No discovery, no redirect: the emulator never
+    makes up an IdP URL. A discovery document that cannot be fetched (connection error, timeout, a status but
+    200, not a JSON object, no http(s) ``authorization_endpoint``, ``token_endpoint`` or ``jwks_uri``) is **502**
+    ``OIDC_PROVIDER_ERROR``; one whose ``issuer`` is not the directory's ``oidc_issuer`` exactly (a trailing
+    ``/``, the hosted-UI domain, another pool) is **502** ``OIDC_ISSUER_MISMATCH`` with ``property:
+    connection.oidc_issuer``; both name the directory and the URL. (Real PrivX's code for these is unknown.)
 18. Variants (:class:`EmulatorVariant`, chosen at construction; the defaults are the most likely real
     behaviour; the sandbox's ``--rule-grammar``, ``--login-route``, ``--attribute-mapping``,
     ``--resolve-unknown``):
@@ -131,6 +139,61 @@ Choices where docs/privx-api.md is unverified
     - ``resolve_unknown``: ``empty`` (default; the unknown name is skipped, so a lone one gives ``{"count": 0,
       "items": []}``), ``partial`` (a stub ``{"id": "", "name": <name>}`` in its place, counted), ``404``
       (``OBJECT_NOT_FOUND`` for the whole request if any name is unknown).
+19. PrivX as OIDC relying party (:mod:`.login`, :mod:`.oidc`). The checks follow the common Go OIDC stack
+    (``coreos/go-oidc`` and ``golang.org/x/oauth2``; which library PrivX uses is not public), never laxer than
+    Cognito or its sandbox stand-in:
+
+    - Discovery at ``issuer_locator(oidc_issuer)`` (default: the issuer) without a trailing ``/``, plus
+      ``/.well-known/openid-configuration`` (go-oidc ``NewProvider``); its ``issuer`` must equal ``oidc_issuer``
+      character for character (choice 17). Fetched anew at each authorize (no cache); the endpoints it names
+      are kept with the login's state.
+    - ``state`` and ``nonce`` are 24 random bytes each (URL-safe base64), remembered with the directory id and
+      the redirect URI for ``login_state_ttl`` seconds (default 600) of ``clock``; a state is used once, even by
+      a callback that fails.
+    - ``GET /auth/api/v1/oidc-cb?code=…&state=…`` (or ``?error=…&error_description=…&state=…``) needs no token
+      and answers a small HTML page (``text/html; charset=utf-8``, ``Cache-Control: no-store``); real PrivX
+      would go on to its web UI, the emulator stops at a page a test or a browser can read. On success, 200::
+
+          <h1>Signed in as <principal></h1>
+          <dl id="user"><dt>User id</dt><dd id="user-id">…</dd><dt>Principal</dt><dd id="principal">…</dd>
+          <dt>Email</dt><dd id="email">…</dd><dt>Directory</dt><dd id="directory">…</dd>
+          <dt>Tags</dt><dd id="tags">ops, dev</dd></dl>
+          <h2>Roles</h2>
+          <ul id="roles"><li>ops-admins</li><li>developers</li></ul>
+
+      (each ``<dl>`` on one line, the roles in creation order, ``<ul id="roles"></ul>`` when none). On failure::
+
+          <h1>Sign-in failed</h1>
+          <p id="error">invalid_client</p>
+          <p id="error_description">…</p>
+
+    - The steps, and the status and ``error`` of each failure: the state unknown, used or expired: **400**
+      ``invalid_state``; the IdP's error redirect: **401** with the IdP's own ``error`` (``access_denied``,
+      ``invalid_scope``, …) and ``error_description``; neither code nor error: 400 ``invalid_request``; the
+      directory deleted or no longer OIDC meanwhile: 400 ``directory_unavailable``. Then the code goes to the
+      ``token_endpoint`` (``grant_type=authorization_code``, ``code``, the same ``redirect_uri``) with the
+      directory's ``oidc_client_id`` and its stored secret (never the mask) by HTTP Basic, each form-encoded
+      first (RFC 6749 §2.3.1; x/oauth2 ``AuthStyleInHeader``); an ``{"error": …}`` answer is **401** with the
+      IdP's code (``invalid_client`` for a wrong secret, ``invalid_grant`` for a bad, used or expired code);
+      an answer without ``access_token`` or ``id_token``, or not JSON, is **502** ``invalid_token_response``,
+      no connection **502** ``token_endpoint_unreachable``. The ID token is checked against the JWKS at
+      ``jwks_uri`` (**502** ``jwks_unavailable`` when it cannot be fetched), all **401**: not a JWT
+      ``invalid_token``; not RS256, no key with its ``kid``, or a bad signature ``invalid_signature``; ``iss``
+      not the directory's ``oidc_issuer`` exactly (as configured now) ``invalid_issuer``; ``aud`` not holding
+      the client id ``invalid_audience``; ``exp`` past (no leeway) ``token_expired``; ``iat`` in the future, or
+      ``iss``/``aud``/``exp``/``iat``/``sub`` missing ``invalid_token``; ``nonce`` not the one sent
+      ``invalid_nonce``; ``token_use`` not ``id`` ``invalid_token_use``.
+    - A verified token logs the user in with all its claims, as :meth:`PrivXEmulator.login_user` does (choice
+      14: tags from ``oidc_tags_attribute_name``, a string or a list, none when the claim is absent; same
+      ``sub``, same user); a user lacking ``oidc_allow_login_tag`` is **403** ``login_not_allowed`` (no user
+      made), the directory disabled meanwhile 400 ``login_refused``. The roles are computed from the role
+      rules in the variant's grammar (choice 18).
+    - ``logins`` records every callback, in order, as ``{directory_id, status, error, error_description,
+      user_id, new_user, principal, email, tags, roles, claims}``: ``error`` None and ``roles`` the role names
+      on success; ``claims`` the verified ID token's claims once verified (else None); ``directory_id`` None
+      when the state was unknown or used. ``reset`` clears it and forgets logins under way.
+    - No outbound request is made with the emulator's lock held (:func:`.wire.deferred`): a slow IdP holds up
+      that login only. The request is recorded in ``requests`` when its answer is known.
 
 """
 
@@ -149,8 +212,9 @@ from cognito_privx.sandbox.emulator.admin import PREFIX as ADMIN_PREFIX
 from cognito_privx.sandbox.emulator.admin import Admin
 from cognito_privx.sandbox.emulator.auth import TOKEN_PATH, Auth
 from cognito_privx.sandbox.emulator.faults import Fault, FaultRegistry
-from cognito_privx.sandbox.emulator.login import DirectLogin
+from cognito_privx.sandbox.emulator.login import DEFAULT_STATE_TTL, DirectLogin
 from cognito_privx.sandbox.emulator.membership import Membership
+from cognito_privx.sandbox.emulator.oidc import DEFAULT_TIMEOUT as OIDC_TIMEOUT
 from cognito_privx.sandbox.emulator.roles import Roles
 from cognito_privx.sandbox.emulator.sources import Sources
 from cognito_privx.sandbox.emulator.users import Users
@@ -196,10 +260,11 @@ class PrivXEmulator:
         clock: Callable[[], float] = time.monotonic,
         base_url: str = "https://privx.example.com",
         faults: Iterable[Fault] = (),
-        hosted_ui_base: str | None = None,
-        hosted_ui_resolver: Callable[[str], str | None] | None = None,
         variant: EmulatorVariant | None = None,
         superuser: str = "admin",
+        oidc_http: httpx.Client | None = None,
+        issuer_locator: Callable[[str], str] | None = None,
+        login_state_ttl: float = DEFAULT_STATE_TTL,
     ) -> None:
         self.version = version
         self.token_ttl = token_ttl
@@ -208,10 +273,12 @@ class PrivXEmulator:
         self.base_url = base_url.rstrip("/")
         self.variant = variant or EmulatorVariant()
         self.superuser = superuser
-        # Where the direct login sends the browser (choice 17); None: the directory's issuer.
-        self.hosted_ui_base = hosted_ui_base.rstrip("/") if hosted_ui_base else None
-        # Or, per directory, from its issuer (the sandbox asks its Cognito stand-in for the pool's domain).
-        self.hosted_ui_resolver = hosted_ui_resolver
+        # PrivX as OIDC relying party (choice 19): the client its outbound calls go through (None: a plain one
+        # with short timeouts, made on first use), and where an issuer's discovery document is fetched from
+        # (None: the issuer itself).
+        self.oidc_http = oidc_http
+        self.issuer_locator = issuer_locator
+        self._own_oidc_http: httpx.Client | None = None
         self._lock = threading.Lock()
         self._start_time = now()
         self._auth = Auth(self, clock)
@@ -221,11 +288,14 @@ class PrivXEmulator:
         self.membership = Membership(self)
         self._faults = FaultRegistry(faults)
         self._admin = Admin(self, self._faults, self._reset_locked, self._users.login)
+        self._login = DirectLogin(self, self._lock, clock, self._users.login, login_state_ttl)
         self.sources: dict[str, dict[str, Any]] = self._sources.by_id
         self.roles: dict[str, dict[str, Any]] = self._roles.by_id
         self.users: dict[str, dict[str, Any]] = self._users.by_id
         self.builtin_source_ids: Mapping[str, str] = self._sources.builtin_ids
         self.requests: list[RecordedRequest] = []
+        # Every callback's outcome, in order (choice 19).
+        self.logins: list[dict[str, Any]] = self._login.logins
         self._routes = self._build_routes()
         self._seed()
 
@@ -245,6 +315,20 @@ class PrivXEmulator:
             except ApiError as e:
                 raise ValueError(e.message) from None
 
+    def oidc_client(self) -> httpx.Client:
+        """The client PrivX's outbound OIDC calls use: ``oidc_http``, else one of the emulator's own."""
+        if self.oidc_http is not None:
+            return self.oidc_http
+        if self._own_oidc_http is None:
+            self._own_oidc_http = httpx.Client(timeout=OIDC_TIMEOUT)
+        return self._own_oidc_http
+
+    def close(self) -> None:
+        """Close the emulator's own OIDC client, if it made one (an injected ``oidc_http`` is the caller's)."""
+        if self._own_oidc_http is not None:
+            self._own_oidc_http.close()
+            self._own_oidc_http = None
+
     def write_requests(self) -> list[RecordedRequest]:
         with self._lock:
             return [
@@ -252,8 +336,9 @@ class PrivXEmulator:
             ]
 
     def reset(self) -> None:
-        """Back to built-ins only (the superuser the one user): no tokens, no recorded requests, no faults. API
-        clients, the variant and the built-in directories' ids stay."""
+        """Back to built-ins only (the superuser the one user): no tokens, no recorded requests, no faults, no
+        logins under way or recorded. API clients, the variant, the OIDC settings and the built-in directories'
+        ids stay."""
         with self._lock:
             self._reset_locked()
 
@@ -285,8 +370,14 @@ class PrivXEmulator:
             response = firing.refusal()
             if response is None:
                 response = self._process(method, path, query, lowered, body)
+            if response.outside_lock is None:
+                self.requests.append(RecordedRequest(method, path, response.status, firing.note))
+                return replace(response, delay=firing.delay, drop=firing.drop)
+        # A login waiting on the IdP (choice 19): never with the lock held; it takes the lock for its state.
+        response = response.outside_lock()
+        with self._lock:
             self.requests.append(RecordedRequest(method, path, response.status, firing.note))
-            return replace(response, delay=firing.delay, drop=firing.drop)
+        return replace(response, delay=firing.delay, drop=firing.drop)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """``httpx.MockTransport`` handler over :meth:`dispatch`; sleeps for latency, raises for a drop.
@@ -315,6 +406,7 @@ class PrivXEmulator:
 
     def _reset_locked(self) -> None:
         self._auth.forget_tokens()
+        self._login.forget()
         self.requests.clear()
         self._faults.clear()
         self._seed()
@@ -324,7 +416,7 @@ class PrivXEmulator:
             *self._auth.routes(),
             ("GET", "/auth/api/v1/status", None, lambda _c: self._status("auth")),
             ("GET", f"{_RS}/status", None, lambda _c: self._status("role-store")),
-            *DirectLogin(self).routes(),
+            *self._login.routes(),
             *self._sources.routes(),
             *self._roles.routes(),
             *self._users.routes(),

@@ -3,9 +3,9 @@
 
 The routes and shapes are those of the Go SDK, SSHcom/privx-sdk-go v2 (``api/rolestore/client.go``
 ``SearchUsers``, ``GetUser``, ``GetUserRoles``; ``api/rolestore/model.go`` ``User``, ``UserSearch``,
-``UserAttribute``). Nobody logs into the emulator through a browser: :meth:`Users.login` is what PrivX does
-with the ID-token claims of a first (or a later) OIDC login, reached through :meth:`PrivXEmulator.login_user`
-and ``POST /_emulator/users``.
+``UserAttribute``). :meth:`Users.login` is what PrivX does with the ID-token claims of a first (or a later) OIDC
+login, reached through the callback of a real login (:mod:`.login`), :meth:`PrivXEmulator.login_user` and ``POST
+/_emulator/users``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The defaults are the most likely real behaviour; the other values are the plausible alternatives, so the tests can
 show that cognito-privx works, or detects the mismatch and says what to set, against each of them. Evidence for
-each default: ``docs/privx-api.md`` ("Open questions") and ``../shared/reference/privx-api.md`` §7.
+each default: ``docs/privx-api.md`` ("Open questions").
 """
 
 from __future__ import annotations

@@ -31,13 +31,19 @@ class RecordedRequest:
 
 @dataclass(frozen=True)
 class EmulatorResponse:
-    """What :meth:`PrivXEmulator.dispatch` answers; the adapter sleeps ``delay`` s, then answers or drops."""
+    """What :meth:`PrivXEmulator.dispatch` answers; the adapter sleeps ``delay`` s, then answers or drops.
+
+    A handler that must wait on the network (the OIDC relying party of :mod:`.login`) answers with
+    ``outside_lock`` instead: ``dispatch`` releases the emulator's lock and calls it for the real response, so
+    no outbound request is ever made with the lock held. The callable takes the lock itself for the state it
+    touches."""
 
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     delay: float = 0.0
     drop: bool = False
+    outside_lock: Callable[[], EmulatorResponse] | None = field(default=None, compare=False, repr=False)
 
 
 class ApiError(Exception):
@@ -92,6 +98,11 @@ RouteSpec = tuple[str, str, str | None, Handler]
 
 def json_response(status: int, obj: Any, headers: Mapping[str, str] | None = None) -> EmulatorResponse:
     return EmulatorResponse(status, {**JSON, **(headers or {})}, json.dumps(obj).encode())
+
+
+def deferred(then: Callable[[], EmulatorResponse]) -> EmulatorResponse:
+    """A response to be computed by ``then`` once the emulator's lock is released (see :class:`EmulatorResponse`)."""
+    return EmulatorResponse(0, outside_lock=then)
 
 
 def now() -> str:
