@@ -81,16 +81,20 @@ def seams() -> Seams:
     return Seams(privx_retry_base=0.001, race_settle_s=0.05)
 
 
-@pytest.fixture
-def emulator(monkeypatch: pytest.MonkeyPatch, seams: Seams) -> PrivXEmulator:
-    """The PrivX emulator, wired into the CLI's PrivX client, with credentials in the environment."""
-    emu = PrivXEmulator(base_url=PRIVX_URL, oauth_client_secret=OAUTH_CLIENT_SECRET)
+def wire_emulator(emu: PrivXEmulator, seams: Seams, monkeypatch: pytest.MonkeyPatch) -> PrivXEmulator:
+    """Give ``emu`` our API client, route the CLI's PrivX traffic to it and put the credentials in the env."""
     emu.add_api_client(API_CLIENT_ID, API_CLIENT_SECRET)
     seams.privx_transport = httpx.MockTransport(emu.handle)
     monkeypatch.setenv("PRIVX_API_CLIENT_ID", API_CLIENT_ID)
     monkeypatch.setenv("PRIVX_API_CLIENT_SECRET", API_CLIENT_SECRET)
     monkeypatch.setenv("PRIVX_API_OAUTH_CLIENT_SECRET", OAUTH_CLIENT_SECRET)
     return emu
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch, seams: Seams) -> PrivXEmulator:
+    """The PrivX emulator, wired into the CLI's PrivX client, with credentials in the environment."""
+    return wire_emulator(PrivXEmulator(base_url=PRIVX_URL, oauth_client_secret=OAUTH_CLIENT_SECRET), seams, monkeypatch)
 
 
 @pytest.fixture

@@ -82,6 +82,19 @@ def run(sandbox: dict[str, str], tmp_path: Path) -> Any:
     return invoke
 
 
+def _cognito(sandbox: dict[str, str]) -> Any:
+    """A boto3 cognito-idp client on the sandbox's moto server, for arranging and asserting state."""
+    import boto3
+
+    return boto3.client(
+        "cognito-idp",
+        endpoint_url=sandbox["AWS_ENDPOINT_URL"],
+        region_name=sandbox["AWS_REGION"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
 def _state(sandbox: dict[str, str]) -> dict[str, Any]:
     response = httpx.get(sandbox["PRIVX_API_BASE_URL"] + "/_emulator/state")
     response.raise_for_status()
@@ -156,7 +169,6 @@ def test_three_concurrent_setups_converge_on_one_of_everything(
 ) -> None:
     """Cognito and PrivX have no locks: three runs started together must all succeed and leave one pool, one
     app client, one directory and one rule per grant (the older object wins; each loser deletes its own)."""
-    import boto3
 
     config = tmp_path / "cognito-privx.toml"  # written by the `run` fixture
     procs = [
@@ -173,13 +185,7 @@ def test_three_concurrent_setups_converge_on_one_of_everything(
     for code, _out, err in results:
         assert code == 0, err
 
-    aws = boto3.client(
-        "cognito-idp",
-        endpoint_url=sandbox["AWS_ENDPOINT_URL"],
-        region_name=sandbox["AWS_REGION"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    aws = _cognito(sandbox)
     pools = [p for p in aws.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == "privx-e2e"]
     assert len(pools) == 1, pools
     clients = aws.list_user_pool_clients(UserPoolId=pools[0]["Id"], MaxResults=60)["UserPoolClients"]
@@ -198,18 +204,11 @@ def test_three_concurrent_setups_converge_on_one_of_everything(
 
 def _ready_user(run: Any, sandbox: dict[str, str], email: str, group: str) -> tuple[str, str]:
     """setup, then a confirmed user of ``group`` with a known password; returns (login URL, password)."""
-    import boto3
 
     first = run("setup")
     assert first.returncode == 0, first.stderr
     assert run("add-user", email, "--group", group, "--no-invite").returncode == 0
-    aws = boto3.client(
-        "cognito-idp",
-        endpoint_url=sandbox["AWS_ENDPOINT_URL"],
-        region_name=sandbox["AWS_REGION"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    aws = _cognito(sandbox)
     pool = next(p["Id"] for p in aws.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == "privx-e2e")
     password = "Correct-Horse-9-battery"
     aws.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)

@@ -27,6 +27,7 @@ from tests.conftest import (
     PRIVX_URL,
     REGION,
     cognito_discovery,
+    wire_emulator,
 )
 
 pytestmark = pytest.mark.usefixtures("aws", "discovery_in_process")
@@ -48,12 +49,7 @@ def variant_emulator(request: pytest.FixtureRequest, seams: Seams, monkeypatch: 
         variant=request.param,
         oidc_http=httpx.Client(transport=cognito_discovery(f"https://acme-privx.auth.{REGION}.amazoncognito.com")),
     )
-    emu.add_api_client(API_CLIENT_ID, API_CLIENT_SECRET)
-    seams.privx_transport = httpx.MockTransport(emu.handle)
-    monkeypatch.setenv("PRIVX_API_CLIENT_ID", API_CLIENT_ID)
-    monkeypatch.setenv("PRIVX_API_CLIENT_SECRET", API_CLIENT_SECRET)
-    monkeypatch.setenv("PRIVX_API_OAUTH_CLIENT_SECRET", OAUTH_CLIENT_SECRET)
-    return emu
+    return wire_emulator(emu, seams, monkeypatch)
 
 
 def _checks(cli: Any, config: Path) -> tuple[int, dict[str, dict[str, Any]]]:

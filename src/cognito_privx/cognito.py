@@ -965,22 +965,23 @@ def ensure_domain(
     return changes
 
 
-def delete_client(gw: CognitoGateway, pool_id: str, client_id: str) -> None:
-    """Delete an app client; one already gone is fine (a repeat after a lost answer, a concurrent teardown)."""
+def _delete(gw: CognitoGateway, operation: str, **params: Any) -> None:
+    """A delete where "already gone" is the result we wanted (a repeat after a lost answer, a concurrent run)."""
     try:
-        gw.call("delete_user_pool_client", UserPoolId=pool_id, ClientId=client_id)
+        gw.call(operation, **params)
     except CognitoError as e:
         if error_code(e) != "ResourceNotFoundException":
             raise
+
+
+def delete_client(gw: CognitoGateway, pool_id: str, client_id: str) -> None:
+    """Delete an app client; one already gone is fine."""
+    _delete(gw, "delete_user_pool_client", UserPoolId=pool_id, ClientId=client_id)
 
 
 def delete_group(gw: CognitoGateway, pool_id: str, name: str) -> None:
     """Delete a native group; one already gone is fine."""
-    try:
-        gw.call("delete_group", UserPoolId=pool_id, GroupName=name)
-    except CognitoError as e:
-        if error_code(e) != "ResourceNotFoundException":
-            raise
+    _delete(gw, "delete_group", UserPoolId=pool_id, GroupName=name)
 
 
 def delete_domain(gw: CognitoGateway, prefix: str, pool_id: str) -> None:
