@@ -22,9 +22,10 @@ import pytest
 
 from cognito_privx.cognito import CognitoGateway
 from cognito_privx.config import AppConfig
+from cognito_privx.imports import AdaptiveRate, TokenBucket, import_rows
 from cognito_privx.sandbox.aws_shaped import AwsShapedProxy
 from cognito_privx.sandbox.runner import MotoServer
-from cognito_privx.users import Outcome, PoolUsers, TokenBucket, UserRow, import_rows
+from cognito_privx.users import Outcome, PoolUsers, UserRow
 
 REGION = "eu-west-1"
 
@@ -79,7 +80,7 @@ def test_throttled_import_ends_with_zero_failed_rows(moto_server: MotoServer) ->
 
     The stand-in allows 20 creations in any second; the import's limiter sends 25/s (as when ``--rate`` is above
     the account's quota, or another client uses part of it), so about one create in five is throttled, every run,
-    and retried with the import's own backoff (``import-users`` uses the same limiter with ``burst=2``).
+    and sent again through the limiter (a fixed ``TokenBucket``, as a caller's fixed rate gets).
 
     Not 10x the quota: then the window stays full, a retried row races seven fresh ones for each freed slot, and
     with backoff waits shorter than the quota's one-second window it burns attempts where no slot can free up.
@@ -106,17 +107,15 @@ def test_daily_email_cap_is_not_retried(moto_server: MotoServer) -> None:
     from botocore.stub import Stubber
 
     stub = Stubber(users.gw.client)
-    stub.add_client_error("admin_get_user", "UserNotFoundException")
     stub.add_client_error("admin_create_user", "LimitExceededException", "Exceeded daily email limit")
-    stub.add_client_error("admin_get_user", "UserNotFoundException")
-    with stub:
+    with stub:  # create first: one call for a new user, and the cap's answer is never repeated
         report = import_rows(
             users, [UserRow("a@example.com", "ops", None, 2), UserRow("b@example.com", "ops", None, 3)], workers=1
         )
-    assert [r.outcome for r in report.results] == [Outcome.FAILED, Outcome.FAILED]
+    assert [r.outcome for r in report.results] == [Outcome.FAILED, Outcome.NOT_ATTEMPTED]
     assert "daily email limit" in report.results[0].detail
-    assert report.results[1].detail.startswith("not attempted")
     assert report.stopped and report.retries == 0
+    assert report.hint and "--no-invite" in report.hint and "SES" in report.hint  # what the summary prints
 
 
 ROWS = 150
@@ -223,8 +222,66 @@ def test_ctrl_c_stops_an_import_and_keeps_what_was_done(moto_server: MotoServer)
         finally:
             signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - started < 10
-    assert report.stopped == "interrupted"
+    assert report.stopped == "interrupted" and report.interrupted
     done = report.count(Outcome.CREATED)
     assert 10 <= done < 200
-    assert report.failed == 200 - done
+    assert report.failed == 0  # never attempted is not failed
+    assert report.not_attempted == 200 - done
+    assert [r.outcome for r in report.results].count(Outcome.NOT_ATTEMPTED) == 200 - done
     assert len(_emails(moto_server.url, pool)) == done
+
+
+@pytest.mark.parametrize(("start", "quota"), [(200.0, 20.0), (5.0, 60.0)])
+def test_a_throttling_storm_ends_with_zero_failed_rows(moto_server: MotoServer, start: float, quota: float) -> None:
+    """The adaptive limiter started 10x above the quota (a storm: most creates throttled at first), or far below it:
+    every row is created, none failed, and the rate ends near the quota."""
+    pool = _make_pool(moto_server.url)
+    cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}})
+    with AwsShapedProxy(moto_server.url, latency=(0.002, 0.01), create_rate=quota, seed=3) as proxy:
+        users = PoolUsers.open(CognitoGateway(_client(proxy.url)), cfg)
+        rows = [UserRow(f"s{i:03}@example.com", "ops", None, i + 2) for i in range(120)]
+        limiter = AdaptiveRate(start)
+        report = import_rows(users, rows, workers=16, invite=False, limiter=limiter)
+    if start > quota:
+        assert proxy.throttled > 0 and limiter.cuts >= 1
+    assert report.failed == 0, [r for r in report.results if r.outcome is Outcome.FAILED]
+    assert report.count(Outcome.CREATED) == 120
+    assert sorted(_emails(moto_server.url, pool)) == [r.email for r in rows]
+    assert proxy.calls["AdminGetUser"] == 0  # create first: one call per new user
+
+
+@pytest.mark.e2e
+def test_ctrl_c_exits_130_and_reports_the_rest_not_attempted(moto_server: MotoServer, tmp_path: Path) -> None:
+    """The CLI, interrupted by SIGINT mid-run: exit 130, the report lists every row, the unstarted ones as "not
+    attempted" (not failed)."""
+    _make_pool(moto_server.url)
+    with AwsShapedProxy(moto_server.url, latency=(0.05, 0.1), create_rate=20) as proxy:
+        csv_file = tmp_path / "users.csv"
+        csv_file.write_text("email,group\n" + "".join(f"i{i:03}@example.com,ops\n" for i in range(300)))
+        config = tmp_path / "cognito-privx.toml"
+        config.write_text(f'[cognito]\nregion = "{REGION}"\npool_name = "privx-users"\n')
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PRIVX_"))}
+        env.update(
+            AWS_ENDPOINT_URL=proxy.url,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_CONFIG_FILE=str(tmp_path / "none"),
+        )
+        report = tmp_path / "report.csv"
+        cli = str(Path(sys.executable).with_name("cognito-privx"))
+        args = [cli, "--config", str(config), "import-users", str(csv_file), "--no-invite", "--report", str(report)]
+        proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while proxy.calls["AdminCreateUser"] < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    import csv as csv_module
+
+    with report.open(newline="") as fh:
+        outcomes = [r["outcome"] for r in csv_module.DictReader(fh)]
+    assert len(outcomes) == 300
+    assert "failed" not in outcomes
+    assert outcomes.count("not attempted") > 0 and outcomes.count("created") > 0
+    assert "not attempted" in stderr

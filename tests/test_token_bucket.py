@@ -1,6 +1,7 @@
-"""``users.TokenBucket``, the import's rate limiter, on a fake clock: no test here waits for real.
+"""``imports.TokenBucket`` (a fixed rate) and ``imports.AdaptiveRate`` (the import's limiter), on a fake clock: no
+test here waits for real.
 
-The bucket takes its clock as a parameter but sleeps with ``time.sleep`` from :mod:`cognito_privx.users`; the tests
+The bucket takes its clock as a parameter but sleeps with ``time.sleep`` from :mod:`cognito_privx.imports`; the tests
 replace that module's ``time`` (only there) with a fake whose ``sleep`` moves the fake clock, optionally by more
 than asked, as a busy machine oversleeps.
 """
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from cognito_privx import users
-from cognito_privx.users import TokenBucket
+from cognito_privx import imports
+from cognito_privx.imports import AdaptiveRate, TokenBucket
 
 COGNITO_USER_CREATION_QUOTA = 50  # requests/s (docs/cognito.md, "Quotas and throttling")
 
@@ -34,7 +35,7 @@ class FakeTime:
 @pytest.fixture
 def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
     fake = FakeTime()
-    monkeypatch.setattr(users, "time", fake)
+    monkeypatch.setattr(imports, "time", fake)
     return fake
 
 
@@ -99,12 +100,12 @@ def test_part_of_a_token_shortens_the_wait(fake_time: FakeTime) -> None:
 
 @pytest.mark.parametrize("oversleep", [0.0, 0.015])
 def test_the_import_default_stays_under_cognitos_quota_in_every_second(fake_time: FakeTime, oversleep: float) -> None:
-    """``import-users`` runs ``TokenBucket(48, burst=2)`` (``--rate``'s default): at most rate + 1 = 49 creations
-    fall in any one second, under the 50/s quota, however long its sleeps overshoot."""
+    """A fixed ``TokenBucket(48, burst=2)`` (the old ``--rate`` default, still what a fixed rate gets): at most
+    rate + 1 = 49 creations fall in any one second, under the 50/s quota, however long its sleeps overshoot."""
     fake_time.oversleep = oversleep
-    bucket = TokenBucket(users.DEFAULT_RATE, burst=2, clock=fake_time.monotonic)
+    bucket = TokenBucket(imports.DEFAULT_RATE, burst=2, clock=fake_time.monotonic)
     times = acquire_times(bucket, fake_time, 500)
-    assert most_in_one_second(times) <= users.DEFAULT_RATE + 1 < COGNITO_USER_CREATION_QUOTA
+    assert most_in_one_second(times) <= imports.DEFAULT_RATE + 1 < COGNITO_USER_CREATION_QUOTA
 
 
 def test_a_burst_of_two_keeps_the_rate_despite_oversleeping(fake_time: FakeTime) -> None:
@@ -117,3 +118,74 @@ def test_a_burst_of_two_keeps_the_rate_despite_oversleeping(fake_time: FakeTime)
         rates[burst] = 480 / (times[-1] - times[0])
     assert rates[2] == pytest.approx(48, rel=0.01)
     assert rates[1] < 40  # 1 / (1/48 + 0.005) = 38.7
+
+
+# -- AdaptiveRate: a simulated quota on the fake clock ---------------------------------------------------------
+
+
+def simulate(limiter: AdaptiveRate, fake: FakeTime, quota: float, seconds: float) -> tuple[int, int]:
+    """Requests through ``limiter`` against a sliding-window quota (at most ``quota`` admitted in any second, a
+    refused request not counted: as ``sandbox.aws_shaped``); answers arrive at once. (admitted, throttled)."""
+    admitted: list[float] = []
+    throttled = 0
+    end = fake.now + seconds
+    while fake.now < end:
+        sent = limiter.acquire()
+        while admitted and fake.now - admitted[0] >= 1.0:
+            admitted.pop(0)
+        if len(admitted) < quota:
+            admitted.append(fake.now)
+            limiter.succeeded()
+        else:
+            throttled += 1
+            limiter.throttled(sent)
+        fake.now += 1e-4
+    return limiter.cuts, throttled
+
+
+@pytest.mark.parametrize("quota", [20.0, 50.0, 100.0, 300.0])
+def test_the_adaptive_rate_finds_the_quota_and_stays_near_it(fake_time: FakeTime, quota: float) -> None:
+    """From 50/s it rises to a raised quota within seconds, falls to a lower one at the first throttles, and then
+    holds within a few percent of it: never far above (throttles stay a small share), never far below."""
+    limiter = AdaptiveRate(clock=fake_time.monotonic, sleep=fake_time.sleep)
+    simulate(limiter, fake_time, quota, 10)
+    assert limiter.cuts >= 1, "the quota was never met"
+    rates = []
+    for _ in range(20):
+        simulate(limiter, fake_time, quota, 1)
+        rates.append(limiter.rate)
+    assert 0.9 * quota <= min(rates) and max(rates) <= 1.1 * quota, rates
+
+
+def test_one_overshoot_is_one_cut(fake_time: FakeTime) -> None:
+    """Throttles of requests sent before a cut answer the overshoot that cut already answered."""
+    limiter = AdaptiveRate(100, clock=fake_time.monotonic, sleep=fake_time.sleep)
+    sent = [limiter.acquire() for _ in range(5)]
+    for s in sent:
+        limiter.throttled(s)
+    assert limiter.cuts == 1 and limiter.throttles == 5
+
+
+def test_a_throttle_with_nothing_admitted_halves_the_rate_and_the_floor_holds(fake_time: FakeTime) -> None:
+    limiter = AdaptiveRate(40, floor=4, clock=fake_time.monotonic, sleep=fake_time.sleep)
+    for _ in range(6):
+        fake_time.now += 0.01
+        limiter.throttled(limiter.acquire())
+    assert limiter.rate == 4
+
+
+def test_the_ceiling_is_never_exceeded(fake_time: FakeTime) -> None:
+    """``--rate`` is a ceiling: with no throttling at all the rate climbs to it and stops."""
+    limiter = AdaptiveRate(clock=fake_time.monotonic, sleep=fake_time.sleep, ceiling=70)
+    times = acquire_times_adaptive(limiter, fake_time, 600)
+    assert limiter.rate == 70
+    assert most_in_one_second(times[-300:]) <= 70 + limiter.rate / 10
+
+
+def acquire_times_adaptive(limiter: AdaptiveRate, fake: FakeTime, n: int) -> list[float]:
+    times = []
+    for _ in range(n):
+        limiter.acquire()
+        limiter.succeeded()
+        times.append(fake.now)
+    return times

@@ -48,6 +48,9 @@ class _SlidingWindow:
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    # AWS takes a burst of new connections; socketserver's default backlog of 5 resets some of them (seen as
+    # "Connection was closed" by a client opening 32 at once).
+    request_queue_size = 128
 
     def handle_error(self, request: object, client_address: object) -> None:
         return  # a client that disconnects mid-request is expected here (tests kill importers)
