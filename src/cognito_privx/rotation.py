@@ -1,0 +1,215 @@
+r"""``rotate-secret``: replace the app client's secret without downtime (docs/cognito.md#client-secrets).
+
+The steps, each safe to crash after:
+
+1. **Observe** the pool, our app client, its secrets (ids, oldest first) and our PrivX directory, whose marker
+   names the secret PrivX holds by its id (``privx.secret_id_of``).
+2. **Recover** from an interrupted run. Two secrets and the marker names the newer: PrivX already holds it, go
+   to step 6. Two secrets and the marker names the older (or none): the newer one's value was lost with the run
+   that made it, so it is deleted and the rotation starts again.
+3. **Add** a secret whose value we generate (48 letters and digits, within Cognito's ``[\w+]``; it does not echo a value
+   it was given), so it is known without reading it back.
+4. **Prove** it at the pool's token endpoint: an authorization-code request with a made-up code, authenticated
+   with the new secret, must be refused for the code (``invalid_grant``), not the client (``invalid_client``).
+   Otherwise the new secret is deleted and PrivX is left as it was.
+5. **Hand it to PrivX**: one directory update carries the secret and the marker naming its id, read back.
+6. **Delete** every other secret -- only ever one the marker does not name, so PrivX never holds a deleted one.
+
+Never prints or returns a secret value.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from cognito_privx import cognito, privx
+from cognito_privx.config import AppConfig
+from cognito_privx.desired import DesiredState
+from cognito_privx.errors import CognitoError, ConflictError, PrivXNotFoundError, UsageError
+from cognito_privx.plan import Action, Change, Plan
+from cognito_privx.reconcile import Services, pool_identity
+
+# AddUserPoolClientSecret takes 24-64 characters of [\w+]. Letters and digits only: a relying party sends the secret
+# form-urlencoded in HTTP Basic (RFC 6749 section 2.3.1; Go's oauth2 and the emulator do), which turns "+" into
+# "%2B", and whether Cognito decodes it is unverified. 48 of 62 symbols: about 285 bits.
+SECRET_ALPHABET = string.ascii_letters + string.digits
+SECRET_LENGTH = 48
+RESOURCE = "cognito client secret"
+HTTP_TIMEOUT = 15.0
+
+
+def new_secret_value() -> str:
+    return "".join(secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """What a rotation did: its changes (secret ids only), the id PrivX now holds, and how long it took."""
+
+    plan: Plan
+    secret_id: str
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "changes": [c.to_json() for c in self.plan.changes],
+            "secret_id": self.secret_id,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def rotate_secret(
+    cfg: AppConfig,
+    services: Services,
+    *,
+    http_transport: httpx.BaseTransport | None = None,
+    confirm: Callable[[str], bool] | None = None,
+    on_change: Callable[[Change], None] | None = None,
+) -> Rotation:
+    """Rotate the app client's secret (see the module docstring). ``http_transport`` carries the token-endpoint
+    proof (tests hand in the hosted-UI stand-in); ``confirm`` gets a one-line summary before the first write."""
+    started = time.perf_counter()
+    desired = DesiredState.from_config(cfg)
+    gw, px = services.cognito, services.privx
+    plan = Plan(listener=on_change)
+    px.login()
+    pool = cognito.find_our_pool(gw, desired.pool)
+    client = cognito.find_client(gw, desired.client, pool["Id"]) if pool else None
+    directory = privx.find_directories(px, desired.directory.name, pool_identity(desired, pool)).ours
+    if pool is None or client is None or directory is None:
+        raise PrivXNotFoundError(
+            "nothing to rotate: this config has no pool, app client or PrivX directory yet",
+            "run `cognito-privx setup` first",
+        )
+    pool_id, client_id = pool["Id"], client["ClientId"]
+    found = cognito.list_secrets(gw, pool_id, client_id)
+    marked = privx.secret_id_of(directory)
+    if confirm is not None and not confirm(
+        f"rotate the secret of app client {client_id}: add a new one, put it into PrivX directory "
+        f"{directory.get('name')!r}, then delete the old one (anything else using the old secret stops working)"
+    ):
+        raise UsageError("nothing was changed", "confirm, or pass --yes")
+
+    if len(found) > 1 and marked == found[-1].id:
+        held = found[-1].id
+        plan.add(
+            Change(RESOURCE, held, Action.NOOP, notes=("PrivX already holds it: finishing an interrupted rotation",))
+        )
+    else:
+        if len(found) > 1:
+            if marked not in (None, *(s.id for s in found)):
+                raise ConflictError(
+                    f"the app client has two secrets and our marker on the PrivX directory names neither ({marked})",
+                    "delete the secret PrivX does not use in the Cognito console, then run rotate-secret again",
+                )
+            for extra in found[1:]:
+                cognito.delete_secret(gw, pool_id, client_id, extra.id)
+                plan.add(
+                    Change(RESOURCE, extra.id, Action.DELETE, notes=("its value was lost with an interrupted run",))
+                )
+        held = _add_prove_hand_over(cfg, desired, services, pool, client_id, directory, plan, http_transport)
+    for old in found:
+        if old.id != held:
+            cognito.delete_secret(gw, pool_id, client_id, old.id)
+            if not any(c.name == old.id for c in plan.changes):
+                plan.add(Change(RESOURCE, old.id, Action.DELETE, notes=("the old secret",)))
+    return Rotation(plan, held, time.perf_counter() - started)
+
+
+def _add_prove_hand_over(
+    cfg: AppConfig,
+    desired: DesiredState,
+    services: Services,
+    pool: Any,
+    client_id: str,
+    directory: dict[str, Any],
+    plan: Plan,
+    http_transport: httpx.BaseTransport | None,
+) -> str:
+    """Steps 3-5: the new secret's id, once PrivX holds it."""
+    gw, px = services.cognito, services.privx
+    pool_id = pool["Id"]
+    value = new_secret_value()
+    new_id = cognito.add_secret(gw, pool_id, client_id, value)
+    plan.add(Change(RESOURCE, new_id, Action.CREATE, notes=("generated here: 48 letters and digits",)))
+    problem = prove(gw, desired, pool, client_id, value, http_transport)
+    if problem:
+        cognito.delete_secret(gw, pool_id, client_id, new_id)
+        plan.add(Change(RESOURCE, new_id, Action.DELETE, notes=("it did not work; PrivX was left as it was",)))
+        raise CognitoError(
+            f"the new client secret could not be proven at the token endpoint: {problem}",
+            "nothing changed in PrivX and the new secret was deleted; check the domain, then run again",
+        )
+    spec = privx.DirectorySpec.from_template(
+        desired.directory,
+        issuer=desired.pool.issuer(pool_id),
+        client_id=client_id,
+        client_secret=value,
+        secret_id=new_id,
+    )
+    state = privx.ensure_directory(px, spec, dry_run=False, current=directory, resend_secret=True)
+    if privx.secret_id_of(state.directory) != new_id:
+        raise ConflictError(
+            f"PrivX did not keep our marker naming the new secret {new_id}: the old secret is kept",
+            "run `cognito-privx rotate-secret` again",
+        )
+    plan.add(state.change)
+    return new_id
+
+
+def token_endpoint(gw: cognito.CognitoGateway, desired: DesiredState, pool: Any, http: httpx.Client) -> str | None:
+    """The pool's token endpoint, from its discovery document (at the endpoint override, as doctor reads it),
+    else on the hosted-UI domain."""
+    from cognito_privx.doctor.facts import endpoint_override
+
+    base = endpoint_override(gw)
+    where = f"{base}/{pool['Id']}" if base else desired.pool.issuer(pool["Id"])
+    try:
+        document = http.get(f"{where}/.well-known/openid-configuration").json()
+        endpoint = document.get("token_endpoint") if isinstance(document, dict) else None
+    except (httpx.HTTPError, ValueError):
+        endpoint = None
+    if isinstance(endpoint, str):
+        return endpoint
+    prefix = (desired.domain.prefix if desired.domain else None) or pool.get("Domain")
+    return f"{cognito.domain_url(prefix, desired.pool.region)}/oauth2/token" if prefix else None
+
+
+def prove(
+    gw: cognito.CognitoGateway,
+    desired: DesiredState,
+    pool: Any,
+    client_id: str,
+    value: str,
+    http_transport: httpx.BaseTransport | None,
+) -> str | None:
+    """Authenticate to the token endpoint with ``value``: ``None`` when Cognito took the client's credentials
+    (it then refuses only the made-up code, ``invalid_grant``), else why not."""
+    with httpx.Client(transport=http_transport, timeout=HTTP_TIMEOUT, follow_redirects=False) as http:
+        endpoint = token_endpoint(gw, desired, pool, http)
+        if endpoint is None:
+            return "the pool has no domain, so no token endpoint"
+        data = {
+            "grant_type": "authorization_code",
+            "code": secrets.token_urlsafe(24),
+            "redirect_uri": desired.client.callback_url,
+            "client_id": client_id,
+        }
+        try:
+            response = http.post(endpoint, data=data, auth=(client_id, value))
+        except httpx.HTTPError as e:
+            return f"{endpoint}: {type(e).__name__}: {e}"
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        error = None
+    if error == "invalid_grant":
+        return None
+    return f"{endpoint} answered HTTP {response.status_code} {error or ''}".strip()
