@@ -76,10 +76,10 @@ def test_a_dropped_group_is_revoked(cli: Any, cfg: Path, emulator: PrivXEmulator
     cfg.write_text(BASE_CONFIG.replace('dev = "developers"\n', ""))
     plan = cli("--config", str(cfg), "plan", "--detailed-exitcode")
     assert plan.exit_code == 3
-    assert "- revoke privx role developers ← group dev" in plan.stderr
-    assert "Plan: 0 to create, 0 to update, 1 to delete" in plan.stderr
+    assert "- revoke privx role developers ← group dev" in plan.stdout
+    assert "Plan: 0 to create, 0 to update, 1 to delete" in plan.stdout
     # The role cognito-privx created for dev now carries no grant: reported, not deleted by setup.
-    assert "unused: created by cognito-privx" in plan.stderr
+    assert "unused: created by cognito-privx" in plan.stdout
     as_json = json.loads(cli("--config", str(cfg), "-o", "json", "plan").stdout)
     (revoke,) = [c for c in as_json["changes"] if c["action"] == "delete"]
     assert revoke["name"] == "developers ← group dev" and revoke["resource"] == "privx role"
@@ -96,8 +96,8 @@ def test_a_remapped_group_moves_to_the_new_role_only(cli: Any, cfg: Path, emulat
     cfg.write_text(BASE_CONFIG.replace('dev = "developers"', 'dev = "engineers"'))
     plan = cli("--config", str(cfg), "plan", "--detailed-exitcode")
     assert plan.exit_code == 3
-    assert "+ create privx role engineers ← group dev" in plan.stderr
-    assert "- revoke privx role developers ← group dev" in plan.stderr
+    assert "+ create privx role engineers ← group dev" in plan.stdout
+    assert "- revoke privx role developers ← group dev" in plan.stdout
 
     _run_ok(cli, "--config", str(cfg), "setup")
     assert _grants(emulator, _directory_id(emulator)) == {("ops-admins", "(tags=ops)"), ("engineers", "(tags=dev)")}
@@ -113,7 +113,7 @@ def test_a_removed_role_table_is_revoked(cli: Any, tmp_path: Path, emulator: Pri
 
     config.write_text(BASE_CONFIG)
     plan = cli("--config", str(config), "plan", "--detailed-exitcode")
-    assert plan.exit_code == 3 and "- revoke privx role auditors ← group audit" in plan.stderr
+    assert plan.exit_code == 3 and "- revoke privx role auditors ← group audit" in plan.stdout
     _run_ok(cli, "--config", str(config), "setup")
     assert ("auditors", "(tags=audit)") not in _grants(emulator, directory)
     _assert_converged(cli, config)
@@ -131,7 +131,7 @@ def test_a_rule_whose_form_changed_is_replaced(cli: Any, cfg: Path, emulator: Pr
     cfg.write_text(BASE_CONFIG)  # back to the default form, (tags={group})
     plan = cli("--config", str(cfg), "plan", "--detailed-exitcode")
     assert plan.exit_code == 3
-    assert "- revoke privx role ops-admins ← rule (tag=ops)" in plan.stderr
+    assert "- revoke privx role ops-admins ← rule (tag=ops)" in plan.stdout
     _run_ok(cli, "--config", str(cfg), "setup")
     assert _grants(emulator, directory) == {("ops-admins", "(tags=ops)"), ("developers", "(tags=dev)")}
     _assert_converged(cli, cfg)
@@ -156,7 +156,7 @@ def test_foreign_rules_and_other_directories_are_never_touched(cli: Any, cfg: Pa
         }
     )
     plan = cli("--config", str(cfg), "plan", "--detailed-exitcode")
-    assert plan.exit_code == 3 and "- revoke privx role hand-made ← group ops" in plan.stderr
+    assert plan.exit_code == 3 and "- revoke privx role hand-made ← group ops" in plan.stdout
 
     _run_ok(cli, "--config", str(cfg), "setup")
     assert ldap in _role(emulator, "ops-admins")["source_rules"]["rules"]  # type: ignore[index]
@@ -327,7 +327,7 @@ def test_a_changed_domain_prefix_converges(cli: Any, cfg: Path, aws: Any, emulat
     cfg.write_text(BASE_CONFIG.replace('domain_prefix = "acme-privx"', 'domain_prefix = "acme-privx2"'))
     plan = cli("--config", str(cfg), "plan", "--detailed-exitcode")
     assert plan.exit_code == 3
-    assert "- delete cognito domain acme-privx" in plan.stderr and "+ create cognito domain acme-privx2" in plan.stderr
+    assert "- delete cognito domain acme-privx" in plan.stdout and "+ create cognito domain acme-privx2" in plan.stdout
     _run_ok(cli, "--config", str(cfg), "setup")
     pool = aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"]
     assert aws.describe_user_pool(UserPoolId=pool)["UserPool"]["Domain"] == "acme-privx2"
@@ -349,7 +349,7 @@ def test_native_groups_no_longer_mapped_are_reported_and_removed_by_teardown_whe
 
     config.write_text(native.replace('dev = "developers"\n', ""))
     plan = _run_ok(cli, "--config", str(config), "plan")
-    assert "cognito group dev" in plan.stderr and "unused: created by cognito-privx" in plan.stderr
+    assert "cognito group dev" in plan.stdout and "unused: created by cognito-privx" in plan.stdout
 
     _run_ok(cli, "--config", str(config), "teardown", "--keep-pool", "--yes")
     groups = {g["GroupName"] for g in aws.list_groups(UserPoolId=pool)["Groups"]}
@@ -366,7 +366,7 @@ def test_a_grant_to_a_built_in_role_is_revoked_too(cli: Any, tmp_path: Path, emu
     assert ("privx-admin", "(tags=admins)") in _grants(emulator, directory)
     config.write_text(BASE_CONFIG)
     plan = cli("--config", str(config), "plan", "--detailed-exitcode")
-    assert plan.exit_code == 3 and "- revoke privx role privx-admin ← group admins" in plan.stderr
+    assert plan.exit_code == 3 and "- revoke privx role privx-admin ← group admins" in plan.stdout
     _run_ok(cli, "--config", str(config), "setup")
     assert ("privx-admin", "(tags=admins)") not in _grants(emulator, directory)
     assert _role(emulator, "privx-admin") is not None  # built-in: never deleted
@@ -397,8 +397,8 @@ def test_a_copy_in_an_all_group_does_not_block_revoking_the_plain_grant(
     cfg.write_text(BASE_CONFIG.replace('ops = "ops-admins"\n', ""))
     plan = cli("--config", str(cfg), "plan", "--detailed-exitcode")
     assert plan.exit_code == 3
-    assert "- revoke privx role ops-admins ← group ops" in plan.stderr
-    assert "a copy inside an ALL group stays" in plan.stderr
+    assert "- revoke privx role ops-admins ← group ops" in plan.stdout
+    assert "a copy inside an ALL group stays" in plan.stdout
     run = _run_ok(cli, "--config", str(cfg), "setup")
     assert "1 deleted or revoked" in run.stderr
     assert _role(emulator, "ops-admins")["source_rules"]["rules"] == [narrowed]  # type: ignore[index]
@@ -414,7 +414,7 @@ def test_a_grant_narrowed_by_an_all_group_is_not_in_place(cli: Any, cfg: Path, e
         {"type": "GROUP", "match": "ALL", "rules": [ours, {"type": "RULE", "source": "x", "search_string": "(cn=no)"}]}
     ]
     plan = cli("--config", str(cfg), "plan", "--detailed-exitcode")
-    assert plan.exit_code == 3 and "~ update privx role developers ← group dev" in plan.stderr
+    assert plan.exit_code == 3 and "~ update privx role developers ← group dev" in plan.stdout
     _run_ok(cli, "--config", str(cfg), "setup")
     assert privx.has_rule(_role(emulator, "developers"), directory, "(tags=dev)")  # type: ignore[arg-type]
     _assert_converged(cli, cfg)

@@ -177,7 +177,7 @@ def test_no_config_file_is_an_error_naming_where_it_looked() -> None:
     # cwd is an empty tmp_path; the environment names no file either.
     err = config_error(None, env={"AWS_REGION": REGION, "PRIVX_API_BASE_URL": PRIVX_URL})  # type: ignore[arg-type]
     assert err.message == "no config file found (looked for --config, $COGNITO_PRIVX_CONFIG, ./cognito-privx.toml)"
-    assert "examples/cognito-privx.toml" in (err.hint or "") and "--config FILE" in (err.hint or "")
+    assert "cognito-privx init" in (err.hint or "") and "--config FILE" in (err.hint or "")
     assert list(Path.cwd().iterdir()) == []  # nothing was written either
 
 
@@ -503,7 +503,7 @@ def test_no_config_file_exits_2_and_creates_nothing(
     assert run.stdout == ""
     assert run.stderr.splitlines() == [
         "error: no config file found (looked for --config, $COGNITO_PRIVX_CONFIG, ./cognito-privx.toml)",
-        "hint: copy examples/cognito-privx.toml to ./cognito-privx.toml, or pass --config FILE",
+        "hint: run `cognito-privx init` to write a commented ./cognito-privx.toml, or pass --config FILE",
     ]
     assert aws.list_user_pools(MaxResults=60)["UserPools"] == []
     assert [s for s in emulator.sources.values() if s.get("connection", {}).get("type") == "OIDC"] == []

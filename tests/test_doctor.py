@@ -37,7 +37,9 @@ ALL_CHECKS = [
     "aws-credentials",
     "cognito-pool",
     "cognito-attribute",
+    "cognito-mfa",
     "app-client",
+    "client-secret",
     "client-oauth-flow",
     "client-scopes",
     "client-callback",
@@ -123,6 +125,8 @@ def _role(emu: PrivXEmulator, name: str) -> dict[str, Any]:
 def test_doctor_passes_after_setup_text_and_json(
     cli: Any, config_file: Path, aws: Any, hosted_ui: PrivXEmulator, cognito_calls: list[str]
 ) -> None:
+    # MFA required: with MFA off, cognito-mfa warns (tests/test_mfa.py).
+    config_file.write_text(config_file.read_text().replace("[privx]", 'mfa = "required"\n\n[privx]', 1))
     assert cli("--config", str(config_file), "setup").exit_code == 0
     # A user of the directory, as a first login leaves one: the rule form can be checked against it.
     _directory(hosted_ui)  # exists
@@ -139,7 +143,7 @@ def test_doctor_passes_after_setup_text_and_json(
     assert all(line.startswith("✓ ") for line in lines), run.stdout
     assert [line.split()[1] for line in lines] == ALL_CHECKS
     assert "PrivX 44.0.0 answers" in run.stdout
-    assert "all checks passed: 23 ok, 0 failed" in run.stderr
+    assert "all checks passed: 25 ok, 0 failed" in run.stderr
 
     code, document = _doctor(cli, config_file)
     assert code == 0 and document["ok"] is True
@@ -346,7 +350,8 @@ def test_redirect_to_the_wrong_client_fails(cli: Any, config_file: Path, hosted_
 
 
 @pytest.mark.usefixtures("aws", "discovery_in_process")
-def test_managed_login_branding_cannot_be_verified_on_moto(cli: Any, tmp_path: Path, hosted_ui: PrivXEmulator) -> None:
+def test_managed_login_branding_is_checked(cli: Any, tmp_path: Path, aws: Any, hosted_ui: PrivXEmulator) -> None:
+    """Setup creates the style (moto's stand-in layer, sandbox/moto_fixes.py); doctor fails without it."""
     config = tmp_path / "managed.toml"
     config.write_text(
         BASE_CONFIG.replace('domain_prefix = "acme-privx"', 'domain_prefix = "acme-privx"\nhosted_ui = "managed"')
@@ -354,8 +359,14 @@ def test_managed_login_branding_cannot_be_verified_on_moto(cli: Any, tmp_path: P
     assert cli("--config", str(config), "setup").exit_code == 0
     code, document = _doctor(cli, config)
     check = next(c for c in document["checks"] if c["name"] == "managed-login-branding")
-    assert code == 0
-    assert check["status"] == "warn" and "could not verify" in check["message"]
+    assert check["status"] == "ok", check
+    style = aws.describe_managed_login_branding_by_client(UserPoolId=_pool_id(aws), ClientId=_client_id(aws))
+    aws.delete_managed_login_branding(
+        UserPoolId=_pool_id(aws), ManagedLoginBrandingId=style["ManagedLoginBranding"]["ManagedLoginBrandingId"]
+    )
+    code, document = _doctor(cli, config)
+    check = next(c for c in document["checks"] if c["name"] == "managed-login-branding")
+    assert code == 1 and check["status"] == "fail" and "cognito-privx setup" in check["hint"]
 
 
 # -- the checks alone: facts in, checks out, no call made ------------------------------------------------
@@ -519,7 +530,8 @@ def test_probe_passes_against_moto_server_and_leaves_nothing_behind(
     checks = {c["name"]: c for c in document["checks"]}
     assert code == 0, _failing(document)
     # The probe signs into Cognito only; without a PrivX user the rule form cannot be verified yet.
-    assert {c["status"] for c in document["checks"] if c["name"] != "role-rule-form"} == {"ok"}
+    # MFA is off in this config: cognito-mfa warns (tests/test_mfa.py).
+    assert {c["status"] for c in document["checks"] if c["name"] not in ("role-rule-form", "cognito-mfa")} == {"ok"}
     assert (
         checks["role-rule-form"]["status"] == "warn" and "no user in PrivX yet" in checks["role-rule-form"]["message"]
     )

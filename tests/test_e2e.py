@@ -162,6 +162,7 @@ def test_demo_tells_the_whole_story() -> None:
     for step in ("cognito-privx plan", "cognito-privx setup (again)", "No changes", "add-user", "list-users"):
         assert step in done.stderr
     assert "all checks passed" in done.stderr and "token-probe" in done.stderr
+    assert "alice@example.com signed in through Cognito; PrivX gives her: ops-admins" in done.stderr
 
 
 def test_three_concurrent_setups_converge_on_one_of_everything(

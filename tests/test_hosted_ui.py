@@ -517,6 +517,19 @@ def test_a_disabled_user_is_refused(browser: Browser) -> None:
     assert "Incorrect username or password." in r.text  # nothing told without the password
 
 
+def test_mfa_required_issues_no_code_on_the_password_alone(browser: Browser) -> None:
+    """The stand-in serves no MFA pages: a pool with MFA ON (or an enrolled user) gets a page saying so, and no code
+    (docs/cognito.md#mfa). OPTIONAL lets an unenrolled user in, as Cognito does."""
+    b = browser
+    mfa = {"UserPoolId": b.pool.id, "SoftwareTokenMfaConfiguration": {"Enabled": True}}
+    b.pool.aws.set_user_pool_mfa_config(**mfa, MfaConfiguration="OPTIONAL")
+    assert b.sign_in().startswith(CALLBACK + "?code=")
+    b.pool.aws.set_user_pool_mfa_config(**mfa, MfaConfiguration="ON")
+    r = b.submit(b.sign_in_page(), username="alice@example.com", password=PASSWORD)
+    assert r.status_code == 501 and "mfa_required" in r.text
+    assert "location" not in r.headers
+
+
 def test_disabling_a_user_stops_the_refresh_and_userinfo(browser: Browser) -> None:
     b = browser
     tokens = b.redeem(b.code()).json()

@@ -194,7 +194,7 @@ def test_account_mapping_is_written_shown_and_converged(cli: Any, tmp_path: Path
     plan = cli("--config", str(config), "plan")
     # Keyed by target: one claim feeds both accounts, as PrivX's OIDC guide maps it.
     mapping = {"unix_account": "email", "windows_account": "email"}
-    assert f"connection.attribute_mapping: {json.dumps(mapping, sort_keys=True)}" in plan.stderr
+    assert f"connection.attribute_mapping: {json.dumps(mapping, sort_keys=True)}" in plan.stdout
     assert cli("--config", str(config), "setup").exit_code == 0
     directory = next(s for s in emulator.sources.values() if s["name"] == "Cognito")
     assert directory["connection"]["attribute_mapping"] == mapping

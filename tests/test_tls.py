@@ -187,8 +187,9 @@ def _pools(aws: Any) -> list[str]:
 
 
 def _error_and_hint(stderr: str) -> tuple[str, str]:
-    # plan, setup and teardown open with their target line; the error itself is one line and a hint.
-    lines = [line for line in stderr.strip().splitlines() if not line.startswith("target: ")]
+    # plan, setup and teardown open with their target line, and a run that stopped says what it had done
+    # ("Stopped before changing anything."); the error itself is one line and a hint.
+    lines = [line for line in stderr.strip().splitlines() if not line.startswith(("target: ", "Stopped "))]
     assert len(lines) == 2, stderr
     assert lines[0].startswith("error: ") and lines[1].startswith("hint: "), stderr
     assert "Traceback" not in stderr

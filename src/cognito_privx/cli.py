@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
@@ -22,7 +23,9 @@ from cognito_privx import __version__
 if TYPE_CHECKING:
     import httpx
 
+    from cognito_privx import users as users_module
     from cognito_privx.config import AppConfig
+    from cognito_privx.plan import Change
     from cognito_privx.reconcile import Services
     from cognito_privx.users import PoolUsers, UserResult
 
@@ -60,8 +63,72 @@ class State:
         return self.output is OutputFormat.json
 
 
+GLOBAL_EPILOG = (
+    "Global options, before or after the command: --config, --profile, --region, --pool-id, --output/-o, --debug "
+    "(see cognito-privx --help)."
+)
+
+
+def _no_flag_placeholder() -> None:
+    """Boolean flags take no value, so ``--help`` shows none (typer 0.29 prints ``<bool>`` beside them)."""
+    original = typer.core.TyperOption.display_type_rich
+    if getattr(original, "_flag_aware", False):
+        return
+
+    def display_type_rich(self: typer.core.TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else original(self, ctx)
+
+    display_type_rich._flag_aware = True  # type: ignore[attr-defined]
+    setattr(typer.core.TyperOption, "display_type_rich", display_type_rich)  # noqa: B010
+
+
+_no_flag_placeholder()
+
+
+def globals_first(args: list[str], global_params: list[Any], commands: Mapping[str, Any]) -> list[str]:
+    """``args`` with the global options found after the command moved in front of it, so that
+    ``cognito-privx setup --region eu-west-1`` means ``cognito-privx --region eu-west-1 setup`` (as the AWS CLI
+    takes them). An option the command itself declares stays with the command; ``--`` ends the scan."""
+    takes_value = {
+        name: not param.is_flag for param in global_params if param.param_type_name == "option" for name in param.opts
+    }
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":  # global options before the command
+        i += 2 if takes_value.get(args[i], False) else 1
+    if i >= len(args) or args[i] not in commands:
+        return args
+    command = commands[args[i]]
+    own = {name for param in command.params for name in (*param.opts, *param.secondary_opts)}
+    before, after = list(args[: i + 1]), []
+    rest = args[i + 1 :]
+    j = 0
+    while j < len(rest):
+        token = rest[j]
+        if token == "--":
+            after += rest[j:]
+            break
+        name = token.split("=", 1)[0]
+        if name in takes_value and name not in own:
+            width = 2 if takes_value[name] and "=" not in token and j + 1 < len(rest) else 1
+            before[i:i] = rest[j : j + width]
+            i += width
+            j += width
+            continue
+        after.append(token)
+        j += 1
+    return before + after
+
+
 class _Group(typer.core.TyperGroup):
-    """Usage errors (unknown command, bad option value) as one ``error:`` line and a ``hint:``, exit 2."""
+    """Usage errors (unknown command, bad option value) as one ``error:`` line and a ``hint:``, exit 2; global
+    options also after the command (:func:`globals_first`), and listed in every command's ``--help``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        for command in self.commands.values():
+            if command.epilog is None:
+                command.epilog = GLOBAL_EPILOG
+        result: list[str] = super().parse_args(ctx, globals_first(list(args), self.params, self.commands))
+        return result
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         try:  # typer >= 0.2x vendors click; older versions use click itself
@@ -69,6 +136,10 @@ class _Group(typer.core.TyperGroup):
         except ImportError:  # pragma: no cover
             from click import exceptions as cx  # type: ignore[no-redef]
 
+        if os.environ.get("NO_COLOR"):  # https://no-color.org: --help without any escape code either
+            from typer import rich_utils
+
+            rich_utils.COLOR_SYSTEM = None
         standalone = kwargs.pop("standalone_mode", True)
         try:
             code = super().main(*args, **{**kwargs, "standalone_mode": False})
@@ -93,7 +164,7 @@ app = typer.Typer(
     name="cognito-privx",
     help="Wire an Amazon Cognito user pool into PrivX as an OIDC directory, idempotently.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
 )
 
@@ -183,11 +254,29 @@ def _setup(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool, resend_
         if not state.json:
             render.info(target.line())
         done = not (dry_run or plan_mode)
-        # Each change is shown as it happens: a run that fails half-way has already said what it did.
-        on_change = None if state.json else (lambda change: render.change(change, done=done))
-        result = reconcile.setup(
-            cfg, services, dry_run=dry_run or plan_mode, adopt=adopt, on_change=on_change, resend_secret=resend_secret
-        )
+        # Each change is shown as it happens: a run that fails half-way has already said what it did. The plan is
+        # plan's data: stdout (as terraform plan); setup's lines are a record of what it does: stderr.
+        out = render.stdout() if plan_mode else None
+        seen: list[Change] = []
+
+        def on_change(change: Change) -> None:
+            seen.append(change)
+            if not state.json:
+                render.change(change, done=done, out=out)
+
+        try:
+            result = reconcile.setup(
+                cfg,
+                services,
+                dry_run=dry_run or plan_mode,
+                adopt=adopt,
+                on_change=on_change,
+                resend_secret=resend_secret,
+            )
+        except (Exception, KeyboardInterrupt):
+            if done:
+                render.info(render.stopped_summary(seen))
+            raise
     finally:
         services.close()
     if state.debug:
@@ -203,7 +292,7 @@ def _setup(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool, resend_
         )
         return result.plan.has_changes
     if plan_mode:
-        render.info(render.plan_summary(result.plan))
+        render.text(render.plan_summary(result.plan))
         return result.plan.has_changes
     render.info(render.setup_summary(result.plan, dry_run=dry_run))
     render.data(result.outputs.login_url)
@@ -326,7 +415,7 @@ def teardown(
     def body() -> None:
         from cognito_privx import reconcile, render
         from cognito_privx.errors import UsageError
-        from cognito_privx.plan import Action, Change
+        from cognito_privx.plan import Action
 
         def confirm(pending: list[Change]) -> bool:
             deletions = [c for c in pending if c.action is Action.DELETE]
@@ -381,22 +470,150 @@ def teardown(
     _run(state, body)
 
 
+@app.command("rotate-secret")
+def rotate_secret(
+    ctx: typer.Context,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask; rotate now.")] = False,
+) -> None:
+    """Replace the app client's secret without downtime: add one, prove it, hand it to PrivX, delete the old."""
+    state: State = ctx.obj
+
+    def body() -> None:
+        from cognito_privx import reconcile, render, rotation
+        from cognito_privx.errors import UsageError
+
+        def confirm(summary: str) -> bool:
+            if yes:
+                return True
+            if not _interactive():
+                raise UsageError(
+                    "rotate-secret needs a confirmation; nothing was changed",
+                    "run it in a terminal to confirm, or pass --yes",
+                )
+            render.info(summary)
+            try:
+                return typer.confirm("Rotate now?", err=True)
+            except typer.Abort:
+                return False
+
+        cfg = _config(state)
+        services = _services(state, cfg)
+        try:
+            target = reconcile.target(cfg, services)
+            if not state.json:
+                render.info(target.line())
+            done = rotation.rotate_secret(
+                cfg,
+                services,
+                http_transport=state.seams.http_transport,
+                confirm=confirm,
+                on_change=None if state.json else lambda change: render.change(change, done=True),
+            )
+        finally:
+            services.close()
+        if state.json:
+            render.json_document({"target": target.to_json(), **done.to_json()})
+            return
+        render.info(f"PrivX holds client secret {done.secret_id}; rotated in {done.seconds:.2f} s")
+
+    _run(state, body)
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    privx_url: Annotated[
+        str | None, typer.Option("--privx-url", help="PrivX's base URL, like https://privx.example.com.")
+    ] = None,
+    pool_name: Annotated[str | None, typer.Option("--pool-name", help="The user pool's name (default privx).")] = None,
+    domain_prefix: Annotated[
+        str | None,
+        typer.Option("--domain-prefix", help="The hosted-UI domain prefix (default: none managed)."),
+    ] = None,
+) -> None:
+    """Write a commented starter config file (--config, else ./cognito-privx.toml); never overwrites one.
+
+    Values come from the flags (and --region); on a terminal, what is missing is asked for. Left out, region and
+    URL stay commented out, for AWS_REGION and PRIVX_API_BASE_URL to fill in."""
+    state: State = ctx.obj
+
+    def body() -> None:
+        from cognito_privx import render
+        from cognito_privx.config import DEFAULT_CONFIG_FILE, starter_toml, write_starter
+        from cognito_privx.errors import UsageError
+
+        path = state.config_path or Path(DEFAULT_CONFIG_FILE)
+        if path.exists():  # before any question; write_starter checks again, atomically
+            raise UsageError(
+                f"{path} exists already; nothing was written",
+                "edit it, or write another file with `cognito-privx --config NEW.toml init`",
+            )
+        region, url, name, prefix = state.region, privx_url, pool_name, domain_prefix
+        if _interactive():
+
+            def ask(question: str, default: str) -> str:
+                return str(typer.prompt(question, default=default, show_default=bool(default), err=True)).strip()
+
+            region = region or ask("AWS region", os.environ.get("AWS_REGION", ""))
+            url = url or ask("PrivX URL", os.environ.get("PRIVX_API_BASE_URL", "https://privx.example.com"))
+            name = name or ask("User pool name", "privx")
+            prefix = prefix if prefix is not None else ask("Hosted-UI domain prefix (empty: none)", "")
+        text = starter_toml(
+            region=region or None, privx_url=url or None, pool_name=name or "privx", domain_prefix=prefix or ""
+        )
+        write_starter(path, text)
+        if state.json:
+            render.json_document({"written": str(path)})
+        else:
+            render.info(f"wrote {path}: add your groups under [roles], then run `cognito-privx plan`")
+
+    _run(state, body)
+
+
 # -- users ---------------------------------------------------------------------------------------------------
 
 EmailArg = Annotated[str, typer.Argument(help="The user's email address (their login name).", show_default=False)]
-GroupOpt = Annotated[str, typer.Option("--group", "-g", help="The group (a \\[roles] key).", show_default=False)]
+GroupsOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--group",
+        "-g",
+        help='The group (a \\[roles] key). Repeat for several groups (group_claim = "cognito:groups" only).',
+        show_default=False,
+    ),
+]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Allow a group that is not a \\[roles] key.")]
 
 
 def _open_users(state: State, cfg: AppConfig, *, rate: float | None = None) -> PoolUsers:
     from cognito_privx.cognito import CognitoGateway
-    from cognito_privx.users import PoolUsers, TokenBucket
+    from cognito_privx.imports import TokenBucket
+    from cognito_privx.users import PoolUsers
 
     # botocore's own retries are off: users.py retries throttling itself and never the daily email cap.
     gw = CognitoGateway.connect(cfg.region, state.profile, max_attempts=1)
     if state.seams.race_settle_s is not None:
         gw.race_settle_s = state.seams.race_settle_s
     return PoolUsers.open(gw, cfg, create_limiter=TokenBucket(rate, burst=2) if rate else None)
+
+
+def _user_row(
+    email: str, groups: list[str], cfg: AppConfig, *, force: bool, name: str | None = None
+) -> users_module.UserRow:
+    """The checked address and group(s) of a user command, before any call: several groups only in
+    ``cognito:groups`` mode."""
+    from cognito_privx.errors import UsageError
+    from cognito_privx.users import UserRow, validate_email, validate_group
+
+    address = validate_email(email)
+    checked = tuple(dict.fromkeys(validate_group(g, cfg, force=force) for g in groups))
+    if len(checked) > 1 and not cfg.cognito.native_groups:
+        raise UsageError(
+            f"several groups ({', '.join(checked)}) for one user, but a user has one group when "
+            '[cognito] group_claim = "custom"',
+            'give one --group, or set group_claim = "cognito:groups" in the config and run setup',
+        )
+    return UserRow(address, checked[0], name, also=checked[1:])
 
 
 def _show(state: State, result: UserResult) -> None:
@@ -412,14 +629,15 @@ def _show(state: State, result: UserResult) -> None:
 def add_user(
     ctx: typer.Context,
     email: EmailArg,
-    group: GroupOpt,
+    group: GroupsOpt,
     name: Annotated[str | None, typer.Option("--name", help="The user's display name.")] = None,
     temporary_password: Annotated[
         str | None,
         typer.Option(
             "--temporary-password",
             envvar="COGNITO_PRIVX_TEMPORARY_PASSWORD",
-            help="Initial password (else Cognito makes one); must meet the pool's policy. Never printed.",
+            help="Initial password (else Cognito makes one); must meet the pool's policy. Never printed. For a user "
+            "whose invitation is pending, replaces their temporary password.",
             show_default=False,
         ),
     ] = None,
@@ -431,7 +649,7 @@ def add_user(
 
     def body() -> None:
         from cognito_privx.errors import UsageError
-        from cognito_privx.users import UserRow, password_problems, validate_email, validate_group
+        from cognito_privx.users import password_problems
 
         if temporary_password is not None and no_invite:
             raise UsageError(
@@ -439,7 +657,7 @@ def add_user(
                 "the invitation carries the temporary password; give one of the two",
             )
         cfg = _config(state)
-        row = UserRow(validate_email(email), validate_group(group, cfg, force=force), name)
+        row = _user_row(email, group, cfg, force=force, name=name)
         users = _open_users(state, cfg)
         if temporary_password is not None:
             problems = password_problems(temporary_password, users.password_policy())
@@ -454,16 +672,29 @@ def add_user(
 
 
 @app.command("set-group")
-def set_group(ctx: typer.Context, email: EmailArg, group: GroupOpt, force: ForceOpt = False) -> None:
+def set_group(ctx: typer.Context, email: EmailArg, group: GroupsOpt, force: ForceOpt = False) -> None:
     """Change an existing user's group."""
     state: State = ctx.obj
 
     def body() -> None:
-        from cognito_privx.users import UserRow, validate_email, validate_group
+        cfg = _config(state)
+        row = _user_row(email, group, cfg, force=force)
+        _show(state, _open_users(state, cfg).add(row, create=False))
+
+    _run(state, body)
+
+
+@app.command("resend-invite")
+def resend_invite(ctx: typer.Context, email: EmailArg) -> None:
+    """Send the invitation email again to a user who has not signed in yet (a new temporary password)."""
+    state: State = ctx.obj
+
+    def body() -> None:
+        from cognito_privx.users import validate_email
 
         cfg = _config(state)
-        row = UserRow(validate_email(email), validate_group(group, cfg, force=force))
-        _show(state, _open_users(state, cfg).add(row, create=False))
+        address = validate_email(email)
+        _show(state, _open_users(state, cfg).resend_invite(address))
 
     _run(state, body)
 
@@ -512,6 +743,11 @@ def remove_user(
         if user is None:
             _show(state, users.remove(address, user=None))  # "no such user", without a second look-up
             return
+        if not yes and not _interactive():
+            raise UsageError(
+                f"remove-user needs a confirmation; {address} was not removed",
+                "run it in a terminal to confirm, or pass --yes",
+            )
         if not yes:
             shown = next((a["Value"] for a in user.get("UserAttributes", []) if a["Name"] == "email"), address)
             try:
@@ -529,6 +765,14 @@ def remove_user(
 def list_users(
     ctx: typer.Context,
     group: Annotated[str | None, typer.Option("--group", "-g", help="Only users of this group.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            help="Only users with this Cognito status, like FORCE_CHANGE_PASSWORD (invitation pending) or CONFIRMED.",
+            show_default=False,
+        ),
+    ] = None,
     force: ForceOpt = False,
 ) -> None:
     """List the pool's users (email, group, status, enabled, created)."""
@@ -536,14 +780,21 @@ def list_users(
 
     def body() -> None:
         from cognito_privx import render
-        from cognito_privx.users import validate_group
+        from cognito_privx.errors import UsageError
+        from cognito_privx.users import STATUS_MEANING, validate_group
 
         cfg = _config(state)
         if group is not None:
             validate_group(group, cfg, force=force)
+        wanted = None if status is None else status.strip().upper()
+        if wanted is not None and wanted not in STATUS_MEANING:
+            raise UsageError(
+                f"unknown user status {status!r}",
+                "give one of " + ", ".join(STATUS_MEANING) + " (see `cognito-privx list-users --help`)",
+            )
         users = _open_users(state, cfg)
         with render.ScanProgress() as progress:
-            found = users.list(group, on_page=progress.update)
+            found = users.list(group, on_page=progress.update, status=wanted)
         if state.json:
             render.json_document({"users": [u.to_json() for u in found]})
         else:
@@ -556,12 +807,18 @@ def list_users(
 def import_users(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="CSV with a header: email,group[,name].", show_default=False)],
-    # Defaults mirror users.DEFAULT_WORKERS / DEFAULT_RATE (not imported here: start-up stays light).
-    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Concurrent requests.")] = 16,
+    # Defaults mirror imports.DEFAULT_WORKERS (not imported here: start-up stays light).
+    workers: Annotated[int, typer.Option("--workers", min=1, max=128, help="Most requests in flight.")] = 32,
     rate: Annotated[
-        float,
-        typer.Option("--rate", min=0.1, help="Max user creations per second (Cognito's quota is 50/s per account)."),
-    ] = 48.0,
+        float | None,
+        typer.Option(
+            "--rate",
+            min=0.1,
+            help="A ceiling on user creations per second. Without it the rate adapts to the account's quota "
+            "(from 50/s, raised while Cognito does not throttle).",
+            show_default=False,
+        ),
+    ] = None,
     no_invite: Annotated[bool, typer.Option("--no-invite", help="Do not send invitation emails.")] = False,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write per-row results here (.json, else CSV).")
@@ -574,22 +831,34 @@ def import_users(
 
     def body() -> int:
         from cognito_privx import render
-        from cognito_privx.users import import_rows, read_csv, write_report
+        from cognito_privx.imports import AdaptiveRate, import_rows, learn_pool, open_report
+        from cognito_privx.users import scan_csv
 
         cfg = _config(state)
-        rows = read_csv(file, cfg, force=force)
-        users = _open_users(state, cfg, rate=rate)
+        rows = scan_csv(file, cfg, force=force)  # the whole file validated, not held: read again to import
+        writer = open_report(report) if report is not None else None  # an unwritable path: exit 2, nothing done
+        users = _open_users(state, cfg)
+        index = learn_pool(users, len(rows), dry_run=dry_run)
         with render.ImportProgress(len(rows)) as progress:
             result = import_rows(
-                users, rows, workers=workers, invite=not no_invite, dry_run=dry_run, on_result=progress.advance
+                users,
+                rows,
+                workers=workers,
+                invite=not no_invite,
+                dry_run=dry_run,
+                on_result=progress.advance,
+                limiter=AdaptiveRate(ceiling=rate),
+                index=index,
+                keep_results=state.json,
+                report=writer,
             )
-        if report is not None:
-            write_report(report, result)
         summary = result.summary()
         if state.json:
             render.json_document({"summary": summary, "rows": [r.to_json() for r in result.results]})
         else:
             render.import_summary(summary)
+        if result.interrupted:
+            return 130
         return 1 if result.failed else 0
 
     code = _run(state, body)
@@ -705,6 +974,13 @@ def demo(
             except KeyboardInterrupt:
                 render.info("Sandbox stopped.")
 
+        if state.json:
+            from cognito_privx.errors import UsageError
+
+            raise UsageError(
+                "demo tells a story in text and has no JSON output",
+                "run `cognito-privx demo` without --output json",
+            )
         run_demo(render.DemoNarrator(), wait=until_interrupted if _interactive() and not no_wait else None)
 
     _run(state, body)

@@ -27,6 +27,7 @@ from cognito_privx.desired import (
     AttributeSpec,
     ClientSpec,
     DomainSpec,
+    MfaSpec,
     PoolSpec,
 )
 from cognito_privx.errors import (
@@ -133,7 +134,15 @@ _ACCESS_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
 # Creating calls that botocore must not repeat by itself: a repeat after a lost response makes a second pool or
 # client, or fails with "already exists" although the first call worked. create_once() handles their retries.
 NON_IDEMPOTENT = frozenset(
-    {"create_user_pool", "create_user_pool_client", "create_user_pool_domain", "add_custom_attributes", "create_group"}
+    {
+        "create_user_pool",
+        "create_user_pool_client",
+        "create_user_pool_domain",
+        "add_custom_attributes",
+        "create_group",
+        "create_managed_login_branding",
+        "add_user_pool_client_secret",  # a repeat would add a third secret (or fail): never repeated
+    }
 )
 
 
@@ -427,6 +436,11 @@ class CognitoGateway:
         response = cast("DescribeUserPoolDomainResponseTypeDef", self.call("describe_user_pool_domain", Domain=prefix))
         return response.get("DomainDescription") or {}
 
+    def mfa_config(self, pool_id: str) -> dict[str, Any]:
+        """GetUserPoolMfaConfig, without the response metadata and the members moto answers with null."""
+        response = self.call("get_user_pool_mfa_config", UserPoolId=pool_id)
+        return {k: v for k, v in response.items() if k != "ResponseMetadata" and v is not None}
+
     def groups(self, pool_id: str) -> Iterator[GroupTypeTypeDef]:
         """The pool's native groups."""
         for page in self.pages("list_groups", UserPoolId=pool_id, Limit=60):
@@ -449,6 +463,7 @@ def pool_create_params(spec: PoolSpec, attribute: AttributeSpec) -> dict[str, An
         "UserPoolTier": spec.tier,
         "DeletionProtection": "ACTIVE" if spec.deletion_protection else "INACTIVE",
         "UserPoolTags": spec.pool_tags,
+        **({"Policies": {"PasswordPolicy": dict(spec.password_policy)}} if spec.password_policy is not None else {}),
     }
 
 
@@ -468,6 +483,12 @@ def pool_managed_fields(spec: PoolSpec, current: UserPoolTypeTypeDef, *, adopt: 
     # moto's description has no UserPoolTier; never "update" a field we cannot observe.
     if "UserPoolTier" in current:
         desired["UserPoolTier"] = spec.tier
+    if spec.password_policy is not None:
+        # Ours laid over the pool's policy (PasswordHistorySize and the like are kept).
+        policies: dict[str, Any] = dict(current.get("Policies") or {})
+        have: dict[str, Any] = dict(policies.get("PasswordPolicy") or {})
+        policies["PasswordPolicy"] = {**have, **dict(spec.password_policy)}
+        desired["Policies"] = policies
     return desired
 
 
@@ -912,11 +933,24 @@ def observe_domain(
     desc = gw.describe_domain(prefix)
     owner = desc.get("UserPoolId")
     if owner and owner != pool_id:
+        label = _pool_label(gw, owner)
+        where = "another user pool" if label != owner else "a user pool of another AWS account (or one you cannot read)"
         raise ConflictError(
-            f"the domain prefix {prefix!r} belongs to another user pool: {_pool_label(gw, owner)}",
+            f"the domain prefix {prefix!r} is taken by {where}: {label}",
             "choose another [cognito] domain_prefix (prefixes are unique per region across all AWS accounts)",
         )
     return DomainObservation(desc, existing if existing and existing != prefix else None)
+
+
+def domain_taken_error(prefix: str, e: CognitoError) -> ConflictError | None:
+    """CreateUserPoolDomain's refusal of a prefix another AWS account holds (DescribeUserPoolDomain shows only
+    domains of this account, so the observation found it free), said plainly; ``None`` for any other error."""
+    if error_code(e) != "InvalidParameterException" or "already" not in e.message.lower():
+        return None
+    return ConflictError(
+        f"the domain prefix {prefix!r} is taken by a user pool of another AWS account",
+        "choose another [cognito] domain_prefix (prefixes are unique per region across all AWS accounts)",
+    )
 
 
 def ensure_domain(
@@ -959,9 +993,9 @@ def ensure_domain(
             gw.create_once(
                 "create_user_pool_domain", None, ours, Domain=prefix, UserPoolId=pool_id, ManagedLoginVersion=version
             )
-        except CognitoError:
+        except CognitoError as e:
             if ours() is None:  # not a concurrent run of ours that made it a moment ago
-                raise
+                raise domain_taken_error(prefix, e) or e from e
     return changes
 
 
@@ -1065,3 +1099,192 @@ def _pool_label(gw: CognitoGateway, pool_id: str) -> str:
         return f"{pool_id} ({gw.describe_pool(pool_id).get('Name', '?')})"
     except CognitoError:
         return pool_id
+
+
+# -- MFA (docs/cognito.md#mfa) -------------------------------------------------------------------------------
+
+# A pool as CreateUserPool makes it: MFA off, no method.
+MFA_OF_NEW_POOL: dict[str, Any] = {"MfaConfiguration": "OFF"}
+
+
+def mfa_view(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """GetUserPoolMfaConfig as the flat fields :meth:`MfaSpec.desired` compares: ``MfaConfiguration``,
+    ``SoftwareTokenMfa`` (TOTP on) and ``EmailMfa`` (an email configuration present)."""
+    config = config or MFA_OF_NEW_POOL
+    return {
+        "MfaConfiguration": config.get("MfaConfiguration", "OFF"),
+        "SoftwareTokenMfa": bool((config.get("SoftwareTokenMfaConfiguration") or {}).get("Enabled")),
+        "EmailMfa": config.get("EmailMfaConfiguration") is not None,
+    }
+
+
+def check_mfa_methods(spec: MfaSpec | None, pool: Mapping[str, Any] | None) -> None:
+    """Refuse email MFA, before any write, unless the pool sends email through SES (``EmailSendingAccount``
+    ``DEVELOPER``): Cognito's default sender cannot carry MFA codes. The tier is checked by the config."""
+    if spec is None or spec.mode == "off" or "email" not in spec.methods:
+        return
+    sending = ((pool or {}).get("EmailConfiguration") or {}).get("EmailSendingAccount") or "COGNITO_DEFAULT"
+    if sending != "DEVELOPER":
+        where = f"pool {pool['Id']} sends" if pool else "a new pool sends"
+        raise ConfigError(
+            f"email MFA needs the pool to send email through Amazon SES, but {where} with {sending}",
+            "configure SES sending for the pool (EmailConfiguration, EmailSendingAccount=DEVELOPER), or set "
+            'mfa_methods = ["totp"]',
+        )
+
+
+def mfa_set_params(
+    pool_id: str, current: Mapping[str, Any] | None, spec: MfaSpec, keys: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Full SetUserPoolMfaConfig parameters: what the pool has (SMS, passkeys) with our fields over it."""
+    params: dict[str, Any] = {k: v for k, v in (current or {}).items() if k != "MfaConfiguration"}
+    params["UserPoolId"] = pool_id
+    params["MfaConfiguration"] = spec.configuration
+    if spec.mode != "off":
+        params["SoftwareTokenMfaConfiguration"] = {"Enabled": "totp" in spec.methods}
+        if "email" in spec.methods:
+            params["EmailMfaConfiguration"] = dict(params.get("EmailMfaConfiguration") or {})
+        else:
+            params.pop("EmailMfaConfiguration", None)
+    allowed = set(keys)
+    return {k: v for k, v in params.items() if not allowed or k in allowed}
+
+
+def ensure_mfa(
+    gw: CognitoGateway,
+    spec: MfaSpec | None,
+    pool_name: str,
+    pool_id: str | None,
+    *,
+    dry_run: bool,
+    current: Mapping[str, Any] | None,
+) -> Change | None:
+    """The pool's MFA as ``[cognito] mfa`` says; ``None`` when it is not managed. ``current`` is the observed
+    GetUserPoolMfaConfig (``None`` for a pool this run creates: MFA off). Set whole, then read back."""
+    if spec is None:
+        return None
+    desired = spec.desired()
+    fields = diff_fields(mfa_view(current), desired)
+    change = Change("cognito mfa", pool_name, Action.UPDATE if fields else Action.NOOP, fields)
+    if not fields or dry_run or pool_id is None:
+        return change
+    gw.call(
+        "set_user_pool_mfa_config",
+        **mfa_set_params(pool_id, current, spec, gw.input_members("set_user_pool_mfa_config")),
+    )
+    return _with_unstuck(change, mfa_view(gw.mfa_config(pool_id)), desired)
+
+
+# -- managed-login branding (docs/cognito.md#the-app-client-privx-needs) -------------------------------------
+
+BRANDING = "cognito managed-login branding"
+
+
+def find_branding(gw: CognitoGateway, pool_id: str, client_id: str) -> dict[str, Any] | None:
+    """The app client's managed-login branding style, ``None`` when it has none (only "not found" means absent)."""
+    try:
+        response = gw.call("describe_managed_login_branding_by_client", UserPoolId=pool_id, ClientId=client_id)
+    except CognitoError as e:
+        if error_code(e) == "ResourceNotFoundException":
+            return None
+        raise
+    style: dict[str, Any] = response.get("ManagedLoginBranding") or {}
+    return style or None
+
+
+def ensure_branding(
+    gw: CognitoGateway,
+    client: str,
+    pool_id: str | None,
+    client_id: str | None,
+    *,
+    dry_run: bool,
+    current: dict[str, Any] | _Unset | None = UNSET,
+) -> Change:
+    """Managed login shows no sign-in page for a client without a branding style: create one with Cognito's
+    defaults (``UseCognitoProvidedValues``) when the client has none. A style that exists is kept as it is,
+    whoever made or customised it."""
+    if isinstance(current, _Unset):
+        current = find_branding(gw, pool_id, client_id) if pool_id and client_id else None
+    if current is not None:
+        return Change(BRANDING, client, Action.NOOP)
+    change = change_for(BRANDING, client, None, {"UseCognitoProvidedValues": True})
+    if dry_run or pool_id is None or client_id is None:
+        return change
+    try:
+        gw.create_once(
+            "create_managed_login_branding",
+            "ManagedLoginBranding",
+            lambda: find_branding(gw, pool_id, client_id),
+            UserPoolId=pool_id,
+            ClientId=client_id,
+            UseCognitoProvidedValues=True,
+        )
+    except CognitoError as e:
+        # ManagedLoginBrandingExists: a concurrent run made it a moment ago.
+        if error_code(e) != "ManagedLoginBrandingExistsException" or find_branding(gw, pool_id, client_id) is None:
+            raise
+        return Change(BRANDING, client, Action.NOOP, notes=("a concurrent run created it first",))
+    return change
+
+
+def delete_branding(gw: CognitoGateway, pool_id: str, branding_id: str) -> None:
+    """Delete a branding style; one already gone is fine."""
+    try:
+        gw.call("delete_managed_login_branding", UserPoolId=pool_id, ManagedLoginBrandingId=branding_id)
+    except CognitoError as e:
+        if error_code(e) != "ResourceNotFoundException":
+            raise
+
+
+# -- client secrets (docs/cognito.md#client-secrets) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientSecret:
+    """One active secret of the app client, as ListUserPoolClientSecrets describes it (no value)."""
+
+    id: str
+    created: datetime | None
+
+
+def list_secrets(gw: CognitoGateway, pool_id: str, client_id: str) -> list[ClientSecret]:
+    """The app client's active secrets, oldest first (the first is what DescribeUserPoolClient answers)."""
+    found: list[ClientSecret] = []
+    params: dict[str, Any] = {"UserPoolId": pool_id, "ClientId": client_id}
+    for _ in range(10):  # at most two secrets: botocore has no paginator for this listing
+        page = gw.call("list_user_pool_client_secrets", **params)
+        for d in page.get("ClientSecrets", []):
+            created = d.get("ClientSecretCreateDate")
+            found.append(ClientSecret(str(d["ClientSecretId"]), created if isinstance(created, datetime) else None))
+        if not page.get("NextToken"):
+            break
+        params["NextToken"] = page["NextToken"]
+    epoch = datetime.min.replace(tzinfo=UTC)
+    return sorted(found, key=lambda s: (_aware(s.created) or epoch, s.id))
+
+
+def _aware(stamp: datetime | None) -> datetime | None:
+    return stamp.replace(tzinfo=UTC) if stamp is not None and stamp.tzinfo is None else stamp
+
+
+def secret_age_days(secret: ClientSecret, now: datetime | None = None) -> int | None:
+    created = _aware(secret.created)
+    if created is None:
+        return None
+    return max(0, ((now or datetime.now(UTC)) - created).days)
+
+
+def add_secret(gw: CognitoGateway, pool_id: str, client_id: str, value: str) -> str:
+    """Add ``value`` as a second secret (Cognito does not echo a value it was given); its id."""
+    response = gw.call("add_user_pool_client_secret", UserPoolId=pool_id, ClientId=client_id, ClientSecret=value)
+    return str(response["ClientSecretDescriptor"]["ClientSecretId"])
+
+
+def delete_secret(gw: CognitoGateway, pool_id: str, client_id: str, secret_id: str) -> None:
+    """Delete one secret; one already gone is fine."""
+    try:
+        gw.call("delete_user_pool_client_secret", UserPoolId=pool_id, ClientId=client_id, ClientSecretId=secret_id)
+    except CognitoError as e:
+        if error_code(e) != "ResourceNotFoundException":
+            raise

@@ -18,7 +18,9 @@ The sandbox hands out ``AWS_REGION`` and ``PRIVX_API_BASE_URL``; a config file t
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import json
 import os
 import re
 import string
@@ -38,6 +40,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -74,6 +77,9 @@ DEFAULT_RULE_TEMPLATE = "(tags={group})"
 # The forms doctor tries against a real user of the directory, after the configured one.
 RULE_TEMPLATE_CANDIDATES = (DEFAULT_RULE_TEMPLATE, "{group}", "(tag={group})")
 
+# MFA methods we manage (docs/cognito.md#mfa): TOTP apps, and email where the tier and SES sending allow it.
+MFA_METHODS = ("totp", "email")
+
 # Scopes a Cognito app client can allow without a resource server. ``openid`` is always requested by PrivX.
 COGNITO_SCOPES = frozenset({"email", "profile", "phone", "aws.cognito.signin.user.admin"})
 
@@ -93,7 +99,8 @@ _DOMAIN_RESERVED = ("aws", "amazon", "cognito")
 # that ``custom:group`` is caught: it would become ``custom:custom:group``).
 _ATTRIBUTE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,20}$")
 # A group value must be carried by a Cognito string attribute, a Cognito group name and a PrivX tag.
-_GROUP_RE = re.compile(r"^[\w.@+=,-]{1,128}$")
+# No comma and no space: "dev,ops" or "dev ops" is two groups typed as one, never one group's name.
+_GROUP_RE = re.compile(r"^[\w.@+=-]{1,128}$")
 _TAG_KEY_RE = re.compile(r"^[\w\s.:/=+@-]{1,128}$")
 
 LOOPBACK_HOSTS = frozenset({"localhost"})
@@ -109,13 +116,29 @@ def is_loopback_host(host: str) -> bool:
 
 
 def validate_group_name(group: str) -> str:
+    if any(c == "," or c.isspace() for c in group):
+        raise ValueError(
+            f"group {group!r} is not a valid group name: it holds a comma or a space (one group per value; "
+            "repeat -g for several)"
+        )
     if not _GROUP_RE.match(group):
-        raise ValueError(f"group {group!r} is not a valid group name: use 1-128 letters, digits and _ . @ + = , -")
+        raise ValueError(f"group {group!r} is not a valid group name: use 1-128 letters, digits and _ . @ + = -")
     return group
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class PasswordPolicyConfig(_Section):
+    """``[cognito.password_policy]``: the pool's password policy (AWS: length 6-99; temporary passwords 0-365 days)."""
+
+    minimum_length: int = Field(default=12, ge=6, le=99)
+    require_uppercase: bool = True
+    require_lowercase: bool = True
+    require_numbers: bool = True
+    require_symbols: bool = True
+    temporary_password_validity_days: int = Field(default=7, ge=1, le=365)
 
 
 class CognitoConfig(_Section):
@@ -132,6 +155,53 @@ class CognitoConfig(_Section):
     tags: dict[str, str] = Field(default_factory=dict)
     # Where the group travels in the ID token: the custom attribute (default) or Cognito's native groups.
     group_claim: Literal["custom", "cognito:groups"] = "custom"
+    # The pool's MFA (SetUserPoolMfaConfig). Unset: not managed, the pool keeps what it has (doctor still warns
+    # when it is off). docs/cognito.md#mfa
+    mfa: Literal["off", "optional", "required"] | None = None
+    mfa_methods: tuple[str, ...] = ("totp",)
+    # doctor warns when the app-client secret PrivX holds is older than this (rotate-secret renews it).
+    max_secret_age_days: int | None = Field(default=None, ge=1, le=3650)
+    # Unset: not managed (the pool keeps its policy).
+    password_policy: PasswordPolicyConfig | None = None
+    # The app client's token lifetimes (AWS: ID and access 5 minutes to 1 day, refresh 1 hour to 10 years); all
+    # three or none. Unset: not managed.
+    id_token_validity_minutes: int | None = Field(default=None, ge=5, le=1440)
+    access_token_validity_minutes: int | None = Field(default=None, ge=5, le=1440)
+    refresh_token_validity_days: int | None = Field(default=None, ge=1, le=3650)
+
+    @model_validator(mode="after")
+    def _token_lifetimes(self) -> CognitoConfig:
+        given = (self.id_token_validity_minutes, self.access_token_validity_minutes, self.refresh_token_validity_days)
+        if any(v is not None for v in given) and any(v is None for v in given):
+            raise ValueError(
+                "set all three of id_token_validity_minutes, access_token_validity_minutes and "
+                "refresh_token_validity_days, or none"
+            )
+        return self
+
+    @field_validator("mfa_methods")
+    @classmethod
+    def _mfa_methods(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for method in v:
+            if method == "sms":
+                raise ValueError(
+                    "'sms' is not supported: SMS MFA needs an SNS role and a sandboxed SNS account; use 'totp'"
+                )
+            if method not in MFA_METHODS:
+                raise ValueError(f"{method!r} is not an MFA method; choose from {', '.join(MFA_METHODS)}")
+        if len(set(v)) != len(v):
+            raise ValueError("an MFA method is listed twice")
+        return v
+
+    @model_validator(mode="after")
+    def _mfa_consistent(self) -> CognitoConfig:
+        if self.mfa in ("optional", "required") and not self.mfa_methods:
+            raise ValueError(f'mfa = "{self.mfa}" needs at least one of mfa_methods (like ["totp"])')
+        if "email" in self.mfa_methods and self.mfa in ("optional", "required") and self.tier == "LITE":
+            raise ValueError(
+                'email MFA needs the ESSENTIALS or PLUS tier (tier is LITE); use mfa_methods = ["totp"] or set tier'
+            )
+        return self
 
     @field_validator("region")
     @classmethod
@@ -375,7 +445,28 @@ def validate_privx_url(v: str) -> str:
     if parts.path.strip("/"):
         # The web UI lives under /privx/; the API and the OIDC callback under the host's root.
         raise ValueError(f"{v!r} has a path; give PrivX's base URL, like {parts.scheme}://{parts.netloc}")
-    return v.strip().rstrip("/")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{v!r} carries a user name or password; give PrivX's base URL without them")
+    return normalise_url(v)
+
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def normalise_url(v: str) -> str:
+    """The URL as Cognito compares callbacks and PrivX builds them: lower-case scheme and host, no default port,
+    no trailing slash. ``https://PrivX.Example.com:443/`` → ``https://privx.example.com``."""
+    parts = urlsplit(v.strip())
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""  # urlsplit lower-cases it
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{v!r} has an invalid port") from None
+    netloc = host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
 
 
 def validate_callback_url(url: str) -> str:
@@ -474,7 +565,7 @@ def read_toml(path: Path, named_by: str = "--config") -> dict[str, Any]:
     except FileNotFoundError:
         raise ConfigError(
             f"config file {path} does not exist (named by {named_by})",
-            f"fix {named_by}, or start from examples/cognito-privx.toml",
+            f"fix {named_by}, or write a starter file with `cognito-privx init --config {path}`",
         ) from None
     except OSError as e:
         raise ConfigError(f"cannot read config file {path}: {e.strerror}", "check the path and permissions") from None
@@ -540,7 +631,7 @@ def load_config(
     if file is None:
         raise ConfigError(
             f"no config file found (looked for --config, ${CONFIG_ENV}, ./{DEFAULT_CONFIG_FILE})",
-            f"copy examples/cognito-privx.toml to ./{DEFAULT_CONFIG_FILE}, or pass --config FILE",
+            f"run `cognito-privx init` to write a commented ./{DEFAULT_CONFIG_FILE}, or pass --config FILE",
         )
     data = read_toml(file, "--config" if path is not None else CONFIG_ENV if named else str(file))
     source = str(file)
@@ -596,3 +687,69 @@ def load_credentials(env: Mapping[str, str] | None = None) -> PrivXCredentials:
         return PrivXCredentials()
     values: dict[str, Any] = {k: v for k, v in env.items() if k.startswith("PRIVX_")}
     return _MappingCredentials(**values)
+
+
+# -- init: a commented starter file -------------------------------------------------------------------------------
+
+
+def starter_toml(
+    *, region: str | None, privx_url: str | None, pool_name: str = "privx", domain_prefix: str = ""
+) -> str:
+    """The text of a commented starter ``cognito-privx.toml``; a value not given is left commented out (the
+    environment fills it in: ``AWS_REGION``, ``PRIVX_API_BASE_URL``)."""
+
+    def line(key: str, value: str | None, example: str) -> str:
+        return f"{key} = {json.dumps(value)}" if value else f"# {key} = {json.dumps(example)}"
+
+    if privx_url:
+        with contextlib.suppress(ValueError):  # else written as given: write_starter's validation says what is wrong
+            privx_url = normalise_url(privx_url)
+
+    return f"""\
+# cognito-privx configuration, written by `cognito-privx init`. Every key is described in README.md
+# (Configuration). Credentials never go here: AWS comes from boto3's chain (--profile, AWS_PROFILE, SSO),
+# PrivX from PRIVX_API_CLIENT_ID, PRIVX_API_CLIENT_SECRET and PRIVX_API_OAUTH_CLIENT_SECRET.
+
+[cognito]
+# The AWS region of the user pool (--region beats it; AWS_REGION fills it in when it is left out).
+{line("region", region, "eu-west-1")}
+# The user pool: found by this name and the tag managed-by=cognito-privx, created by `cognito-privx setup`.
+pool_name = {json.dumps(pool_name)}
+# The hosted-UI domain https://<prefix>.auth.<region>.amazoncognito.com: lower-case letters, digits and hyphens,
+# unique per region across all AWS accounts. Empty: no domain is managed.
+domain_prefix = {json.dumps(domain_prefix)}
+# Where a user's group travels: "custom" (the attribute custom:group, one group per user) or "cognito:groups"
+# (Cognito's native groups, several per user).
+# group_claim = "custom"
+
+[privx]
+# PrivX's base URL, without a path (PRIVX_API_BASE_URL fills it in when it is left out).
+{line("url", privx_url, "https://privx.example.com")}
+# directory_name = "Cognito"
+
+[roles]
+# Cognito group = PrivX role: a user of the group gets the role. Then: `cognito-privx plan`, `cognito-privx setup`.
+# ops = "ops-admins"
+# dev = "developers"
+"""
+
+
+def write_starter(path: Path, text: str) -> None:
+    """Write a starter file at ``path`` after validating it; never over an existing file (:class:`ConfigError`)."""
+    try:
+        AppConfig.model_validate(tomllib.loads(text))
+    except ValidationError as e:
+        bad = _describe_validation_error(e, "init")
+        raise ConfigError(
+            bad.message, "fix the value given (--region, --privx-url, --pool-name, --domain-prefix)"
+        ) from None
+    try:
+        with path.open("x", encoding="utf-8") as fh:
+            fh.write(text)
+    except FileExistsError:
+        raise ConfigError(
+            f"{path} exists already; nothing was written",
+            "edit it, or write another file with `cognito-privx --config NEW.toml init`",
+        ) from None
+    except OSError as e:
+        raise ConfigError(f"cannot write {path}: {e.strerror}", "check the path and permissions") from None

@@ -10,6 +10,7 @@ Shapes::
       attribute  AttributeSpec   the bare custom attribute name (``group`` → ``custom:group``)
       client     ClientSpec      app client name and its OAuth settings
       domain     DomainSpec?     hosted-UI prefix domain; None when no domain is managed
+      mfa        MfaSpec?        the pool's MFA; None when not managed ([cognito] mfa unset)
       groups     frozenset[str]  native Cognito groups (only with group_claim = "cognito:groups")
       directory  DirectoryTemplate   the PrivX OIDC directory, less what is known only at run time
       roles      tuple[RoleSpec]     PrivX roles the config names, with their permissions and comment
@@ -29,6 +30,7 @@ from cognito_privx.config import (
     MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE,
     AppConfig,
+    PasswordPolicyConfig,
 )
 
 # A pool taken over with ``setup --adopt`` carries this tag as well as ``managed-by``: teardown never deletes
@@ -47,6 +49,19 @@ def search_string_for(template: str, group: str) -> str:
     return template.format(group=filter_escape(group) if template.startswith("(") else group)
 
 
+def _password_policy(policy: PasswordPolicyConfig | None) -> tuple[tuple[str, object], ...] | None:
+    if policy is None:
+        return None
+    return (
+        ("MinimumLength", policy.minimum_length),
+        ("RequireUppercase", policy.require_uppercase),
+        ("RequireLowercase", policy.require_lowercase),
+        ("RequireNumbers", policy.require_numbers),
+        ("RequireSymbols", policy.require_symbols),
+        ("TemporaryPasswordValidityDays", policy.temporary_password_validity_days),
+    )
+
+
 @dataclass(frozen=True)
 class PoolSpec:
     """The user pool: found by ``name`` and our tag, or pinned by ``pool_id``."""
@@ -57,6 +72,8 @@ class PoolSpec:
     tier: str = "LITE"
     deletion_protection: bool = True
     tags: tuple[tuple[str, str], ...] = ()
+    # The PasswordPolicy fields we converge, as (AWS key, value); None: not managed.
+    password_policy: tuple[tuple[str, object], ...] | None = None
 
     @property
     def pool_tags(self) -> dict[str, str]:
@@ -98,6 +115,8 @@ class ClientSpec:
     callback_url: str
     scopes: tuple[str, ...]
     group_attribute: str  # custom:<attr>, which must be readable or it is missing from the ID token
+    # (ID minutes, access minutes, refresh days); None: not managed.
+    token_validity: tuple[int, int, int] | None = None
 
     def desired(self) -> dict[str, Any]:
         """The UpdateUserPoolClient fields we converge, with their wanted values."""
@@ -112,6 +131,20 @@ class ClientSpec:
             "ReadAttributes": ["email", "email_verified", "name", self.group_attribute],
             # PrivX needs refresh tokens.
             "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
+            # Sign-in errors never tell whether a user exists.
+            "PreventUserExistenceErrors": "ENABLED",
+            **self._validity(),
+        }
+
+    def _validity(self) -> dict[str, Any]:
+        if self.token_validity is None:
+            return {}
+        id_minutes, access_minutes, refresh_days = self.token_validity
+        return {
+            "IdTokenValidity": id_minutes,
+            "AccessTokenValidity": access_minutes,
+            "RefreshTokenValidity": refresh_days,
+            "TokenValidityUnits": {"IdToken": "minutes", "AccessToken": "minutes", "RefreshToken": "days"},
         }
 
 
@@ -121,6 +154,34 @@ class DomainSpec:
 
     prefix: str
     managed_login_version: int = 1
+
+    @property
+    def needs_branding(self) -> bool:
+        """Managed login (version 2) shows no sign-in page for an app client without a branding style."""
+        return self.managed_login_version == 2
+
+
+@dataclass(frozen=True)
+class MfaSpec:
+    """The pool's MFA (``SetUserPoolMfaConfig``): ``mode`` off / optional / required and the methods offered
+    (``totp``, ``email``). docs/cognito.md#mfa"""
+
+    mode: str
+    methods: tuple[str, ...] = ("totp",)
+
+    @property
+    def configuration(self) -> str:
+        """Cognito's ``MfaConfiguration``: OFF, OPTIONAL or ON."""
+        return {"off": "OFF", "optional": "OPTIONAL", "required": "ON"}[self.mode]
+
+    def desired(self) -> dict[str, Any]:
+        """What we converge, in the flat view of ``cognito.mfa_view``: ``MfaConfiguration`` and, unless MFA is
+        off, which methods are on (``SoftwareTokenMfa``, ``EmailMfa``). With MFA off the methods are not compared."""
+        wanted: dict[str, Any] = {"MfaConfiguration": self.configuration}
+        if self.mode != "off":
+            wanted["SoftwareTokenMfa"] = "totp" in self.methods
+            wanted["EmailMfa"] = "email" in self.methods
+        return wanted
 
 
 @dataclass(frozen=True)
@@ -170,6 +231,8 @@ class DesiredState:
     roles: tuple[RoleSpec, ...] = ()
     grants: frozenset[Grant] = field(default_factory=frozenset)
     rule_template: str = DEFAULT_RULE_TEMPLATE
+    mfa: MfaSpec | None = None
+    max_secret_age_days: int | None = None  # doctor warns beyond it
 
     def search_string(self, group: str) -> str:
         """The rule ``search_string`` that matches the users of ``group`` (``rule_template`` filled in; in an
@@ -206,6 +269,7 @@ class DesiredState:
                 tier=c.tier,
                 deletion_protection=c.deletion_protection,
                 tags=tuple(sorted(c.tags.items())),
+                password_policy=_password_policy(c.password_policy),
             ),
             attribute=AttributeSpec(c.group_attribute),
             client=ClientSpec(
@@ -213,6 +277,13 @@ class DesiredState:
                 callback_url=url + CALLBACK_PATH,
                 scopes=p.additional_scopes,
                 group_attribute=c.attribute_name,
+                token_validity=(
+                    (c.id_token_validity_minutes, c.access_token_validity_minutes, c.refresh_token_validity_days)
+                    if c.id_token_validity_minutes is not None
+                    and c.access_token_validity_minutes is not None
+                    and c.refresh_token_validity_days is not None
+                    else None
+                ),
             ),
             domain=DomainSpec(c.domain_prefix, c.managed_login_version) if c.domain_prefix else None,
             directory=DirectoryTemplate(
@@ -229,6 +300,8 @@ class DesiredState:
                 Grant(spec.role, group, search_string_for(p.rule_template, group)) for group, spec in cfg.roles.items()
             ),
             rule_template=p.rule_template,
+            mfa=MfaSpec(c.mfa, c.mfa_methods) if c.mfa is not None else None,
+            max_secret_age_days=c.max_secret_age_days,
         )
 
     def nothing(self) -> DesiredState:

@@ -44,6 +44,8 @@ class Change:
     notes: tuple[str, ...] = ()
     # A more precise verb than the action's own, e.g. "revoke" for a DELETE of a grant.
     verb: str = ""
+    # What ``name`` says for people, as data for JSON: a grant's ("role", "developers"), ("group", "dev").
+    data: tuple[tuple[str, Any], ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -57,6 +59,7 @@ class Change:
             "fields": [f.to_json() for f in self.fields],
             "notes": list(self.notes),
             **({"verb": self.verb} if self.verb else {}),
+            **dict(self.data),
         }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
+import dataclasses
 import json
 import logging
 import re
@@ -522,12 +523,20 @@ class DirectorySpec:
     tags_claim: str
     additional_scopes: tuple[str, ...]
     account_mapping: tuple[tuple[str, str], ...] = ()
+    secret_id: str | None = None  # the Cognito id of ``client_secret``, recorded in our marker (not a secret)
 
     @classmethod
     def from_template(
-        cls, template: DirectoryTemplate, *, issuer: str, client_id: str, client_secret: str
+        cls,
+        template: DirectoryTemplate,
+        *,
+        issuer: str,
+        client_id: str,
+        client_secret: str,
+        secret_id: str | None = None,
     ) -> DirectorySpec:
         return cls(
+            secret_id=secret_id,
             name=template.name,
             issuer=issuer,
             client_id=client_id,
@@ -576,7 +585,29 @@ class DirectorySpec:
         connection["oidc_client_secret"] = self.client_secret
         if MANAGED_MARKER not in str(body.get("comment") or ""):  # an adopted directory: mark it as ours
             body["comment"] = f"{body.get('comment') or ''} ({MANAGED_MARKER})".strip()
+        if self.secret_id:
+            body["comment"] = with_secret_id(str(body.get("comment") or ""), self.secret_id)
         return body
+
+
+# Which Cognito client secret PrivX holds, by its id (an id is not a secret), in the directory's comment.
+# AWS documents no format for a ClientSecretId: anything up to a space, ")" or ";".
+_SECRET_ID = re.compile(r"; client secret ([^\s);]+)")
+
+
+def secret_id_of(directory: Mapping[str, Any] | None) -> str | None:
+    """The id of the app-client secret our marker says PrivX holds; ``None`` when the marker names none."""
+    found = _SECRET_ID.search(str((directory or {}).get("comment") or ""))
+    return found.group(1) if found else None
+
+
+def with_secret_id(comment: str, secret_id: str) -> str:
+    """``comment`` with our marker naming ``secret_id`` (replacing the one it named)."""
+    if _SECRET_ID.search(comment):
+        return _SECRET_ID.sub(f"; client secret {secret_id}", comment, count=1)
+    if MANAGED_MARKER in comment:
+        return comment.replace(MANAGED_MARKER, f"{MANAGED_MARKER}; client secret {secret_id}", 1)
+    return f"{comment} ({MANAGED_MARKER}; client secret {secret_id})".strip()
 
 
 def attribute_mapping(account_mapping: Mapping[str, str]) -> dict[str, str]:
@@ -701,6 +732,7 @@ def flatten(source: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _SECRET_FIELD = "connection.oidc_client_secret"
+SECRET_ID_FIELD = "comment (client secret id)"
 _READ_ONLY = frozenset({"author", "created", "updated", "status_code", "status_text"})
 
 
@@ -761,6 +793,8 @@ def ensure_directory(
             )
         return DirectoryState(change, created)
     fields = diff_fields(flatten(current), desired)
+    if spec.secret_id and secret_id_of(current) != spec.secret_id:
+        fields = (*fields, FieldChange(SECRET_ID_FIELD, secret_id_of(current), spec.secret_id))
     if not fields and not resend_secret:
         return DirectoryState(Change("privx directory", spec.name, Action.NOOP), current)
     # The secret reads back masked, so drift cannot be seen: it is re-sent with every update, and said so.
@@ -981,9 +1015,11 @@ def plan_grants(
     for spec in desired.roles:
         grants = desired.grants_of(spec.name)
         label = f"{spec.name} ← group {', '.join(g.group for g in grants)}"
+        groups = tuple(g.group for g in grants)
+        data = (("role", spec.name), ("group", groups[0] if len(groups) == 1 else None), ("groups", groups))
         wanted = [role_rule(directory_id, g.search_string) for g in grants]
         if spec.name not in by_name:
-            steps.append(_create_role_step(privx, spec, label, wanted, directory_id))
+            steps.append(_create_role_step(privx, spec, label, wanted, directory_id, data=data))
             continue
         steps.extend(
             _role_steps(
@@ -995,6 +1031,7 @@ def plan_grants(
                 directory_id,
                 evaluate=evaluate,
                 group_of=desired.group_of,
+                data=data,
             )
         )
     for role in roles_now:
@@ -1012,7 +1049,13 @@ def plan_grants(
 
 
 def _create_role_step(
-    privx: PrivXClient, spec: RoleSpec, label: str, wanted: list[dict[str, Any]], directory_id: str
+    privx: PrivXClient,
+    spec: RoleSpec,
+    label: str,
+    wanted: list[dict[str, Any]],
+    directory_id: str,
+    *,
+    data: tuple[tuple[str, Any], ...] = (),
 ) -> RoleStep:
     marker = role_marker(directory_id)
     body = {
@@ -1023,6 +1066,7 @@ def _create_role_step(
         "source_rules": {"type": "GROUP", "match": "ANY", "rules": wanted},
     }
     change = change_for("privx role", label, None, {"permissions": list(spec.permissions), "source_rules": wanted})
+    change = dataclasses.replace(change, data=data)
 
     def apply() -> None:
         with _named_refusal(spec.name, wanted):
@@ -1076,15 +1120,23 @@ def _revocation_changes(
     for search in revoke:
         group = group_of(search)
         what = f"{name} ← group {group}" if group is not None else f"{name} ← rule {search}"
+        data: tuple[tuple[str, Any], ...] = (
+            ("role", name),
+            ("group", group),
+            ("groups", (group,) if group is not None else ()),
+        )
+        if group is None:
+            data += (("rule", search),)
         stays = (
             "a copy inside an ALL group stays: removing it would widen who gets the role. Remove it by hand"
             if blocked.get(search)
             else ""
         )
         if removed.get(search):
-            changes.append(Change("privx role", what, Action.DELETE, notes=(stays,) if stays else (), verb="revoke"))
+            notes = (stays,) if stays else ()
+            changes.append(Change("privx role", what, Action.DELETE, notes=notes, verb="revoke", data=data))
         else:
-            changes.append(Change("privx role", what, Action.NOOP, notes=(f"not revoked: {stays}",)))
+            changes.append(Change("privx role", what, Action.NOOP, notes=(f"not revoked: {stays}",), data=data))
     return changes
 
 
@@ -1098,6 +1150,7 @@ def _role_steps(
     *,
     evaluate: bool,
     group_of: Callable[[str], str | None],
+    data: tuple[tuple[str, Any], ...] = (),
 ) -> list[RoleStep]:
     """Grant and revoke in one existing role (one PUT for both)."""
     name = str(role.get("name"))
@@ -1124,7 +1177,7 @@ def _role_steps(
             )
         else:
             count = len(leaves(role.get("source_rules")))
-            fields.append(FieldChange("source_rules", f"{count} rule(s)", " ".join(f"+ {leaf}" for leaf in new)))
+            fields.append(FieldChange("source_rules", f"{count} rule(s)", {"added": new}))
             body = added
     if missing_permissions:
         body["permissions"] = [*(role.get("permissions") or []), *missing_permissions]
@@ -1136,7 +1189,7 @@ def _role_steps(
             notes.append(f"would match {matched} user(s) today")
     if spec is not None:
         action = Action.UPDATE if fields else Action.NOOP
-        changes.insert(0, Change("privx role", label, action, tuple(fields), tuple(notes)))
+        changes.insert(0, Change("privx role", label, action, tuple(fields), tuple(notes), data=data))
     writes = bool(fields) or any(c.action is Action.DELETE for c in changes)
     if not writes:
         return [RoleStep(tuple(changes))]

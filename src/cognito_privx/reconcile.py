@@ -1,5 +1,5 @@
-"""The order of setup, plan and teardown: Cognito first (pool → attribute → app client → domain → groups), then
-PrivX (directory → grants); teardown the other way round.
+"""The order of setup, plan and teardown: Cognito first (pool → attribute → MFA → app client → domain → managed-login
+branding → groups), then PrivX (directory → grants); teardown the other way round.
 
 Ids and the app-client secret pass from one step to the next here, in memory only: the secret is read from
 Cognito on every run and never stored.
@@ -155,6 +155,9 @@ class Observed:
     groups: dict[str, GroupTypeTypeDef] | None
     directory: dict[str, Any] | None
     roles: list[dict[str, Any]]
+    mfa: dict[str, Any] | None = None  # GetUserPoolMfaConfig, read only when [cognito] mfa is set
+    branding: dict[str, Any] | None = None  # the client's managed-login style, read only with managed login
+    secrets: list[cognito.ClientSecret] | None = None  # the client's active secrets (ids), oldest first
 
 
 def observe(desired: DesiredState, services: Services, *, adopt: bool) -> Observed:
@@ -164,9 +167,16 @@ def observe(desired: DesiredState, services: Services, *, adopt: bool) -> Observ
     px.login()
     pool = cognito.find_our_pool(gw, desired.pool, adopt=adopt)
     cognito.check_attribute(desired.attribute, pool)
+    cognito.check_mfa_methods(desired.mfa, pool)
+    mfa = gw.mfa_config(pool["Id"]) if pool and desired.mfa else None
     domain = cognito.observe_domain(gw, desired.domain, pool)
     client = cognito.find_client(gw, desired.client, pool["Id"]) if pool else None
     groups = cognito.list_groups(gw, pool["Id"]) if pool and desired.groups else None
+    branding = (
+        cognito.find_branding(gw, pool["Id"], client["ClientId"])
+        if pool and client and desired.domain and desired.domain.needs_branding
+        else None
+    )
     found = privx.find_directories(px, desired.directory.name, pool_identity(desired, pool))
     directory = found.ours
     if directory is None and found.foreign is not None:
@@ -179,7 +189,8 @@ def observe(desired: DesiredState, services: Services, *, adopt: bool) -> Observ
                 "this config's pool",
             )
         directory = found.foreign
-    return Observed(pool, domain, client, groups, directory, px.list_roles())
+    secrets = cognito.list_secrets(gw, pool["Id"], client["ClientId"]) if pool and client else None
+    return Observed(pool, domain, client, groups, directory, px.list_roles(), mfa, branding, secrets)
 
 
 def pool_identity(desired: DesiredState, pool: UserPoolTypeTypeDef | None) -> privx.PoolIdentity | None:
@@ -275,10 +286,21 @@ def _setup_once(
         pool_change = replace(pool_change, notes=(*pool_change.notes, pool_note))
     plan.add(pool_change)
     plan.add(cognito.ensure_attribute(gw, desired.attribute, pool, dry_run=dry_run))
+    mfa = cognito.ensure_mfa(gw, desired.mfa, desired.pool.name, pool.pool_id, dry_run=dry_run, current=now.mfa)
+    if mfa is not None:
+        plan.add(mfa)
     client = cognito.ensure_client(gw, desired.client, pool.pool_id, dry_run=dry_run, current=now.client)
     plan.add(client.change)
     for change in cognito.ensure_domain(gw, desired.domain, pool.pool, dry_run=dry_run, current=now.domain):
         plan.add(change)
+    if desired.domain is not None and desired.domain.needs_branding:
+        # now.client is None when this run creates the client: then it has no style yet either.
+        branding = now.branding if now.client is not None else None
+        plan.add(
+            cognito.ensure_branding(
+                gw, desired.client.name, pool.pool_id, client.client_id, dry_run=dry_run, current=branding
+            )
+        )
     if desired.groups or now.groups:
         for change in cognito.ensure_groups(gw, desired.groups, pool.pool_id, dry_run=dry_run, current=now.groups):
             plan.add(change)
@@ -294,10 +316,30 @@ def _setup_once(
             f"Cognito returned no secret for app client {client.client.get('ClientId')}",
             "check that the caller may read it (cognito-idp:DescribeUserPoolClient); nothing was sent to PrivX",
         )
+    secrets = now.secrets if now.client is not None else None
+    if secrets is None and client.client is not None and pool.pool_id is not None:
+        secrets = cognito.list_secrets(gw, pool.pool_id, client.client["ClientId"])  # made by this run
+    held = held_secret(secrets, now.directory)
     spec = privx.DirectorySpec.from_template(
-        desired.directory, issuer=issuer, client_id=client_id, client_secret=secret
+        desired.directory, issuer=issuer, client_id=client_id, client_secret=secret, secret_id=held.secret_id
     )
-    directory = privx.ensure_directory(px, spec, dry_run=dry_run, current=now.directory, resend_secret=resend_secret)
+    if held.value_unknown:
+        # PrivX holds the newer of two secrets, whose value Cognito never returns: keep it, never send the other.
+        directory = privx.ensure_directory(px, spec, dry_run=True, current=now.directory)
+        if directory.change.action is not Action.NOOP or resend_secret:
+            from cognito_privx.errors import ConflictError
+
+            raise ConflictError(
+                f"the app client has two secrets and PrivX holds the newer one ({held.secret_id}), whose value "
+                "Cognito does not return, so the directory cannot be updated now",
+                "run `cognito-privx rotate-secret` to finish the rotation, then `cognito-privx setup`",
+            )
+    else:
+        directory = privx.ensure_directory(
+            px, spec, dry_run=dry_run, current=now.directory, resend_secret=resend_secret
+        )
+    if held.note:
+        directory = replace(directory, change=replace(directory.change, notes=(*directory.change.notes, held.note)))
     plan.add(directory.change)
     directory_id = directory.directory_id or KNOWN_AFTER_APPLY
     for step in privx.plan_grants(px, desired, directory_id, now.roles):
@@ -317,6 +359,41 @@ def _setup_once(
         login_url=privx.login_url(cfg, directory.directory) or KNOWN_AFTER_APPLY,
     )
     return Result(plan, outputs, dict(services.counter.calls))
+
+
+@dataclass(frozen=True)
+class HeldSecret:
+    """Which app-client secret PrivX should hold: its id (for our marker), whether its value is unknown (the
+    newer of two, which Cognito never returns), and what to say about it."""
+
+    secret_id: str | None = None
+    value_unknown: bool = False
+    note: str = ""
+
+
+def held_secret(secrets: list[cognito.ClientSecret] | None, directory: dict[str, Any] | None) -> HeldSecret:
+    """With one secret, that one (DescribeUserPoolClient's ``ClientSecret``). With two (a rotation under way),
+    setup does not guess: it keeps the one our marker on the directory names (without a marker, the older one,
+    which is all setup could ever have sent)."""
+    if not secrets:
+        return HeldSecret()
+    marked = privx.secret_id_of(directory)
+    age = cognito.secret_age_days(secrets[0])
+    if len(secrets) == 1:
+        return HeldSecret(secrets[0].id, note=f"client secret {secrets[0].id}, {age} day(s) old")
+    older, newer = secrets[0], secrets[-1]
+    if marked == newer.id:
+        return HeldSecret(newer.id, True, f"the app client has two secrets; PrivX holds {newer.id} (our marker): kept")
+    if marked not in (None, older.id):
+        from cognito_privx.errors import ConflictError
+
+        raise ConflictError(
+            f"the app client has two secrets ({older.id}, {newer.id}) and our marker on the PrivX directory names "
+            f"neither ({marked})",
+            "run `cognito-privx rotate-secret`: it puts a fresh secret into PrivX and removes the others",
+        )
+    why = "our marker" if marked else "no marker: the older, the one setup sends"
+    return HeldSecret(older.id, note=f"the app client has two secrets; PrivX holds {older.id} ({why}): kept")
 
 
 @dataclass(frozen=True)
@@ -502,6 +579,15 @@ def _cognito_teardown_steps(
     else:
         prefix = desired.domain.prefix if desired.domain else "(none)"
         steps.append(Step(Change("cognito domain", prefix, Action.NOOP, notes=("already gone",))))
+    if client is not None and desired.domain is not None and desired.domain.needs_branding:
+        style = cognito.find_branding(gw, pool_id, str(client["ClientId"]))
+        if style is not None:
+            style_id = str(style["ManagedLoginBrandingId"])
+
+            def delete_branding() -> None:
+                cognito.delete_branding(gw, pool_id, style_id)
+
+            steps.append(Step(Change(cognito.BRANDING, desired.client.name, Action.DELETE), delete_branding))
     if client is not None:
         client_id = str(client["ClientId"])
 

@@ -6,8 +6,9 @@ With ``cli``, the only module that prints. Secrets never reach here: the plan ho
 from __future__ import annotations
 
 import json
+import os
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.markup import escape
@@ -36,9 +37,27 @@ _VERB_DONE = {
 }
 
 
+def console(file: TextIO | None = None, *, width: int | None = None, soft_wrap: bool = True) -> Console:
+    """A console on ``file`` (stderr by default). With ``NO_COLOR`` set (https://no-color.org), no escape code at
+    all: no colour, no bold, no cursor movement (spinners and progress bars print no live updates)."""
+    plain = bool(os.environ.get("NO_COLOR"))
+    return Console(
+        file=file or sys.stderr,
+        highlight=False,
+        soft_wrap=soft_wrap,
+        width=width,
+        color_system=None if plain else "auto",
+        force_terminal=False if plain else None,
+    )
+
+
 def stderr() -> Console:
     # Built per call so that tests capturing sys.stderr see the output.
-    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+    return console(sys.stderr)
+
+
+def stdout() -> Console:
+    return console(sys.stdout)
 
 
 def _value(value: Any) -> str:
@@ -64,18 +83,29 @@ def change_lines(change: Change, *, done: bool) -> list[str]:
     return lines
 
 
-def change(change: Change, *, done: bool) -> None:
-    """One change's lines on stderr."""
-    console = stderr()
+def change(change: Change, *, done: bool, out: Console | None = None) -> None:
+    """One change's lines, on stderr unless ``out`` says otherwise."""
+    target = out or stderr()
     for line in change_lines(change, done=done):
-        console.print(line)
+        target.print(line)
 
 
-def plan_text(plan: Plan, *, done: bool) -> None:
-    console = stderr()
+def stopped_summary(done: list[Change]) -> str:
+    """The closing line of a setup that stopped half-way: what it had done before."""
+    changed = [c for c in done if c.action is not Action.NOOP]
+    if not changed:
+        return "Stopped before changing anything."
+    counts = {action: sum(1 for c in changed if c.action is action) for action in _VERB_DONE}
+    parts = [f"{n} {_VERB_DONE[a]}" for a, n in counts.items() if n]
+    return f"Stopped; done before that: {', '.join(parts)} (see the lines above). Run setup again to finish."
+
+
+def plan_text(plan: Plan, *, done: bool, out: Console | None = None) -> None:
+    """The plan's lines, on stderr unless ``out`` says otherwise (``plan`` writes its plan to stdout)."""
+    target = out or stderr()
     for change in plan.changes:
         for line in change_lines(change, done=done):
-            console.print(line)
+            target.print(line)
 
 
 def setup_summary(plan: Plan, *, dry_run: bool) -> str:
@@ -110,6 +140,11 @@ def plan_summary(plan: Plan) -> str:
 
 def info(message: str) -> None:
     stderr().print(escape(message))
+
+
+def text(message: str) -> None:
+    """A line of text that is the command's data (``plan``'s summary) on stdout."""
+    stdout().print(escape(message))
 
 
 def data(line: str) -> None:
@@ -206,6 +241,11 @@ def user_result(result: Any) -> None:
     symbol, colour = _OUTCOME[result.outcome.value]
     detail = f"  {escape(result.detail)}" if result.detail else ""
     where = f"line {result.line}: " if result.line else ""
+    status = getattr(result, "status", None)
+    if status:
+        from cognito_privx.users import status_text  # a user result comes from users, imported already
+
+        detail += f"  status {escape(status_text(status))}"
     stderr().print(f"[{colour}]{symbol} {result.outcome.value}[/] {where}{escape(result.email)}{detail}")
 
 
@@ -222,7 +262,7 @@ def users_table(users: list[Any], file: Any = None) -> None:
     out = file or sys.stdout
     # Piped output is not cut to 80 columns: a table in a file or a pipe keeps whole values.
     width = None if out.isatty() else 250
-    Console(file=out, highlight=False, soft_wrap=True, width=width).print(table)
+    console(out, width=width).print(table)
     stderr().print(f"{len(users)} user(s)")
 
 
@@ -297,15 +337,27 @@ class ImportProgress:
 
 def import_summary(summary: dict[str, Any]) -> None:
     rate = summary.get("rows_per_second")
+    failed = summary["failed"]
+    if summary.get("dry_run"):
+        counts = (
+            f"would create {summary['created']}, would update {summary['updated']}, {summary['unchanged']} unchanged, "
+        )
+    else:
+        counts = f"{summary['created']} created, {summary['updated']} updated, {summary['unchanged']} unchanged, "
+    not_attempted = summary.get("not_attempted") or 0
     stderr().print(
         f"[bold]{summary['rows']} rows in {summary['seconds']} s"
         + (f" ({rate}/s)" if rate else "")
-        + f":[/] {summary['created']} created, {summary['updated']} updated, {summary['unchanged']} unchanged, "
-        f"{'[red]' if summary['failed'] else ''}{summary['failed']} failed{'[/]' if summary['failed'] else ''}; "
-        f"{summary['throttle_retries']} throttling retries."
+        + ":[/] "
+        + counts
+        + f"{'[red]' if failed else ''}{failed} failed{'[/]' if failed else ''}"
+        + (f", {not_attempted} not attempted" if not_attempted else "")
+        + f"; {summary['throttle_retries']} throttling retries."
     )
     if summary.get("stopped"):
         stderr().print(f"[yellow]![/] stopped early: {escape(summary['stopped'])}")
+    if summary.get("hint"):
+        stderr().print(f"[cyan]hint:[/] {escape(summary['hint'])}")
 
 
 _CHECK_SYMBOL = {"ok": ("✓", "green"), "fail": ("✗", "red"), "warn": ("!", "yellow"), "skip": ("-", "dim")}
@@ -314,7 +366,7 @@ _CHECK_SYMBOL = {"ok": ("✓", "green"), "fail": ("✗", "red"), "warn": ("!", "
 def doctor_report(report: Any, file: Any = None) -> None:
     """``doctor``: the checks are this command's data, so one line each on stdout (``✓`` / ``✗`` / ``!`` / ``-``),
     each hint indented below its check; the tally on stderr."""
-    out = Console(file=file or sys.stdout, highlight=False, soft_wrap=True)
+    out = console(file or sys.stdout)
     width = max((len(c.name) for c in report.checks), default=0)
     counts = {status: 0 for status in _CHECK_SYMBOL}
     for check in report.checks:

@@ -1,4 +1,4 @@
-"""Users: add / set-group / disable / enable / remove / list, and the bulk import engine.
+"""Users: add / set-group / disable / enable / remove / list, and the CSV an import reads.
 
 Every operation is idempotent and reports in one vocabulary: created, updated, unchanged, failed. The user's
 login name is their email (the pool has ``UsernameAttributes=["email"]``), lower-cased: Cognito pools made by
@@ -11,24 +11,23 @@ capitalisation, so :meth:`PoolUsers.find` also searches the case variants of the
 their real ``Username`` (the ``sub``), and refuses to guess when two users' emails differ only in case. Pools
 whose users do not sign in with their email are refused by every command that looks a user up.
 
-Throughput: one boto3 client shared by the worker threads (clients are thread-safe), a token bucket that keeps
-``AdminCreateUser`` under the account's ``UserCreation`` quota (50/s by default), and our own retry with
-exponential backoff and full jitter on ``TooManyRequestsException``. botocore's retries are switched off for
-this client because they would also retry ``LimitExceededException``, which is Cognito's *daily* invite-email
-cap: retrying cannot help, so those rows fail at once with a message saying so.
+Retries: our own, with exponential backoff and full jitter on ``TooManyRequestsException``. botocore's retries
+are switched off for this client because they would also retry ``LimitExceededException``, which is Cognito's
+*daily* invite-email cap: retrying cannot help, so those rows fail at once with a message saying so. The bulk
+import engine (worker threads, the adaptive creation rate) is :mod:`cognito_privx.imports`.
 """
 
 from __future__ import annotations
 
+import array
+import codecs
 import csv
 import enum
-import io
 import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -59,6 +58,8 @@ if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking on
         UserTypeTypeDef,
     )
 
+    from cognito_privx.imports import TokenBucket
+
 # Cognito's limit on a user name, and the email is the user name in our pools.
 MAX_EMAIL_LENGTH = 128
 DEFAULT_RATE = 48.0  # requests/s: a little under the 50/s UserCreation quota
@@ -71,6 +72,27 @@ class Outcome(enum.StrEnum):
     UNCHANGED = "unchanged"
     DELETED = "deleted"
     FAILED = "failed"
+    NOT_ATTEMPTED = "not attempted"  # an import stopped (Ctrl-C, the daily email cap) before this row
+
+
+# Cognito's UserStatus values, and what each means for the person (the user commands show both).
+STATUS_MEANING = {
+    "FORCE_CHANGE_PASSWORD": "invitation pending",
+    "CONFIRMED": "signed in",
+    "RESET_REQUIRED": "password reset required",
+    "UNCONFIRMED": "not confirmed",
+    "EXTERNAL_PROVIDER": "federated",
+    "ARCHIVED": "archived",
+    "COMPROMISED": "compromised",
+    "UNKNOWN": "unknown",
+}
+INVITATION_PENDING = "FORCE_CHANGE_PASSWORD"
+
+
+def status_text(status: str) -> str:
+    """``FORCE_CHANGE_PASSWORD (invitation pending)``: the status and what it means."""
+    meaning = STATUS_MEANING.get(status)
+    return f"{status} ({meaning})" if meaning else status
 
 
 @dataclass(frozen=True)
@@ -79,6 +101,17 @@ class UserRow:
     group: str
     name: str | None = None
     line: int | None = None  # CSV line number, for messages
+    # Further native groups (group_claim = "cognito:groups" only; -g dev -g ops): ``group`` is the first.
+    also: tuple[str, ...] = ()
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return (self.group, *self.also)
+
+    @property
+    def group_value(self) -> str:
+        """The group attribute's value: the group, or the groups comma-joined (a group name holds no comma)."""
+        return ",".join(self.groups)
 
 
 @dataclass(frozen=True)
@@ -87,9 +120,20 @@ class UserResult:
     outcome: Outcome
     detail: str = ""
     line: int | None = None
+    status: str | None = None  # Cognito's UserStatus after the operation, when known
+    old_group: str | None = None  # the group attribute before and after, when the operation read or set it
+    new_group: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"email": self.email, "outcome": self.outcome.value, "detail": self.detail, "line": self.line}
+        document: dict[str, Any] = {"email": self.email, "outcome": self.outcome.value, "detail": self.detail}
+        if self.line is not None:  # only rows of a file have a line
+            document["line"] = self.line
+        if self.status is not None:
+            document["status"] = self.status
+        if self.old_group is not None or self.new_group is not None:
+            document["old_group"] = self.old_group
+            document["new_group"] = self.new_group
+        return document
 
 
 @dataclass(frozen=True)
@@ -190,36 +234,6 @@ def password_problems(password: str, policy: PasswordPolicyTypeTypeDef) -> list[
 
 
 # -- the user-facing operations ----------------------------------------------------------------------------
-
-
-class TokenBucket:
-    """A thread-safe rate limiter: at most ``rate`` acquisitions per second, bursts of ``burst``.
-
-    A burst of 2 lets the bucket absorb the sleep overshoot of waiting threads (with 1, every oversleep is time
-    lost for good) while any one-second window still stays under ``rate + 1``.
-    """
-
-    def __init__(self, rate: float, burst: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be positive")
-        self.rate = rate
-        self.burst = max(burst, 1.0)
-        self._tokens = self.burst
-        self._clock = clock
-        self._last = clock()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        while True:
-            with self._lock:
-                now = self._clock()
-                self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-                self._last = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                wait_s = (1 - self._tokens) / self.rate
-            time.sleep(wait_s)
 
 
 class _NotLooked(enum.Enum):
@@ -445,18 +459,45 @@ class PoolUsers:
         create: bool = True,
         dry_run: bool = False,
     ) -> UserResult:
-        """Create the user, or bring an existing one to ``row.group`` (and ``row.name`` if given)."""
-        if self.native_groups and row.group not in self.role_groups:
-            self._require_native_group(row.group)
+        """Create the user, or bring an existing one to ``row.group`` (and ``row.name`` if given).
+
+        ``temporary_password`` on an existing user whose invitation is pending (``FORCE_CHANGE_PASSWORD``) replaces
+        their temporary password (``AdminSetUserPassword``, not permanent; no email is sent); on a user who has
+        signed in already it is not set, and the result says so.
+        """
+        if len(row.groups) > 1 and not self.native_groups:
+            raise UsageError(
+                f"{row.email}: several groups ({', '.join(row.groups)}), but a user has one group when "
+                '[cognito] group_claim = "custom"',
+                'give one --group, or set group_claim = "cognito:groups" in the config and run setup',
+            )
+        if self.native_groups:
+            for group in row.groups:
+                if group not in self.role_groups:
+                    self._require_native_group(group)
         user = self.find(row.email)
         if user is None and create and dry_run:
-            return UserResult(row.email, Outcome.CREATED, f"would create, group {row.group}", row.line)
+            return UserResult(
+                row.email,
+                Outcome.CREATED,
+                f"would create, group {row.group_value}",
+                row.line,
+                new_group=row.group_value,
+            )
         if user is None and create:
             created = self._create(row, invite=invite, temporary_password=temporary_password)
             if created is not None:
                 if self.native_groups:
-                    self._sync_groups(created["Username"], row.group, dry_run=False)
-                return UserResult(row.email, Outcome.CREATED, f"group {row.group}", row.line)
+                    self._sync_groups(created["Username"], row.groups, dry_run=False)
+                status = str(created.get("UserStatus", "")) or None
+                return UserResult(
+                    row.email,
+                    Outcome.CREATED,
+                    f"group {row.group_value}",
+                    row.line,
+                    status=status,
+                    new_group=row.group_value,
+                )
             user = self.find(row.email)  # created meanwhile (another run, a lost response): converge it
         if user is None:
             raise UserNotFound(
@@ -465,16 +506,56 @@ class PoolUsers:
             )
         result = self._converge(row, user, dry_run=dry_run)
         if temporary_password:
-            note = "temporary password not set: the user already exists"
-            return UserResult(result.email, result.outcome, "; ".join(filter(None, [result.detail, note])), result.line)
+            return self._set_temporary_password(result, user, temporary_password, dry_run=dry_run)
         return result
+
+    def _set_temporary_password(
+        self, result: UserResult, user: AdminGetUserResponseTypeDef, password: str, *, dry_run: bool
+    ) -> UserResult:
+        status = str(user.get("UserStatus", ""))
+        if status != INVITATION_PENDING:
+            note = f"temporary password not set: the user has signed in already (status {status_text(status)})"
+            return replace(result, detail="; ".join(filter(None, [result.detail, note])))
+        if dry_run:
+            note = "would set the temporary password"
+        else:
+            self._call(
+                "admin_set_user_password",
+                UserPoolId=self.pool_id,
+                Username=user["Username"],
+                Password=password,
+                Permanent=False,
+            )
+            note = "temporary password set (no email is sent: give it to the user)"
+        return replace(result, outcome=Outcome.UPDATED, detail="; ".join(filter(None, [result.detail, note])))
+
+    def resend_invite(self, email: str) -> UserResult:
+        """Send the invitation email again (``AdminCreateUser`` with ``MessageAction=RESEND``), which also resets the
+        temporary password and its expiry. Only for a user whose invitation is pending (``FORCE_CHANGE_PASSWORD``);
+        raises ``ConflictError`` for anyone else, ``UserNotFound`` when there is no such user."""
+        user = self._require(email)
+        status = str(user.get("UserStatus", ""))
+        if status != INVITATION_PENDING:
+            raise ConflictError(
+                f"{email} has no pending invitation to resend: status {status_text(status)}",
+                "only users who have not signed in yet (FORCE_CHANGE_PASSWORD) get an invitation; "
+                "list them with `cognito-privx list-users --status FORCE_CHANGE_PASSWORD`",
+            )
+        self._call(
+            "admin_create_user",
+            UserPoolId=self.pool_id,
+            Username=email_of(user) or email,
+            MessageAction="RESEND",
+            DesiredDeliveryMediums=["EMAIL"],
+        )
+        return UserResult(email, Outcome.UPDATED, _join(_found_as(user, email), "invitation sent again"), status=status)
 
     def _create(self, row: UserRow, *, invite: bool, temporary_password: str | None) -> UserTypeTypeDef | None:
         """The created user (``AdminCreateUser``'s ``User``); ``None`` when the user name exists already."""
         attributes: list[AttributeTypeTypeDef] = [
             {"Name": "email", "Value": row.email},
             {"Name": "email_verified", "Value": "true"},
-            {"Name": self.attribute, "Value": row.group},
+            {"Name": self.attribute, "Value": row.group_value},
         ]
         if row.name:
             attributes.append({"Name": "name", "Value": row.name})
@@ -499,13 +580,13 @@ class PoolUsers:
         details: list[str] = []
         found_as = _found_as(user, row.email)
         current = attrs.get(self.attribute)
-        if current != row.group:
-            changes.append({"Name": self.attribute, "Value": row.group})
-            details.append(f"group: {current or '(none)'} → {row.group}")
+        if current != row.group_value:
+            changes.append({"Name": self.attribute, "Value": row.group_value})
+            details.append(f"group: {current or '(none)'} → {row.group_value}")
         if row.name and attrs.get("name") != row.name:
             changes.append({"Name": "name", "Value": row.name})
             details.append("name")
-        membership = self._sync_groups(username, row.group, dry_run=dry_run) if self.native_groups else ""
+        membership = self._sync_groups(username, row.groups, dry_run=dry_run) if self.native_groups else ""
         if membership:
             details.append(membership)
         if not user.get("Enabled", True):
@@ -513,18 +594,19 @@ class PoolUsers:
         changed = bool(changes or membership)
         if found_as:
             details.insert(0, found_as)
+        seen = {"status": str(user.get("UserStatus", "")) or None, "old_group": current, "new_group": row.group_value}
         if changed and dry_run:
-            return UserResult(row.email, Outcome.UPDATED, "would update: " + "; ".join(details), row.line)
+            return UserResult(row.email, Outcome.UPDATED, "would update: " + "; ".join(details), row.line, **seen)
         if changes:
             self._call(
                 "admin_update_user_attributes", UserPoolId=self.pool_id, Username=username, UserAttributes=changes
             )
         if changed:
-            return UserResult(row.email, Outcome.UPDATED, "; ".join(details), row.line)
-        return UserResult(row.email, Outcome.UNCHANGED, "; ".join(details), row.line)
+            return UserResult(row.email, Outcome.UPDATED, "; ".join(details), row.line, **seen)
+        return UserResult(row.email, Outcome.UNCHANGED, "; ".join(details), row.line, **seen)
 
-    def _sync_groups(self, username: str, group: str, *, dry_run: bool) -> str:
-        """Put the user into native group ``group`` and out of the other ``[roles]`` groups; what changed.
+    def _sync_groups(self, username: str, groups: Sequence[str], *, dry_run: bool) -> str:
+        """Put the user into native groups ``groups`` and out of the other ``[roles]`` groups; what changed.
 
         ``username`` is the user's real ``Username`` (the ``sub`` in email pools), not the address given.
         """
@@ -533,8 +615,8 @@ class PoolUsers:
             operation, paged(self._call, operation), UserPoolId=self.pool_id, Username=username, Limit=60
         )
         current: set[str] = {g["GroupName"] for page in pages for g in page.get("Groups", [])}
-        add = [group] if group not in current else []
-        remove = sorted((current & self.role_groups) - {group})
+        add = [g for g in groups if g not in current]
+        remove = sorted((current & self.role_groups) - set(groups))
         if not dry_run:
             for name in add:
                 self._call("admin_add_user_to_group", UserPoolId=self.pool_id, Username=username, GroupName=name)
@@ -554,11 +636,12 @@ class PoolUsers:
         user = self._require(email)
         found_as = _found_as(user, email)
         state = "enabled" if enabled else "disabled"
+        status = str(user.get("UserStatus", "")) or None
         if bool(user.get("Enabled", True)) == enabled:
-            return UserResult(email, Outcome.UNCHANGED, _join(found_as, "already " + state))
+            return UserResult(email, Outcome.UNCHANGED, _join(found_as, "already " + state), status=status)
         operation = "admin_enable_user" if enabled else "admin_disable_user"
         self._call(operation, UserPoolId=self.pool_id, Username=user["Username"])
-        return UserResult(email, Outcome.UPDATED, _join(found_as, state))
+        return UserResult(email, Outcome.UPDATED, _join(found_as, state), status=status)
 
     def remove(self, email: str, *, user: AdminGetUserResponseTypeDef | _NotLooked | None = NOT_LOOKED) -> UserResult:
         """Delete the user ``find(email)`` returns; ``user`` is that answer when the caller already has it (``None``:
@@ -589,16 +672,25 @@ class PoolUsers:
             )
         if not deleted:
             return UserResult(email, Outcome.UNCHANGED, f"no such user{self.lookup.any_case()} (already removed)")
-        return UserResult(email, Outcome.DELETED, _join(_found_as(target, email), "removed"))
+        status = str(target.get("UserStatus", "")) or None  # the status the user had
+        return UserResult(email, Outcome.DELETED, _join(_found_as(target, email), "removed"), status=status)
 
-    def list(self, group: str | None = None, on_page: Callable[[int], None] | None = None) -> list[UserInfo]:
-        """Every user (optionally of one group). Custom attributes cannot be filtered server-side: a paged scan."""
+    def list(
+        self, group: str | None = None, on_page: Callable[[int], None] | None = None, *, status: str | None = None
+    ) -> list[UserInfo]:
+        """Every user (optionally of one group, of one ``UserStatus``). Custom attributes cannot be filtered
+        server-side: a paged scan. A user of several native groups has them comma-joined in the attribute."""
         users: list[UserInfo] = []
         seen = 0
         for page in self.lookup.user_pages():
             seen += len(page)
             listed = (UserInfo.from_cognito(raw, self.attribute) for raw in page)
-            users += [info for info in listed if group is None or info.group == group]
+            users += [
+                info
+                for info in listed
+                if (group is None or group in (info.group or "").split(","))
+                and (status is None or info.status == status)
+            ]
             if on_page is not None:
                 on_page(seen)
         return sorted(users, key=lambda u: u.email)
@@ -679,58 +771,154 @@ def _code_of(e: CognitoError) -> str:
 
 
 def read_csv(path: Path, cfg: AppConfig, *, force: bool = False) -> list[UserRow]:
-    """Parse and validate the whole file; every bad row is reported (with its line) before anything runs."""
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise UsageError(f"cannot read {path}: {e.strerror}", "check the path") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise UsageError(f"{path} is not UTF-8 (byte {e.start})", "save the file as UTF-8 (Excel: CSV UTF-8)") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
-    missing = [c for c in ("email", "group") if c not in header]
-    if missing:
-        raise UsageError(
-            f"{path}: the header lacks {', '.join(missing)} (found: {', '.join(header) or 'nothing'})",
-            "the first line must be: email,group[,name]",
-        )
-    repeated = sorted({h for h in header if header.count(h) > 1})
-    if repeated:
-        raise UsageError(f"{path}: the header names {', '.join(repeated)} more than once", "name each column once")
-    unknown = [h for h in header if h not in ("email", "group", "name")]
-    if unknown:
-        raise UsageError(f"{path}: unknown column(s) {', '.join(unknown)}", "the columns are email, group, name")
-    reader.fieldnames = header
-    rows: list[UserRow] = []
-    errors: list[str] = []
-    first_line: dict[str, int] = {}
-    for record in reader:
-        line = reader.line_num
-        if None in record:
-            errors.append(f"line {line}: too many fields")
-            continue
-        email = (record.get("email") or "").strip()
-        group = (record.get("group") or "").strip()
-        name = (record.get("name") or "").strip() or None
-        if not email and not group and not name:
-            continue  # a blank line
+    """Parse and validate the whole file; every bad row is reported (with its line) before anything runs.
+
+    Files as spreadsheets save them work: a UTF-8 byte-order mark, CRLF line ends, quoted fields, spaces around
+    header names, and empty trailing columns (Excel's ``email,group,name,,``) are all taken. An empty header cell
+    before a named one is reported by its position (``column 3``). UTF-16 and semicolon-separated files are
+    refused with how to save them instead.
+    """
+    return list(scan_csv(path, cfg, force=force))
+
+
+class CsvScan:
+    """A CSV file validated whole, then read again row by row: :func:`read_csv` without holding the rows.
+
+    ``scan_csv`` reads the file once and raises for any bad row (every one listed, nothing changed), keeping only
+    8 bytes a row (a hash of each email, for the duplicates check) and the distinct groups. Iterating reads the
+    file again and yields each :class:`UserRow`, so memory stays flat at any size (issue 15).
+    """
+
+    def __init__(self, path: Path, cfg: AppConfig, force: bool) -> None:
+        self.path, self.cfg, self.force = path, cfg, force
+        self.rows = 0
+        self.groups: set[str] = set()
+        hashes = array.array("q")
+        errors: list[str] = []
+        for item in self._parse():
+            if isinstance(item, str):
+                errors.append(item)
+                continue
+            self.rows += 1
+            self.groups.add(item.group)
+            hashes.append(hash(item.email))
+        errors += self._duplicates(hashes)
+        if errors:
+            errors.sort(key=_line_of)
+            shown = errors[:20] + ([f"... and {len(errors) - 20} more"] if len(errors) > 20 else [])
+            raise CsvError(f"{path}: {len(errors)} bad row(s), nothing was changed", "fix these rows:", shown)
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def __iter__(self) -> Iterator[UserRow]:
+        for item in self._parse():
+            if isinstance(item, str):
+                raise UsageError(f"{self.path} changed while it was read: {item}", "run again on a file not in use")
+            yield item
+
+    def _duplicates(self, hashes: array.array[int]) -> list[str]:
+        """``line N: x is also on line M`` for every repeated email (a hash match is checked on the emails)."""
+        ordered = sorted(hashes)
+        suspects = {a for a, b in itertools.pairwise(ordered) if a == b}
+        if not suspects:
+            return []
+        first_line: dict[str, int] = {}
+        errors = []
+        for item in self._parse():
+            if isinstance(item, str) or hash(item.email) not in suspects:
+                continue
+            if item.email in first_line:
+                errors.append(f"line {item.line}: {item.email} is also on line {first_line[item.email]}")
+            else:
+                first_line[item.email] = item.line or 0
+        return errors
+
+    def _parse(self) -> Iterator[UserRow | str]:
+        """Each row of the file, validated (a :class:`UserRow`), or its error message."""
+        path = self.path
+        save_as = "save the file as UTF-8 CSV with commas (Excel: File > Save As > CSV UTF-8 (Comma delimited))"
         try:
-            email = validate_email(email)
-            validate_group(group, cfg, force=force)
-        except CognitoPrivxError as e:
-            errors.append(f"line {line}: {e.message}")
-            continue
-        if email in first_line:
-            errors.append(f"line {line}: {email} is also on line {first_line[email]}")
-            continue
-        first_line[email] = line
-        rows.append(UserRow(email, group, name, line))
-    if errors:
-        shown = errors[:20] + ([f"... and {len(errors) - 20} more"] if len(errors) > 20 else [])
-        raise CsvError(f"{path}: {len(errors)} bad row(s), nothing was changed", "fix these rows:", shown)
-    return rows
+            with path.open("rb") as raw:
+                start = raw.read(2)
+            fh = path.open(encoding="utf-8-sig", newline="")
+        except OSError as e:
+            raise UsageError(f"cannot read {path}: {e.strerror}", "check the path") from None
+        with fh:
+            if start in (b"\xff\xfe", b"\xfe\xff"):
+                raise UsageError(f"{path} is UTF-16, not UTF-8", save_as)
+            reader = csv.reader(fh)
+            try:
+                yield from self._records(reader, save_as)
+            except UnicodeDecodeError:
+                raise UsageError(f"{path} is not UTF-8 (byte {_first_bad_byte(path)})", save_as) from None
+
+    def _records(self, reader: Any, save_as: str) -> Iterator[UserRow | str]:
+        path, cfg, force = self.path, self.cfg, self.force
+        cells: list[str] = next(reader, [])
+        width = len(cells)
+        while width and not cells[width - 1].strip():
+            width -= 1  # empty trailing columns: a spreadsheet's, not the user's
+        header = [cell.strip().lower() or f"column {i}" for i, cell in enumerate(cells[:width], start=1)]
+        if len(header) == 1 and ";" in header[0]:
+            raise UsageError(f"{path} is separated by semicolons, not commas (header: {cells[0].strip()})", save_as)
+        missing = [c for c in ("email", "group") if c not in header]
+        if missing:
+            raise UsageError(
+                f"{path}: the header lacks {', '.join(missing)} (found: {', '.join(header) or 'nothing'})",
+                "the first line must be: email,group[,name]",
+            )
+        repeated = sorted({h for h in header if header.count(h) > 1})
+        if repeated:
+            raise UsageError(f"{path}: the header names {', '.join(repeated)} more than once", "name each column once")
+        unknown = [h if cells[i].strip() else f"{h} (no name)" for i, h in enumerate(header) if h not in _CSV_COLUMNS]
+        if unknown:
+            raise UsageError(f"{path}: unknown column(s) {', '.join(unknown)}", "the columns are email, group, name")
+        for fields in reader:
+            line = reader.line_num
+            if any(f.strip() for f in fields[width:]):
+                yield f"line {line}: more fields than the header names"
+                continue
+            record = dict(zip(header, fields, strict=False))
+            email = record.get("email", "").strip()
+            group = record.get("group", "").strip()
+            name = record.get("name", "").strip() or None
+            if not email and not group and not name:
+                continue  # a blank line, or one of empty cells
+            try:
+                email = validate_email(email)
+                validate_group(group, cfg, force=force)
+            except CognitoPrivxError as e:
+                yield f"line {line}: {e.message}"
+                continue
+            yield UserRow(email, group, name, line)
+
+
+def scan_csv(path: Path, cfg: AppConfig, *, force: bool = False) -> CsvScan:
+    """Validate the whole file (raising for any bad row, before anything runs); iterate the result for the rows."""
+    return CsvScan(path, cfg, force)
+
+
+def _line_of(error: str) -> int:
+    number = error.removeprefix("line ").partition(":")[0]
+    return int(number) if number.isdigit() else 0
+
+
+def _first_bad_byte(path: Path) -> int:
+    """The offset of the first byte that is not UTF-8 (read in pieces: the error path of a big file)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 16):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as e:
+                return offset + e.start
+            offset += len(chunk)
+    return offset
+
+
+_CSV_COLUMNS = ("email", "group", "name")
 
 
 class CsvError(ConfigError):
@@ -741,133 +929,35 @@ class CsvError(ConfigError):
         self.rows = list(rows)
 
 
-# -- the bulk engine -------------------------------------------------------------------------------------
+# -- the bulk engine: moved to cognito_privx.imports (issue 15); the old names still resolve here ---------------
+
+_MOVED_TO_IMPORTS = frozenset({"ImportReport", "TokenBucket", "import_rows", "write_report"})
 
 
-@dataclass
-class ImportReport:
-    results: list[UserResult]
-    seconds: float
-    retries: int
-    stopped: str | None = None  # why the run stopped early, if it did
+def __getattr__(name: str) -> Any:
+    """``users.import_rows`` and friends, re-exported lazily from :mod:`cognito_privx.imports` (no import cycle)."""
+    if name in _MOVED_TO_IMPORTS:
+        from cognito_privx import imports
 
-    def count(self, outcome: Outcome) -> int:
-        return sum(1 for r in self.results if r.outcome is outcome)
-
-    @property
-    def failed(self) -> int:
-        return self.count(Outcome.FAILED)
-
-    @property
-    def attempted(self) -> int:
-        """Rows that were run (a stopped run leaves the rest "not attempted")."""
-        return sum(1 for r in self.results if not r.detail.startswith("not attempted"))
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "rows": len(self.results),
-            **{o.value: self.count(o) for o in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.FAILED)},
-            "seconds": round(self.seconds, 2),
-            "rows_per_second": round(self.attempted / self.seconds, 1) if self.seconds else None,
-            "throttle_retries": self.retries,
-            "stopped": self.stopped,
-        }
-
-
-def import_rows(
-    users: PoolUsers,
-    rows: Sequence[UserRow],
-    *,
-    workers: int = DEFAULT_WORKERS,
-    invite: bool = True,
-    dry_run: bool = False,
-    on_result: Callable[[UserResult], None] | None = None,
-) -> ImportReport:
-    """Run every row through :meth:`PoolUsers.add` on ``workers`` threads, sharing one client.
-
-    A row's failure is recorded and the run goes on, except the daily invite cap: then no further row is
-    started (each would fail the same way) and the remaining rows are reported as failed with that reason.
-    """
-    start = time.monotonic()
-    results: dict[int, UserResult] = {}
-    stop = threading.Event()
-    stop_reason: list[str] = []
-
-    def one(index: int, row: UserRow) -> None:
-        if stop.is_set():
-            result = UserResult(row.email, Outcome.FAILED, f"not attempted: {stop_reason[0]}", row.line)
-        else:
-            try:
-                result = users.add(row, invite=invite, dry_run=dry_run)
-            except InviteLimitError as e:
-                if not stop.is_set():
-                    stop_reason.append(e.message)
-                    stop.set()
-                result = UserResult(row.email, Outcome.FAILED, e.message, row.line)
-            except CognitoPrivxError as e:
-                result = UserResult(row.email, Outcome.FAILED, e.message, row.line)
-        results[index] = result
-        if on_result is not None:
-            on_result(result)
-
-    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="import")
-    try:
-        pending = {pool.submit(one, i, row) for i, row in enumerate(rows)}
-        while pending:
-            # Short waits: a Ctrl-C may be delivered to any thread, and Python runs the handler only when the main
-            # thread runs Python code again; a wait without a timeout would hold it until every row was done.
-            done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
-            for f in done:
-                f.result()  # re-raise a programming error instead of hiding it
-    except BaseException as e:
-        # Ctrl-C (or a bug): start no further row, let the in-flight ones finish, keep what was done.
-        if not stop.is_set():
-            stop_reason.append("interrupted" if isinstance(e, KeyboardInterrupt) else f"stopped by {type(e).__name__}")
-            stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
-        if not isinstance(e, KeyboardInterrupt):
-            raise
-    finally:
-        pool.shutdown(wait=True)
-    ordered = [
-        results.get(i) or UserResult(row.email, Outcome.FAILED, f"not attempted: {stop_reason[0]}", row.line)
-        for i, row in enumerate(rows)
-    ]
-    return ImportReport(ordered, time.monotonic() - start, users.retries, stop_reason[0] if stop_reason else None)
-
-
-def write_report(path: Path, report: ImportReport) -> None:
-    """Per-row results as JSON (``.json``) or CSV (anything else)."""
-    if path.suffix.lower() == ".json":
-        import json
-
-        doc = {"summary": report.summary(), "rows": [r.to_json() for r in report.results]}
-        path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-        return
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["line", "email", "outcome", "detail"])
-        for r in report.results:
-            writer.writerow([r.line or "", r.email, r.outcome.value, r.detail])
+        return getattr(imports, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
     "DEFAULT_RATE",
     "DEFAULT_WORKERS",
     "AmbiguousUserError",
-    "ImportReport",
+    "CsvScan",
     "InviteLimitError",
     "Outcome",
     "PoolUsers",
-    "TokenBucket",
     "UserInfo",
     "UserNotFound",
     "UserResult",
     "UserRow",
-    "import_rows",
     "password_problems",
     "read_csv",
+    "scan_csv",
     "validate_email",
     "validate_group",
-    "write_report",
 ]

@@ -19,6 +19,7 @@ from cognito_privx.desired import DesiredState, Grant
 from cognito_privx.doctor.facts import Branding, Facts, Failed, is_oidc, managed_login
 from cognito_privx.doctor.registry import SETUP_HINT, NotOk, Registry, fail, got, skip, warn
 from cognito_privx.errors import PrivXConnectionError, PrivXNotFoundError, PrivXPermissionError
+from cognito_privx.plan import diff_fields
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
     from types_boto3_cognito_idp.type_defs import UserPoolClientTypeTypeDef, UserPoolTypeTypeDef
@@ -133,6 +134,38 @@ def cognito_attribute(facts: Facts, desired: DesiredState) -> str:
     return f"{attr} is a mutable String"
 
 
+MFA_OFF = "PrivX grants privileged access; Cognito MFA is off"
+
+
+@CHECKS.check("cognito-mfa", cognito=True)
+def cognito_mfa(facts: Facts, desired: DesiredState) -> str:
+    """The pool's MFA equals ``[cognito] mfa`` when that is set; MFA off is a warning either way."""
+    need_pool(facts)
+    if facts.mfa is None:
+        raise skip("skipped: no user pool (see cognito-pool)")
+    have = cognito.mfa_view(got(facts.mfa))
+    methods = [m for m, key in (("totp", "SoftwareTokenMfa"), ("email", "EmailMfa")) if have[key]]
+    if desired.mfa is not None:
+        wrong = plan_diff(have, desired.mfa.desired())
+        if wrong:
+            raise fail(
+                f"the pool's MFA differs from [cognito] mfa = {desired.mfa.mode!r}: {wrong}",
+                f"{SETUP_HINT} (it sets the pool's MFA)",
+            )
+    if have["MfaConfiguration"] == "OFF":
+        raise warn(
+            MFA_OFF,
+            'set [cognito] mfa = "required" with mfa_methods = ["totp"] and run `cognito-privx setup`',
+        )
+    mode = "required" if have["MfaConfiguration"] == "ON" else "optional"
+    return f"MFA {mode} ({_join(methods) or 'no method'})"
+
+
+def plan_diff(have: dict[str, Any], want: dict[str, Any]) -> str:
+    """The fields of ``have`` that differ from ``want``, as ``field before → after``."""
+    return "; ".join(f"{f.field} {f.before!r} → {f.after!r}" for f in diff_fields(have, want))
+
+
 @CHECKS.check("app-client", cognito=True)
 def app_client(facts: Facts, desired: DesiredState) -> str:
     pool = need_pool(facts)
@@ -143,6 +176,36 @@ def app_client(facts: Facts, desired: DesiredState) -> str:
             f"{SETUP_HINT} (it creates the app client)",
         )
     return f"{client['ClientName']} ({client['ClientId']}) has a client secret"
+
+
+@CHECKS.check("client-secret", cognito=True)
+def client_secret(facts: Facts, desired: DesiredState) -> str:
+    """The secret PrivX holds (our marker names it by id) exists, and its age against ``max_secret_age_days``."""
+    need_client(facts)
+    if facts.secrets is None:
+        raise skip("skipped: no usable app client (see app-client)")
+    found = got(facts.secrets)
+    if not found:
+        raise fail("the app client has no secret", f"{SETUP_HINT} (it reports what to do)")
+    marked = privx.secret_id_of(facts.directory) if isinstance(facts.directory, dict) else None
+    held = next((s for s in found if s.id == marked), found[0] if marked is None else None)
+    if held is None:
+        raise fail(
+            f"our marker on the PrivX directory names client secret {marked}, which the app client no longer has: "
+            "PrivX's logins fail with invalid_client",
+            "run `cognito-privx rotate-secret` (it puts a fresh secret into PrivX)",
+        )
+    age = cognito.secret_age_days(held)
+    what = f"client secret {held.id}" + (f", {age} day(s) old" if age is not None else "")
+    if len(found) > 1:
+        raise warn(
+            f"{what}; the app client has {len(found)} secrets: a rotation is unfinished",
+            "run `cognito-privx rotate-secret` to finish it",
+        )
+    limit = desired.max_secret_age_days
+    if limit is not None and age is not None and age > limit:
+        raise warn(f"{what}: older than max_secret_age_days = {limit}", "run `cognito-privx rotate-secret`")
+    return what
 
 
 @CHECKS.check("client-oauth-flow", cognito=True)
@@ -266,7 +329,7 @@ def managed_login_branding(facts: Facts, desired: DesiredState) -> str:
     if branding is Branding.NOT_FOUND:
         raise fail(
             "the app client has no managed-login branding style: its login pages say 'unavailable'",
-            'create a style (Cognito console → Managed login → Styles), or set hosted_ui = "classic"',
+            f'{SETUP_HINT} (it creates a style with Cognito\'s defaults), or set hosted_ui = "classic"',
         )
     return "a managed-login branding style exists for the app client"
 

@@ -98,7 +98,9 @@ class Facts:
 
     aws: Failed | None = None  # None: Cognito answered with these credentials
     pool: UserPoolTypeTypeDef | Failed | None = None
+    mfa: dict[str, Any] | Failed | None = None  # GetUserPoolMfaConfig of the pool
     client: UserPoolClientTypeTypeDef | Failed | None = None
+    secrets: list[cognito.ClientSecret] | Failed | None = None  # the app client's active secrets, oldest first
     domain: Domain | None = None  # None: neither the config nor the pool names a domain
     branding: Branding | Failed | None = None  # only with managed login
     endpoint_override: str | None = None  # boto3's endpoint when it is not AWS's own
@@ -234,14 +236,18 @@ def gather(
     """Read everything the checks need, once. Raises only what is not a :class:`CognitoPrivxError` (a bug)."""
     aws = _read(lambda: gw.call("list_user_pools", MaxResults=1))
     pool = None if isinstance(aws, Failed) else _read(lambda: cognito.find_our_pool(gw, desired.pool))
-    client = domain = branding = discovery = jwks = None
+    client = domain = branding = discovery = jwks = mfa = secrets = None
     base = endpoint_override(gw)
     if pool is not None and not isinstance(pool, Failed):
         pool_id = pool["Id"]
+        mfa = _read(lambda: gw.mfa_config(pool_id))
         client = _read(lambda: cognito.find_client(gw, desired.client, pool_id))
         prefix = domain_prefix(desired, pool)
         if prefix:
             domain = Domain(prefix, _read(lambda: gw.describe_domain(prefix)))
+        if client is not None and not isinstance(client, Failed):
+            client_id = client["ClientId"]
+            secrets = _read(lambda: cognito.list_secrets(gw, pool_id, client_id))
         if client is not None and not isinstance(client, Failed) and managed_login(desired):
             branding = _branding(gw, pool_id, client["ClientId"])
         issuer = desired.pool.issuer(pool_id)
@@ -255,7 +261,7 @@ def gather(
     sources = None if isinstance(status, PrivXConnectionError) else _read(lambda: _privx_api(px))
     directory: dict[str, Any] | Failed | None = None
     if isinstance(sources, int):
-        # Ours by its issuer (docs/privx-api.md#ownership); a same-named one of another pool is checked too, so
+        # Ours by its issuer (ARCHITECTURE.md#ownership); a same-named one of another pool is checked too, so
         # the issuer check says why it is not ours.
         def ours_or_named() -> dict[str, Any] | None:
             identity = pool_identity(desired, pool if isinstance(pool, dict) else None)
@@ -279,7 +285,9 @@ def gather(
     return Facts(
         aws=aws if isinstance(aws, Failed) else None,
         pool=pool,
+        mfa=mfa,
         client=client,
+        secrets=secrets,
         domain=domain,
         branding=branding,
         endpoint_override=base,

@@ -8,7 +8,8 @@ roles with the grants. The Cognito user is deleted in ``finally``; PrivX has no 
 (privx-sdk-go's RoleStore has none), so its record stays and the result says so.
 
 Every failure names the broken link and the fix; a page the walk does not understand (managed login's JavaScript
-page, an unknown PrivX answer) ends as "could not verify" with what was seen -- never a false ✓.
+page, an unknown PrivX answer) ends as "could not verify" with what was seen -- never a false ✓. A pool with MFA
+required ends so before any user is made: the walk cannot enrol a TOTP authenticator (docs/cognito.md#mfa).
 
 Shapes: :func:`rehearse` returns one :class:`Rehearsal` per group.
 """
@@ -212,6 +213,22 @@ def rehearse(
         return [Rehearsal(groups[0], Status.FAIL, f"login rehearsal: {e.message}", e.hint)]
     if pool is None or found.ours is None:
         return [Rehearsal(groups[0], Status.SKIP, "skipped: setup has not run (no pool or no PrivX directory)")]
+    try:
+        mfa = gw.mfa_config(pool["Id"]).get("MfaConfiguration")
+    except CognitoPrivxError as e:
+        return [Rehearsal(groups[0], Status.FAIL, f"login rehearsal: {e.message}", e.hint)]
+    if mfa == "ON":
+        # The walk cannot enrol a TOTP device on Cognito's sign-in page yet: say so, never a false pass.
+        return [
+            Rehearsal(
+                group,
+                Status.WARN,
+                "could not verify with MFA required: the rehearsal's temporary user cannot enrol a TOTP "
+                "authenticator on the sign-in page",
+                "sign in once yourself through the direct-login URL (`cognito-privx login-url`)",
+            )
+            for group in (groups if all_groups else groups[:1])
+        ]
     directory = found.ours
     url = privx.login_url(cfg, directory) or ""
     other = http_transport or httpx.HTTPTransport()

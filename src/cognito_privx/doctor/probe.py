@@ -16,7 +16,7 @@ from cognito_privx.desired import DesiredState
 from cognito_privx.doctor import idtoken
 from cognito_privx.doctor.checks import native_groups, need_client, need_pool, usable_jwks
 from cognito_privx.doctor.facts import Facts
-from cognito_privx.doctor.registry import SETUP_HINT, Definition, NotOk, fail, skip
+from cognito_privx.doctor.registry import SETUP_HINT, Definition, NotOk, fail, skip, warn
 from cognito_privx.errors import CognitoError, CognitoPrivxError
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
@@ -24,6 +24,14 @@ if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
 
 PROBE_PREFIX = "cognito-privx-doctor-"
 FALLBACK_GROUP = "cognito-privx-probe"  # the group given to the test user when the config maps none
+
+
+# Challenges a user without an enrolled second factor meets in a pool with MFA required (docs/cognito.md#mfa).
+MFA_CHALLENGES = frozenset({"MFA_SETUP", "SOFTWARE_TOKEN_MFA", "EMAIL_OTP", "SMS_MFA", "SELECT_MFA_TYPE"})
+
+
+class MfaRequired(idtoken.ProbeError):
+    """The pool asked the temporary user for a second factor: the probe cannot tell more."""
 
 
 def definition(gw: cognito.CognitoGateway) -> Definition:
@@ -95,6 +103,8 @@ class _Probe:
             AuthParameters={"USERNAME": self.username, "PASSWORD": password},
         )
         token = (auth.get("AuthenticationResult") or {}).get("IdToken")
+        if not token and auth.get("ChallengeName") in MFA_CHALLENGES:
+            raise MfaRequired(f"Cognito asked the temporary user for MFA ({auth['ChallengeName']})")
         if not token:
             raise idtoken.ProbeError(f"Cognito returned no ID token (challenge {auth.get('ChallengeName')!r})")
         return str(token)
@@ -148,6 +158,8 @@ def token_probe(gw: cognito.CognitoGateway, facts: Facts, desired: DesiredState)
                 f"{SETUP_HINT} (it makes {claim} readable)",
             )
         message = f"a test user in group {group} got a valid RS256 ID token (iss, aud, {claim} = {group})"
+    except MfaRequired as e:
+        failure = warn(f"could not verify with MFA required: {e.message}", None)
     except (idtoken.ProbeError, CognitoPrivxError) as e:
         failure = fail(f"token probe: {e.message}", e.hint)
     finally:

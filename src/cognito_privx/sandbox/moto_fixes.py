@@ -9,6 +9,16 @@ methods in place, once per process, keeping moto's behaviour otherwise:
    ``UsernameConfiguration`` and ``AliasAttributes``.
 3. :func:`_fix_case_insensitive_names`: a pool with ``UsernameConfiguration={"CaseSensitive": False}`` finds
    users whatever the case of the name (moto ignores the setting altogether).
+4. :func:`_fix_resend_invitation`: ``AdminCreateUser`` with ``MessageAction=RESEND`` answers the existing user
+   instead of making a second one.
+5. :func:`_fix_admin_auth_mfa_setup`: an admin sign-in to a pool with MFA required, by a user with no second
+   factor, answers the ``MFA_SETUP`` challenge instead of tokens.
+6. :func:`_add_managed_login_branding`: a stand-in for ``CreateManagedLoginBranding``,
+   ``DescribeManagedLoginBranding(ByClient)`` and ``DeleteManagedLoginBranding``, which moto lacks, kept on
+   moto's own pool objects.
+7. :func:`_add_client_secrets`: ``AddUserPoolClientSecret``, ``ListUserPoolClientSecrets`` and
+   ``DeleteUserPoolClientSecret`` (at most two active secrets), kept on moto's client objects;
+   ``DescribeUserPoolClient``'s ``ClientSecret`` is the first active one.
 
 The in-process ``mock_aws`` and moto's server use the same model classes, so one :func:`apply` covers both.
 """
@@ -17,7 +27,9 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +51,10 @@ def apply() -> None:
         _fix_client_dates(models)
         _fix_create_only_pool_settings(models)
         _fix_case_insensitive_names(models)
+        _fix_resend_invitation(models)
+        _fix_admin_auth_mfa_setup(models)
+        _add_managed_login_branding(models)
+        _add_client_secrets(models)
 
 
 def _wrap(owner: type, name: str, make: Callable[[Method], Method]) -> None:
@@ -200,3 +216,326 @@ def _fix_case_insensitive_names(models: Any) -> None:
         return _get_user
 
     _wrap(models.CognitoIdpUserPool, "_get_user", make)
+
+
+def _fix_resend_invitation(models: Any) -> None:
+    """``AdminCreateUser`` with ``MessageAction=RESEND`` sends the invitation again to the existing user.
+
+    AWS: botocore's ``AdminCreateUserRequest.MessageAction``: "Set to RESEND to resend the invitation message to a
+    user that already exists, and to reset the temporary-password duration with a new temporary password"; the
+    response's ``User`` is that user.
+
+    moto 5.2.5: ``CognitoIdpBackend.admin_create_user`` (line 1315) checks that the user exists on RESEND and then
+    carries on as for a new user, so an email pool gets a second user with a new ``sub``. Here RESEND answers the
+    existing user, with a new temporary password when one is given; nothing else changes.
+    """
+
+    def make(original: Method) -> Method:
+        def admin_create_user(
+            self: Any, user_pool_id: str, username: str, message_action: str, temporary_password: str, *args: Any
+        ) -> Any:
+            if message_action != "RESEND":
+                return original(self, user_pool_id, username, message_action, temporary_password, *args)
+            user = self.admin_get_user(user_pool_id, username)
+            if temporary_password:
+                user.password = temporary_password
+            return user
+
+        return admin_create_user
+
+    _wrap(models.CognitoIdpBackend, "admin_create_user", make)
+
+
+def _fix_admin_auth_mfa_setup(models: Any) -> None:
+    """``AdminInitiateAuth`` in a pool with ``MfaConfiguration=ON`` asks a user with no second factor to set one up.
+
+    AWS: botocore's ``AdminInitiateAuthResponse.ChallengeName`` documents ``MFA_SETUP``: "For users who are required
+    to setup an MFA factor before they can sign in. The MFA types activated for the user pool will be listed in the
+    challenge parameters MFAS_CAN_SETUP value." A challenge answer carries no tokens.
+
+    moto 5.2.5: ``CognitoIdpBackend.initiate_auth`` (lines 1646-1661) answers ``MFA_SETUP`` so, but
+    ``admin_initiate_auth`` (lines 1532-1578) only looks at the user's own MFA settings and signs an unenrolled user
+    straight in. Here its password flows do what ``initiate_auth`` does: a session and ``MFA_SETUP`` with the
+    pool's ``MFAS_CAN_SETUP``.
+    """
+
+    def make(original: Method) -> Method:
+        def admin_initiate_auth(
+            self: Any, user_pool_id: str, client_id: str, auth_flow: Any, auth_parameters: dict[str, str]
+        ) -> Any:
+            result = original(self, user_pool_id, client_id, auth_flow, auth_parameters)
+            if not isinstance(result, dict) or "AuthenticationResult" not in result:
+                return result
+            user_pool = self.describe_user_pool(user_pool_id)
+            username = (auth_parameters or {}).get("USERNAME")
+            if user_pool.mfa_config != "ON" or not username or "PASSWORD" not in (auth_parameters or {}):
+                return result
+            user = self.admin_get_user(user_pool_id, username)
+            if user.software_token_mfa_enabled or user.sms_mfa_enabled or getattr(user, "token_verified", False):
+                return result
+            can_setup = []
+            if user_pool.token_mfa_config == {"Enabled": True}:
+                can_setup.append("SOFTWARE_TOKEN_MFA")
+            if user_pool.sms_mfa_config:
+                can_setup.append("SMS_MFA")
+            session = str(uuid.uuid4())
+            self.sessions[session] = (username, user_pool)
+            return {
+                "ChallengeName": "MFA_SETUP",
+                "ChallengeParameters": {"MFAS_CAN_SETUP": can_setup},
+                "Session": session,
+            }
+
+        return admin_initiate_auth
+
+    _wrap(models.CognitoIdpBackend, "admin_initiate_auth", make)
+
+
+def _add_managed_login_branding(models: Any) -> None:
+    """Managed-login branding styles, which moto does not implement, as a stand-in kept on moto's pool objects.
+
+    AWS (botocore's model and the API reference of each operation): ``CreateManagedLoginBranding`` (``UserPoolId``,
+    ``ClientId``, ``UseCognitoProvidedValues``, ``Settings``, ``Assets``) answers ``{"ManagedLoginBranding":
+    ManagedLoginBrandingType}`` (``ManagedLoginBrandingId``, ``UserPoolId``, ``UseCognitoProvidedValues``,
+    ``Settings``, ``Assets``, ``CreationDate``, ``LastModifiedDate``; no client id); one style per app client, a
+    second is ``ManagedLoginBrandingExistsException``; an unknown client is ``ResourceNotFoundException``;
+    ``UseCognitoProvidedValues`` with ``Settings`` is ``InvalidParameterException``.
+    ``DescribeManagedLoginBrandingByClient`` / ``DescribeManagedLoginBranding`` answer the same shape or
+    ``ResourceNotFoundException``; ``DeleteManagedLoginBranding`` (``ManagedLoginBrandingId``, ``UserPoolId``)
+    answers nothing. Deleting the app client or the pool takes its style along **(unverified** for the client).
+
+    moto 5.2.5: none of these exist (``NotImplementedError`` in-process, HTTP 500 from the server). Here the
+    backend gets the four methods and ``CognitoIdpResponse`` the four actions; the styles live in the pool object's
+    ``managed_login_brandings`` (id → record with the client id), so they go with the pool and one state serves
+    the in-process mock and the server alike.
+    """
+    from moto.cognitoidp import responses
+    from moto.cognitoidp.exceptions import InvalidParameterException, ResourceNotFoundError
+    from moto.core.exceptions import JsonRESTError
+    from moto.core.responses import ActionResult, EmptyResult
+
+    class ManagedLoginBrandingExistsException(JsonRESTError):
+        def __init__(self, message: str) -> None:
+            super().__init__("ManagedLoginBrandingExistsException", message)
+
+    def styles(pool: Any) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = pool.__dict__.setdefault("managed_login_brandings", {})
+        for style_id, style in list(found.items()):  # a deleted client takes its style along
+            if style["ClientId"] not in pool.clients:
+                del found[style_id]
+        return found
+
+    def public(style: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in style.items() if k != "ClientId"}
+
+    def find(backend: Any, pool_id: str, style_id: str) -> dict[str, Any]:
+        style = styles(backend.describe_user_pool(pool_id)).get(style_id)
+        if style is None:
+            raise ResourceNotFoundError(f"Managed login branding {style_id} does not exist.")
+        return style
+
+    def create(self: Any, pool_id: str, client_id: str, use_cognito: bool, settings: Any, assets: Any) -> Any:
+        pool = self.describe_user_pool(pool_id)
+        if client_id not in pool.clients:
+            raise ResourceNotFoundError(f"App client {client_id} does not exist.")
+        if use_cognito and settings:
+            raise InvalidParameterException("Settings cannot be given with UseCognitoProvidedValues.")
+        if any(s["ClientId"] == client_id for s in styles(pool).values()):
+            raise ManagedLoginBrandingExistsException(f"A managed login branding exists for client {client_id}.")
+        now = _clock.now()
+        style = {
+            "ManagedLoginBrandingId": str(uuid.uuid4()),
+            "UserPoolId": pool_id,
+            "UseCognitoProvidedValues": bool(use_cognito),
+            **({"Settings": settings} if settings else {}),
+            "Assets": assets or [],
+            "CreationDate": now,
+            "LastModifiedDate": now,
+            "ClientId": client_id,
+        }
+        styles(pool)[style["ManagedLoginBrandingId"]] = style
+        return public(style)
+
+    def by_client(self: Any, pool_id: str, client_id: str) -> Any:
+        pool = self.describe_user_pool(pool_id)
+        style = next((s for s in styles(pool).values() if s["ClientId"] == client_id), None)
+        if style is None:
+            raise ResourceNotFoundError(f"No managed login branding for client {client_id}.")
+        return public(style)
+
+    def describe(self: Any, pool_id: str, style_id: str) -> Any:
+        return public(find(self, pool_id, style_id))
+
+    def delete(self: Any, pool_id: str, style_id: str) -> None:
+        find(self, pool_id, style_id)
+        del styles(self.describe_user_pool(pool_id))[style_id]
+
+    backend_methods = {
+        "create_managed_login_branding": create,
+        "describe_managed_login_branding_by_client": by_client,
+        "describe_managed_login_branding": describe,
+        "delete_managed_login_branding": delete,
+    }
+    for name, method in backend_methods.items():
+        if name not in models.CognitoIdpBackend.__dict__:
+            setattr(models.CognitoIdpBackend, name, method)
+
+    def act_create(self: Any) -> Any:
+        style = self.backend.create_managed_login_branding(
+            self._get_param("UserPoolId"),
+            self._get_param("ClientId"),
+            self._get_param("UseCognitoProvidedValues"),
+            self._get_param("Settings"),
+            self._get_param("Assets"),
+        )
+        return ActionResult({"ManagedLoginBranding": style})
+
+    def act_by_client(self: Any) -> Any:
+        style = self.backend.describe_managed_login_branding_by_client(
+            self._get_param("UserPoolId"), self._get_param("ClientId")
+        )
+        return ActionResult({"ManagedLoginBranding": style})
+
+    def act_describe(self: Any) -> Any:
+        style = self.backend.describe_managed_login_branding(
+            self._get_param("UserPoolId"), self._get_param("ManagedLoginBrandingId")
+        )
+        return ActionResult({"ManagedLoginBranding": style})
+
+    def act_delete(self: Any) -> Any:
+        self.backend.delete_managed_login_branding(
+            self._get_param("UserPoolId"), self._get_param("ManagedLoginBrandingId")
+        )
+        return EmptyResult()
+
+    actions = {
+        "create_managed_login_branding": act_create,
+        "describe_managed_login_branding_by_client": act_by_client,
+        "describe_managed_login_branding": act_describe,
+        "delete_managed_login_branding": act_delete,
+    }
+    for name, action in actions.items():
+        if name not in responses.CognitoIdpResponse.__dict__:
+            setattr(responses.CognitoIdpResponse, name, action)
+
+
+# AddUserPoolClientSecret's ClientSecret (botocore: min 24, max 64, pattern [\w+]+); two active secrets at most.
+_SECRET_RE = re.compile(r"^[\w+]{24,64}$")
+MAX_CLIENT_SECRETS = 2
+
+
+def client_secrets(client: Any) -> list[dict[str, Any]]:
+    """The active secrets of a moto app client, oldest first (made from moto's own ``secret`` at first use)."""
+    found: list[dict[str, Any]] | None = client.__dict__.get("client_secrets")
+    if found is None:
+        found = []
+        if getattr(client, "generate_secret", False) and getattr(client, "secret", None):
+            stamp = getattr(client, "creation_date", None) or _clock.now()
+            found.append({"ClientSecretId": uuid.uuid4().hex, "ClientSecretValue": client.secret, "Date": stamp})
+        client.__dict__["client_secrets"] = found
+    return found
+
+
+def _add_client_secrets(models: Any) -> None:
+    r"""Client-secret rotation, which moto lacks, kept on moto's own app-client objects.
+
+    AWS (botocore's model; API reference): ``AddUserPoolClientSecret`` (``UserPoolId``, ``ClientId``, optional
+    ``ClientSecret`` of 24-64 characters of ``[\w+]``) "Supports up to 2 active secrets per app client"; it answers
+    ``ClientSecretDescriptor`` (``ClientSecretId``, ``ClientSecretCreateDate``, and ``ClientSecretValue`` only for a
+    secret Cognito generated). ``ListUserPoolClientSecrets`` answers ``ClientSecrets`` (descriptors without
+    values). ``DeleteUserPoolClientSecret`` (``ClientSecretId``): "You cannot delete the last remaining secret".
+    A third secret is ``LimitExceededException`` **(the code is unverified)**; a client made without a secret
+    cannot get one (``InvalidParameterException``).
+
+    moto 5.2.5: none of the three exist. Here the secrets live in the client object's ``client_secrets`` (oldest
+    first, seeded from moto's own ``secret``), and moto's ``secret`` -- what ``DescribeUserPoolClient`` answers as
+    ``ClientSecret`` -- is kept equal to the first active one: one state for the in-process mock, the server and
+    the hosted-UI stand-in (whose token endpoint takes any active secret).
+    """
+    from moto.cognitoidp import responses
+    from moto.cognitoidp.exceptions import InvalidParameterException, ResourceNotFoundError
+    from moto.core.exceptions import JsonRESTError
+    from moto.core.responses import ActionResult, EmptyResult
+
+    class LimitExceededException(JsonRESTError):
+        def __init__(self, message: str) -> None:
+            super().__init__("LimitExceededException", message)
+
+    def client_of(backend: Any, pool_id: str, client_id: str) -> Any:
+        client = backend.describe_user_pool(pool_id).clients.get(client_id)
+        if client is None:
+            raise ResourceNotFoundError(f"App client {client_id} does not exist.")
+        return client
+
+    def descriptor(secret: dict[str, Any], *, value: bool = False) -> dict[str, Any]:
+        out = {"ClientSecretId": secret["ClientSecretId"], "ClientSecretCreateDate": secret["Date"]}
+        if value:
+            out["ClientSecretValue"] = secret["ClientSecretValue"]
+        return out
+
+    def add(self: Any, pool_id: str, client_id: str, value: str | None) -> dict[str, Any]:
+        client = client_of(self, pool_id, client_id)
+        found = client_secrets(client)
+        if not found:
+            raise InvalidParameterException(f"App client {client_id} has no client secret.")
+        if len(found) >= MAX_CLIENT_SECRETS:
+            raise LimitExceededException(f"App client {client_id} already has {MAX_CLIENT_SECRETS} client secrets.")
+        if value is not None and not _SECRET_RE.match(value):
+            raise InvalidParameterException("ClientSecret must be 24-64 characters of [\\w+].")
+        generated = value is None
+        secret = {
+            "ClientSecretId": uuid.uuid4().hex,
+            "ClientSecretValue": value if value is not None else uuid.uuid4().hex + uuid.uuid4().hex[:20],
+            "Date": _clock.now(),
+        }
+        found.append(secret)
+        client.secret = found[0]["ClientSecretValue"]
+        return descriptor(secret, value=generated)
+
+    def listing(self: Any, pool_id: str, client_id: str) -> list[dict[str, Any]]:
+        return [descriptor(s) for s in client_secrets(client_of(self, pool_id, client_id))]
+
+    def delete(self: Any, pool_id: str, client_id: str, secret_id: str) -> None:
+        client = client_of(self, pool_id, client_id)
+        found = client_secrets(client)
+        index = next((i for i, s in enumerate(found) if s["ClientSecretId"] == secret_id), None)
+        if index is None:
+            raise ResourceNotFoundError(f"Client secret {secret_id} does not exist.")
+        if len(found) == 1:
+            raise InvalidParameterException("The last client secret of an app client cannot be deleted.")
+        del found[index]
+        client.secret = found[0]["ClientSecretValue"]
+
+    backend_methods = {
+        "add_user_pool_client_secret": add,
+        "list_user_pool_client_secrets": listing,
+        "delete_user_pool_client_secret": delete,
+    }
+    for name, method in backend_methods.items():
+        if name not in models.CognitoIdpBackend.__dict__:
+            setattr(models.CognitoIdpBackend, name, method)
+
+    def act_add(self: Any) -> Any:
+        made = self.backend.add_user_pool_client_secret(
+            self._get_param("UserPoolId"), self._get_param("ClientId"), self._get_param("ClientSecret")
+        )
+        return ActionResult({"ClientSecretDescriptor": made})
+
+    def act_list(self: Any) -> Any:
+        found = self.backend.list_user_pool_client_secrets(self._get_param("UserPoolId"), self._get_param("ClientId"))
+        return ActionResult({"ClientSecrets": found})
+
+    def act_delete(self: Any) -> Any:
+        self.backend.delete_user_pool_client_secret(
+            self._get_param("UserPoolId"), self._get_param("ClientId"), self._get_param("ClientSecretId")
+        )
+        return EmptyResult()
+
+    actions = {
+        "add_user_pool_client_secret": act_add,
+        "list_user_pool_client_secrets": act_list,
+        "delete_user_pool_client_secret": act_delete,
+    }
+    for name, action in actions.items():
+        if name not in responses.CognitoIdpResponse.__dict__:
+            setattr(responses.CognitoIdpResponse, name, action)

@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import secrets
+import socket
 import threading
 import uuid
 from collections.abc import Iterable
@@ -80,7 +81,13 @@ class MotoServer(BackgroundServer):
                 # Materialise the body inside the lock: moto may build it lazily.
                 return list(app(environ, start_response))
 
-        self._server = make_server(host, port, serialised, threaded=True, request_handler=MotoRequestHandler)
+        # Bound here and handed over (fd=): werkzeug itself would print and sys.exit(1) on a port in use, where the
+        # caller wants the OSError (a busy --moto-port is a usage error, exit 2).
+        with socket.create_server((host, port)) as sock:
+            bound = sock.getsockname()[1]
+            self._server = make_server(
+                host, bound, serialised, threaded=True, request_handler=MotoRequestHandler, fd=sock.fileno()
+            )
         self._serve_in_thread("moto-server")
 
 

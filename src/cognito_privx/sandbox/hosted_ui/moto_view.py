@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cognito_privx.sandbox.moto_fixes import client_secrets
+
 # moto's model objects (moto.cognitoidp.models.CognitoIdpUserPool, CognitoIdpUser): untyped.
 MotoPool = Any
 MotoUser = Any
@@ -82,6 +84,7 @@ class AppClient:
     id: str
     pool_id: str
     secret: str | None
+    secrets: tuple[str, ...]  # every active secret (two during a rotation); the token endpoint takes any
     callback_urls: tuple[str, ...]
     oauth_enabled: bool  # AllowedOAuthFlowsUserPoolClient
     oauth_flows: frozenset[str]  # AllowedOAuthFlows: code, implicit, client_credentials
@@ -106,6 +109,9 @@ class AppClient:
             id=str(client.id),
             pool_id=str(pool.id),
             secret=str(client.secret) if client.generate_secret else None,
+            secrets=tuple(str(s["ClientSecretValue"]) for s in client_secrets(client))
+            if client.generate_secret
+            else (),
             callback_urls=tuple(config.get("CallbackURLs") or ()),
             oauth_enabled=bool(config.get("AllowedOAuthFlowsUserPoolClient")),
             oauth_flows=frozenset(config.get("AllowedOAuthFlows") or ()),

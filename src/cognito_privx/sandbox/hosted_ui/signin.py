@@ -28,7 +28,8 @@ Cognito's ``NotAuthorizedException``, ``UserNotConfirmedException``, ``PasswordR
 ``FORCE_CHANGE_PASSWORD``: the new-password form, posted to ``/confirm-new-password`` with the same query, held
 by a session for the client's ``AuthSessionValidity`` (default three minutes); the pool's password policy is
 checked and the user becomes ``CONFIRMED`` in moto. Success: 302 to ``redirect_uri?code=...&state=...``
-(``response_type=token``: the tokens in the fragment, no refresh token).
+(``response_type=token``: the tokens in the fragment, no refresh token). A second factor due (pool MFA ``ON``, or
+a user with one enrolled): an ``mfa_required`` page (501) and no code; MFA pages are not served.
 """
 
 from __future__ import annotations
@@ -181,7 +182,7 @@ class SignIn:
             expires = self.clock() + auth.client.auth_session_validity
             self.store.pending[session] = PendingPassword(str(pool.id), auth.client.id, str(user.username), expires)
             return self._new_password_page(site, request, session)
-        return self._signed_in(pool, auth, user)
+        return self._mfa_refused(pool, user) or self._signed_in(pool, auth, user)
 
     def new_password(self, pool: MotoPool, site: Site, request: Request) -> Response:
         try:
@@ -215,7 +216,7 @@ class SignIn:
             return self._sign_in_page(site, request, "User is disabled.")
         moto_view.set_password(user, new)
         del self.store.pending[session]
-        return self._signed_in(pool, auth, user)
+        return self._mfa_refused(pool, user) or self._signed_in(pool, auth, user)
 
     def error_page(self, request: Request) -> Response:
         code = request.args.get("error", "invalid_request")
@@ -223,6 +224,19 @@ class SignIn:
         return _html(pages.error(code, description), 400)
 
     # -- internals ----------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _mfa_refused(pool: MotoPool, user: MotoUser) -> Response | None:
+        """A second factor is due (pool MFA ``ON``, or a user who enrolled one): this stand-in serves no MFA
+        pages, so it says so and issues no code, rather than signing the user in on the password alone."""
+        enrolled = bool(getattr(user, "software_token_mfa_enabled", False) or getattr(user, "sms_mfa_enabled", False))
+        if getattr(pool, "mfa_config", "OFF") != "ON" and not enrolled:
+            return None
+        description = (
+            "Multi-factor authentication is required for this user; this hosted-UI stand-in does not serve the "
+            "MFA pages (docs/cognito.md#mfa)."
+        )
+        return _html(pages.error("mfa_required", description), 501)
 
     def _signed_in(self, pool: MotoPool, auth: AuthRequest, user: MotoUser) -> Response:
         now = self.clock()

@@ -3,7 +3,8 @@
 Token endpoint (DG "The token issuer endpoint", ``token-endpoint``):
 
 - Form-encoded only. Client authentication by HTTP Basic (``client_secret_basic``) or ``client_id`` and
-  ``client_secret`` in the body (``client_secret_post``). A client with a secret must authenticate with it; an
+  ``client_secret`` in the body (``client_secret_post``). A client with a secret must authenticate with one of its
+  active secrets (two during a rotation, ``AddUserPoolClientSecret``; docs/cognito.md#client-secrets); an
   unknown client, a wrong or missing secret, a secret sent for a client that has none, or a body ``client_id``
   that differs from the Basic one is ``invalid_client``, answered **401** (RFC 6749 section 5.2 for a client that
   authenticated by the header; Cognito's status here is **(unverified)**).
@@ -173,7 +174,11 @@ class TokenEndpoint:
         if client is None:
             raise _Refused("invalid_client", 401)
         if client.secret is not None:
-            if not secret or not hmac.compare_digest(secret.encode(), client.secret.encode()):
+            # Any active secret authenticates (two during a rotation: AddUserPoolClientSecret).
+            given = (secret or "").encode()
+            if not secret or not any(
+                hmac.compare_digest(given, s.encode()) for s in client.secrets or (client.secret,)
+            ):
                 raise _Refused("invalid_client", 401)
         elif secret:
             raise _Refused("invalid_client", 401)
