@@ -447,3 +447,20 @@ def test_a_setup_that_fails_half_way_has_said_what_it_did(cli: Any, cfg: Path, e
     for line in ("+ created cognito user pool privx-users", "+ created privx directory Cognito"):
         assert line in run.stderr
     assert "error: PrivX refused the rules of role" in run.stderr
+
+
+def test_a_config_without_tier_leaves_the_pools_tier_alone(
+    cli: Any, tmp_path: Path, aws: Any, emulator: PrivXEmulator
+) -> None:
+    """A tier raised in the console (or set by an earlier config) is not silently downgraded to LITE."""
+    config = _write(
+        tmp_path / "c.toml",
+        BASE_CONFIG.replace('app_client_name = "privx"', 'app_client_name = "privx"\ntier = "ESSENTIALS"'),
+    )
+    _run_ok(cli, "--config", str(config), "setup")
+    pool = aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"]
+    assert aws.describe_user_pool(UserPoolId=pool)["UserPool"].get("UserPoolTier") in ("ESSENTIALS", None)
+    config.write_text(BASE_CONFIG)
+    plan = cli("--config", str(config), "plan", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
+    assert "UserPoolTier" not in plan.stdout

@@ -195,7 +195,7 @@ def test_defaults_of_an_empty_file(tmp_path: Path) -> None:
     assert cfg.cognito.app_client_name == "privx"
     assert cfg.cognito.group_attribute == "group"
     assert cfg.cognito.hosted_ui == "classic" and cfg.cognito.managed_login_version == 1
-    assert cfg.cognito.tier == "LITE"
+    assert cfg.cognito.tier is None  # LITE when the pool is created; afterwards left as it is
     assert cfg.cognito.deletion_protection is True
     assert cfg.privx.url is None
     assert cfg.privx.directory_name == "Cognito" and cfg.privx.button_title == "Cognito"

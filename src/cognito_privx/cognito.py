@@ -460,7 +460,7 @@ def pool_create_params(spec: PoolSpec, attribute: AttributeSpec) -> dict[str, An
         "Schema": [attribute.schema()],
         "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
         "AccountRecoverySetting": {"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
-        "UserPoolTier": spec.tier,
+        "UserPoolTier": spec.tier or "LITE",
         "DeletionProtection": "ACTIVE" if spec.deletion_protection else "INACTIVE",
         "UserPoolTags": spec.pool_tags,
         **({"Policies": {"PasswordPolicy": dict(spec.password_policy)}} if spec.password_policy is not None else {}),
@@ -481,7 +481,7 @@ def pool_managed_fields(spec: PoolSpec, current: UserPoolTypeTypeDef, *, adopt: 
         "UserPoolTags": tags,
     }
     # moto's description has no UserPoolTier; never "update" a field we cannot observe.
-    if "UserPoolTier" in current:
+    if "UserPoolTier" in current and spec.tier is not None:
         desired["UserPoolTier"] = spec.tier
     if spec.password_policy is not None:
         # Ours laid over the pool's policy (PasswordHistorySize and the like are kept).

@@ -118,8 +118,8 @@ def is_loopback_host(host: str) -> bool:
 def validate_group_name(group: str) -> str:
     if any(c == "," or c.isspace() for c in group):
         raise ValueError(
-            f"group {group!r} is not a valid group name: it holds a comma or a space (one group per value; "
-            "repeat -g for several)"
+            f"group {group!r} is not a valid group name: it holds a comma or a space (one group per value; several "
+            'groups need group_claim = "cognito:groups" and -g once per group)'
         )
     if not _GROUP_RE.match(group):
         raise ValueError(f"group {group!r} is not a valid group name: use 1-128 letters, digits and _ . @ + = -")
@@ -150,7 +150,8 @@ class CognitoConfig(_Section):
     app_client_name: str = "privx"
     domain_prefix: str = ""
     hosted_ui: Literal["classic", "managed"] = "classic"
-    tier: Literal["LITE", "ESSENTIALS", "PLUS"] = "LITE"
+    # None: LITE when the pool is created, and afterwards left as it is (raised in the console, or adopted).
+    tier: Literal["LITE", "ESSENTIALS", "PLUS"] | None = None
     deletion_protection: bool = True
     tags: dict[str, str] = Field(default_factory=dict)
     # Where the group travels in the ID token: the custom attribute (default) or Cognito's native groups.
@@ -197,9 +198,10 @@ class CognitoConfig(_Section):
     def _mfa_consistent(self) -> CognitoConfig:
         if self.mfa in ("optional", "required") and not self.mfa_methods:
             raise ValueError(f'mfa = "{self.mfa}" needs at least one of mfa_methods (like ["totp"])')
-        if "email" in self.mfa_methods and self.mfa in ("optional", "required") and self.tier == "LITE":
+        if "email" in self.mfa_methods and self.mfa in ("optional", "required") and self.tier in (None, "LITE"):
             raise ValueError(
-                'email MFA needs the ESSENTIALS or PLUS tier (tier is LITE); use mfa_methods = ["totp"] or set tier'
+                f"email MFA needs the ESSENTIALS or PLUS tier (tier is {self.tier or 'not set: LITE'}); "
+                'use mfa_methods = ["totp"] or set tier'
             )
         return self
 
@@ -583,14 +585,17 @@ def _describe_validation_error(e: ValidationError, source: str) -> ConfigError:
     where = f"[{loc.rsplit('.', 1)[0]}] {loc.rsplit('.', 1)[-1]}" if "." in loc else loc
     where = where or "config"
     if err["type"] == "model_type":
-        return ConfigError(f"{source}: {where} must be a table ([{where}])", "see examples/cognito-privx.toml")
+        return ConfigError(
+            f"{source}: {where} must be a table ([{where}])", "run `cognito-privx init` for a commented starter file"
+        )
     if err["type"] == "extra_forbidden":
         return ConfigError(
             f"{source}: unknown key {where}",
-            "check the spelling; the valid keys are listed in README.md and examples/cognito-privx.toml",
+            "check the spelling; the valid keys are in README.md (Configuration) and in the file `cognito-privx init` "
+            "writes",
         )
     msg = str(err["msg"]).removeprefix("Value error, ")
-    return ConfigError(f"{source}: {where}: {msg}", "fix the value; see examples/cognito-privx.toml")
+    return ConfigError(f"{source}: {where}: {msg}", "fix the value; README.md (Configuration) lists each key")
 
 
 def _region_from_env(env: Mapping[str, str]) -> tuple[str | None, str]:

@@ -69,7 +69,7 @@ class PoolSpec:
     name: str
     region: str
     pool_id: str | None = None
-    tier: str = "LITE"
+    tier: str | None = None  # None: LITE on create, then left as it is
     deletion_protection: bool = True
     tags: tuple[tuple[str, str], ...] = ()
     # The PasswordPolicy fields we converge, as (AWS key, value); None: not managed.
