@@ -464,3 +464,18 @@ def test_a_config_without_tier_leaves_the_pools_tier_alone(
     plan = cli("--config", str(config), "plan", "--detailed-exitcode")
     assert plan.exit_code == 0, plan.stdout + plan.stderr
     assert "UserPoolTier" not in plan.stdout
+
+
+def test_login_url_for_another_configs_directory_hints_adopt_not_setup(
+    cli: Any, cfg: Path, tmp_path: Path, emulator: PrivXEmulator
+) -> None:
+    _run_ok(cli, "--config", str(cfg), "setup")
+    second = _write(
+        tmp_path / "second.toml",
+        BASE_CONFIG.replace('pool_name = "privx-users"', 'pool_name = "other-users"').replace(
+            'domain_prefix = "acme-privx"', 'domain_prefix = "other-privx"'
+        ),
+    )
+    run = cli("--config", str(second), "login-url")
+    assert run.exit_code == 1 and "is not this config's" in run.stderr
+    assert "--adopt" in run.stderr and "directory_name" in run.stderr

@@ -428,7 +428,11 @@ def direct_login_url(cfg: AppConfig, services: Services, *, verify: bool = False
         why = f" ({desired.directory.name!r} exists but is not this config's: {found.foreign_reason()})"
         raise PrivXNotFoundError(
             f"this config has no PrivX directory{why if found.foreign else ''}",
-            "run `cognito-privx setup` first",
+            # Never a hint into a command that then refuses: setup would refuse that directory without --adopt.
+            "choose another [privx] directory_name (then run `cognito-privx setup`), or run `cognito-privx setup "
+            "--adopt` to point it at this config's pool"
+            if found.foreign
+            else "run `cognito-privx setup` first",
         )
     url = privx.login_url(cfg, directory) or ""
     client_id = str((directory.get("connection") or {}).get("oidc_client_id") or "")
