@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from cognito_privx import users as users_module
     from cognito_privx.config import AppConfig
     from cognito_privx.plan import Change
-    from cognito_privx.reconcile import Services
+    from cognito_privx.reconcile import Services, Target
     from cognito_privx.users import PoolUsers, UserResult
 
 T = TypeVar("T")
@@ -238,6 +238,21 @@ def _services(state: State, cfg: AppConfig) -> Services:
     )
 
 
+def _services_for_a_run(state: State, cfg: AppConfig) -> tuple[Services, Target]:
+    """Services for plan/setup/teardown/rotate-secret, and their target line, shown first (not in JSON)."""
+    from cognito_privx import reconcile, render
+
+    services = _services(state, cfg)
+    try:
+        target = reconcile.target(cfg, services)
+    except BaseException:
+        services.close()
+        raise
+    if not state.json:
+        render.info(target.line())
+    return services, target
+
+
 def _config(state: State) -> AppConfig:
     from cognito_privx.config import load_config
 
@@ -248,11 +263,8 @@ def _setup(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool, resend_
     from cognito_privx import reconcile, render
 
     cfg = _config(state)
-    services = _services(state, cfg)
+    services, target = _services_for_a_run(state, cfg)
     try:
-        target = reconcile.target(cfg, services)
-        if not state.json:
-            render.info(target.line())
         done = not (dry_run or plan_mode)
         # Each change is shown as it happens: a run that fails half-way has already said what it did. The plan is
         # plan's data: stdout (as terraform plan); setup's lines are a record of what it does: stderr.
@@ -440,11 +452,8 @@ def teardown(
                 return False
 
         cfg = _config(state)
-        services = _services(state, cfg)
+        services, target = _services_for_a_run(state, cfg)
         try:
-            target = reconcile.target(cfg, services)
-            if not state.json:
-                render.info(target.line())
             result = reconcile.teardown(
                 cfg,
                 services,
@@ -479,7 +488,7 @@ def rotate_secret(
     state: State = ctx.obj
 
     def body() -> None:
-        from cognito_privx import reconcile, render, rotation
+        from cognito_privx import render, rotation
         from cognito_privx.errors import UsageError
 
         def confirm(summary: str) -> bool:
@@ -497,11 +506,8 @@ def rotate_secret(
                 return False
 
         cfg = _config(state)
-        services = _services(state, cfg)
+        services, target = _services_for_a_run(state, cfg)
         try:
-            target = reconcile.target(cfg, services)
-            if not state.json:
-                render.info(target.line())
             done = rotation.rotate_secret(
                 cfg,
                 services,

@@ -41,6 +41,14 @@ _apply_lock = threading.Lock()
 Method = Callable[..., Any]
 
 
+def _add_missing(cls: type, methods: dict[str, Any]) -> None:
+    """Give moto's ``cls`` the operations it lacks (never replacing one moto has: idempotent, and a newer moto
+    that implements the call wins)."""
+    for name, method in methods.items():
+        if name not in cls.__dict__:
+            setattr(cls, name, method)
+
+
 def apply() -> None:
     """Patch moto's Cognito models; idempotent and thread-safe. Does nothing when moto is not installed."""
     try:
@@ -203,15 +211,18 @@ def _fix_case_insensitive_names(models: Any) -> None:
             # moto's order (UsernameAttributes values, then the stored name), ignoring case; one pass each.
             folded = username.lower()
             attribute_types = self.extended_config.get("UsernameAttributes") or []
+            # A snapshot (one C-level call under the GIL): in-process moto has no lock, and import-users' workers
+            # create users while others look them up ("OrderedDict mutated during iteration").
+            users = list(self.users.items())
             if attribute_types:
-                for candidate in self.users.values():
+                for _, candidate in users:
                     values = flatten_attrs(candidate.attributes)
                     if any((values.get(kind) or "").lower() == folded for kind in attribute_types):
                         return candidate
             exact = self.users.get(username)
             if exact is not None:
                 return exact
-            return next((user for name, user in self.users.items() if name.lower() == folded), None)
+            return next((user for name, user in users if name.lower() == folded), None)
 
         return _get_user
 
@@ -376,9 +387,7 @@ def _add_managed_login_branding(models: Any) -> None:
         "describe_managed_login_branding": describe,
         "delete_managed_login_branding": delete,
     }
-    for name, method in backend_methods.items():
-        if name not in models.CognitoIdpBackend.__dict__:
-            setattr(models.CognitoIdpBackend, name, method)
+    _add_missing(models.CognitoIdpBackend, backend_methods)
 
     def act_create(self: Any) -> Any:
         style = self.backend.create_managed_login_branding(
@@ -414,9 +423,7 @@ def _add_managed_login_branding(models: Any) -> None:
         "describe_managed_login_branding": act_describe,
         "delete_managed_login_branding": act_delete,
     }
-    for name, action in actions.items():
-        if name not in responses.CognitoIdpResponse.__dict__:
-            setattr(responses.CognitoIdpResponse, name, action)
+    _add_missing(responses.CognitoIdpResponse, actions)
 
 
 # AddUserPoolClientSecret's ClientSecret (botocore: min 24, max 64, pattern [\w+]+); two active secrets at most.
@@ -511,9 +518,7 @@ def _add_client_secrets(models: Any) -> None:
         "list_user_pool_client_secrets": listing,
         "delete_user_pool_client_secret": delete,
     }
-    for name, method in backend_methods.items():
-        if name not in models.CognitoIdpBackend.__dict__:
-            setattr(models.CognitoIdpBackend, name, method)
+    _add_missing(models.CognitoIdpBackend, backend_methods)
 
     def act_add(self: Any) -> Any:
         made = self.backend.add_user_pool_client_secret(
@@ -536,6 +541,4 @@ def _add_client_secrets(models: Any) -> None:
         "list_user_pool_client_secrets": act_list,
         "delete_user_pool_client_secret": act_delete,
     }
-    for name, action in actions.items():
-        if name not in responses.CognitoIdpResponse.__dict__:
-            setattr(responses.CognitoIdpResponse, name, action)
+    _add_missing(responses.CognitoIdpResponse, actions)
