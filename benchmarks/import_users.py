@@ -11,6 +11,11 @@ excess with TooManyRequestsException. Printed, in one run:
 2. Scale, against the sandbox's moto (no latency, no quota): ``import-users --dry-run`` on an empty pool, and an
    import's start (time to the first create; peak memory of a run stopped with Ctrl-C after a few seconds), on
    20,000 and 200,000 rows. Peak memory is the process's maximum resident set size.
+3. The job engine (``--engine job``) on 100,000 rows through the import-job stand-in (moto's server, the job
+   processed as fast as the stand-in goes): the command's wall time and peak memory, and how much of it was the
+   job itself (StartDate to CompletionDate) versus the client's own work.
+4. A projection for 1,000,000 users on each path, from the figures above. The job path's server-side time is
+   not known: no public source states how fast Cognito processes an import job.
 
 Run:  make bench        (or: .venv/bin/python benchmarks/import_users.py --users 500 --scale 2000,20000)
 """
@@ -64,6 +69,7 @@ def make_pool(url: str, name: str) -> str:
         PoolName=name,
         UsernameAttributes=["email"],
         UsernameConfiguration={"CaseSensitive": False},
+        AutoVerifiedAttributes=["email"],
         Schema=[{"Name": "group", "AttributeDataType": "String", "Mutable": True}],
         UserPoolTags={"managed-by": "cognito-privx"},
     )
@@ -245,12 +251,93 @@ def scale(moto: str, sizes: list[int], workdir: Path) -> list[tuple[str, ...]]:
     return rows
 
 
+# -- 3. the job engine ----------------------------------------------------------------------------------------------
+
+ROLE_ARN = "arn:aws:iam::123456789012:role/CognitoImportLogs"
+
+
+def job_engine(moto: str, rows: int, workdir: Path) -> dict[str, Any]:
+    """``import-users --engine job`` on ``rows`` new users, in a child process: wall, peak RSS, job seconds."""
+    import json
+
+    boto3.client(
+        "iam", region_name=REGION, endpoint_url=moto, aws_access_key_id="testing", aws_secret_access_key="testing"
+    ).create_role(
+        RoleName="CognitoImportLogs",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cognito-idp.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
+    name = f"bench-job-{rows}"
+    pool = make_pool(moto, name)
+    csv_file, config = write_inputs(workdir, name, f"j{rows}x", rows)
+    report = workdir / f"job-{rows}.json"
+    args = [
+        CLI, "--config", str(config), "import-users", str(csv_file), "--engine", "job", "--logs-role-arn", ROLE_ARN,
+        "--report", str(report),
+    ]  # fmt: skip
+    wall, code, rss = measured(args, cli_env(moto, workdir))
+    summary = json.loads(report.read_text())["summary"] if report.exists() else {}
+    job_s = 0.0
+    for job in summary.get("jobs", []):
+        start, end = job.get("StartDate"), job.get("CompletionDate")
+        if start and end:
+            job_s += _parse_time(end) - _parse_time(start)
+    made = count_users(moto, pool)
+    return {"wall": wall, "code": code, "rss": rss, "job_s": job_s, "made": made, "failed": summary.get("failed")}
+
+
+def _parse_time(value: Any) -> float:
+    import datetime
+
+    if isinstance(value, (int, float)):
+        return float(value)
+    return datetime.datetime.fromisoformat(str(value)).timestamp()
+
+
+def projection(results: list[tuple[str, float, int, dict[str, Any]]], job: dict[str, Any] | None, n: int) -> None:
+    print(f"\nProjection for {n:,} users (from the rates measured above):")
+    print(f"{'path':<44} {'time':>12}  basis")
+    for name, quota, users, r in results:
+        rate = users / r["wall"]
+        print(f"{name + f' at {quota:.0f}/s':<44} {_duration(n / rate):>12}  {rate:.1f} users/s measured")
+    if job:
+        client_s = max(job["wall"] - job["job_s"], 0.0) * n / job["rows"]
+        jobs = -(-n // 500_000)
+        print(
+            f"{'import jobs (' + str(jobs) + ' of 500,000), client side':<44} {_duration(client_s):>12}  "
+            f"{job['rows']:,} rows: {job['wall'] - job['job_s']:.1f} s outside the job, scaled"
+        )
+        print(
+            f"{'import jobs, Cognito processing':<44} {'unknown':>12}  no public source states a job's rate; the "
+            f"stand-in took {job['job_s']:.1f} s for {job['rows']:,}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds:.0f} s"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--sequential-users", type=int, default=300)
     parser.add_argument("--scale", default="20000,200000", help="row counts for the dry run / start (comma-separated)")
-    parser.add_argument("--skip", default="", help="comma-separated: throughput, scale, old, threads, sequential")
+    parser.add_argument("--job-rows", type=int, default=100_000, help="rows for the job engine")
+    parser.add_argument("--skip", default="", help="comma-separated: throughput, scale, old, threads, sequential, job")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
 
@@ -258,6 +345,7 @@ def main() -> None:
     httpx.post(server.url + "/moto-api/reset").raise_for_status()
     results: list[tuple[str, float, int, dict[str, Any]]] = []
     scaled: list[tuple[str, ...]] = []
+    job: dict[str, Any] | None = None
     try:
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
@@ -293,6 +381,11 @@ def main() -> None:
                     results.append(("sequential boto3 loop", 50.0, n, sequential(server.url, 50.0, n)))
             if "scale" not in skip:
                 scaled = scale(server.url, [int(s) for s in args.scale.split(",") if s], workdir)
+            if "job" not in skip:
+                from cognito_privx.sandbox import import_jobs as standin
+
+                standin.configure(rate=None, pending_s=0.2)
+                job = job_engine(server.url, args.job_rows, workdir) | {"rows": args.job_rows}
     finally:
         server.stop()
 
@@ -319,6 +412,16 @@ def main() -> None:
         print(f"{'run':<40} {'wall':>9} {'peak RSS':>9}  notes")
         for row in scaled:
             print(f"{row[0]:<40} {row[1]:>9} {row[2]:>9}  {row[3]}")
+
+    if job:
+        print(f"\nThe job engine, {job['rows']:,} new users through the import-job stand-in:")
+        print(
+            f"  whole command {job['wall']:.1f} s, peak RSS {job['rss'] / 1024:.0f} MB, exit {job['code']}; the job "
+            f"itself (StartDate to CompletionDate) {job['job_s']:.1f} s; {job['made']:,} users in the pool, "
+            f"{job['failed']} failed rows"
+        )
+    if results or job:
+        projection(results, job, 1_000_000)
 
 
 if __name__ == "__main__":

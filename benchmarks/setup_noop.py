@@ -21,7 +21,9 @@ from pathlib import Path
 from cognito_privx.sandbox.runner import Sandbox
 
 CLI = str(Path(sys.executable).with_name("cognito-privx"))
-CONFIG = '[cognito]\npool_name = "bench"\ndomain_prefix = "bench-privx"\n[roles]\nops = "ops-admins"\ndev = "developers"\n'
+CONFIG = (
+    '[cognito]\npool_name = "bench"\ndomain_prefix = "bench-privx"\n[roles]\nops = "ops-admins"\ndev = "developers"\n'
+)
 
 
 def timed(args: list[str], env: dict[str, str], runs: int) -> tuple[float, float, float, str]:

@@ -831,19 +831,59 @@ def import_users(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and show what would change.")] = False,
     force: ForceOpt = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="api: one call per user (invitations, results as they come). job: Cognito's import jobs (users "
+            "RESET_REQUIRED, no invitation). auto: a job from 10,000 rows when a logs role is set.",
+            case_sensitive=False,
+        ),
+    ] = "auto",
+    logs_role_arn: Annotated[
+        str | None,
+        typer.Option(
+            "--logs-role-arn",
+            help="The IAM role an import job writes its CloudWatch Logs with (else [cognito] import_logs_role_arn).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Bulk add-user from a CSV: validated first, concurrent, within Cognito's quota, resumable."""
+    """Bulk add-user from a CSV: validated first, concurrent, within Cognito's quota, resumable.
+
+    Big files can go to Cognito's own import jobs (--engine job or auto): see docs/cognito.md#user-import-jobs.
+    """
     state: State = ctx.obj
 
     def body() -> int:
         from cognito_privx import render
+        from cognito_privx.errors import UsageError
+        from cognito_privx.import_jobs import Engine, choose_engine, validate_role_arn
         from cognito_privx.imports import AdaptiveRate, import_rows, learn_pool, open_report
         from cognito_privx.users import scan_csv
 
+        try:
+            asked = Engine(engine.lower())
+        except ValueError:
+            raise UsageError(f"--engine {engine!r} is not an engine", "choose api, job or auto") from None
         cfg = _config(state)
+        role = (
+            validate_role_arn(logs_role_arn, "--logs-role-arn")
+            if logs_role_arn is not None
+            else cfg.cognito.import_logs_role_arn
+        )
+        if asked is Engine.JOB:
+            choose_engine(asked, 0, invite=not no_invite, role_arn=role, pool=None)  # no role: exit 2 now
         rows = scan_csv(file, cfg, force=force)  # the whole file validated, not held: read again to import
         writer = open_report(report) if report is not None else None  # an unwritable path: exit 2, nothing done
         users = _open_users(state, cfg)
+        choice = choose_engine(
+            asked, len(rows), invite=not no_invite, role_arn=role, pool=dict(users.description or {})
+        )
+        if choice.engine is Engine.JOB or asked is not Engine.AUTO or "would go" in choice.reason:
+            render.info(f"engine: {choice.engine.value} ({choice.reason})")
+        if choice.engine is Engine.JOB and role is not None:
+            return _import_by_jobs(state, cfg, users, rows, role, writer, invite=not no_invite, dry_run=dry_run)
         index = learn_pool(users, len(rows), dry_run=dry_run)
         with render.ImportProgress(len(rows)) as progress:
             result = import_rows(
@@ -872,6 +912,62 @@ def import_users(
         raise typer.Exit(code)
 
 
+def _import_by_jobs(
+    state: State,
+    cfg: Any,
+    users: Any,
+    rows: Any,
+    role: str,
+    writer: Any,
+    *,
+    invite: bool,
+    dry_run: bool,
+) -> int:
+    """``import-users`` through Cognito's import jobs (:mod:`cognito_privx.import_jobs`); the exit code."""
+    from cognito_privx import render
+    from cognito_privx.import_jobs import JobOptions, LineBase, import_with_jobs
+
+    options = JobOptions(
+        role_arn=role,
+        line_numbers=LineBase(cfg.cognito.import_log_line_numbers),
+        invite=invite,
+        dry_run=dry_run,
+    )
+    following: list[str] = []
+
+    def on_job(run: Any) -> None:
+        following[:] = [run.job_id]
+        progress.update(run)
+
+    try:
+        with render.JobProgress(len(rows)) as progress:
+            outcome = import_with_jobs(
+                users,
+                rows,
+                options,
+                groups=rows.groups,
+                on_note=render.info,
+                on_job=on_job,
+                on_result=progress.advance,
+                report=writer,
+                keep_results=state.json,
+            )
+    except KeyboardInterrupt:
+        if following:
+            render.info(
+                f"interrupted: import job {following[0]} goes on in Cognito; run the same command again to follow "
+                "it and get the per-row results"
+            )
+        return 130
+    summary = outcome.summary()
+    if state.json:
+        render.json_document({"summary": summary, "rows": [r.to_json() for r in outcome.results]})
+    else:
+        render.import_summary(summary)
+    # A job that stopped or expired before some rows leaves them "not attempted": not done, so not a success.
+    return 1 if outcome.failed or outcome.not_attempted else 0
+
+
 @app.command()
 def sandbox(
     ctx: typer.Context,
@@ -898,11 +994,24 @@ def sandbox(
     resolve_unknown: Annotated[
         str, typer.Option("--resolve-unknown", help="roles/resolve on an unknown name: empty, partial or 404.")
     ] = "empty",
+    import_rate: Annotated[
+        float,
+        typer.Option(
+            "--import-rate", min=0, help="Rows/s the user-import-job stand-in imports; 0 = as fast as it can."
+        ),
+    ] = 2000.0,
+    import_line_numbers: Annotated[
+        str,
+        typer.Option(
+            "--import-line-numbers", help="Import-job log lines: data (1 = first data row) or file (1 = header)."
+        ),
+    ] = "data",
 ) -> None:
     """Run local stand-ins for Cognito (moto server) and PrivX on loopback; print their environment.
 
     The --rule-grammar, --login-route, --attribute-mapping and --resolve-unknown options pick how the PrivX
     emulator behaves where no public source settles it; the defaults are the most likely real behaviour.
+    --import-rate and --import-line-numbers do the same for Cognito's user import jobs (AWS publishes neither).
     """
     state: State = ctx.obj
 
@@ -924,6 +1033,16 @@ def sandbox(
             )
         except ValueError as e:
             raise UsageError(f"sandbox: {e}", "see cognito-privx sandbox --help") from None
+        if import_line_numbers not in ("data", "file"):
+            raise UsageError(
+                f"sandbox: --import-line-numbers must be data or file, not {import_line_numbers!r}",
+                "see cognito-privx sandbox --help",
+            )
+        from cognito_privx.sandbox.import_jobs import ImportJobSettings
+
+        import_jobs = ImportJobSettings(
+            rate=import_rate or None, line_numbers="file" if import_line_numbers == "file" else "data"
+        )
         region = state.region or "eu-west-1"
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -934,6 +1053,7 @@ def sandbox(
             hosted_ui_port=hosted_ui_port,
             token_ttl=token_ttl,
             variant=variant,
+            import_jobs=import_jobs,
         ).start()
         try:
             lines = box.export_lines()

@@ -142,6 +142,7 @@ NON_IDEMPOTENT = frozenset(
         "create_group",
         "create_managed_login_branding",
         "add_user_pool_client_secret",  # a repeat would add a third secret (or fail): never repeated
+        "create_user_import_job",  # job names may repeat: a repeat would make a second job
     }
 )
 

@@ -90,6 +90,8 @@ _POOL_ID_RE = re.compile(rf"^(?P<region>{_REGION_PATTERN})_[0-9A-Za-z]+$")
 _POOL_ID_MAX = 55
 # The error type of a pool id outside the configured region (load_config names where the region came from).
 _POOL_ID_REGION_ERROR = "pool_id_region"
+# IAM role ARNs only (import jobs: the role Cognito assumes to write CloudWatch Logs).
+ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 # AWS: PoolName and ClientName are 1..128 of [\w\s+=,.@-]+.
 _AWS_NAME_RE = re.compile(r"^[\w\s+=,.@-]{1,128}$")
 # Cognito prefix domains (docs/cognito.md#domains).
@@ -169,6 +171,10 @@ class CognitoConfig(_Section):
     id_token_validity_minutes: int | None = Field(default=None, ge=5, le=1440)
     access_token_validity_minutes: int | None = Field(default=None, ge=5, le=1440)
     refresh_token_validity_days: int | None = Field(default=None, ge=1, le=3650)
+    # import-users --engine job: the IAM role Cognito assumes to write an import job's CloudWatch Logs, and what the
+    # logs' "Line Number N" counts from (undocumented: "auto" finds out). docs/cognito.md#user-import-jobs
+    import_logs_role_arn: str | None = None
+    import_log_line_numbers: Literal["auto", "data", "file"] = "auto"
 
     @model_validator(mode="after")
     def _token_lifetimes(self) -> CognitoConfig:
@@ -204,6 +210,13 @@ class CognitoConfig(_Section):
                 'use mfa_methods = ["totp"] or set tier'
             )
         return self
+
+    @field_validator("import_logs_role_arn")
+    @classmethod
+    def _role_arn(cls, v: str | None) -> str | None:
+        if v is not None and not ROLE_ARN_RE.match(v):
+            raise ValueError(f"{v!r} is not an IAM role ARN (like arn:aws:iam::123456789012:role/CognitoImportLogs)")
+        return v
 
     @field_validator("region")
     @classmethod

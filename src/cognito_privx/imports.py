@@ -194,11 +194,19 @@ class AdaptiveRate:
 
 
 class _PacedGateway(CognitoGateway):
-    """The gateway with ``AdminCreateUser`` under an :class:`AdaptiveRate`: a throttled create is sent again
-    through the limiter (which has just slowed down) until it goes through or ``give_up_s`` passes."""
+    """The gateway with ``operations`` (default ``AdminCreateUser``) under an :class:`AdaptiveRate`: a throttled
+    call is sent again through the limiter (which has just slowed down) until it goes through or ``give_up_s``
+    passes."""
 
-    def __init__(self, inner: CognitoGateway, limiter: AdaptiveRate | TokenBucket, give_up_s: float = 600.0) -> None:
+    def __init__(
+        self,
+        inner: CognitoGateway,
+        limiter: AdaptiveRate | TokenBucket,
+        give_up_s: float = 600.0,
+        operations: frozenset[str] = frozenset({"admin_create_user"}),
+    ) -> None:
         super().__init__(inner.client, create_client=inner.create_client, sleep=inner.sleep)
+        self.operations = operations
         self.inner = inner
         self.session = inner.session
         self.race_settle_s = inner.race_settle_s
@@ -208,7 +216,7 @@ class _PacedGateway(CognitoGateway):
         self._count = threading.Lock()
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
-        if operation != "admin_create_user":
+        if operation not in self.operations:
             return self.inner.call(operation, **params)
         first = time.monotonic()
         lost = 0
@@ -327,6 +335,7 @@ class ImportReport:
     interrupted: bool = False
     counts: collections.Counter[str] = field(default_factory=collections.Counter)
     rate: float | None = None  # the creation rate the limiter ended at (requests/s)
+    jobs: list[dict[str, Any]] = field(default_factory=list)  # import jobs (--engine job): their descriptions
 
     def count(self, outcome: Outcome) -> int:
         if self.counts:
@@ -362,6 +371,7 @@ class ImportReport:
             "final_rate": round(self.rate, 1) if self.rate else None,
             "stopped": self.stopped,
             "hint": self.hint,
+            **({"engine": "job", "jobs": self.jobs} if self.jobs else {}),
         }
 
 
@@ -449,6 +459,10 @@ def import_rows(
     index: PoolIndex | None = None,
     keep_results: bool = True,
     report: ReportWriter | None = None,
+    action: Callable[[PoolUsers, UserRow], UserResult | None] | None = None,
+    paced: frozenset[str] = frozenset({"admin_create_user"}),
+    jobs: list[dict[str, Any]] | None = None,
+    started: float | None = None,
 ) -> ImportReport:
     """Run every row on up to ``workers`` threads sharing one client, at most ``2 * workers`` rows in flight.
 
@@ -456,14 +470,17 @@ def import_rows(
     own ``create_limiter`` keeps it). ``index`` is the pool listed beforehand (:func:`learn_pool`), or ``None``.
     A row's failure is recorded and the run goes on, except the daily invite cap and Ctrl-C: then no further row
     is started and the rest are "not attempted". Results reach ``on_result`` and ``report`` in file order.
+
+    ``action`` (the job engine's) answers a row itself, or ``None`` for the usual path; ``paced``: the operations
+    under ``limiter``; ``jobs`` and ``started`` (a ``time.monotonic()``) go into the report as they are.
     """
-    start = time.monotonic()
+    start = time.monotonic() if started is None else started
     if limiter is None and users.create_limiter is not None:
         limiter = users.create_limiter  # the caller's fixed rate
     if limiter is None:
         limiter = AdaptiveRate()
-    paced = _PacedGateway(users.gw, limiter)
-    worker_users = dataclasses.replace(users, gw=paced, create_limiter=None)
+    paced_gw = _PacedGateway(users.gw, limiter, operations=paced)
+    worker_users = dataclasses.replace(users, gw=paced_gw, create_limiter=None)
     run = _Run()
     width = max(1, workers)
     todo: queue.Queue[tuple[int, UserRow] | object] = queue.Queue(maxsize=2 * width)
@@ -489,6 +506,9 @@ def import_rows(
 
     def one(row: UserRow) -> UserResult:
         try:
+            answered = action(worker_users, row) if action is not None else None
+            if answered is not None:
+                return answered
             return _import_one(worker_users, row, index, run, invite=invite, dry_run=dry_run)
         except InviteLimitError as e:
             run.halt(e.message, e.hint)
@@ -574,13 +594,14 @@ def import_rows(
     outcome = ImportReport(
         kept,
         time.monotonic() - start,
-        users.retries + worker_users.retries + paced.retries,
+        users.retries + worker_users.retries + paced_gw.retries,
         run.reason,
         run.hint,
         dry_run=dry_run,
         interrupted=run.reason == "interrupted",
         counts=counts,
         rate=limiter.rate,
+        jobs=list(jobs or []),
     )
     if report is not None:
         report.close(outcome)

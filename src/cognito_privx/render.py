@@ -335,6 +335,60 @@ class ImportProgress:
         self.progress.update(self.task, advance=1, rate=self._done / elapsed)
 
 
+class JobProgress:
+    """Import jobs' progress on stderr, from ``DescribeUserImportJob``: one bar per job (imported + skipped +
+    failed of its rows), its status and counts beside it; then one for the ``rows`` of the file as their results
+    are settled."""
+
+    def __init__(self, rows: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.rows = rows
+        self._rows: Any = None
+
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            console=stderr(),
+            transient=False,
+        )
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> JobProgress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(None, None, None)
+
+    def update(self, run: Any) -> None:
+        """``run``: an :class:`~cognito_privx.import_jobs.JobRun`."""
+        job = run.job
+        status = (
+            f"{run.status}: {job.get('ImportedUsers', 0)} imported, {job.get('SkippedUsers', 0)} skipped, "
+            f"{job.get('FailedUsers', 0)} failed"
+        )
+        task = self._tasks.get(run.job_id)
+        if task is None:
+            task = self._tasks[run.job_id] = self.progress.add_task(
+                f"job {run.job_id}", total=run.part.new_rows, status=status
+            )
+        self.progress.update(task, completed=run.processed, status=status)
+
+    def advance(self, result: Any) -> None:
+        """One row's result after the jobs (existing users compared, memberships added): a bar of its own."""
+        if self._rows is None:
+            self._rows = self.progress.add_task("rows", total=self.rows, status="")
+        if result.outcome.value == "failed":
+            self.progress.console.print(
+                f"[red]✗ failed[/] line {result.line}: {escape(result.email)}  {escape(result.detail)}"
+            )
+        self.progress.update(self._rows, advance=1)
+
+
 def import_summary(summary: dict[str, Any]) -> None:
     rate = summary.get("rows_per_second")
     failed = summary["failed"]
@@ -354,6 +408,16 @@ def import_summary(summary: dict[str, Any]) -> None:
         + (f", {not_attempted} not attempted" if not_attempted else "")
         + f"; {summary['throttle_retries']} throttling retries."
     )
+    for job in summary.get("jobs") or []:
+        stderr().print(
+            f"  job {escape(str(job.get('JobId')))} {escape(str(job.get('Status')))}: {job.get('ImportedUsers', 0)} "
+            f"imported, {job.get('SkippedUsers', 0)} skipped, {job.get('FailedUsers', 0)} failed"
+            + (f" ({escape(str(job['CompletionMessage']))})" if job.get("CompletionMessage") else "")
+        )
+    if summary.get("jobs"):
+        from cognito_privx.import_jobs import JOB_DIFFERENCES
+
+        stderr().print(f"[yellow]![/] {JOB_DIFFERENCES}")
     if summary.get("stopped"):
         stderr().print(f"[yellow]![/] stopped early: {escape(summary['stopped'])}")
     if summary.get("hint"):

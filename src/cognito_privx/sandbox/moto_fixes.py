@@ -19,6 +19,11 @@ methods in place, once per process, keeping moto's behaviour otherwise:
 7. :func:`_add_client_secrets`: ``AddUserPoolClientSecret``, ``ListUserPoolClientSecrets`` and
    ``DeleteUserPoolClientSecret`` (at most two active secrets), kept on moto's client objects;
    ``DescribeUserPoolClient``'s ``ClientSecret`` is the first active one.
+8. :func:`cognito_privx.sandbox.import_jobs.install`: user import jobs (``GetCSVHeader``, ``CreateUserImportJob``,
+   ``StartUserImportJob``, ``DescribeUserImportJob``, ``ListUserImportJobs``, ``StopUserImportJob``), kept on
+   moto's pool objects, with a pre-signed-URL upload server and a processing thread per started job;
+   ``UpdateUserPool``, ``DeleteUserPool`` and ``AddCustomAttributes`` refuse a pool that is importing; moto's
+   in-process Cognito and CloudWatch Logs actions take the process-wide ``import_jobs.BACKEND_LOCK``.
 
 The in-process ``mock_aws`` and moto's server use the same model classes, so one :func:`apply` covers both.
 """
@@ -63,6 +68,9 @@ def apply() -> None:
         _fix_admin_auth_mfa_setup(models)
         _add_managed_login_branding(models)
         _add_client_secrets(models)
+        from cognito_privx.sandbox import import_jobs  # here: import_jobs builds on this module's helpers
+
+        import_jobs.install(models)
 
 
 def _wrap(owner: type, name: str, make: Callable[[Method], Method]) -> None:

@@ -12,7 +12,6 @@ import logging
 import re
 import secrets
 import socket
-import threading
 import uuid
 from collections.abc import Iterable
 from types import TracebackType
@@ -22,6 +21,8 @@ from cognito_privx.errors import UsageError
 from cognito_privx.sandbox import moto_fixes
 from cognito_privx.sandbox.background import BackgroundServer
 from cognito_privx.sandbox.emulator import EmulatorVariant, Fault, PrivXEmulator
+from cognito_privx.sandbox.import_jobs import BACKEND_LOCK, ImportJobSettings
+from cognito_privx.sandbox.import_jobs import configure as configure_import_jobs
 
 if TYPE_CHECKING:
     from cognito_privx.sandbox.hosted_ui import HostedUI
@@ -37,8 +38,10 @@ class MotoServer(BackgroundServer):
 
     moto's backends are not thread-safe (concurrent AdminCreateUser and AdminGetUser raise "OrderedDict mutated
     during iteration"), and moto is CPU-bound under the GIL anyway, so serialising costs no throughput while
-    concurrent clients (``import-users --workers``) still see a well-behaved server. moto's Cognito is patched
-    first (:func:`cognito_privx.sandbox.moto_fixes.apply`) where it is laxer than AWS in ways our code depends on.
+    concurrent clients (``import-users --workers``) still see a well-behaved server. moto's backends are also
+    process-global, so the lock is too: :data:`cognito_privx.sandbox.import_jobs.BACKEND_LOCK`, which the import-job
+    threads and every server of the process take as well (``self.lock`` is it). moto's Cognito is patched first
+    (:func:`cognito_privx.sandbox.moto_fixes.apply`) where it is laxer than AWS in ways our code depends on.
     """
 
     def __init__(self, port: int = 0) -> None:
@@ -63,7 +66,7 @@ class MotoServer(BackgroundServer):
         logging.getLogger("werkzeug").addHandler(logging.NullHandler())
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         app = DomainDispatcherApplication(create_backend_app)
-        lock = self.lock = threading.Lock()  # moto's state: the hosted-UI stand-in takes it too
+        lock = self.lock = BACKEND_LOCK  # moto's state: the hosted UI and import jobs take it too
         self.well_known: Any = None  # a WSGI app for /<pool id>/.well-known/*, set by the Sandbox
 
         def serialised(environ: dict[str, Any], start_response: Any) -> Any:
@@ -104,8 +107,12 @@ class Sandbox:
         token_ttl: float = 300.0,
         faults: Iterable[Fault] = (),
         variant: EmulatorVariant | None = None,
+        import_jobs: ImportJobSettings | None = None,
     ) -> None:
         self.region = region
+        # The user-import-job stand-in's settings, process-wide while the sandbox runs (None: as they are).
+        self.import_job_settings = import_jobs
+        self._previous_import_job_settings: ImportJobSettings | None = None
         self._moto_port = moto_port
         self._privx_port = privx_port
         self._hosted_ui_port = hosted_ui_port
@@ -129,6 +136,8 @@ class Sandbox:
         self.hosted_ui_url = ""
 
     def start(self) -> Sandbox:
+        if self.import_job_settings is not None:
+            self._previous_import_job_settings = configure_import_jobs(self.import_job_settings)
         try:
             self._moto = MotoServer(port=self._moto_port).start()
         except OSError as e:
@@ -189,6 +198,9 @@ class Sandbox:
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
+        if self._previous_import_job_settings is not None:
+            configure_import_jobs(self._previous_import_job_settings)
+            self._previous_import_job_settings = None
 
     def __enter__(self) -> Sandbox:
         return self.start()

@@ -1,0 +1,773 @@
+"""``import-users --engine job``: Cognito's server-side user import jobs, for files that outgrow API calls.
+
+The job path, in order (docs/cognito.md#user-import-jobs has the facts and their sources):
+
+1. **Plan** (one pass over the validated file, :func:`plan_jobs`): every row whose user the pool already holds, or
+   whose values a job file cannot carry, takes the API path (compared and updated, as ``add-user``); the new users
+   are written to the pool's own CSV format (``GetCSVHeader``: every column present, ``cognito:username`` = the
+   email, ``email_verified`` true, the group attribute, ``cognito:mfa_enabled`` as the pool's MFA requires,
+   commas escaped ``\\,``), split into parts of at most 500,000 rows and 100 MB (AWS's limits per job).
+2. **Jobs**, one part at a time ("only one import job can be active at a time per account"):
+   ``CreateUserImportJob`` (with the CloudWatch Logs role), ``PUT`` to the pre-signed URL with
+   ``x-amz-server-side-encryption: aws:kms``, ``StartUserImportJob``, then ``DescribeUserImportJob`` until it
+   ends. Job names are derived from the file (:meth:`JobPlan.job_name`): a re-run finds its job by name
+   (``ListUserImportJobs``) and follows it, uploads and starts one it had created, or reports one that finished,
+   instead of starting a duplicate. Only a job that ended Stopped, Failed or Expired is followed by a new attempt.
+3. **Per-row results** from the job's CloudWatch Logs stream (``[SUCCEEDED|SKIPPED|FAILED] Line Number N``;
+   whether N counts the header is not documented: :func:`line_base` finds out, ``[cognito]
+   import_log_line_numbers`` pins it). A job this run did not create, or logs the caller cannot read, are
+   checked against the pool instead (a listing). Skipped rows (created meanwhile) are compared and updated;
+   in ``cognito:groups`` mode every imported user is added to its groups (``AdminAddUserToGroup``, paced from
+   the 25/s ``UserResourceUpdate`` quota).
+
+What differs from the API path (said before the jobs start and in the summary): imported users are
+``RESET_REQUIRED`` and get no invitation email -- they set a password through "forgot password".
+"""
+
+from __future__ import annotations
+
+import array
+import datetime
+import enum
+import hashlib
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cognito_privx import retry
+from cognito_privx.config import ROLE_ARN_RE
+from cognito_privx.errors import CognitoError, UsageError
+from cognito_privx.imports import PoolIndex
+from cognito_privx.users import Outcome, PoolUsers, UserResult, UserRow
+
+# AWS's limits per job (developer guide, "Importing users from a CSV file"; quotas page): 500,000 users (the header
+# not counted), 100 MB (AWS's reference solution uses the decimal 100,000,000), 16,000 characters a row.
+JOB_MAX_ROWS = 500_000
+JOB_MAX_BYTES = 100_000_000
+JOB_MAX_ROW_CHARS = 16_000
+# The pre-signed URL lives 15 minutes (X-Amz-Expires=899); a Created job older than this needs a new one.
+UPLOAD_URL_TTL_S = 14 * 60
+JOB_NAME_PREFIX = "cognito-privx-"
+ACTIVE = frozenset({"Pending", "InProgress", "Stopping"})
+ENDED = frozenset({"Succeeded", "Failed", "Stopped", "Expired"})
+# ``[FAILED] Line Number 12 - The User Record does not set ...`` (developer guide, "Viewing the results").
+_LOG_LINE_RE = re.compile(r"^\[(SUCCEEDED|SKIPPED|FAILED)\] Line Number (\d+) - (.*)$", re.DOTALL)
+
+
+class Engine(enum.StrEnum):
+    AUTO = "auto"
+    API = "api"
+    JOB = "job"
+
+
+# The row count above which ``--engine auto`` hands new users to import jobs (docs/cognito.md#user-import-jobs):
+# at the default 50/s UserCreation quota the API path runs at ~47.5 users/s, so 10,000 rows hold the account's
+# whole UserCreation quota (SignUp included: the account's real sign-ups are throttled meanwhile) for 3.5 minutes;
+# a job spends no UserCreation quota and a handful of control-plane calls. Below this, the API path's invitations
+# and immediate per-row results are worth more than the minutes saved.
+AUTO_JOB_MIN_ROWS = 10_000
+
+
+def validate_role_arn(arn: str, origin: str) -> str:
+    """``arn`` when it is an IAM role ARN, else a :class:`UsageError` (exit 2) naming ``origin``."""
+    if not ROLE_ARN_RE.match(arn):
+        raise UsageError(
+            f"{origin}: {arn!r} is not an IAM role ARN",
+            "give the ARN of a role Cognito may assume to write CloudWatch Logs, like "
+            "arn:aws:iam::123456789012:role/CognitoImportLogs (docs/cognito.md#user-import-jobs)",
+        )
+    return arn
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    engine: Engine
+    reason: str
+
+
+def choose_engine(
+    asked: Engine, rows: int, *, invite: bool, role_arn: str | None, pool: dict[str, Any] | None
+) -> EngineChoice:
+    """Which engine a run uses, and why (printed). ``auto`` takes the job above :data:`AUTO_JOB_MIN_ROWS` rows,
+    when a logs role is configured, and unless invitations were asked for and the pool could send them (with
+    Cognito's default email, 50 a day, they could not anyway). ``--engine job`` without a role: a UsageError."""
+    if asked is Engine.API:
+        return EngineChoice(Engine.API, "--engine api")
+    # "If the user pool has no auto-verified attributes, the import job will not start." (developer guide)
+    verifies_email = pool is None or "email" in (pool.get("AutoVerifiedAttributes") or [])
+    if asked is Engine.JOB:
+        if role_arn is None:
+            raise UsageError(
+                "--engine job needs the CloudWatch Logs role Cognito writes the job's results with",
+                "set [cognito] import_logs_role_arn or pass --logs-role-arn (docs/cognito.md#user-import-jobs)",
+            )
+        if not verifies_email:
+            raise UsageError(
+                "the pool does not auto-verify email: Cognito starts no import job for it",
+                "import with --engine api (pools made by `cognito-privx setup` verify email)",
+            )
+        return EngineChoice(Engine.JOB, "--engine job")
+    if rows < AUTO_JOB_MIN_ROWS:
+        return EngineChoice(Engine.API, f"{rows:,} rows: under {AUTO_JOB_MIN_ROWS:,}, API calls")
+    if not verifies_email:
+        return EngineChoice(
+            Engine.API, f"{rows:,} rows would go to an import job, but the pool does not auto-verify email: API calls"
+        )
+    if role_arn is None:
+        return EngineChoice(
+            Engine.API,
+            f"{rows:,} rows would go to an import job, but no CloudWatch Logs role is set "
+            "([cognito] import_logs_role_arn or --logs-role-arn): API calls",
+        )
+    sending = ((pool or {}).get("EmailConfiguration") or {}).get("EmailSendingAccount", "COGNITO_DEFAULT")
+    if invite and sending == "DEVELOPER":
+        return EngineChoice(
+            Engine.API,
+            f"{rows:,} rows would go to an import job, but import jobs send no invitation: API calls "
+            "(pass --no-invite or --engine job for a job)",
+        )
+    return EngineChoice(Engine.JOB, f"{rows:,} rows: {AUTO_JOB_MIN_ROWS:,} or more, an import job")
+
+
+JOB_DIFFERENCES = (
+    "imported users are RESET_REQUIRED and get no invitation email: they set their password with "
+    "'Forgot your password?' on the sign-in page"
+)
+
+
+# -- the job file ------------------------------------------------------------------------------------------------
+
+
+class JobCsv:
+    """Lines of the pool's import CSV (``GetCSVHeader`` order) for our rows.
+
+    Raises :class:`CognitoError` when the header lacks a column our rows need (the group attribute: run setup).
+    """
+
+    def __init__(self, header: list[str], attribute: str, mfa: str) -> None:
+        missing = [c for c in ("cognito:username", "email", "email_verified", attribute) if c not in header]
+        if missing:
+            raise CognitoError(
+                f"the pool's import header (GetCSVHeader) lacks {', '.join(missing)}",
+                "run `cognito-privx setup` to give the pool its attribute, then import again",
+            )
+        self.header = header
+        self.attribute = attribute
+        # cognito:mfa_enabled: "true" when the pool requires MFA, "false" when it is off; optional takes either.
+        self.mfa = "true" if mfa == "ON" else "false"
+        self.header_line = ",".join(header) + "\n"
+
+    @staticmethod
+    def fits(row: UserRow) -> bool:
+        """Whether a job file can carry the row as it is: no quotes, backslashes or line breaks (the format has
+        only ``\\,`` to escape a comma)."""
+        return not any(c in value for value in (row.email, row.group_value, row.name or "") for c in '"\\\r\n')
+
+    def line(self, row: UserRow) -> str:
+        values = {
+            "cognito:username": row.email,
+            "email": row.email,
+            "email_verified": "true",
+            self.attribute: row.group_value,
+            "name": row.name or "",
+            "cognito:mfa_enabled": self.mfa,
+        }
+        return ",".join(values.get(column, "").replace(",", "\\,") for column in self.header) + "\n"
+
+
+@dataclass
+class JobPart:
+    """One job's rows: ``lines[i]`` is the input line of the file's data row ``i`` (0-based)."""
+
+    number: int
+    path: Path | None = None
+    rows: int = 0  # input rows of this part (new and existing)
+    size: int = 0  # bytes of the file so far (header included)
+    lines: array.array[int] = field(default_factory=lambda: array.array("I"))
+
+    @property
+    def new_rows(self) -> int:
+        return len(self.lines)
+
+
+@dataclass
+class JobPlan:
+    """What the jobs will carry: parts of new users, and how many rows take the API path instead."""
+
+    digest: str
+    parts: list[JobPart]
+    existing: int = 0
+    unfit: int = 0
+
+    @property
+    def new_rows(self) -> int:
+        return sum(p.new_rows for p in self.parts)
+
+    def job_name(self, part: JobPart, attempt: int = 1) -> str:
+        """``cognito-privx-<file digest>-<k>of<n>[-try<m>]`` (AWS: 1-128 of ``[\\w\\s+=,.@-]``)."""
+        base = f"{JOB_NAME_PREFIX}{self.digest}-{part.number}of{len(self.parts)}"
+        return base if attempt == 1 else f"{base}-try{attempt}"
+
+
+class RowKind(enum.Enum):
+    JOB = "job"  # a new user, carried by a job
+    API = "api"  # an existing user, or values a job file cannot carry
+
+
+def classify(row: UserRow, index: PoolIndex) -> RowKind:
+    """The path a row takes: the same answer in every pass over the file (``index`` does not change)."""
+    return RowKind.JOB if index.get(row.email) is None and JobCsv.fits(row) else RowKind.API
+
+
+def plan_jobs(rows: Iterable[UserRow], index: PoolIndex, csv_format: JobCsv | None, workdir: Path | None) -> JobPlan:
+    """One pass over the rows: the file's digest, the parts, and (with ``workdir``) each part's job file.
+
+    Part boundaries depend on the input alone (every row's encoded size counts, new or not), so a re-run of the
+    same file names the same jobs. Memory: 4 bytes a new row (their input lines), whatever the file's size.
+    """
+    digest = hashlib.sha256()
+    parts = [JobPart(1)]
+    plan = JobPlan("", parts)
+    header_size = len(csv_format.header_line.encode()) if csv_format is not None else 0
+    handle: Any = None
+    try:
+        for row in rows:
+            digest.update(f"{row.email}\t{row.group_value}\t{row.name or ''}\n".encode())
+            encoded = (csv_format.line(row) if csv_format is not None else "").encode()
+            part = parts[-1]
+            if part.rows and (part.rows >= JOB_MAX_ROWS or header_size + part.size + len(encoded) > JOB_MAX_BYTES):
+                if handle is not None:
+                    handle.close()
+                    handle = None
+                part = JobPart(len(parts) + 1)
+                parts.append(part)
+            part.rows += 1
+            part.size += len(encoded)
+            if classify(row, index) is RowKind.API:
+                if JobCsv.fits(row):
+                    plan.existing += 1
+                else:
+                    plan.unfit += 1
+                continue
+            part.lines.append(row.line or 0)
+            if workdir is not None and csv_format is not None:
+                if handle is None:
+                    part.path = workdir / f"part-{part.number}.csv"
+                    handle = part.path.open("w", encoding="utf-8", newline="")
+                    handle.write(csv_format.header_line)
+                handle.write(encoded.decode())
+    finally:
+        if handle is not None:
+            handle.close()
+    plan.digest = digest.hexdigest()[:16]
+    return plan
+
+
+# -- the jobs ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class JobRun:
+    """One job as this run knows it: its last description, and how its rows' results are found."""
+
+    name: str
+    part: JobPart
+    job: dict[str, Any]
+    ours: bool  # created by this run: its log lines map onto this run's file
+    note: str = ""
+
+    @property
+    def status(self) -> str:
+        return str(self.job.get("Status", ""))
+
+    @property
+    def job_id(self) -> str:
+        return str(self.job.get("JobId", ""))
+
+    @property
+    def processed(self) -> int:
+        return sum(int(self.job.get(k, 0) or 0) for k in ("ImportedUsers", "SkippedUsers", "FailedUsers"))
+
+
+@dataclass
+class JobClient:
+    """The import-job calls for one pool, over the user side's calls (throttling retried).
+
+    ``upload``: PUTs a file to a pre-signed URL (a seam; default :func:`put_file`). ``sleep``, ``clock``: seams
+    for polling. Raises :class:`CognitoError` for refusals, with what to do.
+    """
+
+    users: PoolUsers
+    role_arn: str
+    upload: Callable[[str, Path], None] = field(default_factory=lambda: put_file)
+    sleep: Callable[[float], None] = time.sleep
+    poll_first_s: float = 0.25
+    poll_max_s: float = 5.0
+
+    def header(self) -> list[str]:
+        answer = self._call("get_csv_header", UserPoolId=self.users.pool_id)
+        return [str(c) for c in answer.get("CSVHeader", [])]
+
+    def jobs_named(self, base: str) -> list[dict[str, Any]]:
+        """Our jobs for one part (``base`` and its ``-try<m>`` attempts), newest first."""
+        found: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"UserPoolId": self.users.pool_id, "MaxResults": 60}
+            if token:
+                params["PaginationToken"] = token
+            page = self._call("list_user_import_jobs", **params)
+            for job in page.get("UserImportJobs", []):
+                name = str(job.get("JobName", ""))
+                if name == base or name.startswith(base + "-try"):
+                    found.append(job)
+            token = page.get("PaginationToken")
+            if not token:
+                break
+        found.sort(key=lambda j: _when(j.get("CreationDate")), reverse=True)
+        return found
+
+    def create(self, name: str) -> dict[str, Any]:
+        """A new job (never two: after an answer that may hide a success, the job is looked up by name)."""
+
+        def lookup() -> dict[str, Any] | None:
+            jobs = [j for j in self.jobs_named(name) if j.get("JobName") == name and j.get("Status") == "Created"]
+            return jobs[0] if jobs else None
+
+        return self.users.gw.create_once(
+            "create_user_import_job",
+            "UserImportJob",
+            lookup,
+            JobName=name,
+            UserPoolId=self.users.pool_id,
+            CloudWatchLogsRoleArn=self.role_arn,
+        )
+
+    def start(self, job_id: str) -> dict[str, Any]:
+        try:
+            answer = self._call("start_user_import_job", UserPoolId=self.users.pool_id, JobId=job_id)
+        except CognitoError as e:
+            if retry.aws_code(e) == "PreconditionNotMetException":
+                raise CognitoError(
+                    f"Cognito would not start import job {job_id}: {e.message}",
+                    "if another import job is active in the account (only one can be), run again when it has "
+                    "ended: this job is started then if it is under 15 minutes old, else a new one is made",
+                ) from e
+            raise
+        return dict(answer["UserImportJob"])
+
+    def describe(self, job_id: str) -> dict[str, Any]:
+        answer = self._call("describe_user_import_job", UserPoolId=self.users.pool_id, JobId=job_id)
+        return dict(answer["UserImportJob"])
+
+    def follow(self, run: JobRun, on_progress: Callable[[JobRun], None]) -> JobRun:
+        """Poll until the job ends (backing off from ``poll_first_s`` to ``poll_max_s``), reporting progress."""
+        wait = self.poll_first_s
+        while run.status not in ENDED:
+            self.sleep(wait)
+            wait = min(self.poll_max_s, wait * 1.5)
+            run.job = self.describe(run.job_id)
+            on_progress(run)
+        return run
+
+    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+        answer = self.users._call(operation, **params)
+        return answer or {}
+
+
+def put_file(url: str, path: Path) -> None:
+    """PUT ``path`` to a pre-signed S3 URL with the header the URL was signed with; transport errors and 5xx are
+    retried. Raises :class:`CognitoError` with S3's code on a refusal (an expired URL: run again)."""
+    import httpx
+
+    size = path.stat().st_size
+
+    def once() -> httpx.Response:
+        with path.open("rb") as body:
+            return httpx.put(
+                url,
+                content=iter(lambda: body.read(1 << 20), b""),
+                headers={"x-amz-server-side-encryption": "aws:kms", "Content-Length": str(size)},
+                timeout=httpx.Timeout(30.0, write=300.0),
+            )
+
+    def again(e: BaseException) -> bool:
+        return isinstance(e, httpx.TransportError)
+
+    policy = retry.RetryPolicy(attempts=4, base=0.5, cap=8.0)
+    response = policy.call(once, retry_error=again, retry_result=lambda r: r.status_code >= 500)
+    if response.status_code >= 300:
+        code = re.search(r"<Code>([^<]+)</Code>", response.text)
+        raise CognitoError(
+            f"uploading the import file failed: HTTP {response.status_code} {code.group(1) if code else ''}".rstrip(),
+            "run again: a new job gets a new upload URL (they expire after 15 minutes)",
+        )
+
+
+def _when(value: Any) -> float:
+    if isinstance(value, datetime.datetime):
+        return value.timestamp()
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def ensure_job(client: JobClient, plan: JobPlan, part: JobPart, *, now: Callable[[], float] = time.time) -> JobRun:
+    """The job for ``part``: a running one of ours followed, a Created one uploaded and started, a Succeeded one
+    reported, else a new one (the next attempt after a Stopped, Failed or Expired one) created and started."""
+    jobs = client.jobs_named(plan.job_name(part))
+    latest = jobs[0] if jobs else None
+    name = plan.job_name(part, len(jobs) + 1)
+    note = ""
+    if latest is not None:
+        status = str(latest.get("Status"))
+        latest_name = str(latest["JobName"])
+        if status in ACTIVE:
+            return JobRun(latest_name, part, latest, ours=False, note=f"following {latest['JobId']} ({status})")
+        if status == "Succeeded":
+            return JobRun(latest_name, part, latest, ours=False, note=f"{latest['JobId']} already ran")
+        fresh = now() - _when(latest.get("CreationDate")) < UPLOAD_URL_TTL_S
+        if status == "Created" and fresh and part.path is not None:
+            client.upload(str(latest["PreSignedUrl"]), part.path)
+            started = client.start(str(latest["JobId"]))
+            return JobRun(latest_name, part, started, ours=True, note=f"started {latest['JobId']}, created before")
+        note = f"{latest['JobId']} ended {status}: a new attempt"
+    if part.path is None:
+        raise AssertionError("a new job needs its file")  # plan_jobs wrote it: a programming error
+    job = client.create(name)
+    client.upload(str(job["PreSignedUrl"]), part.path)
+    started = client.start(str(job["JobId"]))
+    return JobRun(name, part, started, ours=True, note=note or f"created {job['JobId']}")
+
+
+# -- per-row results ---------------------------------------------------------------------------------------------
+
+SUCCEEDED, SKIPPED, FAILED = 1, 2, 3
+_CODES = {"SUCCEEDED": SUCCEEDED, "SKIPPED": SKIPPED, "FAILED": FAILED}
+
+
+@dataclass
+class PartResults:
+    """Per data row of a part (0-based): 0 = not logged, else SUCCEEDED / SKIPPED / FAILED; failure messages."""
+
+    run: JobRun
+    codes: bytearray
+    messages: dict[int, str] = field(default_factory=dict)
+    verified: PoolIndex | None = None  # checked against the pool instead of the logs
+    source: str = ""
+
+    def of(self, position: int, email: str) -> tuple[int, str]:
+        if self.verified is not None:
+            return (SUCCEEDED, "") if self.verified.get(email) is not None else (0, "")
+        return self.codes[position], self.messages.get(position, "")
+
+
+def log_names(pool: dict[str, Any], run: JobRun) -> tuple[str, str]:
+    """The job's CloudWatch Logs group and stream: ``/aws/cognito/userpools/<pool id>/<pool name>`` and
+    ``<job id>/<job name>`` (developer guide, "Viewing the user import results in the CloudWatch console")."""
+    return f"/aws/cognito/userpools/{pool['Id']}/{pool['Name']}", f"{run.job_id}/{run.name}"
+
+
+def read_log_lines(logs: Any, group: str, stream: str) -> Iterator[tuple[int, int, str]]:
+    """``(code, line number, message)`` for each row event of a job's stream (``GetLogEvents``, paged)."""
+    token: str | None = None
+    while True:
+        params: dict[str, Any] = {"logGroupName": group, "logStreamName": stream, "startFromHead": True}
+        if token:
+            params["nextToken"] = token
+        page = logs.get_log_events(**params)
+        for event in page.get("events", []):
+            match = _LOG_LINE_RE.match(str(event.get("message", "")).strip())
+            if match:
+                yield _CODES[match[1]], int(match[2]), match[3].strip()
+        following = page.get("nextForwardToken")
+        if not page.get("events") or following == token:
+            return
+        token = following
+
+
+class LineBase(enum.StrEnum):
+    """What ``Line Number N`` counts from; no public source says (docs/cognito.md#user-import-jobs)."""
+
+    AUTO = "auto"
+    DATA = "data"  # the first data row is line 1
+    FILE = "file"  # the header is line 1, the first data row line 2
+
+
+def line_base(pinned: LineBase, low: int, high: int, rows: int) -> tuple[LineBase | None, str]:
+    """The base of the log's line numbers: pinned, or found from the smallest and largest logged (``low``,
+    ``high``; 0 when nothing was logged). Rows are numbered 1..rows (data) or 2..rows+1 (file): a 1 or a
+    ``rows + 1`` settles it, and a job that logged every row shows one of them. ``None`` when undecided."""
+    if pinned is not LineBase.AUTO:
+        return pinned, f"line numbers as configured (import_log_line_numbers = {pinned.value})"
+    if high == 0:
+        return None, "the job logged no row"
+    if high == rows + 1:
+        return LineBase.FILE, "CloudWatch Logs count the header as line 1"
+    if low == 1:
+        return LineBase.DATA, "CloudWatch Logs count the first data row as line 1"
+    return None, f"line numbers {low}-{high} for {rows} rows: cannot tell what they count from"
+
+
+def results_from_logs(logs: Any, pool: dict[str, Any], run: JobRun, pinned: LineBase) -> tuple[PartResults | None, str]:
+    """The part's per-row results from the job's log stream, or ``None`` (with why) when the logs cannot be read
+    or their line numbers cannot be placed. Memory: a byte per row, and the failure messages."""
+    import botocore.exceptions
+
+    group, stream = log_names(pool, run)
+    rows = run.part.new_rows
+    by_number = bytearray(rows + 2)  # indexed by the logged line number, 0..rows+1
+    messages: dict[int, str] = {}
+    low, high = 0, 0
+    try:
+        for code, number, message in read_log_lines(logs, group, stream):
+            if not 0 <= number <= rows + 1:
+                return None, f"line number {number} in {group} {stream} is beyond the {rows} rows of the job"
+            by_number[number] = code
+            if code == FAILED:
+                messages[number] = message
+            low = number if not low else min(low, number)
+            high = max(high, number)
+    except botocore.exceptions.ClientError as e:
+        code_name = e.response.get("Error", {}).get("Code", "")
+        return None, f"cannot read CloudWatch Logs {group} {stream} ({code_name})"
+    except botocore.exceptions.BotoCoreError as e:
+        return None, f"cannot read CloudWatch Logs {group} {stream} ({e})"
+    base, said = line_base(pinned, low, high, rows)
+    if base is None:
+        return None, said
+    offset = 1 if base is LineBase.DATA else 2
+    results = PartResults(run, by_number[offset : offset + rows].ljust(rows, b"\0"), source=said)
+    results.messages = {n - offset: m for n, m in messages.items() if 0 <= n - offset < rows}
+    return results, said
+
+
+def results_from_pool(users: PoolUsers, run: JobRun) -> PartResults:
+    """The part's rows checked against the pool (one listing): present = imported."""
+    from cognito_privx.imports import learn_pool
+
+    index = learn_pool(users, max(run.part.new_rows, 10**9), dry_run=True) or PoolIndex(users.attribute)
+    return PartResults(run, bytearray(0), verified=index, source="checked against the pool")
+
+
+def row_result(row: UserRow, code: int, message: str, run: JobRun) -> UserResult | None:
+    """A job row's result from its log code; ``None`` when it needs the API path (skipped: created meanwhile)."""
+    if code == SUCCEEDED:
+        return UserResult(
+            row.email, Outcome.CREATED, f"imported by {run.job_id}, group {row.group}", row.line, "RESET_REQUIRED"
+        )
+    if code == FAILED:
+        return UserResult(row.email, Outcome.FAILED, f"{run.job_id}: {message}", row.line)
+    if code == SKIPPED:
+        return None
+    if run.status == "Succeeded":
+        return UserResult(row.email, Outcome.FAILED, f"not imported by {run.job_id}", row.line)
+    if run.status == "Failed":  # the whole job failed (its role, its file): every row it did not reach failed too
+        why = run.job.get("CompletionMessage") or "the job failed"
+        return UserResult(row.email, Outcome.FAILED, f"{run.job_id} failed: {why}", row.line)
+    return UserResult(
+        row.email,
+        Outcome.NOT_ATTEMPTED,
+        f"{run.job_id} ended {run.status}: {run.job.get('CompletionMessage', '')}".rstrip(": "),
+        row.line,
+    )
+
+
+def new_workdir() -> tempfile.TemporaryDirectory[str]:
+    """Where the job files are written (deleted afterwards)."""
+    return tempfile.TemporaryDirectory(prefix="cognito-privx-import-")
+
+
+def with_dates_as_numbers(job: dict[str, Any]) -> dict[str, Any]:
+    """A job description for JSON output (datetimes as ISO 8601 text, no pre-signed URL)."""
+    out = {k: v for k, v in job.items() if k != "PreSignedUrl"}
+    for key, value in out.items():
+        if isinstance(value, datetime.datetime):
+            out[key] = value.isoformat()
+    return out
+
+
+# -- the whole run -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class JobOptions:
+    """What ``import-users --engine job`` was given (see :func:`import_with_jobs`)."""
+
+    role_arn: str
+    line_numbers: LineBase = LineBase.AUTO
+    invite: bool = True
+    dry_run: bool = False
+    workers: int = 8
+
+
+def import_with_jobs(
+    users: PoolUsers,
+    rows: Iterable[UserRow],
+    options: JobOptions,
+    *,
+    groups: Iterable[str] = (),
+    on_note: Callable[[str], None] = lambda _: None,
+    on_job: Callable[[JobRun], None] = lambda _: None,
+    on_result: Callable[[UserResult], None] | None = None,
+    report: Any = None,
+    keep_results: bool = True,
+    client: JobClient | None = None,
+    logs: Any = None,
+) -> Any:
+    """Import ``rows`` (iterable more than once: a :class:`~cognito_privx.users.CsvScan`) through import jobs.
+
+    Returns an :class:`~cognito_privx.imports.ImportReport` whose ``jobs`` describe the jobs. ``groups``: the
+    file's distinct groups (checked before any job in ``cognito:groups`` mode). ``client`` and ``logs`` (a boto3
+    CloudWatch Logs client) are seams. Raises :class:`CognitoError` when a job cannot be created, uploaded or
+    started; a job that ends Failed or Stopped is reported per row, not raised.
+    """
+    import threading
+
+    from cognito_privx.imports import AdaptiveRate, import_rows, learn_pool
+
+    started = time.monotonic()
+    if users.native_groups:
+        for group in sorted(set(groups) - users.role_groups):
+            users._require_native_group(group)
+    index = learn_pool(users, 10**9, dry_run=True)
+    if index is None:
+        raise CognitoError(
+            f"pool {users.pool_id} does not sign users in by email: an import job cannot be planned for it",
+            "import with --engine api, which says per row what is wrong",
+        )
+    client = client or JobClient(users, options.role_arn)
+    pool: dict[str, Any] = dict(users.description or users.gw.describe_pool(users.pool_id))
+    csv_format = JobCsv(client.header(), users.attribute, str(pool.get("MfaConfiguration", "OFF")))
+    part_results: dict[int, PartResults] = {}
+    jobs: list[dict[str, Any]] = []
+    with new_workdir() as tmp:
+        plan = plan_jobs(rows, index, csv_format, None if options.dry_run else Path(tmp))
+        parts = [p for p in plan.parts if p.new_rows]
+        verb = "would import" if options.dry_run else "importing"
+        on_note(
+            f"{verb} {plan.new_rows:,} new users in {len(parts)} import job(s); {plan.existing:,} existing users "
+            f"compared by API calls" + (f", {plan.unfit:,} rows a job file cannot carry too" if plan.unfit else "")
+        )
+        if parts:
+            on_note(JOB_DIFFERENCES)
+        for part in [] if options.dry_run else parts:
+            run = ensure_job(client, plan, part)
+            on_note(f"job {run.name}: {run.note}")
+            on_job(run)
+            run = client.follow(run, on_job)
+            jobs.append(with_dates_as_numbers(run.job) | {"JobName": run.name})
+            results, said = (
+                results_from_logs(logs or _logs_client(users), pool, run, options.line_numbers)
+                if run.ours
+                else (None, "a job this run did not create")
+            )
+            if results is None:
+                on_note(f"job {run.job_id}: {said}; its rows are checked against the pool")
+                results = results_from_pool(users, run)
+            else:
+                on_note(f"job {run.job_id}: per-row results from its CloudWatch Logs ({said})")
+            part_results[part.number] = results
+
+    pending: dict[int, tuple[PartResults | None, int]] = {}
+    lock = threading.Lock()
+
+    def stream() -> Iterator[UserRow]:
+        bounds = iter(plan.parts)
+        part = next(bounds)
+        end, position = part.rows, 0
+        for ordinal, row in enumerate(rows):
+            while ordinal >= end:
+                part = next(bounds)
+                end, position = end + part.rows, 0
+            if classify(row, index) is RowKind.JOB:
+                with lock:
+                    pending[row.line or 0] = (part_results.get(part.number), position)
+                position += 1
+            yield row
+
+    def action(worker: PoolUsers, row: UserRow) -> UserResult | None:
+        with lock:
+            entry = pending.pop(row.line or 0, None)
+        if entry is None:
+            return None  # the API path
+        results, position = entry
+        if options.dry_run or results is None:
+            return UserResult(row.email, Outcome.CREATED, f"would import, group {row.group}", row.line)
+        code, message = results.of(position, row.email)
+        result = row_result(row, code, message, results.run)
+        if result is None:  # skipped: the user was created meanwhile: compared and updated
+            return worker.add(row, invite=False, create=False)
+        if code == SUCCEEDED and worker.native_groups:
+            for group in row.groups:
+                worker._call("admin_add_user_to_group", UserPoolId=worker.pool_id, Username=row.email, GroupName=group)
+        return result
+
+    outcome = import_rows(
+        users,
+        stream(),
+        workers=options.workers,
+        invite=options.invite,
+        dry_run=options.dry_run,
+        on_result=on_result,
+        limiter=AdaptiveRate(start=25.0),  # AdminAddUserToGroup: the 25/s UserResourceUpdate quota
+        index=index,
+        keep_results=keep_results,
+        report=report,
+        action=action,
+        paced=frozenset({"admin_create_user", "admin_add_user_to_group"}),
+        jobs=jobs,
+        started=started,
+    )
+    return outcome
+
+
+def _logs_client(users: PoolUsers) -> Any:
+    """A CloudWatch Logs client in the pool's region, from the Cognito client's session when there is one."""
+    import boto3
+
+    region = users.gw.client.meta.region_name
+    if users.gw.session is not None:
+        return users.gw.session.client("logs", region_name=region)
+    return boto3.client("logs", region_name=region)
+
+
+__all__ = [
+    "ACTIVE",
+    "AUTO_JOB_MIN_ROWS",
+    "ENDED",
+    "JOB_DIFFERENCES",
+    "JOB_MAX_BYTES",
+    "JOB_MAX_ROWS",
+    "Engine",
+    "EngineChoice",
+    "JobClient",
+    "JobCsv",
+    "JobOptions",
+    "JobPart",
+    "JobPlan",
+    "JobRun",
+    "LineBase",
+    "PartResults",
+    "RowKind",
+    "choose_engine",
+    "classify",
+    "ensure_job",
+    "import_with_jobs",
+    "line_base",
+    "log_names",
+    "new_workdir",
+    "plan_jobs",
+    "put_file",
+    "read_log_lines",
+    "results_from_logs",
+    "results_from_pool",
+    "row_result",
+    "validate_role_arn",
+    "with_dates_as_numbers",
+]

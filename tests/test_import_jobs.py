@@ -1,0 +1,416 @@
+"""``import-users --engine job|auto``: Cognito's import jobs, through the job stand-in over moto (issue 15).
+
+Each test asserts the resulting state: users in moto's pool (their status and attributes), the jobs Cognito holds
+(``ListUserImportJobs``), and what the command printed or reported per row.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from cognito_privx import import_jobs
+from cognito_privx.config import AppConfig
+from cognito_privx.errors import CognitoError, UsageError
+from cognito_privx.import_jobs import (
+    Engine,
+    JobClient,
+    JobOptions,
+    LineBase,
+    choose_engine,
+    import_with_jobs,
+    line_base,
+)
+from cognito_privx.sandbox import import_jobs as standin
+from cognito_privx.users import PoolUsers, UserRow, scan_csv
+from tests.conftest import BASE_CONFIG, REGION
+
+pytestmark = pytest.mark.usefixtures("emulator")
+
+ROLE = "arn:aws:iam::123456789012:role/CognitoImportLogs"
+
+
+@pytest.fixture
+def role(aws: Any) -> str:
+    """The CloudWatch Logs role the stand-in (like Cognito) must be able to assume: it exists in (moto's) IAM."""
+    boto3.client("iam", region_name=REGION).create_role(
+        RoleName="CognitoImportLogs",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cognito-idp.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
+    return ROLE
+
+
+@pytest.fixture
+def fast_jobs() -> Iterator[None]:
+    """Jobs processed as fast as the stand-in goes (tests change the settings inside this, never beyond it)."""
+    with standin.configured(rate=None, pending_s=0.05):
+        yield
+
+
+@pytest.fixture
+def pool(cli: Any, config_file: Path, aws: Any, fast_jobs: None) -> str:
+    run = cli("--config", str(config_file), "setup")
+    assert run.exit_code == 0, run.stderr
+    return str(aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"])
+
+
+def _csv(path: Path, rows: list[tuple[str, ...]], header: str = "email,group") -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        fh.write(header + "\n")
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+def _users(aws: Any, pool: str) -> dict[str, dict[str, Any]]:
+    """The pool's users by email: {"status", "group", "name", "username"}."""
+    found: dict[str, dict[str, Any]] = {}
+    for page in aws.get_paginator("list_users").paginate(UserPoolId=pool, Limit=60):
+        for user in page["Users"]:
+            attrs = {a["Name"]: a["Value"] for a in user["Attributes"]}
+            found[attrs["email"]] = {
+                "status": user["UserStatus"],
+                "group": attrs.get("custom:group"),
+                "name": attrs.get("name"),
+                "username": user["Username"],
+            }
+    return found
+
+
+def _jobs(aws: Any, pool: str) -> list[dict[str, Any]]:
+    return list(aws.list_user_import_jobs(UserPoolId=pool, MaxResults=60).get("UserImportJobs", []))
+
+
+def test_engine_job_imports_new_users_reset_required(
+    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path
+) -> None:
+    path = _csv(tmp_path / "u.csv", [(f"j{i}@example.com", "ops") for i in range(30)] + [("k@example.com", "dev")])
+    run = cli(
+        "--config", str(config_file), "-o", "json", "import-users", str(path), "--engine", "job",
+        "--logs-role-arn", role,
+    )  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    users = _users(aws, pool)
+    assert len(users) == 31
+    assert users["k@example.com"]["group"] == "dev" and users["j7@example.com"]["group"] == "ops"
+    assert {u["status"] for u in users.values()} == {"RESET_REQUIRED"}
+    summary = json.loads(run.stdout)["summary"]
+    assert (summary["created"], summary["failed"], summary["engine"]) == (31, 0, "job")
+    assert [j["Status"] for j in summary["jobs"]] == ["Succeeded"]
+    assert summary["jobs"][0]["ImportedUsers"] == 31
+    assert "PreSignedUrl" not in summary["jobs"][0]
+    # Said before the job starts: what is different from the API path.
+    assert "RESET_REQUIRED" in run.stderr and "no invitation" in run.stderr
+    assert len(_jobs(aws, pool)) == 1
+
+
+def test_existing_users_are_compared_by_api_and_only_new_ones_go_to_the_job(
+    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path
+) -> None:
+    seed = _csv(tmp_path / "seed.csv", [("old@example.com", "dev"), ("same@example.com", "ops")])
+    assert cli("--config", str(config_file), "import-users", str(seed), "--no-invite").exit_code == 0
+    path = _csv(
+        tmp_path / "u.csv", [("old@example.com", "ops"), ("same@example.com", "ops"), ("new@example.com", "ops")]
+    )
+    report = tmp_path / "r.json"
+    run = cli(
+        "--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role,
+        "--report", str(report),
+    )  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    users = _users(aws, pool)
+    assert users["old@example.com"]["group"] == "ops"  # updated through the API
+    assert users["old@example.com"]["status"] == "FORCE_CHANGE_PASSWORD"
+    assert users["new@example.com"]["status"] == "RESET_REQUIRED"  # imported by the job
+    rows = {r["email"]: r["outcome"] for r in json.loads(report.read_text())["rows"]}
+    assert rows == {"old@example.com": "updated", "same@example.com": "unchanged", "new@example.com": "created"}
+    assert _jobs(aws, pool)[0]["ImportedUsers"] == 1  # the job carried the new user only
+
+
+@pytest.mark.parametrize("numbering", ["data", "file"])
+def test_rows_the_job_refuses_are_reported_per_row_with_their_input_line(
+    numbering: str, cli: Any, config_file: Path, aws: Any, role: str, tmp_path: Path, fast_jobs: None
+) -> None:
+    # A pool that requires `name` (an adopted one, say): the job refuses the rows without it. Whichever way the
+    # logs number lines, the tool finds out and names the input lines.
+    created = aws.create_user_pool(
+        PoolName="privx-users",
+        UsernameAttributes=["email"],
+        UsernameConfiguration={"CaseSensitive": False},
+        AutoVerifiedAttributes=["email"],
+        Schema=[
+            {"Name": "name", "AttributeDataType": "String", "Required": True, "Mutable": True},
+            {"Name": "group", "AttributeDataType": "String", "Mutable": True},
+        ],
+        UserPoolTags={"managed-by": "cognito-privx"},
+    )
+    pool = created["UserPool"]["Id"]
+    with standin.configured(line_numbers=numbering):
+        path = _csv(
+            tmp_path / "u.csv",
+            [("a@example.com", "ops", "Ann"), ("b@example.com", "ops", ""), ("c@example.com", "dev", "Cy"),
+             ("d@example.com", "ops", "")],
+            header="email,group,name",
+        )  # fmt: skip
+        report = tmp_path / "r.csv"
+        run = cli(
+            "--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role,
+            "--report", str(report),
+        )  # fmt: skip
+    assert run.exit_code == 1, run.stderr
+    assert set(_users(aws, pool)) == {"a@example.com", "c@example.com"}
+    with report.open(newline="") as fh:
+        rows = {r["line"]: r for r in csv.DictReader(fh)}
+    assert {line: r["outcome"] for line, r in rows.items()} == {
+        "2": "created",
+        "3": "failed",
+        "4": "created",
+        "5": "failed",
+    }
+    assert rows["3"]["email"] == "b@example.com" and "name" in rows["3"]["detail"]
+    said = "header as line 1" if numbering == "file" else "first data row as line 1"
+    assert said in run.stderr
+
+
+def test_a_rerun_after_a_crash_mid_job_follows_the_job_instead_of_starting_another(
+    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path
+) -> None:
+    path = _csv(tmp_path / "u.csv", [(f"r{i}@example.com", "ops") for i in range(60)])
+    cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}, "roles": {"ops": "x"}})
+    users = PoolUsers.open(_gateway(), cfg)
+
+    def crash(_: float) -> None:
+        raise KeyboardInterrupt  # the laptop closes while the job runs
+
+    with standin.configured(rate=100.0), pytest.raises(KeyboardInterrupt):  # 60 rows: about 0.6 s of work
+        import_with_jobs(users, scan_csv(path, cfg), JobOptions(role), client=JobClient(users, role, sleep=crash))
+    assert [j["Status"] for j in _jobs(aws, pool)] in (["Pending"], ["InProgress"])
+    run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
+    assert run.exit_code == 0, run.stderr
+    assert "following" in run.stderr
+    jobs = _jobs(aws, pool)
+    assert len(jobs) == 1 and jobs[0]["Status"] == "Succeeded"
+    assert len(_users(aws, pool)) == 60
+
+
+def test_a_rerun_after_a_crash_before_the_upload_starts_the_job_it_created(
+    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path
+) -> None:
+    path = _csv(tmp_path / "u.csv", [(f"c{i}@example.com", "ops") for i in range(5)])
+    cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}, "roles": {"ops": "x"}})
+    users = PoolUsers.open(_gateway(), cfg)
+
+    def lost(url: str, file: Path) -> None:
+        raise CognitoError("the network went away", "run again")
+
+    with pytest.raises(CognitoError):
+        import_with_jobs(users, scan_csv(path, cfg), JobOptions(role), client=JobClient(users, role, upload=lost))
+    assert [j["Status"] for j in _jobs(aws, pool)] == ["Created"]
+    run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
+    assert run.exit_code == 0, run.stderr
+    assert [j["Status"] for j in _jobs(aws, pool)] == ["Succeeded"]
+    assert len(_users(aws, pool)) == 5
+
+
+def test_a_stopped_job_is_followed_by_a_new_attempt_for_the_rest(
+    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path
+) -> None:
+    path = _csv(tmp_path / "u.csv", [(f"s{i}@example.com", "ops") for i in range(40)])
+    cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}, "roles": {"ops": "x"}})
+    users = PoolUsers.open(_gateway(), cfg)
+
+    def stop_it(_: float) -> None:
+        job = _jobs(aws, pool)[0]
+        aws.stop_user_import_job(UserPoolId=pool, JobId=job["JobId"])
+        raise KeyboardInterrupt
+
+    with standin.configured(rate=50.0), pytest.raises(KeyboardInterrupt):
+        import_with_jobs(users, scan_csv(path, cfg), JobOptions(role), client=JobClient(users, role, sleep=stop_it))
+    run = cli(
+        "--config", str(config_file), "-o", "json", "import-users", str(path), "--engine", "job", "--logs-role-arn",
+        role,
+    )  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    names = sorted(j["JobName"] for j in _jobs(aws, pool))
+    assert len(names) == 2 and names[1] == names[0] + "-try2"
+    assert len(_users(aws, pool)) == 40
+    summary = json.loads(run.stdout)["summary"]
+    assert summary["failed"] == 0 and summary["created"] + summary["unchanged"] == 40
+
+
+def test_engine_job_in_cognito_groups_mode_adds_the_memberships(
+    cli: Any, tmp_path: Path, aws: Any, role: str, fast_jobs: None
+) -> None:
+    config = tmp_path / "groups.toml"
+    config.write_text(BASE_CONFIG.replace("[privx]", 'group_claim = "cognito:groups"\n\n[privx]'))
+    assert cli("--config", str(config), "setup").exit_code == 0
+    pool = aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"]
+    path = _csv(tmp_path / "u.csv", [("g1@example.com", "ops"), ("g2@example.com", "dev"), ("g3@example.com", "ops")])
+    run = cli("--config", str(config), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
+    assert run.exit_code == 0, run.stderr
+
+    def members(group: str) -> set[str]:
+        listed = aws.list_users_in_group(UserPoolId=pool, GroupName=group)["Users"]
+        return {a["Value"] for u in listed for a in u["Attributes"] if a["Name"] == "email"}
+
+    assert members("ops") == {"g1@example.com", "g3@example.com"}
+    assert members("dev") == {"g2@example.com"}
+
+
+def test_big_files_are_split_into_jobs_within_the_limits(
+    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(import_jobs, "JOB_MAX_ROWS", 10)
+    path = _csv(tmp_path / "u.csv", [(f"p{i}@example.com", "ops") for i in range(25)])
+    run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
+    assert run.exit_code == 0, run.stderr
+    names = sorted(j["JobName"] for j in _jobs(aws, pool))
+    assert [n.rsplit("-", 1)[1] for n in names] == ["1of3", "2of3", "3of3"]
+    assert sorted(j["ImportedUsers"] for j in _jobs(aws, pool)) == [5, 10, 10]
+    assert len(_users(aws, pool)) == 25
+
+
+def test_a_name_with_a_comma_arrives_whole(
+    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path
+) -> None:
+    path = _csv(tmp_path / "u.csv", [("n@example.com", "ops", "Smith, Jo")], header="email,group,name")
+    run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
+    assert run.exit_code == 0, run.stderr
+    assert _users(aws, pool)["n@example.com"]["name"] == "Smith, Jo"
+
+
+def test_dry_run_creates_no_job(cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path) -> None:
+    path = _csv(tmp_path / "u.csv", [(f"d{i}@example.com", "ops") for i in range(12)])
+    run = cli(
+        "--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role,
+        "--dry-run",
+    )  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    assert "would import 12 new users in 1 import job" in run.stderr
+    assert _jobs(aws, pool) == [] and _users(aws, pool) == {}
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--engine", "job"], "--engine job needs the CloudWatch Logs role"),
+        (["--engine", "job", "--logs-role-arn", "arn:aws:iam::123:user/x"], "is not an IAM role ARN"),
+        (["--engine", "fast"], "is not an engine"),
+    ],
+)
+def test_bad_engine_input_exits_2_before_any_call(
+    args: list[str], said: str, cli: Any, config_file: Path, aws: Any, pool: str, tmp_path: Path
+) -> None:
+    path = _csv(tmp_path / "u.csv", [("x@example.com", "ops")])
+    run = cli("--config", str(config_file), "import-users", str(path), *args)
+    assert run.exit_code == 2
+    assert said in run.stderr and "Traceback" not in run.stderr
+    assert _jobs(aws, pool) == [] and _users(aws, pool) == {}
+
+
+def test_a_bad_role_in_the_config_exits_2(cli: Any, config_file: Path, tmp_path: Path) -> None:
+    config_file.write_text(
+        config_file.read_text().replace("[privx]", 'import_logs_role_arn = "CognitoImportLogs"\n\n[privx]')
+    )
+    path = _csv(tmp_path / "u.csv", [("x@example.com", "ops")])
+    run = cli("--config", str(config_file), "import-users", str(path))
+    assert run.exit_code == 2
+    assert "is not an IAM role ARN" in run.stderr
+
+
+def test_auto_takes_the_job_from_the_threshold_with_a_role(
+    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(import_jobs, "AUTO_JOB_MIN_ROWS", 5)
+    small = _csv(tmp_path / "s.csv", [(f"a{i}@example.com", "ops") for i in range(4)])
+    run = cli("--config", str(config_file), "import-users", str(small), "--no-invite", "--logs-role-arn", role)
+    assert run.exit_code == 0 and _jobs(aws, pool) == []
+    big = _csv(tmp_path / "b.csv", [(f"b{i}@example.com", "ops") for i in range(6)])
+    run = cli("--config", str(config_file), "import-users", str(big), "--logs-role-arn", role)
+    assert run.exit_code == 0, run.stderr
+    assert "engine: job" in run.stderr
+    assert len(_jobs(aws, pool)) == 1
+    users = _users(aws, pool)
+    assert (
+        users["b0@example.com"]["status"] == "RESET_REQUIRED" and users["a0@example.com"]["status"] != "RESET_REQUIRED"
+    )
+
+
+def test_choose_engine() -> None:
+    verified: dict[str, Any] = {"AutoVerifiedAttributes": ["email"]}
+    default_email = verified | {"EmailConfiguration": {"EmailSendingAccount": "COGNITO_DEFAULT"}}
+    ses = verified | {"EmailConfiguration": {"EmailSendingAccount": "DEVELOPER"}}
+    big = import_jobs.AUTO_JOB_MIN_ROWS
+    assert choose_engine(Engine.AUTO, big - 1, invite=False, role_arn=ROLE, pool=None).engine is Engine.API
+    assert choose_engine(Engine.AUTO, big, invite=True, role_arn=ROLE, pool=default_email).engine is Engine.JOB
+    # With SES the invitations could go out: a job would silently drop them.
+    assert choose_engine(Engine.AUTO, big, invite=True, role_arn=ROLE, pool=ses).engine is Engine.API
+    assert choose_engine(Engine.AUTO, big, invite=False, role_arn=ROLE, pool=ses).engine is Engine.JOB
+    assert choose_engine(Engine.AUTO, big, invite=False, role_arn=None, pool=None).engine is Engine.API
+    assert choose_engine(Engine.API, big * 10, invite=False, role_arn=ROLE, pool=None).engine is Engine.API
+    # "If the user pool has no auto-verified attributes, the import job will not start."
+    assert choose_engine(Engine.AUTO, big, invite=False, role_arn=ROLE, pool={}).engine is Engine.API
+    with pytest.raises(UsageError, match="does not auto-verify email"):
+        choose_engine(Engine.JOB, big, invite=False, role_arn=ROLE, pool={})
+
+
+def test_line_base_is_found_from_the_numbers_logged() -> None:
+    assert line_base(LineBase.AUTO, 1, 10, 10)[0] is LineBase.DATA
+    assert line_base(LineBase.AUTO, 2, 11, 10)[0] is LineBase.FILE
+    assert line_base(LineBase.AUTO, 1, 5, 10)[0] is LineBase.DATA  # stopped half-way: a 1 still settles it
+    assert line_base(LineBase.AUTO, 3, 8, 10)[0] is None  # cannot tell: the pool is checked instead
+    assert line_base(LineBase.AUTO, 0, 0, 10)[0] is None
+    assert line_base(LineBase.FILE, 1, 10, 10)[0] is LineBase.FILE  # pinned
+
+
+def test_job_csv_lines_follow_the_pools_header() -> None:
+    fmt = import_jobs.JobCsv(
+        ["name", "email", "email_verified", "custom:group", "cognito:mfa_enabled", "cognito:username"],
+        "custom:group",
+        "OFF",
+    )
+    assert (
+        fmt.line(UserRow("a@example.com", "ops", "Doe, J")) == "Doe\\, J,a@example.com,true,ops,false,a@example.com\n"
+    )
+    assert not fmt.fits(UserRow("a@example.com", "ops", 'The "Boss"'))
+    with pytest.raises(CognitoError, match="lacks custom:group"):
+        import_jobs.JobCsv(["email", "email_verified", "cognito:username"], "custom:group", "OFF")
+
+
+def _gateway() -> Any:
+    from cognito_privx.cognito import CognitoGateway
+
+    return CognitoGateway(boto3.client("cognito-idp", region_name=REGION))
+
+
+def test_a_job_that_fails_as_a_whole_fails_every_row_and_exits_1(
+    cli: Any, config_file: Path, aws: Any, pool: str, tmp_path: Path
+) -> None:
+    # No such role in IAM: Cognito cannot assume it, and the job fails before any row.
+    path = _csv(tmp_path / "u.csv", [("f1@example.com", "ops"), ("f2@example.com", "ops")])
+    run = cli(
+        "--config", str(config_file), "-o", "json", "import-users", str(path), "--engine", "job",
+        "--logs-role-arn", ROLE,
+    )  # fmt: skip
+    assert run.exit_code == 1
+    document = json.loads(run.stdout)
+    assert [r["outcome"] for r in document["rows"]] == ["failed", "failed"]
+    assert "cannot be assumed" in document["rows"][0]["detail"]
+    assert document["summary"]["jobs"][0]["Status"] == "Failed"
+    assert _users(aws, pool) == {}
