@@ -414,3 +414,25 @@ def test_a_job_that_fails_as_a_whole_fails_every_row_and_exits_1(
     assert "cannot be assumed" in document["rows"][0]["detail"]
     assert document["summary"]["jobs"][0]["Status"] == "Failed"
     assert _users(aws, pool) == {}
+
+
+def test_ctrl_c_while_a_job_runs_says_it_goes_on_and_a_rerun_follows_it(
+    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _csv(tmp_path / "u.csv", [(f"i{i}@example.com", "ops") for i in range(30)])
+    follow = JobClient.follow
+
+    def interrupted(self: JobClient, run: Any, on_progress: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(JobClient, "follow", interrupted)
+    with standin.configured(rate=60.0):
+        run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
+    assert run.exit_code == 130
+    assert "goes on in Cognito; run the same command again" in run.stderr
+    monkeypatch.setattr(JobClient, "follow", follow)
+    run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
+    assert run.exit_code == 0, run.stderr
+    jobs = _jobs(aws, pool)
+    assert len(jobs) == 1 and jobs[0]["Status"] == "Succeeded"
+    assert len(_users(aws, pool)) == 30

@@ -186,3 +186,23 @@ def test_a_programming_error_in_a_row_is_raised_not_hung(monkeypatch: pytest.Mon
     rows = [UserRow(f"y{i}@example.com", "ops", None, i) for i in range(1, 200)]
     with pytest.raises(RuntimeError, match="bug"):
         imports.import_rows(_stub_users(), rows, workers=3)
+
+
+def test_a_reread_validates_only_addresses_changed_since_the_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cognito_privx import users
+
+    cfg = AppConfig.model_validate({"cognito": {"region": "eu-west-1"}, "roles": {"ops": "x"}})
+    path = _csv(tmp_path / "u.csv", ["a@example.com", "B@Example.com", "c@example.com"])
+    scan = scan_csv(path, cfg)
+    checked: list[str] = []
+    real = users.validate_email
+    monkeypatch.setattr(users, "validate_email", lambda e: checked.append(e) or real(e))
+    assert [r.email for r in scan] == ["a@example.com", "b@example.com", "c@example.com"]
+    assert checked == ["B@Example.com"]  # written otherwise than stored: validated again
+    checked.clear()
+    path.write_text("email,group\na@example.com,ops\nnot-an-address,ops\nc@example.com,ops\n")
+    with pytest.raises(Exception, match="changed while it was read"):
+        list(scan)
+    assert checked == ["not-an-address"]

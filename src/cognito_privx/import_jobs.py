@@ -369,7 +369,7 @@ class JobClient:
         wait = self.poll_first_s
         while run.status not in ENDED:
             self.sleep(wait)
-            wait = min(self.poll_max_s, wait * 1.5)
+            wait = min(self.poll_max_s, wait * 1.3)
             run.job = self.describe(run.job_id)
             on_progress(run)
         return run
@@ -674,43 +674,42 @@ def import_with_jobs(
                 on_note(f"job {run.job_id}: per-row results from its CloudWatch Logs ({said})")
             part_results[part.number] = results
 
-    pending: dict[int, tuple[PartResults | None, int]] = {}
+    # The rows the workers must call Cognito for (by input line): a skipped row (compared and updated) or, in
+    # cognito:groups mode, an imported one (its memberships). Every other job row is answered without a call.
+    handoff: dict[int, tuple[int, JobRun]] = {}
     lock = threading.Lock()
+    jobs_of_rows = _JobRows(plan, part_results, index)
 
-    def stream() -> Iterator[UserRow]:
-        bounds = iter(plan.parts)
-        part = next(bounds)
-        end, position = part.rows, 0
-        for ordinal, row in enumerate(rows):
-            while ordinal >= end:
-                part = next(bounds)
-                end, position = end + part.rows, 0
-            if classify(row, index) is RowKind.JOB:
-                with lock:
-                    pending[row.line or 0] = (part_results.get(part.number), position)
-                position += 1
-            yield row
-
-    def action(worker: PoolUsers, row: UserRow) -> UserResult | None:
-        with lock:
-            entry = pending.pop(row.line or 0, None)
-        if entry is None:
+    def answer(row: UserRow) -> UserResult | None:
+        found = jobs_of_rows.next(row)
+        if found is None:
             return None  # the API path
-        results, position = entry
+        results, position = found
         if options.dry_run or results is None:
             return UserResult(row.email, Outcome.CREATED, f"would import, group {row.group}", row.line)
         code, message = results.of(position, row.email)
         result = row_result(row, code, message, results.run)
-        if result is None:  # skipped: the user was created meanwhile: compared and updated
-            return worker.add(row, invite=False, create=False)
-        if code == SUCCEEDED and worker.native_groups:
-            for group in row.groups:
-                worker._call("admin_add_user_to_group", UserPoolId=worker.pool_id, Username=row.email, GroupName=group)
+        if result is None or (code == SUCCEEDED and users.native_groups):
+            with lock:
+                handoff[row.line or 0] = (code, results.run)
+            return None
         return result
+
+    def action(worker: PoolUsers, row: UserRow) -> UserResult | None:
+        with lock:
+            entry = handoff.pop(row.line or 0, None)
+        if entry is None:
+            return None  # the API path
+        code, run = entry
+        if code != SUCCEEDED:  # skipped: the user was created meanwhile: compared and updated
+            return worker.add(row, invite=False, create=False)
+        for group in row.groups:
+            worker._call("admin_add_user_to_group", UserPoolId=worker.pool_id, Username=row.email, GroupName=group)
+        return row_result(row, code, "", run)
 
     outcome = import_rows(
         users,
-        stream(),
+        rows,
         workers=options.workers,
         invite=options.invite,
         dry_run=options.dry_run,
@@ -719,12 +718,39 @@ def import_with_jobs(
         index=index,
         keep_results=keep_results,
         report=report,
+        answer=answer,
         action=action,
         paced=frozenset({"admin_create_user", "admin_add_user_to_group"}),
         jobs=jobs,
         started=started,
     )
     return outcome
+
+
+class _JobRows:
+    """Walks the file in order beside :func:`import_rows`: for each job row, its part's results and its position
+    in the part's file (the same classification and part boundaries as :func:`plan_jobs`)."""
+
+    def __init__(self, plan: JobPlan, results: dict[int, PartResults], index: PoolIndex) -> None:
+        self._parts = iter(plan.parts)
+        self._results = results
+        self._index = index
+        self._part = next(self._parts)
+        self._end = self._part.rows
+        self._ordinal = 0
+        self._position = 0
+
+    def next(self, row: UserRow) -> tuple[PartResults | None, int] | None:
+        """Call once per row, in file order; ``None`` for a row of the API path."""
+        while self._ordinal >= self._end:
+            self._part = next(self._parts)
+            self._end += self._part.rows
+            self._position = 0
+        self._ordinal += 1
+        if classify(row, self._index) is not RowKind.JOB:
+            return None
+        self._position += 1
+        return self._results.get(self._part.number), self._position - 1
 
 
 def _logs_client(users: PoolUsers) -> Any:

@@ -459,6 +459,7 @@ def import_rows(
     index: PoolIndex | None = None,
     keep_results: bool = True,
     report: ReportWriter | None = None,
+    answer: Callable[[UserRow], UserResult | None] | None = None,
     action: Callable[[PoolUsers, UserRow], UserResult | None] | None = None,
     paced: frozenset[str] = frozenset({"admin_create_user"}),
     jobs: list[dict[str, Any]] | None = None,
@@ -471,7 +472,8 @@ def import_rows(
     A row's failure is recorded and the run goes on, except the daily invite cap and Ctrl-C: then no further row
     is started and the rest are "not attempted". Results reach ``on_result`` and ``report`` in file order.
 
-    ``action`` (the job engine's) answers a row itself, or ``None`` for the usual path; ``paced``: the operations
+    ``answer`` (on this thread, in file order) and ``action`` (on a worker) are the job engine's: each answers a
+    row itself, or ``None`` for the next step (``action``, then the usual path); ``paced``: the operations
     under ``limiter``; ``jobs`` and ``started`` (a ``time.monotonic()``) go into the report as they are.
     """
     start = time.monotonic() if started is None else started
@@ -556,6 +558,12 @@ def import_rows(
                     emit(_not_attempted_result(row, run.reason))
                     submitted += 1
                     next_out += 1
+                    continue
+                answered = answer(row) if answer is not None else None
+                if answered is not None:  # known without a call: straight to the results, in order
+                    waiting[submitted] = answered
+                    submitted += 1
+                    collect(block=False)
                     continue
                 while not run.stop.is_set():
                     # Short waits, so that a stop is seen at once.
