@@ -883,7 +883,9 @@ def import_users(
         if choice.engine is Engine.JOB or asked is not Engine.AUTO or "would go" in choice.reason:
             render.info(f"engine: {choice.engine.value} ({choice.reason})")
         if choice.engine is Engine.JOB and role is not None:
-            return _import_by_jobs(state, cfg, users, rows, role, writer, invite=not no_invite, dry_run=dry_run)
+            return _import_by_jobs(
+                state, cfg, users, rows, role, writer, invite=not no_invite, dry_run=dry_run, workers=workers, rate=rate
+            )
         index = learn_pool(users, len(rows), dry_run=dry_run)
         with render.ImportProgress(len(rows)) as progress:
             result = import_rows(
@@ -922,6 +924,8 @@ def _import_by_jobs(
     *,
     invite: bool,
     dry_run: bool,
+    workers: int,
+    rate: float | None,
 ) -> int:
     """``import-users`` through Cognito's import jobs (:mod:`cognito_privx.import_jobs`); the exit code."""
     from cognito_privx import render
@@ -932,6 +936,8 @@ def _import_by_jobs(
         line_numbers=LineBase(cfg.cognito.import_log_line_numbers),
         invite=invite,
         dry_run=dry_run,
+        workers=workers,
+        rate=rate,
     )
     following: list[str] = []
 

@@ -603,7 +603,8 @@ class JobOptions:
     line_numbers: LineBase = LineBase.AUTO
     invite: bool = True
     dry_run: bool = False
-    workers: int = 8
+    workers: int = 8  # --workers: calls in flight after the jobs (existing users, memberships)
+    rate: float | None = None  # --rate: a ceiling on those calls' adaptive rate (requests/s)
 
 
 def import_with_jobs(
@@ -714,7 +715,8 @@ def import_with_jobs(
         invite=options.invite,
         dry_run=options.dry_run,
         on_result=on_result,
-        limiter=AdaptiveRate(start=25.0),  # AdminAddUserToGroup: the 25/s UserResourceUpdate quota
+        # AdminAddUserToGroup: from the 25/s UserResourceUpdate quota, found as creations find theirs.
+        limiter=AdaptiveRate(start=25.0, ceiling=options.rate),
         index=index,
         keep_results=keep_results,
         report=report,
