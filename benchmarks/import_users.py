@@ -253,29 +253,19 @@ def scale(moto: str, sizes: list[int], workdir: Path) -> list[tuple[str, ...]]:
 
 # -- 3. the job engine ----------------------------------------------------------------------------------------------
 
-ROLE_ARN = "arn:aws:iam::123456789012:role/CognitoImportLogs"
+ROLE_ARN = "arn:aws:iam::123456789012:role/CognitoImportLogs"  # sandbox.import_jobs.LOGS_ROLE_ARN
 
 
 def job_engine(moto: str, rows: int, workdir: Path) -> dict[str, Any]:
     """``import-users --engine job`` on ``rows`` new users, in a child process: wall, peak RSS, job seconds."""
     import json
 
-    boto3.client(
-        "iam", region_name=REGION, endpoint_url=moto, aws_access_key_id="testing", aws_secret_access_key="testing"
-    ).create_role(
-        RoleName="CognitoImportLogs",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "cognito-idp.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
+    from cognito_privx.sandbox.import_jobs import create_logs_role
+
+    create_logs_role(
+        boto3.client(
+            "iam", region_name=REGION, endpoint_url=moto, aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
     )
     name = f"bench-job-{rows}"
     pool = make_pool(moto, name)

@@ -153,6 +153,31 @@ def test_users_over_http(run: Any) -> None:
     assert [u["email"] for u in listed["users"]] == ["alice@example.com"]
 
 
+def test_an_import_job_over_http_and_its_rerun(run: Any, sandbox: dict[str, str], tmp_path: Path) -> None:
+    """``--engine job`` against the sandbox in another process: the upload goes to its loopback upload server, the
+    job runs there, the per-row results come back from its CloudWatch Logs; the same file again starts no job."""
+    import boto3
+
+    from cognito_privx.sandbox.import_jobs import create_logs_role
+
+    assert run("setup").returncode == 0
+    keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    iam = boto3.client("iam", endpoint_url=sandbox["AWS_ENDPOINT_URL"], region_name=sandbox["AWS_REGION"], **keys)
+    role = create_logs_role(iam)  # the sandbox made it at start; this test's moto reset took it away
+    path = tmp_path / "u.csv"
+    path.write_text("email,group\n" + "".join(f"e{i}@example.com,ops\n" for i in range(50)))
+    done = run("import-users", str(path), "--engine", "job", "--logs-role-arn", role)
+    assert done.returncode == 0, done.stderr
+    assert "50 created" in done.stderr
+    aws = _cognito(sandbox)
+    pool = aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"]
+    users = aws.list_users(UserPoolId=pool, Limit=60)["Users"]
+    assert len(users) == 50 and {u["UserStatus"] for u in users} == {"RESET_REQUIRED"}
+    again = run("import-users", str(path), "--engine", "job", "--logs-role-arn", role)
+    assert again.returncode == 0 and "50 unchanged" in again.stderr
+    assert len(aws.list_user_import_jobs(UserPoolId=pool, MaxResults=60)["UserImportJobs"]) == 1
+
+
 def test_demo_tells_the_whole_story() -> None:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PRIVX_", "COGNITO_PRIVX_"))}
     done = subprocess.run([CLI, "demo"], env={**clean, "NO_COLOR": "1"}, capture_output=True, text=True, timeout=300)

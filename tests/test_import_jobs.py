@@ -39,21 +39,7 @@ ROLE = "arn:aws:iam::123456789012:role/CognitoImportLogs"
 @pytest.fixture
 def role(aws: Any) -> str:
     """The CloudWatch Logs role the stand-in (like Cognito) must be able to assume: it exists in (moto's) IAM."""
-    boto3.client("iam", region_name=REGION).create_role(
-        RoleName="CognitoImportLogs",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "cognito-idp.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
-    )
+    assert standin.create_logs_role(boto3.client("iam", region_name=REGION)) == ROLE
     return ROLE
 
 

@@ -1070,7 +1070,8 @@ def sandbox(
             render.export_lines(lines)
             render.info(
                 f"Sandbox running: Cognito stand-in {box.moto_url} (hosted UI {box.hosted_ui_url}), PrivX emulator "
-                f"{box.privx_url} ({variant.describe()}). Press Ctrl-C to stop."
+                f"{box.privx_url} ({variant.describe()}). Import jobs: --logs-role-arn {box.logs_role_arn}. "
+                "Press Ctrl-C to stop."
             )
             try:
                 while not stop.wait(0.5):

@@ -57,11 +57,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BACKEND_LOCK",
+    "LOGS_ROLE_ARN",
     "ImportJob",
     "ImportJobSettings",
     "UploadServer",
     "configure",
     "configured",
+    "create_logs_role",
     "csv_header",
     "current_settings",
     "install",
@@ -998,6 +1000,30 @@ def _serialise_actions(response_cls: type) -> None:
 
     setattr(call_action, moto_fixes._MARK, True)
     response_cls.call_action = call_action  # type: ignore[attr-defined]
+
+
+# The CloudWatch Logs role the sandbox makes for its import jobs (DG "Creating the CloudWatch Logs IAM role": the
+# role trusts cognito-idp.amazonaws.com). moto's default account.
+LOGS_ROLE_NAME = "CognitoImportLogs"
+LOGS_ROLE_ARN = f"arn:aws:iam::123456789012:role/{LOGS_ROLE_NAME}"
+LOGS_ROLE_TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "cognito-idp.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+
+def create_logs_role(iam: Any, name: str = LOGS_ROLE_NAME) -> str:
+    """Make the role import jobs write their CloudWatch Logs with, through ``iam`` (a boto3 IAM client over moto);
+    returns its ARN. An existing role of that name is kept (``EntityAlreadyExists``)."""
+    import json
+
+    try:
+        made = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LOGS_ROLE_TRUST_POLICY))
+        return str(made["Role"]["Arn"])
+    except iam.exceptions.EntityAlreadyExistsException:
+        return str(iam.get_role(RoleName=name)["Role"]["Arn"])
 
 
 def install(models: Any) -> None:

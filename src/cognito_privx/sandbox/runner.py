@@ -134,6 +134,7 @@ class Sandbox:
         self.moto_url = ""
         self.privx_url = ""
         self.hosted_ui_url = ""
+        self.logs_role_arn = ""  # the IAM role import jobs may use (import-users --engine job --logs-role-arn)
 
     def start(self) -> Sandbox:
         if self.import_job_settings is not None:
@@ -146,6 +147,7 @@ class Sandbox:
                 "choose another --moto-port, or leave it out to take a free one",
             ) from None
         self.moto_url = self._moto.url
+        self.logs_role_arn = _make_logs_role(self.moto_url, self.region)
         from cognito_privx.sandbox.server import EmulatorServer  # werkzeug: there now, MotoServer checked it
 
         try:
@@ -229,6 +231,22 @@ class Sandbox:
         import shlex
 
         return [f"export {name}={shlex.quote(value)}" for name, value in self.env().items()]
+
+
+def _make_logs_role(moto_url: str, region: str) -> str:
+    """The CloudWatch Logs role for import jobs, made in moto's IAM: a sandbox user has no console to make it in."""
+    import boto3
+
+    from cognito_privx.sandbox.import_jobs import create_logs_role
+
+    iam = boto3.client(
+        "iam",
+        region_name=region,
+        endpoint_url=moto_url,
+        aws_access_key_id=SANDBOX_AWS_KEY,
+        aws_secret_access_key=SANDBOX_AWS_KEY,
+    )
+    return create_logs_role(iam)
 
 
 def _moto_public_keys() -> list[dict[str, Any]]:
