@@ -422,3 +422,25 @@ def test_ctrl_c_while_a_job_runs_says_it_goes_on_and_a_rerun_follows_it(
     jobs = _jobs(aws, pool)
     assert len(jobs) == 1 and jobs[0]["Status"] == "Succeeded"
     assert len(_users(aws, pool)) == 30
+
+
+def test_parts_are_cut_by_size_too_and_the_same_file_cuts_the_same_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cognito_privx.imports import PoolIndex
+
+    fmt = import_jobs.JobCsv(["cognito:username", "email", "email_verified", "custom:group"], "custom:group", "OFF")
+    rows = [UserRow(f"user{i:03}@example.com", "ops", None, i + 2) for i in range(30)]
+    line = len(fmt.line(rows[0]).encode())
+    monkeypatch.setattr(import_jobs, "JOB_MAX_BYTES", len(fmt.header_line) + 10 * line)  # 10 rows a file
+    index = PoolIndex("custom:group")
+    index.add({"Username": "u", "Attributes": [{"Name": "email", "Value": "user005@example.com"}]})
+    plan = import_jobs.plan_jobs(rows, index, fmt, tmp_path)
+    assert [(p.rows, p.new_rows) for p in plan.parts] == [(10, 9), (10, 10), (10, 10)]
+    for part in plan.parts:
+        assert part.path is not None and part.path.stat().st_size <= import_jobs.JOB_MAX_BYTES
+    assert plan.parts[0].lines[5] == 8  # the 6th row of the file is user006 (user005 exists): input line 8
+    # Boundaries and names depend on the file alone, not on what the pool holds now.
+    again = import_jobs.plan_jobs(rows, PoolIndex("custom:group"), fmt, None)
+    assert [p.rows for p in again.parts] == [10, 10, 10]
+    assert again.job_name(again.parts[2]) == plan.job_name(plan.parts[2]) == f"cognito-privx-{plan.digest}-3of3"
