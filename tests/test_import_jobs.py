@@ -385,20 +385,45 @@ def _gateway() -> Any:
     return CognitoGateway(boto3.client("cognito-idp", region_name=REGION))
 
 
-def test_a_job_that_fails_as_a_whole_fails_every_row_and_exits_1(
+def test_a_missing_or_untrusting_role_is_refused_before_any_job(
     cli: Any, config_file: Path, aws: Any, pool: str, tmp_path: Path
 ) -> None:
-    # No such role in IAM: Cognito cannot assume it, and the job fails before any row.
-    path = _csv(tmp_path / "u.csv", [("f1@example.com", "ops"), ("f2@example.com", "ops")])
-    run = cli(
-        "--config", str(config_file), "-o", "json", "import-users", str(path), "--engine", "job",
-        "--logs-role-arn", ROLE,
-    )  # fmt: skip
+    path = _csv(tmp_path / "u.csv", [("f1@example.com", "ops")])
+    run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", ROLE)
     assert run.exit_code == 1
-    document = json.loads(run.stdout)
-    assert [r["outcome"] for r in document["rows"]] == ["failed", "failed"]
-    assert "cannot be assumed" in document["rows"][0]["detail"]
-    assert document["summary"]["jobs"][0]["Status"] == "Failed"
+    assert "there is no IAM role CognitoImportLogs" in run.stderr and "cognito-idp.amazonaws.com" in run.stderr
+    iam = boto3.client("iam", region_name=REGION)
+    iam.create_role(
+        RoleName="CognitoImportLogs", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )
+    run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", ROLE)
+    assert run.exit_code == 1
+    assert "does not let cognito-idp.amazonaws.com assume it" in run.stderr
+    assert _jobs(aws, pool) == [] and _users(aws, pool) == {}
+
+
+def test_a_job_that_fails_as_a_whole_fails_every_row(aws: Any, pool: str, role: str, tmp_path: Path) -> None:
+    # The role goes away between the check and the job (someone tidies IAM): Cognito cannot assume it, and the
+    # job fails before any row.
+    path = _csv(tmp_path / "u.csv", [("f1@example.com", "ops"), ("f2@example.com", "ops")])
+    cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}, "roles": {"ops": "x"}})
+    users = PoolUsers.open(_gateway(), cfg)
+
+    def upload_after_the_role_is_gone(url: str, file: Path) -> None:
+        boto3.client("iam", region_name=REGION).delete_role(RoleName="CognitoImportLogs")
+        import_jobs.put_file(url, file)
+
+    outcome = import_with_jobs(
+        users,
+        scan_csv(path, cfg),
+        JobOptions(role),
+        client=JobClient(users, role, upload=upload_after_the_role_is_gone),
+    )
+    assert [(r.outcome.value, r.detail.split(": ", 1)[1]) for r in outcome.results] == [
+        ("failed", "The CloudWatch Logs role cannot be assumed."),
+        ("failed", "The CloudWatch Logs role cannot be assumed."),
+    ]
+    assert outcome.summary()["jobs"][0]["Status"] == "Failed"
     assert _users(aws, pool) == {}
 
 
@@ -412,10 +437,16 @@ def test_ctrl_c_while_a_job_runs_says_it_goes_on_and_a_rerun_follows_it(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(JobClient, "follow", interrupted)
+    report = tmp_path / "r.json"
     with standin.configured(rate=60.0):
-        run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
+        run = cli(
+            "--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role,
+            "--report", str(report),
+        )  # fmt: skip
     assert run.exit_code == 130
-    assert "goes on in Cognito; run the same command again" in run.stderr
+    assert "goes on in Cognito" in run.stderr and "run the same command again" in run.stderr
+    written = json.loads(report.read_text())  # a whole document, not a torn one
+    assert written["rows"] == [] and "goes on in Cognito" in written["summary"]["stopped"]
     monkeypatch.setattr(JobClient, "follow", follow)
     run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
     assert run.exit_code == 0, run.stderr
@@ -435,12 +466,39 @@ def test_parts_are_cut_by_size_too_and_the_same_file_cuts_the_same_parts(
     monkeypatch.setattr(import_jobs, "JOB_MAX_BYTES", len(fmt.header_line) + 10 * line)  # 10 rows a file
     index = PoolIndex("custom:group")
     index.add({"Username": "u", "Attributes": [{"Name": "email", "Value": "user005@example.com"}]})
-    plan = import_jobs.plan_jobs(rows, index, fmt, tmp_path)
+    plan = import_jobs.plan_jobs(rows, lambda r: index.get(r.email) is not None, fmt, tmp_path)
     assert [(p.rows, p.new_rows) for p in plan.parts] == [(10, 9), (10, 10), (10, 10)]
     for part in plan.parts:
         assert part.path is not None and part.path.stat().st_size <= import_jobs.JOB_MAX_BYTES
     assert plan.parts[0].lines[5] == 8  # the 6th row of the file is user006 (user005 exists): input line 8
     # Boundaries and names depend on the file alone, not on what the pool holds now.
-    again = import_jobs.plan_jobs(rows, PoolIndex("custom:group"), fmt, None)
+    again = import_jobs.plan_jobs(rows, lambda r: False, fmt, None)
     assert [p.rows for p in again.parts] == [10, 10, 10]
     assert again.job_name(again.parts[2]) == plan.job_name(plan.parts[2]) == f"cognito-privx-{plan.digest}-3of3"
+
+
+def test_debug_logs_do_not_show_the_upload_signature(
+    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _csv(tmp_path / "u.csv", [("s@example.com", "ops")])
+    with caplog.at_level("DEBUG"):
+        run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
+    assert run.exit_code == 0, run.stderr
+    uploads = [r.getMessage() for r in caplog.records if "PUT" in r.getMessage()]
+    assert uploads and all("X-Amz-Signature" not in m for m in uploads)
+
+
+def test_a_name_cognito_could_not_keep_is_refused_before_anything(
+    cli: Any, config_file: Path, aws: Any, pool: str, tmp_path: Path
+) -> None:
+    path = _csv(
+        tmp_path / "u.csv",
+        [("ok@example.com", "ops", "Ann"), ("long@example.com", "ops", "x" * 2049)],
+        "email,group,name",
+    )
+    run = cli("--config", str(config_file), "import-users", str(path), "--engine", "api")
+    assert run.exit_code == 2
+    assert "line 3: the name is 2,049 characters; Cognito keeps at most 2,048" in run.stderr
+    run = cli("--config", str(config_file), "add-user", "a@example.com", "-g", "ops", "--name", "y" * 3000)
+    assert run.exit_code == 2 and "Cognito keeps at most 2,048" in run.stderr
+    assert _users(aws, pool) == {}

@@ -609,9 +609,10 @@ def _user_row(
     """The checked address and group(s) of a user command, before any call: several groups only in
     ``cognito:groups`` mode."""
     from cognito_privx.errors import UsageError
-    from cognito_privx.users import UserRow, validate_email, validate_group
+    from cognito_privx.users import UserRow, validate_email, validate_group, validate_name
 
     address = validate_email(email)
+    name = validate_name(name)
     checked = tuple(dict.fromkeys(validate_group(g, cfg, force=force) for g in groups))
     if len(checked) > 1 and not cfg.cognito.native_groups:
         raise UsageError(
@@ -928,6 +929,8 @@ def _import_by_jobs(
     rate: float | None,
 ) -> int:
     """``import-users`` through Cognito's import jobs (:mod:`cognito_privx.import_jobs`); the exit code."""
+    import time
+
     from cognito_privx import render
     from cognito_privx.import_jobs import JobOptions, LineBase, import_with_jobs
 
@@ -945,6 +948,7 @@ def _import_by_jobs(
         following[:] = [run.job_id]
         progress.update(run)
 
+    started = time.monotonic()
     try:
         with render.JobProgress(len(rows)) as progress:
             outcome = import_with_jobs(
@@ -959,17 +963,27 @@ def _import_by_jobs(
                 keep_results=state.json,
             )
     except KeyboardInterrupt:
-        if following:
-            render.info(
-                f"interrupted: import job {following[0]} goes on in Cognito; run the same command again to follow "
-                "it and get the per-row results"
-            )
-        return 130
+        # While a job runs: Cognito goes on with it. The report and the summary say so, with no row settled yet.
+        from cognito_privx.imports import ImportReport
+
+        going_on = f"import job {following[0]} goes on in Cognito" if following else "no import job was started"
+        outcome = ImportReport(
+            [],
+            time.monotonic() - started,
+            0,
+            f"interrupted: {going_on}",
+            "run the same command again to follow it and get the per-row results" if following else None,
+            interrupted=True,
+        )
+        if writer is not None:
+            writer.close(outcome)
     summary = outcome.summary()
     if state.json:
         render.json_document({"summary": summary, "rows": [r.to_json() for r in outcome.results]})
     else:
         render.import_summary(summary)
+    if outcome.interrupted:
+        return 130
     # A job that stopped or expired before some rows leaves them "not attempted": not done, so not a success.
     return 1 if outcome.failed or outcome.not_attempted else 0
 

@@ -30,10 +30,11 @@ import array
 import datetime
 import enum
 import hashlib
+import logging
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,7 +166,8 @@ class JobCsv:
     def fits(row: UserRow) -> bool:
         """Whether a job file can carry the row as it is: no quotes, backslashes or line breaks (the format has
         only ``\\,`` to escape a comma)."""
-        return not any(c in value for value in (row.email, row.group_value, row.name or "") for c in '"\\\r\n')
+        values = (row.email, row.group_value, row.name or "")
+        return sum(map(len, values)) < JOB_MAX_ROW_CHARS // 2 and not any(c in v for v in values for c in '"\\\r\n')
 
     def line(self, row: UserRow) -> str:
         values = {
@@ -202,6 +204,7 @@ class JobPlan:
     parts: list[JobPart]
     existing: int = 0
     unfit: int = 0
+    kinds: bytearray = field(default_factory=bytearray)  # per input row: 1 = a job row, 0 = the API path
 
     @property
     def new_rows(self) -> int:
@@ -213,21 +216,14 @@ class JobPlan:
         return base if attempt == 1 else f"{base}-try{attempt}"
 
 
-class RowKind(enum.Enum):
-    JOB = "job"  # a new user, carried by a job
-    API = "api"  # an existing user, or values a job file cannot carry
-
-
-def classify(row: UserRow, index: PoolIndex) -> RowKind:
-    """The path a row takes: the same answer in every pass over the file (``index`` does not change)."""
-    return RowKind.JOB if index.get(row.email) is None and JobCsv.fits(row) else RowKind.API
-
-
-def plan_jobs(rows: Iterable[UserRow], index: PoolIndex, csv_format: JobCsv | None, workdir: Path | None) -> JobPlan:
-    """One pass over the rows: the file's digest, the parts, and (with ``workdir``) each part's job file.
+def plan_jobs(
+    rows: Iterable[UserRow], exists: Callable[[UserRow], bool], csv_format: JobCsv | None, workdir: Path | None
+) -> JobPlan:
+    """One pass over the rows: the file's digest, the parts, each row's path (``kinds``) and (with ``workdir``)
+    each part's job file. ``exists``: whether the pool holds the row's user (a listing's answer, or a look-up).
 
     Part boundaries depend on the input alone (every row's encoded size counts, new or not), so a re-run of the
-    same file names the same jobs. Memory: 4 bytes a new row (their input lines), whatever the file's size.
+    same file names the same jobs. Memory: 5 bytes a row at most (its path; a new row's input line).
     """
     digest = hashlib.sha256()
     parts = [JobPart(1)]
@@ -247,12 +243,15 @@ def plan_jobs(rows: Iterable[UserRow], index: PoolIndex, csv_format: JobCsv | No
                 parts.append(part)
             part.rows += 1
             part.size += len(encoded)
-            if classify(row, index) is RowKind.API:
-                if JobCsv.fits(row):
+            fits = JobCsv.fits(row)
+            if not fits or exists(row):
+                plan.kinds.append(0)
+                if fits:
                     plan.existing += 1
                 else:
                     plan.unfit += 1
                 continue
+            plan.kinds.append(1)
             part.lines.append(row.line or 0)
             if workdir is not None and csv_format is not None:
                 if handle is None:
@@ -379,11 +378,31 @@ class JobClient:
         return answer or {}
 
 
+class _HidePresignedQuery(logging.Filter):
+    """Log records (httpx's ``HTTP Request: PUT <url>`` under ``--debug``) show a pre-signed URL without its query:
+    the signature in it is a credential for the upload."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_without_query(a) for a in record.args)
+        return True
+
+
+def _without_query(value: Any) -> Any:
+    text = str(value)
+    return text.split("?", 1)[0] + "?…" if "X-Amz-Signature" in text else value
+
+
+_HIDE_PRESIGNED = _HidePresignedQuery()
+
+
 def put_file(url: str, path: Path) -> None:
     """PUT ``path`` to a pre-signed S3 URL with the header the URL was signed with; transport errors and 5xx are
     retried. Raises :class:`CognitoError` with S3's code on a refusal (an expired URL: run again)."""
     import httpx
 
+    if _HIDE_PRESIGNED not in logging.getLogger("httpx").filters:
+        logging.getLogger("httpx").addFilter(_HIDE_PRESIGNED)
     size = path.stat().st_size
 
     def once() -> httpx.Response:
@@ -418,8 +437,9 @@ def _when(value: Any) -> float:
 
 
 def ensure_job(client: JobClient, plan: JobPlan, part: JobPart, *, now: Callable[[], float] = time.time) -> JobRun:
-    """The job for ``part``: a running one of ours followed, a Created one uploaded and started, a Succeeded one
-    reported, else a new one (the next attempt after a Stopped, Failed or Expired one) created and started."""
+    """The job for ``part`` (called only for a part with rows not in the pool): a running one of ours followed, a
+    Created one (its URL still good) uploaded and started, else a new attempt created and started -- after one that
+    ended, Succeeded included: the rows it did not import are still missing, and the new job says why."""
     jobs = client.jobs_named(plan.job_name(part))
     latest = jobs[0] if jobs else None
     name = plan.job_name(part, len(jobs) + 1)
@@ -429,14 +449,17 @@ def ensure_job(client: JobClient, plan: JobPlan, part: JobPart, *, now: Callable
         latest_name = str(latest["JobName"])
         if status in ACTIVE:
             return JobRun(latest_name, part, latest, ours=False, note=f"following {latest['JobId']} ({status})")
-        if status == "Succeeded":
-            return JobRun(latest_name, part, latest, ours=False, note=f"{latest['JobId']} already ran")
         fresh = now() - _when(latest.get("CreationDate")) < UPLOAD_URL_TTL_S
         if status == "Created" and fresh and part.path is not None:
             client.upload(str(latest["PreSignedUrl"]), part.path)
             started = client.start(str(latest["JobId"]))
             return JobRun(latest_name, part, started, ours=True, note=f"started {latest['JobId']}, created before")
-        note = f"{latest['JobId']} ended {status}: a new attempt"
+        if status == "Created":
+            note = f"{latest['JobId']} was never started and its upload URL has expired: a new attempt"
+        elif status == "Succeeded":  # and yet rows of this part are not in the pool (they failed, or were removed)
+            note = f"{latest['JobId']} ran before, but {part.new_rows:,} of its rows are not in the pool: a new attempt"
+        else:
+            note = f"{latest['JobId']} ended {status}: a new attempt"
     if part.path is None:
         raise AssertionError("a new job needs its file")  # plan_jobs wrote it: a programming error
     job = client.create(name)
@@ -448,6 +471,7 @@ def ensure_job(client: JobClient, plan: JobPlan, part: JobPart, *, now: Callable
 # -- per-row results ---------------------------------------------------------------------------------------------
 
 SUCCEEDED, SKIPPED, FAILED = 1, 2, 3
+_MAX_EMPTY_PAGES = 20
 _CODES = {"SUCCEEDED": SUCCEEDED, "SKIPPED": SKIPPED, "FAILED": FAILED}
 
 
@@ -458,12 +482,12 @@ class PartResults:
     run: JobRun
     codes: bytearray
     messages: dict[int, str] = field(default_factory=dict)
-    verified: PoolIndex | None = None  # checked against the pool instead of the logs
+    verified: Callable[[str], bool] | None = None  # whether the pool holds an email: instead of the logs
     source: str = ""
 
     def of(self, position: int, email: str) -> tuple[int, str]:
         if self.verified is not None:
-            return (SUCCEEDED, "") if self.verified.get(email) is not None else (0, "")
+            return (SUCCEEDED, "") if self.verified(email) else (0, "")
         return self.codes[position], self.messages.get(position, "")
 
 
@@ -476,6 +500,7 @@ def log_names(pool: dict[str, Any], run: JobRun) -> tuple[str, str]:
 def read_log_lines(logs: Any, group: str, stream: str) -> Iterator[tuple[int, int, str]]:
     """``(code, line number, message)`` for each row event of a job's stream (``GetLogEvents``, paged)."""
     token: str | None = None
+    empty = 0
     while True:
         params: dict[str, Any] = {"logGroupName": group, "logStreamName": stream, "startFromHead": True}
         if token:
@@ -486,7 +511,10 @@ def read_log_lines(logs: Any, group: str, stream: str) -> Iterator[tuple[int, in
             if match:
                 yield _CODES[match[1]], int(match[2]), match[3].strip()
         following = page.get("nextForwardToken")
-        if not page.get("events") or following == token:
+        # The end of a stream answers the token it was given; an empty page before it is not the end
+        # (aws-sdk-net#3218), but a run of them is taken as one (a stream still being written).
+        empty = 0 if page.get("events") else empty + 1
+        if not following or following == token or empty >= _MAX_EMPTY_PAGES:
             return
         token = following
 
@@ -514,31 +542,54 @@ def line_base(pinned: LineBase, low: int, high: int, rows: int) -> tuple[LineBas
     return None, f"line numbers {low}-{high} for {rows} rows: cannot tell what they count from"
 
 
-def results_from_logs(logs: Any, pool: dict[str, Any], run: JobRun, pinned: LineBase) -> tuple[PartResults | None, str]:
-    """The part's per-row results from the job's log stream, or ``None`` (with why) when the logs cannot be read
-    or their line numbers cannot be placed. Memory: a byte per row, and the failure messages."""
+def results_from_logs(
+    logs: Any,
+    pool: dict[str, Any],
+    run: JobRun,
+    pinned: LineBase,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    attempts: int = 4,
+) -> tuple[PartResults | None, str]:
+    """The part's per-row results from the job's log stream, or ``None`` (with why) when the logs cannot be read,
+    hold fewer rows than the job's counters even after waiting (CloudWatch Logs may lag: 1, 2, 4 s), or their line
+    numbers cannot be placed or contradict ``pinned``. Memory: a byte per row, and the failure messages."""
     import botocore.exceptions
 
     group, stream = log_names(pool, run)
     rows = run.part.new_rows
-    by_number = bytearray(rows + 2)  # indexed by the logged line number, 0..rows+1
-    messages: dict[int, str] = {}
-    low, high = 0, 0
-    try:
-        for code, number, message in read_log_lines(logs, group, stream):
-            if not 0 <= number <= rows + 1:
-                return None, f"line number {number} in {group} {stream} is beyond the {rows} rows of the job"
-            by_number[number] = code
-            if code == FAILED:
-                messages[number] = message
-            low = number if not low else min(low, number)
-            high = max(high, number)
-    except botocore.exceptions.ClientError as e:
-        code_name = e.response.get("Error", {}).get("Code", "")
-        return None, f"cannot read CloudWatch Logs {group} {stream} ({code_name})"
-    except botocore.exceptions.BotoCoreError as e:
-        return None, f"cannot read CloudWatch Logs {group} {stream} ({e})"
+    counted = tuple(int(run.job.get(k, 0) or 0) for k in ("ImportedUsers", "SkippedUsers", "FailedUsers"))
+    for attempt in range(attempts):
+        by_number = bytearray(rows + 2)  # indexed by the logged line number, 0..rows+1
+        messages: dict[int, str] = {}
+        low, high, tally = 0, 0, [0, 0, 0]
+        try:
+            for code, number, message in read_log_lines(logs, group, stream):
+                if not 0 <= number <= rows + 1:
+                    return None, f"line number {number} in {group} {stream} is beyond the {rows} rows of the job"
+                by_number[number] = code
+                tally[code - 1] += 1
+                if code == FAILED:
+                    messages[number] = message
+                low = number if not low else min(low, number)
+                high = max(high, number)
+        except botocore.exceptions.ClientError as e:
+            code_name = e.response.get("Error", {}).get("Code", "")
+            return None, f"cannot read CloudWatch Logs {group} {stream} ({code_name})"
+        except botocore.exceptions.BotoCoreError as e:
+            return None, f"cannot read CloudWatch Logs {group} {stream} ({e})"
+        if tuple(tally) == counted:
+            break
+        if attempt + 1 < attempts:
+            sleep(2.0**attempt)
+    else:
+        return None, (
+            f"its log shows {sum(tally):,} rows ({tally[0]} succeeded, {tally[1]} skipped, {tally[2]} failed) where "
+            f"the job counts {sum(counted):,} ({counted[0]}, {counted[1]}, {counted[2]})"
+        )
     base, said = line_base(pinned, low, high, rows)
+    if (base is LineBase.DATA and high == rows + 1) or (base is LineBase.FILE and low == 1):
+        return None, f"import_log_line_numbers = {pinned.value} contradicts the log (lines {low}-{high}, {rows} rows)"
     if base is None:
         return None, said
     offset = 1 if base is LineBase.DATA else 2
@@ -548,11 +599,22 @@ def results_from_logs(logs: Any, pool: dict[str, Any], run: JobRun, pinned: Line
 
 
 def results_from_pool(users: PoolUsers, run: JobRun) -> PartResults:
-    """The part's rows checked against the pool (one listing): present = imported."""
+    """The part's rows checked against the pool: one listing when that is cheaper than a look-up per row."""
     from cognito_privx.imports import learn_pool
 
-    index = learn_pool(users, max(run.part.new_rows, 10**9), dry_run=True) or PoolIndex(users.attribute)
-    return PartResults(run, bytearray(0), verified=index, source="checked against the pool")
+    index = learn_pool(users, run.part.new_rows, dry_run=True)
+    lookup = (lambda email: index.get(email) is not None) if index is not None else (lambda e: _exists(users, e))
+    return PartResults(run, bytearray(0), verified=lookup, source="checked against the pool")
+
+
+def _exists(users: PoolUsers, email: str) -> bool:
+    """Whether the pool holds a user with this email (several in different cases count: the API path says so)."""
+    from cognito_privx.errors import AmbiguousResourceError
+
+    try:
+        return users.find(email) is not None
+    except AmbiguousResourceError:
+        return True
 
 
 def row_result(row: UserRow, code: int, message: str, run: JobRun) -> UserResult | None:
@@ -620,69 +682,117 @@ def import_with_jobs(
     keep_results: bool = True,
     client: JobClient | None = None,
     logs: Any = None,
+    iam: Any = None,
 ) -> Any:
     """Import ``rows`` (iterable more than once: a :class:`~cognito_privx.users.CsvScan`) through import jobs.
 
     Returns an :class:`~cognito_privx.imports.ImportReport` whose ``jobs`` describe the jobs. ``groups``: the
-    file's distinct groups (checked before any job in ``cognito:groups`` mode). ``client`` and ``logs`` (a boto3
-    CloudWatch Logs client) are seams. Raises :class:`CognitoError` when a job cannot be created, uploaded or
-    started; a job that ends Failed or Stopped is reported per row, not raised.
+    file's distinct groups (checked before any job in ``cognito:groups`` mode). ``client``, ``logs`` and ``iam``
+    (boto3 CloudWatch Logs and IAM clients) are seams. Raises :class:`CognitoError` when the logs role is missing
+    or does not trust Cognito (IAM ``GetRole``, when allowed), or a job cannot be created, uploaded or started;
+    a job that ends Failed or Stopped is reported per row, not raised.
     """
-    import threading
-
-    from cognito_privx.imports import AdaptiveRate, import_rows, learn_pool
+    from cognito_privx.imports import learn_pool
 
     started = time.monotonic()
-    if users.native_groups:
-        for group in sorted(set(groups) - users.role_groups):
-            users._require_native_group(group)
-    index = learn_pool(users, 10**9, dry_run=True)
-    if index is None:
+    if not users.model.signs_in_with_email:
         raise CognitoError(
             f"pool {users.pool_id} does not sign users in by email: an import job cannot be planned for it",
             "import with --engine api, which says per row what is wrong",
         )
+    if users.native_groups:
+        for group in sorted(set(groups) - users.role_groups):
+            users._require_native_group(group)
+    said = check_logs_role(iam if iam is not None else _client(users, "iam"), options.role_arn)
+    if said:
+        on_note(said)
+    # Who exists: one listing when that is cheaper than a look-up per row (a small file into a big pool).
+    index = learn_pool(users, len(rows) if isinstance(rows, Sized) else 10**9, dry_run=True)
     client = client or JobClient(users, options.role_arn)
     pool: dict[str, Any] = dict(users.description or users.gw.describe_pool(users.pool_id))
     csv_format = JobCsv(client.header(), users.attribute, str(pool.get("MfaConfiguration", "OFF")))
     part_results: dict[int, PartResults] = {}
     jobs: list[dict[str, Any]] = []
+
+    def exists(row: UserRow) -> bool:
+        return index.get(row.email) is not None if index is not None else _exists(users, row.email)
+
     with new_workdir() as tmp:
-        plan = plan_jobs(rows, index, csv_format, None if options.dry_run else Path(tmp))
-        parts = [p for p in plan.parts if p.new_rows]
-        verb = "would import" if options.dry_run else "importing"
-        on_note(
-            f"{verb} {plan.new_rows:,} new users in {len(parts)} import job(s); {plan.existing:,} existing users "
-            f"compared by API calls" + (f", {plan.unfit:,} rows a job file cannot carry too" if plan.unfit else "")
-        )
-        if parts:
-            on_note(JOB_DIFFERENCES)
-        for part in [] if options.dry_run else parts:
+        plan = plan_jobs(rows, exists, csv_format, None if options.dry_run else Path(tmp))
+        _say_plan(plan, options, on_note)
+        for part in [] if options.dry_run else [p for p in plan.parts if p.new_rows]:
             run = ensure_job(client, plan, part)
             on_note(f"job {run.name}: {run.note}")
             on_job(run)
             run = client.follow(run, on_job)
             jobs.append(with_dates_as_numbers(run.job) | {"JobName": run.name})
-            results, said = (
-                results_from_logs(logs or _logs_client(users), pool, run, options.line_numbers)
-                if run.ours
-                else (None, "a job this run did not create")
-            )
-            if results is None:
-                on_note(f"job {run.job_id}: {said}; its rows are checked against the pool")
-                results = results_from_pool(users, run)
-            else:
-                on_note(f"job {run.job_id}: per-row results from its CloudWatch Logs ({said})")
-            part_results[part.number] = results
+            part_results[part.number] = _results(users, pool, run, options, logs, on_note)
+    return _settle_rows(users, rows, plan, part_results, index, options, jobs, started, on_result, report, keep_results)
 
-    # The rows the workers must call Cognito for (by input line): a skipped row (compared and updated) or, in
-    # cognito:groups mode, an imported one (its memberships). Every other job row is answered without a call.
-    handoff: dict[int, tuple[int, JobRun]] = {}
+
+def _say_plan(plan: JobPlan, options: JobOptions, on_note: Callable[[str], None]) -> None:
+    parts = sum(1 for p in plan.parts if p.new_rows)
+    verb = "would import" if options.dry_run else "to import:"
+    on_note(f"{verb} {plan.new_rows:,} new users in {parts} import job(s); {plan.existing:,} existing users compared")
+    if plan.unfit:
+        on_note(
+            f"{plan.unfit:,} rows a job file cannot carry (a quote, backslash or line break in a value) are created "
+            + ("by API calls, with an invitation" if options.invite else "by API calls (no invitation: --no-invite)")
+        )
+    if parts:
+        on_note(JOB_DIFFERENCES)
+
+
+def _results(
+    users: PoolUsers,
+    pool: dict[str, Any],
+    run: JobRun,
+    options: JobOptions,
+    logs: Any,
+    on_note: Callable[[str], None],
+) -> PartResults:
+    """A finished job's per-row results: none to read when it processed no row, else its logs (a job this run
+    created and uploaded), else the pool."""
+    if run.processed == 0:
+        return PartResults(run, bytearray(run.part.new_rows), source="the job processed no row")
+    if run.ours:
+        results, said = results_from_logs(
+            logs if logs is not None else _client(users, "logs"), pool, run, options.line_numbers
+        )
+    else:
+        results, said = None, "a job an earlier run started (its file is not this run's)"
+    if results is not None:
+        on_note(f"job {run.job_id}: per-row results from its CloudWatch Logs ({said})")
+        return results
+    on_note(f"job {run.job_id}: {said}; its rows are checked against the pool")
+    return results_from_pool(users, run)
+
+
+def _settle_rows(
+    users: PoolUsers,
+    rows: Iterable[UserRow],
+    plan: JobPlan,
+    part_results: dict[int, PartResults],
+    index: PoolIndex | None,
+    options: JobOptions,
+    jobs: list[dict[str, Any]],
+    started: float,
+    on_result: Callable[[UserResult], None] | None,
+    report: Any,
+    keep_results: bool,
+) -> Any:
+    """The last pass, in file order: job rows answered from their results (a skipped one compared and updated, an
+    imported one given its groups in ``cognito:groups`` mode), the other rows by the API path."""
+    import threading
+
+    from cognito_privx.imports import AdaptiveRate, import_rows
+
+    handoff: dict[int, tuple[int, JobRun]] = {}  # rows a worker must call Cognito for, by input line
     lock = threading.Lock()
-    jobs_of_rows = _JobRows(plan, part_results, index)
+    walk = _JobRows(plan, part_results)
 
     def answer(row: UserRow) -> UserResult | None:
-        found = jobs_of_rows.next(row)
+        found = walk.next()
         if found is None:
             return None  # the API path
         results, position = found
@@ -708,7 +818,7 @@ def import_with_jobs(
             worker._call("admin_add_user_to_group", UserPoolId=worker.pool_id, Username=row.email, GroupName=group)
         return row_result(row, code, "", run)
 
-    outcome = import_rows(
+    return import_rows(
         users,
         rows,
         workers=options.workers,
@@ -726,43 +836,100 @@ def import_with_jobs(
         jobs=jobs,
         started=started,
     )
-    return outcome
 
 
 class _JobRows:
-    """Walks the file in order beside :func:`import_rows`: for each job row, its part's results and its position
-    in the part's file (the same classification and part boundaries as :func:`plan_jobs`)."""
+    """Walks the file in order beside :func:`import_rows` (which asks once per row, in file order): for each job
+    row, its part's results and its position in the part's file, from the plan's ``kinds`` and parts."""
 
-    def __init__(self, plan: JobPlan, results: dict[int, PartResults], index: PoolIndex) -> None:
+    def __init__(self, plan: JobPlan, results: dict[int, PartResults]) -> None:
+        self._kinds = plan.kinds
         self._parts = iter(plan.parts)
         self._results = results
-        self._index = index
         self._part = next(self._parts)
         self._end = self._part.rows
         self._ordinal = 0
         self._position = 0
 
-    def next(self, row: UserRow) -> tuple[PartResults | None, int] | None:
-        """Call once per row, in file order; ``None`` for a row of the API path."""
+    def next(self) -> tuple[PartResults | None, int] | None:
+        """The next row's job and position; ``None`` for a row of the API path."""
         while self._ordinal >= self._end:
             self._part = next(self._parts)
             self._end += self._part.rows
             self._position = 0
+        kind = self._kinds[self._ordinal]
         self._ordinal += 1
-        if classify(row, self._index) is not RowKind.JOB:
+        if not kind:
             return None
         self._position += 1
         return self._results.get(self._part.number), self._position - 1
 
 
-def _logs_client(users: PoolUsers) -> Any:
-    """A CloudWatch Logs client in the pool's region, from the Cognito client's session when there is one."""
+def check_logs_role(iam: Any, arn: str) -> str:
+    """Raise :class:`CognitoError` when IAM says the logs role is missing, is another role, or does not let
+    ``cognito-idp.amazonaws.com`` assume it (a job would only fail later, every row with it); ``""`` when it is
+    fine, or a note when it could not be checked (no ``iam:GetRole``, or a role in another account)."""
+    import botocore.exceptions
+
+    name = arn.rsplit("/", 1)[1]
+    hint = (
+        "give --logs-role-arn (or import_logs_role_arn) a role that trusts cognito-idp.amazonaws.com and may write "
+        "CloudWatch Logs under /aws/cognito/* (docs/cognito.md#user-import-jobs)"
+    )
+    try:
+        role = iam.get_role(RoleName=name)["Role"]
+    except botocore.exceptions.ClientError as e:
+        code = e.response.get("Error", {}).get("Code", "")
+        if code == "NoSuchEntity":
+            raise CognitoError(f"there is no IAM role {name} for import jobs' CloudWatch Logs ({arn})", hint) from None
+        return f"could not check the logs role {arn} ({code}): a job fails at once if Cognito cannot assume it"
+    except botocore.exceptions.BotoCoreError as e:
+        return f"could not check the logs role {arn} ({e})"
+    if role.get("Arn") != arn:
+        if arn.split(":")[4] != str(role.get("Arn", "")).split(":")[4]:
+            return f"the logs role {arn} is in another account: not checked"
+        raise CognitoError(f"IAM knows the role {name} as {role.get('Arn')}, not {arn}", hint)
+    if not trusts_cognito(role.get("AssumeRolePolicyDocument")):
+        raise CognitoError(f"the role {arn} does not let cognito-idp.amazonaws.com assume it", hint)
+    return ""
+
+
+def trusts_cognito(document: Any) -> bool:
+    """Whether a trust policy (a dict, or its JSON text, maybe URL-encoded) lets ``cognito-idp.amazonaws.com``
+    ``sts:AssumeRole``: an ``Allow`` statement naming that service and action, and no ``Deny`` naming them."""
+    import json
+    import urllib.parse
+
+    if isinstance(document, str):
+        try:
+            document = json.loads(urllib.parse.unquote(document))
+        except ValueError:
+            return False
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    statements = [statements] if isinstance(statements, dict) else statements
+
+    def listed(value: Any) -> list[Any]:
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def names_cognito(statement: Any) -> bool:
+        if not isinstance(statement, dict) or not isinstance(statement.get("Principal"), dict):
+            return False
+        services = listed(statement["Principal"].get("Service"))
+        actions = listed(statement.get("Action"))
+        return "cognito-idp.amazonaws.com" in services and any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions)
+
+    named = [st for st in statements if names_cognito(st)]
+    return any(st.get("Effect") == "Allow" for st in named) and not any(st.get("Effect") == "Deny" for st in named)
+
+
+def _client(users: PoolUsers, service: str) -> Any:
+    """A boto3 client for ``service`` in the pool's region, from the Cognito client's session when there is one."""
     import boto3
 
     region = users.gw.client.meta.region_name
     if users.gw.session is not None:
-        return users.gw.session.client("logs", region_name=region)
-    return boto3.client("logs", region_name=region)
+        return users.gw.session.client(service, region_name=region)
+    return boto3.client(service, region_name=region)
 
 
 __all__ = [
@@ -782,9 +949,8 @@ __all__ = [
     "JobRun",
     "LineBase",
     "PartResults",
-    "RowKind",
+    "check_logs_role",
     "choose_engine",
-    "classify",
     "ensure_job",
     "import_with_jobs",
     "line_base",
@@ -796,6 +962,7 @@ __all__ = [
     "results_from_logs",
     "results_from_pool",
     "row_result",
+    "trusts_cognito",
     "validate_role_arn",
     "with_dates_as_numbers",
 ]

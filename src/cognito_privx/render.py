@@ -414,7 +414,7 @@ def import_summary(summary: dict[str, Any]) -> None:
             f"imported, {job.get('SkippedUsers', 0)} skipped, {job.get('FailedUsers', 0)} failed"
             + (f" ({escape(str(job['CompletionMessage']))})" if job.get("CompletionMessage") else "")
         )
-    if summary.get("jobs"):
+    if any(job.get("ImportedUsers") for job in summary.get("jobs") or []):
         from cognito_privx.import_jobs import JOB_DIFFERENCES
 
         stderr().print(f"[yellow]![/] {JOB_DIFFERENCES}")

@@ -201,6 +201,24 @@ def validate_email(email: str) -> str:
     return address
 
 
+# Cognito's limit on a standard attribute's value (its schema's StringAttributeConstraints MaxLength).
+MAX_ATTRIBUTE_LENGTH = 2048
+
+
+def validate_name(name: str | None) -> str | None:
+    """The display name, trimmed (``None`` when empty); a :class:`UsageError` when Cognito could not store it
+    (longer than its 2,048-character attribute limit, or a line break)."""
+    value = (name or "").strip()
+    if len(value) > MAX_ATTRIBUTE_LENGTH:
+        raise UsageError(
+            f"the name is {len(value):,} characters; Cognito keeps at most {MAX_ATTRIBUTE_LENGTH:,}",
+            "shorten the name",
+        )
+    if "\n" in value or "\r" in value:
+        raise UsageError("the name holds a line break", "give the name on one line")
+    return value or None
+
+
 def validate_group(group: str, cfg: AppConfig, *, force: bool = False) -> str:
     try:
         validate_group_name(group)
@@ -886,7 +904,7 @@ class CsvScan:
             record = dict(zip(header, fields, strict=False))
             email = record.get("email", "").strip()
             group = record.get("group", "").strip()
-            name = record.get("name", "").strip() or None
+            name = record.get("name", "")
             if not email and not group and not name:
                 continue  # a blank line, or one of empty cells
             position = count
@@ -895,6 +913,7 @@ class CsvScan:
                 if not (validated and self._seen_as_validated(position, email)):
                     email = validate_email(email)
                 validate_group(group, cfg, force=force)
+                name = validate_name(name)
             except CognitoPrivxError as e:
                 yield f"line {line}: {e.message}"
                 continue
@@ -972,4 +991,5 @@ __all__ = [
     "scan_csv",
     "validate_email",
     "validate_group",
+    "validate_name",
 ]

@@ -580,15 +580,17 @@ class _Processor:
         from moto.iam.models import iam_backends
         from moto.utilities.utils import get_partition
 
+        from cognito_privx.import_jobs import trusts_cognito  # one reading of a trust policy, IAM's
+
         parts = self.job.role_arn.split(":", 5)
         unassumable = "The CloudWatch Logs role cannot be assumed."
         if len(parts) < 6 or parts[2] != "iam" or parts[4] != self.backend.account_id or "/" not in parts[5]:
             return unassumable
         iam = iam_backends[self.backend.account_id][get_partition(self.backend.region_name)]
-        name = parts[5].rsplit("/", 1)[1]
-        role = next((r for r in list(iam.roles.values()) if r.name == name), None)
-        trust = str(getattr(role, "assume_role_policy_document", "") or "")
-        return None if role is not None and "cognito-idp.amazonaws.com" in trust else unassumable
+        role = next((r for r in list(iam.roles.values()) if r.arn == self.job.role_arn), None)
+        if role is None or not trusts_cognito(getattr(role, "assume_role_policy_document", None)):
+            return unassumable
+        return None
 
     def _line(self, index: int) -> int:
         """The line number the log gives a row at ``index`` (the header is index 0)."""
