@@ -777,3 +777,18 @@ def test_privx_url_with_the_web_ui_path_is_refused(tmp_path: Path) -> None:
     path.write_text('[privx]\nurl = "https://privx.example.com/privx/"\n')
     with pytest.raises(ConfigError, match=r"has a path; give PrivX's base URL, like https://privx\.example\.com"):
         load_config(path, env={})
+
+
+def test_the_readme_describes_every_config_key() -> None:
+    """The config errors' hint says README.md (Configuration) lists each key: it must."""
+    from cognito_privx.config import AppConfig, CognitoConfig, PrivXConfig
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    missing = [
+        f"[{section}] {key}"
+        for section, model in (("cognito", CognitoConfig), ("privx", PrivXConfig))
+        for key in model.model_fields
+        if f"`{key}`" not in readme and f"`[{section}.{key}]`" not in readme  # a sub-table: `[cognito.x]`
+    ]
+    assert missing == []
+    assert AppConfig.model_fields  # the sections themselves are the README's table headings

@@ -349,7 +349,15 @@ def test_a_file_with_a_byte_order_mark_fails_the_job(local: Env) -> None:
 
 def test_a_role_missing_from_iam_fails_the_job_and_imports_nobody(local: Env) -> None:
     pool_id, _ = local.pool()
-    for role in ("arn:aws:iam::123456789012:role/NoSuchRole", local.role(trust={"Version": "2012-10-17"})):
+    allowed = TRUST["Statement"][0]
+    denied = {**allowed, "Effect": "Deny"}
+    moved = local.role().replace(":role/", ":role/some/path/")  # the same name under another path: another role
+    for role in (
+        "arn:aws:iam::123456789012:role/NoSuchRole",
+        local.role(trust={"Version": "2012-10-17"}),
+        local.role(trust={"Version": "2012-10-17", "Statement": [allowed, denied]}),  # a Deny wins
+        moved,
+    ):
         job = local.run(pool_id, [_user(1)], role=role)
         assert job["Status"] == "Failed"
         assert job["CompletionMessage"] == "The CloudWatch Logs role cannot be assumed."

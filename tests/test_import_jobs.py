@@ -502,3 +502,65 @@ def test_a_name_cognito_could_not_keep_is_refused_before_anything(
     run = cli("--config", str(config_file), "add-user", "a@example.com", "-g", "ops", "--name", "y" * 3000)
     assert run.exit_code == 2 and "Cognito keeps at most 2,048" in run.stderr
     assert _users(aws, pool) == {}
+
+
+def test_rows_still_missing_after_a_succeeded_job_get_a_new_attempt(
+    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path
+) -> None:
+    path = _csv(tmp_path / "u.csv", [(f"m{i}@example.com", "ops") for i in range(5)])
+    args = ("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
+    assert cli(*args).exit_code == 0
+    assert cli("--config", str(config_file), "remove-user", "m3@example.com", "--yes").exit_code == 0
+    run = cli(*args)
+    assert run.exit_code == 0, run.stderr
+    assert "ran before, but 1 of its rows are not in the pool: a new attempt" in run.stderr
+    assert sorted(j["JobName"].rsplit("-", 1)[1] for j in _jobs(aws, pool)) == ["1of1", "try2"]
+    assert len(_users(aws, pool)) == 5
+
+
+class _LaggingLogs:
+    """CloudWatch Logs as seen while a job's events are still arriving: the first reads miss the last events."""
+
+    def __init__(self, missing_reads: int) -> None:
+        self.real = boto3.client("logs", region_name=REGION)
+        self.missing_reads = missing_reads
+        self.reads = 0
+
+    def get_log_events(self, **params: Any) -> dict[str, Any]:
+        page = dict(self.real.get_log_events(**params))
+        if not params.get("nextToken"):
+            self.reads += 1
+        if self.reads <= self.missing_reads:
+            page["events"] = page["events"][:-2]
+        return page
+
+
+@pytest.mark.parametrize(("missing_reads", "source"), [(2, "CloudWatch Logs"), (9, "checked against the pool")])
+def test_logs_that_lag_behind_the_job_are_read_again_or_not_trusted(
+    missing_reads: int, source: str, aws: Any, pool: str, role: str, tmp_path: Path
+) -> None:
+    path = _csv(tmp_path / "u.csv", [(f"l{i}@example.com", "ops") for i in range(6)])
+    cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}, "roles": {"ops": "x"}})
+    users = PoolUsers.open(_gateway(), cfg)
+    notes: list[str] = []
+    logs = _LaggingLogs(missing_reads)
+    outcome = import_with_jobs(
+        users, scan_csv(path, cfg), JobOptions(role), logs=logs, on_note=notes.append,
+        client=JobClient(users, role, sleep=lambda _: None),
+    )  # fmt: skip
+    # Imported users are never called failed for want of a log line.
+    assert [r.outcome.value for r in outcome.results] == ["created"] * 6
+    assert any(source in n for n in notes), notes
+
+
+def test_a_pinned_line_base_the_log_contradicts_is_not_used(
+    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path
+) -> None:
+    config_file.write_text(config_file.read_text().replace("[privx]", 'import_log_line_numbers = "data"\n\n[privx]'))
+    path = _csv(tmp_path / "u.csv", [(f"b{i}@example.com", "ops") for i in range(4)])
+    with standin.configured(line_numbers="file"):
+        run = cli("--config", str(config_file), "-o", "json", "import-users", str(path), "--engine", "job",
+                  "--logs-role-arn", role)  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    assert "import_log_line_numbers = data contradicts the log" in run.stderr
+    assert [r["outcome"] for r in json.loads(run.stdout)["rows"]] == ["created"] * 4

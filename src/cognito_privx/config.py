@@ -739,6 +739,9 @@ domain_prefix = {json.dumps(domain_prefix)}
 # Where a user's group travels: "custom" (the attribute custom:group, one group per user) or "cognito:groups"
 # (Cognito's native groups, several per user).
 # group_claim = "custom"
+# import-users --engine job (Cognito's import jobs, for big files): the IAM role Cognito writes the job's
+# CloudWatch Logs with (it trusts cognito-idp.amazonaws.com; docs/cognito.md#user-import-jobs).
+# import_logs_role_arn = "arn:aws:iam::123456789012:role/CognitoImportLogs"
 
 [privx]
 # PrivX's base URL, without a path (PRIVX_API_BASE_URL fills it in when it is left out).

@@ -726,7 +726,7 @@ def import_with_jobs(
             on_job(run)
             run = client.follow(run, on_job)
             jobs.append(with_dates_as_numbers(run.job) | {"JobName": run.name})
-            part_results[part.number] = _results(users, pool, run, options, logs, on_note)
+            part_results[part.number] = _results(users, pool, run, options, logs, on_note, client.sleep)
     return _settle_rows(users, rows, plan, part_results, index, options, jobs, started, on_result, report, keep_results)
 
 
@@ -750,6 +750,7 @@ def _results(
     options: JobOptions,
     logs: Any,
     on_note: Callable[[str], None],
+    sleep: Callable[[float], None],
 ) -> PartResults:
     """A finished job's per-row results: none to read when it processed no row, else its logs (a job this run
     created and uploaded), else the pool."""
@@ -757,7 +758,7 @@ def _results(
         return PartResults(run, bytearray(run.part.new_rows), source="the job processed no row")
     if run.ours:
         results, said = results_from_logs(
-            logs if logs is not None else _client(users, "logs"), pool, run, options.line_numbers
+            logs if logs is not None else _client(users, "logs"), pool, run, options.line_numbers, sleep=sleep
         )
     else:
         results, said = None, "a job an earlier run started (its file is not this run's)"
