@@ -564,3 +564,121 @@ def test_a_pinned_line_base_the_log_contradicts_is_not_used(
     assert run.exit_code == 0, run.stderr
     assert "import_log_line_numbers = data contradicts the log" in run.stderr
     assert [r["outcome"] for r in json.loads(run.stdout)["rows"]] == ["created"] * 4
+
+
+def test_new_users_join_their_native_groups_by_api_too(cli: Any, tmp_path: Path, aws: Any, role: str) -> None:
+    config = tmp_path / "groups.toml"
+    config.write_text(BASE_CONFIG.replace("[privx]", 'group_claim = "cognito:groups"\n\n[privx]'))
+    assert cli("--config", str(config), "setup").exit_code == 0
+    pool = aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"]
+    path = _csv(tmp_path / "u.csv", [("a1@example.com", "dev"), ("a2@example.com", "ops", 'The "Boss"')],
+                header="email,group,name")  # fmt: skip
+    for engine in ("api", "job"):  # the second run: nothing new, memberships already right
+        run = cli("--config", str(config), "import-users", str(path), "--engine", engine, "--logs-role-arn", role)
+        assert run.exit_code == 0, run.stderr
+    listed = {g: aws.list_users_in_group(UserPoolId=pool, GroupName=g)["Users"] for g in ("dev", "ops")}
+    emails = {g: {a["Value"] for u in us for a in u["Attributes"] if a["Name"] == "email"} for g, us in listed.items()}
+    assert emails == {"dev": {"a1@example.com"}, "ops": {"a2@example.com"}}
+
+
+def test_a_user_created_meanwhile_is_compared_when_the_pool_is_asked_instead_of_the_logs(
+    aws: Any, pool: str, role: str, tmp_path: Path
+) -> None:
+    # The pin disagrees with the stand-in's numbering: the log cannot be used, so the pool is asked. A user that
+    # appeared while the job was prepared (the job skips it) must be compared and updated, not called imported.
+    path = _csv(tmp_path / "u.csv", [("n1@example.com", "ops"), ("late@example.com", "dev"), ("n2@example.com", "ops")])
+    cfg = AppConfig.model_validate(
+        {"cognito": {"region": REGION, "pool_name": "privx-users"}, "roles": {"ops": "x", "dev": "y"}}
+    )
+    users = PoolUsers.open(_gateway(), cfg)
+
+    def someone_adds_late(url: str, file: Path) -> None:
+        aws.admin_create_user(
+            UserPoolId=pool, Username="late@example.com", MessageAction="SUPPRESS",
+            UserAttributes=[{"Name": "email", "Value": "late@example.com"}, {"Name": "custom:group", "Value": "ops"}],
+        )  # fmt: skip
+        import_jobs.put_file(url, file)
+
+    outcome = import_with_jobs(
+        users, scan_csv(path, cfg), JobOptions(role, line_numbers=LineBase.FILE),
+        client=JobClient(users, role, upload=someone_adds_late),
+    )  # fmt: skip
+    assert [(r.email, r.outcome.value) for r in outcome.results] == [
+        ("n1@example.com", "created"),
+        ("late@example.com", "updated"),
+        ("n2@example.com", "created"),
+    ]
+    assert _users(aws, pool)["late@example.com"]["group"] == "dev"
+
+
+def test_a_partial_log_and_a_wrong_pin_never_shift_results(aws: Any, pool: str, role: str, tmp_path: Path) -> None:
+    path = _csv(tmp_path / "u.csv", [(f"w{i:02}@example.com", "ops") for i in range(60)])
+    cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}, "roles": {"ops": "x"}})
+    users = PoolUsers.open(_gateway(), cfg)
+    stopped: list[str] = []
+
+    def stop_soon(_: float) -> None:
+        import time
+
+        time.sleep(0.3)
+        if not stopped:
+            job = _jobs(aws, pool)[0]
+            aws.stop_user_import_job(UserPoolId=pool, JobId=job["JobId"])
+            stopped.append(job["JobId"])
+
+    with standin.configured(rate=50.0, line_numbers="file"):
+        outcome = import_with_jobs(
+            users, scan_csv(path, cfg), JobOptions(role, line_numbers=LineBase.DATA),
+            client=JobClient(users, role, sleep=stop_soon),
+        )  # fmt: skip
+    present = set(_users(aws, pool))
+    created = {r.email for r in outcome.results if r.outcome.value == "created"}
+    assert 0 < len(created) < 60
+    assert created == present  # each row's result is its own
+    assert {r.outcome.value for r in outcome.results if r.email not in present} == {"not attempted"}
+
+
+def test_a_file_changed_during_the_job_is_not_matched_by_position(
+    aws: Any, pool: str, role: str, tmp_path: Path
+) -> None:
+    from cognito_privx.errors import UsageError as Usage
+
+    path = _csv(tmp_path / "u.csv", [("c1@example.com", "ops"), ("c2@example.com", "ops")])
+    cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}, "roles": {"ops": "x"}})
+    users = PoolUsers.open(_gateway(), cfg)
+
+    def edit_then_upload(url: str, file: Path) -> None:
+        _csv(path, [("c0@example.com", "ops"), ("c1@example.com", "ops"), ("c2@example.com", "ops")])
+        import_jobs.put_file(url, file)
+
+    with pytest.raises(Usage, match="changed while it was read"):
+        import_with_jobs(
+            users, scan_csv(path, cfg), JobOptions(role), client=JobClient(users, role, upload=edit_then_upload)
+        )
+
+
+def test_an_error_after_the_report_is_opened_leaves_a_whole_report(
+    cli: Any, config_file: Path, aws: Any, pool: str, tmp_path: Path
+) -> None:
+    path = _csv(tmp_path / "u.csv", [("e1@example.com", "ops")])
+    report = tmp_path / "r.json"
+    run = cli(
+        "--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", ROLE,
+        "--report", str(report),
+    )  # fmt: skip
+    assert run.exit_code == 1  # no such role
+    written = json.loads(report.read_text())
+    assert written["rows"] == [] and "no IAM role" in written["summary"]["stopped"]
+
+
+def test_known_users_in_a_big_pool_are_looked_up_not_created_first(
+    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path, cognito_calls: list[str]
+) -> None:
+    seed = _csv(tmp_path / "seed.csv", [(f"big{i}@example.com", "ops") for i in range(40)])
+    assert cli("--config", str(config_file), "import-users", str(seed), "--no-invite").exit_code == 0
+    path = _csv(tmp_path / "u.csv", [("big5@example.com", "dev")])  # 1 row into 40 users: a look-up, no listing
+    cognito_calls.clear()
+    run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
+    assert run.exit_code == 0, run.stderr
+    assert "admin_create_user" not in cognito_calls and "list_users" not in cognito_calls
+    assert _users(aws, pool)["big5@example.com"]["group"] == "dev"

@@ -857,11 +857,14 @@ def import_users(
     state: State = ctx.obj
 
     def body() -> int:
-        from cognito_privx import render
+        import time
+
         from cognito_privx.errors import UsageError
         from cognito_privx.import_jobs import Engine, choose_engine, validate_role_arn
-        from cognito_privx.imports import AdaptiveRate, import_rows, learn_pool, open_report
+        from cognito_privx.imports import open_report
         from cognito_privx.users import scan_csv
+
+        started = time.monotonic()
 
         try:
             asked = Engine(engine.lower())
@@ -877,6 +880,18 @@ def import_users(
             choose_engine(asked, 0, invite=not no_invite, role_arn=role, pool=None)  # no role: exit 2 now
         rows = scan_csv(file, cfg, force=force)  # the whole file validated, not held: read again to import
         writer = open_report(report) if report is not None else None  # an unwritable path: exit 2, nothing done
+        try:
+            return _import(state, cfg, rows, writer, asked, role)
+        except BaseException as e:
+            if writer is not None:  # the report stays a whole document, and says why it ends there
+                writer.abort(f"stopped by {getattr(e, 'message', None) or type(e).__name__}", started)
+            raise
+
+    def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: str | None) -> int:
+        from cognito_privx import render
+        from cognito_privx.import_jobs import Engine, choose_engine
+        from cognito_privx.imports import AdaptiveRate, import_rows, learn_pool
+
         users = _open_users(state, cfg)
         choice = choose_engine(
             asked, len(rows), invite=not no_invite, role_arn=role, pool=dict(users.description or {})

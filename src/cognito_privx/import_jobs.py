@@ -43,7 +43,7 @@ from cognito_privx import retry
 from cognito_privx.config import ROLE_ARN_RE
 from cognito_privx.errors import CognitoError, UsageError
 from cognito_privx.imports import PoolIndex
-from cognito_privx.users import Outcome, PoolUsers, UserResult, UserRow
+from cognito_privx.users import Outcome, PoolUsers, UserResult, UserRow, attributes_of
 
 # AWS's limits per job (developer guide, "Importing users from a CSV file"; quotas page): 500,000 users (the header
 # not counted), 100 MB (AWS's reference solution uses the decimal 100,000,000), 16,000 characters a row.
@@ -196,6 +196,11 @@ class JobPart:
         return len(self.lines)
 
 
+# A row's path (JobPlan.kinds): an existing user (compared and updated by API), a new user in a job file, a new user a
+# job file cannot carry (created by API).
+EXISTING, JOB_ROW, UNFIT = 0, 1, 2
+
+
 @dataclass
 class JobPlan:
     """What the jobs will carry: parts of new users, and how many rows take the API path instead."""
@@ -204,7 +209,7 @@ class JobPlan:
     parts: list[JobPart]
     existing: int = 0
     unfit: int = 0
-    kinds: bytearray = field(default_factory=bytearray)  # per input row: 1 = a job row, 0 = the API path
+    kinds: bytearray = field(default_factory=bytearray)  # per input row: EXISTING, JOB_ROW or UNFIT
 
     @property
     def new_rows(self) -> int:
@@ -243,15 +248,15 @@ def plan_jobs(
                 parts.append(part)
             part.rows += 1
             part.size += len(encoded)
-            fits = JobCsv.fits(row)
-            if not fits or exists(row):
-                plan.kinds.append(0)
-                if fits:
-                    plan.existing += 1
-                else:
-                    plan.unfit += 1
+            if exists(row):
+                plan.kinds.append(EXISTING)
+                plan.existing += 1
                 continue
-            plan.kinds.append(1)
+            if not JobCsv.fits(row):
+                plan.kinds.append(UNFIT)
+                plan.unfit += 1
+                continue
+            plan.kinds.append(JOB_ROW)
             part.lines.append(row.line or 0)
             if workdir is not None and csv_format is not None:
                 if handle is None:
@@ -482,12 +487,12 @@ class PartResults:
     run: JobRun
     codes: bytearray
     messages: dict[int, str] = field(default_factory=dict)
-    verified: Callable[[str], bool] | None = None  # whether the pool holds an email: instead of the logs
+    verified: Callable[[UserRow], int] | None = None  # the row checked against the pool instead of the logs
     source: str = ""
 
-    def of(self, position: int, email: str) -> tuple[int, str]:
+    def of(self, position: int, row: UserRow) -> tuple[int, str]:
         if self.verified is not None:
-            return (SUCCEEDED, "") if self.verified(email) else (0, "")
+            return self.verified(row), ""
         return self.codes[position], self.messages.get(position, "")
 
 
@@ -587,11 +592,14 @@ def results_from_logs(
             f"its log shows {sum(tally):,} rows ({tally[0]} succeeded, {tally[1]} skipped, {tally[2]} failed) where "
             f"the job counts {sum(counted):,} ({counted[0]}, {counted[1]}, {counted[2]})"
         )
-    base, said = line_base(pinned, low, high, rows)
-    if (base is LineBase.DATA and high == rows + 1) or (base is LineBase.FILE and low == 1):
+    # The log itself settles the base whenever it shows row 1 (data) or row ``rows + 1`` (file), as every complete
+    # log does. A pin is checked against that; on a partial log that settles nothing a pin cannot be confirmed (a
+    # wrong one would shift every row), so the pool is asked instead.
+    base, said = line_base(LineBase.AUTO, low, high, rows)
+    if pinned is not LineBase.AUTO and base is not None and base is not pinned:
         return None, f"import_log_line_numbers = {pinned.value} contradicts the log (lines {low}-{high}, {rows} rows)"
     if base is None:
-        return None, said
+        return None, said + ("" if pinned is LineBase.AUTO else f" (import_log_line_numbers = {pinned.value})")
     offset = 1 if base is LineBase.DATA else 2
     results = PartResults(run, by_number[offset : offset + rows].ljust(rows, b"\0"), source=said)
     results.messages = {n - offset: m for n, m in messages.items() if 0 <= n - offset < rows}
@@ -599,22 +607,43 @@ def results_from_logs(
 
 
 def results_from_pool(users: PoolUsers, run: JobRun) -> PartResults:
-    """The part's rows checked against the pool: one listing when that is cheaper than a look-up per row."""
+    """The part's rows checked against the pool (one listing when that is cheaper than a look-up per row): a user
+    there as the row has it and ``RESET_REQUIRED`` counts as imported; one there otherwise (created meanwhile, as
+    a job skips it) is compared and updated; one absent was not imported."""
     from cognito_privx.imports import learn_pool
 
     index = learn_pool(users, run.part.new_rows, dry_run=True)
-    lookup = (lambda email: index.get(email) is not None) if index is not None else (lambda e: _exists(users, e))
-    return PartResults(run, bytearray(0), verified=lookup, source="checked against the pool")
+
+    def verify(row: UserRow) -> int:
+        user = index.get(row.email) if index is not None else _find(users, row.email)
+        if user is None:
+            return 0
+        if isinstance(user, int):
+            return SKIPPED  # several case variants: the API path says which
+        attrs = attributes_of(user)
+        imported = (
+            str(user.get("UserStatus", "")) == "RESET_REQUIRED"
+            and attrs.get(users.attribute) == row.group_value
+            and (row.name or None) == (attrs.get("name") or None)
+        )
+        return SUCCEEDED if imported else SKIPPED
+
+    return PartResults(run, bytearray(0), verified=verify, source="checked against the pool")
+
+
+def _find(users: PoolUsers, email: str) -> Any:
+    """The pool's user with this email (``AdminGetUser``), ``None``, or 2 when several case variants match."""
+    from cognito_privx.errors import AmbiguousResourceError
+
+    try:
+        return users.find(email)
+    except AmbiguousResourceError:
+        return 2
 
 
 def _exists(users: PoolUsers, email: str) -> bool:
     """Whether the pool holds a user with this email (several in different cases count: the API path says so)."""
-    from cognito_privx.errors import AmbiguousResourceError
-
-    try:
-        return users.find(email) is not None
-    except AmbiguousResourceError:
-        return True
+    return _find(users, email) is not None
 
 
 def row_result(row: UserRow, code: int, message: str, run: JobRun) -> UserResult | None:
@@ -703,7 +732,7 @@ def import_with_jobs(
     if users.native_groups:
         for group in sorted(set(groups) - users.role_groups):
             users._require_native_group(group)
-    said = check_logs_role(iam if iam is not None else _client(users, "iam"), options.role_arn)
+    said = check_logs_role(iam if iam is not None else _client(users, "iam"), options.role_arn, users.gw.account_id())
     if said:
         on_note(said)
     # Who exists: one listing when that is cheaper than a look-up per row (a small file into a big pool).
@@ -788,18 +817,22 @@ def _settle_rows(
 
     from cognito_privx.imports import AdaptiveRate, import_rows
 
-    handoff: dict[int, tuple[int, JobRun]] = {}  # rows a worker must call Cognito for, by input line
+    handoff: dict[int, tuple[int, JobRun | None]] = {}  # rows a worker must call Cognito for, by input line
     lock = threading.Lock()
     walk = _JobRows(plan, part_results)
 
     def answer(row: UserRow) -> UserResult | None:
-        found = walk.next()
+        kind, found = walk.next()
+        if kind == EXISTING and index is None:  # known to exist (looked up): compared, never created first
+            with lock:
+                handoff[row.line or 0] = (SKIPPED, None)
+            return None
         if found is None:
             return None  # the API path
         results, position = found
         if options.dry_run or results is None:
             return UserResult(row.email, Outcome.CREATED, f"would import, group {row.group}", row.line)
-        code, message = results.of(position, row.email)
+        code, message = results.of(position, row)
         result = row_result(row, code, message, results.run)
         if result is None or (code == SUCCEEDED and users.native_groups):
             with lock:
@@ -813,7 +846,7 @@ def _settle_rows(
         if entry is None:
             return None  # the API path
         code, run = entry
-        if code != SUCCEEDED:  # skipped: the user was created meanwhile: compared and updated
+        if code != SUCCEEDED or run is None:  # there already (skipped by the job, or before it): compared, updated
             return worker.add(row, invite=False, create=False)
         for group in row.groups:
             worker._call("admin_add_user_to_group", UserPoolId=worker.pool_id, Username=row.email, GroupName=group)
@@ -839,6 +872,9 @@ def _settle_rows(
     )
 
 
+_CHANGED = "run again on a file not in use: rows already done are unchanged, jobs are found again by name"
+
+
 class _JobRows:
     """Walks the file in order beside :func:`import_rows` (which asks once per row, in file order): for each job
     row, its part's results and its position in the part's file, from the plan's ``kinds`` and parts."""
@@ -852,26 +888,32 @@ class _JobRows:
         self._ordinal = 0
         self._position = 0
 
-    def next(self) -> tuple[PartResults | None, int] | None:
-        """The next row's job and position; ``None`` for a row of the API path."""
+    def next(self) -> tuple[int, tuple[PartResults | None, int] | None]:
+        """The next row's kind (``EXISTING``, ``JOB_ROW``, ``UNFIT``) and, for a job row, its job's results and
+        its position in the job's file. Raises :class:`UsageError` past the rows planned (the file grew)."""
+        if self._ordinal >= len(self._kinds):
+            raise UsageError("the file changed while it was read: more rows than when it was checked", _CHANGED)
         while self._ordinal >= self._end:
             self._part = next(self._parts)
             self._end += self._part.rows
             self._position = 0
         kind = self._kinds[self._ordinal]
         self._ordinal += 1
-        if not kind:
-            return None
+        if kind != JOB_ROW:
+            return kind, None
         self._position += 1
-        return self._results.get(self._part.number), self._position - 1
+        return kind, (self._results.get(self._part.number), self._position - 1)
 
 
-def check_logs_role(iam: Any, arn: str) -> str:
+def check_logs_role(iam: Any, arn: str, account: str | None = None) -> str:
     """Raise :class:`CognitoError` when IAM says the logs role is missing, is another role, or does not let
     ``cognito-idp.amazonaws.com`` assume it (a job would only fail later, every row with it); ``""`` when it is
-    fine, or a note when it could not be checked (no ``iam:GetRole``, or a role in another account)."""
+    fine, or a note when it could not be checked (no ``iam:GetRole``, or a role in another ``account`` than the
+    caller's, when that is known)."""
     import botocore.exceptions
 
+    if account is not None and arn.split(":")[4] != account:
+        return f"the logs role {arn} is in another account than {account}: not checked"
     name = arn.rsplit("/", 1)[1]
     hint = (
         "give --logs-role-arn (or import_logs_role_arn) a role that trusts cognito-idp.amazonaws.com and may write "
@@ -887,8 +929,6 @@ def check_logs_role(iam: Any, arn: str) -> str:
     except botocore.exceptions.BotoCoreError as e:
         return f"could not check the logs role {arn} ({e})"
     if role.get("Arn") != arn:
-        if arn.split(":")[4] != str(role.get("Arn", "")).split(":")[4]:
-            return f"the logs role {arn} is in another account: not checked"
         raise CognitoError(f"IAM knows the role {name} as {role.get('Arn')}, not {arn}", hint)
     if not trusts_cognito(role.get("AssumeRolePolicyDocument")):
         raise CognitoError(f"the role {arn} does not let cognito-idp.amazonaws.com assume it", hint)

@@ -399,6 +399,16 @@ class ReportWriter:
         else:
             self._csv.writerow([r.line or "", r.email, r.outcome.value, r.detail])
 
+    @property
+    def closed(self) -> bool:
+        return self._fh.closed
+
+    def abort(self, reason: str, started: float) -> None:
+        """Close a report the run could not finish (an error after it was opened): the rows written so far and a
+        summary that says why, so the file stays a whole document. Nothing when it is closed already."""
+        if not self.closed:
+            self.close(ImportReport([], time.monotonic() - started, 0, reason))
+
     def close(self, report: ImportReport) -> None:
         if self._json:
             self._fh.write('\n],\n"summary": ' + json.dumps(report.summary(), indent=2) + "}\n")
@@ -663,7 +673,7 @@ def _import_one(
     if created is None:  # it exists after all (another run, a stale listing): compare and update
         return users.add(row, invite=invite, create=False)
     if users.native_groups:
-        users._sync_groups(created["Username"], row.group, dry_run=False)
+        users._sync_groups(created["Username"], row.groups, dry_run=False)
     return UserResult(row.email, Outcome.CREATED, f"group {row.group}", row.line)
 
 

@@ -832,10 +832,24 @@ class CsvScan:
         return self.rows
 
     def __iter__(self) -> Iterator[UserRow]:
-        for item in self._parse(validated=True):
+        """The rows again, each the one the scan checked at its place: an address added, removed or changed since
+        (which would shift whatever is matched by position, such as an import job's results) raises UsageError."""
+        hashes = self._hashes
+        count = 0
+        for position, item in enumerate(self._parse(validated=True)):
             if isinstance(item, str):
                 raise UsageError(f"{self.path} changed while it was read: {item}", "run again on a file not in use")
+            if position >= len(hashes) or hashes[position] != hash(item.email):
+                raise UsageError(
+                    f"{self.path} changed while it was read: line {item.line} is not the row checked there",
+                    "run again on a file not in use",
+                )
             yield item
+            count = position + 1
+        if count != len(hashes):
+            raise UsageError(
+                f"{self.path} changed while it was read: it has fewer rows", "run again on a file not in use"
+            )
 
     def _duplicates(self, hashes: array.array[int]) -> list[str]:
         """``line N: x is also on line M`` for every repeated email (a hash match is checked on the emails)."""
