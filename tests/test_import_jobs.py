@@ -674,9 +674,9 @@ def test_an_error_after_the_report_is_opened_leaves_a_whole_report(
 def test_known_users_in_a_big_pool_are_looked_up_not_created_first(
     cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path, cognito_calls: list[str]
 ) -> None:
-    seed = _csv(tmp_path / "seed.csv", [(f"big{i}@example.com", "ops") for i in range(40)])
+    seed = _csv(tmp_path / "seed.csv", [(f"big{i}@example.com", "ops") for i in range(130)])
     assert cli("--config", str(config_file), "import-users", str(seed), "--no-invite").exit_code == 0
-    path = _csv(tmp_path / "u.csv", [("big5@example.com", "dev")])  # 1 row into 40 users: a look-up, no listing
+    path = _csv(tmp_path / "u.csv", [("big5@example.com", "dev")])  # 1 row, 130 users (3 pages): one look-up
     cognito_calls.clear()
     run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
     assert run.exit_code == 0, run.stderr

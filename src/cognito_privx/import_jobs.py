@@ -31,6 +31,7 @@ import datetime
 import enum
 import hashlib
 import logging
+import math
 import re
 import tempfile
 import time
@@ -735,8 +736,11 @@ def import_with_jobs(
     said = check_logs_role(iam if iam is not None else _client(users, "iam"), options.role_arn, users.gw.account_id())
     if said:
         on_note(said)
-    # Who exists: one listing when that is cheaper than a look-up per row (a small file into a big pool).
-    index = learn_pool(users, len(rows) if isinstance(rows, Sized) else 10**9, dry_run=True)
+    # Who exists: one listing, unless the file is so small next to the pool that looking each row up costs fewer
+    # calls (the plan looks them up one after another, as a listing reads its pages: calls, not quotas, decide).
+    estimated = int((users.description or {}).get("EstimatedNumberOfUsers", 0) or 0)
+    count = len(rows) if isinstance(rows, Sized) else estimated
+    index = learn_pool(users, 10**9, dry_run=True) if count >= math.ceil(estimated / 60) else None
     client = client or JobClient(users, options.role_arn)
     pool: dict[str, Any] = dict(users.description or users.gw.describe_pool(users.pool_id))
     csv_format = JobCsv(client.header(), users.attribute, str(pool.get("MfaConfiguration", "OFF")))
