@@ -178,8 +178,7 @@ def test_a_rerun_after_a_crash_mid_job_follows_the_job_instead_of_starting_anoth
     cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path
 ) -> None:
     path = _csv(tmp_path / "u.csv", [(f"r{i}@example.com", "ops") for i in range(60)])
-    cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}, "roles": {"ops": "x"}})
-    users = PoolUsers.open(_gateway(), cfg)
+    cfg, users = _pool_users()
 
     def crash(_: float) -> None:
         raise KeyboardInterrupt  # the laptop closes while the job runs
@@ -199,8 +198,7 @@ def test_a_rerun_after_a_crash_before_the_upload_starts_the_job_it_created(
     cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path
 ) -> None:
     path = _csv(tmp_path / "u.csv", [(f"c{i}@example.com", "ops") for i in range(5)])
-    cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}, "roles": {"ops": "x"}})
-    users = PoolUsers.open(_gateway(), cfg)
+    cfg, users = _pool_users()
 
     def lost(url: str, file: Path) -> None:
         raise CognitoError("the network went away", "run again")
@@ -218,8 +216,7 @@ def test_a_stopped_job_is_followed_by_a_new_attempt_for_the_rest(
     cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path
 ) -> None:
     path = _csv(tmp_path / "u.csv", [(f"s{i}@example.com", "ops") for i in range(40)])
-    cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}, "roles": {"ops": "x"}})
-    users = PoolUsers.open(_gateway(), cfg)
+    cfg, users = _pool_users()
 
     def stop_it(_: float) -> None:
         job = _jobs(aws, pool)[0]
@@ -379,6 +376,14 @@ def test_job_csv_lines_follow_the_pools_header() -> None:
         import_jobs.JobCsv(["email", "email_verified", "cognito:username"], "custom:group", "OFF")
 
 
+def _pool_users() -> tuple[AppConfig, PoolUsers]:
+    """The config of the ``pool`` fixture's pool (groups ops and dev) and its user side, for calling the engine."""
+    cfg = AppConfig.model_validate(
+        {"cognito": {"region": REGION, "pool_name": "privx-users"}, "roles": {"ops": "x", "dev": "y"}}
+    )
+    return cfg, PoolUsers.open(_gateway(), cfg)
+
+
 def _gateway() -> Any:
     from cognito_privx.cognito import CognitoGateway
 
@@ -406,8 +411,7 @@ def test_a_job_that_fails_as_a_whole_fails_every_row(aws: Any, pool: str, role: 
     # The role goes away between the check and the job (someone tidies IAM): Cognito cannot assume it, and the
     # job fails before any row.
     path = _csv(tmp_path / "u.csv", [("f1@example.com", "ops"), ("f2@example.com", "ops")])
-    cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}, "roles": {"ops": "x"}})
-    users = PoolUsers.open(_gateway(), cfg)
+    cfg, users = _pool_users()
 
     def upload_after_the_role_is_gone(url: str, file: Path) -> None:
         boto3.client("iam", region_name=REGION).delete_role(RoleName="CognitoImportLogs")
@@ -540,8 +544,7 @@ def test_logs_that_lag_behind_the_job_are_read_again_or_not_trusted(
     missing_reads: int, source: str, aws: Any, pool: str, role: str, tmp_path: Path
 ) -> None:
     path = _csv(tmp_path / "u.csv", [(f"l{i}@example.com", "ops") for i in range(6)])
-    cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}, "roles": {"ops": "x"}})
-    users = PoolUsers.open(_gateway(), cfg)
+    cfg, users = _pool_users()
     notes: list[str] = []
     logs = _LaggingLogs(missing_reads)
     outcome = import_with_jobs(
@@ -587,10 +590,7 @@ def test_a_user_created_meanwhile_is_compared_when_the_pool_is_asked_instead_of_
     # The pin disagrees with the stand-in's numbering: the log cannot be used, so the pool is asked. A user that
     # appeared while the job was prepared (the job skips it) must be compared and updated, not called imported.
     path = _csv(tmp_path / "u.csv", [("n1@example.com", "ops"), ("late@example.com", "dev"), ("n2@example.com", "ops")])
-    cfg = AppConfig.model_validate(
-        {"cognito": {"region": REGION, "pool_name": "privx-users"}, "roles": {"ops": "x", "dev": "y"}}
-    )
-    users = PoolUsers.open(_gateway(), cfg)
+    cfg, users = _pool_users()
 
     def someone_adds_late(url: str, file: Path) -> None:
         aws.admin_create_user(
@@ -613,8 +613,7 @@ def test_a_user_created_meanwhile_is_compared_when_the_pool_is_asked_instead_of_
 
 def test_a_partial_log_and_a_wrong_pin_never_shift_results(aws: Any, pool: str, role: str, tmp_path: Path) -> None:
     path = _csv(tmp_path / "u.csv", [(f"w{i:02}@example.com", "ops") for i in range(60)])
-    cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}, "roles": {"ops": "x"}})
-    users = PoolUsers.open(_gateway(), cfg)
+    cfg, users = _pool_users()
     stopped: list[str] = []
 
     def stop_soon(_: float) -> None:
@@ -644,8 +643,7 @@ def test_a_file_changed_during_the_job_is_not_matched_by_position(
     from cognito_privx.errors import UsageError as Usage
 
     path = _csv(tmp_path / "u.csv", [("c1@example.com", "ops"), ("c2@example.com", "ops")])
-    cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}, "roles": {"ops": "x"}})
-    users = PoolUsers.open(_gateway(), cfg)
+    cfg, users = _pool_users()
 
     def edit_then_upload(url: str, file: Path) -> None:
         _csv(path, [("c0@example.com", "ops"), ("c1@example.com", "ops"), ("c2@example.com", "ops")])
