@@ -680,3 +680,60 @@ def test_known_users_in_a_big_pool_are_looked_up_not_created_first(
     assert run.exit_code == 0, run.stderr
     assert "admin_create_user" not in cognito_calls and "list_users" not in cognito_calls
     assert _users(aws, pool)["big5@example.com"]["group"] == "dev"
+
+
+def test_a_dry_run_changes_no_known_user_when_rows_are_looked_up(
+    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path
+) -> None:
+    seed = _csv(tmp_path / "seed.csv", [(f"dry{i}@example.com", "dev") for i in range(130)])
+    assert cli("--config", str(config_file), "import-users", str(seed), "--no-invite").exit_code == 0
+    path = _csv(tmp_path / "u.csv", [("dry1@example.com", "ops")])  # fewer rows than pages: looked up
+    run = cli(
+        "--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role,
+        "--dry-run",
+    )  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    assert "would update 1" in run.stderr
+    assert _users(aws, pool)["dry1@example.com"]["group"] == "dev"
+
+
+def test_a_row_edited_during_the_job_is_not_matched_by_position(aws: Any, pool: str, role: str, tmp_path: Path) -> None:
+    from cognito_privx.errors import UsageError as Usage
+
+    path = _csv(tmp_path / "u.csv", [("d1@example.com", "ops"), ("d2@example.com", "ops")])
+    cfg, users = _pool_users()
+
+    def edit_then_upload(url: str, file: Path) -> None:
+        _csv(path, [("d1@example.com", "ops"), ("d2@example.com", "dev")])  # same emails, another group
+        import_jobs.put_file(url, file)
+
+    with pytest.raises(Usage, match="changed while it was read"):
+        import_with_jobs(
+            users, scan_csv(path, cfg), JobOptions(role), client=JobClient(users, role, upload=edit_then_upload)
+        )
+
+
+@pytest.mark.parametrize(
+    ("statement", "trusted"),
+    [
+        ({"Effect": "Allow", "Principal": {"Service": "cognito-idp.amazonaws.com"}, "Action": "sts:assumerole"}, True),
+        ({"Effect": "Allow", "Principal": {"Service": ["cognito-idp.amazonaws.com"]}, "Action": "sts:Assume*"}, True),
+        ({"Effect": "Allow", "Principal": "*", "Action": ["sts:AssumeRole"]}, True),
+        ({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}, False),
+        (
+            {"Effect": "Allow", "Principal": {"Service": "cognito-idp.amazonaws.com"}, "NotAction": "sts:AssumeRole"},
+            False,
+        ),
+    ],
+)
+def test_trust_policies_are_read_as_iam_reads_them(statement: dict[str, Any], trusted: bool) -> None:
+    assert import_jobs.trusts_cognito({"Version": "2012-10-17", "Statement": [statement]}) is trusted
+
+
+def test_a_deny_wins_unless_it_is_conditional() -> None:
+    allow = {"Effect": "Allow", "Principal": {"Service": "cognito-idp.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    deny_all = {"Effect": "Deny", "Principal": {"Service": "*"}, "NotAction": "iam:PassRole"}
+    conditional = {**deny_all, "Condition": {"StringNotEquals": {"aws:SourceAccount": "123456789012"}}}
+    assert not import_jobs.trusts_cognito({"Statement": [allow, deny_all]})
+    assert import_jobs.trusts_cognito({"Statement": [allow, conditional]})
+    assert import_jobs.trusts_cognito(json.dumps({"Statement": allow}))

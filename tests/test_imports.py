@@ -206,3 +206,21 @@ def test_a_reread_validates_only_addresses_changed_since_the_scan(
     with pytest.raises(Exception, match="changed while it was read"):
         list(scan)
     assert checked == ["not-an-address"]
+
+
+def test_an_aborted_report_sums_up_the_rows_it_holds(tmp_path: Path) -> None:
+    import time
+
+    from cognito_privx.imports import open_report
+    from cognito_privx.users import Outcome, UserResult
+
+    writer = open_report(tmp_path / "r.json")
+    writer.write(UserResult("a@example.com", Outcome.CREATED, "", 2))
+    writer.write(UserResult("b@example.com", Outcome.FAILED, "no", 3))
+    writer.abort("stopped by the file changing", time.monotonic(), "run again")
+    writer.abort("a second time is nothing", time.monotonic())
+    written = json.loads((tmp_path / "r.json").read_text())
+    assert [r["email"] for r in written["rows"]] == ["a@example.com", "b@example.com"]
+    summary = written["summary"]
+    assert (summary["rows"], summary["created"], summary["failed"]) == (2, 1, 1)
+    assert (summary["stopped"], summary["hint"]) == ("stopped by the file changing", "run again")

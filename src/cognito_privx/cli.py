@@ -884,7 +884,9 @@ def import_users(
             return _import(state, cfg, rows, writer, asked, role)
         except BaseException as e:
             if writer is not None:  # the report stays a whole document, and says why it ends there
-                writer.abort(f"stopped by {getattr(e, 'message', None) or type(e).__name__}", started)
+                writer.abort(
+                    f"stopped by {getattr(e, 'message', None) or type(e).__name__}", started, getattr(e, "hint", None)
+                )
             raise
 
     def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: str | None) -> int:

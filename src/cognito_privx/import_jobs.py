@@ -851,7 +851,7 @@ def _settle_rows(
             return None  # the API path
         code, run = entry
         if code != SUCCEEDED or run is None:  # there already (skipped by the job, or before it): compared, updated
-            return worker.add(row, invite=False, create=False)
+            return worker.add(row, invite=False, create=False, dry_run=options.dry_run)
         for group in row.groups:
             worker._call("admin_add_user_to_group", UserPoolId=worker.pool_id, Username=row.email, GroupName=group)
         return row_result(row, code, "", run)
@@ -941,7 +941,10 @@ def check_logs_role(iam: Any, arn: str, account: str | None = None) -> str:
 
 def trusts_cognito(document: Any) -> bool:
     """Whether a trust policy (a dict, or its JSON text, maybe URL-encoded) lets ``cognito-idp.amazonaws.com``
-    ``sts:AssumeRole``: an ``Allow`` statement naming that service and action, and no ``Deny`` naming them."""
+    ``sts:AssumeRole``, read as IAM reads it: an ``Allow`` whose principal names the service (or ``*``) and whose
+    ``Action`` matches (case-insensitive, ``*`` wildcards; or a ``NotAction`` that does not), and no such ``Deny``
+    without a ``Condition`` (a conditional deny cannot be judged here, and is not held against the role)."""
+    import fnmatch
     import json
     import urllib.parse
 
@@ -953,18 +956,36 @@ def trusts_cognito(document: Any) -> bool:
     statements = document.get("Statement", []) if isinstance(document, dict) else []
     statements = [statements] if isinstance(statements, dict) else statements
 
-    def listed(value: Any) -> list[Any]:
-        return [value] if isinstance(value, str) else list(value or [])
+    def listed(value: Any) -> list[str]:
+        return [value] if isinstance(value, str) else [str(v) for v in value or []]
 
-    def names_cognito(statement: Any) -> bool:
-        if not isinstance(statement, dict) or not isinstance(statement.get("Principal"), dict):
+    def principal_matches(principal: Any) -> bool:
+        if principal == "*":
+            return True
+        if not isinstance(principal, dict):
             return False
-        services = listed(statement["Principal"].get("Service"))
-        actions = listed(statement.get("Action"))
-        return "cognito-idp.amazonaws.com" in services and any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions)
+        return "cognito-idp.amazonaws.com" in listed(principal.get("Service")) or "*" in [
+            *listed(principal.get("Service")),
+            *listed(principal.get("AWS")),
+        ]
 
-    named = [st for st in statements if names_cognito(st)]
-    return any(st.get("Effect") == "Allow" for st in named) and not any(st.get("Effect") == "Deny" for st in named)
+    def action_matches(statement: dict[str, Any]) -> bool:
+        def hit(patterns: list[str]) -> bool:
+            return any(fnmatch.fnmatchcase("sts:assumerole", p.lower()) for p in patterns)
+
+        if "NotAction" in statement:
+            return not hit(listed(statement["NotAction"]))
+        return hit(listed(statement.get("Action")))
+
+    def applies(statement: Any) -> bool:
+        return (
+            isinstance(statement, dict) and principal_matches(statement.get("Principal")) and action_matches(statement)
+        )
+
+    applying = [st for st in statements if applies(st)]
+    allowed = any(st.get("Effect") == "Allow" for st in applying)
+    denied = any(st.get("Effect") == "Deny" and not st.get("Condition") for st in applying)
+    return allowed and not denied
 
 
 def _client(users: PoolUsers, service: str) -> Any:

@@ -384,6 +384,7 @@ class ReportWriter:
     def __init__(self, path: Path, fh: IO[str]) -> None:
         self.path = path
         self._fh = fh
+        self._counts: collections.Counter[str] = collections.Counter()
         self._json = path.suffix.lower() == ".json"
         self._first = True
         if self._json:
@@ -393,6 +394,7 @@ class ReportWriter:
             self._csv.writerow(["line", "email", "outcome", "detail"])
 
     def write(self, r: UserResult) -> None:
+        self._counts[r.outcome.value] += 1
         if self._json:
             self._fh.write(("" if self._first else ",\n") + "  " + json.dumps(r.to_json()))
             self._first = False
@@ -403,11 +405,14 @@ class ReportWriter:
     def closed(self) -> bool:
         return self._fh.closed
 
-    def abort(self, reason: str, started: float) -> None:
+    def abort(self, reason: str, started: float, hint: str | None = None) -> None:
         """Close a report the run could not finish (an error after it was opened): the rows written so far and a
-        summary that says why, so the file stays a whole document. Nothing when it is closed already."""
+        summary of them that says why, so the file stays a whole document. Nothing when it is closed already."""
         if not self.closed:
-            self.close(ImportReport([], time.monotonic() - started, 0, reason))
+            report = ImportReport(
+                [], time.monotonic() - started, 0, reason, hint, counts=collections.Counter(self._counts)
+            )
+            self.close(report)
 
     def close(self, report: ImportReport) -> None:
         if self._json:
@@ -565,7 +570,8 @@ def import_rows(
                 if run.stop.is_set():  # stopped: the rest of the file is "not attempted", without a call
                     while next_out < submitted:  # the rows in flight first: nothing piles up behind them
                         collect(block=True)
-                    emit(_not_attempted_result(row, run.reason))
+                    known = answer(row) if answer is not None else None  # a result needing no call still counts
+                    emit(known or _not_attempted_result(row, run.reason))
                     submitted += 1
                     next_out += 1
                     continue
