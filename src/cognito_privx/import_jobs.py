@@ -43,7 +43,7 @@ from typing import Any
 from cognito_privx import retry
 from cognito_privx.config import ROLE_ARN_RE
 from cognito_privx.errors import CognitoError, UsageError
-from cognito_privx.imports import PoolIndex
+from cognito_privx.imports import ImportReport, PoolIndex, ReportWriter
 from cognito_privx.users import Outcome, PoolUsers, UserResult, UserRow, attributes_of
 
 # AWS's limits per job (developer guide, "Importing users from a CSV file"; quotas page): 500,000 users (the header
@@ -675,8 +675,9 @@ def new_workdir() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="cognito-privx-import-")
 
 
-def with_dates_as_numbers(job: dict[str, Any]) -> dict[str, Any]:
-    """A job description for JSON output (datetimes as ISO 8601 text, no pre-signed URL)."""
+def job_for_json(job: dict[str, Any]) -> dict[str, Any]:
+    """A job description for the summary and JSON output: datetimes as ISO 8601 text, no pre-signed URL (its
+    signature is a credential)."""
     out = {k: v for k, v in job.items() if k != "PreSignedUrl"}
     for key, value in out.items():
         if isinstance(value, datetime.datetime):
@@ -708,12 +709,12 @@ def import_with_jobs(
     on_note: Callable[[str], None] = lambda _: None,
     on_job: Callable[[JobRun], None] = lambda _: None,
     on_result: Callable[[UserResult], None] | None = None,
-    report: Any = None,
+    report: ReportWriter | None = None,
     keep_results: bool = True,
     client: JobClient | None = None,
     logs: Any = None,
     iam: Any = None,
-) -> Any:
+) -> ImportReport:
     """Import ``rows`` (iterable more than once: a :class:`~cognito_privx.users.CsvScan`) through import jobs.
 
     Returns an :class:`~cognito_privx.imports.ImportReport` whose ``jobs`` describe the jobs. ``groups``: the
@@ -758,7 +759,7 @@ def import_with_jobs(
             on_note(f"job {run.name}: {run.note}")
             on_job(run)
             run = client.follow(run, on_job)
-            jobs.append(with_dates_as_numbers(run.job) | {"JobName": run.name})
+            jobs.append(job_for_json(run.job) | {"JobName": run.name})
             part_results[part.number] = _results(users, pool, run, options, logs, on_note, client.sleep)
     return _settle_rows(users, rows, plan, part_results, index, options, jobs, started, on_result, report, keep_results)
 
@@ -812,9 +813,9 @@ def _settle_rows(
     jobs: list[dict[str, Any]],
     started: float,
     on_result: Callable[[UserResult], None] | None,
-    report: Any,
+    report: ReportWriter | None,
     keep_results: bool,
-) -> Any:
+) -> ImportReport:
     """The last pass, in file order: job rows answered from their results (a skipped one compared and updated, an
     imported one given its groups in ``cognito:groups`` mode), the other rows by the API path."""
     import threading
@@ -1019,6 +1020,7 @@ __all__ = [
     "choose_engine",
     "ensure_job",
     "import_with_jobs",
+    "job_for_json",
     "line_base",
     "log_names",
     "new_workdir",
@@ -1030,5 +1032,4 @@ __all__ = [
     "row_result",
     "trusts_cognito",
     "validate_role_arn",
-    "with_dates_as_numbers",
 ]

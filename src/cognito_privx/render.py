@@ -283,6 +283,12 @@ class ScanProgress:
         self._status.update(f"listing users… {seen} scanned")
 
 
+def _print_failed(out: Any, result: Any) -> None:
+    """A failed row above a progress bar: its line, address and why."""
+    if result.outcome.value == "failed":
+        out.print(f"[red]✗ failed[/] line {result.line}: {escape(result.email)}  {escape(result.detail)}")
+
+
 class ImportProgress:
     """A progress bar on stderr: rows done, rate, ETA. Failed rows are printed above it as they happen."""
 
@@ -328,10 +334,7 @@ class ImportProgress:
 
         self._done += 1
         elapsed = max(time.monotonic() - self._start, 1e-6)
-        if result.outcome.value == "failed":
-            self.progress.console.print(
-                f"[red]✗ failed[/] line {result.line}: {escape(result.email)}  {escape(result.detail)}"
-            )
+        _print_failed(self.progress.console, result)
         self.progress.update(self.task, advance=1, rate=self._done / elapsed)
 
 
@@ -382,10 +385,7 @@ class JobProgress:
         """One row's result after the jobs (existing users compared, memberships added): a bar of its own."""
         if self._rows is None:
             self._rows = self.progress.add_task("rows", total=self.rows, status="")
-        if result.outcome.value == "failed":
-            self.progress.console.print(
-                f"[red]✗ failed[/] line {result.line}: {escape(result.email)}  {escape(result.detail)}"
-            )
+        _print_failed(self.progress.console, result)
         self.progress.update(self._rows, advance=1)
 
 
