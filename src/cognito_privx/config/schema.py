@@ -1,0 +1,365 @@
+"""The config file's sections as pydantic models, each key with its default and its check: ``[cognito]``
+(:class:`CognitoConfig`, with ``[cognito.password_policy]``), ``[privx]`` (:class:`PrivXConfig`), ``[roles]``
+(:class:`RoleSpec`), and the whole file (:class:`AppConfig`). Unknown keys are an error."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from cognito_privx.config.constants import (
+    CALLBACK_PATH,
+    COGNITO_SCOPES,
+    DEFAULT_LOGIN_URL_TEMPLATE,
+    DEFAULT_RULE_TEMPLATE,
+    MANAGED_TAG_KEY,
+    MANAGED_TAG_VALUE,
+    MFA_METHODS,
+)
+from cognito_privx.config.validate import (
+    ATTRIBUTE_RE,
+    AWS_NAME_RE,
+    DOMAIN_RE,
+    DOMAIN_RESERVED,
+    POOL_ID_MAX,
+    POOL_ID_RE,
+    POOL_ID_REGION_ERROR,
+    REGION_RE,
+    ROLE_ARN_RE,
+    TAG_KEY_RE,
+    validate_callback_url,
+    validate_group_name,
+    validate_privx_url,
+)
+from cognito_privx.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class PasswordPolicyConfig(_Section):
+    """``[cognito.password_policy]``: the pool's password policy (AWS: length 6-99; temporary passwords 0-365 days)."""
+
+    minimum_length: int = Field(default=12, ge=6, le=99)
+    require_uppercase: bool = True
+    require_lowercase: bool = True
+    require_numbers: bool = True
+    require_symbols: bool = True
+    temporary_password_validity_days: int = Field(default=7, ge=1, le=365)
+
+
+class CognitoConfig(_Section):
+    region: str | None = None
+    # Pins the user pool when names are ambiguous. Declared after ``region``: its check reads the region.
+    pool_id: str | None = None
+    pool_name: str = "privx"
+    group_attribute: str = "group"
+    app_client_name: str = "privx"
+    domain_prefix: str = ""
+    hosted_ui: Literal["classic", "managed"] = "classic"
+    # None: LITE when the pool is created, and afterwards left as it is (raised in the console, or adopted).
+    tier: Literal["LITE", "ESSENTIALS", "PLUS"] | None = None
+    deletion_protection: bool = True
+    tags: dict[str, str] = Field(default_factory=dict)
+    # Where the group travels in the ID token: the custom attribute (default) or Cognito's native groups.
+    group_claim: Literal["custom", "cognito:groups"] = "custom"
+    # The pool's MFA (SetUserPoolMfaConfig). Unset: not managed, the pool keeps what it has (doctor still warns
+    # when it is off). docs/cognito.md#mfa
+    mfa: Literal["off", "optional", "required"] | None = None
+    mfa_methods: tuple[str, ...] = ("totp",)
+    # doctor warns when the app-client secret PrivX holds is older than this (rotate-secret renews it).
+    max_secret_age_days: int | None = Field(default=None, ge=1, le=3650)
+    # Unset: not managed (the pool keeps its policy).
+    password_policy: PasswordPolicyConfig | None = None
+    # The app client's token lifetimes (AWS: ID and access 5 minutes to 1 day, refresh 1 hour to 10 years); all
+    # three or none. Unset: not managed.
+    id_token_validity_minutes: int | None = Field(default=None, ge=5, le=1440)
+    access_token_validity_minutes: int | None = Field(default=None, ge=5, le=1440)
+    refresh_token_validity_days: int | None = Field(default=None, ge=1, le=3650)
+    # import-users --engine job: the IAM role Cognito assumes to write an import job's CloudWatch Logs, and what the
+    # logs' "Line Number N" counts from (undocumented: "auto" finds out). docs/cognito.md#user-import-jobs
+    import_logs_role_arn: str | None = None
+    import_log_line_numbers: Literal["auto", "data", "file"] = "auto"
+
+    @model_validator(mode="after")
+    def _token_lifetimes(self) -> CognitoConfig:
+        given = (self.id_token_validity_minutes, self.access_token_validity_minutes, self.refresh_token_validity_days)
+        if any(v is not None for v in given) and any(v is None for v in given):
+            raise ValueError(
+                "set all three of id_token_validity_minutes, access_token_validity_minutes and "
+                "refresh_token_validity_days, or none"
+            )
+        return self
+
+    @field_validator("mfa_methods")
+    @classmethod
+    def _mfa_methods(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for method in v:
+            if method == "sms":
+                raise ValueError(
+                    "'sms' is not supported: SMS MFA needs an SNS role and a sandboxed SNS account; use 'totp'"
+                )
+            if method not in MFA_METHODS:
+                raise ValueError(f"{method!r} is not an MFA method; choose from {', '.join(MFA_METHODS)}")
+        if len(set(v)) != len(v):
+            raise ValueError("an MFA method is listed twice")
+        return v
+
+    @model_validator(mode="after")
+    def _mfa_consistent(self) -> CognitoConfig:
+        if self.mfa in ("optional", "required") and not self.mfa_methods:
+            raise ValueError(f'mfa = "{self.mfa}" needs at least one of mfa_methods (like ["totp"])')
+        if "email" in self.mfa_methods and self.mfa in ("optional", "required") and self.tier in (None, "LITE"):
+            raise ValueError(
+                f"email MFA needs the ESSENTIALS or PLUS tier (tier is {self.tier or 'not set: LITE'}); "
+                'use mfa_methods = ["totp"] or set tier'
+            )
+        return self
+
+    @field_validator("import_logs_role_arn")
+    @classmethod
+    def _role_arn(cls, v: str | None) -> str | None:
+        if v is not None and not ROLE_ARN_RE.match(v):
+            raise ValueError(f"{v!r} is not an IAM role ARN (like arn:aws:iam::123456789012:role/CognitoImportLogs)")
+        return v
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str | None) -> str | None:
+        if v is not None and not REGION_RE.match(v):
+            raise ValueError(f"{v!r} is not an AWS region name (like eu-west-1)")
+        return v
+
+    @field_validator("pool_id")
+    @classmethod
+    def _pool_id(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is None:
+            return None
+        match = POOL_ID_RE.match(v)
+        if match is None or len(v) > POOL_ID_MAX:
+            raise ValueError(f"{v!r} is not a Cognito user pool id (like eu-west-1_AbC123xyz)")
+        region = info.data.get("region")  # absent when the region itself was invalid: that error comes first
+        if region is not None and match["region"] != region:
+            raise PydanticCustomError(
+                POOL_ID_REGION_ERROR,
+                "the pool {pool_id} is in {pool_region}, but the configured region is {region}",
+                {"pool_id": v, "pool_region": match["region"], "region": region},
+            )
+        return v
+
+    @field_validator("pool_name", "app_client_name")
+    @classmethod
+    def _aws_name(cls, v: str) -> str:
+        if not AWS_NAME_RE.match(v):
+            raise ValueError(f"{v!r} must be 1-128 letters, digits, spaces or + = , . @ - _")
+        return v
+
+    @field_validator("group_attribute")
+    @classmethod
+    def _attribute(cls, v: str) -> str:
+        if v.startswith("custom:"):
+            raise ValueError(f"give the bare name {v.removeprefix('custom:')!r}, not {v!r}")
+        if not ATTRIBUTE_RE.match(v):
+            raise ValueError(f"{v!r} must be 1-20 letters, digits or _ . -")
+        return v
+
+    @field_validator("domain_prefix")
+    @classmethod
+    def _domain(cls, v: str) -> str:
+        if v == "":
+            return v
+        if not DOMAIN_RE.match(v):
+            raise ValueError(
+                f"{v!r} must be 1-63 lower-case letters, digits or hyphens, not starting or ending with '-'"
+            )
+        for word in DOMAIN_RESERVED:
+            if word in v:
+                raise ValueError(f"{v!r} contains the reserved word {word!r}, which Cognito refuses")
+        return v
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, value in v.items():
+            if not TAG_KEY_RE.match(key) or key.lower().startswith("aws:"):
+                raise ValueError(f"tag key {key!r} is invalid (1-128 characters, not starting with 'aws:')")
+            if key == MANAGED_TAG_KEY:
+                raise ValueError(f"tag {MANAGED_TAG_KEY!r} is set by cognito-privx itself")
+            if len(value) > 256:
+                raise ValueError(f"tag {key!r}: the value is longer than 256 characters")
+        return v
+
+    @property
+    def attribute_name(self) -> str:
+        """The attribute as it appears on users and in tokens: ``custom:<group_attribute>``."""
+        return f"custom:{self.group_attribute}"
+
+    @property
+    def native_groups(self) -> bool:
+        return self.group_claim == "cognito:groups"
+
+    @property
+    def tags_claim(self) -> str:
+        """The ID-token claim PrivX reads the user's tags (groups) from."""
+        return "cognito:groups" if self.native_groups else self.attribute_name
+
+    @property
+    def pool_tags(self) -> dict[str, str]:
+        return {**self.tags, MANAGED_TAG_KEY: MANAGED_TAG_VALUE}
+
+    @property
+    def managed_login_version(self) -> int:
+        return 2 if self.hosted_ui == "managed" else 1
+
+
+class PrivXConfig(_Section):
+    url: str | None = None
+    directory_name: str = Field(default="Cognito", min_length=1, max_length=128)
+    button_title: str = Field(default="Cognito", min_length=1, max_length=128)
+    additional_scopes: tuple[str, ...] = ("email", "profile")
+    login_url_template: str = DEFAULT_LOGIN_URL_TEMPLATE
+    rule_template: str = Field(default=DEFAULT_RULE_TEMPLATE, min_length=7, max_length=256)
+    timeout: float = Field(default=30.0, gt=0, le=600)
+    retries: int = Field(default=4, ge=1, le=10)  # attempts per PrivX request (connection errors, 429, 5xx)
+    # PrivX target-account attribute -> ID-token claim, e.g. {unix_account = "email"}: keyed by target, so one
+    # claim can feed both targets, as PrivX's OIDC guide does (docs/privx-api.md#account-mapping).
+    account_mapping: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("account_mapping")
+    @classmethod
+    def _account_mapping(cls, v: dict[str, str]) -> dict[str, str]:
+        targets = ("unix_account", "windows_account")
+        for target, claim in v.items():
+            if target not in targets and claim in targets:
+                # The claim-keyed form of earlier versions.
+                flipped = ", ".join(f'{c} = "{t}"' for t, c in v.items())
+                raise ValueError(
+                    f"the mapping is keyed by the target account now: write account_mapping = {{ {flipped} }}"
+                )
+            if target not in targets:
+                raise ValueError(f"{target!r} is not a target account; use unix_account or windows_account")
+            if not re.match(r"^[A-Za-z0-9_:.-]{1,64}$", claim):
+                raise ValueError(f"{claim!r} is not a claim name (like email or custom:unix_user)")
+        return v
+
+    @field_validator("rule_template")
+    @classmethod
+    def _rule_template(cls, v: str) -> str:
+        try:
+            fields = {name for _, name, _, _ in string.Formatter().parse(v) if name is not None}
+        except ValueError:
+            raise ValueError(f"{v!r} is not a template: use {{group}} for the group, and no other braces") from None
+        if fields != {"group"}:
+            raise ValueError(f"{v!r} must contain {{group}} and no other placeholder, like (tags={{group}})")
+        if v.count("(") != v.count(")"):
+            raise ValueError(f"{v!r} has unbalanced parentheses")
+        return v
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        url = validate_privx_url(v)
+        validate_callback_url(url + CALLBACK_PATH)
+        return url
+
+    @field_validator("additional_scopes")
+    @classmethod
+    def _scopes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for scope in v:
+            if scope == "openid":
+                raise ValueError("'openid' is always requested; list only the scopes besides it")
+            if scope not in COGNITO_SCOPES:
+                raise ValueError(
+                    f"scope {scope!r} is not one Cognito supports; choose from {', '.join(sorted(COGNITO_SCOPES))}"
+                )
+        if len(set(v)) != len(v):
+            raise ValueError("a scope is listed twice")
+        return v
+
+    @field_validator("login_url_template")
+    @classmethod
+    def _template(cls, v: str) -> str:
+        fields = {name for _, name, _, _ in string.Formatter().parse(v) if name is not None}
+        unknown = fields - {"base_url", "directory_id"}
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; use {{base_url}} and {{directory_id}}")
+        if "directory_id" not in fields:
+            raise ValueError("the template must contain {directory_id}")
+        return v
+
+
+class RoleSpec(_Section):
+    role: str = Field(min_length=1, max_length=128)
+    permissions: tuple[str, ...] = ()
+    comment: str = ""
+
+
+class AppConfig(_Section):
+    cognito: CognitoConfig = Field(default_factory=CognitoConfig)
+    privx: PrivXConfig = Field(default_factory=PrivXConfig)
+    # ``ops = "ops-admins"`` is short for ``[roles.ops] role = "ops-admins"``.
+    roles: dict[str, RoleSpec] = Field(default_factory=dict)
+    # Set by load_config only (so ``AppConfig.model_validate`` keeps working without it); read config_file.
+    _config_file: Path | None = PrivateAttr(default=None)
+
+    @property
+    def config_file(self) -> Path | None:
+        """The file this configuration was read from (as found: ``--config``, the variable, or the default)."""
+        return self._config_file
+
+    def set_config_file(self, file: Path) -> None:
+        """Remember the file this configuration was read from (:func:`~cognito_privx.config.loading.load_config`
+        only)."""
+        self._config_file = file
+
+    @field_validator("roles", mode="before")
+    @classmethod
+    def _role_shorthand(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        out: dict[str, Any] = {}
+        for group, value in v.items():
+            validate_group_name(str(group))
+            if isinstance(value, str):
+                value = {"role": value}
+            elif not isinstance(value, dict):
+                raise ValueError(f"{group}: give a PrivX role name, or a table with role = ...")
+            out[group] = value
+        return out
+
+    @property
+    def role_map(self) -> dict[str, RoleSpec]:
+        return dict(self.roles)
+
+    @property
+    def region(self) -> str:
+        if self.cognito.region is None:
+            raise ConfigError(
+                "no AWS region is configured",
+                "set [cognito] region in the config file, AWS_REGION, or pass --region",
+            )
+        return self.cognito.region
+
+    @property
+    def privx_url(self) -> str:
+        if self.privx.url is None:
+            raise ConfigError(
+                "no PrivX URL is configured",
+                "set [privx] url in the config file or PRIVX_API_BASE_URL",
+            )
+        return self.privx.url
+
+    @property
+    def callback_url(self) -> str:
+        return self.privx_url + CALLBACK_PATH
+
+    def issuer(self, pool_id: str) -> str:
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}"
