@@ -17,6 +17,7 @@ from cognito_privx.config import (
     load_config,
     load_credentials,
 )
+from cognito_privx.desired import DesiredState
 from cognito_privx.errors import ConfigError, CredentialsError
 from cognito_privx.sandbox.emulator import PrivXEmulator
 from tests.conftest import API_CLIENT_ID, API_CLIENT_SECRET, BASE_CONFIG, OAUTH_CLIENT_SECRET, PRIVX_URL, REGION
@@ -219,8 +220,11 @@ def test_base_config_is_valid(tmp_path: Path) -> None:
     assert cfg.region == REGION
     assert cfg.privx_url == PRIVX_URL
     assert cfg.callback_url == f"{PRIVX_URL}/auth/api/v1/oidc-cb"
-    assert cfg.issuer("eu-west-1_abc") == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"
-    assert {g: r.role for g, r in cfg.role_map.items()} == {"ops": "ops-admins", "dev": "developers"}
+    assert {g: r.role for g, r in cfg.roles.items()} == {"ops": "ops-admins", "dev": "developers"}
+    # The issuer and the group -> role grants, as setup, plan and doctor derive them from this config.
+    state = DesiredState.from_config(cfg)
+    assert state.pool.issuer("eu-west-1_abc") == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"
+    assert {g.group: g.role for g in state.grants} == {"ops": "ops-admins", "dev": "developers"}
 
 
 @pytest.mark.parametrize(
@@ -237,14 +241,14 @@ def test_accepted_urls_are_normalised_without_trailing_slash(tmp_path: Path, url
 def test_table_form_and_plain_roles_give_the_same_role_map(tmp_path: Path) -> None:
     plain = load_config(write(tmp_path, "[roles]\nops = 'ops-admins'\n", "plain.toml"), env={})
     table = load_config(write(tmp_path, "[roles.ops]\nrole = 'ops-admins'\n", "table.toml"), env={})
-    assert plain.role_map == table.role_map
-    assert plain.role_map["ops"].role == "ops-admins"
-    assert plain.role_map["ops"].permissions == () and plain.role_map["ops"].comment == ""
+    assert plain.roles == table.roles
+    assert plain.roles["ops"].role == "ops-admins"
+    assert plain.roles["ops"].permissions == () and plain.roles["ops"].comment == ""
 
 
 def test_table_form_role_keeps_permissions_and_comment(tmp_path: Path) -> None:
     text = "[roles.ops]\nrole = 'ops-admins'\npermissions = ['hosts-view']\ncomment = 'on call'\n"
-    spec = load_config(write(tmp_path, text), env={}).role_map["ops"]
+    spec = load_config(write(tmp_path, text), env={}).roles["ops"]
     assert (spec.role, spec.permissions, spec.comment) == ("ops-admins", ("hosts-view",), "on call")
 
 

@@ -336,10 +336,6 @@ class AppConfig(_Section):
         return out
 
     @property
-    def role_map(self) -> dict[str, RoleSpec]:
-        return dict(self.roles)
-
-    @property
     def region(self) -> str:
         if self.cognito.region is None:
             raise ConfigError(
@@ -360,6 +356,3 @@ class AppConfig(_Section):
     @property
     def callback_url(self) -> str:
         return self.privx_url + CALLBACK_PATH
-
-    def issuer(self, pool_id: str) -> str:
-        return f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}"
