@@ -1,0 +1,109 @@
+"""PrivX: an API client over an injected ``httpx.Client``, and the ensure steps for the OIDC directory and the
+grants. One module per concern:
+
+- ``transport``: the API paths, the httpx client (:func:`build_http_client`), PrivX's error bodies mapped to the
+  error tree, which failed requests are harmless to repeat, and the one list of PrivX calls that only read
+  (:data:`READ_ONLY_POSTS`, :func:`only_reads`).
+- ``auth``: :class:`PrivXAuth`, the log-in as an ``httpx.Auth`` flow (password grant, bearer token, one re-login
+  after a 401, or a ready ``PRIVX_API_BEARER_TOKEN``).
+- ``client``: :class:`PrivXClient`, every PrivX call cognito-privx makes, under the retry policy.
+- ``directory``: the OIDC directory: :class:`DirectorySpec`, the comment marker naming the app-client secret,
+  :class:`PoolIdentity` and :func:`find_directories` (with the race settle), :func:`ensure_directory`,
+  :func:`attribute_mapping`, :func:`login_url`.
+- ``rules``: a role's rule tree: :func:`role_rule`, :func:`leaves`, :func:`our_leaves`, :func:`has_rule`,
+  :func:`add_leaves` / :func:`remove_leaves`, :func:`role_marker`, :func:`made_by_us`.
+- ``grants``: :func:`plan_grants` and its role steps (:class:`RoleStep`: create, grant and revoke, unused roles).
+- ``directlogin``: the direct-login URL's candidate forms, requested on the real PrivX to find the one that works.
+
+The names below are re-exported so ``from cognito_privx import privx`` / ``privx.<name>`` keeps working.
+"""
+
+from __future__ import annotations
+
+from cognito_privx.privx.auth import TOKEN_MARGIN_S, PrivXAuth
+from cognito_privx.privx.client import (
+    DEFAULT_RETRY_BASE,
+    ROLE_PAGE,
+    ROLE_READ_ONLY,
+    DirectoryId,
+    PrivXClient,
+)
+from cognito_privx.privx.directory import (
+    MANAGED_MARKER,
+    MASKED,
+    SECRET_ID_FIELD,
+    DirectoryMatch,
+    DirectorySpec,
+    DirectoryState,
+    PoolIdentity,
+    attribute_mapping,
+    ensure_directory,
+    find_directories,
+    flatten,
+    issuer_of,
+    login_url,
+    secret_id_of,
+    with_secret_id,
+)
+from cognito_privx.privx.grants import RoleStep, plan_grants
+from cognito_privx.privx.rules import (
+    add_leaves,
+    has_rule,
+    leaves,
+    made_by_us,
+    our_leaves,
+    remove_leaves,
+    role_marker,
+    role_rule,
+)
+from cognito_privx.privx.transport import (
+    READ_ONLY_POSTS,
+    ROLES_PATH,
+    SOURCES_PATH,
+    STATUS_PATH,
+    TOKEN_PATH,
+    build_http_client,
+    only_reads,
+)
+
+__all__ = [
+    "DEFAULT_RETRY_BASE",
+    "MANAGED_MARKER",
+    "MASKED",
+    "READ_ONLY_POSTS",
+    "ROLES_PATH",
+    "ROLE_PAGE",
+    "ROLE_READ_ONLY",
+    "SECRET_ID_FIELD",
+    "SOURCES_PATH",
+    "STATUS_PATH",
+    "TOKEN_MARGIN_S",
+    "TOKEN_PATH",
+    "DirectoryId",
+    "DirectoryMatch",
+    "DirectorySpec",
+    "DirectoryState",
+    "PoolIdentity",
+    "PrivXAuth",
+    "PrivXClient",
+    "RoleStep",
+    "add_leaves",
+    "attribute_mapping",
+    "build_http_client",
+    "ensure_directory",
+    "find_directories",
+    "flatten",
+    "has_rule",
+    "issuer_of",
+    "leaves",
+    "login_url",
+    "made_by_us",
+    "only_reads",
+    "our_leaves",
+    "plan_grants",
+    "remove_leaves",
+    "role_marker",
+    "role_rule",
+    "secret_id_of",
+    "with_secret_id",
+]
