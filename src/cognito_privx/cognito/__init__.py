@@ -1,0 +1,136 @@
+"""Amazon Cognito: a typed gateway over one boto3 client, and the ensure steps for setup.
+
+Every ``ensure_*`` follows the ensure contract (ARCHITECTURE.md#the-ensure-contract): observe, diff (pure), act
+unless dry-run (updates merge over the *full* described object, because Cognito resets what an update omits), report a
+:class:`~cognito_privx.plan.Change`.
+
+Where moto differs from AWS (``docs/cognito.md#where-moto-differs-from-aws``), the code follows AWS and says so.
+
+One module per resource or concern:
+
+- :mod:`~cognito_privx.cognito.gateway`: ``CognitoGateway``, the one place that calls boto3; error translation
+  (credentials, access, throttling), ``error_code``; listings paged by botocore's paginator model.
+- :mod:`~cognito_privx.cognito.races`: concurrent runs (the race window, ``age_key``, ``is_race``, ``settled``),
+  shared by the pool and the app client.
+- :mod:`~cognito_privx.cognito.ensure`: what the ensure steps share (``UNSET``, the read-back note, deletes where
+  "already gone" is fine).
+- :mod:`~cognito_privx.cognito.pool`: the user pool (parameters, ownership and adoption, find, ensure, delete).
+- :mod:`~cognito_privx.cognito.attribute`: the pool's custom group attribute.
+- :mod:`~cognito_privx.cognito.client`: the app client (parameters, find, ensure, delete).
+- :mod:`~cognito_privx.cognito.secrets`: the app client's secrets (list, age, add, delete).
+- :mod:`~cognito_privx.cognito.domain`: the hosted-UI prefix domain (URL, observe, ensure, delete).
+- :mod:`~cognito_privx.cognito.branding`: the app client's managed-login branding.
+- :mod:`~cognito_privx.cognito.groups`: the pool's native groups for ``[roles]``.
+- :mod:`~cognito_privx.cognito.mfa`: the pool's MFA.
+- :mod:`~cognito_privx.cognito.usernames`: a pool's username model (what users sign in with, whether case matters).
+
+The names below are re-exported so ``from cognito_privx.cognito import X`` and ``cognito.X`` keep working while
+importers move to the submodules (TEMPORARY, for the restructure).
+"""
+
+from cognito_privx.cognito.attribute import check_attribute, ensure_attribute
+from cognito_privx.cognito.branding import BRANDING, delete_branding, ensure_branding, find_branding
+from cognito_privx.cognito.client import (
+    CLIENT_SUPERSET_FIELDS,
+    ClientId,
+    ClientState,
+    client_create_params,
+    client_update_params,
+    delete_client,
+    ensure_client,
+    find_client,
+)
+from cognito_privx.cognito.domain import (
+    DomainObservation,
+    delete_domain,
+    domain_taken_error,
+    domain_url,
+    ensure_domain,
+    observe_domain,
+)
+from cognito_privx.cognito.ensure import UNSET
+from cognito_privx.cognito.gateway import NON_IDEMPOTENT, CognitoGateway, error_code
+from cognito_privx.cognito.groups import (
+    GROUP_DESCRIPTION,
+    delete_group,
+    ensure_groups,
+    group_is_empty,
+    is_our_group,
+    list_groups,
+)
+from cognito_privx.cognito.mfa import MFA_OF_NEW_POOL, check_mfa_methods, ensure_mfa, mfa_set_params, mfa_view
+from cognito_privx.cognito.pool import (
+    PoolState,
+    UserPoolId,
+    check_adoptable,
+    delete_pool,
+    ensure_pool,
+    find_our_pool,
+    is_adopted,
+    is_ours,
+    pool_create_params,
+    pool_managed_fields,
+    pool_update_params,
+)
+from cognito_privx.cognito.races import RACE_POLL_S, RACE_SETTLE_S, RACE_WINDOW, age_key, is_race, settled
+from cognito_privx.cognito.secrets import ClientSecret, add_secret, delete_secret, list_secrets, secret_age_days
+
+__all__ = [
+    "BRANDING",
+    "CLIENT_SUPERSET_FIELDS",
+    "GROUP_DESCRIPTION",
+    "MFA_OF_NEW_POOL",
+    "NON_IDEMPOTENT",
+    "RACE_POLL_S",
+    "RACE_SETTLE_S",
+    "RACE_WINDOW",
+    "UNSET",
+    "ClientId",
+    "ClientSecret",
+    "ClientState",
+    "CognitoGateway",
+    "DomainObservation",
+    "PoolState",
+    "UserPoolId",
+    "add_secret",
+    "age_key",
+    "check_adoptable",
+    "check_attribute",
+    "check_mfa_methods",
+    "client_create_params",
+    "client_update_params",
+    "delete_branding",
+    "delete_client",
+    "delete_domain",
+    "delete_group",
+    "delete_pool",
+    "delete_secret",
+    "domain_taken_error",
+    "domain_url",
+    "ensure_attribute",
+    "ensure_branding",
+    "ensure_client",
+    "ensure_domain",
+    "ensure_groups",
+    "ensure_mfa",
+    "ensure_pool",
+    "error_code",
+    "find_branding",
+    "find_client",
+    "find_our_pool",
+    "group_is_empty",
+    "is_adopted",
+    "is_our_group",
+    "is_ours",
+    "is_race",
+    "list_groups",
+    "list_secrets",
+    "mfa_set_params",
+    "mfa_view",
+    "observe_domain",
+    "pool_create_params",
+    "pool_managed_fields",
+    "pool_update_params",
+    "secret_age_days",
+    "settled",
+]

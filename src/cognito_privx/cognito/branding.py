@@ -1,0 +1,73 @@
+"""The app client's managed-login branding style (docs/cognito.md#the-app-client-privx-needs): managed login
+shows no sign-in page without one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cognito_privx.cognito.ensure import UNSET, Unset
+from cognito_privx.cognito.gateway import error_code
+from cognito_privx.errors import CognitoError
+from cognito_privx.plan import Action, Change, change_for
+
+if TYPE_CHECKING:
+    from cognito_privx.cognito.gateway import CognitoGateway
+
+BRANDING = "cognito managed-login branding"
+
+
+def find_branding(gw: CognitoGateway, pool_id: str, client_id: str) -> dict[str, Any] | None:
+    """The app client's managed-login branding style, ``None`` when it has none (only "not found" means absent)."""
+    try:
+        response = gw.call("describe_managed_login_branding_by_client", UserPoolId=pool_id, ClientId=client_id)
+    except CognitoError as e:
+        if error_code(e) == "ResourceNotFoundException":
+            return None
+        raise
+    style: dict[str, Any] = response.get("ManagedLoginBranding") or {}
+    return style or None
+
+
+def ensure_branding(
+    gw: CognitoGateway,
+    client: str,
+    pool_id: str | None,
+    client_id: str | None,
+    *,
+    dry_run: bool,
+    current: dict[str, Any] | Unset | None = UNSET,
+) -> Change:
+    """Managed login shows no sign-in page for a client without a branding style: create one with Cognito's
+    defaults (``UseCognitoProvidedValues``) when the client has none. A style that exists is kept as it is,
+    whoever made or customised it."""
+    if isinstance(current, Unset):
+        current = find_branding(gw, pool_id, client_id) if pool_id and client_id else None
+    if current is not None:
+        return Change(BRANDING, client, Action.NOOP)
+    change = change_for(BRANDING, client, None, {"UseCognitoProvidedValues": True})
+    if dry_run or pool_id is None or client_id is None:
+        return change
+    try:
+        gw.create_once(
+            "create_managed_login_branding",
+            "ManagedLoginBranding",
+            lambda: find_branding(gw, pool_id, client_id),
+            UserPoolId=pool_id,
+            ClientId=client_id,
+            UseCognitoProvidedValues=True,
+        )
+    except CognitoError as e:
+        # ManagedLoginBrandingExists: a concurrent run made it a moment ago.
+        if error_code(e) != "ManagedLoginBrandingExistsException" or find_branding(gw, pool_id, client_id) is None:
+            raise
+        return Change(BRANDING, client, Action.NOOP, notes=("a concurrent run created it first",))
+    return change
+
+
+def delete_branding(gw: CognitoGateway, pool_id: str, branding_id: str) -> None:
+    """Delete a branding style; one already gone is fine."""
+    try:
+        gw.call("delete_managed_login_branding", UserPoolId=pool_id, ManagedLoginBrandingId=branding_id)
+    except CognitoError as e:
+        if error_code(e) != "ResourceNotFoundException":
+            raise

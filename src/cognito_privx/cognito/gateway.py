@@ -1,0 +1,348 @@
+"""The typed gateway over one boto3 cognito-idp client: the one place that calls boto3, how its errors read
+(credentials, access, throttling), and how its listings page (botocore's paginator model)."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from cognito_privx import retry
+from cognito_privx.cognito.races import RACE_SETTLE_S
+from cognito_privx.errors import CognitoError, CredentialsError
+
+if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only, never imported at run time
+    from types_boto3_cognito_idp import CognitoIdentityProviderClient
+    from types_boto3_cognito_idp.type_defs import (
+        DescribeUserPoolClientResponseTypeDef,
+        DescribeUserPoolDomainResponseTypeDef,
+        DescribeUserPoolResponseTypeDef,
+        DomainDescriptionTypeTypeDef,
+        GroupTypeTypeDef,
+        UserPoolClientDescriptionTypeDef,
+        UserPoolClientTypeTypeDef,
+        UserPoolDescriptionTypeTypeDef,
+        UserPoolTypeTypeDef,
+    )
+
+# The logger keeps the name it had before the package split (``--debug`` prints it).
+log = logging.getLogger("cognito_privx.cognito")
+
+_T = TypeVar("_T")
+
+_CREDENTIAL_CODES = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredTokenException",
+        "ExpiredToken",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+    }
+)
+# Not NotAuthorizedException: in Cognito that is a wrong password or a disabled user, not IAM.
+_ACCESS_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
+
+
+# Creating calls that botocore must not repeat by itself: a repeat after a lost response makes a second pool or
+# client, or fails with "already exists" although the first call worked. create_once() handles their retries.
+NON_IDEMPOTENT = frozenset(
+    {
+        "create_user_pool",
+        "create_user_pool_client",
+        "create_user_pool_domain",
+        "add_custom_attributes",
+        "create_group",
+        "create_managed_login_branding",
+        "add_user_pool_client_secret",  # a repeat would add a third secret (or fail): never repeated
+        "create_user_import_job",  # job names may repeat: a repeat would make a second job
+    }
+)
+
+
+def _credential_load_errors() -> tuple[type[Exception], ...]:
+    """botocore's errors for credentials that exist but cannot be loaded (an expired SSO token, a failing
+    credential_process, half a key pair)."""
+    import botocore.exceptions as bx
+
+    return (bx.SSOError, bx.TokenRetrievalError, bx.CredentialRetrievalError, bx.PartialCredentialsError)
+
+
+def _credential_load_error(e: Exception) -> CognitoError:
+    return CognitoError(
+        f"AWS credentials could not be loaded: {str(e).rstrip(': ')}",
+        "for an SSO profile run `aws sso login`; otherwise check the profile's credential settings",
+    )
+
+
+def error_code(e: CognitoError) -> str:
+    """The AWS error code behind one of our :class:`CognitoError` (``""`` when it has none)."""
+    cause = e.__cause__
+    return _error_code(cause) if isinstance(cause, Exception) else ""
+
+
+def _error_code(e: Exception) -> str:
+    response = getattr(e, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+@functools.cache
+def _paginator_model() -> Any:
+    """botocore's paging rules for cognito-idp (``paginators-1.json``: input and output token, limit key, result
+    key per operation), loaded once; the same data ``client.get_paginator`` builds its paginators from."""
+    import botocore.session
+
+    return botocore.session.get_session().get_paginator_model("cognito-idp")
+
+
+class CognitoGateway:
+    """The Cognito calls cognito-privx makes, over one (thread-safe) boto3 client.
+
+    ``observer`` is called with the operation name before each call; tests and ``--debug`` use it to count
+    calls per side.
+    """
+
+    def __init__(
+        self,
+        client: CognitoIdentityProviderClient,
+        observer: Callable[[str], None] | None = None,
+        *,
+        create_client: CognitoIdentityProviderClient | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        race_settle_s: float = RACE_SETTLE_S,
+    ) -> None:
+        self.client = client
+        # CreateUserPool and CreateUserPoolClient are not idempotent: botocore would repeat them after a lost
+        # response (a read timeout, a dropped connection) and leave two pools. They go through a client without
+        # botocore retries; create_once() retries them itself, looking the object up first.
+        self.create_client = create_client if create_client is not None else client
+        self._observer = observer
+        self._sleep = sleep
+        self.sleep = sleep
+        # How long to wait for a concurrent run to delete its losing pool or client (seconds).
+        self.race_settle_s = race_settle_s
+        self.session: Any = None  # the boto3 session, when connect() made the client
+
+    def with_observer(self, observer: Callable[[str], None]) -> CognitoGateway:
+        gateway = CognitoGateway(self.client, observer, create_client=self.create_client, sleep=self._sleep)
+        gateway.session = self.session
+        gateway.race_settle_s = self.race_settle_s
+        return gateway
+
+    def account_id(self) -> str | None:
+        """The AWS account of the credentials (STS GetCallerIdentity, which needs no IAM permission); ``None``
+        when it cannot be asked (no session, or STS unreachable)."""
+        import botocore.exceptions
+
+        if self.session is None:
+            return None
+        if self._observer is not None:
+            self._observer("get_caller_identity")  # counted with the AWS reads
+        try:
+            sts = self.session.client("sts", region_name=self.client.meta.region_name)
+            return str(sts.get_caller_identity()["Account"])
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+            log.debug("sts GetCallerIdentity failed: %s", e)
+            return None
+
+    @classmethod
+    def connect(cls, region: str, profile: str | None = None, *, max_attempts: int = 6) -> CognitoGateway:
+        """A gateway over a new client. ``max_attempts=1`` turns botocore's retries off (the user commands
+        retry throttling themselves, see ``users``)."""
+        import boto3
+        import botocore.config
+        import botocore.exceptions
+
+        if max_attempts > 1 and os.environ.get("AWS_MAX_ATTEMPTS", "").isdigit():
+            max_attempts = max(1, int(os.environ["AWS_MAX_ATTEMPTS"]))  # the AWS CLI's own knob
+        try:
+            session = boto3.session.Session(profile_name=profile, region_name=region)
+        except botocore.exceptions.ProfileNotFound:
+            raise CredentialsError(f"AWS profile {profile!r} not found", "check --profile and ~/.aws/config") from None
+        config = botocore.config.Config(
+            retries={"mode": "standard", "total_max_attempts": max_attempts},
+            connect_timeout=10,
+            read_timeout=30,
+            max_pool_connections=32,
+            user_agent_extra="cognito-privx",
+        )
+        try:
+            credentials = session.get_credentials()
+        except _credential_load_errors() as e:
+            raise _credential_load_error(e) from None
+        if credentials is None:
+            raise CredentialsError(
+                "no AWS credentials found",
+                "configure them as for the AWS CLI: AWS_PROFILE / --profile, aws sso login, "
+                "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            )
+        no_retries = config.merge(botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1}))
+        gateway = cls(
+            session.client("cognito-idp", config=config), create_client=session.client("cognito-idp", config=no_retries)
+        )
+        gateway.session = session
+        return gateway
+
+    # -- the one place that calls boto3 --------------------------------------------------------------------
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        import botocore.exceptions
+
+        if self._observer is not None:
+            self._observer(operation)
+        log.debug("cognito-idp %s", operation)
+        client = self.create_client if operation in NON_IDEMPOTENT else self.client
+        try:
+            result: dict[str, Any] = getattr(client, operation)(**params)
+        except botocore.exceptions.NoCredentialsError:
+            raise CredentialsError(
+                "no AWS credentials found", "configure AWS credentials (AWS_PROFILE, aws sso login, env)"
+            ) from None
+        except _credential_load_errors() as e:
+            raise _credential_load_error(e) from None
+        except botocore.exceptions.ClientError as e:
+            raise self._translate(operation, e) from e
+        except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as e:
+            raise CognitoError(
+                f"cannot reach Cognito for {operation}: {e}",
+                "check the network, the region and AWS_ENDPOINT_URL if you set one",
+            ) from e
+        except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as e:
+            # Sent, but no answer came back (read timeout, connection closed): it may have been processed.
+            error = CognitoError(
+                f"the connection to Cognito failed during {operation}: {e}", "run again; it is safe to re-run"
+            )
+            error.unknown_outcome = True
+            raise error from e
+        return result
+
+    def create_once(
+        self, operation: str, key: str | None, lookup: Callable[[], dict[str, Any] | None], **params: Any
+    ) -> dict[str, Any]:
+        """Call a creating operation without ever making two: after an answer that may hide a success, look
+        the object up first, and create again only when it is absent; throttling is retried with backoff."""
+
+        def create() -> dict[str, Any]:
+            response = self.call(operation, **params)
+            created: dict[str, Any] = response[key] if key is not None else response
+            return created
+
+        policy = dataclasses.replace(retry.COGNITO_CREATES, sleep=self._sleep)
+        return policy.create_once(create, lookup, retry.cognito_verdict)
+
+    def input_members(self, operation: str) -> tuple[str, ...]:
+        """The parameter names the botocore model gives ``operation`` (empty when the model is unavailable)."""
+        try:
+            api_name = self.client.meta.method_to_api_mapping[operation]
+            shape = self.client.meta.service_model.operation_model(api_name).input_shape
+        except (AttributeError, KeyError):
+            return ()
+        return tuple(shape.members)
+
+    def _translate(self, operation: str, e: Exception) -> CognitoError:
+        code = _error_code(e)
+        message = str(getattr(e, "response", {}).get("Error", {}).get("Message", "")) or code
+        mapping = getattr(getattr(self.client, "meta", None), "method_to_api_mapping", {}) or {}
+        action = mapping.get(operation, operation)  # the API / IAM name, e.g. ListUserPools
+        if code in _CREDENTIAL_CODES:
+            return CognitoError(
+                f"AWS refused the credentials ({code}) on {action}",
+                "refresh or fix your AWS credentials (aws sso login, AWS_PROFILE)",
+            )
+        if code in _ACCESS_CODES:
+            return CognitoError(
+                f"access denied to cognito-idp:{action}: {message}",
+                f"grant the caller's IAM policy cognito-idp:{action} on the user pool",
+            )
+        if code in ("TooManyRequestsException", "ThrottlingException"):
+            return CognitoError(
+                f"Cognito throttled {action} after retries",
+                "wait a minute and run again; it is safe to re-run",
+            )
+        return CognitoError(f"Cognito {action} failed: {code}: {message}", "see the AWS message above")
+
+    def pages(
+        self, operation: str, request: Callable[..., Mapping[str, Any]] | None = None, **params: Any
+    ) -> Iterator[Mapping[str, Any]]:
+        """The pages of a listing, walked by botocore's paginator for ``operation``: its token names (NextToken
+        or PaginationToken), its stop rule, its refusal of a repeated token.
+
+        botocore's paginator is handed :meth:`call` as the method it pages with, so every page is one counted,
+        logged call whose errors are mapped like any other. ``request`` replaces it with a caller's wrapper around
+        :meth:`call` (``users`` retries throttled pages); it takes the page's parameters.
+        """
+        import botocore.exceptions
+        import botocore.paginate
+
+        api = self.client.meta.method_to_api_mapping[operation]
+        paginator = botocore.paginate.Paginator(
+            request or functools.partial(self.call, operation),
+            _paginator_model().get_paginator(api),
+            self.client.meta.service_model.operation_model(api),
+        )
+        try:
+            yield from paginator.paginate(**params)
+        except botocore.exceptions.PaginationError as e:  # the same next token twice: the listing would never end
+            raise CognitoError(f"Cognito {api} paged in a circle: {e}", "run again; it is safe to re-run") from e
+
+    # -- pools ---------------------------------------------------------------------------------------------
+
+    def describe_pool(self, pool_id: str) -> UserPoolTypeTypeDef:
+        response = cast("DescribeUserPoolResponseTypeDef", self.call("describe_user_pool", UserPoolId=pool_id))
+        return response["UserPool"]
+
+    def user_pools(self) -> Iterator[UserPoolDescriptionTypeTypeDef]:
+        """Every pool of the account and region, as ListUserPools lists them (no tags)."""
+        for page in self.pages("list_user_pools", MaxResults=60):
+            yield from page.get("UserPools", [])
+
+    def _described(self, ids: list[str], describe: Callable[[str], _T]) -> list[_T]:
+        """Describe each id; one deleted between the list and the describe (a concurrent run's loser) is skipped."""
+        out = []
+        for obj_id in ids:
+            try:
+                out.append(describe(obj_id))
+            except CognitoError as e:
+                if not (isinstance(e.__cause__, Exception) and _error_code(e.__cause__) == "ResourceNotFoundException"):
+                    raise
+        return out
+
+    def pools_named(self, name: str) -> list[UserPoolTypeTypeDef]:
+        """Every pool with this name, described (tags live only in the description)."""
+        ids = [p["Id"] for p in self.user_pools() if p["Name"] == name]
+        return self._described(ids, self.describe_pool)
+
+    # -- app clients, domains, groups ----------------------------------------------------------------------
+
+    def pool_clients(self, pool_id: str) -> Iterator[UserPoolClientDescriptionTypeDef]:
+        """The pool's app clients as ListUserPoolClients lists them (id and name only)."""
+        for page in self.pages("list_user_pool_clients", UserPoolId=pool_id, MaxResults=60):
+            yield from page.get("UserPoolClients", [])
+
+    def describe_client(self, pool_id: str, client_id: str) -> UserPoolClientTypeTypeDef:
+        response = self.call("describe_user_pool_client", UserPoolId=pool_id, ClientId=client_id)
+        return cast("DescribeUserPoolClientResponseTypeDef", response)["UserPoolClient"]
+
+    def clients_named(self, pool_id: str, name: str) -> list[UserPoolClientTypeTypeDef]:
+        """Every app client of the pool with this name, described (the list has no secret or settings)."""
+        ids = [c["ClientId"] for c in self.pool_clients(pool_id) if c["ClientName"] == name]
+        return self._described(ids, lambda client_id: self.describe_client(pool_id, client_id))
+
+    def describe_domain(self, prefix: str) -> DomainDescriptionTypeTypeDef:
+        """The domain's description; empty when the prefix is free."""
+        response = cast("DescribeUserPoolDomainResponseTypeDef", self.call("describe_user_pool_domain", Domain=prefix))
+        return response.get("DomainDescription") or {}
+
+    def mfa_config(self, pool_id: str) -> dict[str, Any]:
+        """GetUserPoolMfaConfig, without the response metadata and the members moto answers with null."""
+        response = self.call("get_user_pool_mfa_config", UserPoolId=pool_id)
+        return {k: v for k, v in response.items() if k != "ResponseMetadata" and v is not None}
+
+    def groups(self, pool_id: str) -> Iterator[GroupTypeTypeDef]:
+        """The pool's native groups."""
+        for page in self.pages("list_groups", UserPoolId=pool_id, Limit=60):
+            yield from page.get("Groups", [])

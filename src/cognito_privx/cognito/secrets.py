@@ -1,0 +1,64 @@
+"""The app client's secrets (docs/cognito.md#client-secrets): listing them oldest first, their age, adding a
+second one and deleting one (secret rotation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from cognito_privx.cognito.gateway import error_code
+from cognito_privx.errors import CognitoError
+
+if TYPE_CHECKING:
+    from cognito_privx.cognito.gateway import CognitoGateway
+
+
+@dataclass(frozen=True)
+class ClientSecret:
+    """One active secret of the app client, as ListUserPoolClientSecrets describes it (no value)."""
+
+    id: str
+    created: datetime | None
+
+
+def list_secrets(gw: CognitoGateway, pool_id: str, client_id: str) -> list[ClientSecret]:
+    """The app client's active secrets, oldest first (the first is what DescribeUserPoolClient answers)."""
+    found: list[ClientSecret] = []
+    params: dict[str, Any] = {"UserPoolId": pool_id, "ClientId": client_id}
+    for _ in range(10):  # at most two secrets: botocore has no paginator for this listing
+        page = gw.call("list_user_pool_client_secrets", **params)
+        for d in page.get("ClientSecrets", []):
+            created = d.get("ClientSecretCreateDate")
+            found.append(ClientSecret(str(d["ClientSecretId"]), created if isinstance(created, datetime) else None))
+        if not page.get("NextToken"):
+            break
+        params["NextToken"] = page["NextToken"]
+    epoch = datetime.min.replace(tzinfo=UTC)
+    return sorted(found, key=lambda s: (_aware(s.created) or epoch, s.id))
+
+
+def _aware(stamp: datetime | None) -> datetime | None:
+    return stamp.replace(tzinfo=UTC) if stamp is not None and stamp.tzinfo is None else stamp
+
+
+def secret_age_days(secret: ClientSecret, now: datetime | None = None) -> int | None:
+    created = _aware(secret.created)
+    if created is None:
+        return None
+    return max(0, ((now or datetime.now(UTC)) - created).days)
+
+
+def add_secret(gw: CognitoGateway, pool_id: str, client_id: str, value: str) -> str:
+    """Add ``value`` as a second secret (Cognito does not echo a value it was given); its id."""
+    response = gw.call("add_user_pool_client_secret", UserPoolId=pool_id, ClientId=client_id, ClientSecret=value)
+    return str(response["ClientSecretDescriptor"]["ClientSecretId"])
+
+
+def delete_secret(gw: CognitoGateway, pool_id: str, client_id: str, secret_id: str) -> None:
+    """Delete one secret; one already gone is fine."""
+    try:
+        gw.call("delete_user_pool_client_secret", UserPoolId=pool_id, ClientId=client_id, ClientSecretId=secret_id)
+    except CognitoError as e:
+        if error_code(e) != "ResourceNotFoundException":
+            raise
