@@ -23,6 +23,8 @@ both and exits with ``exit_code``; nothing else is shown unless ``--debug``. Mes
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class CognitoPrivxError(Exception):
     """Base of every error cognito-privx raises on purpose."""
@@ -102,3 +104,20 @@ class PrivXConnectionError(PrivXError):
 
 class PrivXAPIError(PrivXError):
     """Any other unexpected PrivX answer."""
+
+
+def aws_error_code(error: BaseException | None) -> str:
+    """The AWS error code of ``error``, e.g. ``"ResourceNotFoundException"``, or ``""`` when it has none.
+
+    The code is botocore's ``ClientError.response["Error"]["Code"]``, read from ``error`` itself or, for one of our
+    errors (a :class:`CognitoError` wraps botocore's ``ClientError``), from the exception it was raised from
+    (``__cause__``). Duck-typed, so this module needs no botocore. The one place that decides "which AWS error
+    is this"; every caller asks here.
+    """
+    for candidate in (error, getattr(error, "__cause__", None)):
+        response = getattr(candidate, "response", None)
+        if isinstance(response, Mapping):
+            code = response.get("Error", {}).get("Code")
+            if code:
+                return str(code)
+    return ""

@@ -17,7 +17,7 @@ import httpx
 from cognito_privx import cognito, directlogin, privx
 from cognito_privx.config import AppConfig, PrivXCredentials
 from cognito_privx.desired import DesiredState
-from cognito_privx.errors import CognitoError, ForeignResourceError
+from cognito_privx.errors import CognitoError, ForeignResourceError, aws_error_code
 from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, Plan
 from cognito_privx.retry import RetryPolicy
 
@@ -32,14 +32,13 @@ class CallCounter:
     calls: Counter[str] = field(default_factory=Counter)
 
     _COGNITO_READ_PREFIXES = ("describe_", "list_", "get_", "admin_get_")
-    _PRIVX_READ_POSTS = ("/oauth/token", "/roles/resolve", "/roles/evaluate")
 
     def cognito(self, operation: str) -> None:
         write = not operation.startswith(self._COGNITO_READ_PREFIXES)
         self.calls["cognito_writes" if write else "cognito_reads"] += 1
 
     def privx(self, method: str, path: str) -> None:
-        write = method in ("POST", "PUT", "DELETE", "PATCH") and not path.endswith(self._PRIVX_READ_POSTS)
+        write = not privx.only_reads(method, path)
         self.calls["privx_writes" if write else "privx_reads"] += 1
 
 
@@ -215,7 +214,7 @@ def _issuer_pool_note(gw: cognito.CognitoGateway, desired: DesiredState, directo
         gw.describe_pool(pool_id)
     except CognitoError as e:
         # Only "not found" says the pool is gone; access denied or throttling says nothing about it.
-        if cognito.error_code(e) == "ResourceNotFoundException":
+        if aws_error_code(e) == "ResourceNotFoundException":
             return f"; its pool {pool_id} does not exist in this AWS account and region (deleted, or another account's)"
     return ""
 

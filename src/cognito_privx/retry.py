@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 import tenacity
 
-from cognito_privx.errors import CognitoError
+from cognito_privx.errors import CognitoError, aws_error_code
 
 log = logging.getLogger(__name__)
 
@@ -80,17 +80,11 @@ def code_verdict(code: str) -> Verdict:
     return Verdict.FAIL
 
 
-def aws_code(error: BaseException) -> str:
-    """The AWS error code behind a :class:`CognitoError` (from its botocore ``ClientError`` cause), or ``""``."""
-    response = getattr(error.__cause__, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
 def cognito_verdict(error: Exception) -> Verdict:
     """The verdict on a failed Cognito call: its error code, or ``UNKNOWN`` when the answer was lost."""
     if not isinstance(error, CognitoError):
         return Verdict.FAIL
-    return Verdict.UNKNOWN if error.unknown_outcome else code_verdict(aws_code(error))
+    return Verdict.UNKNOWN if error.unknown_outcome else code_verdict(aws_error_code(error))
 
 
 def retry_after(status: int, headers: Mapping[str, str]) -> float | None:

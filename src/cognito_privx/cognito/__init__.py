@@ -9,7 +9,7 @@ Where moto differs from AWS (``docs/cognito.md#where-moto-differs-from-aws``), t
 One module per resource or concern:
 
 - :mod:`~cognito_privx.cognito.gateway`: ``CognitoGateway``, the one place that calls boto3; error translation
-  (credentials, access, throttling), ``error_code``; listings paged by botocore's paginator model.
+  (credentials, access, throttling); listings paged by botocore's paginator model.
 - :mod:`~cognito_privx.cognito.races`: concurrent runs (the race window, ``age_key``, ``is_race``, ``settled``),
   shared by the pool and the app client.
 - :mod:`~cognito_privx.cognito.ensure`: what the ensure steps share (``UNSET``, the read-back note, deletes where
@@ -49,7 +49,7 @@ from cognito_privx.cognito.domain import (
     observe_domain,
 )
 from cognito_privx.cognito.ensure import UNSET
-from cognito_privx.cognito.gateway import NON_IDEMPOTENT, CognitoGateway, error_code
+from cognito_privx.cognito.gateway import NON_IDEMPOTENT, CognitoGateway
 from cognito_privx.cognito.groups import (
     GROUP_DESCRIPTION,
     delete_group,
@@ -114,7 +114,6 @@ __all__ = [
     "ensure_groups",
     "ensure_mfa",
     "ensure_pool",
-    "error_code",
     "find_branding",
     "find_client",
     "find_our_pool",

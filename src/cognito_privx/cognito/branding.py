@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cognito_privx.cognito.ensure import UNSET, Unset
-from cognito_privx.cognito.gateway import error_code
-from cognito_privx.errors import CognitoError
+from cognito_privx.errors import CognitoError, aws_error_code
 from cognito_privx.plan import Action, Change, change_for
 
 if TYPE_CHECKING:
@@ -21,7 +20,7 @@ def find_branding(gw: CognitoGateway, pool_id: str, client_id: str) -> dict[str,
     try:
         response = gw.call("describe_managed_login_branding_by_client", UserPoolId=pool_id, ClientId=client_id)
     except CognitoError as e:
-        if error_code(e) == "ResourceNotFoundException":
+        if aws_error_code(e) == "ResourceNotFoundException":
             return None
         raise
     style: dict[str, Any] = response.get("ManagedLoginBranding") or {}
@@ -58,7 +57,7 @@ def ensure_branding(
         )
     except CognitoError as e:
         # ManagedLoginBrandingExists: a concurrent run made it a moment ago.
-        if error_code(e) != "ManagedLoginBrandingExistsException" or find_branding(gw, pool_id, client_id) is None:
+        if aws_error_code(e) != "ManagedLoginBrandingExistsException" or find_branding(gw, pool_id, client_id) is None:
             raise
         return Change(BRANDING, client, Action.NOOP, notes=("a concurrent run created it first",))
     return change
@@ -69,5 +68,5 @@ def delete_branding(gw: CognitoGateway, pool_id: str, branding_id: str) -> None:
     try:
         gw.call("delete_managed_login_branding", UserPoolId=pool_id, ManagedLoginBrandingId=branding_id)
     except CognitoError as e:
-        if error_code(e) != "ResourceNotFoundException":
+        if aws_error_code(e) != "ResourceNotFoundException":
             raise

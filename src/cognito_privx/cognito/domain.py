@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cognito_privx.cognito.ensure import UNSET, Unset, plain
-from cognito_privx.cognito.gateway import error_code
 from cognito_privx.desired import DomainSpec
-from cognito_privx.errors import CognitoError, ConflictError
+from cognito_privx.errors import CognitoError, ConflictError, aws_error_code
 from cognito_privx.plan import Action, Change, change_for, diff_fields
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only, never imported at run time
@@ -60,7 +59,7 @@ def observe_domain(
 def domain_taken_error(prefix: str, e: CognitoError) -> ConflictError | None:
     """CreateUserPoolDomain's refusal of a prefix another AWS account holds (DescribeUserPoolDomain shows only
     domains of this account, so the observation found it free), said plainly; ``None`` for any other error."""
-    if error_code(e) != "InvalidParameterException" or "already" not in e.message.lower():
+    if aws_error_code(e) != "InvalidParameterException" or "already" not in e.message.lower():
         return None
     return ConflictError(
         f"the domain prefix {prefix!r} is taken by a user pool of another AWS account",

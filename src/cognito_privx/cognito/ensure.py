@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from cognito_privx.cognito.gateway import error_code
-from cognito_privx.errors import CognitoError
+from cognito_privx.errors import CognitoError, aws_error_code
 from cognito_privx.plan import Change, diff_fields
 
 if TYPE_CHECKING:
@@ -45,5 +44,5 @@ def idempotent_delete(gw: CognitoGateway, operation: str, **params: Any) -> None
     try:
         gw.call(operation, **params)
     except CognitoError as e:
-        if error_code(e) != "ResourceNotFoundException":
+        if aws_error_code(e) != "ResourceNotFoundException":
             raise

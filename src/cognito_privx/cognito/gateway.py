@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from cognito_privx import retry
 from cognito_privx.cognito.races import RACE_SETTLE_S
-from cognito_privx.errors import CognitoError, CredentialsError
+from cognito_privx.errors import CognitoError, CredentialsError, aws_error_code
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only, never imported at run time
     from types_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -77,17 +77,6 @@ def _credential_load_error(e: Exception) -> CognitoError:
         f"AWS credentials could not be loaded: {str(e).rstrip(': ')}",
         "for an SSO profile run `aws sso login`; otherwise check the profile's credential settings",
     )
-
-
-def error_code(e: CognitoError) -> str:
-    """The AWS error code behind one of our :class:`CognitoError` (``""`` when it has none)."""
-    cause = e.__cause__
-    return _error_code(cause) if isinstance(cause, Exception) else ""
-
-
-def _error_code(e: Exception) -> str:
-    response = getattr(e, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
 
 
 @functools.cache
@@ -244,7 +233,7 @@ class CognitoGateway:
         return tuple(shape.members)
 
     def _translate(self, operation: str, e: Exception) -> CognitoError:
-        code = _error_code(e)
+        code = aws_error_code(e)
         message = str(getattr(e, "response", {}).get("Error", {}).get("Message", "")) or code
         mapping = getattr(getattr(self.client, "meta", None), "method_to_api_mapping", {}) or {}
         action = mapping.get(operation, operation)  # the API / IAM name, e.g. ListUserPools
@@ -307,7 +296,7 @@ class CognitoGateway:
             try:
                 out.append(describe(obj_id))
             except CognitoError as e:
-                if not (isinstance(e.__cause__, Exception) and _error_code(e.__cause__) == "ResourceNotFoundException"):
+                if aws_error_code(e) != "ResourceNotFoundException":
                     raise
         return out
 

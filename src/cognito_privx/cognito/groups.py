@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cognito_privx.cognito.ensure import UNSET, Unset, idempotent_delete, plain
-from cognito_privx.cognito.gateway import error_code
-from cognito_privx.errors import CognitoError
+from cognito_privx.errors import CognitoError, aws_error_code
 from cognito_privx.plan import Action, Change, change_for
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only, never imported at run time
@@ -64,7 +63,7 @@ def ensure_groups(
                     Description=GROUP_DESCRIPTION,
                 )
             except CognitoError as e:
-                if error_code(e) != "GroupExistsException":
+                if aws_error_code(e) != "GroupExistsException":
                     raise  # GroupExists: a concurrent run made it a moment ago
     for name in sorted(set(existing) - groups):
         if is_our_group(existing[name]):

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NewType
 
 from cognito_privx.cognito.ensure import UNSET, Unset, plain, with_unstuck
-from cognito_privx.cognito.gateway import error_code
 from cognito_privx.cognito.races import NEVER, age_key, created_at, settled
 from cognito_privx.cognito.usernames import username_model
 from cognito_privx.config import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
@@ -19,6 +18,7 @@ from cognito_privx.errors import (
     ConfigError,
     ConflictError,
     ForeignResourceError,
+    aws_error_code,
 )
 from cognito_privx.plan import Action, Change, change_for, diff_fields
 
@@ -169,7 +169,7 @@ def find_our_pool(gw: CognitoGateway, spec: PoolSpec, *, adopt: bool = False) ->
         try:
             pinned = gw.describe_pool(spec.pool_id)
         except CognitoError as e:
-            if error_code(e) != "ResourceNotFoundException":
+            if aws_error_code(e) != "ResourceNotFoundException":
                 raise
             raise ConfigError(
                 f"[cognito] pool_id {spec.pool_id} does not exist in {spec.region}",

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cognito_privx.cognito.gateway import error_code
-from cognito_privx.errors import CognitoError
+from cognito_privx.errors import CognitoError, aws_error_code
 
 if TYPE_CHECKING:
     from cognito_privx.cognito.gateway import CognitoGateway
@@ -60,5 +59,5 @@ def delete_secret(gw: CognitoGateway, pool_id: str, client_id: str, secret_id: s
     try:
         gw.call("delete_user_pool_client_secret", UserPoolId=pool_id, ClientId=client_id, ClientSecretId=secret_id)
     except CognitoError as e:
-        if error_code(e) != "ResourceNotFoundException":
+        if aws_error_code(e) != "ResourceNotFoundException":
             raise

@@ -32,7 +32,7 @@ import httpx
 from cognito_privx import cognito, directlogin, privx
 from cognito_privx.config import RULE_TEMPLATE_CANDIDATES, AppConfig
 from cognito_privx.desired import DesiredState, search_string_for
-from cognito_privx.errors import CognitoError, CognitoPrivxError, PrivXAPIError, PrivXConnectionError
+from cognito_privx.errors import CognitoError, CognitoPrivxError, PrivXAPIError, PrivXConnectionError, aws_error_code
 from cognito_privx.reconcile import pool_identity
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
@@ -172,8 +172,7 @@ def _branding(gw: cognito.CognitoGateway, pool_id: str, client_id: str) -> Brand
     except NotImplementedError:
         return Branding.UNSUPPORTED
     except CognitoError as e:
-        response: Mapping[str, Any] = getattr(e.__cause__, "response", None) or {}
-        if response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+        if aws_error_code(e) == "ResourceNotFoundException":
             return Branding.NOT_FOUND
         return e
     return Branding.FOUND

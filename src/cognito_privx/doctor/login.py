@@ -29,7 +29,7 @@ from cognito_privx import cognito, privx
 from cognito_privx.config import AppConfig
 from cognito_privx.desired import DesiredState
 from cognito_privx.doctor.report import Status
-from cognito_privx.errors import CognitoError, CognitoPrivxError
+from cognito_privx.errors import CognitoError, CognitoPrivxError, aws_error_code
 from cognito_privx.reconcile import pool_identity
 
 if TYPE_CHECKING:
@@ -188,7 +188,7 @@ class _TemporaryUser:
         try:
             self.gw.call("admin_delete_user", UserPoolId=self.pool_id, Username=self.email)
         except CognitoError as e:
-            return cognito.error_code(e) == "UserNotFoundException"
+            return aws_error_code(e) == "UserNotFoundException"
         return True
 
 

@@ -17,7 +17,7 @@ from cognito_privx.doctor import idtoken
 from cognito_privx.doctor.checks import native_groups, need_client, need_pool, usable_jwks
 from cognito_privx.doctor.facts import Facts
 from cognito_privx.doctor.registry import SETUP_HINT, Definition, NotOk, fail, skip, warn
-from cognito_privx.errors import CognitoError, CognitoPrivxError
+from cognito_privx.errors import CognitoError, CognitoPrivxError, aws_error_code
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
     from types_boto3_cognito_idp.type_defs import UserPoolClientTypeTypeDef
@@ -37,11 +37,6 @@ class MfaRequired(idtoken.ProbeError):
 def definition(gw: cognito.CognitoGateway) -> Definition:
     """The probe as a check, run after the others."""
     return Definition.single("token-probe", functools.partial(token_probe, gw), cognito=True)
-
-
-def _error_code(e: BaseException | None) -> str:
-    response = getattr(e, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
 
 
 class _Probe:
@@ -116,7 +111,7 @@ class _Probe:
             try:
                 self.gw.call("admin_delete_user", UserPoolId=self.pool_id, Username=self.username)
             except CognitoError as e:
-                if _error_code(e.__cause__) != "UserNotFoundException":
+                if aws_error_code(e) != "UserNotFoundException":
                     left.append(f"user {self.username}")
         if self.created_client:
             try:
