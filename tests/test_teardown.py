@@ -11,8 +11,8 @@ import httpx
 import pytest
 from botocore.stub import Stubber
 
-from cognito_privx import cli as cli_module
 from cognito_privx import reconcile
+from cognito_privx.cli import deploy as deploy_cli
 from cognito_privx.cognito import CognitoGateway
 from cognito_privx.config import AppConfig, load_credentials
 from cognito_privx.plan import Change
@@ -95,7 +95,7 @@ def test_teardown_lists_everything_and_asks(
     # Without a terminal and without --yes: exit 2, nothing removed.
     no_terminal = cli("--config", str(config_file), "teardown")
     assert no_terminal.exit_code == 2 and "needs a confirmation" in no_terminal.stderr
-    monkeypatch.setattr(cli_module, "_interactive", lambda: True)
+    monkeypatch.setattr(deploy_cli, "interactive", lambda: True)
     refused = cli("--config", str(config_file), "teardown", input="n\n")
     assert refused.exit_code == 2 and "nothing was removed" in refused.stderr
     # The list names everything that would go: roles, directory, domain, client, the pool with its user count.
@@ -121,7 +121,7 @@ def test_unconfirmed_keep_pool_removes_nothing(
     assert cli("--config", str(config_file), "setup").exit_code == 0
     writes, pool = len(emulator.write_requests()), aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"]
     assert cli("--config", str(config_file), "teardown", "--keep-pool").exit_code == 2
-    monkeypatch.setattr(cli_module, "_interactive", lambda: True)
+    monkeypatch.setattr(deploy_cli, "interactive", lambda: True)
     refused = cli("--config", str(config_file), "teardown", "--keep-pool", input="n\n")
     assert refused.exit_code == 2 and "- delete privx directory Cognito" in refused.stderr
     assert len(emulator.write_requests()) == writes

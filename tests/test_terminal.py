@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from cognito_privx import cli as cli_module
 from cognito_privx import render
 from cognito_privx.cli import app
+from cognito_privx.cli import deploy as deploy_cli
 from cognito_privx.cognito import domain_taken_error, observe_domain
 from cognito_privx.config import load_config, normalise_url
 from cognito_privx.desired import DomainSpec
@@ -265,7 +266,7 @@ def test_init_writes_a_commented_starter_from_flags(cli: Any, tmp_path: Path) ->
 
 
 def test_init_asks_on_a_terminal(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli_module, "_interactive", lambda: True)
+    monkeypatch.setattr(deploy_cli, "interactive", lambda: True)
     run = cli("--config", "mine.toml", "init", input="eu-north-1\nhttps://px.example.org\nteam-pool\n\n")
     assert run.exit_code == 0, run.stderr
     # The questions go to stderr (stdout holds only CliRunner's echo of the typed answers, a terminal's job).

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from cognito_privx import cli as cli_module
 from cognito_privx import cognito
+from cognito_privx.cli import users as users_cli
 from cognito_privx.usernames import UsernameModel, username_model
 from cognito_privx.users import _case_prefixes
 
@@ -224,7 +224,7 @@ def test_remove_user_removes_the_differently_cased_user(
 def test_remove_user_asks_about_the_user_the_pool_holds(
     cli: Any, config_file: Path, aws: Any, legacy_pool: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli_module, "_interactive", lambda: True)  # a person answers the confirmation
+    monkeypatch.setattr(users_cli, "interactive", lambda: True)  # a person answers the confirmation
     refused = cli("--config", str(config_file), "remove-user", "bob.smith@example.com", input="n\n")
     assert refused.exit_code == 2 and f"Delete {BOB} from user pool {legacy_pool}?" in refused.stderr
     assert BOB in _users(aws, legacy_pool)

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from cognito_privx import cli as cli_module
+from cognito_privx.cli import users as users_cli
 from cognito_privx.cognito import CognitoGateway
 from cognito_privx.errors import UsageError
 from cognito_privx.users import PoolUsers, validate_email
@@ -137,7 +137,7 @@ def test_lifecycle_commands_are_idempotent(
     assert _user(aws, pool, "erin@example.com")["enabled"] is False  # type: ignore[index]
     assert "~ updated" in cli(*c, "enable-user", "erin@example.com").stderr
     assert "already enabled" in cli(*c, "enable-user", "erin@example.com").stderr
-    monkeypatch.setattr(cli_module, "_interactive", lambda: True)  # a person answers the confirmation
+    monkeypatch.setattr(users_cli, "interactive", lambda: True)  # a person answers the confirmation
     refused = cli(*c, "remove-user", "erin@example.com", input="n\n")
     assert refused.exit_code == 2 and _user(aws, pool, "erin@example.com") is not None
     assert "- deleted" in cli(*c, "remove-user", "erin@example.com", input="y\n").stderr

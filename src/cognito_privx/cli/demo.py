@@ -1,7 +1,7 @@
 """The demo: the whole story against an in-process sandbox, no AWS account, no PrivX, no network.
 
-It drives the same core functions as the commands do and hands every result to a :class:`Narrator`
-(implemented in ``render``), so nothing here prints.
+It drives the same core functions as the commands do (a client of the core, like the rest of ``cli``) and hands
+every result to a :class:`Narrator` (implemented in ``render``), so nothing here prints.
 """
 
 from __future__ import annotations

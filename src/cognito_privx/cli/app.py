@@ -1,0 +1,283 @@
+"""The Typer app and what every command shares: the global options and their :class:`State`, the test
+:class:`Seams`, usage errors as ``error:`` + ``hint:`` (:class:`_Group`, :func:`globals_first`), :func:`run`
+(our errors to a message, a hint and the exit code), the services a command opens, and :func:`main`.
+
+The commands live in the sibling modules, which register themselves on :data:`app`; ``cognito_privx.cli``
+imports them in the order ``--help`` lists them.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+
+import typer
+import typer.core
+
+from cognito_privx import __version__
+
+if TYPE_CHECKING:
+    import httpx
+
+    from cognito_privx.config import AppConfig
+    from cognito_privx.reconcile import Services, Target
+    from cognito_privx.users import PoolUsers
+
+T = TypeVar("T")
+
+
+class OutputFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+@dataclass
+class Seams:
+    """What tests replace: the transports that reach PrivX and the issuer's HTTPS endpoints (``None``: the
+    network). Hand one in as ``CliRunner().invoke(app, args, obj=Seams(...))``."""
+
+    privx_transport: httpx.BaseTransport | None = None
+    http_transport: httpx.BaseTransport | None = None
+    privx_retry_base: float | None = None  # seconds: the first backoff window of PrivX retries
+    race_settle_s: float | None = None  # seconds to wait for a concurrent run to delete its losing pool/client
+
+
+@dataclass
+class State:
+    config_path: Path | None = None
+    profile: str | None = None
+    region: str | None = None
+    output: OutputFormat = OutputFormat.text
+    debug: bool = False
+    pool_id: str | None = None
+    seams: Seams = field(default_factory=Seams)
+
+    @property
+    def json(self) -> bool:
+        return self.output is OutputFormat.json
+
+
+GLOBAL_EPILOG = (
+    "Global options, before or after the command: --config, --profile, --region, --pool-id, --output/-o, --debug "
+    "(see cognito-privx --help)."
+)
+
+
+def _no_flag_placeholder() -> None:
+    """Boolean flags take no value, so ``--help`` shows none (typer 0.29 prints ``<bool>`` beside them)."""
+    original = typer.core.TyperOption.display_type_rich
+    if getattr(original, "_flag_aware", False):
+        return
+
+    def display_type_rich(self: typer.core.TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else original(self, ctx)
+
+    display_type_rich._flag_aware = True  # type: ignore[attr-defined]
+    setattr(typer.core.TyperOption, "display_type_rich", display_type_rich)  # noqa: B010
+
+
+_no_flag_placeholder()
+
+
+def globals_first(args: list[str], global_params: list[Any], commands: Mapping[str, Any]) -> list[str]:
+    """``args`` with the global options found after the command moved in front of it, so that
+    ``cognito-privx setup --region eu-west-1`` means ``cognito-privx --region eu-west-1 setup`` (as the AWS CLI
+    takes them). An option the command itself declares stays with the command; ``--`` ends the scan."""
+    takes_value = {
+        name: not param.is_flag for param in global_params if param.param_type_name == "option" for name in param.opts
+    }
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":  # global options before the command
+        i += 2 if takes_value.get(args[i], False) else 1
+    if i >= len(args) or args[i] not in commands:
+        return args
+    command = commands[args[i]]
+    own = {name for param in command.params for name in (*param.opts, *param.secondary_opts)}
+    before, after = list(args[: i + 1]), []
+    rest = args[i + 1 :]
+    j = 0
+    while j < len(rest):
+        token = rest[j]
+        if token == "--":
+            after += rest[j:]
+            break
+        name = token.split("=", 1)[0]
+        if name in takes_value and name not in own:
+            width = 2 if takes_value[name] and "=" not in token and j + 1 < len(rest) else 1
+            before[i:i] = rest[j : j + width]
+            i += width
+            j += width
+            continue
+        after.append(token)
+        j += 1
+    return before + after
+
+
+class _Group(typer.core.TyperGroup):
+    """Usage errors (unknown command, bad option value) as one ``error:`` line and a ``hint:``, exit 2; global
+    options also after the command (:func:`globals_first`), and listed in every command's ``--help``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        for command in self.commands.values():
+            if command.epilog is None:
+                command.epilog = GLOBAL_EPILOG
+        result: list[str] = super().parse_args(ctx, globals_first(list(args), self.params, self.commands))
+        return result
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:  # typer >= 0.2x vendors click; older versions use click itself
+            from typer._click import exceptions as cx
+        except ImportError:  # pragma: no cover
+            from click import exceptions as cx  # type: ignore[no-redef]
+
+        if os.environ.get("NO_COLOR"):  # https://no-color.org: --help without any escape code either
+            from typer import rich_utils
+
+            rich_utils.COLOR_SYSTEM = None
+        standalone = kwargs.pop("standalone_mode", True)
+        try:
+            code = super().main(*args, **{**kwargs, "standalone_mode": False})
+        except cx.NoArgsIsHelpError as e:
+            sys.stdout.write(e.ctx.get_help() + "\n" if e.ctx is not None else "")
+            sys.exit(0)
+        except cx.UsageError as e:
+            where = e.ctx.command_path if e.ctx is not None else "cognito-privx"
+            message = e.format_message().replace("\n", " ").replace("Value error, ", "")
+            sys.stderr.write(f"error: {message}\nhint: see `{where} --help`\n")
+            sys.exit(2)
+        except typer.Abort:
+            sys.stderr.write("error: aborted\n")
+            sys.exit(130)
+        if not standalone:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="cognito-privx",
+    help="Wire an Amazon Cognito user pool into PrivX as an OIDC directory, idempotently.",
+    no_args_is_help=True,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cognito-privx {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Config file (default: $COGNITO_PRIVX_CONFIG, else ./cognito-privx.toml)."),
+    ] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile (boto3's chain otherwise).")] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="AWS region; overrides \\[cognito] region (file, then AWS_REGION).")
+    ] = None,
+    pool_id: Annotated[
+        str | None,
+        typer.Option(
+            "--pool-id", help="Cognito user pool id (like eu-west-1_AbC123xyz); overrides \\[cognito] pool_id."
+        ),
+    ] = None,
+    output: Annotated[OutputFormat, typer.Option("--output", "-o", help="text, or one JSON document.")] = (
+        OutputFormat.text
+    ),
+    debug: Annotated[bool, typer.Option("--debug", help="Log API calls and show tracebacks.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    seams = ctx.obj if isinstance(ctx.obj, Seams) else Seams()
+    ctx.obj = State(config, profile, region, output, debug, pool_id, seams)
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="debug: %(name)s: %(message)s")
+        # botocore's DEBUG logs dump request headers and bodies (signatures, user attributes): keep them out.
+        for noisy in ("botocore", "boto3", "urllib3", "httpcore"):
+            logging.getLogger(noisy).setLevel(logging.INFO)
+
+
+def run(state: State, body: Callable[[], T]) -> T:
+    """Run a command body; map our errors to a message, a hint and the exit code."""
+    from cognito_privx import render
+    from cognito_privx.errors import CognitoPrivxError
+
+    try:
+        return body()
+    except CognitoPrivxError as e:
+        if state.debug:
+            logging.getLogger("cognito_privx").debug("error detail", exc_info=True)
+        render.error(e)
+        raise typer.Exit(e.exit_code) from None
+
+
+def open_services(state: State, cfg: AppConfig) -> Services:
+    """Both sides' clients for a command, with the test seams the state carries."""
+    from cognito_privx import reconcile
+    from cognito_privx.config import load_credentials
+
+    return reconcile.open_services(
+        cfg,
+        load_credentials(),
+        profile=state.profile,
+        privx_transport=state.seams.privx_transport,
+        privx_retry_base=state.seams.privx_retry_base,
+        race_settle_s=state.seams.race_settle_s,
+    )
+
+
+def services_for_a_run(state: State, cfg: AppConfig) -> tuple[Services, Target]:
+    """Services for plan/setup/teardown/rotate-secret, and their target line, shown first (not in JSON)."""
+    from cognito_privx import reconcile, render
+
+    services = open_services(state, cfg)
+    try:
+        target = reconcile.target(cfg, services)
+    except BaseException:
+        services.close()
+        raise
+    if not state.json:
+        render.info(target.line())
+    return services, target
+
+
+def config(state: State) -> AppConfig:
+    """The config a command runs with: the file, the environment and the global flags."""
+    from cognito_privx.config import load_config
+
+    return load_config(state.config_path, region=state.region, pool_id=state.pool_id)
+
+
+def open_users(state: State, cfg: AppConfig, *, rate: float | None = None) -> PoolUsers:
+    """The pool's user side for the user commands and ``import-users``, with the test seams."""
+    from cognito_privx.cognito import CognitoGateway
+    from cognito_privx.imports import TokenBucket
+    from cognito_privx.users import PoolUsers
+
+    # botocore's own retries are off: users.py retries throttling itself and never the daily email cap.
+    gw = CognitoGateway.connect(cfg.region, state.profile, max_attempts=1)
+    if state.seams.race_settle_s is not None:
+        gw.race_settle_s = state.seams.race_settle_s
+    return PoolUsers.open(gw, cfg, create_limiter=TokenBucket(rate, burst=2) if rate else None)
+
+
+def interactive() -> bool:
+    """Whether a person can answer a confirmation (stdin and stderr are terminals). Tests replace this."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def main() -> NoReturn:
+    app()
+    sys.exit(0)  # pragma: no cover - typer exits itself

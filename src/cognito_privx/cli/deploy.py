@@ -1,0 +1,337 @@
+"""The wiring's life cycle: ``setup``, ``plan``, ``login-url``, ``teardown``, ``rotate-secret`` and ``init``."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from cognito_privx.cli.app import State, app, config, interactive, open_services, run, services_for_a_run
+
+if TYPE_CHECKING:
+    from cognito_privx.plan import Change
+
+
+def _setup(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool, resend_secret: bool = False) -> bool:
+    """``setup``, or ``plan`` (``plan_mode``: the plan on stdout); whether changes are (or were) pending."""
+    from cognito_privx import reconcile, render
+
+    cfg = config(state)
+    services, target = services_for_a_run(state, cfg)
+    try:
+        done = not (dry_run or plan_mode)
+        # Each change is shown as it happens: a run that fails half-way has already said what it did. The plan is
+        # plan's data: stdout (as terraform plan); setup's lines are a record of what it does: stderr.
+        out = render.stdout() if plan_mode else None
+        seen: list[Change] = []
+
+        def on_change(change: Change) -> None:
+            seen.append(change)
+            if not state.json:
+                render.change(change, done=done, out=out)
+
+        try:
+            result = reconcile.setup(
+                cfg,
+                services,
+                dry_run=dry_run or plan_mode,
+                adopt=adopt,
+                on_change=on_change,
+                resend_secret=resend_secret,
+            )
+        except (Exception, KeyboardInterrupt):
+            if done:
+                render.info(render.stopped_summary(seen))
+            raise
+    finally:
+        services.close()
+    if state.debug:
+        logging.getLogger("cognito_privx").debug("api calls: %s", result.calls)
+    if state.json:
+        render.json_document(
+            {
+                "target": target.to_json(),
+                "changes": [c.to_json() for c in result.plan.changes],
+                "outputs": result.outputs.to_json(),
+                "dry_run": dry_run or plan_mode,
+            }
+        )
+        return result.plan.has_changes
+    if plan_mode:
+        render.text(render.plan_summary(result.plan))
+        return result.plan.has_changes
+    render.info(render.setup_summary(result.plan, dry_run=dry_run))
+    render.data(result.outputs.login_url)
+    return result.plan.has_changes
+
+
+@app.command()
+def setup(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")] = False,
+    adopt: Annotated[
+        bool, typer.Option("--adopt", help="Tag and manage an existing same-named pool that is not ours.")
+    ] = False,
+    resend_secret: Annotated[
+        bool,
+        typer.Option(
+            "--resend-secret",
+            help="Send the app-client secret to PrivX even when nothing else differs (PrivX never shows it back).",
+        ),
+    ] = False,
+) -> None:
+    """Converge Cognito and PrivX to the config; the last line on stdout is the direct-login URL."""
+    state: State = ctx.obj
+    run(state, lambda: _setup(state, dry_run=dry_run, adopt=adopt, plan_mode=False, resend_secret=resend_secret))
+
+
+@app.command()
+def plan(
+    ctx: typer.Context,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 3 when changes are pending, 0 when none.")
+    ] = False,
+    adopt: Annotated[bool, typer.Option("--adopt", help="Plan as if setup --adopt were run.")] = False,
+) -> None:
+    """Show what setup would change, changing nothing."""
+    state: State = ctx.obj
+    pending = run(state, lambda: _setup(state, dry_run=True, adopt=adopt, plan_mode=True))
+    if detailed_exitcode and pending:
+        raise typer.Exit(3)
+
+
+@app.command("login-url")
+def login_url(
+    ctx: typer.Context,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Request each candidate URL without following redirects; exit 1 unless the configured one leads "
+            "to Cognito with our client id and callback.",
+        ),
+    ] = False,
+) -> None:
+    """Print only the direct-login URL of the PrivX directory."""
+    state: State = ctx.obj
+    if not run(state, lambda: _login_url(state, verify=verify)):
+        raise typer.Exit(1)
+
+
+def _login_url(state: State, *, verify: bool) -> bool:
+    """``login-url``; whether the URL is good (always, without ``--verify``)."""
+    from cognito_privx import directlogin, reconcile, render
+
+    cfg = config(state)
+    services = open_services(state, cfg)
+    try:
+        found = reconcile.direct_login_url(cfg, services, verify=verify)
+    finally:
+        services.close()
+    good = not verify or (found.working is not None and found.working.url == found.url)
+    if state.json:
+        document: dict[str, Any] = {"login_url": found.url}
+        if verify:
+            document["verified"] = good
+            document["candidates"] = [
+                {
+                    "template": p.template,
+                    "url": p.url,
+                    "status": p.status_code,
+                    "location": p.target or None,
+                    "problems": p.problems(found.client_id, found.callback_url),
+                }
+                for p in found.probes
+            ]
+        render.json_document(document)
+    else:
+        for probe in found.probes:
+            render.login_probe(probe, probe.problems(found.client_id, found.callback_url))
+        if verify and not good:
+            render.problem(
+                f"{found.url} does not lead to Cognito with the directory's client id and the PrivX callback",
+                f"set {directlogin.setting_for(found.working.template)}"
+                if found.working is not None
+                else "compare [privx] login_url_template with the Direct Login URL in PrivX's directory settings",
+            )
+        render.data(found.url)
+    return good
+
+
+@app.command()
+def teardown(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be removed; remove nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask; delete everything listed.")] = False,
+    keep_pool: Annotated[
+        bool, typer.Option("--keep-pool", help="Keep the user pool and its users; remove everything else.")
+    ] = False,
+    delete_adopted_pool: Annotated[
+        bool,
+        typer.Option("--delete-adopted-pool", help="Also delete a pool taken over with setup --adopt, and its users."),
+    ] = False,
+) -> None:
+    """Remove what setup made, PrivX side first, after listing everything and asking."""
+    state: State = ctx.obj
+    run(
+        state,
+        lambda: _teardown(
+            state, dry_run=dry_run, yes=yes, keep_pool=keep_pool, delete_adopted_pool=delete_adopted_pool
+        ),
+    )
+
+
+def _teardown(state: State, *, dry_run: bool, yes: bool, keep_pool: bool, delete_adopted_pool: bool) -> None:
+    """``teardown``: the confirmation asked once everything to delete is known."""
+    from cognito_privx import reconcile, render
+    from cognito_privx.errors import UsageError
+    from cognito_privx.plan import Action
+
+    def confirm(pending: list[Change]) -> bool:
+        deletions = [c for c in pending if c.action is Action.DELETE]
+        if yes:
+            return True
+        if not interactive():
+            raise UsageError(
+                f"teardown would delete {len(deletions)} object(s) and needs a confirmation; nothing was removed",
+                "run it in a terminal to confirm, see the list with --dry-run, or pass --yes",
+            )
+        render.info("teardown will delete:")
+        for change in deletions:
+            render.change(change, done=False)
+        kept = [c for c in pending if c.action is Action.NOOP and c.notes and c.notes[0] != "already gone"]
+        if kept:
+            render.info("and leave in place:")
+            for change in kept:
+                render.change(change, done=False)
+        try:
+            return typer.confirm(f"Delete these {len(deletions)} object(s)? This cannot be undone", err=True)
+        except typer.Abort:
+            return False
+
+    cfg = config(state)
+    services, target = services_for_a_run(state, cfg)
+    try:
+        result = reconcile.teardown(
+            cfg,
+            services,
+            dry_run=dry_run,
+            keep_pool=keep_pool,
+            delete_adopted_pool=delete_adopted_pool,
+            confirm=confirm,
+        )
+    finally:
+        services.close()
+    if state.json:
+        render.json_document(
+            {
+                "target": target.to_json(),
+                "changes": [c.to_json() for c in result.plan.changes],
+                "dry_run": dry_run,
+            }
+        )
+        return
+    render.plan_text(result.plan, done=not dry_run)
+    render.info(render.teardown_summary(result.plan, dry_run=dry_run))
+
+
+@app.command("rotate-secret")
+def rotate_secret(
+    ctx: typer.Context,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask; rotate now.")] = False,
+) -> None:
+    """Replace the app client's secret without downtime: add one, prove it, hand it to PrivX, delete the old."""
+    state: State = ctx.obj
+    run(state, lambda: _rotate_secret(state, yes=yes))
+
+
+def _rotate_secret(state: State, *, yes: bool) -> None:
+    """``rotate-secret``, confirmed unless ``--yes``."""
+    from cognito_privx import render, rotation
+    from cognito_privx.errors import UsageError
+
+    def confirm(summary: str) -> bool:
+        if yes:
+            return True
+        if not interactive():
+            raise UsageError(
+                "rotate-secret needs a confirmation; nothing was changed",
+                "run it in a terminal to confirm, or pass --yes",
+            )
+        render.info(summary)
+        try:
+            return typer.confirm("Rotate now?", err=True)
+        except typer.Abort:
+            return False
+
+    cfg = config(state)
+    services, target = services_for_a_run(state, cfg)
+    try:
+        done = rotation.rotate_secret(
+            cfg,
+            services,
+            http_transport=state.seams.http_transport,
+            confirm=confirm,
+            on_change=None if state.json else lambda change: render.change(change, done=True),
+        )
+    finally:
+        services.close()
+    if state.json:
+        render.json_document({"target": target.to_json(), **done.to_json()})
+        return
+    render.info(f"PrivX holds client secret {done.secret_id}; rotated in {done.seconds:.2f} s")
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    privx_url: Annotated[
+        str | None, typer.Option("--privx-url", help="PrivX's base URL, like https://privx.example.com.")
+    ] = None,
+    pool_name: Annotated[str | None, typer.Option("--pool-name", help="The user pool's name (default privx).")] = None,
+    domain_prefix: Annotated[
+        str | None,
+        typer.Option("--domain-prefix", help="The hosted-UI domain prefix (default: none managed)."),
+    ] = None,
+) -> None:
+    """Write a commented starter config file (--config, else ./cognito-privx.toml); never overwrites one.
+
+    Values come from the flags (and --region); on a terminal, what is missing is asked for. Left out, region and
+    URL stay commented out, for AWS_REGION and PRIVX_API_BASE_URL to fill in."""
+    state: State = ctx.obj
+    run(state, lambda: _init(state, privx_url=privx_url, pool_name=pool_name, domain_prefix=domain_prefix))
+
+
+def _init(state: State, *, privx_url: str | None, pool_name: str | None, domain_prefix: str | None) -> None:
+    """``init``: the starter file from the flags, and on a terminal from the answers."""
+    from cognito_privx import render
+    from cognito_privx.config import DEFAULT_CONFIG_FILE, starter_toml, write_starter
+    from cognito_privx.errors import UsageError
+
+    path = state.config_path or Path(DEFAULT_CONFIG_FILE)
+    if path.exists():  # before any question; write_starter checks again, atomically
+        raise UsageError(
+            f"{path} exists already; nothing was written",
+            "edit it, or write another file with `cognito-privx --config NEW.toml init`",
+        )
+    region, url, name, prefix = state.region, privx_url, pool_name, domain_prefix
+    if interactive():
+
+        def ask(question: str, default: str) -> str:
+            return str(typer.prompt(question, default=default, show_default=bool(default), err=True)).strip()
+
+        region = region or ask("AWS region", os.environ.get("AWS_REGION", ""))
+        url = url or ask("PrivX URL", os.environ.get("PRIVX_API_BASE_URL", "https://privx.example.com"))
+        name = name or ask("User pool name", "privx")
+        prefix = prefix if prefix is not None else ask("Hosted-UI domain prefix (empty: none)", "")
+    text = starter_toml(
+        region=region or None, privx_url=url or None, pool_name=name or "privx", domain_prefix=prefix or ""
+    )
+    write_starter(path, text)
+    if state.json:
+        render.json_document({"written": str(path)})
+    else:
+        render.info(f"wrote {path}: add your groups under [roles], then run `cognito-privx plan`")

@@ -1,0 +1,237 @@
+"""``import-users``: a CSV validated whole, then imported by the API engine or Cognito's import jobs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cognito_privx.cli.app import State, app, config, open_users, run
+from cognito_privx.cli.users import ForceOpt
+
+
+@app.command("import-users")
+def import_users(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV with a header: email,group[,name].", show_default=False)],
+    # Defaults mirror imports.DEFAULT_WORKERS (not imported here: start-up stays light).
+    workers: Annotated[int, typer.Option("--workers", min=1, max=128, help="Most requests in flight.")] = 32,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            "--rate",
+            min=0.1,
+            help="A ceiling on user creations per second. Without it the rate adapts to the account's quota "
+            "(from 50/s, raised while Cognito does not throttle).",
+            show_default=False,
+        ),
+    ] = None,
+    no_invite: Annotated[bool, typer.Option("--no-invite", help="Do not send invitation emails.")] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write per-row results here (.json, else CSV).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and show what would change.")] = False,
+    force: ForceOpt = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="api: one call per user (invitations, results as they come). job: Cognito's import jobs (users "
+            "RESET_REQUIRED, no invitation). auto: a job from 10,000 rows when a logs role is set.",
+            case_sensitive=False,
+        ),
+    ] = "auto",
+    logs_role_arn: Annotated[
+        str | None,
+        typer.Option(
+            "--logs-role-arn",
+            help="The IAM role an import job writes its CloudWatch Logs with (else [cognito] import_logs_role_arn).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Bulk add-user from a CSV: validated first, concurrent, within Cognito's quota, resumable.
+
+    Big files can go to Cognito's own import jobs (--engine job or auto): see docs/cognito.md#user-import-jobs.
+    """
+    state: State = ctx.obj
+    flags = _Flags(workers=workers, rate=rate, invite=not no_invite, dry_run=dry_run)
+    code = run(state, lambda: _import_file(state, file, flags, engine, logs_role_arn, report, force=force))
+    if code:
+        raise typer.Exit(code)
+
+
+@dataclass(frozen=True)
+class _Flags:
+    """What ``import-users`` was asked to do with the rows, whichever engine does it."""
+
+    workers: int
+    rate: float | None
+    invite: bool
+    dry_run: bool
+
+
+def _import_file(
+    state: State,
+    file: Path,
+    flags: _Flags,
+    engine: str,
+    logs_role_arn: str | None,
+    report: Path | None,
+    *,
+    force: bool,
+) -> int:
+    """The file checked whole and the report opened before any change, then the import; the exit code."""
+    import time
+
+    from cognito_privx.errors import UsageError
+    from cognito_privx.import_jobs import Engine, choose_engine, validate_role_arn
+    from cognito_privx.imports import open_report
+    from cognito_privx.users import scan_csv
+
+    started = time.monotonic()
+
+    try:
+        asked = Engine(engine.lower())
+    except ValueError:
+        raise UsageError(f"--engine {engine!r} is not an engine", "choose api, job or auto") from None
+    cfg = config(state)
+    role = (
+        validate_role_arn(logs_role_arn, "--logs-role-arn")
+        if logs_role_arn is not None
+        else cfg.cognito.import_logs_role_arn
+    )
+    if asked is Engine.JOB:
+        choose_engine(asked, 0, invite=flags.invite, role_arn=role, pool=None)  # no role: exit 2 now
+    rows = scan_csv(file, cfg, force=force)  # the whole file validated, not held: read again to import
+    writer = open_report(report) if report is not None else None  # an unwritable path: exit 2, nothing done
+    try:
+        return _import(state, cfg, rows, writer, asked, role, flags)
+    except BaseException as e:
+        if writer is not None:  # the report stays a whole document, and says why it ends there
+            writer.abort(
+                f"stopped by {getattr(e, 'message', None) or type(e).__name__}", started, getattr(e, "hint", None)
+            )
+        raise
+
+
+def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: str | None, flags: _Flags) -> int:
+    """The engine chosen, then the rows imported by the API (here) or by import jobs; the exit code."""
+    from cognito_privx import render
+    from cognito_privx.import_jobs import Engine, choose_engine
+    from cognito_privx.imports import AdaptiveRate, import_rows, learn_pool
+
+    users = open_users(state, cfg)
+    choice = choose_engine(asked, len(rows), invite=flags.invite, role_arn=role, pool=dict(users.description or {}))
+    if choice.engine is Engine.JOB or asked is not Engine.AUTO or "would go" in choice.reason:
+        render.info(f"engine: {choice.engine.value} ({choice.reason})")
+    if choice.engine is Engine.JOB and role is not None:
+        return _import_by_jobs(
+            state,
+            cfg,
+            users,
+            rows,
+            role,
+            writer,
+            invite=flags.invite,
+            dry_run=flags.dry_run,
+            workers=flags.workers,
+            rate=flags.rate,
+        )
+    index = learn_pool(users, len(rows), dry_run=flags.dry_run)
+    with render.ImportProgress(len(rows)) as progress:
+        result = import_rows(
+            users,
+            rows,
+            workers=flags.workers,
+            invite=flags.invite,
+            dry_run=flags.dry_run,
+            on_result=progress.advance,
+            limiter=AdaptiveRate(ceiling=flags.rate),
+            index=index,
+            keep_results=state.json,
+            report=writer,
+        )
+    summary = result.summary()
+    if state.json:
+        render.json_document({"summary": summary, "rows": [r.to_json() for r in result.results]})
+    else:
+        render.import_summary(summary)
+    if result.interrupted:
+        return 130
+    return 1 if result.failed else 0
+
+
+def _import_by_jobs(
+    state: State,
+    cfg: Any,
+    users: Any,
+    rows: Any,
+    role: str,
+    writer: Any,
+    *,
+    invite: bool,
+    dry_run: bool,
+    workers: int,
+    rate: float | None,
+) -> int:
+    """``import-users`` through Cognito's import jobs (:mod:`cognito_privx.import_jobs`); the exit code."""
+    import time
+
+    from cognito_privx import render
+    from cognito_privx.import_jobs import JobOptions, LineBase, import_with_jobs
+
+    options = JobOptions(
+        role_arn=role,
+        line_numbers=LineBase(cfg.cognito.import_log_line_numbers),
+        invite=invite,
+        dry_run=dry_run,
+        workers=workers,
+        rate=rate,
+    )
+    following: list[str] = []
+
+    def on_job(run: Any) -> None:
+        following[:] = [run.job_id]
+        progress.update(run)
+
+    started = time.monotonic()
+    try:
+        with render.JobProgress(len(rows)) as progress:
+            outcome = import_with_jobs(
+                users,
+                rows,
+                options,
+                groups=rows.groups,
+                on_note=render.info,
+                on_job=on_job,
+                on_result=progress.advance,
+                report=writer,
+                keep_results=state.json,
+            )
+    except KeyboardInterrupt:
+        # While a job runs: Cognito goes on with it. The report and the summary say so, with no row settled yet.
+        from cognito_privx.imports import ImportReport
+
+        going_on = f"import job {following[0]} goes on in Cognito" if following else "no import job was started"
+        outcome = ImportReport(
+            [],
+            time.monotonic() - started,
+            0,
+            f"interrupted: {going_on}",
+            "run the same command again to follow it and get the per-row results" if following else None,
+            interrupted=True,
+        )
+        if writer is not None:
+            writer.close(outcome)
+    summary = outcome.summary()
+    if state.json:
+        render.json_document({"summary": summary, "rows": [r.to_json() for r in outcome.results]})
+    else:
+        render.import_summary(summary)
+    if outcome.interrupted:
+        return 130
+    # A job that stopped or expired before some rows leaves them "not attempted": not done, so not a success.
+    return 1 if outcome.failed or outcome.not_attempted else 0

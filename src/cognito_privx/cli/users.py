@@ -1,0 +1,254 @@
+"""One user at a time: ``add-user``, ``set-group``, ``resend-invite``, ``disable-user``, ``enable-user``,
+``remove-user`` and ``list-users``; the arguments and options they share (``import-users`` too)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cognito_privx.cli.app import State, app, config, interactive, open_users, run
+
+if TYPE_CHECKING:
+    from cognito_privx import users as users_module
+    from cognito_privx.config import AppConfig
+    from cognito_privx.users import UserResult
+
+EmailArg = Annotated[str, typer.Argument(help="The user's email address (their login name).", show_default=False)]
+GroupsOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--group",
+        "-g",
+        help='The group (a \\[roles] key). Repeat for several groups (group_claim = "cognito:groups" only).',
+        show_default=False,
+    ),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Allow a group that is not a \\[roles] key.")]
+
+
+def _user_row(
+    email: str, groups: list[str], cfg: AppConfig, *, force: bool, name: str | None = None
+) -> users_module.UserRow:
+    """The checked address and group(s) of a user command, before any call: several groups only in
+    ``cognito:groups`` mode."""
+    from cognito_privx.errors import UsageError
+    from cognito_privx.users import UserRow, validate_email, validate_group, validate_name
+
+    address = validate_email(email)
+    name = validate_name(name)
+    checked = tuple(dict.fromkeys(validate_group(g, cfg, force=force) for g in groups))
+    if len(checked) > 1 and not cfg.cognito.native_groups:
+        raise UsageError(
+            f"several groups ({', '.join(checked)}) for one user, but a user has one group when "
+            '[cognito] group_claim = "custom"',
+            'give one --group, or set group_claim = "cognito:groups" in the config and run setup',
+        )
+    return UserRow(address, checked[0], name, also=checked[1:])
+
+
+def _show(state: State, result: UserResult) -> None:
+    from cognito_privx import render
+
+    if state.json:
+        render.json_document(result.to_json())
+    else:
+        render.user_result(result)
+
+
+@app.command("add-user")
+def add_user(
+    ctx: typer.Context,
+    email: EmailArg,
+    group: GroupsOpt,
+    name: Annotated[str | None, typer.Option("--name", help="The user's display name.")] = None,
+    temporary_password: Annotated[
+        str | None,
+        typer.Option(
+            "--temporary-password",
+            envvar="COGNITO_PRIVX_TEMPORARY_PASSWORD",
+            help="Initial password (else Cognito makes one); must meet the pool's policy. Never printed. For a user "
+            "whose invitation is pending, replaces their temporary password.",
+            show_default=False,
+        ),
+    ] = None,
+    no_invite: Annotated[bool, typer.Option("--no-invite", help="Do not send Cognito's invitation email.")] = False,
+    force: ForceOpt = False,
+) -> None:
+    """Create the user with group G, or bring an existing user to group G (idempotent)."""
+    state: State = ctx.obj
+    run(
+        state,
+        lambda: _add_user(
+            state,
+            email,
+            group,
+            name=name,
+            temporary_password=temporary_password,
+            no_invite=no_invite,
+            force=force,
+        ),
+    )
+
+
+def _add_user(
+    state: State,
+    email: str,
+    group: list[str],
+    *,
+    name: str | None,
+    temporary_password: str | None,
+    no_invite: bool,
+    force: bool,
+) -> None:
+    from cognito_privx.errors import UsageError
+    from cognito_privx.users import password_problems
+
+    if temporary_password is not None and no_invite:
+        raise UsageError(
+            "--temporary-password (or COGNITO_PRIVX_TEMPORARY_PASSWORD) and --no-invite do not go together",
+            "the invitation carries the temporary password; give one of the two",
+        )
+    cfg = config(state)
+    row = _user_row(email, group, cfg, force=force, name=name)
+    users = open_users(state, cfg)
+    if temporary_password is not None:
+        problems = password_problems(temporary_password, users.password_policy())
+        if problems:
+            raise UsageError(
+                "the temporary password does not meet the pool's password policy",
+                "it needs " + ", ".join(problems),
+            )
+    _show(state, users.add(row, invite=not no_invite, temporary_password=temporary_password))
+
+
+@app.command("set-group")
+def set_group(ctx: typer.Context, email: EmailArg, group: GroupsOpt, force: ForceOpt = False) -> None:
+    """Change an existing user's group."""
+    state: State = ctx.obj
+    run(state, lambda: _set_group(state, email, group, force=force))
+
+
+def _set_group(state: State, email: str, group: list[str], *, force: bool) -> None:
+    cfg = config(state)
+    row = _user_row(email, group, cfg, force=force)
+    _show(state, open_users(state, cfg).add(row, create=False))
+
+
+@app.command("resend-invite")
+def resend_invite(ctx: typer.Context, email: EmailArg) -> None:
+    """Send the invitation email again to a user who has not signed in yet (a new temporary password)."""
+    state: State = ctx.obj
+    run(state, lambda: _resend_invite(state, email))
+
+
+def _resend_invite(state: State, email: str) -> None:
+    from cognito_privx.users import validate_email
+
+    cfg = config(state)
+    address = validate_email(email)
+    _show(state, open_users(state, cfg).resend_invite(address))
+
+
+def _set_enabled(state: State, email: str, enabled: bool) -> None:
+    from cognito_privx.users import validate_email
+
+    cfg = config(state)
+    address = validate_email(email)
+    _show(state, open_users(state, cfg).set_enabled(address, enabled))
+
+
+@app.command("disable-user")
+def disable_user(ctx: typer.Context, email: EmailArg) -> None:
+    """Disable a user (they can no longer log in; nothing is deleted)."""
+    state: State = ctx.obj
+    run(state, lambda: _set_enabled(state, email, False))
+
+
+@app.command("enable-user")
+def enable_user(ctx: typer.Context, email: EmailArg) -> None:
+    """Enable a disabled user."""
+    state: State = ctx.obj
+    run(state, lambda: _set_enabled(state, email, True))
+
+
+@app.command("remove-user")
+def remove_user(
+    ctx: typer.Context,
+    email: EmailArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a user from the pool (asks first)."""
+    state: State = ctx.obj
+    run(state, lambda: _remove_user(state, email, yes=yes))
+
+
+def _remove_user(state: State, email: str, *, yes: bool) -> None:
+    from cognito_privx.errors import UsageError
+    from cognito_privx.users import validate_email
+
+    cfg = config(state)
+    address = validate_email(email)
+    users = open_users(state, cfg)
+    # The look-up that will also confirm the removal: in a legacy case-sensitive pool it finds the user in
+    # any capitalisation (and refuses when two users differ only in case).
+    user = users.find(address)
+    if user is None:
+        _show(state, users.remove(address, user=None))  # "no such user", without a second look-up
+        return
+    if not yes and not interactive():
+        raise UsageError(
+            f"remove-user needs a confirmation; {address} was not removed",
+            "run it in a terminal to confirm, or pass --yes",
+        )
+    if not yes:
+        shown = next((a["Value"] for a in user.get("UserAttributes", []) if a["Name"] == "email"), address)
+        try:
+            confirmed = typer.confirm(f"Delete {shown} from user pool {users.pool_id}?", err=True)
+        except typer.Abort:
+            confirmed = False
+        if not confirmed:
+            raise UsageError(f"{address} was not removed", "answer y, or pass --yes")
+    _show(state, users.remove(address, user=user))
+
+
+@app.command("list-users")
+def list_users(
+    ctx: typer.Context,
+    group: Annotated[str | None, typer.Option("--group", "-g", help="Only users of this group.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            help="Only users with this Cognito status, like FORCE_CHANGE_PASSWORD (invitation pending) or CONFIRMED.",
+            show_default=False,
+        ),
+    ] = None,
+    force: ForceOpt = False,
+) -> None:
+    """List the pool's users (email, group, status, enabled, created)."""
+    state: State = ctx.obj
+    run(state, lambda: _list_users(state, group, status, force=force))
+
+
+def _list_users(state: State, group: str | None, status: str | None, *, force: bool) -> None:
+    from cognito_privx import render
+    from cognito_privx.errors import UsageError
+    from cognito_privx.users import STATUS_MEANING, validate_group
+
+    cfg = config(state)
+    if group is not None:
+        validate_group(group, cfg, force=force)
+    wanted = None if status is None else status.strip().upper()
+    if wanted is not None and wanted not in STATUS_MEANING:
+        raise UsageError(
+            f"unknown user status {status!r}",
+            "give one of " + ", ".join(STATUS_MEANING) + " (see `cognito-privx list-users --help`)",
+        )
+    users = open_users(state, cfg)
+    with render.ScanProgress() as progress:
+        found = users.list(group, on_page=progress.update, status=wanted)
+    if state.json:
+        render.json_document({"users": [u.to_json() for u in found]})
+    else:
+        render.users_table(found)
