@@ -526,7 +526,7 @@ def test_region_and_pool_id_flags_reach_the_config(cli: Any, config_file: Path) 
 
 
 def test_region_and_pool_id_flags_in_state_reach_load_config(config_file: Path) -> None:
-    from cognito_privx.cli.app import State, config
+    from cognito_privx.cli.root import State, config
 
     cfg = config(State(config_path=config_file, region="us-east-2", pool_id="us-east-2_AbC123xyz"))
     assert (cfg.region, cfg.cognito.pool_id, cfg.config_file) == ("us-east-2", "us-east-2_AbC123xyz", config_file)

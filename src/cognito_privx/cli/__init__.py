@@ -3,20 +3,18 @@
 Start-up stays cheap: boto3, httpx and the core modules are imported inside the commands, so ``--help``
 and ``--version`` import none of them.
 
-``app`` holds the Typer app and what every command shares; each other module is one group of commands, which
-register themselves on that one app when imported. The imports below run in ``--help``'s order:
+``root`` holds the Typer app (``app``), the global options and what every command shares; each other module is one
+group of commands, which register themselves on that one app when imported. The imports below run in ``--help``'s
+order:
 
 - ``deploy``: setup, plan, login-url, teardown, rotate-secret, init
 - ``users``: add-user, set-group, resend-invite, disable-user, enable-user, remove-user, list-users
 - ``imports``: import-users
 - ``sandbox``: sandbox, demo (the story itself is ``demo``, a client of the core like the commands)
 - ``doctor``: doctor
-
-The name ``app`` here is the Typer app (the entry point and the tests use ``cognito_privx.cli.app`` as such);
-the module is reached as ``from cognito_privx.cli.app import ...``.
 """
 
-from cognito_privx.cli.app import OutputFormat, Seams, State, app, globals_first, main
+from cognito_privx.cli.root import OutputFormat, Seams, State, app, globals_first, main
 
 # isort: off
 # The order of these imports is the order of the commands in `cognito-privx --help`.

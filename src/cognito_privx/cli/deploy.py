@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cognito_privx.cli.app import State, app, config, interactive, open_services, run, services_for_a_run
+from cognito_privx.cli.root import State, app, config, interactive, open_services, run, services_for_a_run
 
 if TYPE_CHECKING:
     from cognito_privx.plan import Change

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cognito_privx.cli.app import State, app, config, open_services, run
+from cognito_privx.cli.root import State, app, config, open_services, run
 
 
 @app.command()

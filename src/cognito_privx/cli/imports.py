@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cognito_privx.cli.app import State, app, config, open_users, run
+from cognito_privx.cli.root import State, app, config, open_users, run
 from cognito_privx.cli.users import ForceOpt
 
 

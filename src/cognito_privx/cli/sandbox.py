@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cognito_privx.cli.app import State, app, interactive, run
+from cognito_privx.cli.root import State, app, interactive, run
 
 
 @app.command()

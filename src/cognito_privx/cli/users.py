@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cognito_privx.cli.app import State, app, config, interactive, open_users, run
+from cognito_privx.cli.root import State, app, config, interactive, open_users, run
 
 if TYPE_CHECKING:
     from cognito_privx import users as users_module
