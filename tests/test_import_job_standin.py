@@ -23,6 +23,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from cognito_privx.sandbox import import_jobs
+from cognito_privx.sandbox.import_jobs import api as import_jobs_api
+from cognito_privx.sandbox.import_jobs.processor import Processor
 from cognito_privx.sandbox.runner import MotoServer, Sandbox
 from tests.conftest import REGION
 
@@ -555,7 +557,7 @@ def test_create_validates_its_parameters(local: Env, monkeypatch: pytest.MonkeyP
         local.idp.create_user_import_job(UserPoolId="eu-west-1_missing", JobName="j", CloudWatchLogsRoleArn=role)
     assert _code(info)[0] == "ResourceNotFoundException"
     # Names need not be unique; the quota of jobs per pool (1,000, lowered here) holds.
-    monkeypatch.setattr(import_jobs, "MAX_JOBS_PER_POOL", 2)
+    monkeypatch.setattr(import_jobs_api, "MAX_JOBS_PER_POOL", 2)
     local.create(pool_id, role, name="same")
     local.create(pool_id, role, name="same")
     once = boto3.client("cognito-idp", region_name=REGION, config=Config(retries={"total_max_attempts": 1}))
@@ -571,7 +573,7 @@ def test_an_error_inside_the_stand_in_fails_the_job_with_a_message(local: Env, m
     def broken(self: Any, batch: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(import_jobs._Processor, "_apply", broken)
+    monkeypatch.setattr(Processor, "_apply", broken)
     pool_id, _ = local.pool()
     job = local.run(pool_id, [_user(1)])
     assert job["Status"] == "Failed"
