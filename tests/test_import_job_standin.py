@@ -366,6 +366,22 @@ def test_a_role_missing_from_iam_fails_the_job_and_imports_nobody(local: Env) ->
     assert local.idp.list_users(UserPoolId=pool_id)["Users"] == []
 
 
+def test_a_role_iam_might_refuse_fails_the_job(local: Env) -> None:
+    """The stand-in reads the trust policy itself (sandbox/import_jobs/trust_policy.py): what IAM's documentation
+    leaves open counts against the role, e.g. conditions, which the product's pre-check takes as they come."""
+    pool_id, _ = local.pool()
+    allowed = TRUST["Statement"][0]
+    condition = {"StringNotEquals": {"aws:SourceAccount": "123456789012"}}
+    for trust in (
+        {"Version": "2012-10-17", "Statement": [{**allowed, "Condition": condition}]},  # an Allow that may not apply
+        {"Version": "2012-10-17", "Statement": [allowed, {**allowed, "Effect": "Deny", "Condition": condition}]},
+        {"Version": "2012-10-17", "Statement": [{**allowed, "Effect": "allow"}]},  # malformed: IAM would not store it
+    ):
+        job = local.run(pool_id, [_user(1)], role=local.role(trust=trust))
+        assert (job["Status"], job["CompletionMessage"]) == ("Failed", "The CloudWatch Logs role cannot be assumed.")
+    assert local.idp.list_users(UserPoolId=pool_id)["Users"] == []
+
+
 # --- the upload ----------------------------------------------------------------------------------------------------
 
 

@@ -26,7 +26,8 @@ One module per concern:
 - :mod:`.jobs`: the job record :class:`ImportJob`, kept on moto's pool (:func:`jobs_of`).
 - :mod:`.csv_file`: the CSV as Cognito reads it (the header, rows, values); :mod:`.row_rules`: what a row must
   satisfy in its pool, and the users it would meet.
-- :mod:`.logs_role`: the job's CloudWatch Logs role (the sandbox's own, and whether Cognito could assume a job's).
+- :mod:`.trust_policy`: IAM's reading of a role's trust policy; :mod:`.logs_role`: the job's CloudWatch Logs role
+  (the sandbox's own, and whether Cognito could assume a job's).
 - :mod:`.processor`: a started job's import, in a daemon thread, in batches of at most 100 rows under the lock.
 - :mod:`.upload`: the pre-signed-URL target, an S3-shaped PUT endpoint on loopback (:class:`UploadServer` /
   :func:`upload_server`), started lazily once per process by the first ``CreateUserImportJob``.

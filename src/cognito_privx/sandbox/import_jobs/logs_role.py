@@ -1,9 +1,12 @@
 """The CloudWatch Logs role of the import jobs: the one the sandbox makes (:func:`create_logs_role`), and whether a
-job's role is one Cognito could assume (:func:`role_problem`: found in moto's IAM, its trust policy judged)."""
+job's role is one Cognito could assume (:func:`role_problem`: found in moto's IAM, its trust policy judged by
+:mod:`.trust_policy`)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from cognito_privx.sandbox.import_jobs.trust_policy import COGNITO_SERVICE, may_assume_role
 
 __all__ = [
     "LOGS_ROLE_ARN",
@@ -48,13 +51,11 @@ def role_problem(backend: Any, role_arn: str) -> str | None:
     from moto.iam.models import iam_backends
     from moto.utilities.utils import get_partition
 
-    from cognito_privx.import_jobs import trusts_cognito  # one reading of a trust policy, IAM's
-
     parts = role_arn.split(":", 5)
     if len(parts) < 6 or parts[2] != "iam" or parts[4] != backend.account_id or "/" not in parts[5]:
         return UNASSUMABLE_MESSAGE
     iam = iam_backends[backend.account_id][get_partition(backend.region_name)]
     role = next((r for r in list(iam.roles.values()) if r.arn == role_arn), None)
-    if role is None or not trusts_cognito(getattr(role, "assume_role_policy_document", None)):
+    if role is None or not may_assume_role(getattr(role, "assume_role_policy_document", None), COGNITO_SERVICE):
         return UNASSUMABLE_MESSAGE
     return None
