@@ -575,6 +575,19 @@ def test_force_change_password_then_signed_in_and_confirmed_in_moto(browser: Bro
     assert "Incorrect username or password." in r.text
 
 
+def test_the_new_password_is_judged_by_cognitos_documented_policy(browser: Browser) -> None:
+    """sandbox/hosted_ui/password_policy.py, not add-user's check: basic Latin letters, the digits 0-9."""
+    b = browser
+    b.pool.user("bob@example.com", confirmed=False)
+    r = b.submit(b.sign_in_page(), username="bob@example.com", password=TEMPORARY)
+    r = b.submit(r, new_password="ÄÖÜ-brand-new-7", confirm_password="ÄÖÜ-brand-new-7")
+    assert "Password does not conform to policy: it needs an upper-case letter." in r.text
+    r = b.submit(r, new_password="Brand-New-Pass-٧", confirm_password="Brand-New-Pass-٧")
+    assert "Password does not conform to policy: it needs a number." in r.text
+    r = b.submit(r, new_password="Brand-New-Pass-7", confirm_password="Brand-New-Pass-7")
+    assert r.status_code == 302
+
+
 def test_the_new_password_session_expires(browser: Browser) -> None:
     b = browser
     b.pool.user("bob@example.com", confirmed=False)

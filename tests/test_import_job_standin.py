@@ -23,6 +23,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from cognito_privx.sandbox import import_jobs
+from cognito_privx.sandbox.import_jobs import api as import_jobs_api
+from cognito_privx.sandbox.import_jobs.processor import Processor
 from cognito_privx.sandbox.runner import MotoServer, Sandbox
 from tests.conftest import REGION
 
@@ -364,6 +366,22 @@ def test_a_role_missing_from_iam_fails_the_job_and_imports_nobody(local: Env) ->
     assert local.idp.list_users(UserPoolId=pool_id)["Users"] == []
 
 
+def test_a_role_iam_might_refuse_fails_the_job(local: Env) -> None:
+    """The stand-in reads the trust policy itself (sandbox/import_jobs/trust_policy.py): what IAM's documentation
+    leaves open counts against the role, e.g. conditions, which the product's pre-check takes as they come."""
+    pool_id, _ = local.pool()
+    allowed = TRUST["Statement"][0]
+    condition = {"StringNotEquals": {"aws:SourceAccount": "123456789012"}}
+    for trust in (
+        {"Version": "2012-10-17", "Statement": [{**allowed, "Condition": condition}]},  # an Allow that may not apply
+        {"Version": "2012-10-17", "Statement": [allowed, {**allowed, "Effect": "Deny", "Condition": condition}]},
+        {"Version": "2012-10-17", "Statement": [{**allowed, "Effect": "allow"}]},  # malformed: IAM would not store it
+    ):
+        job = local.run(pool_id, [_user(1)], role=local.role(trust=trust))
+        assert (job["Status"], job["CompletionMessage"]) == ("Failed", "The CloudWatch Logs role cannot be assumed.")
+    assert local.idp.list_users(UserPoolId=pool_id)["Users"] == []
+
+
 # --- the upload ----------------------------------------------------------------------------------------------------
 
 
@@ -555,7 +573,7 @@ def test_create_validates_its_parameters(local: Env, monkeypatch: pytest.MonkeyP
         local.idp.create_user_import_job(UserPoolId="eu-west-1_missing", JobName="j", CloudWatchLogsRoleArn=role)
     assert _code(info)[0] == "ResourceNotFoundException"
     # Names need not be unique; the quota of jobs per pool (1,000, lowered here) holds.
-    monkeypatch.setattr(import_jobs, "MAX_JOBS_PER_POOL", 2)
+    monkeypatch.setattr(import_jobs_api, "MAX_JOBS_PER_POOL", 2)
     local.create(pool_id, role, name="same")
     local.create(pool_id, role, name="same")
     once = boto3.client("cognito-idp", region_name=REGION, config=Config(retries={"total_max_attempts": 1}))
@@ -571,7 +589,7 @@ def test_an_error_inside_the_stand_in_fails_the_job_with_a_message(local: Env, m
     def broken(self: Any, batch: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(import_jobs._Processor, "_apply", broken)
+    monkeypatch.setattr(Processor, "_apply", broken)
     pool_id, _ = local.pool()
     job = local.run(pool_id, [_user(1)])
     assert job["Status"] == "Failed"

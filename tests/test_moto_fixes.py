@@ -18,7 +18,8 @@ import boto3
 import pytest
 from moto.cognitoidp import models
 
-from cognito_privx.sandbox import moto_fixes
+from cognito_privx.sandbox import moto_fixes, moto_patch
+from cognito_privx.sandbox.moto_fixes import corrections
 from cognito_privx.sandbox.runner import MotoServer
 from tests.conftest import REGION
 
@@ -64,13 +65,13 @@ def test_apply_is_idempotent_across_calls_and_threads() -> None:
         t.join()
     for owner, name in PATCHED:
         method = owner.__dict__[name]
-        assert getattr(method, moto_fixes._MARK, False), f"{owner.__name__}.{name} is not patched"
-        assert not getattr(method.__wrapped__, moto_fixes._MARK, False), f"{owner.__name__}.{name} wrapped twice"
+        assert getattr(method, moto_patch.MARK, False), f"{owner.__name__}.{name} is not patched"
+        assert not getattr(method.__wrapped__, moto_patch.MARK, False), f"{owner.__name__}.{name} wrapped twice"
 
 
 def test_apply_does_nothing_without_moto(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(moto_fixes, "_fix_client_dates", lambda models: calls.append("patched"))
+    monkeypatch.setattr(corrections, "fix_client_dates", lambda models: calls.append("patched"))
     monkeypatch.setitem(sys.modules, "moto.cognitoidp", None)  # makes the import raise ImportError
     moto_fixes.apply()
     assert calls == []
@@ -79,11 +80,11 @@ def test_apply_does_nothing_without_moto(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_moto_server_applies_the_fixes_in_a_fresh_process() -> None:
     code = (
         "from moto.cognitoidp import models\n"
-        "from cognito_privx.sandbox import moto_fixes\n"
+        "from cognito_privx.sandbox import moto_patch\n"
         "from cognito_privx.sandbox.runner import MotoServer\n"
-        "assert not hasattr(models.CognitoIdpUserPool._get_user, moto_fixes._MARK)\n"
+        "assert not hasattr(models.CognitoIdpUserPool._get_user, moto_patch.MARK)\n"
         "MotoServer().stop()\n"
-        "assert getattr(models.CognitoIdpUserPool._get_user, moto_fixes._MARK)\n"
+        "assert getattr(models.CognitoIdpUserPool._get_user, moto_patch.MARK)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 

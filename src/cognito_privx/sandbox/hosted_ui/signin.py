@@ -27,9 +27,10 @@ password or an unknown user: the form again with "Incorrect username or password
 Cognito's ``NotAuthorizedException``, ``UserNotConfirmedException``, ``PasswordResetRequiredException``).
 ``FORCE_CHANGE_PASSWORD``: the new-password form, posted to ``/confirm-new-password`` with the same query, held
 by a session for the client's ``AuthSessionValidity`` (default three minutes); the pool's password policy is
-checked and the user becomes ``CONFIRMED`` in moto. Success: 302 to ``redirect_uri?code=...&state=...``
-(``response_type=token``: the tokens in the fragment, no refresh token). A second factor due (pool MFA ``ON``, or
-a user with one enrolled): an ``mfa_required`` page (501) and no code; MFA pages are not served.
+checked (:mod:`.password_policy`) and the user becomes ``CONFIRMED`` in moto. Success: 302 to
+``redirect_uri?code=...&state=...`` (``response_type=token``: the tokens in the fragment, no refresh token). A
+second factor due (pool MFA ``ON``, or a user with one enrolled): an ``mfa_required`` page (501) and no code; MFA
+pages are not served.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ import secrets
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
 from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
@@ -47,6 +47,7 @@ from werkzeug.wrappers import Request, Response
 from cognito_privx.sandbox.hosted_ui import moto_view, pages
 from cognito_privx.sandbox.hosted_ui.grants import CodeGrant, PendingPassword, SignedIn, Store
 from cognito_privx.sandbox.hosted_ui.moto_view import AppClient, MotoPool, MotoUser
+from cognito_privx.sandbox.hosted_ui.password_policy import policy_problems
 from cognito_privx.sandbox.hosted_ui.token import Issuer
 
 CSRF_COOKIE = "XSRF-TOKEN"
@@ -205,9 +206,7 @@ class SignIn:
         new, again = request.form.get("new_password", ""), request.form.get("confirm_password", "")
         if new != again:
             return self._new_password_page(site, request, session, "Password does not match the confirm password.")
-        from cognito_privx.users import password_problems  # the same policy check as add-user's
-
-        problems = password_problems(new, cast(Any, moto_view.password_policy(pool)))
+        problems = policy_problems(new, moto_view.password_policy(pool))
         if problems:
             message = "Password does not conform to policy: it needs " + ", ".join(problems) + "."
             return self._new_password_page(site, request, session, message)

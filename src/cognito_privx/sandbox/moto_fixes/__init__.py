@@ -1,0 +1,63 @@
+"""Small patches that make moto's Cognito as strict and as faithful as AWS where cognito-privx depends on it.
+
+Written against moto 5.2.5 (``moto/cognitoidp/models.py``; line numbers below are that file's) and botocore
+1.44's service model (``botocore/data/cognito-idp/2016-04-18/service-2.json.gz``). :func:`apply` wraps moto's model
+methods in place, once per process, keeping moto's behaviour otherwise:
+
+1. :func:`.corrections.fix_client_dates`: app clients get ``CreationDate`` and ``LastModifiedDate``.
+2. :func:`.corrections.fix_create_only_pool_settings`: ``UpdateUserPool`` keeps ``UsernameAttributes``,
+   ``UsernameConfiguration`` and ``AliasAttributes``.
+3. :func:`.corrections.fix_case_insensitive_names`: a pool with ``UsernameConfiguration={"CaseSensitive": False}``
+   finds users whatever the case of the name (moto ignores the setting altogether).
+4. :func:`.corrections.fix_resend_invitation`: ``AdminCreateUser`` with ``MessageAction=RESEND`` answers the
+   existing user instead of making a second one.
+5. :func:`.corrections.fix_admin_auth_mfa_setup`: an admin sign-in to a pool with MFA required, by a user with no
+   second factor, answers the ``MFA_SETUP`` challenge instead of tokens.
+6. :func:`.branding.add_managed_login_branding`: a stand-in for ``CreateManagedLoginBranding``,
+   ``DescribeManagedLoginBranding(ByClient)`` and ``DeleteManagedLoginBranding``, which moto lacks, kept on
+   moto's own pool objects.
+7. :func:`.app_client_secrets.add_client_secrets`: ``AddUserPoolClientSecret``, ``ListUserPoolClientSecrets`` and
+   ``DeleteUserPoolClientSecret`` (at most two active secrets), kept on moto's client objects;
+   ``DescribeUserPoolClient``'s ``ClientSecret`` is the first active one.
+8. :func:`cognito_privx.sandbox.import_jobs.install`: user import jobs (``GetCSVHeader``, ``CreateUserImportJob``,
+   ``StartUserImportJob``, ``DescribeUserImportJob``, ``ListUserImportJobs``, ``StopUserImportJob``), kept on
+   moto's pool objects, with a pre-signed-URL upload server and a processing thread per started job;
+   ``UpdateUserPool``, ``DeleteUserPool`` and ``AddCustomAttributes`` refuse a pool that is importing; moto's
+   in-process Cognito and CloudWatch Logs actions take the process-wide ``import_jobs.BACKEND_LOCK``.
+
+The in-process ``mock_aws`` and moto's server use the same model classes, so one :func:`apply` covers both.
+
+One module per concern: ``corrections`` (fixes 1-5, moto's own calls), ``branding`` (6) and ``app_client_secrets``
+(7), the calls moto lacks; ``clock`` stamps what they make. How a class is patched (idempotent, marked wrappers):
+:mod:`cognito_privx.sandbox.moto_patch`, which :mod:`cognito_privx.sandbox.import_jobs` (8) shares.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from cognito_privx.sandbox import import_jobs
+from cognito_privx.sandbox.moto_fixes import corrections
+from cognito_privx.sandbox.moto_fixes.app_client_secrets import MAX_CLIENT_SECRETS, add_client_secrets, client_secrets
+from cognito_privx.sandbox.moto_fixes.branding import add_managed_login_branding
+
+__all__ = ["MAX_CLIENT_SECRETS", "apply", "client_secrets"]
+
+_apply_lock = threading.Lock()
+
+
+def apply() -> None:
+    """Patch moto's Cognito models; idempotent and thread-safe. Does nothing when moto is not installed."""
+    try:
+        from moto.cognitoidp import models
+    except ImportError:
+        return
+    with _apply_lock:
+        corrections.fix_client_dates(models)
+        corrections.fix_create_only_pool_settings(models)
+        corrections.fix_case_insensitive_names(models)
+        corrections.fix_resend_invitation(models)
+        corrections.fix_admin_auth_mfa_setup(models)
+        add_managed_login_branding(models)
+        add_client_secrets(models)
+        import_jobs.install(models)
