@@ -29,6 +29,8 @@ from cognito_privx.import_jobs import (
 )
 from cognito_privx.sandbox import import_jobs as standin
 from cognito_privx.users import PoolUsers, UserRow, scan_csv
+from cognito_privx.users.jobs import choice as job_choice
+from cognito_privx.users.jobs import plan as job_plan
 from tests.conftest import BASE_CONFIG, REGION
 
 pytestmark = pytest.mark.usefixtures("emulator")
@@ -259,7 +261,7 @@ def test_engine_job_in_cognito_groups_mode_adds_the_memberships(
 def test_big_files_are_split_into_jobs_within_the_limits(
     cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(import_jobs, "JOB_MAX_ROWS", 10)
+    monkeypatch.setattr(job_plan, "JOB_MAX_ROWS", 10)
     path = _csv(tmp_path / "u.csv", [(f"p{i}@example.com", "ops") for i in range(25)])
     run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
     assert run.exit_code == 0, run.stderr
@@ -320,7 +322,7 @@ def test_a_bad_role_in_the_config_exits_2(cli: Any, config_file: Path, tmp_path:
 def test_auto_takes_the_job_from_the_threshold_with_a_role(
     cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(import_jobs, "AUTO_JOB_MIN_ROWS", 5)
+    monkeypatch.setattr(job_choice, "AUTO_JOB_MIN_ROWS", 5)
     small = _csv(tmp_path / "s.csv", [(f"a{i}@example.com", "ops") for i in range(4)])
     run = cli("--config", str(config_file), "import-users", str(small), "--no-invite", "--logs-role-arn", role)
     assert run.exit_code == 0 and _jobs(aws, pool) == []
@@ -467,7 +469,7 @@ def test_parts_are_cut_by_size_too_and_the_same_file_cuts_the_same_parts(
     fmt = import_jobs.JobCsv(["cognito:username", "email", "email_verified", "custom:group"], "custom:group", "OFF")
     rows = [UserRow(f"user{i:03}@example.com", "ops", None, i + 2) for i in range(30)]
     line = len(fmt.line(rows[0]).encode())
-    monkeypatch.setattr(import_jobs, "JOB_MAX_BYTES", len(fmt.header_line) + 10 * line)  # 10 rows a file
+    monkeypatch.setattr(job_plan, "JOB_MAX_BYTES", len(fmt.header_line) + 10 * line)  # 10 rows a file
     index = PoolIndex("custom:group")
     index.add({"Username": "u", "Attributes": [{"Name": "email", "Value": "user005@example.com"}]})
     plan = import_jobs.plan_jobs(rows, lambda r: index.get(r.email) is not None, fmt, tmp_path)

@@ -157,48 +157,46 @@ def _stub_users() -> Any:
 
 
 def test_the_email_cap_stops_the_run_and_the_rest_is_not_attempted(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cognito_privx import imports
-    from cognito_privx.users import InviteLimitError, Outcome, UserResult, UserRow
+    from cognito_privx.users import InviteLimitError, Outcome, UserResult, UserRow, api_engine
 
     def fake(users: Any, row: UserRow, *args: Any, **kwargs: Any) -> UserResult:
         if row.line == 40:
             raise InviteLimitError("daily email limit", "re-run with --no-invite, or configure SES")
         return UserResult(row.email, Outcome.CREATED, "", row.line)
 
-    monkeypatch.setattr(imports, "_import_one", fake)
+    monkeypatch.setattr(api_engine, "_import_one", fake)
     rows = (UserRow(f"x{i}@example.com", "ops", None, i) for i in range(1, 5001))  # a generator: streamed
-    report = imports.import_rows(_stub_users(), rows, workers=4)
+    report = api_engine.import_rows(_stub_users(), rows, workers=4)
     assert [r.line for r in report.results] == list(range(1, 5001))  # every row once, in file order
     assert report.failed == 1 and report.count(Outcome.CREATED) + report.not_attempted == 4999
     assert report.not_attempted > 4000 and report.hint and "--no-invite" in report.hint
 
 
 def test_a_programming_error_in_a_row_is_raised_not_hung(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cognito_privx import imports
-    from cognito_privx.users import UserRow
+    from cognito_privx.users import Outcome, UserResult, UserRow, api_engine
 
     def fake(users: Any, row: UserRow, *args: Any, **kwargs: Any) -> Any:
         if row.line == 7:
             raise RuntimeError("bug")
-        return imports.UserResult(row.email, imports.Outcome.CREATED, "", row.line)
+        return UserResult(row.email, Outcome.CREATED, "", row.line)
 
-    monkeypatch.setattr(imports, "_import_one", fake)
+    monkeypatch.setattr(api_engine, "_import_one", fake)
     rows = [UserRow(f"y{i}@example.com", "ops", None, i) for i in range(1, 200)]
     with pytest.raises(RuntimeError, match="bug"):
-        imports.import_rows(_stub_users(), rows, workers=3)
+        api_engine.import_rows(_stub_users(), rows, workers=3)
 
 
 def test_a_reread_validates_only_addresses_changed_since_the_scan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cognito_privx import users
+    from cognito_privx.users import csv as users_csv
 
     cfg = AppConfig.model_validate({"cognito": {"region": "eu-west-1"}, "roles": {"ops": "x"}})
     path = _csv(tmp_path / "u.csv", ["a@example.com", "B@Example.com", "c@example.com"])
     scan = scan_csv(path, cfg)
     checked: list[str] = []
-    real = users.validate_email
-    monkeypatch.setattr(users, "validate_email", lambda e: checked.append(e) or real(e))
+    real = users_csv.validate_email
+    monkeypatch.setattr(users_csv, "validate_email", lambda e: checked.append(e) or real(e))
     assert [r.email for r in scan] == ["a@example.com", "b@example.com", "c@example.com"]
     assert checked == ["B@Example.com"]  # written otherwise than stored: validated again
     checked.clear()

@@ -421,7 +421,7 @@ def test_the_daily_email_cap_is_never_retried() -> None:
     slept = Slept()
     users = pool_users(gw, slept)
     with pytest.raises(InviteLimitError, match="daily email limit"):
-        users._call("admin_create_user", UserPoolId="p", Username="a@example.com")
+        users.call("admin_create_user", UserPoolId="p", Username="a@example.com")
     assert gw.calls == ["admin_create_user"] and slept == [] and users.retries == 0
 
 
@@ -430,7 +430,7 @@ def test_limit_exceeded_elsewhere_is_not_retried_either() -> None:
     slept = Slept()
     users = pool_users(gw, slept)
     with pytest.raises(CognitoError) as info:
-        users._call("admin_add_user_to_group", UserPoolId="p", Username="a", GroupName="g")
+        users.call("admin_add_user_to_group", UserPoolId="p", Username="a", GroupName="g")
     assert not isinstance(info.value, InviteLimitError)
     assert gw.calls == ["admin_add_user_to_group"] and slept == []
 
@@ -441,7 +441,7 @@ def test_user_throttling_is_retried_and_counted() -> None:
     )
     slept = Slept()
     users = pool_users(gw, slept)
-    assert users._call("admin_create_user", UserPoolId="p", Username="a@example.com") is not None
+    assert users.call("admin_create_user", UserPoolId="p", Username="a@example.com") is not None
     assert gw.calls == ["admin_create_user"] * 3 and len(slept) == 2 and users.retries == 2
 
 
@@ -451,12 +451,12 @@ def test_user_throttling_stops_at_max_attempts() -> None:
     users = pool_users(gw, slept)
     users.max_attempts = 3
     with pytest.raises(CognitoError):
-        users._call("admin_get_user", UserPoolId="p", Username="a")
+        users.call("admin_get_user", UserPoolId="p", Username="a")
     assert gw.calls == ["admin_get_user"] * 3 and users.retries == 2
 
 
 def test_an_absent_answer_is_not_retried() -> None:
     gw = FakeGateway({"admin_get_user": [aws_error("UserNotFoundException")]})
     slept = Slept()
-    assert pool_users(gw, slept)._call("admin_get_user", absent="UserNotFoundException", Username="a") is None
+    assert pool_users(gw, slept).call("admin_get_user", absent="UserNotFoundException", Username="a") is None
     assert gw.calls == ["admin_get_user"] and slept == []

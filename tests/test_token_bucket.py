@@ -1,7 +1,7 @@
-"""``imports.TokenBucket`` (a fixed rate) and ``imports.AdaptiveRate`` (the import's limiter), on a fake clock: no
+"""``pacing.TokenBucket`` (a fixed rate) and ``pacing.AdaptiveRate`` (the import's limiter), on a fake clock: no
 test here waits for real.
 
-The bucket takes its clock as a parameter but sleeps with ``time.sleep`` from :mod:`cognito_privx.imports`; the tests
+The bucket takes its clock as a parameter but sleeps with ``time.sleep`` from :mod:`cognito_privx.pacing`; the tests
 replace that module's ``time`` (only there) with a fake whose ``sleep`` moves the fake clock, optionally by more
 than asked, as a busy machine oversleeps.
 """
@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from cognito_privx import imports
-from cognito_privx.imports import AdaptiveRate, TokenBucket
+from cognito_privx import pacing
+from cognito_privx.pacing import AdaptiveRate, TokenBucket
 
 COGNITO_USER_CREATION_QUOTA = 50  # requests/s (docs/cognito.md, "Quotas and throttling")
+# The old fixed ``--rate`` default (the old engine of benchmarks/import_users.py): a little under the quota.
+OLD_FIXED_RATE = 48.0
 
 
 class FakeTime:
@@ -35,7 +37,7 @@ class FakeTime:
 @pytest.fixture
 def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
     fake = FakeTime()
-    monkeypatch.setattr(imports, "time", fake)
+    monkeypatch.setattr(pacing, "time", fake)
     return fake
 
 
@@ -103,9 +105,9 @@ def test_the_import_default_stays_under_cognitos_quota_in_every_second(fake_time
     """A fixed ``TokenBucket(48, burst=2)`` (the old ``--rate`` default, still what a fixed rate gets): at most
     rate + 1 = 49 creations fall in any one second, under the 50/s quota, however long its sleeps overshoot."""
     fake_time.oversleep = oversleep
-    bucket = TokenBucket(imports.DEFAULT_RATE, burst=2, clock=fake_time.monotonic)
+    bucket = TokenBucket(OLD_FIXED_RATE, burst=2, clock=fake_time.monotonic)
     times = acquire_times(bucket, fake_time, 500)
-    assert most_in_one_second(times) <= imports.DEFAULT_RATE + 1 < COGNITO_USER_CREATION_QUOTA
+    assert most_in_one_second(times) <= OLD_FIXED_RATE + 1 < COGNITO_USER_CREATION_QUOTA
 
 
 def test_a_burst_of_two_keeps_the_rate_despite_oversleeping(fake_time: FakeTime) -> None:

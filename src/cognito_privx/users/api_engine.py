@@ -1,0 +1,339 @@
+"""The API engine behind ``import-users``: streamed rows, a bounded window in flight, an adaptive rate; where an
+import row is run, paced and retried.
+
+- **Streaming.** Rows come from an iterable (``users.scan_csv``: validated whole first, then read again), are
+  handed to the worker threads through a bounded queue, and leave as results through a second one; results go to
+  the ``--report`` file as they arrive (in file order, through a small re-ordering buffer). Nothing grows with
+  the file: no future per row, no list of rows, no result list unless the caller asks for one (``-o json``).
+- **One call per new user.** ``AdminCreateUser`` first; ``UsernameExistsException`` is the exception, and then
+  the user is read, compared and updated (:meth:`PoolUsers.add`). Only in a pool that compares emails
+  case-sensitively, or when the pool's users were listed (:mod:`cognito_privx.users.index`), is a row looked at
+  before its create.
+- **An adaptive rate** (:class:`~cognito_privx.pacing.AdaptiveRate`) for ``AdminCreateUser``: it starts at the
+  documented 50/s, doubles each second while nothing is throttled, and on ``TooManyRequestsException`` sets the rate
+  to what the service admitted over the last second (its quota, measured), then probes upward slowly; throttled
+  creates are simply sent again through the limiter (:class:`_PacedGateway`, never failed). ``--rate`` is a
+  ceiling. Every other call of a row is repeated on throttling by ``PoolUsers.call``
+  (:mod:`cognito_privx.users.calls`).
+- **Stops.** Cognito's daily invite-email cap (``LimitExceededException``) and Ctrl-C start no further row; rows
+  never started are reported as "not attempted", not failed.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from cognito_privx import retry
+from cognito_privx.cognito import CognitoGateway
+from cognito_privx.errors import CognitoError, CognitoPrivxError
+from cognito_privx.pacing import AdaptiveRate, TokenBucket
+from cognito_privx.users.calls import InviteLimitError
+from cognito_privx.users.index import PoolIndex
+from cognito_privx.users.model import Outcome, UserResult, UserRow
+from cognito_privx.users.pool import PoolUsers
+from cognito_privx.users.report import ImportReport, ReportWriter
+
+DEFAULT_WORKERS = 32  # a ceiling on calls in flight: at 60 ms a call, room for ~500 calls/s (--workers' default)
+
+
+class _PacedGateway(CognitoGateway):
+    """The gateway with ``operations`` (default ``AdminCreateUser``) under an :class:`AdaptiveRate`: a throttled
+    call is sent again through the limiter (which has just slowed down) until it goes through or ``give_up_s``
+    passes."""
+
+    def __init__(
+        self,
+        inner: CognitoGateway,
+        limiter: AdaptiveRate | TokenBucket,
+        give_up_s: float = 600.0,
+        operations: frozenset[str] = frozenset({"admin_create_user"}),
+    ) -> None:
+        super().__init__(inner.client, create_client=inner.create_client, sleep=inner.sleep)
+        self.operations = operations
+        self.inner = inner
+        self.session = inner.session
+        self.race_settle_s = inner.race_settle_s
+        self.limiter = limiter
+        self.give_up_s = give_up_s
+        self.retries = 0
+        self._count = threading.Lock()
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        if operation not in self.operations:
+            return self.inner.call(operation, **params)
+        first = time.monotonic()
+        lost = 0
+        while True:
+            granted = self.limiter.acquire()
+            try:
+                result = self.inner.call(operation, **params)
+            except CognitoError as e:
+                if time.monotonic() - first > self.give_up_s:
+                    raise
+                if e.unknown_outcome and lost < 3:
+                    # No answer (a dropped connection): repeating is safe, the user name is unique; a create that
+                    # went through answers UsernameExistsException, and the row is then compared as existing.
+                    lost += 1
+                    continue
+                if retry.aws_code(e) not in retry.THROTTLE_CODES:
+                    raise
+                if isinstance(self.limiter, AdaptiveRate):
+                    self.limiter.throttled(granted or 0.0)
+                with self._count:
+                    self.retries += 1
+                continue
+            if isinstance(self.limiter, AdaptiveRate):
+                self.limiter.succeeded()
+            return result
+
+
+_DONE = object()
+
+
+@dataclass
+class _Run:
+    """What the worker threads share: the stop flag and its reason."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    reason: str | None = None
+    hint: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    checked_groups: set[str] = field(default_factory=set)
+
+    def halt(self, reason: str, hint: str | None = None) -> None:
+        with self.lock:
+            if self.reason is None:
+                self.reason, self.hint = reason, hint
+        self.stop.set()
+
+
+def import_rows(
+    users: PoolUsers,
+    rows: Iterable[UserRow],
+    *,
+    workers: int = DEFAULT_WORKERS,
+    invite: bool = True,
+    dry_run: bool = False,
+    on_result: Callable[[UserResult], None] | None = None,
+    limiter: AdaptiveRate | TokenBucket | None = None,
+    index: PoolIndex | None = None,
+    keep_results: bool = True,
+    report: ReportWriter | None = None,
+    answer: Callable[[UserRow], UserResult | None] | None = None,
+    action: Callable[[PoolUsers, UserRow], UserResult | None] | None = None,
+    paced: frozenset[str] = frozenset({"admin_create_user"}),
+    jobs: list[dict[str, Any]] | None = None,
+    started: float | None = None,
+) -> ImportReport:
+    """Run every row on up to ``workers`` threads sharing one client, at most ``2 * workers`` rows in flight.
+
+    ``limiter`` paces ``AdminCreateUser`` (default: a new :class:`AdaptiveRate`; a ``PoolUsers`` that brings its
+    own ``create_limiter`` keeps it). ``index`` is the pool listed beforehand (:func:`learn_pool`), or ``None``.
+    A row's failure is recorded and the run goes on, except the daily invite cap and Ctrl-C: then no further row
+    is started and the rest are "not attempted". Results reach ``on_result`` and ``report`` in file order.
+
+    ``answer`` (on this thread, in file order) and ``action`` (on a worker) are the job engine's: each answers a
+    row itself, or ``None`` for the next step (``action``, then the usual path); ``paced``: the operations
+    under ``limiter``; ``jobs`` and ``started`` (a ``time.monotonic()``) go into the report as they are.
+    """
+    start = time.monotonic() if started is None else started
+    if limiter is None and users.create_limiter is not None:
+        limiter = users.create_limiter  # the caller's fixed rate
+    if limiter is None:
+        limiter = AdaptiveRate()
+    paced_gw = _PacedGateway(users.gw, limiter, operations=paced)
+    worker_users = dataclasses.replace(users, gw=paced_gw, create_limiter=None)
+    run = _Run()
+    width = max(1, workers)
+    todo: queue.Queue[tuple[int, UserRow] | object] = queue.Queue(maxsize=2 * width)
+    done: queue.Queue[tuple[int, UserResult] | BaseException] = queue.Queue()
+    counts: collections.Counter[str] = collections.Counter()
+    kept: list[UserResult] = []
+    waiting: dict[int, UserResult] = {}  # finished out of order, held until the rows before them are out
+    next_out = 0
+
+    def work() -> None:
+        while True:
+            item = todo.get()
+            if not isinstance(item, tuple):
+                return  # _DONE
+            index_no: int = item[0]
+            row: UserRow = item[1]
+            try:
+                result = _not_attempted_result(row, run.reason) if run.stop.is_set() else one(row)
+            except BaseException as e:  # noqa: BLE001 - a programming error: re-raised by the main thread
+                done.put(e)
+                return
+            done.put((index_no, result))
+
+    def one(row: UserRow) -> UserResult:
+        try:
+            answered = action(worker_users, row) if action is not None else None
+            if answered is not None:
+                return answered
+            return _import_one(worker_users, row, index, run, invite=invite, dry_run=dry_run)
+        except InviteLimitError as e:
+            run.halt(e.message, e.hint)
+            return UserResult(row.email, Outcome.FAILED, e.message, row.line)
+        except CognitoPrivxError as e:
+            return UserResult(row.email, Outcome.FAILED, e.message, row.line)
+
+    def emit(result: UserResult) -> None:
+        counts[result.outcome.value] += 1
+        if keep_results:
+            kept.append(result)
+        if report is not None:
+            report.write(result)
+        if on_result is not None:
+            on_result(result)
+
+    def collect(block: bool) -> None:
+        nonlocal next_out
+        while True:
+            while next_out in waiting:
+                emit(waiting.pop(next_out))
+                next_out += 1
+            try:
+                got = done.get(timeout=0.2) if block else done.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(got, BaseException):
+                raise got
+            waiting[got[0]] = got[1]
+            block = False
+
+    threads = [threading.Thread(target=work, name=f"import-{i}", daemon=True) for i in range(width)]
+    for t in threads:
+        t.start()
+    submitted = 0
+    clean = False
+    source: Iterator[UserRow] = iter(rows)
+    previous = _catch_ctrl_c(run)
+    try:
+        try:
+            for row in source:
+                if run.stop.is_set():  # stopped: the rest of the file is "not attempted", without a call
+                    while next_out < submitted:  # the rows in flight first: nothing piles up behind them
+                        collect(block=True)
+                    known = answer(row) if answer is not None else None  # a result needing no call still counts
+                    emit(known or _not_attempted_result(row, run.reason))
+                    submitted += 1
+                    next_out += 1
+                    continue
+                answered = answer(row) if answer is not None else None
+                if answered is not None:  # known without a call: straight to the results, in order
+                    waiting[submitted] = answered
+                    submitted += 1
+                    collect(block=False)
+                    continue
+                while not run.stop.is_set():
+                    # Short waits, so that a stop is seen at once.
+                    try:
+                        todo.put((submitted, row), timeout=0.2)
+                        break
+                    except queue.Full:
+                        collect(block=False)
+                else:
+                    waiting[submitted] = _not_attempted_result(row, run.reason)
+                submitted += 1
+                collect(block=False)
+            for _ in threads:
+                while True:
+                    try:
+                        todo.put(_DONE, timeout=0.2)
+                        break
+                    except queue.Full:
+                        collect(block=False)
+            while next_out < submitted:
+                collect(block=True)
+            clean = True
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting for the rows in flight
+            run.halt("interrupted")
+        except BaseException as e:  # a programming error: no further row, then raised as it is
+            run.halt(f"stopped by {type(e).__name__}")
+            raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        for t in threads:  # daemon threads: after an error or a second Ctrl-C, not waited for
+            t.join(timeout=None if clean else 0.05)
+    while next_out < submitted and next_out in waiting:
+        emit(waiting.pop(next_out))
+        next_out += 1
+    outcome = ImportReport(
+        kept,
+        time.monotonic() - start,
+        users.retries + worker_users.retries + paced_gw.retries,
+        run.reason,
+        run.hint,
+        dry_run=dry_run,
+        interrupted=run.reason == "interrupted",
+        counts=counts,
+        rate=limiter.rate,
+        jobs=list(jobs or []),
+    )
+    if report is not None:
+        report.close(outcome)
+    return outcome
+
+
+def _catch_ctrl_c(run: _Run) -> Any:
+    """Ctrl-C (SIGINT) stops the run in order: no row is started after it, the rows in flight finish, and no row is
+    lost between the file and the queue (a KeyboardInterrupt can land between any two bytecodes). A second Ctrl-C
+    raises as usual. Only from the main thread, and only over Python's own handler (one set to ignore stays)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return None
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if run.stop.is_set() and run.reason == "interrupted":
+            raise KeyboardInterrupt
+        run.halt("interrupted")
+
+    return signal.signal(signal.SIGINT, on_sigint)
+
+
+def _not_attempted_result(row: UserRow, reason: str | None) -> UserResult:
+    return UserResult(row.email, Outcome.NOT_ATTEMPTED, reason or "stopped", row.line)
+
+
+def _import_one(
+    users: PoolUsers, row: UserRow, index: PoolIndex | None, run: _Run, *, invite: bool, dry_run: bool
+) -> UserResult:
+    """One row: create first where that is safe, else (or when the user exists) the careful path of add-user."""
+    if users.native_groups and row.group not in users.role_groups and row.group not in run.checked_groups:
+        users.memberships.require_group(row.group)  # once per group, not per row
+        with run.lock:
+            run.checked_groups.add(row.group)
+    known = index.get(row.email) if index is not None else None
+    if isinstance(known, int) or not users.model.signs_in_with_email:
+        return users.add(row, invite=invite, dry_run=dry_run)  # ambiguous, or refused: add-user says why
+    if known is not None:
+        if users.native_groups:
+            return users.add(row, invite=invite, dry_run=dry_run)
+        return users.converge(row, known, dry_run=dry_run)
+    safe_to_create = index is not None or users.model.case_insensitive
+    if dry_run:
+        if index is not None:
+            return UserResult(row.email, Outcome.CREATED, f"would create, group {row.group}", row.line)
+        return users.add(row, invite=invite, dry_run=True)
+    if not safe_to_create:
+        return users.add(row, invite=invite)  # a case-sensitive pool: look for case variants first
+    created = users.create(row, invite=invite, temporary_password=None)
+    if created is None:  # it exists after all (another run, a stale listing): compare and update
+        return users.add(row, invite=invite, create=False)
+    if users.native_groups:
+        users.memberships.sync(created["Username"], row.groups, dry_run=False)
+    return UserResult(row.email, Outcome.CREATED, f"group {row.group}", row.line)
+
+
+__all__ = ["DEFAULT_WORKERS", "import_rows"]

@@ -1,0 +1,148 @@
+"""The user side's vocabulary: outcomes, Cognito's user statuses, a row to apply, a result, a listed user.
+
+Every operation is idempotent and reports in one vocabulary: created, updated, unchanged, failed (and, for an
+import that stopped, not attempted). ``attributes_of`` and ``email_of`` read Cognito's user shapes.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only
+    from types_boto3_cognito_idp.type_defs import (
+        AdminGetUserResponseTypeDef,
+        AttributeTypeTypeDef,
+        UserTypeTypeDef,
+    )
+
+
+class Outcome(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    DELETED = "deleted"
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not attempted"  # an import stopped (Ctrl-C, the daily email cap) before this row
+
+
+# Cognito's UserStatus values, and what each means for the person (the user commands show both).
+STATUS_MEANING = {
+    "FORCE_CHANGE_PASSWORD": "invitation pending",
+    "CONFIRMED": "signed in",
+    "RESET_REQUIRED": "password reset required",
+    "UNCONFIRMED": "not confirmed",
+    "EXTERNAL_PROVIDER": "federated",
+    "ARCHIVED": "archived",
+    "COMPROMISED": "compromised",
+    "UNKNOWN": "unknown",
+}
+INVITATION_PENDING = "FORCE_CHANGE_PASSWORD"
+
+
+def status_text(status: str) -> str:
+    """``FORCE_CHANGE_PASSWORD (invitation pending)``: the status and what it means."""
+    meaning = STATUS_MEANING.get(status)
+    return f"{status} ({meaning})" if meaning else status
+
+
+@dataclass(frozen=True)
+class UserRow:
+    email: str
+    group: str
+    name: str | None = None
+    line: int | None = None  # CSV line number, for messages
+    # Further native groups (group_claim = "cognito:groups" only; -g dev -g ops): ``group`` is the first.
+    also: tuple[str, ...] = ()
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return (self.group, *self.also)
+
+    @property
+    def group_value(self) -> str:
+        """The group attribute's value: the group, or the groups comma-joined (a group name holds no comma)."""
+        return ",".join(self.groups)
+
+
+@dataclass(frozen=True)
+class UserResult:
+    email: str
+    outcome: Outcome
+    detail: str = ""
+    line: int | None = None
+    status: str | None = None  # Cognito's UserStatus after the operation, when known
+    old_group: str | None = None  # the group attribute before and after, when the operation read or set it
+    new_group: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"email": self.email, "outcome": self.outcome.value, "detail": self.detail}
+        if self.line is not None:  # only rows of a file have a line
+            document["line"] = self.line
+        if self.status is not None:
+            document["status"] = self.status
+        if self.old_group is not None or self.new_group is not None:
+            document["old_group"] = self.old_group
+            document["new_group"] = self.new_group
+        return document
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    email: str
+    group: str | None
+    status: str
+    enabled: bool
+    created: str
+    name: str | None = None
+
+    @classmethod
+    def from_cognito(cls, raw: UserTypeTypeDef, attribute: str) -> UserInfo:
+        """A ``ListUsers`` entry; ``attribute`` is the group attribute (``custom:group``)."""
+        attrs = attributes_of(raw)
+        created = raw.get("UserCreateDate")
+        return cls(
+            email=attrs.get("email", raw.get("Username", "")),
+            group=attrs.get(attribute),
+            status=str(raw.get("UserStatus", "")),
+            enabled=raw.get("Enabled", True),
+            created=created.isoformat(timespec="seconds") if isinstance(created, datetime) else "",
+            name=attrs.get("name"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "email": self.email,
+            "group": self.group,
+            "status": self.status,
+            "enabled": self.enabled,
+            "created": self.created,
+            "name": self.name,
+        }
+
+
+def attributes_of(user: AdminGetUserResponseTypeDef | UserTypeTypeDef) -> dict[str, str]:
+    """A user's attributes by name, from an ``AdminGetUser`` answer (``UserAttributes``) or a listed or created user
+    (``Attributes``)."""
+    lists = cast("Mapping[str, list[AttributeTypeTypeDef]]", user)  # one of the two keys, by the operation
+    return {a["Name"]: a.get("Value", "") for a in lists.get("UserAttributes") or lists.get("Attributes") or []}
+
+
+def email_of(user: AdminGetUserResponseTypeDef | UserTypeTypeDef) -> str:
+    return attributes_of(user).get("email", "")
+
+
+__all__ = [
+    "INVITATION_PENDING",
+    "STATUS_MEANING",
+    "Outcome",
+    "UserInfo",
+    "UserResult",
+    "UserRow",
+    "attributes_of",
+    "email_of",
+    "status_text",
+]

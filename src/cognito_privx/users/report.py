@@ -1,0 +1,135 @@
+"""An import's results: the counts and summary of a run (:class:`ImportReport`), and the ``--report`` file
+written as rows finish (:class:`ReportWriter`, opened by :func:`open_report` before any change)."""
+
+from __future__ import annotations
+
+import collections
+import csv
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from cognito_privx.errors import UsageError
+from cognito_privx.users.model import Outcome, UserResult
+
+
+@dataclass
+class ImportReport:
+    """Counts of a run (and its rows, when kept). A stopped run leaves the rest "not attempted"."""
+
+    results: list[UserResult]
+    seconds: float
+    retries: int
+    stopped: str | None = None  # why the run stopped early, if it did
+    hint: str | None = None  # what to do about it
+    dry_run: bool = False
+    interrupted: bool = False
+    counts: collections.Counter[str] = field(default_factory=collections.Counter)
+    rate: float | None = None  # the creation rate the limiter ended at (requests/s)
+    jobs: list[dict[str, Any]] = field(default_factory=list)  # import jobs (--engine job): their descriptions
+
+    def count(self, outcome: Outcome) -> int:
+        if self.counts:
+            return self.counts[outcome.value]
+        return sum(1 for r in self.results if r.outcome is outcome)
+
+    @property
+    def failed(self) -> int:
+        return self.count(Outcome.FAILED)
+
+    @property
+    def not_attempted(self) -> int:
+        return self.count(Outcome.NOT_ATTEMPTED)
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values()) if self.counts else len(self.results)
+
+    @property
+    def attempted(self) -> int:
+        """Rows that were run (a stopped run leaves the rest "not attempted")."""
+        return self.rows - self.not_attempted
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            **{o.value: self.count(o) for o in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.FAILED)},
+            "not_attempted": self.not_attempted,
+            "dry_run": self.dry_run,
+            "seconds": round(self.seconds, 2),
+            "rows_per_second": round(self.attempted / self.seconds, 1) if self.seconds else None,
+            "throttle_retries": self.retries,
+            "final_rate": round(self.rate, 1) if self.rate else None,
+            "stopped": self.stopped,
+            "hint": self.hint,
+            **({"engine": "job", "jobs": self.jobs} if self.jobs else {}),
+        }
+
+
+class ReportWriter:
+    """``--report``: per-row results written as they come (CSV, or JSON for ``.json``), the summary last.
+
+    Opened before the first change (:func:`open_report`), so an unwritable path stops the run before it starts.
+    """
+
+    def __init__(self, path: Path, fh: IO[str]) -> None:
+        self.path = path
+        self._fh = fh
+        self._counts: collections.Counter[str] = collections.Counter()
+        self._json = path.suffix.lower() == ".json"
+        self._first = True
+        if self._json:
+            fh.write('{"rows": [\n')
+        else:
+            self._csv = csv.writer(fh)
+            self._csv.writerow(["line", "email", "outcome", "detail"])
+
+    def write(self, r: UserResult) -> None:
+        self._counts[r.outcome.value] += 1
+        if self._json:
+            self._fh.write(("" if self._first else ",\n") + "  " + json.dumps(r.to_json()))
+            self._first = False
+        else:
+            self._csv.writerow([r.line or "", r.email, r.outcome.value, r.detail])
+
+    @property
+    def closed(self) -> bool:
+        return self._fh.closed
+
+    def abort(self, reason: str, started: float, hint: str | None = None) -> None:
+        """Close a report the run could not finish (an error after it was opened): the rows written so far and a
+        summary of them that says why, so the file stays a whole document. Nothing when it is closed already."""
+        if not self.closed:
+            report = ImportReport(
+                [], time.monotonic() - started, 0, reason, hint, counts=collections.Counter(self._counts)
+            )
+            self.close(report)
+
+    def close(self, report: ImportReport) -> None:
+        if self._json:
+            self._fh.write('\n],\n"summary": ' + json.dumps(report.summary(), indent=2) + "}\n")
+        self._fh.close()
+
+
+def open_report(path: Path) -> ReportWriter:
+    """The report file, opened now: a path that cannot be written is a usage error (exit 2) before any change."""
+    try:
+        fh = path.open("w", newline="", encoding="utf-8")
+    except OSError as e:
+        raise UsageError(
+            f"cannot write the report to {path}: {e.strerror}", "give --report a path in a writable directory"
+        ) from None
+    return ReportWriter(path, fh)
+
+
+def write_report(path: Path, report: ImportReport) -> None:
+    """Per-row results as JSON (``.json``) or CSV (anything else), from a report that kept its rows."""
+    writer = open_report(path)
+    for r in report.results:
+        writer.write(r)
+    writer.close(report)
+
+
+__all__ = ["ImportReport", "ReportWriter", "open_report", "write_report"]

@@ -1,0 +1,104 @@
+"""Validation of a user's values, pure and before any call: email, display name, group, a password's problems."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import email_validator
+
+from cognito_privx.config import AppConfig, validate_group_name
+from cognito_privx.errors import UsageError
+
+if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only
+    from types_boto3_cognito_idp.type_defs import PasswordPolicyTypeTypeDef
+
+# Cognito's limit on a user name, and the email is the user name in our pools.
+MAX_EMAIL_LENGTH = 128
+
+
+def validate_email(email: str) -> str:
+    """The address as the pool's user name: checked by email-validator (syntax only, no DNS), lower-cased.
+
+    Only ASCII addresses are taken. Cognito sends its invitations through Amazon SES, which supports no SMTPUTF8
+    (a non-ASCII local part cannot be delivered at all) and wants a non-ASCII domain in its Punycode form (SES API
+    reference, ``Destination``: "If the domain part of an address ... contains non-ASCII characters, they must be
+    encoded using Punycode, as described in RFC3492"; Cognito refuses such an address unencoded, aws-cdk#8473).
+    An internationalised domain is refused with its Punycode form in the message, not converted silently: the
+    address is also the user's sign-in name, so the one stored must be the one the user is told to type.
+    """
+    value = email.strip()
+    hint = "give the user's email, like alice@example.com"
+    try:
+        checked = email_validator.validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except email_validator.EmailNotValidError as e:
+        raise UsageError(f"{email!r} is not a valid email address: {e}", hint) from None
+    if not value.isascii():  # by now only the domain can be (a non-ASCII local part was refused above)
+        ascii_form = str(checked.ascii_email).lower()
+        raise UsageError(
+            f"{email!r} is not a valid email address for Cognito: its domain is not ASCII (as ASCII: {ascii_form})",
+            f"give the address with its domain in Punycode, {ascii_form}, and tell the user to sign in with it",
+        )
+    address = str(checked.ascii_email).lower()
+    if len(address) > MAX_EMAIL_LENGTH:
+        raise UsageError(f"{email!r} is not a valid email address: longer than {MAX_EMAIL_LENGTH} characters", hint)
+    return address
+
+
+# Cognito's limit on a standard attribute's value (its schema's StringAttributeConstraints MaxLength).
+MAX_ATTRIBUTE_LENGTH = 2048
+
+
+def validate_name(name: str | None) -> str | None:
+    """The display name, trimmed (``None`` when empty); a :class:`UsageError` when Cognito could not store it
+    (longer than its 2,048-character attribute limit, or a line break)."""
+    value = (name or "").strip()
+    if len(value) > MAX_ATTRIBUTE_LENGTH:
+        raise UsageError(
+            f"the name is {len(value):,} characters; Cognito keeps at most {MAX_ATTRIBUTE_LENGTH:,}",
+            "shorten the name",
+        )
+    if "\n" in value or "\r" in value:
+        raise UsageError("the name holds a line break", "give the name on one line")
+    return value or None
+
+
+def validate_group(group: str, cfg: AppConfig, *, force: bool = False) -> str:
+    try:
+        validate_group_name(group)
+    except ValueError as e:
+        raise UsageError(str(e), "group names are what PrivX role rules match on; keep them simple") from None
+    known = sorted(cfg.roles)
+    if known and group not in known and not force:
+        raise UsageError(
+            f"unknown group {group!r}; the [roles] in the config know: {', '.join(known)}",
+            "use one of those, add the group to [roles], or pass --force",
+        )
+    return group
+
+
+def password_problems(password: str, policy: PasswordPolicyTypeTypeDef) -> list[str]:
+    """What ``password`` lacks under a Cognito password policy (``Policies.PasswordPolicy``)."""
+    problems = []
+    minimum = int(policy.get("MinimumLength", 8))
+    if len(password) < minimum:
+        problems.append(f"at least {minimum} characters")
+    if policy.get("RequireUppercase") and not any(c.isupper() for c in password):
+        problems.append("an upper-case letter")
+    if policy.get("RequireLowercase") and not any(c.islower() for c in password):
+        problems.append("a lower-case letter")
+    if policy.get("RequireNumbers") and not any(c.isdigit() for c in password):
+        problems.append("a number")
+    # Cognito's symbol set: ^ $ * . [ ] { } ( ) ? " ! @ # % & / \ , > < ' : ; | _ ~ ` = + - and space.
+    if policy.get("RequireSymbols") and not any(c in "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- " for c in password):
+        problems.append("a symbol")
+    return problems
+
+
+__all__ = [
+    "MAX_ATTRIBUTE_LENGTH",
+    "MAX_EMAIL_LENGTH",
+    "password_problems",
+    "validate_email",
+    "validate_group",
+    "validate_name",
+]
