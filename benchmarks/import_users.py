@@ -40,7 +40,7 @@ import httpx
 
 from cognito_privx.cognito import CognitoGateway
 from cognito_privx.config import AppConfig
-from cognito_privx.imports import TokenBucket
+from cognito_privx.pacing import TokenBucket
 from cognito_privx.sandbox.aws_shaped import AwsShapedProxy
 from cognito_privx.sandbox.runner import MotoServer
 from cognito_privx.users import PoolUsers, UserRow

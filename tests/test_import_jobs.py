@@ -15,22 +15,18 @@ from typing import Any
 import boto3
 import pytest
 
-from cognito_privx import import_jobs
 from cognito_privx.config import AppConfig
 from cognito_privx.errors import CognitoError, UsageError
-from cognito_privx.import_jobs import (
-    Engine,
-    JobClient,
-    JobOptions,
-    LineBase,
-    choose_engine,
-    import_with_jobs,
-    line_base,
-)
 from cognito_privx.sandbox import import_jobs as standin
 from cognito_privx.users import PoolUsers, UserRow, scan_csv
+from cognito_privx.users.jobs import api as job_api
 from cognito_privx.users.jobs import choice as job_choice
 from cognito_privx.users.jobs import plan as job_plan
+from cognito_privx.users.jobs import trust as job_trust
+from cognito_privx.users.jobs.api import JobClient
+from cognito_privx.users.jobs.choice import Engine, choose_engine
+from cognito_privx.users.jobs.logs import LineBase, line_base
+from cognito_privx.users.jobs.run import JobOptions, import_with_jobs
 from tests.conftest import BASE_CONFIG, REGION
 
 pytestmark = pytest.mark.usefixtures("emulator")
@@ -341,7 +337,7 @@ def test_choose_engine() -> None:
     verified: dict[str, Any] = {"AutoVerifiedAttributes": ["email"]}
     default_email = verified | {"EmailConfiguration": {"EmailSendingAccount": "COGNITO_DEFAULT"}}
     ses = verified | {"EmailConfiguration": {"EmailSendingAccount": "DEVELOPER"}}
-    big = import_jobs.AUTO_JOB_MIN_ROWS
+    big = job_choice.AUTO_JOB_MIN_ROWS
     assert choose_engine(Engine.AUTO, big - 1, invite=False, role_arn=ROLE, pool=None).engine is Engine.API
     assert choose_engine(Engine.AUTO, big, invite=True, role_arn=ROLE, pool=default_email).engine is Engine.JOB
     # With SES the invitations could go out: a job would silently drop them.
@@ -365,7 +361,7 @@ def test_line_base_is_found_from_the_numbers_logged() -> None:
 
 
 def test_job_csv_lines_follow_the_pools_header() -> None:
-    fmt = import_jobs.JobCsv(
+    fmt = job_plan.JobCsv(
         ["name", "email", "email_verified", "custom:group", "cognito:mfa_enabled", "cognito:username"],
         "custom:group",
         "OFF",
@@ -375,7 +371,7 @@ def test_job_csv_lines_follow_the_pools_header() -> None:
     )
     assert not fmt.fits(UserRow("a@example.com", "ops", 'The "Boss"'))
     with pytest.raises(CognitoError, match="lacks custom:group"):
-        import_jobs.JobCsv(["email", "email_verified", "cognito:username"], "custom:group", "OFF")
+        job_plan.JobCsv(["email", "email_verified", "cognito:username"], "custom:group", "OFF")
 
 
 def _pool_users() -> tuple[AppConfig, PoolUsers]:
@@ -417,7 +413,7 @@ def test_a_job_that_fails_as_a_whole_fails_every_row(aws: Any, pool: str, role: 
 
     def upload_after_the_role_is_gone(url: str, file: Path) -> None:
         boto3.client("iam", region_name=REGION).delete_role(RoleName="CognitoImportLogs")
-        import_jobs.put_file(url, file)
+        job_api.put_file(url, file)
 
     outcome = import_with_jobs(
         users,
@@ -464,21 +460,21 @@ def test_ctrl_c_while_a_job_runs_says_it_goes_on_and_a_rerun_follows_it(
 def test_parts_are_cut_by_size_too_and_the_same_file_cuts_the_same_parts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cognito_privx.imports import PoolIndex
+    from cognito_privx.users.index import PoolIndex
 
-    fmt = import_jobs.JobCsv(["cognito:username", "email", "email_verified", "custom:group"], "custom:group", "OFF")
+    fmt = job_plan.JobCsv(["cognito:username", "email", "email_verified", "custom:group"], "custom:group", "OFF")
     rows = [UserRow(f"user{i:03}@example.com", "ops", None, i + 2) for i in range(30)]
     line = len(fmt.line(rows[0]).encode())
     monkeypatch.setattr(job_plan, "JOB_MAX_BYTES", len(fmt.header_line) + 10 * line)  # 10 rows a file
     index = PoolIndex("custom:group")
     index.add({"Username": "u", "Attributes": [{"Name": "email", "Value": "user005@example.com"}]})
-    plan = import_jobs.plan_jobs(rows, lambda r: index.get(r.email) is not None, fmt, tmp_path)
+    plan = job_plan.plan_jobs(rows, lambda r: index.get(r.email) is not None, fmt, tmp_path)
     assert [(p.rows, p.new_rows) for p in plan.parts] == [(10, 9), (10, 10), (10, 10)]
     for part in plan.parts:
-        assert part.path is not None and part.path.stat().st_size <= import_jobs.JOB_MAX_BYTES
+        assert part.path is not None and part.path.stat().st_size <= job_plan.JOB_MAX_BYTES
     assert plan.parts[0].lines[5] == 8  # the 6th row of the file is user006 (user005 exists): input line 8
     # Boundaries and names depend on the file alone, not on what the pool holds now.
-    again = import_jobs.plan_jobs(rows, lambda r: False, fmt, None)
+    again = job_plan.plan_jobs(rows, lambda r: False, fmt, None)
     assert [p.rows for p in again.parts] == [10, 10, 10]
     assert again.job_name(again.parts[2]) == plan.job_name(plan.parts[2]) == f"cognito-privx-{plan.digest}-3of3"
 
@@ -599,7 +595,7 @@ def test_a_user_created_meanwhile_is_compared_when_the_pool_is_asked_instead_of_
             UserPoolId=pool, Username="late@example.com", MessageAction="SUPPRESS",
             UserAttributes=[{"Name": "email", "Value": "late@example.com"}, {"Name": "custom:group", "Value": "ops"}],
         )  # fmt: skip
-        import_jobs.put_file(url, file)
+        job_api.put_file(url, file)
 
     outcome = import_with_jobs(
         users, scan_csv(path, cfg), JobOptions(role, line_numbers=LineBase.FILE),
@@ -649,7 +645,7 @@ def test_a_file_changed_during_the_job_is_not_matched_by_position(
 
     def edit_then_upload(url: str, file: Path) -> None:
         _csv(path, [("c0@example.com", "ops"), ("c1@example.com", "ops"), ("c2@example.com", "ops")])
-        import_jobs.put_file(url, file)
+        job_api.put_file(url, file)
 
     with pytest.raises(Usage, match="changed while it was read"):
         import_with_jobs(
@@ -707,7 +703,7 @@ def test_a_row_edited_during_the_job_is_not_matched_by_position(aws: Any, pool: 
 
     def edit_then_upload(url: str, file: Path) -> None:
         _csv(path, [("d1@example.com", "ops"), ("d2@example.com", "dev")])  # same emails, another group
-        import_jobs.put_file(url, file)
+        job_api.put_file(url, file)
 
     with pytest.raises(Usage, match="changed while it was read"):
         import_with_jobs(
@@ -729,13 +725,13 @@ def test_a_row_edited_during_the_job_is_not_matched_by_position(aws: Any, pool: 
     ],
 )
 def test_trust_policies_are_read_as_iam_reads_them(statement: dict[str, Any], trusted: bool) -> None:
-    assert import_jobs.trusts_cognito({"Version": "2012-10-17", "Statement": [statement]}) is trusted
+    assert job_trust.trusts_cognito({"Version": "2012-10-17", "Statement": [statement]}) is trusted
 
 
 def test_a_deny_wins_unless_it_is_conditional() -> None:
     allow = {"Effect": "Allow", "Principal": {"Service": "cognito-idp.amazonaws.com"}, "Action": "sts:AssumeRole"}
     deny_all = {"Effect": "Deny", "Principal": {"Service": "*"}, "NotAction": "iam:PassRole"}
     conditional = {**deny_all, "Condition": {"StringNotEquals": {"aws:SourceAccount": "123456789012"}}}
-    assert not import_jobs.trusts_cognito({"Statement": [allow, deny_all]})
-    assert import_jobs.trusts_cognito({"Statement": [allow, conditional]})
-    assert import_jobs.trusts_cognito(json.dumps({"Statement": allow}))
+    assert not job_trust.trusts_cognito({"Statement": [allow, deny_all]})
+    assert job_trust.trusts_cognito({"Statement": [allow, conditional]})
+    assert job_trust.trusts_cognito(json.dumps({"Statement": allow}))

@@ -22,10 +22,11 @@ import pytest
 
 from cognito_privx.cognito import CognitoGateway
 from cognito_privx.config import AppConfig
-from cognito_privx.imports import AdaptiveRate, TokenBucket, import_rows
+from cognito_privx.pacing import AdaptiveRate, TokenBucket
 from cognito_privx.sandbox.aws_shaped import AwsShapedProxy
 from cognito_privx.sandbox.runner import MotoServer
 from cognito_privx.users import Outcome, PoolUsers, UserRow
+from cognito_privx.users.api_engine import import_rows
 
 REGION = "eu-west-1"
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from cognito_privx.config import AppConfig
-from cognito_privx.imports import PoolIndex, listing_pays
 from cognito_privx.users import scan_csv
+from cognito_privx.users.index import PoolIndex, listing_pays
 
 pytestmark = pytest.mark.usefixtures("emulator")
 
@@ -189,7 +189,7 @@ def test_a_programming_error_in_a_row_is_raised_not_hung(monkeypatch: pytest.Mon
 def test_a_reread_validates_only_addresses_changed_since_the_scan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cognito_privx.users import csv as users_csv
+    from cognito_privx.users import csv_file as users_csv
 
     cfg = AppConfig.model_validate({"cognito": {"region": "eu-west-1"}, "roles": {"ops": "x"}})
     path = _csv(tmp_path / "u.csv", ["a@example.com", "B@Example.com", "c@example.com"])
@@ -209,8 +209,8 @@ def test_a_reread_validates_only_addresses_changed_since_the_scan(
 def test_an_aborted_report_sums_up_the_rows_it_holds(tmp_path: Path) -> None:
     import time
 
-    from cognito_privx.imports import open_report
     from cognito_privx.users import Outcome, UserResult
+    from cognito_privx.users.report import open_report
 
     writer = open_report(tmp_path / "r.json")
     writer.write(UserResult("a@example.com", Outcome.CREATED, "", 2))

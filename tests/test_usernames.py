@@ -17,7 +17,7 @@ import pytest
 
 from cognito_privx import cognito
 from cognito_privx.cli import users as users_cli
-from cognito_privx.usernames import UsernameModel, username_model
+from cognito_privx.cognito.usernames import UsernameModel, username_model
 from cognito_privx.users.lookup import _case_prefixes
 
 pytestmark = pytest.mark.usefixtures("emulator")

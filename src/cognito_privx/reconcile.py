@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from cognito_privx import cognito, directlogin, privx
+from cognito_privx import cognito, privx
 from cognito_privx.config import AppConfig, PrivXCredentials
 from cognito_privx.desired import DesiredState
 from cognito_privx.errors import CognitoError, ForeignResourceError, aws_error_code
 from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, Plan
+from cognito_privx.privx import directlogin
 from cognito_privx.retry import RetryPolicy
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only

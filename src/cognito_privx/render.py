@@ -415,7 +415,7 @@ def import_summary(summary: dict[str, Any]) -> None:
             + (f" ({escape(str(job['CompletionMessage']))})" if job.get("CompletionMessage") else "")
         )
     if any(job.get("ImportedUsers") for job in summary.get("jobs") or []):
-        from cognito_privx.import_jobs import JOB_DIFFERENCES
+        from cognito_privx.users.jobs.choice import JOB_DIFFERENCES
 
         stderr().print(f"[yellow]![/] {JOB_DIFFERENCES}")
     if summary.get("stopped"):

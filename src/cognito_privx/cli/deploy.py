@@ -123,7 +123,8 @@ def login_url(
 
 def _login_url(state: State, *, verify: bool) -> bool:
     """``login-url``; whether the URL is good (always, without ``--verify``)."""
-    from cognito_privx import directlogin, reconcile, render
+    from cognito_privx import reconcile, render
+    from cognito_privx.privx import directlogin
 
     cfg = config(state)
     services = open_services(state, cfg)

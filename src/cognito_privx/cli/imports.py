@@ -87,9 +87,9 @@ def _import_file(
     import time
 
     from cognito_privx.errors import UsageError
-    from cognito_privx.import_jobs import Engine, choose_engine, validate_role_arn
-    from cognito_privx.imports import open_report
     from cognito_privx.users import scan_csv
+    from cognito_privx.users.jobs.choice import Engine, choose_engine, validate_role_arn
+    from cognito_privx.users.report import open_report
 
     started = time.monotonic()
 
@@ -120,8 +120,10 @@ def _import_file(
 def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: str | None, flags: _Flags) -> int:
     """The engine chosen, then the rows imported by the API (here) or by import jobs; the exit code."""
     from cognito_privx import render
-    from cognito_privx.import_jobs import Engine, choose_engine
-    from cognito_privx.imports import AdaptiveRate, import_rows, learn_pool
+    from cognito_privx.pacing import AdaptiveRate
+    from cognito_privx.users.api_engine import import_rows
+    from cognito_privx.users.index import learn_pool
+    from cognito_privx.users.jobs.choice import Engine, choose_engine
 
     users = open_users(state, cfg)
     choice = choose_engine(asked, len(rows), invite=flags.invite, role_arn=role, pool=dict(users.description or {}))
@@ -181,7 +183,8 @@ def _import_by_jobs(
     import time
 
     from cognito_privx import render
-    from cognito_privx.import_jobs import JobOptions, LineBase, import_with_jobs
+    from cognito_privx.users.jobs.logs import LineBase
+    from cognito_privx.users.jobs.run import JobOptions, import_with_jobs
 
     options = JobOptions(
         role_arn=role,
@@ -213,7 +216,7 @@ def _import_by_jobs(
             )
     except KeyboardInterrupt:
         # While a job runs: Cognito goes on with it. The report and the summary say so, with no row settled yet.
-        from cognito_privx.imports import ImportReport
+        from cognito_privx.users.report import ImportReport
 
         going_on = f"import job {following[0]} goes on in Cognito" if following else "no import job was started"
         outcome = ImportReport(

@@ -263,7 +263,7 @@ def config(state: State) -> AppConfig:
 def open_users(state: State, cfg: AppConfig, *, rate: float | None = None) -> PoolUsers:
     """The pool's user side for the user commands and ``import-users``, with the test seams."""
     from cognito_privx.cognito import CognitoGateway
-    from cognito_privx.imports import TokenBucket
+    from cognito_privx.pacing import TokenBucket
     from cognito_privx.users import PoolUsers
 
     # botocore's own retries are off: users.py retries throttling itself and never the daily email cap.

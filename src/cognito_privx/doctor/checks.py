@@ -13,13 +13,14 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from cognito_privx import cognito, directlogin, privx
+from cognito_privx import cognito, privx
 from cognito_privx.config import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
 from cognito_privx.desired import DesiredState, Grant
 from cognito_privx.doctor.facts import Branding, Facts, Failed, is_oidc, managed_login
 from cognito_privx.doctor.registry import SETUP_HINT, NotOk, Registry, fail, got, skip, warn
 from cognito_privx.errors import PrivXConnectionError, PrivXNotFoundError, PrivXPermissionError
 from cognito_privx.plan import diff_fields
+from cognito_privx.privx import directlogin
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
     from types_boto3_cognito_idp.type_defs import UserPoolClientTypeTypeDef, UserPoolTypeTypeDef

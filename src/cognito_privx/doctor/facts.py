@@ -29,10 +29,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from cognito_privx import cognito, directlogin, privx
+from cognito_privx import cognito, privx
 from cognito_privx.config import RULE_TEMPLATE_CANDIDATES, AppConfig
 from cognito_privx.desired import DesiredState, search_string_for
 from cognito_privx.errors import CognitoError, CognitoPrivxError, PrivXAPIError, PrivXConnectionError, aws_error_code
+from cognito_privx.privx import directlogin
 from cognito_privx.reconcile import pool_identity
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only

@@ -23,7 +23,7 @@ their own modules: importing this package stays as light as the user commands ne
 """
 
 from cognito_privx.users.calls import InviteLimitError
-from cognito_privx.users.csv import CsvError, CsvScan, read_csv, scan_csv
+from cognito_privx.users.csv_file import CsvError, CsvScan, read_csv, scan_csv
 from cognito_privx.users.lookup import AmbiguousUserError, UserLookup, UserNotFound
 from cognito_privx.users.model import (
     STATUS_MEANING,

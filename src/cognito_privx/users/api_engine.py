@@ -33,7 +33,7 @@ from typing import Any
 
 from cognito_privx import retry
 from cognito_privx.cognito import CognitoGateway
-from cognito_privx.errors import CognitoError, CognitoPrivxError
+from cognito_privx.errors import CognitoError, CognitoPrivxError, aws_error_code
 from cognito_privx.pacing import AdaptiveRate, TokenBucket
 from cognito_privx.users.calls import InviteLimitError
 from cognito_privx.users.index import PoolIndex
@@ -83,7 +83,7 @@ class _PacedGateway(CognitoGateway):
                     # went through answers UsernameExistsException, and the row is then compared as existing.
                     lost += 1
                     continue
-                if retry.aws_code(e) not in retry.THROTTLE_CODES:
+                if aws_error_code(e) not in retry.THROTTLE_CODES:
                     raise
                 if isinstance(self.limiter, AdaptiveRate):
                     self.limiter.throttled(granted or 0.0)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from cognito_privx import retry
 from cognito_privx.cognito import CognitoGateway
-from cognito_privx.errors import CognitoError
+from cognito_privx.errors import CognitoError, aws_error_code
 
 if TYPE_CHECKING:
     from cognito_privx.pacing import TokenBucket
@@ -53,7 +53,7 @@ def retrying_call(
         try:
             return gw.call(operation, **params)
         except CognitoError as e:
-            code = _code_of(e)
+            code = aws_error_code(e)
             if absent is not None and code == absent:
                 return None
             if code == retry.EMAIL_CAP_CODE and operation == "admin_create_user":
@@ -77,14 +77,8 @@ def _throttled_or_internal(e: BaseException) -> bool:
     return (
         isinstance(e, CognitoError)
         and not isinstance(e, InviteLimitError)
-        and retry.code_verdict(_code_of(e)) is not retry.Verdict.FAIL
+        and retry.code_verdict(aws_error_code(e)) is not retry.Verdict.FAIL
     )
-
-
-def _code_of(e: CognitoError) -> str:
-    cause = e.__cause__
-    response = getattr(cause, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
 
 
 __all__ = ["InviteLimitError", "Request", "paged", "retrying_call"]

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from cognito_privx.cognito import CognitoGateway
+from cognito_privx.cognito.usernames import UsernameModel
 from cognito_privx.errors import AmbiguousResourceError, CognitoError, ConflictError
-from cognito_privx.usernames import UsernameModel
 from cognito_privx.users.calls import Request, paged
 from cognito_privx.users.model import UserInfo, email_of
 

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from cognito_privx import retry
 from cognito_privx.cognito import CognitoGateway, find_our_pool
+from cognito_privx.cognito.usernames import UsernameModel, username_model
 from cognito_privx.config import AppConfig
 from cognito_privx.desired import PoolSpec
 from cognito_privx.errors import CognitoError, ConflictError, UsageError
-from cognito_privx.usernames import UsernameModel, username_model
 from cognito_privx.users.calls import retrying_call
 from cognito_privx.users.groups import Memberships
 from cognito_privx.users.lookup import UserLookup, UserNotFound

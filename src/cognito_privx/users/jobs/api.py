@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cognito_privx import retry
-from cognito_privx.errors import CognitoError
+from cognito_privx.errors import CognitoError, aws_error_code
 from cognito_privx.users.jobs.plan import JobPart, JobPlan
 from cognito_privx.users.pool import PoolUsers
 
@@ -105,7 +105,7 @@ class JobClient:
         try:
             answer = self._call("start_user_import_job", UserPoolId=self.users.pool_id, JobId=job_id)
         except CognitoError as e:
-            if retry.aws_code(e) == "PreconditionNotMetException":
+            if aws_error_code(e) == "PreconditionNotMetException":
                 raise CognitoError(
                     f"Cognito would not start import job {job_id}: {e.message}",
                     "if another import job is active in the account (only one can be), run again when it has "

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from cognito_privx.errors import aws_error_code
 from cognito_privx.users.jobs.api import JobRun
 from cognito_privx.users.jobs.results import FAILED, SKIPPED, SUCCEEDED, PartResults
 
@@ -102,7 +103,7 @@ def results_from_logs(
                 low = number if not low else min(low, number)
                 high = max(high, number)
         except botocore.exceptions.ClientError as e:
-            code_name = e.response.get("Error", {}).get("Code", "")
+            code_name = aws_error_code(e)
             return None, f"cannot read CloudWatch Logs {group} {stream} ({code_name})"
         except botocore.exceptions.BotoCoreError as e:
             return None, f"cannot read CloudWatch Logs {group} {stream} ({e})"

@@ -53,7 +53,7 @@ def import_with_jobs(
     logs: Any = None,
     iam: Any = None,
 ) -> ImportReport:
-    """Import ``rows`` (iterable more than once: a :class:`~cognito_privx.users.csv.CsvScan`) through import jobs.
+    """Import ``rows`` (iterable more than once: a :class:`~cognito_privx.users.csv_file.CsvScan`) through import jobs.
 
     Returns an :class:`~cognito_privx.users.report.ImportReport` whose ``jobs`` describe the jobs. ``groups``: the
     file's distinct groups (checked before any job in ``cognito:groups`` mode). ``client``, ``logs`` and ``iam``

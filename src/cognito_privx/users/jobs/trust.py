@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cognito_privx.errors import CognitoError
+from cognito_privx.errors import CognitoError, aws_error_code
 
 
 def check_logs_role(iam: Any, arn: str, account: str | None = None) -> str:
@@ -25,7 +25,7 @@ def check_logs_role(iam: Any, arn: str, account: str | None = None) -> str:
     try:
         role = iam.get_role(RoleName=name)["Role"]
     except botocore.exceptions.ClientError as e:
-        code = e.response.get("Error", {}).get("Code", "")
+        code = aws_error_code(e)
         if code == "NoSuchEntity":
             raise CognitoError(f"there is no IAM role {name} for import jobs' CloudWatch Logs ({arn})", hint) from None
         return f"could not check the logs role {arn} ({code}): a job fails at once if Cognito cannot assume it"
