@@ -40,6 +40,7 @@ import httpx
 
 from cognito_privx.cognito import CognitoGateway
 from cognito_privx.config import AppConfig
+from cognito_privx.desired import UsersSpec
 from cognito_privx.pacing import TokenBucket
 from cognito_privx.sandbox.aws_shaped import AwsShapedProxy
 from cognito_privx.sandbox.runner import MotoServer
@@ -129,7 +130,9 @@ def old_engine(moto: str, quota: float, users: int) -> dict[str, Any]:
     pool = make_pool(moto, name)
     cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": name}})
     with AwsShapedProxy(moto, latency=LATENCY, create_rate=quota, seed=7) as proxy:
-        pu = PoolUsers.open(CognitoGateway(client(proxy.url)), cfg, create_limiter=TokenBucket(48, burst=2))
+        pu = PoolUsers.open(
+            CognitoGateway(client(proxy.url)), UsersSpec.from_config(cfg), create_limiter=TokenBucket(48, burst=2)
+        )
         rows = [UserRow(f"o{quota:.0f}x{i:07}@example.com", "ops", None, i + 2) for i in range(users)]
         start = time.monotonic()
         with ThreadPoolExecutor(16) as pool_:

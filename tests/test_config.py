@@ -772,7 +772,7 @@ def test_the_shipped_examples_are_valid() -> None:
     root = Path(__file__).parents[1] / "examples"
     cfg = load_config(root / "cognito-privx.toml", env={})
     assert cfg.cognito.domain_prefix and set(cfg.roles) == {"ops", "dev"}
-    rows = read_csv(root / "users.csv", cfg)
+    rows = read_csv(root / "users.csv", cfg.roles)
     assert {r.group for r in rows} <= set(cfg.roles) and len(rows) == 4
 
 

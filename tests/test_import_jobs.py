@@ -16,6 +16,7 @@ import boto3
 import pytest
 
 from cognito_privx.config import AppConfig
+from cognito_privx.desired import UsersSpec
 from cognito_privx.errors import CognitoError, UsageError
 from cognito_privx.sandbox import import_jobs as standin
 from cognito_privx.users import PoolUsers, UserRow, scan_csv
@@ -182,7 +183,7 @@ def test_a_rerun_after_a_crash_mid_job_follows_the_job_instead_of_starting_anoth
         raise KeyboardInterrupt  # the laptop closes while the job runs
 
     with standin.configured(rate=100.0), pytest.raises(KeyboardInterrupt):  # 60 rows: about 0.6 s of work
-        import_with_jobs(users, scan_csv(path, cfg), JobOptions(role), client=JobClient(users, role, sleep=crash))
+        import_with_jobs(users, scan_csv(path, cfg.roles), JobOptions(role), client=JobClient(users, role, sleep=crash))
     assert [j["Status"] for j in _jobs(aws, pool)] in (["Pending"], ["InProgress"])
     run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
     assert run.exit_code == 0, run.stderr
@@ -202,7 +203,7 @@ def test_a_rerun_after_a_crash_before_the_upload_starts_the_job_it_created(
         raise CognitoError("the network went away", "run again")
 
     with pytest.raises(CognitoError):
-        import_with_jobs(users, scan_csv(path, cfg), JobOptions(role), client=JobClient(users, role, upload=lost))
+        import_with_jobs(users, scan_csv(path, cfg.roles), JobOptions(role), client=JobClient(users, role, upload=lost))
     assert [j["Status"] for j in _jobs(aws, pool)] == ["Created"]
     run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
     assert run.exit_code == 0, run.stderr
@@ -222,7 +223,9 @@ def test_a_stopped_job_is_followed_by_a_new_attempt_for_the_rest(
         raise KeyboardInterrupt
 
     with standin.configured(rate=50.0), pytest.raises(KeyboardInterrupt):
-        import_with_jobs(users, scan_csv(path, cfg), JobOptions(role), client=JobClient(users, role, sleep=stop_it))
+        import_with_jobs(
+            users, scan_csv(path, cfg.roles), JobOptions(role), client=JobClient(users, role, sleep=stop_it)
+        )
     run = cli(
         "--config", str(config_file), "-o", "json", "import-users", str(path), "--engine", "job", "--logs-role-arn",
         role,
@@ -379,7 +382,7 @@ def _pool_users() -> tuple[AppConfig, PoolUsers]:
     cfg = AppConfig.model_validate(
         {"cognito": {"region": REGION, "pool_name": "privx-users"}, "roles": {"ops": "x", "dev": "y"}}
     )
-    return cfg, PoolUsers.open(_gateway(), cfg)
+    return cfg, PoolUsers.open(_gateway(), UsersSpec.from_config(cfg))
 
 
 def _gateway() -> Any:
@@ -417,7 +420,7 @@ def test_a_job_that_fails_as_a_whole_fails_every_row(aws: Any, pool: str, role: 
 
     outcome = import_with_jobs(
         users,
-        scan_csv(path, cfg),
+        scan_csv(path, cfg.roles),
         JobOptions(role),
         client=JobClient(users, role, upload=upload_after_the_role_is_gone),
     )
@@ -546,7 +549,7 @@ def test_logs_that_lag_behind_the_job_are_read_again_or_not_trusted(
     notes: list[str] = []
     logs = _LaggingLogs(missing_reads)
     outcome = import_with_jobs(
-        users, scan_csv(path, cfg), JobOptions(role), logs=logs, on_note=notes.append,
+        users, scan_csv(path, cfg.roles), JobOptions(role), logs=logs, on_note=notes.append,
         client=JobClient(users, role, sleep=lambda _: None),
     )  # fmt: skip
     # Imported users are never called failed for want of a log line.
@@ -598,7 +601,7 @@ def test_a_user_created_meanwhile_is_compared_when_the_pool_is_asked_instead_of_
         job_api.put_file(url, file)
 
     outcome = import_with_jobs(
-        users, scan_csv(path, cfg), JobOptions(role, line_numbers=LineBase.FILE),
+        users, scan_csv(path, cfg.roles), JobOptions(role, line_numbers=LineBase.FILE),
         client=JobClient(users, role, upload=someone_adds_late),
     )  # fmt: skip
     assert [(r.email, r.outcome.value) for r in outcome.results] == [
@@ -625,7 +628,7 @@ def test_a_partial_log_and_a_wrong_pin_never_shift_results(aws: Any, pool: str, 
 
     with standin.configured(rate=50.0, line_numbers="file"):
         outcome = import_with_jobs(
-            users, scan_csv(path, cfg), JobOptions(role, line_numbers=LineBase.DATA),
+            users, scan_csv(path, cfg.roles), JobOptions(role, line_numbers=LineBase.DATA),
             client=JobClient(users, role, sleep=stop_soon),
         )  # fmt: skip
     present = set(_users(aws, pool))
@@ -649,7 +652,7 @@ def test_a_file_changed_during_the_job_is_not_matched_by_position(
 
     with pytest.raises(Usage, match="changed while it was read"):
         import_with_jobs(
-            users, scan_csv(path, cfg), JobOptions(role), client=JobClient(users, role, upload=edit_then_upload)
+            users, scan_csv(path, cfg.roles), JobOptions(role), client=JobClient(users, role, upload=edit_then_upload)
         )
 
 
@@ -707,7 +710,7 @@ def test_a_row_edited_during_the_job_is_not_matched_by_position(aws: Any, pool: 
 
     with pytest.raises(Usage, match="changed while it was read"):
         import_with_jobs(
-            users, scan_csv(path, cfg), JobOptions(role), client=JobClient(users, role, upload=edit_then_upload)
+            users, scan_csv(path, cfg.roles), JobOptions(role), client=JobClient(users, role, upload=edit_then_upload)
         )
 
 

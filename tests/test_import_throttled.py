@@ -22,6 +22,7 @@ import pytest
 
 from cognito_privx.cognito import CognitoGateway
 from cognito_privx.config import AppConfig
+from cognito_privx.desired import UsersSpec
 from cognito_privx.pacing import AdaptiveRate, TokenBucket
 from cognito_privx.sandbox.aws_shaped import AwsShapedProxy
 from cognito_privx.sandbox.runner import MotoServer
@@ -91,7 +92,9 @@ def test_throttled_import_ends_with_zero_failed_rows(moto_server: MotoServer) ->
     pool = _make_pool(moto_server.url)
     cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}})
     with AwsShapedProxy(moto_server.url, latency=(0.002, 0.01), create_rate=20, seed=1) as proxy:
-        users = PoolUsers.open(CognitoGateway(_client(proxy.url)), cfg, create_limiter=TokenBucket(25, burst=2))
+        users = PoolUsers.open(
+            CognitoGateway(_client(proxy.url)), UsersSpec.from_config(cfg), create_limiter=TokenBucket(25, burst=2)
+        )
         rows = [UserRow(f"t{i:03}@example.com", "ops", None, i + 2) for i in range(60)]
         report = import_rows(users, rows, workers=8, invite=False)
     assert proxy.throttled > 0, "the stand-in never throttled: the test proves nothing"
@@ -103,7 +106,7 @@ def test_throttled_import_ends_with_zero_failed_rows(moto_server: MotoServer) ->
 def test_daily_email_cap_is_not_retried(moto_server: MotoServer) -> None:
     _make_pool(moto_server.url)
     cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}})
-    users = PoolUsers.open(CognitoGateway(_client(moto_server.url)), cfg)
+    users = PoolUsers.open(CognitoGateway(_client(moto_server.url)), UsersSpec.from_config(cfg))
 
     from botocore.stub import Stubber
 
@@ -206,7 +209,7 @@ def test_ctrl_c_stops_an_import_and_keeps_what_was_done(moto_server: MotoServer)
     seen: list[UserRow] = []
     # Slow calls (0.1-0.2 s): the run takes ~20 s unless the interrupt stops it, however late it lands.
     with AwsShapedProxy(moto_server.url, latency=(0.1, 0.2), create_rate=1000) as proxy:
-        users = PoolUsers.open(CognitoGateway(_client(proxy.url)), cfg)
+        users = PoolUsers.open(CognitoGateway(_client(proxy.url)), UsersSpec.from_config(cfg))
         rows = [UserRow(f"c{i:03}@example.com", "ops", None, i + 2) for i in range(200)]
 
         def after(result: Any) -> None:
@@ -239,7 +242,7 @@ def test_a_throttling_storm_ends_with_zero_failed_rows(moto_server: MotoServer, 
     pool = _make_pool(moto_server.url)
     cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}})
     with AwsShapedProxy(moto_server.url, latency=(0.002, 0.01), create_rate=quota, seed=3) as proxy:
-        users = PoolUsers.open(CognitoGateway(_client(proxy.url)), cfg)
+        users = PoolUsers.open(CognitoGateway(_client(proxy.url)), UsersSpec.from_config(cfg))
         rows = [UserRow(f"s{i:03}@example.com", "ops", None, i + 2) for i in range(120)]
         limiter = AdaptiveRate(start)
         report = import_rows(users, rows, workers=16, invite=False, limiter=limiter)

@@ -139,10 +139,10 @@ def test_scan_csv_streams_and_reports_duplicates_by_line(tmp_path: Path) -> None
     cfg = AppConfig.model_validate({"cognito": {"region": "eu-west-1", "pool_name": "p"}})
     path = _csv(tmp_path / "u.csv", ["a@example.com", "b@example.com", "A@example.com"])
     with pytest.raises(Exception, match="1 bad row") as e:
-        scan_csv(path, cfg)
+        scan_csv(path, cfg.roles)
     assert "line 4: a@example.com is also on line 2" in str(getattr(e.value, "rows", ""))
     good = _csv(tmp_path / "g.csv", ["a@example.com", "b@example.com"])
-    scan = scan_csv(good, cfg)
+    scan = scan_csv(good, cfg.roles)
     assert len(scan) == 2 and [r.line for r in scan] == [2, 3] and [r.line for r in scan] == [2, 3]
 
 
@@ -193,7 +193,7 @@ def test_a_reread_validates_only_addresses_changed_since_the_scan(
 
     cfg = AppConfig.model_validate({"cognito": {"region": "eu-west-1"}, "roles": {"ops": "x"}})
     path = _csv(tmp_path / "u.csv", ["a@example.com", "B@Example.com", "c@example.com"])
-    scan = scan_csv(path, cfg)
+    scan = scan_csv(path, cfg.roles)
     checked: list[str] = []
     real = users_csv.validate_email
     monkeypatch.setattr(users_csv, "validate_email", lambda e: checked.append(e) or real(e))

@@ -593,8 +593,8 @@ def test_other_directories_are_left_alone(privx: PrivXClient, emu: PrivXEmulator
 def test_login_url_from_template(privx: PrivXClient, cfg: AppConfig, spec: DirectorySpec) -> None:
     state = ensure_directory(privx, spec, dry_run=False)
     expected = f"{PRIVX_URL}{AUTHORIZE}{state.directory_id}"
-    assert login_url(cfg, state.directory) == expected
-    assert login_url(cfg, None) is None
+    assert login_url(DesiredState.from_config(cfg), state.directory) == expected
+    assert login_url(DesiredState.from_config(cfg), None) is None
 
 
 def test_login_url_from_custom_template(tmp_path: Path, privx: PrivXClient, spec: DirectorySpec) -> None:
@@ -604,7 +604,7 @@ def test_login_url_from_custom_template(tmp_path: Path, privx: PrivXClient, spec
     )
     cfg = load_config(path, env={})
     state = ensure_directory(privx, spec, dry_run=False)
-    assert login_url(cfg, state.directory) == f"{PRIVX_URL}/privx/?dir={state.directory_id}"
+    assert login_url(DesiredState.from_config(cfg), state.directory) == f"{PRIVX_URL}/privx/?dir={state.directory_id}"
 
 
 def test_sources_path_is_the_role_store(privx: PrivXClient, emu: PrivXEmulator) -> None:

@@ -15,6 +15,7 @@ from cognito_privx import reconcile
 from cognito_privx.cli import deploy as deploy_cli
 from cognito_privx.cognito import CognitoGateway
 from cognito_privx.config import AppConfig, load_credentials
+from cognito_privx.desired import DesiredState
 from cognito_privx.plan import Change
 from cognito_privx.privx import PrivXClient, build_http_client
 from cognito_privx.sandbox.emulator import PrivXEmulator
@@ -208,7 +209,7 @@ def test_cognito_teardown_order_and_protection_switch_pinned(emulator: PrivXEmul
     asked: list[Change] = []
     with stub:
         result = reconcile.teardown(
-            cfg,
+            DesiredState.from_config(cfg),
             services,
             dry_run=False,
             confirm=lambda c: asked.extend(x for x in c if x.action.value == "delete") or True,

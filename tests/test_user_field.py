@@ -193,7 +193,7 @@ def _cfg() -> AppConfig:
 def _read(tmp_path: Path, content: bytes) -> list[tuple[str, str, str | None, int | None]]:
     path = tmp_path / "users.csv"
     path.write_bytes(content)
-    return [(r.email, r.group, r.name, r.line) for r in read_csv(path, _cfg())]
+    return [(r.email, r.group, r.name, r.line) for r in read_csv(path, _cfg().roles)]
 
 
 def test_excel_trailing_empty_columns_and_spaced_header_names_are_read(tmp_path: Path) -> None:

@@ -15,6 +15,9 @@ Shapes::
       directory  DirectoryTemplate   the PrivX OIDC directory, less what is known only at run time
       roles      tuple[RoleSpec]     PrivX roles the config names, with their permissions and comment
       grants     frozenset[Grant]    (group, role) pairs: "users of group G get role R"
+      login_url_template  str       [privx] login_url_template: the direct-login URL's form
+
+    UsersSpec    what the user commands need (pool, group attribute, native groups, [roles] groups), no PrivX
 
 Pure data: no I/O, and nothing here imports boto3 or httpx.
 """
@@ -26,6 +29,7 @@ from typing import Any
 
 from cognito_privx.config import (
     CALLBACK_PATH,
+    DEFAULT_LOGIN_URL_TEMPLATE,
     DEFAULT_RULE_TEMPLATE,
     MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE,
@@ -218,6 +222,34 @@ class Grant:
 
 
 @dataclass(frozen=True)
+class UsersSpec:
+    """What the user commands (and ``import-users``) need of the config, and nothing of PrivX: they run with a
+    config that has no ``[privx]`` section.
+
+    ``pool``: the pool (name, region, pinned id); ``attribute_name``: the attribute that carries a user's group
+    (``custom:group``); ``native_groups``: users' groups are native Cognito groups instead
+    (``group_claim = "cognito:groups"``); ``role_groups``: the ``[roles]`` keys, the groups a user may be put in
+    (empty: any group).
+    """
+
+    pool: PoolSpec
+    attribute_name: str
+    native_groups: bool = False
+    role_groups: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_config(cls, cfg: AppConfig) -> UsersSpec:
+        """Raises :class:`~cognito_privx.errors.ConfigError` when the region is missing."""
+        c = cfg.cognito
+        return cls(
+            pool=PoolSpec(name=c.pool_name, region=cfg.region, pool_id=c.pool_id),
+            attribute_name=c.attribute_name,
+            native_groups=c.native_groups,
+            role_groups=frozenset(cfg.roles),
+        )
+
+
+@dataclass(frozen=True)
 class DesiredState:
     """Everything cognito-privx manages, as the config describes it. See the module docstring."""
 
@@ -233,6 +265,12 @@ class DesiredState:
     rule_template: str = DEFAULT_RULE_TEMPLATE
     mfa: MfaSpec | None = None
     max_secret_age_days: int | None = None  # doctor warns beyond it
+    # [privx] login_url_template: how the direct-login URL is built from the base URL and the directory id.
+    login_url_template: str = DEFAULT_LOGIN_URL_TEMPLATE
+
+    def login_url(self, directory_id: str) -> str:
+        """The direct-login URL of the PrivX directory ``directory_id``: ``login_url_template`` filled in."""
+        return self.login_url_template.format(base_url=self.privx_url, directory_id=directory_id)
 
     def search_string(self, group: str) -> str:
         """The rule ``search_string`` that matches the users of ``group`` (``rule_template`` filled in; in an
@@ -302,6 +340,7 @@ class DesiredState:
             rule_template=p.rule_template,
             mfa=MfaSpec(c.mfa, c.mfa_methods) if c.mfa is not None else None,
             max_secret_age_days=c.max_secret_age_days,
+            login_url_template=p.login_url_template,
         )
 
     def nothing(self) -> DesiredState:
@@ -314,6 +353,7 @@ class DesiredState:
             directory=self.directory,
             privx_url=self.privx_url,
             rule_template=self.rule_template,
+            login_url_template=self.login_url_template,
         )
 
     def role(self, name: str) -> RoleSpec | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -112,15 +113,15 @@ class Target:
         return asdict(self)
 
 
-def target(cfg: AppConfig, services: Services) -> Target:
+def target(desired: DesiredState, services: Services, config_file: Path | None) -> Target:
     """The target line's facts. The account comes from STS GetCallerIdentity, which needs no permission."""
-    spec = DesiredState.from_config(cfg).pool
+    spec = desired.pool
     return Target(
-        config_file=str(cfg.config_file) if cfg.config_file else "(none)",
+        config_file=str(config_file) if config_file else "(none)",
         account=services.cognito.account_id() or "(unknown)",
         region=spec.region,
         pool=f"{spec.name} ({spec.pool_id})" if spec.pool_id else spec.name,
-        privx_url=cfg.privx_url,
+        privx_url=desired.privx_url,
     )
 
 
@@ -230,7 +231,7 @@ class _LostPoolRace(Exception):
 
 
 def setup(
-    cfg: AppConfig,
+    desired: DesiredState,
     services: Services,
     *,
     dry_run: bool,
@@ -244,15 +245,13 @@ def setup(
     every change as it happens, so a run that fails half-way has already said what it did. When a concurrent
     run created the pool first, this run deleted its own and converges that run's pool instead.
     """
-    desired = DesiredState.from_config(cfg)
     try:
         return _setup_once(
-            cfg, desired, services, dry_run=dry_run, adopt=adopt, on_change=on_change, resend_secret=resend_secret
+            desired, services, dry_run=dry_run, adopt=adopt, on_change=on_change, resend_secret=resend_secret
         )
     except _LostPoolRace as race:
         pinned = replace(desired, pool=replace(desired.pool, pool_id=race.pool_id))
         return _setup_once(
-            cfg,
             pinned,
             services,
             dry_run=dry_run,
@@ -264,7 +263,6 @@ def setup(
 
 
 def _setup_once(
-    cfg: AppConfig,
     desired: DesiredState,
     services: Services,
     *,
@@ -356,7 +354,7 @@ def _setup_once(
         domain=cognito.domain_url(prefix, desired.pool.region) if prefix else None,
         callback_url=desired.client.callback_url,
         directory_id=directory_id,
-        login_url=privx.login_url(cfg, directory.directory) or KNOWN_AFTER_APPLY,
+        login_url=privx.login_url(desired, directory.directory) or KNOWN_AFTER_APPLY,
     )
     return Result(plan, outputs, dict(services.counter.calls))
 
@@ -411,7 +409,7 @@ class LoginURL:
         return next((p for p in self.probes if not p.problems(self.client_id, self.callback_url)), None)
 
 
-def direct_login_url(cfg: AppConfig, services: Services, *, verify: bool = False) -> LoginURL:
+def direct_login_url(desired: DesiredState, services: Services, *, verify: bool = False) -> LoginURL:
     """The direct-login URL of our directory (its issuer names our pool; the name alone is not proof). With
     ``verify``, every candidate is requested without following redirects (:mod:`cognito_privx.directlogin`).
 
@@ -419,7 +417,6 @@ def direct_login_url(cfg: AppConfig, services: Services, *, verify: bool = False
     """
     from cognito_privx.errors import PrivXNotFoundError
 
-    desired = DesiredState.from_config(cfg)
     services.privx.login()
     pool = cognito.find_our_pool(services.cognito, desired.pool)
     found = privx.find_directories(services.privx, desired.directory.name, pool_identity(desired, pool))
@@ -434,13 +431,13 @@ def direct_login_url(cfg: AppConfig, services: Services, *, verify: bool = False
             if found.foreign
             else "run `cognito-privx setup` first",
         )
-    url = privx.login_url(cfg, directory) or ""
+    url = privx.login_url(desired, directory) or ""
     client_id = str((directory.get("connection") or {}).get("oidc_client_id") or "")
     probes: tuple[directlogin.Probe, ...] = ()
     if verify:
         probes = tuple(
             directlogin.probe_all(
-                services.privx.http, cfg.privx.login_url_template, cfg.privx_url, str(directory["id"])
+                services.privx.http, desired.login_url_template, desired.privx_url, str(directory["id"])
             )
         )
     return LoginURL(url, client_id, desired.client.callback_url, probes)
@@ -458,7 +455,7 @@ class Step:
 
 
 def teardown(
-    cfg: AppConfig,
+    desired: DesiredState,
     services: Services,
     *,
     dry_run: bool,
@@ -477,7 +474,6 @@ def teardown(
     """
     from cognito_privx.errors import UsageError
 
-    desired = DesiredState.from_config(cfg)
     gw, px = services.cognito, services.privx
     px.login()
     steps: list[Step] = []

@@ -30,7 +30,6 @@ from typing import Any
 import httpx
 
 from cognito_privx import cognito, privx
-from cognito_privx.config import AppConfig
 from cognito_privx.desired import DesiredState
 from cognito_privx.errors import CognitoError, ConflictError, PrivXNotFoundError, UsageError
 from cognito_privx.plan import Action, Change, Plan
@@ -66,7 +65,7 @@ class Rotation:
 
 
 def rotate_secret(
-    cfg: AppConfig,
+    desired: DesiredState,
     services: Services,
     *,
     http_transport: httpx.BaseTransport | None = None,
@@ -76,7 +75,6 @@ def rotate_secret(
     """Rotate the app client's secret (see the module docstring). ``http_transport`` carries the token-endpoint
     proof (tests hand in the hosted-UI stand-in); ``confirm`` gets a one-line summary before the first write."""
     started = time.perf_counter()
-    desired = DesiredState.from_config(cfg)
     gw, px = services.cognito, services.privx
     plan = Plan(listener=on_change)
     px.login()
@@ -114,7 +112,7 @@ def rotate_secret(
                 plan.add(
                     Change(RESOURCE, extra.id, Action.DELETE, notes=("its value was lost with an interrupted run",))
                 )
-        held = _add_prove_hand_over(cfg, desired, services, pool, client_id, directory, plan, http_transport)
+        held = _add_prove_hand_over(desired, services, pool, client_id, directory, plan, http_transport)
     for old in found:
         if old.id != held:
             cognito.delete_secret(gw, pool_id, client_id, old.id)
@@ -124,7 +122,6 @@ def rotate_secret(
 
 
 def _add_prove_hand_over(
-    cfg: AppConfig,
     desired: DesiredState,
     services: Services,
     pool: Any,

@@ -68,6 +68,7 @@ def run_demo(narrator: Narrator, *, wait: Callable[[], None] | None = None) -> O
     terminal), the sandbox keeps running until ``wait`` returns (Ctrl-C), so the URL can be opened in a browser."""
     from cognito_privx import reconcile
     from cognito_privx.config import load_config, load_credentials
+    from cognito_privx.desired import DesiredState, UsersSpec
     from cognito_privx.sandbox.runner import Sandbox
 
     with Sandbox() as sandbox, tempfile.TemporaryDirectory(prefix="cognito-privx-demo-") as tmp:
@@ -79,12 +80,13 @@ def run_demo(narrator: Narrator, *, wait: Callable[[], None] | None = None) -> O
         config_path.write_text(DEMO_CONFIG, encoding="utf-8")
         with _environment(sandbox.env()):
             cfg = load_config(config_path)
+            desired = DesiredState.from_config(cfg)  # once for the whole story
             creds = load_credentials()
 
             def run_setup(dry_run: bool) -> reconcile.Result:
                 services = reconcile.open_services(cfg, creds)
                 try:
-                    return reconcile.setup(cfg, services, dry_run=dry_run)
+                    return reconcile.setup(desired, services, dry_run=dry_run)
                 finally:
                     services.close()
 
@@ -109,7 +111,7 @@ def run_demo(narrator: Narrator, *, wait: Callable[[], None] | None = None) -> O
             from cognito_privx.cognito import CognitoGateway
             from cognito_privx.users import PoolUsers, UserRow
 
-            users = PoolUsers.open(CognitoGateway.connect(cfg.region, max_attempts=1), cfg)
+            users = PoolUsers.open(CognitoGateway.connect(cfg.region, max_attempts=1), UsersSpec.from_config(cfg))
             narrator.step(
                 "cognito-privx add-user alice@example.com --group ops",
                 "Users log in with their email; their group becomes custom:group, which PrivX roles match on:",
@@ -144,7 +146,7 @@ def run_demo(narrator: Narrator, *, wait: Callable[[], None] | None = None) -> O
             )
             services = reconcile.open_services(cfg, creds)
             try:
-                narrator.doctor(run_checks(cfg, services.cognito, services.privx, probe=True))
+                narrator.doctor(run_checks(desired, services.cognito, services.privx, probe=True))
             finally:
                 services.close()
             narrator.outputs(second.outputs)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cognito_privx.cli.root import State, app, config, interactive, open_services, run, services_for_a_run
+from cognito_privx.cli.root import State, app, config, desired, interactive, open_services, run, services_for_a_run
 
 if TYPE_CHECKING:
     from cognito_privx.plan import Change
@@ -35,7 +35,7 @@ def _setup(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool, resend_
 
         try:
             result = reconcile.setup(
-                cfg,
+                desired(state),
                 services,
                 dry_run=dry_run or plan_mode,
                 adopt=adopt,
@@ -129,7 +129,7 @@ def _login_url(state: State, *, verify: bool) -> bool:
     cfg = config(state)
     services = open_services(state, cfg)
     try:
-        found = reconcile.direct_login_url(cfg, services, verify=verify)
+        found = reconcile.direct_login_url(desired(state), services, verify=verify)
     finally:
         services.close()
     good = not verify or (found.working is not None and found.working.url == found.url)
@@ -217,7 +217,7 @@ def _teardown(state: State, *, dry_run: bool, yes: bool, keep_pool: bool, delete
     services, target = services_for_a_run(state, cfg)
     try:
         result = reconcile.teardown(
-            cfg,
+            desired(state),
             services,
             dry_run=dry_run,
             keep_pool=keep_pool,
@@ -272,7 +272,7 @@ def _rotate_secret(state: State, *, yes: bool) -> None:
     services, target = services_for_a_run(state, cfg)
     try:
         done = rotation.rotate_secret(
-            cfg,
+            desired(state),
             services,
             http_transport=state.seams.http_transport,
             confirm=confirm,

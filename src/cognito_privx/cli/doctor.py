@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cognito_privx.cli.root import State, app, config, open_services, run
+from cognito_privx.cli.root import State, app, config, desired, open_services, run
 
 
 @app.command()
@@ -46,7 +46,7 @@ def _doctor(state: State, *, probe: bool, login: bool, all_groups: bool) -> bool
     services = open_services(state, cfg)
     try:
         report = checks.run_checks(
-            cfg,
+            desired(state),
             services.cognito,
             services.privx,
             probe=probe,

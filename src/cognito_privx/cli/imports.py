@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cognito_privx.cli.root import State, app, config, open_users, run
+from cognito_privx.cli.root import State, app, config, open_users, run, users_spec
 from cognito_privx.cli.users import ForceOpt
 
 
@@ -105,7 +105,9 @@ def _import_file(
     )
     if asked is Engine.JOB:
         choose_engine(asked, 0, invite=flags.invite, role_arn=role, pool=None)  # no role: exit 2 now
-    rows = scan_csv(file, cfg, force=force)  # the whole file validated, not held: read again to import
+    rows = scan_csv(
+        file, users_spec(state).role_groups, force=force
+    )  # the whole file validated, not held: read again to import
     writer = open_report(report) if report is not None else None  # an unwritable path: exit 2, nothing done
     try:
         return _import(state, cfg, rows, writer, asked, role, flags)
@@ -125,7 +127,7 @@ def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: st
     from cognito_privx.users.index import learn_pool
     from cognito_privx.users.jobs.choice import Engine, choose_engine
 
-    users = open_users(state, cfg)
+    users = open_users(state)
     choice = choose_engine(asked, len(rows), invite=flags.invite, role_arn=role, pool=dict(users.description or {}))
     if choice.engine is Engine.JOB or asked is not Engine.AUTO or "would go" in choice.reason:
         render.info(f"engine: {choice.engine.value} ({choice.reason})")

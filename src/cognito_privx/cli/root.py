@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import httpx
 
     from cognito_privx.config import AppConfig
+    from cognito_privx.desired import DesiredState, UsersSpec
     from cognito_privx.reconcile import Services, Target
     from cognito_privx.users import PoolUsers
 
@@ -57,6 +58,10 @@ class State:
     debug: bool = False
     pool_id: str | None = None
     seams: Seams = field(default_factory=Seams)
+    # The config and its desired state, read once per run by config() and desired().
+    loaded: AppConfig | None = field(default=None, init=False, repr=False)
+    derived: DesiredState | None = field(default=None, init=False, repr=False)
+    users_derived: UsersSpec | None = field(default=None, init=False, repr=False)
 
     @property
     def json(self) -> bool:
@@ -244,7 +249,7 @@ def services_for_a_run(state: State, cfg: AppConfig) -> tuple[Services, Target]:
 
     services = open_services(state, cfg)
     try:
-        target = reconcile.target(cfg, services)
+        target = reconcile.target(desired(state), services, cfg.config_file)
     except BaseException:
         services.close()
         raise
@@ -254,23 +259,45 @@ def services_for_a_run(state: State, cfg: AppConfig) -> tuple[Services, Target]:
 
 
 def config(state: State) -> AppConfig:
-    """The config a command runs with: the file, the environment and the global flags."""
+    """The config a command runs with: the file, the environment and the global flags (read once per run)."""
     from cognito_privx.config import load_config
 
-    return load_config(state.config_path, region=state.region, pool_id=state.pool_id)
+    if state.loaded is None:
+        state.loaded = load_config(state.config_path, region=state.region, pool_id=state.pool_id)
+    return state.loaded
 
 
-def open_users(state: State, cfg: AppConfig, *, rate: float | None = None) -> PoolUsers:
+def desired(state: State) -> DesiredState:
+    """The desired state of the run's config, derived once per run: every core function of a command gets this
+    one. Below the CLI (and ``reconcile.open_services``) nothing reads the config itself."""
+    from cognito_privx.desired import DesiredState
+
+    if state.derived is None:
+        state.derived = DesiredState.from_config(config(state))
+    return state.derived
+
+
+def users_spec(state: State) -> UsersSpec:
+    """What the user commands need of the run's config (no PrivX part), derived once per run."""
+    from cognito_privx.desired import UsersSpec
+
+    if state.users_derived is None:
+        state.users_derived = UsersSpec.from_config(config(state))
+    return state.users_derived
+
+
+def open_users(state: State, *, rate: float | None = None) -> PoolUsers:
     """The pool's user side for the user commands and ``import-users``, with the test seams."""
     from cognito_privx.cognito import CognitoGateway
     from cognito_privx.pacing import TokenBucket
     from cognito_privx.users import PoolUsers
 
     # botocore's own retries are off: users.py retries throttling itself and never the daily email cap.
-    gw = CognitoGateway.connect(cfg.region, state.profile, max_attempts=1)
+    spec = users_spec(state)
+    gw = CognitoGateway.connect(spec.pool.region, state.profile, max_attempts=1)
     if state.seams.race_settle_s is not None:
         gw.race_settle_s = state.seams.race_settle_s
-    return PoolUsers.open(gw, cfg, create_limiter=TokenBucket(rate, burst=2) if rate else None)
+    return PoolUsers.open(gw, spec, create_limiter=TokenBucket(rate, burst=2) if rate else None)
 
 
 def interactive() -> bool:

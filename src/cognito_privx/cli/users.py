@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cognito_privx.cli.root import State, app, config, interactive, open_users, run
+from cognito_privx.cli.root import State, app, interactive, open_users, run, users_spec
 
 if TYPE_CHECKING:
     from cognito_privx import users as users_module
-    from cognito_privx.config import AppConfig
+    from cognito_privx.desired import UsersSpec
     from cognito_privx.users import UserResult
 
 EmailArg = Annotated[str, typer.Argument(help="The user's email address (their login name).", show_default=False)]
@@ -28,7 +28,7 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Allow a group that is n
 
 
 def _user_row(
-    email: str, groups: list[str], cfg: AppConfig, *, force: bool, name: str | None = None
+    email: str, groups: list[str], spec: UsersSpec, *, force: bool, name: str | None = None
 ) -> users_module.UserRow:
     """The checked address and group(s) of a user command, before any call: several groups only in
     ``cognito:groups`` mode."""
@@ -37,8 +37,8 @@ def _user_row(
 
     address = validate_email(email)
     name = validate_name(name)
-    checked = tuple(dict.fromkeys(validate_group(g, cfg, force=force) for g in groups))
-    if len(checked) > 1 and not cfg.cognito.native_groups:
+    checked = tuple(dict.fromkeys(validate_group(g, spec.role_groups, force=force) for g in groups))
+    if len(checked) > 1 and not spec.native_groups:
         raise UsageError(
             f"several groups ({', '.join(checked)}) for one user, but a user has one group when "
             '[cognito] group_claim = "custom"',
@@ -109,9 +109,8 @@ def _add_user(
             "--temporary-password (or COGNITO_PRIVX_TEMPORARY_PASSWORD) and --no-invite do not go together",
             "the invitation carries the temporary password; give one of the two",
         )
-    cfg = config(state)
-    row = _user_row(email, group, cfg, force=force, name=name)
-    users = open_users(state, cfg)
+    row = _user_row(email, group, users_spec(state), force=force, name=name)
+    users = open_users(state)
     if temporary_password is not None:
         problems = password_problems(temporary_password, users.password_policy())
         if problems:
@@ -130,9 +129,8 @@ def set_group(ctx: typer.Context, email: EmailArg, group: GroupsOpt, force: Forc
 
 
 def _set_group(state: State, email: str, group: list[str], *, force: bool) -> None:
-    cfg = config(state)
-    row = _user_row(email, group, cfg, force=force)
-    _show(state, open_users(state, cfg).add(row, create=False))
+    row = _user_row(email, group, users_spec(state), force=force)
+    _show(state, open_users(state).add(row, create=False))
 
 
 @app.command("resend-invite")
@@ -145,17 +143,17 @@ def resend_invite(ctx: typer.Context, email: EmailArg) -> None:
 def _resend_invite(state: State, email: str) -> None:
     from cognito_privx.users import validate_email
 
-    cfg = config(state)
+    users_spec(state)  # the config first: a bad config is reported before a bad argument
     address = validate_email(email)
-    _show(state, open_users(state, cfg).resend_invite(address))
+    _show(state, open_users(state).resend_invite(address))
 
 
 def _set_enabled(state: State, email: str, enabled: bool) -> None:
     from cognito_privx.users import validate_email
 
-    cfg = config(state)
+    users_spec(state)  # the config first: a bad config is reported before a bad argument
     address = validate_email(email)
-    _show(state, open_users(state, cfg).set_enabled(address, enabled))
+    _show(state, open_users(state).set_enabled(address, enabled))
 
 
 @app.command("disable-user")
@@ -187,9 +185,9 @@ def _remove_user(state: State, email: str, *, yes: bool) -> None:
     from cognito_privx.errors import UsageError
     from cognito_privx.users import validate_email
 
-    cfg = config(state)
+    users_spec(state)  # the config first: a bad config is reported before a bad argument
     address = validate_email(email)
-    users = open_users(state, cfg)
+    users = open_users(state)
     # The look-up that will also confirm the removal: in a legacy case-sensitive pool it finds the user in
     # any capitalisation (and refuses when two users differ only in case).
     user = users.find(address)
@@ -236,16 +234,16 @@ def _list_users(state: State, group: str | None, status: str | None, *, force: b
     from cognito_privx.errors import UsageError
     from cognito_privx.users import STATUS_MEANING, validate_group
 
-    cfg = config(state)
+    spec = users_spec(state)
     if group is not None:
-        validate_group(group, cfg, force=force)
+        validate_group(group, spec.role_groups, force=force)
     wanted = None if status is None else status.strip().upper()
     if wanted is not None and wanted not in STATUS_MEANING:
         raise UsageError(
             f"unknown user status {status!r}",
             "give one of " + ", ".join(STATUS_MEANING) + " (see `cognito-privx list-users --help`)",
         )
-    users = open_users(state, cfg)
+    users = open_users(state)
     with render.ScanProgress() as progress:
         found = users.list(group, on_page=progress.update, status=wanted)
     if state.json:

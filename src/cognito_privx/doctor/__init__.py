@@ -24,7 +24,6 @@ from __future__ import annotations
 import httpx
 
 from cognito_privx import cognito, privx
-from cognito_privx.config import AppConfig
 from cognito_privx.desired import DesiredState
 from cognito_privx.doctor import probe as token_probe
 from cognito_privx.doctor.checks import CHECKS
@@ -38,7 +37,7 @@ HTTP_TIMEOUT = 15.0
 
 
 def run_checks(
-    cfg: AppConfig,
+    desired: DesiredState,
     gw: cognito.CognitoGateway,
     px: privx.PrivXClient,
     *,
@@ -52,16 +51,15 @@ def run_checks(
 
     ``http_transport`` carries the discovery document and JWKS fetches (``None``: the network); tests hand in
     an ``httpx.MockTransport``."""
-    desired = DesiredState.from_config(cfg)
     # The rehearsal runs first: the PrivX user it leaves behind is what the rule-form check calibrates against.
-    rehearsals = rehearse(cfg, desired, gw, px, all_groups=all_groups, http_transport=http_transport) if login else []
+    rehearsals = rehearse(desired, gw, px, all_groups=all_groups, http_transport=http_transport) if login else []
     with httpx.Client(
         transport=http_transport,
         timeout=HTTP_TIMEOUT,
         follow_redirects=True,
         headers={"User-Agent": "cognito-privx"},
     ) as http:
-        facts = gather(cfg, desired, gw, px, http)
+        facts = gather(desired, gw, px, http)
     extra = [token_probe.definition(gw)] if probe else []
     extra += [rehearsal_check(r) for r in rehearsals]
     return Report(tuple(CHECKS.run(facts, desired, extra)))

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from cognito_privx import cognito, privx
-from cognito_privx.config import RULE_TEMPLATE_CANDIDATES, AppConfig
+from cognito_privx.config import RULE_TEMPLATE_CANDIDATES
 from cognito_privx.desired import DesiredState, search_string_for
 from cognito_privx.errors import CognitoError, CognitoPrivxError, PrivXAPIError, PrivXConnectionError, aws_error_code
 from cognito_privx.privx import directlogin
@@ -192,8 +192,11 @@ def _roles(px: privx.PrivXClient, desired: DesiredState) -> dict[str, dict[str, 
     return {name: px.get_role(str(r["id"])) for name, r in found.items()}
 
 
-def _login_probes(cfg: AppConfig, px: privx.PrivXClient, directory: Mapping[str, Any]) -> tuple[directlogin.Probe, ...]:
-    return tuple(directlogin.probe_all(px.http, cfg.privx.login_url_template, cfg.privx_url, str(directory["id"])))
+def _login_probes(
+    desired: DesiredState, px: privx.PrivXClient, directory: Mapping[str, Any]
+) -> tuple[directlogin.Probe, ...]:
+    template, base_url = desired.login_url_template, desired.privx_url
+    return tuple(directlogin.probe_all(px.http, template, base_url, str(directory["id"])))
 
 
 def _calibrate(px: privx.PrivXClient, desired: DesiredState, directory_id: str) -> Calibration:
@@ -227,7 +230,6 @@ def _calibrate(px: privx.PrivXClient, desired: DesiredState, directory_id: str) 
 
 
 def gather(
-    cfg: AppConfig,
     desired: DesiredState,
     gw: cognito.CognitoGateway,
     px: privx.PrivXClient,
@@ -278,7 +280,7 @@ def gather(
         if desired.roles:
             roles = _read(lambda: _roles(px, desired))
         if client is not None and not isinstance(client, Failed):
-            login = _login_probes(cfg, px, directory)
+            login = _login_probes(desired, px, directory)
         if desired.grants:
             calibration = _read(lambda: _calibrate(px, desired, str(directory["id"])))
 

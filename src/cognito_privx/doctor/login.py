@@ -26,7 +26,6 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 
 from cognito_privx import cognito, privx
-from cognito_privx.config import AppConfig
 from cognito_privx.desired import DesiredState
 from cognito_privx.doctor.report import Status
 from cognito_privx.errors import CognitoError, CognitoPrivxError, aws_error_code
@@ -193,7 +192,6 @@ class _TemporaryUser:
 
 
 def rehearse(
-    cfg: AppConfig,
     desired: DesiredState,
     gw: cognito.CognitoGateway,
     px: privx.PrivXClient,
@@ -230,10 +228,10 @@ def rehearse(
             for group in (groups if all_groups else groups[:1])
         ]
     directory = found.ours
-    url = privx.login_url(cfg, directory) or ""
+    url = privx.login_url(desired, directory) or ""
     other = http_transport or httpx.HTTPTransport()
     privx_transport: httpx.BaseTransport = getattr(px.http, "_transport", None) or httpx.HTTPTransport()
-    router = _Router(urlsplit(cfg.privx_url).netloc, privx_transport, other)
+    router = _Router(urlsplit(desired.privx_url).netloc, privx_transport, other)
     results = []
     for group in groups if all_groups else groups[:1]:
         with httpx.Client(transport=router, timeout=30.0, headers={"User-Agent": "cognito-privx doctor"}) as client:

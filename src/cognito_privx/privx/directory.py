@@ -10,8 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cognito_privx.config import AppConfig
-from cognito_privx.desired import DirectoryTemplate
+from cognito_privx.desired import DesiredState, DirectoryTemplate
 from cognito_privx.errors import AmbiguousResourceError, ForeignResourceError
 from cognito_privx.plan import SENSITIVE, Action, Change, FieldChange, change_for, diff_fields
 from cognito_privx.privx.client import DirectoryId
@@ -337,7 +336,7 @@ def ensure_directory(
     return DirectoryState(change, after)
 
 
-def login_url(cfg: AppConfig, directory: Mapping[str, Any] | None) -> str | None:
+def login_url(desired: DesiredState, directory: Mapping[str, Any] | None) -> str | None:
     """The direct-login URL of ``directory`` from ``[privx] login_url_template`` (``None`` without a directory).
 
     No PrivX model has a login-URL field (privx-sdk-go's Source has none): the template is the only source, and
@@ -345,4 +344,4 @@ def login_url(cfg: AppConfig, directory: Mapping[str, Any] | None) -> str | None
     """
     if directory is None:
         return None
-    return cfg.privx.login_url_template.format(base_url=cfg.privx_url, directory_id=directory["id"])
+    return desired.login_url(str(directory["id"]))

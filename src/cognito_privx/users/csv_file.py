@@ -10,17 +10,16 @@ import array
 import codecs
 import csv
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from cognito_privx.config import AppConfig
 from cognito_privx.errors import CognitoPrivxError, ConfigError, UsageError
 from cognito_privx.users.model import UserRow
 from cognito_privx.users.validate import validate_email, validate_group, validate_name
 
 
-def read_csv(path: Path, cfg: AppConfig, *, force: bool = False) -> list[UserRow]:
+def read_csv(path: Path, known_groups: Collection[str], *, force: bool = False) -> list[UserRow]:
     """Parse and validate the whole file; every bad row is reported (with its line) before anything runs.
 
     Files as spreadsheets save them work: a UTF-8 byte-order mark, CRLF line ends, quoted fields, spaces around
@@ -28,7 +27,7 @@ def read_csv(path: Path, cfg: AppConfig, *, force: bool = False) -> list[UserRow
     before a named one is reported by its position (``column 3``). UTF-16 and semicolon-separated files are
     refused with how to save them instead.
     """
-    return list(scan_csv(path, cfg, force=force))
+    return list(scan_csv(path, known_groups, force=force))
 
 
 class CsvScan:
@@ -42,8 +41,8 @@ class CsvScan:
     that position (its hash matches): email-validator costs ~30 µs a row, ~6 s a pass of 200,000 rows.
     """
 
-    def __init__(self, path: Path, cfg: AppConfig, force: bool) -> None:
-        self.path, self.cfg, self.force = path, cfg, force
+    def __init__(self, path: Path, known_groups: Collection[str], force: bool) -> None:
+        self.path, self.known_groups, self.force = path, frozenset(known_groups), force
         self.rows = 0
         self.groups: set[str] = set()
         self._hashes = hashes = array.array("q")
@@ -124,7 +123,7 @@ class CsvScan:
                 raise UsageError(f"{path} is not UTF-8 (byte {_first_bad_byte(path)})", save_as) from None
 
     def _records(self, reader: Any, save_as: str, validated: bool = False) -> Iterator[UserRow | str]:
-        path, cfg, force = self.path, self.cfg, self.force
+        path, known_groups, force = self.path, self.known_groups, self.force
         cells: list[str] = next(reader, [])
         width = len(cells)
         while width and not cells[width - 1].strip():
@@ -161,7 +160,7 @@ class CsvScan:
             try:
                 if not (validated and self._seen_as_validated(position, email)):
                     email = validate_email(email)
-                validate_group(group, cfg, force=force)
+                validate_group(group, known_groups, force=force)
                 name = validate_name(name)
             except CognitoPrivxError as e:
                 yield f"line {line}: {e.message}"
@@ -178,9 +177,9 @@ def _row_hash(row: UserRow) -> int:
     return hash((row.email, row.groups, row.name))
 
 
-def scan_csv(path: Path, cfg: AppConfig, *, force: bool = False) -> CsvScan:
+def scan_csv(path: Path, known_groups: Collection[str], *, force: bool = False) -> CsvScan:
     """Validate the whole file (raising for any bad row, before anything runs); iterate the result for the rows."""
-    return CsvScan(path, cfg, force)
+    return CsvScan(path, known_groups, force)
 
 
 def _line_of(error: str) -> int:

@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 from cognito_privx import retry
 from cognito_privx.cognito import CognitoGateway, find_our_pool
 from cognito_privx.cognito.usernames import UsernameModel, username_model
-from cognito_privx.config import AppConfig
-from cognito_privx.desired import PoolSpec
+from cognito_privx.desired import UsersSpec
 from cognito_privx.errors import CognitoError, ConflictError, UsageError
 from cognito_privx.users.calls import retrying_call
 from cognito_privx.users.groups import Memberships
@@ -78,21 +77,22 @@ class PoolUsers:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
-    def open(cls, gw: CognitoGateway, cfg: AppConfig, **kwargs: Any) -> PoolUsers:
-        spec = PoolSpec(name=cfg.cognito.pool_name, region=cfg.region, pool_id=cfg.cognito.pool_id)
-        pool = find_our_pool(gw, spec)
+    def open(cls, gw: CognitoGateway, spec: UsersSpec, **kwargs: Any) -> PoolUsers:
+        """The users of ``spec``'s pool (found by name and our tag, or its pinned id). Raises
+        :class:`CognitoError` when there is no such pool."""
+        pool = find_our_pool(gw, spec.pool)
         if pool is None:
             raise CognitoError(
-                f"no user pool named {cfg.cognito.pool_name!r} managed by cognito-privx",
+                f"no user pool named {spec.pool.name!r} managed by cognito-privx",
                 "run `cognito-privx setup` first (or check --config / --region)",
             )
         # find_our_pool returns the pool described (its tags live only there): its username model costs no call.
         return cls(
             gw,
             pool["Id"],
-            cfg.cognito.attribute_name,
-            native_groups=cfg.cognito.native_groups,
-            role_groups=frozenset(cfg.roles),
+            spec.attribute_name,
+            native_groups=spec.native_groups,
+            role_groups=spec.role_groups,
             model=username_model(pool),
             description=pool,
             **kwargs,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 import email_validator
 
-from cognito_privx.config import AppConfig, validate_group_name
+from cognito_privx.config import validate_group_name
 from cognito_privx.errors import UsageError
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only
@@ -62,12 +63,14 @@ def validate_name(name: str | None) -> str | None:
     return value or None
 
 
-def validate_group(group: str, cfg: AppConfig, *, force: bool = False) -> str:
+def validate_group(group: str, known_groups: Collection[str], *, force: bool = False) -> str:
+    """``group`` when it is a valid group name and one of ``known_groups`` (the ``[roles]`` keys; any group when
+    there are none, or with ``force``). Raises :class:`UsageError` (exit 2) otherwise."""
     try:
         validate_group_name(group)
     except ValueError as e:
         raise UsageError(str(e), "group names are what PrivX role rules match on; keep them simple") from None
-    known = sorted(cfg.roles)
+    known = sorted(known_groups)
     if known and group not in known and not force:
         raise UsageError(
             f"unknown group {group!r}; the [roles] in the config know: {', '.join(known)}",
