@@ -4,6 +4,7 @@ Bad input (exit 2, one error and one hint, no call) is table-driven in ``test_ba
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,15 +40,34 @@ def test_python_dash_m_and_version() -> None:
     assert out.stdout.strip() == f"cognito-privx {__version__}"
 
 
-def test_every_command_is_in_help_and_readme(cli: Any) -> None:
+def test_every_command_is_in_help_and_the_command_reference(cli: Any) -> None:
     listed = {c.name or c.callback.__name__ for c in app.registered_commands}  # type: ignore[union-attr]
     assert set(COMMANDS) <= listed
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    reference = (Path(__file__).parents[1] / "docs" / "commands.md").read_text()
     for name in listed:
-        assert f"cognito-privx {name}" in readme, f"{name} is not documented in README.md"
+        assert f"cognito-privx {name}" in reference, f"{name} is not documented in docs/commands.md"
     help_text = cli("--help").stdout
     for name in listed:
         assert name in help_text
+
+
+def test_every_option_is_in_the_command_reference() -> None:
+    """docs/commands.md names every option of every command, and every global option, by its long form."""
+    import typer.main
+
+    group: Any = typer.main.get_command(app)
+    reference = (Path(__file__).parents[1] / "docs" / "commands.md").read_text()
+    commands = {"": group, **group.commands}
+    assert set(COMMANDS) <= set(commands)
+    missing = [
+        f"{name or '(global)'} {opt}"
+        for name, command in commands.items()
+        for param in command.params
+        if param.param_type_name == "option"
+        for opt in param.opts
+        if opt.startswith("--") and opt != "--help" and not re.search(rf"(?<![\w-]){opt}(?![\w-])", reference)
+    ]
+    assert missing == []
 
 
 @pytest.mark.usefixtures("aws")

@@ -783,16 +783,16 @@ def test_privx_url_with_the_web_ui_path_is_refused(tmp_path: Path) -> None:
         load_config(path, env={})
 
 
-def test_the_readme_describes_every_config_key() -> None:
-    """The config errors' hint says README.md (Configuration) lists each key: it must."""
+def test_the_configuration_page_describes_every_config_key() -> None:
+    """The config errors' hint names the page that lists each key (docs/configuration.md): it must."""
     from cognito_privx.config import AppConfig, CognitoConfig, PrivXConfig
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    page = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
     missing = [
         f"[{section}] {key}"
         for section, model in (("cognito", CognitoConfig), ("privx", PrivXConfig))
         for key in model.model_fields
-        if f"`{key}`" not in readme and f"`[{section}.{key}]`" not in readme  # a sub-table: `[cognito.x]`
+        if f"`{key}`" not in page and f"`[{section}.{key}]`" not in page  # a sub-table: `[cognito.x]`
     ]
     assert missing == []
-    assert AppConfig.model_fields  # the sections themselves are the README's table headings
+    assert AppConfig.model_fields  # the sections themselves are the page's table headings
