@@ -32,12 +32,13 @@ bench: $(STAMP)
 	$(PY) benchmarks/setup_noop.py
 	$(PY) benchmarks/import_users.py
 
-## check: format, lint, types, then the tests — what CI expects to pass
+## check: format, lint, the import contracts (import-linter), types, then the tests — what CI expects to pass
 check: lint typecheck test
 
 lint: $(STAMP)
 	$(PY) -m ruff format --check src tests
 	$(PY) -m ruff check src tests
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

@@ -1,3 +1,3 @@
 """cognito-privx: wire an Amazon Cognito user pool into PrivX as an OIDC directory."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -27,7 +27,7 @@ pool_name = "privx-demo"
 group_attribute = "group"
 app_client_name = "privx"
 domain_prefix = "demo-privx"
-mfa = "optional"                # users may enrol TOTP; "required" for production (see README, Security)
+mfa = "optional"                # users may enrol TOTP; "required" for production (see docs/security.md)
 
 [privx]
 directory_name = "Cognito"

@@ -74,11 +74,11 @@ def describe_validation_error(e: ValidationError, source: str) -> ConfigError:
     if err["type"] == "extra_forbidden":
         return ConfigError(
             f"{source}: unknown key {where}",
-            "check the spelling; the valid keys are in README.md (Configuration) and in the file `cognito-privx init` "
+            "check the spelling; the valid keys are in docs/configuration.md and in the file `cognito-privx init` "
             "writes",
         )
     msg = str(err["msg"]).removeprefix("Value error, ")
-    return ConfigError(f"{source}: {where}: {msg}", "fix the value; README.md (Configuration) lists each key")
+    return ConfigError(f"{source}: {where}: {msg}", "fix the value; docs/configuration.md lists each key")
 
 
 def _region_from_env(env: Mapping[str, str]) -> tuple[str | None, str]:

@@ -30,8 +30,8 @@ def starter_toml(
             privx_url = normalise_url(privx_url)
 
     return f"""\
-# cognito-privx configuration, written by `cognito-privx init`. Every key is described in README.md
-# (Configuration). Credentials never go here: AWS comes from boto3's chain (--profile, AWS_PROFILE, SSO),
+# cognito-privx configuration, written by `cognito-privx init`. Every key is described in
+# docs/configuration.md. Credentials never go here: AWS comes from boto3's chain (--profile, AWS_PROFILE, SSO),
 # PrivX from PRIVX_API_CLIENT_ID, PRIVX_API_CLIENT_SECRET and PRIVX_API_OAUTH_CLIENT_SECRET.
 
 [cognito]
