@@ -411,7 +411,7 @@ class LoginURL:
 
 def direct_login_url(desired: DesiredState, services: Services, *, verify: bool = False) -> LoginURL:
     """The direct-login URL of our directory (its issuer names our pool; the name alone is not proof). With
-    ``verify``, every candidate is requested without following redirects (:mod:`cognito_privx.directlogin`).
+    ``verify``, every candidate is requested without following redirects (:mod:`cognito_privx.privx.directlogin`).
 
     Raises :class:`PrivXNotFoundError` when this config has no directory yet.
     """

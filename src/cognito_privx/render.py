@@ -368,7 +368,7 @@ class JobProgress:
         self.progress.__exit__(None, None, None)
 
     def update(self, run: Any) -> None:
-        """``run``: an :class:`~cognito_privx.import_jobs.JobRun`."""
+        """``run``: an :class:`~cognito_privx.users.jobs.api.JobRun`."""
         job = run.job
         status = (
             f"{run.status}: {job.get('ImportedUsers', 0)} imported, {job.get('SkippedUsers', 0)} skipped, "

@@ -16,7 +16,7 @@ from cognito_privx.cli.users import ForceOpt
 def import_users(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="CSV with a header: email,group[,name].", show_default=False)],
-    # Defaults mirror imports.DEFAULT_WORKERS (not imported here: start-up stays light).
+    # Defaults mirror users.api_engine.DEFAULT_WORKERS (not imported here: start-up stays light).
     workers: Annotated[int, typer.Option("--workers", min=1, max=128, help="Most requests in flight.")] = 32,
     rate: Annotated[
         float | None,
@@ -181,7 +181,7 @@ def _import_by_jobs(
     workers: int,
     rate: float | None,
 ) -> int:
-    """``import-users`` through Cognito's import jobs (:mod:`cognito_privx.import_jobs`); the exit code."""
+    """``import-users`` through Cognito's import jobs (:mod:`cognito_privx.users.jobs`); the exit code."""
     import time
 
     from cognito_privx import render

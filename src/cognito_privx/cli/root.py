@@ -292,7 +292,7 @@ def open_users(state: State, *, rate: float | None = None) -> PoolUsers:
     from cognito_privx.pacing import TokenBucket
     from cognito_privx.users import PoolUsers
 
-    # botocore's own retries are off: users.py retries throttling itself and never the daily email cap.
+    # botocore's own retries are off: users.calls retries throttling itself and never the daily email cap.
     spec = users_spec(state)
     gw = CognitoGateway.connect(spec.pool.region, state.profile, max_attempts=1)
     if state.seams.race_settle_s is not None:

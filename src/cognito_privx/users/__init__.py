@@ -12,7 +12,7 @@ The modules, one concern each:
 - :mod:`.lookup`: finding a user by email under the pool's username model; listing the pool's users.
 - :mod:`.groups`: native group membership (``group_claim = "cognito:groups"``).
 - :mod:`.pool`: ``PoolUsers``, the user commands (add / set-group / disable / enable / remove / list).
-- :mod:`.csv`: the import CSV, validated whole, then read again row by row.
+- :mod:`.csv_file`: the import CSV, validated whole, then read again row by row.
 - :mod:`.index`: the pool's users listed once when that is cheaper than a read per row.
 - :mod:`.report`: an import's counts, summary and ``--report`` file.
 - :mod:`.api_engine`: ``import-users`` by API calls: worker threads, the adaptive creation rate, stops.

@@ -1,6 +1,6 @@
 """Finding users: one by email under the pool's username model (and the errors when that cannot be done), or all.
 
-Pools made elsewhere are read for their username model first (:mod:`cognito_privx.usernames`, from the
+Pools made elsewhere are read for their username model first (:mod:`cognito_privx.cognito.usernames`, from the
 description ``PoolUsers.open`` already has). In a legacy case-sensitive pool Cognito resolves only the exact
 capitalisation, so :meth:`UserLookup.find` also searches the case variants of the address (a prefix query per
 capitalisation of its first letters, :func:`_case_prefixes`), and refuses to guess when two users' emails differ
@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking on
 
 @dataclass(frozen=True)
 class UserLookup:
-    """Finding a user by email under the pool's username model (:mod:`cognito_privx.usernames`).
+    """Finding a user by email under the pool's username model (:mod:`cognito_privx.cognito.usernames`).
 
     A pool like ours answers with one ``AdminGetUser``: Cognito resolves every capitalisation. A legacy
     case-sensitive pool resolves only the exact one and may hold ``Bob@x`` and ``bob@x`` as two users: the case
