@@ -164,9 +164,8 @@ def _add_prove_hand_over(
 def token_endpoint(gw: cognito.CognitoGateway, desired: DesiredState, pool: Any, http: httpx.Client) -> str | None:
     """The pool's token endpoint, from its discovery document (at the endpoint override, as doctor reads it),
     else on the hosted-UI domain."""
-    from cognito_privx.doctor.facts import endpoint_override
 
-    base = endpoint_override(gw)
+    base = cognito.endpoint_override(gw)
     where = f"{base}/{pool['Id']}" if base else desired.pool.issuer(pool["Id"])
     try:
         document = http.get(f"{where}/.well-known/openid-configuration").json()

@@ -24,8 +24,8 @@ One module per resource or concern:
 - :mod:`~cognito_privx.cognito.mfa`: the pool's MFA.
 - :mod:`~cognito_privx.cognito.usernames`: a pool's username model (what users sign in with, whether case matters).
 
-The names below are re-exported so ``from cognito_privx.cognito import X`` and ``cognito.X`` keep working while
-importers move to the submodules (TEMPORARY, for the restructure).
+This package's names are its public face: callers outside it write ``cognito.ensure_pool(...)``; inside it,
+modules import each other directly (never through this file, so there is no circle).
 """
 
 from cognito_privx.cognito.attribute import check_attribute, ensure_attribute
@@ -49,7 +49,7 @@ from cognito_privx.cognito.domain import (
     observe_domain,
 )
 from cognito_privx.cognito.ensure import UNSET
-from cognito_privx.cognito.gateway import NON_IDEMPOTENT, CognitoGateway
+from cognito_privx.cognito.gateway import NON_IDEMPOTENT, CognitoGateway, endpoint_override
 from cognito_privx.cognito.groups import (
     GROUP_DESCRIPTION,
     delete_group,
@@ -107,6 +107,7 @@ __all__ = [
     "delete_secret",
     "domain_taken_error",
     "domain_url",
+    "endpoint_override",
     "ensure_attribute",
     "ensure_branding",
     "ensure_client",

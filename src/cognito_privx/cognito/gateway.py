@@ -10,6 +10,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from cognito_privx import retry
 from cognito_privx.cognito.races import RACE_SETTLE_S
@@ -335,3 +336,12 @@ class CognitoGateway:
         """The pool's native groups."""
         for page in self.pages("list_groups", UserPoolId=pool_id, Limit=60):
             yield from page.get("Groups", [])
+
+
+def endpoint_override(gw: CognitoGateway) -> str | None:
+    """boto3's endpoint when it is not AWS's own (a moto server, a proxy), else ``None``."""
+    endpoint = getattr(getattr(gw.client, "meta", None), "endpoint_url", None)
+    if not isinstance(endpoint, str):
+        return None
+    host = urlsplit(endpoint).hostname or ""
+    return None if host.endswith(".amazonaws.com") else endpoint.rstrip("/")

@@ -25,7 +25,6 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -138,15 +137,6 @@ def is_oidc(directory: object) -> bool:
     return isinstance(directory, dict) and (directory.get("connection") or {}).get("type") == "OIDC"
 
 
-def endpoint_override(gw: cognito.CognitoGateway) -> str | None:
-    """boto3's endpoint when it is not AWS's own (a moto server, a proxy), else ``None``."""
-    endpoint = getattr(getattr(gw.client, "meta", None), "endpoint_url", None)
-    if not isinstance(endpoint, str):
-        return None
-    host = urlsplit(endpoint).hostname or ""
-    return None if host.endswith(".amazonaws.com") else endpoint.rstrip("/")
-
-
 def _fetch_json(http: httpx.Client, url: str, what: str) -> Document:
     try:
         response = http.get(url)
@@ -239,7 +229,7 @@ def gather(
     aws = _read(lambda: gw.call("list_user_pools", MaxResults=1))
     pool = None if isinstance(aws, Failed) else _read(lambda: cognito.find_our_pool(gw, desired.pool))
     client = domain = branding = discovery = jwks = mfa = secrets = None
-    base = endpoint_override(gw)
+    base = cognito.endpoint_override(gw)
     if pool is not None and not isinstance(pool, Failed):
         pool_id = pool["Id"]
         mfa = _read(lambda: gw.mfa_config(pool_id))

@@ -1,0 +1,179 @@
+"""``setup`` (and ``plan``, its dry run): observe, then the ensure steps in order, Cognito first (pool → attribute
+→ MFA → app client → domain → managed-login branding → groups), then PrivX (directory → grants); ids and the
+app-client secret pass from one step to the next in memory only. What a run returns: :class:`Result`, with its
+:class:`Outputs`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from cognito_privx import cognito, privx
+from cognito_privx.desired import DesiredState
+from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, Plan
+
+if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
+    pass
+
+from cognito_privx.reconcile.observation import held_secret, observe
+from cognito_privx.reconcile.services import Services
+
+
+@dataclass(frozen=True)
+class Outputs:
+    pool_id: str
+    client_id: str
+    issuer: str
+    domain: str | None
+    callback_url: str
+    directory_id: str
+    login_url: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Result:
+    plan: Plan
+    outputs: Outputs
+    calls: dict[str, int]
+
+
+class _LostPoolRace(Exception):
+    """A concurrent run created the pool first; carry on with its pool (``pool_id``)."""
+
+    def __init__(self, pool_id: str, note: str) -> None:
+        super().__init__(note)
+        self.pool_id = pool_id
+        self.note = note
+
+
+def setup(
+    desired: DesiredState,
+    services: Services,
+    *,
+    dry_run: bool,
+    adopt: bool = False,
+    on_change: Callable[[Change], None] | None = None,
+    resend_secret: bool = False,
+) -> Result:
+    """Bring Cognito and PrivX to the config (or, with ``dry_run``, only say what that would change).
+
+    Both directions: what the config grants is created, what it no longer grants is revoked. ``on_change`` sees
+    every change as it happens, so a run that fails half-way has already said what it did. When a concurrent
+    run created the pool first, this run deleted its own and converges that run's pool instead.
+    """
+    try:
+        return _setup_once(
+            desired, services, dry_run=dry_run, adopt=adopt, on_change=on_change, resend_secret=resend_secret
+        )
+    except _LostPoolRace as race:
+        pinned = replace(desired, pool=replace(desired.pool, pool_id=race.pool_id))
+        return _setup_once(
+            pinned,
+            services,
+            dry_run=dry_run,
+            adopt=adopt,
+            on_change=on_change,
+            pool_note=race.note,
+            resend_secret=resend_secret,
+        )
+
+
+def _setup_once(
+    desired: DesiredState,
+    services: Services,
+    *,
+    dry_run: bool,
+    adopt: bool,
+    on_change: Callable[[Change], None] | None = None,
+    pool_note: str = "",
+    resend_secret: bool = False,
+) -> Result:
+    plan = Plan(listener=on_change)
+    gw, px = services.cognito, services.privx
+    now = observe(desired, services, adopt=adopt)
+
+    pool = cognito.ensure_pool(gw, desired.pool, desired.attribute, dry_run=dry_run, adopt=adopt, current=now.pool)
+    if now.pool is None and pool.pool is not None and pool.change.action is Action.NOOP:
+        raise _LostPoolRace(pool.pool["Id"], pool.change.notes[0])
+    pool_change = pool.change
+    if pool_note:
+        pool_change = replace(pool_change, notes=(*pool_change.notes, pool_note))
+    plan.add(pool_change)
+    plan.add(cognito.ensure_attribute(gw, desired.attribute, pool, dry_run=dry_run))
+    mfa = cognito.ensure_mfa(gw, desired.mfa, desired.pool.name, pool.pool_id, dry_run=dry_run, current=now.mfa)
+    if mfa is not None:
+        plan.add(mfa)
+    client = cognito.ensure_client(gw, desired.client, pool.pool_id, dry_run=dry_run, current=now.client)
+    plan.add(client.change)
+    for change in cognito.ensure_domain(gw, desired.domain, pool.pool, dry_run=dry_run, current=now.domain):
+        plan.add(change)
+    if desired.domain is not None and desired.domain.needs_branding:
+        # now.client is None when this run creates the client: then it has no style yet either.
+        branding = now.branding if now.client is not None else None
+        plan.add(
+            cognito.ensure_branding(
+                gw, desired.client.name, pool.pool_id, client.client_id, dry_run=dry_run, current=branding
+            )
+        )
+    if desired.groups or now.groups:
+        for change in cognito.ensure_groups(gw, desired.groups, pool.pool_id, dry_run=dry_run, current=now.groups):
+            plan.add(change)
+
+    pool_id = pool.pool_id or KNOWN_AFTER_APPLY
+    issuer = desired.pool.issuer(pool_id)
+    client_id = client.client_id or KNOWN_AFTER_APPLY
+    secret = (client.client or {}).get("ClientSecret") or ""
+    if client.client is not None and not secret:
+        from cognito_privx.errors import ConflictError
+
+        raise ConflictError(
+            f"Cognito returned no secret for app client {client.client.get('ClientId')}",
+            "check that the caller may read it (cognito-idp:DescribeUserPoolClient); nothing was sent to PrivX",
+        )
+    secrets = now.secrets if now.client is not None else None
+    if secrets is None and client.client is not None and pool.pool_id is not None:
+        secrets = cognito.list_secrets(gw, pool.pool_id, client.client["ClientId"])  # made by this run
+    held = held_secret(secrets, now.directory)
+    spec = privx.DirectorySpec.from_template(
+        desired.directory, issuer=issuer, client_id=client_id, client_secret=secret, secret_id=held.secret_id
+    )
+    if held.value_unknown:
+        # PrivX holds the newer of two secrets, whose value Cognito never returns: keep it, never send the other.
+        directory = privx.ensure_directory(px, spec, dry_run=True, current=now.directory)
+        if directory.change.action is not Action.NOOP or resend_secret:
+            from cognito_privx.errors import ConflictError
+
+            raise ConflictError(
+                f"the app client has two secrets and PrivX holds the newer one ({held.secret_id}), whose value "
+                "Cognito does not return, so the directory cannot be updated now",
+                "run `cognito-privx rotate-secret` to finish the rotation, then `cognito-privx setup`",
+            )
+    else:
+        directory = privx.ensure_directory(
+            px, spec, dry_run=dry_run, current=now.directory, resend_secret=resend_secret
+        )
+    if held.note:
+        directory = replace(directory, change=replace(directory.change, notes=(*directory.change.notes, held.note)))
+    plan.add(directory.change)
+    directory_id = directory.directory_id or KNOWN_AFTER_APPLY
+    for step in privx.plan_grants(px, desired, directory_id, now.roles):
+        for change in step.changes:
+            plan.add(change)
+        if step.apply is not None and not dry_run:
+            step.apply()
+
+    prefix = desired.domain.prefix if desired.domain else (pool.pool or {}).get("Domain")
+    outputs = Outputs(
+        pool_id=pool_id,
+        client_id=client_id,
+        issuer=issuer,
+        domain=cognito.domain_url(prefix, desired.pool.region) if prefix else None,
+        callback_url=desired.client.callback_url,
+        directory_id=directory_id,
+        login_url=privx.login_url(desired, directory.directory) or KNOWN_AFTER_APPLY,
+    )
+    return Result(plan, outputs, dict(services.counter.calls))

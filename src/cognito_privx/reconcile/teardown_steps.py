@@ -1,0 +1,190 @@
+"""``teardown``: the same machinery as setup with "nothing of ours" as the desired state, in reverse order (PrivX
+grants → directory → domain → branding → app client → groups → pool); only what is provably ours is removed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cognito_privx import cognito, privx
+from cognito_privx.desired import DesiredState
+from cognito_privx.errors import ForeignResourceError
+from cognito_privx.plan import Action, Change, Plan
+
+if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
+    from types_boto3_cognito_idp.type_defs import UserPoolClientTypeTypeDef, UserPoolTypeTypeDef
+
+from cognito_privx.reconcile.observation import pool_identity
+from cognito_privx.reconcile.services import Services
+from cognito_privx.reconcile.setup_steps import Outputs, Result
+
+
+@dataclass(frozen=True)
+class Step:
+    """One planned change of a teardown and how to carry it out (``None``: nothing to do)."""
+
+    change: Change
+    apply: Callable[[], None] | None = None
+
+
+def teardown(
+    desired: DesiredState,
+    services: Services,
+    *,
+    dry_run: bool,
+    keep_pool: bool = False,
+    delete_adopted_pool: bool = False,
+    confirm: Callable[[list[Change]], bool] | None = None,
+) -> Result:
+    """Remove what setup made, PrivX side first, so no dead login button or dangling rule is left.
+
+    The same machinery as setup with "nothing of ours" as the desired state: every rule leaf whose source is our
+    directory is revoked from every role; roles we created are deleted once nothing else is in them; then the
+    directory, the domain, the app client, our native groups (when the pool stays) and the pool. Only what is
+    provably ours is touched: the pool by its tag (an adopted pool is kept unless ``delete_adopted_pool``), the
+    directory by its issuer. Everything is observed and the whole list confirmed (``confirm`` gets every change:
+    DELETE, and what stays) before the first change; a refusal raises :class:`UsageError` and removes nothing.
+    """
+    from cognito_privx.errors import UsageError
+
+    gw, px = services.cognito, services.privx
+    px.login()
+    steps: list[Step] = []
+    pool_notes: list[str] = []
+    try:
+        pool = cognito.find_our_pool(gw, desired.pool)
+    except ForeignResourceError as e:
+        pool, pool_notes = None, [f"left alone: {e.message}"]
+    found = privx.find_directories(px, desired.directory.name, pool_identity(desired, pool))
+    directory = found.ours
+    client = cognito.find_client(gw, desired.client, pool["Id"]) if pool else None
+    adopted = pool is not None and cognito.is_adopted(pool)
+    delete_pool = pool is not None and not keep_pool and (not adopted or delete_adopted_pool)
+
+    # 1. Grants: every leaf of ours, in every role; roles we made, once empty.
+    if directory is not None:
+        owned = {r.name: r.permissions for r in desired.roles}
+        for role_step in privx.plan_grants(
+            px, desired.nothing(), str(directory["id"]), px.list_roles(), owned_permissions=owned, delete_unused=True
+        ):
+            for i, change in enumerate(role_step.changes):
+                steps.append(Step(change, role_step.apply if i == 0 else None))
+    # 2. The directory: no login button pointing at a pool that is about to go.
+    name = desired.directory.name
+    if directory is not None:
+        steps.append(
+            Step(
+                Change("privx directory", str(directory.get("name")), Action.DELETE),
+                lambda: px.delete_source(str(directory["id"])),
+            )
+        )
+    elif found.foreign is not None:
+        steps.append(
+            Step(Change("privx directory", name, Action.NOOP, notes=(f"left alone: {found.foreign_reason()}",)))
+        )
+    else:
+        steps.append(Step(Change("privx directory", name, Action.NOOP, notes=("already gone",))))
+    # 3-6. Cognito: the domain (a pool with a domain cannot be deleted), the app client, our groups, the pool.
+    if pool is not None:
+        steps.extend(_cognito_teardown_steps(gw, desired, pool, client, delete_pool=delete_pool))
+    else:
+        steps.append(Step(Change("cognito app client", desired.client.name, Action.NOOP, notes=("already gone",))))
+    if pool is not None and delete_pool:
+        notes = [f"{pool.get('EstimatedNumberOfUsers', 0)} user(s) go with it"]
+        if pool.get("DeletionProtection") == "ACTIVE":
+            notes.append("deletion protection is switched off first")
+        if adopted:
+            notes.append("adopted with --adopt; deleted because of --delete-adopted-pool")
+        steps.append(
+            Step(
+                Change("cognito user pool", f"{desired.pool.name} ({pool['Id']})", Action.DELETE, notes=tuple(notes)),
+                lambda: cognito.delete_pool(gw, pool),
+            )
+        )
+    elif pool is not None:
+        why = (
+            "kept (--keep-pool)"
+            if keep_pool
+            else (
+                f"kept: adopted with --adopt, with its {pool.get('EstimatedNumberOfUsers', 0)} user(s); "
+                "pass --delete-adopted-pool to delete it"
+            )
+        )
+        steps.append(Step(Change("cognito user pool", desired.pool.name, Action.NOOP, notes=(why,))))
+    else:
+        steps.append(
+            Step(
+                Change(
+                    "cognito user pool", desired.pool.name, Action.NOOP, notes=tuple(pool_notes) or ("already gone",)
+                )
+            )
+        )
+
+    plan = Plan([s.change for s in steps])
+    deletions = [s.change for s in steps if s.change.action is Action.DELETE]
+    if deletions and not dry_run and confirm is not None and not confirm(plan.changes):
+        raise UsageError("nothing was removed", "confirm the list above, or pass --yes")
+    if not dry_run:
+        for s in steps:
+            if s.apply is not None:
+                s.apply()
+    empty = Outputs("", "", "", None, desired.client.callback_url, "", "")
+    return Result(plan, empty, dict(services.counter.calls))
+
+
+def _cognito_teardown_steps(
+    gw: cognito.CognitoGateway,
+    desired: DesiredState,
+    pool: UserPoolTypeTypeDef,
+    client: UserPoolClientTypeTypeDef | None,
+    *,
+    delete_pool: bool,
+) -> list[Step]:
+    steps: list[Step] = []
+    pool_id = str(pool["Id"])
+    domain = pool.get("Domain")
+    if domain:
+
+        def delete_domain() -> None:
+            cognito.delete_domain(gw, domain, pool_id)
+
+        steps.append(Step(Change("cognito domain", domain, Action.DELETE), delete_domain))
+    else:
+        prefix = desired.domain.prefix if desired.domain else "(none)"
+        steps.append(Step(Change("cognito domain", prefix, Action.NOOP, notes=("already gone",))))
+    if client is not None and desired.domain is not None and desired.domain.needs_branding:
+        style = cognito.find_branding(gw, pool_id, str(client["ClientId"]))
+        if style is not None:
+            style_id = str(style["ManagedLoginBrandingId"])
+
+            def delete_branding() -> None:
+                cognito.delete_branding(gw, pool_id, style_id)
+
+            steps.append(Step(Change(cognito.BRANDING, desired.client.name, Action.DELETE), delete_branding))
+    if client is not None:
+        client_id = str(client["ClientId"])
+
+        def delete_client() -> None:
+            cognito.delete_client(gw, pool_id, client_id)
+
+        steps.append(Step(Change("cognito app client", desired.client.name, Action.DELETE), delete_client))
+    else:
+        steps.append(Step(Change("cognito app client", desired.client.name, Action.NOOP, notes=("already gone",))))
+    if not delete_pool:
+        for name, group in sorted(cognito.list_groups(gw, pool_id).items()):
+            if not cognito.is_our_group(group):
+                continue
+            if cognito.group_is_empty(gw, pool_id, name):
+                change = Change("cognito group", name, Action.DELETE, notes=("created by cognito-privx; empty",))
+                steps.append(Step(change, _group_deleter(gw, pool_id, name)))
+            else:
+                steps.append(Step(Change("cognito group", name, Action.NOOP, notes=("kept: it still has members",))))
+    return steps
+
+
+def _group_deleter(gw: cognito.CognitoGateway, pool_id: str, name: str) -> Callable[[], None]:
+    def delete() -> None:
+        cognito.delete_group(gw, pool_id, name)
+
+    return delete
