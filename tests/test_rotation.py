@@ -15,8 +15,8 @@ import pytest
 from cognito_privx import cognito, privx, rotation
 from cognito_privx.cli import Seams
 from cognito_privx.sandbox.emulator import PrivXEmulator
-from tests.conftest import REGION
-from tests.test_login import AWS_ISSUER, HOSTED, world  # noqa: F401  (the fixture)
+from tests.support.constants import REGION
+from tests.support.login import AWS_ISSUER, HOSTED
 
 
 class Crash(Exception):
@@ -24,9 +24,9 @@ class Crash(Exception):
 
 
 @pytest.fixture
-def rig(world: PrivXEmulator, seams: Seams) -> PrivXEmulator:  # noqa: F811
-    """The world of test_login, and the pool's discovery document found at the stand-in (as the sandbox serves
-    it at moto's endpoint), so the rotation's proof reaches the stand-in's token endpoint."""
+def rig(world: PrivXEmulator, seams: Seams) -> PrivXEmulator:
+    """The login world (``tests.support.login``), and the pool's discovery document found at the stand-in (as the
+    sandbox serves it at moto's endpoint), so the rotation's proof reaches the stand-in's token endpoint."""
     inner = seams.http_transport
     assert inner is not None
 

@@ -1,6 +1,6 @@
 """The command-line contract: start-up cost, help for every command, and PrivX refusing the API client.
 
-Bad input (exit 2, one error and one hint, no call) is table-driven in ``test_bad_input.py``."""
+Bad input (exit 2, one error and one hint, no call) is table-driven in ``tests/properties/test_bad_input.py``."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_python_dash_m_and_version() -> None:
 def test_every_command_is_in_help_and_readme(cli: Any) -> None:
     listed = {c.name or c.callback.__name__ for c in app.registered_commands}  # type: ignore[union-attr]
     assert set(COMMANDS) <= listed
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
     for name in listed:
         assert f"cognito-privx {name}" in readme, f"{name} is not documented in README.md"
     help_text = cli("--help").stdout

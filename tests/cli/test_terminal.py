@@ -25,7 +25,7 @@ from cognito_privx.desired import DomainSpec
 from cognito_privx.errors import CognitoError, ConflictError
 from cognito_privx.plan import Action, Change
 from cognito_privx.sandbox.emulator import Fault, PrivXEmulator
-from tests.conftest import BASE_CONFIG, PRIVX_URL
+from tests.support.constants import BASE_CONFIG, PRIVX_URL
 
 # -- URLs and domains ----------------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import pytest
 
 from cognito_privx import cognito
 from cognito_privx.sandbox.runner import MotoServer
-from tests.conftest import BASE_CONFIG, REGION
+from tests.support.constants import BASE_CONFIG, REGION
 
 WORLD = pytest.mark.usefixtures("aws", "emulator")
 
@@ -81,10 +81,10 @@ def test_a_style_someone_made_is_kept_and_a_missing_one_restored(cli: Any, tmp_p
 
 
 @WORLD
-def test_classic_hosted_ui_manages_no_style(cli: Any, config_file: Path, aws: Any, cognito_calls: list[str]) -> None:
+def test_classic_hosted_ui_manages_no_style(cli: Any, config_file: Path, aws: Any, gateway_calls: list[str]) -> None:
     changes = _changes(cli, config_file, "setup")
     assert BRANDING not in changes
-    assert not [c for c in cognito_calls if "branding" in c]  # no call, so no new IAM permission needed
+    assert not [c for c in gateway_calls if "branding" in c]  # no call, so no new IAM permission needed
 
 
 @WORLD

@@ -31,7 +31,7 @@ from cognito_privx.errors import (
     ForeignResourceError,
 )
 from cognito_privx.plan import Action, Change, FieldChange
-from tests.conftest import BASE_CONFIG, REGION
+from tests.support.constants import BASE_CONFIG, REGION
 
 NAME = "privx-users"
 PREFIX = "acme-privx"

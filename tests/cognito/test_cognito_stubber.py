@@ -31,7 +31,7 @@ from cognito_privx.config import AppConfig
 from cognito_privx.desired import DesiredState
 from cognito_privx.errors import CognitoError
 from cognito_privx.plan import Action, FieldChange
-from tests.conftest import BASE_CONFIG, REGION
+from tests.support.constants import BASE_CONFIG, REGION
 
 POOL_ID = "eu-west-1_Xk3rT9aQp"
 OTHER_POOL_ID = "eu-west-1_Zz9yY8xXw"

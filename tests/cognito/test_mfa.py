@@ -14,7 +14,7 @@ from cognito_privx import cognito
 from cognito_privx.desired import MfaSpec
 from cognito_privx.doctor.checks import MFA_OFF
 from cognito_privx.sandbox.emulator import PrivXEmulator
-from tests.conftest import BASE_CONFIG
+from tests.support.constants import BASE_CONFIG
 
 pytestmark = pytest.mark.usefixtures("aws", "emulator", "discovery_in_process")
 
@@ -106,23 +106,23 @@ def test_mfa_unset_is_not_managed(cli: Any, tmp_path: Path, aws: Any) -> None:
     ],
 )
 def test_bad_mfa_settings_exit_2_before_any_call(
-    cli: Any, tmp_path: Path, cognito_calls: list[str], mfa: str, methods: str, tier: str, words: str
+    cli: Any, tmp_path: Path, gateway_calls: list[str], mfa: str, methods: str, tier: str, words: str
 ) -> None:
     config = _config(tmp_path / "c.toml", mfa, methods, tier)
     run = cli("--config", str(config), "setup")
     assert run.exit_code == 2
     assert words in run.stderr
-    assert cognito_calls == []
+    assert gateway_calls == []
 
 
 def test_email_mfa_without_ses_sending_is_refused_before_any_write(
-    cli: Any, tmp_path: Path, aws: Any, cognito_calls: list[str]
+    cli: Any, tmp_path: Path, aws: Any, gateway_calls: list[str]
 ) -> None:
     config = _config(tmp_path / "c.toml", "required", '["totp", "email"]', "ESSENTIALS")
     run = cli("--config", str(config), "setup")
     assert run.exit_code == 2, run.stderr
     assert "email MFA needs the pool to send email through Amazon SES" in run.stderr
-    assert not [c for c in cognito_calls if not c.startswith(("list_", "describe_", "get_"))]
+    assert not [c for c in gateway_calls if not c.startswith(("list_", "describe_", "get_"))]
     assert aws.list_user_pools(MaxResults=60)["UserPools"] == []
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BASE_CONFIG
+from tests.support.constants import BASE_CONFIG
 
 pytestmark = pytest.mark.usefixtures("aws", "emulator")
 
@@ -98,13 +98,13 @@ def test_token_lifetimes_and_user_existence_errors_converge(cli: Any, tmp_path: 
     ],
 )
 def test_bad_settings_exit_2_before_any_call(
-    cli: Any, tmp_path: Path, cognito_calls: list[str], policy: str, lifetimes: str, words: str
+    cli: Any, tmp_path: Path, gateway_calls: list[str], policy: str, lifetimes: str, words: str
 ) -> None:
     config = _config(tmp_path / "c.toml", policy=policy, lifetimes=lifetimes)
     run = cli("--config", str(config), "setup")
     assert run.exit_code == 2
     assert words in run.stderr
-    assert cognito_calls == []
+    assert gateway_calls == []
 
 
 def test_our_policy_is_laid_over_the_pools_and_the_update_carries_all_of_it() -> None:

@@ -19,7 +19,14 @@ from cognito_privx.config import (
 )
 from cognito_privx.errors import ConfigError, CredentialsError
 from cognito_privx.sandbox.emulator import PrivXEmulator
-from tests.conftest import API_CLIENT_ID, API_CLIENT_SECRET, BASE_CONFIG, OAUTH_CLIENT_SECRET, PRIVX_URL, REGION
+from tests.support.constants import (
+    API_CLIENT_ID,
+    API_CLIENT_SECRET,
+    BASE_CONFIG,
+    OAUTH_CLIENT_SECRET,
+    PRIVX_URL,
+    REGION,
+)
 
 PEM = """-----BEGIN CERTIFICATE-----
 MIIBszCCAVmgAwIBAgIUFakeFakeFakeFakeFakeFakeFakeFakeFakeMAoGCCqGSM49BAMC
@@ -743,7 +750,7 @@ def test_credentials_model_is_frozen() -> None:
 def test_sandbox_example_loads_with_the_sandbox_environment() -> None:
     from cognito_privx.sandbox.runner import Sandbox
 
-    root = Path(__file__).parents[1] / "examples"
+    root = Path(__file__).parents[2] / "examples"
     with Sandbox(region="ap-southeast-2") as sandbox:
         env = sandbox.env()
         cfg = load_config(root / "sandbox.toml", env=env)
@@ -754,7 +761,7 @@ def test_sandbox_example_loads_with_the_sandbox_environment() -> None:
 
 
 def test_sandbox_example_is_the_ordinary_one_without_region_and_url() -> None:
-    root = Path(__file__).parents[1] / "examples"
+    root = Path(__file__).parents[2] / "examples"
     env = {"AWS_REGION": "eu-west-1", "PRIVX_API_BASE_URL": "https://privx.example.com"}
     sandbox = load_config(root / "sandbox.toml", env=env)
     ordinary = load_config(root / "cognito-privx.toml", env={})
@@ -765,7 +772,7 @@ def test_sandbox_example_is_the_ordinary_one_without_region_and_url() -> None:
 def test_the_shipped_examples_are_valid() -> None:
     from cognito_privx.users import read_csv
 
-    root = Path(__file__).parents[1] / "examples"
+    root = Path(__file__).parents[2] / "examples"
     cfg = load_config(root / "cognito-privx.toml", env={})
     assert cfg.cognito.domain_prefix and set(cfg.roles) == {"ops", "dev"}
     rows = read_csv(root / "users.csv", cfg)
@@ -783,7 +790,7 @@ def test_the_readme_describes_every_config_key() -> None:
     """The config errors' hint says README.md (Configuration) lists each key: it must."""
     from cognito_privx.config import AppConfig, CognitoConfig, PrivXConfig
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     missing = [
         f"[{section}] {key}"
         for section, model in (("cognito", CognitoConfig), ("privx", PrivXConfig))

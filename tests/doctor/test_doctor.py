@@ -14,7 +14,7 @@ import base64
 import json
 import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,8 @@ from cognito_privx.doctor.facts import Facts
 from cognito_privx.errors import CognitoError, PrivXConnectionError
 from cognito_privx.sandbox.emulator import EmulatorVariant, PrivXEmulator
 from cognito_privx.sandbox.runner import MotoServer
-from tests.conftest import API_CLIENT_SECRET, BASE_CONFIG, OAUTH_CLIENT_SECRET, PRIVX_URL, REGION, cognito_discovery
+from tests.support.constants import API_CLIENT_SECRET, BASE_CONFIG, OAUTH_CLIENT_SECRET, PRIVX_URL, REGION
+from tests.support.oidc import cognito_discovery
 
 HOSTED_UI = f"https://acme-privx.auth.{REGION}.amazoncognito.com"
 ALL_CHECKS = [
@@ -60,29 +61,6 @@ ALL_CHECKS = [
     "role-rule-form",
     "direct-login-url",
 ]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_moto_signing_key() -> Iterator[None]:
-    """moto parses its one fixed signing key again for every pool it creates (~0.3 s of RSA checks each, most of
-    a setup's time); this file creates a pool per test, so it parses the key once. Same key, same tokens."""
-    from joserfc import jwk
-    from moto.cognitoidp import models
-    from moto.utilities.utils import load_resource
-
-    key = jwk.RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
-
-    class _CachedRSAKey:
-        @staticmethod
-        def import_key(*args: Any, **kwargs: Any) -> Any:
-            return key
-
-    class _Jwk:
-        RSAKey = _CachedRSAKey
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(models, "jwk", _Jwk)
-        yield
 
 
 @pytest.fixture
@@ -123,17 +101,17 @@ def _role(emu: PrivXEmulator, name: str) -> dict[str, Any]:
 
 @pytest.mark.usefixtures("aws", "discovery_in_process")
 def test_doctor_passes_after_setup_text_and_json(
-    cli: Any, config_file: Path, aws: Any, hosted_ui: PrivXEmulator, cognito_calls: list[str]
+    cli: Any, config_file: Path, aws: Any, hosted_ui: PrivXEmulator, gateway_calls: list[str]
 ) -> None:
-    # MFA required: with MFA off, cognito-mfa warns (tests/test_mfa.py).
+    # MFA required: with MFA off, cognito-mfa warns (tests/cognito/test_mfa.py).
     config_file.write_text(config_file.read_text().replace("[privx]", 'mfa = "required"\n\n[privx]', 1))
     assert cli("--config", str(config_file), "setup").exit_code == 0
     # A user of the directory, as a first login leaves one: the rule form can be checked against it.
     _directory(hosted_ui)  # exists
     hosted_ui.login_user(_directory(hosted_ui)["id"], {"sub": "u-1", "email": "ann@example.com", "custom:group": "ops"})
     writes = len(hosted_ui.write_requests())
-    cognito_calls.clear()
-    operations = cognito_calls
+    gateway_calls.clear()
+    operations = gateway_calls
 
     run = cli("--config", str(config_file), "doctor")
     assert run.exit_code == 0, run.stdout + run.stderr
@@ -495,17 +473,6 @@ def test_verify_id_token(signer: tuple[Callable[[dict[str, Any]], str], dict[str
 # -- the token probe, against moto's server ---------------------------------------------------------------
 
 
-@pytest.fixture
-def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
-    server = MotoServer().start()
-    # moto's backends are process-wide: start from (and leave) an empty account.
-    httpx.post(server.url + "/moto-api/reset").raise_for_status()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
-    yield server
-    httpx.post(server.url + "/moto-api/reset").raise_for_status()
-    server.stop()
-
-
 def _leftovers(server: MotoServer) -> tuple[list[str], list[str]]:
     aws = boto3.client("cognito-idp", region_name=REGION, endpoint_url=server.url)
     pool = aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"]
@@ -530,7 +497,7 @@ def test_probe_passes_against_moto_server_and_leaves_nothing_behind(
     checks = {c["name"]: c for c in document["checks"]}
     assert code == 0, _failing(document)
     # The probe signs into Cognito only; without a PrivX user the rule form cannot be verified yet.
-    # MFA is off in this config: cognito-mfa warns (tests/test_mfa.py).
+    # MFA is off in this config: cognito-mfa warns (tests/cognito/test_mfa.py).
     assert {c["status"] for c in document["checks"] if c["name"] not in ("role-rule-form", "cognito-mfa")} == {"ok"}
     assert (
         checks["role-rule-form"]["status"] == "warn" and "no user in PrivX yet" in checks["role-rule-form"]["message"]

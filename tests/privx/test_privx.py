@@ -36,7 +36,9 @@ from cognito_privx.privx import (
 )
 from cognito_privx.retry import RetryPolicy
 from cognito_privx.sandbox.emulator import MASK, PrivXEmulator
-from tests.conftest import API_CLIENT_ID, API_CLIENT_SECRET, BASE_CONFIG, OAUTH_CLIENT_SECRET, PRIVX_URL
+from tests.support.clock import FakeClock
+from tests.support.constants import API_CLIENT_ID, API_CLIENT_SECRET, BASE_CONFIG, OAUTH_CLIENT_SECRET, PRIVX_URL
+from tests.support.emulator import MakeEmulator
 
 BEARER_TOKEN = "bearer-Wv5yT2-do-not-print"
 COGNITO_SECRET = "cognitosecret-Hj6gF1-do-not-print"
@@ -57,27 +59,10 @@ AUTHORIZE = (
 )
 
 
-class FakeClock:
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def emu(clock: FakeClock) -> PrivXEmulator:
-    e = PrivXEmulator(base_url=PRIVX_URL, oauth_client_secret=OAUTH_CLIENT_SECRET, clock=clock, token_ttl=300.0)
-    e.add_api_client(API_CLIENT_ID, API_CLIENT_SECRET)
-    return e
+def emulator_settings(clock: FakeClock) -> dict[str, Any]:
+    """The emulator keeps the test's clock, as the client does (``privx``)."""
+    return {"clock": clock}
 
 
 def creds(**overrides: str) -> PrivXCredentials:
@@ -98,8 +83,8 @@ def client_for(
 
 
 @pytest.fixture
-def privx(emu: PrivXEmulator, clock: FakeClock) -> PrivXClient:
-    return client_for(emu.handle, clock=clock)
+def privx(emulator: PrivXEmulator, clock: FakeClock) -> PrivXClient:
+    return client_for(emulator.handle, clock=clock)
 
 
 @pytest.fixture
@@ -116,8 +101,8 @@ def spec(cfg: AppConfig) -> DirectorySpec:
     )
 
 
-def grants(emu: PrivXEmulator) -> int:
-    return sum(1 for r in emu.requests if r.path == TOKEN_PATH)
+def grants(emulator: PrivXEmulator) -> int:
+    return sum(1 for r in emulator.requests if r.path == TOKEN_PATH)
 
 
 def assert_no_secret(err: BaseException) -> None:
@@ -129,9 +114,9 @@ def assert_no_secret(err: BaseException) -> None:
             assert secret not in text, f"secret leaked into {type(err).__name__}: {text}"
 
 
-def a_bearer_token(emu: PrivXEmulator) -> str:
+def a_bearer_token(emulator: PrivXEmulator) -> str:
     """A real access token from the emulator, as an operator would paste into PRIVX_API_BEARER_TOKEN."""
-    with httpx.Client(transport=httpx.MockTransport(emu.handle), base_url=PRIVX_URL) as http:
+    with httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=PRIVX_URL) as http:
         response = http.post(
             TOKEN_PATH,
             auth=("privx-external", OAUTH_CLIENT_SECRET),
@@ -144,35 +129,34 @@ def a_bearer_token(emu: PrivXEmulator) -> str:
 # -- authentication ------------------------------------------------------------------------------------------
 
 
-def test_login_works(privx: PrivXClient, emu: PrivXEmulator) -> None:
+def test_login_works(privx: PrivXClient, emulator: PrivXEmulator) -> None:
     privx.login()
-    assert grants(emu) == 1
-    assert [r.status for r in emu.requests] == [200]
+    assert grants(emulator) == 1
+    assert [r.status for r in emulator.requests] == [200]
 
 
-def test_token_is_reused_across_calls(privx: PrivXClient, emu: PrivXEmulator) -> None:
+def test_token_is_reused_across_calls(privx: PrivXClient, emulator: PrivXEmulator) -> None:
     for _ in range(5):
         assert {s["name"] for s in privx.list_sources()} >= {"Local users", "Local hosts", "API clients"}
-    assert grants(emu) == 1
+    assert grants(emulator) == 1
 
 
-def test_new_grant_only_after_expiry_minus_margin(privx: PrivXClient, emu: PrivXEmulator, clock: FakeClock) -> None:
+def test_new_grant_only_after_expiry_minus_margin(
+    privx: PrivXClient, emulator: PrivXEmulator, clock: FakeClock
+) -> None:
     privx.list_sources()
     clock.advance(289)  # expires_in 300, margin 10: still fresh
     privx.list_sources()
-    assert grants(emu) == 1
+    assert grants(emulator) == 1
     clock.advance(1)  # now at expiry minus margin: log in again before the server would refuse
     privx.list_sources()
-    assert grants(emu) == 2
-    assert all(r.status == 200 for r in emu.requests)  # never sent an expired token
+    assert grants(emulator) == 2
+    assert all(r.status == 200 for r in emulator.requests)  # never sent an expired token
 
 
-def test_token_revoked_early_by_the_server_means_one_relogin(emu: PrivXEmulator) -> None:
+def test_token_revoked_early_by_the_server_means_one_relogin(make_emulator: MakeEmulator) -> None:
     client_clock, server_clock = FakeClock(), FakeClock()
-    server = PrivXEmulator(
-        base_url=PRIVX_URL, oauth_client_secret=OAUTH_CLIENT_SECRET, clock=server_clock, token_ttl=300.0
-    )
-    server.add_api_client(API_CLIENT_ID, API_CLIENT_SECRET)
+    server = make_emulator(clock=server_clock, token_ttl=300.0)
     privx = client_for(server.handle, clock=client_clock)
     privx.login()
     server_clock.advance(600)  # the server expires the token; our clock says it is still fresh
@@ -182,18 +166,17 @@ def test_token_revoked_early_by_the_server_means_one_relogin(emu: PrivXEmulator)
     assert [r.status for r in server.requests] == [200, 401, 200, 200]
 
 
-def test_tokens_dropped_by_a_server_restart_mean_one_relogin(privx: PrivXClient, emu: PrivXEmulator) -> None:
+def test_tokens_dropped_by_a_server_restart_mean_one_relogin(privx: PrivXClient, emulator: PrivXEmulator) -> None:
     privx.login()
-    emu.reset()  # drops every token (and the request log)
+    emulator.reset()  # drops every token (and the request log)
     assert privx.list_sources()
-    assert grants(emu) == 1
-    assert [r.status for r in emu.requests] == [401, 200, 200]
+    assert grants(emulator) == 1
+    assert [r.status for r in emulator.requests] == [401, 200, 200]
 
 
-def test_persistent_401_is_an_auth_error_with_credentials_hint(clock: FakeClock) -> None:
+def test_persistent_401_is_an_auth_error_with_credentials_hint(clock: FakeClock, make_emulator: MakeEmulator) -> None:
     # token_ttl=0: every token the server issues is already expired when used.
-    server = PrivXEmulator(base_url=PRIVX_URL, oauth_client_secret=OAUTH_CLIENT_SECRET, clock=clock, token_ttl=0)
-    server.add_api_client(API_CLIENT_ID, API_CLIENT_SECRET)
+    server = make_emulator(clock=clock, token_ttl=0)
     privx = client_for(server.handle, clock=clock)
     with pytest.raises(PrivXAuthError) as info:
         privx.list_sources()
@@ -215,8 +198,8 @@ def test_persistent_401_is_an_auth_error_with_credentials_hint(clock: FakeClock)
     ],
     ids=["bad-oauth-secret", "bad-oauth-client", "bad-api-secret", "unknown-api-client"],
 )
-def test_refused_login_is_an_auth_error(emu: PrivXEmulator, clock: FakeClock, overrides: dict[str, str]) -> None:
-    privx = client_for(emu.handle, creds(**overrides), clock=clock)
+def test_refused_login_is_an_auth_error(emulator: PrivXEmulator, clock: FakeClock, overrides: dict[str, str]) -> None:
+    privx = client_for(emulator.handle, creds(**overrides), clock=clock)
     with pytest.raises(PrivXAuthError) as info:
         privx.login()
     err = info.value
@@ -224,7 +207,7 @@ def test_refused_login_is_an_auth_error(emu: PrivXEmulator, clock: FakeClock, ov
     assert "refused the login" in err.message
     assert "PRIVX_API_OAUTH_CLIENT_SECRET" in (err.hint or "") and "PRIVX_API_CLIENT_SECRET" in (err.hint or "")
     assert "\n" not in err.message
-    assert emu.write_requests() == []
+    assert emulator.write_requests() == []
     assert_no_secret(err)
     for value in overrides.values():
         if "secret" in value:
@@ -253,10 +236,10 @@ def test_404_is_a_not_found_error(privx: PrivXClient) -> None:
     assert "no-such-id" in info.value.message and info.value.hint
 
 
-def test_non_json_502_is_an_api_error(emu: PrivXEmulator, clock: FakeClock) -> None:
+def test_non_json_502_is_an_api_error(emulator: PrivXEmulator, clock: FakeClock) -> None:
     def gateway(request: httpx.Request) -> httpx.Response:
         if request.url.path == TOKEN_PATH:
-            return emu.handle(request)
+            return emulator.handle(request)
         return httpx.Response(502, text="<html><body>502 Bad Gateway</body></html>")
 
     with pytest.raises(PrivXAPIError) as info:
@@ -267,7 +250,7 @@ def test_non_json_502_is_an_api_error(emu: PrivXEmulator, clock: FakeClock) -> N
     assert "\n" not in err.message and err.hint
 
 
-def test_privx_error_code_and_property_are_shown(privx: PrivXClient, emu: PrivXEmulator) -> None:
+def test_privx_error_code_and_property_are_shown(privx: PrivXClient, emulator: PrivXEmulator) -> None:
     with pytest.raises(PrivXAPIError) as info:
         privx.create_source({"name": "x", "connection": {"type": "OIDC", "oidc_enabled": True}})
     err = info.value
@@ -275,10 +258,10 @@ def test_privx_error_code_and_property_are_shown(privx: PrivXClient, emu: PrivXE
     assert "MISSING_PARAMETER" in err.message and "connection.oidc_issuer" in err.message
 
 
-def test_non_json_success_body_is_an_api_error(emu: PrivXEmulator, clock: FakeClock) -> None:
+def test_non_json_success_body_is_an_api_error(emulator: PrivXEmulator, clock: FakeClock) -> None:
     def login_page(request: httpx.Request) -> httpx.Response:
         if request.url.path == TOKEN_PATH:
-            return emu.handle(request)
+            return emulator.handle(request)
         return httpx.Response(200, text="<html>Please log in</html>")
 
     with pytest.raises(PrivXAPIError) as info:
@@ -339,30 +322,30 @@ def test_tls_verify_error_hints_at_privx_ca_cert(clock: FakeClock) -> None:
     assert "PRIVX_CA_CERT" in (err.hint or "")
 
 
-def test_bearer_token_mode_makes_no_token_grant(emu: PrivXEmulator, clock: FakeClock) -> None:
-    token = a_bearer_token(emu)
-    emu.requests.clear()
-    privx = client_for(emu.handle, load_credentials({"PRIVX_API_BEARER_TOKEN": token}), clock=clock)
+def test_bearer_token_mode_makes_no_token_grant(emulator: PrivXEmulator, clock: FakeClock) -> None:
+    token = a_bearer_token(emulator)
+    emulator.requests.clear()
+    privx = client_for(emulator.handle, load_credentials({"PRIVX_API_BEARER_TOKEN": token}), clock=clock)
     privx.login()
     privx.list_sources()
     privx.list_sources()
-    assert grants(emu) == 0
-    assert [r.status for r in emu.requests] == [200, 200]
+    assert grants(emulator) == 0
+    assert [r.status for r in emulator.requests] == [200, 200]
 
 
-def test_refused_bearer_token_is_an_auth_error_without_relogin(emu: PrivXEmulator, clock: FakeClock) -> None:
-    privx = client_for(emu.handle, load_credentials({"PRIVX_API_BEARER_TOKEN": BEARER_TOKEN}), clock=clock)
+def test_refused_bearer_token_is_an_auth_error_without_relogin(emulator: PrivXEmulator, clock: FakeClock) -> None:
+    privx = client_for(emulator.handle, load_credentials({"PRIVX_API_BEARER_TOKEN": BEARER_TOKEN}), clock=clock)
     with pytest.raises(PrivXAuthError) as info:
         privx.list_sources()
-    assert grants(emu) == 0
-    assert [r.status for r in emu.requests] == [401]
+    assert grants(emulator) == 0
+    assert [r.status for r in emulator.requests] == [401]
     assert_no_secret(info.value)
 
 
-def test_empty_bearer_variable_does_not_disable_the_relogin(emu: PrivXEmulator, clock: FakeClock) -> None:
-    privx = client_for(emu.handle, creds(PRIVX_API_BEARER_TOKEN=""), clock=clock)
+def test_empty_bearer_variable_does_not_disable_the_relogin(emulator: PrivXEmulator, clock: FakeClock) -> None:
+    privx = client_for(emulator.handle, creds(PRIVX_API_BEARER_TOKEN=""), clock=clock)
     privx.login()
-    emu.reset()  # the server forgets every token
+    emulator.reset()  # the server forgets every token
     assert privx.list_sources()
 
 
@@ -387,11 +370,11 @@ def test_non_ascii_ca_text_is_a_credentials_error() -> None:
         build_http_client(PRIVX_URL, ca_pem=pem)
 
 
-def test_status_is_unauthenticated_and_returns_the_version(emu: PrivXEmulator, clock: FakeClock) -> None:
-    privx = client_for(emu.handle, creds(PRIVX_API_CLIENT_SECRET="wrong-api-secret"), clock=clock)
+def test_status_is_unauthenticated_and_returns_the_version(emulator: PrivXEmulator, clock: FakeClock) -> None:
+    privx = client_for(emulator.handle, creds(PRIVX_API_CLIENT_SECRET="wrong-api-secret"), clock=clock)
     status = privx.status()
     assert status["version"] == "44.0.0"
-    assert grants(emu) == 0
+    assert grants(emulator) == 0
 
 
 def test_status_of_something_that_is_not_privx(clock: FakeClock) -> None:
@@ -403,7 +386,7 @@ def test_status_of_something_that_is_not_privx(clock: FakeClock) -> None:
     assert "does not look like PrivX" in info.value.message
 
 
-def test_no_secret_appears_in_any_error(emu: PrivXEmulator, clock: FakeClock) -> None:
+def test_no_secret_appears_in_any_error(emulator: PrivXEmulator, clock: FakeClock, make_emulator: MakeEmulator) -> None:
     """Every failure path the client has, collected; none may carry a secret in its text or hint."""
 
     def echoing_connect_error(request: httpx.Request) -> httpx.Response:
@@ -415,18 +398,17 @@ def test_no_secret_appears_in_any_error(emu: PrivXEmulator, clock: FakeClock) ->
     def gateway(request: httpx.Request) -> httpx.Response:
         return httpx.Response(502, text="bad gateway")
 
-    expired = PrivXEmulator(base_url=PRIVX_URL, oauth_client_secret=OAUTH_CLIENT_SECRET, clock=clock, token_ttl=0)
-    expired.add_api_client(API_CLIENT_ID, API_CLIENT_SECRET)
+    expired = make_emulator(clock=clock, token_ttl=0)
     weak = PrivXEmulator(base_url=PRIVX_URL, oauth_client_secret=OAUTH_CLIENT_SECRET, clock=clock)
     weak.add_api_client(API_CLIENT_ID, API_CLIENT_SECRET, permissions=())
 
     attempts: list[Callable[[], object]] = [
-        lambda: client_for(emu.handle, creds(PRIVX_API_OAUTH_CLIENT_SECRET="x" + OAUTH_CLIENT_SECRET)).login(),
-        lambda: client_for(emu.handle, creds(PRIVX_API_CLIENT_SECRET="x" + API_CLIENT_SECRET)).login(),
-        lambda: client_for(emu.handle, load_credentials({"PRIVX_API_BEARER_TOKEN": BEARER_TOKEN})).list_sources(),
+        lambda: client_for(emulator.handle, creds(PRIVX_API_OAUTH_CLIENT_SECRET="x" + OAUTH_CLIENT_SECRET)).login(),
+        lambda: client_for(emulator.handle, creds(PRIVX_API_CLIENT_SECRET="x" + API_CLIENT_SECRET)).login(),
+        lambda: client_for(emulator.handle, load_credentials({"PRIVX_API_BEARER_TOKEN": BEARER_TOKEN})).list_sources(),
         lambda: client_for(expired.handle, clock=clock).list_sources(),
         lambda: client_for(weak.handle, clock=clock).list_sources(),
-        lambda: client_for(emu.handle, clock=clock).get_source("nope"),
+        lambda: client_for(emulator.handle, clock=clock).get_source("nope"),
         lambda: client_for(echoing_connect_error).login(),
         lambda: client_for(tls).login(),
         lambda: client_for(gateway).login(),
@@ -444,12 +426,12 @@ def test_no_secret_appears_in_any_error(emu: PrivXEmulator, clock: FakeClock) ->
 # -- ensure_directory -----------------------------------------------------------------------------------------
 
 
-def our_directory(emu: PrivXEmulator, name: str = "Cognito") -> dict[str, Any]:
-    (directory,) = [s for s in emu.sources.values() if s.get("name") == name]
+def our_directory(emulator: PrivXEmulator, name: str = "Cognito") -> dict[str, Any]:
+    (directory,) = [s for s in emulator.sources.values() if s.get("name") == name]
     return directory
 
 
-def test_ensure_creates_the_directory(privx: PrivXClient, emu: PrivXEmulator, spec: DirectorySpec) -> None:
+def test_ensure_creates_the_directory(privx: PrivXClient, emulator: PrivXEmulator, spec: DirectorySpec) -> None:
     state = ensure_directory(privx, spec, dry_run=False)
 
     assert state.change.action is Action.CREATE
@@ -459,7 +441,7 @@ def test_ensure_creates_the_directory(privx: PrivXClient, emu: PrivXEmulator, sp
     assert fields["connection.oidc_issuer"] == ISSUER
     assert COGNITO_SECRET not in repr(state.change.to_json())
 
-    stored = our_directory(emu)
+    stored = our_directory(emulator)
     assert state.directory_id == stored["id"]
     conn = stored["connection"]
     assert conn["type"] == "OIDC" and conn["oidc_enabled"] is True
@@ -474,37 +456,37 @@ def test_ensure_creates_the_directory(privx: PrivXClient, emu: PrivXEmulator, sp
     assert state.directory is not None and state.directory["connection"]["oidc_client_secret"] == MASK
 
 
-def test_created_directory_says_it_is_managed(privx: PrivXClient, emu: PrivXEmulator, spec: DirectorySpec) -> None:
+def test_created_directory_says_it_is_managed(privx: PrivXClient, emulator: PrivXEmulator, spec: DirectorySpec) -> None:
     ensure_directory(privx, spec, dry_run=False)
-    assert "cognito-privx" in our_directory(emu).get("comment", "")
+    assert "cognito-privx" in our_directory(emulator).get("comment", "")
 
 
 def test_ensure_twice_second_is_noop_without_writes(
-    privx: PrivXClient, emu: PrivXEmulator, spec: DirectorySpec
+    privx: PrivXClient, emulator: PrivXEmulator, spec: DirectorySpec
 ) -> None:
     first = ensure_directory(privx, spec, dry_run=False)
-    before = copy.deepcopy(emu.sources)
-    writes = len(emu.write_requests())
+    before = copy.deepcopy(emulator.sources)
+    writes = len(emulator.write_requests())
 
     second = ensure_directory(privx, spec, dry_run=False)
 
     assert second.change.action is Action.NOOP and not second.change.changed
     assert second.change.fields == ()
     assert second.directory_id == first.directory_id
-    assert len(emu.write_requests()) == writes
-    assert emu.sources == before
+    assert len(emulator.write_requests()) == writes
+    assert emulator.sources == before
 
 
 def test_ensure_repairs_drift_and_keeps_foreign_fields(
-    privx: PrivXClient, emu: PrivXEmulator, spec: DirectorySpec
+    privx: PrivXClient, emulator: PrivXEmulator, spec: DirectorySpec
 ) -> None:
     ensure_directory(privx, spec, dry_run=False)
-    stored = our_directory(emu)
+    stored = our_directory(emulator)
     # By hand in PrivX: the button renamed, a login-tag restriction added, a comment written.
     stored["connection"]["oidc_button_title"] = "Sign in, maybe"
     stored["connection"]["oidc_allow_login_tag"] = "privx-users"
     stored["comment"] = "owned by the identity team"
-    writes = len(emu.write_requests())
+    writes = len(emulator.write_requests())
 
     state = ensure_directory(privx, spec, dry_run=False)
 
@@ -516,9 +498,9 @@ def test_ensure_repairs_drift_and_keeps_foreign_fields(
     }
     assert any("secret" in note and "re-sent" in note for note in state.change.notes)
     assert not any("did not keep" in note for note in state.change.notes)
-    assert [(r.method, r.status) for r in emu.write_requests()[writes:]] == [("PUT", 200)]
+    assert [(r.method, r.status) for r in emulator.write_requests()[writes:]] == [("PUT", 200)]
 
-    after = our_directory(emu)
+    after = our_directory(emulator)
     assert after["id"] == stored["id"]
     assert after["connection"]["oidc_button_title"] == "Cognito"
     assert after["connection"]["oidc_client_secret"] == COGNITO_SECRET  # not the "*****" it read back
@@ -530,7 +512,7 @@ def test_ensure_repairs_drift_and_keeps_foreign_fields(
 
 
 def test_ensure_rotated_secret_is_not_visible_but_sent_with_any_update(
-    privx: PrivXClient, emu: PrivXEmulator, cfg: AppConfig, spec: DirectorySpec
+    privx: PrivXClient, emulator: PrivXEmulator, cfg: AppConfig, spec: DirectorySpec
 ) -> None:
     ensure_directory(privx, spec, dry_run=False)
     rotated = DirectorySpec.from_template(
@@ -539,55 +521,55 @@ def test_ensure_rotated_secret_is_not_visible_but_sent_with_any_update(
     # The secret cannot be read back, so a changed secret alone is invisible (NOOP) ...
     assert ensure_directory(privx, rotated, dry_run=False).change.action is Action.NOOP
     # ... and it reaches PrivX with the next update of any managed field.
-    our_directory(emu)["enabled"] = False
+    our_directory(emulator)["enabled"] = False
     state = ensure_directory(privx, rotated, dry_run=False)
     assert {f.field for f in state.change.fields} == {"enabled", "connection.oidc_client_secret"}
-    after = our_directory(emu)
+    after = our_directory(emulator)
     assert after["enabled"] is True and after["connection"]["oidc_client_secret"] == "rotated-secret"
 
 
 @pytest.mark.parametrize("drift", ["create", "update"])
-def test_dry_run_writes_nothing(privx: PrivXClient, emu: PrivXEmulator, spec: DirectorySpec, drift: str) -> None:
+def test_dry_run_writes_nothing(privx: PrivXClient, emulator: PrivXEmulator, spec: DirectorySpec, drift: str) -> None:
     if drift == "update":
         ensure_directory(privx, spec, dry_run=False)
-        our_directory(emu)["connection"]["oidc_button_title"] = "Old title"
-    before = copy.deepcopy(emu.sources)
-    writes = len(emu.write_requests())
+        our_directory(emulator)["connection"]["oidc_button_title"] = "Old title"
+    before = copy.deepcopy(emulator.sources)
+    writes = len(emulator.write_requests())
 
     state = ensure_directory(privx, spec, dry_run=True)
 
     expected = Action.CREATE if drift == "create" else Action.UPDATE
     assert state.change.action is expected
     assert "connection.oidc_button_title" in {f.field for f in state.change.fields}
-    assert len(emu.write_requests()) == writes
-    assert emu.sources == before
+    assert len(emulator.write_requests()) == writes
+    assert emulator.sources == before
     if drift == "create":
         assert state.directory is None and state.directory_id is None
 
 
 def test_two_directories_with_the_name_is_ambiguous(
-    privx: PrivXClient, emu: PrivXEmulator, spec: DirectorySpec
+    privx: PrivXClient, emulator: PrivXEmulator, spec: DirectorySpec
 ) -> None:
     ensure_directory(privx, spec, dry_run=False)
-    first = our_directory(emu)
+    first = our_directory(emulator)
     # The emulator refuses duplicate names through the API; an older PrivX or a restore may still hold two.
     # Made long ago: a real duplicate, not the trace of a concurrent run (those are minutes apart at most).
     twin = copy.deepcopy(first) | {"id": "0f0f0f0f-0000-4000-8000-00000000beef", "created": "2020-01-01T00:00:00.000Z"}
-    emu.sources[twin["id"]] = twin
-    writes = len(emu.write_requests())
+    emulator.sources[twin["id"]] = twin
+    writes = len(emulator.write_requests())
 
     with pytest.raises(AmbiguousResourceError) as info:
         ensure_directory(privx, spec, dry_run=False)
     err = info.value
     assert first["id"] in err.message and twin["id"] in err.message
     assert "Cognito" in err.message and err.hint
-    assert len(emu.write_requests()) == writes
+    assert len(emulator.write_requests()) == writes
 
 
-def test_other_directories_are_left_alone(privx: PrivXClient, emu: PrivXEmulator, spec: DirectorySpec) -> None:
-    builtins = copy.deepcopy(emu.sources)
+def test_other_directories_are_left_alone(privx: PrivXClient, emulator: PrivXEmulator, spec: DirectorySpec) -> None:
+    builtins = copy.deepcopy(emulator.sources)
     ensure_directory(privx, spec, dry_run=False)
-    assert {k: v for k, v in emu.sources.items() if k in builtins} == builtins
+    assert {k: v for k, v in emulator.sources.items() if k in builtins} == builtins
 
 
 def test_login_url_from_template(privx: PrivXClient, cfg: AppConfig, spec: DirectorySpec) -> None:
@@ -607,6 +589,6 @@ def test_login_url_from_custom_template(tmp_path: Path, privx: PrivXClient, spec
     assert login_url(cfg, state.directory) == f"{PRIVX_URL}/privx/?dir={state.directory_id}"
 
 
-def test_sources_path_is_the_role_store(privx: PrivXClient, emu: PrivXEmulator) -> None:
+def test_sources_path_is_the_role_store(privx: PrivXClient, emulator: PrivXEmulator) -> None:
     privx.list_sources()
-    assert emu.requests[-1].path == SOURCES_PATH
+    assert emulator.requests[-1].path == SOURCES_PATH

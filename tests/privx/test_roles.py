@@ -6,20 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from cognito_privx.config import load_credentials
-from cognito_privx.privx import PrivXClient, build_http_client
 from cognito_privx.sandbox.emulator import Fault, PrivXEmulator
-from tests.conftest import BASE_CONFIG, PRIVX_URL
+from tests.support.constants import BASE_CONFIG
+from tests.support.emulator import privx_client
 
 pytestmark = pytest.mark.usefixtures("aws")
-
-
-def _privx(emu: PrivXEmulator) -> PrivXClient:
-    http = build_http_client(PRIVX_URL, transport=httpx.MockTransport(emu.handle))
-    return PrivXClient(http, load_credentials())
 
 
 def _role(emu: PrivXEmulator, name: str) -> dict[str, Any]:
@@ -61,7 +54,7 @@ def test_existing_role_gets_our_rule_and_keeps_everything_else(
     cli: Any, config_file: Path, emulator: PrivXEmulator
 ) -> None:
     foreign = {"type": "RULE", "source": "some-ldap-directory", "search_string": "cn=admins", "rules": []}
-    role_id = _privx(emulator).create_role(
+    role_id = privx_client(emulator).create_role(
         {
             "name": "ops-admins",
             "comment": "hand-made",
@@ -130,7 +123,7 @@ def test_role_with_an_all_group_is_reported_not_rewritten(cli: Any, config_file:
         "match": "ALL",
         "rules": [{"type": "RULE", "source": "ldap", "search_string": "cn=x", "rules": []}],
     }
-    role_id = _privx(emulator).create_role({"name": "ops-admins", "source_rules": rules})
+    role_id = privx_client(emulator).create_role({"name": "ops-admins", "source_rules": rules})
     run = cli("--config", str(config_file), "setup")
     assert run.exit_code == 0, run.stderr
     assert "not changed: the role's rules are a ALL group" in run.stderr

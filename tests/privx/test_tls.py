@@ -24,7 +24,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from cognito_privx.sandbox.emulator import PrivXEmulator
 from cognito_privx.sandbox.server import EmulatorServer
-from tests.conftest import API_CLIENT_ID, API_CLIENT_SECRET, OAUTH_CLIENT_SECRET, REGION
+from tests.support.constants import API_CLIENT_ID, API_CLIENT_SECRET, OAUTH_CLIENT_SECRET, REGION
+from tests.support.emulator import MakeEmulator
 
 # -- a tiny PKI -----------------------------------------------------------------------------------------------
 
@@ -163,10 +164,11 @@ def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def https_privx(pki: Pki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_proxy: None) -> Iterator[HttpsPrivX]:
+def https_privx(
+    pki: Pki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_proxy: None, make_emulator: MakeEmulator
+) -> Iterator[HttpsPrivX]:
     """The emulator over HTTPS on loopback, PRIVX_* set (except PRIVX_CA_CERT), a config naming its URL."""
-    emu = PrivXEmulator(oauth_client_secret=OAUTH_CLIENT_SECRET)
-    emu.add_api_client(API_CLIENT_ID, API_CLIENT_SECRET)
+    emu = make_emulator()
     with EmulatorServer(emu, ssl_context=server_context(pki, tmp_path)) as server:
         emu.base_url = server.url
         monkeypatch.setenv("PRIVX_API_BASE_URL", server.url)

@@ -10,20 +10,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from cognito_privx import privx
-from cognito_privx.config import load_credentials
-from cognito_privx.privx import PrivXClient, build_http_client
 from cognito_privx.sandbox.emulator import PrivXEmulator
-from tests.conftest import BASE_CONFIG, PRIVX_URL, REGION
+from tests.support.constants import BASE_CONFIG, PRIVX_URL, REGION
+from tests.support.emulator import privx_client
 
 pytestmark = pytest.mark.usefixtures("aws")
-
-
-def _px(emu: PrivXEmulator) -> PrivXClient:
-    return PrivXClient(build_http_client(PRIVX_URL, transport=httpx.MockTransport(emu.handle)), load_credentials())
 
 
 def _directory_id(emu: PrivXEmulator, name: str = "Cognito") -> str:
@@ -145,7 +139,7 @@ def test_foreign_rules_and_other_directories_are_never_touched(cli: Any, cfg: Pa
     assert ops is not None
     ops["source_rules"]["rules"].append(ldap)
     # A role someone else made that a person pointed at our directory by hand: ours, since its source is ours.
-    other = _px(emulator).create_role(
+    other = privx_client(emulator).create_role(
         {
             "name": "hand-made",
             "source_rules": {
@@ -176,7 +170,7 @@ def test_a_grant_inside_an_all_group_is_reported_not_rewritten(cli: Any, cfg: Pa
             {"type": "RULE", "source": directory, "search_string": "(tags=audit)", "rules": []},
         ],
     }
-    role_id = _px(emulator).create_role({"name": "narrow", "source_rules": rules})
+    role_id = privx_client(emulator).create_role({"name": "narrow", "source_rules": rules})
     run = _run_ok(cli, "--config", str(cfg), "setup")
     assert "not revoked: a copy inside an ALL group stays" in run.stderr
     assert emulator.roles[role_id]["source_rules"] == rules
@@ -236,7 +230,7 @@ def test_another_configs_teardown_leaves_the_first_deployment_alone(
 def test_our_marker_alone_does_not_make_a_directory_ours(
     cli: Any, cfg: Path, aws: Any, emulator: PrivXEmulator
 ) -> None:
-    marked = _px(emulator).create_source(
+    marked = privx_client(emulator).create_source(
         {
             "name": "Cognito",
             "comment": f"Amazon Cognito user pool, {privx.MANAGED_MARKER}",

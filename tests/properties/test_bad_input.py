@@ -13,16 +13,14 @@ are held to the same rules. A CSV error lists the bad rows after the hint, inden
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import botocore.client
 import pytest
 
 from cognito_privx.sandbox.emulator import PrivXEmulator
-from tests.conftest import BASE_CONFIG, PRIVX_URL, REGION
+from tests.support.constants import BASE_CONFIG, PRIVX_URL, REGION
 
 pytestmark = pytest.mark.usefixtures("aws", "emulator")
 
@@ -200,20 +198,6 @@ CASES = [
 # -- the harness -------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cognito_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every Cognito operation any boto3 client sends (moto still answers it)."""
-    calls: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def recording(self: Any, operation_name: str, api_params: Any) -> Any:
-        calls.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
-    yield calls
-
-
 def snapshot(aws: Any) -> dict[str, Any]:
     """Pools with their app clients and users (the test's own reads go through ``aws``)."""
     state: dict[str, Any] = {}
@@ -252,7 +236,7 @@ def test_bad_input_exits_2_with_error_and_hint_and_calls_nothing(
     emulator: PrivXEmulator,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    cognito_calls: list[str],
+    boto3_calls: list[str],
 ) -> None:
     base = tmp_path / "base.toml"
     base.write_text(BASE_CONFIG)
@@ -270,7 +254,7 @@ def test_bad_input_exits_2_with_error_and_hint_and_calls_nothing(
             monkeypatch.setenv(key, _fill(value, tmp_path, config))
     before = snapshot(aws)
     emulator.requests.clear()
-    cognito_calls.clear()
+    boto3_calls.clear()
 
     run = cli(*(_fill(a, tmp_path, config) for a in c.args))
 
@@ -279,8 +263,8 @@ def test_bad_input_exits_2_with_error_and_hint_and_calls_nothing(
     assert run.stdout == ""
     check_shape(c, run.stderr)
     assert emulator.requests == []
-    writes = [op for op in cognito_calls if not op.startswith(_READ_PREFIXES)]
+    writes = [op for op in boto3_calls if not op.startswith(_READ_PREFIXES)]
     assert writes == []
     if not c.reads:
-        assert cognito_calls == []
+        assert boto3_calls == []
     assert snapshot(aws) == before

@@ -14,6 +14,7 @@ from botocore.exceptions import ReadTimeoutError
 
 from cognito_privx import cognito, privx
 from cognito_privx.sandbox.emulator import Fault, PrivXEmulator
+from tests.support.emulator import privx_client
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -174,10 +175,8 @@ def _assert_all_gone(cli: Any, config_file: Path, aws: Any, emulator: PrivXEmula
 
 @pytest.fixture
 def set_up(cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator) -> None:
-    from tests.test_teardown import _privx
-
     leaf = {"type": "RULE", "source": "ldap", "search_string": "x", "rules": []}
-    _privx(emulator).create_role(
+    privx_client(emulator).create_role(
         {"name": "ops-admins", "source_rules": {"type": "GROUP", "match": "ANY", "rules": [leaf]}}
     )
     assert cli("--config", str(config_file), "setup").exit_code == 0

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cognito_privx.sandbox.emulator import PrivXEmulator
-from tests.conftest import API_CLIENT_SECRET, OAUTH_CLIENT_SECRET
+from tests.support.constants import API_CLIENT_SECRET, OAUTH_CLIENT_SECRET
 
 TEMP_PASSWORD = "Tmp-Pw-9sQ!x7Lk-never-shown"
 BEARER = "bearer-token-Hk3LmQ9-never-shown"

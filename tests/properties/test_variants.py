@@ -16,19 +16,17 @@ import httpx
 import pytest
 
 from cognito_privx import privx
-from cognito_privx.cli import Seams
-from cognito_privx.config import load_credentials
 from cognito_privx.sandbox.emulator import EmulatorVariant, PrivXEmulator
-from tests.conftest import (
+from tests.support.constants import (
     API_CLIENT_ID,
     API_CLIENT_SECRET,
     BASE_CONFIG,
     OAUTH_CLIENT_SECRET,
     PRIVX_URL,
     REGION,
-    cognito_discovery,
-    wire_emulator,
 )
+from tests.support.emulator import privx_client
+from tests.support.oidc import cognito_discovery
 
 pytestmark = pytest.mark.usefixtures("aws", "discovery_in_process")
 
@@ -42,14 +40,12 @@ LEGACY_TEMPLATE = "{base_url}/auth/api/v1/oidc/login?directory={directory_id}"
 
 
 @pytest.fixture(params=VARIANTS, ids=lambda v: v.describe().replace(" ", ""))
-def variant_emulator(request: pytest.FixtureRequest, seams: Seams, monkeypatch: pytest.MonkeyPatch) -> PrivXEmulator:
-    emu = PrivXEmulator(
-        base_url=PRIVX_URL,
-        oauth_client_secret=OAUTH_CLIENT_SECRET,
-        variant=request.param,
-        oidc_http=httpx.Client(transport=cognito_discovery(f"https://acme-privx.auth.{REGION}.amazoncognito.com")),
-    )
-    return wire_emulator(emu, seams, monkeypatch)
+def emulator_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Every test here runs once per variant; the emulator's direct login discovers the pool's hosted UI."""
+    return {
+        "variant": request.param,
+        "oidc_http": httpx.Client(transport=cognito_discovery(f"https://acme-privx.auth.{REGION}.amazoncognito.com")),
+    }
 
 
 def _checks(cli: Any, config: Path) -> tuple[int, dict[str, dict[str, Any]]]:
@@ -61,21 +57,20 @@ def _set(config: Path, line: str) -> None:
     config.write_text(config.read_text().replace('button_title = "Cognito"', f'button_title = "Cognito"\n{line}'))
 
 
-def test_setup_plan_doctor_teardown_in_every_variant(cli: Any, tmp_path: Path, variant_emulator: PrivXEmulator) -> None:
-    emu = variant_emulator
-    variant = emu.variant
+def test_setup_plan_doctor_teardown_in_every_variant(cli: Any, tmp_path: Path, emulator: PrivXEmulator) -> None:
+    variant = emulator.variant
     config = tmp_path / "cognito-privx.toml"
     config.write_text(BASE_CONFIG)
     _set(config, 'account_mapping = { unix_account = "email" }')
 
     assert cli("--config", str(config), "setup").exit_code == 0
     assert cli("--config", str(config), "plan", "--detailed-exitcode").exit_code == 0
-    (directory,) = [s for s in emu.sources.values() if s["name"] == "Cognito"]
-    user = emu.login_user(directory["id"], {"sub": "s-1", "email": "ann@example.com", "custom:group": "ops"})
+    (directory,) = [s for s in emulator.sources.values() if s["name"] == "Cognito"]
+    user = emulator.login_user(directory["id"], {"sub": "s-1", "email": "ann@example.com", "custom:group": "ops"})
     # The mapping reaches PrivX as written; which direction PrivX reads decides whether the account is filled.
     assert directory["connection"]["attribute_mapping"] == {"unix_account": "email"}
     expected_account = "ann@example.com" if variant.attribute_mapping == "target" else None
-    assert emu.users[user].get("unix_account") == expected_account
+    assert emulator.users[user].get("unix_account") == expected_account
 
     # Doctor finds out what this PrivX understands, and says exactly which lines to set.
     code, checks = _checks(cli, config)
@@ -104,22 +99,22 @@ def test_setup_plan_doctor_teardown_in_every_variant(cli: Any, tmp_path: Path, v
     code, checks = _checks(cli, config)
     assert code == 0, {n: c for n, c in checks.items() if c["status"] == "fail"}
     assert checks["role-rule-form"]["status"] == "ok"
-    ops = next(r for r in emu.roles.values() if r["name"] == "ops-admins")
-    assert user in {str(u["id"]) for u in _members(emu, ops)}  # the grant really gives ann the role
+    ops = next(r for r in emulator.roles.values() if r["name"] == "ops-admins")
+    assert user in {str(u["id"]) for u in _members(emulator, ops)}  # the grant really gives ann the role
     assert cli("--config", str(config), "plan", "--detailed-exitcode").exit_code == 0
 
     assert cli("--config", str(config), "teardown", "--yes").exit_code == 0
     dangling = [
         (r["name"], leaf)
-        for r in emu.roles.values()
+        for r in emulator.roles.values()
         for leaf in privx.leaves(r.get("source_rules"))
         if leaf.get("source") == directory["id"]
     ]
-    assert dangling == [] and directory["id"] not in emu.sources
+    assert dangling == [] and directory["id"] not in emulator.sources
 
 
-def _members(emu: PrivXEmulator, role: dict[str, Any]) -> list[dict[str, Any]]:
-    client = httpx.Client(transport=httpx.MockTransport(emu.handle), base_url=PRIVX_URL)
+def _members(emulator: PrivXEmulator, role: dict[str, Any]) -> list[dict[str, Any]]:
+    client = httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=PRIVX_URL)
     token = client.post(
         "/auth/api/v1/oauth/token",
         auth=("privx-external", OAUTH_CLIENT_SECRET),
@@ -134,25 +129,21 @@ def _members(emu: PrivXEmulator, role: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_setup_adds_its_grant_to_roles_with_a_bare_rule_root_or_null_rules(
-    cli: Any, tmp_path: Path, variant_emulator: PrivXEmulator
+    cli: Any, tmp_path: Path, emulator: PrivXEmulator
 ) -> None:
-    emu = variant_emulator
-    local_users = emu.builtin_source_ids["LOCAL"]
+    local_users = emulator.builtin_source_ids["LOCAL"]
     bare_root = {"type": "RULE", "source": local_users, "search_string": "(principal=admin)", "rules": []}
-    px = privx.PrivXClient(
-        privx.build_http_client(PRIVX_URL, transport=httpx.MockTransport(emu.handle)),
-        load_credentials(),
-    )
+    px = privx_client(emulator)
     single = px.create_role({"name": "ops-admins", "source_rules": bare_root})
     null_rules = px.create_role({"name": "developers", "source_rules": {"rules": None}})
     config = tmp_path / "cognito-privx.toml"
     config.write_text(BASE_CONFIG)
-    if emu.variant.rule_grammar == "bare":
+    if emulator.variant.rule_grammar == "bare":
         _set(config, 'rule_template = "{group}"')
     assert cli("--config", str(config), "setup").exit_code == 0
-    (directory,) = [s for s in emu.sources.values() if s["name"] == "Cognito"]
-    ops_rules = privx.leaves(emu.roles[single]["source_rules"])
+    (directory,) = [s for s in emulator.sources.values() if s["name"] == "Cognito"]
+    ops_rules = privx.leaves(emulator.roles[single]["source_rules"])
     assert bare_root in ops_rules  # the existing rule is kept
     assert any(leaf.get("source") == directory["id"] for leaf in ops_rules)
-    assert [leaf["source"] for leaf in privx.leaves(emu.roles[null_rules]["source_rules"])] == [directory["id"]]
+    assert [leaf["source"] for leaf in privx.leaves(emulator.roles[null_rules]["source_rules"])] == [directory["id"]]
     assert cli("--config", str(config), "plan", "--detailed-exitcode").exit_code == 0

@@ -17,46 +17,32 @@ from cognito_privx.sandbox.emulator import (
     Fault,
     PrivXEmulator,
 )
+from tests.support.clock import FakeClock
+from tests.support.constants import API_CLIENT_ID, API_CLIENT_SECRET, OAUTH_CLIENT_SECRET
 
 BASE = "https://privx.example.com"
 RS = "/role-store/api/v1"
-CLIENT_ID = "6e1b2d0c-1111-4222-8333-444455556666"
-CLIENT_SECRET = "api-client-secret"
 COGNITO_SECRET = "cognito-app-client-secret"
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def emulator_settings(clock: FakeClock) -> dict[str, Any]:
+    """The emulator runs on the test's clock: its tokens expire when the test says."""
+    return {"clock": clock}
 
 
-@pytest.fixture
-def emu(clock: FakeClock) -> PrivXEmulator:
-    e = PrivXEmulator(clock=clock, token_ttl=300.0)
-    e.add_api_client(CLIENT_ID, CLIENT_SECRET)
-    return e
-
-
-def http(emu: PrivXEmulator) -> httpx.Client:
-    return httpx.Client(transport=httpx.MockTransport(emu.handle), base_url=BASE)
+def http(emulator: PrivXEmulator) -> httpx.Client:
+    return httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE)
 
 
 def grant(
-    emu: PrivXEmulator,
-    username: str = CLIENT_ID,
-    password: str = CLIENT_SECRET,
-    basic: tuple[str, str] | None = ("privx-external", "oauth-secret"),
+    emulator: PrivXEmulator,
+    username: str = API_CLIENT_ID,
+    password: str = API_CLIENT_SECRET,
+    basic: tuple[str, str] | None = ("privx-external", OAUTH_CLIENT_SECRET),
     grant_type: str = "password",
 ) -> httpx.Response:
-    with http(emu) as c:
+    with http(emulator) as c:
         return c.post(
             "/auth/api/v1/oauth/token",
             auth=httpx.BasicAuth(*basic) if basic else httpx.USE_CLIENT_DEFAULT,
@@ -64,16 +50,16 @@ def grant(
         )
 
 
-def authed(emu: PrivXEmulator, client_id: str = CLIENT_ID, secret: str = CLIENT_SECRET) -> httpx.Client:
-    token = grant(emu, client_id, secret).json()["access_token"]
-    client = http(emu)
+def authed(emulator: PrivXEmulator, client_id: str = API_CLIENT_ID, secret: str = API_CLIENT_SECRET) -> httpx.Client:
+    token = grant(emulator, client_id, secret).json()["access_token"]
+    client = http(emulator)
     client.headers["Authorization"] = f"Bearer {token}"
     return client
 
 
 @pytest.fixture
-def api(emu: PrivXEmulator) -> Iterator[httpx.Client]:
-    with authed(emu) as c:
+def api(emulator: PrivXEmulator) -> Iterator[httpx.Client]:
+    with authed(emulator) as c:
         yield c
 
 
@@ -103,8 +89,8 @@ def role(name: str, rules: list[dict[str, Any]] | None = None) -> dict[str, Any]
 # -- authentication ---------------------------------------------------------------------------------
 
 
-def test_token_grant_ok(emu: PrivXEmulator) -> None:
-    r = grant(emu)
+def test_token_grant_ok(emulator: PrivXEmulator) -> None:
+    r = grant(emulator)
     assert r.status_code == 200
     body = r.json()
     assert body["token_type"] == "bearer"
@@ -113,28 +99,28 @@ def test_token_grant_ok(emu: PrivXEmulator) -> None:
     assert set(body["scope"].split()) == ALL_PERMISSIONS
 
 
-@pytest.mark.parametrize("basic", [("privx-external", "wrong"), ("other", "oauth-secret"), None])
-def test_token_bad_or_missing_basic_is_invalid_client(emu: PrivXEmulator, basic: tuple[str, str] | None) -> None:
-    r = grant(emu, basic=basic)
+@pytest.mark.parametrize("basic", [("privx-external", "wrong"), ("other", OAUTH_CLIENT_SECRET), None])
+def test_token_bad_or_missing_basic_is_invalid_client(emulator: PrivXEmulator, basic: tuple[str, str] | None) -> None:
+    r = grant(emulator, basic=basic)
     assert r.status_code == 401
     assert r.json()["error"] == "invalid_client"
 
 
-@pytest.mark.parametrize(("user", "password"), [(CLIENT_ID, "wrong"), ("no-such-client", CLIENT_SECRET)])
-def test_token_bad_api_credentials_is_invalid_grant(emu: PrivXEmulator, user: str, password: str) -> None:
-    r = grant(emu, user, password)
+@pytest.mark.parametrize(("user", "password"), [(API_CLIENT_ID, "wrong"), ("no-such-client", API_CLIENT_SECRET)])
+def test_token_bad_api_credentials_is_invalid_grant(emulator: PrivXEmulator, user: str, password: str) -> None:
+    r = grant(emulator, user, password)
     assert r.status_code == 401
     assert r.json()["error"] == "invalid_grant"
 
 
-def test_token_other_grant_type_is_unsupported(emu: PrivXEmulator) -> None:
-    r = grant(emu, grant_type="client_credentials")
+def test_token_other_grant_type_is_unsupported(emulator: PrivXEmulator) -> None:
+    r = grant(emulator, grant_type="client_credentials")
     assert r.status_code == 400
     assert r.json()["error"] == "unsupported_grant_type"
 
 
-def test_token_expires_by_clock(emu: PrivXEmulator, clock: FakeClock) -> None:
-    with authed(emu) as c:
+def test_token_expires_by_clock(emulator: PrivXEmulator, clock: FakeClock) -> None:
+    with authed(emulator) as c:
         clock.now += 299
         assert c.get(f"{RS}/sources").status_code == 200
         clock.now += 1
@@ -144,8 +130,8 @@ def test_token_expires_by_clock(emu: PrivXEmulator, clock: FakeClock) -> None:
 
 
 @pytest.mark.parametrize("auth", [None, "Bearer nonsense", "Basic abc"])
-def test_missing_or_unknown_bearer_is_401(emu: PrivXEmulator, auth: str | None) -> None:
-    with http(emu) as c:
+def test_missing_or_unknown_bearer_is_401(emulator: PrivXEmulator, auth: str | None) -> None:
+    with http(emulator) as c:
         r = c.get(f"{RS}/sources", headers={"Authorization": auth} if auth else {})
     assert r.status_code == 401
     body = r.json()
@@ -155,8 +141,8 @@ def test_missing_or_unknown_bearer_is_401(emu: PrivXEmulator, auth: str | None) 
 
 @pytest.mark.parametrize("path", ["/auth/api/v1/status", f"{RS}/status"])
 def test_status_needs_no_auth_and_reports_version(path: str) -> None:
-    emu = PrivXEmulator(version="43.2.1")
-    with http(emu) as c:
+    emulator = PrivXEmulator(version="43.2.1")
+    with http(emulator) as c:
         r = c.get(path)
     assert r.status_code == 200
     body = r.json()
@@ -168,14 +154,14 @@ def test_status_needs_no_auth_and_reports_version(path: str) -> None:
     )
 
 
-def test_add_api_client_rejects_unknown_permission(emu: PrivXEmulator) -> None:
+def test_add_api_client_rejects_unknown_permission(emulator: PrivXEmulator) -> None:
     with pytest.raises(ValueError, match="sources-admin"):
-        emu.add_api_client("x", "y", {"sources-admin"})
+        emulator.add_api_client("x", "y", {"sources-admin"})
 
 
-def test_client_lacking_manage_gets_403_but_can_view(emu: PrivXEmulator) -> None:
-    emu.add_api_client("viewer", "pw", {"sources-view", "roles-view"})
-    with authed(emu, "viewer", "pw") as c:
+def test_client_lacking_manage_gets_403_but_can_view(emulator: PrivXEmulator) -> None:
+    emulator.add_api_client("viewer", "pw", {"sources-view", "roles-view"})
+    with authed(emulator, "viewer", "pw") as c:
         assert c.get(f"{RS}/sources").status_code == 200
         assert c.get(f"{RS}/roles").status_code == 200
         assert c.post(f"{RS}/roles/resolve", json=["privx-admin"]).status_code == 200
@@ -183,12 +169,12 @@ def test_client_lacking_manage_gets_403_but_can_view(emu: PrivXEmulator) -> None
         assert r.status_code == 403
         assert "sources-manage" in r.json()["error_message"]
         assert c.post(f"{RS}/roles", json=role("ops")).status_code == 403
-    assert all(s["name"] != "Cognito" for s in emu.sources.values())
+    assert all(s["name"] != "Cognito" for s in emulator.sources.values())
 
 
-def test_client_without_roles_view_gets_403_on_roles(emu: PrivXEmulator) -> None:
-    emu.add_api_client("sources-only", "pw", {"sources-view", "sources-manage"})
-    with authed(emu, "sources-only", "pw") as c:
+def test_client_without_roles_view_gets_403_on_roles(emulator: PrivXEmulator) -> None:
+    emulator.add_api_client("sources-only", "pw", {"sources-view", "sources-manage"})
+    with authed(emulator, "sources-only", "pw") as c:
         assert c.get(f"{RS}/roles").status_code == 403
         assert c.post(f"{RS}/roles/resolve", json=["x"]).status_code == 403
 
@@ -218,43 +204,43 @@ def test_builtin_sources_are_listed(api: httpx.Client) -> None:
     }
 
 
-def test_create_source_masks_secret_on_read(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_create_source_masks_secret_on_read(emulator: PrivXEmulator, api: httpx.Client) -> None:
     r = api.post(f"{RS}/sources", json=oidc_source())
     assert r.status_code == 201
     sid = r.json()["id"]
     got = api.get(f"{RS}/sources/{sid}").json()
     assert got["connection"]["oidc_client_secret"] == MASK
     assert got["connection"]["oidc_issuer"].startswith("https://cognito-idp.")
-    assert (got["id"], got["author"], got["status_code"]) == (sid, CLIENT_ID, "OK")
+    assert (got["id"], got["author"], got["status_code"]) == (sid, API_CLIENT_ID, "OK")
     listed = next(s for s in api.get(f"{RS}/sources").json()["items"] if s["id"] == sid)
     assert listed["connection"]["oidc_client_secret"] == MASK
-    assert emu.sources[sid]["connection"]["oidc_client_secret"] == COGNITO_SECRET
+    assert emulator.sources[sid]["connection"]["oidc_client_secret"] == COGNITO_SECRET
 
 
-def test_put_is_full_replacement(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_put_is_full_replacement(emulator: PrivXEmulator, api: httpx.Client) -> None:
     sid = api.post(f"{RS}/sources", json=oidc_source()).json()["id"]
-    created = emu.sources[sid]["created"]
+    created = emulator.sources[sid]["created"]
     new = oidc_source(oidc_button_title="Sign in")
     del new["comment"]
     del new["connection"]["oidc_additional_scopes"]
     new["id"] = "ignored"
     new["author"] = "someone-else"
     assert api.put(f"{RS}/sources/{sid}", json=new).status_code == 200
-    stored = emu.sources[sid]
+    stored = emulator.sources[sid]
     assert "comment" not in stored
     assert "oidc_additional_scopes" not in stored["connection"]
     assert stored["connection"]["oidc_button_title"] == "Sign in"
-    assert (stored["id"], stored["author"], stored["created"]) == (sid, CLIENT_ID, created)
+    assert (stored["id"], stored["author"], stored["created"]) == (sid, API_CLIENT_ID, created)
 
 
-def test_put_with_mask_keeps_secret_and_omitting_it_drops_it(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_put_with_mask_keeps_secret_and_omitting_it_drops_it(emulator: PrivXEmulator, api: httpx.Client) -> None:
     sid = api.post(f"{RS}/sources", json=oidc_source()).json()["id"]
     read_back = api.get(f"{RS}/sources/{sid}").json()
     assert api.put(f"{RS}/sources/{sid}", json=read_back).status_code == 200
-    assert emu.sources[sid]["connection"]["oidc_client_secret"] == COGNITO_SECRET
+    assert emulator.sources[sid]["connection"]["oidc_client_secret"] == COGNITO_SECRET
     del read_back["connection"]["oidc_client_secret"]
     assert api.put(f"{RS}/sources/{sid}", json=read_back).status_code == 200
-    assert "oidc_client_secret" not in emu.sources[sid]["connection"]
+    assert "oidc_client_secret" not in emulator.sources[sid]["connection"]
 
 
 def test_post_with_mask_is_rejected(api: httpx.Client) -> None:
@@ -263,7 +249,7 @@ def test_post_with_mask_is_rejected(api: httpx.Client) -> None:
     assert r.json()["property"] == "connection.oidc_client_secret"
 
 
-def test_duplicate_source_name_is_400_naming_name(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_duplicate_source_name_is_400_naming_name(emulator: PrivXEmulator, api: httpx.Client) -> None:
     first = api.post(f"{RS}/sources", json=oidc_source("A")).json()["id"]
     api.post(f"{RS}/sources", json=oidc_source("B"))
     r = api.post(f"{RS}/sources", json=oidc_source("A"))
@@ -272,7 +258,7 @@ def test_duplicate_source_name_is_400_naming_name(emu: PrivXEmulator, api: httpx
     assert api.put(f"{RS}/sources/{first}", json=oidc_source("B")).status_code == 400
     assert api.put(f"{RS}/sources/{first}", json=oidc_source("A")).status_code == 200
     assert api.post(f"{RS}/sources", json=oidc_source("Local users")).status_code == 400
-    assert sorted(s["name"] for s in emu.sources.values() if s["author"] == CLIENT_ID) == ["A", "B"]
+    assert sorted(s["name"] for s in emulator.sources.values() if s["author"] == API_CLIENT_ID) == ["A", "B"]
 
 
 @pytest.mark.parametrize(
@@ -287,11 +273,11 @@ def test_duplicate_source_name_is_400_naming_name(emu: PrivXEmulator, api: httpx
         ({**oidc_source(), "enabled": "yes"}, "enabled"),
     ],
 )
-def test_source_validation(emu: PrivXEmulator, api: httpx.Client, body: dict[str, Any], prop: str) -> None:
+def test_source_validation(emulator: PrivXEmulator, api: httpx.Client, body: dict[str, Any], prop: str) -> None:
     r = api.post(f"{RS}/sources", json=body)
     assert r.status_code == 400
     assert r.json()["property"] == prop
-    assert len(emu.sources) == 3
+    assert len(emulator.sources) == 3
 
 
 def test_disabled_oidc_needs_no_issuer(api: httpx.Client) -> None:
@@ -316,14 +302,14 @@ def test_unknown_source_is_404(api: httpx.Client) -> None:
         assert r.json()["error_code"] == "OBJECT_NOT_FOUND"
 
 
-def test_delete_source_and_builtins_are_protected(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_delete_source_and_builtins_are_protected(emulator: PrivXEmulator, api: httpx.Client) -> None:
     sid = api.post(f"{RS}/sources", json=oidc_source()).json()["id"]
     assert api.delete(f"{RS}/sources/{sid}").status_code == 200
-    assert sid not in emu.sources
+    assert sid not in emulator.sources
     assert api.get(f"{RS}/sources/{sid}").status_code == 404
-    local = emu.builtin_source_ids["LOCAL"]
+    local = emulator.builtin_source_ids["LOCAL"]
     assert api.delete(f"{RS}/sources/{local}").status_code == 400
-    assert local in emu.sources
+    assert local in emulator.sources
 
 
 def test_refresh(api: httpx.Client) -> None:
@@ -349,7 +335,7 @@ def test_builtin_system_roles(api: httpx.Client) -> None:
     assert api.delete(f"{RS}/roles/{admin['id']}").status_code == 400
 
 
-def test_roles_paging_sees_every_role_once(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_roles_paging_sees_every_role_once(emulator: PrivXEmulator, api: httpx.Client) -> None:
     for i in range(120):
         assert api.post(f"{RS}/roles", json=role(f"role-{i:03}")).status_code == 201
     seen: list[str] = []
@@ -361,7 +347,7 @@ def test_roles_paging_sees_every_role_once(emu: PrivXEmulator, api: httpx.Client
         offset += len(page["items"])
         if offset >= page["count"] or not page["items"]:
             break
-    assert len(seen) == len(set(seen)) == len(emu.roles) == 122
+    assert len(seen) == len(set(seen)) == len(emulator.roles) == 122
     assert len(api.get(f"{RS}/roles").json()["items"]) == 50  # default limit
 
 
@@ -382,7 +368,7 @@ def test_roles_sorting(api: httpx.Client) -> None:
     assert names == sorted(names, reverse=True)
 
 
-def test_create_get_update_delete_role(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_create_get_update_delete_role(emulator: PrivXEmulator, api: httpx.Client) -> None:
     rule = {"type": "RULE", "source": "dir-id", "search_string": "(tags=ops)", "rules": []}
     body = {**role("ops", [rule]), "comment": "c", "member_count": 7, "system": True}
     rid = api.post(f"{RS}/roles", json=body).json()["id"]
@@ -390,19 +376,19 @@ def test_create_get_update_delete_role(emu: PrivXEmulator, api: httpx.Client) ->
     assert (got["member_count"], got["system"], got["access_group_id"]) == (
         0,
         False,
-        emu.roles[rid]["access_group_id"],
+        emulator.roles[rid]["access_group_id"],
     )
     assert got["source_rules"]["rules"] == [rule]
     replacement = role("ops")
     assert api.put(f"{RS}/roles/{rid}", json=replacement).status_code == 200
-    assert "comment" not in emu.roles[rid]
-    assert emu.roles[rid]["source_rules"]["rules"] == []
+    assert "comment" not in emulator.roles[rid]
+    assert emulator.roles[rid]["source_rules"]["rules"] == []
     assert api.delete(f"{RS}/roles/{rid}").status_code == 200
-    assert rid not in emu.roles
+    assert rid not in emulator.roles
     assert api.get(f"{RS}/roles/{rid}").status_code == 404
 
 
-def test_duplicate_role_name_is_400_naming_name(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_duplicate_role_name_is_400_naming_name(emulator: PrivXEmulator, api: httpx.Client) -> None:
     assert api.post(f"{RS}/roles", json=role("ops")).status_code == 201
     for name in ("ops", "privx-admin"):
         r = api.post(f"{RS}/roles", json=role(name))
@@ -410,7 +396,7 @@ def test_duplicate_role_name_is_400_naming_name(emu: PrivXEmulator, api: httpx.C
         assert (r.json()["error_code"], r.json()["property"]) == ("INVALID_PARAMETER", "name")
     other = api.post(f"{RS}/roles", json=role("dev")).json()["id"]
     assert api.put(f"{RS}/roles/{other}", json=role("ops")).status_code == 400
-    assert [r["name"] for r in emu.roles.values()].count("ops") == 1
+    assert [r["name"] for r in emulator.roles.values()].count("ops") == 1
 
 
 @pytest.mark.parametrize(
@@ -438,10 +424,10 @@ def test_duplicate_role_name_is_400_naming_name(emu: PrivXEmulator, api: httpx.C
         ),
     ],
 )
-def test_role_source_rules_validation(emu: PrivXEmulator, api: httpx.Client, rules: Any, prop: str) -> None:
+def test_role_source_rules_validation(emulator: PrivXEmulator, api: httpx.Client, rules: Any, prop: str) -> None:
     body: dict[str, Any] = {"name": "bad"}
     if rules is not None:
-        body["source_rules"] = json.loads(json.dumps(rules).replace("LOCAL_ID", emu.builtin_source_ids["LOCAL"]))
+        body["source_rules"] = json.loads(json.dumps(rules).replace("LOCAL_ID", emulator.builtin_source_ids["LOCAL"]))
     r = api.post(f"{RS}/roles", json=body)
     assert r.status_code == 400
     assert r.json()["property"] == prop
@@ -468,7 +454,7 @@ def test_evaluate_and_members_without_users_are_empty(api: httpx.Client) -> None
 # -- inspection -------------------------------------------------------------------------------------
 
 
-def test_write_requests_counts_only_mutations(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_write_requests_counts_only_mutations(emulator: PrivXEmulator, api: httpx.Client) -> None:
     sid = api.post(f"{RS}/sources", json=oidc_source()).json()["id"]
     api.get(f"{RS}/sources/{sid}")
     api.post(f"{RS}/roles/resolve", json=["ops"])
@@ -476,39 +462,39 @@ def test_write_requests_counts_only_mutations(emu: PrivXEmulator, api: httpx.Cli
     api.put(f"{RS}/sources/{sid}", json=oidc_source())
     api.post(f"{RS}/sources/refresh", json=[sid])
     api.post(f"{RS}/roles", json=role("LOCAL", [{"type": "nope"}]))  # refused, still a write attempt
-    writes = emu.write_requests()
+    writes = emulator.write_requests()
     assert [(w.method, w.status) for w in writes] == [
         ("POST", 201),
         ("PUT", 200),
         ("POST", 200),
         ("POST", 400),
     ]
-    assert len(emu.requests) == 8  # token grant included
+    assert len(emulator.requests) == 8  # token grant included
 
 
-def test_reset_restores_builtins_and_drops_tokens(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_reset_restores_builtins_and_drops_tokens(emulator: PrivXEmulator, api: httpx.Client) -> None:
     api.post(f"{RS}/sources", json=oidc_source())
     api.post(f"{RS}/roles", json=role("ops"))
-    held = emu.sources
-    emu.reset()
-    assert held is emu.sources
-    assert {s["name"] for s in emu.sources.values()} == {"Local users", "Local hosts", "API clients"}
-    assert {r["name"] for r in emu.roles.values()} == {"privx-admin", "privx-user"}
-    assert emu.requests == []
+    held = emulator.sources
+    emulator.reset()
+    assert held is emulator.sources
+    assert {s["name"] for s in emulator.sources.values()} == {"Local users", "Local hosts", "API clients"}
+    assert {r["name"] for r in emulator.roles.values()} == {"privx-admin", "privx-user"}
+    assert emulator.requests == []
     assert api.get(f"{RS}/sources").status_code == 401  # token dropped
-    with authed(emu) as again:  # api client kept
+    with authed(emulator) as again:  # api client kept
         assert again.get(f"{RS}/sources").json()["count"] == 3
 
 
-def test_dispatch_is_thread_safe(emu: PrivXEmulator) -> None:
-    token = grant(emu).json()["access_token"]
+def test_dispatch_is_thread_safe(emulator: PrivXEmulator) -> None:
+    token = grant(emulator).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     statuses: list[int] = []
 
     def worker(n: int) -> None:
         for i in range(25):
             body = f'{{"name": "t{n}-{i}", "source_rules": {{"type": "GROUP", "match": "ANY", "rules": []}}}}'
-            statuses.append(emu.dispatch("POST", f"{RS}/roles", {}, headers, body.encode()).status)
+            statuses.append(emulator.dispatch("POST", f"{RS}/roles", {}, headers, body.encode()).status)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
     for t in threads:
@@ -516,8 +502,8 @@ def test_dispatch_is_thread_safe(emu: PrivXEmulator) -> None:
     for t in threads:
         t.join()
     assert statuses == [201] * 200
-    assert len(emu.roles) == 2 + 200
-    assert len(emu.write_requests()) == 200
+    assert len(emulator.roles) == 2 + 200
+    assert len(emulator.write_requests()) == 200
 
 
 # -- fault injection --------------------------------------------------------------------------------
@@ -525,96 +511,96 @@ def test_dispatch_is_thread_safe(emu: PrivXEmulator) -> None:
 SOURCES = f"{RS}/sources"
 
 
-def test_fault_status_answers_without_processing(emu: PrivXEmulator, api: httpx.Client) -> None:
-    emu.add_fault(Fault(method="post", path=SOURCES, status=503))
+def test_fault_status_answers_without_processing(emulator: PrivXEmulator, api: httpx.Client) -> None:
+    emulator.add_fault(Fault(method="post", path=SOURCES, status=503))
     r = api.post(SOURCES, json=oidc_source())
     assert r.status_code == 503
     body = r.json()
     assert (body["error_code"], body["details"]) == ("SERVICE_UNAVAILABLE", [])
     assert "Retry-After" not in r.headers
-    assert len(emu.sources) == 3  # not processed
-    assert (emu.requests[-1].status, emu.requests[-1].fault) == (503, "status 503")
+    assert len(emulator.sources) == 3  # not processed
+    assert (emulator.requests[-1].status, emulator.requests[-1].fault) == (503, "status 503")
     assert api.post(SOURCES, json=oidc_source()).status_code == 201  # times=1: spent
 
 
-def test_fault_429_has_retry_after(emu: PrivXEmulator, api: httpx.Client) -> None:
-    emu.add_fault(Fault(path=f"{RS}/*", status=429, retry_after=0.25))
+def test_fault_429_has_retry_after(emulator: PrivXEmulator, api: httpx.Client) -> None:
+    emulator.add_fault(Fault(path=f"{RS}/*", status=429, retry_after=0.25))
     r = api.get(f"{RS}/roles")
     assert (r.status_code, r.headers["Retry-After"]) == (429, "0.25")
     assert r.json()["error_code"] == "TOO_MANY_REQUESTS"
 
 
-def test_fault_drop_processes_then_raises(emu: PrivXEmulator, api: httpx.Client) -> None:
-    emu.add_fault(Fault(method="POST", path=SOURCES, drop=True))
+def test_fault_drop_processes_then_raises(emulator: PrivXEmulator, api: httpx.Client) -> None:
+    emulator.add_fault(Fault(method="POST", path=SOURCES, drop=True))
     with pytest.raises(httpx.RemoteProtocolError):
         api.post(SOURCES, json=oidc_source())
-    assert [s["name"] for s in emu.sources.values()].count("Cognito") == 1  # the write happened
-    assert (emu.requests[-1].status, emu.requests[-1].fault) == (201, "drop")
+    assert [s["name"] for s in emulator.sources.values()].count("Cognito") == 1  # the write happened
+    assert (emulator.requests[-1].status, emulator.requests[-1].fault) == (201, "drop")
     assert api.post(SOURCES, json=oidc_source()).status_code == 400  # a blind retry meets its own write
 
 
-def test_fault_nth_and_times_count_matching_requests_only(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_fault_nth_and_times_count_matching_requests_only(emulator: PrivXEmulator, api: httpx.Client) -> None:
     api.get(SOURCES)  # before the fault was added: not counted
-    emu.add_fault(Fault(method="GET", path=f"{RS}/sources*", nth=2, times=2, status=500))
+    emulator.add_fault(Fault(method="GET", path=f"{RS}/sources*", nth=2, times=2, status=500))
     statuses = []
     for _ in range(5):
         statuses.append(api.get(SOURCES).status_code)
         api.get(f"{RS}/roles")  # another path: not counted
         api.post(f"{RS}/roles/resolve", json=["x"])  # another method: not counted
     assert statuses == [200, 500, 500, 200, 200]
-    assert emu.faults == ()  # spent faults are removed
+    assert emulator.faults == ()  # spent faults are removed
 
 
-def test_fault_prefix_and_exact_paths(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_fault_prefix_and_exact_paths(emulator: PrivXEmulator, api: httpx.Client) -> None:
     sid = api.post(SOURCES, json=oidc_source()).json()["id"]
-    emu.add_fault(Fault(path=SOURCES, status=502, times=10))
+    emulator.add_fault(Fault(path=SOURCES, status=502, times=10))
     assert api.get(f"{SOURCES}/{sid}").status_code == 200  # exact: not a prefix
     assert api.get(SOURCES).status_code == 502
-    emu.clear_faults()
-    emu.add_fault(Fault(path=f"{SOURCES}/*", status=502))
+    emulator.clear_faults()
+    emulator.add_fault(Fault(path=f"{SOURCES}/*", status=502))
     assert api.get(SOURCES).status_code == 200
     assert api.get(f"{SOURCES}/{sid}").status_code == 502
 
 
-def test_fault_applies_to_token_and_unknown_routes(emu: PrivXEmulator) -> None:
-    emu.add_fault(Fault(path="/*", status=503, times=2))
-    assert grant(emu).status_code == 503
-    with http(emu) as c:
+def test_fault_applies_to_token_and_unknown_routes(emulator: PrivXEmulator) -> None:
+    emulator.add_fault(Fault(path="/*", status=503, times=2))
+    assert grant(emulator).status_code == 503
+    with http(emulator) as c:
         assert c.get("/no/such/path").status_code == 503
-    assert grant(emu).status_code == 200
+    assert grant(emulator).status_code == 200
 
 
 def test_fault_latency_is_slept_by_the_adapter_not_the_core(
-    emu: PrivXEmulator, monkeypatch: pytest.MonkeyPatch
+    emulator: PrivXEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    emu.add_fault(Fault(path="/auth/api/v1/status", latency=0.5, times=2))
-    direct = emu.dispatch("GET", "/auth/api/v1/status", {}, {}, b"")
+    emulator.add_fault(Fault(path="/auth/api/v1/status", latency=0.5, times=2))
+    direct = emulator.dispatch("GET", "/auth/api/v1/status", {}, {}, b"")
     assert (direct.status, direct.delay, direct.drop) == (200, 0.5, False)
     slept: list[float] = []
     monkeypatch.setattr(time, "sleep", slept.append)
-    with http(emu) as c:
+    with http(emulator) as c:
         assert c.get("/auth/api/v1/status").status_code == 200
         assert c.get("/auth/api/v1/status").status_code == 200
     assert slept == [0.5]
-    assert [r.fault for r in emu.requests] == ["latency 0.5", "latency 0.5", None]
+    assert [r.fault for r in emulator.requests] == ["latency 0.5", "latency 0.5", None]
 
 
-def test_several_faults_on_one_request(emu: PrivXEmulator, api: httpx.Client) -> None:
-    emu.add_fault(Fault(path=SOURCES, latency=0.1))
-    emu.add_fault(Fault(path=SOURCES, status=504))
-    emu.add_fault(Fault(path=SOURCES, drop=True))  # fires too, but the 504 added first decides
-    r = emu.dispatch("POST", SOURCES, {}, dict(api.headers), json.dumps(oidc_source()).encode())
+def test_several_faults_on_one_request(emulator: PrivXEmulator, api: httpx.Client) -> None:
+    emulator.add_fault(Fault(path=SOURCES, latency=0.1))
+    emulator.add_fault(Fault(path=SOURCES, status=504))
+    emulator.add_fault(Fault(path=SOURCES, drop=True))  # fires too, but the 504 added first decides
+    r = emulator.dispatch("POST", SOURCES, {}, dict(api.headers), json.dumps(oidc_source()).encode())
     assert (r.status, r.delay, r.drop) == (504, 0.1, False)
-    assert emu.requests[-1].fault == "latency 0.1, status 504"
-    assert emu.faults == ()
-    assert len(emu.sources) == 3
+    assert emulator.requests[-1].fault == "latency 0.1, status 504"
+    assert emulator.faults == ()
+    assert len(emulator.sources) == 3
 
 
 def test_faults_from_constructor_and_clear(clock: FakeClock) -> None:
-    emu = PrivXEmulator(clock=clock, faults=[Fault(path="/auth/api/v1/status", status=500, times=3)])
-    with http(emu) as c:
+    emulator = PrivXEmulator(clock=clock, faults=[Fault(path="/auth/api/v1/status", status=500, times=3)])
+    with http(emulator) as c:
         assert c.get("/auth/api/v1/status").status_code == 500
-        emu.clear_faults()
+        emulator.clear_faults()
         assert c.get("/auth/api/v1/status").status_code == 200
 
 
@@ -643,7 +629,7 @@ def test_fault_rejects_invalid_values(kwargs: dict[str, Any], message: str) -> N
 # -- admin routes -----------------------------------------------------------------------------------
 
 
-def test_admin_fault_endpoint(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_admin_fault_endpoint(emulator: PrivXEmulator, api: httpx.Client) -> None:
     r = api.post("/_emulator/faults", json={"method": "get", "path": SOURCES, "nth": 2, "status": 503})
     assert r.status_code == 201
     assert r.json() == {
@@ -656,11 +642,11 @@ def test_admin_fault_endpoint(emu: PrivXEmulator, api: httpx.Client) -> None:
         "latency": 0,
         "drop": False,
     }
-    assert emu.faults == (Fault(method="GET", path=SOURCES, nth=2, status=503),)
+    assert emulator.faults == (Fault(method="GET", path=SOURCES, nth=2, status=503),)
     assert [api.get(SOURCES).status_code for _ in range(3)] == [200, 503, 200]
     api.post("/_emulator/faults", json={"path": "/x", "drop": True})
     assert api.delete("/_emulator/faults").json() == {"cleared": 1}
-    assert len(emu.faults) == 0
+    assert len(emulator.faults) == 0
 
 
 @pytest.mark.parametrize(
@@ -682,39 +668,39 @@ def test_admin_fault_endpoint(emu: PrivXEmulator, api: httpx.Client) -> None:
         ({"path": "/x", "status": 503, "count": 2}, "count"),
     ],
 )
-def test_admin_invalid_fault_is_400(emu: PrivXEmulator, body: dict[str, Any], prop: str) -> None:
-    with http(emu) as c:
+def test_admin_invalid_fault_is_400(emulator: PrivXEmulator, body: dict[str, Any], prop: str) -> None:
+    with http(emulator) as c:
         r = c.post("/_emulator/faults", json=body)
     assert r.status_code == 400
     err = r.json()
     assert err["error_code"] in ("INVALID_PARAMETER", "MISSING_PARAMETER")
     assert (err["property"], err["details"]) == (prop, [])
-    assert emu.faults == ()
+    assert emulator.faults == ()
 
 
 @pytest.mark.parametrize("content", [b"", b"[]", b"{nope"])
-def test_admin_fault_body_must_be_an_object(emu: PrivXEmulator, content: bytes) -> None:
-    with http(emu) as c:
+def test_admin_fault_body_must_be_an_object(emulator: PrivXEmulator, content: bytes) -> None:
+    with http(emulator) as c:
         r = c.post("/_emulator/faults", content=content)
     assert (r.status_code, r.json()["error_code"]) == (400, "BAD_REQUEST")
 
 
-def test_admin_routes_are_not_recorded_or_faulted(emu: PrivXEmulator, api: httpx.Client) -> None:
-    emu.add_fault(Fault(path="/*", status=503, times=100))
+def test_admin_routes_are_not_recorded_or_faulted(emulator: PrivXEmulator, api: httpx.Client) -> None:
+    emulator.add_fault(Fault(path="/*", status=503, times=100))
     assert api.get("/_emulator/state").status_code == 200
     assert api.post("/_emulator/faults", json={"path": "/y", "drop": True}).status_code == 201
     assert api.post("/_emulator/config", json={"token_ttl": 60}).status_code == 200
     assert api.delete("/_emulator/faults").status_code == 200
     assert api.post("/_emulator/reset").status_code == 200
-    assert emu.requests == []
-    assert emu.write_requests() == []
+    assert emulator.requests == []
+    assert emulator.write_requests() == []
 
 
-def test_admin_state_is_unmasked(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_admin_state_is_unmasked(emulator: PrivXEmulator, api: httpx.Client) -> None:
     sid = api.post(SOURCES, json=oidc_source()).json()["id"]
-    emu.add_fault(Fault(path="/z", nth=4, drop=True))
+    emulator.add_fault(Fault(path="/z", nth=4, drop=True))
     api.get(SOURCES)
-    with http(emu) as c:
+    with http(emulator) as c:
         state = c.get("/_emulator/state").json()
     assert next(s for s in state["sources"] if s["id"] == sid)["connection"]["oidc_client_secret"] == COGNITO_SECRET
     assert [r["name"] for r in state["roles"]] == ["privx-admin", "privx-user"]
@@ -726,32 +712,32 @@ def test_admin_state_is_unmasked(emu: PrivXEmulator, api: httpx.Client) -> None:
     assert state["config"] == {"token_ttl": 300.0}
 
 
-def test_admin_reset_clears_state_and_faults(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_admin_reset_clears_state_and_faults(emulator: PrivXEmulator, api: httpx.Client) -> None:
     api.post(SOURCES, json=oidc_source())
-    emu.add_fault(Fault(path="/z", status=500))
+    emulator.add_fault(Fault(path="/z", status=500))
     r = api.post("/_emulator/reset")
     assert (r.status_code, r.content) == (200, b"")
-    assert len(emu.sources) == 3
-    assert emu.faults == ()
-    assert emu.requests == []
+    assert len(emulator.sources) == 3
+    assert emulator.faults == ()
+    assert emulator.requests == []
     assert api.get(SOURCES).status_code == 401
 
 
-def test_admin_config_token_ttl(emu: PrivXEmulator, clock: FakeClock) -> None:
-    with http(emu) as c:
+def test_admin_config_token_ttl(emulator: PrivXEmulator, clock: FakeClock) -> None:
+    with http(emulator) as c:
         assert c.post("/_emulator/config", json={"token_ttl": 2}).json() == {"token_ttl": 2.0}
         for bad in ({"token_ttl": 0}, {"token_ttl": "2"}, {"token_ttl": True}, {"ttl": 2}):
             assert c.post("/_emulator/config", json=bad).status_code == 400
-    assert grant(emu).json()["expires_in"] == 2
-    with authed(emu) as c:
+    assert grant(emulator).json()["expires_in"] == 2
+    with authed(emulator) as c:
         clock.now += 1.9
         assert c.get(SOURCES).status_code == 200
         clock.now += 0.1
         assert c.get(SOURCES).status_code == 401
 
 
-def test_admin_unknown_route_and_method(emu: PrivXEmulator) -> None:
-    with http(emu) as c:
+def test_admin_unknown_route_and_method(emulator: PrivXEmulator) -> None:
+    with http(emulator) as c:
         assert c.get("/_emulator/nothing").status_code == 404
         r = c.get("/_emulator/faults")
         assert r.status_code == 405
@@ -778,17 +764,17 @@ def test_status_has_the_sdk_service_status_fields(api: httpx.Client) -> None:
         assert body["app_id"] == app_id
 
 
-def test_builtin_source_ids_are_random_per_emulator_and_survive_reset(emu: PrivXEmulator) -> None:
+def test_builtin_source_ids_are_random_per_emulator_and_survive_reset(emulator: PrivXEmulator) -> None:
     other = PrivXEmulator()
-    assert set(emu.builtin_source_ids) == {"LOCAL", "LOCALHOST", "API-CLIENT"}
-    assert not set(emu.builtin_source_ids.values()) & set(other.builtin_source_ids.values())
-    before = dict(emu.builtin_source_ids)
-    emu.reset()
-    assert dict(emu.builtin_source_ids) == before
-    assert {emu.sources[i]["connection"]["type"] for i in before.values()} == set(before)
+    assert set(emulator.builtin_source_ids) == {"LOCAL", "LOCALHOST", "API-CLIENT"}
+    assert not set(emulator.builtin_source_ids.values()) & set(other.builtin_source_ids.values())
+    before = dict(emulator.builtin_source_ids)
+    emulator.reset()
+    assert dict(emulator.builtin_source_ids) == before
+    assert {emulator.sources[i]["connection"]["type"] for i in before.values()} == set(before)
 
 
-def test_privx_admin_has_a_principal_rule_matching_the_superuser(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_privx_admin_has_a_principal_rule_matching_the_superuser(emulator: PrivXEmulator, api: httpx.Client) -> None:
     admin = next(r for r in api.get(f"{RS}/roles").json()["items"] if r["name"] == "privx-admin")
     assert admin["source_rules"] == {
         "type": "GROUP",
@@ -796,7 +782,7 @@ def test_privx_admin_has_a_principal_rule_matching_the_superuser(emu: PrivXEmula
         "rules": [
             {
                 "type": "RULE",
-                "source": emu.builtin_source_ids["LOCAL"],
+                "source": emulator.builtin_source_ids["LOCAL"],
                 "search_string": "(principal=admin)",
                 "rules": [],
             }
@@ -834,13 +820,13 @@ def test_create_answers_location(api: httpx.Client) -> None:
     ],
 )
 def test_source_rules_roots_are_accepted_and_returned_as_stored(
-    emu: PrivXEmulator, api: httpx.Client, root: dict[str, Any]
+    emulator: PrivXEmulator, api: httpx.Client, root: dict[str, Any]
 ) -> None:
     body = {**role("other-tool"), "source_rules": root}
     rid = api.post(f"{RS}/roles", json=body).json()["id"]
     assert api.get(f"{RS}/roles/{rid}").json()["source_rules"] == root
     assert api.put(f"{RS}/roles/{rid}", json=body).status_code == 200
-    assert emu.roles[rid]["source_rules"] == root
+    assert emulator.roles[rid]["source_rules"] == root
     assert api.post(f"{RS}/roles/evaluate", json=body).status_code == 200
 
 
@@ -873,8 +859,10 @@ def claims(sub: str, groups: list[str] | str, **more: Any) -> dict[str, Any]:
     return {"sub": sub, "preferred_username": sub, "email": f"{sub}@example.com", "cognito:groups": groups, **more}
 
 
-def test_login_user_makes_a_user_shaped_like_the_sdk(emu: PrivXEmulator, api: httpx.Client, directory: str) -> None:
-    uid = emu.login_user(directory, claims("alice", ["ops", "dev"], name="Alice A", email_verified=True))
+def test_login_user_makes_a_user_shaped_like_the_sdk(
+    emulator: PrivXEmulator, api: httpx.Client, directory: str
+) -> None:
+    uid = emulator.login_user(directory, claims("alice", ["ops", "dev"], name="Alice A", email_verified=True))
     user = user_out(api, uid)
     assert user == {
         "id": uid,
@@ -903,17 +891,19 @@ def test_login_user_makes_a_user_shaped_like_the_sdk(emu: PrivXEmulator, api: ht
     }
 
 
-def test_login_user_fallbacks_and_a_second_login_updates(emu: PrivXEmulator, api: httpx.Client, directory: str) -> None:
-    uid = emu.login_user(directory, {"sub": "s-1", "email": "bob@example.com", "cognito:groups": "ops"})
+def test_login_user_fallbacks_and_a_second_login_updates(
+    emulator: PrivXEmulator, api: httpx.Client, directory: str
+) -> None:
+    uid = emulator.login_user(directory, {"sub": "s-1", "email": "bob@example.com", "cognito:groups": "ops"})
     first = user_out(api, uid)
     assert (first["principal"], first["tags"]) == ("bob@example.com", ["ops"])  # a string claim: one tag
     assert "full_name" not in first and "unix_account" not in first  # omitempty
-    again = emu.login_user(directory, {"sub": "s-1", "given_name": "Bob", "family_name": "B"})
+    again = emulator.login_user(directory, {"sub": "s-1", "given_name": "Bob", "family_name": "B"})
     assert again == uid
     second = user_out(api, uid)
     assert (second["principal"], second["full_name"], second["created"]) == ("s-1", "Bob B", first["created"])
     assert "tags" not in second  # no groups any more
-    assert len(emu.users) == 2  # the superuser and bob
+    assert len(emulator.users) == 2  # the superuser and bob
 
 
 @pytest.mark.parametrize(
@@ -926,29 +916,31 @@ def test_login_user_fallbacks_and_a_second_login_updates(emu: PrivXEmulator, api
     ],
 )
 def test_login_user_refusals(
-    emu: PrivXEmulator, directory: str, source: str, login_claims: dict[str, Any], message: str
+    emulator: PrivXEmulator, directory: str, source: str, login_claims: dict[str, Any], message: str
 ) -> None:
-    source_id = {"LOCAL": emu.builtin_source_ids["LOCAL"], "dir": directory}.get(source, source)
+    source_id = {"LOCAL": emulator.builtin_source_ids["LOCAL"], "dir": directory}.get(source, source)
     with pytest.raises(ValueError, match=message):
-        emu.login_user(source_id, login_claims)
-    assert len(emu.users) == 1
+        emulator.login_user(source_id, login_claims)
+    assert len(emulator.users) == 1
 
 
-def test_login_refused_on_disabled_directory_and_without_the_allow_tag(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_login_refused_on_disabled_directory_and_without_the_allow_tag(
+    emulator: PrivXEmulator, api: httpx.Client
+) -> None:
     off = api.post(f"{RS}/sources", json={**oidc_source("off"), "enabled": False}).json()["id"]
     with pytest.raises(ValueError, match="disabled"):
-        emu.login_user(off, {"sub": "x"})
+        emulator.login_user(off, {"sub": "x"})
     gated = api.post(f"{RS}/sources", json=oidc_source("gated", oidc_allow_login_tag="privx")).json()["id"]
     with pytest.raises(ValueError, match="privx"):
-        emu.login_user(gated, {"sub": "x", "custom:group": "ops"})
-    assert emu.login_user(gated, {"sub": "y", "custom:group": "privx"})
+        emulator.login_user(gated, {"sub": "x", "custom:group": "ops"})
+    assert emulator.login_user(gated, {"sub": "y", "custom:group": "privx"})
 
 
-def test_users_search_filters_and_pages(emu: PrivXEmulator, api: httpx.Client, directory: str) -> None:
+def test_users_search_filters_and_pages(emulator: PrivXEmulator, api: httpx.Client, directory: str) -> None:
     other = api.post(f"{RS}/sources", json=oidc_source("Other")).json()["id"]
-    alice = emu.login_user(directory, claims("alice", ["ops"], name="Alice Smith"))
-    bob = emu.login_user(directory, claims("bob", ["dev"]))
-    emu.login_user(other, {"sub": "carol", "email": "carol@example.com"})
+    alice = emulator.login_user(directory, claims("alice", ["ops"], name="Alice Smith"))
+    bob = emulator.login_user(directory, claims("bob", ["dev"]))
+    emulator.login_user(other, {"sub": "carol", "email": "carol@example.com"})
 
     def search(body: dict[str, Any], **params: Any) -> dict[str, Any]:
         r = api.post(f"{USERS}/search", json=body, params=params)
@@ -972,10 +964,10 @@ def test_users_search_filters_and_pages(emu: PrivXEmulator, api: httpx.Client, d
     assert api.post(f"{USERS}/search", content=b"").status_code == 400
 
 
-def test_users_need_users_view(emu: PrivXEmulator, directory: str) -> None:
-    uid = emu.login_user(directory, claims("alice", ["ops"]))
-    emu.add_api_client("no-users", "pw", ALL_PERMISSIONS - {"users-view"})
-    with authed(emu, "no-users", "pw") as c:
+def test_users_need_users_view(emulator: PrivXEmulator, directory: str) -> None:
+    uid = emulator.login_user(directory, claims("alice", ["ops"]))
+    emulator.add_api_client("no-users", "pw", ALL_PERMISSIONS - {"users-view"})
+    with authed(emulator, "no-users", "pw") as c:
         for r in (c.post(f"{USERS}/search", json={}), c.get(f"{USERS}/{uid}"), c.get(f"{USERS}/{uid}/roles")):
             assert r.status_code == 403
             assert "users-view" in r.json()["error_message"]
@@ -988,13 +980,13 @@ def test_unknown_user_is_404(api: httpx.Client) -> None:
 
 
 def test_evaluate_members_and_member_count_really_evaluate(
-    emu: PrivXEmulator, api: httpx.Client, directory: str
+    emulator: PrivXEmulator, api: httpx.Client, directory: str
 ) -> None:
     other = api.post(f"{RS}/sources", json=oidc_source("Other", oidc_tags_attribute_name="groups")).json()["id"]
-    alice = emu.login_user(directory, claims("alice", ["ops"]))
-    bob = emu.login_user(directory, claims("bob", ["ops", "dev"]))
-    carol = emu.login_user(directory, claims("carol", ["dev"]))
-    emu.login_user(other, {"sub": "dave", "groups": ["ops"]})  # ops, but in another directory
+    alice = emulator.login_user(directory, claims("alice", ["ops"]))
+    bob = emulator.login_user(directory, claims("bob", ["ops", "dev"]))
+    carol = emulator.login_user(directory, claims("carol", ["dev"]))
+    emulator.login_user(other, {"sub": "dave", "groups": ["ops"]})  # ops, but in another directory
 
     def evaluate(rules: dict[str, Any]) -> list[str]:
         r = api.post(f"{RS}/roles/evaluate", json={**role("preview"), "source_rules": rules})
@@ -1029,7 +1021,7 @@ def test_evaluate_members_and_member_count_really_evaluate(
     assert [(r["id"], r["implicit"]) for r in bob_user["roles"]] == [(rid, True)]
     assert bob_user["permissions"] == ["roles-view"]
     assert user_out(api, carol)["roles"] == []
-    emu.login_user(directory, claims("carol", ["ops"]))  # carol's groups change at her next login
+    emulator.login_user(directory, claims("carol", ["ops"]))  # carol's groups change at her next login
     assert api.get(f"{RS}/roles/{rid}").json()["member_count"] == 3
     listed = next(r for r in api.get(f"{RS}/roles").json()["items"] if r["id"] == rid)
     assert listed["member_count"] == 3
@@ -1063,7 +1055,7 @@ def test_evaluate_members_and_member_count_really_evaluate(
     ],
 )
 def test_malformed_filter_is_400_naming_the_leaf(
-    emu: PrivXEmulator, api: httpx.Client, directory: str, rules: dict[str, Any], prop: str
+    emulator: PrivXEmulator, api: httpx.Client, directory: str, rules: dict[str, Any], prop: str
 ) -> None:
     rules = json.loads(json.dumps(rules).replace("DIR", directory))
     for r in (
@@ -1074,13 +1066,13 @@ def test_malformed_filter_is_400_naming_the_leaf(
         body = r.json()
         assert (body["error_code"], body["property"]) == ("INVALID_PARAMETER", prop)
         assert "not a valid filter" in body["error_message"]
-    assert all(r["name"] != "bad" for r in emu.roles.values())
+    assert all(r["name"] != "bad" for r in emulator.roles.values())
 
 
 def test_leaves_on_unknown_directories_are_stored_unchecked_and_match_nobody(
-    emu: PrivXEmulator, api: httpx.Client, directory: str
+    emulator: PrivXEmulator, api: httpx.Client, directory: str
 ) -> None:
-    emu.login_user(directory, claims("alice", ["ops"]))
+    emulator.login_user(directory, claims("alice", ["ops"]))
     foreign = {"type": "RULE", "source": "some-ldap-directory", "search_string": "cn=admins", "rules": []}
     r = api.post(f"{RS}/roles", json=role("foreign", [foreign]))
     assert r.status_code == 201
@@ -1089,12 +1081,14 @@ def test_leaves_on_unknown_directories_are_stored_unchecked_and_match_nobody(
     rid = api.post(f"{RS}/roles", json=role("ops", [leaf(directory, "(tags=ops)")])).json()["id"]
     assert api.get(f"{RS}/roles/{rid}").json()["member_count"] == 1
     assert api.delete(f"{RS}/sources/{directory}").status_code == 200
-    assert [u["principal"] for u in emu.users.values()] == ["admin"]
+    assert [u["principal"] for u in emulator.users.values()] == ["admin"]
     assert api.get(f"{RS}/roles/{rid}").json()["source_rules"]["rules"] == [leaf(directory, "(tags=ops)")]
 
 
-def test_admin_users_route_logs_in_and_state_shows_users(emu: PrivXEmulator, api: httpx.Client, directory: str) -> None:
-    with http(emu) as c:
+def test_admin_users_route_logs_in_and_state_shows_users(
+    emulator: PrivXEmulator, api: httpx.Client, directory: str
+) -> None:
+    with http(emulator) as c:
         r = c.post("/_emulator/users", json={"source_id": directory, "claims": claims("alice", ["ops"])})
         assert r.status_code == 201
         uid = r.json()["id"]
@@ -1110,7 +1104,7 @@ def test_admin_users_route_logs_in_and_state_shows_users(emu: PrivXEmulator, api
             r = c.post("/_emulator/users", json=bad)
             assert (r.status_code, r.json()["property"]) == (400, prop)
         state = c.get("/_emulator/state").json()
-    assert emu.users[uid]["tags"] == ["dev"]
+    assert emulator.users[uid]["tags"] == ["dev"]
     assert {u["principal"] for u in state["users"]} == {"admin", "alice"}
     assert state["variant"] == {
         "rule_grammar": "filter",
@@ -1118,8 +1112,8 @@ def test_admin_users_route_logs_in_and_state_shows_users(emu: PrivXEmulator, api
         "attribute_mapping": "target",
         "resolve_unknown": "empty",
     }
-    assert not any(r.path.startswith("/_emulator") for r in emu.requests)
+    assert not any(r.path.startswith("/_emulator") for r in emulator.requests)
     api.post(f"{USERS}/search", json={})
-    assert all(w.path != f"{USERS}/search" for w in emu.write_requests())
-    emu.reset()
-    assert [u["principal"] for u in emu.users.values()] == ["admin"]
+    assert all(w.path != f"{USERS}/search" for w in emulator.write_requests())
+    emulator.reset()
+    assert [u["principal"] for u in emulator.users.values()] == ["admin"]

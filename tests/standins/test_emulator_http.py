@@ -17,26 +17,23 @@ import pytest
 
 from cognito_privx.sandbox.emulator import MASK, Fault, PrivXEmulator
 from cognito_privx.sandbox.server import EmulatorServer
-from tests.conftest import cognito_discovery
+from tests.support.constants import API_CLIENT_ID, API_CLIENT_SECRET, OAUTH_CLIENT_SECRET
+from tests.support.oidc import cognito_discovery
 
 RS = "/role-store/api/v1"
 SOURCES = f"{RS}/sources"
-CLIENT_ID = "6e1b2d0c-1111-4222-8333-444455556666"
-CLIENT_SECRET = "api-client-secret"
 COGNITO_SECRET = "cognito-app-client-secret"
 TIMEOUT = httpx.Timeout(5.0)
 
 
 @pytest.fixture
-def emu() -> PrivXEmulator:
-    e = PrivXEmulator(version="44.1.0")
-    e.add_api_client(CLIENT_ID, CLIENT_SECRET)
-    return e
+def emulator_settings() -> dict[str, Any]:
+    return {"version": "44.1.0"}
 
 
 @pytest.fixture
-def server(emu: PrivXEmulator) -> Iterator[EmulatorServer]:
-    with EmulatorServer(emu) as s:
+def server(emulator: PrivXEmulator) -> Iterator[EmulatorServer]:
+    with EmulatorServer(emulator) as s:
         yield s
 
 
@@ -49,8 +46,8 @@ def client(server: EmulatorServer) -> Iterator[httpx.Client]:
 def token(client: httpx.Client) -> str:
     r = client.post(
         "/auth/api/v1/oauth/token",
-        auth=("privx-external", "oauth-secret"),
-        data={"grant_type": "password", "username": CLIENT_ID, "password": CLIENT_SECRET},
+        auth=("privx-external", OAUTH_CLIENT_SECRET),
+        data={"grant_type": "password", "username": API_CLIENT_ID, "password": API_CLIENT_SECRET},
     )
     assert r.status_code == 200, r.text
     access_token: str = r.json()["access_token"]
@@ -79,8 +76,8 @@ def oidc_source(name: str = "Cognito") -> dict[str, Any]:
     }
 
 
-def cognito_sources(emu: PrivXEmulator) -> list[dict[str, Any]]:
-    return [s for s in emu.sources.values() if s["name"] == "Cognito"]
+def cognito_sources(emulator: PrivXEmulator) -> list[dict[str, Any]]:
+    return [s for s in emulator.sources.values() if s["name"] == "Cognito"]
 
 
 # -- serving ----------------------------------------------------------------------------------------
@@ -102,14 +99,14 @@ def test_listens_on_loopback_only_both_families(server: EmulatorServer) -> None:
         assert httpx.get(f"http://{host}:{server.port}/auth/api/v1/status", timeout=TIMEOUT).status_code == 200
 
 
-def test_token_create_source_and_get_masked(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_token_create_source_and_get_masked(emulator: PrivXEmulator, api: httpx.Client) -> None:
     r = api.post(SOURCES, json=oidc_source())
     assert r.status_code == 201
     sid = r.json()["id"]
     got = api.get(f"{SOURCES}/{sid}")
     assert got.status_code == 200
     assert got.json()["connection"]["oidc_client_secret"] == MASK
-    assert emu.sources[sid]["connection"]["oidc_client_secret"] == COGNITO_SECRET
+    assert emulator.sources[sid]["connection"]["oidc_client_secret"] == COGNITO_SECRET
 
 
 def test_every_answer_has_its_length_and_closes_its_connection(server: EmulatorServer, api: httpx.Client) -> None:
@@ -122,75 +119,75 @@ def test_every_answer_has_its_length_and_closes_its_connection(server: EmulatorS
     assert server.connections_accepted == 7
 
 
-def test_every_method_reaches_the_emulator(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_every_method_reaches_the_emulator(emulator: PrivXEmulator, api: httpx.Client) -> None:
     patch = api.patch(SOURCES, json={})
     assert patch.status_code == 405
     assert set(patch.headers["Allow"].split(", ")) == {"GET", "POST"}
     head = api.head("/auth/api/v1/status")
     assert (head.status_code, head.content) == (405, b"")
     assert int(head.headers["Content-Length"]) > 0  # the length the body would have had
-    assert [r.method for r in emu.requests[-2:]] == ["PATCH", "HEAD"]
+    assert [r.method for r in emulator.requests[-2:]] == ["PATCH", "HEAD"]
 
 
-def test_chunked_request_body(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_chunked_request_body(emulator: PrivXEmulator, api: httpx.Client) -> None:
     payload = json.dumps(oidc_source()).encode()
     r = api.post(SOURCES, content=iter([payload[:10], payload[10:]]), headers={"Content-Type": "application/json"})
     assert r.request.headers["Transfer-Encoding"] == "chunked"
     assert r.status_code == 201
-    assert len(cognito_sources(emu)) == 1
+    assert len(cognito_sources(emulator)) == 1
 
 
 # -- faults -----------------------------------------------------------------------------------------
 
 
-def test_third_request_503_then_fourth_normal(emu: PrivXEmulator, api: httpx.Client) -> None:
-    emu.add_fault(Fault(path=SOURCES, nth=3, status=503))
+def test_third_request_503_then_fourth_normal(emulator: PrivXEmulator, api: httpx.Client) -> None:
+    emulator.add_fault(Fault(path=SOURCES, nth=3, status=503))
     statuses = [api.get(SOURCES).status_code for _ in range(4)]
     assert statuses == [200, 200, 503, 200]
-    assert [r.fault for r in emu.requests[-4:]] == [None, None, "status 503", None]
-    assert emu.faults == ()
+    assert [r.fault for r in emulator.requests[-4:]] == [None, None, "status 503", None]
+    assert emulator.faults == ()
 
 
-def test_fault_status_is_not_processed(emu: PrivXEmulator, api: httpx.Client) -> None:
-    emu.add_fault(Fault(method="POST", path=SOURCES, status=500))
+def test_fault_status_is_not_processed(emulator: PrivXEmulator, api: httpx.Client) -> None:
+    emulator.add_fault(Fault(method="POST", path=SOURCES, status=500))
     r = api.post(SOURCES, json=oidc_source())
     assert r.status_code == 500
     assert r.json()["error_code"] == "INTERNAL_SERVER_ERROR"
-    assert cognito_sources(emu) == []
+    assert cognito_sources(emulator) == []
 
 
-def test_429_carries_retry_after(emu: PrivXEmulator, api: httpx.Client) -> None:
-    emu.add_fault(Fault(path=f"{RS}/*", status=429, retry_after=7))
+def test_429_carries_retry_after(emulator: PrivXEmulator, api: httpx.Client) -> None:
+    emulator.add_fault(Fault(path=f"{RS}/*", status=429, retry_after=7))
     r = api.get(f"{RS}/roles")
     assert r.status_code == 429
     assert r.headers["Retry-After"] == "7"
     assert r.json()["error_code"] == "TOO_MANY_REQUESTS"
 
 
-def test_latency_delays_the_answer(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_latency_delays_the_answer(emulator: PrivXEmulator, api: httpx.Client) -> None:
     latency = 0.3
-    emu.add_fault(Fault(method="GET", path=SOURCES, latency=latency))
+    emulator.add_fault(Fault(method="GET", path=SOURCES, latency=latency))
     start = time.monotonic()
     r = api.get(SOURCES)
     elapsed = time.monotonic() - start
     assert r.status_code == 200
     assert elapsed >= latency
-    assert emu.requests[-1].fault == "latency 0.3"
+    assert emulator.requests[-1].fault == "latency 0.3"
 
 
-def test_drop_processes_then_disconnects(emu: PrivXEmulator, server: EmulatorServer, api: httpx.Client) -> None:
-    emu.add_fault(Fault(method="POST", path=SOURCES, drop=True))
+def test_drop_processes_then_disconnects(emulator: PrivXEmulator, server: EmulatorServer, api: httpx.Client) -> None:
+    emulator.add_fault(Fault(method="POST", path=SOURCES, drop=True))
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
         api.post(SOURCES, json=oidc_source())
-    assert len(cognito_sources(emu)) == 1  # the write happened
-    assert (emu.requests[-1].status, emu.requests[-1].fault) == (201, "drop")
+    assert len(cognito_sources(emulator)) == 1  # the write happened
+    assert (emulator.requests[-1].status, emulator.requests[-1].fault) == (201, "drop")
     with httpx.Client(base_url=server.url, timeout=TIMEOUT) as fresh:
         fresh.headers["Authorization"] = api.headers["Authorization"]
         items = fresh.get(SOURCES).json()["items"]
     assert [s["name"] for s in items].count("Cognito") == 1
 
 
-def test_faults_over_admin_endpoints(emu: PrivXEmulator, client: httpx.Client) -> None:
+def test_faults_over_admin_endpoints(emulator: PrivXEmulator, client: httpx.Client) -> None:
     r = client.post("/_emulator/faults", json={"path": "/auth/api/v1/status", "status": 503, "times": 5})
     assert r.status_code == 201
     assert r.json()["times"] == 5
@@ -203,7 +200,7 @@ def test_faults_over_admin_endpoints(emu: PrivXEmulator, client: httpx.Client) -
     assert bad.json()["property"] == "fault"
 
 
-def test_admin_state_and_reset(emu: PrivXEmulator, client: httpx.Client, api: httpx.Client) -> None:
+def test_admin_state_and_reset(emulator: PrivXEmulator, client: httpx.Client, api: httpx.Client) -> None:
     sid = api.post(SOURCES, json=oidc_source()).json()["id"]
     state = client.get("/_emulator/state").json()
     source = next(s for s in state["sources"] if s["id"] == sid)
@@ -214,7 +211,7 @@ def test_admin_state_and_reset(emu: PrivXEmulator, client: httpx.Client, api: ht
 
     reset = client.post("/_emulator/reset")
     assert (reset.status_code, reset.headers["Content-Length"]) == (200, "0")
-    assert sid not in emu.sources
+    assert sid not in emulator.sources
     assert client.get("/_emulator/state").json()["requests"] == []
     assert api.get(SOURCES).status_code == 401  # tokens dropped
 
@@ -224,8 +221,8 @@ def test_token_ttl_from_admin_config_expires(client: httpx.Client) -> None:
     assert (r.status_code, r.json()) == (200, {"token_ttl": 1.0})
     grant = client.post(
         "/auth/api/v1/oauth/token",
-        auth=("privx-external", "oauth-secret"),
-        data={"grant_type": "password", "username": CLIENT_ID, "password": CLIENT_SECRET},
+        auth=("privx-external", OAUTH_CLIENT_SECRET),
+        data={"grant_type": "password", "username": API_CLIENT_ID, "password": API_CLIENT_SECRET},
     )
     assert grant.json()["expires_in"] == 1
     headers = {"Authorization": f"Bearer {grant.json()['access_token']}"}
@@ -238,9 +235,11 @@ def test_token_ttl_from_admin_config_expires(client: httpx.Client) -> None:
 # -- direct login and users ---------------------------------------------------------------------------
 
 
-def test_authorize_answers_307_over_http(emu: PrivXEmulator, server: EmulatorServer, api: httpx.Client) -> None:
-    emu.base_url = server.url
-    emu.oidc_http = httpx.Client(transport=cognito_discovery("https://acme-privx.auth.eu-west-1.amazoncognito.com"))
+def test_authorize_answers_307_over_http(emulator: PrivXEmulator, server: EmulatorServer, api: httpx.Client) -> None:
+    emulator.base_url = server.url
+    emulator.oidc_http = httpx.Client(
+        transport=cognito_discovery("https://acme-privx.auth.eu-west-1.amazoncognito.com")
+    )
     sid = api.post(SOURCES, json=oidc_source()).json()["id"]
     params = {
         "response_type": "code",
@@ -277,8 +276,8 @@ def test_login_over_admin_route_then_search(client: httpx.Client, api: httpx.Cli
 # -- lifecycle --------------------------------------------------------------------------------------
 
 
-def test_stop_is_clean_idempotent_and_frees_the_port(emu: PrivXEmulator) -> None:
-    server = EmulatorServer(emu).start()
+def test_stop_is_clean_idempotent_and_frees_the_port(emulator: PrivXEmulator) -> None:
+    server = EmulatorServer(emulator).start()
     assert server.start() is server  # start while running: no-op
     port = server.port
     idle = httpx.Client(base_url=server.url, timeout=TIMEOUT)  # a client still open at stop() (its pool empty)
@@ -295,13 +294,13 @@ def test_stop_is_clean_idempotent_and_frees_the_port(emu: PrivXEmulator) -> None
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as every server does: TIME_WAIT is fine
         probe.bind(("127.0.0.1", port))
         probe.listen()
-    with EmulatorServer(emu, port=port) as again:
+    with EmulatorServer(emulator, port=port) as again:
         assert httpx.get(again.url + "/auth/api/v1/status", timeout=TIMEOUT).status_code == 200
     assert not [t for t in threading.enumerate() if t.name.endswith(f"-{port}")]
 
 
-def test_stop_before_start_is_harmless(emu: PrivXEmulator) -> None:
-    server = EmulatorServer(emu)
+def test_stop_before_start_is_harmless(emulator: PrivXEmulator) -> None:
+    server = EmulatorServer(emulator)
     server.stop()
     with pytest.raises(RuntimeError):
         _ = server.port

@@ -27,14 +27,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from cognito_privx.sandbox.emulator import MASK, EmulatorVariant, PrivXEmulator
 from cognito_privx.sandbox.server import EmulatorServer
+from tests.support.constants import API_CLIENT_ID, API_CLIENT_SECRET, OAUTH_CLIENT_SECRET
+from tests.support.emulator import build_emulator
 
 BASE = "https://privx.example.com"
 RS = "/role-store/api/v1"
 AUTHORIZE = "/auth/api/v1/oauth/authorize"
 LEGACY = "/auth/api/v1/oidc/login"
 CALLBACK = "/auth/api/v1/oidc-cb"
-API_CLIENT_ID = "6e1b2d0c-1111-4222-8333-444455556666"
-API_CLIENT_SECRET = "api-client-secret"
 POOL = "eu-west-1_abc"
 ISSUER = f"https://cognito-idp.eu-west-1.amazonaws.com/{POOL}"
 HOSTED_UI = "https://acme-privx.auth.eu-west-1.amazoncognito.com"
@@ -205,37 +205,37 @@ def idp() -> FakeOIDCProvider:
 
 
 def make(idp: FakeOIDCProvider, **kwargs: Any) -> PrivXEmulator:
-    emu = PrivXEmulator(oidc_http=httpx.Client(transport=idp.transport), issuer_locator=locator, **kwargs)
-    emu.add_api_client(API_CLIENT_ID, API_CLIENT_SECRET)
-    return emu
+    """An emulator whose OIDC client reaches ``idp`` (another one than the test's ``emulator``)."""
+    return build_emulator(oidc_http=httpx.Client(transport=idp.transport), issuer_locator=locator, **kwargs)
 
 
 @pytest.fixture
-def emu(idp: FakeOIDCProvider) -> PrivXEmulator:
-    return make(idp)
+def emulator_settings(idp: FakeOIDCProvider) -> dict[str, Any]:
+    """The emulator's OIDC client reaches the test's ``idp``."""
+    return {"oidc_http": httpx.Client(transport=idp.transport), "issuer_locator": locator}
 
 
-def api_client(emu: PrivXEmulator) -> httpx.Client:
-    with httpx.Client(transport=httpx.MockTransport(emu.handle), base_url=BASE) as c:
+def api_client(emulator: PrivXEmulator) -> httpx.Client:
+    with httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE) as c:
         r = c.post(
             "/auth/api/v1/oauth/token",
-            auth=("privx-external", "oauth-secret"),
+            auth=("privx-external", OAUTH_CLIENT_SECRET),
             data={"grant_type": "password", "username": API_CLIENT_ID, "password": API_CLIENT_SECRET},
         )
     headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    return httpx.Client(transport=httpx.MockTransport(emu.handle), base_url=BASE, headers=headers)
+    return httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE, headers=headers)
 
 
 @pytest.fixture
-def api(emu: PrivXEmulator) -> Iterator[httpx.Client]:
-    with api_client(emu) as c:
+def api(emulator: PrivXEmulator) -> Iterator[httpx.Client]:
+    with api_client(emulator) as c:
         yield c
 
 
 @pytest.fixture
-def browser(emu: PrivXEmulator) -> Iterator[httpx.Client]:
+def browser(emulator: PrivXEmulator) -> Iterator[httpx.Client]:
     """No token, no redirects followed: each hop is looked at."""
-    with httpx.Client(transport=httpx.MockTransport(emu.handle), base_url=BASE) as c:
+    with httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE) as c:
         yield c
 
 
@@ -322,7 +322,7 @@ ANN = {"sub": "sub-ann", "email": "ann@example.com", "custom:group": "ops"}
 
 
 def test_authorize_redirects_307_to_the_discovered_endpoint(
-    emu: PrivXEmulator, api: httpx.Client, browser: httpx.Client, idp: FakeOIDCProvider
+    emulator: PrivXEmulator, api: httpx.Client, browser: httpx.Client, idp: FakeOIDCProvider
 ) -> None:
     directory = add_directory(api)
     r = browser.get(AUTHORIZE, params=authorize_params(directory))
@@ -341,12 +341,15 @@ def test_authorize_redirects_307_to_the_discovered_endpoint(
     assert len(params["state"]) >= 32 and len(params["nonce"]) >= 32 and params["state"] != "ui-state"
     again = httpx.URL(browser.get(AUTHORIZE, params=authorize_params(directory)).headers["Location"])
     assert (again.params["state"], again.params["nonce"]) != (params["state"], params["nonce"])
-    assert emu.logins == []  # nothing is recorded until the callback
+    assert emulator.logins == []  # nothing is recorded until the callback
 
 
 def test_legacy_route_redirects_302_the_same_way(idp: FakeOIDCProvider) -> None:
-    emu = make(idp, variant=EmulatorVariant(login_route="legacy"))
-    with api_client(emu) as api, httpx.Client(transport=httpx.MockTransport(emu.handle), base_url=BASE) as browser:
+    emulator = make(idp, variant=EmulatorVariant(login_route="legacy"))
+    with (
+        api_client(emulator) as api,
+        httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE) as browser,
+    ):
         directory = add_directory(api)
         r = browser.get(LEGACY, params={"directory": directory})
         assert r.status_code == 302
@@ -358,9 +361,11 @@ def test_legacy_route_redirects_302_the_same_way(idp: FakeOIDCProvider) -> None:
 def test_the_default_locator_is_the_issuer_itself() -> None:
     """Shaped as real Cognito: discovery and JWKS at the issuer, the OAuth endpoints on the hosted-UI domain."""
     idp = FakeOIDCProvider(base=ISSUER, endpoints=HOSTED_UI)
-    emu = PrivXEmulator(oidc_http=httpx.Client(transport=idp.transport))
-    emu.add_api_client(API_CLIENT_ID, API_CLIENT_SECRET)
-    with api_client(emu) as api, httpx.Client(transport=httpx.MockTransport(emu.handle), base_url=BASE) as browser:
+    emulator = build_emulator(oidc_http=httpx.Client(transport=idp.transport))
+    with (
+        api_client(emulator) as api,
+        httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE) as browser,
+    ):
         directory = add_directory(api)
         location = start(browser, directory)
         assert location.startswith(f"{HOSTED_UI}/oauth2/authorize?")
@@ -390,9 +395,8 @@ def _unreachable(request: httpx.Request) -> httpx.Response:
 def test_authorize_without_discovery_is_502_and_invents_no_url(
     handler: Callable[[httpx.Request], httpx.Response], says: str
 ) -> None:
-    emu = PrivXEmulator(oidc_http=httpx.Client(transport=httpx.MockTransport(handler)), issuer_locator=locator)
-    emu.add_api_client(API_CLIENT_ID, API_CLIENT_SECRET)
-    with api_client(emu) as api:
+    emulator = build_emulator(oidc_http=httpx.Client(transport=httpx.MockTransport(handler)), issuer_locator=locator)
+    with api_client(emulator) as api:
         directory = add_directory(api)
         r = api.get(AUTHORIZE, params=authorize_params(directory))
     assert r.status_code == 502
@@ -416,8 +420,8 @@ def test_authorize_without_discovery_is_502_and_invents_no_url(
 )
 def test_an_issuer_that_is_not_exactly_the_providers_is_refused(oidc_issuer: str, discovery_base: str) -> None:
     idp = FakeOIDCProvider(base=discovery_base)
-    emu = make(idp)
-    with api_client(emu) as api:
+    emulator = make(idp)
+    with api_client(emulator) as api:
         directory = add_directory(api, oidc_issuer=oidc_issuer)
         r = api.get(AUTHORIZE, params=authorize_params(directory))
     assert str(idp.requests[0].url) == f"{discovery_base}/.well-known/openid-configuration"
@@ -428,7 +432,7 @@ def test_an_issuer_that_is_not_exactly_the_providers_is_refused(oidc_issuer: str
 
 
 def test_authorize_checks_its_parameters_before_calling_the_idp(
-    api: httpx.Client, idp: FakeOIDCProvider, emu: PrivXEmulator
+    api: httpx.Client, idp: FakeOIDCProvider, emulator: PrivXEmulator
 ) -> None:
     directory = add_directory(api)
     r = api.get(AUTHORIZE, params=authorize_params(directory, client_id="privx-external"))
@@ -442,7 +446,7 @@ def test_authorize_checks_its_parameters_before_calling_the_idp(
 
 
 def test_login_upserts_the_user_with_tags_and_roles_filter_grammar(
-    emu: PrivXEmulator, api: httpx.Client, browser: httpx.Client, idp: FakeOIDCProvider
+    emulator: PrivXEmulator, api: httpx.Client, browser: httpx.Client, idp: FakeOIDCProvider
 ) -> None:
     directory = add_directory(api)
     ops = add_role(api, "ops-admins", directory, "(tags=ops)")
@@ -455,7 +459,7 @@ def test_login_upserts_the_user_with_tags_and_roles_filter_grammar(
     assert "<h1>Signed in as ann@example.com</h1>" in r.text and '<ul id="roles"><li>ops-admins</li></ul>' in r.text
     assert idp.basic_auth == [(CLIENT_ID, CLIENT_SECRET)]  # the stored secret, not the mask
 
-    (record,) = emu.logins
+    (record,) = emulator.logins
     user_id = record["user_id"]
     assert page.fields == {
         "user-id": user_id,
@@ -487,13 +491,16 @@ def test_login_upserts_the_user_with_tags_and_roles_filter_grammar(
     # The same sub logs in again from another group: the same user, updated; roles follow the tags.
     r = login(browser, idp, directory, {**ANN, "custom:group": "dev"})
     assert read_page(r).roles == ["developers"]
-    assert emu.logins[-1]["user_id"] == user_id and emu.logins[-1]["new_user"] is False
+    assert emulator.logins[-1]["user_id"] == user_id and emulator.logins[-1]["new_user"] is False
     assert [u["tags"] for u in api.post(f"{RS}/users/search", json={"source": directory}).json()["items"]] == [["dev"]]
 
 
 def test_login_with_a_list_of_groups_bare_grammar(idp: FakeOIDCProvider) -> None:
-    emu = make(idp, variant=EmulatorVariant(rule_grammar="bare"))
-    with api_client(emu) as api, httpx.Client(transport=httpx.MockTransport(emu.handle), base_url=BASE) as browser:
+    emulator = make(idp, variant=EmulatorVariant(rule_grammar="bare"))
+    with (
+        api_client(emulator) as api,
+        httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE) as browser,
+    ):
         directory = add_directory(api, oidc_tags_attribute_name="cognito:groups")
         add_role(api, "ops-admins", directory, "ops")
         add_role(api, "developers", directory, "dev")
@@ -503,11 +510,11 @@ def test_login_with_a_list_of_groups_bare_grammar(idp: FakeOIDCProvider) -> None
         )
     page = read_page(r)
     assert (r.status_code, page.roles, page.fields["tags"]) == (200, ["ops-admins", "developers"], "ops, dev")
-    assert emu.logins[-1]["tags"] == ["ops", "dev"]
+    assert emulator.logins[-1]["tags"] == ["ops", "dev"]
 
 
 def test_without_the_tags_claim_the_user_signs_in_with_no_roles(
-    emu: PrivXEmulator, api: httpx.Client, browser: httpx.Client, idp: FakeOIDCProvider
+    emulator: PrivXEmulator, api: httpx.Client, browser: httpx.Client, idp: FakeOIDCProvider
 ) -> None:
     """The field failure this rehearses: a custom attribute the app client may not read is not in the token."""
     directory = add_directory(api)
@@ -516,21 +523,21 @@ def test_without_the_tags_claim_the_user_signs_in_with_no_roles(
     page = read_page(r)
     assert (r.status_code, page.heading, page.roles) == (200, "Signed in as ann@example.com", [])
     assert '<ul id="roles"></ul>' in r.text
-    record = emu.logins[-1]
+    record = emulator.logins[-1]
     assert (record["tags"], record["roles"], record["error"]) == ([], [], None)
     user = api.get(f"{RS}/users/{record['user_id']}").json()
     assert "tags" not in user and user["roles"] == []
 
 
 def test_oidc_allow_login_tag_is_honoured(
-    emu: PrivXEmulator, api: httpx.Client, browser: httpx.Client, idp: FakeOIDCProvider
+    emulator: PrivXEmulator, api: httpx.Client, browser: httpx.Client, idp: FakeOIDCProvider
 ) -> None:
     directory = add_directory(api, oidc_tags_attribute_name="cognito:groups", oidc_allow_login_tag="privx")
     r = login(browser, idp, directory, {"sub": "s-1", "email": "eve@example.com", "cognito:groups": ["ops"]})
     page = read_page(r)
     assert (r.status_code, page.heading, page.error) == (403, "Sign-in failed", "login_not_allowed")
     assert "privx" in (page.description or "")
-    assert emu.logins[-1]["claims"]["email"] == "eve@example.com" and emu.logins[-1]["user_id"] is None
+    assert emulator.logins[-1]["claims"]["email"] == "eve@example.com" and emulator.logins[-1]["user_id"] is None
     assert api.post(f"{RS}/users/search", json={"source": directory}).json()["count"] == 0
     r = login(browser, idp, directory, {"sub": "s-1", "email": "eve@example.com", "cognito:groups": ["privx", "ops"]})
     assert r.status_code == 200
@@ -548,7 +555,7 @@ def test_the_page_escapes_what_the_token_says(api: httpx.Client, browser: httpx.
 
 
 def test_the_idps_error_is_shown(
-    emu: PrivXEmulator, api: httpx.Client, browser: httpx.Client, idp: FakeOIDCProvider
+    emulator: PrivXEmulator, api: httpx.Client, browser: httpx.Client, idp: FakeOIDCProvider
 ) -> None:
     directory = add_directory(api)
     r = browser.get(idp.refuse(start(browser, directory), "invalid_scope", "scope custom:x is not allowed"))
@@ -556,7 +563,7 @@ def test_the_idps_error_is_shown(
     assert (r.status_code, page.heading, page.error) == (401, "Sign-in failed", "invalid_scope")
     assert page.description == "scope custom:x is not allowed"
     assert [q.url.path for q in idp.requests] == [f"/{POOL}/.well-known/openid-configuration"]  # no exchange
-    assert emu.logins[-1] | {"claims": None} == {
+    assert emulator.logins[-1] | {"claims": None} == {
         "directory_id": directory,
         "status": 401,
         "error": "invalid_scope",
@@ -572,14 +579,14 @@ def test_the_idps_error_is_shown(
 
 
 def test_a_wrong_client_secret_in_privx_is_invalid_client(
-    emu: PrivXEmulator, api: httpx.Client, browser: httpx.Client, idp: FakeOIDCProvider
+    emulator: PrivXEmulator, api: httpx.Client, browser: httpx.Client, idp: FakeOIDCProvider
 ) -> None:
     directory = add_directory(api, oidc_client_secret="not-the-secret")
     r = login(browser, idp, directory, ANN)
     page = read_page(r)
     assert (r.status_code, page.error) == (401, "invalid_client")
     assert idp.basic_auth == [(CLIENT_ID, "not-the-secret")]
-    assert emu.logins[-1]["error"] == "invalid_client" and emu.logins[-1]["user_id"] is None
+    assert emulator.logins[-1]["error"] == "invalid_client" and emulator.logins[-1]["user_id"] is None
     assert api.post(f"{RS}/users/search", json={"source": directory}).json()["count"] == 0
 
 
@@ -595,7 +602,7 @@ def test_a_put_with_the_mask_keeps_the_real_secret_for_the_exchange(
 
 
 def test_a_bad_code_is_invalid_grant(
-    emu: PrivXEmulator, api: httpx.Client, browser: httpx.Client, idp: FakeOIDCProvider
+    emulator: PrivXEmulator, api: httpx.Client, browser: httpx.Client, idp: FakeOIDCProvider
 ) -> None:
     directory = add_directory(api)
     back = httpx.URL(idp.sign_in(start(browser, directory), ANN))
@@ -622,14 +629,17 @@ TAMPERING: list[tuple[str, dict[str, Any], str]] = [
 @pytest.mark.parametrize(("bend", "error"), [(b, e) for _, b, e in TAMPERING], ids=[n for n, _, _ in TAMPERING])
 def test_an_id_token_that_fails_a_check_is_refused(bend: dict[str, Any], error: str) -> None:
     idp = FakeOIDCProvider(**bend)
-    emu = make(idp)
-    with api_client(emu) as api, httpx.Client(transport=httpx.MockTransport(emu.handle), base_url=BASE) as browser:
+    emulator = make(idp)
+    with (
+        api_client(emulator) as api,
+        httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE) as browser,
+    ):
         directory = add_directory(api)
         r = login(browser, idp, directory, ANN)
         assert api.post(f"{RS}/users/search", json={"source": directory}).json()["count"] == 0
     page = read_page(r)
     assert (r.status_code, page.heading, page.error) == (401, "Sign-in failed", error)
-    assert emu.logins[-1]["error"] == error and emu.logins[-1]["claims"] is None
+    assert emulator.logins[-1]["error"] == error and emulator.logins[-1]["claims"] is None
     if error == "invalid_issuer":
         assert repr(ISSUER) in (page.description or "").replace("&#x27;", "'")
 
@@ -649,9 +659,11 @@ def test_an_unusable_token_answer(token_answer: httpx.Response, status: int, err
     def handler(request: httpx.Request) -> httpx.Response:
         return token_answer if request.url.path.endswith("/oauth2/token") else idp.handle(request)
 
-    emu = PrivXEmulator(oidc_http=httpx.Client(transport=httpx.MockTransport(handler)), issuer_locator=locator)
-    emu.add_api_client(API_CLIENT_ID, API_CLIENT_SECRET)
-    with api_client(emu) as api, httpx.Client(transport=httpx.MockTransport(emu.handle), base_url=BASE) as browser:
+    emulator = build_emulator(oidc_http=httpx.Client(transport=httpx.MockTransport(handler)), issuer_locator=locator)
+    with (
+        api_client(emulator) as api,
+        httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE) as browser,
+    ):
         r = login(browser, idp, add_directory(api), ANN)
     assert (r.status_code, read_page(r).error) == (status, error)
 
@@ -660,9 +672,11 @@ def test_a_jwks_that_cannot_be_fetched_is_502(idp: FakeOIDCProvider) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(503) if request.url.path.endswith("/jwks.json") else idp.handle(request)
 
-    emu = PrivXEmulator(oidc_http=httpx.Client(transport=httpx.MockTransport(handler)), issuer_locator=locator)
-    emu.add_api_client(API_CLIENT_ID, API_CLIENT_SECRET)
-    with api_client(emu) as api, httpx.Client(transport=httpx.MockTransport(emu.handle), base_url=BASE) as browser:
+    emulator = build_emulator(oidc_http=httpx.Client(transport=httpx.MockTransport(handler)), issuer_locator=locator)
+    with (
+        api_client(emulator) as api,
+        httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE) as browser,
+    ):
         r = login(browser, idp, add_directory(api), ANN)
     assert (r.status_code, read_page(r).error) == (502, "jwks_unavailable")
 
@@ -671,7 +685,7 @@ def test_a_jwks_that_cannot_be_fetched_is_502(idp: FakeOIDCProvider) -> None:
 
 
 def test_a_state_is_used_once(
-    emu: PrivXEmulator, api: httpx.Client, browser: httpx.Client, idp: FakeOIDCProvider
+    emulator: PrivXEmulator, api: httpx.Client, browser: httpx.Client, idp: FakeOIDCProvider
 ) -> None:
     directory = add_directory(api)
     back = idp.sign_in(start(browser, directory), ANN)
@@ -680,7 +694,7 @@ def test_a_state_is_used_once(
     page = read_page(replay)
     assert (replay.status_code, page.error) == (400, "invalid_state")
     assert "unknown or was used already" in (page.description or "")
-    assert emu.logins[-1]["directory_id"] is None
+    assert emulator.logins[-1]["directory_id"] is None
     # A failed callback uses its state up too.
     refused = idp.refuse(start(browser, directory), "access_denied", "no")
     assert browser.get(refused).status_code == 401
@@ -693,7 +707,7 @@ def test_a_state_is_used_once(
     ids=["nothing", "no-state", "unknown-state", "error-unknown-state"],
 )
 def test_a_callback_without_a_known_state_is_400(
-    emu: PrivXEmulator, browser: httpx.Client, idp: FakeOIDCProvider, query: dict[str, str]
+    emulator: PrivXEmulator, browser: httpx.Client, idp: FakeOIDCProvider, query: dict[str, str]
 ) -> None:
     r = browser.get(CALLBACK, params=query)
     assert (r.status_code, read_page(r).error) == (400, "invalid_state")
@@ -702,8 +716,11 @@ def test_a_callback_without_a_known_state_is_400(
 
 def test_an_expired_state_is_400(idp: FakeOIDCProvider) -> None:
     now = [1000.0]
-    emu = make(idp, clock=lambda: now[0])
-    with api_client(emu) as api, httpx.Client(transport=httpx.MockTransport(emu.handle), base_url=BASE) as browser:
+    emulator = make(idp, clock=lambda: now[0])
+    with (
+        api_client(emulator) as api,
+        httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE) as browser,
+    ):
         directory = add_directory(api)
         back = idp.sign_in(start(browser, directory), ANN)
         now[0] += 601
@@ -711,7 +728,7 @@ def test_an_expired_state_is_400(idp: FakeOIDCProvider) -> None:
     page = read_page(r)
     assert (r.status_code, page.error) == (400, "invalid_state")
     assert "has expired" in (page.description or "")
-    assert emu.logins[-1]["directory_id"] == directory
+    assert emulator.logins[-1]["directory_id"] == directory
 
 
 def test_a_callback_with_neither_code_nor_error_is_400(browser: httpx.Client, api: httpx.Client) -> None:
@@ -729,16 +746,16 @@ def test_a_directory_deleted_meanwhile(api: httpx.Client, browser: httpx.Client,
 
 
 def test_reset_forgets_logins_under_way_and_recorded(
-    emu: PrivXEmulator, browser: httpx.Client, idp: FakeOIDCProvider
+    emulator: PrivXEmulator, browser: httpx.Client, idp: FakeOIDCProvider
 ) -> None:
-    with api_client(emu) as api:
+    with api_client(emulator) as api:
         done = idp.sign_in(start(browser, add_directory(api)), ANN)
         assert browser.get(done).status_code == 200
         pending = idp.sign_in(start(browser, add_directory(api, "second")), ANN)
     state = browser.get("/_emulator/state").json()
     assert [x["status"] for x in state["logins"]] == [200]
-    emu.reset()
-    assert emu.logins == []
+    emulator.reset()
+    assert emulator.logins == []
     assert browser.get(pending).status_code == 400
 
 
@@ -746,10 +763,13 @@ def test_reset_forgets_logins_under_way_and_recorded(
 
 
 def test_the_emulator_answers_others_while_a_login_waits_on_the_idp(idp: FakeOIDCProvider) -> None:
-    emu = make(idp)
+    emulator = make(idp)
     seen: list[int] = []
-    idp.on_token = lambda: seen.append(emu.handle(httpx.Request("GET", f"{BASE}/auth/api/v1/status")).status_code)
-    with api_client(emu) as api, httpx.Client(transport=httpx.MockTransport(emu.handle), base_url=BASE) as browser:
+    idp.on_token = lambda: seen.append(emulator.handle(httpx.Request("GET", f"{BASE}/auth/api/v1/status")).status_code)
+    with (
+        api_client(emulator) as api,
+        httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE) as browser,
+    ):
         back = idp.sign_in(start(browser, add_directory(api)), ANN)
         result: list[httpx.Response] = []
         walker = threading.Thread(target=lambda: result.append(browser.get(back)), daemon=True)
@@ -757,20 +777,20 @@ def test_the_emulator_answers_others_while_a_login_waits_on_the_idp(idp: FakeOID
         walker.join(timeout=10)
     assert not walker.is_alive(), "the callback deadlocked: the emulator's lock was held during the exchange"
     assert seen == [200] and result[0].status_code == 200
-    assert [r.path for r in emu.requests][-2:] == ["/auth/api/v1/status", CALLBACK]
+    assert [r.path for r in emulator.requests][-2:] == ["/auth/api/v1/status", CALLBACK]
 
 
 # -- over real HTTP ---------------------------------------------------------------------------------------
 
 
 def test_the_whole_login_over_http(idp: FakeOIDCProvider) -> None:
-    emu = make(idp)
-    with EmulatorServer(emu) as server:
-        emu.base_url = server.url
+    emulator = make(idp)
+    with EmulatorServer(emulator) as server:
+        emulator.base_url = server.url
         with httpx.Client(base_url=server.url, timeout=5) as browser:
             r = browser.post(
                 "/auth/api/v1/oauth/token",
-                auth=("privx-external", "oauth-secret"),
+                auth=("privx-external", OAUTH_CLIENT_SECRET),
                 data={"grant_type": "password", "username": API_CLIENT_ID, "password": API_CLIENT_SECRET},
             )
             api_headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
@@ -798,4 +818,4 @@ def test_the_whole_login_over_http(idp: FakeOIDCProvider) -> None:
             assert back.startswith(f"{server.url}{CALLBACK}?")
             page = read_page(browser.get(back))
     assert (page.heading, page.roles) == ("Signed in as ann@example.com", ["ops-admins"])
-    emu.close()
+    emulator.close()

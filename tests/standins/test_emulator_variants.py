@@ -1,6 +1,6 @@
 """The PrivX emulator's variants (what no public source settles) and its LDAP-style rule filters.
 
-Every variant is driven over HTTP-in-process (``httpx.MockTransport(emu.handle)``), as the client drives it.
+Every variant is driven over HTTP-in-process (``httpx.MockTransport(emulator.handle)``), as the client drives it.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import pytest
 from cognito_privx.sandbox.emulator import EmulatorVariant, FilterError, PrivXEmulator, parse_filter
 from cognito_privx.sandbox.emulator.ldapfilter import MAX_DEPTH, matches
 from cognito_privx.sandbox.emulator.membership import filter_attributes
-from tests.conftest import cognito_discovery
+from tests.support.constants import API_CLIENT_ID, API_CLIENT_SECRET, OAUTH_CLIENT_SECRET
+from tests.support.emulator import build_emulator
+from tests.support.oidc import cognito_discovery
 
 BASE = "https://privx.example.com"
 RS = "/role-store/api/v1"
-CLIENT_ID = "6e1b2d0c-1111-4222-8333-444455556666"
-CLIENT_SECRET = "api-client-secret"
 ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"
 HOSTED_UI = "https://acme-privx.auth.eu-west-1.amazoncognito.com"
 AUTHORIZE = "/auth/api/v1/oauth/authorize"
@@ -29,33 +29,33 @@ LEGACY = "/auth/api/v1/oidc/login"
 
 
 def make(**variant: Any) -> PrivXEmulator:
-    emu = PrivXEmulator(
+    """An emulator in this variant, whose direct login discovers the pool's hosted UI."""
+    return build_emulator(
         variant=EmulatorVariant(**variant), oidc_http=httpx.Client(transport=cognito_discovery(HOSTED_UI))
     )
-    emu.add_api_client(CLIENT_ID, CLIENT_SECRET)
-    return emu
 
 
-def client(emu: PrivXEmulator) -> httpx.Client:
+def client(emulator: PrivXEmulator) -> httpx.Client:
     """An unopened client holding a bearer token of the API client (use it in ``with``)."""
-    with httpx.Client(transport=httpx.MockTransport(emu.handle), base_url=BASE) as c:
+    with httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE) as c:
         r = c.post(
             "/auth/api/v1/oauth/token",
-            auth=("privx-external", "oauth-secret"),
-            data={"grant_type": "password", "username": CLIENT_ID, "password": CLIENT_SECRET},
+            auth=("privx-external", OAUTH_CLIENT_SECRET),
+            data={"grant_type": "password", "username": API_CLIENT_ID, "password": API_CLIENT_SECRET},
         )
     headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    return httpx.Client(transport=httpx.MockTransport(emu.handle), base_url=BASE, headers=headers)
+    return httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE, headers=headers)
 
 
 @pytest.fixture
-def emu() -> PrivXEmulator:
-    return make()
+def emulator_settings() -> dict[str, Any]:
+    """The default variant, whose direct login discovers the pool's hosted UI."""
+    return {"oidc_http": httpx.Client(transport=cognito_discovery(HOSTED_UI))}
 
 
 @pytest.fixture
-def api(emu: PrivXEmulator) -> Iterator[httpx.Client]:
-    with client(emu) as c:
+def api(emulator: PrivXEmulator) -> Iterator[httpx.Client]:
+    with client(emulator) as c:
         yield c
 
 
@@ -197,10 +197,10 @@ def test_filter_attributes_of_a_user() -> None:
 # -- rule grammar -----------------------------------------------------------------------------------
 
 
-def test_filter_grammar_matches_filters_and_refuses_a_bare_tag(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_filter_grammar_matches_filters_and_refuses_a_bare_tag(emulator: PrivXEmulator, api: httpx.Client) -> None:
     directory = add_directory(api)
-    emu.login_user(directory, {"sub": "alice", "email": "alice@example.com", "cognito:groups": ["ops"]})
-    emu.login_user(directory, {"sub": "bob", "cognito:groups": ["dev"], "custom:team": "blue"})
+    emulator.login_user(directory, {"sub": "alice", "email": "alice@example.com", "cognito:groups": ["ops"]})
+    emulator.login_user(directory, {"sub": "bob", "cognito:groups": ["dev"], "custom:team": "blue"})
     assert principals(evaluate(api, directory, "(tags=ops)")) == ["alice@example.com"]
     assert principals(evaluate(api, directory, "(cognito:groups=*)")) == ["alice@example.com", "bob"]
     assert principals(evaluate(api, directory, "(custom:team=BLUE)")) == ["bob"]
@@ -213,11 +213,11 @@ def test_filter_grammar_matches_filters_and_refuses_a_bare_tag(emu: PrivXEmulato
 
 
 def test_bare_grammar_matches_tags_exactly() -> None:
-    emu = make(rule_grammar="bare")
-    with client(emu) as api:
+    emulator = make(rule_grammar="bare")
+    with client(emulator) as api:
         directory = add_directory(api)
-        emu.login_user(directory, {"sub": "alice", "cognito:groups": ["ops", "Dev"]})
-        emu.login_user(directory, {"sub": "bob", "cognito:groups": ["ops-admins"]})
+        emulator.login_user(directory, {"sub": "alice", "cognito:groups": ["ops", "Dev"]})
+        emulator.login_user(directory, {"sub": "bob", "cognito:groups": ["ops-admins"]})
         assert principals(evaluate(api, directory, "ops")) == ["alice"]
         assert principals(evaluate(api, directory, "ops-admins")) == ["bob"]
         assert principals(evaluate(api, directory, "dev")) == []  # exact: case-sensitive
@@ -230,7 +230,7 @@ def test_bare_grammar_matches_tags_exactly() -> None:
         # "Local users" is refused.
         admin = next(r for r in api.get(f"{RS}/roles").json()["items"] if r["name"] == "privx-admin")
         assert admin["member_count"] == 1
-        local = emu.builtin_source_ids["LOCAL"]
+        local = emulator.builtin_source_ids["LOCAL"]
         assert evaluate(api, local, "admin").status_code == 400
         assert principals(evaluate(api, local, "(principal=admin)")) == ["admin"]
 
@@ -248,9 +248,9 @@ def authorize_params(directory: str, **extra: str) -> dict[str, str]:
     }
 
 
-def test_authorize_redirects_307_to_the_idp(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_authorize_redirects_307_to_the_idp(emulator: PrivXEmulator, api: httpx.Client) -> None:
     directory = add_directory(api)
-    with httpx.Client(transport=httpx.MockTransport(emu.handle), base_url=BASE) as browser:  # no token
+    with httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE) as browser:  # no token
         r = browser.get(AUTHORIZE, params=authorize_params(directory, state="client-state"))
         again = browser.get(AUTHORIZE, params=authorize_params(directory))
     assert r.status_code == 307
@@ -270,7 +270,7 @@ def test_authorize_redirects_307_to_the_idp(emu: PrivXEmulator, api: httpx.Clien
     assert api.get(LEGACY, params={"directory": directory}).status_code == 404  # only one route is served
 
 
-def test_authorize_refusals(emu: PrivXEmulator, api: httpx.Client) -> None:
+def test_authorize_refusals(emulator: PrivXEmulator, api: httpx.Client) -> None:
     directory = add_directory(api)
     off = add_directory(api, "off", oidc_enabled=False)
     cases = [
@@ -278,7 +278,7 @@ def test_authorize_refusals(emu: PrivXEmulator, api: httpx.Client) -> None:
         (authorize_params(directory, redirect_uri="https://evil.example/cb"), "redirect_uri"),
         (authorize_params(directory, response_type="token"), "response_type"),
         (authorize_params("nope"), "oidc_id"),
-        (authorize_params(emu.builtin_source_ids["LOCAL"]), "oidc_id"),
+        (authorize_params(emulator.builtin_source_ids["LOCAL"]), "oidc_id"),
         ({k: v for k, v in authorize_params(directory).items() if k != "oidc_id"}, "oidc_id"),
         ({k: v for k, v in authorize_params(directory).items() if k != "client_id"}, "client_id"),
     ]
@@ -298,9 +298,8 @@ def test_authorize_fetches_discovery_where_the_locator_says() -> None:
         seen.append(issuer)
         return issuer  # the AWS issuer, served by cognito_discovery
 
-    emu = PrivXEmulator(oidc_http=httpx.Client(transport=cognito_discovery(HOSTED_UI)), issuer_locator=locator)
-    emu.add_api_client(CLIENT_ID, CLIENT_SECRET)
-    with client(emu) as api:
+    emulator = build_emulator(oidc_http=httpx.Client(transport=cognito_discovery(HOSTED_UI)), issuer_locator=locator)
+    with client(emulator) as api:
         directory = add_directory(api)
         r = api.get(AUTHORIZE, params=authorize_params(directory))
     assert r.headers["Location"].startswith(f"{HOSTED_UI}/oauth2/authorize?")
@@ -308,8 +307,8 @@ def test_authorize_fetches_discovery_where_the_locator_says() -> None:
 
 
 def test_legacy_login_route() -> None:
-    emu = make(login_route="legacy")
-    with client(emu) as api:
+    emulator = make(login_route="legacy")
+    with client(emulator) as api:
         directory = add_directory(api)
         r = api.get(LEGACY, params={"directory": directory})
         assert r.status_code == 302
@@ -340,10 +339,10 @@ CLAIMS = {"sub": "s-1", "email": "alice@example.com", "preferred_username": "ali
     ],
 )
 def test_attribute_mapping_direction(direction: str, mapping: dict[str, str], accounts: tuple[Any, Any]) -> None:
-    emu = make(attribute_mapping=direction)
-    with client(emu) as api:
+    emulator = make(attribute_mapping=direction)
+    with client(emulator) as api:
         directory = add_directory(api, attribute_mapping=mapping)
-        uid = emu.login_user(directory, CLAIMS)
+        uid = emulator.login_user(directory, CLAIMS)
         user = api.get(f"{RS}/users/{uid}").json()
     assert (user.get("unix_account"), user.get("windows_account")) == accounts
 
@@ -360,8 +359,8 @@ def test_attribute_mapping_direction(direction: str, mapping: dict[str, str], ac
     ],
 )
 def test_resolve_unknown(mode: str, status: int, names: list[tuple[str, bool]] | None) -> None:
-    emu = make(resolve_unknown=mode)
-    with client(emu) as api:
+    emulator = make(resolve_unknown=mode)
+    with client(emulator) as api:
         rid = api.post(f"{RS}/roles", json={"name": "ops", "source_rules": {"rules": None}}).json()["id"]
         r = api.post(f"{RS}/roles/resolve", json=["ops", "missing", "ops"])
         assert r.status_code == status

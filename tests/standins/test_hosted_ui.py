@@ -24,21 +24,14 @@ import jwt
 import pytest
 
 from cognito_privx.sandbox.hosted_ui import HostedUI
-from tests.conftest import REGION
+from tests.support.clock import FakeClock
+from tests.support.constants import REGION
 
 BASE = "http://localhost:8123"
 CALLBACK = "https://privx.example.com/auth/api/v1/oidc-cb"
 PREFIX = "acme-privx"
 PASSWORD = "Correct-Horse-9"
 TEMPORARY = "Temporary-Pass-1"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass
@@ -149,7 +142,7 @@ class Browser:
 
     ui: HostedUI
     http: httpx.Client
-    clock: Clock
+    clock: FakeClock
     pool: Pool
     state: str = field(default_factory=lambda: secrets.token_urlsafe(8))
 
@@ -219,7 +212,7 @@ def browser(aws: Any) -> Iterator[Browser]:
     pool = make_pool(aws)
     pool.client_id, pool.secret = pool.client()
     pool.user("alice@example.com")
-    clock = Clock()
+    clock = FakeClock(time.time())
     ui = HostedUI(REGION, BASE, clock=clock)
     with httpx.Client(transport=httpx.WSGITransport(app=ui.wsgi), base_url=BASE) as http:
         yield Browser(ui, http, clock, pool)
@@ -324,7 +317,7 @@ def test_over_http_with_a_real_server(aws: Any) -> None:
     try:
         ui.base_url = f"http://127.0.0.1:{server.port}"
         with httpx.Client(timeout=5) as http:
-            b = Browser(ui, http, Clock(), pool)
+            b = Browser(ui, http, FakeClock(time.time()), pool)
             discovery = http.get(f"{ui.base_url}/{pool.id}/.well-known/openid-configuration").json()
             assert discovery["authorization_endpoint"] == f"{ui.base_url}/{PREFIX}/oauth2/authorize"
             r = http.get(discovery["authorization_endpoint"] + "?" + urlsplit(b.authorize_url()).query)
@@ -619,7 +612,7 @@ def test_case_sensitive_pool_takes_the_exact_email_only(aws: Any) -> None:
     pool.user("alice@example.com")
     ui = HostedUI(REGION, BASE)
     with httpx.Client(transport=httpx.WSGITransport(app=ui.wsgi), base_url=BASE) as http:
-        b = Browser(ui, http, Clock(), pool)
+        b = Browser(ui, http, FakeClock(time.time()), pool)
         r = b.submit(b.sign_in_page(), username="Alice@example.com", password=PASSWORD)
         assert "Incorrect username or password." in r.text
         assert b.sign_in(username="alice@example.com").startswith(CALLBACK + "?code=")
@@ -644,7 +637,7 @@ def test_username_pool_with_a_verified_email_alias(aws: Any) -> None:
     aws.admin_set_user_password(UserPoolId=pool.id, Username="carol", Password=PASSWORD, Permanent=True)
     ui = HostedUI(REGION, BASE)
     with httpx.Client(transport=httpx.WSGITransport(app=ui.wsgi), base_url=BASE) as http:
-        b = Browser(ui, http, Clock(), pool)
+        b = Browser(ui, http, FakeClock(time.time()), pool)
         for login in ("alice", "alice@example.com", "carol"):
             assert b.sign_in(username=login).startswith(CALLBACK + "?code="), login
         r = b.submit(b.sign_in_page(), username="carol@example.com", password=PASSWORD)  # alias not verified

@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from cognito_privx.sandbox import import_jobs
 from cognito_privx.sandbox.runner import MotoServer, Sandbox
-from tests.conftest import REGION
+from tests.support.constants import REGION
 
 SSE = {"x-amz-server-side-encryption": "aws:kms"}
 TRUST = {

@@ -20,7 +20,7 @@ from moto.cognitoidp import models
 
 from cognito_privx.sandbox import moto_fixes
 from cognito_privx.sandbox.runner import MotoServer
-from tests.conftest import REGION
+from tests.support.constants import REGION
 
 EMAIL_POOL: dict[str, Any] = {
     "UsernameAttributes": ["email"],

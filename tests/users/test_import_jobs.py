@@ -29,9 +29,9 @@ from cognito_privx.import_jobs import (
 )
 from cognito_privx.sandbox import import_jobs as standin
 from cognito_privx.users import PoolUsers, UserRow, scan_csv
-from tests.conftest import BASE_CONFIG, REGION
+from tests.support.constants import BASE_CONFIG, REGION
 
-pytestmark = pytest.mark.usefixtures("emulator")
+pytestmark = pytest.mark.usefixtures("emulator", "fast_jobs")
 
 ROLE = "arn:aws:iam::123456789012:role/CognitoImportLogs"
 
@@ -45,16 +45,10 @@ def role(aws: Any) -> str:
 
 @pytest.fixture
 def fast_jobs() -> Iterator[None]:
-    """Jobs processed as fast as the stand-in goes (tests change the settings inside this, never beyond it)."""
+    """Jobs processed as fast as the stand-in goes, in every test here (tests change the settings inside this, never
+    beyond it)."""
     with standin.configured(rate=None, pending_s=0.05):
         yield
-
-
-@pytest.fixture
-def pool(cli: Any, config_file: Path, aws: Any, fast_jobs: None) -> str:
-    run = cli("--config", str(config_file), "setup")
-    assert run.exit_code == 0, run.stderr
-    return str(aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"])
 
 
 def _csv(path: Path, rows: list[tuple[str, ...]], header: str = "email,group") -> Path:
@@ -131,7 +125,7 @@ def test_existing_users_are_compared_by_api_and_only_new_ones_go_to_the_job(
 
 @pytest.mark.parametrize("numbering", ["data", "file"])
 def test_rows_the_job_refuses_are_reported_per_row_with_their_input_line(
-    numbering: str, cli: Any, config_file: Path, aws: Any, role: str, tmp_path: Path, fast_jobs: None
+    numbering: str, cli: Any, config_file: Path, aws: Any, role: str, tmp_path: Path
 ) -> None:
     # A pool that requires `name` (an adopted one, say): the job refuses the rows without it. Whichever way the
     # logs number lines, the tool finds out and names the input lines.
@@ -237,9 +231,7 @@ def test_a_stopped_job_is_followed_by_a_new_attempt_for_the_rest(
     assert summary["failed"] == 0 and summary["created"] + summary["unchanged"] == 40
 
 
-def test_engine_job_in_cognito_groups_mode_adds_the_memberships(
-    cli: Any, tmp_path: Path, aws: Any, role: str, fast_jobs: None
-) -> None:
+def test_engine_job_in_cognito_groups_mode_adds_the_memberships(cli: Any, tmp_path: Path, aws: Any, role: str) -> None:
     config = tmp_path / "groups.toml"
     config.write_text(BASE_CONFIG.replace("[privx]", 'group_claim = "cognito:groups"\n\n[privx]'))
     assert cli("--config", str(config), "setup").exit_code == 0
@@ -670,15 +662,15 @@ def test_an_error_after_the_report_is_opened_leaves_a_whole_report(
 
 
 def test_known_users_in_a_big_pool_are_looked_up_not_created_first(
-    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path, cognito_calls: list[str]
+    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path, gateway_calls: list[str]
 ) -> None:
     seed = _csv(tmp_path / "seed.csv", [(f"big{i}@example.com", "ops") for i in range(130)])
     assert cli("--config", str(config_file), "import-users", str(seed), "--no-invite").exit_code == 0
     path = _csv(tmp_path / "u.csv", [("big5@example.com", "dev")])  # 1 row, 130 users (3 pages): one look-up
-    cognito_calls.clear()
+    gateway_calls.clear()
     run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
     assert run.exit_code == 0, run.stderr
-    assert "admin_create_user" not in cognito_calls and "list_users" not in cognito_calls
+    assert "admin_create_user" not in gateway_calls and "list_users" not in gateway_calls
     assert _users(aws, pool)["big5@example.com"]["group"] == "dev"
 
 

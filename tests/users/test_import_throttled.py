@@ -12,12 +12,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
-import httpx
 import pytest
 
 from cognito_privx.cognito import CognitoGateway
@@ -28,16 +26,6 @@ from cognito_privx.sandbox.runner import MotoServer
 from cognito_privx.users import Outcome, PoolUsers, UserRow
 
 REGION = "eu-west-1"
-
-
-@pytest.fixture
-def moto_server() -> Iterator[MotoServer]:
-    server = MotoServer().start()
-    # moto's backends are process-wide: start from (and leave) an empty account.
-    httpx.post(server.url + "/moto-api/reset").raise_for_status()
-    yield server
-    httpx.post(server.url + "/moto-api/reset").raise_for_status()
-    server.stop()
 
 
 def _client(url: str, attempts: int = 1) -> Any:

@@ -20,13 +20,6 @@ from cognito_privx.users import scan_csv
 pytestmark = pytest.mark.usefixtures("emulator")
 
 
-@pytest.fixture
-def pool(cli: Any, config_file: Path, aws: Any) -> str:
-    run = cli("--config", str(config_file), "setup")
-    assert run.exit_code == 0, run.stderr
-    return str(aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"])
-
-
 def _csv(path: Path, emails: list[str], group: str = "ops") -> Path:
     with path.open("w", newline="", encoding="utf-8") as fh:
         fh.write("email,group\n")
@@ -94,28 +87,28 @@ def test_report_is_streamed_in_file_order_with_the_summary(
 
 
 def test_existing_users_are_compared_from_one_listing(
-    cli: Any, config_file: Path, aws: Any, pool: str, tmp_path: Path, cognito_calls: list[str]
+    cli: Any, config_file: Path, aws: Any, pool: str, tmp_path: Path, gateway_calls: list[str]
 ) -> None:
     """A re-run over a small pool: the pool is listed (2 pages), not read once per row, and nothing is created."""
     emails = [f"e{i:03}@example.com" for i in range(70)]
     path = _csv(tmp_path / "u.csv", emails)
     assert cli("--config", str(config_file), "import-users", str(path), "--no-invite").exit_code == 0
-    cognito_calls.clear()
+    gateway_calls.clear()
     again = cli("--config", str(config_file), "-o", "json", "import-users", str(path), "--no-invite")
     assert json.loads(again.stdout)["summary"]["unchanged"] == 70
-    assert cognito_calls.count("list_users") == 2
-    assert "admin_get_user" not in cognito_calls and "admin_create_user" not in cognito_calls
+    assert gateway_calls.count("list_users") == 2
+    assert "admin_get_user" not in gateway_calls and "admin_create_user" not in gateway_calls
 
 
 def test_new_users_cost_one_call_each(
-    cli: Any, config_file: Path, aws: Any, pool: str, tmp_path: Path, cognito_calls: list[str]
+    cli: Any, config_file: Path, aws: Any, pool: str, tmp_path: Path, gateway_calls: list[str]
 ) -> None:
     path = _csv(tmp_path / "u.csv", [f"n{i:03}@example.com" for i in range(40)])
-    cognito_calls.clear()
+    gateway_calls.clear()
     run = cli("--config", str(config_file), "import-users", str(path), "--no-invite")
     assert run.exit_code == 0, run.stderr
-    assert cognito_calls.count("admin_create_user") == 40
-    assert "admin_get_user" not in cognito_calls
+    assert gateway_calls.count("admin_create_user") == 40
+    assert "admin_get_user" not in gateway_calls
 
 
 def test_listing_pays_while_the_pool_is_small_next_to_the_file() -> None:

@@ -13,16 +13,9 @@ import pytest
 from cognito_privx.config import AppConfig
 from cognito_privx.errors import UsageError
 from cognito_privx.users import read_csv
-from tests.conftest import BASE_CONFIG
+from tests.support.constants import BASE_CONFIG
 
 pytestmark = pytest.mark.usefixtures("emulator")
-
-
-@pytest.fixture
-def pool(cli: Any, config_file: Path, aws: Any) -> str:
-    run = cli("--config", str(config_file), "setup")
-    assert run.exit_code == 0, run.stderr
-    return str(aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"])
 
 
 def _users(aws: Any, pool: str) -> list[dict[str, Any]]:
@@ -61,12 +54,12 @@ def test_list_users_filters_by_status(cli: Any, config_file: Path, aws: Any, poo
 
 
 def test_resend_invite_keeps_the_user_and_refuses_a_confirmed_one(
-    cli: Any, config_file: Path, aws: Any, pool: str, cognito_calls: list[str]
+    cli: Any, config_file: Path, aws: Any, pool: str, gateway_calls: list[str]
 ) -> None:
     c = ["--config", str(config_file)]
     assert cli(*c, "add-user", "dana@example.com", "--group", "ops").exit_code == 0
     sub = _users(aws, pool)[0]["Username"]
-    cognito_calls.clear()
+    gateway_calls.clear()
     run = cli(*c, "-o", "json", "resend-invite", "Dana@Example.com")
     assert run.exit_code == 0, run.stderr
     doc = json.loads(run.stdout)
@@ -75,7 +68,7 @@ def test_resend_invite_keeps_the_user_and_refuses_a_confirmed_one(
         "invitation sent again",
         "FORCE_CHANGE_PASSWORD",
     )
-    assert "admin_create_user" in cognito_calls
+    assert "admin_create_user" in gateway_calls
     assert [u["Username"] for u in _users(aws, pool)] == [sub]  # the same user, the same sub
 
     aws.admin_set_user_password(UserPoolId=pool, Username="dana@example.com", Password="Str0ng!pass", Permanent=True)
@@ -87,25 +80,25 @@ def test_resend_invite_keeps_the_user_and_refuses_a_confirmed_one(
 
 
 def test_temporary_password_on_a_pending_user_is_set_not_dropped(
-    cli: Any, config_file: Path, aws: Any, pool: str, cognito_calls: list[str]
+    cli: Any, config_file: Path, aws: Any, pool: str, gateway_calls: list[str]
 ) -> None:
     c = ["--config", str(config_file)]
     assert cli(*c, "add-user", "dana@example.com", "--group", "ops").exit_code == 0
     sub = _users(aws, pool)[0]["Username"]
-    cognito_calls.clear()
+    gateway_calls.clear()
     run = cli(*c, "add-user", "dana@example.com", "--group", "ops", "--temporary-password", "N3w!temporary")
     assert run.exit_code == 0, run.stderr
     assert "~ updated dana@example.com  temporary password set" in run.stderr
     assert "N3w!temporary" not in run.stderr + run.stdout
-    assert cognito_calls.count("admin_set_user_password") == 1
+    assert gateway_calls.count("admin_set_user_password") == 1
     user = aws.admin_get_user(UserPoolId=pool, Username="dana@example.com")
     assert (user["Username"], user["UserStatus"]) == (sub, "FORCE_CHANGE_PASSWORD")  # not permanent
 
     aws.admin_set_user_password(UserPoolId=pool, Username="dana@example.com", Password="Str0ng!pass", Permanent=True)
-    cognito_calls.clear()
+    gateway_calls.clear()
     kept = cli(*c, "add-user", "dana@example.com", "--group", "ops", "--temporary-password", "N3w!temporary")
     assert "temporary password not set: the user has signed in already (status CONFIRMED (signed in))" in kept.stderr
-    assert "admin_set_user_password" not in cognito_calls
+    assert "admin_set_user_password" not in gateway_calls
 
 
 # -- groups -------------------------------------------------------------------------------------------------

@@ -19,17 +19,9 @@ from cognito_privx import cli as cli_module
 from cognito_privx.cognito import CognitoGateway
 from cognito_privx.errors import UsageError
 from cognito_privx.users import PoolUsers, validate_email
-from tests.conftest import REGION
+from tests.support.constants import REGION
 
 pytestmark = pytest.mark.usefixtures("emulator")
-
-
-@pytest.fixture
-def pool(cli: Any, config_file: Path, aws: Any) -> str:
-    """A pool made by setup; returns its id."""
-    run = cli("--config", str(config_file), "setup")
-    assert run.exit_code == 0, run.stderr
-    return str(aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"])
 
 
 def _user(aws: Any, pool: str, email: str) -> dict[str, Any] | None:
@@ -306,12 +298,12 @@ def test_an_internationalised_domain_is_refused_with_its_punycode_form() -> None
 
 @pytest.mark.parametrize("address", ["ann..lee@example.com", ".ann@example.com"])
 def test_dotted_addresses_are_refused_before_any_call(
-    cli: Any, config_file: Path, aws: Any, cognito_calls: list[str], address: str
+    cli: Any, config_file: Path, aws: Any, gateway_calls: list[str], address: str
 ) -> None:
     run = cli("--config", str(config_file), "add-user", address, "--group", "ops")
     assert run.exit_code == 2, run.stderr
     assert "is not a valid email address" in run.stderr
-    assert cognito_calls == []
+    assert gateway_calls == []
 
 
 # -- paging ---------------------------------------------------------------------------------------------------
