@@ -224,37 +224,6 @@ def test_rotate_secret_needs_a_confirmation_without_a_terminal(
     assert _secret_ids(aws) == before
 
 
-def test_the_moto_layer_keeps_two_secrets_at_most_and_never_the_last(aws: Any) -> None:
-    pool = aws.create_user_pool(PoolName="p")["UserPool"]["Id"]
-    client = aws.create_user_pool_client(UserPoolId=pool, ClientName="c", GenerateSecret=True)["UserPoolClient"]
-    first = client["ClientSecret"]
-    ((only, *_),) = [
-        [
-            s["ClientSecretId"]
-            for s in aws.list_user_pool_client_secrets(UserPoolId=pool, ClientId=client["ClientId"])["ClientSecrets"]
-        ]
-    ]
-    mine = "A" * 30 + "_+b"
-    added = aws.add_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"], ClientSecret=mine)
-    assert "ClientSecretValue" not in added["ClientSecretDescriptor"]  # a value we gave is not echoed
-    described = aws.describe_user_pool_client(UserPoolId=pool, ClientId=client["ClientId"])["UserPoolClient"]
-    assert described["ClientSecret"] == first  # the first active one
-    with pytest.raises(aws.exceptions.LimitExceededException):
-        aws.add_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"])
-    aws.delete_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"], ClientSecretId=only)
-    described = aws.describe_user_pool_client(UserPoolId=pool, ClientId=client["ClientId"])["UserPoolClient"]
-    assert described["ClientSecret"] == mine
-    (last,) = aws.list_user_pool_client_secrets(UserPoolId=pool, ClientId=client["ClientId"])["ClientSecrets"]
-    with pytest.raises(aws.exceptions.InvalidParameterException):
-        aws.delete_user_pool_client_secret(
-            UserPoolId=pool, ClientId=client["ClientId"], ClientSecretId=last["ClientSecretId"]
-        )
-    with pytest.raises(aws.exceptions.InvalidParameterException):
-        aws.add_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"], ClientSecret="a" * 30 + "-")
-    generated = aws.add_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"])
-    assert len(generated["ClientSecretDescriptor"]["ClientSecretValue"]) >= 24
-
-
 def test_generated_values_fit_cognitos_pattern() -> None:
     import re
 

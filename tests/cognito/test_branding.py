@@ -1,6 +1,7 @@
 """Managed login: with ``hosted_ui = "managed"``, setup gives our app client a branding style (Cognito's defaults)
 when it has none, keeps one that exists, and teardown deletes it. moto lacks the calls: the stand-in layer in
-``sandbox/moto_fixes.py`` serves them from moto's own pool objects, in-process and over moto's server."""
+``sandbox/moto_fixes.py`` serves them from moto's own pool objects (over moto's server too:
+``tests/standins/test_moto_fixes.py``)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from cognito_privx import cognito
-from cognito_privx.sandbox.runner import MotoServer
-from tests.support.constants import BASE_CONFIG, REGION
+from tests.support.constants import BASE_CONFIG
 
 WORLD = pytest.mark.usefixtures("aws", "emulator")
 
@@ -98,31 +97,3 @@ def test_a_concurrent_runs_style_is_taken_not_doubled(cli: Any, tmp_path: Path, 
     assert change.action.value == "noop" and change.notes == ("a concurrent run created it first",)
     styles = [s for s in [_style(aws)] if s is not None]
     assert len(styles) == 1
-
-
-def test_the_stand_in_layer_over_motos_server() -> None:
-    server = MotoServer().start()
-    try:
-        idp = boto3.client(
-            "cognito-idp",
-            region_name=REGION,
-            endpoint_url=server.url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        pool = idp.create_user_pool(PoolName="p")["UserPool"]["Id"]
-        client = idp.create_user_pool_client(UserPoolId=pool, ClientName="c")["UserPoolClient"]["ClientId"]
-        made = idp.create_managed_login_branding(UserPoolId=pool, ClientId=client, UseCognitoProvidedValues=True)
-        style_id = made["ManagedLoginBranding"]["ManagedLoginBrandingId"]
-        with pytest.raises(idp.exceptions.ManagedLoginBrandingExistsException):
-            idp.create_managed_login_branding(UserPoolId=pool, ClientId=client, UseCognitoProvidedValues=True)
-        found = idp.describe_managed_login_branding_by_client(UserPoolId=pool, ClientId=client)
-        assert found["ManagedLoginBranding"]["ManagedLoginBrandingId"] == style_id
-        assert idp.describe_managed_login_branding(UserPoolId=pool, ManagedLoginBrandingId=style_id)
-        idp.delete_managed_login_branding(UserPoolId=pool, ManagedLoginBrandingId=style_id)
-        with pytest.raises(idp.exceptions.ResourceNotFoundException):
-            idp.describe_managed_login_branding_by_client(UserPoolId=pool, ClientId=client)
-        with pytest.raises(idp.exceptions.ResourceNotFoundException):
-            idp.create_managed_login_branding(UserPoolId=pool, ClientId="no-such-client", UseCognitoProvidedValues=True)
-    finally:
-        server.stop()

@@ -203,33 +203,3 @@ def test_the_token_probe_says_it_could_not_verify_with_mfa_required(cli: Any, tm
     assert "MFA_SETUP" in checks["token-probe"]["message"]
     pool = aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"]
     assert aws.list_users(UserPoolId=pool)["Users"] == []  # the probe cleaned up
-
-
-def test_moto_fix_admin_sign_in_with_mfa_required_asks_for_mfa_setup(aws: Any) -> None:
-    pool = aws.create_user_pool(PoolName="p")["UserPool"]["Id"]
-    client = aws.create_user_pool_client(
-        UserPoolId=pool, ClientName="c", ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH"]
-    )["UserPoolClient"]["ClientId"]
-    aws.admin_create_user(UserPoolId=pool, Username="u", MessageAction="SUPPRESS")
-    aws.admin_set_user_password(UserPoolId=pool, Username="u", Password="Aa1!aaaaaaaa", Permanent=True)
-
-    def sign_in() -> dict[str, Any]:
-        result: dict[str, Any] = aws.admin_initiate_auth(
-            UserPoolId=pool,
-            ClientId=client,
-            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": "u", "PASSWORD": "Aa1!aaaaaaaa"},
-        )
-        return result
-
-    assert "AuthenticationResult" in sign_in()  # MFA off: tokens
-    aws.set_user_pool_mfa_config(
-        UserPoolId=pool, SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="OPTIONAL"
-    )
-    assert "AuthenticationResult" in sign_in()  # optional: an unenrolled user signs in
-    aws.set_user_pool_mfa_config(
-        UserPoolId=pool, SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="ON"
-    )
-    challenge = sign_in()
-    assert challenge["ChallengeName"] == "MFA_SETUP" and "AuthenticationResult" not in challenge
-    assert "SOFTWARE_TOKEN_MFA" in str(challenge["ChallengeParameters"]["MFAS_CAN_SETUP"])

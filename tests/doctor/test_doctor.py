@@ -28,7 +28,7 @@ from cognito_privx.doctor import ProbeError, Status, idtoken, verify_id_token
 from cognito_privx.doctor.checks import CHECKS
 from cognito_privx.doctor.facts import Facts
 from cognito_privx.errors import CognitoError, PrivXConnectionError
-from cognito_privx.sandbox.emulator import EmulatorVariant, PrivXEmulator
+from cognito_privx.sandbox.emulator import PrivXEmulator
 from cognito_privx.sandbox.runner import MotoServer
 from tests.support.constants import API_CLIENT_SECRET, BASE_CONFIG, OAUTH_CLIENT_SECRET, PRIVX_URL, REGION
 from tests.support.oidc import cognito_discovery
@@ -369,42 +369,6 @@ def test_checks_over_facts_with_neither_side_reachable() -> None:
     assert checks["privx-api"].message == "skipped: PrivX cannot be reached (see privx-status)"
     assert checks["role:ops"].message == "skipped: the PrivX API is not usable (see privx-api)"
     assert checks["directory-issuer"].status is Status.SKIP
-
-
-# -- the emulator's direct-login route --------------------------------------------------------------------
-
-
-def test_emulator_legacy_direct_login_route() -> None:
-    emu = PrivXEmulator(
-        base_url=PRIVX_URL,
-        variant=EmulatorVariant(login_route="legacy"),
-        oidc_http=httpx.Client(transport=cognito_discovery(HOSTED_UI)),
-    )
-    issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_abc"
-    conn = {
-        "type": "OIDC",
-        "oidc_enabled": True,
-        "oidc_issuer": issuer,
-        "oidc_client_id": "client-1",
-        "oidc_additional_scopes": ["email", "profile"],
-    }
-    emu.sources["dir-1"] = {"id": "dir-1", "name": "Cognito", "enabled": True, "connection": conn}
-    http = httpx.Client(transport=httpx.MockTransport(emu.handle), base_url=PRIVX_URL)
-
-    r = http.get("/auth/api/v1/oidc/login", params={"directory": "dir-1"})
-    assert r.status_code == 302
-    location = httpx.URL(r.headers["location"])
-    assert str(location).startswith(f"{HOSTED_UI}/oauth2/authorize?")  # as discovered
-    assert location.params["client_id"] == "client-1"
-    assert location.params["redirect_uri"] == f"{PRIVX_URL}/auth/api/v1/oidc-cb"
-    assert location.params["response_type"] == "code"
-    assert location.params["scope"] == "openid email profile"
-    assert "scope=openid+email+profile" in str(location) and location.params["state"]
-
-    assert http.get("/auth/api/v1/oidc/login", params={"directory": "nope"}).status_code == 404
-    assert http.get("/auth/api/v1/oidc/login").status_code == 404
-    conn["oidc_enabled"] = False
-    assert http.get("/auth/api/v1/oidc/login", params={"directory": "dir-1"}).status_code == 400
 
 
 # -- ID-token verification --------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pytest
 from cognito_privx.sandbox.emulator import EmulatorVariant, FilterError, PrivXEmulator, parse_filter
 from cognito_privx.sandbox.emulator.ldapfilter import MAX_DEPTH, matches
 from cognito_privx.sandbox.emulator.membership import filter_attributes
-from tests.support.constants import API_CLIENT_ID, API_CLIENT_SECRET, OAUTH_CLIENT_SECRET
+from tests.support.constants import API_CLIENT_ID, API_CLIENT_SECRET, OAUTH_CLIENT_SECRET, PRIVX_URL, REGION
 from tests.support.emulator import build_emulator
 from tests.support.oidc import cognito_discovery
 
@@ -320,6 +320,39 @@ def test_legacy_login_route() -> None:
         assert api.get(LEGACY).status_code == 404
         off = add_directory(api, "off", oidc_enabled=False)
         assert api.get(LEGACY, params={"directory": off}).status_code == 400
+
+
+def test_emulator_legacy_direct_login_route() -> None:
+    emulator = PrivXEmulator(
+        base_url=PRIVX_URL,
+        variant=EmulatorVariant(login_route="legacy"),
+        oidc_http=httpx.Client(transport=cognito_discovery(HOSTED_UI)),
+    )
+    issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_abc"
+    conn = {
+        "type": "OIDC",
+        "oidc_enabled": True,
+        "oidc_issuer": issuer,
+        "oidc_client_id": "client-1",
+        "oidc_additional_scopes": ["email", "profile"],
+    }
+    emulator.sources["dir-1"] = {"id": "dir-1", "name": "Cognito", "enabled": True, "connection": conn}
+    http = httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=PRIVX_URL)
+
+    r = http.get("/auth/api/v1/oidc/login", params={"directory": "dir-1"})
+    assert r.status_code == 302
+    location = httpx.URL(r.headers["location"])
+    assert str(location).startswith(f"{HOSTED_UI}/oauth2/authorize?")  # as discovered
+    assert location.params["client_id"] == "client-1"
+    assert location.params["redirect_uri"] == f"{PRIVX_URL}/auth/api/v1/oidc-cb"
+    assert location.params["response_type"] == "code"
+    assert location.params["scope"] == "openid email profile"
+    assert "scope=openid+email+profile" in str(location) and location.params["state"]
+
+    assert http.get("/auth/api/v1/oidc/login", params={"directory": "nope"}).status_code == 404
+    assert http.get("/auth/api/v1/oidc/login").status_code == 404
+    conn["oidc_enabled"] = False
+    assert http.get("/auth/api/v1/oidc/login", params={"directory": "dir-1"}).status_code == 400
 
 
 # -- attribute_mapping direction --------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """The moto patches of :mod:`cognito_privx.sandbox.moto_fixes`, seen through boto3 as our code sees them.
 
 Every behaviour is checked twice: in-process (the ``aws`` fixture, ``mock_aws`` after ``apply()``) and through
-moto's server on loopback (``sandbox.runner.MotoServer``, which applies the fixes itself).
+moto's server on loopback (``sandbox.runner.MotoServer``, which applies the fixes itself). The calls the layer adds
+(managed-login branding, MFA setup at sign-in, app-client secrets) are checked once each, at the end; the features
+that use them are tested with their code (``tests/cognito/``, ``tests/test_rotation.py``).
 """
 
 from __future__ import annotations
@@ -205,3 +207,101 @@ def test_case_sensitive_pools_keep_case_variants_apart(idp: Any, settings: dict[
     with pytest.raises(idp.exceptions.UserNotFoundException):
         idp.admin_get_user(UserPoolId=pool, Username="DAVE@EXAMPLE.COM")
     assert len(idp.list_users(UserPoolId=pool)["Users"]) == 2
+
+
+# --- Managed-login branding: the calls moto lacks, over moto's server -------------------------------------------------
+
+
+def test_the_stand_in_layer_over_motos_server() -> None:
+    server = MotoServer().start()
+    try:
+        idp = boto3.client(
+            "cognito-idp",
+            region_name=REGION,
+            endpoint_url=server.url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        pool = idp.create_user_pool(PoolName="p")["UserPool"]["Id"]
+        client = idp.create_user_pool_client(UserPoolId=pool, ClientName="c")["UserPoolClient"]["ClientId"]
+        made = idp.create_managed_login_branding(UserPoolId=pool, ClientId=client, UseCognitoProvidedValues=True)
+        style_id = made["ManagedLoginBranding"]["ManagedLoginBrandingId"]
+        with pytest.raises(idp.exceptions.ManagedLoginBrandingExistsException):
+            idp.create_managed_login_branding(UserPoolId=pool, ClientId=client, UseCognitoProvidedValues=True)
+        found = idp.describe_managed_login_branding_by_client(UserPoolId=pool, ClientId=client)
+        assert found["ManagedLoginBranding"]["ManagedLoginBrandingId"] == style_id
+        assert idp.describe_managed_login_branding(UserPoolId=pool, ManagedLoginBrandingId=style_id)
+        idp.delete_managed_login_branding(UserPoolId=pool, ManagedLoginBrandingId=style_id)
+        with pytest.raises(idp.exceptions.ResourceNotFoundException):
+            idp.describe_managed_login_branding_by_client(UserPoolId=pool, ClientId=client)
+        with pytest.raises(idp.exceptions.ResourceNotFoundException):
+            idp.create_managed_login_branding(UserPoolId=pool, ClientId="no-such-client", UseCognitoProvidedValues=True)
+    finally:
+        server.stop()
+
+
+# --- AdminInitiateAuth with MFA required asks for MFA setup -----------------------------------------------------------
+
+
+def test_moto_fix_admin_sign_in_with_mfa_required_asks_for_mfa_setup(aws: Any) -> None:
+    pool = aws.create_user_pool(PoolName="p")["UserPool"]["Id"]
+    client = aws.create_user_pool_client(
+        UserPoolId=pool, ClientName="c", ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    aws.admin_create_user(UserPoolId=pool, Username="u", MessageAction="SUPPRESS")
+    aws.admin_set_user_password(UserPoolId=pool, Username="u", Password="Aa1!aaaaaaaa", Permanent=True)
+
+    def sign_in() -> dict[str, Any]:
+        result: dict[str, Any] = aws.admin_initiate_auth(
+            UserPoolId=pool,
+            ClientId=client,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "u", "PASSWORD": "Aa1!aaaaaaaa"},
+        )
+        return result
+
+    assert "AuthenticationResult" in sign_in()  # MFA off: tokens
+    aws.set_user_pool_mfa_config(
+        UserPoolId=pool, SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="OPTIONAL"
+    )
+    assert "AuthenticationResult" in sign_in()  # optional: an unenrolled user signs in
+    aws.set_user_pool_mfa_config(
+        UserPoolId=pool, SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="ON"
+    )
+    challenge = sign_in()
+    assert challenge["ChallengeName"] == "MFA_SETUP" and "AuthenticationResult" not in challenge
+    assert "SOFTWARE_TOKEN_MFA" in str(challenge["ChallengeParameters"]["MFAS_CAN_SETUP"])
+
+
+# --- App-client secrets: at most two, never the last ------------------------------------------------------------------
+
+
+def test_the_moto_layer_keeps_two_secrets_at_most_and_never_the_last(aws: Any) -> None:
+    pool = aws.create_user_pool(PoolName="p")["UserPool"]["Id"]
+    client = aws.create_user_pool_client(UserPoolId=pool, ClientName="c", GenerateSecret=True)["UserPoolClient"]
+    first = client["ClientSecret"]
+    ((only, *_),) = [
+        [
+            s["ClientSecretId"]
+            for s in aws.list_user_pool_client_secrets(UserPoolId=pool, ClientId=client["ClientId"])["ClientSecrets"]
+        ]
+    ]
+    mine = "A" * 30 + "_+b"
+    added = aws.add_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"], ClientSecret=mine)
+    assert "ClientSecretValue" not in added["ClientSecretDescriptor"]  # a value we gave is not echoed
+    described = aws.describe_user_pool_client(UserPoolId=pool, ClientId=client["ClientId"])["UserPoolClient"]
+    assert described["ClientSecret"] == first  # the first active one
+    with pytest.raises(aws.exceptions.LimitExceededException):
+        aws.add_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"])
+    aws.delete_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"], ClientSecretId=only)
+    described = aws.describe_user_pool_client(UserPoolId=pool, ClientId=client["ClientId"])["UserPoolClient"]
+    assert described["ClientSecret"] == mine
+    (last,) = aws.list_user_pool_client_secrets(UserPoolId=pool, ClientId=client["ClientId"])["ClientSecrets"]
+    with pytest.raises(aws.exceptions.InvalidParameterException):
+        aws.delete_user_pool_client_secret(
+            UserPoolId=pool, ClientId=client["ClientId"], ClientSecretId=last["ClientSecretId"]
+        )
+    with pytest.raises(aws.exceptions.InvalidParameterException):
+        aws.add_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"], ClientSecret="a" * 30 + "-")
+    generated = aws.add_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"])
+    assert len(generated["ClientSecretDescriptor"]["ClientSecretValue"]) >= 24
