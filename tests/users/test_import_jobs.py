@@ -51,6 +51,46 @@ def fast_jobs() -> Iterator[None]:
         yield
 
 
+HELD_S = 3600.0  # longer than any test: a held job leaves Pending only when released
+
+
+def _release_held_jobs() -> None:
+    """Every job of the account leaves Pending now: the stand-in's job thread waits out ``pending_s`` on the job's
+    ``wake`` event (which a stop and the job's end set too)."""
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    for moto_pool in list(cognitoidp_backends["123456789012"][REGION].user_pools.values()):
+        for job in standin.jobs_of(moto_pool).values():
+            job.wake.set()
+
+
+class HeldJobs:
+    """Jobs started while the ``held_jobs`` fixture is in force stay Pending until released: the state a re-run
+    finds is known, however loaded the machine."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.monkeypatch = monkeypatch
+
+    def release_when_followed(self) -> None:
+        """From now on, a run that follows a job releases the held jobs first: a job ends only after the re-run has
+        chosen to follow it, never between the re-run's look at it and that choice."""
+        follow = JobClient.follow
+
+        def releasing(client: JobClient, run: Any, on_progress: Any) -> Any:
+            _release_held_jobs()
+            return follow(client, run, on_progress)
+
+        self.monkeypatch.setattr(JobClient, "follow", releasing)
+
+
+@pytest.fixture
+def held_jobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldJobs]:
+    """Started jobs stay Pending (the stand-in's ``pending_s``) until :meth:`HeldJobs.release_when_followed`."""
+    with standin.configured(pending_s=HELD_S):
+        yield HeldJobs(monkeypatch)
+    _release_held_jobs()  # a test that failed half-way leaves no job thread waiting
+
+
 def _csv(path: Path, rows: list[tuple[str, ...]], header: str = "email,group") -> Path:
     with path.open("w", newline="", encoding="utf-8") as fh:
         fh.write(header + "\n")
@@ -169,7 +209,7 @@ def test_rows_the_job_refuses_are_reported_per_row_with_their_input_line(
 
 
 def test_a_rerun_after_a_crash_mid_job_follows_the_job_instead_of_starting_another(
-    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path
+    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path, held_jobs: HeldJobs
 ) -> None:
     path = _csv(tmp_path / "u.csv", [(f"r{i}@example.com", "ops") for i in range(60)])
     cfg, users = _pool_users()
@@ -177,9 +217,10 @@ def test_a_rerun_after_a_crash_mid_job_follows_the_job_instead_of_starting_anoth
     def crash(_: float) -> None:
         raise KeyboardInterrupt  # the laptop closes while the job runs
 
-    with standin.configured(rate=100.0), pytest.raises(KeyboardInterrupt):  # 60 rows: about 0.6 s of work
+    with pytest.raises(KeyboardInterrupt):
         import_with_jobs(users, scan_csv(path, cfg), JobOptions(role), client=JobClient(users, role, sleep=crash))
-    assert [j["Status"] for j in _jobs(aws, pool)] in (["Pending"], ["InProgress"])
+    assert [j["Status"] for j in _jobs(aws, pool)] == ["Pending"]  # held: still running when the re-run looks
+    held_jobs.release_when_followed()
     run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
     assert run.exit_code == 0, run.stderr
     assert "following" in run.stderr
@@ -424,7 +465,14 @@ def test_a_job_that_fails_as_a_whole_fails_every_row(aws: Any, pool: str, role: 
 
 
 def test_ctrl_c_while_a_job_runs_says_it_goes_on_and_a_rerun_follows_it(
-    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Any,
+    config_file: Path,
+    aws: Any,
+    pool: str,
+    role: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    held_jobs: HeldJobs,
 ) -> None:
     path = _csv(tmp_path / "u.csv", [(f"i{i}@example.com", "ops") for i in range(30)])
     follow = JobClient.follow
@@ -434,18 +482,20 @@ def test_ctrl_c_while_a_job_runs_says_it_goes_on_and_a_rerun_follows_it(
 
     monkeypatch.setattr(JobClient, "follow", interrupted)
     report = tmp_path / "r.json"
-    with standin.configured(rate=60.0):
-        run = cli(
-            "--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role,
-            "--report", str(report),
-        )  # fmt: skip
+    run = cli(
+        "--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role,
+        "--report", str(report),
+    )  # fmt: skip
     assert run.exit_code == 130
     assert "goes on in Cognito" in run.stderr and "run the same command again" in run.stderr
     written = json.loads(report.read_text())  # a whole document, not a torn one
     assert written["rows"] == [] and "goes on in Cognito" in written["summary"]["stopped"]
+    assert [j["Status"] for j in _jobs(aws, pool)] == ["Pending"]  # held: still running when the re-run looks
     monkeypatch.setattr(JobClient, "follow", follow)
+    held_jobs.release_when_followed()
     run = cli("--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role)
     assert run.exit_code == 0, run.stderr
+    assert "following" in run.stderr
     jobs = _jobs(aws, pool)
     assert len(jobs) == 1 and jobs[0]["Status"] == "Succeeded"
     assert len(_users(aws, pool)) == 30
