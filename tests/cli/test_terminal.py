@@ -26,6 +26,7 @@ from cognito_privx.errors import CognitoError, ConflictError
 from cognito_privx.plan import Action, Change
 from cognito_privx.sandbox.emulator import Fault, PrivXEmulator
 from tests.support.constants import BASE_CONFIG, PRIVX_URL
+from tests.support.emulator import faults_served
 
 # -- URLs and domains ----------------------------------------------------------------------------------------------
 
@@ -125,6 +126,7 @@ def test_setup_failing_half_way_ends_with_what_was_done(cli: Any, config_file: P
     emulator.add_fault(Fault(method="POST", path="/role-store/api/v1/sources", status=400, times=10))
     run = cli("--config", str(config_file), "setup")
     assert run.exit_code == 1
+    assert faults_served(emulator) == [("POST", "/role-store/api/v1/sources", "status 400")]
     assert "+ created cognito user pool privx-users" in run.stderr
     assert "Stopped; done before that: " in run.stderr and "Run setup again to finish." in run.stderr
 

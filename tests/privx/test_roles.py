@@ -10,7 +10,7 @@ import pytest
 
 from cognito_privx.sandbox.emulator import Fault, PrivXEmulator
 from tests.support.constants import BASE_CONFIG
-from tests.support.emulator import privx_client
+from tests.support.emulator import faults_served, privx_client
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -96,6 +96,7 @@ def test_an_unavailable_preview_never_stops_setup(cli: Any, config_file: Path, e
     emulator.add_fault(Fault(method="POST", path="/role-store/api/v1/roles/evaluate", status=404, times=10))
     run = cli("--config", str(config_file), "setup")
     assert run.exit_code == 0, run.stderr
+    assert faults_served(emulator) == [("POST", "/role-store/api/v1/roles/evaluate", "status 404")]
     assert _leaves(_role(emulator, "ops-admins")["source_rules"]) == [(_directory_id(emulator), "(tags=ops)")]
 
 
@@ -109,12 +110,16 @@ def test_a_400_on_a_role_rule_is_an_error_naming_the_role_and_the_rule(
     emulator.add_fault(Fault(method="POST", path="/role-store/api/v1/roles/evaluate", status=400, times=10))
     plan = cli("--config", str(config_file), "plan")
     assert plan.exit_code == 1
+    assert faults_served(emulator) == [("POST", "/role-store/api/v1/roles/evaluate", "status 400")]
     assert "PrivX refused the rules of role 'ops-admins' (search_string '(tags=ops)')" in plan.stderr
     assert "rule_template" in plan.stderr
     emulator.clear_faults()
     emulator.add_fault(Fault(method="PUT", path="/role-store/api/v1/roles/*", status=400, times=1))
+    emulator.requests.clear()
     run = cli("--config", str(config_file), "setup")
     assert run.exit_code == 1 and "PrivX refused the rules of role 'ops-admins'" in run.stderr
+    ((method, path, fault),) = faults_served(emulator)
+    assert (method, path.startswith("/role-store/api/v1/roles/"), fault) == ("PUT", True, "status 400")
 
 
 def test_role_with_an_all_group_is_reported_not_rewritten(cli: Any, config_file: Path, emulator: PrivXEmulator) -> None:

@@ -15,7 +15,7 @@ import pytest
 from cognito_privx import privx
 from cognito_privx.sandbox.emulator import PrivXEmulator
 from tests.support.constants import BASE_CONFIG, PRIVX_URL, REGION
-from tests.support.emulator import privx_client
+from tests.support.emulator import faults_served, privx_client
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -438,6 +438,7 @@ def test_a_setup_that_fails_half_way_has_said_what_it_did(cli: Any, cfg: Path, e
     emulator.add_fault(Fault(method="POST", path="/role-store/api/v1/roles", status=400, times=5))
     run = cli("--config", str(cfg), "setup")
     assert run.exit_code == 1
+    assert faults_served(emulator) == [("POST", "/role-store/api/v1/roles", "status 400")]
     for line in ("+ created cognito user pool privx-users", "+ created privx directory Cognito"):
         assert line in run.stderr
     assert "error: PrivX refused the rules of role" in run.stderr

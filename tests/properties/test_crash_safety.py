@@ -14,7 +14,7 @@ from botocore.exceptions import ReadTimeoutError
 
 from cognito_privx import cognito, privx
 from cognito_privx.sandbox.emulator import Fault, PrivXEmulator
-from tests.support.emulator import privx_client
+from tests.support.emulator import faults_served, privx_client
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -110,7 +110,7 @@ def test_lost_response_of_a_privx_create_never_makes_two(
     emulator.add_fault(Fault(method=method, path=path, drop=True))
     run = cli("--config", str(config_file), "setup")
     assert run.exit_code == 0, run.stderr
-    assert any(r.fault == "drop" for r in emulator.requests)
+    assert faults_served(emulator) == [(method, path, "drop")]
     _assert_converged_once(cli, config_file, aws, emulator)
 
 
@@ -127,6 +127,8 @@ def test_lost_response_of_a_privx_update_is_repeated_safely(
     emulator.add_fault(Fault(method="PUT", path=path, drop=True))
     run = cli("--config", str(config_file), "setup")
     assert run.exit_code == 0, run.stderr
+    ((method, dropped, fault),) = faults_served(emulator)
+    assert (method, dropped.startswith(path.removesuffix("*")), fault) == ("PUT", True, "drop")
     _assert_converged_once(cli, config_file, aws, emulator)
 
 
@@ -222,6 +224,6 @@ def test_lost_response_during_teardown(
 ) -> None:
     emulator.add_fault(Fault(method=method, path=path, drop=True))
     run = cli("--config", str(config_file), "teardown", "--yes")
-    assert any(r.fault == "drop" and r.method == method for r in emulator.requests), "the fault never fired"
+    assert [(m, f) for m, _, f in faults_served(emulator)] == [(method, "drop")], "the fault never fired once"
     assert run.exit_code == 0, run.stderr
     _assert_all_gone(cli, config_file, aws, emulator)

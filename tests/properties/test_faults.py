@@ -14,6 +14,7 @@ from botocore.awsrequest import AWSResponse
 from cognito_privx import cognito
 from cognito_privx.cli import Seams
 from cognito_privx.sandbox.emulator import Fault, PrivXEmulator
+from tests.support.emulator import faults_served
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -92,6 +93,7 @@ def test_privx_5xx_after_retries(cli: Any, config_file: Path, emulator: PrivXEmu
     )
     tries = [r for r in emulator.requests if r.path == "/role-store/api/v1/sources"]
     assert len(tries) == 4  # the default [privx] retries
+    assert faults_served(emulator) == [("GET", "/role-store/api/v1/sources", "status 503")] * 4
     assert aws.list_user_pools(MaxResults=60)["UserPools"] == []  # observed before any write
 
 
@@ -113,17 +115,21 @@ def test_privx_unreachable(cli: Any, config_file: Path, emulator: PrivXEmulator,
 def test_aws_access_denied(
     cli: Any, config_file: Path, emulator: PrivXEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    answer_aws(
+    seen = answer_aws(
         monkeypatch, 400, "AccessDeniedException", "User is not authorized to perform: cognito-idp:ListUserPools"
     )
     _check(cli("--config", str(config_file), "setup"), "access denied to cognito-idp:ListUserPools", "IAM policy")
+    assert seen == ["AWSCognitoIdentityProviderService.ListUserPools"]
 
 
 def test_aws_expired_credentials(
     cli: Any, config_file: Path, emulator: PrivXEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    answer_aws(monkeypatch, 400, "ExpiredTokenException", "The security token included in the request is expired")
+    seen = answer_aws(
+        monkeypatch, 400, "ExpiredTokenException", "The security token included in the request is expired"
+    )
     _check(cli("--config", str(config_file), "plan"), "AWS refused the credentials", "aws sso login")
+    assert seen == ["AWSCognitoIdentityProviderService.ListUserPools"]
 
 
 def test_aws_throttling_storm(

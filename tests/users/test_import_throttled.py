@@ -100,6 +100,7 @@ def test_daily_email_cap_is_not_retried(moto_server: MotoServer) -> None:
         report = import_rows(
             users, [UserRow("a@example.com", "ops", None, 2), UserRow("b@example.com", "ops", None, 3)], workers=1
         )
+        stub.assert_no_pending_responses()  # the cap's answer was given
     assert [r.outcome for r in report.results] == [Outcome.FAILED, Outcome.NOT_ATTEMPTED]
     assert "daily email limit" in report.results[0].detail
     assert report.stopped and report.retries == 0
