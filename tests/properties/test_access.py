@@ -43,11 +43,6 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-@pytest.fixture
-def cfg(tmp_path: Path) -> Path:
-    return _write(tmp_path / "cognito-privx.toml", BASE_CONFIG)
-
-
 def _run_ok(cli: Any, *args: str) -> Any:
     run = cli(*args)
     assert run.exit_code == 0, run.stderr
@@ -62,40 +57,40 @@ def _assert_converged(cli: Any, config: Path) -> None:
 # -- revocation ------------------------------------------------------------------------------------------------
 
 
-def test_a_dropped_group_is_revoked(cli: Any, cfg: Path, emulator: PrivXEmulator) -> None:
-    _run_ok(cli, "--config", str(cfg), "setup")
+def test_a_dropped_group_is_revoked(cli: Any, config_file: Path, emulator: PrivXEmulator) -> None:
+    _run_ok(cli, "--config", str(config_file), "setup")
     directory = _directory_id(emulator)
     assert _grants(emulator, directory) == {("ops-admins", "(tags=ops)"), ("developers", "(tags=dev)")}
 
-    cfg.write_text(BASE_CONFIG.replace('dev = "developers"\n', ""))
-    plan = cli("--config", str(cfg), "plan", "--detailed-exitcode")
+    config_file.write_text(BASE_CONFIG.replace('dev = "developers"\n', ""))
+    plan = cli("--config", str(config_file), "plan", "--detailed-exitcode")
     assert plan.exit_code == 3
     assert "- revoke privx role developers ← group dev" in plan.stdout
     assert "Plan: 0 to create, 0 to update, 1 to delete" in plan.stdout
     # The role cognito-privx created for dev now carries no grant: reported, not deleted by setup.
     assert "unused: created by cognito-privx" in plan.stdout
-    as_json = json.loads(cli("--config", str(cfg), "-o", "json", "plan").stdout)
+    as_json = json.loads(cli("--config", str(config_file), "-o", "json", "plan").stdout)
     (revoke,) = [c for c in as_json["changes"] if c["action"] == "delete"]
     assert revoke["name"] == "developers ← group dev" and revoke["resource"] == "privx role"
 
-    done = _run_ok(cli, "--config", str(cfg), "setup")
+    done = _run_ok(cli, "--config", str(config_file), "setup")
     assert "- revoked privx role developers ← group dev" in done.stderr
     assert _grants(emulator, directory) == {("ops-admins", "(tags=ops)")}
     assert _role(emulator, "developers") is not None  # kept until teardown
-    _assert_converged(cli, cfg)
+    _assert_converged(cli, config_file)
 
 
-def test_a_remapped_group_moves_to_the_new_role_only(cli: Any, cfg: Path, emulator: PrivXEmulator) -> None:
-    _run_ok(cli, "--config", str(cfg), "setup")
-    cfg.write_text(BASE_CONFIG.replace('dev = "developers"', 'dev = "engineers"'))
-    plan = cli("--config", str(cfg), "plan", "--detailed-exitcode")
+def test_a_remapped_group_moves_to_the_new_role_only(cli: Any, config_file: Path, emulator: PrivXEmulator) -> None:
+    _run_ok(cli, "--config", str(config_file), "setup")
+    config_file.write_text(BASE_CONFIG.replace('dev = "developers"', 'dev = "engineers"'))
+    plan = cli("--config", str(config_file), "plan", "--detailed-exitcode")
     assert plan.exit_code == 3
     assert "+ create privx role engineers ← group dev" in plan.stdout
     assert "- revoke privx role developers ← group dev" in plan.stdout
 
-    _run_ok(cli, "--config", str(cfg), "setup")
+    _run_ok(cli, "--config", str(config_file), "setup")
     assert _grants(emulator, _directory_id(emulator)) == {("ops-admins", "(tags=ops)"), ("engineers", "(tags=dev)")}
-    _assert_converged(cli, cfg)
+    _assert_converged(cli, config_file)
 
 
 def test_a_removed_role_table_is_revoked(cli: Any, tmp_path: Path, emulator: PrivXEmulator) -> None:
@@ -113,26 +108,28 @@ def test_a_removed_role_table_is_revoked(cli: Any, tmp_path: Path, emulator: Pri
     _assert_converged(cli, config)
 
 
-def test_a_rule_whose_form_changed_is_replaced(cli: Any, cfg: Path, emulator: PrivXEmulator) -> None:
+def test_a_rule_whose_form_changed_is_replaced(cli: Any, config_file: Path, emulator: PrivXEmulator) -> None:
     """Rules of ours in another form (here another filter) are revoked and the configured form added."""
-    cfg.write_text(
+    config_file.write_text(
         BASE_CONFIG.replace('button_title = "Cognito"', 'button_title = "Cognito"\nrule_template = "(tag={group})"')
     )
-    _run_ok(cli, "--config", str(cfg), "setup")
+    _run_ok(cli, "--config", str(config_file), "setup")
     directory = _directory_id(emulator)
     assert _grants(emulator, directory) == {("ops-admins", "(tag=ops)"), ("developers", "(tag=dev)")}
 
-    cfg.write_text(BASE_CONFIG)  # back to the default form, (tags={group})
-    plan = cli("--config", str(cfg), "plan", "--detailed-exitcode")
+    config_file.write_text(BASE_CONFIG)  # back to the default form, (tags={group})
+    plan = cli("--config", str(config_file), "plan", "--detailed-exitcode")
     assert plan.exit_code == 3
     assert "- revoke privx role ops-admins ← rule (tag=ops)" in plan.stdout
-    _run_ok(cli, "--config", str(cfg), "setup")
+    _run_ok(cli, "--config", str(config_file), "setup")
     assert _grants(emulator, directory) == {("ops-admins", "(tags=ops)"), ("developers", "(tags=dev)")}
-    _assert_converged(cli, cfg)
+    _assert_converged(cli, config_file)
 
 
-def test_foreign_rules_and_other_directories_are_never_touched(cli: Any, cfg: Path, emulator: PrivXEmulator) -> None:
-    _run_ok(cli, "--config", str(cfg), "setup")
+def test_foreign_rules_and_other_directories_are_never_touched(
+    cli: Any, config_file: Path, emulator: PrivXEmulator
+) -> None:
+    _run_ok(cli, "--config", str(config_file), "setup")
     directory = _directory_id(emulator)
     ldap = {"type": "RULE", "source": "ldap-directory", "search_string": "(cn=admins)", "rules": []}
     ops = _role(emulator, "ops-admins")
@@ -149,18 +146,20 @@ def test_foreign_rules_and_other_directories_are_never_touched(cli: Any, cfg: Pa
             },
         }
     )
-    plan = cli("--config", str(cfg), "plan", "--detailed-exitcode")
+    plan = cli("--config", str(config_file), "plan", "--detailed-exitcode")
     assert plan.exit_code == 3 and "- revoke privx role hand-made ← group ops" in plan.stdout
 
-    _run_ok(cli, "--config", str(cfg), "setup")
+    _run_ok(cli, "--config", str(config_file), "setup")
     assert ldap in _role(emulator, "ops-admins")["source_rules"]["rules"]  # type: ignore[index]
     assert emulator.roles[other]["source_rules"]["rules"] == [ldap]  # the role itself stays: not ours
     assert _grants(emulator, directory) == {("ops-admins", "(tags=ops)"), ("developers", "(tags=dev)")}
-    _assert_converged(cli, cfg)
+    _assert_converged(cli, config_file)
 
 
-def test_a_grant_inside_an_all_group_is_reported_not_rewritten(cli: Any, cfg: Path, emulator: PrivXEmulator) -> None:
-    _run_ok(cli, "--config", str(cfg), "setup")
+def test_a_grant_inside_an_all_group_is_reported_not_rewritten(
+    cli: Any, config_file: Path, emulator: PrivXEmulator
+) -> None:
+    _run_ok(cli, "--config", str(config_file), "setup")
     directory = _directory_id(emulator)
     rules = {
         "type": "GROUP",
@@ -171,7 +170,7 @@ def test_a_grant_inside_an_all_group_is_reported_not_rewritten(cli: Any, cfg: Pa
         ],
     }
     role_id = privx_client(emulator).create_role({"name": "narrow", "source_rules": rules})
-    run = _run_ok(cli, "--config", str(cfg), "setup")
+    run = _run_ok(cli, "--config", str(config_file), "setup")
     assert "not revoked: a copy inside an ALL group stays" in run.stderr
     assert emulator.roles[role_id]["source_rules"] == rules
 
@@ -205,9 +204,9 @@ def test_teardown_leaves_no_grant_and_no_role_of_ours_unless_someone_elses_is_in
 
 
 def test_another_configs_teardown_leaves_the_first_deployment_alone(
-    cli: Any, cfg: Path, tmp_path: Path, aws: Any, emulator: PrivXEmulator
+    cli: Any, config_file: Path, tmp_path: Path, aws: Any, emulator: PrivXEmulator
 ) -> None:
-    _run_ok(cli, "--config", str(cfg), "setup")
+    _run_ok(cli, "--config", str(config_file), "setup")
     directory = _directory_id(emulator)
     grants = _grants(emulator, directory)
     second = _write(
@@ -228,7 +227,7 @@ def test_another_configs_teardown_leaves_the_first_deployment_alone(
 
 
 def test_our_marker_alone_does_not_make_a_directory_ours(
-    cli: Any, cfg: Path, aws: Any, emulator: PrivXEmulator
+    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator
 ) -> None:
     marked = privx_client(emulator).create_source(
         {
@@ -245,36 +244,38 @@ def test_our_marker_alone_does_not_make_a_directory_ours(
         }
     )
     before = json.loads(json.dumps(emulator.sources[marked]))
-    run = cli("--config", str(cfg), "setup")
+    run = cli("--config", str(config_file), "setup")
     assert run.exit_code == 1 and "another config's deployment" in run.stderr
     assert emulator.sources[marked] == before
     assert aws.list_user_pools(MaxResults=60)["UserPools"] == []  # nothing created: observed before any write
 
 
-def test_an_adopted_pool_and_its_users_survive_teardown(cli: Any, cfg: Path, aws: Any, emulator: PrivXEmulator) -> None:
+def test_an_adopted_pool_and_its_users_survive_teardown(
+    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator
+) -> None:
     pool = aws.create_user_pool(
         PoolName="privx-users", UsernameAttributes=["email"], UsernameConfiguration={"CaseSensitive": False}
     )["UserPool"]["Id"]
-    _run_ok(cli, "--config", str(cfg), "setup", "--adopt")
-    _run_ok(cli, "--config", str(cfg), "add-user", "ann@example.com", "--group", "ops", "--no-invite")
+    _run_ok(cli, "--config", str(config_file), "setup", "--adopt")
+    _run_ok(cli, "--config", str(config_file), "add-user", "ann@example.com", "--group", "ops", "--no-invite")
 
-    run = _run_ok(cli, "--config", str(cfg), "teardown", "--yes")
+    run = _run_ok(cli, "--config", str(config_file), "teardown", "--yes")
     assert "kept: adopted with --adopt" in run.stderr
     assert [p["Id"] for p in aws.list_user_pools(MaxResults=60)["UserPools"]] == [pool]
     assert len(aws.list_users(UserPoolId=pool)["Users"]) == 1
     assert aws.list_user_pool_clients(UserPoolId=pool, MaxResults=60)["UserPoolClients"] == []
     assert "Cognito" not in {s["name"] for s in emulator.sources.values()}
 
-    gone = _run_ok(cli, "--config", str(cfg), "teardown", "--yes", "--delete-adopted-pool")
+    gone = _run_ok(cli, "--config", str(config_file), "teardown", "--yes", "--delete-adopted-pool")
     assert "- deleted cognito user pool" in gone.stderr
     assert aws.list_user_pools(MaxResults=60)["UserPools"] == []
 
 
 def test_a_pool_whose_users_do_not_sign_in_with_email_cannot_be_adopted(
-    cli: Any, cfg: Path, aws: Any, emulator: PrivXEmulator
+    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator
 ) -> None:
     pool = aws.create_user_pool(PoolName="privx-users", UsernameAttributes=["phone_number"])["UserPool"]["Id"]
-    run = cli("--config", str(cfg), "setup", "--adopt")
+    run = cli("--config", str(config_file), "setup", "--adopt")
     assert run.exit_code == 1 and f"pool {pool} cannot be adopted" in run.stderr
     assert (
         "UserPoolTags" not in aws.describe_user_pool(UserPoolId=pool)["UserPool"]
@@ -283,20 +284,20 @@ def test_a_pool_whose_users_do_not_sign_in_with_email_cannot_be_adopted(
 
 
 def test_ambiguous_pools_are_listed_and_pool_id_pins_one(
-    cli: Any, cfg: Path, aws: Any, emulator: PrivXEmulator
+    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator
 ) -> None:
     ours = {"managed-by": "cognito-privx"}
     first = aws.create_user_pool(PoolName="privx-users", UserPoolTags=ours, UsernameAttributes=["email"])
     second = aws.create_user_pool(PoolName="privx-users", UserPoolTags=ours, UsernameAttributes=["email"])
     ids = [first["UserPool"]["Id"], second["UserPool"]["Id"]]
-    run = cli("--config", str(cfg), "plan")
+    run = cli("--config", str(config_file), "plan")
     assert run.exit_code == 1
     for pool_id in ids:
         assert pool_id in run.stderr
     assert "created 20" in run.stderr and "0 user(s)" in run.stderr
     assert "pool_id" in run.stderr and "--pool-id" in run.stderr
 
-    pinned = cli("--config", str(cfg), "--pool-id", ids[1], "setup")
+    pinned = cli("--config", str(config_file), "--pool-id", ids[1], "setup")
     assert pinned.exit_code == 0, pinned.stderr
     directory = next(iter(s for s in emulator.sources.values() if s["name"] == "Cognito"))
     assert directory["connection"]["oidc_issuer"].endswith(ids[1])
@@ -306,27 +307,29 @@ def test_ambiguous_pools_are_listed_and_pool_id_pins_one(
 # -- the target and domain changes --------------------------------------------------------------------------------
 
 
-def test_plan_setup_and_teardown_start_with_the_target_line(cli: Any, cfg: Path, emulator: PrivXEmulator) -> None:
+def test_plan_setup_and_teardown_start_with_the_target_line(
+    cli: Any, config_file: Path, emulator: PrivXEmulator
+) -> None:
     for args in (("plan",), ("setup",), ("teardown", "--dry-run")):
-        first = cli("--config", str(cfg), *args).stderr.splitlines()[0]
+        first = cli("--config", str(config_file), *args).stderr.splitlines()[0]
         assert first == (
-            f"target: config {cfg} · AWS account 123456789012, {REGION} · pool privx-users · PrivX {PRIVX_URL}"
+            f"target: config {config_file} · AWS account 123456789012, {REGION} · pool privx-users · PrivX {PRIVX_URL}"
         ), args
-    document = json.loads(cli("--config", str(cfg), "-o", "json", "plan").stdout)
+    document = json.loads(cli("--config", str(config_file), "-o", "json", "plan").stdout)
     assert document["target"]["account"] == "123456789012" and document["target"]["pool"] == "privx-users"
 
 
-def test_a_changed_domain_prefix_converges(cli: Any, cfg: Path, aws: Any, emulator: PrivXEmulator) -> None:
-    _run_ok(cli, "--config", str(cfg), "setup")
-    cfg.write_text(BASE_CONFIG.replace('domain_prefix = "acme-privx"', 'domain_prefix = "acme-privx2"'))
-    plan = cli("--config", str(cfg), "plan", "--detailed-exitcode")
+def test_a_changed_domain_prefix_converges(cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator) -> None:
+    _run_ok(cli, "--config", str(config_file), "setup")
+    config_file.write_text(BASE_CONFIG.replace('domain_prefix = "acme-privx"', 'domain_prefix = "acme-privx2"'))
+    plan = cli("--config", str(config_file), "plan", "--detailed-exitcode")
     assert plan.exit_code == 3
     assert "- delete cognito domain acme-privx" in plan.stdout and "+ create cognito domain acme-privx2" in plan.stdout
-    _run_ok(cli, "--config", str(cfg), "setup")
+    _run_ok(cli, "--config", str(config_file), "setup")
     pool = aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"]
     assert aws.describe_user_pool(UserPoolId=pool)["UserPool"]["Domain"] == "acme-privx2"
     assert aws.describe_user_pool_domain(Domain="acme-privx")["DomainDescription"] == {}
-    _assert_converged(cli, cfg)
+    _assert_converged(cli, config_file)
 
 
 def test_native_groups_no_longer_mapped_are_reported_and_removed_by_teardown_when_empty(
@@ -373,9 +376,9 @@ def test_a_grant_to_a_built_in_role_is_revoked_too(cli: Any, tmp_path: Path, emu
 
 
 def test_a_copy_in_an_all_group_does_not_block_revoking_the_plain_grant(
-    cli: Any, cfg: Path, emulator: PrivXEmulator
+    cli: Any, config_file: Path, emulator: PrivXEmulator
 ) -> None:
-    _run_ok(cli, "--config", str(cfg), "setup")
+    _run_ok(cli, "--config", str(config_file), "setup")
     directory = _directory_id(emulator)
     ops = _role(emulator, "ops-admins")
     assert ops is not None
@@ -388,18 +391,18 @@ def test_a_copy_in_an_all_group_does_not_block_revoking_the_plain_grant(
         ],
     }
     ops["source_rules"]["rules"].append(narrowed)
-    cfg.write_text(BASE_CONFIG.replace('ops = "ops-admins"\n', ""))
-    plan = cli("--config", str(cfg), "plan", "--detailed-exitcode")
+    config_file.write_text(BASE_CONFIG.replace('ops = "ops-admins"\n', ""))
+    plan = cli("--config", str(config_file), "plan", "--detailed-exitcode")
     assert plan.exit_code == 3
     assert "- revoke privx role ops-admins ← group ops" in plan.stdout
     assert "a copy inside an ALL group stays" in plan.stdout
-    run = _run_ok(cli, "--config", str(cfg), "setup")
+    run = _run_ok(cli, "--config", str(config_file), "setup")
     assert "1 deleted or revoked" in run.stderr
     assert _role(emulator, "ops-admins")["source_rules"]["rules"] == [narrowed]  # type: ignore[index]
 
 
-def test_a_grant_narrowed_by_an_all_group_is_not_in_place(cli: Any, cfg: Path, emulator: PrivXEmulator) -> None:
-    _run_ok(cli, "--config", str(cfg), "setup")
+def test_a_grant_narrowed_by_an_all_group_is_not_in_place(cli: Any, config_file: Path, emulator: PrivXEmulator) -> None:
+    _run_ok(cli, "--config", str(config_file), "setup")
     directory = _directory_id(emulator)
     dev = _role(emulator, "developers")
     assert dev is not None
@@ -407,15 +410,15 @@ def test_a_grant_narrowed_by_an_all_group_is_not_in_place(cli: Any, cfg: Path, e
     dev["source_rules"]["rules"] = [
         {"type": "GROUP", "match": "ALL", "rules": [ours, {"type": "RULE", "source": "x", "search_string": "(cn=no)"}]}
     ]
-    plan = cli("--config", str(cfg), "plan", "--detailed-exitcode")
+    plan = cli("--config", str(config_file), "plan", "--detailed-exitcode")
     assert plan.exit_code == 3 and "~ update privx role developers ← group dev" in plan.stdout
-    _run_ok(cli, "--config", str(cfg), "setup")
+    _run_ok(cli, "--config", str(config_file), "setup")
     assert privx.has_rule(_role(emulator, "developers"), directory, "(tags=dev)")  # type: ignore[arg-type]
-    _assert_converged(cli, cfg)
+    _assert_converged(cli, config_file)
 
 
 def test_another_deployments_roles_are_not_unused_here(
-    cli: Any, cfg: Path, tmp_path: Path, emulator: PrivXEmulator
+    cli: Any, config_file: Path, tmp_path: Path, emulator: PrivXEmulator
 ) -> None:
     second = _write(
         tmp_path / "second.toml",
@@ -425,18 +428,18 @@ def test_another_deployments_roles_are_not_unused_here(
         .replace('ops = "ops-admins"\ndev = "developers"', 'qa = "testers"'),
     )
     _run_ok(cli, "--config", str(second), "setup")
-    run = _run_ok(cli, "--config", str(cfg), "setup")
+    run = _run_ok(cli, "--config", str(config_file), "setup")
     assert "testers" not in run.stderr
-    _run_ok(cli, "--config", str(cfg), "teardown", "--yes")
+    _run_ok(cli, "--config", str(config_file), "teardown", "--yes")
     assert _role(emulator, "testers") is not None
     assert _grants(emulator, _directory_id(emulator, "Other")) == {("testers", "(tags=qa)")}
 
 
-def test_a_setup_that_fails_half_way_has_said_what_it_did(cli: Any, cfg: Path, emulator: PrivXEmulator) -> None:
+def test_a_setup_that_fails_half_way_has_said_what_it_did(cli: Any, config_file: Path, emulator: PrivXEmulator) -> None:
     from cognito_privx.sandbox.emulator import Fault
 
     emulator.add_fault(Fault(method="POST", path="/role-store/api/v1/roles", status=400, times=5))
-    run = cli("--config", str(cfg), "setup")
+    run = cli("--config", str(config_file), "setup")
     assert run.exit_code == 1
     assert faults_served(emulator) == [("POST", "/role-store/api/v1/roles", "status 400")]
     for line in ("+ created cognito user pool privx-users", "+ created privx directory Cognito"):
@@ -462,9 +465,9 @@ def test_a_config_without_tier_leaves_the_pools_tier_alone(
 
 
 def test_login_url_for_another_configs_directory_hints_adopt_not_setup(
-    cli: Any, cfg: Path, tmp_path: Path, emulator: PrivXEmulator
+    cli: Any, config_file: Path, tmp_path: Path, emulator: PrivXEmulator
 ) -> None:
-    _run_ok(cli, "--config", str(cfg), "setup")
+    _run_ok(cli, "--config", str(config_file), "setup")
     second = _write(
         tmp_path / "second.toml",
         BASE_CONFIG.replace('pool_name = "privx-users"', 'pool_name = "other-users"').replace(

@@ -18,14 +18,10 @@ import pytest
 from cognito_privx import privx
 from cognito_privx.sandbox.emulator import EmulatorVariant, PrivXEmulator
 from tests.support.constants import (
-    API_CLIENT_ID,
-    API_CLIENT_SECRET,
     BASE_CONFIG,
-    OAUTH_CLIENT_SECRET,
-    PRIVX_URL,
     REGION,
 )
-from tests.support.emulator import privx_client
+from tests.support.emulator import api_client, privx_client
 from tests.support.oidc import cognito_discovery
 
 pytestmark = pytest.mark.usefixtures("aws", "discovery_in_process")
@@ -114,15 +110,8 @@ def test_setup_plan_doctor_teardown_in_every_variant(cli: Any, tmp_path: Path, e
 
 
 def _members(emulator: PrivXEmulator, role: dict[str, Any]) -> list[dict[str, Any]]:
-    client = httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=PRIVX_URL)
-    token = client.post(
-        "/auth/api/v1/oauth/token",
-        auth=("privx-external", OAUTH_CLIENT_SECRET),
-        data={"grant_type": "password", "username": API_CLIENT_ID, "password": API_CLIENT_SECRET},
-    ).json()["access_token"]
-    response = client.get(
-        f"/role-store/api/v1/roles/{role['id']}/members", headers={"Authorization": f"Bearer {token}"}
-    )
+    with api_client(emulator) as client:
+        response = client.get(f"/role-store/api/v1/roles/{role['id']}/members")
     response.raise_for_status()
     items: list[dict[str, Any]] = response.json()["items"]
     return items

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -19,6 +18,7 @@ from cognito_privx.sandbox.emulator import (
 )
 from tests.support.clock import FakeClock
 from tests.support.constants import API_CLIENT_ID, API_CLIENT_SECRET, OAUTH_CLIENT_SECRET
+from tests.support.emulator import api_client
 
 BASE = "https://privx.example.com"
 RS = "/role-store/api/v1"
@@ -48,19 +48,6 @@ def grant(
             auth=httpx.BasicAuth(*basic) if basic else httpx.USE_CLIENT_DEFAULT,
             data={"grant_type": grant_type, "username": username, "password": password},
         )
-
-
-def authed(emulator: PrivXEmulator, client_id: str = API_CLIENT_ID, secret: str = API_CLIENT_SECRET) -> httpx.Client:
-    token = grant(emulator, client_id, secret).json()["access_token"]
-    client = http(emulator)
-    client.headers["Authorization"] = f"Bearer {token}"
-    return client
-
-
-@pytest.fixture
-def api(emulator: PrivXEmulator) -> Iterator[httpx.Client]:
-    with authed(emulator) as c:
-        yield c
 
 
 def oidc_source(name: str = "Cognito", **conn: Any) -> dict[str, Any]:
@@ -120,7 +107,7 @@ def test_token_other_grant_type_is_unsupported(emulator: PrivXEmulator) -> None:
 
 
 def test_token_expires_by_clock(emulator: PrivXEmulator, clock: FakeClock) -> None:
-    with authed(emulator) as c:
+    with api_client(emulator) as c:
         clock.now += 299
         assert c.get(f"{RS}/sources").status_code == 200
         clock.now += 1
@@ -161,7 +148,7 @@ def test_add_api_client_rejects_unknown_permission(emulator: PrivXEmulator) -> N
 
 def test_client_lacking_manage_gets_403_but_can_view(emulator: PrivXEmulator) -> None:
     emulator.add_api_client("viewer", "pw", {"sources-view", "roles-view"})
-    with authed(emulator, "viewer", "pw") as c:
+    with api_client(emulator, "viewer", "pw") as c:
         assert c.get(f"{RS}/sources").status_code == 200
         assert c.get(f"{RS}/roles").status_code == 200
         assert c.post(f"{RS}/roles/resolve", json=["privx-admin"]).status_code == 200
@@ -174,7 +161,7 @@ def test_client_lacking_manage_gets_403_but_can_view(emulator: PrivXEmulator) ->
 
 def test_client_without_roles_view_gets_403_on_roles(emulator: PrivXEmulator) -> None:
     emulator.add_api_client("sources-only", "pw", {"sources-view", "sources-manage"})
-    with authed(emulator, "sources-only", "pw") as c:
+    with api_client(emulator, "sources-only", "pw") as c:
         assert c.get(f"{RS}/roles").status_code == 403
         assert c.post(f"{RS}/roles/resolve", json=["x"]).status_code == 403
 
@@ -482,7 +469,7 @@ def test_reset_restores_builtins_and_drops_tokens(emulator: PrivXEmulator, api: 
     assert {r["name"] for r in emulator.roles.values()} == {"privx-admin", "privx-user"}
     assert emulator.requests == []
     assert api.get(f"{RS}/sources").status_code == 401  # token dropped
-    with authed(emulator) as again:  # api client kept
+    with api_client(emulator) as again:  # api client kept
         assert again.get(f"{RS}/sources").json()["count"] == 3
 
 
@@ -729,7 +716,7 @@ def test_admin_config_token_ttl(emulator: PrivXEmulator, clock: FakeClock) -> No
         for bad in ({"token_ttl": 0}, {"token_ttl": "2"}, {"token_ttl": True}, {"ttl": 2}):
             assert c.post("/_emulator/config", json=bad).status_code == 400
     assert grant(emulator).json()["expires_in"] == 2
-    with authed(emulator) as c:
+    with api_client(emulator) as c:
         clock.now += 1.9
         assert c.get(SOURCES).status_code == 200
         clock.now += 0.1
@@ -967,7 +954,7 @@ def test_users_search_filters_and_pages(emulator: PrivXEmulator, api: httpx.Clie
 def test_users_need_users_view(emulator: PrivXEmulator, directory: str) -> None:
     uid = emulator.login_user(directory, claims("alice", ["ops"]))
     emulator.add_api_client("no-users", "pw", ALL_PERMISSIONS - {"users-view"})
-    with authed(emulator, "no-users", "pw") as c:
+    with api_client(emulator, "no-users", "pw") as c:
         for r in (c.post(f"{USERS}/search", json={}), c.get(f"{USERS}/{uid}"), c.get(f"{USERS}/{uid}/roles")):
             assert r.status_code == 403
             assert "users-view" in r.json()["error_message"]

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cognito_privx.sandbox.emulator import MASK, EmulatorVariant, PrivXEmulator
 from cognito_privx.sandbox.server import EmulatorServer
 from tests.support.constants import API_CLIENT_ID, API_CLIENT_SECRET, OAUTH_CLIENT_SECRET
-from tests.support.emulator import build_emulator
+from tests.support.emulator import api_client, build_emulator
 
 BASE = "https://privx.example.com"
 RS = "/role-store/api/v1"
@@ -213,23 +213,6 @@ def make(idp: FakeOIDCProvider, **kwargs: Any) -> PrivXEmulator:
 def emulator_settings(idp: FakeOIDCProvider) -> dict[str, Any]:
     """The emulator's OIDC client reaches the test's ``idp``."""
     return {"oidc_http": httpx.Client(transport=idp.transport), "issuer_locator": locator}
-
-
-def api_client(emulator: PrivXEmulator) -> httpx.Client:
-    with httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE) as c:
-        r = c.post(
-            "/auth/api/v1/oauth/token",
-            auth=("privx-external", OAUTH_CLIENT_SECRET),
-            data={"grant_type": "password", "username": API_CLIENT_ID, "password": API_CLIENT_SECRET},
-        )
-    headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    return httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE, headers=headers)
-
-
-@pytest.fixture
-def api(emulator: PrivXEmulator) -> Iterator[httpx.Client]:
-    with api_client(emulator) as c:
-        yield c
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ Every variant is driven over HTTP-in-process (``httpx.MockTransport(emulator.han
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,8 +15,8 @@ import pytest
 from cognito_privx.sandbox.emulator import EmulatorVariant, FilterError, PrivXEmulator, parse_filter
 from cognito_privx.sandbox.emulator.ldapfilter import MAX_DEPTH, matches
 from cognito_privx.sandbox.emulator.membership import filter_attributes
-from tests.support.constants import API_CLIENT_ID, API_CLIENT_SECRET, OAUTH_CLIENT_SECRET, PRIVX_URL, REGION
-from tests.support.emulator import build_emulator
+from tests.support.constants import PRIVX_URL, REGION
+from tests.support.emulator import api_client, build_emulator
 from tests.support.oidc import cognito_discovery
 
 BASE = "https://privx.example.com"
@@ -35,28 +34,10 @@ def make(**variant: Any) -> PrivXEmulator:
     )
 
 
-def client(emulator: PrivXEmulator) -> httpx.Client:
-    """An unopened client holding a bearer token of the API client (use it in ``with``)."""
-    with httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE) as c:
-        r = c.post(
-            "/auth/api/v1/oauth/token",
-            auth=("privx-external", OAUTH_CLIENT_SECRET),
-            data={"grant_type": "password", "username": API_CLIENT_ID, "password": API_CLIENT_SECRET},
-        )
-    headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    return httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=BASE, headers=headers)
-
-
 @pytest.fixture
 def emulator_settings() -> dict[str, Any]:
     """The default variant, whose direct login discovers the pool's hosted UI."""
     return {"oidc_http": httpx.Client(transport=cognito_discovery(HOSTED_UI))}
-
-
-@pytest.fixture
-def api(emulator: PrivXEmulator) -> Iterator[httpx.Client]:
-    with client(emulator) as c:
-        yield c
 
 
 def add_directory(api: httpx.Client, name: str = "Cognito", **conn: Any) -> str:
@@ -214,7 +195,7 @@ def test_filter_grammar_matches_filters_and_refuses_a_bare_tag(emulator: PrivXEm
 
 def test_bare_grammar_matches_tags_exactly() -> None:
     emulator = make(rule_grammar="bare")
-    with client(emulator) as api:
+    with api_client(emulator) as api:
         directory = add_directory(api)
         emulator.login_user(directory, {"sub": "alice", "cognito:groups": ["ops", "Dev"]})
         emulator.login_user(directory, {"sub": "bob", "cognito:groups": ["ops-admins"]})
@@ -299,7 +280,7 @@ def test_authorize_fetches_discovery_where_the_locator_says() -> None:
         return issuer  # the AWS issuer, served by cognito_discovery
 
     emulator = build_emulator(oidc_http=httpx.Client(transport=cognito_discovery(HOSTED_UI)), issuer_locator=locator)
-    with client(emulator) as api:
+    with api_client(emulator) as api:
         directory = add_directory(api)
         r = api.get(AUTHORIZE, params=authorize_params(directory))
     assert r.headers["Location"].startswith(f"{HOSTED_UI}/oauth2/authorize?")
@@ -308,7 +289,7 @@ def test_authorize_fetches_discovery_where_the_locator_says() -> None:
 
 def test_legacy_login_route() -> None:
     emulator = make(login_route="legacy")
-    with client(emulator) as api:
+    with api_client(emulator) as api:
         directory = add_directory(api)
         r = api.get(LEGACY, params={"directory": directory})
         assert r.status_code == 302
@@ -373,7 +354,7 @@ CLAIMS = {"sub": "s-1", "email": "alice@example.com", "preferred_username": "ali
 )
 def test_attribute_mapping_direction(direction: str, mapping: dict[str, str], accounts: tuple[Any, Any]) -> None:
     emulator = make(attribute_mapping=direction)
-    with client(emulator) as api:
+    with api_client(emulator) as api:
         directory = add_directory(api, attribute_mapping=mapping)
         uid = emulator.login_user(directory, CLAIMS)
         user = api.get(f"{RS}/users/{uid}").json()
@@ -393,7 +374,7 @@ def test_attribute_mapping_direction(direction: str, mapping: dict[str, str], ac
 )
 def test_resolve_unknown(mode: str, status: int, names: list[tuple[str, bool]] | None) -> None:
     emulator = make(resolve_unknown=mode)
-    with client(emulator) as api:
+    with api_client(emulator) as api:
         rid = api.post(f"{RS}/roles", json={"name": "ops", "source_rules": {"rules": None}}).json()["id"]
         r = api.post(f"{RS}/roles/resolve", json=["ops", "missing", "ops"])
         assert r.status_code == status

@@ -3,6 +3,7 @@ ask of it afterwards.
 
 - :func:`build_emulator` / the ``make_emulator`` fixture: an emulator of the fake world (at ``PRIVX_URL``, with its
   OAuth client secret, holding the API client), any constructor argument changed by keyword.
+- ``api`` / :func:`api_client`: the emulator's API driven over httpx with a bearer token, as a client drives it.
 - ``emulator``: the one a test's CLI runs talk to (``make_emulator(**emulator_settings)``, wired into ``seams``,
   the API client's credentials in the environment). A test module needing another emulator for all its tests (a
   fake clock, a version, a variant, an IdP to discover) overrides ``emulator_settings``.
@@ -72,6 +73,28 @@ def emulator(
     """The PrivX emulator, wired into the CLI's PrivX client, with the API client's credentials in the
     environment."""
     return wire_emulator(make_emulator(**emulator_settings), seams, monkeypatch)
+
+
+def api_client(
+    emulator: PrivXEmulator, client_id: str = API_CLIENT_ID, client_secret: str = API_CLIENT_SECRET
+) -> httpx.Client:
+    """An unopened httpx client on ``emulator`` (in-process) holding a bearer token of the API client ``client_id``
+    (use it in ``with``): the emulator's API driven as a client drives it, without our PrivX client in between."""
+    with httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=PRIVX_URL) as c:
+        r = c.post(
+            "/auth/api/v1/oauth/token",
+            auth=("privx-external", OAUTH_CLIENT_SECRET),
+            data={"grant_type": "password", "username": client_id, "password": client_secret},
+        )
+    headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return httpx.Client(transport=httpx.MockTransport(emulator.handle), base_url=PRIVX_URL, headers=headers)
+
+
+@pytest.fixture
+def api(emulator: PrivXEmulator) -> Iterator[httpx.Client]:
+    """:func:`api_client` on the test's ``emulator``, open."""
+    with api_client(emulator) as client:
+        yield client
 
 
 def privx_client(emulator: PrivXEmulator) -> PrivXClient:
