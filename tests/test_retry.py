@@ -19,7 +19,7 @@ from cognito_privx.privx import SOURCES_PATH, TOKEN_PATH, PrivXClient, build_htt
 from cognito_privx.retry import RetryPolicy, Verdict
 from cognito_privx.sandbox.emulator import PrivXEmulator
 from cognito_privx.users import InviteLimitError, PoolUsers
-from tests.conftest import API_CLIENT_ID, API_CLIENT_SECRET, OAUTH_CLIENT_SECRET, PRIVX_URL
+from tests.support.constants import API_CLIENT_ID, API_CLIENT_SECRET, OAUTH_CLIENT_SECRET, PRIVX_URL
 
 
 class Slept(list[float]):
@@ -272,13 +272,6 @@ def test_cognito_create_after_an_internal_error_finds_the_pool_instead_of_making
 # -- PrivX over HTTP ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def emu() -> PrivXEmulator:
-    e = PrivXEmulator(base_url=PRIVX_URL, oauth_client_secret=OAUTH_CLIENT_SECRET)
-    e.add_api_client(API_CLIENT_ID, API_CLIENT_SECRET)
-    return e
-
-
 def privx_client(handler: Callable[[httpx.Request], httpx.Response], slept: Slept, attempts: int = 4) -> PrivXClient:
     creds = load_credentials(
         {
@@ -291,28 +284,28 @@ def privx_client(handler: Callable[[httpx.Request], httpx.Response], slept: Slep
     return PrivXClient(http, creds, retry=RetryPolicy(attempts=attempts, base=0.001, sleep=slept))
 
 
-def sent(emu: PrivXEmulator, method: str, path: str) -> int:
-    return sum(1 for r in emu.requests if r.method == method and r.path == path)
+def sent(emulator: PrivXEmulator, method: str, path: str) -> int:
+    return sum(1 for r in emulator.requests if r.method == method and r.path == path)
 
 
-def test_privx_429_waits_as_the_server_asks(emu: PrivXEmulator) -> None:
+def test_privx_429_waits_as_the_server_asks(emulator: PrivXEmulator) -> None:
     answers = [httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(503, headers={"Retry-After": "2"})]
 
     def busy(request: httpx.Request) -> httpx.Response:
         if request.url.path == SOURCES_PATH and answers:
             return answers.pop(0)
-        return emu.handle(request)
+        return emulator.handle(request)
 
     slept = Slept()
     assert privx_client(busy, slept).list_sources()
     assert slept == [7.0, 2.0]
 
 
-def test_privx_attempt_limit_is_the_policys(emu: PrivXEmulator) -> None:
+def test_privx_attempt_limit_is_the_policys(emulator: PrivXEmulator) -> None:
     def down(request: httpx.Request) -> httpx.Response:
         if request.url.path == SOURCES_PATH:
             return httpx.Response(503)
-        return emu.handle(request)
+        return emulator.handle(request)
 
     slept = Slept()
     with pytest.raises(PrivXAPIError, match="PrivX failed on GET"):
@@ -333,23 +326,23 @@ def test_privx_tls_failure_is_never_repeated() -> None:
     assert len(calls) == 1 and slept == []
 
 
-def test_privx_refused_connection_is_repeated_even_for_a_create(emu: PrivXEmulator) -> None:
+def test_privx_refused_connection_is_repeated_even_for_a_create(emulator: PrivXEmulator) -> None:
     refusals = [1]
 
     def flaky(request: httpx.Request) -> httpx.Response:
         if request.method == "POST" and request.url.path == SOURCES_PATH and refusals:
             refusals.pop()
             raise httpx.ConnectError("[Errno 111] Connection refused", request=request)  # nothing was sent
-        return emu.handle(request)
+        return emulator.handle(request)
 
     slept = Slept()
     privx_client(flaky, slept).create_source({"name": "x", "connection": {"type": "OIDC", "oidc_enabled": False}})
-    assert [s["name"] for s in emu.sources.values()].count("x") == 1 and len(slept) == 1
+    assert [s["name"] for s in emulator.sources.values()].count("x") == 1 and len(slept) == 1
 
 
-def test_privx_lost_create_is_looked_up_before_it_is_repeated(emu: PrivXEmulator) -> None:
+def test_privx_lost_create_is_looked_up_before_it_is_repeated(emulator: PrivXEmulator) -> None:
     def lose_the_answer(request: httpx.Request) -> httpx.Response:
-        response = emu.handle(request)
+        response = emulator.handle(request)
         if request.method == "POST" and request.url.path == SOURCES_PATH:
             raise httpx.ReadTimeout("timed out", request=request)  # processed; the answer never came
         return response
@@ -357,11 +350,11 @@ def test_privx_lost_create_is_looked_up_before_it_is_repeated(emu: PrivXEmulator
     slept = Slept()
     body = {"name": "x", "connection": {"type": "OIDC", "oidc_enabled": False}}
     source_id = privx_client(lose_the_answer, slept).create_source(body)
-    assert [s["id"] for s in emu.sources.values() if s["name"] == "x"] == [source_id]
-    assert sent(emu, "POST", SOURCES_PATH) == 1
+    assert [s["id"] for s in emulator.sources.values() if s["name"] == "x"] == [source_id]
+    assert sent(emulator, "POST", SOURCES_PATH) == 1
 
 
-def test_privx_gateway_error_on_a_create_is_not_repeated_by_the_transport(emu: PrivXEmulator) -> None:
+def test_privx_gateway_error_on_a_create_is_not_repeated_by_the_transport(emulator: PrivXEmulator) -> None:
     posts: list[int] = []
 
     def gateway(request: httpx.Request) -> httpx.Response:
@@ -369,17 +362,17 @@ def test_privx_gateway_error_on_a_create_is_not_repeated_by_the_transport(emu: P
             posts.append(1)
             if len(posts) == 1:
                 return httpx.Response(502)  # not processed here, but the client cannot know
-        return emu.handle(request)
+        return emulator.handle(request)
 
     slept = Slept()
     privx_client(gateway, slept).create_source({"name": "x", "connection": {"type": "OIDC", "oidc_enabled": False}})
     # One repeat, and only after a lookup (GET sources) found nothing.
     assert len(posts) == 2 and len(slept) == 1
-    assert [r.method for r in emu.requests if r.path == SOURCES_PATH] == ["GET", "POST"]
-    assert [s["name"] for s in emu.sources.values()].count("x") == 1
+    assert [r.method for r in emulator.requests if r.path == SOURCES_PATH] == ["GET", "POST"]
+    assert [s["name"] for s in emulator.sources.values()].count("x") == 1
 
 
-def test_privx_busy_token_endpoint_during_a_create_sends_the_create_once(emu: PrivXEmulator) -> None:
+def test_privx_busy_token_endpoint_during_a_create_sends_the_create_once(emulator: PrivXEmulator) -> None:
     busy = [httpx.Response(429, headers={"Retry-After": "1"})]
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -388,12 +381,12 @@ def test_privx_busy_token_endpoint_during_a_create_sends_the_create_once(emu: Pr
         if request.url.path == TOKEN_PATH and len(timeouts) < 1:
             timeouts.append(1)
             raise httpx.ReadTimeout("timed out", request=request)  # a lost log-in is harmless to repeat
-        return emu.handle(request)
+        return emulator.handle(request)
 
     timeouts: list[int] = []
     slept = Slept()
     privx_client(handler, slept).create_source({"name": "x", "connection": {"type": "OIDC", "oidc_enabled": False}})
-    assert sent(emu, "POST", SOURCES_PATH) == 1 and sent(emu, "POST", TOKEN_PATH) == 1
+    assert sent(emulator, "POST", SOURCES_PATH) == 1 and sent(emulator, "POST", TOKEN_PATH) == 1
     assert slept[0] == 1.0 and len(slept) == 2
 
 

@@ -15,8 +15,8 @@ import pytest
 from cognito_privx import cognito, privx, rotation
 from cognito_privx.cli import Seams
 from cognito_privx.sandbox.emulator import PrivXEmulator
-from tests.conftest import REGION
-from tests.test_login import AWS_ISSUER, HOSTED, world  # noqa: F401  (the fixture)
+from tests.support.constants import REGION
+from tests.support.login import AWS_ISSUER, HOSTED
 
 
 class Crash(Exception):
@@ -24,9 +24,9 @@ class Crash(Exception):
 
 
 @pytest.fixture
-def rig(world: PrivXEmulator, seams: Seams) -> PrivXEmulator:  # noqa: F811
-    """The world of test_login, and the pool's discovery document found at the stand-in (as the sandbox serves
-    it at moto's endpoint), so the rotation's proof reaches the stand-in's token endpoint."""
+def rig(world: PrivXEmulator, seams: Seams) -> PrivXEmulator:
+    """The login world (``tests.support.login``), and the pool's discovery document found at the stand-in (as the
+    sandbox serves it at moto's endpoint), so the rotation's proof reaches the stand-in's token endpoint."""
     inner = seams.http_transport
     assert inner is not None
 
@@ -222,37 +222,6 @@ def test_rotate_secret_needs_a_confirmation_without_a_terminal(
     run = cli("--config", str(config_file), "rotate-secret")
     assert run.exit_code == 2 and "--yes" in run.stderr
     assert _secret_ids(aws) == before
-
-
-def test_the_moto_layer_keeps_two_secrets_at_most_and_never_the_last(aws: Any) -> None:
-    pool = aws.create_user_pool(PoolName="p")["UserPool"]["Id"]
-    client = aws.create_user_pool_client(UserPoolId=pool, ClientName="c", GenerateSecret=True)["UserPoolClient"]
-    first = client["ClientSecret"]
-    ((only, *_),) = [
-        [
-            s["ClientSecretId"]
-            for s in aws.list_user_pool_client_secrets(UserPoolId=pool, ClientId=client["ClientId"])["ClientSecrets"]
-        ]
-    ]
-    mine = "A" * 30 + "_+b"
-    added = aws.add_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"], ClientSecret=mine)
-    assert "ClientSecretValue" not in added["ClientSecretDescriptor"]  # a value we gave is not echoed
-    described = aws.describe_user_pool_client(UserPoolId=pool, ClientId=client["ClientId"])["UserPoolClient"]
-    assert described["ClientSecret"] == first  # the first active one
-    with pytest.raises(aws.exceptions.LimitExceededException):
-        aws.add_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"])
-    aws.delete_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"], ClientSecretId=only)
-    described = aws.describe_user_pool_client(UserPoolId=pool, ClientId=client["ClientId"])["UserPoolClient"]
-    assert described["ClientSecret"] == mine
-    (last,) = aws.list_user_pool_client_secrets(UserPoolId=pool, ClientId=client["ClientId"])["ClientSecrets"]
-    with pytest.raises(aws.exceptions.InvalidParameterException):
-        aws.delete_user_pool_client_secret(
-            UserPoolId=pool, ClientId=client["ClientId"], ClientSecretId=last["ClientSecretId"]
-        )
-    with pytest.raises(aws.exceptions.InvalidParameterException):
-        aws.add_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"], ClientSecret="a" * 30 + "-")
-    generated = aws.add_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"])
-    assert len(generated["ClientSecretDescriptor"]["ClientSecretValue"]) >= 24
 
 
 def test_generated_values_fit_cognitos_pattern() -> None:

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from cognito_privx.sandbox.emulator import PrivXEmulator
-from tests.conftest import PRIVX_URL, REGION
+from tests.support.constants import PRIVX_URL, REGION
+from tests.support.emulator import privx_client
 
 pytestmark = pytest.mark.usefixtures("aws", "emulator")
 
@@ -71,20 +71,20 @@ def test_first_setup_creates_everything_once(cli: Any, config_file: Path, aws: A
 
 
 def test_second_setup_changes_nothing_and_writes_nothing(
-    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator, cognito_calls: list[str]
+    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator, gateway_calls: list[str]
 ) -> None:
     assert cli("--config", str(config_file), "setup").exit_code == 0
     writes_before = len(emulator.write_requests())
-    cognito_calls.clear()
+    gateway_calls.clear()
 
     second = cli("--config", str(config_file), "-o", "json", "setup")
     assert second.exit_code == 0, second.stderr
     doc = json.loads(second.stdout)
     assert {c["action"] for c in doc["changes"]} == {"noop"}
     assert len(emulator.write_requests()) == writes_before
-    cognito_writes = [op for op in cognito_calls if not op.startswith(("describe_", "list_", "get_"))]
+    cognito_writes = [op for op in gateway_calls if not op.startswith(("describe_", "list_", "get_"))]
     assert cognito_writes == []
-    assert cognito_calls, "the second run must still observe Cognito"
+    assert gateway_calls, "the second run must still observe Cognito"
     assert len(_pools(aws)) == 1 and len(_our_directories(emulator)) == 1
 
 
@@ -245,10 +245,7 @@ def test_a_foreign_directory_with_the_name_is_not_taken_over(
     cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator
 ) -> None:
     """PrivX's own guide has admins create a directory called "Cognito" by hand: never rewrite it silently."""
-    from cognito_privx.config import load_credentials
-    from cognito_privx.privx import PrivXClient, build_http_client
-
-    px = PrivXClient(build_http_client(PRIVX_URL, transport=httpx.MockTransport(emulator.handle)), load_credentials())
+    px = privx_client(emulator)
     hand_made = {
         "name": "Cognito",
         "comment": "made by hand",

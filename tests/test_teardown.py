@@ -7,25 +7,20 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import httpx
 import pytest
 from botocore.stub import Stubber
 
 from cognito_privx import reconcile
 from cognito_privx.cli import deploy as deploy_cli
 from cognito_privx.cognito import CognitoGateway
-from cognito_privx.config import AppConfig, load_credentials
+from cognito_privx.config import AppConfig
 from cognito_privx.desired import DesiredState
 from cognito_privx.plan import Change
-from cognito_privx.privx import PrivXClient, build_http_client
 from cognito_privx.sandbox.emulator import PrivXEmulator
-from tests.conftest import PRIVX_URL, REGION
+from tests.support.constants import PRIVX_URL, REGION
+from tests.support.emulator import privx_client
 
 pytestmark = pytest.mark.usefixtures("aws")
-
-
-def _privx(emu: PrivXEmulator) -> PrivXClient:
-    return PrivXClient(build_http_client(PRIVX_URL, transport=httpx.MockTransport(emu.handle)), load_credentials())
 
 
 def _names(emu: PrivXEmulator, kind: str) -> set[str]:
@@ -35,7 +30,7 @@ def _names(emu: PrivXEmulator, kind: str) -> set[str]:
 @pytest.fixture
 def foreign(aws: Any, emulator: PrivXEmulator) -> dict[str, str]:
     """Objects that are not ours: they must survive setup + teardown untouched."""
-    px = _privx(emulator)
+    px = privx_client(emulator)
     pool = aws.create_user_pool(PoolName="someone-else", UserPoolTags={"team": "x"})["UserPool"]["Id"]
     directory = px.create_source(
         {
@@ -205,7 +200,7 @@ def test_cognito_teardown_order_and_protection_switch_pinned(emulator: PrivXEmul
         },
     )
     stub.add_response("delete_user_pool", {}, {"UserPoolId": "eu-west-1_abc"})
-    services = reconcile.Services(CognitoGateway(client), _privx(emulator), reconcile.CallCounter())
+    services = reconcile.Services(CognitoGateway(client), privx_client(emulator), reconcile.CallCounter())
     asked: list[Change] = []
     with stub:
         result = reconcile.teardown(

@@ -1,0 +1,1 @@
+"""Tests of ``cognito_privx.cognito``: the pool, app client, domain and branding, groups, MFA, pool security."""

@@ -1,0 +1,1 @@
+"""End to end: the installed CLI as a subprocess against ``cognito-privx sandbox``, over real HTTP."""

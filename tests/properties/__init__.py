@@ -1,0 +1,2 @@
+"""Properties every command must have, tested across modules (bad input, crashes, secrets, faults, variants,
+access)."""
