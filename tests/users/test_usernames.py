@@ -35,14 +35,14 @@ def test_our_pool_suits_privx() -> None:
         {"Id": "eu-west-1_x", "UsernameAttributes": ["email"], "UsernameConfiguration": {"CaseSensitive": False}}
     )
     assert model == UsernameModel(("email",), (), case_sensitive=False)
-    assert model.signs_in_with_email and model.case_insensitive and model.suits_privx
+    assert model.signs_in_with_email and model.case_insensitive
     assert model.unsuitable_reason() is None
 
 
 def test_absent_username_configuration_means_case_sensitive() -> None:
     # Developer Guide, "User pool case sensitivity": "If you do not specify a value, CaseSensitive defaults to true".
     model = username_model({"Id": "eu-west-1_x", "UsernameAttributes": ["email"]})
-    assert model.case_sensitive and not model.case_insensitive and not model.suits_privx
+    assert model.case_sensitive and not model.case_insensitive
     reason = model.unsuitable_reason()
     assert reason is not None and "case-sensitively" in reason and "cannot change that" in reason
 

@@ -51,11 +51,6 @@ class UsernameModel:
         """``Bob@Example.com`` and ``bob@example.com`` are the same user (Cognito resolves either)."""
         return not self.case_sensitive
 
-    @property
-    def suits_privx(self) -> bool:
-        """True for the model PrivX's guide (and ``setup``) uses: email sign-in, case-insensitive."""
-        return self.unsuitable_reason() is None
-
     def sign_in(self) -> str:
         """What users sign in with, in words: ``"an email address"``, ``"a user name (or an email address as an
         alias)"``."""
