@@ -1,12 +1,15 @@
 """Output: rich text for humans on stderr, data on stdout, or exactly one JSON document with ``--output json``.
 
 With ``cli``, the only module that prints. Secrets never reach here: the plan holds ``(sensitive)`` instead.
+Every value printed as text goes through :func:`printable` (control characters and bidi overrides escaped);
+JSON is left exact (``json.dumps`` escapes control characters itself).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import Any, TextIO
 
@@ -35,6 +38,40 @@ _VERB_DONE = {
     Action.DELETE: "deleted",
     Action.NOOP: "unchanged",
 }
+
+
+# What a terminal obeys instead of showing: C0 controls (ESC starts the sequences that clear the screen, move the
+# cursor, retitle the window or hide text), DEL and C1 controls (U+009B is an 8-bit CSI to some terminals); the
+# bidi embeddings, overrides, isolates and marks that reorder what is shown ("Trojan Source", CVE-2021-42574:
+# U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C); and the Unicode line and paragraph separators.
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\u2028\u2029]")
+_UNSAFE_IN_TEXT = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}\u2028\u2029]")  # keeps \t and \n
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    c = match.group()
+    return _NAMED.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+
+def printable(value: object, *, lines: bool = False) -> str:
+    """``value`` as text that shows on a terminal as what it is: every character a terminal would obey rather
+    than show is written as its escape (``\\x1b``, ``\\u202e``, ``\\n``); an ESC sequence is thereby inert text.
+    ``lines``: a message of the tool's own that may run over lines (``\\n`` and ``\\t`` kept). A backslash is
+    left as it is: the point is a safe terminal, not a reversible encoding (``--output json`` is exact)."""
+    text = value if isinstance(value, str) else str(value)
+    return (_UNSAFE_IN_TEXT if lines else _UNSAFE).sub(_escaped, text)
+
+
+def _v(value: object) -> str:
+    """A value for rich markup: escaped for the terminal (:func:`printable`) and for rich's ``[...]``."""
+    return escape(printable(value))
+
+
+def _t(message: object) -> str:
+    """A message (possibly quoting a server's text) for rich markup: as :func:`_v`, its line breaks kept."""
+    return escape(printable(message, lines=True))
 
 
 def console(file: TextIO | None = None, *, width: int | None = None, soft_wrap: bool = True) -> Console:
@@ -73,13 +110,13 @@ def change_lines(change: Change, *, done: bool) -> list[str]:
     verb = (_VERB_DONE if done else _VERB_PLAN)[change.action]
     if change.verb:
         verb = _DONE_OF.get(change.verb, change.verb) if done else change.verb
-    lines = [f"[{colour}]{symbol} {verb}[/] {escape(change.resource)} [bold]{escape(change.name)}[/]"]
+    lines = [f"[{colour}]{symbol} {verb}[/] {_v(change.resource)} [bold]{_v(change.name)}[/]"]
     for f in change.fields:
         if change.action is Action.CREATE:
-            lines.append(f"    {escape(f.field)}: {escape(_value(f.after))}")
+            lines.append(f"    {_v(f.field)}: {_v(_value(f.after))}")
         else:
-            lines.append(f"    {escape(f.field)}: {escape(_value(f.before))} → {escape(_value(f.after))}")
-    lines.extend(f"    [yellow]![/] {escape(n)}" for n in change.notes)
+            lines.append(f"    {_v(f.field)}: {_v(_value(f.before))} → {_v(_value(f.after))}")
+    lines.extend(f"    [yellow]![/] {_t(n)}" for n in change.notes)
     return lines
 
 
@@ -139,17 +176,22 @@ def plan_summary(plan: Plan) -> str:
 
 
 def info(message: str) -> None:
-    stderr().print(escape(message))
+    stderr().print(_t(message))
+
+
+def warning(message: str) -> None:
+    """A ``warning:`` line on stderr: the command goes on."""
+    stderr().print(f"[yellow bold]warning:[/] {_t(message)}")
 
 
 def text(message: str) -> None:
     """A line of text that is the command's data (``plan``'s summary) on stdout."""
-    stdout().print(escape(message))
+    stdout().print(_t(message))
 
 
 def data(line: str) -> None:
     """One line of data on stdout."""
-    sys.stdout.write(line + "\n")
+    sys.stdout.write(printable(line) + "\n")
     sys.stdout.flush()
 
 
@@ -161,24 +203,24 @@ def json_document(document: dict[str, Any]) -> None:
 def login_probe(probe: Any, problems: list[str]) -> None:
     """One direct-login candidate: ✓ with where it leads, or ✗ with what is wrong (on stderr)."""
     if problems:
-        stderr().print(f"[red]✗[/] {escape(probe.url)}: {escape('; '.join(problems))}")
+        stderr().print(f"[red]✗[/] {_v(probe.url)}: {_t('; '.join(problems))}")
     else:
-        stderr().print(f"[green]✓[/] {escape(probe.url)} → {escape(probe.target)} with our client id and callback")
+        stderr().print(f"[green]✓[/] {_v(probe.url)} → {_v(probe.target)} with our client id and callback")
 
 
 def problem(message: str, hint: str | None) -> None:
     """A failure that is not an exception: ``error:`` and ``hint:`` lines on stderr."""
     console = stderr()
-    console.print(f"[red bold]error:[/] {escape(message)}")
+    console.print(f"[red bold]error:[/] {_t(message)}")
     if hint:
-        console.print(f"[cyan]hint:[/] {escape(hint)}")
+        console.print(f"[cyan]hint:[/] {_t(hint)}")
 
 
 def error(e: CognitoPrivxError) -> None:
     console = stderr()
-    console.print(f"[red bold]error:[/] {escape(e.message)}")
+    console.print(f"[red bold]error:[/] {_t(e.message)}")
     if e.hint:
-        console.print(f"[cyan]hint:[/] {escape(e.hint)}")
+        console.print(f"[cyan]hint:[/] {_t(e.hint)}")
 
 
 class DemoNarrator:
@@ -191,17 +233,17 @@ class DemoNarrator:
     def step(self, title: str, text: str) -> None:
         self.count += 1
         self.console.print()
-        self.console.rule(f"[bold]{self.count}. {escape(title)}[/]", align="left")
-        self.console.print(escape(text))
+        self.console.rule(f"[bold]{self.count}. {_t(title)}[/]", align="left")
+        self.console.print(_t(text))
 
     def plan(self, plan: Plan, *, done: bool) -> None:
         for change in plan.changes:
             for line in change_lines(change, done=done):
                 self.console.print(line)
-        self.console.print(f"[bold]{escape(setup_summary(plan, dry_run=False) if done else plan_summary(plan))}[/]")
+        self.console.print(f"[bold]{_t(setup_summary(plan, dry_run=False) if done else plan_summary(plan))}[/]")
 
     def note(self, text: str) -> None:
-        self.console.print(f"[cyan]{escape(text)}[/]")
+        self.console.print(f"[cyan]{_t(text)}[/]")
 
     def user(self, result: Any) -> None:
         user_result(result)
@@ -216,7 +258,7 @@ class DemoNarrator:
         self.console.print()
         self.console.rule("[bold]Result[/]", align="left")
         for key, value in outputs.to_json().items():
-            self.console.print(f"  {key:<13} {escape(str(value))}")
+            self.console.print(f"  {key:<13} {_v(value)}")
         self.console.print()
         self.console.print("Direct-login URL (users skip PrivX's login page and go straight to Cognito):")
         data(outputs.login_url)
@@ -239,25 +281,30 @@ _OUTCOME = {
 def user_result(result: Any) -> None:
     """One line per user: ``+ created alice@example.com  group ops``."""
     symbol, colour = _OUTCOME[result.outcome.value]
-    detail = f"  {escape(result.detail)}" if result.detail else ""
+    detail = f"  {_v(result.detail)}" if result.detail else ""
     where = f"line {result.line}: " if result.line else ""
     status = getattr(result, "status", None)
     if status:
         from cognito_privx.users import status_text  # a user result comes from users, imported already
 
-        detail += f"  status {escape(status_text(status))}"
-    stderr().print(f"[{colour}]{symbol} {result.outcome.value}[/] {where}{escape(result.email)}{detail}")
+        detail += f"  status {_v(status_text(status))}"
+    stderr().print(f"[{colour}]{symbol} {result.outcome.value}[/] {where}{_v(result.email)}{detail}")
 
 
 def users_table(users: list[Any], file: Any = None) -> None:
     from rich.table import Table
 
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for column in ("email", "group", "status", "enabled", "created"):
+    for column in ("email", "name", "group", "status", "enabled", "created"):
         table.add_column(column)
     for u in users:
         table.add_row(
-            escape(u.email), escape(u.group or "—"), u.status, "yes" if u.enabled else "[red]no[/]", u.created
+            _v(u.email),
+            _v(u.name or "—"),
+            _v(u.group or "—"),
+            _v(u.status),
+            "yes" if u.enabled else "[red]no[/]",
+            _v(u.created),
         )
     out = file or sys.stdout
     # Piped output is not cut to 80 columns: a table in a file or a pipe keeps whole values.
@@ -286,7 +333,7 @@ class ScanProgress:
 def _print_failed(out: Any, result: Any) -> None:
     """A failed row above a progress bar: its line, address and why."""
     if result.outcome.value == "failed":
-        out.print(f"[red]✗ failed[/] line {result.line}: {escape(result.email)}  {escape(result.detail)}")
+        out.print(f"[red]✗ failed[/] line {result.line}: {_v(result.email)}  {_v(result.detail)}")
 
 
 class ImportProgress:
@@ -370,14 +417,14 @@ class JobProgress:
     def update(self, run: Any) -> None:
         """``run``: an :class:`~cognito_privx.users.jobs.api.JobRun`."""
         job = run.job
-        status = (
+        status = _v(
             f"{run.status}: {job.get('ImportedUsers', 0)} imported, {job.get('SkippedUsers', 0)} skipped, "
             f"{job.get('FailedUsers', 0)} failed"
         )
         task = self._tasks.get(run.job_id)
         if task is None:
             task = self._tasks[run.job_id] = self.progress.add_task(
-                f"job {run.job_id}", total=run.part.new_rows, status=status
+                f"job {_v(run.job_id)}", total=run.part.new_rows, status=status
             )
         self.progress.update(task, completed=run.processed, status=status)
 
@@ -410,18 +457,18 @@ def import_summary(summary: dict[str, Any]) -> None:
     )
     for job in summary.get("jobs") or []:
         stderr().print(
-            f"  job {escape(str(job.get('JobId')))} {escape(str(job.get('Status')))}: {job.get('ImportedUsers', 0)} "
+            f"  job {_v(job.get('JobId'))} {_v(job.get('Status'))}: {job.get('ImportedUsers', 0)} "
             f"imported, {job.get('SkippedUsers', 0)} skipped, {job.get('FailedUsers', 0)} failed"
-            + (f" ({escape(str(job['CompletionMessage']))})" if job.get("CompletionMessage") else "")
+            + (f" ({_t(job['CompletionMessage'])})" if job.get("CompletionMessage") else "")
         )
     if any(job.get("ImportedUsers") for job in summary.get("jobs") or []):
         from cognito_privx.users.jobs.choice import JOB_DIFFERENCES
 
         stderr().print(f"[yellow]![/] {JOB_DIFFERENCES}")
     if summary.get("stopped"):
-        stderr().print(f"[yellow]![/] stopped early: {escape(summary['stopped'])}")
+        stderr().print(f"[yellow]![/] stopped early: {_t(summary['stopped'])}")
     if summary.get("hint"):
-        stderr().print(f"[cyan]hint:[/] {escape(summary['hint'])}")
+        stderr().print(f"[cyan]hint:[/] {_t(summary['hint'])}")
 
 
 _CHECK_SYMBOL = {"ok": ("✓", "green"), "fail": ("✗", "red"), "warn": ("!", "yellow"), "skip": ("-", "dim")}
@@ -437,9 +484,9 @@ def doctor_report(report: Any, file: Any = None) -> None:
         status = str(check.status)
         counts[status] += 1
         symbol, colour = _CHECK_SYMBOL[status]
-        out.print(f"[{colour}]{symbol}[/] {escape(check.name.ljust(width))}  {escape(check.message)}")
+        out.print(f"[{colour}]{symbol}[/] {_v(check.name.ljust(width))}  {_t(check.message)}")
         if check.hint:
-            out.print(f"  {' ' * width}  [cyan]hint:[/] {escape(check.hint)}")
+            out.print(f"  {' ' * width}  [cyan]hint:[/] {_t(check.hint)}")
     if not report.ok:
         verdict = "[red bold]some checks failed[/]"
     else:

@@ -69,6 +69,7 @@ def run_demo(narrator: Narrator, *, wait: Callable[[], None] | None = None) -> O
     from cognito_privx import reconcile
     from cognito_privx.config import load_config, load_credentials
     from cognito_privx.desired import DesiredState, UsersSpec
+    from cognito_privx.files import create_private
     from cognito_privx.sandbox.runner import Sandbox
 
     with Sandbox() as sandbox, tempfile.TemporaryDirectory(prefix="cognito-privx-demo-") as tmp:
@@ -77,7 +78,7 @@ def run_demo(narrator: Narrator, *, wait: Callable[[], None] | None = None) -> O
             f"Cognito stand-in (moto server) at {sandbox.moto_url}\nPrivX emulator at {sandbox.privx_url}",
         )
         config_path = Path(tmp) / "cognito-privx.toml"
-        config_path.write_text(DEMO_CONFIG, encoding="utf-8")
+        create_private(config_path, DEMO_CONFIG)
         with _environment(sandbox.env()):
             cfg = load_config(config_path)
             desired = DesiredState.from_config(cfg)  # once for the whole story

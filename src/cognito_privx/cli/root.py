@@ -153,8 +153,10 @@ class _Group(typer.core.TyperGroup):
             sys.exit(0)
         except cx.UsageError as e:
             where = e.ctx.command_path if e.ctx is not None else "cognito-privx"
-            message = e.format_message().replace("\n", " ").replace("Value error, ", "")
-            sys.stderr.write(f"error: {message}\nhint: see `{where} --help`\n")
+            from cognito_privx.render import printable
+
+            message = printable(e.format_message().replace("\n", " ").replace("Value error, ", ""))
+            sys.stderr.write(f"error: {message}\nhint: see `{printable(where)} --help`\n")
             sys.exit(2)
         except typer.Abort:
             sys.stderr.write("error: aborted\n")

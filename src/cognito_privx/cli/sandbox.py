@@ -15,7 +15,12 @@ from cognito_privx.cli.root import State, app, interactive, run
 def sandbox(
     ctx: typer.Context,
     env_file: Annotated[
-        Path | None, typer.Option("--env-file", help="Also write the export lines to this file.")
+        Path | None,
+        typer.Option(
+            "--env-file",
+            help="Also write the export lines (they hold the emulator's API secrets) to this file, mode 0600; an "
+            "existing file is replaced.",
+        ),
     ] = None,
     moto_port: Annotated[int, typer.Option("--moto-port", min=0, max=65535, help="0 = a free port.")] = 0,
     privx_port: Annotated[int, typer.Option("--privx-port", min=0, max=65535, help="0 = a free port.")] = 0,
@@ -133,9 +138,15 @@ def _sandbox(
     try:
         lines = box.export_lines()
         if env_file is not None:
-            tmp = env_file.with_name(env_file.name + ".tmp")
-            tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-            tmp.replace(env_file)  # atomic: a reader never sees half a file
+            from cognito_privx.files import write_private
+
+            try:  # 0600, renamed into place: a reader never sees half a file, another user never sees it
+                write_private(env_file, "\n".join(lines) + "\n")
+            except OSError as e:
+                raise UsageError(
+                    f"cannot write the environment to {env_file}: {e.strerror}",
+                    "give --env-file a path in a writable directory",
+                ) from None
         render.export_lines(lines)
         render.info(
             f"Sandbox running: Cognito stand-in {box.moto_url} (hosted UI {box.hosted_ui_url}), PrivX emulator "

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cognito_privx.cli.passwords import FLAG_WARNING, PasswordSources
 from cognito_privx.cli.root import State, app, interactive, open_users, run, users_spec
 
 if TYPE_CHECKING:
@@ -66,12 +67,28 @@ def add_user(
         str | None,
         typer.Option(
             "--temporary-password",
-            envvar="COGNITO_PRIVX_TEMPORARY_PASSWORD",
-            help="Initial password (else Cognito makes one); must meet the pool's policy. Never printed. For a user "
-            "whose invitation is pending, replaces their temporary password.",
+            help="Initial password (else Cognito makes one); must meet the pool's policy. Visible to every local "
+            "user in `ps` and kept in the shell history (a warning says so): prefer --temporary-password-prompt, "
+            "--temporary-password-stdin or COGNITO_PRIVX_TEMPORARY_PASSWORD. Never printed. For a user whose "
+            "invitation is pending, replaces their temporary password.",
             show_default=False,
         ),
     ] = None,
+    password_prompt: Annotated[
+        bool,
+        typer.Option(
+            "--temporary-password-prompt",
+            help="Ask for the initial password on the terminal, hidden, twice.",
+        ),
+    ] = False,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--temporary-password-stdin",
+            help="Read the initial password from stdin (its first line), e.g. from a password manager. "
+            "COGNITO_PRIVX_TEMPORARY_PASSWORD in the environment is a third way.",
+        ),
+    ] = False,
     no_invite: Annotated[bool, typer.Option("--no-invite", help="Do not send Cognito's invitation email.")] = False,
     force: ForceOpt = False,
 ) -> None:
@@ -84,7 +101,7 @@ def add_user(
             email,
             group,
             name=name,
-            temporary_password=temporary_password,
+            password=PasswordSources(temporary_password, prompt=password_prompt, stdin=password_stdin),
             no_invite=no_invite,
             force=force,
         ),
@@ -97,19 +114,22 @@ def _add_user(
     group: list[str],
     *,
     name: str | None,
-    temporary_password: str | None,
+    password: PasswordSources,
     no_invite: bool,
     force: bool,
 ) -> None:
+    from cognito_privx import render
     from cognito_privx.errors import UsageError
     from cognito_privx.users import password_problems
 
-    if temporary_password is not None and no_invite:
+    password.check()
+    if password.given and no_invite:
         raise UsageError(
-            "--temporary-password (or COGNITO_PRIVX_TEMPORARY_PASSWORD) and --no-invite do not go together",
+            f"a temporary password ({password.where}) and --no-invite do not go together",
             "the invitation carries the temporary password; give one of the two",
         )
     row = _user_row(email, group, users_spec(state), force=force, name=name)
+    temporary_password = password.read(interactive)
     users = open_users(state)
     if temporary_password is not None:
         problems = password_problems(temporary_password, users.password_policy())
@@ -118,6 +138,8 @@ def _add_user(
                 "the temporary password does not meet the pool's password policy",
                 "it needs " + ", ".join(problems),
             )
+    if password.flag is not None:  # once the command goes ahead (a bad argument's error stays the first line)
+        render.warning(FLAG_WARNING)
     _show(state, users.add(row, invite=not no_invite, temporary_password=temporary_password))
 
 
@@ -202,7 +224,10 @@ def _remove_user(state: State, email: str, *, yes: bool) -> None:
     if not yes:
         shown = next((a["Value"] for a in user.get("UserAttributes", []) if a["Name"] == "email"), address)
         try:
-            confirmed = typer.confirm(f"Delete {shown} from user pool {users.pool_id}?", err=True)
+            from cognito_privx.render import printable
+
+            question = f"Delete {printable(shown)} from user pool {printable(users.pool_id)}?"
+            confirmed = typer.confirm(question, err=True)
         except typer.Abort:
             confirmed = False
         if not confirmed:

@@ -14,6 +14,7 @@ from cognito_privx.config.loading import describe_validation_error
 from cognito_privx.config.schema import AppConfig
 from cognito_privx.config.validate import normalise_url
 from cognito_privx.errors import ConfigError
+from cognito_privx.files import create_private
 
 
 def starter_toml(
@@ -62,7 +63,8 @@ domain_prefix = {json.dumps(domain_prefix)}
 
 
 def write_starter(path: Path, text: str) -> None:
-    """Write a starter file at ``path`` after validating it; never over an existing file (:class:`ConfigError`)."""
+    """Write a starter file at ``path`` after validating it, readable by its owner only (0600); never over an
+    existing file (:class:`ConfigError`)."""
     try:
         AppConfig.model_validate(tomllib.loads(text))
     except ValidationError as e:
@@ -71,8 +73,7 @@ def write_starter(path: Path, text: str) -> None:
             bad.message, "fix the value given (--region, --privx-url, --pool-name, --domain-prefix)"
         ) from None
     try:
-        with path.open("x", encoding="utf-8") as fh:
-            fh.write(text)
+        create_private(path, text)
     except FileExistsError:
         raise ConfigError(
             f"{path} exists already; nothing was written",

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from cognito_privx.errors import UsageError
+from cognito_privx.files import open_private
 from cognito_privx.users.model import Outcome, UserResult
 
 
@@ -114,9 +115,12 @@ class ReportWriter:
 
 
 def open_report(path: Path) -> ReportWriter:
-    """The report file, opened now: a path that cannot be written is a usage error (exit 2) before any change."""
+    """The report file, opened now: a path that cannot be written is a usage error (exit 2) before any change.
+
+    It holds addresses and names: a new file readable by its owner only (0600), an existing one replaced
+    (:func:`cognito_privx.files.open_private`)."""
     try:
-        fh = path.open("w", newline="", encoding="utf-8")
+        fh = open_private(path, newline="")
     except OSError as e:
         raise UsageError(
             f"cannot write the report to {path}: {e.strerror}", "give --report a path in a writable directory"

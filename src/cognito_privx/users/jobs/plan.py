@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cognito_privx.errors import CognitoError
+from cognito_privx.files import open_private
 from cognito_privx.users.model import UserRow
 
 # AWS's limits per job (developer guide, "Importing users from a CSV file"; quotas page): 500,000 users (the header
@@ -140,7 +141,7 @@ def plan_jobs(
             if workdir is not None and csv_format is not None:
                 if handle is None:
                     part.path = workdir / f"part-{part.number}.csv"
-                    handle = part.path.open("w", encoding="utf-8", newline="")
+                    handle = open_private(part.path, newline="")  # personal data: 0600 (in a 0700 directory)
                     handle.write(csv_format.header_line)
                 handle.write(encoded.decode())
     finally:
