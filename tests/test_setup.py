@@ -227,7 +227,10 @@ def test_foreign_pool_is_not_adopted_without_flag(
     cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator
 ) -> None:
     foreign = aws.create_user_pool(
-        PoolName="privx-users", UsernameAttributes=["email"], UsernameConfiguration={"CaseSensitive": False}
+        PoolName="privx-users",
+        UsernameAttributes=["email"],
+        UsernameConfiguration={"CaseSensitive": False},
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
     )["UserPool"]["Id"]
     run = cli("--config", str(config_file), "setup")
     assert run.exit_code == 1 and "--adopt" in run.stderr

@@ -24,6 +24,7 @@ Pure data: no I/O, and nothing here imports boto3 or httpx.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +79,8 @@ class PoolSpec:
     tags: tuple[tuple[str, str], ...] = ()
     # The PasswordPolicy fields we converge, as (AWS key, value); None: not managed.
     password_policy: tuple[tuple[str, object], ...] | None = None
+    # AllowAdminCreateUserOnly: None: on for pools we create and keep, an adopted pool's left as it is.
+    admin_only_sign_up: bool | None = None
 
     @property
     def pool_tags(self) -> dict[str, str]:
@@ -111,6 +114,21 @@ class AttributeSpec:
         }
 
 
+# What our app client lets a user write of their own, beside the pool's required attributes: the display name.
+WRITABLE_BASE = ("name",)
+# When the account mapping reads ``name``: another harmless standard attribute keeps the list non-empty.
+WRITABLE_FALLBACK = ("name", "nickname", "zoneinfo", "locale")
+# Claims of Cognito's ID token that are not user attributes (no client can write them).
+_NOT_ATTRIBUTES = frozenset({"sub", "aud", "iss", "exp", "iat", "auth_time", "token_use", "event_id", "jti"})
+
+
+def attributes_read(tags_claim: str, account_mapping: Iterable[str]) -> tuple[str, ...]:
+    """The user attributes PrivX's grants and account mapping read: the tags claim when it is an attribute (not
+    ``cognito:groups``), and every mapped claim that is an attribute."""
+    claims = (tags_claim, *account_mapping)
+    return tuple(sorted({c for c in claims if c and not c.startswith("cognito:") and c not in _NOT_ATTRIBUTES}))
+
+
 @dataclass(frozen=True)
 class ClientSpec:
     """The app client PrivX logs users in with (docs/cognito.md#the-app-client-privx-needs)."""
@@ -121,6 +139,31 @@ class ClientSpec:
     group_attribute: str  # custom:<attr>, which must be readable or it is missing from the ID token
     # (ID minutes, access minutes, refresh days); None: not managed.
     token_validity: tuple[int, int, int] | None = None
+    # The user attributes the grants and the account mapping read: no app client of the pool may let a user write
+    # them (docs/security.md#who-may-change-a-group). doctor fails any client that may.
+    protected_attributes: tuple[str, ...] = ()
+
+    @property
+    def never_writable(self) -> frozenset[str]:
+        """What our client never lets a user write: the protected attributes and the group attribute (also in
+        ``cognito:groups`` mode, where nothing reads it, so that switching modes opens nothing)."""
+        return frozenset((*self.protected_attributes, self.group_attribute))
+
+    def write_attributes(self, current: Iterable[str] | None, required: Iterable[str] = ()) -> list[str]:
+        """Our client's ``WriteAttributes``, always explicit (AWS's sources disagree on what unset means).
+
+        An existing explicit list is narrowed: only the never-writable attributes are dropped. Otherwise (a new
+        client, or one with the list unset): the pool's required mutable attributes, which the hosted UI's
+        new-password page asks a first-time user for and which the client must be able to write
+        (docs/cognito.md#who-may-write-an-attribute), with ``name``; never-writable ones left out. Never empty:
+        an empty list might read as unset.
+        """
+        never = self.never_writable
+        have = [a for a in (current or ()) if a not in never]
+        if current and have:
+            return sorted(have)
+        wanted = sorted({*required, *WRITABLE_BASE} - never)
+        return wanted or [next(a for a in WRITABLE_FALLBACK if a not in never)]
 
     def desired(self) -> dict[str, Any]:
         """The UpdateUserPoolClient fields we converge, with their wanted values."""
@@ -308,6 +351,7 @@ class DesiredState:
                 deletion_protection=c.deletion_protection,
                 tags=tuple(sorted(c.tags.items())),
                 password_policy=_password_policy(c.password_policy),
+                admin_only_sign_up=c.admin_only_sign_up,
             ),
             attribute=AttributeSpec(c.group_attribute),
             client=ClientSpec(
@@ -322,6 +366,7 @@ class DesiredState:
                     and c.refresh_token_validity_days is not None
                     else None
                 ),
+                protected_attributes=attributes_read(c.tags_claim, p.account_mapping.values()),
             ),
             domain=DomainSpec(c.domain_prefix, c.managed_login_version) if c.domain_prefix else None,
             directory=DirectoryTemplate(

@@ -181,7 +181,12 @@ def test_deletion_protection_drift_is_reverted_tags_kept(aws: Any) -> None:
 
     state = ensure_pool(gw, _d(make_cfg()).pool, _d(make_cfg()).attribute, dry_run=False)
 
-    assert state.change.fields == (FieldChange("DeletionProtection", "INACTIVE", "ACTIVE"),)
+    # An UpdateUserPool without AdminCreateUserConfig reset it to AWS's default (self sign-up): ours is put back.
+    assert state.change.fields == (
+        FieldChange("DeletionProtection", "INACTIVE", "ACTIVE"),
+        FieldChange("AdminCreateUserConfig.AllowAdminCreateUserOnly", False, True),
+    )
+    assert describe(aws, pool_id)["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
     assert describe(aws, pool_id)["DeletionProtection"] == "ACTIVE"
     assert describe(aws, pool_id)["UserPoolTags"] == {**OURS, "cost-center": "secops"}
     assert ensure_pool(gw, _d(make_cfg()).pool, _d(make_cfg()).attribute, dry_run=False).change.action is Action.NOOP

@@ -46,6 +46,8 @@ ALL_CHECKS = [
     "client-callback",
     "client-read-attributes",
     "client-refresh-token",
+    "attribute-writers",
+    "self-sign-up",
     "cognito-domain",
     "oidc-discovery",
     "privx-status",
@@ -121,7 +123,7 @@ def test_doctor_passes_after_setup_text_and_json(
     assert all(line.startswith("✓ ") for line in lines), run.stdout
     assert [line.split()[1] for line in lines] == ALL_CHECKS
     assert "PrivX 44.0.0 answers" in run.stdout
-    assert "all checks passed: 25 ok, 0 failed" in run.stderr
+    assert "all checks passed: 27 ok, 0 failed" in run.stderr
 
     code, document = _doctor(cli, config_file)
     assert code == 0 and document["ok"] is True

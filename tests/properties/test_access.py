@@ -254,7 +254,10 @@ def test_an_adopted_pool_and_its_users_survive_teardown(
     cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator
 ) -> None:
     pool = aws.create_user_pool(
-        PoolName="privx-users", UsernameAttributes=["email"], UsernameConfiguration={"CaseSensitive": False}
+        PoolName="privx-users",
+        UsernameAttributes=["email"],
+        UsernameConfiguration={"CaseSensitive": False},
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},  # else --adopt refuses (test_escalation.py)
     )["UserPool"]["Id"]
     _run_ok(cli, "--config", str(config_file), "setup", "--adopt")
     _run_ok(cli, "--config", str(config_file), "add-user", "ann@example.com", "--group", "ops", "--no-invite")

@@ -17,6 +17,8 @@ One module per resource or concern:
 - :mod:`~cognito_privx.cognito.pool`: the user pool (parameters, ownership and adoption, find, ensure, delete).
 - :mod:`~cognito_privx.cognito.attribute`: the pool's custom group attribute.
 - :mod:`~cognito_privx.cognito.client`: the app client (parameters, find, ensure, delete).
+- :mod:`~cognito_privx.cognito.exposure`: who besides an administrator could change a user's group (app clients
+  that let a user write a protected attribute, self sign-up): read by doctor and ``setup --adopt``.
 - :mod:`~cognito_privx.cognito.secrets`: the app client's secrets (list, age, add, delete).
 - :mod:`~cognito_privx.cognito.domain`: the hosted-UI prefix domain (URL, observe, ensure, delete).
 - :mod:`~cognito_privx.cognito.branding`: the app client's managed-login branding.
@@ -39,6 +41,7 @@ from cognito_privx.cognito.client import (
     delete_client,
     ensure_client,
     find_client,
+    required_attributes,
 )
 from cognito_privx.cognito.domain import (
     DomainObservation,
@@ -49,6 +52,15 @@ from cognito_privx.cognito.domain import (
     observe_domain,
 )
 from cognito_privx.cognito.ensure import UNSET
+from cognito_privx.cognito.exposure import (
+    SIGN_UP_FIELD,
+    OpenPath,
+    described_clients,
+    may_write,
+    open_paths,
+    sign_up_open,
+    writer_path,
+)
 from cognito_privx.cognito.gateway import NON_IDEMPOTENT, CognitoGateway, endpoint_override
 from cognito_privx.cognito.groups import (
     GROUP_DESCRIPTION,
@@ -84,12 +96,14 @@ __all__ = [
     "RACE_POLL_S",
     "RACE_SETTLE_S",
     "RACE_WINDOW",
+    "SIGN_UP_FIELD",
     "UNSET",
     "ClientId",
     "ClientSecret",
     "ClientState",
     "CognitoGateway",
     "DomainObservation",
+    "OpenPath",
     "PoolState",
     "UserPoolId",
     "add_secret",
@@ -105,6 +119,7 @@ __all__ = [
     "delete_group",
     "delete_pool",
     "delete_secret",
+    "described_clients",
     "domain_taken_error",
     "domain_url",
     "endpoint_override",
@@ -125,12 +140,17 @@ __all__ = [
     "is_race",
     "list_groups",
     "list_secrets",
+    "may_write",
     "mfa_set_params",
     "mfa_view",
     "observe_domain",
+    "open_paths",
     "pool_create_params",
     "pool_managed_fields",
     "pool_update_params",
+    "required_attributes",
     "secret_age_days",
     "settled",
+    "sign_up_open",
+    "writer_path",
 ]

@@ -52,7 +52,7 @@ _CLIENT_UPDATE_KEYS = (
 CLIENT_SUPERSET_FIELDS = ("ReadAttributes", "ExplicitAuthFlows")
 
 
-def client_create_params(spec: ClientSpec, pool_id: str) -> dict[str, Any]:
+def client_create_params(spec: ClientSpec, pool_id: str, required: Iterable[str] = ()) -> dict[str, Any]:
     return {
         "UserPoolId": pool_id,
         "ClientName": spec.name,
@@ -60,7 +60,17 @@ def client_create_params(spec: ClientSpec, pool_id: str) -> dict[str, Any]:
         "PreventUserExistenceErrors": "ENABLED",
         "EnableTokenRevocation": True,
         **spec.desired(),
+        "WriteAttributes": spec.write_attributes(None, required),
     }
+
+
+def required_attributes(pool: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The pool's required attributes a user can set (``SchemaAttributes`` with ``Required`` and not immutable,
+    like ``sub``): what the hosted UI's new-password page may ask a first-time user for."""
+    schema = (pool or {}).get("SchemaAttributes") or []
+    return tuple(
+        str(a["Name"]) for a in schema if a.get("Required") and a.get("Mutable", True) is not False and a.get("Name")
+    )
 
 
 def client_update_params(
@@ -126,11 +136,15 @@ def ensure_client(
     *,
     dry_run: bool,
     current: UserPoolClientTypeTypeDef | Unset | None = UNSET,
+    required: Iterable[str] = (),
 ) -> ClientState:
+    """Create our app client or converge it. ``required``: the pool's required attributes
+    (:func:`required_attributes`), which a new client's ``WriteAttributes`` lets users fill in."""
     name = spec.name
-    desired = spec.desired()
     if isinstance(current, Unset):
         current = find_client(gw, spec, pool_id) if pool_id else None
+    writes = spec.write_attributes(current.get("WriteAttributes") if current else None, required)
+    desired = {**spec.desired(), "WriteAttributes": writes}
     if current is None:
         change = change_for("cognito app client", name, None, {"GenerateSecret": True, **desired})
         if dry_run or pool_id is None:
@@ -139,7 +153,7 @@ def ensure_client(
             "create_user_pool_client",
             "UserPoolClient",
             lambda: plain(find_client(gw, spec, pool_id)),
-            **client_create_params(spec, pool_id),
+            **client_create_params(spec, pool_id, required),
         )
         client, note = _settle_client_race(gw, spec, pool_id, cast("UserPoolClientTypeTypeDef", created))
         if note:

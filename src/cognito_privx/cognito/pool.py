@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NewType
 
 from cognito_privx.cognito.ensure import UNSET, Unset, plain, with_unstuck
+from cognito_privx.cognito.exposure import SIGN_UP_FIELD
 from cognito_privx.cognito.races import NEVER, age_key, created_at, settled
 from cognito_privx.cognito.usernames import username_model
 from cognito_privx.config import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
@@ -66,7 +67,7 @@ def pool_create_params(spec: PoolSpec, attribute: AttributeSpec) -> dict[str, An
         "UsernameConfiguration": {"CaseSensitive": False},
         "AutoVerifiedAttributes": ["email"],
         "Schema": [attribute.schema()],
-        "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+        "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": spec.admin_only_sign_up is not False},
         "AccountRecoverySetting": {"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
         "UserPoolTier": spec.tier or "LITE",
         "DeletionProtection": "ACTIVE" if spec.deletion_protection else "INACTIVE",
@@ -91,6 +92,10 @@ def pool_managed_fields(spec: PoolSpec, current: UserPoolTypeTypeDef, *, adopt: 
     # moto's description has no UserPoolTier; never "update" a field we cannot observe.
     if "UserPoolTier" in current and spec.tier is not None:
         desired["UserPoolTier"] = spec.tier
+    admin_only = wanted_admin_only(spec, current, adopt=adopt)
+    if admin_only is not None:
+        # Shown and compared as the one flag (SIGN_UP_FIELD); sent as the whole AdminCreateUserConfig.
+        desired[SIGN_UP_FIELD] = admin_only
     if spec.password_policy is not None:
         # Ours laid over the pool's policy (PasswordHistorySize and the like are kept).
         policies: dict[str, Any] = dict(current.get("Policies") or {})
@@ -98,6 +103,36 @@ def pool_managed_fields(spec: PoolSpec, current: UserPoolTypeTypeDef, *, adopt: 
         policies["PasswordPolicy"] = {**have, **dict(spec.password_policy)}
         desired["Policies"] = policies
     return desired
+
+
+def wanted_admin_only(spec: PoolSpec, current: UserPoolTypeTypeDef, *, adopt: bool = False) -> bool | None:
+    """``AllowAdminCreateUserOnly`` as setup converges it: the config's ``admin_only_sign_up`` when set; unset,
+    on for a pool of ours that was not adopted (we created it admin-only), and ``None`` (left alone) for an
+    adopted one or one being adopted."""
+    if spec.admin_only_sign_up is not None:
+        return spec.admin_only_sign_up
+    if (adopt and not is_ours(current)) or is_adopted(current):
+        return None
+    return True
+
+
+def flat_view(pool: Mapping[str, Any]) -> dict[str, Any]:
+    """The described pool with ``AdminCreateUserConfig.AllowAdminCreateUserOnly`` as a field of its own
+    (:data:`SIGN_UP_FIELD`), so that plan shows that one flag before → after."""
+    acu = pool.get("AdminCreateUserConfig") or {}
+    return {**pool, SIGN_UP_FIELD: bool(acu.get("AllowAdminCreateUserOnly", False))}
+
+
+def _unflatten(current: Mapping[str, Any], changes: dict[str, object]) -> dict[str, object]:
+    if SIGN_UP_FIELD not in changes:
+        return changes
+    changes = dict(changes)
+    flag = changes.pop(SIGN_UP_FIELD)
+    changes["AdminCreateUserConfig"] = {
+        **(current.get("AdminCreateUserConfig") or {}),
+        "AllowAdminCreateUserOnly": flag,
+    }
+    return changes
 
 
 def pool_update_params(
@@ -284,7 +319,7 @@ def ensure_pool(
         return PoolState(change, pool)
 
     desired = pool_managed_fields(spec, current, adopt=adopt)
-    fields = diff_fields(current, desired)
+    fields = diff_fields(flat_view(current), desired)
     notes: tuple[str, ...] = ()
     if not is_ours(current):
         notes = (
@@ -295,6 +330,7 @@ def ensure_pool(
     if not fields or dry_run:
         return PoolState(change, current)
     keys = gw.input_members("update_user_pool")
-    gw.call("update_user_pool", **pool_update_params(current, {f.field: f.after for f in fields}, keys))
+    changes = _unflatten(current, {f.field: f.after for f in fields})
+    gw.call("update_user_pool", **pool_update_params(current, changes, keys))
     after = gw.describe_pool(current["Id"])
-    return PoolState(with_unstuck(change, after, desired), after)
+    return PoolState(with_unstuck(change, flat_view(after), desired), after)

@@ -69,6 +69,10 @@ class CognitoConfig(_Section):
     tags: dict[str, str] = Field(default_factory=dict)
     # Where the group travels in the ID token: the custom attribute (default) or Cognito's native groups.
     group_claim: Literal["custom", "cognito:groups"] = "custom"
+    # Self sign-up (AllowAdminCreateUserOnly). Unset: pools cognito-privx creates are admin-only and kept so; an
+    # adopted pool is left as it is (setup --adopt refuses one with self sign-up while the group is an attribute).
+    # true: setup turns self sign-up off on any pool. docs/security.md#who-may-change-a-group
+    admin_only_sign_up: bool | None = None
     # The pool's MFA (SetUserPoolMfaConfig). Unset: not managed, the pool keeps what it has (doctor still warns
     # when it is off). docs/cognito.md#mfa
     mfa: Literal["off", "optional", "required"] | None = None
@@ -94,6 +98,16 @@ class CognitoConfig(_Section):
             raise ValueError(
                 "set all three of id_token_validity_minutes, access_token_validity_minutes and "
                 "refresh_token_validity_days, or none"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _sign_up(self) -> CognitoConfig:
+        if self.admin_only_sign_up is False and self.group_claim == "custom":
+            raise ValueError(
+                "admin_only_sign_up = false lets anyone sign up and choose their own group while the group is the "
+                "attribute custom:" + self.group_attribute + '; use group_claim = "cognito:groups" (only '
+                "administrators change native groups) or leave admin_only_sign_up unset"
             )
         return self
 

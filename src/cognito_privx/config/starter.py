@@ -44,8 +44,10 @@ pool_name = {json.dumps(pool_name)}
 # unique per region across all AWS accounts. Empty: no domain is managed.
 domain_prefix = {json.dumps(domain_prefix)}
 # Where a user's group travels: "custom" (the attribute custom:group, one group per user) or "cognito:groups"
-# (Cognito's native groups, several per user).
+# (Cognito's native groups, several per user; the stronger: only administrators change native groups).
 # group_claim = "custom"
+# Taking over a pool that allows self sign-up (setup --adopt): true lets setup turn self sign-up off.
+# admin_only_sign_up = true
 # import-users --engine job (Cognito's import jobs, for big files): the IAM role Cognito writes the job's
 # CloudWatch Logs with (it trusts cognito-idp.amazonaws.com; docs/cognito.md#user-import-jobs).
 # import_logs_role_arn = "arn:aws:iam::123456789012:role/CognitoImportLogs"

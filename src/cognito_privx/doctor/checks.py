@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from cognito_privx import cognito, privx
 from cognito_privx.config import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
 from cognito_privx.desired import DesiredState, Grant
+from cognito_privx.doctor import writers
 from cognito_privx.doctor.facts import Branding, Facts, Failed, is_oidc, managed_login
 from cognito_privx.doctor.registry import SETUP_HINT, NotOk, Registry, fail, got, skip, warn
 from cognito_privx.errors import PrivXConnectionError, PrivXNotFoundError, PrivXPermissionError
@@ -292,6 +293,10 @@ def client_refresh_token(facts: Facts, desired: DesiredState) -> str:
             f"{SETUP_HINT} (it adds {_join(missing)})",
         )
     return f"refresh tokens allowed ({_join(want)})"
+
+
+CHECKS.check("attribute-writers", cognito=True)(writers.attribute_writers)
+CHECKS.check("self-sign-up", cognito=True)(writers.self_sign_up)
 
 
 @CHECKS.check("cognito-domain", cognito=True)

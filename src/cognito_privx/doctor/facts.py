@@ -100,6 +100,7 @@ class Facts:
     pool: UserPoolTypeTypeDef | Failed | None = None
     mfa: dict[str, Any] | Failed | None = None  # GetUserPoolMfaConfig of the pool
     client: UserPoolClientTypeTypeDef | Failed | None = None
+    clients: list[UserPoolClientTypeTypeDef] | Failed | None = None  # every app client of the pool, described
     secrets: list[cognito.ClientSecret] | Failed | None = None  # the app client's active secrets, oldest first
     domain: Domain | None = None  # None: neither the config nor the pool names a domain
     branding: Branding | Failed | None = None  # only with managed login
@@ -228,12 +229,13 @@ def gather(
     """Read everything the checks need, once. Raises only what is not a :class:`CognitoPrivxError` (a bug)."""
     aws = _read(lambda: gw.call("list_user_pools", MaxResults=1))
     pool = None if isinstance(aws, Failed) else _read(lambda: cognito.find_our_pool(gw, desired.pool))
-    client = domain = branding = discovery = jwks = mfa = secrets = None
+    client = domain = branding = discovery = jwks = mfa = secrets = clients = None
     base = cognito.endpoint_override(gw)
     if pool is not None and not isinstance(pool, Failed):
         pool_id = pool["Id"]
         mfa = _read(lambda: gw.mfa_config(pool_id))
         client = _read(lambda: cognito.find_client(gw, desired.client, pool_id))
+        clients = _read(lambda: cognito.described_clients(gw, pool_id))
         prefix = domain_prefix(desired, pool)
         if prefix:
             domain = Domain(prefix, _read(lambda: gw.describe_domain(prefix)))
@@ -279,6 +281,7 @@ def gather(
         pool=pool,
         mfa=mfa,
         client=client,
+        clients=clients,
         secrets=secrets,
         domain=domain,
         branding=branding,

@@ -38,6 +38,8 @@ def observe(desired: DesiredState, services: Services, *, adopt: bool) -> Observ
     gw, px = services.cognito, services.privx
     px.login()
     pool = cognito.find_our_pool(gw, desired.pool, adopt=adopt)
+    if adopt and pool is not None and not cognito.is_ours(pool):
+        check_closed(desired, pool, cognito.described_clients(gw, pool["Id"]))
     cognito.check_attribute(desired.attribute, pool)
     cognito.check_mfa_methods(desired.mfa, pool)
     mfa = gw.mfa_config(pool["Id"]) if pool and desired.mfa else None
@@ -63,6 +65,25 @@ def observe(desired: DesiredState, services: Services, *, adopt: bool) -> Observ
         directory = found.foreign
     secrets = cognito.list_secrets(gw, pool["Id"], client["ClientId"]) if pool and client else None
     return Observed(pool, domain, client, groups, directory, px.list_roles(), mfa, branding, secrets)
+
+
+def check_closed(desired: DesiredState, pool: UserPoolTypeTypeDef, clients: list[UserPoolClientTypeTypeDef]) -> None:
+    """Refuse to adopt a pool where someone other than an administrator could change a user's group, unless
+    setup closes that path itself: our own client (its WriteAttributes is narrowed) and self sign-up when
+    ``[cognito] admin_only_sign_up = true``. Other apps' clients are never edited: each is named with its fix."""
+    from cognito_privx.errors import UsageError
+
+    protected = desired.client.protected_attributes
+    others = [c for c in clients if c.get("ClientName") != desired.client.name]
+    sign_up_matters = desired.directory.tags_claim in protected and desired.pool.admin_only_sign_up is not True
+    paths = cognito.open_paths(pool, others, protected, sign_up_matters=sign_up_matters)
+    if paths:
+        raise UsageError(
+            f"pool {pool['Id']} cannot be adopted as it is: "
+            + "; ".join(f"({i}) {p.message}" for i, p in enumerate(paths, 1))
+            + "; nothing was changed",
+            "; ".join(f"({i}) {p.hint}" for i, p in enumerate(paths, 1)),
+        )
 
 
 def pool_identity(desired: DesiredState, pool: UserPoolTypeTypeDef | None) -> privx.PoolIdentity | None:

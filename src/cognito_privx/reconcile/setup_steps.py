@@ -107,7 +107,14 @@ def _setup_once(
     mfa = cognito.ensure_mfa(gw, desired.mfa, desired.pool.name, pool.pool_id, dry_run=dry_run, current=now.mfa)
     if mfa is not None:
         plan.add(mfa)
-    client = cognito.ensure_client(gw, desired.client, pool.pool_id, dry_run=dry_run, current=now.client)
+    client = cognito.ensure_client(
+        gw,
+        desired.client,
+        pool.pool_id,
+        dry_run=dry_run,
+        current=now.client,
+        required=cognito.required_attributes(pool.pool),
+    )
     plan.add(client.change)
     for change in cognito.ensure_domain(gw, desired.domain, pool.pool, dry_run=dry_run, current=now.domain):
         plan.add(change)

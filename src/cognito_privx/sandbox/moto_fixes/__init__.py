@@ -28,7 +28,8 @@ methods in place, once per process, keeping moto's behaviour otherwise:
 The in-process ``mock_aws`` and moto's server use the same model classes, so one :func:`apply` covers both.
 
 One module per concern: ``corrections`` (fixes 1-5, moto's own calls), ``branding`` (6) and ``app_client_secrets``
-(7), the calls moto lacks; ``clock`` stamps what they make. How a class is patched (idempotent, marked wrappers):
+(7), the calls moto lacks; ``attribute_writes`` (9); ``clock`` stamps what they make. How a class is patched
+(idempotent, marked wrappers):
 :mod:`cognito_privx.sandbox.moto_patch`, which :mod:`cognito_privx.sandbox.import_jobs` (8) shares.
 """
 
@@ -39,6 +40,7 @@ import threading
 from cognito_privx.sandbox import import_jobs
 from cognito_privx.sandbox.moto_fixes import corrections
 from cognito_privx.sandbox.moto_fixes.app_client_secrets import MAX_CLIENT_SECRETS, add_client_secrets, client_secrets
+from cognito_privx.sandbox.moto_fixes.attribute_writes import fix_attribute_writes
 from cognito_privx.sandbox.moto_fixes.branding import add_managed_login_branding
 
 __all__ = ["MAX_CLIENT_SECRETS", "apply", "client_secrets"]
@@ -61,3 +63,4 @@ def apply() -> None:
         add_managed_login_branding(models)
         add_client_secrets(models)
         import_jobs.install(models)
+        fix_attribute_writes(models)
