@@ -54,6 +54,12 @@ def search_string_for(template: str, group: str) -> str:
     return template.format(group=filter_escape(group) if template.startswith("(") else group)
 
 
+def login_url_for(template: str, base_url: str, directory_id: str) -> str:
+    """A direct-login URL: ``template`` (a ``[privx] login_url_template`` or one of the candidates doctor probes)
+    filled in with PrivX's base URL and the directory's id. The one place the URL's form is applied."""
+    return template.format(base_url=base_url, directory_id=directory_id)
+
+
 def _password_policy(policy: PasswordPolicyConfig | None) -> tuple[tuple[str, object], ...] | None:
     if policy is None:
         return None
@@ -313,7 +319,7 @@ class DesiredState:
 
     def login_url(self, directory_id: str) -> str:
         """The direct-login URL of the PrivX directory ``directory_id``: ``login_url_template`` filled in."""
-        return self.login_url_template.format(base_url=self.privx_url, directory_id=directory_id)
+        return login_url_for(self.login_url_template, self.privx_url, directory_id)
 
     def search_string(self, group: str) -> str:
         """The rule ``search_string`` that matches the users of ``group`` (``rule_template`` filled in; in an

@@ -1,7 +1,7 @@
 """The hosted-UI stand-in's own reading of Cognito's password policy (``sandbox/hosted_ui/password_policy.py``).
 
 The stand-in judges a new password by AWS's documentation, not by cognito-privx's check of a temporary password
-(``users.password_problems``, tests/test_password_policy.py). Where the two readings differ, the tests marked
+(``users.password_problems``, tests/users/test_password_policy.py). Where the two readings differ, the tests marked
 "differs" pin the stand-in's (stricter) one.
 """
 

@@ -1,8 +1,8 @@
 """The import-job stand-in's own reading of an IAM trust policy (``sandbox/import_jobs/trust_policy.py``).
 
 The stand-in decides whether Cognito may assume a job's CloudWatch Logs role by IAM's documentation, not by
-cognito-privx's pre-check of the role (``import_jobs.trusts_cognito``, tests/test_import_jobs.py). Where the two
-readings differ, the tests marked "differs" pin the stand-in's: what IAM's documentation leaves open counts against
+cognito-privx's pre-check of the role (``users.jobs.trust.trusts_cognito``, tests/users/test_import_jobs.py).
+Where the two readings differ, the tests marked "differs" pin the stand-in's: what IAM's documentation leaves open counts against
 the role, and a document IAM would not store lets no one in.
 """
 
@@ -69,7 +69,7 @@ def test_the_sandboxs_own_logs_role_is_trusted() -> None:
     assert may_assume_role(json.dumps(LOGS_ROLE_TRUST_POLICY))
 
 
-# -- where the stand-in's reading differs from import_jobs.trusts_cognito ----------------------------------------
+# -- where the stand-in's reading differs from users.jobs.trust.trusts_cognito -----------------------------------
 
 
 def test_differs_a_conditional_allow_does_not_count() -> None:

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from cognito_privx.config import DEFAULT_LOGIN_URL_TEMPLATE
+from cognito_privx.desired import login_url_for
 
 # The route earlier versions printed; no public source shows it. Probed so a PrivX that serves it is recognised.
 LEGACY_LOGIN_URL_TEMPLATE = "{base_url}/auth/api/v1/oidc/login?directory={directory_id}"
@@ -64,13 +65,9 @@ class Probe:
         return problems
 
 
-def fill(template: str, base_url: str, directory_id: str) -> str:
-    return template.format(base_url=base_url, directory_id=directory_id)
-
-
 def request(http: httpx.Client, template: str, base_url: str, directory_id: str) -> Probe:
     """Request one candidate without following redirects (no token: a browser has none either)."""
-    url = fill(template, base_url, directory_id)
+    url = login_url_for(template, base_url, directory_id)
     try:
         response = http.get(url, follow_redirects=False)
     except httpx.HTTPError as e:

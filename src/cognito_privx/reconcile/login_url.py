@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from cognito_privx import cognito, privx
 from cognito_privx.desired import DesiredState
 from cognito_privx.privx import directlogin
-
-if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
-    pass
-
 from cognito_privx.reconcile.observation import pool_identity
 from cognito_privx.reconcile.services import Services
 

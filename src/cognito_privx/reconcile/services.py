@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
@@ -15,9 +15,6 @@ from cognito_privx import cognito, privx
 from cognito_privx.config import AppConfig, PrivXCredentials
 from cognito_privx.desired import DesiredState
 from cognito_privx.retry import RetryPolicy
-
-if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
-    pass
 
 
 @dataclass

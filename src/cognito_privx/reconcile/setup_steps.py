@@ -7,15 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cognito_privx import cognito, privx
 from cognito_privx.desired import DesiredState
 from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, Plan
-
-if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
-    pass
-
 from cognito_privx.reconcile.observation import held_secret, observe
 from cognito_privx.reconcile.services import Services
 
