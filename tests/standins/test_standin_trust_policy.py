@@ -2,8 +2,8 @@
 
 The stand-in decides whether Cognito may assume a job's CloudWatch Logs role by IAM's documentation, not by
 cognito-privx's pre-check of the role (``users.jobs.trust.trusts_cognito``, tests/users/test_import_jobs.py).
-Where the two readings differ, the tests marked "differs" pin the stand-in's: what IAM's documentation leaves open counts against
-the role, and a document IAM would not store lets no one in.
+Where the two readings differ, the tests marked "differs" pin the stand-in's: what IAM's documentation leaves
+open counts against the role, and a document IAM would not store lets no one in.
 """
 
 from __future__ import annotations
