@@ -15,6 +15,7 @@ Shapes::
       directory  DirectoryTemplate   the PrivX OIDC directory, less what is known only at run time
       roles      tuple[RoleSpec]     PrivX roles the config names, with their permissions and comment
       grants     frozenset[Grant]    (group, role) pairs: "users of group G get role R"
+      rule_template / wide_rule_template  the rule form, and whether it matches beyond the group (allowed)
       login_url_template  str       [privx] login_url_template: the direct-login URL's form
 
     UsersSpec    what the user commands need (pool, group attribute, native groups, [roles] groups), no PrivX
@@ -36,6 +37,7 @@ from cognito_privx.config import (
     MANAGED_TAG_VALUE,
     AppConfig,
     PasswordPolicyConfig,
+    wide_part,
 )
 
 # A pool taken over with ``setup --adopt`` carries this tag as well as ``managed-by``: teardown never deletes
@@ -312,6 +314,9 @@ class DesiredState:
     roles: tuple[RoleSpec, ...] = ()
     grants: frozenset[Grant] = field(default_factory=frozenset)
     rule_template: str = DEFAULT_RULE_TEMPLATE
+    # The rule_template matches users beyond the group ([privx] allow_wide_rule_template = true lets it): plan
+    # counts them for each grant.
+    wide_rule_template: bool = False
     mfa: MfaSpec | None = None
     max_secret_age_days: int | None = None  # doctor warns beyond it
     # [privx] login_url_template: how the direct-login URL is built from the base URL and the directory id.
@@ -389,6 +394,7 @@ class DesiredState:
                 Grant(spec.role, group, search_string_for(p.rule_template, group)) for group, spec in cfg.roles.items()
             ),
             rule_template=p.rule_template,
+            wide_rule_template=wide_part(p.rule_template) is not None,
             mfa=MfaSpec(c.mfa, c.mfa_methods) if c.mfa is not None else None,
             max_secret_age_days=c.max_secret_age_days,
             login_url_template=p.login_url_template,

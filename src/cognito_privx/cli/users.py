@@ -34,10 +34,11 @@ def _user_row(
     """The checked address and group(s) of a user command, before any call: several groups only in
     ``cognito:groups`` mode."""
     from cognito_privx.errors import UsageError
-    from cognito_privx.users import UserRow, validate_email, validate_group, validate_name
+    from cognito_privx.users import UserRow, require_distinct_groups, validate_email, validate_group, validate_name
 
     address = validate_email(email)
     name = validate_name(name)
+    require_distinct_groups(list(dict.fromkeys(groups)))  # first: the error names both spellings
     checked = tuple(dict.fromkeys(validate_group(g, spec.role_groups, force=force) for g in groups))
     if len(checked) > 1 and not spec.native_groups:
         raise UsageError(
@@ -257,11 +258,14 @@ def list_users(
 def _list_users(state: State, group: str | None, status: str | None, *, force: bool) -> None:
     from cognito_privx import render
     from cognito_privx.errors import UsageError
-    from cognito_privx.users import STATUS_MEANING, validate_group
+    from cognito_privx.users import STATUS_MEANING, configured_spelling, validate_group
 
     spec = users_spec(state)
-    if group is not None:
-        validate_group(group, spec.role_groups, force=force)
+    configured = None if group is None else configured_spelling(group, spec.role_groups)
+    if group is not None and configured is None and not force:
+        # With --force any group is looked for, also one outside today's safe names (a read: it finds the users
+        # of a group to rename).
+        validate_group(group, spec.role_groups)
     wanted = None if status is None else status.strip().upper()
     if wanted is not None and wanted not in STATUS_MEANING:
         raise UsageError(
@@ -271,7 +275,31 @@ def _list_users(state: State, group: str | None, status: str | None, *, force: b
     users = open_users(state)
     with render.ScanProgress() as progress:
         found = users.list(group, on_page=progress.update, status=wanted)
+    if group is not None:
+        _folding_notes(group, configured, found)
     if state.json:
         render.json_document({"users": [u.to_json() for u in found]})
     else:
         render.users_table(found)
+
+
+def _folding_notes(group: str, configured: str | None, found: list[users_module.UserInfo]) -> None:
+    """Say on stderr when ``list-users --group`` matched under folding, as PrivX's matcher does: the group given
+    is a [roles] key spelled otherwise, or users listed have the group stored in another spelling."""
+    from cognito_privx import render
+    from cognito_privx.config import fold_group
+
+    if configured is not None and configured != group:
+        render.info(
+            f"note: --group {group} matched [roles] group {configured} (PrivX compares groups ignoring case and "
+            "Unicode width)"
+        )
+    wanted = fold_group(group)
+    shown = configured or group
+    others = [(u, g) for u in found for g in (u.group or "").split(",") if g != shown and fold_group(g) == wanted]
+    if others:
+        spellings = ", ".join(sorted({g for _, g in others}))
+        render.info(
+            f"note: {len({u.email for u, _ in others})} user(s) listed have the group spelled otherwise "
+            f"({spellings}); PrivX gives them the roles of {shown} all the same: move them to {shown} with set-group"
+        )

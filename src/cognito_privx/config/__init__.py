@@ -6,8 +6,9 @@ Modules:
 - ``constants``: fixed names and values (our ``managed-by`` tag, PrivX's callback path, the MFA methods and
   scopes we accept) and the defaults of the unknowns (``DEFAULT_LOGIN_URL_TEMPLATE``, ``DEFAULT_RULE_TEMPLATE``,
   ``RULE_TEMPLATE_CANDIDATES``).
-- ``validate``: what a value may look like (the patterns AWS and PrivX accept, loopback hosts, group names,
-  PrivX's URL and its normal form).
+- ``validate``: what a value may look like (the patterns AWS and PrivX accept, loopback hosts, group names and
+  how PrivX's matcher folds them, rule templates that widen grants, control characters, PrivX's URL and its
+  normal form).
 - ``schema``: the config file's sections as pydantic models (``CognitoConfig``, ``PrivXConfig``, ``RoleSpec``,
   ``AppConfig``), each key with its default and its check.
 - ``loading``: finding and reading the file and layering it: flag > config file > environment > default
@@ -32,7 +33,15 @@ from cognito_privx.config.credentials import PrivXCredentials, load_credentials
 from cognito_privx.config.loading import DEFAULT_CONFIG_FILE, load_config
 from cognito_privx.config.schema import AppConfig, CognitoConfig, PasswordPolicyConfig, PrivXConfig
 from cognito_privx.config.starter import starter_toml, write_starter
-from cognito_privx.config.validate import ROLE_ARN_RE, normalise_url, validate_group_name
+from cognito_privx.config.validate import (
+    ROLE_ARN_RE,
+    GroupNameError,
+    fold_group,
+    group_collisions,
+    normalise_url,
+    validate_group_name,
+    wide_part,
+)
 
 __all__ = [
     "CALLBACK_PATH",
@@ -45,13 +54,17 @@ __all__ = [
     "RULE_TEMPLATE_CANDIDATES",
     "AppConfig",
     "CognitoConfig",
+    "GroupNameError",
     "PasswordPolicyConfig",
     "PrivXConfig",
     "PrivXCredentials",
+    "fold_group",
+    "group_collisions",
     "load_config",
     "load_credentials",
     "normalise_url",
     "starter_toml",
     "validate_group_name",
+    "wide_part",
     "write_starter",
 ]

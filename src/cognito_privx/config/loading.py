@@ -78,7 +78,9 @@ def describe_validation_error(e: ValidationError, source: str) -> ConfigError:
             "writes",
         )
     msg = str(err["msg"]).removeprefix("Value error, ")
-    return ConfigError(f"{source}: {where}: {msg}", "fix the value; docs/configuration.md lists each key")
+    # A check that knows better than the generic hint passes its own in the error's context.
+    hint = str((err.get("ctx") or {}).get("hint") or "fix the value; docs/configuration.md lists each key")
+    return ConfigError(f"{source}: {where}: {msg}", hint)
 
 
 def _region_from_env(env: Mapping[str, str]) -> tuple[str | None, str]:

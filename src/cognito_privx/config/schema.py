@@ -26,17 +26,27 @@ from cognito_privx.config.validate import (
     AWS_NAME_RE,
     DOMAIN_RE,
     DOMAIN_RESERVED,
+    GROUP_NAMES_DOC,
     POOL_ID_MAX,
     POOL_ID_RE,
     POOL_ID_REGION_ERROR,
     REGION_RE,
     ROLE_ARN_RE,
     TAG_KEY_RE,
+    GroupNameError,
+    control_characters,
+    group_collisions,
     validate_callback_url,
     validate_group_name,
     validate_privx_url,
+    wide_part,
 )
 from cognito_privx.errors import ConfigError
+
+
+def _error(kind: str, message: str, hint: str) -> PydanticCustomError:
+    """A validation error with its own hint (``describe_validation_error`` shows it instead of the generic one)."""
+    return PydanticCustomError(kind, "{message}", {"message": message, "hint": hint})
 
 
 class _Section(BaseModel):
@@ -238,6 +248,10 @@ class PrivXConfig(_Section):
     button_title: str = Field(default="Cognito", min_length=1, max_length=128)
     additional_scopes: tuple[str, ...] = ("email", "profile")
     login_url_template: str = DEFAULT_LOGIN_URL_TEMPLATE
+    # A rule_template that matches more than the group's users (a wildcard, |, &, !, ... outside {group}) is
+    # refused unless this says the widening is meant; plan then counts the users each grant matches beyond its group.
+    # Declared before rule_template: its check reads this.
+    allow_wide_rule_template: bool = False
     rule_template: str = Field(default=DEFAULT_RULE_TEMPLATE, min_length=7, max_length=256)
     timeout: float = Field(default=30.0, gt=0, le=600)
     retries: int = Field(default=4, ge=1, le=10)  # attempts per PrivX request (connection errors, 429, 5xx)
@@ -264,7 +278,7 @@ class PrivXConfig(_Section):
 
     @field_validator("rule_template")
     @classmethod
-    def _rule_template(cls, v: str) -> str:
+    def _rule_template(cls, v: str, info: ValidationInfo) -> str:
         try:
             fields = {name for _, name, _, _ in string.Formatter().parse(v) if name is not None}
         except ValueError:
@@ -273,6 +287,16 @@ class PrivXConfig(_Section):
             raise ValueError(f"{v!r} must contain {{group}} and no other placeholder, like (tags={{group}})")
         if v.count("(") != v.count(")"):
             raise ValueError(f"{v!r} has unbalanced parentheses")
+        part = wide_part(v)
+        if part is not None and not info.data.get("allow_wide_rule_template"):
+            raise _error(
+                "wide_rule_template",
+                f"{v!r} widens every grant: its {part!r} outside {{group}} lets a rule match users who are not in "
+                "the group",
+                'use a template that names only the group, like "(tags={group})"; if the widening is meant, also set '
+                "[privx] allow_wide_rule_template = true (plan then counts the users each grant matches beyond its "
+                "group)",
+            )
         return v
 
     @field_validator("url")
@@ -315,6 +339,17 @@ class RoleSpec(_Section):
     permissions: tuple[str, ...] = ()
     comment: str = ""
 
+    @field_validator("role", "comment")
+    @classmethod
+    def _printable(cls, v: str, info: ValidationInfo) -> str:
+        bad = control_characters(v)
+        if bad:
+            raise ValueError(
+                f"the {info.field_name} {v!r} holds control character(s) {', '.join(bad)}; PrivX shows it to people, "
+                "where such characters can make it read as something else"
+            )
+        return v
+
 
 class AppConfig(_Section):
     cognito: CognitoConfig = Field(default_factory=CognitoConfig)
@@ -339,9 +374,22 @@ class AppConfig(_Section):
     def _role_shorthand(cls, v: Any) -> Any:
         if not isinstance(v, dict):
             return v
+        # One group, one spelling: PrivX's matcher folds case and Unicode, so two keys that fold alike would be one
+        # group granted two roles. Checked before the names, so that the error names both spellings.
+        for first, second in group_collisions(str(g) for g in v):
+            raise _error(
+                "group_collision",
+                f"{first!r} and {second!r} are one group to PrivX, which compares groups ignoring case and Unicode "
+                "width: a user of either would get both roles",
+                f"keep one spelling of the group in [roles], like {first!r}, mapped to the one role it should get; "
+                f"move users whose group is {second!r} to {first!r} with set-group ({GROUP_NAMES_DOC})",
+            )
         out: dict[str, Any] = {}
         for group, value in v.items():
-            validate_group_name(str(group))
+            try:
+                validate_group_name(str(group))
+            except GroupNameError as e:
+                raise _error("group_name", str(e), e.hint) from None
             if isinstance(value, str):
                 value = {"role": value}
             elif not isinstance(value, dict):

@@ -1,11 +1,14 @@
 """What a configured value may look like: the patterns AWS and PrivX accept (region, pool id, names, domain
-prefix, attribute, group, tag key, IAM role ARN), loopback hosts, and the checks of a group name and of PrivX's
+prefix, attribute, group, tag key, IAM role ARN), loopback hosts, and the checks of a group name (with the folding
+PrivX's matcher compares groups by), of a rule template that widens grants, of control characters, and of PrivX's
 URL (normalised as Cognito compares callbacks)."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 REGION_PATTERN = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}"
@@ -25,9 +28,16 @@ DOMAIN_RESERVED = ("aws", "amazon", "cognito")
 # Custom attribute names: AWS allows 1..20 printable characters; we keep to a portable subset (no ':' so
 # that ``custom:group`` is caught: it would become ``custom:custom:group``).
 ATTRIBUTE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,20}$")
-# A group value must be carried by a Cognito string attribute, a Cognito group name and a PrivX tag.
-# No comma and no space: "dev,ops" or "dev ops" is two groups typed as one, never one group's name.
-GROUP_RE = re.compile(r"^[\w.@+=-]{1,128}$")
+# A group value must be carried by a Cognito string attribute, a Cognito group name and a PrivX tag, and be matched
+# by a PrivX rule (an LDAP-style filter). So: ASCII letters, digits and . _ @ + = - only (docs/users-and-groups.md
+# #group-names). None of these is special in an RFC 4515 filter value (those are * ( ) \ and NUL); all are in
+# Cognito's GroupNameType pattern [\p{L}\p{M}\p{S}\p{N}\p{P}]+ (botocore cognito-idp service-2.json). No comma
+# and no space: "dev,ops" or "dev ops" is two groups typed as one, never one group's name. ASCII only: a matcher
+# that folds case and Unicode (LDAP's caseIgnoreMatch with RFC 4518 string preparation: NFKC and case folding;
+# our emulator casefolds) takes "opſ" or full-width "ｏｐｓ" for "ops", a second group to everyone else.
+GROUP_CHARS = "ASCII letters, digits and _ . @ + = -"
+GROUP_RE = re.compile(r"^[A-Za-z0-9_.@+=-]{1,128}$")
+GROUP_NAMES_DOC = "docs/users-and-groups.md#group-names"
 TAG_KEY_RE = re.compile(r"^[\w\s.:/=+@-]{1,128}$")
 
 LOOPBACK_HOSTS = frozenset({"localhost"})
@@ -42,15 +52,78 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+class GroupNameError(ValueError):
+    """A group name outside the safe set; ``hint`` says what to do (a group in use is renamed, its users moved)."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 def validate_group_name(group: str) -> str:
+    """``group`` when it is 1-128 of :data:`GROUP_CHARS`; raises :class:`GroupNameError` otherwise."""
     if any(c == "," or c.isspace() for c in group):
-        raise ValueError(
+        raise GroupNameError(
             f"group {group!r} is not a valid group name: it holds a comma or a space (one group per value; several "
-            'groups need group_claim = "cognito:groups" and -g once per group)'
+            'groups need group_claim = "cognito:groups" and -g once per group)',
+            f"group names are 1-128 {GROUP_CHARS} ({GROUP_NAMES_DOC})",
         )
     if not GROUP_RE.match(group):
-        raise ValueError(f"group {group!r} is not a valid group name: use 1-128 letters, digits and _ . @ + = -")
+        plain = "".join(c for c in unicodedata.normalize("NFKD", group) if not unicodedata.combining(c))
+        like = f" (like {plain!r})" if GROUP_RE.match(plain) else ""
+        raise GroupNameError(
+            f"group {group!r} is not a valid group name: use 1-128 {GROUP_CHARS}",
+            f"a group in use under this name: rename it{like} in [roles], move its users with set-group or "
+            f"import-users (list-users --group {group} --force lists them), then run setup ({GROUP_NAMES_DOC})",
+        )
     return group
+
+
+def fold_group(group: str) -> str:
+    """``group`` as a case- and Unicode-folding matcher compares it: NFKC, case folding, NFKC again.
+
+    NFKC first takes compatibility forms to their plain letters (full-width ``ｏｐｓ``, the long s ``ſ``, modifier
+    capitals like ``ᴬ`` that case folding alone leaves); case folding then makes ``OPS`` ``ops`` (and ``ß`` ``ss``);
+    the last NFKC puts back into normal form what case folding decomposed (``ǰ``). This is Unicode's
+    NFKC_Casefold in all but the default-ignorable characters, which a group name cannot hold anyway, and it is
+    what RFC 4518's string preparation for caseIgnoreMatch does (map with case folding, normalise with NFKC).
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", group).casefold())
+
+
+def group_collisions(groups: Iterable[str]) -> list[tuple[str, str]]:
+    """Each pair (first spelling, later spelling) of distinct ``groups`` that fold to the same group, in order."""
+    first: dict[str, str] = {}
+    pairs: list[tuple[str, str]] = []
+    for group in groups:
+        known = first.setdefault(fold_group(group), group)
+        if known != group and (known, group) not in pairs:
+            pairs.append((known, group))
+    return pairs
+
+
+# In a rule template, outside its {group} slot: what makes a filter match more than the group's users. A ``*`` is
+# a wildcard (RFC 4515 substring or presence match); ``|`` and ``!`` add or invert (any other user); ``&`` joins
+# the group to another condition, which the tool cannot judge; ``>=``, ``<=``, ``~=`` (ordering and approximate
+# matches) and ``:=`` (extensible match with a matching rule of its choosing) compare otherwise than for equality.
+WIDENING_PARTS = ("*", "|", "&", "!", ">=", "<=", "~=", ":=")
+
+
+def wide_part(template: str) -> str | None:
+    """The first (leftmost) of :data:`WIDENING_PARTS` ``template`` holds outside ``{group}``, else ``None``."""
+    fixed = template.replace("{group}", "\0")
+    found = [(fixed.index(part), part) for part in WIDENING_PARTS if part in fixed]
+    return min(found)[1] if found else None
+
+
+def control_characters(text: str) -> list[str]:
+    """The control, format and line-separating characters in ``text`` (Unicode categories C* and Zl, Zp), as
+    ``U+001B``: a terminal escape or a bidi override in a name reads as something else on screen."""
+    return [
+        f"U+{ord(c):04X}"
+        for c in dict.fromkeys(text)
+        if unicodedata.category(c).startswith("C") or unicodedata.category(c) in ("Zl", "Zp")
+    ]
 
 
 def validate_privx_url(v: str) -> str:

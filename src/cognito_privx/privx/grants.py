@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from cognito_privx.desired import DesiredState, RoleSpec
 from cognito_privx.errors import PrivXAPIError
 from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, FieldChange, change_for
+from cognito_privx.privx import widening
 from cognito_privx.privx.client import ROLE_READ_ONLY
 from cognito_privx.privx.rules import (
     add_leaves,
@@ -81,12 +82,16 @@ def plan_grants(
     steps: list[RoleStep] = []
     by_name = {str(r.get("name")): r for r in roles_now}
     configured = {r.name for r in desired.roles}
+    wide: list[tuple[int, tuple[str, ...]]] = []  # (index of a configured role's step, notes on its wide rules)
     for spec in desired.roles:
         grants = desired.grants_of(spec.name)
         label = f"{spec.name} ← group {', '.join(g.group for g in grants)}"
         groups = tuple(g.group for g in grants)
         data = (("role", spec.name), ("group", groups[0] if len(groups) == 1 else None), ("groups", groups))
         wanted = [role_rule(directory_id, g.search_string) for g in grants]
+        if desired.wide_rule_template and evaluate:
+            with _named_refusal(spec.name, wanted):
+                wide.append((len(steps), widening.notes(privx, directory_id, grants)))
         if spec.name not in by_name:
             steps.append(_create_role_step(privx, spec, label, wanted, directory_id, data=data))
             continue
@@ -103,6 +108,8 @@ def plan_grants(
                 data=data,
             )
         )
+    for at, notes in wide:
+        steps[at : at + 1] = _noted(steps[at : at + 1], notes)
     for role in roles_now:
         name = str(role.get("name"))
         if name in configured:
@@ -115,6 +122,15 @@ def plan_grants(
         if mine:
             steps.append(_unused_role_step(privx, role, directory_id, owned.get(name, ()), delete=delete_unused))
     return steps
+
+
+def _noted(steps: list[RoleStep], notes: tuple[str, ...]) -> list[RoleStep]:
+    """``steps`` with ``notes`` added to the first change (a configured role's own)."""
+    if not notes or not steps or not steps[0].changes:
+        return steps
+    first, *rest = steps[0].changes
+    noted = dataclasses.replace(first, notes=(*first.notes, *notes))
+    return [dataclasses.replace(steps[0], changes=(noted, *rest)), *steps[1:]]
 
 
 def _create_role_step(

@@ -36,7 +36,14 @@ from cognito_privx.users.model import (
     status_text,
 )
 from cognito_privx.users.pool import PoolUsers
-from cognito_privx.users.validate import password_problems, validate_email, validate_group, validate_name
+from cognito_privx.users.validate import (
+    configured_spelling,
+    password_problems,
+    require_distinct_groups,
+    validate_email,
+    validate_group,
+    validate_name,
+)
 
 __all__ = [
     "STATUS_MEANING",
@@ -52,9 +59,11 @@ __all__ = [
     "UserResult",
     "UserRow",
     "attributes_of",
+    "configured_spelling",
     "email_of",
     "password_problems",
     "read_csv",
+    "require_distinct_groups",
     "scan_csv",
     "status_text",
     "validate_email",

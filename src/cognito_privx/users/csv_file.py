@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from cognito_privx.config import fold_group
 from cognito_privx.errors import CognitoPrivxError, ConfigError, UsageError
 from cognito_privx.users.model import UserRow
 from cognito_privx.users.validate import validate_email, validate_group, validate_name
@@ -35,7 +36,8 @@ class CsvScan:
 
     ``scan_csv`` reads the file once and raises for any bad row (every one listed, nothing changed), keeping only
     16 bytes a row (hashes of each validated email, for the duplicates check, and of each row, so that a re-read
-    finds the very rows it checked: an import matches results to rows by position) and the distinct groups.
+    finds the very rows it checked: an import matches results to rows by position) and the distinct groups. Two
+    rows whose groups differ only as PrivX's matcher ignores (case, Unicode width) are an error, like a bad row.
     Iterating reads the file again and yields each :class:`UserRow`, so memory stays flat at any size (issue 15).
     A re-read does not validate an address again when the row holds exactly the address the scan validated at
     that position (its hash matches): email-validator costs ~30 µs a row, ~6 s a pass of 200,000 rows.
@@ -48,12 +50,18 @@ class CsvScan:
         self._hashes = hashes = array.array("q")
         self._row_hashes = array.array("q")  # each row as checked: a re-read must find the same rows
         errors: list[str] = []
+        spelled: dict[str, tuple[str, int]] = {}  # each group, folded as PrivX compares it: its first spelling, line
         for item in self._parse():
             if isinstance(item, str):
                 errors.append(item)
                 continue
             self.rows += 1
             self.groups.add(item.group)
+            first, line = spelled.setdefault(fold_group(item.group), (item.group, item.line or 0))
+            if first != item.group:
+                errors.append(
+                    f"line {item.line}: group {item.group!r} is group {first!r} (line {line}) spelled differently"
+                )
             hashes.append(hash(item.email))
             self._row_hashes.append(_row_hash(item))
         errors += self._duplicates(hashes)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, cast
 
 from cognito_privx.cognito import CognitoGateway
 from cognito_privx.cognito.usernames import UsernameModel
+from cognito_privx.config import fold_group
 from cognito_privx.errors import AmbiguousResourceError, CognitoError, ConflictError
 from cognito_privx.users.calls import Request, paged
 from cognito_privx.users.model import UserInfo, email_of
@@ -111,16 +112,18 @@ class UserLookup:
     ) -> list[UserInfo]:
         """Every user (optionally of one group, of one ``UserStatus``); ``attribute`` is the group attribute. Custom
         attributes cannot be filtered server-side: a paged scan. A user of several native groups has them
-        comma-joined in the attribute."""
+        comma-joined in the attribute. ``group`` is compared as PrivX's rule matcher compares it, folded
+        (:func:`~cognito_privx.config.fold_group`): ``OPS`` finds the users of ``ops``, who get its roles."""
         users: list[UserInfo] = []
         seen = 0
+        wanted = None if group is None else fold_group(group)
         for page in self.user_pages():
             seen += len(page)
             listed = (UserInfo.from_cognito(raw, attribute) for raw in page)
             users += [
                 info
                 for info in listed
-                if (group is None or group in (info.group or "").split(","))
+                if (wanted is None or wanted in {fold_group(g) for g in (info.group or "").split(",")})
                 and (status is None or info.status == status)
             ]
             if on_page is not None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import email_validator
 
-from cognito_privx.config import validate_group_name
+from cognito_privx.config import GroupNameError, fold_group, group_collisions, validate_group_name
 from cognito_privx.errors import UsageError
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only
@@ -63,13 +63,30 @@ def validate_name(name: str | None) -> str | None:
     return value or None
 
 
+def configured_spelling(group: str, known_groups: Collection[str]) -> str | None:
+    """The ``[roles]`` key that is ``group`` to PrivX's matcher (equal once folded, see
+    :func:`~cognito_privx.config.validate.fold_group`), ``None`` when there is none."""
+    folded = fold_group(group)
+    return next((k for k in sorted(known_groups) if fold_group(k) == folded), None)
+
+
 def validate_group(group: str, known_groups: Collection[str], *, force: bool = False) -> str:
     """``group`` when it is a valid group name and one of ``known_groups`` (the ``[roles]`` keys; any group when
-    there are none, or with ``force``). Raises :class:`UsageError` (exit 2) otherwise."""
+    there are none, or with ``force``). Raises :class:`UsageError` (exit 2) otherwise.
+
+    A spelling of a ``[roles]`` key that is not the key itself (``OPS``, ``opſ``, ``ｏｐｓ`` for ``ops``) is refused
+    even with ``force``: PrivX's matcher would take it for the key, so it is that group, written otherwise."""
+    configured = configured_spelling(group, known_groups)
+    if configured is not None and configured != group:
+        raise UsageError(
+            f"group {group!r} is the [roles] group {configured!r} spelled differently (PrivX compares groups "
+            "ignoring case and Unicode width)",
+            f"use --group {configured}, the spelling in [roles]",
+        )
     try:
         validate_group_name(group)
-    except ValueError as e:
-        raise UsageError(str(e), "group names are what PrivX role rules match on; keep them simple") from None
+    except GroupNameError as e:
+        raise UsageError(str(e), e.hint) from None
     known = sorted(known_groups)
     if known and group not in known and not force:
         raise UsageError(
@@ -77,6 +94,15 @@ def validate_group(group: str, known_groups: Collection[str], *, force: bool = F
             "use one of those, add the group to [roles], or pass --force",
         )
     return group
+
+
+def require_distinct_groups(groups: Collection[str]) -> None:
+    """Raise :class:`UsageError` when two of ``groups`` are one group to PrivX's matcher (equal once folded)."""
+    for first, second in group_collisions(groups):
+        raise UsageError(
+            f"{first!r} and {second!r} are one group to PrivX, which compares groups ignoring case and Unicode width",
+            "give the group once, in one spelling",
+        )
 
 
 def password_problems(password: str, policy: PasswordPolicyTypeTypeDef) -> list[str]:
@@ -100,7 +126,9 @@ def password_problems(password: str, policy: PasswordPolicyTypeTypeDef) -> list[
 __all__ = [
     "MAX_ATTRIBUTE_LENGTH",
     "MAX_EMAIL_LENGTH",
+    "configured_spelling",
     "password_problems",
+    "require_distinct_groups",
     "validate_email",
     "validate_group",
     "validate_name",

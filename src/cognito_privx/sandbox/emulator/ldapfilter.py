@@ -17,14 +17,18 @@ value. The other RFC 4515 operators (``~=``, ``>=``, ``<=``, extensible ``:=``) 
 are refused as malformed: the emulator does not implement them. Nesting is limited to :data:`MAX_DEPTH`.
 
 Matching: attribute names are case-insensitive; values too (LDAP's ``caseIgnoreMatch``, the default for
-directory strings). An attribute may have several values (``tags``, or a repeated attribute key); an item
-matches when any value does. A missing attribute matches no item, so ``(!(x=y))`` matches a user without ``x``
-(two-valued logic: LDAP's "undefined" is not modelled).
+directory strings), after RFC 4518's string preparation as far as it widens a match: NFKC and case folding
+(:func:`prepare`), so ``OPS``, ``opſ`` and full-width ``ｏｐｓ`` all match ``ops``. PrivX does not publish how its
+matcher compares; this is the widest reading, the one that lets a group-spelling attack be rehearsed. An
+attribute may have several values (``tags``, or a repeated attribute key); an item matches when any value does.
+A missing attribute matches no item, so ``(!(x=y))`` matches a user without ``x`` (two-valued logic: LDAP's
+"undefined" is not modelled).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -32,6 +36,12 @@ MAX_DEPTH = 32
 _ATTR = re.compile(r"[A-Za-z][A-Za-z0-9._-]*(?::[A-Za-z0-9._-]+)*")
 _HEX2 = re.compile(r"[0-9A-Fa-f]{2}")
 _UNSUPPORTED = ("~=", ">=", "<=", ":")
+
+
+def prepare(value: str) -> str:
+    """``value`` as compared: NFKC, case folding, NFKC (RFC 4518 section 2: "Map" with case folding, "Normalize"
+    with NFKC; normalised again after folding, which can denormalise)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
 
 
 class FilterError(ValueError):
@@ -50,10 +60,10 @@ class Item:
         if self.parts == ("", ""):  # (attr=*)
             return len(values) > 0
         if len(self.parts) == 1:
-            want = self.parts[0].casefold()
-            return any(v.casefold() == want for v in values)
-        pattern = re.compile(".*".join(re.escape(p.casefold()) for p in self.parts), re.DOTALL)
-        return any(pattern.fullmatch(v.casefold()) for v in values)
+            want = prepare(self.parts[0])
+            return any(prepare(v) == want for v in values)
+        pattern = re.compile(".*".join(re.escape(prepare(p)) for p in self.parts), re.DOTALL)
+        return any(pattern.fullmatch(prepare(v)) for v in values)
 
 
 @dataclass(frozen=True)
