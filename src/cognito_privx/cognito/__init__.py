@@ -49,6 +49,14 @@ from cognito_privx.cognito.domain import (
     observe_domain,
 )
 from cognito_privx.cognito.ensure import UNSET
+from cognito_privx.cognito.record import (
+    CREATING,
+    RECORD_RESOURCE,
+    PoolRecord,
+    derive_record,
+    record_change,
+    write_record,
+)
 from cognito_privx.cognito.gateway import NON_IDEMPOTENT, CognitoGateway, endpoint_override
 from cognito_privx.cognito.groups import (
     GROUP_DESCRIPTION,
@@ -76,6 +84,12 @@ from cognito_privx.cognito.races import RACE_POLL_S, RACE_SETTLE_S, RACE_WINDOW,
 from cognito_privx.cognito.secrets import ClientSecret, add_secret, delete_secret, list_secrets, secret_age_days
 
 __all__ = [
+    "CREATING",
+    "RECORD_RESOURCE",
+    "PoolRecord",
+    "derive_record",
+    "record_change",
+    "write_record",
     "BRANDING",
     "CLIENT_SUPERSET_FIELDS",
     "GROUP_DESCRIPTION",

@@ -39,6 +39,7 @@ from cognito_privx.privx.directory import (
     attribute_mapping,
     ensure_directory,
     find_directories,
+    is_marked,
     flatten,
     issuer_of,
     login_url,
@@ -46,6 +47,13 @@ from cognito_privx.privx.directory import (
     with_secret_id,
 )
 from cognito_privx.privx.grants import RoleStep, plan_grants
+from cognito_privx.privx.record import (
+    DirectoryRecord,
+    group_in,
+    owned_search_strings,
+    record_of,
+    strip_record,
+)
 from cognito_privx.privx.rules import (
     add_leaves,
     has_rule,
@@ -67,6 +75,12 @@ from cognito_privx.privx.transport import (
 )
 
 __all__ = [
+    "DirectoryRecord",
+    "group_in",
+    "is_marked",
+    "owned_search_strings",
+    "record_of",
+    "strip_record",
     "DEFAULT_RETRY_BASE",
     "MANAGED_MARKER",
     "MASKED",
