@@ -3,17 +3,20 @@ r"""``rotate-secret``: replace the app client's secret without downtime (docs/co
 The steps, each safe to crash after:
 
 1. **Observe** the pool, our app client, its secrets (ids, oldest first) and our PrivX directory, whose marker
-   names the secret PrivX holds by its id (``privx.secret_id_of``).
+   names the secret PrivX holds by its id (``privx.secret_id_of``), and our record on the pool, which names the
+   secrets a rotation added (``cognito.PoolRecord``). A second secret neither names is someone else's: it is never
+   deleted, and since Cognito allows two, the rotation refuses with a hint (ARCHITECTURE.md#ownership).
 2. **Recover** from an interrupted run. Two secrets and the marker names the newer: PrivX already holds it, go
    to step 6. Two secrets and the marker names the older (or none): the newer one's value was lost with the run
    that made it, so it is deleted and the rotation starts again.
-3. **Add** a secret whose value we generate (48 letters and digits, within Cognito's ``[\w+]``; it does not echo a value
+3. **Add** a secret whose value we generate, and record its id on the pool at once (48 letters and digits, within Cognito's ``[\w+]``; it does not echo a value
    it was given), so it is known without reading it back.
 4. **Prove** it at the pool's token endpoint: an authorization-code request with a made-up code, authenticated
    with the new secret, must be refused for the code (``invalid_grant``), not the client (``invalid_client``).
    Otherwise the new secret is deleted and PrivX is left as it was.
 5. **Hand it to PrivX**: one directory update carries the secret and the marker naming its id, read back.
-6. **Delete** every other secret -- only ever one the marker does not name, so PrivX never holds a deleted one.
+6. **Delete** every other secret -- only ever one the marker does not name, so PrivX never holds a deleted one,
+   and only one our marker or record names.
 
 Never prints or returns a secret value.
 """

@@ -220,9 +220,10 @@ def test_matrix_setup_twice_then_teardown_leaves_only_others_objects(
     cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator
 ) -> None:
     pool_id, their_client = _hand_made_pool(aws, domain="acme-privx", client="privx")
-    _, other_app = None, aws.create_user_pool_client(UserPoolId=pool_id, ClientName="their-app")["UserPoolClient"][
-        "ClientId"
-    ]
+    _, other_app = (
+        None,
+        aws.create_user_pool_client(UserPoolId=pool_id, ClientName="their-app")["UserPoolClient"]["ClientId"],
+    )
     _ok(cli, config_file, "setup", "--adopt")
     directory = _directory_id(emulator)
     px = privx_client(emulator)

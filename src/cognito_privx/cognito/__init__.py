@@ -49,14 +49,6 @@ from cognito_privx.cognito.domain import (
     observe_domain,
 )
 from cognito_privx.cognito.ensure import UNSET
-from cognito_privx.cognito.record import (
-    CREATING,
-    RECORD_RESOURCE,
-    PoolRecord,
-    derive_record,
-    record_change,
-    write_record,
-)
 from cognito_privx.cognito.gateway import NON_IDEMPOTENT, CognitoGateway, endpoint_override
 from cognito_privx.cognito.groups import (
     GROUP_DESCRIPTION,
@@ -81,29 +73,34 @@ from cognito_privx.cognito.pool import (
     pool_update_params,
 )
 from cognito_privx.cognito.races import RACE_POLL_S, RACE_SETTLE_S, RACE_WINDOW, age_key, is_race, settled
+from cognito_privx.cognito.record import (
+    CREATING,
+    RECORD_RESOURCE,
+    PoolRecord,
+    derive_record,
+    record_change,
+    write_record,
+)
 from cognito_privx.cognito.secrets import ClientSecret, add_secret, delete_secret, list_secrets, secret_age_days
 
 __all__ = [
-    "CREATING",
-    "RECORD_RESOURCE",
-    "PoolRecord",
-    "derive_record",
-    "record_change",
-    "write_record",
     "BRANDING",
     "CLIENT_SUPERSET_FIELDS",
+    "CREATING",
     "GROUP_DESCRIPTION",
     "MFA_OF_NEW_POOL",
     "NON_IDEMPOTENT",
     "RACE_POLL_S",
     "RACE_SETTLE_S",
     "RACE_WINDOW",
+    "RECORD_RESOURCE",
     "UNSET",
     "ClientId",
     "ClientSecret",
     "ClientState",
     "CognitoGateway",
     "DomainObservation",
+    "PoolRecord",
     "PoolState",
     "UserPoolId",
     "add_secret",
@@ -119,6 +116,7 @@ __all__ = [
     "delete_group",
     "delete_pool",
     "delete_secret",
+    "derive_record",
     "domain_taken_error",
     "domain_url",
     "endpoint_override",
@@ -145,6 +143,8 @@ __all__ = [
     "pool_create_params",
     "pool_managed_fields",
     "pool_update_params",
+    "record_change",
     "secret_age_days",
     "settled",
+    "write_record",
 ]

@@ -14,7 +14,8 @@ from cognito_privx.desired import DesiredState, DirectoryTemplate
 from cognito_privx.errors import AmbiguousResourceError, ForeignResourceError
 from cognito_privx.plan import SENSITIVE, Action, Change, FieldChange, change_for, diff_fields
 from cognito_privx.privx.client import DirectoryId
-from cognito_privx.privx.record import MANAGED_MARKER, DirectoryRecord, record_of, with_record
+from cognito_privx.privx.record import MANAGED_MARKER as MANAGED_MARKER
+from cognito_privx.privx.record import DirectoryRecord, record_of, with_record
 
 if TYPE_CHECKING:
     from cognito_privx.privx.client import PrivXClient

@@ -4,7 +4,7 @@ how a PrivX directory can name our pool (:func:`pool_identity`); which client se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cognito_privx import cognito, privx
@@ -31,8 +31,8 @@ class Observed:
     branding: dict[str, Any] | None = None  # the client's managed-login style, read only with managed login
     secrets: list[cognito.ClientSecret] | None = None  # the client's active secrets (ids), oldest first
     # Our ownership records (ARCHITECTURE.md#ownership), derived once when an older version left none.
-    pool_record: cognito.PoolRecord = cognito.PoolRecord()
-    directory_record: privx.DirectoryRecord = privx.DirectoryRecord()
+    pool_record: cognito.PoolRecord = field(default_factory=cognito.PoolRecord)
+    directory_record: privx.DirectoryRecord = field(default_factory=privx.DirectoryRecord)
     record_notes: tuple[str, ...] = ()
 
 
@@ -97,9 +97,7 @@ def pool_record_of(
     return derived, (note,)
 
 
-def _refuse_foreign_domain(
-    desired: DesiredState, pool: UserPoolTypeTypeDef | None, record: cognito.PoolRecord
-) -> None:
+def _refuse_foreign_domain(desired: DesiredState, pool: UserPoolTypeTypeDef | None, record: cognito.PoolRecord) -> None:
     """A pool has one prefix domain: one we did not create, under another prefix, is never replaced."""
     have = (pool or {}).get("Domain")
     if pool is None or desired.domain is None or not have or have == desired.domain.prefix:

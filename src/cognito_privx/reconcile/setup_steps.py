@@ -188,10 +188,10 @@ def _setup_once(
             step.apply()
     if not dry_run and directory.directory is not None and not held.value_unknown:
         # The record completed: the roles made, by id; the groups granted now.
-        final = records.directory_final(pre, desired, directory_id, px.list_roles())
-        if final != pre:
+        completed = records.directory_final(pre, desired, directory_id, px.list_roles())
+        if completed != pre:
             fresh = px.get_source(directory_id)
-            done = privx.ensure_directory(px, replace(spec, record=final), dry_run=False, current=fresh)
+            done = privx.ensure_directory(px, replace(spec, record=completed), dry_run=False, current=fresh)
             plan.add(done.change)
             directory = replace(directory, directory=done.directory)
 

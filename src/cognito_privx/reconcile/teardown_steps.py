@@ -157,7 +157,9 @@ def _cognito_teardown_steps(
     pool_id = str(pool["Id"])
     domain = pool.get("Domain")
     if domain and not delete_pool and not (desired.domain is not None and record.owns_domain(domain)):
-        why = "domain_prefix is empty: no domain is managed" if desired.domain is None else "not created by cognito-privx"
+        why = (
+            "domain_prefix is empty: no domain is managed" if desired.domain is None else "not created by cognito-privx"
+        )
         steps.append(Step(Change("cognito domain", domain, Action.NOOP, notes=(f"left alone: {why}",))))
     elif domain:
 
