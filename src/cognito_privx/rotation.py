@@ -9,8 +9,8 @@ The steps, each safe to crash after:
 2. **Recover** from an interrupted run. Two secrets and the marker names the newer: PrivX already holds it, go
    to step 6. Two secrets and the marker names the older (or none): the newer one's value was lost with the run
    that made it, so it is deleted and the rotation starts again.
-3. **Add** a secret whose value we generate, and record its id on the pool at once (48 letters and digits, within Cognito's ``[\w+]``; it does not echo a value
-   it was given), so it is known without reading it back.
+3. **Add** a secret whose value we generate (48 letters and digits, within Cognito's ``[\w+]``; it does not echo a
+   value it was given), so it is known without reading it back; its id is recorded on the pool at once.
 4. **Prove** it at the pool's token endpoint: an authorization-code request with a made-up code, authenticated
    with the new secret, must be refused for the code (``invalid_grant``), not the client (``invalid_client``).
    Otherwise the new secret is deleted and PrivX is left as it was.
