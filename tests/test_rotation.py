@@ -283,3 +283,21 @@ def test_rotate_secret_before_setup_says_to_run_setup(
     run = cli("--config", str(config_file), "rotate-secret", "--yes")
     assert run.exit_code == 1
     assert "nothing to rotate" in run.stderr and "cognito-privx setup" in run.stderr
+
+
+def test_a_second_secret_someone_else_added_is_left_and_reported(
+    cli: Any, config_file: Path, aws: Any, rig: PrivXEmulator
+) -> None:
+    """Issue 20: a secret cognito-privx neither created nor handed to PrivX is not ours to delete. Cognito allows
+    two, so it blocks adding ours: the rotation refuses with a hint, and changes nothing."""
+    assert cli("--config", str(config_file), "setup").exit_code == 0
+    (ours,) = _secret_ids(aws)
+    pool, client = _ids(aws)
+    theirs = aws.add_user_pool_client_secret(UserPoolId=pool, ClientId=client)["ClientSecretDescriptor"][
+        "ClientSecretId"
+    ]
+    run = cli("--config", str(config_file), "rotate-secret", "--yes")
+    assert run.exit_code != 0
+    assert theirs in run.stderr and "hint:" in run.stderr
+    assert _secret_ids(aws) == [ours, theirs]
+    assert _marker(rig) == ours

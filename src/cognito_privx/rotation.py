@@ -3,17 +3,20 @@ r"""``rotate-secret``: replace the app client's secret without downtime (docs/co
 The steps, each safe to crash after:
 
 1. **Observe** the pool, our app client, its secrets (ids, oldest first) and our PrivX directory, whose marker
-   names the secret PrivX holds by its id (``privx.secret_id_of``).
+   names the secret PrivX holds by its id (``privx.secret_id_of``), and our record on the pool, which names the
+   secrets a rotation added (``cognito.PoolRecord``). A second secret neither names is someone else's: it is never
+   deleted, and since Cognito allows two, the rotation refuses with a hint (ARCHITECTURE.md#ownership).
 2. **Recover** from an interrupted run. Two secrets and the marker names the newer: PrivX already holds it, go
    to step 6. Two secrets and the marker names the older (or none): the newer one's value was lost with the run
    that made it, so it is deleted and the rotation starts again.
-3. **Add** a secret whose value we generate (48 letters and digits, within Cognito's ``[\w+]``; it does not echo a value
-   it was given), so it is known without reading it back.
+3. **Add** a secret whose value we generate (48 letters and digits, within Cognito's ``[\w+]``; it does not echo a
+   value it was given), so it is known without reading it back; its id is recorded on the pool at once.
 4. **Prove** it at the pool's token endpoint: an authorization-code request with a made-up code, authenticated
    with the new secret, must be refused for the code (``invalid_grant``), not the client (``invalid_client``).
    Otherwise the new secret is deleted and PrivX is left as it was.
 5. **Hand it to PrivX**: one directory update carries the secret and the marker naming its id, read back.
-6. **Delete** every other secret -- only ever one the marker does not name, so PrivX never holds a deleted one.
+6. **Delete** every other secret -- only ever one the marker does not name, so PrivX never holds a deleted one,
+   and only one our marker or record names.
 
 Never prints or returns a secret value.
 """
@@ -34,6 +37,7 @@ from cognito_privx.desired import DesiredState
 from cognito_privx.errors import CognitoError, ConflictError, PrivXNotFoundError, UsageError
 from cognito_privx.plan import Action, Change, Plan
 from cognito_privx.reconcile import Services, pool_identity
+from cognito_privx.reconcile.observation import pool_record_of
 
 # AddUserPoolClientSecret takes 24-64 characters of [\w+]. Letters and digits only: a relying party sends the secret
 # form-urlencoded in HTTP Basic (RFC 6749 section 2.3.1; Go's oauth2 and the emulator do), which turns "+" into
@@ -89,6 +93,8 @@ def rotate_secret(
     pool_id, client_id = pool["Id"], client["ClientId"]
     found = cognito.list_secrets(gw, pool_id, client_id)
     marked = privx.secret_id_of(directory)
+    record, _ = pool_record_of(desired, pool, client)
+    _refuse_foreign_secrets(found, marked, record, pool_id, client_id)
     if confirm is not None and not confirm(
         f"rotate the secret of app client {client_id}: add a new one, put it into PrivX directory "
         f"{directory.get('name')!r}, then delete the old one (anything else using the old secret stops working)"
@@ -112,13 +118,37 @@ def rotate_secret(
                 plan.add(
                     Change(RESOURCE, extra.id, Action.DELETE, notes=("its value was lost with an interrupted run",))
                 )
-        held = _add_prove_hand_over(desired, services, pool, client_id, directory, plan, http_transport)
+        # Our record names every secret this rotation deletes or adds (cognito/record.py), before it does.
+        record = record.keeping_secrets({s.id for s in found[:1]})
+        if found and not record.owns_secret(found[0].id):
+            record = record.with_secret(found[0].id)
+        held = _add_prove_hand_over(desired, services, pool, client_id, directory, plan, http_transport, record)
     for old in found:
         if old.id != held:
             cognito.delete_secret(gw, pool_id, client_id, old.id)
             if not any(c.name == old.id for c in plan.changes):
                 plan.add(Change(RESOURCE, old.id, Action.DELETE, notes=("the old secret",)))
+    final = cognito.PoolRecord.of(gw.describe_pool(pool_id))
+    if final.secrets != (held,):
+        cognito.write_record(gw, pool_id, cognito.PoolRecord(True, final.domain, final.client, (held,)))
     return Rotation(plan, held, time.perf_counter() - started)
+
+
+def _refuse_foreign_secrets(
+    found: list[cognito.ClientSecret], marked: str | None, record: cognito.PoolRecord, pool_id: str, client_id: str
+) -> None:
+    """A second secret that neither our marker (PrivX holds it) nor our record (a rotation made it) names is someone
+    else's: never deleted. Cognito allows two, so it blocks adding ours: refuse, naming it."""
+    if len(found) < 2:
+        return  # the one secret is what setup sends PrivX
+    foreign = [s.id for s in found if s.id != marked and not record.owns_secret(s.id)]
+    if foreign:
+        raise ConflictError(
+            f"app client {client_id} has a client secret cognito-privx did not create and PrivX does not hold "
+            f"({', '.join(foreign)}); Cognito allows two secrets, so no new one can be added: it was left as it is",
+            "if nothing uses it, delete it (aws cognito-idp delete-user-pool-client-secret --user-pool-id "
+            f"{pool_id} --client-id {client_id} --client-secret-id {foreign[0]}), then run rotate-secret again",
+        )
 
 
 def _add_prove_hand_over(
@@ -129,12 +159,14 @@ def _add_prove_hand_over(
     directory: dict[str, Any],
     plan: Plan,
     http_transport: httpx.BaseTransport | None,
+    record: cognito.PoolRecord,
 ) -> str:
     """Steps 3-5: the new secret's id, once PrivX holds it."""
     gw, px = services.cognito, services.privx
     pool_id = pool["Id"]
     value = new_secret_value()
     new_id = cognito.add_secret(gw, pool_id, client_id, value)
+    cognito.write_record(gw, pool_id, record.with_secret(new_id))
     plan.add(Change(RESOURCE, new_id, Action.CREATE, notes=("generated here: 48 letters and digits",)))
     problem = prove(gw, desired, pool, client_id, value, http_transport)
     if problem:

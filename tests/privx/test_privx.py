@@ -485,7 +485,8 @@ def test_ensure_repairs_drift_and_keeps_foreign_fields(
     # By hand in PrivX: the button renamed, a login-tag restriction added, a comment written.
     stored["connection"]["oidc_button_title"] = "Sign in, maybe"
     stored["connection"]["oidc_allow_login_tag"] = "privx-users"
-    stored["comment"] = "owned by the identity team"
+    # (Our marker kept: a directory without it is not ours, tests/properties/test_ownership.py.)
+    stored["comment"] = "owned by the identity team (managed by cognito-privx)"
     writes = len(emulator.write_requests())
 
     state = ensure_directory(privx, spec, dry_run=False)
@@ -505,7 +506,7 @@ def test_ensure_repairs_drift_and_keeps_foreign_fields(
     assert after["connection"]["oidc_button_title"] == "Cognito"
     assert after["connection"]["oidc_client_secret"] == COGNITO_SECRET  # not the "*****" it read back
     assert after["connection"]["oidc_allow_login_tag"] == "privx-users"
-    # Kept, with our marker added back (teardown and the ownership check rely on it).
+    # Kept, with our marker (teardown and the ownership check rely on it).
     assert after["comment"] == "owned by the identity team (managed by cognito-privx)"
 
     assert ensure_directory(privx, spec, dry_run=False).change.action is Action.NOOP

@@ -166,7 +166,8 @@ def test_a_grant_inside_an_all_group_is_reported_not_rewritten(
         "match": "ALL",
         "rules": [
             {"type": "RULE", "source": "ldap", "search_string": "(cn=x)", "rules": []},
-            {"type": "RULE", "source": directory, "search_string": "(tags=audit)", "rules": []},
+            # Our form for a group we grant: ours (a copy of our grant in someone's ALL group), reported.
+            {"type": "RULE", "source": directory, "search_string": "(tags=dev)", "rules": []},
         ],
     }
     role_id = privx_client(emulator).create_role({"name": "narrow", "source_rules": rules})

@@ -96,12 +96,16 @@ def test_json_output_is_one_document(cli: Any, config_file: Path, aws: Any, emul
         "cognito user pool",
         "cognito custom attribute",
         "cognito app client",
+        "cognito ownership record",
         "cognito domain",
         "privx directory",
         "privx role",
         "privx role",
+        "privx directory",
     ]
-    assert {c["action"] for c in doc["changes"]} == {"create"}
+    # The ownership records (ARCHITECTURE.md#ownership): written on the pool, completed on the directory.
+    assert [c["action"] for c in doc["changes"]] == ["create"] * 3 + ["update"] + ["create"] * 4 + ["update"]
+    assert [c["resource"] for c in doc["changes"]].count("cognito ownership record") == 1
     outputs = doc["outputs"]
     pool_id = _pools(aws)[0]["Id"]
     assert outputs["pool_id"] == pool_id

@@ -85,17 +85,27 @@ from cognito_privx.cognito.pool import (
     pool_update_params,
 )
 from cognito_privx.cognito.races import RACE_POLL_S, RACE_SETTLE_S, RACE_WINDOW, age_key, is_race, settled
+from cognito_privx.cognito.record import (
+    CREATING,
+    RECORD_RESOURCE,
+    PoolRecord,
+    derive_record,
+    record_change,
+    write_record,
+)
 from cognito_privx.cognito.secrets import ClientSecret, add_secret, delete_secret, list_secrets, secret_age_days
 
 __all__ = [
     "BRANDING",
     "CLIENT_SUPERSET_FIELDS",
+    "CREATING",
     "GROUP_DESCRIPTION",
     "MFA_OF_NEW_POOL",
     "NON_IDEMPOTENT",
     "RACE_POLL_S",
     "RACE_SETTLE_S",
     "RACE_WINDOW",
+    "RECORD_RESOURCE",
     "SIGN_UP_FIELD",
     "UNSET",
     "ClientId",
@@ -104,6 +114,7 @@ __all__ = [
     "CognitoGateway",
     "DomainObservation",
     "OpenPath",
+    "PoolRecord",
     "PoolState",
     "UserPoolId",
     "add_secret",
@@ -119,6 +130,7 @@ __all__ = [
     "delete_group",
     "delete_pool",
     "delete_secret",
+    "derive_record",
     "described_clients",
     "domain_taken_error",
     "domain_url",
@@ -148,9 +160,11 @@ __all__ = [
     "pool_create_params",
     "pool_managed_fields",
     "pool_update_params",
+    "record_change",
     "required_attributes",
     "secret_age_days",
     "settled",
     "sign_up_open",
+    "write_record",
     "writer_path",
 ]

@@ -14,12 +14,13 @@ from cognito_privx.desired import DesiredState, DirectoryTemplate
 from cognito_privx.errors import AmbiguousResourceError, ForeignResourceError
 from cognito_privx.plan import SENSITIVE, Action, Change, FieldChange, change_for, diff_fields
 from cognito_privx.privx.client import DirectoryId
+from cognito_privx.privx.record import MANAGED_MARKER as MANAGED_MARKER
+from cognito_privx.privx.record import DirectoryRecord, record_of, with_record
 
 if TYPE_CHECKING:
     from cognito_privx.privx.client import PrivXClient
 
 MASKED = "*****"
-MANAGED_MARKER = "managed by cognito-privx"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class DirectorySpec:
     additional_scopes: tuple[str, ...]
     account_mapping: tuple[tuple[str, str], ...] = ()
     secret_id: str | None = None  # the Cognito id of ``client_secret``, recorded in our marker (not a secret)
+    record: DirectoryRecord | None = None  # our ownership record (privx/record.py); None: left as it is
 
     @classmethod
     def from_template(
@@ -45,9 +47,11 @@ class DirectorySpec:
         client_id: str,
         client_secret: str,
         secret_id: str | None = None,
+        record: DirectoryRecord | None = None,
     ) -> DirectorySpec:
         return cls(
             secret_id=secret_id,
+            record=record,
             name=template.name,
             issuer=issuer,
             client_id=client_id,
@@ -98,6 +102,8 @@ class DirectorySpec:
             body["comment"] = f"{body.get('comment') or ''} ({MANAGED_MARKER})".strip()
         if self.secret_id:
             body["comment"] = with_secret_id(str(body.get("comment") or ""), self.secret_id)
+        if self.record is not None:
+            body["comment"] = with_record(str(body.get("comment") or ""), self.record, _SECRET_ID)
         return body
 
 
@@ -171,36 +177,47 @@ def _is_race(directories: list[dict[str, Any]]) -> bool:
     return times[-1] - times[0] <= timedelta(minutes=2)
 
 
+def is_marked(directory: Mapping[str, Any]) -> bool:
+    """Whether the directory carries our marker (set when cognito-privx created or adopted it)."""
+    return MANAGED_MARKER in str(directory.get("comment") or "")
+
+
 @dataclass(frozen=True)
 class DirectoryMatch:
     """The directories that matter to us.
 
-    ``ours``: the directory whose issuer is our pool (the oldest, when a race left two); ``foreign``: a directory
-    with the configured name that is not ours (its issuer is another pool, whatever its comment says).
+    ``ours``: the directory whose issuer is our pool and that carries our marker (the oldest, when a race left two);
+    ``foreign``: a directory with the configured name that is not ours (its issuer is another pool, whatever its
+    comment says), or else one under any name that points at our pool without our marker (made by hand: never
+    renamed, re-keyed or deleted without ``--adopt``).
     """
 
     ours: dict[str, Any] | None
     foreign: dict[str, Any] | None
+    pool: PoolIdentity | None = None
 
     def foreign_reason(self) -> str:
         """Why ``foreign`` is not ours, in one clause."""
         d = self.foreign or {}
-        marked = MANAGED_MARKER in str(d.get("comment") or "")
+        if self.pool is not None and self.pool.named_by(d) and not is_marked(d):
+            return "it points at this config's pool but was not created by cognito-privx (it has no marker of ours)"
         return f"its issuer {issuer_of(d)} is not our pool's" + (
             " (it carries cognito-privx's marker: another config's deployment, or a pool deleted since)"
-            if marked
+            if is_marked(d)
             else ""
         )
 
 
 def find_directories(privx: PrivXClient, name: str, pool: PoolIdentity | None) -> DirectoryMatch:
-    """Ours (its issuer names our pool; the marker alone never makes a directory ours) and a same-named foreign one.
+    """Ours (its issuer names our pool and it carries our marker; neither alone makes a directory ours) and a
+    foreign one: same-named, or else pointing at our pool without our marker.
 
     ``pool`` is ``None`` when our pool does not exist yet: then nothing is ours. Raises
     :class:`AmbiguousResourceError` when several same-named directories are not ours.
     """
     sources = privx.list_sources()
-    ours = [s for s in sources if pool is not None and pool.named_by(s)]
+    pointing = [s for s in sources if pool is not None and pool.named_by(s)]
+    ours = [s for s in pointing if is_marked(s)]
     named_foreign = [s for s in sources if s.get("name") == name and s not in ours]
     if len(named_foreign) > 1:
         ids = ", ".join(sorted(str(s.get("id")) for s in named_foreign))
@@ -220,8 +237,10 @@ def find_directories(privx: PrivXClient, name: str, pool: PoolIdentity | None) -
         chosen = min(named or ours, key=_age)
         # The list may abbreviate objects; the full one is what a PUT must start from.
         chosen = privx.get_source(str(chosen["id"]))
-    foreign = privx.get_source(str(named_foreign[0]["id"])) if named_foreign else None
-    return DirectoryMatch(chosen, foreign)
+    unmarked = sorted((s for s in pointing if s not in ours), key=_age)
+    candidate = named_foreign or ([] if ours else unmarked)
+    foreign = privx.get_source(str(candidate[0]["id"])) if candidate else None
+    return DirectoryMatch(chosen, foreign, pool)
 
 
 @dataclass(frozen=True)
@@ -244,13 +263,14 @@ def flatten(source: Mapping[str, Any]) -> dict[str, Any]:
 
 _SECRET_FIELD = "connection.oidc_client_secret"
 SECRET_ID_FIELD = "comment (client secret id)"
+RECORD_FIELD = "comment (ownership record)"
 _READ_ONLY = frozenset({"author", "created", "updated", "status_code", "status_text"})
 
 
 def _settle_directory_race(privx: PrivXClient, spec: DirectorySpec, created_id: str) -> tuple[str, str]:
     """Look again after creating the directory: when a concurrent run made one for our pool too (a PrivX that
     allows duplicate names), the older wins and ours is deleted. Returns the id to carry on with and a note."""
-    ours = [s for s in privx.list_sources() if (issuer_of(s) or "").rstrip("/") == spec.issuer]
+    ours = [s for s in privx.list_sources() if (issuer_of(s) or "").rstrip("/") == spec.issuer and is_marked(s)]
     if len(ours) < 2:
         return created_id, ""
     winner = str(min(ours, key=_age)["id"])
@@ -306,6 +326,9 @@ def ensure_directory(
     fields = diff_fields(flatten(current), desired)
     if spec.secret_id and secret_id_of(current) != spec.secret_id:
         fields = (*fields, FieldChange(SECRET_ID_FIELD, secret_id_of(current), spec.secret_id))
+    if spec.record is not None and record_of(current) != spec.record:
+        have = record_of(current)
+        fields = (*fields, FieldChange(RECORD_FIELD, have.text() if have.present else None, spec.record.text()))
     if not fields and not resend_secret:
         return DirectoryState(Change("privx directory", spec.name, Action.NOOP), current)
     # The secret reads back masked, so drift cannot be seen: it is re-sent with every update, and said so.
@@ -315,7 +338,7 @@ def ensure_directory(
         if resend_secret and not fields
         else "the client secret is re-sent with every update (PrivX never returns it)",
     )
-    if MANAGED_MARKER not in str(current.get("comment") or ""):
+    if not is_marked(current):
         notes = (f"adopting directory {current.get('id')}: it gets our marker in its comment", *notes)
     change = Change("privx directory", spec.name, Action.UPDATE, fields, notes)
     if dry_run:

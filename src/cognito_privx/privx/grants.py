@@ -16,11 +16,11 @@ from cognito_privx.errors import PrivXAPIError
 from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, FieldChange, change_for
 from cognito_privx.privx import widening
 from cognito_privx.privx.client import ROLE_READ_ONLY
+from cognito_privx.privx.record import DirectoryRecord, owned_search_strings
 from cognito_privx.privx.rules import (
     add_leaves,
     has_rule,
     leaves,
-    made_by_us,
     our_leaves,
     remove_leaves,
     role_marker,
@@ -62,6 +62,7 @@ def plan_grants(
     owned_permissions: Mapping[str, tuple[str, ...]] | None = None,
     delete_unused: bool = False,
     evaluate: bool = True,
+    record: DirectoryRecord | None = None,
 ) -> list[RoleStep]:
     """Converge every role towards ``desired.grants``, in both directions.
 
@@ -75,10 +76,17 @@ def plan_grants(
       ``delete_unused`` (teardown) deleted when nothing else is in it — no other rules, and no permissions beyond
       ``owned_permissions[name]`` (the ones the config gives it). Built-in roles are never deleted.
 
+    Ownership comes from ``record`` (privx/record.py): a leaf pointing at ``directory_id`` is ours only in a form we
+    write for a group the record names (any other is someone else's and never revoked), a role is ours only when
+    the record names its id. Without a record, the desired grants' groups and no role.
+
     ``directory_id`` is :data:`KNOWN_AFTER_APPLY` in a dry run that would create the directory. Nothing is
     written here: each step's ``apply`` does that.
     """
     owned = owned_permissions or {}
+    record = record or DirectoryRecord(groups=tuple(sorted({g.group for g in desired.grants})))
+    mine_ids = set(record.roles)
+    strings = owned_search_strings(desired.rule_template, record.groups) | {g.search_string for g in desired.grants}
     steps: list[RoleStep] = []
     by_name = {str(r.get("name")): r for r in roles_now}
     configured = {r.name for r in desired.roles}
@@ -106,6 +114,7 @@ def plan_grants(
                 evaluate=evaluate,
                 group_of=desired.group_of,
                 data=data,
+                owned=strings,
             )
         )
     for at, notes in wide:
@@ -114,13 +123,17 @@ def plan_grants(
         name = str(role.get("name"))
         if name in configured:
             continue
-        mine = made_by_us(role, directory_id) and not role.get("system")
-        if our_leaves(role, directory_id):
+        mine = str(role.get("id")) in mine_ids and not role.get("system")
+        if our_leaves(role, directory_id, strings):
             steps.extend(
-                _role_steps(privx, role, None, name, [], directory_id, evaluate=False, group_of=desired.group_of)
+                _role_steps(
+                    privx, role, None, name, [], directory_id, evaluate=False, group_of=desired.group_of, owned=strings
+                )
             )
         if mine:
-            steps.append(_unused_role_step(privx, role, directory_id, owned.get(name, ()), delete=delete_unused))
+            steps.append(
+                _unused_role_step(privx, role, directory_id, owned.get(name, ()), strings, delete=delete_unused)
+            )
     return steps
 
 
@@ -236,11 +249,12 @@ def _role_steps(
     evaluate: bool,
     group_of: Callable[[str], str | None],
     data: tuple[tuple[str, Any], ...] = (),
+    owned: frozenset[str] = frozenset(),
 ) -> list[RoleStep]:
-    """Grant and revoke in one existing role (one PUT for both)."""
+    """Grant and revoke in one existing role (one PUT for both); only leaves in ``owned`` are revoked."""
     name = str(role.get("name"))
     wanted_strings = {leaf["search_string"] for leaf in wanted}
-    ours = [str(leaf.get("search_string")) for leaf in our_leaves(role, directory_id)]
+    ours = [str(leaf.get("search_string")) for leaf in our_leaves(role, directory_id, owned)]
     revoke = sorted(set(ours) - wanted_strings)
     new = [leaf for leaf in wanted if not has_rule(role, directory_id, leaf["search_string"])]
     permissions = spec.permissions if spec else ()
@@ -297,11 +311,22 @@ def _role_steps(
 
 
 def _unused_role_step(
-    privx: PrivXClient, role: Mapping[str, Any], directory_id: str, owned: tuple[str, ...], *, delete: bool
+    privx: PrivXClient,
+    role: Mapping[str, Any],
+    directory_id: str,
+    owned: tuple[str, ...],
+    strings: frozenset[str],
+    *,
+    delete: bool,
 ) -> RoleStep:
     """A role we created that no desired grant uses any more: reported, or deleted (teardown) when empty."""
     name = str(role.get("name"))
-    remaining = [leaf for leaf in leaves(role.get("source_rules")) if leaf.get("source") != directory_id]
+
+    def others(node: Any) -> list[Mapping[str, Any]]:
+        ours = our_leaves({"source_rules": node}, directory_id, strings)
+        return [leaf for leaf in leaves(node) if leaf not in ours]
+
+    remaining = others(role.get("source_rules"))
     extra_permissions = sorted(set(role.get("permissions") or []) - set(owned))
     if not delete:
         note = (
@@ -319,8 +344,7 @@ def _unused_role_step(
 
     def apply() -> None:
         fresh = privx.get_role(str(role["id"]))
-        others = [leaf for leaf in leaves(fresh.get("source_rules")) if leaf.get("source") != directory_id]
-        if not others and not set(fresh.get("permissions") or []) - set(owned):
+        if not others(fresh.get("source_rules")) and not set(fresh.get("permissions") or []) - set(owned):
             privx.delete_role(str(role["id"]))
 
     change = Change("privx role", name, Action.DELETE, notes=("created by cognito-privx; nothing else in it",))

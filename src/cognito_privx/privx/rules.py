@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from cognito_privx.privx.directory import MANAGED_MARKER
@@ -63,9 +63,16 @@ def leaves(node: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
     return list(_leaves(node or {}))
 
 
-def our_leaves(role: Mapping[str, Any], directory_id: str) -> list[Mapping[str, Any]]:
-    """The role's rule leaves whose ``source`` is our directory: ours, whoever made the role."""
-    return [leaf for leaf in leaves(role.get("source_rules")) if leaf.get("source") == directory_id]
+def our_leaves(
+    role: Mapping[str, Any], directory_id: str, owned: Collection[str] | None = None
+) -> list[Mapping[str, Any]]:
+    """The role's rule leaves whose ``source`` is our directory, whoever made the role; with ``owned``, only those
+    whose ``search_string`` is in it (privx/record.py: a recorded group in a form we write)."""
+    return [
+        leaf
+        for leaf in leaves(role.get("source_rules"))
+        if leaf.get("source") == directory_id and (owned is None or leaf.get("search_string") in owned)
+    ]
 
 
 def has_rule(role: Mapping[str, Any], directory_id: str, search_string: str) -> bool:

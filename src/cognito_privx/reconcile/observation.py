@@ -4,12 +4,12 @@ how a PrivX directory can name our pool (:func:`pool_identity`); which client se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cognito_privx import cognito, privx
 from cognito_privx.desired import DesiredState
-from cognito_privx.errors import CognitoError, ForeignResourceError, aws_error_code
+from cognito_privx.errors import CognitoError, ConflictError, ForeignResourceError, aws_error_code
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
     from types_boto3_cognito_idp.type_defs import GroupTypeTypeDef, UserPoolClientTypeTypeDef, UserPoolTypeTypeDef
@@ -30,6 +30,10 @@ class Observed:
     mfa: dict[str, Any] | None = None  # GetUserPoolMfaConfig, read only when [cognito] mfa is set
     branding: dict[str, Any] | None = None  # the client's managed-login style, read only with managed login
     secrets: list[cognito.ClientSecret] | None = None  # the client's active secrets (ids), oldest first
+    # Our ownership records (ARCHITECTURE.md#ownership), derived once when an older version left none.
+    pool_record: cognito.PoolRecord = field(default_factory=cognito.PoolRecord)
+    directory_record: privx.DirectoryRecord = field(default_factory=privx.DirectoryRecord)
+    record_notes: tuple[str, ...] = ()
 
 
 def observe(desired: DesiredState, services: Services, *, adopt: bool) -> Observed:
@@ -45,6 +49,8 @@ def observe(desired: DesiredState, services: Services, *, adopt: bool) -> Observ
     mfa = gw.mfa_config(pool["Id"]) if pool and desired.mfa else None
     domain = cognito.observe_domain(gw, desired.domain, pool)
     client = cognito.find_client(gw, desired.client, pool["Id"]) if pool else None
+    pool_record, notes = pool_record_of(desired, pool, client)
+    _refuse_foreign_domain(desired, pool, pool_record)
     groups = cognito.list_groups(gw, pool["Id"]) if pool and desired.groups else None
     branding = (
         cognito.find_branding(gw, pool["Id"], client["ClientId"])
@@ -57,14 +63,75 @@ def observe(desired: DesiredState, services: Services, *, adopt: bool) -> Observ
         if not adopt:
             foreign = found.foreign
             raise ForeignResourceError(
-                f"the PrivX directory {desired.directory.name!r} ({foreign.get('id')}) is not this config's: "
+                f"the PrivX directory {foreign.get('name')!r} ({foreign.get('id')}) is not this config's: "
                 f"{found.foreign_reason()}{_issuer_pool_note(gw, desired, foreign)}",
                 "choose another [privx] directory_name, or, if it was this config's, pass --adopt to point it at "
                 "this config's pool",
             )
         directory = found.foreign
     secrets = cognito.list_secrets(gw, pool["Id"], client["ClientId"]) if pool and client else None
-    return Observed(pool, domain, client, groups, directory, px.list_roles(), mfa, branding, secrets)
+    roles = px.list_roles()
+    directory_record, more = directory_record_of(desired, directory if directory is found.ours else None, roles)
+    return Observed(
+        pool,
+        domain,
+        client,
+        groups,
+        directory,
+        roles,
+        mfa,
+        branding,
+        secrets,
+        pool_record,
+        directory_record,
+        (*notes, *more),
+    )
+
+
+def pool_record_of(
+    desired: DesiredState, pool: UserPoolTypeTypeDef | None, client: UserPoolClientTypeTypeDef | None
+) -> tuple[cognito.PoolRecord, tuple[str, ...]]:
+    """The pool's ownership record; for a pool of ours an older version set up, derived (and a note saying so)."""
+    record = cognito.PoolRecord.of(pool)
+    if pool is None or record.present or not cognito.is_ours(pool):
+        return record, ()
+    derived, note = cognito.derive_record(pool, client, desired.domain.prefix if desired.domain else None)
+    return derived, (note,)
+
+
+def _refuse_foreign_domain(desired: DesiredState, pool: UserPoolTypeTypeDef | None, record: cognito.PoolRecord) -> None:
+    """A pool has one prefix domain: one we did not create, under another prefix, is never replaced."""
+    have = (pool or {}).get("Domain")
+    if pool is None or desired.domain is None or not have or have == desired.domain.prefix:
+        return
+    if record.owns_domain(have):
+        return
+    raise ConflictError(
+        f"pool {pool['Id']} already has the prefix domain {have!r}, which cognito-privx did not create; a pool has "
+        "one prefix domain, and setup never deletes one it did not make",
+        f'keep that prefix (domain_prefix = "{have}") or manage no domain (domain_prefix = "")',
+    )
+
+
+def directory_record_of(
+    desired: DesiredState, directory: dict[str, Any] | None, roles: list[dict[str, Any]]
+) -> tuple[privx.DirectoryRecord, tuple[str, ...]]:
+    """The directory's ownership record; for a directory an older version made (our marker, no record), derived
+    once from today's rules and never wider: roles carrying our marker for it, and the groups of the leaves in a
+    form we write that point at it, with the groups the config grants."""
+    record = privx.record_of(directory)
+    if record.present or directory is None or not privx.is_marked(directory):
+        return record, ()
+    directory_id = str(directory["id"])
+    mine = tuple(str(r["id"]) for r in roles if privx.made_by_us(r, directory_id) and not r.get("system"))
+    groups = {g.group for g in desired.grants}
+    for role in roles:
+        for leaf in privx.our_leaves(role, directory_id):
+            group = privx.group_in(str(leaf.get("search_string")), desired.rule_template)
+            if group is not None:
+                groups.add(group)
+    derived = privx.DirectoryRecord(True, mine, (), tuple(sorted(groups)))
+    return derived, (f"no ownership record on the PrivX directory (made by an older version): {derived.text()}",)
 
 
 def check_closed(desired: DesiredState, pool: UserPoolTypeTypeDef, clients: list[UserPoolClientTypeTypeDef]) -> None:

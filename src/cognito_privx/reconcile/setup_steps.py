@@ -12,6 +12,7 @@ from typing import Any
 from cognito_privx import cognito, privx
 from cognito_privx.desired import DesiredState
 from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, Plan
+from cognito_privx.reconcile import records
 from cognito_privx.reconcile.observation import held_secret, observe
 from cognito_privx.reconcile.services import Services
 
@@ -103,6 +104,10 @@ def _setup_once(
     mfa = cognito.ensure_mfa(gw, desired.mfa, desired.pool.name, pool.pool_id, dry_run=dry_run, current=now.mfa)
     if mfa is not None:
         plan.add(mfa)
+    # Our record on the pool: what this run will create, written before it does (cognito/record.py).
+    intent = records.pool_intent(now.pool_record, desired, pool.pool, now.client)
+    if intent is not None and intent != now.pool_record and not dry_run and pool.pool_id is not None:
+        cognito.write_record(gw, pool.pool_id, intent)
     client = cognito.ensure_client(
         gw,
         desired.client,
@@ -112,6 +117,14 @@ def _setup_once(
         required=cognito.required_attributes(pool.pool),
     )
     plan.add(client.change)
+    if intent is not None:
+        final = records.pool_final(intent, client.client_id)
+        if final != intent and not dry_run and pool.pool_id is not None:
+            cognito.write_record(gw, pool.pool_id, final)
+        notes = tuple(n for n in now.record_notes if n.startswith("no ownership record (set up"))
+        record_change = cognito.record_change(desired.pool.name, now.pool_record, final, notes)
+        if record_change.action is not Action.NOOP:
+            plan.add(record_change)
     for change in cognito.ensure_domain(gw, desired.domain, pool.pool, dry_run=dry_run, current=now.domain):
         plan.add(change)
     if desired.domain is not None and desired.domain.needs_branding:
@@ -141,13 +154,19 @@ def _setup_once(
     if secrets is None and client.client is not None and pool.pool_id is not None:
         secrets = cognito.list_secrets(gw, pool.pool_id, client.client["ClientId"])  # made by this run
     held = held_secret(secrets, now.directory)
+    pre = records.directory_pre(now.directory_record, desired, now.roles)
     spec = privx.DirectorySpec.from_template(
-        desired.directory, issuer=issuer, client_id=client_id, client_secret=secret, secret_id=held.secret_id
+        desired.directory,
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=secret,
+        secret_id=held.secret_id,
+        record=pre,
     )
     if held.value_unknown:
         # PrivX holds the newer of two secrets, whose value Cognito never returns: keep it, never send the other.
         directory = privx.ensure_directory(px, spec, dry_run=True, current=now.directory)
-        if directory.change.action is not Action.NOOP or resend_secret:
+        if directory.change.action is not Action.NOOP or resend_secret or pre.pending:
             from cognito_privx.errors import ConflictError
 
             raise ConflictError(
@@ -159,15 +178,25 @@ def _setup_once(
         directory = privx.ensure_directory(
             px, spec, dry_run=dry_run, current=now.directory, resend_secret=resend_secret
         )
-    if held.note:
-        directory = replace(directory, change=replace(directory.change, notes=(*directory.change.notes, held.note)))
+    extra = tuple(n for n in now.record_notes if n.startswith("no ownership record on the PrivX"))
+    if held.note or extra:
+        notes = (*directory.change.notes, *((held.note,) if held.note else ()), *extra)
+        directory = replace(directory, change=replace(directory.change, notes=notes))
     plan.add(directory.change)
     directory_id = directory.directory_id or KNOWN_AFTER_APPLY
-    for step in privx.plan_grants(px, desired, directory_id, now.roles):
+    for step in privx.plan_grants(px, desired, directory_id, now.roles, record=pre):
         for change in step.changes:
             plan.add(change)
         if step.apply is not None and not dry_run:
             step.apply()
+    if not dry_run and directory.directory is not None and not held.value_unknown:
+        # The record completed: the roles made, by id; the groups granted now.
+        completed = records.directory_final(pre, desired, directory_id, px.list_roles())
+        if completed != pre:
+            fresh = px.get_source(directory_id)
+            done = privx.ensure_directory(px, replace(spec, record=completed), dry_run=False, current=fresh)
+            plan.add(done.change)
+            directory = replace(directory, directory=done.directory)
 
     prefix = desired.domain.prefix if desired.domain else (pool.pool or {}).get("Domain")
     outputs = Outputs(

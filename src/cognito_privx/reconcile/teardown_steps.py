@@ -15,7 +15,7 @@ from cognito_privx.plan import Action, Change, Plan
 if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
     from types_boto3_cognito_idp.type_defs import UserPoolClientTypeTypeDef, UserPoolTypeTypeDef
 
-from cognito_privx.reconcile.observation import pool_identity
+from cognito_privx.reconcile.observation import directory_record_of, pool_identity, pool_record_of
 from cognito_privx.reconcile.services import Services
 from cognito_privx.reconcile.setup_steps import Outputs, Result
 
@@ -61,12 +61,21 @@ def teardown(
     client = cognito.find_client(gw, desired.client, pool["Id"]) if pool else None
     adopted = pool is not None and cognito.is_adopted(pool)
     delete_pool = pool is not None and not keep_pool and (not adopted or delete_adopted_pool)
+    record, _ = pool_record_of(desired, pool, client)
 
-    # 1. Grants: every leaf of ours, in every role; roles we made, once empty.
+    # 1. Grants: every leaf of ours (our record's groups), in every role; roles we made (our record), once empty.
     if directory is not None:
         owned = {r.name: r.permissions for r in desired.roles}
+        roles = px.list_roles()
+        granted, _ = directory_record_of(desired, directory, roles)
         for role_step in privx.plan_grants(
-            px, desired.nothing(), str(directory["id"]), px.list_roles(), owned_permissions=owned, delete_unused=True
+            px,
+            desired.nothing(),
+            str(directory["id"]),
+            roles,
+            owned_permissions=owned,
+            delete_unused=True,
+            record=granted,
         ):
             for i, change in enumerate(role_step.changes):
                 steps.append(Step(change, role_step.apply if i == 0 else None))
@@ -87,7 +96,7 @@ def teardown(
         steps.append(Step(Change("privx directory", name, Action.NOOP, notes=("already gone",))))
     # 3-6. Cognito: the domain (a pool with a domain cannot be deleted), the app client, our groups, the pool.
     if pool is not None:
-        steps.extend(_cognito_teardown_steps(gw, desired, pool, client, delete_pool=delete_pool))
+        steps.extend(_cognito_teardown_steps(gw, desired, pool, client, record, delete_pool=delete_pool))
     else:
         steps.append(Step(Change("cognito app client", desired.client.name, Action.NOOP, notes=("already gone",))))
     if pool is not None and delete_pool:
@@ -138,13 +147,21 @@ def _cognito_teardown_steps(
     desired: DesiredState,
     pool: UserPoolTypeTypeDef,
     client: UserPoolClientTypeTypeDef | None,
+    record: cognito.PoolRecord,
     *,
     delete_pool: bool,
 ) -> list[Step]:
+    """The pool's domain and app client go with the pool; on a pool that stays, only those our record names (and
+    the domain only while ``domain_prefix`` is set: empty means no domain is managed)."""
     steps: list[Step] = []
     pool_id = str(pool["Id"])
     domain = pool.get("Domain")
-    if domain:
+    if domain and not delete_pool and not (desired.domain is not None and record.owns_domain(domain)):
+        why = (
+            "domain_prefix is empty: no domain is managed" if desired.domain is None else "not created by cognito-privx"
+        )
+        steps.append(Step(Change("cognito domain", domain, Action.NOOP, notes=(f"left alone: {why}",))))
+    elif domain:
 
         def delete_domain() -> None:
             cognito.delete_domain(gw, domain, pool_id)
@@ -153,6 +170,13 @@ def _cognito_teardown_steps(
     else:
         prefix = desired.domain.prefix if desired.domain else "(none)"
         steps.append(Step(Change("cognito domain", prefix, Action.NOOP, notes=("already gone",))))
+    if client is not None and not delete_pool and not record.owns_client(client):
+        why = "left alone: it was there before cognito-privx adopted the pool"
+        steps.append(Step(Change("cognito app client", desired.client.name, Action.NOOP, notes=(why,))))
+        client = None
+        leave_client = True
+    else:
+        leave_client = False
     if client is not None and desired.domain is not None and desired.domain.needs_branding:
         style = cognito.find_branding(gw, pool_id, str(client["ClientId"]))
         if style is not None:
@@ -169,7 +193,7 @@ def _cognito_teardown_steps(
             cognito.delete_client(gw, pool_id, client_id)
 
         steps.append(Step(Change("cognito app client", desired.client.name, Action.DELETE), delete_client))
-    else:
+    elif not leave_client:
         steps.append(Step(Change("cognito app client", desired.client.name, Action.NOOP, notes=("already gone",))))
     if not delete_pool:
         for name, group in sorted(cognito.list_groups(gw, pool_id).items()):

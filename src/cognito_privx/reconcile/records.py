@@ -1,0 +1,77 @@
+"""How setup keeps our ownership records (ARCHITECTURE.md#ownership): on the pool (cognito/record.py) and on the
+PrivX directory (privx/record.py). Each record is written *before* the objects it names are made (the domain's
+prefix, ``creating`` for the app client, ``pending`` role names) and completed after, so a crash at any point
+leaves a record the next run can finish, and never one naming an object someone else made."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from cognito_privx import cognito, privx
+from cognito_privx.desired import DesiredState
+
+if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
+    from types_boto3_cognito_idp.type_defs import UserPoolClientTypeTypeDef, UserPoolTypeTypeDef
+
+
+def pool_intent(
+    before: cognito.PoolRecord,
+    desired: DesiredState,
+    pool: UserPoolTypeTypeDef | None,
+    client: UserPoolClientTypeTypeDef | None,
+) -> cognito.PoolRecord | None:
+    """The pool's record before the client and domain steps (``None`` while the pool does not exist yet).
+
+    The domain: the configured prefix when this run will create it (a domain already there under that prefix and
+    not recorded was there before: not ours). The client: ``creating`` when this run will create it; a client found
+    while the record says ``creating`` is the one a crashed run made.
+    """
+    if pool is None:
+        return None
+    intent = replace(before, present=True)
+    if desired.domain is not None and pool.get("Domain") != desired.domain.prefix:
+        intent = replace(intent, domain=desired.domain.prefix)
+    if client is None:
+        intent = replace(intent, client=cognito.CREATING)
+    elif intent.client == cognito.CREATING:
+        intent = replace(intent, client=client["ClientId"])
+    return intent
+
+
+def pool_final(intent: cognito.PoolRecord, client_id: str | None) -> cognito.PoolRecord:
+    if intent.client == cognito.CREATING and client_id:
+        return replace(intent, client=client_id)
+    return intent
+
+
+def directory_pre(
+    before: privx.DirectoryRecord, desired: DesiredState, roles: list[dict[str, Any]]
+) -> privx.DirectoryRecord:
+    """The directory's record before the grants: the roles it names that still exist (and a pending one found,
+    made by a crashed run), the roles this run will create as ``pending``, and the groups it named together with
+    the ones the config grants (so nothing this run writes is ever unrecorded)."""
+    by_name = {str(r.get("name")): str(r.get("id")) for r in roles}
+    existing = set(by_name.values())
+    claimed = [by_name[n] for n in before.pending if n in by_name]
+    kept = tuple(dict.fromkeys(r for r in (*before.roles, *claimed) if r in existing))
+    pending = tuple(r.name for r in desired.roles if r.name not in by_name)
+    groups = tuple(sorted({*before.groups, *(g.group for g in desired.grants)}))
+    return privx.DirectoryRecord(True, kept, pending, groups)
+
+
+def directory_final(
+    pre: privx.DirectoryRecord, desired: DesiredState, directory_id: str, roles: list[dict[str, Any]]
+) -> privx.DirectoryRecord:
+    """The record after the grants: the roles created (pending names now found, by id) and the groups the config
+    grants, with any recorded group whose leaf could not be revoked (a copy inside an ALL group stays ours)."""
+    by_name = {str(r.get("name")): str(r.get("id")) for r in roles}
+    created = [by_name[n] for n in pre.pending if n in by_name]
+    owned = privx.owned_search_strings(desired.rule_template, pre.groups)
+    left = {
+        privx.group_in(str(leaf.get("search_string")), desired.rule_template)
+        for role in roles
+        for leaf in privx.our_leaves(role, directory_id, owned)
+    }
+    groups = {g.group for g in desired.grants} | {g for g in left if g is not None and g in pre.groups}
+    return privx.DirectoryRecord(True, tuple(dict.fromkeys((*pre.roles, *created))), (), tuple(sorted(groups)))
