@@ -32,15 +32,20 @@ def _ok(cli: Any, config: Path, *args: str) -> Any:
 
 
 def _hand_made_pool(aws: Any, *, domain: str | None = None, client: str | None = None) -> tuple[str, str | None]:
-    """A pool made elsewhere, the way adoption expects it (email as the case-insensitive user name)."""
+    """A pool made elsewhere, the way adoption expects it: email as the case-insensitive user name, no self sign-up,
+    and another app's client that cannot write the group attribute (issue 20: adoption refuses an open pool)."""
     pool_id = aws.create_user_pool(
-        PoolName="privx-users", UsernameAttributes=["email"], UsernameConfiguration={"CaseSensitive": False}
+        PoolName="privx-users",
+        UsernameAttributes=["email"],
+        UsernameConfiguration={"CaseSensitive": False},
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
     )["UserPool"]["Id"]
     if domain:
         aws.create_user_pool_domain(Domain=domain, UserPoolId=pool_id)
     client_id = None
     if client:
-        client_id = aws.create_user_pool_client(UserPoolId=pool_id, ClientName=client, GenerateSecret=True)[
+        closed = {} if client == "privx" else {"WriteAttributes": ["email"]}  # ours is narrowed by setup itself
+        client_id = aws.create_user_pool_client(UserPoolId=pool_id, ClientName=client, GenerateSecret=True, **closed)[
             "UserPoolClient"
         ]["ClientId"]
     return pool_id, client_id
@@ -222,7 +227,9 @@ def test_matrix_setup_twice_then_teardown_leaves_only_others_objects(
     pool_id, their_client = _hand_made_pool(aws, domain="acme-privx", client="privx")
     _, other_app = (
         None,
-        aws.create_user_pool_client(UserPoolId=pool_id, ClientName="their-app")["UserPoolClient"]["ClientId"],
+        aws.create_user_pool_client(UserPoolId=pool_id, ClientName="their-app", WriteAttributes=["email"])[
+            "UserPoolClient"
+        ]["ClientId"],
     )
     _ok(cli, config_file, "setup", "--adopt")
     directory = _directory_id(emulator)
@@ -283,3 +290,28 @@ def test_a_deployment_without_a_record_gets_one_once_and_teardown_still_removes_
     _ok(cli, config_file, "teardown", "--yes")
     assert aws.list_user_pools(MaxResults=60)["UserPools"] == []
     assert not [r for r in emulator.roles.values() if not r.get("system")]
+
+
+def test_a_changed_rule_template_revokes_the_leaves_of_the_old_form(
+    cli: Any, config_file: Path, emulator: PrivXEmulator
+) -> None:
+    """A custom form (not among the candidates) is recorded when setup writes it: after the config moves to another
+    form, setup revokes the old leaves instead of leaving them granted, and the record forgets the old form."""
+    custom = BASE_CONFIG.replace(
+        'button_title = "Cognito"\n', 'button_title = "Cognito"\nrule_template = "(grp={group})"\n'
+    )
+    config_file.write_text(custom)
+    _ok(cli, config_file, "setup")
+    ops = _role_named(emulator, "ops-admins")
+    assert ops is not None
+    assert [leaf["search_string"] for leaf in privx.leaves(ops["source_rules"])] == ["(grp=ops)"]
+    assert privx.record_of(_our_directory(emulator)).forms == ("(grp={group})",)
+
+    config_file.write_text(BASE_CONFIG)
+    _ok(cli, config_file, "setup")
+    ops = _role_named(emulator, "ops-admins")
+    assert ops is not None
+    assert [leaf["search_string"] for leaf in privx.leaves(ops["source_rules"])] == ["(tags=ops)"]
+    assert privx.record_of(_our_directory(emulator)).forms == ("(tags={group})",)
+    again = _ok(cli, config_file, "-o", "json", "setup")
+    assert {c["action"] for c in json.loads(again.stdout)["changes"]} == {"noop"}

@@ -86,7 +86,9 @@ def plan_grants(
     owned = owned_permissions or {}
     record = record or DirectoryRecord(groups=tuple(sorted({g.group for g in desired.grants})))
     mine_ids = set(record.roles)
-    strings = owned_search_strings(desired.rule_template, record.groups) | {g.search_string for g in desired.grants}
+    strings = owned_search_strings(desired.rule_template, record.groups, record.forms) | {
+        g.search_string for g in desired.grants
+    }
     steps: list[RoleStep] = []
     by_name = {str(r.get("name")): r for r in roles_now}
     configured = {r.name for r in desired.roles}

@@ -3,12 +3,14 @@ groups it granted, kept in the directory's ``comment`` next to our marker, so se
 what it names.
 
 The comment reads ``… (managed by cognito-privx; client secret <id>; record roles=<ids> pending=<names>
-groups=<names>)``: each list comma-separated, each entry percent-encoded (a group or role name may hold any
-character). ``pending`` names a role setup is about to create (written before the create, so a crash in between
-leaves it claimable by the next run, which finds the role of that name and records its id).
+groups=<names> forms=<rule templates>)``: each list comma-separated, each entry percent-encoded (a group or role
+name may hold any character). ``pending`` names a role setup is about to create (written before the create, so a
+crash in between leaves it claimable by the next run, which finds the role of that name and records its id).
 
 A rule leaf of ours is one whose ``source`` is our directory and whose ``search_string`` is a recorded group in the
-configured ``rule_template`` or one of ``RULE_TEMPLATE_CANDIDATES`` (:func:`owned_search_strings`); any other leaf
+configured ``rule_template``, a recorded form (a ``rule_template`` this tool wrote leaves in before the config
+changed it, so that a change of form revokes the old leaves instead of leaving them granted) or one of
+``RULE_TEMPLATE_CANDIDATES`` (:func:`owned_search_strings`); any other leaf
 pointing at our directory (a break-glass ``(email=…)`` rule, a group we never granted) is someone else's.
 """
 
@@ -24,7 +26,7 @@ from cognito_privx.config import RULE_TEMPLATE_CANDIDATES
 from cognito_privx.desired import search_string_for
 
 MANAGED_MARKER = "managed by cognito-privx"
-_RECORD = re.compile(r"; record roles=([^\s);]*) pending=([^\s);]*) groups=([^\s);]*)")
+_RECORD = re.compile(r"; record roles=([^\s);]*) pending=([^\s);]*) groups=([^\s);]*)(?: forms=([^\s);]*))?")
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -44,9 +46,13 @@ class DirectoryRecord:
     roles: tuple[str, ...] = ()
     pending: tuple[str, ...] = ()  # role names about to be created
     groups: tuple[str, ...] = ()
+    forms: tuple[str, ...] = ()  # the rule templates our leaves were written in
 
     def segment(self) -> str:
-        return f"; record roles={_join(self.roles)} pending={_join(self.pending)} groups={_join(self.groups)}"
+        return (
+            f"; record roles={_join(self.roles)} pending={_join(self.pending)} groups={_join(self.groups)}"
+            f" forms={_join(self.forms)}"
+        )
 
     def text(self) -> str:
         """For plan: what the record names."""
@@ -59,7 +65,9 @@ def record_of(directory: Mapping[str, Any] | None) -> DirectoryRecord:
     found = _RECORD.search(str((directory or {}).get("comment") or ""))
     if not found:
         return DirectoryRecord()
-    return DirectoryRecord(True, _split(found.group(1)), _split(found.group(2)), _split(found.group(3)))
+    return DirectoryRecord(
+        True, _split(found.group(1)), _split(found.group(2)), _split(found.group(3)), _split(found.group(4) or "")
+    )
 
 
 def strip_record(comment: str) -> str:
@@ -80,21 +88,24 @@ def with_record(comment: str, record: DirectoryRecord, secret_id: re.Pattern[str
     return base[:end] + record.segment() + base[end:]
 
 
-def templates(rule_template: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys((rule_template, *RULE_TEMPLATE_CANDIDATES)))
+def templates(rule_template: str, forms: Iterable[str] = ()) -> tuple[str, ...]:
+    """The forms a leaf of ours may be in: the configured one, the recorded ones, the candidates."""
+    return tuple(dict.fromkeys((rule_template, *forms, *RULE_TEMPLATE_CANDIDATES)))
 
 
-def owned_search_strings(rule_template: str, groups: Iterable[str]) -> frozenset[str]:
-    """Every ``search_string`` a leaf of ours may carry: a recorded group in one of the forms we write."""
-    return frozenset(search_string_for(t, g) for t in templates(rule_template) for g in groups)
+def owned_search_strings(rule_template: str, groups: Iterable[str], forms: Iterable[str] = ()) -> frozenset[str]:
+    """Every ``search_string`` a leaf of ours may carry: a recorded group in one of the forms we write (or
+    wrote: ``forms``)."""
+    groups = tuple(groups)
+    return frozenset(search_string_for(t, g) for t in templates(rule_template, forms) for g in groups)
 
 
 _HEX = re.compile(r"\\([0-9a-fA-F]{2})")
 
 
-def group_in(search_string: str, rule_template: str) -> str | None:
+def group_in(search_string: str, rule_template: str, forms: Iterable[str] = ()) -> str | None:
     """The group a ``search_string`` of one of our forms names (checked by writing it again), else ``None``."""
-    for template in templates(rule_template):
+    for template in templates(rule_template, forms):
         head, _, tail = template.partition("{group}")
         if not (search_string.startswith(head) and search_string.endswith(tail)):
             continue

@@ -130,7 +130,7 @@ def directory_record_of(
             group = privx.group_in(str(leaf.get("search_string")), desired.rule_template)
             if group is not None:
                 groups.add(group)
-    derived = privx.DirectoryRecord(True, mine, (), tuple(sorted(groups)))
+    derived = privx.DirectoryRecord(True, mine, (), tuple(sorted(groups)), (desired.rule_template,))
     return derived, (f"no ownership record on the PrivX directory (made by an older version): {derived.text()}",)
 
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from cognito_privx import cognito, privx
-from cognito_privx.desired import DesiredState
+from cognito_privx.desired import DesiredState, search_string_for
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
     from types_boto3_cognito_idp.type_defs import UserPoolClientTypeTypeDef, UserPoolTypeTypeDef
@@ -57,7 +57,8 @@ def directory_pre(
     kept = tuple(dict.fromkeys(r for r in (*before.roles, *claimed) if r in existing))
     pending = tuple(r.name for r in desired.roles if r.name not in by_name)
     groups = tuple(sorted({*before.groups, *(g.group for g in desired.grants)}))
-    return privx.DirectoryRecord(True, kept, pending, groups)
+    forms = tuple(dict.fromkeys((*before.forms, desired.rule_template)))
+    return privx.DirectoryRecord(True, kept, pending, groups, forms)
 
 
 def directory_final(
@@ -67,11 +68,13 @@ def directory_final(
     grants, with any recorded group whose leaf could not be revoked (a copy inside an ALL group stays ours)."""
     by_name = {str(r.get("name")): str(r.get("id")) for r in roles}
     created = [by_name[n] for n in pre.pending if n in by_name]
-    owned = privx.owned_search_strings(desired.rule_template, pre.groups)
-    left = {
-        privx.group_in(str(leaf.get("search_string")), desired.rule_template)
-        for role in roles
-        for leaf in privx.our_leaves(role, directory_id, owned)
-    }
+    owned = privx.owned_search_strings(desired.rule_template, pre.groups, pre.forms)
+    leaves = [str(leaf.get("search_string")) for role in roles for leaf in privx.our_leaves(role, directory_id, owned)]
+    left = {privx.group_in(s, desired.rule_template, pre.forms) for s in leaves}
     groups = {g.group for g in desired.grants} | {g for g in left if g is not None and g in pre.groups}
-    return privx.DirectoryRecord(True, tuple(dict.fromkeys((*pre.roles, *created))), (), tuple(sorted(groups)))
+    # An old form stays recorded while a leaf of it is left (one that could not be revoked, e.g. inside ALL).
+    current = {search_string_for(desired.rule_template, g) for g in pre.groups}
+    forms = (desired.rule_template, *(f for f in pre.forms if any(s not in current for s in leaves)))
+    return privx.DirectoryRecord(
+        True, tuple(dict.fromkeys((*pre.roles, *created))), (), tuple(sorted(groups)), tuple(dict.fromkeys(forms))
+    )
