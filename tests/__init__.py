@@ -7,7 +7,7 @@
   ``test_pacing.py``, ``test_rotation.py``.
 - ``properties/``: what must hold for every command, across modules: bad input changes nothing, a crash is
   finished by a re-run, no secret is printed, faults on the other side read well, every PrivX variant works,
-  access follows the config both ways.
+  access follows the config both ways, each command group's AWS calls stay within its IAM policy.
 - ``standins/``: the sandbox's stand-ins themselves (PrivX emulator, hosted UI, import jobs, moto fixes).
 - ``e2e/``: the installed CLI against ``cognito-privx sandbox`` (``pytest -m e2e``).
 - ``support/``: fixtures and helpers (registered by ``conftest.py``); no tests.

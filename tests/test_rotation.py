@@ -1,7 +1,7 @@
 """``rotate-secret``: moto (with the client-secret calls of sandbox/moto_fixes.py), the hosted-UI stand-in (its token
-endpoint takes any active secret) and the PrivX emulator as relying party, all in-process. The client id stays, one
-secret is left, PrivX holds it (the rehearsed login passes), a crash after any step is finished by a re-run, and
-setup never guesses between two secrets."""
+endpoint takes any active secret) and the PrivX emulator as relying party, all in-process (``tests.support.login``'s
+``rig``). The client id stays, one secret is left, PrivX holds it (the rehearsed login passes), a crash after any
+step is finished by a re-run, and setup never guesses between two secrets."""
 
 from __future__ import annotations
 
@@ -9,39 +9,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from cognito_privx import cognito, privx, rotation
-from cognito_privx.cli import Seams
 from cognito_privx.sandbox.emulator import PrivXEmulator
 from tests.support.constants import REGION
-from tests.support.login import AWS_ISSUER, HOSTED
 
 
 class Crash(Exception):
     """A run killed between two steps."""
-
-
-@pytest.fixture
-def rig(world: PrivXEmulator, seams: Seams) -> PrivXEmulator:
-    """The login world (``tests.support.login``), and the pool's discovery document found at the stand-in (as the
-    sandbox serves it at moto's endpoint), so the rotation's proof reaches the stand-in's token endpoint."""
-    inner = seams.http_transport
-    assert inner is not None
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        url = str(request.url)
-        if url.startswith(AWS_ISSUER) and url.endswith("/.well-known/openid-configuration"):
-            request = httpx.Request(
-                request.method, HOSTED + "/" + url.removeprefix(AWS_ISSUER), headers=request.headers
-            )
-        response = inner.handle_request(request)
-        response.read()
-        return response
-
-    seams.http_transport = httpx.MockTransport(handle)
-    return world
 
 
 def _ids(aws: Any) -> tuple[str, str]:

@@ -1,5 +1,6 @@
 """The login world, all in-process: moto, the hosted-UI stand-in over it, and the PrivX emulator as relying party,
-wired as the sandbox wires them (``world``), for ``doctor --login`` and ``rotate-secret``."""
+wired as the sandbox wires them (``world``), for ``doctor --login``; and ``rig``, the same world where the pool's
+discovery document is found at the stand-in, for ``rotate-secret``."""
 
 from __future__ import annotations
 
@@ -46,3 +47,24 @@ def world(aws: Any, emulator: PrivXEmulator, seams: Seams) -> PrivXEmulator:
     )
     seams.http_transport = _route(hosted_ui, via_requests)
     return emulator
+
+
+@pytest.fixture
+def rig(world: PrivXEmulator, seams: Seams) -> PrivXEmulator:
+    """The login world, and the pool's discovery document found at the stand-in (as the sandbox serves it at moto's
+    endpoint), so the rotation's proof reaches the stand-in's token endpoint."""
+    inner = seams.http_transport
+    assert inner is not None
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        if url.startswith(AWS_ISSUER) and url.endswith("/.well-known/openid-configuration"):
+            request = httpx.Request(
+                request.method, HOSTED + "/" + url.removeprefix(AWS_ISSUER), headers=request.headers
+            )
+        response = inner.handle_request(request)
+        response.read()
+        return response
+
+    seams.http_transport = httpx.MockTransport(handle)
+    return world
