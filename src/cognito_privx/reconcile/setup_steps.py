@@ -184,14 +184,17 @@ def _setup_once(
         directory = replace(directory, change=replace(directory.change, notes=notes))
     plan.add(directory.change)
     directory_id = directory.directory_id or KNOWN_AFTER_APPLY
+    roles_changed = False
     for step in privx.plan_grants(px, desired, directory_id, now.roles, record=pre):
         for change in step.changes:
             plan.add(change)
         if step.apply is not None and not dry_run:
             step.apply()
+            roles_changed = True
     if not dry_run and directory.directory is not None and not held.value_unknown:
-        # The record completed: the roles made, by id; the groups granted now.
-        completed = records.directory_final(pre, desired, directory_id, px.list_roles())
+        # The record completed: the roles made, by id; the groups granted now (roles read again only if changed).
+        roles_after = px.list_roles() if roles_changed else now.roles
+        completed = records.directory_final(pre, desired, directory_id, roles_after)
         if completed != pre:
             fresh = px.get_source(directory_id)
             done = privx.ensure_directory(px, replace(spec, record=completed), dry_run=False, current=fresh)
