@@ -33,7 +33,7 @@ from cognito_privx import cognito, privx
 from cognito_privx.desired import DesiredState
 from cognito_privx.errors import CognitoError, ConflictError, PrivXNotFoundError, UsageError
 from cognito_privx.plan import Action, Change, Plan
-from cognito_privx.reconcile import Services, pool_identity
+from cognito_privx.reconcile import PoolLock, Services, locked_pool, pool_identity
 
 # AddUserPoolClientSecret takes 24-64 characters of [\w+]. Letters and digits only: a relying party sends the secret
 # form-urlencoded in HTTP Basic (RFC 6749 section 2.3.1; Go's oauth2 and the emulator do), which turns "+" into
@@ -71,14 +71,16 @@ def rotate_secret(
     http_transport: httpx.BaseTransport | None = None,
     confirm: Callable[[str], bool] | None = None,
     on_change: Callable[[Change], None] | None = None,
+    lock: PoolLock | None = None,
 ) -> Rotation:
     """Rotate the app client's secret (see the module docstring). ``http_transport`` carries the token-endpoint
-    proof (tests hand in the hosted-UI stand-in); ``confirm`` gets a one-line summary before the first write."""
+    proof (tests hand in the hosted-UI stand-in); ``confirm`` gets a one-line summary before the first write;
+    ``lock`` (the run lock's ``hold``, reconcile/lock.py) is taken on the pool before anything else is read."""
     started = time.perf_counter()
     gw, px = services.cognito, services.privx
     plan = Plan(listener=on_change)
     px.login()
-    pool = cognito.find_our_pool(gw, desired.pool)
+    pool = locked_pool(gw, desired.pool, lock)
     client = cognito.find_client(gw, desired.client, pool["Id"]) if pool else None
     directory = privx.find_directories(px, desired.directory.name, pool_identity(desired, pool)).ours
     if pool is None or client is None or directory is None:
