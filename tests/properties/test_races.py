@@ -12,10 +12,12 @@ each in turn. Each run is the CLI's own command body (``cli.deploy``), as ``cogn
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ import pytest
 from cognito_privx import cognito, privx
 from cognito_privx.cli import Seams, State
 from cognito_privx.cli import deploy as deploy_cli
-from cognito_privx.errors import CognitoPrivxError
+from cognito_privx.errors import CognitoPrivxError, PrivXAPIError
 from cognito_privx.privx.rules import leaves
 from cognito_privx.sandbox.emulator import PrivXEmulator
 from tests.support.login import AWS_ISSUER, HOSTED
@@ -154,7 +156,7 @@ class Rig:
                 self.body(outcome.command)()
             except CognitoPrivxError as e:
                 outcome.error, outcome.exit_code = e, e.exit_code
-            except BaseException as e:  # noqa: BLE001 - a crash is what the test reports
+            except BaseException as e:  # a crash is what the test reports
                 outcome.crash = e
             finally:
                 turnstile.leave(outcome.name)
@@ -265,9 +267,7 @@ def _problems(aws: Any, emu: PrivXEmulator) -> tuple[str, list[str]]:
         wrong.append(f"{len(pools)} pools named {POOL_NAME}")
         return "partial", wrong
     pool = pools[0]
-    clients = [
-        c for c in aws.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)["UserPoolClients"]
-    ]
+    clients = [c for c in aws.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)["UserPoolClients"]]
     if [c["ClientName"] for c in clients] != [CLIENT_NAME]:
         wrong.append(f"clients {[c['ClientName'] for c in clients]}")
     if domain != pool["Id"]:
@@ -350,3 +350,198 @@ def test_any_interleaving_ends_in_one_of_everything_or_nothing(
     order = alternate if split is None else inside(split)
     rig.race(first, second, order)
     _assert_consistent(rig, cli, f"{first} × {second} from {start}, {'alternate' if split is None else split}")
+
+
+# -- the run lock itself ----------------------------------------------------------------------------------------
+
+
+def _pool(aws: Any) -> dict[str, Any]:
+    (pool,) = _our_pools(aws)
+    return pool
+
+
+def _plant_lock(aws: Any, *, since: datetime, until: datetime, value: str | None = None) -> str:
+    """Another run's lock tag on our pool, as that run would have written it."""
+    key = f"{LOCK_PREFIX}0123456789ab"
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    text = value if value is not None else f"ops-box/4242 {since.strftime(stamp)} {until.strftime(stamp)}"
+    aws.tag_resource(ResourceArn=_pool(aws)["Arn"], Tags={key: text})
+    return key
+
+
+def _lock_tags(aws: Any) -> dict[str, str]:
+    return {k: v for k, v in (_pool(aws).get("UserPoolTags") or {}).items() if k.startswith(LOCK_PREFIX)}
+
+
+@pytest.mark.parametrize("command", ["setup", "teardown --yes", "rotate-secret --yes"])
+def test_a_run_that_finds_another_run_holding_the_lock_stops_and_changes_nothing(
+    cli: Any, rig: Rig, command: str
+) -> None:
+    _setup_first(cli, rig)
+    # A config change, so that a setup that went ahead would write.
+    rig.config.write_text(rig.config.read_text() + 'qa = "testers"\n')
+    now = datetime.now(UTC)
+    key = _plant_lock(rig.aws, since=now - timedelta(minutes=1), until=now + timedelta(minutes=4))
+    writes = len(rig.emulator.write_requests())
+    before = _problems(rig.aws, rig.emulator)
+    assert before == ("partial", [f"pool {_pool(rig.aws)['Id']} keeps a run lock {[key]}"])
+    sources_before = json.loads(json.dumps(rig.emulator.sources))
+
+    run = cli("--config", str(rig.config), *command.split())
+
+    assert run.exit_code == 1, run.stderr
+    since = (now - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S UTC")
+    until = (now + timedelta(minutes=4)).strftime("%Y-%m-%d %H:%M:%S UTC")
+    assert (
+        f"error: another cognito-privx run (owner ops-box/4242, since {since}) is changing this deployment; "
+        f"wait or, if it died, run again after {until}"
+    ) in run.stderr
+    assert f"hint: nothing was changed. The lock is the tag {key} on user pool" in run.stderr
+    assert "untag-resource" in run.stderr and "Traceback" not in run.stderr
+    assert len(rig.emulator.write_requests()) == writes
+    assert _problems(rig.aws, rig.emulator) == before
+    assert rig.emulator.sources == sources_before
+    assert "testers" not in {r["name"] for r in rig.emulator.roles.values()}
+    assert list(_lock_tags(rig.aws)) == [key]  # the other run's lock is left alone
+
+
+@pytest.mark.parametrize("value", ["expired", "unreadable"])
+def test_a_lock_past_its_time_out_is_taken_over_with_a_message(cli: Any, rig: Rig, value: str) -> None:
+    _setup_first(cli, rig)
+    now = datetime.now(UTC)
+    _plant_lock(
+        rig.aws,
+        since=now - timedelta(hours=1),
+        until=now - timedelta(minutes=55),
+        value="garbage" if value == "unreadable" else None,
+    )
+    run = cli("--config", str(rig.config), "teardown", "--yes")
+    assert run.exit_code == 0, run.stderr
+    owner = "(unreadable)" if value == "unreadable" else "ops-box/4242"
+    assert f"took over the run lock of {owner}" in run.stderr
+    assert _problems(rig.aws, rig.emulator) == ("nothing", [])
+
+
+def test_the_lock_is_released_after_an_error_and_after_ctrl_c(
+    cli: Any, rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _setup_first(cli, rig)
+    rig.config.write_text(rig.config.read_text() + 'qa = "testers"\n')
+    for stop, code in ((PrivXAPIError("PrivX said no", "try later", status=500), 1), (KeyboardInterrupt(), 130)):
+
+        def broken(*_: Any, stop: BaseException = stop, **__: Any) -> Any:
+            raise stop
+
+        with monkeypatch.context() as m:
+            m.setattr(privx, "plan_grants", broken)
+            run = cli("--config", str(rig.config), "setup")
+        assert run.exit_code == code, run.stderr
+        assert _lock_tags(rig.aws) == {}, type(stop).__name__
+    assert cli("--config", str(rig.config), "setup").exit_code == 0  # nothing held: the next run goes ahead
+
+
+def test_a_holder_renews_its_lock_and_a_dead_run_frees_the_pool_at_its_time_out(aws: Any) -> None:
+    from cognito_privx.config import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
+    from cognito_privx.desired import PoolSpec
+    from cognito_privx.reconcile.lock import RunLock, RunLockHeld
+
+    pool_id = aws.create_user_pool(PoolName=POOL_NAME, UserPoolTags={MANAGED_TAG_KEY: MANAGED_TAG_VALUE})["UserPool"][
+        "Id"
+    ]
+    clock = [datetime(2030, 1, 1, tzinfo=UTC)]
+    gw = cognito.CognitoGateway(aws, race_settle_s=0.0)
+    spec = PoolSpec(name=POOL_NAME, region="eu-west-1")
+    holder = RunLock(gw, spec, now=lambda: clock[0], renew_every=0.05)
+    assert holder.hold(pool_id) is True
+    first = _lock_tags(aws)[holder.key]
+    clock[0] += timedelta(minutes=10)
+    for _ in range(100):  # the renewal runs every minute (every 0.05 s here) on its own thread
+        if _lock_tags(aws)[holder.key] != first:
+            break
+        threading.Event().wait(0.05)
+    assert _lock_tags(aws)[holder.key].endswith("2030-01-01T00:15:00Z")  # until = the clock's now + 5 minutes
+    other = RunLock(gw, spec, now=lambda: clock[0])
+    with pytest.raises(RunLockHeld):
+        other.hold(pool_id)
+    # The holder dies (no release, no more renewals): once its until has passed, the next run takes over.
+    assert holder._stop is not None
+    holder._stop.set()
+    clock[0] += timedelta(minutes=6)
+    notes: list[str] = []
+    late = RunLock(gw, spec, now=lambda: clock[0], note=notes.append)
+    assert late.hold(pool_id) is True
+    assert notes and notes[0].startswith("took over the run lock of ")
+    late.release()
+    assert _lock_tags(aws) == {}
+
+
+@pytest.mark.parametrize("split", [*range(0, 9), None])
+def test_two_runs_taking_the_lock_at_once_never_both_hold_it(rig: Rig, split: int | None) -> None:
+    """The lock's own moves (read, tag, read again, back off) interleaved call by call."""
+    from cognito_privx.config import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
+    from cognito_privx.desired import PoolSpec
+    from cognito_privx.reconcile.lock import RunLock, RunLockHeld
+
+    aws = rig.aws
+    pool_id = aws.create_user_pool(PoolName=POOL_NAME, UserPoolTags={MANAGED_TAG_KEY: MANAGED_TAG_VALUE})["UserPool"][
+        "Id"
+    ]
+    spec = PoolSpec(name=POOL_NAME, region="eu-west-1")
+    locks = {name: RunLock(cognito.CognitoGateway(aws, race_settle_s=0.0), spec) for name in "AB"}
+    held: dict[str, bool] = {}
+    turnstile = rig.turnstile = Turnstile(alternate if split is None else inside(split))
+
+    def take(name: str) -> None:
+        try:
+            held[name] = locks[name].hold(pool_id)
+        except RunLockHeld:
+            held[name] = False
+        finally:
+            turnstile.leave(name)
+
+    threads = [threading.Thread(target=take, args=(n,), name=n, daemon=True) for n in "AB"]
+    for t in threads:
+        turnstile.register(t.name)
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    rig.turnstile = None
+    assert sum(held.values()) <= 1, (held, turnstile.trace)
+    if split is not None:
+        assert sum(held.values()) == 1, (held, turnstile.trace)  # one after the other: the first holds
+    holder = [n for n, h in held.items() if h]
+    assert set(_lock_tags(aws)) == {locks[n].key for n in holder}
+    for lock in locks.values():
+        lock.release()
+    assert _lock_tags(aws) == {}
+
+
+def test_the_losing_rotate_secret_is_told_another_run_is_rotating(cli: Any, rig: Rig) -> None:
+    """Two rotations call for call: one rotates, the other stops before any change and says why (today's main:
+    `LimitExceededException` with "see the AWS message above", or "check the domain")."""
+    _setup_first(cli, rig)
+    outcomes = rig.race("rotate", "rotate", alternate)
+    errors = [o.error for o in outcomes if o.error is not None]
+    assert len(errors) == 1, [o.line() for o in outcomes]
+    assert errors[0].message.startswith("another cognito-privx run (owner ")
+    assert _problems(rig.aws, rig.emulator) == ("everything", [])
+
+
+def test_without_the_lock_the_losing_rotate_secret_names_the_other_run(
+    cli: Any, rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An older cognito-privx, or a lock broken by hand: the loser of two rotations says another rotation is under
+    way (today's main: "see the AWS message above" after `LimitExceededException`, or "check the domain")."""
+    from cognito_privx import reconcile
+
+    _setup_first(cli, rig)
+    monkeypatch.setattr(reconcile, "run_lock", lambda *_, **__: contextlib.nullcontext(None))
+    lines = []
+    for order in (alternate, inside(9), inside(10)):
+        outcomes = rig.race("rotate", "rotate", order)
+        lines += [o.line() for o in outcomes if o.error is not None]
+    assert lines, "no rotation lost"
+    for line in lines:
+        assert "another rotate-secret is under way" in line, line
+        assert "check the domain" not in line and "see the AWS message" not in line

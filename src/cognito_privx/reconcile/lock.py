@@ -10,12 +10,13 @@ Tags have no compare-and-set, so a run takes the lock in three moves and keeps i
 1. read the pool's tags: a live lock of another run refuses at once (:class:`RunLockHeld`, exit 1, changing
    nothing); one past its time-out (``until``) is removed, with a note ("taken over");
 2. ``TagResource`` its own tag (``TagResource`` adds or overwrites only the keys it is given);
-3. read again after a moment: alone → held. Someone else's tag beside its own → it removes its own (backs off),
-   waits a random moment and starts again (at most :data:`ATTEMPTS` times).
+3. read again after a moment: alone → held. Other tags beside its own: the run first in line (the earliest
+   start, then the key) keeps its tag and reads again, the others remove theirs (back off), wait a random moment
+   and start again at 1. (which then refuses, naming the run first in line).
 
-Two runs that both held would each have to have read "alone" after writing their own tag: whichever read second
-sees the other's tag (written before the first one's read). So at most one holds; when both back off, neither
-does, and the next attempt (at a random moment) sorts them out.
+A run holds only after it read "alone" once its own tag was written. Two runs that both held would each have
+read "alone" after writing: whichever read second sees the other's tag (written before the first one's read). So
+at most one holds, whoever is first in line, and whatever the clocks say; when all back off, none holds.
 
 A pool that a run creates is born with that run's tag (``CreateUserPool``'s ``UserPoolTags``, through
 ``CognitoGateway.pool_birth_tags``): no other run can take it before its creator. When two runs create a pool at
@@ -116,6 +117,11 @@ class LockEntry:
             return cls(key, "(unreadable)", _EXPIRED, _EXPIRED)
 
 
+def _order(entry: LockEntry) -> tuple[datetime, str]:
+    """Who is first in line when runs write their tags at the same moment: the earlier start, then the key."""
+    return entry.since, entry.key
+
+
 def entries(pool: UserPoolTypeTypeDef) -> list[LockEntry]:
     """The run-lock tags on a described pool."""
     tags = pool.get("UserPoolTags") or {}
@@ -134,8 +140,10 @@ class RunLock:
         now: Callable[[], datetime] | None = None,
         ttl: timedelta = LOCK_TTL,
         owner: str | None = None,
+        renew_every: float | None = None,
     ) -> None:
         self.gw, self.spec, self.ttl = gw, spec, ttl
+        self.renew_every = renew_every if renew_every is not None else ttl.total_seconds() / 5
         self.note = note or (lambda _: None)
         self.now = now or (lambda: datetime.now(UTC))
         self.key = LOCK_TAG_PREFIX + secrets.token_hex(6)
@@ -180,13 +188,18 @@ class RunLock:
                         f"({_shown(e.until)})"
                     )
             self._tag(arn)
-            self.gw.sleep(settle)
-            found = entries(self.gw.describe_pool(pool_id))
-            others = [e for e in found if e.key != self.key and not e.expired(self.now())]
-            if any(e.key == self.key for e in found) and not others:
-                self._now_held(pool_id, arn)
-                return True
-            self._untag(arn, [self.key])  # not alone: back off, and look again a random moment later
+            for _ in range(ATTEMPTS):
+                self.gw.sleep(settle)
+                found = entries(self.gw.describe_pool(pool_id))
+                others = [e for e in found if e.key != self.key and not e.expired(self.now())]
+                mine = [e for e in found if e.key == self.key]
+                if mine and not others:
+                    self._now_held(pool_id, arn)
+                    return True
+                if not mine or _order(min(others, key=_order)) < _order(mine[0]):
+                    break  # another run is first in line: back off
+                # This run is first in line: the others back off; look again.
+            self._untag(arn, [self.key])
             self.gw.sleep(settle * random.uniform(0.5, 2.0))  # noqa: S311 - jitter, not a secret
             found = entries(self.gw.describe_pool(pool_id))
         live = [e for e in found if e.key != self.key and not e.expired(self.now())]
@@ -199,7 +212,7 @@ class RunLock:
         )
 
     def _refusal(self, pool_id: str, arn: str, live: list[LockEntry]) -> RunLockHeld:
-        first = min(live, key=lambda e: (e.since, e.key))
+        first = min(live, key=_order)
         return RunLockHeld(
             f"another cognito-privx run (owner {first.owner}, since {_shown(first.since)}) is changing this "
             f"deployment; wait or, if it died, run again after {_shown(first.until)}",
@@ -212,7 +225,7 @@ class RunLock:
         self.held = (pool_id, arn)
         self._tag(arn)  # renewed: until is counted from now
         stop = self._stop = threading.Event()
-        every = self.ttl.total_seconds() / 5
+        every = self.renew_every
 
         def beat() -> None:
             while not stop.wait(every):
@@ -242,10 +255,13 @@ class RunLock:
             self._quietly(lambda: self._untag(held[1], [self.key]))
         for pool_id in self.gw.pools_born:  # a pool made by this run and left before it was held (an error)
             if held is None or pool_id != held[0]:
-                self._quietly(lambda pool_id=pool_id: self._untag(self._arn(pool_id), [self.key]))
+                self._quietly(self._untagger(pool_id))
 
-    def _arn(self, pool_id: str) -> str:
-        return str(self.gw.describe_pool(pool_id)["Arn"])
+    def _untagger(self, pool_id: str) -> Callable[[], None]:
+        def untag() -> None:
+            self._untag(str(self.gw.describe_pool(pool_id)["Arn"]), [self.key])
+
+        return untag
 
     def _quietly(self, untag: Callable[[], None]) -> None:
         try:
