@@ -117,9 +117,9 @@ class CognitoGateway:
         self.race_settle_s = race_settle_s
         self.session: Any = None  # the boto3 session, when connect() made the client
         # Tags a pool this gateway creates is born with, beside the spec's: the run lock (reconcile/lock.py); and
-        # the ids of the pools it created with them.
+        # the ids of the pools it created with them (None: a creation whose answer has not come back).
         self.pool_birth_tags: dict[str, str] = {}
-        self.pools_born: list[str] = []
+        self.pools_born: list[str | None] = []
 
     def with_observer(self, observer: Callable[[str], None]) -> CognitoGateway:
         gateway = CognitoGateway(self.client, observer, create_client=self.create_client, sleep=self._sleep)

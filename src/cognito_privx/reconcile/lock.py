@@ -257,9 +257,14 @@ class RunLock:
             if held is None or pool_id != held[0]:
                 self._quietly(self._untagger(pool_id))
 
-    def _untagger(self, pool_id: str) -> Callable[[], None]:
+    def _untagger(self, pool_id: str | None) -> Callable[[], None]:
         def untag() -> None:
-            self._untag(str(self.gw.describe_pool(pool_id)["Arn"]), [self.key])
+            if pool_id is not None:
+                self._untag(str(self.gw.describe_pool(pool_id)["Arn"]), [self.key])
+                return
+            for pool in self.gw.pools_named(self.spec.name):  # the answer to CreateUserPool never came
+                if any(e.key == self.key for e in entries(pool)):
+                    self._untag(str(pool["Arn"]), [self.key])
 
         return untag
 
