@@ -34,9 +34,9 @@ import httpx
 
 from cognito_privx import cognito, privx
 from cognito_privx.desired import DesiredState
-from cognito_privx.errors import CognitoError, ConflictError, PrivXNotFoundError, UsageError
+from cognito_privx.errors import CognitoError, ConflictError, PrivXNotFoundError, UsageError, aws_error_code
 from cognito_privx.plan import Action, Change, Plan
-from cognito_privx.reconcile import Services, pool_identity
+from cognito_privx.reconcile import PoolLock, Services, locked_pool, pool_identity
 from cognito_privx.reconcile.observation import pool_record_of
 
 # AddUserPoolClientSecret takes 24-64 characters of [\w+]. Letters and digits only: a relying party sends the secret
@@ -45,6 +45,12 @@ from cognito_privx.reconcile.observation import pool_record_of
 SECRET_ALPHABET = string.ascii_letters + string.digits
 SECRET_LENGTH = 48
 RESOURCE = "cognito client secret"
+# The losing run of two rotations that ran at once (only without the run lock: an older cognito-privx, or a lock
+# broken by hand) says so, rather than blaming the domain or quoting AWS.
+_ANOTHER_RUN = (
+    "this run changed nothing in PrivX; wait until the other run has finished, then check with `cognito-privx "
+    "doctor --login` (run rotate-secret again if it fails)"
+)
 HTTP_TIMEOUT = 15.0
 
 
@@ -75,14 +81,16 @@ def rotate_secret(
     http_transport: httpx.BaseTransport | None = None,
     confirm: Callable[[str], bool] | None = None,
     on_change: Callable[[Change], None] | None = None,
+    lock: PoolLock | None = None,
 ) -> Rotation:
     """Rotate the app client's secret (see the module docstring). ``http_transport`` carries the token-endpoint
-    proof (tests hand in the hosted-UI stand-in); ``confirm`` gets a one-line summary before the first write."""
+    proof (tests hand in the hosted-UI stand-in); ``confirm`` gets a one-line summary before the first write;
+    ``lock`` (the run lock's ``hold``, reconcile/lock.py) is taken on the pool before anything else is read."""
     started = time.perf_counter()
     gw, px = services.cognito, services.privx
     plan = Plan(listener=on_change)
     px.login()
-    pool = cognito.find_our_pool(gw, desired.pool)
+    pool = locked_pool(gw, desired.pool, lock)
     client = cognito.find_client(gw, desired.client, pool["Id"]) if pool else None
     directory = privx.find_directories(px, desired.directory.name, pool_identity(desired, pool)).ours
     if pool is None or client is None or directory is None:
@@ -165,10 +173,22 @@ def _add_prove_hand_over(
     gw, px = services.cognito, services.privx
     pool_id = pool["Id"]
     value = new_secret_value()
-    new_id = cognito.add_secret(gw, pool_id, client_id, value)
+    try:
+        new_id = cognito.add_secret(gw, pool_id, client_id, value)
+    except CognitoError as e:
+        if aws_error_code(e) != "LimitExceededException":
+            raise
+        raise ConflictError(  # two secrets already, though this run saw one: another run is rotating
+            "the app client has two secrets again: another rotate-secret is under way", _ANOTHER_RUN
+        ) from e
     cognito.write_record(gw, pool_id, record.with_secret(new_id))
     plan.add(Change(RESOURCE, new_id, Action.CREATE, notes=("generated here: 48 letters and digits",)))
     problem = prove(gw, desired, pool, client_id, value, http_transport)
+    if problem and new_id not in {s.id for s in cognito.list_secrets(gw, pool_id, client_id)}:
+        raise ConflictError(
+            f"the new client secret {new_id} was deleted while this run proved it: another rotate-secret is under way",
+            _ANOTHER_RUN,
+        )
     if problem:
         cognito.delete_secret(gw, pool_id, client_id, new_id)
         plan.add(Change(RESOURCE, new_id, Action.DELETE, notes=("it did not work; PrivX was left as it was",)))

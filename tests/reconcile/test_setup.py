@@ -75,6 +75,8 @@ def test_second_setup_changes_nothing_and_writes_nothing(
 ) -> None:
     assert cli("--config", str(config_file), "setup").exit_code == 0
     writes_before = len(emulator.write_requests())
+    (pool,) = _pools(aws)
+    tags_before = aws.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]["UserPoolTags"]
     gateway_calls.clear()
 
     second = cli("--config", str(config_file), "-o", "json", "setup")
@@ -82,8 +84,11 @@ def test_second_setup_changes_nothing_and_writes_nothing(
     doc = json.loads(second.stdout)
     assert {c["action"] for c in doc["changes"]} == {"noop"}
     assert len(emulator.write_requests()) == writes_before
-    cognito_writes = [op for op in gateway_calls if not op.startswith(("describe_", "list_", "get_"))]
+    # Only the run lock's tag is put on the pool and taken off again (reconcile/lock.py): the pool is as it was.
+    lock_calls = ("tag_resource", "untag_resource")
+    cognito_writes = [op for op in gateway_calls if not op.startswith(("describe_", "list_", "get_", *lock_calls))]
     assert cognito_writes == []
+    assert aws.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]["UserPoolTags"] == tags_before
     assert gateway_calls, "the second run must still observe Cognito"
     assert len(_pools(aws)) == 1 and len(_our_directories(emulator)) == 1
 

@@ -306,3 +306,31 @@ def test_the_moto_layer_keeps_two_secrets_at_most_and_never_the_last(aws: Any) -
         aws.add_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"], ClientSecret="a" * 30 + "-")
     generated = aws.add_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"])
     assert len(generated["ClientSecretDescriptor"]["ClientSecretValue"]) >= 24
+
+
+# --- TagResource / UntagResource on a user pool (the run lock) -------------------------------------------------------
+
+
+def test_pool_tags_are_added_overwritten_and_removed_by_key_only(idp: Any) -> None:
+    made = idp.create_user_pool(PoolName=f"p-{uuid.uuid4().hex[:8]}", UserPoolTags={"team": "x", "keep": "1"})
+    pool, arn = made["UserPool"]["Id"], made["UserPool"]["Arn"]
+
+    def tags() -> dict[str, str]:
+        return dict(idp.describe_user_pool(UserPoolId=pool)["UserPool"]["UserPoolTags"])
+
+    idp.tag_resource(ResourceArn=arn, Tags={"team": "y", "lock:a": "run a"})
+    assert tags() == {"team": "y", "keep": "1", "lock:a": "run a"}  # the others kept
+    idp.untag_resource(ResourceArn=arn, TagKeys=["lock:a", "not-there"])
+    assert tags() == {"team": "y", "keep": "1"}
+    with pytest.raises(idp.exceptions.InvalidParameterException):
+        idp.tag_resource(ResourceArn=arn, Tags={f"k{i}": "v" for i in range(49)})  # 51 in all: over 50
+    with pytest.raises(idp.exceptions.InvalidParameterException):
+        idp.tag_resource(ResourceArn=arn, Tags={"aws:reserved": "v"})
+    assert tags() == {"team": "y", "keep": "1"}
+    other = idp.create_user_pool(PoolName=f"p-{uuid.uuid4().hex[:8]}")["UserPool"]
+    assert "team" not in (other.get("UserPoolTags") or {})  # nothing shared between pools
+    missing = arn.replace(pool, f"{REGION}_nosuchpool")
+    with pytest.raises(idp.exceptions.ResourceNotFoundException):
+        idp.tag_resource(ResourceArn=missing, Tags={"a": "b"})
+    with pytest.raises(idp.exceptions.ResourceNotFoundException):
+        idp.untag_resource(ResourceArn=missing, TagKeys=["a"])

@@ -34,14 +34,16 @@ def _setup(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool, resend_
                 render.change(change, done=done, out=out)
 
         try:
-            result = reconcile.setup(
-                desired(state),
-                services,
-                dry_run=dry_run or plan_mode,
-                adopt=adopt,
-                on_change=on_change,
-                resend_secret=resend_secret,
-            )
+            with reconcile.run_lock(services, desired(state), dry_run=not done, note=render.info) as lock:
+                result = reconcile.setup(
+                    desired(state),
+                    services,
+                    dry_run=dry_run or plan_mode,
+                    adopt=adopt,
+                    on_change=on_change,
+                    resend_secret=resend_secret,
+                    lock=lock,
+                )
         except (Exception, KeyboardInterrupt):
             if done:
                 render.info(render.stopped_summary(seen))
@@ -216,14 +218,16 @@ def _teardown(state: State, *, dry_run: bool, yes: bool, keep_pool: bool, delete
     cfg = config(state)
     services, target = services_for_a_run(state, cfg)
     try:
-        result = reconcile.teardown(
-            desired(state),
-            services,
-            dry_run=dry_run,
-            keep_pool=keep_pool,
-            delete_adopted_pool=delete_adopted_pool,
-            confirm=confirm,
-        )
+        with reconcile.run_lock(services, desired(state), dry_run=dry_run, note=render.info) as lock:
+            result = reconcile.teardown(
+                desired(state),
+                services,
+                dry_run=dry_run,
+                keep_pool=keep_pool,
+                delete_adopted_pool=delete_adopted_pool,
+                confirm=confirm,
+                lock=lock,
+            )
     finally:
         services.close()
     if state.json:
@@ -251,7 +255,7 @@ def rotate_secret(
 
 def _rotate_secret(state: State, *, yes: bool) -> None:
     """``rotate-secret``, confirmed unless ``--yes``."""
-    from cognito_privx import render, rotation
+    from cognito_privx import reconcile, render, rotation
     from cognito_privx.errors import UsageError
 
     def confirm(summary: str) -> bool:
@@ -271,13 +275,15 @@ def _rotate_secret(state: State, *, yes: bool) -> None:
     cfg = config(state)
     services, target = services_for_a_run(state, cfg)
     try:
-        done = rotation.rotate_secret(
-            desired(state),
-            services,
-            http_transport=state.seams.http_transport,
-            confirm=confirm,
-            on_change=None if state.json else lambda change: render.change(change, done=True),
-        )
+        with reconcile.run_lock(services, desired(state), note=render.info) as lock:
+            done = rotation.rotate_secret(
+                desired(state),
+                services,
+                http_transport=state.seams.http_transport,
+                confirm=confirm,
+                on_change=None if state.json else lambda change: render.change(change, done=True),
+                lock=lock,
+            )
     finally:
         services.close()
     if state.json:

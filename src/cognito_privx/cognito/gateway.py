@@ -116,11 +116,17 @@ class CognitoGateway:
         # How long to wait for a concurrent run to delete its losing pool or client (seconds).
         self.race_settle_s = race_settle_s
         self.session: Any = None  # the boto3 session, when connect() made the client
+        # Tags a pool this gateway creates is born with, beside the spec's: the run lock (reconcile/lock.py); and
+        # the ids of the pools it created with them (None: a creation whose answer has not come back).
+        self.pool_birth_tags: dict[str, str] = {}
+        self.pools_born: list[str | None] = []
 
     def with_observer(self, observer: Callable[[str], None]) -> CognitoGateway:
         gateway = CognitoGateway(self.client, observer, create_client=self.create_client, sleep=self._sleep)
         gateway.session = self.session
         gateway.race_settle_s = self.race_settle_s
+        gateway.pool_birth_tags = self.pool_birth_tags
+        gateway.pools_born = self.pools_born
         return gateway
 
     def account_id(self) -> str | None:

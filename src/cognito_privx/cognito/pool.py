@@ -312,7 +312,13 @@ def ensure_pool(
         change = change_for("cognito user pool", name, None, {"UsernameAttributes": ["email"], **shown})
         if dry_run:
             return PoolState(change, None)
-        created = gw.create_once("create_user_pool", "UserPool", lambda: plain(find_our_pool(gw, spec)), **params)
+        # Born with the run lock's tag (gw.pool_birth_tags, not shown): no other run can take the new pool first.
+        born = {**params, "UserPoolTags": {**params["UserPoolTags"], **gw.pool_birth_tags}}
+        if gw.pool_birth_tags:
+            gw.pools_born.append(None)  # under way: a run that stops here has its pool found by name
+        created = gw.create_once("create_user_pool", "UserPool", lambda: plain(find_our_pool(gw, spec)), **born)
+        if gw.pool_birth_tags:
+            gw.pools_born[-1] = str(created["Id"])
         pool, note = _settle_pool_race(gw, spec, gw.describe_pool(created["Id"]))
         if note:
             change = Change(change.resource, change.name, Action.NOOP, notes=(note,))

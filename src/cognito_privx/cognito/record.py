@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from cognito_privx.cognito.pool import is_adopted, pool_update_params
+from cognito_privx.cognito.pool import is_adopted
 from cognito_privx.plan import Action, Change, FieldChange
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only, never imported at run time
@@ -108,10 +108,14 @@ def record_change(pool_name: str, before: PoolRecord, after: PoolRecord, notes: 
 
 
 def write_record(gw: CognitoGateway, pool_id: str, record: PoolRecord) -> UserPoolTypeTypeDef:
-    """Write ``record`` into the pool's tags (every other tag kept; UpdateUserPool sent whole); the pool after."""
+    """Write ``record`` into the pool's tags; the pool after. ``TagResource`` sets only our record's keys and
+    ``UntagResource`` removes the record's keys it no longer has: every other tag, and every pool setting, is left
+    as it is (an ``UpdateUserPool`` would send the whole pool, and could put back a tag another run just removed)."""
     current = gw.describe_pool(pool_id)
-    tags = {k: v for k, v in (current.get("UserPoolTags") or {}).items() if not k.startswith(RECORD_PREFIX)}
-    tags.update(record.tags())
-    keys = gw.input_members("update_user_pool")
-    gw.call("update_user_pool", **pool_update_params(current, {"UserPoolTags": tags}, keys))
+    arn = str(current["Arn"])
+    want = record.tags()
+    stale = sorted(k for k in (current.get("UserPoolTags") or {}) if k.startswith(RECORD_PREFIX) and k not in want)
+    if stale:
+        gw.call("untag_resource", ResourceArn=arn, TagKeys=stale)
+    gw.call("tag_resource", ResourceArn=arn, Tags=want)
     return gw.describe_pool(pool_id)

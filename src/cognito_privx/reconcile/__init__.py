@@ -9,10 +9,12 @@ Cognito on every run and never stored.
 - ``setup_steps``: ``setup`` / ``plan`` (a dry run) and what they return (``Result``, ``Outputs``)
 - ``teardown_steps``: ``teardown``
 - ``login_url``: ``login-url`` (``direct_login_url``, ``LoginURL``)
+- ``lock``: the run lock ``setup``, ``teardown`` and ``rotate-secret`` hold on the pool (``run_lock``)
 
 Callers use this package's names (``reconcile.setup(...)``); inside it, modules import each other directly.
 """
 
+from cognito_privx.reconcile.lock import PoolLock, RunLockHeld, locked_pool, run_lock
 from cognito_privx.reconcile.login_url import LoginURL, direct_login_url
 from cognito_privx.reconcile.observation import HeldSecret, Observed, held_secret, observe, pool_identity
 from cognito_privx.reconcile.services import CallCounter, Services, Target, open_privx, open_services, target
@@ -25,16 +27,20 @@ __all__ = [
     "LoginURL",
     "Observed",
     "Outputs",
+    "PoolLock",
     "Result",
+    "RunLockHeld",
     "Services",
     "Step",
     "Target",
     "direct_login_url",
     "held_secret",
+    "locked_pool",
     "observe",
     "open_privx",
     "open_services",
     "pool_identity",
+    "run_lock",
     "setup",
     "target",
     "teardown",

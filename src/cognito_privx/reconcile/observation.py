@@ -14,6 +14,7 @@ from cognito_privx.errors import CognitoError, ConflictError, ForeignResourceErr
 if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
     from types_boto3_cognito_idp.type_defs import GroupTypeTypeDef, UserPoolClientTypeTypeDef, UserPoolTypeTypeDef
 
+from cognito_privx.reconcile.lock import PoolLock, locked_pool
 from cognito_privx.reconcile.services import Services
 
 
@@ -36,14 +37,17 @@ class Observed:
     record_notes: tuple[str, ...] = ()
 
 
-def observe(desired: DesiredState, services: Services, *, adopt: bool) -> Observed:
+def observe(desired: DesiredState, services: Services, *, adopt: bool, lock: PoolLock | None = None) -> Observed:
     """Read everything setup compares. Raises on wrong credentials, an ambiguous or foreign pool or directory, a
-    taken domain prefix, an attribute of the wrong type — all before any write, on either side."""
+    taken domain prefix, an attribute of the wrong type, another run holding the run lock (``lock``) — all before
+    any write, on either side."""
     gw, px = services.cognito, services.privx
     px.login()
-    pool = cognito.find_our_pool(gw, desired.pool, adopt=adopt)
-    if adopt and pool is not None and not cognito.is_ours(pool):
-        check_closed(desired, pool, cognito.described_clients(gw, pool["Id"]))
+    if adopt:  # an open pool is refused before the run lock tags it (a refusal changes nothing)
+        candidate = cognito.find_our_pool(gw, desired.pool, adopt=adopt)
+        if candidate is not None and not cognito.is_ours(candidate):
+            check_closed(desired, candidate, cognito.described_clients(gw, candidate["Id"]))
+    pool = locked_pool(gw, desired.pool, lock, adopt=adopt)
     cognito.check_attribute(desired.attribute, pool)
     cognito.check_mfa_methods(desired.mfa, pool)
     mfa = gw.mfa_config(pool["Id"]) if pool and desired.mfa else None

@@ -13,6 +13,7 @@ from cognito_privx import cognito, privx
 from cognito_privx.desired import DesiredState
 from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, Plan
 from cognito_privx.reconcile import records
+from cognito_privx.reconcile.lock import PoolLock
 from cognito_privx.reconcile.observation import held_secret, observe
 from cognito_privx.reconcile.services import Services
 
@@ -55,16 +56,24 @@ def setup(
     adopt: bool = False,
     on_change: Callable[[Change], None] | None = None,
     resend_secret: bool = False,
+    lock: PoolLock | None = None,
 ) -> Result:
     """Bring Cognito and PrivX to the config (or, with ``dry_run``, only say what that would change).
 
     Both directions: what the config grants is created, what it no longer grants is revoked. ``on_change`` sees
     every change as it happens, so a run that fails half-way has already said what it did. When a concurrent
-    run created the pool first, this run deleted its own and converges that run's pool instead.
+    run created the pool first, this run deleted its own and converges that run's pool instead. ``lock`` (the run
+    lock's ``hold``, reconcile/lock.py) is taken on the pool before anything is read from it.
     """
     try:
         return _setup_once(
-            desired, services, dry_run=dry_run, adopt=adopt, on_change=on_change, resend_secret=resend_secret
+            desired,
+            services,
+            dry_run=dry_run,
+            adopt=adopt,
+            on_change=on_change,
+            resend_secret=resend_secret,
+            lock=lock,
         )
     except _LostPoolRace as race:
         pinned = replace(desired, pool=replace(desired.pool, pool_id=race.pool_id))
@@ -76,6 +85,7 @@ def setup(
             on_change=on_change,
             pool_note=race.note,
             resend_secret=resend_secret,
+            lock=lock,
         )
 
 
@@ -88,14 +98,17 @@ def _setup_once(
     on_change: Callable[[Change], None] | None = None,
     pool_note: str = "",
     resend_secret: bool = False,
+    lock: PoolLock | None = None,
 ) -> Result:
     plan = Plan(listener=on_change)
     gw, px = services.cognito, services.privx
-    now = observe(desired, services, adopt=adopt)
+    now = observe(desired, services, adopt=adopt, lock=lock)
 
     pool = cognito.ensure_pool(gw, desired.pool, desired.attribute, dry_run=dry_run, adopt=adopt, current=now.pool)
     if now.pool is None and pool.pool is not None and pool.change.action is Action.NOOP:
-        raise _LostPoolRace(pool.pool["Id"], pool.change.notes[0])
+        raise _LostPoolRace(pool.pool["Id"], pool.change.notes[0])  # the run lock is taken on it when observed
+    if lock is not None and pool.pool_id is not None and lock(pool.pool_id):  # a pool made here: born with it
+        raise _LostPoolRace(pool.pool_id, "")  # (not expected) taken only now: read everything again
     pool_change = pool.change
     if pool_note:
         pool_change = replace(pool_change, notes=(*pool_change.notes, pool_note))

@@ -15,6 +15,7 @@ from cognito_privx.plan import Action, Change, Plan
 if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
     from types_boto3_cognito_idp.type_defs import UserPoolClientTypeTypeDef, UserPoolTypeTypeDef
 
+from cognito_privx.reconcile.lock import PoolLock, locked_pool
 from cognito_privx.reconcile.observation import directory_record_of, pool_identity, pool_record_of
 from cognito_privx.reconcile.services import Services
 from cognito_privx.reconcile.setup_steps import Outputs, Result
@@ -36,6 +37,7 @@ def teardown(
     keep_pool: bool = False,
     delete_adopted_pool: bool = False,
     confirm: Callable[[list[Change]], bool] | None = None,
+    lock: PoolLock | None = None,
 ) -> Result:
     """Remove what setup made, PrivX side first, so no dead login button or dangling rule is left.
 
@@ -45,6 +47,7 @@ def teardown(
     provably ours is touched: the pool by its tag (an adopted pool is kept unless ``delete_adopted_pool``), the
     directory by its issuer. Everything is observed and the whole list confirmed (``confirm`` gets every change:
     DELETE, and what stays) before the first change; a refusal raises :class:`UsageError` and removes nothing.
+    ``lock`` (the run lock's ``hold``, reconcile/lock.py) is taken on the pool before anything else is read.
     """
     from cognito_privx.errors import UsageError
 
@@ -53,7 +56,7 @@ def teardown(
     steps: list[Step] = []
     pool_notes: list[str] = []
     try:
-        pool = cognito.find_our_pool(gw, desired.pool)
+        pool = locked_pool(gw, desired.pool, lock)
     except ForeignResourceError as e:
         pool, pool_notes = None, [f"left alone: {e.message}"]
     found = privx.find_directories(px, desired.directory.name, pool_identity(desired, pool))

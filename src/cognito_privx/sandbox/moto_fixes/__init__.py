@@ -24,12 +24,17 @@ methods in place, once per process, keeping moto's behaviour otherwise:
    moto's pool objects, with a pre-signed-URL upload server and a processing thread per started job;
    ``UpdateUserPool``, ``DeleteUserPool`` and ``AddCustomAttributes`` refuse a pool that is importing; moto's
    in-process Cognito and CloudWatch Logs actions take the process-wide ``import_jobs.BACKEND_LOCK``.
+9. :func:`.attribute_writes.fix_attribute_writes`: ``UpdateUserAttributes`` needs the
+   ``aws.cognito.signin.user.admin`` scope and honours the client's ``WriteAttributes`` (unset: every attribute);
+   ``SignUp`` is refused on an admin-only pool and for attributes the client may not write.
+10. :func:`.tags.add_pool_tagging`: ``TagResource`` and ``UntagResource`` on a user pool (the run lock's tags,
+    the ownership record), kept in the ``UserPoolTags`` that moto's ``DescribeUserPool`` answers.
 
 The in-process ``mock_aws`` and moto's server use the same model classes, so one :func:`apply` covers both.
 
-One module per concern: ``corrections`` (fixes 1-5, moto's own calls), ``branding`` (6) and ``app_client_secrets``
-(7), the calls moto lacks; ``attribute_writes`` (9); ``clock`` stamps what they make. How a class is patched
-(idempotent, marked wrappers):
+One module per concern: ``corrections`` (fixes 1-5, moto's own calls), ``branding`` (6), ``app_client_secrets``
+(7) and ``tags`` (10), the calls moto lacks; ``attribute_writes`` (9); ``clock`` stamps what they make. How a class
+is patched (idempotent, marked wrappers):
 :mod:`cognito_privx.sandbox.moto_patch`, which :mod:`cognito_privx.sandbox.import_jobs` (8) shares.
 """
 
@@ -42,6 +47,7 @@ from cognito_privx.sandbox.moto_fixes import corrections
 from cognito_privx.sandbox.moto_fixes.app_client_secrets import MAX_CLIENT_SECRETS, add_client_secrets, client_secrets
 from cognito_privx.sandbox.moto_fixes.attribute_writes import fix_attribute_writes
 from cognito_privx.sandbox.moto_fixes.branding import add_managed_login_branding
+from cognito_privx.sandbox.moto_fixes.tags import add_pool_tagging
 
 __all__ = ["MAX_CLIENT_SECRETS", "apply", "client_secrets"]
 
@@ -62,5 +68,6 @@ def apply() -> None:
         corrections.fix_admin_auth_mfa_setup(models)
         add_managed_login_branding(models)
         add_client_secrets(models)
+        add_pool_tagging(models)
         import_jobs.install(models)
         fix_attribute_writes(models)

@@ -1,0 +1,325 @@
+"""The run lock: ``setup``, ``teardown`` and ``rotate-secret`` hold it on the user pool while they change the
+deployment, so that two runs never interleave (ARCHITECTURE.md#races, docs/commands.md#the-run-lock).
+
+Everything a run changes hangs off the pool: a PrivX directory is ours only when its issuer names the pool, and
+without a pool nothing in PrivX is ours. So the lock lives on the pool, as a tag per run:
+``cognito-privx-lock:<random>`` = ``<host>/<pid> <since> <until>`` (UTC, ISO 8601).
+
+Tags have no compare-and-set, so a run takes the lock in three moves and keeps it only when it was alone:
+
+1. read the pool's tags: a live lock of another run refuses at once (:class:`RunLockHeld`, exit 1, changing
+   nothing); one past its time-out (``until``) is removed, with a note ("taken over");
+2. ``TagResource`` its own tag (``TagResource`` adds or overwrites only the keys it is given);
+3. read again after a moment: alone → held. Other tags beside its own: the run first in line (the earliest
+   start, then the key) keeps its tag and reads again, the others remove theirs (back off), wait a random moment
+   and start again at 1. (which then refuses, naming the run first in line).
+
+A run holds only after it read "alone" once its own tag was written. Two runs that both held would each have
+read "alone" after writing: whichever read second sees the other's tag (written before the first one's read). So
+at most one holds, whoever is first in line, and whatever the clocks say; when all back off, none holds.
+
+A pool that a run creates is born with that run's tag (``CreateUserPool``'s ``UserPoolTags``, through
+``CognitoGateway.pool_birth_tags``): no other run can take it before its creator. When two runs create a pool at
+once, the older pool wins (``cognito/pool.py``); the loser deletes its own and must then take the lock on the
+winner's like anyone else.
+
+A holding run renews its tag every ``LOCK_TTL / 5`` (a background thread), so a run that waits at a prompt keeps
+it, and a run that died frees the pool at ``until``, at most :data:`LOCK_TTL` after its last renewal. The tag goes
+in ``finally`` (errors, Ctrl-C); teardown deletes the pool with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import re
+import secrets
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from cognito_privx import cognito
+from cognito_privx.desired import DesiredState, PoolSpec
+from cognito_privx.errors import CognitoError, ConflictError, aws_error_code
+
+if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
+    from types_boto3_cognito_idp.type_defs import UserPoolTypeTypeDef
+
+    from cognito_privx.reconcile.services import Services
+
+log = logging.getLogger("cognito_privx.lock")
+
+LOCK_TAG_PREFIX = "cognito-privx-lock:"
+LOCK_TTL = timedelta(minutes=5)
+ATTEMPTS = 3
+# How long to wait between writing the tag and reading it back (seconds): at most this, and at most a fifteenth of
+# the gateway's race settle wait (15 s, so 1 s; the tests shorten the settle wait, and with it this one).
+LOCK_SETTLE_S = 1.0
+_EXPIRED = datetime.min.replace(tzinfo=UTC)
+_OWNER_CHARS = re.compile(r"[^A-Za-z0-9._-]")
+
+PoolLock = Callable[[str], bool]
+"""``hold(pool_id)``: make sure this run holds the lock on the pool; ``True`` when it has only now taken it (what
+the run read of the deployment before must be read again), ``False`` when it held it already."""
+
+
+class RunLockHeld(ConflictError):
+    """Another run holds the run lock on the pool (exit 1; this run changed nothing)."""
+
+
+def _stamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _shown(when: datetime) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC") if when != _EXPIRED else "an unknown time"
+
+
+def owner_name() -> str:
+    """``<host>/<pid>``, in the characters a tag value may hold."""
+    host = _OWNER_CHARS.sub("_", socket.gethostname() or "unknown-host")[:63]
+    return f"{host}/{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class LockEntry:
+    """One run's lock tag on a pool."""
+
+    key: str
+    owner: str
+    since: datetime
+    until: datetime
+
+    def value(self) -> str:
+        return f"{self.owner} {_stamp(self.since)} {_stamp(self.until)}"
+
+    def expired(self, now: datetime) -> bool:
+        return now >= self.until
+
+    @classmethod
+    def parse(cls, key: str, value: str) -> LockEntry:
+        """An entry from its tag; one that cannot be read counts as long expired (it would otherwise hold the
+        deployment for ever)."""
+        try:
+            owner, since, until = value.split(" ")
+            return cls(
+                key,
+                owner,
+                datetime.strptime(since, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
+                datetime.strptime(until, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
+            )
+        except ValueError:
+            return cls(key, "(unreadable)", _EXPIRED, _EXPIRED)
+
+
+def _order(entry: LockEntry) -> tuple[datetime, str]:
+    """Who is first in line when runs write their tags at the same moment: the earlier start, then the key."""
+    return entry.since, entry.key
+
+
+def entries(pool: UserPoolTypeTypeDef) -> list[LockEntry]:
+    """The run-lock tags on a described pool."""
+    tags = pool.get("UserPoolTags") or {}
+    return [LockEntry.parse(k, v) for k, v in sorted(tags.items()) if k.startswith(LOCK_TAG_PREFIX)]
+
+
+class RunLock:
+    """One run's lock (see the module docstring): :meth:`hold` takes it on a pool, :meth:`release` gives it up."""
+
+    def __init__(
+        self,
+        gw: cognito.CognitoGateway,
+        spec: PoolSpec,
+        *,
+        note: Callable[[str], None] | None = None,
+        now: Callable[[], datetime] | None = None,
+        ttl: timedelta = LOCK_TTL,
+        owner: str | None = None,
+        renew_every: float | None = None,
+    ) -> None:
+        self.gw, self.spec, self.ttl = gw, spec, ttl
+        self.renew_every = renew_every if renew_every is not None else ttl.total_seconds() / 5
+        self.note = note or (lambda _: None)
+        self.now = now or (lambda: datetime.now(UTC))
+        self.key = LOCK_TAG_PREFIX + secrets.token_hex(6)
+        self.owner = owner or owner_name()
+        self.since = self.now().replace(microsecond=0)
+        self.held: tuple[str, str] | None = None  # (pool id, pool ARN)
+        self._stop: threading.Event | None = None
+
+    def entry(self) -> LockEntry:
+        return LockEntry(self.key, self.owner, self.since, self.now().replace(microsecond=0) + self.ttl)
+
+    def birth_tags(self) -> dict[str, str]:
+        """The tag a pool this run creates is born with."""
+        return {self.key: self.entry().value()}
+
+    # -- taking it ------------------------------------------------------------------------------------------
+
+    def hold(self, pool_id: str) -> bool:
+        """See :data:`PoolLock`. Raises :class:`RunLockHeld` when another run holds it."""
+        if self.held is not None and self.held[0] == pool_id:
+            return False
+        if self.held is not None:
+            self.release()
+        pool = self.gw.describe_pool(pool_id)
+        arn = str(pool["Arn"])
+        found = entries(pool)
+        if any(e.key == self.key for e in found):  # born with our tag: nobody could take it first
+            self._now_held(pool_id, arn)
+            return False
+        settle = max(0.0, min(LOCK_SETTLE_S, self.gw.race_settle_s / 15))
+        for _ in range(ATTEMPTS):
+            now = self.now()
+            live = [e for e in found if e.key != self.key and not e.expired(now)]
+            if live:
+                raise self._refusal(pool_id, arn, live)
+            stale = [e for e in found if e.key != self.key]
+            if stale:
+                self._untag(arn, [e.key for e in stale])
+                for e in stale:
+                    self.note(
+                        f"took over the run lock of {e.owner} (since {_shown(e.since)}), held past its time-out "
+                        f"({_shown(e.until)})"
+                    )
+            self._tag(arn)
+            for _ in range(ATTEMPTS):
+                self.gw.sleep(settle)
+                found = entries(self.gw.describe_pool(pool_id))
+                others = [e for e in found if e.key != self.key and not e.expired(self.now())]
+                mine = [e for e in found if e.key == self.key]
+                if mine and not others:
+                    self._now_held(pool_id, arn)
+                    return True
+                if not mine or _order(min(others, key=_order)) < _order(mine[0]):
+                    break  # another run is first in line: back off
+                # This run is first in line: the others back off; look again.
+            self._untag(arn, [self.key])
+            self.gw.sleep(settle * random.uniform(0.5, 2.0))  # noqa: S311 - jitter, not a secret
+            found = entries(self.gw.describe_pool(pool_id))
+        live = [e for e in found if e.key != self.key and not e.expired(self.now())]
+        if live:
+            raise self._refusal(pool_id, arn, live)
+        raise RunLockHeld(
+            f"could not take the run lock on user pool {pool_id}: other cognito-privx runs kept starting at the "
+            "same moment",
+            "run again",
+        )
+
+    def _refusal(self, pool_id: str, arn: str, live: list[LockEntry]) -> RunLockHeld:
+        first = min(live, key=_order)
+        return RunLockHeld(
+            f"another cognito-privx run (owner {first.owner}, since {_shown(first.since)}) is changing this "
+            f"deployment; wait or, if it died, run again after {_shown(first.until)}",
+            f"nothing was changed. The lock is the tag {first.key} on user pool {pool_id}; a live run renews it "
+            "every minute. If no run is going on, an administrator may delete that tag: `aws cognito-idp "
+            f"untag-resource --resource-arn {arn} --tag-keys {first.key}`",
+        )
+
+    def _now_held(self, pool_id: str, arn: str) -> None:
+        self.held = (pool_id, arn)
+        self._tag(arn)  # renewed: until is counted from now
+        stop = self._stop = threading.Event()
+        every = self.renew_every
+
+        def beat() -> None:
+            while not stop.wait(every):
+                try:
+                    self._tag(arn)
+                except CognitoError as e:  # the next beat tries again; the tag lapses only after five misses
+                    log.debug("renewing the run lock failed: %s", e)
+
+        threading.Thread(target=beat, name="cognito-privx-run-lock", daemon=True).start()
+
+    def _tag(self, arn: str) -> None:
+        self.gw.call("tag_resource", ResourceArn=arn, Tags={self.key: self.entry().value()})
+
+    def _untag(self, arn: str, keys: list[str]) -> None:
+        self.gw.call("untag_resource", ResourceArn=arn, TagKeys=keys)
+
+    # -- giving it up -----------------------------------------------------------------------------------------
+
+    def release(self) -> None:
+        """Remove our tag (a pool deleted meanwhile took it with it). Never raises: a tag that could not be
+        removed is said, and lapses by itself."""
+        if self._stop is not None:
+            self._stop.set()
+            self._stop = None
+        held, self.held = self.held, None
+        if held is not None:
+            self._quietly(lambda: self._untag(held[1], [self.key]))
+        for pool_id in self.gw.pools_born:  # a pool made by this run and left before it was held (an error)
+            if held is None or pool_id != held[0]:
+                self._quietly(self._untagger(pool_id))
+
+    def _untagger(self, pool_id: str | None) -> Callable[[], None]:
+        def untag() -> None:
+            if pool_id is not None:
+                self._untag(str(self.gw.describe_pool(pool_id)["Arn"]), [self.key])
+                return
+            for pool in self.gw.pools_named(self.spec.name):  # the answer to CreateUserPool never came
+                if any(e.key == self.key for e in entries(pool)):
+                    self._untag(str(pool["Arn"]), [self.key])
+
+        return untag
+
+    def _quietly(self, untag: Callable[[], None]) -> None:
+        try:
+            untag()
+        except CognitoError as e:
+            if aws_error_code(e) != "ResourceNotFoundException":
+                self.note(
+                    f"could not remove the run lock {self.key}: {e.message}; it lapses by itself at "
+                    f"{_shown(self.entry().until)}"
+                )
+
+
+@contextlib.contextmanager
+def run_lock(
+    services: Services, desired: DesiredState, *, dry_run: bool = False, note: Callable[[str], None] | None = None
+) -> Iterator[PoolLock | None]:
+    """The run lock for one ``setup``, ``teardown`` or ``rotate-secret``: yields its ``hold`` (``None`` for a dry
+    run, which changes nothing and takes no lock) for the run to call once it has found the pool; a pool the run
+    creates is born with the lock. Released on the way out, whatever happens."""
+    if dry_run:
+        yield None
+        return
+    gw = services.cognito
+    lock = RunLock(gw, desired.pool, note=note)
+    gw.pool_birth_tags, gw.pools_born = lock.birth_tags(), []
+    try:
+        yield lock.hold
+    finally:
+        gw.pool_birth_tags = {}
+        lock.release()
+
+
+def locked_pool(
+    gw: cognito.CognitoGateway, spec: PoolSpec, lock: PoolLock | None, *, adopt: bool = False
+) -> UserPoolTypeTypeDef | None:
+    """:func:`cognito.find_our_pool`, with the run lock held on what it finds (read again once the lock is taken,
+    so that nothing read before it counts)."""
+    pool = cognito.find_our_pool(gw, spec, adopt=adopt)
+    for _ in range(3):
+        if pool is None or lock is None or not lock(str(pool["Id"])):
+            return pool
+        pool = cognito.find_our_pool(gw, spec, adopt=adopt)
+    return pool
+
+
+__all__ = [
+    "LOCK_TAG_PREFIX",
+    "LOCK_TTL",
+    "LockEntry",
+    "PoolLock",
+    "RunLock",
+    "RunLockHeld",
+    "entries",
+    "locked_pool",
+    "run_lock",
+]
