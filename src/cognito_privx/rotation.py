@@ -51,6 +51,8 @@ _ANOTHER_RUN = (
     "this run changed nothing in PrivX; wait until the other run has finished, then check with `cognito-privx "
     "doctor --login` (run rotate-secret again if it fails)"
 )
+# A second secret younger than this, that no record names, is taken for a concurrent rotation's (seconds).
+RECENT_SECRET_S = 600.0
 HTTP_TIMEOUT = 15.0
 
 
@@ -149,7 +151,18 @@ def _refuse_foreign_secrets(
     else's: never deleted. Cognito allows two, so it blocks adding ours: refuse, naming it."""
     if len(found) < 2:
         return  # the one secret is what setup sends PrivX
-    foreign = [s.id for s in found if s.id != marked and not record.owns_secret(s.id)]
+    unnamed = [s for s in found if s.id != marked and not record.owns_secret(s.id)]
+    foreign = [s.id for s in unnamed]
+    recent = [s for s in unnamed if (cognito.secret_age_seconds(s) or RECENT_SECRET_S) < RECENT_SECRET_S]
+    if recent:
+        # Made moments ago and not yet recorded: another rotation between its add and its record (without the run
+        # lock: an older cognito-privx, or a lock removed by hand). Never deleted from here either.
+        raise ConflictError(
+            f"app client {client_id} has a second client secret made {cognito.secret_age_seconds(recent[0]):.0f} s "
+            f"ago that no record names yet ({recent[0].id}): another rotate-secret is under way, or one was just "
+            "interrupted",
+            _ANOTHER_RUN,
+        )
     if foreign:
         raise ConflictError(
             f"app client {client_id} has a client secret cognito-privx did not create and PrivX does not hold "

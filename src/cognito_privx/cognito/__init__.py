@@ -93,7 +93,14 @@ from cognito_privx.cognito.record import (
     record_change,
     write_record,
 )
-from cognito_privx.cognito.secrets import ClientSecret, add_secret, delete_secret, list_secrets, secret_age_days
+from cognito_privx.cognito.secrets import (
+    ClientSecret,
+    add_secret,
+    delete_secret,
+    list_secrets,
+    secret_age_days,
+    secret_age_seconds,
+)
 
 __all__ = [
     "BRANDING",
@@ -163,6 +170,7 @@ __all__ = [
     "record_change",
     "required_attributes",
     "secret_age_days",
+    "secret_age_seconds",
     "settled",
     "sign_up_open",
     "write_record",

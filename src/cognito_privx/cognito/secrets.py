@@ -41,6 +41,14 @@ def _aware(stamp: datetime | None) -> datetime | None:
     return stamp.replace(tzinfo=UTC) if stamp is not None and stamp.tzinfo is None else stamp
 
 
+def secret_age_seconds(secret: ClientSecret, now: datetime | None = None) -> float | None:
+    """How long ago ``secret`` was made, in seconds; ``None`` when Cognito gave no creation date."""
+    created = _aware(secret.created)
+    if created is None:
+        return None
+    return ((now or datetime.now(UTC)) - created).total_seconds()
+
+
 def secret_age_days(secret: ClientSecret, now: datetime | None = None) -> int | None:
     created = _aware(secret.created)
     if created is None:
