@@ -45,16 +45,35 @@ def pool_final(intent: cognito.PoolRecord, client_id: str | None) -> cognito.Poo
     return intent
 
 
+def claim_pending(
+    record: privx.DirectoryRecord, roles: list[dict[str, Any]], directory_id: str | None
+) -> privx.DirectoryRecord:
+    """``record`` with the roles a crashed run created (named in ``pending``, found with our marker for this
+    directory: privx/rules.py ``made_by_us``) recorded by id; a role of a pending name without that marker is
+    someone else's. Setup (:func:`directory_pre`) and teardown make this same claim."""
+    if not record.pending or directory_id is None:
+        return record
+    claimed = [
+        str(r.get("id"))
+        for r in roles
+        if str(r.get("name")) in record.pending and not r.get("system") and privx.made_by_us(r, directory_id)
+    ]
+    return replace(record, roles=tuple(dict.fromkeys((*record.roles, *claimed))))
+
+
 def directory_pre(
-    before: privx.DirectoryRecord, desired: DesiredState, roles: list[dict[str, Any]]
+    before: privx.DirectoryRecord,
+    desired: DesiredState,
+    roles: list[dict[str, Any]],
+    directory_id: str | None = None,
 ) -> privx.DirectoryRecord:
     """The directory's record before the grants: the roles it names that still exist (and a pending one found,
-    made by a crashed run), the roles this run will create as ``pending``, and the groups it named together with
-    the ones the config grants (so nothing this run writes is ever unrecorded)."""
+    made by a crashed run: :func:`claim_pending`), the roles this run will create as ``pending``, and the groups it
+    named together with the ones the config grants (so nothing this run writes is ever unrecorded)."""
     by_name = {str(r.get("name")): str(r.get("id")) for r in roles}
     existing = set(by_name.values())
-    claimed = [by_name[n] for n in before.pending if n in by_name]
-    kept = tuple(dict.fromkeys(r for r in (*before.roles, *claimed) if r in existing))
+    claimed = claim_pending(before, roles, directory_id).roles
+    kept = tuple(dict.fromkeys(r for r in claimed if r in existing))
     pending = tuple(r.name for r in desired.roles if r.name not in by_name)
     groups = tuple(sorted({*before.groups, *(g.group for g in desired.grants)}))
     forms = tuple(dict.fromkeys((*before.forms, desired.rule_template)))

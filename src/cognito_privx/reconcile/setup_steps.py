@@ -167,7 +167,8 @@ def _setup_once(
     if secrets is None and client.client is not None and pool.pool_id is not None:
         secrets = cognito.list_secrets(gw, pool.pool_id, client.client["ClientId"])  # made by this run
     held = held_secret(secrets, now.directory)
-    pre = records.directory_pre(now.directory_record, desired, now.roles)
+    known_id = str(now.directory["id"]) if now.directory is not None else None
+    pre = records.directory_pre(now.directory_record, desired, now.roles, known_id)
     spec = privx.DirectorySpec.from_template(
         desired.directory,
         issuer=issuer,
