@@ -56,8 +56,10 @@ class DirectoryRecord:
 
     def text(self) -> str:
         """For plan: what the record names."""
-        return f"roles {', '.join(self.roles) or '-'}; groups {', '.join(self.groups) or '-'}" + (
-            f"; creating {', '.join(self.pending)}" if self.pending else ""
+        return (
+            f"roles {', '.join(self.roles) or '-'}; groups {', '.join(self.groups) or '-'}"
+            + (f"; creating {', '.join(self.pending)}" if self.pending else "")
+            + f"; rule forms {', '.join(self.forms) or '-'}"
         )
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from cognito_privx import cognito, privx
 from cognito_privx.desired import DesiredState, search_string_for
+from cognito_privx.plan import KNOWN_AFTER_APPLY
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
     from types_boto3_cognito_idp.type_defs import UserPoolClientTypeTypeDef, UserPoolTypeTypeDef
@@ -97,3 +98,17 @@ def directory_final(
     return privx.DirectoryRecord(
         True, tuple(dict.fromkeys((*pre.roles, *created))), (), tuple(sorted(groups)), tuple(dict.fromkeys(forms))
     )
+
+
+def roles_after_plan(
+    pre: privx.DirectoryRecord, desired: DesiredState, directory_id: str, roles: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """For plan: the roles as setup's grant steps will leave them, as far as the record needs them — every leaf of
+    ours the config no longer asks for revoked where it can be (a copy inside an ALL group stays), and each role
+    setup creates present by name, its id known after apply."""
+    owned = privx.owned_search_strings(desired.rule_template, pre.groups, pre.forms)
+    doomed = set(owned - {g.search_string for g in desired.grants})
+    after = [privx.remove_leaves(role, directory_id, doomed)[0] for role in roles]
+    names = {str(r.get("name")) for r in roles}
+    created = [{"name": n, "id": KNOWN_AFTER_APPLY} for n in pre.pending if n not in names]
+    return [*after, *created]

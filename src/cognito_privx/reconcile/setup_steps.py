@@ -118,7 +118,8 @@ def _setup_once(
     if mfa is not None:
         plan.add(mfa)
     # Our record on the pool: what this run will create, written before it does (cognito/record.py).
-    intent = records.pool_intent(now.pool_record, desired, pool.pool, now.client)
+    # (plan of a new pool: the record it will get, as setup writes it once the pool exists)
+    intent = records.pool_intent(now.pool_record, desired, pool.pool if pool.pool or not dry_run else {}, now.client)
     if intent is not None and intent != now.pool_record and not dry_run and pool.pool_id is not None:
         cognito.write_record(gw, pool.pool_id, intent)
     client = cognito.ensure_client(
@@ -131,7 +132,7 @@ def _setup_once(
     )
     plan.add(client.change)
     if intent is not None:
-        final = records.pool_final(intent, client.client_id)
+        final = records.pool_final(intent, client.client_id or (KNOWN_AFTER_APPLY if dry_run else None))
         if final != intent and not dry_run and pool.pool_id is not None:
             cognito.write_record(gw, pool.pool_id, final)
         notes = tuple(n for n in now.record_notes if n.startswith("no ownership record (set up"))
@@ -214,6 +215,16 @@ def _setup_once(
             done = privx.ensure_directory(px, replace(spec, record=completed), dry_run=False, current=fresh)
             plan.add(done.change)
             directory = replace(directory, directory=done.directory)
+    elif dry_run and not held.value_unknown:
+        # plan: the record setup completes after the grants, from the roles as the grant steps leave them.
+        completed = records.directory_final(
+            pre, desired, directory_id, records.roles_after_plan(pre, desired, directory_id, now.roles)
+        )
+        if completed != pre:
+            written = {**spec.overlay(directory.directory), "id": directory_id}
+            written["connection"]["oidc_client_secret"] = ""  # never kept, even in memory, for a dry run
+            done = privx.ensure_directory(px, replace(spec, record=completed), dry_run=True, current=written)
+            plan.add(done.change)
 
     prefix = desired.domain.prefix if desired.domain else (pool.pool or {}).get("Domain")
     outputs = Outputs(
