@@ -66,7 +66,8 @@ def test_a_dropped_group_is_revoked(cli: Any, config_file: Path, emulator: PrivX
     plan = cli("--config", str(config_file), "plan", "--detailed-exitcode")
     assert plan.exit_code == 3
     assert "- revoke privx role developers ← group dev" in plan.stdout
-    assert "Plan: 0 to create, 0 to update, 1 to delete" in plan.stdout
+    # ... and the directory's ownership record, which setup then writes without group dev.
+    assert "Plan: 0 to create, 1 to update, 1 to delete" in plan.stdout
     # The role cognito-privx created for dev now carries no grant: reported, not deleted by setup.
     assert "unused: created by cognito-privx" in plan.stdout
     as_json = json.loads(cli("--config", str(config_file), "-o", "json", "plan").stdout)
