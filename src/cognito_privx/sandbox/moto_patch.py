@@ -6,8 +6,9 @@ otherwise:
 
 - :func:`add_missing` gives a moto class the operations it lacks, never replacing one moto has (a newer moto that
   implements the call wins).
-- :func:`wrap` replaces a method by a wrapper around it, marked with :data:`MARK` so that a second call (another
-  thread, another ``apply``) sees the wrapper and stops. :func:`is_patched` reads the mark.
+- :func:`wrap` replaces a method by a wrapper around it, marked with :data:`MARK` (the fixes it holds) so that a
+  second call of the same fix (another thread, another ``apply``) sees the wrapper and stops, while another fix of
+  the same method is layered on top. :func:`is_patched` reads the mark.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any
 __all__ = ["MARK", "Method", "add_missing", "is_patched", "wrap"]
 
 MARK = "__cognito_privx_moto_fix__"
-"""The attribute set (to ``True``) on every wrapper :func:`wrap` installs."""
+"""The attribute set on every wrapper :func:`wrap` installs: the (non-empty) set of the fixes it and the wrappers
+under it apply."""
 
 Method = Callable[..., Any]
 
@@ -38,14 +40,17 @@ def add_missing(cls: type, methods: dict[str, Any]) -> None:
 
 
 def wrap(owner: type, name: str, make: Callable[[Method], Method]) -> None:
-    """Replace ``owner.name`` by ``make(original)`` unless ``owner``'s own ``name`` is already our wrapper.
+    """Replace ``owner.name`` by ``make(original)`` unless ``owner``'s own ``name`` already holds this fix (``make``,
+    known by its qualified name). A method another fix wrapped is wrapped again, on top.
 
     ``original`` is ``owner``'s own attribute, or the one it inherits when it has none of its own (the wrapper is
     then set on ``owner`` only, leaving the base class and its other subclasses alone)."""
+    fix = f"{make.__module__}.{make.__qualname__}"
     own = owner.__dict__.get(name)
-    if is_patched(own):
+    below: frozenset[str] = getattr(own, MARK, frozenset()) if is_patched(own) else frozenset()
+    if fix in below:
         return
     original = own if own is not None else getattr(owner, name)
     wrapper = functools.wraps(original)(make(original))
-    setattr(wrapper, MARK, True)
+    setattr(wrapper, MARK, below | {fix})
     setattr(owner, name, wrapper)

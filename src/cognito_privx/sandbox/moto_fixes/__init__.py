@@ -29,12 +29,15 @@ methods in place, once per process, keeping moto's behaviour otherwise:
    ``SignUp`` is refused on an admin-only pool and for attributes the client may not write.
 10. :func:`.tags.add_pool_tagging`: ``TagResource`` and ``UntagResource`` on a user pool (the run lock's tags,
     the ownership record), kept in the ``UserPoolTags`` that moto's ``DescribeUserPool`` answers.
+11. :func:`.auth_flows.fix_auth_flows`: ``InitiateAuth`` and ``AdminInitiateAuth`` refuse a flow the app client's
+    ``ExplicitAuthFlows`` does not allow (``InvalidParameterException`` "<FLOW> flow not enabled for this client",
+    before the credentials are read); unset: refresh, SRP and custom; the legacy values honoured.
 
 The in-process ``mock_aws`` and moto's server use the same model classes, so one :func:`apply` covers both.
 
 One module per concern: ``corrections`` (fixes 1-5, moto's own calls), ``branding`` (6), ``app_client_secrets``
-(7) and ``tags`` (10), the calls moto lacks; ``attribute_writes`` (9); ``clock`` stamps what they make. How a class
-is patched (idempotent, marked wrappers):
+(7) and ``tags`` (10), the calls moto lacks; ``attribute_writes`` (9); ``auth_flows`` (11); ``clock`` stamps what
+they make. How a class is patched (idempotent, marked wrappers; two fixes of one method are layered):
 :mod:`cognito_privx.sandbox.moto_patch`, which :mod:`cognito_privx.sandbox.import_jobs` (8) shares.
 """
 
@@ -46,6 +49,7 @@ from cognito_privx.sandbox import import_jobs
 from cognito_privx.sandbox.moto_fixes import corrections
 from cognito_privx.sandbox.moto_fixes.app_client_secrets import MAX_CLIENT_SECRETS, add_client_secrets, client_secrets
 from cognito_privx.sandbox.moto_fixes.attribute_writes import fix_attribute_writes
+from cognito_privx.sandbox.moto_fixes.auth_flows import fix_auth_flows
 from cognito_privx.sandbox.moto_fixes.branding import add_managed_login_branding
 from cognito_privx.sandbox.moto_fixes.tags import add_pool_tagging
 
@@ -71,3 +75,4 @@ def apply() -> None:
         add_pool_tagging(models)
         import_jobs.install(models)
         fix_attribute_writes(models)
+        fix_auth_flows(models)
