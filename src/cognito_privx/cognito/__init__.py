@@ -83,6 +83,7 @@ from cognito_privx.cognito.pool import (
     pool_create_params,
     pool_managed_fields,
     pool_update_params,
+    wanted_admin_only,
 )
 from cognito_privx.cognito.races import RACE_POLL_S, RACE_SETTLE_S, RACE_WINDOW, age_key, is_race, settled
 from cognito_privx.cognito.record import (
@@ -167,6 +168,7 @@ __all__ = [
     "pool_create_params",
     "pool_managed_fields",
     "pool_update_params",
+    "wanted_admin_only",
     "record_change",
     "required_attributes",
     "secret_age_days",
