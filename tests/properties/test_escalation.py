@@ -366,7 +366,10 @@ def test_sign_up_opened_on_an_adopted_pool_is_a_warning_in_plan_and_setup(
     run = cli("--config", str(config_file), "setup")
     assert run.exit_code == 0 and "! warning: pool" in run.stderr and "self sign-up" in run.stderr, run.stderr
     # Not closed unasked on an adopted pool: the config says how.
-    assert aws.describe_user_pool(UserPoolId=pool_id)["UserPool"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is False
+    assert (
+        aws.describe_user_pool(UserPoolId=pool_id)["UserPool"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"]
+        is False
+    )
 
 
 def test_sign_up_opened_on_our_pool_plan_shows_it_closed_again(cli: Any, config_file: Path, aws: Any) -> None:
