@@ -301,3 +301,92 @@ def test_with_native_groups_self_sign_up_is_a_warning(cli: Any, config_file: Pat
     _, checks = _doctor(cli, config_file)
     assert checks["self-sign-up"]["status"] == "warn", checks["self-sign-up"]
     assert checks["attribute-writers"]["status"] == "ok", checks["attribute-writers"]
+
+
+# -- plan and setup warn about each open path on a pool of ours (they never refuse: an admin must be able to revoke)
+
+
+def _notes(run: Any, resource: str = "cognito user pool") -> list[str]:
+    (change,) = [c for c in json.loads(run.stdout)["changes"] if c["resource"] == resource]
+    return list(change["notes"])
+
+
+def test_plan_and_setup_warn_about_another_client_that_may_write_the_group(
+    cli: Any, config_file: Path, aws: Any
+) -> None:
+    _setup(cli, config_file)
+    pool_id = _pool_id(aws)
+    mobile = _app(aws, pool_id)  # WriteAttributes unset
+    web = _app(aws, pool_id, "web", WriteAttributes=["name", "custom:group"])
+    closed = _app(aws, pool_id, "closed", WriteAttributes=["name"])
+
+    plan = cli("--config", str(config_file), "-o", "json", "plan")
+    assert plan.exit_code == 0, plan.stderr
+    notes = [n for n in _notes(plan) if n.startswith("warning:")]
+    assert len(notes) == 2, notes
+    unset, listed = sorted(notes, key=lambda n: "'web'" in n)
+    assert "'mobile'" in unset and mobile in unset and "WriteAttributes is unset" in unset
+    assert "'web'" in listed and web in listed and "custom:group" in listed
+    assert all("update-user-pool-client" in n and "fix:" in n for n in notes)
+    assert closed not in " ".join(notes) and "'privx'" not in " ".join(notes)
+    text = cli("--config", str(config_file), "plan")
+    assert "'mobile'" in text.stdout and "'web'" in text.stdout and "warning:" in text.stdout
+
+    run = cli("--config", str(config_file), "-o", "json", "setup")  # warns, never refuses
+    assert run.exit_code == 0, run.stderr
+    assert len([n for n in _notes(run) if n.startswith("warning:")]) == 2
+    assert "WriteAttributes" not in _client(aws, pool_id, "mobile")  # another app's client is never edited
+
+
+def test_with_native_groups_another_client_is_no_warning(cli: Any, config_file: Path, aws: Any) -> None:
+    config_file.write_text(BASE_CONFIG.replace('domain_prefix = "acme-privx"\n', 'group_claim = "cognito:groups"\n'))
+    _setup(cli, config_file)
+    _app(aws, _pool_id(aws))
+    plan = cli("--config", str(config_file), "-o", "json", "plan")
+    assert plan.exit_code == 0, plan.stderr
+    assert not [n for n in _notes(plan) if n.startswith("warning:")]
+
+
+def test_sign_up_opened_on_an_adopted_pool_is_a_warning_in_plan_and_setup(
+    cli: Any, config_file: Path, aws: Any
+) -> None:
+    pool_id = _foreign_pool(aws, admin_only=True)
+    _setup(cli, config_file, "--adopt")
+    pool = aws.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    aws.update_user_pool(
+        UserPoolId=pool_id,
+        DeletionProtection="ACTIVE",
+        UserPoolTags=pool["UserPoolTags"],
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": False},
+    )
+    plan = cli("--config", str(config_file), "-o", "json", "plan")
+    assert plan.exit_code == 0, plan.stderr
+    (note,) = [n for n in _notes(plan) if n.startswith("warning:")]
+    assert "self sign-up" in note and "AllowAdminCreateUserOnly" in note and "admin_only_sign_up = true" in note
+    run = cli("--config", str(config_file), "setup")
+    assert run.exit_code == 0 and "! warning: pool" in run.stderr and "self sign-up" in run.stderr, run.stderr
+    # Not closed unasked on an adopted pool: the config says how.
+    assert (
+        aws.describe_user_pool(UserPoolId=pool_id)["UserPool"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"]
+        is False
+    )
+
+
+def test_sign_up_opened_on_our_pool_plan_shows_it_closed_again(cli: Any, config_file: Path, aws: Any) -> None:
+    _setup(cli, config_file)
+    pool_id = _pool_id(aws)
+    pool = aws.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    aws.update_user_pool(
+        UserPoolId=pool_id,
+        DeletionProtection="ACTIVE",
+        UserPoolTags=pool["UserPoolTags"],
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": False},
+    )
+    plan = cli("--config", str(config_file), "-o", "json", "plan")
+    (change,) = [c for c in json.loads(plan.stdout)["changes"] if c["resource"] == "cognito user pool"]
+    assert {"field": "AdminCreateUserConfig.AllowAdminCreateUserOnly", "before": False, "after": True} in change[
+        "fields"
+    ]
+    assert not [n for n in change["notes"] if n.startswith("warning:")]  # setup closes it: no warning needed
+    _setup(cli, config_file)
+    assert aws.describe_user_pool(UserPoolId=pool_id)["UserPool"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"]

@@ -315,3 +315,65 @@ def test_a_changed_rule_template_revokes_the_leaves_of_the_old_form(
     assert privx.record_of(_our_directory(emulator)).forms == ("(tags={group})",)
     again = _ok(cli, config_file, "-o", "json", "setup")
     assert {c["action"] for c in json.loads(again.stdout)["changes"]} == {"noop"}
+
+
+# -- what teardown leaves behind -------------------------------------------------------------------------------
+
+
+def test_teardown_of_a_kept_adopted_pool_removes_our_tags_so_reuse_needs_adopt(
+    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator
+) -> None:
+    pool_id, _ = _hand_made_pool(aws, client="their-app")
+    arn = aws.describe_user_pool(UserPoolId=pool_id)["UserPool"]["Arn"]
+    aws.tag_resource(ResourceArn=arn, Tags={"team": "identity"})
+    _ok(cli, config_file, "setup", "--adopt")
+    tags = aws.describe_user_pool(UserPoolId=pool_id)["UserPool"]["UserPoolTags"]
+    assert tags["managed-by"] == "cognito-privx" and "cognito-privx:record" in tags
+
+    done = _ok(cli, config_file, "-o", "json", "teardown", "--yes")
+    (untag,) = [c for c in json.loads(done.stdout)["changes"] if c["resource"] == "cognito user pool tags"]
+    assert untag["action"] == "delete" and "managed-by" in json.dumps(untag)
+    assert aws.describe_user_pool(UserPoolId=pool_id)["UserPool"]["UserPoolTags"] == {"team": "identity"}
+
+    plain = cli("--config", str(config_file), "setup")
+    assert plain.exit_code != 0 and "--adopt" in plain.stderr
+    assert aws.describe_user_pool(UserPoolId=pool_id)["UserPool"]["UserPoolTags"] == {"team": "identity"}
+    again = _ok(cli, config_file, "-o", "json", "teardown", "--yes")  # nothing of ours: nothing to untag
+    assert not [c for c in json.loads(again.stdout)["changes"] if c["action"] == "delete"]
+
+
+def test_teardown_names_the_rules_of_others_left_pointing_at_the_directory(
+    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator
+) -> None:
+    _ok(cli, config_file, "setup")
+    directory = _directory_id(emulator)
+    px = privx_client(emulator)
+    break_glass = privx.role_rule(directory, "(email=alice@example.com)")
+    theirs = px.create_role(
+        {
+            "name": "break-glass",
+            "comment": "by hand",
+            "permissions": [],
+            "source_rules": {"type": "GROUP", "match": "ANY", "rules": [break_glass]},
+        }
+    )
+    plan = _ok(cli, config_file, "-o", "json", "teardown", "--dry-run")
+    (gone,) = [c for c in json.loads(plan.stdout)["changes"] if c["resource"] == "privx directory"]
+    assert gone["action"] == "delete"
+    assert (
+        "1 rule(s) of others still point at this directory: role break-glass (PrivX keeps them; they match no one "
+        "once it is gone)"
+    ) in gone["notes"]
+    done = _ok(cli, config_file, "teardown", "--yes")
+    assert "role break-glass" in done.stderr + done.stdout
+    assert break_glass in privx.leaves(emulator.roles[theirs]["source_rules"])  # kept, pointing at nothing
+    assert not any(s["name"] == "Cognito" for s in emulator.sources.values())
+
+
+def test_teardown_with_no_rules_of_others_says_nothing_about_them(
+    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator
+) -> None:
+    _ok(cli, config_file, "setup")
+    plan = _ok(cli, config_file, "-o", "json", "teardown", "--dry-run")
+    (gone,) = [c for c in json.loads(plan.stdout)["changes"] if c["resource"] == "privx directory"]
+    assert not [n for n in gone["notes"] if "of others" in n]

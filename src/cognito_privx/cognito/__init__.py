@@ -83,6 +83,7 @@ from cognito_privx.cognito.pool import (
     pool_create_params,
     pool_managed_fields,
     pool_update_params,
+    wanted_admin_only,
 )
 from cognito_privx.cognito.races import RACE_POLL_S, RACE_SETTLE_S, RACE_WINDOW, age_key, is_race, settled
 from cognito_privx.cognito.record import (
@@ -90,6 +91,7 @@ from cognito_privx.cognito.record import (
     RECORD_RESOURCE,
     PoolRecord,
     derive_record,
+    is_our_tag,
     record_change,
     write_record,
 )
@@ -155,6 +157,7 @@ __all__ = [
     "group_is_empty",
     "is_adopted",
     "is_our_group",
+    "is_our_tag",
     "is_ours",
     "is_race",
     "list_groups",
@@ -173,6 +176,7 @@ __all__ = [
     "secret_age_seconds",
     "settled",
     "sign_up_open",
+    "wanted_admin_only",
     "write_record",
     "writer_path",
 ]

@@ -21,6 +21,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from cognito_privx.cognito.pool import is_adopted
+from cognito_privx.config import MANAGED_TAG_KEY
+from cognito_privx.desired import ADOPTED_TAG_KEY
 from cognito_privx.plan import Action, Change, FieldChange
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only, never imported at run time
@@ -94,6 +96,12 @@ def derive_record(
     named = [f"app client {record.client}" if record.client else "", f"domain {owned_domain}" if owned_domain else ""]
     what = ", ".join(n for n in named if n) or "nothing on the pool"
     return record, f"no ownership record (set up by an older version): recorded as created by cognito-privx: {what}"
+
+
+def is_our_tag(key: str) -> bool:
+    """Whether a pool tag key is one cognito-privx sets: managed-by, the adopted tag, the record's keys (the run
+    lock's ``cognito-privx-lock:*`` is the lock's own, removed when the run ends)."""
+    return key in (MANAGED_TAG_KEY, ADOPTED_TAG_KEY) or key.startswith(RECORD_PREFIX)
 
 
 def record_change(pool_name: str, before: PoolRecord, after: PoolRecord, notes: tuple[str, ...] = ()) -> Change:

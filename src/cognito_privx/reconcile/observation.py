@@ -35,6 +35,8 @@ class Observed:
     pool_record: cognito.PoolRecord = field(default_factory=cognito.PoolRecord)
     directory_record: privx.DirectoryRecord = field(default_factory=privx.DirectoryRecord)
     record_notes: tuple[str, ...] = ()
+    # Every app client of the pool, described: read only while the group is an attribute (open_path_notes).
+    clients: list[UserPoolClientTypeTypeDef] | None = None
 
 
 def observe(desired: DesiredState, services: Services, *, adopt: bool, lock: PoolLock | None = None) -> Observed:
@@ -43,11 +45,15 @@ def observe(desired: DesiredState, services: Services, *, adopt: bool, lock: Poo
     any write, on either side."""
     gw, px = services.cognito, services.privx
     px.login()
+    clients: list[UserPoolClientTypeTypeDef] | None = None
     if adopt:  # an open pool is refused before the run lock tags it (a refusal changes nothing)
         candidate = cognito.find_our_pool(gw, desired.pool, adopt=adopt)
         if candidate is not None and not cognito.is_ours(candidate):
-            check_closed(desired, candidate, cognito.described_clients(gw, candidate["Id"]))
+            clients = cognito.described_clients(gw, candidate["Id"])
+            check_closed(desired, candidate, clients)
     pool = locked_pool(gw, desired.pool, lock, adopt=adopt)
+    if pool is not None and clients is None and _group_is_attribute(desired):
+        clients = cognito.described_clients(gw, pool["Id"])  # the one listing (open_path_notes)
     cognito.check_attribute(desired.attribute, pool)
     cognito.check_mfa_methods(desired.mfa, pool)
     mfa = gw.mfa_config(pool["Id"]) if pool and desired.mfa else None
@@ -89,7 +95,25 @@ def observe(desired: DesiredState, services: Services, *, adopt: bool, lock: Poo
         pool_record,
         directory_record,
         (*notes, *more),
+        clients,
     )
+
+
+def _group_is_attribute(desired: DesiredState) -> bool:
+    """Whether the group comes from a user attribute (not ``cognito:groups``, which only administrators change)."""
+    return desired.directory.tags_claim in desired.client.protected_attributes
+
+
+def open_path_notes(desired: DesiredState, now: Observed, *, adopt: bool) -> tuple[str, ...]:
+    """A warning per open path on a pool of ours that this run leaves open (cognito/exposure.py, doctor's words):
+    each other app's client that may write an attribute the grants read, and self sign-up unless setup closes it.
+    Never a refusal: an administrator must always be able to run setup (e.g. to revoke a grant)."""
+    if now.pool is None or now.clients is None or not _group_is_attribute(desired):
+        return ()
+    others = [c for c in now.clients if c.get("ClientName") != desired.client.name]  # ours: narrowed by setup
+    closes = cognito.wanted_admin_only(desired.pool, now.pool, adopt=adopt) is True
+    paths = cognito.open_paths(now.pool, others, desired.client.protected_attributes, sign_up_matters=not closes)
+    return tuple(f"warning: {p.message}; fix: {p.hint}" for p in paths)
 
 
 def pool_record_of(

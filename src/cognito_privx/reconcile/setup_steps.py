@@ -14,7 +14,7 @@ from cognito_privx.desired import DesiredState
 from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, Plan
 from cognito_privx.reconcile import records
 from cognito_privx.reconcile.lock import PoolLock
-from cognito_privx.reconcile.observation import held_secret, observe
+from cognito_privx.reconcile.observation import held_secret, observe, open_path_notes
 from cognito_privx.reconcile.services import Services
 
 
@@ -110,8 +110,9 @@ def _setup_once(
     if lock is not None and pool.pool_id is not None and lock(pool.pool_id):  # a pool made here: born with it
         raise _LostPoolRace(pool.pool_id, "")  # (not expected) taken only now: read everything again
     pool_change = pool.change
-    if pool_note:
-        pool_change = replace(pool_change, notes=(*pool_change.notes, pool_note))
+    warnings = open_path_notes(desired, now, adopt=adopt)
+    if pool_note or warnings:
+        pool_change = replace(pool_change, notes=(*pool_change.notes, *((pool_note,) if pool_note else ()), *warnings))
     plan.add(pool_change)
     plan.add(cognito.ensure_attribute(gw, desired.attribute, pool, dry_run=dry_run))
     mfa = cognito.ensure_mfa(gw, desired.mfa, desired.pool.name, pool.pool_id, dry_run=dry_run, current=now.mfa)

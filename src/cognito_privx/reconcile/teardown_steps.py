@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cognito_privx import cognito, privx
 from cognito_privx.desired import DesiredState
 from cognito_privx.errors import ForeignResourceError
-from cognito_privx.plan import Action, Change, Plan
+from cognito_privx.plan import Action, Change, FieldChange, Plan
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
     from types_boto3_cognito_idp.type_defs import UserPoolClientTypeTypeDef, UserPoolTypeTypeDef
@@ -87,9 +87,10 @@ def teardown(
     # 2. The directory: no login button pointing at a pool that is about to go.
     name = desired.directory.name
     if directory is not None:
+        left = _others_rules_note(desired, str(directory["id"]), roles, granted)
         steps.append(
             Step(
-                Change("privx directory", str(directory.get("name")), Action.DELETE),
+                Change("privx directory", str(directory.get("name")), Action.DELETE, notes=left),
                 lambda: px.delete_source(str(directory["id"])),
             )
         )
@@ -126,6 +127,8 @@ def teardown(
             )
         )
         steps.append(Step(Change("cognito user pool", desired.pool.name, Action.NOOP, notes=(why,))))
+        if adopted:
+            steps.extend(_untag_steps(gw, desired, pool))
     else:
         steps.append(
             Step(
@@ -217,3 +220,42 @@ def _group_deleter(gw: cognito.CognitoGateway, pool_id: str, name: str) -> Calla
         cognito.delete_group(gw, pool_id, name)
 
     return delete
+
+
+def _others_rules_note(
+    desired: DesiredState, directory_id: str, roles: list[dict[str, Any]], record: privx.DirectoryRecord
+) -> tuple[str, ...]:
+    """The rules of others (not in a form and group our record names) that still point at the directory about to
+    be deleted: PrivX keeps a rule whose source is gone, and it matches no one (the emulator, core.py choice 8)."""
+    owned = privx.owned_search_strings(desired.rule_template, record.groups, record.forms)
+    held = [
+        str(role.get("name"))
+        for role in roles
+        for leaf in privx.our_leaves(role, directory_id)
+        if leaf.get("search_string") not in owned
+    ]
+    if not held:
+        return ()
+    return (
+        f"{len(held)} rule(s) of others still point at this directory: "
+        f"{', '.join(f'role {name}' for name in dict.fromkeys(held))} "
+        "(PrivX keeps them; they match no one once it is gone)",
+    )
+
+
+def _untag_steps(gw: cognito.CognitoGateway, desired: DesiredState, pool: UserPoolTypeTypeDef) -> list[Step]:
+    """An adopted pool that stays loses our tags (managed-by, adopted, the ownership record), so a later setup
+    needs --adopt again; the run lock's own tag goes when the run ends (reconcile/lock.py). UntagResource removes
+    only those keys: every other tag and setting is left."""
+    tags = pool.get("UserPoolTags") or {}
+    ours = sorted(k for k in tags if cognito.is_our_tag(k))
+    if not ours:
+        return []
+    arn = str(pool["Arn"])
+
+    def untag() -> None:
+        gw.call("untag_resource", ResourceArn=arn, TagKeys=ours)
+
+    fields = tuple(FieldChange(k, tags[k], None) for k in ours)
+    why = "the pool stays; without our tags a later setup needs --adopt again"
+    return [Step(Change("cognito user pool tags", desired.pool.name, Action.DELETE, fields, (why,)), untag)]
