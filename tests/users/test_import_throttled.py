@@ -263,7 +263,15 @@ def test_ctrl_c_exits_130_and_reports_the_rest_not_attempted(moto_server: MotoSe
         report = tmp_path / "report.csv"
         cli = str(Path(sys.executable).with_name("cognito-privx"))
         args = [cli, "--config", str(config), "import-users", str(csv_file), "--no-invite", "--report", str(report)]
-        proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # The CLI keeps a SIGINT disposition of "ignore" that it inherits (as nohup'd programs expect), and a test run
+        # started in the background by a shell without job control inherits exactly that: the signal below would be
+        # lost and the import would finish (exit 0). A handled signal is reset to the default at exec, so the child
+        # sees Ctrl-C as a terminal delivers it, however the test run was started.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        finally:
+            signal.signal(signal.SIGINT, previous)
         deadline = time.monotonic() + 30
         while proxy.calls["AdminCreateUser"] < 20 and time.monotonic() < deadline:
             time.sleep(0.05)
