@@ -902,3 +902,50 @@ def test_implicit_flow_puts_the_tokens_in_the_fragment(browser: Browser) -> None
     fragment = fragment_of(location)
     assert set(fragment) == {"id_token", "access_token", "expires_in", "token_type", "state"}
     assert b.verify(fragment["id_token"])["nonce"] == "n-0S6_WzA2Mj"
+
+
+# -- what ends a refresh token (issue 21) -----------------------------------------------------------------------
+
+
+def _refresh(b: Browser, token: str) -> httpx.Response:
+    return b.token({"grant_type": "refresh_token", "refresh_token": token})
+
+
+def test_a_global_sign_out_ends_the_users_refresh_tokens(browser: Browser) -> None:
+    """AdminUserGlobalSignOut: "Amazon Cognito no longer accepts a signed-out user's refresh tokens" (botocore)."""
+    b = browser
+    b.pool.user("bob@example.com")
+    alice = b.redeem(b.code()).json()["refresh_token"]
+    b.http.cookies.clear()
+    bob = b.redeem(b.code("bob@example.com")).json()["refresh_token"]
+    assert _refresh(b, alice).status_code == 200
+    b.pool.aws.admin_user_global_sign_out(UserPoolId=b.pool.id, Username="alice@example.com")
+    r = _refresh(b, alice)
+    assert (r.status_code, r.json()) == (400, {"error": "invalid_grant"})
+    assert _refresh(b, bob).status_code == 200  # another user's tokens are untouched
+    b.http.cookies.clear()
+    fresh = b.redeem(b.code()).json()["refresh_token"]  # a sign-in after the sign-out works as usual
+    assert _refresh(b, fresh).status_code == 200
+
+
+def test_re_enabling_a_user_does_not_revive_old_refresh_tokens(browser: Browser) -> None:
+    """Unverified on AWS: the sandbox takes the stricter reading (docs/cognito.md)."""
+    b = browser
+    old = b.redeem(b.code()).json()["refresh_token"]
+    b.pool.aws.admin_disable_user(UserPoolId=b.pool.id, Username="alice@example.com")
+    assert _refresh(b, old).status_code == 400
+    b.pool.aws.admin_enable_user(UserPoolId=b.pool.id, Username="alice@example.com")
+    r = _refresh(b, old)
+    assert (r.status_code, r.json()) == (400, {"error": "invalid_grant"})
+    b.http.cookies.clear()
+    assert _refresh(b, b.redeem(b.code()).json()["refresh_token"]).status_code == 200
+
+
+def test_a_deleted_and_re_created_user_does_not_inherit_refresh_tokens(browser: Browser) -> None:
+    b = browser
+    old = b.redeem(b.code()).json()["refresh_token"]
+    b.pool.aws.admin_delete_user(UserPoolId=b.pool.id, Username="alice@example.com")
+    r = _refresh(b, old)
+    assert (r.status_code, r.json()) == (400, {"error": "invalid_grant"})
+    b.pool.user("alice@example.com")
+    assert _refresh(b, old).status_code == 400

@@ -37,6 +37,7 @@ class CodeGrant:
 class RefreshGrant:
     session: SignedIn
     expires: float
+    generation: int = 0  # the user's token generation at issue (moto_view.token_generation): a sign-out moves it
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cognito_privx.sandbox.moto_fixes import client_secrets
+from cognito_privx.sandbox.moto_fixes.sign_outs import generation
 
 # moto's model objects (moto.cognitoidp.models.CognitoIdpUserPool, CognitoIdpUser): untyped.
 MotoPool = Any
@@ -185,6 +186,12 @@ def find_user(pool: MotoPool, login: str) -> MotoUser | None:
 def user_by_name(pool: MotoPool, username: str) -> MotoUser | None:
     """The user with this internal user name (``cognito:username``), exactly."""
     return pool.users.get(username)
+
+
+def token_generation(pool: MotoPool, username: str) -> int:
+    """How many times the user's refresh tokens have been ended (global sign-out, disable, deletion): a refresh
+    token issued at another count is refused (:mod:`cognito_privx.sandbox.moto_fixes.sign_outs`)."""
+    return generation(pool, username)
 
 
 def password_policy(pool: MotoPool) -> dict[str, Any]:

@@ -19,7 +19,12 @@ Token endpoint (DG "The token issuer endpoint", ``token-endpoint``):
 - Answer ``{id_token (with the openid scope), access_token, refresh_token, expires_in, token_type: "Bearer"}``;
   ``expires_in`` is the client's access-token validity (default one hour: 3600).
 - ``refresh_token``: new ID and access tokens, no new refresh token (rotation off, the default: API
-  ``RefreshTokenRotationType``). A refresh token of another client is ``invalid_grant``.
+  ``RefreshTokenRotationType``). A refresh token of another client is ``invalid_grant``. So is one issued before
+  the user was signed out (``AdminUserGlobalSignOut``: "Amazon Cognito no longer accepts a signed-out user's
+  refresh tokens in refresh requests", botocore 1.44), disabled, or deleted (Cognito's token endpoint answers 400
+  ``invalid_grant`` to a refresh token it no longer accepts). A refresh token issued before ``AdminDisableUser``
+  stays refused after ``AdminEnableUser``: unverified on AWS, so the stricter reading (recorded by
+  :mod:`cognito_privx.sandbox.moto_fixes.sign_outs`).
 - Any other ``grant_type`` is ``unsupported_grant_type`` (``client_credentials`` too: not in the sandbox).
   Errors are ``{"error": code}`` in JSON, 400 unless said otherwise (the guide's sample error answer).
 
@@ -205,7 +210,11 @@ class TokenEndpoint:
         answer = self.issuer.tokens(pool, client, user, grant.session, grant.nonce)
         if may_refresh(client, strict=self.strict_refresh):
             token = secrets.token_urlsafe(96)
-            self.store.refresh_tokens[token] = RefreshGrant(grant.session, self.clock() + client.refresh_validity)
+            self.store.refresh_tokens[token] = RefreshGrant(
+                grant.session,
+                self.clock() + client.refresh_validity,
+                moto_view.token_generation(pool, user.username),
+            )
             answer["refresh_token"] = token
         return answer
 
@@ -218,6 +227,11 @@ class TokenEndpoint:
         if not may_refresh(client, strict=self.strict_refresh):
             raise _Refused("unauthorized_client")
         user = self._active_user(pool, grant.session)
+        if moto_view.token_generation(pool, user.username) != grant.generation:
+            # Signed out (AdminUserGlobalSignOut), disabled or deleted since the token was issued: refused for
+            # good, re-enabled or not (see the module docstring).
+            del self.store.refresh_tokens[token]
+            raise _Refused("invalid_grant")
         return self.issuer.tokens(pool, client, user, grant.session, None)
 
     @staticmethod

@@ -51,6 +51,7 @@ from cognito_privx.sandbox.moto_fixes.app_client_secrets import MAX_CLIENT_SECRE
 from cognito_privx.sandbox.moto_fixes.attribute_writes import fix_attribute_writes
 from cognito_privx.sandbox.moto_fixes.auth_flows import fix_auth_flows
 from cognito_privx.sandbox.moto_fixes.branding import add_managed_login_branding
+from cognito_privx.sandbox.moto_fixes.sign_outs import fix_sign_outs
 from cognito_privx.sandbox.moto_fixes.tags import add_pool_tagging
 
 __all__ = ["MAX_CLIENT_SECRETS", "apply", "client_secrets"]
@@ -76,3 +77,4 @@ def apply() -> None:
         import_jobs.install(models)
         fix_attribute_writes(models)
         fix_auth_flows(models)
+        fix_sign_outs(models)
