@@ -34,6 +34,14 @@ def import_users(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and show what would change.")] = False,
     force: ForceOpt = False,
+    keep_sessions: Annotated[
+        bool,
+        typer.Option(
+            "--keep-sessions",
+            help="Do not sign out the users whose row takes a group away (else AdminUserGlobalSignOut per such row: "
+            "their refresh tokens are revoked).",
+        ),
+    ] = False,
     engine: Annotated[
         str,
         typer.Option(
@@ -57,7 +65,7 @@ def import_users(
     Big files can go to Cognito's own import jobs (--engine job or auto): see docs/cognito.md#user-import-jobs.
     """
     state: State = ctx.obj
-    flags = _Flags(workers=workers, rate=rate, invite=not no_invite, dry_run=dry_run)
+    flags = _Flags(workers=workers, rate=rate, invite=not no_invite, dry_run=dry_run, keep_sessions=keep_sessions)
     code = run(state, lambda: _import_file(state, file, flags, engine, logs_role_arn, report, force=force))
     if code:
         raise typer.Exit(code)
@@ -71,6 +79,7 @@ class _Flags:
     rate: float | None
     invite: bool
     dry_run: bool
+    keep_sessions: bool = False
 
 
 def _import_file(
@@ -127,7 +136,7 @@ def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: st
     from cognito_privx.users.index import learn_pool
     from cognito_privx.users.jobs.choice import Engine, choose_engine
 
-    users = open_users(state)
+    users = open_users(state, keep_sessions=flags.keep_sessions)
     choice = choose_engine(asked, len(rows), invite=flags.invite, role_arn=role, pool=dict(users.description or {}))
     if choice.engine is Engine.JOB or asked is not Engine.AUTO or "would go" in choice.reason:
         render.info(f"engine: {choice.engine.value} ({choice.reason})")

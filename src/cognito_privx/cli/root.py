@@ -288,7 +288,7 @@ def users_spec(state: State) -> UsersSpec:
     return state.users_derived
 
 
-def open_users(state: State, *, rate: float | None = None) -> PoolUsers:
+def open_users(state: State, *, rate: float | None = None, keep_sessions: bool = False) -> PoolUsers:
     """The pool's user side for the user commands and ``import-users``, with the test seams."""
     from cognito_privx.cognito import CognitoGateway
     from cognito_privx.pacing import TokenBucket
@@ -299,7 +299,8 @@ def open_users(state: State, *, rate: float | None = None) -> PoolUsers:
     gw = CognitoGateway.connect(spec.pool.region, state.profile, max_attempts=1)
     if state.seams.race_settle_s is not None:
         gw.race_settle_s = state.seams.race_settle_s
-    return PoolUsers.open(gw, spec, create_limiter=TokenBucket(rate, burst=2) if rate else None)
+    limiter = TokenBucket(rate, burst=2) if rate else None
+    return PoolUsers.open(gw, spec, create_limiter=limiter, keep_sessions=keep_sessions)
 
 
 def interactive() -> bool:

@@ -26,6 +26,14 @@ GroupsOpt = Annotated[
     ),
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Allow a group that is not a \\[roles] key.")]
+KeepSessionsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--keep-sessions",
+        help="Do not sign the user out: without it, Cognito's AdminUserGlobalSignOut revokes their refresh tokens "
+        "when they are disabled, removed or lose a group (their access tokens then live until they expire).",
+    ),
+]
 
 
 def _user_row(
@@ -145,15 +153,21 @@ def _add_user(
 
 
 @app.command("set-group")
-def set_group(ctx: typer.Context, email: EmailArg, group: GroupsOpt, force: ForceOpt = False) -> None:
-    """Change an existing user's group."""
+def set_group(
+    ctx: typer.Context,
+    email: EmailArg,
+    group: GroupsOpt,
+    force: ForceOpt = False,
+    keep_sessions: KeepSessionsOpt = False,
+) -> None:
+    """Change an existing user's group; a user who loses a group is signed out (refresh tokens revoked)."""
     state: State = ctx.obj
-    run(state, lambda: _set_group(state, email, group, force=force))
+    run(state, lambda: _set_group(state, email, group, force=force, keep_sessions=keep_sessions))
 
 
-def _set_group(state: State, email: str, group: list[str], *, force: bool) -> None:
+def _set_group(state: State, email: str, group: list[str], *, force: bool, keep_sessions: bool) -> None:
     row = _user_row(email, group, users_spec(state), force=force)
-    _show(state, open_users(state).add(row, create=False))
+    _show(state, open_users(state, keep_sessions=keep_sessions).add(row, create=False))
 
 
 @app.command("resend-invite")
@@ -171,24 +185,26 @@ def _resend_invite(state: State, email: str) -> None:
     _show(state, open_users(state).resend_invite(address))
 
 
-def _set_enabled(state: State, email: str, enabled: bool) -> None:
+def _set_enabled(state: State, email: str, enabled: bool, *, keep_sessions: bool = False) -> None:
     from cognito_privx.users import validate_email
 
     users_spec(state)  # the config first: a bad config is reported before a bad argument
     address = validate_email(email)
-    _show(state, open_users(state).set_enabled(address, enabled))
+    _show(state, open_users(state, keep_sessions=keep_sessions).set_enabled(address, enabled))
 
 
 @app.command("disable-user")
-def disable_user(ctx: typer.Context, email: EmailArg) -> None:
-    """Disable a user (they can no longer log in; nothing is deleted)."""
+def disable_user(ctx: typer.Context, email: EmailArg, keep_sessions: KeepSessionsOpt = False) -> None:
+    """Disable a user and sign them out: no new sign-in, and their refresh tokens are revoked, so no new tokens
+    (access tokens already issued work until they expire, at most the app client's access-token validity).
+    Nothing is deleted."""
     state: State = ctx.obj
-    run(state, lambda: _set_enabled(state, email, False))
+    run(state, lambda: _set_enabled(state, email, False, keep_sessions=keep_sessions))
 
 
 @app.command("enable-user")
 def enable_user(ctx: typer.Context, email: EmailArg) -> None:
-    """Enable a disabled user."""
+    """Enable a disabled user. Tokens ended by disable-user stay ended: the user signs in anew."""
     state: State = ctx.obj
     run(state, lambda: _set_enabled(state, email, True))
 
@@ -198,19 +214,20 @@ def remove_user(
     ctx: typer.Context,
     email: EmailArg,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    keep_sessions: KeepSessionsOpt = False,
 ) -> None:
-    """Delete a user from the pool (asks first)."""
+    """Sign a user out (refresh tokens revoked) and delete them from the pool (asks first)."""
     state: State = ctx.obj
-    run(state, lambda: _remove_user(state, email, yes=yes))
+    run(state, lambda: _remove_user(state, email, yes=yes, keep_sessions=keep_sessions))
 
 
-def _remove_user(state: State, email: str, *, yes: bool) -> None:
+def _remove_user(state: State, email: str, *, yes: bool, keep_sessions: bool) -> None:
     from cognito_privx.errors import UsageError
     from cognito_privx.users import validate_email
 
     users_spec(state)  # the config first: a bad config is reported before a bad argument
     address = validate_email(email)
-    users = open_users(state)
+    users = open_users(state, keep_sessions=keep_sessions)
     # The look-up that will also confirm the removal: in a legacy case-sensitive pool it finds the user in
     # any capitalisation (and refuses when two users differ only in case).
     user = users.find(address)

@@ -77,6 +77,9 @@ class UserResult:
     status: str | None = None  # Cognito's UserStatus after the operation, when known
     old_group: str | None = None  # the group attribute before and after, when the operation read or set it
     new_group: str | None = None
+    # AdminUserGlobalSignOut done (True) or skipped by --keep-sessions (False); None when the operation ends no
+    # access (no group taken away, enable-user, nothing to remove)
+    signed_out: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {"email": self.email, "outcome": self.outcome.value, "detail": self.detail}
@@ -87,6 +90,8 @@ class UserResult:
         if self.old_group is not None or self.new_group is not None:
             document["old_group"] = self.old_group
             document["new_group"] = self.new_group
+        if self.signed_out is not None:
+            document["signed_out"] = self.signed_out
         return document
 
 

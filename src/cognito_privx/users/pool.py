@@ -22,7 +22,7 @@ from cognito_privx import retry
 from cognito_privx.cognito import CognitoGateway, find_our_pool
 from cognito_privx.cognito.usernames import UsernameModel, username_model
 from cognito_privx.desired import UsersSpec
-from cognito_privx.errors import CognitoError, ConflictError, UsageError
+from cognito_privx.errors import CognitoError, ConflictError, UsageError, aws_error_code
 from cognito_privx.users.calls import retrying_call
 from cognito_privx.users.groups import Memberships
 from cognito_privx.users.lookup import UserLookup, UserNotFound
@@ -69,6 +69,7 @@ class PoolUsers:
     model: UsernameModel = field(default_factory=UsernameModel)  # how the pool names its users (default: ours)
     description: UserPoolTypeTypeDef | None = None  # describe_user_pool()["UserPool"], when open() had it
     create_limiter: TokenBucket | None = None
+    keep_sessions: bool = False  # --keep-sessions: no AdminUserGlobalSignOut on disable / remove / demotion
     max_attempts: int = 8
     backoff_base: float = 0.2
     backoff_cap: float = 8.0
@@ -278,23 +279,43 @@ class PoolUsers:
         if row.name and attrs.get("name") != row.name:
             changes.append({"Name": "name", "Value": row.name})
             details.append("name")
+        signed: bool | None = None  # signed out (True), sessions kept (False), or no group taken away (None)
         membership = self.memberships.sync(username, row.groups, dry_run=dry_run) if self.native_groups else ""
         if membership:
             details.append(membership)
+            if _left_native(membership) and not changes and not dry_run:
+                # Native groups only (the attribute unchanged): the membership is already changed; signed out now.
+                details.append(self._sign_out(row.email, username, done=f"done: {membership}"))
+                signed = not self.keep_sessions
         if not user.get("Enabled", True):
             details.append("user is disabled (not re-enabled; use enable-user)")
         changed = bool(changes or membership)
         if found_as:
             details.insert(0, found_as)
-        seen = {"status": str(user.get("UserStatus", "")) or None, "old_group": current, "new_group": row.group_value}
+        seen: dict[str, Any] = {
+            "status": str(user.get("UserStatus", "")) or None,
+            "old_group": current,
+            "new_group": row.group_value,
+        }
+        demoted = bool(set(_groups_of(current)) - set(row.groups)) or _left_native(membership)
         if changed and dry_run:
+            if demoted:
+                details.append(self._would_sign_out())
             return UserResult(row.email, Outcome.UPDATED, "would update: " + "; ".join(details), row.line, **seen)
+        if demoted and changes:
+            # Signed out BEFORE the group changes, so that a sign-out the caller may not do leaves nothing changed
+            # and a re-run (which would see no group change) does the whole job. A refresh token issued in the
+            # milliseconds between the two calls survives, but every token Cognito makes from it afterwards carries
+            # the new group (a refresh reads the user's attributes), so no refresh brings the old group back.
+            done = f"done: {membership}" if membership else "nothing was changed"
+            details.append(self._sign_out(row.email, username, done=done))
+            signed = not self.keep_sessions
         if changes:
             self.call(
                 "admin_update_user_attributes", UserPoolId=self.pool_id, Username=username, UserAttributes=changes
             )
         if changed:
-            return UserResult(row.email, Outcome.UPDATED, "; ".join(details), row.line, **seen)
+            return UserResult(row.email, Outcome.UPDATED, "; ".join(details), row.line, signed_out=signed, **seen)
         return UserResult(row.email, Outcome.UNCHANGED, "; ".join(details), row.line, **seen)
 
     def set_enabled(self, email: str, enabled: bool) -> UserResult:
@@ -303,10 +324,23 @@ class PoolUsers:
         state = "enabled" if enabled else "disabled"
         status = str(user.get("UserStatus", "")) or None
         if bool(user.get("Enabled", True)) == enabled:
-            return UserResult(email, Outcome.UNCHANGED, _join(found_as, "already " + state), status=status)
+            detail = _join(found_as, "already " + state)
+            if not enabled and not self.keep_sessions:
+                # Again: the run that disabled the user may have been refused the sign-out (a re-run finishes it).
+                detail += "; " + self._sign_out(email, user["Username"], done=f"{email} is disabled")
+            return UserResult(
+                email, Outcome.UNCHANGED, detail, status=status, signed_out=self._signed_out_flag(enabled)
+            )
         operation = "admin_enable_user" if enabled else "admin_disable_user"
         self.call(operation, UserPoolId=self.pool_id, Username=user["Username"])
-        return UserResult(email, Outcome.UPDATED, _join(found_as, state), status=status)
+        if enabled:
+            # AdminEnableUser does not bring back tokens ended by the disable's sign-out: the user signs in anew.
+            return UserResult(email, Outcome.UPDATED, _join(found_as, state), status=status)
+        # Disabled FIRST, then signed out: once disabled nobody can sign in, so the sign-out ends every refresh
+        # token there will ever be for this user. (Signed out first, a sign-in between the two calls would get a
+        # refresh token that survives the sign-out, and works again after enable-user if Cognito revives it.)
+        detail = _join(found_as, state) + "; " + self._sign_out(email, user["Username"], done=f"{email} is disabled")
+        return UserResult(email, Outcome.UPDATED, detail, status=status, signed_out=self._signed_out_flag(enabled))
 
     def remove(self, email: str, *, user: AdminGetUserResponseTypeDef | _NotLooked | None = NOT_LOOKED) -> UserResult:
         """Delete the user ``find(email)`` returns; ``user`` is that answer when the caller already has it (``None``:
@@ -319,6 +353,9 @@ class PoolUsers:
         target = self.find(email) if isinstance(user, _NotLooked) else user
         if target is None:
             return UserResult(email, Outcome.UNCHANGED, f"no such user{self.lookup.any_case()} (already removed)")
+        # Signed out BEFORE the deletion: afterwards there is nobody to sign out, and a refused sign-out then leaves
+        # the user in place for a re-run. A sign-in between the two calls is harmless: deletion ends its tokens.
+        signed = self._sign_out(email, target["Username"], done="nothing was changed", absent_ok=True)
         deleted = (
             self.call(
                 "admin_delete_user",
@@ -338,13 +375,63 @@ class PoolUsers:
         if not deleted:
             return UserResult(email, Outcome.UNCHANGED, f"no such user{self.lookup.any_case()} (already removed)")
         status = str(target.get("UserStatus", "")) or None  # the status the user had
-        return UserResult(email, Outcome.DELETED, _join(_found_as(target, email), "removed"), status=status)
+        detail = _join(_found_as(target, email), "removed") + "; " + signed
+        return UserResult(email, Outcome.DELETED, detail, status=status, signed_out=not self.keep_sessions)
+
+    # -- ending sessions ----------------------------------------------------------------------------------------
+
+    def _signed_out_flag(self, enabled: bool) -> bool | None:
+        return None if enabled else not self.keep_sessions
+
+    def _would_sign_out(self) -> str:
+        return SESSIONS_KEPT if self.keep_sessions else "would sign out (revoke refresh tokens)"
+
+    def _sign_out(self, email: str, username: str, *, done: str, absent_ok: bool = False) -> str:
+        """``AdminUserGlobalSignOut`` ("Amazon Cognito no longer accepts a signed-out user's refresh tokens in
+        refresh requests", botocore's model): the result's words for it. Skipped with ``keep_sessions``.
+
+        A sign-out the caller's IAM policy does not allow raises :class:`CognitoError` naming the permission and
+        ``done`` (what this command changed already); a re-run finishes the job."""
+        if self.keep_sessions:
+            return SESSIONS_KEPT
+        try:
+            self.call(
+                "admin_user_global_sign_out",
+                absent="UserNotFoundException" if absent_ok else None,
+                UserPoolId=self.pool_id,
+                Username=username,
+            )
+        except CognitoError as e:
+            if aws_error_code(e) not in ("AccessDeniedException", "AccessDenied"):
+                raise
+            raise CognitoError(
+                f"{email}: {done}; not signed out: the caller may not call {SIGN_OUT_PERMISSION} "
+                "(the user's refresh tokens still work)",
+                f"add {SIGN_OUT_PERMISSION} to the caller's IAM policy (docs/permissions.md) and run the command "
+                "again to finish; or pass --keep-sessions to leave the user's sessions",
+            ) from e
+        return SIGNED_OUT
 
     def list(
         self, group: str | None = None, on_page: Callable[[int], None] | None = None, *, status: str | None = None
     ) -> list[UserInfo]:
         """Every user (optionally of one group, of one ``UserStatus``): :meth:`UserLookup.listed`."""
         return self.lookup.listed(self.attribute, group, on_page, status=status)
+
+
+SIGNED_OUT = "signed out (refresh tokens revoked)"
+SESSIONS_KEPT = "sessions kept (--keep-sessions)"
+SIGN_OUT_PERMISSION = "cognito-idp:AdminUserGlobalSignOut"
+
+
+def _groups_of(value: str | None) -> list[str]:
+    """The groups of a group attribute's value (comma-joined), none for an unset one."""
+    return [g for g in (value or "").split(",") if g]
+
+
+def _left_native(membership: str) -> bool:
+    """Whether :meth:`Memberships.sync`'s account of a change removed the user from a group."""
+    return "- group " in membership
 
 
 def _join(*parts: str) -> str:

@@ -22,9 +22,10 @@ from typing import Any
 
 from cognito_privx.sandbox.moto_patch import Method, wrap
 
-__all__ = ["fix_sign_outs", "generation"]
+__all__ = ["fix_sign_outs", "generation", "sign_outs"]
 
 _ATTRIBUTE = "cognito_privx_token_generations"
+_SIGN_OUTS = "cognito_privx_sign_outs"
 
 
 def generation(pool: Any, username: str) -> int:
@@ -32,8 +33,14 @@ def generation(pool: Any, username: str) -> int:
     return int(getattr(pool, _ATTRIBUTE, {}).get(username, 0))
 
 
-def _bump(pool: Any, username: str) -> None:
-    counts: dict[str, int] = pool.__dict__.setdefault(_ATTRIBUTE, {})
+def sign_outs(pool: Any, username: str) -> int:
+    """How many global sign-outs (``AdminUserGlobalSignOut``, ``GlobalSignOut``) the user has had in ``pool``: what
+    the sandbox shows of a sign-out besides its effect, which a disable has too."""
+    return int(getattr(pool, _SIGN_OUTS, {}).get(username, 0))
+
+
+def _bump(pool: Any, username: str, attribute: str = _ATTRIBUTE) -> None:
+    counts: dict[str, int] = pool.__dict__.setdefault(attribute, {})
     counts[username] = counts.get(username, 0) + 1
 
 
@@ -53,7 +60,9 @@ def fix_sign_outs(models: Any) -> None:
         def patched(self: Any, user_pool_id: str, username: str) -> None:
             original(self, user_pool_id, username)
             pool = self.describe_user_pool(user_pool_id)
-            pool.sign_out(self.admin_get_user(user_pool_id, username).username)
+            internal = self.admin_get_user(user_pool_id, username).username
+            pool.sign_out(internal)
+            _bump(pool, internal, _SIGN_OUTS)
 
         return patched
 
