@@ -696,7 +696,7 @@ def test_admin_state_is_unmasked(emulator: PrivXEmulator, api: httpx.Client) -> 
         {"method": "GET", "path": SOURCES, "status": 200, "fault": None},
     ]
     assert [(f["path"], f["nth"], f["seen"]) for f in state["faults"]] == [("/z", 4, 0)]
-    assert state["config"] == {"token_ttl": 300.0}
+    assert state["config"] == {"token_ttl": 300.0, "session_ttl": 43200.0}
 
 
 def test_admin_reset_clears_state_and_faults(emulator: PrivXEmulator, api: httpx.Client) -> None:
