@@ -224,3 +224,11 @@ def test_the_terminate_routes_are_writes_and_search_is_not(emulator: PrivXEmulat
         f"{CM}/user/{user}",
     ]
     assert f"{SS}/sessions/search" not in [r.path for r in emulator.write_requests()]
+
+
+def test_session_ttl_is_set_through_the_harness_all_or_nothing(emulator: PrivXEmulator, api: httpx.Client) -> None:
+    r = api.post("/_emulator/config", json={"session_ttl": 5, "token_ttl": 0})
+    assert (r.status_code, r.json()["property"]) == (400, "token_ttl")
+    assert emulator.session_ttl == 43200.0
+    assert api.post("/_emulator/config", json={"session_ttl": 5}).json()["session_ttl"] == 5.0
+    assert emulator.session_ttl == 5.0

@@ -12,7 +12,8 @@ This module routes, authorizes and records; the routes themselves live in :mod:`
 :mod:`.variant`, fault injection in :mod:`.faults`.
 
 Inspection for tests (real, unmasked values): ``sources``, ``roles``, ``users`` (stored; without the computed
-``roles``/``permissions``), ``requests``, ``logins`` (choice 19), ``builtin_source_ids`` and
+``roles``/``permissions``), ``requests``, ``logins`` (choice 19), ``sessions`` and ``connections`` (choices 20,
+21; with :meth:`PrivXEmulator.valid_sessions` and :meth:`PrivXEmulator.live_connections`), ``builtin_source_ids`` and
 :meth:`PrivXEmulator.write_requests`; :meth:`PrivXEmulator.login_user` makes users as an OIDC login would, and a
 real login through an IdP makes them through ``/auth/api/v1/oidc-cb`` (choice 19).
 
@@ -194,6 +195,32 @@ Choices where docs/privx-api.md is unverified
       when the state was unknown or used. ``reset`` clears it and forgets logins under way.
     - No outbound request is made with the emulator's lock held (:func:`.wire.deferred`): a slow IdP holds up
       that login only. The request is recorded in ``requests`` when its answer is known.
+20. Login sessions (:mod:`.sessions`; privx-sdk-go ``api/auth``: routes and the ``Session`` / ``SessionSearch``
+    models; paths also in privx-sdk-for-python ``enums.py``). Each successful login (choice 14 or 19) opens one
+    session of ``type`` ``user`` (``domain``, ``remote_addr``, ``user_agent`` empty; ``parent_session_id`` left
+    out, the SDK's ``omitempty``), valid for ``session_ttl`` seconds of ``clock`` (default 12 h; ``token_expires``
+    after ``token_ttl``, at most the session's end). **Unverified** where public sources are silent: the
+    permission to list and search is ``users-view``, to terminate ``users-manage`` (403 ``FORBIDDEN`` without);
+    ``GET …/users/{id}/sessions`` and ``…/sources/{id}/sessions`` list only **valid** sessions (the SDK: "get
+    valid sessions"), paged as choice 11 (sort keys ``created`` (default), ``updated``, ``expires``,
+    ``username``, ``type``, ``id``); an unknown source is 404, an unknown user an empty list; ``POST
+    …/sessions/search`` (body a JSON object of ``keywords``, ``user_id``, ``type``, strings; another key is 400
+    ``INVALID_PARAMETER``; no body 400) returns **every** stored session, ended ones too with ``logged_out:
+    true`` (the strict reading: a caller must read ``logged_out``); ``keywords`` match ``username``,
+    ``remote_addr``, ``user_agent``, ``domain``, case-insensitively. Terminating sets ``logged_out: true`` and
+    ``updated``; the session is kept (listed by search, in ``sessions``) and never valid again; terminating an
+    ended session again is 200; an unknown session or user id 404 ``OBJECT_NOT_FOUND``; a request body is
+    ignored (the SDKs send none, ``Post(nil)``); the answer is 200 with an empty body. Sessions (and
+    connections) of a deleted directory's users go with them; ``reset`` clears both.
+21. Connections (:mod:`.connections`; privx-sdk-go ``api/connectionmanager``; fields of its ``Connection``):
+    only the harness opens one (``POST /_emulator/connections`` or :meth:`PrivXEmulator.open_connection`):
+    ``{id, type: "SSH", user: {id, display_name}, target_host: {id: <host>}, connected, created, updated,
+    status: "CONNECTED"}``. ``POST /connection-manager/api/v1/terminate/{user|connection|host}/{id}`` needs
+    ``connections-terminate`` (role-store roles schema, v41) and answers 200 with an empty body; each live
+    connection it reaches becomes ``status: "DISCONNECTED"`` with ``disconnected``, ``updated_by`` (the API
+    client) and ``termination_reason``, and is kept. **Unverified**: an unknown user or connection id is 404
+    ``OBJECT_NOT_FOUND`` (a host is not checked: the emulator has no host store); a user with no live connection,
+    or ending an ended one, is 200.
 
 """
 
