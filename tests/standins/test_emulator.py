@@ -696,7 +696,7 @@ def test_admin_state_is_unmasked(emulator: PrivXEmulator, api: httpx.Client) -> 
         {"method": "GET", "path": SOURCES, "status": 200, "fault": None},
     ]
     assert [(f["path"], f["nth"], f["seen"]) for f in state["faults"]] == [("/z", 4, 0)]
-    assert state["config"] == {"token_ttl": 300.0}
+    assert state["config"] == {"token_ttl": 300.0, "session_ttl": 43200.0}
 
 
 def test_admin_reset_clears_state_and_faults(emulator: PrivXEmulator, api: httpx.Client) -> None:
@@ -712,7 +712,7 @@ def test_admin_reset_clears_state_and_faults(emulator: PrivXEmulator, api: httpx
 
 def test_admin_config_token_ttl(emulator: PrivXEmulator, clock: FakeClock) -> None:
     with http(emulator) as c:
-        assert c.post("/_emulator/config", json={"token_ttl": 2}).json() == {"token_ttl": 2.0}
+        assert c.post("/_emulator/config", json={"token_ttl": 2}).json() == {"token_ttl": 2.0, "session_ttl": 43200.0}
         for bad in ({"token_ttl": 0}, {"token_ttl": "2"}, {"token_ttl": True}, {"ttl": 2}):
             assert c.post("/_emulator/config", json=bad).status_code == 400
     assert grant(emulator).json()["expires_in"] == 2

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cognito_privx.sandbox.emulator import MASK, Fault, PrivXEmulator
+from cognito_privx.sandbox.emulator import ALL_PERMISSIONS, MASK, Fault, PrivXEmulator
 from cognito_privx.sandbox.server import EmulatorServer
 from tests.support.constants import API_CLIENT_ID, API_CLIENT_SECRET, OAUTH_CLIENT_SECRET
 from tests.support.oidc import cognito_discovery
@@ -218,7 +218,7 @@ def test_admin_state_and_reset(emulator: PrivXEmulator, client: httpx.Client, ap
 
 def test_token_ttl_from_admin_config_expires(client: httpx.Client) -> None:
     r = client.post("/_emulator/config", json={"token_ttl": 1})
-    assert (r.status_code, r.json()) == (200, {"token_ttl": 1.0})
+    assert (r.status_code, r.json()) == (200, {"token_ttl": 1.0, "session_ttl": 43200.0})
     grant = client.post(
         "/auth/api/v1/oauth/token",
         auth=("privx-external", OAUTH_CLIENT_SECRET),
@@ -304,3 +304,40 @@ def test_stop_before_start_is_harmless(emulator: PrivXEmulator) -> None:
     server.stop()
     with pytest.raises(RuntimeError):
         _ = server.port
+
+
+def test_sessions_and_connections_over_http(emulator: PrivXEmulator, api: httpx.Client, client: httpx.Client) -> None:
+    """Issue 21: a login opens a session, the harness opens a connection, the SDKs' routes end both; without
+    ``connections-terminate`` (taken away through the harness) nothing is ended."""
+    source = api.post(SOURCES, json=oidc_source()).json()["id"]
+    r = client.post("/_emulator/users", json={"source_id": source, "claims": {"sub": "s-a", "email": "a@x.org"}})
+    user = r.json()["id"]
+    r = client.post("/_emulator/connections", json={"user_id": user, "host": "web-1"})
+    assert r.status_code == 201
+    conn = r.json()["id"]
+    assert client.post("/_emulator/connections", json={"user_id": "nobody", "host": "h"}).status_code == 404
+    assert client.post("/_emulator/connections", json={"user_id": user}).json()["property"] == "host"
+    sessions = api.get(f"/auth/api/v1/sessionstorage/sources/{source}/sessions").json()
+    assert [s["user_id"] for s in sessions["items"]] == [user]
+
+    r = client.post("/_emulator/permissions", json={"client_id": API_CLIENT_ID, "permissions": ["users-view"]})
+    assert r.json() == {"client_id": API_CLIENT_ID, "permissions": ["users-view"]}
+    refused = api.post(f"/connection-manager/api/v1/terminate/user/{user}")
+    assert (refused.status_code, refused.json()["error_code"]) == (403, "FORBIDDEN")
+    assert api.post(f"/auth/api/v1/sessionstorage/users/{user}/sessions/terminate").status_code == 403
+    state = client.get("/_emulator/state").json()
+    assert [(s["valid"], s["logged_out"]) for s in state["sessions"]] == [(True, False)]
+    assert [c["status"] for c in state["connections"]] == ["CONNECTED"]
+    assert state["api_clients"] == {API_CLIENT_ID: ["users-view"]}
+    bad = client.post("/_emulator/permissions", json={"client_id": API_CLIENT_ID, "permissions": ["root"]})
+    assert bad.status_code == 400
+    assert client.post("/_emulator/permissions", json={"client_id": "x", "permissions": []}).status_code == 404
+
+    every = sorted(ALL_PERMISSIONS)
+    client.post("/_emulator/permissions", json={"client_id": API_CLIENT_ID, "permissions": every})
+    assert api.post(f"/connection-manager/api/v1/terminate/user/{user}").status_code == 200
+    assert api.post(f"/auth/api/v1/sessionstorage/users/{user}/sessions/terminate").status_code == 200
+    state = client.get("/_emulator/state").json()
+    assert [(s["valid"], s["logged_out"]) for s in state["sessions"]] == [(False, True)]
+    assert [(c["id"], c["status"]) for c in state["connections"]] == [(conn, "DISCONNECTED")]
+    assert api.get(f"/auth/api/v1/sessionstorage/users/{user}/sessions").json() == {"count": 0, "items": []}

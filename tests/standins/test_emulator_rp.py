@@ -802,3 +802,18 @@ def test_the_whole_login_over_http(idp: FakeOIDCProvider) -> None:
             page = read_page(browser.get(back))
     assert (page.heading, page.roles) == ("Signed in as ann@example.com", ["ops-admins"])
     emulator.close()
+
+
+def test_a_real_login_opens_a_session_and_a_refused_one_none(
+    emulator: PrivXEmulator, api: httpx.Client, browser: httpx.Client, idp: FakeOIDCProvider
+) -> None:
+    """Issue 21: each successful login through the IdP opens a PrivX session (choice 20)."""
+    directory = add_directory(api, oidc_tags_attribute_name="cognito:groups", oidc_allow_login_tag="privx")
+    login(browser, idp, directory, {"sub": "s-1", "email": "eve@example.com", "cognito:groups": ["ops"]})
+    assert emulator.sessions == {}
+    r = login(browser, idp, directory, {"sub": "s-1", "email": "eve@example.com", "cognito:groups": ["privx"]})
+    assert r.status_code == 200
+    user_id = emulator.logins[-1]["user_id"]
+    listed = api.get(f"/auth/api/v1/sessionstorage/users/{user_id}/sessions").json()
+    assert listed["count"] == 1
+    assert (listed["items"][0]["source_id"], listed["items"][0]["logged_out"]) == (directory, False)

@@ -10,6 +10,7 @@ documented). The rest, one concern per module:
   and its callback, with PrivX as the OIDC relying party; :mod:`.oidc` — its discovery, code exchange and ID-token
   checks;
 - :mod:`.sources`, :mod:`.roles` and :mod:`.users` — the role-store objects and their routes;
+- :mod:`.sessions` and :mod:`.connections` — login sessions and live connections, listed and terminated;
 - :mod:`.membership` and :mod:`.ldapfilter` — the shape of role rules and who they match;
 - :mod:`.faults` — fault injection (status, latency, process-then-drop);
 - :mod:`.admin` — the test harness's ``/_emulator/`` routes.

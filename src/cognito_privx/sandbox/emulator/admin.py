@@ -20,8 +20,19 @@ never faulted. Errors use the PrivX error body.
   s, a path not starting with ``/`` or with ``*`` anywhere but the end, or not exactly one effect → 400
   ``INVALID_PARAMETER`` / ``MISSING_PARAMETER`` with ``property`` (``fault`` for the effect count).
 - ``DELETE /_emulator/faults`` → 200 ``{"cleared": <number of active faults removed>}``.
-- ``POST /_emulator/config`` body ``{"token_ttl": <seconds > 0>}`` → 200 with the configuration. A new TTL
-  applies to tokens granted afterwards; tokens already out keep their expiry.
+- ``POST /_emulator/config`` body ``{"token_ttl"?, "session_ttl"?: <seconds > 0>}`` → 200 with the
+  configuration. A new TTL applies to tokens granted (sessions opened) afterwards; those already out keep theirs.
+- ``POST /_emulator/connections`` body ``{"user_id", "host"}`` → 201 ``{"id"}``: a live connection of a PrivX
+  user to a host, as an SSH session through PrivX would open (choice 21 of :mod:`.core`); 404 for an unknown
+  user.
+- ``POST /_emulator/permissions`` body ``{"client_id", "permissions": [...]}`` → 200 ``{"client_id",
+  "permissions"}``: replace an API client's permissions (its PrivX role's), e.g. to take
+  ``connections-terminate`` away; tokens already granted follow at once. 404 for an unknown client, 400 for an
+  unknown permission.
+
+``state`` also has ``sessions`` (every session, ended ones with ``logged_out: true``; ``valid`` says whether it
+is valid now), ``connections`` (every connection; ``status`` ``CONNECTED`` or ``DISCONNECTED``) and
+``api_clients`` (client id → permissions).
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from cognito_privx.sandbox.emulator.faults import Fault, FaultRegistry, InvalidFault
 from cognito_privx.sandbox.emulator.wire import (
+    ALL_PERMISSIONS,
     ApiError,
     EmulatorResponse,
     invalid,
@@ -42,10 +54,14 @@ from cognito_privx.sandbox.emulator.wire import (
     method_not_allowed,
     missing,
     no_such_endpoint,
+    not_found,
 )
 
 if TYPE_CHECKING:
+    from cognito_privx.sandbox.emulator.auth import Auth
+    from cognito_privx.sandbox.emulator.connections import Connections
     from cognito_privx.sandbox.emulator.core import PrivXEmulator
+    from cognito_privx.sandbox.emulator.sessions import Sessions
 
 PREFIX = "/_emulator/"
 _FAULT_FIELDS = frozenset({"method", "path", "nth", "times", "status", "retry_after", "latency", "drop"})
@@ -72,7 +88,16 @@ class Admin:
             ("DELETE", f"{PREFIX}faults"): self._clear_faults,
             ("POST", f"{PREFIX}config"): self._config,
             ("POST", f"{PREFIX}users"): self._login_user,
+            ("POST", f"{PREFIX}connections"): self._open_connection,
+            ("POST", f"{PREFIX}permissions"): self._set_permissions,
         }
+        self._auth: Auth | None = None
+        self._connections: Connections | None = None
+        self._sessions: Sessions | None = None
+
+    def harness(self, auth: Auth, connections: Connections, sessions: Sessions) -> None:
+        """The parts behind ``/_emulator/permissions``, ``/_emulator/connections`` and the state's sessions."""
+        self._auth, self._connections, self._sessions = auth, connections, sessions
 
     def answer(self, method: str, path: str, body: bytes) -> EmulatorResponse:
         try:
@@ -86,7 +111,7 @@ class Admin:
             return e.response()
 
     def _settings(self) -> dict[str, Any]:
-        return {"token_ttl": self._emu.token_ttl}
+        return {"token_ttl": self._emu.token_ttl, "session_ttl": self._emu.session_ttl}
 
     def _state(self, _body: bytes) -> EmulatorResponse:
         emu = self._emu
@@ -96,6 +121,12 @@ class Admin:
             "users": copy.deepcopy(list(emu.users.values())),
             "requests": [asdict(r) for r in emu.requests],
             "logins": copy.deepcopy(emu.logins),
+            "sessions": [
+                copy.deepcopy(s) | {"valid": self._sessions.is_valid(sid)} if self._sessions else s
+                for sid, s in emu.sessions.items()
+            ],
+            "connections": copy.deepcopy(list(emu.connections.values())),
+            "api_clients": self._auth.permissions() if self._auth else {},
             "faults": self._faults.snapshot(),
             "config": self._settings(),
             "variant": asdict(emu.variant),
@@ -136,9 +167,33 @@ class Admin:
     def _config(self, body: bytes) -> EmulatorResponse:
         fields = json_object(body)
         for key, value in fields.items():
-            if key != "token_ttl":
-                raise invalid(key, "is not a setting; known: ['token_ttl']")
+            if key not in ("token_ttl", "session_ttl"):
+                raise invalid(key, "is not a setting; known: ['session_ttl', 'token_ttl']")
             if not is_number(value) or value <= 0:
                 raise invalid(key, "must be a number of seconds > 0")
-            self._emu.token_ttl = float(value)
+        for key, value in fields.items():
+            setattr(self._emu, key, float(value))
         return json_response(200, self._settings())
+
+    def _open_connection(self, body: bytes) -> EmulatorResponse:
+        assert self._connections is not None
+        return json_response(201, {"id": self._connections.open(json_object(body))})
+
+    def _set_permissions(self, body: bytes) -> EmulatorResponse:
+        assert self._auth is not None
+        fields = json_object(body)
+        for key in fields:
+            if key not in ("client_id", "permissions"):
+                raise invalid(key, "is not a field; known: ['client_id', 'permissions']")
+        for key in ("client_id", "permissions"):
+            if key not in fields:
+                raise missing(key)
+        client_id, perms = fields["client_id"], fields["permissions"]
+        if not isinstance(perms, list) or not all(isinstance(p, str) for p in perms):
+            raise invalid("permissions", "must be a list of strings")
+        if unknown := set(perms) - ALL_PERMISSIONS:
+            raise invalid("permissions", f"unknown {sorted(unknown)}; known: {sorted(ALL_PERMISSIONS)}")
+        if not isinstance(client_id, str) or client_id not in self._auth.permissions():
+            raise not_found("API client", str(client_id))
+        self._auth.set_permissions(client_id, perms)
+        return json_response(200, {"client_id": client_id, "permissions": sorted(set(perms))})

@@ -48,6 +48,16 @@ class Auth:
             raise ValueError(f"unknown permissions {sorted(unknown)}; known: {sorted(ALL_PERMISSIONS)}")
         self._clients[client_id] = _ApiClient(client_secret, perms)
 
+    def set_permissions(self, client_id: str, permissions: Iterable[str]) -> None:
+        """Replace a known API client's permissions (its role's); tokens already out follow at once."""
+        if client_id not in self._clients:
+            raise KeyError(client_id)
+        self.add_client(client_id, self._clients[client_id].secret, permissions)
+
+    def permissions(self) -> dict[str, list[str]]:
+        """Every API client's permissions, by client id (no secrets)."""
+        return {cid: sorted(c.permissions) for cid, c in self._clients.items()}
+
     def forget_tokens(self) -> None:
         self._tokens.clear()
 

@@ -12,7 +12,8 @@ This module routes, authorizes and records; the routes themselves live in :mod:`
 :mod:`.variant`, fault injection in :mod:`.faults`.
 
 Inspection for tests (real, unmasked values): ``sources``, ``roles``, ``users`` (stored; without the computed
-``roles``/``permissions``), ``requests``, ``logins`` (choice 19), ``builtin_source_ids`` and
+``roles``/``permissions``), ``requests``, ``logins`` (choice 19), ``sessions`` and ``connections`` (choices 20,
+21; with :meth:`PrivXEmulator.valid_sessions` and :meth:`PrivXEmulator.live_connections`), ``builtin_source_ids`` and
 :meth:`PrivXEmulator.write_requests`; :meth:`PrivXEmulator.login_user` makes users as an OIDC login would, and a
 real login through an IdP makes them through ``/auth/api/v1/oidc-cb`` (choice 19).
 
@@ -194,6 +195,32 @@ Choices where docs/privx-api.md is unverified
       when the state was unknown or used. ``reset`` clears it and forgets logins under way.
     - No outbound request is made with the emulator's lock held (:func:`.wire.deferred`): a slow IdP holds up
       that login only. The request is recorded in ``requests`` when its answer is known.
+20. Login sessions (:mod:`.sessions`; privx-sdk-go ``api/auth``: routes and the ``Session`` / ``SessionSearch``
+    models; paths also in privx-sdk-for-python ``enums.py``). Each successful login (choice 14 or 19) opens one
+    session of ``type`` ``user`` (``domain``, ``remote_addr``, ``user_agent`` empty; ``parent_session_id`` left
+    out, the SDK's ``omitempty``), valid for ``session_ttl`` seconds of ``clock`` (default 12 h; ``token_expires``
+    after ``token_ttl``, at most the session's end). **Unverified** where public sources are silent: the
+    permission to list and search is ``users-view``, to terminate ``users-manage`` (403 ``FORBIDDEN`` without);
+    ``GET …/users/{id}/sessions`` and ``…/sources/{id}/sessions`` list only **valid** sessions (the SDK: "get
+    valid sessions"), paged as choice 11 (sort keys ``created`` (default), ``updated``, ``expires``,
+    ``username``, ``type``, ``id``); an unknown source is 404, an unknown user an empty list; ``POST
+    …/sessions/search`` (body a JSON object of ``keywords``, ``user_id``, ``type``, strings; another key is 400
+    ``INVALID_PARAMETER``; no body 400) returns **every** stored session, ended ones too with ``logged_out:
+    true`` (the strict reading: a caller must read ``logged_out``); ``keywords`` match ``username``,
+    ``remote_addr``, ``user_agent``, ``domain``, case-insensitively. Terminating sets ``logged_out: true`` and
+    ``updated``; the session is kept (listed by search, in ``sessions``) and never valid again; terminating an
+    ended session again is 200; an unknown session or user id 404 ``OBJECT_NOT_FOUND``; a request body is
+    ignored (the SDKs send none, ``Post(nil)``); the answer is 200 with an empty body. Sessions (and
+    connections) of a deleted directory's users go with them; ``reset`` clears both.
+21. Connections (:mod:`.connections`; privx-sdk-go ``api/connectionmanager``; fields of its ``Connection``):
+    only the harness opens one (``POST /_emulator/connections`` or :meth:`PrivXEmulator.open_connection`):
+    ``{id, type: "SSH", user: {id, display_name}, target_host: {id: <host>}, connected, created, updated,
+    status: "CONNECTED"}``. ``POST /connection-manager/api/v1/terminate/{user|connection|host}/{id}`` needs
+    ``connections-terminate`` (role-store roles schema, v41) and answers 200 with an empty body; each live
+    connection it reaches becomes ``status: "DISCONNECTED"`` with ``disconnected``, ``updated_by`` (the API
+    client) and ``termination_reason``, and is kept. **Unverified**: an unknown user or connection id is 404
+    ``OBJECT_NOT_FOUND`` (a host is not checked: the emulator has no host store); a user with no live connection,
+    or ending an ended one, is 200.
 
 """
 
@@ -211,11 +238,13 @@ import httpx
 from cognito_privx.sandbox.emulator.admin import PREFIX as ADMIN_PREFIX
 from cognito_privx.sandbox.emulator.admin import Admin
 from cognito_privx.sandbox.emulator.auth import TOKEN_PATH, Auth
+from cognito_privx.sandbox.emulator.connections import Connections
 from cognito_privx.sandbox.emulator.faults import Fault, FaultRegistry
 from cognito_privx.sandbox.emulator.login import DEFAULT_STATE_TTL, DirectLogin
 from cognito_privx.sandbox.emulator.membership import Membership
 from cognito_privx.sandbox.emulator.oidc import DEFAULT_TIMEOUT as OIDC_TIMEOUT
 from cognito_privx.sandbox.emulator.roles import Roles
+from cognito_privx.sandbox.emulator.sessions import DEFAULT_SESSION_TTL, Sessions
 from cognito_privx.sandbox.emulator.sources import Sources
 from cognito_privx.sandbox.emulator.users import Users
 from cognito_privx.sandbox.emulator.variant import EmulatorVariant
@@ -235,7 +264,15 @@ from cognito_privx.sandbox.emulator.wire import (
 )
 
 _RS = "/role-store/api/v1"
-_READ_ONLY_POSTS = frozenset({TOKEN_PATH, f"{_RS}/roles/resolve", f"{_RS}/roles/evaluate", f"{_RS}/users/search"})
+_READ_ONLY_POSTS = frozenset(
+    {
+        TOKEN_PATH,
+        f"{_RS}/roles/resolve",
+        f"{_RS}/roles/evaluate",
+        f"{_RS}/users/search",
+        "/auth/api/v1/sessionstorage/sessions/search",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -265,9 +302,11 @@ class PrivXEmulator:
         oidc_http: httpx.Client | None = None,
         issuer_locator: Callable[[str], str] | None = None,
         login_state_ttl: float = DEFAULT_STATE_TTL,
+        session_ttl: float = DEFAULT_SESSION_TTL,
     ) -> None:
         self.version = version
         self.token_ttl = token_ttl
+        self.session_ttl = session_ttl  # a login session's life (choice 20)
         self.oauth_client_id = oauth_client_id
         self.oauth_client_secret = oauth_client_secret
         self.base_url = base_url.rstrip("/")
@@ -284,11 +323,14 @@ class PrivXEmulator:
         self._auth = Auth(self, clock)
         self._roles = Roles(self)
         self._users = Users(self)
-        self._sources = Sources(on_delete=self._users.forget_source)
+        self._sessions = Sessions(self, clock)
+        self._connections = Connections(self)
+        self._sources = Sources(on_delete=self._forget_source)
         self.membership = Membership(self)
         self._faults = FaultRegistry(faults)
-        self._admin = Admin(self, self._faults, self._reset_locked, self._users.login)
-        self._login = DirectLogin(self, self._lock, clock, self._users.login, login_state_ttl)
+        self._admin = Admin(self, self._faults, self._reset_locked, self._login_with_session)
+        self._admin.harness(self._auth, self._connections, self._sessions)
+        self._login = DirectLogin(self, self._lock, clock, self._login_with_session, login_state_ttl)
         self.sources: dict[str, dict[str, Any]] = self._sources.by_id
         self.roles: dict[str, dict[str, Any]] = self._roles.by_id
         self.users: dict[str, dict[str, Any]] = self._users.by_id
@@ -296,6 +338,9 @@ class PrivXEmulator:
         self.requests: list[RecordedRequest] = []
         # Every callback's outcome, in order (choice 19).
         self.logins: list[dict[str, Any]] = self._login.logins
+        # Every session and connection ever opened, by id (choices 20, 21); ended ones stay, marked.
+        self.sessions: dict[str, dict[str, Any]] = self._sessions.by_id
+        self.connections: dict[str, dict[str, Any]] = self._connections.by_id
         self._routes = self._build_routes()
         self._seed()
 
@@ -311,9 +356,32 @@ class PrivXEmulator:
         PrivX would refuse raises ValueError."""
         with self._lock:
             try:
-                return self._users.login(source_id, dict(claims))[0]
+                return self._login_with_session(source_id, dict(claims))[0]
             except ApiError as e:
                 raise ValueError(e.message) from None
+
+    def set_api_client_permissions(self, client_id: str, permissions: Iterable[str]) -> None:
+        """Replace a known API client's permissions (KeyError if unknown, ValueError for an unknown one)."""
+        with self._lock:
+            self._auth.set_permissions(client_id, permissions)
+
+    def open_connection(self, user_id: str, host: str) -> str:
+        """Open a live connection for a user, as an SSH session through PrivX would (choice 21): its id."""
+        with self._lock:
+            try:
+                return self._connections.open({"user_id": user_id, "host": host})
+            except ApiError as e:
+                raise ValueError(e.message) from None
+
+    def valid_sessions(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        """The sessions valid now (not logged out, not expired), of ``user_id`` if given."""
+        with self._lock:
+            return [dict(s) for s in self._sessions.valid() if user_id in (None, s["user_id"])]
+
+    def live_connections(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        """The connections still open, of ``user_id`` if given."""
+        with self._lock:
+            return [dict(c) for c in self._connections.live() if user_id in (None, c["user"]["id"])]
 
     def oidc_client(self) -> httpx.Client:
         """The client PrivX's outbound OIDC calls use: ``oidc_http``, else one of the emulator's own."""
@@ -403,6 +471,21 @@ class PrivXEmulator:
         local = self.builtin_source_ids["LOCAL"]
         self._roles.seed(local, self.superuser)
         self._users.seed(local, self.superuser)
+        self._sessions.clear()
+        self._connections.clear()
+
+    def _login_with_session(self, source_id: Any, claims: Any) -> tuple[str, bool]:
+        """A login (choice 14) that succeeded opens a session for the user (choice 20)."""
+        user_id, created = self._users.login(source_id, claims)
+        self._sessions.open(self.users[user_id])
+        return user_id, created
+
+    def _forget_source(self, source_id: str) -> None:
+        """A deleted directory takes its users, and their sessions and connections, with it."""
+        gone = {uid for uid, u in self.users.items() if u["source"] == source_id}
+        self._users.forget_source(source_id)
+        self._sessions.forget_users(gone)
+        self._connections.forget_users(gone)
 
     def _reset_locked(self) -> None:
         self._auth.forget_tokens()
@@ -420,6 +503,8 @@ class PrivXEmulator:
             *self._sources.routes(),
             *self._roles.routes(),
             *self._users.routes(),
+            *self._sessions.routes(),
+            *self._connections.routes(),
         ]
         return [_Route(m, re.compile(p), perm, h) for m, p, perm, h in table]
 

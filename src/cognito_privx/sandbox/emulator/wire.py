@@ -13,8 +13,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-# What the emulator's routes need: the four of a directory-and-roles tool, and users-view for the users API.
-ALL_PERMISSIONS = frozenset({"sources-view", "sources-manage", "roles-view", "roles-manage", "users-view"})
+# What the emulator's routes need: the four of a directory-and-roles tool, users-view for the users API and the
+# session listings, users-manage to end sessions (choice 20 of :mod:`.core`), connections-terminate to end
+# connections (choice 21).
+ALL_PERMISSIONS = frozenset(
+    {
+        "sources-view",
+        "sources-manage",
+        "roles-view",
+        "roles-manage",
+        "users-view",
+        "users-manage",
+        "connections-terminate",
+    }
+)
 MASK = "*****"
 JSON = {"Content-Type": "application/json"}
 DEFAULT_LIMIT = 50
