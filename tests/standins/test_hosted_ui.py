@@ -15,9 +15,8 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import jwt
@@ -26,6 +25,7 @@ import pytest
 from cognito_privx.sandbox.hosted_ui import HostedUI
 from tests.support.clock import FakeClock
 from tests.support.constants import REGION
+from tests.support.pages import form_of, fragment_of, query_of
 
 BASE = "http://localhost:8123"
 CALLBACK = "https://privx.example.com/auth/api/v1/oidc-cb"
@@ -99,37 +99,6 @@ def make_pool(aws: Any, *, domain: str | None = PREFIX, **settings: Any) -> Pool
     if domain:
         aws.create_user_pool_domain(Domain=domain, UserPoolId=pool.id)
     return pool
-
-
-class _Forms(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[dict[str, Any]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.forms.append(
-                {"action": a.get("action", ""), "method": a.get("method", "get"), "fields": {}, "types": {}}
-            )
-        elif tag == "input" and self.forms and a.get("name"):
-            self.forms[-1]["fields"][a["name"]] = a.get("value", "")
-            self.forms[-1]["types"][a["name"]] = a.get("type", "text")
-
-
-def form_of(page: str) -> dict[str, Any]:
-    parser = _Forms()
-    parser.feed(page)
-    assert len(parser.forms) == 1, page
-    return parser.forms[0]
-
-
-def query_of(url: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
-def fragment_of(url: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).fragment).items()}
 
 
 def s256(verifier: str) -> str:

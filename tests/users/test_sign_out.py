@@ -19,8 +19,8 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from cognito_privx.sandbox.hosted_ui import HostedUI
 from cognito_privx.sandbox.moto_fixes.sign_outs import sign_outs
-from tests.standins.test_hosted_ui import form_of, query_of
 from tests.support.constants import REGION
+from tests.support.pages import form_of, query_of
 
 pytestmark = pytest.mark.usefixtures("emulator")
 
