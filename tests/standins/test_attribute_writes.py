@@ -8,29 +8,14 @@ server, as our code and an attacker would reach them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from cognito_privx.sandbox.runner import MotoServer
 from tests.support.constants import REGION
 
 PASSWORD = "Correct-Horse-9-battery"
-
-
-@pytest.fixture(params=["in-process", "server"])
-def idp(request: pytest.FixtureRequest) -> Iterator[Any]:
-    if request.param == "in-process":
-        yield request.getfixturevalue("aws")
-        return
-    server = MotoServer().start()
-    try:
-        yield boto3.client("cognito-idp", region_name=REGION, endpoint_url=server.url)
-    finally:
-        server.stop()
 
 
 def _pool(idp: Any, *, admin_only: bool = False) -> str:

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -36,19 +35,6 @@ PATCHED = [
     (models.CognitoIdpUserPool, "update_extended_config"),
     (models.CognitoIdpUserPool, "_get_user"),
 ]
-
-
-@pytest.fixture(params=["in-process", "server"])
-def idp(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A boto3 cognito-idp client on patched moto: in-process ``mock_aws``, or a MotoServer on loopback."""
-    if request.param == "in-process":
-        yield request.getfixturevalue("aws")
-        return
-    server = MotoServer().start()
-    try:
-        yield boto3.client("cognito-idp", region_name=REGION, endpoint_url=server.url)
-    finally:
-        server.stop()
 
 
 def _pool(idp: Any, **settings: Any) -> str:

@@ -195,7 +195,7 @@ def _issuer_pool_note(gw: cognito.CognitoGateway, desired: DesiredState, directo
     """'; pool X does not exist in this account and region' when the foreign directory's issuer names a pool
     that cannot be found here (deleted, or another account's): the likely story behind a refused directory."""
     issuer = privx.issuer_of(directory) or ""
-    prefix = f"https://cognito-idp.{desired.pool.region}.amazonaws.com/"
+    prefix = desired.pool.issuer("")  # the issuer of any pool of the region, less the pool id
     if not issuer.startswith(prefix):
         return ""
     pool_id = issuer.removeprefix(prefix).strip("/")
