@@ -232,3 +232,31 @@ def test_session_ttl_is_set_through_the_harness_all_or_nothing(emulator: PrivXEm
     assert emulator.session_ttl == 43200.0
     assert api.post("/_emulator/config", json={"session_ttl": 5}).json()["session_ttl"] == 5.0
     assert emulator.session_ttl == 5.0
+
+
+CS = "/connection-manager/api/v1/connections/search"
+
+
+def test_connection_search_filters_by_user_and_status_as_the_sdk_sends_them(
+    emulator: PrivXEmulator, api: httpx.Client
+) -> None:
+    source = directory(api)
+    user, bob = alice(emulator, source), alice(emulator, source, "sub-bob")
+    live = emulator.open_connection(user, "web-1")
+    ended = emulator.open_connection(user, "db-1")
+    emulator.open_connection(bob, "web-1")
+    api.post(f"/connection-manager/api/v1/terminate/connection/{ended}")
+    r = api.post(CS, json={"user_id": [user], "status": ["CONNECTED"]}, params={"offset": 0, "limit": 50})
+    assert r.status_code == 200, r.text
+    assert (r.json()["count"], [c["id"] for c in r.json()["items"]]) == (1, [live])
+    assert api.post(CS, json={"user_id": [user]}).json()["count"] == 2
+    assert api.post(CS, json={}).json()["count"] == 3
+    # A filter the emulator does not apply is refused rather than silently ignored; an empty one is fine.
+    assert api.post(CS, json={"target_host_id": ["web-1"]}).status_code == 400
+    assert api.post(CS, json={"target_host_id": [], "keywords": ""}).json()["count"] == 3
+    assert api.post(CS, json={"user_id": user}).status_code == 400
+    assert api.post(CS, json={"nonsense": []}).status_code == 400
+    assert CS not in [r.path for r in emulator.write_requests()]
+    emulator.add_api_client("blind", "pw", ALL_PERMISSIONS - {"connections-view"})
+    with api_client(emulator, "blind", "pw") as blind:
+        assert blind.post(CS, json={}).status_code == 403

@@ -28,7 +28,14 @@ ROLES_PATH = "/role-store/api/v1/roles"
 # The PrivX calls that are POSTs but only read (path suffixes): a resolve, an evaluate or a search changes no
 # PrivX object, so repeating one after a lost answer is harmless. The one list of them: the token endpoint (a
 # log-in, also a POST that changes nothing) is added by :func:`only_reads`.
-READ_ONLY_POSTS = ("/roles/resolve", "/roles/evaluate", "/sources/search", "/users/search")
+READ_ONLY_POSTS = (
+    "/roles/resolve",
+    "/roles/evaluate",
+    "/sources/search",
+    "/users/search",
+    "/sessions/search",
+    "/connections/search",
+)
 
 HINT_401 = (
     "check PRIVX_API_CLIENT_ID / PRIVX_API_CLIENT_SECRET (the API client) and "

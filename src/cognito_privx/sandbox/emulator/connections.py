@@ -5,6 +5,14 @@ Routes from privx-sdk-go ``api/connectionmanager/client.go`` (``TerminateConnect
 ``privx_api/enums.py`` (``CONNECTION_MANAGER.TERMINATE_*``); the permission ``connections-terminate`` from the
 role-store roles schema (v41). Field names from the Go SDK's ``connectionmanager.Connection``. Connections are
 opened only through the harness (``POST /_emulator/connections``), as an SSH session through PrivX would.
+
+Listing: ``POST /connection-manager/api/v1/connections/search`` (privx-sdk-go ``SearchConnections``; body the Go
+SDK's ``ConnectionSearch``, of which the emulator filters on ``id``, ``user_id`` and ``status``, each a list of
+strings, an empty list or absent meaning any; every other ``ConnectionSearch`` key is accepted and **refused with
+400** when non-empty, so a client relying on a filter the emulator does not apply fails loudly instead of
+reading too many connections), paged as choice 11 (sort keys ``connected`` (default), ``created``,
+``updated``, ``status``, ``id``). Its permission, ``connections-view``, is a guess from the role-store
+permission names (unverified).
 """
 
 from __future__ import annotations
@@ -17,16 +25,48 @@ from cognito_privx.sandbox.emulator.wire import (
     EmulatorResponse,
     RouteSpec,
     invalid,
+    json_object,
+    json_response,
     missing,
     not_found,
     now,
+    page,
 )
 
 if TYPE_CHECKING:
     from cognito_privx.sandbox.emulator.core import PrivXEmulator
 
 _PATH = "/connection-manager/api/v1/terminate"
+_SEARCH = "/connection-manager/api/v1/connections/search"
 PERMISSION = "connections-terminate"
+VIEW_PERMISSION = "connections-view"  # unverified (see the module docstring)
+_SORT_KEYS = ("connected", "created", "updated", "status", "id")
+# ConnectionSearch's list filters (privx-sdk-go api/connectionmanager/model.go), the ones the emulator applies.
+_FILTERS = {"id": "id", "user_id": "user", "status": "status"}
+_OTHER_SEARCH_KEYS = frozenset(
+    {
+        "proxy_id",
+        "type",
+        "mode",
+        "user_agent",
+        "authentication_method",
+        "user_display_name",
+        "user_roles",
+        "target_host_id",
+        "target_host_common_name",
+        "target_host_address",
+        "target_host_account",
+        "target_host_roles",
+        "remote_address",
+        "connected",
+        "disconnected",
+        "last_activity",
+        "force_disconnect",
+        "keywords",
+        "access_roles",
+        "has_access_roles",
+    }
+)
 
 
 class Connections:
@@ -42,6 +82,7 @@ class Connections:
             ("POST", f"{_PATH}/connection/(?P<id>[^/]+)", PERMISSION, self._terminate_one),
             ("POST", f"{_PATH}/host/(?P<id>[^/]+)", PERMISSION, self._terminate_host),
             ("POST", f"{_PATH}/user/(?P<id>[^/]+)", PERMISSION, self._terminate_user),
+            ("POST", _SEARCH, VIEW_PERMISSION, self._search),
         ]
 
     def clear(self) -> None:
@@ -93,6 +134,29 @@ class Connections:
             )
 
     # -- routes -------------------------------------------------------------------------------------
+
+    def _search(self, call: Call) -> EmulatorResponse:
+        body = json_object(call.body)
+        wanted: dict[str, list[str]] = {}
+        for key, value in body.items():
+            if key in _OTHER_SEARCH_KEYS:
+                if value not in (None, "", [], {}, False):
+                    raise invalid(key, "is a ConnectionSearch filter the emulator does not apply")
+                continue
+            if key not in _FILTERS:
+                raise invalid(key, f"is not a ConnectionSearch field; applied: {sorted(_FILTERS)}")
+            if value is None:
+                continue
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise invalid(key, "must be a list of strings")
+            if value:
+                wanted[key] = value
+        found = []
+        for conn in self.by_id.values():
+            fields = {"id": conn["id"], "user_id": conn["user"]["id"], "status": conn["status"]}
+            if all(fields[key] in values for key, values in wanted.items()):
+                found.append(conn)
+        return json_response(200, page(found, call.query, _SORT_KEYS, "connected"))
 
     def _terminate_one(self, call: Call) -> EmulatorResponse:
         conn = self.by_id.get(call.params["id"])

@@ -220,7 +220,9 @@ Choices where docs/privx-api.md is unverified
     connection it reaches becomes ``status: "DISCONNECTED"`` with ``disconnected``, ``updated_by`` (the API
     client) and ``termination_reason``, and is kept. **Unverified**: an unknown user or connection id is 404
     ``OBJECT_NOT_FOUND`` (a host is not checked: the emulator has no host store); a user with no live connection,
-    or ending an ended one, is 200.
+    or ending an ended one, is 200. ``POST /connection-manager/api/v1/connections/search`` (Go SDK
+    ``SearchConnections``) filters on ``id``, ``user_id``, ``status`` (lists) and refuses any other non-empty
+    ``ConnectionSearch`` filter with 400; its permission ``connections-view`` is unverified.
 
 """
 
@@ -271,6 +273,7 @@ _READ_ONLY_POSTS = frozenset(
         f"{_RS}/roles/evaluate",
         f"{_RS}/users/search",
         "/auth/api/v1/sessionstorage/sessions/search",
+        "/connection-manager/api/v1/connections/search",
     }
 )
 

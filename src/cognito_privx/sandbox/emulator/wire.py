@@ -24,6 +24,7 @@ ALL_PERMISSIONS = frozenset(
         "roles-manage",
         "users-view",
         "users-manage",
+        "connections-view",
         "connections-terminate",
     }
 )
