@@ -89,7 +89,9 @@ class PrivXAuthError(PrivXError):
 
 
 class PrivXPermissionError(PrivXError):
-    """403 from PrivX."""
+    """403 from PrivX. ``permission`` names the PrivX permission to add, when the step that was refused is known."""
+
+    permission: str | None = None
 
 
 class PrivXNotFoundError(PrivXError):
