@@ -114,3 +114,20 @@ def test_a_missing_region_or_privx_url_is_a_config_error(section: str, key: str)
     del doc[section][key]
     with pytest.raises(ConfigError):
         DesiredState.from_config(AppConfig.model_validate(doc))
+
+
+def test_the_rehearsal_identity_is_fixed_per_group_distinct_and_a_valid_email() -> None:
+    from email_validator import validate_email
+
+    from cognito_privx.desired import is_rehearsal, rehearsal_email
+
+    groups = ["ops", "Ops", "a+b", "a=b", "x" * 128, "@@", "dev.team-1"]
+    emails = [rehearsal_email(g) for g in groups]
+    assert emails[0] == rehearsal_email("ops") and len(set(emails)) == len(groups)
+    for email in emails:
+        assert is_rehearsal(email) and is_rehearsal(email.upper())
+        assert len(email.split("@")[0]) <= 64
+        validate_email(email, check_deliverability=False, test_environment=True)
+    assert is_rehearsal("cognito-privx-login-0a1b2c@example.com")  # the temporary users of older versions
+    assert not is_rehearsal("alice@example.com") and not is_rehearsal("cognito-privx-rehearsal-ops@evil.com")
+    assert not is_rehearsal(None)

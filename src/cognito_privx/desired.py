@@ -25,6 +25,8 @@ Pure data: no I/O, and nothing here imports boto3 or httpx.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +46,29 @@ from cognito_privx.config import (
 # it (or its users) unless told to with --delete-adopted-pool.
 ADOPTED_TAG_KEY = "cognito-privx-adopted"
 ADOPTED_TAG_VALUE = "true"
+
+# ``doctor --login``'s rehearsal signs in as one fixed identity per group, reused run after run (issue 21): these
+# users are the tool's, never a person, so plan's counts and the access report leave them out (and mark them where
+# shown). ``example.com`` is reserved (RFC 2606): no mail ever reaches it. The prefix of the temporary users of
+# versions before 0.3, whose PrivX records stay behind (PrivX has no API to delete a directory user), counts too.
+REHEARSAL_PREFIX = "cognito-privx-rehearsal-"
+OLD_REHEARSAL_PREFIX = "cognito-privx-login-"
+REHEARSAL_DOMAIN = "@example.com"
+
+
+def rehearsal_email(group: str) -> str:
+    """The rehearsal identity of ``group``: ``cognito-privx-rehearsal-<slug>-<8 hex>@example.com``, the slug the
+    group lower-cased with anything but ``a-z0-9._-`` as ``-`` (at most 30), the hex from the group's SHA-256 so
+    that ``Ops`` and ``ops`` (or ``a+b`` and ``a=b``) get different identities; the local part stays under 64."""
+    slug = re.sub(r"[^a-z0-9._-]", "-", group.lower())[:30].strip(".-") or "group"
+    digest = hashlib.sha256(group.encode()).hexdigest()[:8]
+    return f"{REHEARSAL_PREFIX}{slug}-{digest}{REHEARSAL_DOMAIN}"
+
+
+def is_rehearsal(email: str | None) -> bool:
+    """Whether an email (or PrivX principal) is a login rehearsal's identity, this version's or an older one's."""
+    folded = (email or "").casefold()
+    return folded.endswith(REHEARSAL_DOMAIN) and folded.startswith((REHEARSAL_PREFIX, OLD_REHEARSAL_PREFIX))
 
 
 def filter_escape(value: str) -> str:
