@@ -103,7 +103,7 @@ class SessionRefresh:
         user_id, outcome, error?}]}``. Called with the lock released; takes it only to touch state."""
         with self._lock:
             plan = self._plan(user_id)
-        http = self._emu.oidc_client()
+            http = self._emu.oidc_client()
         results: list[dict[str, Any]] = []
         for item in plan:
             if isinstance(item, dict):
