@@ -8,7 +8,7 @@ documented). The rest, one concern per module:
 - :mod:`.auth` — the OAuth token grant, the API clients and the bearer-token check;
 - :mod:`.login` — the direct login into one OIDC directory (the documented authorize endpoint or the legacy guess)
   and its callback, with PrivX as the OIDC relying party; :mod:`.oidc` — its discovery, code exchange and ID-token
-  checks;
+  checks; :mod:`.refresh` — PrivX's use of the IdP's refresh token, triggered by the harness;
 - :mod:`.sources`, :mod:`.roles` and :mod:`.users` — the role-store objects and their routes;
 - :mod:`.sessions` and :mod:`.connections` — login sessions and live connections, listed and terminated;
 - :mod:`.membership` and :mod:`.ldapfilter` — the shape of role rules and who they match;

@@ -30,9 +30,16 @@ never faulted. Errors use the PrivX error body.
   ``connections-terminate`` away; tokens already granted follow at once. 404 for an unknown client, 400 for an
   unknown permission.
 
+- ``POST /_emulator/sessions/refresh`` body optional ``{"user_id"?: <user id>}`` → 200 ``{"refreshed", "ended",
+  "skipped": <counts>, "sessions": [{"id", "user_id", "outcome": "refreshed" | "ended" | "skipped", "error"?}]}``:
+  PrivX uses the IdP's refresh token of each valid session (of that user), as :meth:`PrivXEmulator.refresh_sessions`
+  (choice 22 of :mod:`.core`; :mod:`.refresh`). The IdP is asked with the emulator's lock released, so other
+  requests are answered meanwhile. An unknown user is 404 ``OBJECT_NOT_FOUND``, another key or a ``user_id`` not a
+  string 400 ``INVALID_PARAMETER``. Refresh tokens appear in no answer, this one and ``state`` included.
+
 ``state`` also has ``sessions`` (every session, ended ones with ``logged_out: true``; ``valid`` says whether it
-is valid now), ``connections`` (every connection; ``status`` ``CONNECTED`` or ``DISCONNECTED``) and
-``api_clients`` (client id → permissions).
+is valid now; never an IdP refresh token), ``refreshes`` (:attr:`PrivXEmulator.refreshes`), ``connections``
+(every connection; ``status`` ``CONNECTED`` or ``DISCONNECTED``) and ``api_clients`` (client id → permissions).
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from cognito_privx.sandbox.emulator.wire import (
     ALL_PERMISSIONS,
     ApiError,
     EmulatorResponse,
+    deferred,
     invalid,
     is_number,
     json_object,
@@ -61,6 +69,7 @@ if TYPE_CHECKING:
     from cognito_privx.sandbox.emulator.auth import Auth
     from cognito_privx.sandbox.emulator.connections import Connections
     from cognito_privx.sandbox.emulator.core import PrivXEmulator
+    from cognito_privx.sandbox.emulator.refresh import SessionRefresh
     from cognito_privx.sandbox.emulator.sessions import Sessions
 
 PREFIX = "/_emulator/"
@@ -90,14 +99,17 @@ class Admin:
             ("POST", f"{PREFIX}users"): self._login_user,
             ("POST", f"{PREFIX}connections"): self._open_connection,
             ("POST", f"{PREFIX}permissions"): self._set_permissions,
+            ("POST", f"{PREFIX}sessions/refresh"): self._refresh_sessions,
         }
         self._auth: Auth | None = None
         self._connections: Connections | None = None
         self._sessions: Sessions | None = None
+        self._refresh: SessionRefresh | None = None
 
-    def harness(self, auth: Auth, connections: Connections, sessions: Sessions) -> None:
-        """The parts behind ``/_emulator/permissions``, ``/_emulator/connections`` and the state's sessions."""
-        self._auth, self._connections, self._sessions = auth, connections, sessions
+    def harness(self, auth: Auth, connections: Connections, sessions: Sessions, refresh: SessionRefresh) -> None:
+        """The parts behind ``/_emulator/permissions``, ``/_emulator/connections``, ``/_emulator/sessions/refresh``
+        and the state's sessions."""
+        self._auth, self._connections, self._sessions, self._refresh = auth, connections, sessions, refresh
 
     def answer(self, method: str, path: str, body: bytes) -> EmulatorResponse:
         try:
@@ -125,6 +137,7 @@ class Admin:
                 copy.deepcopy(s) | {"valid": self._sessions.is_valid(sid)} if self._sessions else s
                 for sid, s in emu.sessions.items()
             ],
+            "refreshes": copy.deepcopy(emu.refreshes),
             "connections": copy.deepcopy(list(emu.connections.values())),
             "api_clients": self._auth.permissions() if self._auth else {},
             "faults": self._faults.snapshot(),
@@ -178,6 +191,20 @@ class Admin:
     def _open_connection(self, body: bytes) -> EmulatorResponse:
         assert self._connections is not None
         return json_response(201, {"id": self._connections.open(json_object(body))})
+
+    def _refresh_sessions(self, body: bytes) -> EmulatorResponse:
+        """Checked here (lock held); the refresh itself runs once the lock is released."""
+        assert self._refresh is not None
+        fields = json_object(body) if body.strip() else {}
+        for key in fields:
+            if key != "user_id":
+                raise invalid(key, "is not a refresh field; known: ['user_id']")
+        user_id = fields.get("user_id")
+        if user_id is not None and not isinstance(user_id, str):
+            raise invalid("user_id", "must be a string")
+        self._refresh.check_user(user_id)
+        refresh = self._refresh
+        return deferred(lambda: json_response(200, refresh.run(user_id)))
 
     def _set_permissions(self, body: bytes) -> EmulatorResponse:
         assert self._auth is not None

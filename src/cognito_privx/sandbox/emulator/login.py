@@ -14,7 +14,8 @@ directory's client id, ``openid`` plus its additional scopes, the ``/auth/api/v1
 own random ``state`` and ``nonce``, remembered here with the directory for :attr:`DirectLogin.state_ttl`.
 ``GET /auth/api/v1/oidc-cb`` (the callback the PrivX docs name, "AWS Cognito as a User Directory") takes the code
 or the IdP's error back, exchanges and verifies (:mod:`.oidc`), logs the user in (:meth:`.Users.login`: the Go
-SDK's ``rolestore.User``) and answers a small HTML page; every outcome is appended to ``logins``.
+SDK's ``rolestore.User``) and answers a small HTML page; every outcome is appended to ``logins``. The IdP's
+refresh token, if it gave one, is kept with the session the login opens, for a refresh (:mod:`.refresh`).
 
 The route handlers run with the emulator's lock held; whatever waits on the IdP is returned as
 :func:`.wire.deferred` work that runs with it released and takes it again only to touch state.
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from cognito_privx.sandbox.emulator import oidc
+from cognito_privx.sandbox.emulator.refresh import IdpGrant
 from cognito_privx.sandbox.emulator.wire import ApiError, Call, EmulatorResponse, RouteSpec, deferred, invalid
 
 if TYPE_CHECKING:
@@ -45,7 +47,8 @@ UI_REDIRECT_URI = "/privx/oauth-callback"
 DEFAULT_STATE_TTL = 600.0  # seconds a started login may take to come back to the callback
 _HTML = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
 
-Login = Callable[[Any, Any], tuple[str, bool]]
+# (directory id, claims, what the IdP gave for a later refresh) -> (user id, created); opens the session.
+Login = Callable[[Any, Any, IdpGrant | None], tuple[str, bool]]
 
 
 @dataclass(frozen=True)
@@ -191,15 +194,22 @@ class DirectLogin:
             except oidc.LoginFailed as e:
                 with self._lock:
                     return self._failed(directory_id, e.status, e.code, e.description)
+            # Kept with the session for a later refresh (choice 22), never shown.
+            token = tokens.get("refresh_token")
+            grant = (
+                IdpGrant(directory_id, client_id, str(claims["sub"]), pending.provider, token)
+                if isinstance(token, str) and token
+                else None
+            )
             with self._lock:
-                return self._signed_in(directory_id, claims)
+                return self._signed_in(directory_id, claims, grant)
 
         return deferred(then)
 
-    def _signed_in(self, directory_id: str, claims: dict[str, Any]) -> EmulatorResponse:
+    def _signed_in(self, directory_id: str, claims: dict[str, Any], grant: IdpGrant | None) -> EmulatorResponse:
         """Log the user in (lock held): the page naming them and their roles."""
         try:
-            user_id, created = self._login(directory_id, claims)
+            user_id, created = self._login(directory_id, claims, grant)
         except ApiError as e:
             code = "login_not_allowed" if e.status == 403 else "login_refused"
             return self._failed(directory_id, e.status, code, e.message, claims)

@@ -1,5 +1,5 @@
 """PrivX's outbound side of an OIDC login: discovery, the code exchange and ID-token verification (choice 19 in
-:mod:`.core`).
+:mod:`.core`), and the refresh-token grant of a session refresh (choice 22, :mod:`.refresh`).
 
 Nothing here holds state or takes the emulator's lock: :mod:`.login` calls these functions with the lock released,
 and each failure is a :class:`LoginFailed` carrying the status and the error code the login shows.
@@ -104,9 +104,32 @@ def exchange(
 ) -> dict[str, Any]:
     """The token response for ``code``; an error answer is a 401 :class:`LoginFailed` with the IdP's own error
     code (``invalid_client``, ``invalid_grant``, …), an unusable answer 502."""
-    basic = base64.b64encode(f"{quote_plus(client_id)}:{quote_plus(client_secret)}".encode()).decode()
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-    url = provider.token_endpoint
+    body = _token_request(http, provider.token_endpoint, form, client_id, client_secret, "the code")
+    if not isinstance(body.get("id_token"), str) or not body["id_token"]:
+        raise LoginFailed(
+            502, "invalid_token_response", f"the token response from {provider.token_endpoint} has no id_token"
+        )
+    return body
+
+
+def refresh(
+    http: httpx.Client, provider: Provider, refresh_token: str, client_id: str, client_secret: str
+) -> dict[str, Any]:
+    """The token response to ``grant_type=refresh_token`` (RFC 6749 section 6), the client authenticated as in
+    :func:`exchange`. Failures as there: the IdP's error code (401), an unusable answer or a status but 200 (502
+    ``invalid_token_response``), no connection (502 ``token_endpoint_unreachable``). The answer need not carry an
+    ``id_token`` (OIDC Core 12.2: a refresh response "might not contain an id_token")."""
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    return _token_request(http, provider.token_endpoint, form, client_id, client_secret, "the refresh token")
+
+
+def _token_request(
+    http: httpx.Client, url: str, form: dict[str, str], client_id: str, client_secret: str, what: str
+) -> dict[str, Any]:
+    """POST ``form`` to the token endpoint by HTTP Basic; the JSON answer, which has an ``access_token`` (x/oauth2:
+    "server response missing access_token")."""
+    basic = base64.b64encode(f"{quote_plus(client_id)}:{quote_plus(client_secret)}".encode()).decode()
     try:
         r = http.post(url, data=form, headers={"Authorization": f"Basic {basic}", "Accept": "application/json"})
     except httpx.HTTPError as e:
@@ -114,22 +137,25 @@ def exchange(
     body = _json_object(r)
     if body is not None and isinstance(body.get("error"), str) and body["error"]:
         description = body.get("error_description")
-        text = f"the token endpoint refused the code: {body['error']}" + (
+        text = f"the token endpoint refused {what}: {body['error']}" + (
             f" ({description})" if isinstance(description, str) and description else ""
         )
         raise LoginFailed(401, body["error"], text)
     if r.status_code != 200 or body is None:
         raise LoginFailed(502, "invalid_token_response", f"{url} answered HTTP {r.status_code} without tokens")
-    for key in ("access_token", "id_token"):
-        if not isinstance(body.get(key), str) or not body[key]:
-            raise LoginFailed(502, "invalid_token_response", f"the token response from {url} has no {key}")
+    if not isinstance(body.get("access_token"), str) or not body["access_token"]:
+        raise LoginFailed(502, "invalid_token_response", f"the token response from {url} has no access_token")
     return body
 
 
-def verify(http: httpx.Client, provider: Provider, id_token: str, client_id: str, nonce: str) -> dict[str, Any]:
+def verify(http: httpx.Client, provider: Provider, id_token: str, client_id: str, nonce: str | None) -> dict[str, Any]:
     """The claims of ``id_token`` once every check passes; else a 401 :class:`LoginFailed` naming the check
     (``invalid_token``, ``invalid_signature``, ``invalid_issuer``, ``invalid_audience``, ``token_expired``,
-    ``invalid_nonce``, ``invalid_token_use``), or 502 ``jwks_unavailable``."""
+    ``invalid_nonce``, ``invalid_token_use``), or 502 ``jwks_unavailable``.
+
+    ``nonce`` None is for an ID token from a **refresh** only (:mod:`.refresh`): no login sent a nonce for it, so
+    there is none to compare (OIDC Core 12.2 lists no nonce rule for a refreshed ID token; Cognito's carries none;
+    go-oidc leaves the nonce to the caller). A login always passes the nonce it sent."""
     try:
         header = jwt.get_unverified_header(id_token)
         unverified: dict[str, Any] = jwt.decode(id_token, options={"verify_signature": False})
@@ -163,7 +189,9 @@ def verify(http: httpx.Client, provider: Provider, id_token: str, client_id: str
         raise LoginFailed(401, "token_expired", "the ID token has expired") from None
     except jwt.PyJWTError as e:
         raise LoginFailed(401, "invalid_token", f"the ID token is not valid: {e}") from None
-    if not isinstance(claims.get("nonce"), str) or not hmac.compare_digest(claims["nonce"], nonce):
+    if nonce is not None and (
+        not isinstance(claims.get("nonce"), str) or not hmac.compare_digest(claims["nonce"], nonce)
+    ):
         raise LoginFailed(401, "invalid_nonce", "the ID token's nonce is not the one this login sent")
     if claims.get("token_use") != "id":
         raise LoginFailed(401, "invalid_token_use", f"the token's token_use is {claims.get('token_use')!r}, not 'id'")

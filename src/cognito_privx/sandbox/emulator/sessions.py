@@ -26,6 +26,7 @@ from cognito_privx.sandbox.emulator.wire import (
 
 if TYPE_CHECKING:
     from cognito_privx.sandbox.emulator.core import PrivXEmulator
+    from cognito_privx.sandbox.emulator.refresh import IdpGrant
 
 _PATH = "/auth/api/v1/sessionstorage"
 DEFAULT_SESSION_TTL = 12 * 3600.0  # unverified: PrivX's ``session_valid`` default is not published
@@ -39,13 +40,18 @@ def _stamp(at: datetime) -> str:
 
 class Sessions:
     """Every session ever opened, by id; ``valid`` ones are not logged out and not past ``expires`` (by
-    ``clock``). Reads ``token_ttl`` and ``session_ttl`` from the emulator when a session opens."""
+    ``clock``). Reads ``token_ttl`` and ``session_ttl`` from the emulator when a session opens.
+
+    A session opened by a login through the IdP keeps what the IdP gave for it (:class:`.refresh.IdpGrant`, its
+    refresh token among it) in ``idp_grants``, apart from the session itself, so that no answer ever shows it
+    (choice 22)."""
 
     def __init__(self, emu: PrivXEmulator, clock: Callable[[], float]) -> None:
         self._emu = emu
         self._clock = clock
         self.by_id: dict[str, dict[str, Any]] = {}
         self._ends: dict[str, float] = {}  # session id -> end by clock
+        self.idp_grants: dict[str, IdpGrant] = {}  # session id -> the IdP's refresh token and what it needs
 
     def routes(self) -> list[RouteSpec]:
         return [
@@ -59,9 +65,13 @@ class Sessions:
     def clear(self) -> None:
         self.by_id.clear()
         self._ends.clear()
+        self.idp_grants.clear()
 
-    def open(self, user: dict[str, Any], remote_addr: str = "", user_agent: str = "") -> str:
-        """A new session for ``user`` (a stored user), as a successful login makes: its id."""
+    def open(
+        self, user: dict[str, Any], remote_addr: str = "", user_agent: str = "", idp: IdpGrant | None = None
+    ) -> str:
+        """A new session for ``user`` (a stored user), as a successful login makes: its id. ``idp``: what a login
+        through the IdP got for a later refresh (choice 22); None for a login the harness made."""
         sid = str(uuid.uuid4())
         start = datetime.now(UTC)
         ttl = self._emu.session_ttl
@@ -81,6 +91,8 @@ class Sessions:
             "logged_out": False,
         }
         self._ends[sid] = self._clock() + ttl
+        if idp is not None:
+            self.idp_grants[sid] = idp
         return sid
 
     def is_valid(self, sid: str) -> bool:
@@ -97,12 +109,14 @@ class Sessions:
         if not s["logged_out"]:
             s["logged_out"] = True
             s["updated"] = _stamp(datetime.now(UTC))
+        self.idp_grants.pop(sid, None)  # an ended session is never refreshed: PrivX has no use for the token
         return was
 
     def forget_users(self, user_ids: set[str]) -> None:
         for sid in [sid for sid, s in self.by_id.items() if s["user_id"] in user_ids]:
             del self.by_id[sid]
             del self._ends[sid]
+            self.idp_grants.pop(sid, None)
 
     # -- routes -------------------------------------------------------------------------------------
 
