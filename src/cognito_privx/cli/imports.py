@@ -38,8 +38,9 @@ def import_users(
         bool,
         typer.Option(
             "--keep-sessions",
-            help="Do not sign out the users whose row takes a group away (else AdminUserGlobalSignOut per such row: "
-            "their refresh tokens are revoked).",
+            help="Do not end the sessions of the users whose row takes a group away (else per such row: "
+            "AdminUserGlobalSignOut revokes their refresh tokens, and their PrivX sessions and connections are "
+            "ended; the directory's users are read once per run).",
         ),
     ] = False,
     engine: Annotated[
