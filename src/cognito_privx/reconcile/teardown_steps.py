@@ -1,5 +1,6 @@
 """``teardown``: the same machinery as setup with "nothing of ours" as the desired state, in reverse order (live
-PrivX sessions and connections of our directory's users → PrivX grants → directory → domain → branding → app client → groups → pool); only what is provably ours is removed."""
+PrivX sessions and connections of our directory's users → PrivX grants → directory → domain → branding → app client
+→ groups → pool); only what is provably ours is removed."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
     from types_boto3_cognito_idp.type_defs import UserPoolClientTypeTypeDef, UserPoolTypeTypeDef
 
 from cognito_privx.reconcile.lock import PoolLock, locked_pool
-from cognito_privx.reconcile.offboarding import end_live_access, live_access
 from cognito_privx.reconcile.observation import directory_record_of, pool_identity, pool_record_of
+from cognito_privx.reconcile.offboarding import end_live_access, live_access
 from cognito_privx.reconcile.records import claim_pending
 from cognito_privx.reconcile.services import Services
 from cognito_privx.reconcile.setup_steps import Outputs, Result

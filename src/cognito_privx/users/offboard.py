@@ -49,15 +49,13 @@ class PrivXEnded:
         )
         return PrivXEnded(total.words(), total.sessions, total.connections, total.records)
 
-    def counts(self) -> dict[str, int | None]:
-        """The result's JSON counts (``UserResult`` keyword arguments)."""
-        return {"privx_sessions": self.sessions, "privx_connections": self.connections}
-
 
 NOTHING = PrivXEnded("")
 
 
-def end_privx(hook: EndPrivX | None, email: str, user: AdminGetUserResponseTypeDef, done: Callable[[], str]) -> PrivXEnded:
+def end_privx(
+    hook: EndPrivX | None, email: str, user: AdminGetUserResponseTypeDef, done: Callable[[], str]
+) -> PrivXEnded:
     """Run the hook for this Cognito user (their ``sub``, else their ``Username``): :data:`NOTHING` without a
     hook. Raises what the hook raises."""
     if hook is None:
@@ -69,4 +67,4 @@ def end_privx(hook: EndPrivX | None, email: str, user: AdminGetUserResponseTypeD
     return PrivXEnded(ended.words(), ended.sessions, ended.connections, ended.records)
 
 
-__all__ = ["NO_DIRECTORY", "NOTHING", "WOULD_END", "EndPrivX", "PrivXEnded", "end_privx"]
+__all__ = ["NOTHING", "NO_DIRECTORY", "WOULD_END", "EndPrivX", "PrivXEnded", "end_privx"]

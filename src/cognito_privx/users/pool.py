@@ -26,7 +26,6 @@ from cognito_privx.errors import CognitoError, ConflictError, UsageError, aws_er
 from cognito_privx.users.calls import retrying_call
 from cognito_privx.users.groups import Memberships
 from cognito_privx.users.lookup import UserLookup, UserNotFound
-from cognito_privx.users.offboard import NOTHING, WOULD_END, EndPrivX, PrivXEnded, end_privx
 from cognito_privx.users.model import (
     INVITATION_PENDING,
     Outcome,
@@ -37,6 +36,7 @@ from cognito_privx.users.model import (
     email_of,
     status_text,
 )
+from cognito_privx.users.offboard import NOTHING, WOULD_END, EndPrivX, PrivXEnded, end_privx
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only
     from types_boto3_cognito_idp.type_defs import (
@@ -334,7 +334,14 @@ class PoolUsers:
             if ended.words:
                 details.append(ended.words)
             return UserResult(
-                row.email, Outcome.UPDATED, "; ".join(details), row.line, signed_out=signed, **seen, **ended.counts()
+                row.email,
+                Outcome.UPDATED,
+                "; ".join(details),
+                row.line,
+                signed_out=signed,
+                **seen,
+                privx_sessions=ended.sessions,
+                privx_connections=ended.connections,
             )
         return UserResult(row.email, Outcome.UNCHANGED, "; ".join(details), row.line, **seen)
 
@@ -357,7 +364,8 @@ class PoolUsers:
                 "; ".join(filter(None, [detail, ended.words])),
                 status=status,
                 signed_out=self._signed_out_flag(enabled),
-                **ended.counts(),
+                privx_sessions=ended.sessions,
+                privx_connections=ended.connections,
             )
         operation = "admin_enable_user" if enabled else "admin_disable_user"
         self.call(operation, UserPoolId=self.pool_id, Username=user["Username"])
@@ -377,7 +385,8 @@ class PoolUsers:
             detail,
             status=status,
             signed_out=self._signed_out_flag(enabled),
-            **ended.counts(),
+            privx_sessions=ended.sessions,
+            privx_connections=ended.connections,
         )
 
     def remove(self, email: str, *, user: AdminGetUserResponseTypeDef | _NotLooked | None = NOT_LOOKED) -> UserResult:
@@ -417,7 +426,13 @@ class PoolUsers:
         status = str(target.get("UserStatus", "")) or None  # the status the user had
         detail = "; ".join(filter(None, [_join(_found_as(target, email), "removed"), signed, ended.words]))
         return UserResult(
-            email, Outcome.DELETED, detail, status=status, signed_out=not self.keep_sessions, **ended.counts()
+            email,
+            Outcome.DELETED,
+            detail,
+            status=status,
+            signed_out=not self.keep_sessions,
+            privx_sessions=ended.sessions,
+            privx_connections=ended.connections,
         )
 
     # -- ending sessions ----------------------------------------------------------------------------------------
