@@ -27,10 +27,11 @@ test: $(STAMP)
 test-e2e: $(STAMP)
 	$(PY) -m pytest -m e2e
 
-## bench: start-up and no-op setup timings; import-users against an AWS-shaped Cognito stand-in at quota 50/s and 100/s, vs the old engine, a 16-thread boto3 loop and a sequential loop; dry run and import start on 20,000 and 200,000 rows (prints tables)
+## bench: start-up and no-op setup timings; import-users against an AWS-shaped Cognito stand-in at quota 50/s and 100/s, vs the old engine, a 16-thread boto3 loop and a sequential loop; dry run and import start on 20,000 and 200,000 rows; disable-user to no live PrivX session (prints tables)
 bench: $(STAMP)
 	$(PY) benchmarks/setup_noop.py
 	$(PY) benchmarks/import_users.py
+	$(PY) benchmarks/offboarding.py
 
 ## check: format, lint, the import contracts (import-linter), types, then the tests — what CI expects to pass
 check: lint typecheck test

@@ -455,6 +455,9 @@ def import_summary(summary: dict[str, Any]) -> None:
         + (f", {not_attempted} not attempted" if not_attempted else "")
         + f"; {summary['throttle_retries']} throttling retries."
     )
+    ended_s, ended_c = summary.get("privx_sessions_ended") or 0, summary.get("privx_connections_ended") or 0
+    if ended_s or ended_c:
+        stderr().print(f"  PrivX: {ended_s} session(s) and {ended_c} connection(s) of demoted users ended")
     for job in summary.get("jobs") or []:
         stderr().print(
             f"  job {_v(job.get('JobId'))} {_v(job.get('Status'))}: {job.get('ImportedUsers', 0)} "

@@ -233,3 +233,34 @@ def test_our_rule_inside_an_all_group_is_left_and_reported(
     assert run.exit_code == 0, run.stderr
     assert "not revoked: a copy inside an ALL group stays" in run.stderr
     assert role["source_rules"] == {"type": "GROUP", "match": "ALL", "rules": [ours, vpn]}
+
+
+def test_teardown_ends_the_live_sessions_of_our_directory_first(
+    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cognito_privx.sandbox.emulator import ALL_PERMISSIONS
+    from tests.support.constants import API_CLIENT_ID
+
+    c = ["--config", str(config_file)]
+    assert cli(*c, "setup").exit_code == 0
+    [ours] = [s for s in privx_client(emulator).list_sources() if s.get("name") == "Cognito"]
+    alice = emulator.login_user(ours["id"], {"sub": "sub-a", "email": "a@example.com", "custom:group": "ops"})
+    emulator.login_user(ours["id"], {"sub": "sub-a", "email": "a@example.com", "custom:group": "ops"})
+    bob = emulator.login_user(ours["id"], {"sub": "sub-b", "email": "b@example.com", "custom:group": "dev"})
+    emulator.open_connection(alice, "web-1")
+    dry = cli(*c, "teardown", "--dry-run")
+    assert dry.exit_code == 0 and "ends 3 live PrivX sessions and 1 connection of 2 users" in dry.stderr
+    assert len(emulator.valid_sessions(alice)) == 2
+    monkeypatch.setattr(deploy_cli, "interactive", lambda: True)
+    refused = cli(*c, "teardown", input="n\n")
+    assert "ends 3 live PrivX sessions and 1 connection of 2 users" in refused.stderr
+    assert len(emulator.valid_sessions(bob)) == 1
+    emulator.set_api_client_permissions(API_CLIENT_ID, ALL_PERMISSIONS - {"connections-terminate"})
+    denied = cli(*c, "teardown", "--yes")
+    assert denied.exit_code == 1 and "connections-terminate" in denied.stderr and "Traceback" not in denied.stderr
+    assert "Cognito" in _names(emulator, "sources")  # the directory stays until its access is ended
+    emulator.set_api_client_permissions(API_CLIENT_ID, ALL_PERMISSIONS)
+    done = cli(*c, "teardown", "--yes")
+    assert done.exit_code == 0, done.stderr
+    assert emulator.valid_sessions(alice) == emulator.valid_sessions(bob) == []
+    assert emulator.live_connections() == [] and "Cognito" not in _names(emulator, "sources")

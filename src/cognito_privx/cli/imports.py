@@ -38,8 +38,9 @@ def import_users(
         bool,
         typer.Option(
             "--keep-sessions",
-            help="Do not sign out the users whose row takes a group away (else AdminUserGlobalSignOut per such row: "
-            "their refresh tokens are revoked).",
+            help="Do not end the sessions of the users whose row takes a group away (else per such row: "
+            "AdminUserGlobalSignOut revokes their refresh tokens, and their PrivX sessions and connections are "
+            "ended; the directory's users are read once per run).",
         ),
     ] = False,
     engine: Annotated[
@@ -136,7 +137,7 @@ def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: st
     from cognito_privx.users.index import learn_pool
     from cognito_privx.users.jobs.choice import Engine, choose_engine
 
-    users = open_users(state, keep_sessions=flags.keep_sessions)
+    users = open_users(state, keep_sessions=flags.keep_sessions, batch=True)
     choice = choose_engine(asked, len(rows), invite=flags.invite, role_arn=role, pool=dict(users.description or {}))
     if choice.engine is Engine.JOB or asked is not Engine.AUTO or "would go" in choice.reason:
         render.info(f"engine: {choice.engine.value} ({choice.reason})")

@@ -288,10 +288,16 @@ def users_spec(state: State) -> UsersSpec:
     return state.users_derived
 
 
-def open_users(state: State, *, rate: float | None = None, keep_sessions: bool = False) -> PoolUsers:
-    """The pool's user side for the user commands and ``import-users``, with the test seams."""
+def open_users(
+    state: State, *, rate: float | None = None, keep_sessions: bool = False, batch: bool = False
+) -> PoolUsers:
+    """The pool's user side for the user commands and ``import-users``, with the test seams. Unless
+    ``keep_sessions``, it ends a signed-out person's PrivX sessions and connections too
+    (:class:`~cognito_privx.reconcile.offboarding.PrivXOffboarding`, PrivX opened only then; ``batch``: the
+    directory's users read once per run, for import-users)."""
     from cognito_privx.cognito import CognitoGateway
     from cognito_privx.pacing import TokenBucket
+    from cognito_privx.reconcile.offboarding import PrivXOffboarding
     from cognito_privx.users import PoolUsers
 
     # botocore's own retries are off: users.calls retries throttling itself and never the daily email cap.
@@ -300,7 +306,26 @@ def open_users(state: State, *, rate: float | None = None, keep_sessions: bool =
     if state.seams.race_settle_s is not None:
         gw.race_settle_s = state.seams.race_settle_s
     limiter = TokenBucket(rate, burst=2) if rate else None
-    return PoolUsers.open(gw, spec, create_limiter=limiter, keep_sessions=keep_sessions)
+    users = PoolUsers.open(gw, spec, create_limiter=limiter, keep_sessions=keep_sessions)
+    if not keep_sessions:
+        users.end_privx = PrivXOffboarding(
+            lambda: desired(state), users.description, lambda: _open_privx(state), batch=batch
+        )
+    return users
+
+
+def _open_privx(state: State) -> Any:
+    """The PrivX client alone (a user command's PrivX step), with the test seams. Raises ``CredentialsError``."""
+    from cognito_privx import reconcile
+    from cognito_privx.config import load_credentials
+
+    return reconcile.open_privx(
+        config(state),
+        load_credentials(),
+        reconcile.CallCounter(),
+        transport=state.seams.privx_transport,
+        retry_base=state.seams.privx_retry_base,
+    )
 
 
 def interactive() -> bool:

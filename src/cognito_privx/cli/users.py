@@ -30,8 +30,10 @@ KeepSessionsOpt = Annotated[
     bool,
     typer.Option(
         "--keep-sessions",
-        help="Do not sign the user out: without it, Cognito's AdminUserGlobalSignOut revokes their refresh tokens "
-        "when they are disabled, removed or lose a group (their access tokens then live until they expire).",
+        help="Do not end the user's sessions: without it, when they are disabled, removed or lose a group, Cognito's "
+        "AdminUserGlobalSignOut revokes their refresh tokens (access tokens live until they expire), then their "
+        "PrivX login sessions and open connections in this pool's directory are ended (needs PRIVX_API_* "
+        "credentials).",
     ),
 ]
 
@@ -160,7 +162,8 @@ def set_group(
     force: ForceOpt = False,
     keep_sessions: KeepSessionsOpt = False,
 ) -> None:
-    """Change an existing user's group; a user who loses a group is signed out (refresh tokens revoked)."""
+    """Change an existing user's group; a user who loses a group is signed out of Cognito (refresh tokens revoked)
+    and their PrivX sessions and connections are ended."""
     state: State = ctx.obj
     run(state, lambda: _set_group(state, email, group, force=force, keep_sessions=keep_sessions))
 
@@ -195,9 +198,9 @@ def _set_enabled(state: State, email: str, enabled: bool, *, keep_sessions: bool
 
 @app.command("disable-user")
 def disable_user(ctx: typer.Context, email: EmailArg, keep_sessions: KeepSessionsOpt = False) -> None:
-    """Disable a user and sign them out: no new sign-in, and their refresh tokens are revoked, so no new tokens
-    (access tokens already issued work until they expire, at most the app client's access-token validity).
-    Nothing is deleted."""
+    """Disable a user and sign them out of Cognito and PrivX: no new sign-in; their Cognito refresh tokens are
+    revoked (access tokens already issued work until they expire, at most the app client's access-token validity);
+    their PrivX login sessions and open connections through this pool's directory are ended. Nothing is deleted."""
     state: State = ctx.obj
     run(state, lambda: _set_enabled(state, email, False, keep_sessions=keep_sessions))
 
@@ -216,7 +219,8 @@ def remove_user(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     keep_sessions: KeepSessionsOpt = False,
 ) -> None:
-    """Sign a user out (refresh tokens revoked) and delete them from the pool (asks first)."""
+    """Sign a user out (Cognito refresh tokens revoked, PrivX sessions and connections ended) and delete them from
+    the pool (asks first)."""
     state: State = ctx.obj
     run(state, lambda: _remove_user(state, email, yes=yes, keep_sessions=keep_sessions))
 

@@ -1,5 +1,6 @@
-"""``teardown``: the same machinery as setup with "nothing of ours" as the desired state, in reverse order (PrivX
-grants → directory → domain → branding → app client → groups → pool); only what is provably ours is removed."""
+"""``teardown``: the same machinery as setup with "nothing of ours" as the desired state, in reverse order (live
+PrivX sessions and connections of our directory's users → PrivX grants → directory → domain → branding → app client
+→ groups → pool); only what is provably ours is removed."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
 
 from cognito_privx.reconcile.lock import PoolLock, locked_pool
 from cognito_privx.reconcile.observation import directory_record_of, pool_identity, pool_record_of
+from cognito_privx.reconcile.offboarding import end_live_access, live_access
 from cognito_privx.reconcile.records import claim_pending
 from cognito_privx.reconcile.services import Services
 from cognito_privx.reconcile.setup_steps import Outputs, Result
@@ -67,6 +69,17 @@ def teardown(
     delete_pool = pool is not None and not keep_pool and (not adopted or delete_adopted_pool)
     record, _ = pool_record_of(desired, pool, client)
 
+    # 0. Live access through our directory: its users' sessions and connections, ended first (PrivX applies the
+    # grants' removal only when a session refreshes its token; reconcile/offboarding.py).
+    if directory is not None:
+        live = live_access(px, str(directory["id"]))
+        if live.users:
+            steps.append(
+                Step(
+                    Change("privx sessions", str(directory.get("name")), Action.DELETE, notes=(live.words(),)),
+                    lambda: end_live_access(px, live),
+                )
+            )
     # 1. Grants: every leaf of ours (our record's groups), in every role; roles we made (our record), once empty.
     if directory is not None:
         owned = {r.name: r.permissions for r in desired.roles}

@@ -156,6 +156,7 @@ def import_rows(
     todo: queue.Queue[tuple[int, UserRow] | object] = queue.Queue(maxsize=2 * width)
     done: queue.Queue[tuple[int, UserResult] | BaseException] = queue.Queue()
     counts: collections.Counter[str] = collections.Counter()
+    ended: collections.Counter[str] = collections.Counter()  # PrivX sessions / connections of demoted rows
     kept: list[UserResult] = []
     waiting: dict[int, UserResult] = {}  # finished out of order, held until the rows before them are out
     next_out = 0
@@ -188,6 +189,8 @@ def import_rows(
 
     def emit(result: UserResult) -> None:
         counts[result.outcome.value] += 1
+        ended["sessions"] += result.privx_sessions or 0
+        ended["connections"] += result.privx_connections or 0
         if keep_results:
             kept.append(result)
         if report is not None:
@@ -279,6 +282,7 @@ def import_rows(
         counts=counts,
         rate=limiter.rate,
         jobs=list(jobs or []),
+        ended=ended,
     )
     if report is not None:
         report.close(outcome)

@@ -80,6 +80,9 @@ class UserResult:
     # AdminUserGlobalSignOut done (True) or skipped by --keep-sessions (False); None when the operation ends no
     # access (no group taken away, enable-user, nothing to remove)
     signed_out: bool | None = None
+    # PrivX sessions and connections of the person ended in our directory (None: not tried, or no directory)
+    privx_sessions: int | None = None
+    privx_connections: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {"email": self.email, "outcome": self.outcome.value, "detail": self.detail}
@@ -92,6 +95,10 @@ class UserResult:
             document["new_group"] = self.new_group
         if self.signed_out is not None:
             document["signed_out"] = self.signed_out
+        if self.privx_sessions is not None:
+            document["privx_sessions_ended"] = self.privx_sessions
+        if self.privx_connections is not None:
+            document["privx_connections_ended"] = self.privx_connections
         return document
 
 

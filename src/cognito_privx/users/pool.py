@@ -36,6 +36,7 @@ from cognito_privx.users.model import (
     email_of,
     status_text,
 )
+from cognito_privx.users.offboard import NOTHING, WOULD_END, EndPrivX, PrivXEnded, end_privx
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only
     from types_boto3_cognito_idp.type_defs import (
@@ -70,6 +71,8 @@ class PoolUsers:
     description: UserPoolTypeTypeDef | None = None  # describe_user_pool()["UserPool"], when open() had it
     create_limiter: TokenBucket | None = None
     keep_sessions: bool = False  # --keep-sessions: no AdminUserGlobalSignOut on disable / remove / demotion
+    # After the sign-out: end the person's PrivX sessions and connections (users.offboard; the CLI builds it)
+    end_privx: EndPrivX | None = None
     max_attempts: int = 8
     backoff_base: float = 0.2
     backoff_cap: float = 8.0
@@ -280,13 +283,16 @@ class PoolUsers:
             changes.append({"Name": "name", "Value": row.name})
             details.append("name")
         signed: bool | None = None  # signed out (True), sessions kept (False), or no group taken away (None)
+        ended = NOTHING  # what was ended in PrivX
         membership = self.memberships.sync(username, row.groups, dry_run=dry_run) if self.native_groups else ""
         if membership:
             details.append(membership)
             if _left_native(membership) and not changes and not dry_run:
                 # Native groups only (the attribute unchanged): the membership is already changed; signed out now.
-                details.append(self._sign_out(row.email, username, done=f"done: {membership}"))
+                signed_words = self._sign_out(row.email, username, done=f"done: {membership}")
+                details.append(signed_words)
                 signed = not self.keep_sessions
+                ended = self._end_privx(row.email, user, f"{row.email}: {membership}; {signed_words}")
         if not user.get("Enabled", True):
             details.append("user is disabled (not re-enabled; use enable-user)")
         changed = bool(changes or membership)
@@ -301,6 +307,8 @@ class PoolUsers:
         if changed and dry_run:
             if demoted:
                 details.append(self._would_sign_out())
+                if not self.keep_sessions and self.end_privx is not None:
+                    details.append(WOULD_END)
             return UserResult(row.email, Outcome.UPDATED, "would update: " + "; ".join(details), row.line, **seen)
         if demoted and changes:
             # Signed out BEFORE the group changes, so that a sign-out the caller may not do leaves nothing changed
@@ -308,14 +316,33 @@ class PoolUsers:
             # milliseconds between the two calls survives, but every token Cognito makes from it afterwards carries
             # the new group (a refresh reads the user's attributes), so no refresh brings the old group back.
             done = f"done: {membership}" if membership else "nothing was changed"
-            details.append(self._sign_out(row.email, username, done=done))
+            signed_words = self._sign_out(row.email, username, done=done)
+            details.append(signed_words)
             signed = not self.keep_sessions
+            # PrivX too, before the group changes (a refusal leaves the group for a re-run) and again after it: a
+            # sign-in between the sign-out and the change got the old group, and the second pass ends it (nothing
+            # live: no write).
+            ended = self._end_privx(row.email, user, f"{row.email}: {signed_words}; the group is not changed yet")
         if changes:
             self.call(
                 "admin_update_user_attributes", UserPoolId=self.pool_id, Username=username, UserAttributes=changes
             )
+            if demoted and ended.sessions is not None:
+                so_far = "; ".join(filter(None, [details[-1], ended.words]))
+                ended += self._end_privx(row.email, user, f"{row.email}: group changed; {so_far}")
         if changed:
-            return UserResult(row.email, Outcome.UPDATED, "; ".join(details), row.line, signed_out=signed, **seen)
+            if ended.words:
+                details.append(ended.words)
+            return UserResult(
+                row.email,
+                Outcome.UPDATED,
+                "; ".join(details),
+                row.line,
+                signed_out=signed,
+                **seen,
+                privx_sessions=ended.sessions,
+                privx_connections=ended.connections,
+            )
         return UserResult(row.email, Outcome.UNCHANGED, "; ".join(details), row.line, **seen)
 
     def set_enabled(self, email: str, enabled: bool) -> UserResult:
@@ -325,11 +352,20 @@ class PoolUsers:
         status = str(user.get("UserStatus", "")) or None
         if bool(user.get("Enabled", True)) == enabled:
             detail = _join(found_as, "already " + state)
+            ended = NOTHING
             if not enabled and not self.keep_sessions:
-                # Again: the run that disabled the user may have been refused the sign-out (a re-run finishes it).
+                # Again: the run that disabled the user may have been refused the sign-out or the PrivX part (a
+                # re-run finishes it), or a session lives on that was opened before.
                 detail += "; " + self._sign_out(email, user["Username"], done=f"{email} is disabled")
+                ended = self._end_privx(email, user, f"{email} is disabled; {SIGNED_OUT}")
             return UserResult(
-                email, Outcome.UNCHANGED, detail, status=status, signed_out=self._signed_out_flag(enabled)
+                email,
+                Outcome.UNCHANGED,
+                "; ".join(filter(None, [detail, ended.words])),
+                status=status,
+                signed_out=self._signed_out_flag(enabled),
+                privx_sessions=ended.sessions,
+                privx_connections=ended.connections,
             )
         operation = "admin_enable_user" if enabled else "admin_disable_user"
         self.call(operation, UserPoolId=self.pool_id, Username=user["Username"])
@@ -339,8 +375,19 @@ class PoolUsers:
         # Disabled FIRST, then signed out: once disabled nobody can sign in, so the sign-out ends every refresh
         # token there will ever be for this user. (Signed out first, a sign-in between the two calls would get a
         # refresh token that survives the sign-out, and works again after enable-user if Cognito revives it.)
-        detail = _join(found_as, state) + "; " + self._sign_out(email, user["Username"], done=f"{email} is disabled")
-        return UserResult(email, Outcome.UPDATED, detail, status=status, signed_out=self._signed_out_flag(enabled))
+        # PrivX last: the sessions and connections a disabled user has can no longer be renewed from Cognito.
+        signed_words = self._sign_out(email, user["Username"], done=f"{email} is disabled")
+        ended = self._end_privx(email, user, f"{email} is disabled; {signed_words}")
+        detail = "; ".join(filter(None, [_join(found_as, state), signed_words, ended.words]))
+        return UserResult(
+            email,
+            Outcome.UPDATED,
+            detail,
+            status=status,
+            signed_out=self._signed_out_flag(enabled),
+            privx_sessions=ended.sessions,
+            privx_connections=ended.connections,
+        )
 
     def remove(self, email: str, *, user: AdminGetUserResponseTypeDef | _NotLooked | None = NOT_LOOKED) -> UserResult:
         """Delete the user ``find(email)`` returns; ``user`` is that answer when the caller already has it (``None``:
@@ -356,6 +403,8 @@ class PoolUsers:
         # Signed out BEFORE the deletion: afterwards there is nobody to sign out, and a refused sign-out then leaves
         # the user in place for a re-run. A sign-in between the two calls is harmless: deletion ends its tokens.
         signed = self._sign_out(email, target["Username"], done="nothing was changed", absent_ok=True)
+        # PrivX before the deletion too: a refusal leaves the user in the pool, and a re-run does it all again.
+        ended = self._end_privx(email, target, f"{email}: {signed}; not removed yet")
         deleted = (
             self.call(
                 "admin_delete_user",
@@ -375,8 +424,16 @@ class PoolUsers:
         if not deleted:
             return UserResult(email, Outcome.UNCHANGED, f"no such user{self.lookup.any_case()} (already removed)")
         status = str(target.get("UserStatus", "")) or None  # the status the user had
-        detail = _join(_found_as(target, email), "removed") + "; " + signed
-        return UserResult(email, Outcome.DELETED, detail, status=status, signed_out=not self.keep_sessions)
+        detail = "; ".join(filter(None, [_join(_found_as(target, email), "removed"), signed, ended.words]))
+        return UserResult(
+            email,
+            Outcome.DELETED,
+            detail,
+            status=status,
+            signed_out=not self.keep_sessions,
+            privx_sessions=ended.sessions,
+            privx_connections=ended.connections,
+        )
 
     # -- ending sessions ----------------------------------------------------------------------------------------
 
@@ -385,6 +442,11 @@ class PoolUsers:
 
     def _would_sign_out(self) -> str:
         return SESSIONS_KEPT if self.keep_sessions else "would sign out (revoke refresh tokens)"
+
+    def _end_privx(self, email: str, user: AdminGetUserResponseTypeDef, done: str) -> PrivXEnded:
+        """After the Cognito sign-out: the person's PrivX sessions and connections ended (:mod:`.offboard`);
+        nothing with ``keep_sessions``. A failure raises a ``PrivXError`` starting with ``done``."""
+        return NOTHING if self.keep_sessions else end_privx(self.end_privx, email, user, lambda: done)
 
     def _sign_out(self, email: str, username: str, *, done: str, absent_ok: bool = False) -> str:
         """``AdminUserGlobalSignOut`` ("Amazon Cognito no longer accepts a signed-out user's refresh tokens in

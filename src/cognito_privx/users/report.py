@@ -30,6 +30,14 @@ class ImportReport:
     counts: collections.Counter[str] = field(default_factory=collections.Counter)
     rate: float | None = None  # the creation rate the limiter ended at (requests/s)
     jobs: list[dict[str, Any]] = field(default_factory=list)  # import jobs (--engine job): their descriptions
+    ended: collections.Counter[str] = field(default_factory=collections.Counter)  # PrivX sessions/connections
+
+    def privx_ended(self, kind: str) -> int:
+        """PrivX ``"sessions"`` or ``"connections"`` the demoted rows had ended, summed (issue 21)."""
+        if self.ended:
+            return self.ended[kind]
+        attribute = "privx_sessions" if kind == "sessions" else "privx_connections"
+        return sum(getattr(r, attribute) or 0 for r in self.results)
 
     def count(self, outcome: Outcome) -> int:
         if self.counts:
@@ -62,6 +70,8 @@ class ImportReport:
             "seconds": round(self.seconds, 2),
             "rows_per_second": round(self.attempted / self.seconds, 1) if self.seconds else None,
             "throttle_retries": self.retries,
+            "privx_sessions_ended": self.privx_ended("sessions"),
+            "privx_connections_ended": self.privx_ended("connections"),
             "final_rate": round(self.rate, 1) if self.rate else None,
             "stopped": self.stopped,
             "hint": self.hint,
