@@ -147,6 +147,17 @@ def email_of(user: AdminGetUserResponseTypeDef | UserTypeTypeDef) -> str:
     return attributes_of(user).get("email", "")
 
 
+def join_words(*parts: str) -> str:
+    """The non-empty parts, space-joined (a result detail's pieces)."""
+    return " ".join(p for p in parts if p)
+
+
+def found_as(user: AdminGetUserResponseTypeDef, email: str) -> str:
+    """``"as Bob@X.com"`` when the pool knows the user under another capitalisation, else ``""``."""
+    real = email_of(user)
+    return f"as {real}" if real and real != email else ""
+
+
 __all__ = [
     "INVITATION_PENDING",
     "STATUS_MEANING",
@@ -156,5 +167,7 @@ __all__ = [
     "UserRow",
     "attributes_of",
     "email_of",
+    "found_as",
+    "join_words",
     "status_text",
 ]

@@ -22,8 +22,10 @@ from cognito_privx import retry
 from cognito_privx.cognito import CognitoGateway, find_our_pool
 from cognito_privx.cognito.usernames import UsernameModel, username_model
 from cognito_privx.desired import UsersSpec
-from cognito_privx.errors import CognitoError, ConflictError, UsageError, aws_error_code
+from cognito_privx.errors import CognitoError, ConflictError, UsageError
+from cognito_privx.users import lifecycle
 from cognito_privx.users.calls import retrying_call
+from cognito_privx.users.ending import AccessEnding
 from cognito_privx.users.groups import Memberships
 from cognito_privx.users.lookup import UserLookup, UserNotFound
 from cognito_privx.users.model import (
@@ -32,11 +34,12 @@ from cognito_privx.users.model import (
     UserInfo,
     UserResult,
     UserRow,
-    attributes_of,
     email_of,
+    found_as,
+    join_words,
     status_text,
 )
-from cognito_privx.users.offboard import NOTHING, WOULD_END, EndPrivX, PrivXEnded, end_privx
+from cognito_privx.users.offboard import EndPrivX
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only
     from types_boto3_cognito_idp.type_defs import (
@@ -244,7 +247,9 @@ class PoolUsers:
             MessageAction="RESEND",
             DesiredDeliveryMediums=["EMAIL"],
         )
-        return UserResult(email, Outcome.UPDATED, _join(_found_as(user, email), "invitation sent again"), status=status)
+        return UserResult(
+            email, Outcome.UPDATED, join_words(found_as(user, email), "invitation sent again"), status=status
+        )
 
     def create(self, row: UserRow, *, invite: bool, temporary_password: str | None) -> UserTypeTypeDef | None:
         """The created user (``AdminCreateUser``'s ``User``); ``None`` when the user name exists already."""
@@ -270,240 +275,29 @@ class PoolUsers:
         return None if response is None else cast("AdminCreateUserResponseTypeDef", response)["User"]
 
     def converge(self, row: UserRow, user: AdminGetUserResponseTypeDef, *, dry_run: bool = False) -> UserResult:
-        attrs = attributes_of(user)
-        username = user["Username"]
-        changes: list[AttributeTypeTypeDef] = []
-        details: list[str] = []
-        found_as = _found_as(user, row.email)
-        current = attrs.get(self.attribute)
-        if current != row.group_value:
-            changes.append({"Name": self.attribute, "Value": row.group_value})
-            details.append(f"group: {current or '(none)'} → {row.group_value}")
-        if row.name and attrs.get("name") != row.name:
-            changes.append({"Name": "name", "Value": row.name})
-            details.append("name")
-        signed: bool | None = None  # signed out (True), sessions kept (False), or no group taken away (None)
-        ended = NOTHING  # what was ended in PrivX
-        membership = self.memberships.sync(username, row.groups, dry_run=dry_run) if self.native_groups else ""
-        if membership:
-            details.append(membership)
-            if _left_native(membership) and not changes and not dry_run:
-                # Native groups only (the attribute unchanged): the membership is already changed; signed out now.
-                signed_words = self._sign_out(row.email, username, done=f"done: {membership}")
-                details.append(signed_words)
-                signed = not self.keep_sessions
-                ended = self._end_privx(row.email, user, f"{row.email}: {membership}; {signed_words}")
-        if not user.get("Enabled", True):
-            details.append("user is disabled (not re-enabled; use enable-user)")
-        changed = bool(changes or membership)
-        if found_as:
-            details.insert(0, found_as)
-        seen: dict[str, Any] = {
-            "status": str(user.get("UserStatus", "")) or None,
-            "old_group": current,
-            "new_group": row.group_value,
-        }
-        demoted = bool(set(_groups_of(current)) - set(row.groups)) or _left_native(membership)
-        if changed and dry_run:
-            if demoted:
-                details.append(self._would_sign_out())
-                if not self.keep_sessions and self.end_privx is not None:
-                    details.append(WOULD_END)
-            return UserResult(row.email, Outcome.UPDATED, "would update: " + "; ".join(details), row.line, **seen)
-        if demoted and changes:
-            # Signed out BEFORE the group changes, so that a sign-out the caller may not do leaves nothing changed
-            # and a re-run (which would see no group change) does the whole job. A refresh token issued in the
-            # milliseconds between the two calls survives, but every token Cognito makes from it afterwards carries
-            # the new group (a refresh reads the user's attributes), so no refresh brings the old group back.
-            done = f"done: {membership}" if membership else "nothing was changed"
-            signed_words = self._sign_out(row.email, username, done=done)
-            details.append(signed_words)
-            signed = not self.keep_sessions
-            # PrivX too, before the group changes (a refusal leaves the group for a re-run) and again after it: a
-            # sign-in between the sign-out and the change got the old group, and the second pass ends it (nothing
-            # live: no write).
-            ended = self._end_privx(row.email, user, f"{row.email}: {signed_words}; the group is not changed yet")
-        if changes:
-            self.call(
-                "admin_update_user_attributes", UserPoolId=self.pool_id, Username=username, UserAttributes=changes
-            )
-            if demoted and ended.sessions is not None:
-                so_far = "; ".join(filter(None, [details[-1], ended.words]))
-                ended += self._end_privx(row.email, user, f"{row.email}: group changed; {so_far}")
-        if changed:
-            if ended.words:
-                details.append(ended.words)
-            return UserResult(
-                row.email,
-                Outcome.UPDATED,
-                "; ".join(details),
-                row.line,
-                signed_out=signed,
-                **seen,
-                privx_sessions=ended.sessions,
-                privx_connections=ended.connections,
-            )
-        return UserResult(row.email, Outcome.UNCHANGED, "; ".join(details), row.line, **seen)
+        """set-group and an import row: :func:`cognito_privx.users.lifecycle.converge`."""
+        return lifecycle.converge(self, row, user, dry_run=dry_run)
+
+    @property
+    def ending(self) -> AccessEnding:
+        """Ending a person's access with this object's calls: the Cognito sign-out and the PrivX hook."""
+        return AccessEnding(self.call, self.pool_id, self.keep_sessions, self.end_privx)
 
     def set_enabled(self, email: str, enabled: bool) -> UserResult:
-        user = self.lookup.require(email)
-        found_as = _found_as(user, email)
-        state = "enabled" if enabled else "disabled"
-        status = str(user.get("UserStatus", "")) or None
-        if bool(user.get("Enabled", True)) == enabled:
-            detail = _join(found_as, "already " + state)
-            ended = NOTHING
-            if not enabled and not self.keep_sessions:
-                # Again: the run that disabled the user may have been refused the sign-out or the PrivX part (a
-                # re-run finishes it), or a session lives on that was opened before.
-                detail += "; " + self._sign_out(email, user["Username"], done=f"{email} is disabled")
-                ended = self._end_privx(email, user, f"{email} is disabled; {SIGNED_OUT}")
-            return UserResult(
-                email,
-                Outcome.UNCHANGED,
-                "; ".join(filter(None, [detail, ended.words])),
-                status=status,
-                signed_out=self._signed_out_flag(enabled),
-                privx_sessions=ended.sessions,
-                privx_connections=ended.connections,
-            )
-        operation = "admin_enable_user" if enabled else "admin_disable_user"
-        self.call(operation, UserPoolId=self.pool_id, Username=user["Username"])
-        if enabled:
-            # AdminEnableUser does not bring back tokens ended by the disable's sign-out: the user signs in anew.
-            return UserResult(email, Outcome.UPDATED, _join(found_as, state), status=status)
-        # Disabled FIRST, then signed out: once disabled nobody can sign in, so the sign-out ends every refresh
-        # token there will ever be for this user. (Signed out first, a sign-in between the two calls would get a
-        # refresh token that survives the sign-out, and works again after enable-user if Cognito revives it.)
-        # PrivX last: the sessions and connections a disabled user has can no longer be renewed from Cognito.
-        signed_words = self._sign_out(email, user["Username"], done=f"{email} is disabled")
-        ended = self._end_privx(email, user, f"{email} is disabled; {signed_words}")
-        detail = "; ".join(filter(None, [_join(found_as, state), signed_words, ended.words]))
-        return UserResult(
-            email,
-            Outcome.UPDATED,
-            detail,
-            status=status,
-            signed_out=self._signed_out_flag(enabled),
-            privx_sessions=ended.sessions,
-            privx_connections=ended.connections,
-        )
+        """enable-user / disable-user: :func:`cognito_privx.users.lifecycle.set_enabled`."""
+        return lifecycle.set_enabled(self, email, enabled)
 
     def remove(self, email: str, *, user: AdminGetUserResponseTypeDef | _NotLooked | None = NOT_LOOKED) -> UserResult:
-        """Delete the user ``find(email)`` returns; ``user`` is that answer when the caller already has it (``None``:
-        nobody was found), so the user confirmed at a prompt is the one deleted.
-
-        A removal is reported only when the same look-up, run again after ``AdminDeleteUser``, finds nobody; "no
-        such user" only when it found nobody to begin with. Raises ``CognitoError`` when a user with that email (in
-        a legacy pool: in any capitalisation) is still there afterwards, and what :meth:`find` raises.
-        """
-        target = self.find(email) if isinstance(user, _NotLooked) else user
-        if target is None:
-            return UserResult(email, Outcome.UNCHANGED, f"no such user{self.lookup.any_case()} (already removed)")
-        # Signed out BEFORE the deletion: afterwards there is nobody to sign out, and a refused sign-out then leaves
-        # the user in place for a re-run. A sign-in between the two calls is harmless: deletion ends its tokens.
-        signed = self._sign_out(email, target["Username"], done="nothing was changed", absent_ok=True)
-        # PrivX before the deletion too: a refusal leaves the user in the pool, and a re-run does it all again.
-        ended = self._end_privx(email, target, f"{email}: {signed}; not removed yet")
-        deleted = (
-            self.call(
-                "admin_delete_user",
-                absent="UserNotFoundException",
-                UserPoolId=self.pool_id,
-                Username=target["Username"],
-            )
-            is not None
-        )
-        left = self.find(email)
-        if left is not None:
-            raise CognitoError(
-                f"{email_of(left) or email} is still in pool {self.pool_id} after the deletion "
-                f"(user name {left['Username']})",
-                "run remove-user again; if the user stays, delete it in the AWS console",
-            )
-        if not deleted:
-            return UserResult(email, Outcome.UNCHANGED, f"no such user{self.lookup.any_case()} (already removed)")
-        status = str(target.get("UserStatus", "")) or None  # the status the user had
-        detail = "; ".join(filter(None, [_join(_found_as(target, email), "removed"), signed, ended.words]))
-        return UserResult(
-            email,
-            Outcome.DELETED,
-            detail,
-            status=status,
-            signed_out=not self.keep_sessions,
-            privx_sessions=ended.sessions,
-            privx_connections=ended.connections,
-        )
-
-    # -- ending sessions ----------------------------------------------------------------------------------------
-
-    def _signed_out_flag(self, enabled: bool) -> bool | None:
-        return None if enabled else not self.keep_sessions
-
-    def _would_sign_out(self) -> str:
-        return SESSIONS_KEPT if self.keep_sessions else "would sign out (revoke refresh tokens)"
-
-    def _end_privx(self, email: str, user: AdminGetUserResponseTypeDef, done: str) -> PrivXEnded:
-        """After the Cognito sign-out: the person's PrivX sessions and connections ended (:mod:`.offboard`);
-        nothing with ``keep_sessions``. A failure raises a ``PrivXError`` starting with ``done``."""
-        return NOTHING if self.keep_sessions else end_privx(self.end_privx, email, user, lambda: done)
-
-    def _sign_out(self, email: str, username: str, *, done: str, absent_ok: bool = False) -> str:
-        """``AdminUserGlobalSignOut`` ("Amazon Cognito no longer accepts a signed-out user's refresh tokens in
-        refresh requests", botocore's model): the result's words for it. Skipped with ``keep_sessions``.
-
-        A sign-out the caller's IAM policy does not allow raises :class:`CognitoError` naming the permission and
-        ``done`` (what this command changed already); a re-run finishes the job."""
-        if self.keep_sessions:
-            return SESSIONS_KEPT
-        try:
-            self.call(
-                "admin_user_global_sign_out",
-                absent="UserNotFoundException" if absent_ok else None,
-                UserPoolId=self.pool_id,
-                Username=username,
-            )
-        except CognitoError as e:
-            if aws_error_code(e) not in ("AccessDeniedException", "AccessDenied"):
-                raise
-            raise CognitoError(
-                f"{email}: {done}; not signed out: the caller may not call {SIGN_OUT_PERMISSION} "
-                "(the user's refresh tokens still work)",
-                f"add {SIGN_OUT_PERMISSION} to the caller's IAM policy (docs/permissions.md) and run the command "
-                "again to finish; or pass --keep-sessions to leave the user's sessions",
-            ) from e
-        return SIGNED_OUT
+        """remove-user: :func:`cognito_privx.users.lifecycle.remove` (``user``: the answer of ``find(email)`` when
+        the caller has it already, ``None`` for nobody)."""
+        looked = not isinstance(user, _NotLooked)
+        return lifecycle.remove(self, email, user if not isinstance(user, _NotLooked) else None, looked=looked)
 
     def list(
         self, group: str | None = None, on_page: Callable[[int], None] | None = None, *, status: str | None = None
     ) -> list[UserInfo]:
         """Every user (optionally of one group, of one ``UserStatus``): :meth:`UserLookup.listed`."""
         return self.lookup.listed(self.attribute, group, on_page, status=status)
-
-
-SIGNED_OUT = "signed out (refresh tokens revoked)"
-SESSIONS_KEPT = "sessions kept (--keep-sessions)"
-SIGN_OUT_PERMISSION = "cognito-idp:AdminUserGlobalSignOut"
-
-
-def _groups_of(value: str | None) -> list[str]:
-    """The groups of a group attribute's value (comma-joined), none for an unset one."""
-    return [g for g in (value or "").split(",") if g]
-
-
-def _left_native(membership: str) -> bool:
-    """Whether :meth:`Memberships.sync`'s account of a change removed the user from a group."""
-    return "- group " in membership
-
-
-def _join(*parts: str) -> str:
-    return " ".join(p for p in parts if p)
-
-
-def _found_as(user: AdminGetUserResponseTypeDef, email: str) -> str:
-    """``"as Bob@X.com"`` when the pool knows the user under another capitalisation, else ``""``."""
-    real = email_of(user)
-    return f"as {real}" if real and real != email else ""
 
 
 __all__ = ["PoolUsers"]
