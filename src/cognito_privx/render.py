@@ -31,7 +31,7 @@ _VERB_PLAN = {
     Action.DELETE: "delete",
     Action.NOOP: "unchanged",
 }
-_DONE_OF = {"revoke": "revoked", "grant": "granted"}
+_DONE_OF = {"revoke": "revoked", "grant": "granted", "end": "ended"}
 _VERB_DONE = {
     Action.CREATE: "created",
     Action.UPDATE: "updated",
