@@ -487,6 +487,8 @@ def doctor_report(report: Any, file: Any = None) -> None:
         out.print(f"[{colour}]{symbol}[/] {_v(check.name.ljust(width))}  {_t(check.message)}")
         if check.hint:
             out.print(f"  {' ' * width}  [cyan]hint:[/] {_t(check.hint)}")
+        for line in check.details:
+            out.print(f"  {' ' * width}  {_t(line)}")
     if not report.ok:
         verdict = "[red bold]some checks failed[/]"
     else:
