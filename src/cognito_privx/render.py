@@ -297,10 +297,13 @@ def users_table(users: list[Any], file: Any = None) -> None:
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     for column in ("email", "name", "group", "status", "enabled", "created"):
         table.add_column(column)
+    from cognito_privx.desired import is_rehearsal
+
     for u in users:
         table.add_row(
             _v(u.email),
-            _v(u.name or "—"),
+            # doctor --login's identity (kept disabled between rehearsals), marked so nobody takes it for a person
+            "(login rehearsal)" if is_rehearsal(u.email) else _v(u.name or "—"),
             _v(u.group or "—"),
             _v(u.status),
             "yes" if u.enabled else "[red]no[/]",

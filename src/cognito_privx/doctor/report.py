@@ -27,7 +27,8 @@ class Check:
     details: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        out = {"name": self.name, "status": self.status.value, "message": self.message, "hint": self.hint}
+        out: dict[str, Any] = {"name": self.name, "status": self.status.value, "message": self.message}
+        out["hint"] = self.hint
         if self.received is not None:
             out["received"] = self.received
         return out
