@@ -31,7 +31,7 @@ _VERB_PLAN = {
     Action.DELETE: "delete",
     Action.NOOP: "unchanged",
 }
-_DONE_OF = {"revoke": "revoked", "grant": "granted"}
+_DONE_OF = {"revoke": "revoked", "grant": "granted", "end": "ended"}
 _VERB_DONE = {
     Action.CREATE: "created",
     Action.UPDATE: "updated",
@@ -297,10 +297,13 @@ def users_table(users: list[Any], file: Any = None) -> None:
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     for column in ("email", "name", "group", "status", "enabled", "created"):
         table.add_column(column)
+    from cognito_privx.desired import is_rehearsal
+
     for u in users:
         table.add_row(
             _v(u.email),
-            _v(u.name or "—"),
+            # doctor --login's identity (kept disabled between rehearsals), marked so nobody takes it for a person
+            "(login rehearsal)" if is_rehearsal(u.email) else _v(u.name or "—"),
             _v(u.group or "—"),
             _v(u.status),
             "yes" if u.enabled else "[red]no[/]",
@@ -490,6 +493,8 @@ def doctor_report(report: Any, file: Any = None) -> None:
         out.print(f"[{colour}]{symbol}[/] {_v(check.name.ljust(width))}  {_t(check.message)}")
         if check.hint:
             out.print(f"  {' ' * width}  [cyan]hint:[/] {_t(check.hint)}")
+        for line in check.details:
+            out.print(f"  {' ' * width}  {_t(line)}")
     if not report.ok:
         verdict = "[red bold]some checks failed[/]"
     else:

@@ -7,12 +7,14 @@ repairs it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cognito_privx.desired import rehearsal_email
 from cognito_privx.sandbox.emulator import PrivXEmulator
 from tests.support.constants import BASE_CONFIG, REGION
 
@@ -62,10 +64,76 @@ def test_the_rehearsed_login_gives_exactly_the_groups_roles(
     assert "PrivX gives: developers (the roles of group dev)" in checks["login:dev"]["message"]
     # The rehearsal's user is what the rule form is calibrated against.
     assert checks["role-rule-form"]["status"] == "ok"
-    # PrivX's own record of the sign-ins, and the Cognito users are gone again.
+    # PrivX's own record of the sign-ins; the rehearsal identities stay in Cognito, disabled.
     assert [(x["error"], x["roles"]) for x in world.logins] == [(None, ["developers"]), (None, ["ops-admins"])]
     pool, _ = _pool_and_client(aws)
-    assert aws.list_users(UserPoolId=pool)["Users"] == []
+    users = aws.list_users(UserPoolId=pool)["Users"]
+    assert {_email(u) for u in users} == {rehearsal_email("dev"), rehearsal_email("ops")}
+    assert all(u["Enabled"] is False for u in users)
+
+
+def _email(user: dict[str, Any]) -> str:
+    return next(a["Value"] for a in user["Attributes"] if a["Name"] == "email")
+
+
+def _secret_values(world: PrivXEmulator, aws: Any) -> list[str]:
+    """What must never be printed: the app client's secret and the claims that are one-time or token-derived."""
+    pool, client = _pool_and_client(aws)
+    values = [aws.describe_user_pool_client(UserPoolId=pool, ClientId=client)["UserPoolClient"]["ClientSecret"]]
+    for user in world.users.values():
+        values += [a["value"] for a in user.get("attributes") or [] if a["key"] in ("nonce", "at_hash", "jti")]
+    return [v for v in values if v]
+
+
+def test_the_rehearsal_reuses_one_identity_per_group_left_disabled_with_no_live_session(
+    cli: Any, config_file: Path, aws: Any, world: PrivXEmulator
+) -> None:
+    assert cli("--config", str(config_file), "setup").exit_code == 0
+    for _ in range(2):
+        code, checks = _login(cli, config_file, "--all-groups")
+        assert code == 0, {n: c for n, c in checks.items() if c["status"] != "ok"}
+    message = checks["login:ops"]["message"]
+    assert f"rehearsal identity {rehearsal_email('ops')} (kept disabled between rehearsals)" in message
+    assert "its PrivX session ended" in message
+    # One PrivX record and one Cognito user per group, the Cognito users disabled, no live PrivX session.
+    source = _directory(world)["id"]
+    records = sorted(str(u.get("email")) for u in world.users.values() if u["source"] == source)
+    assert records == sorted([rehearsal_email("dev"), rehearsal_email("ops")])
+    assert world.valid_sessions() == []
+    pool, _ = _pool_and_client(aws)
+    users = aws.list_users(UserPoolId=pool)["Users"]
+    assert sorted(_email(u) for u in users) == records
+    assert all(u["Enabled"] is False for u in users)
+
+
+def test_the_rehearsal_shows_what_privx_received_and_did_with_it_and_no_secret(
+    cli: Any, config_file: Path, aws: Any, world: PrivXEmulator
+) -> None:
+    assert cli("--config", str(config_file), "setup").exit_code == 0
+    run = cli("--config", str(config_file), "-o", "json", "doctor", "--login")
+    assert run.exit_code == 0, run.stdout
+    check = next(c for c in json.loads(run.stdout)["checks"] if c["name"] == "login:dev")
+    got = check["received"]
+    assert got["claims"]["email"] == rehearsal_email("dev") and got["claims"]["custom:group"] == "dev"
+    assert got["claims"]["token_use"] == "id" and "sub" in got["claims"] and "iss" in got["claims"]
+    assert "nonce" not in got["claims"] and "at_hash" not in got["claims"]
+    assert "nonce" in got["withheld"]
+    assert (got["tags_claim"], got["tags"]) == ("custom:group", ["dev"])
+    assert got["rule"] == {"search_string": "(tags=dev)", "roles": ["developers"], "matched": True}
+    assert got["roles"] == ["developers"]
+
+    text = cli("--config", str(config_file), "doctor", "--login")
+    assert text.exit_code == 0, text.stdout
+    assert "claims PrivX received:" in text.stdout and f"email = {rehearsal_email('dev')}" in text.stdout
+    assert "tags: claim custom:group became dev" in text.stdout
+    assert "our rule (tags=dev) (role developers): matched" in text.stdout
+    assert "roles: developers" in text.stdout
+    secrets = _secret_values(world, aws)
+    assert len(secrets) >= 2  # the client secret and at least the nonce
+    for output in (run.stdout + run.stderr, text.stdout + text.stderr):
+        assert not re.search(r"eyJ[\w-]+\.[\w-]+\.", output)  # no JWT
+        for secret in secrets:
+            assert secret not in output
 
 
 # Each row: how the field breaks it, the words doctor --login must use, the command that repairs it.

@@ -14,8 +14,21 @@ from cognito_privx.cli.root import State, app, config, desired, interactive, ope
 if TYPE_CHECKING:
     from cognito_privx.plan import Change
 
+END_SESSIONS_HELP = (
+    "End the live PrivX sessions and connections of the users who lose a role by a revoked grant, right after "
+    "the revocation (without it they keep the role until PrivX refreshes their access token)."
+)
 
-def _setup(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool, resend_secret: bool = False) -> bool:
+
+def _setup(
+    state: State,
+    *,
+    dry_run: bool,
+    adopt: bool,
+    plan_mode: bool,
+    resend_secret: bool = False,
+    end_sessions: bool = False,
+) -> bool:
     """``setup``, or ``plan`` (``plan_mode``: the plan on stdout); whether changes are (or were) pending."""
     from cognito_privx import reconcile, render
 
@@ -43,6 +56,7 @@ def _setup(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool, resend_
                     on_change=on_change,
                     resend_secret=resend_secret,
                     lock=lock,
+                    end_sessions=end_sessions,
                 )
         except (Exception, KeyboardInterrupt):
             if done:
@@ -61,12 +75,13 @@ def _setup(state: State, *, dry_run: bool, adopt: bool, plan_mode: bool, resend_
                 "dry_run": dry_run or plan_mode,
             }
         )
-        return result.plan.has_changes
-    if plan_mode:
+    elif plan_mode:
         render.text(render.plan_summary(result.plan))
-        return result.plan.has_changes
-    render.info(render.setup_summary(result.plan, dry_run=dry_run))
-    render.data(result.outputs.login_url)
+    else:
+        render.info(render.setup_summary(result.plan, dry_run=dry_run))
+        render.data(result.outputs.login_url)
+    if result.error is not None:
+        raise result.error  # every change is made and shown; the error says what is left (exit 1)
     return result.plan.has_changes
 
 
@@ -84,10 +99,21 @@ def setup(
             help="Send the app-client secret to PrivX even when nothing else differs (PrivX never shows it back).",
         ),
     ] = False,
+    end_sessions: Annotated[bool, typer.Option("--end-sessions", help=END_SESSIONS_HELP)] = False,
 ) -> None:
     """Converge Cognito and PrivX to the config; the last line on stdout is the direct-login URL."""
     state: State = ctx.obj
-    run(state, lambda: _setup(state, dry_run=dry_run, adopt=adopt, plan_mode=False, resend_secret=resend_secret))
+    run(
+        state,
+        lambda: _setup(
+            state,
+            dry_run=dry_run,
+            adopt=adopt,
+            plan_mode=False,
+            resend_secret=resend_secret,
+            end_sessions=end_sessions,
+        ),
+    )
 
 
 @app.command()
@@ -97,10 +123,13 @@ def plan(
         bool, typer.Option("--detailed-exitcode", help="Exit 3 when changes are pending, 0 when none.")
     ] = False,
     adopt: Annotated[bool, typer.Option("--adopt", help="Plan as if setup --adopt were run.")] = False,
+    end_sessions: Annotated[
+        bool, typer.Option("--end-sessions", help="Plan as if setup --end-sessions were run (count the sessions).")
+    ] = False,
 ) -> None:
     """Show what setup would change, changing nothing."""
     state: State = ctx.obj
-    pending = run(state, lambda: _setup(state, dry_run=True, adopt=adopt, plan_mode=True))
+    pending = run(state, lambda: _setup(state, dry_run=True, adopt=adopt, plan_mode=True, end_sessions=end_sessions))
     if detailed_exitcode and pending:
         raise typer.Exit(3)
 

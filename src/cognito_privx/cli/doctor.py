@@ -20,8 +20,9 @@ def doctor(
         bool,
         typer.Option(
             "--login",
-            help="Rehearse the real sign-in: a temporary user of a \\[roles] group walks the direct-login URL through "
-            "Cognito into PrivX, which must give exactly the group's roles (the Cognito user is deleted after).",
+            help="Rehearse the real sign-in: the \\[roles] group's rehearsal identity walks the direct-login URL "
+            "through Cognito into PrivX, which must give exactly the group's roles; shows the claims PrivX received "
+            "(no secret), the matched rule and the roles. The identity is kept, disabled, its session ended.",
         ),
     ] = False,
     all_groups: Annotated[

@@ -14,12 +14,16 @@ How it is arranged:
   the report lists them in registration order (``role:<group>`` once per ``[roles]`` group;
   ``managed-login-branding`` only with managed login).
 - :mod:`.probe` is the token probe, run last; :mod:`.idtoken` verifies its ID token (PyJWT).
-- :mod:`.login` rehearses the real sign-in (``--login``): a temporary user walks the direct-login URL through
-  Cognito's sign-in page into PrivX, whose users API must then show exactly the roles of its group.
+- :mod:`.login` rehearses the real sign-in (``--login``): the group's fixed rehearsal identity
+  (:mod:`.rehearsal_user`, disabled between rehearsals) walks the direct-login URL through Cognito's sign-in page
+  into PrivX, whose users API must then show exactly the roles of its group; :mod:`.received` shows what PrivX
+  received (the ID token's claims, no secret) and what it did with it.
 - :mod:`.registry` is how a check is declared and run; :mod:`.report` what comes back.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import httpx
 
@@ -30,6 +34,7 @@ from cognito_privx.doctor.checks import CHECKS
 from cognito_privx.doctor.facts import gather
 from cognito_privx.doctor.idtoken import ProbeError, verify_id_token
 from cognito_privx.doctor.login import Rehearsal, rehearse
+from cognito_privx.doctor.received import lines
 from cognito_privx.doctor.registry import Definition, NotOk
 from cognito_privx.doctor.report import Check, Report, Status
 
@@ -62,7 +67,12 @@ def run_checks(
         facts = gather(desired, gw, px, http)
     extra = [token_probe.definition(gw)] if probe else []
     extra += [rehearsal_check(r) for r in rehearsals]
-    return Report(tuple(CHECKS.run(facts, desired, extra)))
+    shown = {f"login:{r.group}": r.received for r in rehearsals if r.received is not None}
+    checks = [
+        replace(c, received=shown[c.name], details=tuple(lines(shown[c.name]))) if c.name in shown else c
+        for c in CHECKS.run(facts, desired, extra)
+    ]
+    return Report(tuple(checks))
 
 
 def rehearsal_check(rehearsal: Rehearsal) -> Definition:

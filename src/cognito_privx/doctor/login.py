@@ -1,22 +1,23 @@
-"""The login rehearsal (``doctor --login``): a temporary user of a ``[roles]`` group signs in through the direct-login
-URL the way a browser without JavaScript would, and PrivX must then give that user exactly the roles of the group.
+"""The login rehearsal (``doctor --login``): the group's rehearsal identity signs in through the direct-login URL the
+way a browser without JavaScript would, and PrivX must then give that user exactly the roles of the group.
 
-Per group: create a confirmed Cognito user in the group (names start with :data:`LOGIN_PREFIX`), walk the URL with
-httpx (follow redirects; fill the classic sign-in form), read the user back through PrivX's users API
-(``users/search`` with our directory as ``source``, ``users/{id}/roles``; docs/privx-api.md#users) and compare its
-roles with the grants. The Cognito user is deleted in ``finally``; PrivX has no API to delete a directory user
-(privx-sdk-go's RoleStore has none), so its record stays and the result says so.
+Per group: prepare the group's fixed rehearsal identity (:mod:`.rehearsal_user`: made once, reused, enabled with a
+fresh password only for the run), walk the URL with httpx (follow redirects; fill the classic sign-in form), read
+the user back through PrivX's users API (``users/search`` with our directory as ``source``, ``users/{id}/roles``;
+docs/privx-api.md#users), compare its roles with the grants, and show what PrivX received and did with it
+(:mod:`.received`). Then, in ``finally``, the identity is put away: its PrivX session ended, signed out of Cognito
+and disabled. PrivX has no API to delete a directory user, so the identity is kept (the same ``sub``: one PrivX
+record, reused run after run).
 
 Every failure names the broken link and the fix; a page the walk does not understand (managed login's JavaScript
 page, an unknown PrivX answer) ends as "could not verify" with what was seen -- never a false ✓. A pool with MFA
-required ends so before any user is made: the walk cannot enrol a TOTP authenticator (docs/cognito.md#mfa).
+required ends so before any user is prepared: the walk cannot enrol a TOTP authenticator (docs/cognito.md#mfa).
 
 Shapes: :func:`rehearse` returns one :class:`Rehearsal` per group.
 """
 
 from __future__ import annotations
 
-import secrets
 import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -27,14 +28,15 @@ import httpx
 
 from cognito_privx import cognito, privx
 from cognito_privx.desired import DesiredState
+from cognito_privx.doctor.received import received
+from cognito_privx.doctor.rehearsal_user import RehearsalUser
 from cognito_privx.doctor.report import Status
-from cognito_privx.errors import CognitoError, CognitoPrivxError, aws_error_code
+from cognito_privx.errors import CognitoPrivxError
 from cognito_privx.reconcile import pool_identity
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-LOGIN_PREFIX = "cognito-privx-login-"
 MAX_HOPS = 20
 SETUP = "run `cognito-privx setup`"
 
@@ -74,6 +76,8 @@ class Rehearsal:
     message: str
     hint: str | None = None
     seconds: float = 0.0
+    # What PrivX received and did with it (:func:`.received.received`); None when no PrivX user was read.
+    received: dict[str, Any] | None = None
 
 
 class _Forms(HTMLParser):
@@ -156,41 +160,6 @@ class _Router(httpx.BaseTransport):
         return target.handle_request(request)
 
 
-class _TemporaryUser:
-    """A confirmed Cognito user in one group, deleted again by :meth:`delete`."""
-
-    def __init__(self, gw: cognito.CognitoGateway, desired: DesiredState, pool_id: str, group: str) -> None:
-        self.gw, self.pool_id = gw, pool_id
-        self.email = f"{LOGIN_PREFIX}{secrets.token_hex(6)}@example.com"
-        self.password = "Aa1!" + secrets.token_urlsafe(24)
-        self.created = False
-        gw.call(
-            "admin_create_user",
-            UserPoolId=pool_id,
-            Username=self.email,
-            MessageAction="SUPPRESS",
-            UserAttributes=[
-                {"Name": "email", "Value": self.email},
-                {"Name": "email_verified", "Value": "true"},
-                {"Name": desired.attribute.attribute_name, "Value": group},
-            ],
-        )
-        self.created = True
-        if desired.groups:
-            gw.call("admin_add_user_to_group", UserPoolId=pool_id, Username=self.email, GroupName=group)
-        gw.call(
-            "admin_set_user_password", UserPoolId=pool_id, Username=self.email, Password=self.password, Permanent=True
-        )
-
-    def delete(self) -> bool:
-        """Delete the user; False when it could not be deleted."""
-        try:
-            self.gw.call("admin_delete_user", UserPoolId=self.pool_id, Username=self.email)
-        except CognitoError as e:
-            return aws_error_code(e) == "UserNotFoundException"
-        return True
-
-
 def rehearse(
     desired: DesiredState,
     gw: cognito.CognitoGateway,
@@ -221,7 +190,7 @@ def rehearse(
             Rehearsal(
                 group,
                 Status.WARN,
-                "could not verify with MFA required: the rehearsal's temporary user cannot enrol a TOTP "
+                "could not verify with MFA required: the rehearsal identity cannot enrol a TOTP "
                 "authenticator on the sign-in page",
                 "sign in once yourself through the direct-login URL (`cognito-privx login-url`)",
             )
@@ -251,22 +220,26 @@ def _one(
 ) -> Rehearsal:
     expected = sorted({g.role for g in desired.grants if g.group == group})
     started = time.perf_counter()
-    user: _TemporaryUser | None = None
+    user = RehearsalUser(gw, desired, pool_id, group)
+    shown: dict[str, Any] | None = None
     try:
-        user = _TemporaryUser(gw, desired, pool_id, group)
+        user.prepare()
         seen = walk(client, url, user.email, user.password)
-        outcome = _judge(seen, desired, px, str(directory["id"]), user.email, group, expected)
+        status, message, hint, shown = _judge(seen, desired, px, str(directory["id"]), user.email, group, expected)
     except (CognitoPrivxError, httpx.HTTPError) as e:
-        message = e.message if isinstance(e, CognitoPrivxError) else f"{type(e).__name__}: {e}"
-        outcome = (Status.FAIL, f"login rehearsal: {message}", getattr(e, "hint", None))
+        text = e.message if isinstance(e, CognitoPrivxError) else f"{type(e).__name__}: {e}"
+        status, message, hint = Status.FAIL, f"login rehearsal: {text}", getattr(e, "hint", None)
     finally:
-        deleted = user is None or user.delete()
-    status, message, hint = outcome
-    if not deleted and user is not None:
-        status, message = Status.FAIL, f"{message}; could not delete the temporary Cognito user {user.email}"
-    elif user is not None:
-        message += f"; temporary user deleted from Cognito (PrivX keeps its record of {user.email})"
-    return Rehearsal(group, status, message, hint, time.perf_counter() - started)
+        cleanup = user.put_away(px, str(directory["id"]))
+    message += f"; rehearsal identity {user.email} (kept disabled between rehearsals); {cleanup.privx}"
+    if cleanup.cognito_error is not None:
+        status = Status.FAIL
+        message += f"; could not sign it out and disable it in Cognito: {cleanup.cognito_error.message}"
+        hint = hint or cleanup.cognito_error.hint
+    elif cleanup.privx_error is not None:
+        status = Status.FAIL if status is Status.FAIL else Status.WARN
+        hint = hint or cleanup.privx_error.hint
+    return Rehearsal(group, status, message, hint, time.perf_counter() - started, shown)
 
 
 def _judge(
@@ -277,8 +250,33 @@ def _judge(
     email: str,
     group: str,
     expected: list[str],
-) -> tuple[Status, str, str | None]:
-    """The rehearsal's verdict from what the walk saw and what PrivX now says about the user."""
+) -> tuple[Status, str, str | None, dict[str, Any] | None]:
+    """The rehearsal's verdict from what the walk saw and what PrivX now says about the user, and what PrivX
+    received (``None`` when it recorded no user)."""
+    early = _walk_verdict(seen, desired)
+    if early is not None:
+        return (*early, None)
+    final = seen.final
+    users = [u for u in px.search_users(directory_id) if str(u.get("email") or u.get("principal")) == email]
+    if not users:
+        status = final.status_code if final is not None else "?"
+        why = _verification_failure(_text(final) if final is not None else "")
+        if why:
+            hint = f"{SETUP} (it repairs the directory's issuer)"
+            return Status.FAIL, f"PrivX refused the sign-in: {why}", hint, None
+        return (
+            Status.WARN,
+            f"could not verify: PrivX recorded no user after the sign-in (last answer HTTP {status})",
+            None,
+            None,
+        )
+    record = users[0]
+    roles = sorted(str(r.get("name")) for r in px.user_roles(str(record["id"])))
+    return (*_roles_verdict(desired, record, roles, email, group, expected), received(desired, group, record, roles))
+
+
+def _walk_verdict(seen: _Walk, desired: DesiredState) -> tuple[Status, str, str | None] | None:
+    """A failure the walk itself shows (the IdP's or PrivX's error, a page it could not get past); ``None``."""
     final = seen.final
     body = _text(final) if final is not None else ""
     code = seen.idp_error or next((c for c in _IDP_ERRORS if c in body), None)
@@ -298,19 +296,13 @@ def _judge(
             "managed login needs JavaScript)",
             None,
         )
-    users = [u for u in px.search_users(directory_id) if str(u.get("email") or u.get("principal")) == email]
-    if not users:
-        status = final.status_code if final is not None else "?"
-        why = _verification_failure(body)
-        if why:
-            return Status.FAIL, f"PrivX refused the sign-in: {why}", f"{SETUP} (it repairs the directory's issuer)"
-        return (
-            Status.WARN,
-            f"could not verify: PrivX recorded no user after the sign-in (last answer HTTP {status})",
-            None,
-        )
-    record = users[0]
-    roles = sorted(str(r.get("name")) for r in px.user_roles(str(record["id"])))
+    return None
+
+
+def _roles_verdict(
+    desired: DesiredState, record: Mapping[str, Any], roles: list[str], email: str, group: str, expected: list[str]
+) -> tuple[Status, str, str | None]:
+    """The verdict on the roles PrivX gives the signed-in user."""
     tags = list(record.get("tags") or [])
     claim = desired.directory.tags_claim
     missing = [r for r in expected if r not in roles]

@@ -16,13 +16,22 @@ class Status(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Check:
+    """One check's result. ``received``: a login rehearsal's account of what PrivX received and did with it
+    (doctor/received.py), in JSON as ``"received"``; ``details``: the same as text lines, shown under the check."""
+
     name: str
     status: Status
     message: str
     hint: str | None = None
+    received: dict[str, Any] | None = None
+    details: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "status": self.status.value, "message": self.message, "hint": self.hint}
+        out: dict[str, Any] = {"name": self.name, "status": self.status.value, "message": self.message}
+        out["hint"] = self.hint
+        if self.received is not None:
+            out["received"] = self.received
+        return out
 
 
 @dataclass(frozen=True)

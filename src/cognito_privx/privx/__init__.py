@@ -14,6 +14,7 @@ grants. One module per concern:
   :func:`add_leaves` / :func:`remove_leaves`, :func:`role_marker`, :func:`made_by_us`.
 - ``grants``: :func:`plan_grants` and its role steps (:class:`RoleStep`: create, grant and revoke, unused roles).
 - ``directlogin``: the direct-login URL's candidate forms, requested on the real PrivX to find the one that works.
+- ``holders``: who loses a role by a revocation (:func:`~.holders.losing`), for ``plan``/``setup``.
 - ``sessions``: live access: our directory's users (:func:`find_person`), their login sessions and open
   connections, read and ended (:func:`end_person`, :class:`EndedAccess`); used as ``privx.sessions``.
 

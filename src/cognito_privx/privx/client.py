@@ -13,6 +13,7 @@ from typing import Any, NewType
 import httpx
 
 from cognito_privx.config import PrivXCredentials
+from cognito_privx.desired import is_rehearsal
 from cognito_privx.errors import AmbiguousResourceError, PrivXAPIError, PrivXNotFoundError
 from cognito_privx.privx.auth import PrivXAuth
 from cognito_privx.privx.transport import (
@@ -201,10 +202,13 @@ class PrivXClient:
         self.request("PUT", f"{ROLES_PATH}/{role_id}", json_body=body)
 
     def evaluate_role(self, body: Mapping[str, Any]) -> int | None:
-        """How many users a role definition would match today (a preview for the plan); ``None`` when PrivX
-        cannot tell (not offered, or failing). A 400 is raised, as :meth:`evaluate` explains."""
+        """How many users a role definition would match today (a preview for the plan), the login rehearsal's
+        identities left out (:func:`~cognito_privx.desired.is_rehearsal`: the tool's, not people); ``None`` when
+        PrivX cannot tell (not offered, or failing). A 400 is raised, as :meth:`evaluate` explains."""
         result = self.evaluate(body)
-        return None if result is None else len(result)
+        if result is None:
+            return None
+        return sum(1 for u in result if not is_rehearsal(str(u.get("email") or u.get("principal") or "")))
 
     def evaluate(self, body: Mapping[str, Any]) -> list[dict[str, Any]] | None:
         """The users a role definition would match today (``roles/evaluate``); ``None`` when PrivX does not offer

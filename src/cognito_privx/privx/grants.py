@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 from cognito_privx.desired import DesiredState, RoleSpec
 from cognito_privx.errors import PrivXAPIError
 from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, FieldChange, change_for
+from cognito_privx.privx import holders as holding
 from cognito_privx.privx import widening
 from cognito_privx.privx.client import ROLE_READ_ONLY
+from cognito_privx.privx.holders import Holder
 from cognito_privx.privx.record import DirectoryRecord, owned_search_strings
 from cognito_privx.privx.rules import (
     add_leaves,
@@ -33,10 +35,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RoleStep:
-    """One role's part of a plan: what it changes, and how to carry it out (``None``: nothing to do)."""
+    """One role's part of a plan: what it changes, and how to carry it out (``None``: nothing to do).
+
+    ``holders``: the users of our directory who lose the role by its revocations (counted only when
+    :func:`plan_grants` is asked to, before anything is written; :mod:`.holders`)."""
 
     changes: tuple[Change, ...]
     apply: Callable[[], None] | None = None
+    holders: tuple[Holder, ...] = ()
 
 
 def _write_role(privx: PrivXClient, role_id: str, transform: Callable[[dict[str, Any]], dict[str, Any]]) -> bool:
@@ -63,6 +69,7 @@ def plan_grants(
     delete_unused: bool = False,
     evaluate: bool = True,
     record: DirectoryRecord | None = None,
+    holders: bool = False,
 ) -> list[RoleStep]:
     """Converge every role towards ``desired.grants``, in both directions.
 
@@ -79,6 +86,9 @@ def plan_grants(
     Ownership comes from ``record`` (privx/record.py): a leaf pointing at ``directory_id`` is ours only in a form we
     write for a group the record names (any other is someone else's and never revoked), a role is ours only when
     the record names its id. Without a record, the desired grants' groups and no role.
+
+    With ``holders``, each revocation names the users of our directory who hold the role through it now and lose
+    it (``holders`` in its data, a note; :attr:`RoleStep.holders`), read from PrivX before anything is written.
 
     ``directory_id`` is :data:`KNOWN_AFTER_APPLY` in a dry run that would create the directory. Nothing is
     written here: each step's ``apply`` does that.
@@ -117,6 +127,7 @@ def plan_grants(
                 group_of=desired.group_of,
                 data=data,
                 owned=strings,
+                holders=holders,
             )
         )
     for at, notes in wide:
@@ -129,7 +140,16 @@ def plan_grants(
         if our_leaves(role, directory_id, strings):
             steps.extend(
                 _role_steps(
-                    privx, role, None, name, [], directory_id, evaluate=False, group_of=desired.group_of, owned=strings
+                    privx,
+                    role,
+                    None,
+                    name,
+                    [],
+                    directory_id,
+                    evaluate=False,
+                    group_of=desired.group_of,
+                    owned=strings,
+                    holders=holders,
                 )
             )
         if mine:
@@ -215,7 +235,10 @@ def _revocation_changes(
     blocked: Mapping[str, int],
     removed: Mapping[str, int],
     group_of: Callable[[str], str | None],
+    holders: Mapping[str, tuple[Holder, ...]] | None = None,
 ) -> list[Change]:
+    """One change per revoked ``search_string``: a revoke, or a NOOP saying why it stays; with ``holders`` (per
+    ``search_string``), who holds the role through it now (``holders``, ``holder_users`` and a note)."""
     changes = []
     for search in revoke:
         group = group_of(search)
@@ -233,7 +256,11 @@ def _revocation_changes(
             else ""
         )
         if removed.get(search):
-            notes = (stays,) if stays else ()
+            notes: tuple[str, ...] = (stays,) if stays else ()
+            if holders is not None and search in holders:
+                who = holders[search]
+                notes = (*notes, holding.words(who))
+                data += (("holders", len(who)), ("holder_users", [h.to_json() for h in who]))
             changes.append(Change("privx role", what, Action.DELETE, notes=notes, verb="revoke", data=data))
         else:
             changes.append(Change("privx role", what, Action.NOOP, notes=(f"not revoked: {stays}",), data=data))
@@ -252,8 +279,10 @@ def _role_steps(
     group_of: Callable[[str], str | None],
     data: tuple[tuple[str, Any], ...] = (),
     owned: frozenset[str] = frozenset(),
+    holders: bool = False,
 ) -> list[RoleStep]:
-    """Grant and revoke in one existing role (one PUT for both); only leaves in ``owned`` are revoked."""
+    """Grant and revoke in one existing role (one PUT for both); only leaves in ``owned`` are revoked. With
+    ``holders``, who loses the role by each revocation (:func:`.holders.losing`, read now)."""
     name = str(role.get("name"))
     wanted_strings = {leaf["search_string"] for leaf in wanted}
     ours = [str(leaf.get("search_string")) for leaf in our_leaves(role, directory_id, owned)]
@@ -264,7 +293,6 @@ def _role_steps(
 
     body, blocked = remove_leaves(role, directory_id, set(revoke))
     removed = {s: ours.count(s) - blocked.get(s, 0) for s in revoke}
-    changes = _revocation_changes(name, revoke, blocked, removed, group_of)
     fields: list[FieldChange] = []
     notes: list[str] = []
     if new:
@@ -283,6 +311,9 @@ def _role_steps(
     if missing_permissions:
         body["permissions"] = [*(role.get("permissions") or []), *missing_permissions]
         fields.append(FieldChange("permissions", role.get("permissions") or [], body["permissions"]))
+    revoked = {s for s, n in removed.items() if n}
+    losers = holding.losing(privx, role, body, sorted(revoked), directory_id) if holders and revoked else None
+    changes = _revocation_changes(name, revoke, blocked, removed, group_of, losers)
     if evaluate and fields and directory_id != KNOWN_AFTER_APPLY:
         with _named_refusal(name, new):
             matched = privx.evaluate_role(body)
@@ -294,7 +325,7 @@ def _role_steps(
     writes = bool(fields) or any(c.action is Action.DELETE for c in changes)
     if not writes:
         return [RoleStep(tuple(changes))]
-    revoked = {s for s, n in removed.items() if n}
+    lost = {h.id: h for who in (losers or {}).values() for h in who}
 
     def transform(fresh: dict[str, Any]) -> dict[str, Any]:
         out, _ = remove_leaves(fresh, directory_id, revoked)
@@ -309,7 +340,7 @@ def _role_steps(
                 "check the role in PrivX; run setup again",
             )
 
-    return [RoleStep(tuple(changes), apply)]
+    return [RoleStep(tuple(changes), apply, tuple(sorted(lost.values(), key=lambda h: h.principal)))]
 
 
 def _unused_role_step(

@@ -7,6 +7,7 @@ Cognito on every run and never stored.
 - ``services``: both sides' clients for a run (``open_services``), the call counter, the target line (``target``)
 - ``observation``: what a run reads before its first write (``observe``), ``pool_identity``, ``held_secret``
 - ``setup_steps``: ``setup`` / ``plan`` (a dry run) and what they return (``Result``, ``Outputs``)
+- ``ending``: ``setup --end-sessions``: the sessions of those who lose a role ended after the revocation
 - ``teardown_steps``: ``teardown``
 - ``login_url``: ``login-url`` (``direct_login_url``, ``LoginURL``)
 - ``lock``: the run lock ``setup``, ``teardown`` and ``rotate-secret`` hold on the pool (``run_lock``)

@@ -11,8 +11,10 @@ from typing import Any
 
 from cognito_privx import cognito, privx
 from cognito_privx.desired import DesiredState
+from cognito_privx.errors import CognitoPrivxError
 from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, Plan
 from cognito_privx.reconcile import records
+from cognito_privx.reconcile.ending import Refusals, end_holders
 from cognito_privx.reconcile.lock import PoolLock
 from cognito_privx.reconcile.observation import held_secret, observe, open_path_notes
 from cognito_privx.reconcile.services import Services
@@ -34,9 +36,13 @@ class Outputs:
 
 @dataclass(frozen=True)
 class Result:
+    """A run: its plan, outputs and calls; ``error``: a refusal met after every change was made (``setup
+    --end-sessions`` not allowed to end sessions), for the command to report after its output (exit 1)."""
+
     plan: Plan
     outputs: Outputs
     calls: dict[str, int]
+    error: CognitoPrivxError | None = None
 
 
 class _LostPoolRace(Exception):
@@ -57,6 +63,7 @@ def setup(
     on_change: Callable[[Change], None] | None = None,
     resend_secret: bool = False,
     lock: PoolLock | None = None,
+    end_sessions: bool = False,
 ) -> Result:
     """Bring Cognito and PrivX to the config (or, with ``dry_run``, only say what that would change).
 
@@ -74,6 +81,7 @@ def setup(
             on_change=on_change,
             resend_secret=resend_secret,
             lock=lock,
+            end_sessions=end_sessions,
         )
     except _LostPoolRace as race:
         pinned = replace(desired, pool=replace(desired.pool, pool_id=race.pool_id))
@@ -86,6 +94,7 @@ def setup(
             pool_note=race.note,
             resend_secret=resend_secret,
             lock=lock,
+            end_sessions=end_sessions,
         )
 
 
@@ -99,6 +108,7 @@ def _setup_once(
     pool_note: str = "",
     resend_secret: bool = False,
     lock: PoolLock | None = None,
+    end_sessions: bool = False,
 ) -> Result:
     plan = Plan(listener=on_change)
     gw, px = services.cognito, services.privx
@@ -201,12 +211,15 @@ def _setup_once(
     plan.add(directory.change)
     directory_id = directory.directory_id or KNOWN_AFTER_APPLY
     roles_changed = False
-    for step in privx.plan_grants(px, desired, directory_id, now.roles, record=pre):
+    refusals = Refusals()
+    for step in privx.plan_grants(px, desired, directory_id, now.roles, record=pre, holders=True):
         for change in step.changes:
             plan.add(change)
         if step.apply is not None and not dry_run:
             step.apply()
             roles_changed = True
+        if end_sessions and step.holders:
+            plan.add(end_holders(px, step, dry_run=dry_run, refusals=refusals))
     if not dry_run and directory.directory is not None and not held.value_unknown:
         # The record completed: the roles made, by id; the groups granted now (roles read again only if changed).
         roles_after = px.list_roles() if roles_changed else now.roles
@@ -237,4 +250,4 @@ def _setup_once(
         directory_id=directory_id,
         login_url=privx.login_url(desired, directory.directory) or KNOWN_AFTER_APPLY,
     )
-    return Result(plan, outputs, dict(services.counter.calls))
+    return Result(plan, outputs, dict(services.counter.calls), refusals.error_if_any())
