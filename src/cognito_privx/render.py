@@ -590,7 +590,9 @@ def access_table(rows: list[Any], summary: dict[str, Any], file: Any = None) -> 
     width = None if out.isatty() else 250
     console(out, width=width).print(table)
     counts = ", ".join(f"{flag}: {n}" for flag, n in summary["flags"].items())
-    left = f"; {summary['rehearsal_left_out']} rehearsal identity(ies) left out" if summary["rehearsal_left_out"] else ""
+    left = (
+        f"; {summary['rehearsal_left_out']} rehearsal identity(ies) left out" if summary["rehearsal_left_out"] else ""
+    )
     stderr().print(_t(f"{len(rows)} row(s){left}; {counts}"))
     calls = summary["calls"]
     stderr().print(

@@ -71,7 +71,9 @@ def mismatched(cli: Any, config_file: Path, aws: Any, pool: str, emulator: PrivX
         MessageAction="SUPPRESS",
     )
     for name in ("alice", "bob", "carol", "erin", "frank", "grace"):
-        aws.admin_set_user_password(UserPoolId=pool, Username=f"{name}@example.com", Password="Pw-12345678!", Permanent=True)
+        aws.admin_set_user_password(
+            UserPoolId=pool, Username=f"{name}@example.com", Password="Pw-12345678!", Permanent=True
+        )
 
     def login(email: str, group: str) -> str:
         return emulator.login_user(source, {"sub": _sub(aws, pool, email), "email": email, "custom:group": group})

@@ -62,7 +62,12 @@ def _access(state: State, group: str | None, *, include_rehearsal: bool, report:
         users = PoolUsers.open(gw.with_observer(services.counter.cognito), spec)
         with render.AccessProgress(users.description, show=not state.json) as progress:
             review = start_review(
-                wanted, spec, users, services.privx, group=group, include_rehearsal=include_rehearsal,
+                wanted,
+                spec,
+                users,
+                services.privx,
+                group=group,
+                include_rehearsal=include_rehearsal,
                 on_page=progress.advance,
             )
             for row in review:
