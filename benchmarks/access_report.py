@@ -169,9 +169,8 @@ def main() -> None:
     calls = summary["calls"]
     cognito = sum(v for k, v in calls.items() if k.startswith("cognito"))
     privx = sum(v for k, v in calls.items() if k.startswith("privx"))
-    print(
-        f"\naccess review of {users:,} users ({summary['privx_records']:,} PrivX records), python {sys.version.split()[0]}"
-    )
+    records = summary["privx_records"]
+    print(f"\naccess review of {users:,} users ({records:,} PrivX records), python {sys.version.split()[0]}")
     print(f"{'':34} {'wall s':>8} {'peak MiB':>9} {'Cognito calls':>14} {'PrivX calls':>12} {'calls/user C|P':>15}")
     print(
         f"{'baseline: boto3 ListUsers walk':34} {base_s:8.2f} {base_peak / 2**20:9.1f} {base_calls:14,} {0:12,} "

@@ -541,14 +541,8 @@ class AccessProgress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         total = (pool or {}).get("EstimatedNumberOfUsers")
-        self._progress = Progress(
-            TextColumn("reviewing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=stderr(),
-            transient=True,
-        )
+        columns = (TextColumn("reviewing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        self._progress = Progress(*columns, console=stderr(), transient=True)
         self._task = self._progress.add_task("access", total=total if isinstance(total, int) and total else None)
 
     def __enter__(self) -> AccessProgress:
@@ -595,9 +589,5 @@ def access_table(rows: list[Any], summary: dict[str, Any], file: Any = None) -> 
     )
     stderr().print(_t(f"{len(rows)} row(s){left}; {counts}"))
     calls = summary["calls"]
-    stderr().print(
-        _t(
-            f"calls: Cognito {sum(v for k, v in calls.items() if k.startswith('cognito'))}, PrivX "
-            f"{sum(v for k, v in calls.items() if k.startswith('privx'))}; PrivX roles from {summary['roles_from']}"
-        )
-    )
+    cognito, privx = (sum(v for k, v in calls.items() if k.startswith(side)) for side in ("cognito", "privx"))
+    stderr().print(_t(f"calls: Cognito {cognito}, PrivX {privx}; PrivX roles from {summary['roles_from']}"))
