@@ -502,3 +502,100 @@ def doctor_report(report: Any, file: Any = None) -> None:
     stderr().print(
         f"{verdict}: {counts['ok']} ok, {counts['fail']} failed, {counts['warn']} warning(s), {counts['skip']} skipped"
     )
+
+
+# -- access ---------------------------------------------------------------------------------------------------------
+
+
+class JsonRows:
+    """``access -o json``: one JSON document, ``{"rows": [...], "summary": {...}}``, written as rows come. When the
+    run fails after the first row, the document is closed with ``"error"`` instead of a summary, so stdout always
+    holds one whole document (or nothing, when it failed before the first row)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._started = False
+        self._closed = False
+
+    def row(self, document: dict[str, Any]) -> None:
+        sys.stdout.write(("," if self._started else '{"rows": [') + "\n  " + json.dumps(document, default=str))
+        self._started = True
+
+    def close(self, summary: dict[str, Any]) -> None:
+        if not self.enabled or self._closed:
+            return
+        self._closed = True
+        head = "\n]" if self._started else '{"rows": ['
+        sys.stdout.write(head + ',\n"summary": ' + json.dumps(summary, indent=2, default=str) + "}\n")
+        sys.stdout.flush()
+
+    def abort(self, e: BaseException) -> None:
+        if not self.enabled or self._closed or not self._started:
+            return
+        self._closed = True
+        message = getattr(e, "message", None) or type(e).__name__
+        sys.stdout.write('\n],\n"error": ' + json.dumps(str(message)) + "}\n")
+        sys.stdout.flush()
+
+
+class AccessProgress:
+    """``access``'s progress bar on stderr (users walked of the pool's estimate), only on a terminal and not with
+    JSON; otherwise it does nothing."""
+
+    def __init__(self, pool: Any, *, show: bool) -> None:
+        self._progress: Any = None
+        if not (show and sys.stderr.isatty()):
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        total = (pool or {}).get("EstimatedNumberOfUsers")
+        columns = (TextColumn("reviewing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        self._progress = Progress(*columns, console=stderr(), transient=True)
+        self._task = self._progress.add_task("access", total=total if isinstance(total, int) and total else None)
+
+    def __enter__(self) -> AccessProgress:
+        if self._progress is not None:
+            self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(None, None, None)
+
+    def advance(self, users: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, advance=users)
+
+
+def access_table(rows: list[Any], summary: dict[str, Any], file: Any = None) -> None:
+    """The review as a table on stdout (Cognito users by email, then PrivX records without one), the counts on
+    stderr."""
+    from rich.table import Table
+
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    for column in ("email", "group", "status", "enabled", "mfa", "privx roles", "sessions", "conns", "flags"):
+        table.add_column(column, no_wrap=True)
+    for r in sorted(rows, key=lambda r: (r.status is None, r.email.casefold())):
+        flags = [f"{f} ({', '.join(r.wrong_roles)})" if f == "role-not-in-config" else f for f in r.flags]
+        table.add_row(
+            _v(r.email),
+            _v(",".join(r.groups) or "—"),
+            _v(f"{r.status} ({r.status_meaning})" if r.status else "— (not in Cognito)"),
+            "—" if r.enabled is None else ("yes" if r.enabled else "[red]no[/]"),
+            _v(r.mfa or "—"),
+            _v(", ".join(r.roles) or "—"),
+            str(r.sessions),
+            str(r.connections),
+            f"[yellow]{_v(', '.join(flags))}[/]" if flags else "—",
+        )
+    out = file or sys.stdout
+    width = None if out.isatty() else 250
+    console(out, width=width).print(table)
+    counts = ", ".join(f"{flag}: {n}" for flag, n in summary["flags"].items())
+    left = (
+        f"; {summary['rehearsal_left_out']} rehearsal identity(ies) left out" if summary["rehearsal_left_out"] else ""
+    )
+    stderr().print(_t(f"{len(rows)} row(s){left}; {counts}"))
+    calls = summary["calls"]
+    cognito, privx = (sum(v for k, v in calls.items() if k.startswith(side)) for side in ("cognito", "privx"))
+    stderr().print(_t(f"calls: Cognito {cognito}, PrivX {privx}; PrivX roles from {summary['roles_from']}"))

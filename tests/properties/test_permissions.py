@@ -445,6 +445,7 @@ GROUPS = {
     "doctor": Group("doctor", sids=frozenset({"FindThePool", "CheckThePool"})),  # plain doctor
     "doctor --probe/--login": Group("doctor"),
     "rotate-secret": Group("rotate-secret"),
+    "access": Group("access"),
 }
 
 # botocore's service name -> IAM's service prefix.
@@ -717,6 +718,20 @@ def test_import_jobs_send_only_what_their_policies_allow(
             run(jobs, config, *job)  # a re-run: finds its job by name, everything unchanged
             run((), config, "teardown", "--yes")
     sent.check("import jobs")
+
+
+def test_access_sends_only_what_its_policy_allows(
+    run: Run, sent: Sent, aws: Any, emulator: PrivXEmulator, tmp_path: Path
+) -> None:
+    for variant, config in _configs(tmp_path):  # custom: MFA left alone (off); native: MFA optional (AdminGetUser)
+        run((), config, "setup")
+        run((), config, "add-user", "a@example.com", "--group", "ops", "--no-invite")
+        run(("access",), config, "access")
+        run(("access",), config, "access", "--group", "ops")
+        if variant == "native":
+            assert "cognito-idp:ListUsersInGroup" in sent.of("access", "access")
+        run((), config, "teardown", "--yes")
+    sent.check("access")
 
 
 def test_doctor_sends_only_what_its_policy_allows(

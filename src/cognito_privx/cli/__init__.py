@@ -12,6 +12,7 @@ order:
 - ``imports``: import-users
 - ``sandbox``: sandbox, demo (the story itself is ``demo``, a client of the core like the commands)
 - ``doctor``: doctor
+- ``access``: access (who has what, and why)
 """
 
 from cognito_privx.cli.root import OutputFormat, Seams, State, app, globals_first, main
@@ -23,6 +24,7 @@ from cognito_privx.cli import users as users
 from cognito_privx.cli import imports as imports
 from cognito_privx.cli import sandbox as sandbox
 from cognito_privx.cli import doctor as doctor
+from cognito_privx.cli import access as access
 
 # isort: on
 
