@@ -235,12 +235,43 @@ def _ready_user(run: Any, sandbox: dict[str, str], email: str, group: str) -> tu
 
     first = run("setup")
     assert first.returncode == 0, first.stderr
-    assert run("add-user", email, "--group", group, "--no-invite").returncode == 0
+    return first.stdout.splitlines()[-1], _add_user(run, sandbox, email, group)
+
+
+def _add_user(run: Any, sandbox: dict[str, str], email: str, group: str) -> str:
+    """`add-user` (after setup), then a known password set in moto: the password."""
+    added = run("add-user", email, "--group", group, "--no-invite")
+    assert added.returncode == 0, added.stderr
     aws = _cognito(sandbox)
-    pool = next(p["Id"] for p in aws.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == "privx-e2e")
+    pool = _pool_id(aws)
     password = "Correct-Horse-9-battery"
     aws.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
-    return first.stdout.splitlines()[-1], password
+    return password
+
+
+def _submit_sign_in(browser: httpx.Client, url: str, email: str, password: str, **kw: Any) -> httpx.Response:
+    """Open ``url`` (the direct-login URL), fill Cognito's sign-in form and post it as a browser would."""
+    import re
+
+    page = browser.get(url)
+    assert page.status_code == 200 and 'name="password"' in page.text  # Cognito's sign-in page
+    action = re.search(r'<form[^>]*action="([^"]*)"', page.text)
+    hidden = dict(re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page.text))
+    target = str(page.url.join(action.group(1).replace("&amp;", "&"))) if action else str(page.url)
+    return browser.post(target, data={**hidden, "username": email, "password": password}, **kw)
+
+
+def _sign_in(sandbox: dict[str, str], url: str, email: str, password: str) -> httpx.Response:
+    """A plain-HTTP walk of the login (httpx with a cookie jar, following redirects): PrivX's landing page."""
+    with httpx.Client(follow_redirects=True, timeout=30) as browser:
+        landed = _submit_sign_in(browser, url, email, password)
+    assert landed.status_code == 200, landed.text[:500]
+    assert str(landed.url).startswith(sandbox["PRIVX_API_BASE_URL"] + "/auth/api/v1/oidc-cb")
+    return landed
+
+
+def _pool_id(aws: Any) -> str:
+    return str(next(p["Id"] for p in aws.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == "privx-e2e"))
 
 
 def _privx_user_roles(sandbox: dict[str, str], email: str) -> list[str]:
@@ -264,20 +295,120 @@ def _privx_user_roles(sandbox: dict[str, str], email: str) -> list[str]:
 
 def test_a_plain_http_client_walks_the_login_into_privx(run: Any, sandbox: dict[str, str]) -> None:
     """Not our code: httpx with a cookie jar, following redirects and posting the sign-in form as a browser would."""
-    import re
-
     url, password = _ready_user(run, sandbox, "alice@example.com", "ops")
-    with httpx.Client(follow_redirects=True, timeout=30) as browser:
-        page = browser.get(url)
-        assert page.status_code == 200 and 'name="password"' in page.text  # Cognito's sign-in page
-        action = re.search(r'<form[^>]*action="([^"]*)"', page.text)
-        hidden = dict(re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page.text))
-        target = str(page.url.join(action.group(1).replace("&amp;", "&"))) if action else str(page.url)
-        landed = browser.post(target, data={**hidden, "username": "alice@example.com", "password": password})
-    assert landed.status_code == 200, landed.text[:500]
-    assert str(landed.url).startswith(sandbox["PRIVX_API_BASE_URL"] + "/auth/api/v1/oidc-cb")
+    landed = _sign_in(sandbox, url, "alice@example.com", password)
     assert "alice@example.com" in landed.text and "ops-admins" in landed.text
     assert _privx_user_roles(sandbox, "alice@example.com") == ["ops-admins"]
+
+
+def _privx_id(state: dict[str, Any], email: str) -> str:
+    (user,) = [u for u in state["users"] if u.get("email") == email]
+    return str(user["id"])
+
+
+def _live(state: dict[str, Any], user_id: str) -> tuple[int, int]:
+    """(valid sessions, live connections) of a PrivX user in the emulator's state."""
+    sessions = [s for s in state["sessions"] if s["user_id"] == user_id and s["valid"]]
+    connections = [c for c in state["connections"] if c["user"]["id"] == user_id and c["status"] == "CONNECTED"]
+    return len(sessions), len(connections)
+
+
+def _harness(sandbox: dict[str, str], route: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = httpx.post(f"{sandbox['PRIVX_API_BASE_URL']}/_emulator/{route}", json=body)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def _refresh_token(sandbox: dict[str, str], url: str, email: str, password: str) -> Any:
+    """A Cognito refresh token of ``email``'s: the direct-login URL's sign-in, stopped before PrivX's callback, its
+    code exchanged here with the app client's credentials (read from moto). Returns a function that spends it."""
+    with httpx.Client(follow_redirects=True, timeout=30) as browser:
+        sent = _submit_sign_in(browser, url, email, password, follow_redirects=False)
+    assert sent.status_code == 302, sent.text[:500]
+    code = httpx.URL(sent.headers["location"]).params["code"]
+    login = sent.request.url
+    aws = _cognito(sandbox)
+    pool = _pool_id(aws)
+    client_id = login.params["client_id"]
+    secret = aws.describe_user_pool_client(UserPoolId=pool, ClientId=client_id)["UserPoolClient"]["ClientSecret"]
+    endpoint = str(login.join("oauth2/token").copy_with(query=None))
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": login.params["redirect_uri"]}
+    granted = httpx.post(endpoint, data=data, auth=(client_id, secret))
+    assert granted.status_code == 200, granted.text
+    token = granted.json()["refresh_token"]
+
+    def refresh() -> httpx.Response:
+        return httpx.post(
+            endpoint, data={"grant_type": "refresh_token", "refresh_token": token}, auth=(client_id, secret)
+        )
+
+    return refresh
+
+
+def test_offboarding_walk_over_http(run: Any, sandbox: dict[str, str]) -> None:
+    """Issue 21's walk end to end: Alice and Bob (ops) sign in through the direct-login URL; Alice has a live PrivX
+    session and an open connection. `set-group --group dev` ends both (Bob's stay), her IdP refresh token is refused,
+    her next login holds `developers` only; `disable-user` without `connections-terminate` stops after the Cognito
+    part naming the permission, and finishes once it is back; `remove-user` ends Bob's session."""
+    alice, bob = "alice@example.com", "bob@example.com"
+    url, password = _ready_user(run, sandbox, alice, "ops")
+    _add_user(run, sandbox, bob, "ops")
+    for email in (alice, bob):
+        assert "ops-admins" in _sign_in(sandbox, url, email, password).text
+    state = _state(sandbox)
+    alice_id, bob_id = _privx_id(state, alice), _privx_id(state, bob)
+    for user_id in (alice_id, bob_id):
+        _harness(sandbox, "connections", {"user_id": user_id, "host": "web-1"})
+    assert _privx_user_roles(sandbox, alice) == ["ops-admins"]
+    assert (_live(_state(sandbox), alice_id), _live(_state(sandbox), bob_id)) == ((1, 1), (1, 1))
+    refresh = _refresh_token(sandbox, url, alice, password)
+    assert refresh().status_code == 200
+    # PrivX's own session holds an IdP refresh token that works too (PrivX refreshes it; she stays signed in).
+    assert _harness(sandbox, "sessions/refresh", {"user_id": alice_id})["refreshed"] == 1
+
+    moved = run("set-group", alice, "--group", "dev")
+    assert moved.returncode == 0, moved.stderr
+    assert "1 PrivX session ended, 1 connection ended" in moved.stderr
+    state = _state(sandbox)
+    assert (_live(state, alice_id), _live(state, bob_id)) == ((0, 0), (1, 1))
+    refused = refresh()
+    assert (refused.status_code, refused.json().get("error")) == (400, "invalid_grant")  # no token in a failure
+    landed = _sign_in(sandbox, url, alice, password)
+    assert "developers" in landed.text and "ops-admins" not in landed.text
+    assert _privx_id(_state(sandbox), alice) == alice_id
+    assert _privx_user_roles(sandbox, alice) == ["developers"]
+
+    _harness(sandbox, "connections", {"user_id": alice_id, "host": "web-2"})
+    assert _live(_state(sandbox), alice_id) == (1, 1)
+    client = sandbox["PRIVX_API_CLIENT_ID"]
+    everything = _state(sandbox)["api_clients"][client]
+    try:
+        _harness(
+            sandbox,
+            "permissions",
+            {"client_id": client, "permissions": sorted(set(everything) - {"connections-terminate"})},
+        )
+        stopped = run("disable-user", alice)
+        assert stopped.returncode == 1 and "connections-terminate" in stopped.stderr, stopped.stderr
+        assert "Traceback" not in stopped.stderr
+        assert "is disabled; signed out (refresh tokens revoked); 1 PrivX session ended;" in stopped.stderr
+    finally:
+        _harness(sandbox, "permissions", {"client_id": client, "permissions": everything})
+    aws = _cognito(sandbox)
+    pool = _pool_id(aws)
+    assert aws.admin_get_user(UserPoolId=pool, Username=alice)["Enabled"] is False  # the Cognito part: done
+    assert _live(_state(sandbox), alice_id) == (0, 1)
+    finished = run("disable-user", alice)
+    assert finished.returncode == 0 and "1 connection ended" in finished.stderr, finished.stderr
+    assert _live(_state(sandbox), alice_id) == (0, 0)
+
+    removed = run("remove-user", bob, "--yes")
+    assert removed.returncode == 0, removed.stderr
+    assert "1 PrivX session ended, 1 connection ended" in removed.stderr
+    state = _state(sandbox)
+    assert _live(state, bob_id) == (0, 0) and not any(s["valid"] for s in state["sessions"])
+    with pytest.raises(aws.exceptions.UserNotFoundException):
+        aws.admin_get_user(UserPoolId=pool, Username=bob)
 
 
 def test_a_real_browser_signs_in_and_lands_in_privx_with_its_roles(

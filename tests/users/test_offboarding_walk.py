@@ -2,8 +2,9 @@
 hosted-UI stand-in, the emulator as relying party: the ``world``), holds ``ops-admins`` with a live session and an
 open connection; ``set-group --group dev`` ends both, her next login holds ``developers`` only and her old refresh
 token is refused at the stand-in's token endpoint; ``disable-user`` / ``remove-user`` end everything;
-``--keep-sessions`` leaves it; a missing permission is reported and the re-run completes. The HTTP variant (the
-served sandbox) is ``benchmarks/offboarding.py``."""
+``--keep-sessions`` leaves it; a missing permission is reported and the re-run completes. The same walk over HTTP
+(the CLI in a subprocess against the served sandbox) is ``tests/e2e/test_e2e.py::test_offboarding_walk_over_http``;
+its timing is ``benchmarks/offboarding.py``."""
 
 from __future__ import annotations
 
