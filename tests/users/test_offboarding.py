@@ -226,3 +226,57 @@ def test_import_ends_the_demoted_rows_access_only_with_one_directory_read(
     assert [_live(emulator, users[i]) for i in range(6)] == [(0, 0), (1, 1), (0, 0), (1, 1), (1, 1), (1, 1)]
     kept, _ = import_(["u3@example.com,dev"], "--keep-sessions")
     assert kept.exit_code == 0 and _live(emulator, users[3]) == (1, 1)
+
+
+def test_a_set_group_re_run_after_a_failed_second_pass_ends_the_session_that_holds_the_old_group(
+    cli: Any, config_file: Path, aws: Any, pool: str, emulator: PrivXEmulator, people: dict[str, str]
+) -> None:
+    from cognito_privx.sandbox.emulator import Fault
+
+    c = ["--config", str(config_file)]
+    alice = people["alice"]
+    # The second pass (after the group change) cannot read her sessions: exit 1, "run the command again".
+    path = f"/auth/api/v1/sessionstorage/users/{alice}/sessions"
+    emulator.add_fault(Fault(path=path, method="GET", nth=2, times=20, status=500))
+    run = cli(*c, "set-group", "alice@example.com", "--group", "dev")
+    assert run.exit_code == 1 and "again" in run.stderr and "Traceback" not in run.stderr
+    emulator.clear_faults()
+    # She signed in between the first pass and the group change: her new session holds the old group.
+    _signed_in(emulator, aws, pool, "alice@example.com", group="ops")
+    assert _live(emulator, alice) == (1, 1)
+    again = cli(*c, "set-group", "alice@example.com", "--group", "dev")
+    assert again.exit_code == 0, again.stderr
+    assert "= unchanged" in again.stderr
+    assert "1 PrivX session ended, 1 connection ended (it held group ops)" in again.stderr
+    assert _live(emulator, alice) == (0, 0) and _live(emulator, people["bob"]) == (1, 1)
+    # Once she signs in with the new group, a re-run leaves her alone; bob (unchanged, current) is never touched.
+    _signed_in(emulator, aws, pool, "alice@example.com", group="dev")
+    assert cli(*c, "set-group", "alice@example.com", "--group", "dev").exit_code == 0
+    assert _live(emulator, alice) == (1, 1)
+    quiet = cli(*c, "set-group", "bob@example.com", "--group", "ops")
+    assert quiet.exit_code == 0 and "PrivX" not in quiet.stderr and _live(emulator, people["bob"]) == (1, 1)
+
+
+def test_an_import_ends_stale_sessions_of_unchanged_rows_only_once_it_read_the_directory(
+    cli: Any, config_file: Path, aws: Any, pool: str, emulator: PrivXEmulator, tmp_path: Path
+) -> None:
+    c = ["--config", str(config_file)]
+    ids = {}
+    for name in ("u0", "u1"):
+        _add(cli, c, f"{name}@example.com", group="dev")
+        ids[name] = _signed_in(emulator, aws, pool, f"{name}@example.com", group="ops")  # stale: holds ops
+    csv_file = tmp_path / "users.csv"
+    csv_file.write_text("email,group\nu0@example.com,dev\nu1@example.com,dev\n")
+    before = len(emulator.requests)
+    run = cli(*c, "import-users", str(csv_file), "--workers", "1", "--engine", "api")
+    assert run.exit_code == 0, run.stderr
+    # Nobody demoted: PrivX is not read at all.
+    assert [r for r in emulator.requests[before:] if not r.path.startswith("/auth/api/v1/oauth")] == []
+    csv_file.write_text("email,group\nu0@example.com,ops\nu1@example.com,dev\n")
+    _signed_in(emulator, aws, pool, "u0@example.com", group="dev")
+    run = cli(*c, "-o", "json", "import-users", str(csv_file), "--workers", "1", "--engine", "api")
+    assert run.exit_code == 0, run.stderr
+    # u0 demoted (dev → ops): the directory is read; u1's unchanged row then ends her session holding ops.
+    assert _live(emulator, ids["u1"]) == (0, 0)
+    [row1] = [r for r in json.loads(run.stdout)["rows"] if r["email"] == "u1@example.com"]
+    assert "1 PrivX session ended, 1 connection ended (it held group ops)" in row1["detail"]

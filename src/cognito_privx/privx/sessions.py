@@ -138,11 +138,13 @@ def live_connections(px: PrivXClient, user_ids: Sequence[str]) -> Iterator[dict[
 
 @dataclass(frozen=True)
 class EndedAccess:
-    """What ending one person's live PrivX access did: their records found, sessions and connections ended."""
+    """What ending one person's live PrivX access did: their records found, sessions and connections ended;
+    ``held``: the lost groups the ended records still held (a stale-only pass), for the words."""
 
     records: int
     sessions: int
     connections: int
+    held: tuple[str, ...] = ()
 
     def words(self) -> str:
         """``"2 PrivX sessions ended, 1 connection ended"``; ``"no PrivX session or connection"``; or
@@ -151,7 +153,8 @@ class EndedAccess:
             return "never signed in to PrivX"
         if not (self.sessions or self.connections):
             return "no PrivX session or connection"
-        return f"{_count(self.sessions, 'PrivX session')} ended, {_count(self.connections, 'connection')} ended"
+        held = f" (it held group{'s' if len(self.held) > 1 else ''} {', '.join(self.held)})" if self.held else ""
+        return f"{_count(self.sessions, 'PrivX session')} ended, {_count(self.connections, 'connection')} ended{held}"
 
 
 def _count(n: int, noun: str) -> str:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cognito_privx import privx
+from cognito_privx.config import fold_group
 from cognito_privx.desired import DesiredState
 from cognito_privx.errors import CredentialsError, PrivXError, PrivXPermissionError, UsageError
 from cognito_privx.privx import sessions
@@ -31,6 +32,9 @@ from cognito_privx.reconcile.observation import pool_identity
 if TYPE_CHECKING:
     from types_boto3_cognito_idp.type_defs import UserPoolTypeTypeDef
 
+    from cognito_privx.users.offboard import Stale
+
+URL_VARIABLE = "PRIVX_API_BASE_URL"
 CREDENTIAL_VARIABLES = "PRIVX_API_CLIENT_ID, PRIVX_API_CLIENT_SECRET and PRIVX_API_OAUTH_CLIENT_SECRET"
 _UNSET = object()
 
@@ -57,31 +61,44 @@ class PrivXOffboarding:
     batch: bool = False
     _px: privx.PrivXClient | None = field(default=None, init=False, repr=False)
     _directory: Any = field(default=_UNSET, init=False, repr=False)
-    _index: dict[str, list[str]] | None = field(default=None, init=False, repr=False)
+    _index: dict[str, list[dict[str, Any]]] | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
-    def __call__(self, email: str, sub: str, done: Callable[[], str]) -> sessions.EndedAccess | None:
+    def __call__(
+        self, email: str, sub: str, done: Callable[[], str], /, *, stale: Stale | None = None
+    ) -> sessions.EndedAccess | None:
         with self._lock:
+            if stale is not None and self.batch and self._index is None:
+                return sessions.EndedAccess(0, 0, 0)  # an import row that takes nothing away: PrivX not read for it
             try:
                 px = self._client()
                 directory = self._directory_id(px)
                 if directory is None:
                     return None
                 records = self._records(px, directory, sub=sub, email=email)
+                held: dict[str, None] = {}
+                if stale is not None:
+                    lost = _lost_groups(stale)
+                    records = [r for r in records if any(fold_group(t) in lost for t in _tags(r))]
+                    held = {t: None for r in records for t in _tags(r) if fold_group(t) in lost}
                 ended_sessions = ended_connections = 0
                 for record in records:
-                    s, c = sessions.end_user(px, record, done=done)
+                    s, c = sessions.end_user(px, str(record["id"]), done=done)
                     ended_sessions, ended_connections = ended_sessions + s, ended_connections + c
-                return sessions.EndedAccess(len(records), ended_sessions, ended_connections)
+                return sessions.EndedAccess(len(records), ended_sessions, ended_connections, tuple(held))
             except CredentialsError as e:
+                if stale is not None:
+                    return sessions.EndedAccess(0, 0, 0)  # nothing taken away: PrivX is not required
                 if "no PrivX API credentials" not in e.message:
                     raise PrivXError(f"{done()}; PrivX sessions not ended: {e.message}", _again(e.hint)) from e
                 raise PrivXError(
                     f"{done()}; PrivX sessions not ended: no PrivX API credentials",
-                    f"export {CREDENTIAL_VARIABLES} (or PRIVX_API_BEARER_TOKEN) and run the command again to "
-                    "finish; or pass --keep-sessions to leave the user's sessions",
+                    f"export {URL_VARIABLE}, {CREDENTIAL_VARIABLES} (or PRIVX_API_BEARER_TOKEN) and run the "
+                    "command again to finish",
                 ) from e
             except UsageError as e:  # the config's PrivX part (a user command reads it only now)
+                if stale is not None:
+                    return sessions.EndedAccess(0, 0, 0)
                 raise PrivXError(f"{done()}; PrivX sessions not ended: {e.message}", _again(e.hint)) from e
             except PrivXPermissionError as e:
                 raise _prefixed(done(), e) from e
@@ -105,31 +122,44 @@ class PrivXOffboarding:
             self._directory = None if found.ours is None else str(found.ours["id"])
         return self._directory  # type: ignore[no-any-return]
 
-    def _records(self, px: privx.PrivXClient, directory: str, *, sub: str, email: str) -> list[str]:
-        """The ids of this person's PrivX user records: by a search (one person), or from the run's index."""
+    def _records(self, px: privx.PrivXClient, directory: str, *, sub: str, email: str) -> list[dict[str, Any]]:
+        """This person's PrivX user records: by a search (one person), or from the run's index."""
         if not self.batch:
-            return [str(u["id"]) for u in sessions.find_person(px, directory, sub=sub, email=email)]
+            return sessions.find_person(px, directory, sub=sub, email=email)
         if self._index is None:
             try:
                 self._index = _index(sessions.directory_users(px, directory))
             except PrivXPermissionError as e:
                 raise _denied("find", e) from e
         keys = [k for k in (f"sub:{sub}" if sub else "", f"email:{email.casefold()}" if email else "") if k]
-        return list(dict.fromkeys(i for k in keys for i in self._index.get(k, [])))
+        found = {str(r["id"]): r for k in keys for r in self._index.get(k, [])}
+        return list(found.values())
+
+
+def _tags(record: dict[str, Any]) -> list[str]:
+    """A PrivX user record's ``tags`` (the group claim's values at their last login; none when PrivX lists none)."""
+    tags = record.get("tags")
+    return [str(t) for t in tags] if isinstance(tags, list) else [str(tags)] if isinstance(tags, str) else []
+
+
+def _lost_groups(stale: Stale) -> set[str]:
+    """The folded [roles] groups the person does not have now: a record's tag among them grants a lost role.
+    Folded as PrivX compares groups (docs/users-and-groups.md); a tag outside [roles] grants nothing."""
+    return {fold_group(g) for g in stale.role_groups} - {fold_group(g) for g in stale.groups}
 
 
 def _again(hint: str | None) -> str:
     return f"{hint + '; ' if hint else ''}then run the command again to finish"
 
 
-def _index(users: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
-    """Our directory's users by ``sub:<source_user_id>`` and ``email:<casefolded email or principal>``."""
-    index: dict[str, list[str]] = {}
+def _index(users: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Our directory's users (records) by ``sub:<source_user_id>`` and ``email:<casefolded email or principal>``."""
+    index: dict[str, list[dict[str, Any]]] = {}
     for user in users:
         keys = {f"sub:{user['source_user_id']}"} if user.get("source_user_id") else set()
         keys |= {f"email:{str(user[k]).casefold()}" for k in ("email", "principal") if user.get(k)}
         for key in keys:
-            index.setdefault(key, []).append(str(user["id"]))
+            index.setdefault(key, []).append(user)
     return index
 
 

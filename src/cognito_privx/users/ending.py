@@ -5,12 +5,12 @@ disable-user, remove-user, a demoting set-group and an import row share; ``--kee
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cognito_privx.errors import CognitoError, aws_error_code
-from cognito_privx.users.offboard import NOTHING, EndPrivX, PrivXEnded, end_privx
+from cognito_privx.users.offboard import NOTHING, EndPrivX, PrivXEnded, Stale, end_privx
 
 if TYPE_CHECKING:
     from types_boto3_cognito_idp.type_defs import AdminGetUserResponseTypeDef
@@ -41,10 +41,26 @@ class AccessEnding:
         """A dry run's words for the sign-out."""
         return SESSIONS_KEPT if self.keep_sessions else "would sign out (revoke refresh tokens)"
 
-    def end_privx(self, email: str, user: AdminGetUserResponseTypeDef, done: str) -> PrivXEnded:
-        """After the Cognito sign-out: the person's PrivX sessions and connections ended (:mod:`.offboard`);
-        nothing with ``keep_sessions``. A failure raises a ``PrivXError`` starting with ``done``."""
+    def end_privx(self, email: str, user: AdminGetUserResponseTypeDef | None, done: str) -> PrivXEnded:
+        """After the Cognito sign-out: the person's PrivX sessions and connections ended (:mod:`.offboard`;
+        ``user`` ``None``: no Cognito user any more, their records by email); nothing with ``keep_sessions``. A
+        failure raises a ``PrivXError`` starting with ``done``."""
         return NOTHING if self.keep_sessions else end_privx(self.hook, email, user, lambda: done)
+
+    def end_stale(
+        self,
+        email: str,
+        user: AdminGetUserResponseTypeDef,
+        groups: Collection[str],
+        role_groups: Collection[str],
+        done: str,
+    ) -> PrivXEnded:
+        """For a person whose group is already as asked: end the PrivX records that still hold a [roles] group
+        not in ``groups`` (a sign-in before an earlier run changed the group; that run's second pass failed).
+        Nothing, quietly, without PrivX credentials or when nothing is stale; nothing with ``keep_sessions``."""
+        if self.keep_sessions:
+            return NOTHING
+        return end_privx(self.hook, email, user, lambda: done, stale=Stale(tuple(groups), tuple(role_groups)))
 
     def sign_out(self, email: str, username: str, *, done: str, absent_ok: bool = False) -> str:
         """``AdminUserGlobalSignOut`` ("Amazon Cognito no longer accepts a signed-out user's refresh tokens in
@@ -68,7 +84,7 @@ class AccessEnding:
                 f"{email}: {done}; not signed out: the caller may not call {SIGN_OUT_PERMISSION} "
                 "(the user's refresh tokens still work)",
                 f"add {SIGN_OUT_PERMISSION} to the caller's IAM policy (docs/permissions.md) and run the command "
-                "again to finish; or pass --keep-sessions to leave the user's sessions",
+                "again to finish",
             ) from e
         return SIGNED_OUT
 

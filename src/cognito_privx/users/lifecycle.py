@@ -176,20 +176,18 @@ def converge(users: PoolUsers, row: UserRow, user: AdminGetUserResponseTypeDef, 
         if demoted and ended.sessions is not None:
             so_far = "; ".join(filter(None, [details[-1], ended.words]))
             ended += ending.end_privx(row.email, user, f"{row.email}: group changed; {so_far}")
+    if not dry_run and ended is NOTHING:
+        # Nothing taken away now, but an earlier run may have changed the group and failed to end the PrivX access
+        # after the change (a sign-in in between holds the old group; the re-run sees no change): the records
+        # still holding a lost [roles] group are ended now (without PrivX credentials: quietly nothing).
+        before = "; ".join(filter(None, [*details])) or "unchanged"
+        ended = ending.end_stale(row.email, user, row.groups, users.role_groups, f"{row.email}: {before}")
+    if ended.words:
+        details.append(ended.words)
+    counts = {"privx_sessions": ended.sessions, "privx_connections": ended.connections}
     if changed:
-        if ended.words:
-            details.append(ended.words)
-        return UserResult(
-            row.email,
-            Outcome.UPDATED,
-            "; ".join(details),
-            row.line,
-            signed_out=signed,
-            **seen,
-            privx_sessions=ended.sessions,
-            privx_connections=ended.connections,
-        )
-    return UserResult(row.email, Outcome.UNCHANGED, "; ".join(details), row.line, **seen)
+        return UserResult(row.email, Outcome.UPDATED, "; ".join(details), row.line, signed_out=signed, **seen, **counts)
+    return UserResult(row.email, Outcome.UNCHANGED, "; ".join(details), row.line, **seen, **counts)
 
 
 def _groups_of(value: str | None) -> list[str]:

@@ -9,9 +9,9 @@ the command did (``done()``) and that a re-run finishes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from cognito_privx.users.model import attributes_of
 
@@ -20,8 +20,28 @@ if TYPE_CHECKING:
 
     from cognito_privx.privx.sessions import EndedAccess
 
-# (email, sub, done) -> what was ended, or None when this pool has no PrivX directory.
-EndPrivX = Callable[[str, str, Callable[[], str]], "EndedAccess | None"]
+
+
+@dataclass(frozen=True)
+class Stale:
+    """Ask the hook to end only the records that hold a group the person no longer has: ``groups`` the groups
+    they have now, ``role_groups`` the [roles] keys (only those grant a role; compared folded, as PrivX compares
+    groups). Without PrivX credentials (or a config without a PrivX part) the hook ends nothing and says nothing:
+    the command took nothing away (an unchanged set-group)."""
+
+    groups: Collection[str]
+    role_groups: Collection[str]
+
+
+class EndPrivX(Protocol):
+    """``(email, sub, done, stale=None) -> what was ended``, ``None`` when this pool has no PrivX directory; with
+    ``stale`` only the records holding a group the person lost (:class:`Stale`)."""
+
+    def __call__(
+        self, email: str, sub: str, done: Callable[[], str], /, *, stale: Stale | None = None
+    ) -> EndedAccess | None: ...
+
+
 NO_DIRECTORY = "no PrivX directory of this pool: nothing to end"
 WOULD_END = "would end PrivX sessions and connections"
 
@@ -54,17 +74,25 @@ NOTHING = PrivXEnded("")
 
 
 def end_privx(
-    hook: EndPrivX | None, email: str, user: AdminGetUserResponseTypeDef, done: Callable[[], str]
+    hook: EndPrivX | None,
+    email: str,
+    user: AdminGetUserResponseTypeDef | None,
+    done: Callable[[], str],
+    *,
+    stale: Stale | None = None,
 ) -> PrivXEnded:
-    """Run the hook for this Cognito user (their ``sub``, else their ``Username``): :data:`NOTHING` without a
-    hook. Raises what the hook raises."""
+    """Run the hook for this Cognito user (their ``sub``, else their ``Username``; ``None``: no Cognito user any
+    more, their records by email and principal only): :data:`NOTHING` without a hook. With ``stale`` only what
+    ended is reported (nothing, quietly, when nothing held a lost group). Raises what the hook raises."""
     if hook is None:
         return NOTHING
-    sub = attributes_of(user).get("sub") or str(user.get("Username", ""))
-    ended = hook(email, sub, done)
+    sub = "" if user is None else attributes_of(user).get("sub") or str(user.get("Username", ""))
+    ended = hook(email, sub, done, stale=stale)
     if ended is None:
-        return PrivXEnded(NO_DIRECTORY)
+        return NOTHING if stale is not None else PrivXEnded(NO_DIRECTORY)
+    if stale is not None and not (ended.sessions or ended.connections):
+        return NOTHING
     return PrivXEnded(ended.words(), ended.sessions, ended.connections, ended.records)
 
 
-__all__ = ["NOTHING", "NO_DIRECTORY", "WOULD_END", "EndPrivX", "PrivXEnded", "end_privx"]
+__all__ = ["NOTHING", "NO_DIRECTORY", "WOULD_END", "EndPrivX", "PrivXEnded", "Stale", "end_privx"]
