@@ -687,8 +687,10 @@ def test_the_user_commands_send_only_what_their_policy_allows(
         run(USERS, config, *api, "--dry-run")
         run(USERS, config, *api)
         run(USERS, config, *api)  # all unchanged
+        run(USERS, config, "end-sessions", "a@example.com", "b@example.com")
         run(USERS, config, "remove-user", "a@example.com", "--yes")
         run(USERS, config, "remove-user", "a@example.com", "--yes")  # already gone
+        run(USERS, config, "end-sessions", "a@example.com")  # gone from Cognito: PrivX only
         run((), config, "teardown", "--yes")
     sent.check("users")
 

@@ -257,6 +257,39 @@ def _remove_user(state: State, email: str, *, yes: bool, keep_sessions: bool) ->
     _show(state, users.remove(address, user=user))
 
 
+@app.command("end-sessions")
+def end_sessions(
+    ctx: typer.Context,
+    emails: Annotated[
+        list[str], typer.Argument(help="The users' email addresses (one or more).", show_default=False)
+    ],
+) -> None:
+    """End these people's sessions now, changing nothing else: each is signed out of Cognito (refresh tokens
+    revoked) when the pool has them, and their PrivX login sessions and open connections in this pool's directory
+    are ended (also when their Cognito user is gone: found by email). Needs PRIVX_API_* credentials."""
+    state: State = ctx.obj
+    run(state, lambda: _end_sessions(state, emails))
+
+
+def _end_sessions(state: State, emails: list[str]) -> None:
+    from cognito_privx import render
+    from cognito_privx.users import validate_email
+
+    users_spec(state)  # the config first: a bad config is reported before a bad argument
+    addresses = list(dict.fromkeys(validate_email(e) for e in emails))  # all checked before any call
+    users = open_users(state)
+    results = []
+    try:
+        for address in addresses:
+            result = users.end_sessions(address)
+            results.append(result)
+            if not state.json:
+                render.user_result(result)
+    finally:
+        if state.json and results:
+            render.json_document({"results": [r.to_json() for r in results]})
+
+
 @app.command("list-users")
 def list_users(
     ctx: typer.Context,

@@ -77,7 +77,20 @@ def remove(users: PoolUsers, email: str, user: AdminGetUserResponseTypeDef | Non
     target = user if looked else users.find(email)
     ending = users.ending
     if target is None:
-        return UserResult(email, Outcome.UNCHANGED, f"no such user{users.lookup.any_case()} (already removed)")
+        # Gone from Cognito (deleted in the console, or remove-user --keep-sessions): the PrivX records of this
+        # email in our directory may still be live; they are ended all the same (by email and principal).
+        gone = f"no such user{users.lookup.any_case()} (already removed)"
+        ended = ending.end_privx(email, None, f"{email}: {gone}")
+        if ended is NOTHING:
+            return UserResult(email, Outcome.UNCHANGED, gone)
+        gone = f"no such user in Cognito{users.lookup.any_case()} (already removed)"
+        return UserResult(
+            email,
+            Outcome.UNCHANGED,
+            f"{gone}; {ended.words}",
+            privx_sessions=ended.sessions,
+            privx_connections=ended.connections,
+        )
     # Signed out BEFORE the deletion: afterwards there is nobody to sign out, and a refused sign-out then leaves
     # the user in place for a re-run. A sign-in between the two calls is harmless: deletion ends its tokens.
     signed = ending.sign_out(email, target["Username"], done="nothing was changed", absent_ok=True)
@@ -109,6 +122,35 @@ def remove(users: PoolUsers, email: str, user: AdminGetUserResponseTypeDef | Non
         detail,
         status=status,
         signed_out=not users.keep_sessions,
+        privx_sessions=ended.sessions,
+        privx_connections=ended.connections,
+    )
+
+
+def end_sessions(users: PoolUsers, email: str) -> UserResult:
+    """``end-sessions``: sign the person out of Cognito (when the pool has them) and end their PrivX sessions and
+    connections in our directory (by ``sub`` and email; by email alone when the Cognito user is gone), changing
+    neither their group nor whether they are enabled. Outcome ``updated`` when something was signed out or ended.
+    Raises what the sign-out and the hook raise (a refusal names its permission; a re-run finishes)."""
+    user = users.find(email)
+    ending = users.ending
+    if user is None:
+        done = f"{email}: no such user in Cognito{users.lookup.any_case()}"
+        ended = ending.end_privx(email, None, done)
+        words = [done.removeprefix(f"{email}: "), ended.words]
+        signed_out = None
+    else:
+        signed = ending.sign_out(email, user["Username"], done="nothing was changed", absent_ok=True)
+        ended = ending.end_privx(email, user, f"{email}: {signed}")
+        words = [found_as(user, email), signed, ended.words]
+        signed_out = True
+    acted = signed_out or bool(ended.sessions or ended.connections)
+    return UserResult(
+        email,
+        Outcome.UPDATED if acted else Outcome.UNCHANGED,
+        "; ".join(filter(None, words)),
+        status=None if user is None else str(user.get("UserStatus", "")) or None,
+        signed_out=signed_out,
         privx_sessions=ended.sessions,
         privx_connections=ended.connections,
     )
@@ -200,4 +242,4 @@ def _left_native(membership: str) -> bool:
     return "- group " in membership
 
 
-__all__ = ["converge", "remove", "set_enabled"]
+__all__ = ["converge", "end_sessions", "remove", "set_enabled"]

@@ -287,6 +287,10 @@ class PoolUsers:
         """enable-user / disable-user: :func:`cognito_privx.users.lifecycle.set_enabled`."""
         return lifecycle.set_enabled(self, email, enabled)
 
+    def end_sessions(self, email: str) -> UserResult:
+        """end-sessions: :func:`cognito_privx.users.lifecycle.end_sessions`."""
+        return lifecycle.end_sessions(self, email)
+
     def remove(self, email: str, *, user: AdminGetUserResponseTypeDef | _NotLooked | None = NOT_LOOKED) -> UserResult:
         """remove-user: :func:`cognito_privx.users.lifecycle.remove` (``user``: the answer of ``find(email)`` when
         the caller has it already, ``None`` for nobody)."""
