@@ -76,6 +76,7 @@ def test_setup_end_sessions_ends_the_holders_sessions_and_connections_only(
     assert run.exit_code == 0, run.stderr
     assert "revoked privx role ops-admins ← group ops" in run.stderr
     assert "2 PrivX sessions ended, 1 connection ended" in run.stderr
+    assert "keep it" not in run.stderr and "end-sessions" not in run.stderr.replace("setup --end-sessions", "")
     for name in ("alice", "bob"):
         assert emulator.valid_sessions(users[name]) == [] and emulator.live_connections(users[name]) == []
     assert len(emulator.valid_sessions(users["carol"])) == 1 and len(emulator.live_connections(users["carol"])) == 1
@@ -90,8 +91,26 @@ def test_setup_without_end_sessions_says_so_and_leaves_sessions(
     users = _world(cli, config_file, emulator)
     run = cli("--config", str(config_file), "setup")
     assert run.exit_code == 0, run.stderr
-    assert "2 PrivX users of the directory hold it now" in run.stderr and "--end-sessions" in run.stderr
+    assert "2 PrivX users of the directory held it" in run.stderr
+    # setup --end-sessions later could no longer find them (the rule is gone): the line names the way that can.
+    assert "setup --end-sessions" not in run.stderr
+    assert "end them now with `cognito-privx end-sessions alice@example.org bob@example.org`" in run.stderr
     assert len(emulator.valid_sessions(users["alice"])) == 1 and len(emulator.live_connections(users["alice"])) == 1
+    ended = cli("--config", str(config_file), "end-sessions", "alice@example.org", "bob@example.org")
+    assert ended.exit_code == 0, ended.stderr
+    for name in ("alice", "bob"):
+        assert emulator.valid_sessions(users[name]) == [] and emulator.live_connections(users[name]) == []
+    assert len(emulator.valid_sessions(users["carol"])) == 1
+
+
+def test_the_setup_line_names_ten_holders_then_how_many_more() -> None:
+    from cognito_privx.privx.holders import Holder, words
+
+    many = tuple(Holder(str(i), f"u{i:02}@example.org") for i in range(13))
+    line = words(many, after="revoked")
+    assert "cognito-privx end-sessions u00@example.org" in line and "u09@example.org" in line
+    assert "u10@example.org" not in line.split("end-sessions")[1]
+    assert "and 3 more; `-o json` lists all" in line
 
 
 def test_a_refused_end_is_exit_1_naming_the_permission_after_the_grants_changed(

@@ -10,7 +10,8 @@ under-count). Only users whose ``source`` is our directory count, and never the 
 (:func:`cognito_privx.desired.is_rehearsal`): they are the tool's, and the rehearsal ends its own sessions.
 
 Their live sessions keep the role until PrivX refreshes their access token, at an interval PrivX does not publish
-(docs/privx-api.md#sessions-and-connections); ``setup --end-sessions`` ends them (:func:`~.sessions.end_user`).
+(docs/privx-api.md#sessions-and-connections); ``setup --end-sessions`` ends them (:func:`~.sessions.end_user`);
+after a ``setup`` without it, ``cognito-privx end-sessions`` by their addresses (a later run cannot find them).
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from cognito_privx.privx.transport import ROLES_PATH
 if TYPE_CHECKING:
     from cognito_privx.privx.client import PrivXClient
 
-# How many holders a plan line names before "and N more".
+# How many holders a plan line names before "and N more"; how many addresses setup's end-sessions line gives.
 NAMED = 5
+COMMANDED = 10
 
 
 @dataclass(frozen=True)
@@ -88,19 +90,33 @@ def losing(
     return out
 
 
-def words(holders: tuple[Holder, ...]) -> str:
-    """The plan note about a revoked grant's holders: how many, who (the first :data:`NAMED`), and what happens to
-    their live sessions."""
+def words(holders: tuple[Holder, ...], *, after: str = "plan") -> str:
+    """The note about a revoked grant's holders: how many, who, and what happens to their live sessions.
+
+    ``after``: ``"plan"`` (nothing written yet: `setup --end-sessions` can still find them and end their sessions);
+    ``"revoked"`` (setup wrote the revocation without ``--end-sessions``: once the rule is gone PrivX no longer
+    counts them as holders, so the note names the command that ends them by address, the first
+    :data:`COMMANDED` of them); ``"ended"`` (setup ends them right after: no "keep it")."""
     if not holders:
         return "no PrivX user of the directory holds it now through this rule"
-    names = ", ".join(h.principal or h.id for h in holders[:NAMED])
-    more = f" and {len(holders) - NAMED} more" if len(holders) > NAMED else ""
     n = len(holders)
+    users = f"{n} PrivX user{'s' if n != 1 else ''} of the directory"
+    if after == "revoked":
+        names = " ".join(h.principal or h.id for h in holders[:COMMANDED])
+        more = f" (and {n - COMMANDED} more; `-o json` lists all)" if n > COMMANDED else ""
+        return (
+            f"{users} held it; their live sessions keep it until PrivX refreshes their access token (PrivX does not "
+            f"publish when): end them now with `cognito-privx end-sessions {names}`{more}"
+        )
+    names = ", ".join(h.principal or h.id for h in holders[:NAMED])
+    more = f" and {n - NAMED} more" if n > NAMED else ""
+    if after == "ended":
+        return f"{users} held it ({names}{more}); their sessions and connections are ended below"
     return (
-        f"{n} PrivX user{'s' if n != 1 else ''} of the directory hold{'s' if n == 1 else ''} it now ({names}{more}); "
+        f"{users} hold{'s' if n == 1 else ''} it now ({names}{more}); "
         "their live sessions keep it until PrivX refreshes their access token (PrivX does not publish when): "
         "`setup --end-sessions` ends those sessions"
     )
 
 
-__all__ = ["NAMED", "Holder", "losing", "of_directory", "words"]
+__all__ = ["COMMANDED", "NAMED", "Holder", "losing", "of_directory", "words"]

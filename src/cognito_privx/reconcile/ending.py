@@ -5,7 +5,7 @@ Whom: the holders a grant step counted before anything was written (:attr:`cogni
 :mod:`cognito_privx.privx.holders`). They are known only then: once the rule is gone PrivX no longer counts them
 as holders, so a later run cannot find them again. A refusal (the API client's role lacks a permission) is
 therefore not "run again": the error lists the users whose sessions were not ended, by principal and PrivX id, for
-the administrator to end by hand or with the permission added and ``disable-user``/``set-group``.
+the administrator to end by hand or, with the permission added, with ``end-sessions`` (their addresses).
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ class Refusals:
             f"ended: {names}. {self.error.message}",
             f"give the API client's PrivX role the permission {self.error.permission or '(see above)'} "
             "(docs/permissions.md#privx); a re-run of setup cannot find these users again (the role no longer names "
-            "them): end their sessions in PrivX, or, with the permission added, run `cognito-privx set-group` or "
-            "`disable-user` for each",
+            "them): with the permission added, run `cognito-privx end-sessions "
+            + " ".join(h.principal or h.id for h in self.users)
+            + "`, or end their sessions in PrivX",
             status=self.error.status,
         )
         error.permission = self.error.permission

@@ -13,6 +13,7 @@ from cognito_privx import cognito, privx
 from cognito_privx.desired import DesiredState
 from cognito_privx.errors import CognitoPrivxError
 from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, Plan
+from cognito_privx.privx import holders as holding
 from cognito_privx.reconcile import records
 from cognito_privx.reconcile.ending import Refusals, end_holders
 from cognito_privx.reconcile.lock import PoolLock
@@ -96,6 +97,17 @@ def setup(
             lock=lock,
             end_sessions=end_sessions,
         )
+
+
+def _restated(change: Change, after: str) -> Change:
+    """A revoke's holders note as setup writes it (:func:`privx.holders.words`: ``after`` "revoked" or "ended")
+    instead of the plan's."""
+    users = dict(change.data).get("holder_users")
+    if not users:
+        return change
+    who = tuple(holding.Holder(str(u["id"]), str(u["principal"])) for u in users)
+    said, meant = holding.words(who), holding.words(who, after=after)
+    return replace(change, notes=tuple(meant if n == said else n for n in change.notes))
 
 
 def _setup_once(
@@ -214,7 +226,7 @@ def _setup_once(
     refusals = Refusals()
     for step in privx.plan_grants(px, desired, directory_id, now.roles, record=pre, holders=True):
         for change in step.changes:
-            plan.add(change)
+            plan.add(change if dry_run else _restated(change, "ended" if end_sessions else "revoked"))
         if step.apply is not None and not dry_run:
             step.apply()
             roles_changed = True
