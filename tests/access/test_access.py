@@ -247,3 +247,35 @@ def test_a_bad_group_is_refused_before_any_call(cli: Any, mismatched: dict[str, 
     assert run.exit_code == 2
     assert run.stderr.startswith("error:") and "hint:" in run.stderr
     assert len(emulator.requests) == before
+
+
+@pytest.mark.parametrize("kind", ["symlink to /dev/null", "fifo", "directory", "config"])
+def test_a_report_target_that_is_not_a_plain_file_or_is_the_config_is_refused_before_any_call(
+    cli: Any, mismatched: dict[str, Any], emulator: PrivXEmulator, tmp_path: Path, kind: str
+) -> None:
+    import os
+
+    config = Path(mismatched["config"][1])
+    target = tmp_path / "review.csv"
+    if kind == "symlink to /dev/null":
+        target.symlink_to(os.devnull)
+    elif kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "directory":
+        target.mkdir()
+    else:
+        target = config
+    text = config.read_text()
+    before = len(emulator.requests)
+    run = cli(*mismatched["config"], "access", "--report", str(target))
+    assert run.exit_code == 2, run.stderr
+    assert run.stderr.startswith("error:") and "hint:" in run.stderr and "Traceback" not in run.stderr
+    assert len(emulator.requests) == before
+    if kind == "symlink to /dev/null":
+        assert target.is_symlink() and os.readlink(target) == os.devnull
+    elif kind == "fifo":
+        import stat
+
+        assert stat.S_ISFIFO(os.lstat(target).st_mode)
+    elif kind == "config":
+        assert "config" in run.stderr and config.read_text() == text

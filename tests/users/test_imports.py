@@ -61,6 +61,23 @@ def test_unwritable_report_is_refused_before_any_change(
     assert _count(aws, pool) == 0
 
 
+def test_a_report_onto_a_link_to_a_device_or_onto_the_config_is_refused_before_any_change(
+    cli: Any, config_file: Path, aws: Any, pool: str, tmp_path: Path
+) -> None:
+    import os
+
+    link = tmp_path / "out"
+    link.symlink_to(os.devnull)
+    path = _csv(tmp_path / "u.csv", ["a@example.com"])
+    run = cli("--config", str(config_file), "import-users", str(path), "--no-invite", "--report", str(link))
+    assert run.exit_code == 2 and "symbolic link" in run.stderr and "Traceback" not in run.stderr
+    assert link.is_symlink() and _count(aws, pool) == 0
+    text = config_file.read_text()
+    run = cli("--config", str(config_file), "import-users", str(path), "--no-invite", "--report", str(config_file))
+    assert run.exit_code == 2 and "config" in run.stderr
+    assert config_file.read_text() == text and _count(aws, pool) == 0
+
+
 def test_report_into_a_missing_directory_is_refused_before_any_change(
     cli: Any, config_file: Path, aws: Any, pool: str, tmp_path: Path
 ) -> None:

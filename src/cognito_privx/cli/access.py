@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cognito_privx.cli.root import State, app, config, desired, open_services, run, users_spec
+from cognito_privx.cli.root import State, app, check_output, config, desired, open_services, run, users_spec
 
 if TYPE_CHECKING:
     from cognito_privx.access import AccessRow
@@ -30,7 +30,8 @@ def access(
         Path | None,
         typer.Option(
             "--report",
-            help="Also write the review as CSV here (one row per user; 0600; replaces an existing file).",
+            help="Also write the review as CSV here (one row per user; 0600; replaces an existing regular file, never a "
+            "link, device or FIFO such as /dev/stdout).",
             show_default=False,
         ),
     ] = None,
@@ -52,6 +53,7 @@ def _access(state: State, group: str | None, *, include_rehearsal: bool, report:
     if group is not None:
         validate_group(group, spec.role_groups)
     cfg = config(state)
+    check_output(state, report, "the report")  # a link, a device, the config: exit 2 before any call
     services = open_services(state, cfg)  # the credentials and the CA checked: nothing called yet
     writer = CsvReport.open(report) if report is not None else None  # an unwritable path: exit 2, nothing read
     rows: list[AccessRow] = []

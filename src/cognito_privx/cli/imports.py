@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cognito_privx.cli.root import State, app, config, open_users, run, users_spec
+from cognito_privx.cli.root import State, app, check_output, config, open_users, run, users_spec
 from cognito_privx.cli.users import ForceOpt
 
 
@@ -108,6 +108,7 @@ def _import_file(
     except ValueError:
         raise UsageError(f"--engine {engine!r} is not an engine", "choose api, job or auto") from None
     cfg = config(state)
+    check_output(state, report, "the report")  # a link, a device, the config: exit 2 before any call
     role = (
         validate_role_arn(logs_role_arn, "--logs-role-arn")
         if logs_role_arn is not None

@@ -328,6 +328,21 @@ def _open_privx(state: State) -> Any:
     )
 
 
+def check_output(state: State, path: Path | None, what: str) -> None:
+    """A file option's target (``--report``, ``--env-file``; ``what``: "the report") checked before any call: exit 2
+    when it exists and is not a regular file, or is the config file in use (:func:`cognito_privx.files.check_target`)."""
+    from cognito_privx.errors import UsageError
+    from cognito_privx.files import RefusedTarget, check_target
+
+    if path is None:
+        return
+    in_use = state.loaded.config_file if state.loaded is not None else state.config_path
+    try:
+        check_target(path, config_file=in_use)
+    except RefusedTarget as e:
+        raise UsageError(f"cannot write {what} to {path}: {e.strerror}", e.hint) from None
+
+
 def interactive() -> bool:
     """Whether a person can answer a confirmation (stdin and stderr are terminals). Tests replace this."""
     return sys.stdin.isatty() and sys.stderr.isatty()

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cognito_privx.cli.root import State, app, interactive, run
+from cognito_privx.cli.root import State, app, check_output, interactive, run
 
 
 @app.command()
@@ -104,6 +104,7 @@ def _sandbox(
     from cognito_privx.sandbox.emulator import EmulatorVariant
     from cognito_privx.sandbox.runner import Sandbox
 
+    check_output(state, env_file, "the environment")  # a link, a device, the config: exit 2 before anything starts
     try:
         variant = EmulatorVariant.parse(
             rule_grammar=rule_grammar,
