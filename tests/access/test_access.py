@@ -192,6 +192,29 @@ def test_group_filters_the_rows(cli: Any, mismatched: dict[str, Any]) -> None:
     assert sorted(r["email"] for r in rows) == ["alice@example.com", "bob@example.com", "erin@example.com"]
 
 
+def test_group_is_compared_and_checked_as_list_users_does(
+    cli: Any, mismatched: dict[str, Any], emulator: PrivXEmulator
+) -> None:
+    c = mismatched["config"]
+    folded = cli(*c, "-o", "json", "access", "--group", "DEV")
+    assert folded.exit_code == 0, folded.stderr
+    rows = json.loads(folded.stdout)["rows"]
+    assert sorted(r["email"] for r in rows) == ["alice@example.com", "bob@example.com", "erin@example.com"]
+    assert "matched [roles] group dev" in folded.stderr
+    listed = cli(*c, "list-users", "--group", "DEV")
+    assert listed.exit_code == 0
+    # A group outside [roles]: refused, the hint names an option access has; --force looks for it all the same.
+    before = len(emulator.requests)
+    nope = cli(*c, "access", "--group", "nope")
+    assert nope.exit_code == 2 and "--force" in nope.stderr and len(emulator.requests) == before
+    forced = cli(*c, "-o", "json", "access", "--group", "nope", "--force")
+    assert forced.exit_code == 0, forced.stderr
+    assert json.loads(forced.stdout)["rows"] == [], forced.stdout
+    for command in ("access", "list-users"):
+        empty = cli(*c, command, "--group", "")
+        assert empty.exit_code == 2 and "empty" in empty.stderr and "--group  " not in empty.stderr
+
+
 def _without_roles(emulator: PrivXEmulator) -> httpx.MockTransport:
     """PrivX whose ``users/search`` items carry no ``roles`` (a server that leaves the computed field out)."""
 

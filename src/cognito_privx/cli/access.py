@@ -26,6 +26,12 @@ def access(
             help="Also show doctor --login's rehearsal identities, flagged rehearsal (never counted).",
         ),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Allow a --group that is not a \\[roles] key (finding the users of a group to rename)."
+        ),
+    ] = False,
     report: Annotated[
         Path | None,
         typer.Option(
@@ -39,19 +45,20 @@ def access(
     """Who has what, and why: every user's group, Cognito status, MFA, PrivX roles, live sessions and
     connections, with a flag for each mismatch (read-only)."""
     state: State = ctx.obj
-    run(state, lambda: _access(state, group, include_rehearsal=include_rehearsal, report=report))
+    run(state, lambda: _access(state, group, include_rehearsal=include_rehearsal, report=report, force=force))
 
 
-def _access(state: State, group: str | None, *, include_rehearsal: bool, report: Path | None) -> None:
+def _access(state: State, group: str | None, *, include_rehearsal: bool, report: Path | None, force: bool) -> None:
     from cognito_privx import render
     from cognito_privx.access import CsvReport, start_review
     from cognito_privx.cognito import CognitoGateway
-    from cognito_privx.users import PoolUsers, validate_group
+    from cognito_privx.cli.users import folding_note
+    from cognito_privx.users import PoolUsers, group_filter
 
     spec = users_spec(state)
     wanted = desired(state)
-    if group is not None:
-        validate_group(group, spec.role_groups)
+    if group is not None:  # as list-users: folded as PrivX compares, outside [roles] only with --force
+        folding_note(group, group_filter(group, spec.role_groups, force=force))
     cfg = config(state)
     check_output(state, report, "the report")  # a link, a device, the config: exit 2 before any call
     services = open_services(state, cfg)  # the credentials and the CA checked: nothing called yet

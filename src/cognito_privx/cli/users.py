@@ -312,14 +312,12 @@ def list_users(
 def _list_users(state: State, group: str | None, status: str | None, *, force: bool) -> None:
     from cognito_privx import render
     from cognito_privx.errors import UsageError
-    from cognito_privx.users import STATUS_MEANING, configured_spelling, validate_group
+    from cognito_privx.users import STATUS_MEANING, group_filter
 
     spec = users_spec(state)
-    configured = None if group is None else configured_spelling(group, spec.role_groups)
-    if group is not None and configured is None and not force:
-        # With --force any group is looked for, also one outside today's safe names (a read: it finds the users
-        # of a group to rename).
-        validate_group(group, spec.role_groups)
+    # With --force any group is looked for, also one outside today's safe names (a read: it finds the users of a
+    # group to rename); a spelling of a [roles] key is that key (folded, as PrivX compares).
+    configured = None if group is None else group_filter(group, spec.role_groups, force=force)
     wanted = None if status is None else status.strip().upper()
     if wanted is not None and wanted not in STATUS_MEANING:
         raise UsageError(
@@ -337,17 +335,24 @@ def _list_users(state: State, group: str | None, status: str | None, *, force: b
         render.users_table(found)
 
 
-def _folding_notes(group: str, configured: str | None, found: list[users_module.UserInfo]) -> None:
-    """Say on stderr when ``list-users --group`` matched under folding, as PrivX's matcher does: the group given
-    is a [roles] key spelled otherwise, or users listed have the group stored in another spelling."""
+def folding_note(group: str, configured: str | None) -> None:
+    """Say on stderr when a listing's ``--group`` is a [roles] key spelled otherwise (list-users, access)."""
     from cognito_privx import render
-    from cognito_privx.config import fold_group
 
     if configured is not None and configured != group:
         render.info(
             f"note: --group {group} matched [roles] group {configured} (PrivX compares groups ignoring case and "
             "Unicode width)"
         )
+
+
+def _folding_notes(group: str, configured: str | None, found: list[users_module.UserInfo]) -> None:
+    """Say on stderr when ``list-users --group`` matched under folding, as PrivX's matcher does: the group given
+    is a [roles] key spelled otherwise, or users listed have the group stored in another spelling."""
+    from cognito_privx import render
+    from cognito_privx.config import fold_group
+
+    folding_note(group, configured)
     wanted = fold_group(group)
     shown = configured or group
     others = [(u, g) for u in found for g in (u.group or "").split(",") if g != shown and fold_group(g) == wanted]

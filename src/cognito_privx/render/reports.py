@@ -60,7 +60,7 @@ class JsonRows:
         if not self.enabled or self._closed:
             return
         self._closed = True
-        head = "\n]" if self._started else '{"rows": ['
+        head = "\n]" if self._started else '{"rows": []'
         sys.stdout.write(head + ',\n"summary": ' + json.dumps(summary, indent=2, default=str) + "}\n")
         sys.stdout.flush()
 

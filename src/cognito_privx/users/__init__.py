@@ -38,6 +38,7 @@ from cognito_privx.users.model import (
 from cognito_privx.users.pool import PoolUsers
 from cognito_privx.users.validate import (
     configured_spelling,
+    group_filter,
     password_problems,
     require_distinct_groups,
     validate_email,
@@ -60,6 +61,7 @@ __all__ = [
     "UserRow",
     "attributes_of",
     "configured_spelling",
+    "group_filter",
     "email_of",
     "password_problems",
     "read_csv",

@@ -96,6 +96,19 @@ def validate_group(group: str, known_groups: Collection[str], *, force: bool = F
     return group
 
 
+def group_filter(group: str, known_groups: Collection[str], *, force: bool = False) -> str | None:
+    """A listing's ``--group`` (``list-users``, ``access``), compared as PrivX's matcher compares groups (folded):
+    the ``[roles]`` key it is (``OPS`` is ``ops``), ``None`` when it is none. A group outside ``[roles]`` is refused
+    (:func:`validate_group`, exit 2) unless ``force`` (a read: finding the users of a group to rename, under any
+    name); an empty one always."""
+    configured = configured_spelling(group, known_groups)
+    if not group:
+        validate_group(group, known_groups)  # raises: empty
+    if configured is None and not force:
+        validate_group(group, known_groups)
+    return configured
+
+
 def require_distinct_groups(groups: Collection[str]) -> None:
     """Raise :class:`UsageError` when two of ``groups`` are one group to PrivX's matcher (equal once folded)."""
     for first, second in group_collisions(groups):
