@@ -63,7 +63,9 @@ class GroupNameError(ValueError):
 def validate_group_name(group: str) -> str:
     """``group`` when it is 1-128 of :data:`GROUP_CHARS`; raises :class:`GroupNameError` otherwise."""
     if not group:
-        raise GroupNameError("the group name is empty", f"give a group: 1-128 {GROUP_CHARS} ({GROUP_NAMES_DOC})")
+        raise GroupNameError(
+            f"the group name is empty: use 1-128 {GROUP_CHARS}", f"give a group name, e.g. ops ({GROUP_NAMES_DOC})"
+        )
     if any(c == "," or c.isspace() for c in group):
         raise GroupNameError(
             f"group {group!r} is not a valid group name: it holds a comma or a space (one group per value; several "
