@@ -118,6 +118,10 @@ def test_the_rehearsal_shows_what_privx_received_and_did_with_it_and_no_secret(
     assert got["claims"]["token_use"] == "id" and "sub" in got["claims"] and "iss" in got["claims"]
     assert "nonce" not in got["claims"] and "at_hash" not in got["claims"]
     assert "nonce" in got["withheld"]
+    # Claims that are not strings in the token come back with their JSON types (PrivX keeps them as JSON text).
+    assert isinstance(got["claims"]["auth_time"], int) and not isinstance(got["claims"]["auth_time"], bool)
+    assert isinstance(got["claims"]["iat"], int)
+    assert got["claims"]["email_verified"] in (True, False)
     assert (got["tags_claim"], got["tags"]) == ("custom:group", ["dev"])
     assert got["rule"] == {"search_string": "(tags=dev)", "roles": ["developers"], "matched": True}
     assert got["roles"] == ["developers"]

@@ -161,6 +161,8 @@ def test_without_privx_credentials_the_cognito_part_is_done_then_exit_1(
     assert "alice@example.com is disabled; signed out (refresh tokens revoked)" in run.stderr
     assert "PrivX sessions not ended: no PrivX API credentials" in run.stderr
     assert "PRIVX_API_CLIENT_ID" in run.stderr and "again" in run.stderr
+    # The hint names the URL variable too, and no odd advice to keep an offboarded person's sessions.
+    assert "PRIVX_API_BASE_URL" in run.stderr and "--keep-sessions" not in run.stderr
     assert aws.admin_get_user(UserPoolId=pool, Username="alice@example.com")["Enabled"] is False
     assert _live(emulator, people["alice"]) == (1, 1)
     # --keep-sessions needs no PrivX at all; nor does a set-group that takes nothing away.

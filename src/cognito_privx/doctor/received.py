@@ -12,6 +12,7 @@ withheld, so the administrator sees they were there.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -30,6 +31,22 @@ def shown(key: str, value: str) -> bool:
     if name in WITHHELD or (any(w in name for w in _SECRET_WORDS) and name != "token_use"):
         return False
     return not (_JWT.match(value) or _OPAQUE.match(value))
+
+
+def typed(value: str) -> Any:
+    """A claim value as the token had it: PrivX keeps each attribute value as text, a non-string claim as its JSON
+    text (the emulator does so: ``auth_time`` ``"1700000000"``, ``email_verified`` ``"true"``), so a value that is
+    a JSON number or boolean is given back as one; anything else stays the string it is. (A string claim that
+    reads as a number is ambiguous in PrivX's record; it is shown as the number.)"""
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return value
+    return parsed if isinstance(parsed, (bool, int, float)) else value
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def received(desired: DesiredState, group: str, record: Mapping[str, Any], roles: Sequence[str]) -> dict[str, Any]:
@@ -53,9 +70,9 @@ def received(desired: DesiredState, group: str, record: Mapping[str, Any], roles
                 continue
             if key in claims:
                 before = claims[key]
-                claims[key] = [*(before if isinstance(before, list) else [before]), value]
+                claims[key] = [*(before if isinstance(before, list) else [before]), typed(value)]
             else:
-                claims[key] = value
+                claims[key] = typed(value)
     carrying = sorted({g.role for g in desired.grants if g.group == group})
     return {
         "claims": claims,
@@ -79,7 +96,9 @@ def lines(block: Mapping[str, Any]) -> list[str]:
         out.append("claims PrivX received: none shown (PrivX returned no attributes for the user)")
     else:
         out.append("claims PrivX received:")
-        out.extend(f"  {key} = {', '.join(v) if isinstance(v, list) else v}" for key, v in claims.items())
+        out.extend(
+            f"  {key} = {', '.join(map(_text, v)) if isinstance(v, list) else _text(v)}" for key, v in claims.items()
+        )
     if block.get("withheld"):
         out.append(f"  (withheld, never printed: {', '.join(block['withheld'])})")
     tags = ", ".join(block.get("tags") or []) or "(none)"

@@ -93,8 +93,8 @@ class PrivXOffboarding:
                     raise PrivXError(f"{done()}; PrivX sessions not ended: {e.message}", _again(e.hint)) from e
                 raise PrivXError(
                     f"{done()}; PrivX sessions not ended: no PrivX API credentials",
-                    f"export {URL_VARIABLE}, {CREDENTIAL_VARIABLES} (or PRIVX_API_BEARER_TOKEN) and run the "
-                    "command again to finish",
+                    f"export {CREDENTIAL_VARIABLES} (or PRIVX_API_BEARER_TOKEN), and {URL_VARIABLE} unless the "
+                    "config sets [privx] url, then run the command again to finish",
                 ) from e
             except UsageError as e:  # the config's PrivX part (a user command reads it only now)
                 if stale is not None:
