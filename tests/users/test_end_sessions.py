@@ -77,7 +77,9 @@ def test_end_sessions_checks_every_address_before_any_call(
     assert cli(*c, "end-sessions").exit_code == 2
 
 
-def test_end_sessions_finds_the_user_in_any_capitalisation(cli: Any, config_file: Path, aws: Any, pool: str, emulator: PrivXEmulator) -> None:
+def test_end_sessions_finds_the_user_in_any_capitalisation(
+    cli: Any, config_file: Path, aws: Any, pool: str, emulator: PrivXEmulator
+) -> None:
     c = ["--config", str(config_file)]
     _add(cli, c, "dave@example.com")
     dave = _signed_in(emulator, aws, pool, "dave@example.com")

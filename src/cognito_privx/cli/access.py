@@ -36,8 +36,8 @@ def access(
         Path | None,
         typer.Option(
             "--report",
-            help="Also write the review as CSV here (one row per user; 0600; replaces an existing regular file, never a "
-            "link, device or FIFO such as /dev/stdout).",
+            help="Also write the review as CSV here (one row per user; 0600; replaces an existing regular file, "
+            "never a link, device or FIFO such as /dev/stdout).",
             show_default=False,
         ),
     ] = None,
@@ -51,8 +51,8 @@ def access(
 def _access(state: State, group: str | None, *, include_rehearsal: bool, report: Path | None, force: bool) -> None:
     from cognito_privx import render
     from cognito_privx.access import CsvReport, start_review
-    from cognito_privx.cognito import CognitoGateway
     from cognito_privx.cli.users import folding_note
+    from cognito_privx.cognito import CognitoGateway
     from cognito_privx.users import PoolUsers, group_filter
 
     spec = users_spec(state)

@@ -329,8 +329,9 @@ def _open_privx(state: State) -> Any:
 
 
 def check_output(state: State, path: Path | None, what: str) -> None:
-    """A file option's target (``--report``, ``--env-file``; ``what``: "the report") checked before any call: exit 2
-    when it exists and is not a regular file, or is the config file in use (:func:`cognito_privx.files.check_target`)."""
+    """A file option's target (``--report``, ``--env-file``; ``what``: "the report") checked before any call: exit
+    2 when it exists and is not a regular file, or is the config file in use
+    (:func:`cognito_privx.files.check_target`)."""
     from cognito_privx.errors import UsageError
     from cognito_privx.files import RefusedTarget, check_target
 

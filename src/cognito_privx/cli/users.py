@@ -260,9 +260,7 @@ def _remove_user(state: State, email: str, *, yes: bool, keep_sessions: bool) ->
 @app.command("end-sessions")
 def end_sessions(
     ctx: typer.Context,
-    emails: Annotated[
-        list[str], typer.Argument(help="The users' email addresses (one or more).", show_default=False)
-    ],
+    emails: Annotated[list[str], typer.Argument(help="The users' email addresses (one or more).", show_default=False)],
 ) -> None:
     """End these people's sessions now, changing nothing else: each is signed out of Cognito (refresh tokens
     revoked) when the pool has them, and their PrivX login sessions and open connections in this pool's directory

@@ -226,10 +226,16 @@ def converge(users: PoolUsers, row: UserRow, user: AdminGetUserResponseTypeDef, 
         ended = ending.end_stale(row.email, user, row.groups, users.role_groups, f"{row.email}: {before}")
     if ended.words:
         details.append(ended.words)
-    counts = {"privx_sessions": ended.sessions, "privx_connections": ended.connections}
-    if changed:
-        return UserResult(row.email, Outcome.UPDATED, "; ".join(details), row.line, signed_out=signed, **seen, **counts)
-    return UserResult(row.email, Outcome.UNCHANGED, "; ".join(details), row.line, **seen, **counts)
+    return UserResult(
+        row.email,
+        Outcome.UPDATED if changed else Outcome.UNCHANGED,
+        "; ".join(details),
+        row.line,
+        signed_out=signed if changed else None,
+        **seen,
+        privx_sessions=ended.sessions,
+        privx_connections=ended.connections,
+    )
 
 
 def _groups_of(value: str | None) -> list[str]:

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from cognito_privx.privx.sessions import EndedAccess
 
 
-
 @dataclass(frozen=True)
 class Stale:
     """Ask the hook to end only the records that hold a group the person no longer has: ``groups`` the groups
