@@ -81,7 +81,7 @@ def remove(users: PoolUsers, email: str, user: AdminGetUserResponseTypeDef | Non
         # email in our directory may still be live; they are ended all the same (by email and principal).
         gone = f"no such user{users.lookup.any_case()} (already removed)"
         ended = ending.end_privx(email, None, f"{email}: {gone}")
-        if ended is NOTHING:
+        if ended.sessions is None:  # no PrivX step, or no directory of this pool: nothing more to say
             return UserResult(email, Outcome.UNCHANGED, gone)
         gone = f"no such user in Cognito{users.lookup.any_case()} (already removed)"
         return UserResult(
