@@ -4,7 +4,10 @@ and the PrivX emulator served on loopback).
 Each run: a user is added, signed in to PrivX through our directory (a login session) and given an open
 connection; `disable-user` then runs in-process (the CLI's own code, its Cognito and PrivX calls over HTTP) and is
 timed from start to return; when it returns the emulator must show no valid session and no live connection of the
-user (else the run fails). Prints the median, min and max wall time.
+user (else the run fails). Prints the median, min and max wall time, beside a baseline measured in the same run:
+`disable-user --keep-sessions` on a user in the same state (the Cognito disable alone, as before issue 21), after
+which the session and the connection are still live (checked) and would stay so until PrivX's own session
+lifetime ends them (its ``session_valid``; the emulator's default is 12 h).
 
 Run:  .venv/bin/python benchmarks/offboarding.py --runs 9
 """
@@ -52,20 +55,34 @@ def main() -> None:
 
         aws = boto3.client("cognito-idp", endpoint_url=sandbox.moto_url, region_name=sandbox.region)
         pool = aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"]
-        samples, detail = [], ""
-        for i in range(args.runs):
-            email = f"leaver{i}@example.com"
+        samples: dict[str, list[float]] = {"disable-user": [], "baseline --keep-sessions": []}
+        detail = ""
+
+        def signed_in(email: str) -> str:
             cli("add-user", email, "--group", "ops", "--no-invite")
             attrs = aws.admin_get_user(UserPoolId=pool, Username=email)["UserAttributes"]
             sub = next(a["Value"] for a in attrs if a["Name"] == "sub")
             user = emulator.login_user(str(directory["id"]), {"sub": sub, "email": email, "custom:group": "ops"})
             emulator.open_connection(user, "web-1")
+            return user
+
+        for i in range(args.runs):
+            user = signed_in(f"leaver{i}@example.com")
             start = time.perf_counter()
-            detail = cli("disable-user", email)
-            samples.append(time.perf_counter() - start)
+            detail = cli("disable-user", f"leaver{i}@example.com")
+            samples["disable-user"].append(time.perf_counter() - start)
             assert emulator.valid_sessions(user) == [] and emulator.live_connections(user) == [], detail
-    print(f"\ndisable-user → no live PrivX session, over HTTP ({args.runs} runs; users 1..{args.runs} signed in)")
-    print(f"  median {statistics.median(samples):.3f} s, min {min(samples):.3f} s, max {max(samples):.3f} s")
+            kept = signed_in(f"kept{i}@example.com")
+            start = time.perf_counter()
+            cli("disable-user", f"kept{i}@example.com", "--keep-sessions")
+            samples["baseline --keep-sessions"].append(time.perf_counter() - start)
+            assert len(emulator.valid_sessions(kept)) == 1 and len(emulator.live_connections(kept)) == 1
+    print(f"\ndisable-user → no live PrivX session, over HTTP ({args.runs} runs each, alternated)")
+    for name, values in samples.items():
+        print(
+            f"  {name:<26} median {statistics.median(values):.3f} s, min {min(values):.3f} s, max {max(values):.3f} s"
+        )
+    print("  baseline: the session and the connection are still live afterwards (until PrivX's session_valid)")
     print(f"  last result: {detail.strip()}")
 
 
