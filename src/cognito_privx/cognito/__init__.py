@@ -31,7 +31,7 @@ modules import each other directly (never through this file, so there is no circ
 """
 
 from cognito_privx.cognito.attribute import check_attribute, ensure_attribute
-from cognito_privx.cognito.branding import BRANDING, delete_branding, ensure_branding, find_branding
+from cognito_privx.cognito.branding import BRANDING, delete_branding, ensure_branding, find_branding, observe_branding
 from cognito_privx.cognito.client import (
     CLIENT_SUPERSET_FIELDS,
     ClientId,
@@ -61,7 +61,14 @@ from cognito_privx.cognito.exposure import (
     sign_up_open,
     writer_path,
 )
-from cognito_privx.cognito.gateway import NON_IDEMPOTENT, CognitoGateway, endpoint_override
+from cognito_privx.cognito.gateway import (
+    NON_IDEMPOTENT,
+    CognitoGateway,
+    UnsupportedCallError,
+    endpoint_override,
+    unavailable_note,
+    why_unavailable,
+)
 from cognito_privx.cognito.groups import (
     GROUP_DESCRIPTION,
     delete_group,
@@ -144,6 +151,9 @@ __all__ = [
     "domain_taken_error",
     "domain_url",
     "endpoint_override",
+    "UnsupportedCallError",
+    "unavailable_note",
+    "why_unavailable",
     "ensure_attribute",
     "ensure_branding",
     "ensure_client",
@@ -152,6 +162,7 @@ __all__ = [
     "ensure_mfa",
     "ensure_pool",
     "find_branding",
+    "observe_branding",
     "find_client",
     "find_our_pool",
     "group_is_empty",
