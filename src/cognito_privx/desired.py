@@ -31,7 +31,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cognito_privx.config import partitions
 from cognito_privx.config import (
     CALLBACK_PATH,
     DEFAULT_LOGIN_URL_TEMPLATE,
@@ -40,6 +39,7 @@ from cognito_privx.config import (
     MANAGED_TAG_VALUE,
     AppConfig,
     PasswordPolicyConfig,
+    partitions,
     wide_part,
 )
 

@@ -108,7 +108,9 @@ def test_expired_sso_token_names_the_login_line(
     # botocore's legacy SSO token cache: <sha1(start url)>.json with accessToken and expiresAt (SSOTokenLoader).
     name = hashlib.sha1(start_url.encode()).hexdigest()
     (cache / f"{name}.json").write_text(
-        json.dumps({"startUrl": start_url, "region": "eu-west-1", "accessToken": "t", "expiresAt": "2020-01-01T00:00:00Z"})
+        json.dumps(
+            {"startUrl": start_url, "region": "eu-west-1", "accessToken": "t", "expiresAt": "2020-01-01T00:00:00Z"}
+        )
     )
     monkeypatch.setattr(botocore.credentials.SSOProvider, "_SSO_TOKEN_CACHE_DIR", str(cache))
     run = cli("--config", str(config_file), "--profile", "dev-sso", "list-users")

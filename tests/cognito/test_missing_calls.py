@@ -87,7 +87,9 @@ def test_doctor_warns_when_the_listing_is_missing(
 def test_managed_login_branding_missing_is_a_warning(
     code: str, cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator, endpoint_lacking: Any
 ) -> None:
-    managed = config_file.read_text().replace('domain_prefix = "acme-privx"', 'domain_prefix = "acme-privx"\nhosted_ui = "managed"')
+    managed = config_file.read_text().replace(
+        'domain_prefix = "acme-privx"', 'domain_prefix = "acme-privx"\nhosted_ui = "managed"'
+    )
     config_file.write_text(managed)
     # An endpoint without branding lacks all of it; a policy that denies the read may allow the create.
     lacking = ("describe_managed_login_branding_by_client",)

@@ -12,7 +12,7 @@ import pytest
 from botocore.loaders import Loader
 
 from cognito_privx.config import load_config
-from cognito_privx.config.partitions import domain_url, issuer, region_info
+from cognito_privx.config.partitions import domain_url, region_info
 from cognito_privx.desired import DesiredState
 from cognito_privx.errors import ConfigError
 from tests.support.constants import BASE_CONFIG, REGION

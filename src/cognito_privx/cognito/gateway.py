@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from cognito_privx import retry
 from cognito_privx.cognito.races import RACE_SETTLE_S
-from cognito_privx.errors import CognitoError, CredentialsError, aws_error_code
+from cognito_privx.errors import CognitoError, CognitoPrivxError, CredentialsError, aws_error_code
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only, never imported at run time
     from types_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -52,7 +52,14 @@ _ACCESS_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
 # older region or partition, an emulator: botocore's UnknownOperationException, the query protocol's InvalidAction,
 # a 404, an answer botocore cannot parse, no endpoint at all) and what says "IAM denies it".
 UNSUPPORTED_CODES = frozenset(
-    {"UnknownOperationException", "UnknownOperation", "InvalidAction", "404", "NotImplemented", "NotImplementedException"}
+    {
+        "UnknownOperationException",
+        "UnknownOperation",
+        "InvalidAction",
+        "404",
+        "NotImplemented",
+        "NotImplementedException",
+    }
 )
 DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
 
@@ -107,7 +114,7 @@ def _credential_load_errors() -> tuple[type[Exception], ...]:
     return (bx.SSOError, bx.TokenRetrievalError, bx.CredentialRetrievalError, bx.PartialCredentialsError)
 
 
-def _credential_load_error(e: Exception, profile: str | None) -> CognitoError:
+def _credential_load_error(e: Exception, profile: str | None) -> CognitoPrivxError:
     """An SSO token that expired (or was never fetched) names the exact ``aws sso login`` line to run."""
     import botocore.exceptions as bx
 
