@@ -269,9 +269,10 @@ class CognitoGateway:
             return None, "no AWS session"
         if self._observer is not None:
             self._observer("get_caller_identity")  # counted with the AWS reads
-        sts: Any = None
+        where = "this endpoint"
         try:
             sts = self.session.client("sts", region_name=self.client.meta.region_name)
+            where = str(sts.meta.endpoint_url)
             return str(sts.get_caller_identity()["Account"]), ""
         except (
             botocore.exceptions.BotoCoreError,
@@ -281,7 +282,6 @@ class CognitoGateway:
             TypeError,
         ) as e:
             log.debug("sts GetCallerIdentity failed: %s", e)
-            where = getattr(getattr(sts, "meta", None), "endpoint_url", None) or "this endpoint"
             code = aws_error_code(e)
             if code in DENIED_CODES:
                 return None, "sts:GetCallerIdentity denied"

@@ -167,7 +167,7 @@ class CognitoConfig(_Section):
         if v is not None and not _is_region(v):  # botocore's endpoint data (config/partitions.py)
             raise PydanticCustomError(
                 "region",
-                "{region!r} is not an AWS region name (like eu-west-1)",
+                "'{region}' is not an AWS region name (like eu-west-1)",
                 {"region": v, "hint": region_hint()},
             )
         return v
