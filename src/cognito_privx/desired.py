@@ -39,6 +39,7 @@ from cognito_privx.config import (
     MANAGED_TAG_VALUE,
     AppConfig,
     PasswordPolicyConfig,
+    partitions,
     wide_part,
 )
 
@@ -121,9 +122,9 @@ class PoolSpec:
         return {**dict(self.tags), MANAGED_TAG_KEY: MANAGED_TAG_VALUE}
 
     def issuer(self, pool_id: str) -> str:
-        """The OIDC issuer of a pool: ``https://cognito-idp.<region>.amazonaws.com/<pool id>`` (never the
-        hosted-UI domain)."""
-        return f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}"
+        """The OIDC issuer of a pool: ``https://cognito-idp.<region>.<partition's DNS suffix>/<pool id>`` (never
+        the hosted-UI domain; config/partitions.py)."""
+        return partitions.issuer(self.region, pool_id)
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ def rotate_secret(
             "run `cognito-privx setup` first",
         )
     pool_id, client_id = pool["Id"], client["ClientId"]
-    found = cognito.list_secrets(gw, pool_id, client_id)
+    found = cognito.list_secrets(gw, pool_id, client_id, required=True)
     marked = privx.secret_id_of(directory)
     record, _ = pool_record_of(desired, pool, client)
     _refuse_foreign_secrets(found, marked, record, pool_id, client_id)
@@ -197,7 +197,7 @@ def _add_prove_hand_over(
     cognito.write_record(gw, pool_id, record.with_secret(new_id))
     plan.add(Change(RESOURCE, new_id, Action.CREATE, notes=("generated here: 48 letters and digits",)))
     problem = prove(gw, desired, pool, client_id, value, http_transport)
-    if problem and new_id not in {s.id for s in cognito.list_secrets(gw, pool_id, client_id)}:
+    if problem and new_id not in {s.id for s in cognito.list_secrets(gw, pool_id, client_id, required=True)}:
         raise ConflictError(
             f"the new client secret {new_id} was deleted while this run proved it: another rotate-secret is under way",
             _ANOTHER_RUN,

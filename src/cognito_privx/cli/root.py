@@ -266,7 +266,18 @@ def config(state: State) -> AppConfig:
 
     if state.loaded is None:
         state.loaded = load_config(state.config_path, region=state.region, pool_id=state.pool_id)
+        _warn_new_region(state.loaded)
     return state.loaded
+
+
+def _warn_new_region(cfg: AppConfig) -> None:
+    """A region botocore's data does not list Cognito in is used as named, with a warning (config/partitions.py)."""
+    from cognito_privx import render
+    from cognito_privx.config.partitions import region_warning
+
+    note = region_warning(cfg.cognito.region) if cfg.cognito.region else None
+    if note:
+        render.warning(note)
 
 
 def desired(state: State) -> DesiredState:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cognito_privx.cognito.ensure import UNSET, Unset, plain
+from cognito_privx.config import partitions
 from cognito_privx.desired import DomainSpec
 from cognito_privx.errors import CognitoError, ConflictError, aws_error_code
 from cognito_privx.plan import Action, Change, change_for, diff_fields
@@ -18,7 +19,8 @@ if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking on
 
 
 def domain_url(prefix: str, region: str) -> str:
-    return f"https://{prefix}.auth.{region}.amazoncognito.com"
+    """The hosted-UI prefix domain's URL, per partition (``auth-fips`` in GovCloud; config/partitions.py)."""
+    return partitions.domain_url(prefix, region)
 
 
 @dataclass(frozen=True)

@@ -187,6 +187,9 @@ def client_secret(facts: Facts, desired: DesiredState) -> str:
     if facts.secrets is None:
         raise skip("skipped: no usable app client (see app-client)")
     found = got(facts.secrets)
+    unavailable = str(getattr(found, "unavailable", ""))  # the listing missing or denied (cognito/secrets.py)
+    if unavailable:
+        raise warn(unavailable)
     if not found:
         raise fail("the app client has no secret", f"{SETUP_HINT} (it reports what to do)")
     marked = privx.secret_id_of(facts.directory) if isinstance(facts.directory, dict) else None

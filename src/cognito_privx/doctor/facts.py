@@ -166,6 +166,8 @@ def _branding(gw: cognito.CognitoGateway, pool_id: str, client_id: str) -> Brand
     except CognitoError as e:
         if aws_error_code(e) == "ResourceNotFoundException":
             return Branding.NOT_FOUND
+        if cognito.why_unavailable(e) == "unsupported":  # an endpoint without managed-login branding
+            return Branding.UNSUPPORTED
         return e
     return Branding.FOUND
 
