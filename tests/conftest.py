@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.support.pool",
     "tests.support.calls",
     "tests.support.endpoints",
+    "tests.support.proxy",
 ]
