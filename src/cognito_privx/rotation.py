@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from cognito_privx import cognito, privx
+from cognito_privx import cognito, net, privx
 from cognito_privx.desired import DesiredState
 from cognito_privx.errors import CognitoError, ConflictError, PrivXNotFoundError, UsageError, aws_error_code
 from cognito_privx.plan import Action, Change, Plan
@@ -253,7 +253,7 @@ def prove(
 ) -> str | None:
     """Authenticate to the token endpoint with ``value``: ``None`` when Cognito took the client's credentials
     (it then refuses only the made-up code, ``invalid_grant``), else why not."""
-    with httpx.Client(transport=http_transport, timeout=HTTP_TIMEOUT, follow_redirects=False) as http:
+    with net.client(gw.trust(), transport=http_transport, timeout=HTTP_TIMEOUT) as http:
         endpoint = token_endpoint(gw, desired, pool, http)
         if endpoint is None:
             return "the pool has no domain, so no token endpoint"

@@ -24,6 +24,24 @@ from tests.support.proxy import InspectingProxy
 AWS_HOST = "cognito-idp.eu-west-1.amazonaws.com"
 
 
+@pytest.fixture(autouse=True)
+def no_ca_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No CA setting from the machine's environment (a CI image often sets REQUESTS_CA_BUNDLE)."""
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    for name in (
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
 def _doctor(cli: Any, config: Path, *args: str) -> tuple[int, dict[str, dict[str, Any]]]:
     run = cli("--config", str(config), "-o", "json", "doctor", *args)
     return run.exit_code, {c["name"]: c for c in json.loads(run.stdout)["checks"]}

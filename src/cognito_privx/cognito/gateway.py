@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
+from cognito_privx import net
 from cognito_privx import retry
 from cognito_privx.cognito.races import RACE_SETTLE_S
 from cognito_privx.errors import CognitoError, CognitoPrivxError, CredentialsError, aws_error_code
@@ -248,6 +249,13 @@ class CognitoGateway:
         gateway.pool_birth_tags = self.pool_birth_tags
         gateway.pools_born = self.pools_born
         return gateway
+
+    def trust(self) -> net.Trust:
+        """The CAs boto3 verifies AWS's TLS with (botocore's ``ca_bundle``: ``AWS_CA_BUNDLE``, else the profile's),
+        then the ecosystem's settings (:func:`cognito_privx.net.aws_trust`): for the tool's own HTTPS to AWS."""
+        core = getattr(self.session, "_session", None)
+        bundle = core.get_config_variable("ca_bundle") if core is not None else None
+        return net.aws_trust(bundle or None, self.profile)
 
     def account_id(self) -> str | None:
         """The AWS account of the credentials (STS GetCallerIdentity, which needs no IAM permission); ``None``

@@ -256,6 +256,9 @@ class CognitoConfig(_Section):
 
 class PrivXConfig(_Section):
     url: str | None = None
+    # The URL browsers reach PrivX at, when it is not the API's (a load balancer in front): the callback and the
+    # direct-login URL are built from it. None: the API URL.
+    public_url: str | None = None
     directory_name: str = Field(default="Cognito", min_length=1, max_length=128)
     button_title: str = Field(default="Cognito", min_length=1, max_length=128)
     additional_scopes: tuple[str, ...] = ("email", "profile")
@@ -311,7 +314,7 @@ class PrivXConfig(_Section):
             )
         return v
 
-    @field_validator("url")
+    @field_validator("url", "public_url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
         if v is None:
@@ -428,5 +431,10 @@ class AppConfig(_Section):
         return self.privx.url
 
     @property
+    def privx_public_url(self) -> str:
+        """The URL browsers reach PrivX at: ``[privx] public_url``, else the API URL."""
+        return self.privx.public_url or self.privx_url
+
+    @property
     def callback_url(self) -> str:
-        return self.privx_url + CALLBACK_PATH
+        return self.privx_public_url + CALLBACK_PATH

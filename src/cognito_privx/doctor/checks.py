@@ -542,6 +542,9 @@ def direct_login_url(facts: Facts, desired: DesiredState) -> str:
                 f"set {directlogin.setting_for(working.template)}",
             )
         hint = "compare [privx] login_url_template with the Direct Login URL in the PrivX directory's settings"
+        moved = directlogin.public_url_hint(directlogin.redirect_uri_of(configured.location or ""), callback)
+        if moved is not None:
+            raise fail(f"{configured.url}: {'; '.join(problems)}", moved)
         if configured.error or not configured.location:
             raise warn(f"could not verify {configured.url}: {'; '.join(problems)}", hint)
         raise fail(f"{configured.url}: {'; '.join(problems)}", hint)
