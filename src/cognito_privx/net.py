@@ -7,12 +7,13 @@ A basic: it imports nothing of the product but errors.
 - Trust (:class:`Trust`): for the AWS side (:func:`aws_trust`) ``AWS_CA_BUNDLE``, else the profile's
   ``ca_bundle`` (botocore's own order: its config variable ``ca_bundle``, env first), else ``SSL_CERT_FILE`` /
   ``SSL_CERT_DIR`` (OpenSSL's, and httpx's own), else ``REQUESTS_CA_BUNDLE``, else ``CURL_CA_BUNDLE`` (requests'
-  order), else the system store plus certifi. For PrivX (:func:`privx_trust`) the same, with ``PRIVX_CA_CERT`` added to it.
-  Verification is never off.
-- Proxies: httpx's own reading of the environment (``trust_env``; httpx 0.28/0.29 ``_utils.get_environment_proxies``:
-  ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` and ``NO_PROXY``, either case, lower case winning as in
-  ``urllib.request.getproxies``), with one correction so it agrees with botocore, requests, urllib and curl: a
-  ``NO_PROXY`` entry with a leading dot (``.corp.example``) also matches the domain itself.
+  order), else the system store plus certifi. For PrivX (:func:`privx_trust`) the same, with ``PRIVX_CA_CERT``
+  added to it. Verification is never off.
+- Proxies: httpx's own reading of the environment (``trust_env``; httpx 0.28/0.29
+  ``_utils.get_environment_proxies``: ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` and ``NO_PROXY``, either
+  case, lower case winning as in ``urllib.request.getproxies``), with one correction so it agrees with botocore,
+  requests, urllib and curl: a ``NO_PROXY`` entry with a leading dot (``.corp.example``) also matches the domain
+  itself.
 - :class:`Client` is an ``httpx.Client`` that knows its trust and says, for a URL, which CA and which proxy a
   request there used (:meth:`Client.route`), for doctor's failures.
 """
@@ -149,7 +150,7 @@ def proxy_for(url: str) -> str:
     mounts: dict[str, str | None] = {**get_environment_proxies(), **_leading_dot_hosts()}
     if not mounts:  # NO_PROXY=*
         return "none (NO_PROXY matched)"
-    for pattern in sorted((URLPattern(k) for k in mounts)):
+    for pattern in sorted(URLPattern(k) for k in mounts):
         if pattern.matches(target):
             proxy = mounts[pattern.pattern]
             return redact(proxy) if proxy else "none (NO_PROXY matched)"

@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from cognito_privx import net
-from cognito_privx import retry
+from cognito_privx import net, retry
 from cognito_privx.cognito.races import RACE_SETTLE_S
 from cognito_privx.errors import CognitoError, CognitoPrivxError, CredentialsError, aws_error_code
 

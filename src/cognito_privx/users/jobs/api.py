@@ -9,7 +9,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,8 @@ class JobRun:
 class JobClient:
     """The import-job calls for one pool, over the user side's calls (throttling retried).
 
-    ``upload``: PUTs a file to a pre-signed URL (a seam; ``None``: :func:`put_file`, through :meth:`send_file`). ``sleep``, ``clock``: seams
+    ``upload``: PUTs a file to a pre-signed URL (a seam; ``None``: :func:`put_file`, through :meth:`send_file`).
+    ``sleep``, ``clock``: seams
     for polling. Raises :class:`CognitoError` for refusals, with what to do.
     """
 
@@ -227,7 +228,7 @@ def ensure_job(client: JobClient, plan: JobPlan, part: JobPart, *, now: Callable
     if part.path is None:
         raise AssertionError("a new job needs its file")  # plan_jobs wrote it: a programming error
     job = client.create(name)
-    client.upload(str(job["PreSignedUrl"]), part.path)
+    client.send_file(str(job["PreSignedUrl"]), part.path)
     started = client.start(str(job["JobId"]))
     return JobRun(name, part, started, ours=True, note=note or f"created {job['JobId']}")
 
