@@ -100,7 +100,7 @@ def test_the_route_reported_is_the_route_taken(
     monkeypatch.setenv("HTTP_PROXY", inspecting_proxy.url)
     monkeypatch.setenv("NO_PROXY", no_proxy)
     url = "http://hosted-ui.test/page"
-    with net.client(net.aws_trust(None), timeout=2.0) as http:
+    with net.http_client(net.aws_trust(None), timeout=2.0) as http:
         try:
             went_through = http.get(url).text == "through"
         except httpx.ConnectError:  # straight to a name no DNS knows

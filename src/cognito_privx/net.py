@@ -175,7 +175,7 @@ class Client(httpx.Client):
         return self._transport_for_url(httpx.URL(url))
 
 
-def client(
+def http_client(
     trust: Trust,
     *,
     transport: httpx.BaseTransport | None = None,

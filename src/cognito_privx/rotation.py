@@ -253,7 +253,7 @@ def prove(
 ) -> str | None:
     """Authenticate to the token endpoint with ``value``: ``None`` when Cognito took the client's credentials
     (it then refuses only the made-up code, ``invalid_grant``), else why not."""
-    with net.client(gw.trust(), transport=http_transport, timeout=HTTP_TIMEOUT) as http:
+    with net.http_client(gw.trust(), transport=http_transport, timeout=HTTP_TIMEOUT) as http:
         endpoint = token_endpoint(gw, desired, pool, http)
         if endpoint is None:
             return "the pool has no domain, so no token endpoint"

@@ -58,7 +58,7 @@ def run_checks(
     an ``httpx.MockTransport``."""
     # The rehearsal runs first: the PrivX user it leaves behind is what the rule-form check calibrates against.
     rehearsals = rehearse(desired, gw, px, all_groups=all_groups, http_transport=http_transport) if login else []
-    with net.client(gw.trust(), transport=http_transport, timeout=HTTP_TIMEOUT, follow_redirects=True) as http:
+    with net.http_client(gw.trust(), transport=http_transport, timeout=HTTP_TIMEOUT, follow_redirects=True) as http:
         facts = gather(desired, gw, px, http)
     extra = [token_probe.definition(gw)] if probe else []
     extra += [rehearsal_check(r) for r in rehearsals]

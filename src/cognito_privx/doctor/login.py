@@ -176,7 +176,9 @@ def walk_client(
         f"all://{host}": _Borrowed(px.http._transport_for_url(httpx.URL(url)))
         for host, url in privx_hosts(desired).items()
     }
-    return net.client(gw.trust(), transport=transport, mounts=mounts, headers={"User-Agent": "cognito-privx doctor"})
+    return net.http_client(
+        gw.trust(), transport=transport, mounts=mounts, headers={"User-Agent": "cognito-privx doctor"}
+    )
 
 
 def rehearse(

@@ -58,9 +58,9 @@ def build_http_client(
     timeout: float = 30.0,
     transport: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
-    """The httpx client for PrivX (:func:`cognito_privx.net.client`): verification always on, ``PRIVX_CA_CERT``
+    """The httpx client for PrivX (:func:`cognito_privx.net.http_client`): verification always on, ``PRIVX_CA_CERT``
     added to the trust chain, the environment's proxies (docs/network.md)."""
-    return net.client(
+    return net.http_client(
         net.privx_trust(ca_pem),
         base_url=base_url,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),

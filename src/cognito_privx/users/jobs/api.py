@@ -171,7 +171,7 @@ def put_file(url: str, path: Path, trust: net.Trust | None = None) -> None:
     size = path.stat().st_size
 
     def once() -> httpx.Response:
-        with path.open("rb") as body, net.client(trust or net.aws_trust(None)) as http:
+        with path.open("rb") as body, net.http_client(trust or net.aws_trust(None)) as http:
             return http.put(
                 url,
                 content=iter(lambda: body.read(1 << 20), b""),
