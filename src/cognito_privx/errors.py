@@ -127,10 +127,15 @@ def refusal_of(error: BaseException) -> tuple[str, str]:
         if error.status == 403:
             return verb, f"refused (403: needs {permission})" if permission else "refused (403)"
         reason = f"HTTP {error.status}" if error.status else type(error).__name__
-    operation = str(getattr(error.__cause__, "operation_name", "") or "")
+    cause, operation = error.__cause__, ""
+    for _ in range(4):  # botocore's ClientError, maybe behind one of ours (``raise e from e`` included)
+        operation = str(getattr(cause, "operation_name", "") or "")
+        if operation or cause is None:
+            break
+        cause = cause.__cause__
     if operation:
         verb = re.sub(r"([a-z])([A-Z]).*", r"\1", operation).lower()
-        code = aws_error_code(error)
+        code = aws_error_code(cause)
         if code in ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation"):
             return verb, f"refused ({code}: needs cognito-idp:{operation})"
         reason = code or type(error).__name__

@@ -240,7 +240,9 @@ def run(state: State, body: Callable[[], T]) -> T:
         raise
     except Exception as e:  # the CLI boundary: nothing ends in a traceback without --debug
         if state.debug:
-            logging.getLogger("cognito_privx").debug("unexpected error", exc_info=True)
+            import traceback
+
+            sys.stderr.write(traceback.format_exc())
         render.error(CognitoPrivxError(unexpected(e), UNEXPECTED_HINT))
         raise typer.Exit(1) from None
 
