@@ -126,6 +126,8 @@ def refusal_of(error: BaseException) -> tuple[str, str]:
         permission = getattr(error, "permission", None)
         if error.status == 403:
             return verb, f"refused (403: needs {permission})" if permission else "refused (403)"
+        if error.status is not None and 200 <= error.status < 300:  # accepted, but its answer made no sense
+            return verb, f"outcome unknown (PrivX answered {error.status}, of an unexpected shape)"
         reason = f"HTTP {error.status}" if error.status else type(error).__name__
     cause, operation = error.__cause__, ""
     for _ in range(4):  # botocore's ClientError, maybe behind one of ours (``raise e from e`` included)

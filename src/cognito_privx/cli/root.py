@@ -238,7 +238,7 @@ def run(state: State, body: Callable[[], T]) -> T:
         raise typer.Exit(e.exit_code) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt, _click_exception()):
         raise
-    except Exception as e:  # the CLI boundary: nothing ends in a traceback without --debug
+    except Exception as e:  # noqa: BLE001 - the CLI boundary: nothing ends in a traceback without --debug
         if state.debug:
             import traceback
 

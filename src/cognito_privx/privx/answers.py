@@ -89,7 +89,7 @@ class Source(Answer):
     id: Id
     name: str
     comment: str | None = None
-    created: str | None = None
+    created: Any = None  # only ordered by (as text): any value will do
     connection: dict[str, Any] | None = None
 
 
@@ -164,11 +164,10 @@ class Created(Answer):
 
 
 class Status(Answer):
-    """The status document (Go SDK ``response.ServiceStatus``); every field optional."""
+    """The status document (Go SDK ``response.ServiceStatus``): an object; its ``version`` (the one field read) a
+    string when present."""
 
     version: str | None = None
-    api_version: str | None = None
-    status: str | None = None
 
 
 def _lifetime(value: Any) -> float | None:
@@ -223,13 +222,14 @@ def problem(error: ValidationError) -> str:
     where = _place(loc)
     if first["type"] == "missing":
         return f"{where} missing"
+    if first["type"] == "string_too_short":
+        return f"{where} is empty"
     found = _json_type(first.get("input"))
     wanted = {
         "model_type": "an object",
         "dict_type": "an object",
         "list_type": "a list",
         "string_type": "a string",
-        "string_too_short": "a non-empty string",
         "bool_type": "a boolean",
         "bool_parsing": "a boolean",
         "int_type": "an integer",
@@ -242,15 +242,19 @@ def problem(error: ValidationError) -> str:
     return f"{where}: {first['msg']}"
 
 
-def check(model: type[M], body: Any, method: str, path: str) -> M:
-    """``body`` validated as ``model``; the model instance is returned, the caller may keep using ``body``.
+def check(model: type[M], body: Any, method: str, path: str, status: int | None = None) -> M:
+    """``body`` validated as ``model``; the model instance is returned, the caller may keep using ``body``. An
+    empty answer (``None``) is read as ``{}``.
 
-    Raises :class:`PrivXAPIError` (status 200-ish: the call succeeded, its answer did not fit) naming the call and
-    the first misfit, with :data:`HINT`."""
+    Raises :class:`PrivXAPIError` naming the call and the first misfit, with :data:`HINT`; its ``status`` is the
+    answer's (``status``: a 2xx, so the call itself may have succeeded) and its ``call`` is ``(method, path)``."""
     try:
-        return model.model_validate(body)
+        return model.model_validate({} if body is None else body)
     except ValidationError as e:
-        raise PrivXAPIError(f"PrivX answered {method} {path} with an unexpected shape: {problem(e)}", HINT) from None
+        what = "an empty answer" if body is None else f"an unexpected shape: {problem(e)}"
+        error = PrivXAPIError(f"PrivX answered {method} {path} with {what}", HINT, status=status)
+        error.call = (method, path)
+        raise error from None
 
 
 __all__ = [

@@ -90,7 +90,7 @@ class PrivXAuth(httpx.Auth):
                 status=response.status_code,
             ) from e
         # An expires_in PrivX did not write readably ("", null) is the default lifetime (privx/answers.py).
-        token = answers.check(answers.Token, body, "POST", TOKEN_PATH)
+        token = answers.check(answers.Token, body, "POST", TOKEN_PATH, response.status_code)
         self._token = token.access_token
         lifetime = token.lifetime
         self._expires = self._clock() + max(lifetime - TOKEN_MARGIN_S, lifetime / 2)

@@ -113,8 +113,8 @@ class PrivXClient:
             raise error_for(method, path, response)
         body = self._decode(method, path, response)
         if shape is not None:
-            body = {} if body is None else body
-            answers.check(shape, body, method, path)
+            answers.check(shape, body, method, path, response.status_code)
+            return {} if body is None else body
         return body
 
     @staticmethod
@@ -144,7 +144,7 @@ class PrivXClient:
                 f"{self.http.base_url} does not look like PrivX (its status is not JSON)",
                 "check [privx] url / PRIVX_API_BASE_URL",
             ) from e
-        answers.check(answers.Status, body, "GET", STATUS_PATH)
+        answers.check(answers.Status, body, "GET", STATUS_PATH, response.status_code)
         return body
 
     def list_sources(self) -> list[dict[str, Any]]:

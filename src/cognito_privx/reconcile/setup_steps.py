@@ -138,9 +138,7 @@ def _setup_once(
     now = observe(desired, services, adopt=adopt, lock=lock)
 
     with attempting(plan, pending("cognito user pool", desired.pool.name)):
-        pool = cognito.ensure_pool(
-            gw, desired.pool, desired.attribute, dry_run=dry_run, adopt=adopt, current=now.pool
-        )
+        pool = cognito.ensure_pool(gw, desired.pool, desired.attribute, dry_run=dry_run, adopt=adopt, current=now.pool)
     if now.pool is None and pool.pool is not None and pool.change.action is Action.NOOP:
         raise _LostPoolRace(pool.pool["Id"], pool.change.notes[0])  # the run lock is taken on it when observed
     if lock is not None and pool.pool_id is not None and lock(pool.pool_id):  # a pool made here: born with it
@@ -194,9 +192,7 @@ def _setup_once(
         plan.add(style)
     if desired.groups or now.groups:
         with attempting(plan, pending("cognito group", ", ".join(sorted(desired.groups)) or "(ours)")):
-            group_changes = cognito.ensure_groups(
-                gw, desired.groups, pool.pool_id, dry_run=dry_run, current=now.groups
-            )
+            group_changes = cognito.ensure_groups(gw, desired.groups, pool.pool_id, dry_run=dry_run, current=now.groups)
         for change in group_changes:
             plan.add(change)
 
