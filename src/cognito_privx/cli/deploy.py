@@ -246,6 +246,13 @@ def _teardown(state: State, *, dry_run: bool, yes: bool, keep_pool: bool, delete
 
     cfg = config(state)
     services, target = services_for_a_run(state, cfg)
+    seen: list[Change] = []
+
+    def on_change(change: Change) -> None:  # each deletion shown once it is made
+        seen.append(change)
+        render.change(change, done=True)
+
+    live = not dry_run and not state.json
     try:
         with reconcile.run_lock(services, desired(state), dry_run=dry_run, note=render.info) as lock:
             result = reconcile.teardown(
@@ -256,7 +263,12 @@ def _teardown(state: State, *, dry_run: bool, yes: bool, keep_pool: bool, delete
                 delete_adopted_pool=delete_adopted_pool,
                 confirm=confirm,
                 lock=lock,
+                on_change=on_change if live else None,
             )
+    except (Exception, KeyboardInterrupt):
+        if seen:
+            render.info(render.stopped_summary(seen, "teardown"))
+        raise
     finally:
         services.close()
     if state.json:
@@ -268,7 +280,8 @@ def _teardown(state: State, *, dry_run: bool, yes: bool, keep_pool: bool, delete
             }
         )
         return
-    render.plan_text(result.plan, done=not dry_run)
+    if not live:
+        render.plan_text(result.plan, done=not dry_run)
     render.info(render.teardown_summary(result.plan, dry_run=dry_run))
 
 

@@ -111,7 +111,10 @@ def ensure_domain(
             )
         except CognitoError as e:
             if ours() is None:  # not a concurrent run of ours that made it a moment ago
-                raise domain_taken_error(prefix, e) or e from e
+                taken = domain_taken_error(prefix, e)
+                if taken is not None:
+                    raise taken from e
+                raise  # as it is: its cause stays botocore's error (which call, which code)
     return changes
 
 

@@ -85,8 +85,34 @@ def error_text(response: httpx.Response) -> str:
     return f"HTTP {response.status_code}"
 
 
+def permission_for(method: str, path: str) -> str | None:
+    """The PrivX permission the API client's role needs for ``method path`` (docs/permissions.md#privx), by the
+    object the path names: ``sources-…``, ``roles-…``, ``users-…`` (the session routes too: our best reading,
+    privx/sessions.py), ``connections-…``; ``…-view`` to read, ``…-manage`` (``connections-terminate``) to change.
+    ``None`` for the log-in and the status."""
+    reads = only_reads(method, path)
+    if "/connection-manager/" in path:
+        return "connections-view" if reads else "connections-terminate"
+    if "/users" in path or "/sessionstorage/" in path:
+        return "users-view" if reads else "users-manage"
+    if path.startswith(SOURCES_PATH):
+        return "sources-view" if reads else "sources-manage"
+    if path.startswith(ROLES_PATH):
+        return "roles-view" if reads else "roles-manage"
+    return None
+
+
 def error_for(method: str, path: str, response: httpx.Response) -> PrivXError:
-    """The error for PrivX's failed answer to ``method path`` (or to the log-in before it)."""
+    """The error for PrivX's failed answer to ``method path`` (or to the log-in before it); it carries the call
+    (``call``) and, for a 403, the permission it needs (:func:`permission_for`)."""
+    error = _error_for(method, path, response)
+    error.call = (method, path)
+    if isinstance(error, PrivXPermissionError):
+        error.permission = permission_for(method, path)
+    return error
+
+
+def _error_for(method: str, path: str, response: httpx.Response) -> PrivXError:
     if response.request.url.path.endswith(TOKEN_PATH):  # the log-in before the call failed, not the call
         method, path = "POST", TOKEN_PATH
     status = response.status_code
