@@ -50,7 +50,7 @@ def observe_domain(
     try:
         desc = gw.describe_domain(prefix)
     except UnsupportedCallError as e:
-        raise no_domains_error(gw, prefix, e) from e
+        raise no_domains_error(prefix, e) from e
     owner = desc.get("UserPoolId")
     if owner and owner != pool_id:
         label = _pool_label(gw, owner)
@@ -62,12 +62,12 @@ def observe_domain(
     return DomainObservation(desc, existing if existing and existing != prefix else None)
 
 
-def no_domains_error(gw: CognitoGateway, prefix: str, e: UnsupportedCallError) -> CognitoError:
+def no_domains_error(prefix: str, e: UnsupportedCallError) -> CognitoError:
     """An endpoint without the domain calls (cognito-local: every ``*UserPoolDomain`` is ❌ in its README) while a
     domain is configured: needed, not informational (the hosted-UI domain is where users log in), so the run stops
     before any change, naming the endpoint and the call (docs/reliability.md#endpoints-that-lack-a-newer-call)."""
     return CognitoError(
-        f"the domain prefix {prefix!r} cannot be managed: {gw.endpoint} does not support cognito-idp:{e.action} "
+        f"the domain prefix {prefix!r} cannot be managed: {e.endpoint} does not support cognito-idp:{e.action} "
         "(the hosted-UI domain is where users log in)",
         'use an endpoint with user-pool domains, or set [cognito] domain_prefix = "" to leave the domain to '
         "someone else (nothing was changed)",

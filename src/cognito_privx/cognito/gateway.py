@@ -70,9 +70,10 @@ class UnsupportedCallError(CognitoError):
     """The endpoint does not know the call (its answer could not be parsed, or no endpoint for it exists);
     ``action`` is the call's API name (``DescribeUserPoolDomain``), when known."""
 
-    def __init__(self, message: str, hint: str | None = None, *, action: str = "") -> None:
+    def __init__(self, message: str, hint: str | None = None, *, action: str = "", endpoint: str = "") -> None:
         super().__init__(message, hint)
         self.action = action
+        self.endpoint = endpoint or "this endpoint"
 
 
 def why_unavailable(error: BaseException) -> str | None:
@@ -367,6 +368,7 @@ class CognitoGateway:
                 f"the endpoint answered {action} with something that is not a Cognito answer",
                 f"an endpoint without {action} (an emulator, an older region?); check AWS_ENDPOINT_URL",
                 action=action,
+                endpoint=self.endpoint,
             ) from e
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as e:
             raise CognitoError(
@@ -421,6 +423,7 @@ class CognitoGateway:
                 f"an endpoint without {action} (an emulator such as cognito-local, an older region or partition); "
                 "check AWS_ENDPOINT_URL and the region",
                 action=str(action),
+                endpoint=self.endpoint,
             )
         if code in _CREDENTIAL_CODES:
             return CognitoError(
