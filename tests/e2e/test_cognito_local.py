@@ -54,8 +54,8 @@ def _command() -> list[str]:
         return [given]
     if shutil.which("node") is None or shutil.which("npx") is None:
         pytest.skip("cognito-local needs node and npx (none on PATH); .ci/run installs it when npm is there")
-    probe = subprocess.run(  # noqa: S603 - a fixed command
-        ["npx", "--no-install", "cognito-local", "--version"],  # noqa: S607
+    probe = subprocess.run(
+        ["npx", "--no-install", "cognito-local", "--version"],
         capture_output=True,
         timeout=60,
         check=False,
@@ -82,7 +82,7 @@ def cognito_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CognitoL
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PRIVX_", "COGNITO_PRIVX_"))}
     log = (data / "cognito-local.log").open("w")
-    proc = subprocess.Popen(  # noqa: S603 - the command found above
+    proc = subprocess.Popen(
         command, cwd=data, env={**env, "PORT": str(port), "HOST": "127.0.0.1"}, stdout=log, stderr=log
     )
     deadline = time.monotonic() + 60

@@ -50,8 +50,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from cognito_privx import cognito
-from cognito_privx.desired import DesiredState, PoolSpec
 from cognito_privx.cognito.tags import retag_pool
+from cognito_privx.desired import DesiredState, PoolSpec
 from cognito_privx.errors import CognitoError, ConflictError, aws_error_code
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
@@ -79,7 +79,7 @@ class RunLockHeld(ConflictError):
     """Another run holds the run lock on the pool (exit 1; this run changed nothing)."""
 
 
-class _NoTagCalls(Exception):  # noqa: N818 - a signal inside RunLock, never raised out of it
+class _NoTagCalls(Exception):
     """The endpoint lacks ``TagResource`` or ``UntagResource``: the run lock cannot be taken there."""
 
     def __init__(self, action: str) -> None:
@@ -273,7 +273,10 @@ class RunLock:
             while not stop.wait(every):
                 try:
                     self._tag(arn)
-                except (CognitoError, _NoTagCalls) as e:  # the next beat tries again; the tag lapses only after five misses
+                except (
+                    CognitoError,
+                    _NoTagCalls,
+                ) as e:  # the next beat tries again; the tag lapses only after five misses
                     log.debug("renewing the run lock failed: %s", e)
 
         threading.Thread(target=beat, name="cognito-privx-run-lock", daemon=True).start()
