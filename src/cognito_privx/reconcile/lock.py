@@ -273,10 +273,8 @@ class RunLock:
             while not stop.wait(every):
                 try:
                     self._tag(arn)
-                except (
-                    CognitoError,
-                    _NoTagCalls,
-                ) as e:  # the next beat tries again; the tag lapses only after five misses
+                # The next beat tries again; the tag lapses only after five misses.
+                except (CognitoError, _NoTagCalls) as e:
                     log.debug("renewing the run lock failed: %s", e)
 
         threading.Thread(target=beat, name="cognito-privx-run-lock", daemon=True).start()
