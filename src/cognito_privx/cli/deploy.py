@@ -47,7 +47,9 @@ def _setup(
                 render.change(change, done=done, out=out)
 
         try:
-            with reconcile.run_lock(services, desired(state), dry_run=not done, note=render.info) as lock:
+            with reconcile.run_lock(
+                services, desired(state), dry_run=not done, note=render.info, warn=render.warning
+            ) as lock:
                 result = reconcile.setup(
                     desired(state),
                     services,
@@ -254,7 +256,9 @@ def _teardown(state: State, *, dry_run: bool, yes: bool, keep_pool: bool, delete
 
     live = not dry_run and not state.json
     try:
-        with reconcile.run_lock(services, desired(state), dry_run=dry_run, note=render.info) as lock:
+        with reconcile.run_lock(
+            services, desired(state), dry_run=dry_run, note=render.info, warn=render.warning
+        ) as lock:
             result = reconcile.teardown(
                 desired(state),
                 services,
@@ -317,7 +321,7 @@ def _rotate_secret(state: State, *, yes: bool) -> None:
     cfg = config(state)
     services, target = services_for_a_run(state, cfg)
     try:
-        with reconcile.run_lock(services, desired(state), note=render.info) as lock:
+        with reconcile.run_lock(services, desired(state), note=render.info, warn=render.warning) as lock:
             done = rotation.rotate_secret(
                 desired(state),
                 services,

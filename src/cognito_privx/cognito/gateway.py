@@ -50,10 +50,12 @@ _CREDENTIAL_CODES = frozenset(
 _ACCESS_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
 # docs/reliability.md#calls-an-endpoint-lacks-or-iam-denies: what says "this endpoint does not have the call" (an
 # older region or partition, an emulator: botocore's UnknownOperationException, the query protocol's InvalidAction,
-# a 404, an answer botocore cannot parse, no endpoint at all) and what says "IAM denies it".
+# a 404, an answer botocore cannot parse, no endpoint at all; cognito-local's ``CognitoLocal#Unsupported``, which
+# botocore reads as ``Unsupported``: its server.js) and what says "IAM denies it".
 UNSUPPORTED_CODES = frozenset(
     {
         "UnknownOperationException",
+        "Unsupported",
         "UnknownOperation",
         "InvalidAction",
         "404",
@@ -65,7 +67,13 @@ DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "Unauthorized
 
 
 class UnsupportedCallError(CognitoError):
-    """The endpoint does not know the call (its answer could not be parsed, or no endpoint for it exists)."""
+    """The endpoint does not know the call (its answer could not be parsed, or no endpoint for it exists);
+    ``action`` is the call's API name (``DescribeUserPoolDomain``), when known."""
+
+    def __init__(self, message: str, hint: str | None = None, *, action: str = "", endpoint: str = "") -> None:
+        super().__init__(message, hint)
+        self.action = action
+        self.endpoint = endpoint or "this endpoint"
 
 
 def why_unavailable(error: BaseException) -> str | None:
@@ -366,6 +374,8 @@ class CognitoGateway:
             raise UnsupportedCallError(
                 f"the endpoint answered {action} with something that is not a Cognito answer",
                 f"an endpoint without {action} (an emulator, an older region?); check AWS_ENDPOINT_URL",
+                action=action,
+                endpoint=self.endpoint,
             ) from e
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as e:
             raise CognitoError(
@@ -404,11 +414,24 @@ class CognitoGateway:
             return ()
         return tuple(shape.members)
 
+    @property
+    def endpoint(self) -> str:
+        """The Cognito endpoint the client calls (``AWS_ENDPOINT_URL`` when set), for messages."""
+        return str(getattr(getattr(self.client, "meta", None), "endpoint_url", None) or "this endpoint")
+
     def _translate(self, operation: str, e: Exception) -> CognitoError:
         code = aws_error_code(e)
         message = str(getattr(e, "response", {}).get("Error", {}).get("Message", "")) or code
         mapping = getattr(getattr(self.client, "meta", None), "method_to_api_mapping", {}) or {}
         action = mapping.get(operation, operation)  # the API / IAM name, e.g. ListUserPools
+        if code in UNSUPPORTED_CODES:  # why_unavailable(): "unsupported"; the code stays readable (__cause__)
+            return UnsupportedCallError(
+                f"{self.endpoint} does not support cognito-idp:{action} ({code}: {message})",
+                f"an endpoint without {action} (an emulator such as cognito-local, an older region or partition); "
+                "check AWS_ENDPOINT_URL and the region",
+                action=str(action),
+                endpoint=self.endpoint,
+            )
         if code in _CREDENTIAL_CODES:
             return CognitoError(
                 f"AWS refused the credentials ({code}) on {action}",
