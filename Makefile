@@ -5,7 +5,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.cognito-privx-installed
 
-.PHONY: install demo test test-e2e bench check lint format typecheck clean
+.PHONY: install demo test test-e2e test-cognito-local bench check lint format typecheck clean
 
 install: $(STAMP)
 
@@ -26,6 +26,10 @@ test: $(STAMP)
 ## test-e2e: only the end-to-end tests (the installed CLI against `cognito-privx sandbox`)
 test-e2e: $(STAMP)
 	$(PY) -m pytest -m e2e
+
+## test-cognito-local: only the tests against cognito-local (npm; COGNITO_LOCAL_BIN, else `npx --no-install`)
+test-cognito-local: $(STAMP)
+	$(PY) -m pytest -m cognito_local -rs
 
 ## bench: start-up and no-op setup timings; import-users against an AWS-shaped Cognito stand-in at quota 50/s and 100/s, vs the old engine, a 16-thread boto3 loop and a sequential loop; dry run and import start on 20,000 and 200,000 rows; disable-user to no live PrivX session (prints tables)
 bench: $(STAMP)

@@ -11,4 +11,6 @@ pytest_plugins = [
     "tests.support.moto_server",
     "tests.support.pool",
     "tests.support.calls",
+    "tests.support.endpoints",
+    "tests.support.proxy",
 ]

@@ -16,7 +16,7 @@ from cognito_privx.sandbox.emulator import PrivXEmulator
 from tests.support.constants import REGION
 
 
-class Crash(Exception):
+class Crash(BaseException):  # a crash is no exception the CLI boundary could catch
     """A run killed between two steps."""
 
 

@@ -17,6 +17,7 @@ Shapes::
       grants     frozenset[Grant]    (group, role) pairs: "users of group G get role R"
       rule_template / wide_rule_template  the rule form, and whether it matches beyond the group (allowed)
       login_url_template  str       [privx] login_url_template: the direct-login URL's form
+      privx_url / public_url  str  [privx] url (the API) and public_url (browsers: callback, direct-login URL)
 
     UsersSpec    what the user commands need (pool, group attribute, native groups, [roles] groups), no PrivX
 
@@ -39,6 +40,7 @@ from cognito_privx.config import (
     MANAGED_TAG_VALUE,
     AppConfig,
     PasswordPolicyConfig,
+    partitions,
     wide_part,
 )
 
@@ -121,9 +123,9 @@ class PoolSpec:
         return {**dict(self.tags), MANAGED_TAG_KEY: MANAGED_TAG_VALUE}
 
     def issuer(self, pool_id: str) -> str:
-        """The OIDC issuer of a pool: ``https://cognito-idp.<region>.amazonaws.com/<pool id>`` (never the
-        hosted-UI domain)."""
-        return f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}"
+        """The OIDC issuer of a pool: ``https://cognito-idp.<region>.<partition's DNS suffix>/<pool id>`` (never
+        the hosted-UI domain; config/partitions.py)."""
+        return partitions.issuer(self.region, pool_id)
 
 
 @dataclass(frozen=True)
@@ -346,10 +348,19 @@ class DesiredState:
     max_secret_age_days: int | None = None  # doctor warns beyond it
     # [privx] login_url_template: how the direct-login URL is built from the base URL and the directory id.
     login_url_template: str = DEFAULT_LOGIN_URL_TEMPLATE
+    # [privx] public_url: where browsers reach PrivX, when not at privx_url (the API's); None: privx_url.
+    privx_public_url: str | None = None
+
+    @property
+    def public_url(self) -> str:
+        """The URL browsers reach PrivX at (``[privx] public_url``, else the API URL): the callback registered in
+        Cognito and the direct-login URL are built from it; API calls use ``privx_url``."""
+        return self.privx_public_url or self.privx_url
 
     def login_url(self, directory_id: str) -> str:
-        """The direct-login URL of the PrivX directory ``directory_id``: ``login_url_template`` filled in."""
-        return login_url_for(self.login_url_template, self.privx_url, directory_id)
+        """The direct-login URL of the PrivX directory ``directory_id``: ``login_url_template`` filled in with the
+        public URL."""
+        return login_url_for(self.login_url_template, self.public_url, directory_id)
 
     def search_string(self, group: str) -> str:
         """The rule ``search_string`` that matches the users of ``group`` (``rule_template`` filled in; in an
@@ -368,7 +379,7 @@ class DesiredState:
         """Derive the desired state. Raises :class:`~cognito_privx.errors.ConfigError` when the region or the
         PrivX URL is missing."""
         c, p = cfg.cognito, cfg.privx
-        region, url = cfg.region, cfg.privx_url
+        region, url, public = cfg.region, cfg.privx_url, cfg.privx_public_url
         by_role: dict[str, RoleSpec] = {}
         for spec in cfg.roles.values():
             known = by_role.get(spec.role)
@@ -392,7 +403,7 @@ class DesiredState:
             attribute=AttributeSpec(c.group_attribute),
             client=ClientSpec(
                 name=c.app_client_name,
-                callback_url=url + CALLBACK_PATH,
+                callback_url=public + CALLBACK_PATH,
                 scopes=p.additional_scopes,
                 group_attribute=c.attribute_name,
                 token_validity=(
@@ -423,6 +434,7 @@ class DesiredState:
             mfa=MfaSpec(c.mfa, c.mfa_methods) if c.mfa is not None else None,
             max_secret_age_days=c.max_secret_age_days,
             login_url_template=p.login_url_template,
+            privx_public_url=p.public_url,
         )
 
     def nothing(self) -> DesiredState:
@@ -436,6 +448,7 @@ class DesiredState:
             privx_url=self.privx_url,
             rule_template=self.rule_template,
             login_url_template=self.login_url_template,
+            privx_public_url=self.privx_public_url,
         )
 
     def role(self, name: str) -> RoleSpec | None:

@@ -23,6 +23,7 @@ both and exits with ``exit_code``; nothing else is shown unless ``--debug``. Mes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 
@@ -80,6 +81,8 @@ class PrivXError(CognitoPrivxError):
     ) -> None:
         super().__init__(message, hint)
         self.status = status
+        # The request PrivX answered so, ("POST", "/role-store/api/v1/roles"), when known (refusal_of reads it).
+        self.call: tuple[str, str] | None = None
         # True when the request may have been processed although no answer arrived (a lost response).
         self.unknown_outcome = unknown_outcome or status in (500, 502, 503, 504)
 
@@ -106,6 +109,39 @@ class PrivXConnectionError(PrivXError):
 
 class PrivXAPIError(PrivXError):
     """Any other unexpected PrivX answer."""
+
+
+_VERBS = {"POST": "create", "PUT": "update", "DELETE": "delete"}
+
+
+def refusal_of(error: BaseException) -> tuple[str, str]:
+    """What a failed write says in a refused step's line: ``(verb, reason)``, e.g. ``("create", "refused (403:
+    needs roles-manage)")``, ``("update", "refused (AccessDeniedException: needs
+    cognito-idp:UpdateUserPoolClient)")`` or ``("", "failed (HTTP 500)")``. The verb is the failed call's (PrivX:
+    POST create, PUT update, DELETE delete; Cognito: the operation's first word), ``""`` when unknown."""
+    verb, reason = "", ""
+    if isinstance(error, PrivXError):
+        method = error.call[0] if error.call else ""
+        verb = _VERBS.get(method, "")
+        permission = getattr(error, "permission", None)
+        if error.status == 403:
+            return verb, f"refused (403: needs {permission})" if permission else "refused (403)"
+        if error.status is not None and 200 <= error.status < 300:  # accepted, but its answer made no sense
+            return verb, f"outcome unknown (PrivX answered {error.status}, of an unexpected shape)"
+        reason = f"HTTP {error.status}" if error.status else type(error).__name__
+    cause, operation = error.__cause__, ""
+    for _ in range(4):  # botocore's ClientError, maybe behind one of ours (``raise e from e`` included)
+        operation = str(getattr(cause, "operation_name", "") or "")
+        if operation or cause is None:
+            break
+        cause = cause.__cause__
+    if operation:
+        verb = re.sub(r"([a-z])([A-Z]).*", r"\1", operation).lower()
+        code = aws_error_code(cause)
+        if code in ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation"):
+            return verb, f"refused ({code}: needs cognito-idp:{operation})"
+        reason = code or type(error).__name__
+    return verb, f"failed ({reason or type(error).__name__})"
 
 
 def aws_error_code(error: BaseException | None) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 SENSITIVE = "(sensitive)"
@@ -46,10 +46,18 @@ class Change:
     verb: str = ""
     # What ``name`` says for people, as data for JSON: a grant's ("role", "developers"), ("group", "dev").
     data: tuple[tuple[str, Any], ...] = ()
+    # Why the server did not accept it ("refused (403: needs roles-manage)"); "" for a change made (or planned).
+    refused: str = ""
 
     @property
     def changed(self) -> bool:
-        return self.action is not Action.NOOP
+        """Whether it changed (or would change) something: an action other than NOOP, and not refused."""
+        return self.action is not Action.NOOP and not self.refused
+
+    def refusal(self, reason: str, verb: str = "") -> Change:
+        """This change as refused by the server, for ``reason``; ``verb`` (the failed call's) names it when the
+        change has no verb of its own."""
+        return replace(self, refused=reason, verb=self.verb or verb)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +67,7 @@ class Change:
             "fields": [f.to_json() for f in self.fields],
             "notes": list(self.notes),
             **({"verb": self.verb} if self.verb else {}),
+            **({"refused": self.refused} if self.refused else {}),
             **dict(self.data),
         }
 
@@ -81,7 +90,8 @@ class Plan:
         return any(c.changed for c in self.changes)
 
     def count(self, action: Action) -> int:
-        return sum(1 for c in self.changes if c.action is action)
+        """How many changes of ``action`` the plan has (made, or to make); refused ones are not counted."""
+        return sum(1 for c in self.changes if c.action is action and not c.refused)
 
     def summary(self) -> str:
         return (

@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from cognito_privx import cognito, privx
+from cognito_privx import cognito, net, privx
 from cognito_privx.desired import DesiredState
 from cognito_privx.errors import CognitoError, ConflictError, PrivXNotFoundError, UsageError, aws_error_code
 from cognito_privx.plan import Action, Change, Plan
@@ -101,7 +101,7 @@ def rotate_secret(
             "run `cognito-privx setup` first",
         )
     pool_id, client_id = pool["Id"], client["ClientId"]
-    found = cognito.list_secrets(gw, pool_id, client_id)
+    found = cognito.list_secrets(gw, pool_id, client_id, required=True)
     marked = privx.secret_id_of(directory)
     record, _ = pool_record_of(desired, pool, client)
     _refuse_foreign_secrets(found, marked, record, pool_id, client_id)
@@ -197,7 +197,7 @@ def _add_prove_hand_over(
     cognito.write_record(gw, pool_id, record.with_secret(new_id))
     plan.add(Change(RESOURCE, new_id, Action.CREATE, notes=("generated here: 48 letters and digits",)))
     problem = prove(gw, desired, pool, client_id, value, http_transport)
-    if problem and new_id not in {s.id for s in cognito.list_secrets(gw, pool_id, client_id)}:
+    if problem and new_id not in {s.id for s in cognito.list_secrets(gw, pool_id, client_id, required=True)}:
         raise ConflictError(
             f"the new client secret {new_id} was deleted while this run proved it: another rotate-secret is under way",
             _ANOTHER_RUN,
@@ -253,7 +253,7 @@ def prove(
 ) -> str | None:
     """Authenticate to the token endpoint with ``value``: ``None`` when Cognito took the client's credentials
     (it then refuses only the made-up code, ``invalid_grant``), else why not."""
-    with httpx.Client(transport=http_transport, timeout=HTTP_TIMEOUT, follow_redirects=False) as http:
+    with net.http_client(gw.trust(), transport=http_transport, timeout=HTTP_TIMEOUT) as http:
         endpoint = token_endpoint(gw, desired, pool, http)
         if endpoint is None:
             return "the pool has no domain, so no token endpoint"

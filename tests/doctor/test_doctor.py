@@ -495,6 +495,6 @@ def test_probe_cleans_up_when_the_token_check_fails(
         raise RuntimeError("boom")
 
     monkeypatch.setattr(idtoken, "verify_id_token", crash)
-    with pytest.raises(RuntimeError, match="boom"):
-        cli("--config", str(config_file), "doctor", "--probe")
+    crashed = cli("--config", str(config_file), "doctor", "--probe")
+    assert crashed.exit_code == 1 and "error: unexpected RuntimeError: boom" in crashed.stderr  # the CLI boundary
     assert _leftovers(moto_server) == ([], ["privx"])

@@ -19,7 +19,7 @@ from tests.support.emulator import faults_served, privx_client
 pytestmark = pytest.mark.usefixtures("aws")
 
 
-class Crash(RuntimeError):
+class Crash(BaseException):  # a crash is no exception the CLI boundary could catch
     """The simulated crash: the process dies right after a step succeeded."""
 
 

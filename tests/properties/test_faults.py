@@ -58,8 +58,8 @@ def non_json_502(emu: PrivXEmulator) -> Callable[[httpx.Request], httpx.Response
     return handler
 
 
-def _check(run: Any, message: str, hint: str) -> None:
-    assert run.exit_code == 1, run.stderr
+def _check(run: Any, message: str, hint: str, exit_code: int = 1) -> None:
+    assert run.exit_code == exit_code, run.stderr
     assert "Traceback" not in run.stderr
     lines = run.stderr.strip().splitlines()
     assert lines[-2].startswith("error:") and message in lines[-2], lines
@@ -146,14 +146,16 @@ def test_aws_throttling_storm(
 
 
 @pytest.mark.parametrize(
-    ("profile", "message"),
+    ("profile", "message", "hint", "exit_code"),
     [
         (
             "[profile p]\nsso_start_url = https://example.awsapps.com/start\nsso_region = eu-west-1\n"
             "sso_account_id = 123456789012\nsso_role_name = Admin\n",
             "Error loading SSO Token",
+            "`aws sso login --profile p`",
+            2,  # a login is needed first, as with no credentials (issue 22)
         ),
-        ("[profile p]\ncredential_process = /bin/false\n", "custom-process"),
+        ("[profile p]\ncredential_process = /bin/false\n", "custom-process", "credential settings", 1),
     ],
     ids=["sso-not-logged-in", "credential-process-fails"],
 )
@@ -165,6 +167,8 @@ def test_aws_credentials_that_cannot_load(
     tmp_path: Path,
     profile: str,
     message: str,
+    hint: str,
+    exit_code: int,
 ) -> None:
     (tmp_path / "aws-config").write_text(profile)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
@@ -172,4 +176,4 @@ def test_aws_credentials_that_cannot_load(
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     for args in (["setup"], ["list-users"]):
-        _check(cli("--config", str(config_file), "--profile", "p", *args), message, "aws sso login")
+        _check(cli("--config", str(config_file), "--profile", "p", *args), message, hint, exit_code)

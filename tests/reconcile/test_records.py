@@ -20,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("aws")
 ROLES_PATH = "/role-store/api/v1/roles"
 
 
-class Killed(RuntimeError):
+class Killed(BaseException):  # a kill is no exception the CLI boundary could catch
     """The simulated ``kill -9``: the process dies right after PrivX created a role."""
 
 

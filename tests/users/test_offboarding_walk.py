@@ -18,7 +18,7 @@ import pytest
 from cognito_privx import privx
 from cognito_privx.config import load_config
 from cognito_privx.desired import DesiredState
-from cognito_privx.doctor.login import _Router, walk
+from cognito_privx.doctor.login import walk
 from cognito_privx.sandbox.emulator import ALL_PERMISSIONS, PrivXEmulator
 from cognito_privx.sandbox.hosted_ui import HostedUI
 from tests.support.constants import API_CLIENT_ID, PRIVX_URL, REGION
@@ -39,8 +39,8 @@ def _sign_in(emulator: PrivXEmulator, seams: Any, config_file: Path, email: str 
     directory = _directory(emulator)
     url = privx.login_url(DesiredState.from_config(load_config(config_file)), directory)
     assert url
-    router = _Router(urlsplit(PRIVX_URL).netloc, seams.privx_transport, seams.http_transport)
-    with httpx.Client(transport=router) as browser:
+    to_privx = {f"all://{urlsplit(PRIVX_URL).netloc}": seams.privx_transport}
+    with httpx.Client(transport=seams.http_transport, mounts=to_privx) as browser:
         seen = walk(browser, url, email, PASSWORD)
     assert seen.signed_in and not seen.stuck, seen
     [record] = [u for u in privx_client(emulator).search_users(str(directory["id"])) if u.get("email") == email]

@@ -205,3 +205,31 @@ def test_walk_disable_ends_the_refresh_token_and_enable_does_not_revive_it(
         assert cli(*c, "enable-user", "kim@example.com").exit_code == 0
         r = refresh()
         assert (r.status_code, r.json()) == (400, {"error": "invalid_grant"})
+
+
+@pytest.mark.parametrize("command", ["disable-user", "remove-user", "set-group"])
+def test_an_endpoint_without_sign_out_warns_and_goes_on(
+    command: str, cli: Any, config_file: Path, aws: Any, pool: str, endpoint_lacking: Any
+) -> None:
+    """cognito-local lacks AdminUserGlobalSignOut: no policy can change that, so the command does its change and the
+    PrivX part, says in a warning that nobody was signed out of Cognito, and reports ``signed_out: false``."""
+    c = ["--config", str(config_file)]
+    email = "lacking@example.com"
+    _add(cli, c, email)
+    endpoint_lacking("admin_user_global_sign_out")
+    extra = {"remove-user": ["--yes"], "set-group": ["--group", "dev"]}.get(command, [])
+    run = cli(*c, "-o", "json", command, email, *extra)
+    assert run.exit_code == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["signed_out"] is False
+    assert (
+        "warning: not signed out of Cognito: https://cognito-idp.eu-west-1.amazonaws.com does not support"
+        in (result["detail"])
+    )
+    if command == "disable-user":
+        assert aws.admin_get_user(UserPoolId=pool, Username=email)["Enabled"] is False
+    elif command == "set-group":
+        attrs = aws.admin_get_user(UserPoolId=pool, Username=email)["UserAttributes"]
+        assert {"Name": "custom:group", "Value": "dev"} in attrs
+    else:
+        assert aws.list_users(UserPoolId=pool)["Users"] == []

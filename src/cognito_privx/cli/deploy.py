@@ -47,7 +47,9 @@ def _setup(
                 render.change(change, done=done, out=out)
 
         try:
-            with reconcile.run_lock(services, desired(state), dry_run=not done, note=render.info) as lock:
+            with reconcile.run_lock(
+                services, desired(state), dry_run=not done, note=render.info, warn=render.warning
+            ) as lock:
                 result = reconcile.setup(
                     desired(state),
                     services,
@@ -246,8 +248,17 @@ def _teardown(state: State, *, dry_run: bool, yes: bool, keep_pool: bool, delete
 
     cfg = config(state)
     services, target = services_for_a_run(state, cfg)
+    seen: list[Change] = []
+
+    def on_change(change: Change) -> None:  # each deletion shown once it is made
+        seen.append(change)
+        render.change(change, done=True)
+
+    live = not dry_run and not state.json
     try:
-        with reconcile.run_lock(services, desired(state), dry_run=dry_run, note=render.info) as lock:
+        with reconcile.run_lock(
+            services, desired(state), dry_run=dry_run, note=render.info, warn=render.warning
+        ) as lock:
             result = reconcile.teardown(
                 desired(state),
                 services,
@@ -256,7 +267,12 @@ def _teardown(state: State, *, dry_run: bool, yes: bool, keep_pool: bool, delete
                 delete_adopted_pool=delete_adopted_pool,
                 confirm=confirm,
                 lock=lock,
+                on_change=on_change if live else None,
             )
+    except (Exception, KeyboardInterrupt):
+        if seen:
+            render.info(render.stopped_summary(seen, "teardown"))
+        raise
     finally:
         services.close()
     if state.json:
@@ -268,7 +284,8 @@ def _teardown(state: State, *, dry_run: bool, yes: bool, keep_pool: bool, delete
             }
         )
         return
-    render.plan_text(result.plan, done=not dry_run)
+    if not live:
+        render.plan_text(result.plan, done=not dry_run)
     render.info(render.teardown_summary(result.plan, dry_run=dry_run))
 
 
@@ -304,7 +321,7 @@ def _rotate_secret(state: State, *, yes: bool) -> None:
     cfg = config(state)
     services, target = services_for_a_run(state, cfg)
     try:
-        with reconcile.run_lock(services, desired(state), note=render.info) as lock:
+        with reconcile.run_lock(services, desired(state), note=render.info, warn=render.warning) as lock:
             done = rotation.rotate_secret(
                 desired(state),
                 services,

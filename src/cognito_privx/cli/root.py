@@ -216,8 +216,16 @@ def _global(
             logging.getLogger(noisy).setLevel(logging.INFO)
 
 
+UNEXPECTED_HINT = "run again with --debug to see the traceback; please report it"
+
+
 def run(state: State, body: Callable[[], T]) -> T:
-    """Run a command body; map our errors to a message, a hint and the exit code."""
+    """Run a command body; map our errors to a message, a hint and the exit code.
+
+    Any other exception (a bug, an answer of a shape nobody expected) is one line too, ``error: unexpected
+    <type>: <message>`` and :data:`UNEXPECTED_HINT`, exit 1; with ``--debug`` its traceback is shown as well. What
+    typer and click use to end a command (``Exit``, ``Abort``, their usage errors) and ``KeyboardInterrupt`` pass
+    on untouched (``_Group.main`` handles them)."""
     from cognito_privx import render
     from cognito_privx.errors import CognitoPrivxError
 
@@ -228,6 +236,33 @@ def run(state: State, body: Callable[[], T]) -> T:
             logging.getLogger("cognito_privx").debug("error detail", exc_info=True)
         render.error(e)
         raise typer.Exit(e.exit_code) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt, _click_exception()):
+        raise
+    except Exception as e:  # noqa: BLE001 - the CLI boundary: nothing ends in a traceback without --debug
+        if state.debug:
+            import traceback
+
+            sys.stderr.write(traceback.format_exc())
+        render.error(CognitoPrivxError(unexpected(e), UNEXPECTED_HINT))
+        raise typer.Exit(1) from None
+
+
+def unexpected(error: BaseException) -> str:
+    """``unexpected KeyError: 'id'``: the one line an unexpected exception is shown as (the message's first line;
+    escaping is :func:`render.error`'s)."""
+    from cognito_privx.render import printable
+
+    text = str(error).strip().splitlines()
+    return f"unexpected {type(error).__name__}" + (f": {printable(text[0])}" if text else "")
+
+
+def _click_exception() -> type[Exception]:
+    """The exception class typer's click ends a command with (usage errors), so :func:`run` passes it on."""
+    try:  # typer >= 0.2x vendors click; older versions use click itself
+        from typer._click.exceptions import ClickException
+    except ImportError:  # pragma: no cover
+        from click.exceptions import ClickException  # type: ignore[assignment]
+    return ClickException
 
 
 def open_services(state: State, cfg: AppConfig) -> Services:
@@ -266,7 +301,18 @@ def config(state: State) -> AppConfig:
 
     if state.loaded is None:
         state.loaded = load_config(state.config_path, region=state.region, pool_id=state.pool_id)
+        _warn_new_region(state.loaded)
     return state.loaded
+
+
+def _warn_new_region(cfg: AppConfig) -> None:
+    """A region botocore's data does not list Cognito in is used as named, with a warning (config/partitions.py)."""
+    from cognito_privx import render
+    from cognito_privx.config.partitions import region_warning
+
+    note = region_warning(cfg.cognito.region) if cfg.cognito.region else None
+    if note:
+        render.warning(note)
 
 
 def desired(state: State) -> DesiredState:

@@ -31,7 +31,7 @@ modules import each other directly (never through this file, so there is no circ
 """
 
 from cognito_privx.cognito.attribute import check_attribute, ensure_attribute
-from cognito_privx.cognito.branding import BRANDING, delete_branding, ensure_branding, find_branding
+from cognito_privx.cognito.branding import BRANDING, delete_branding, ensure_branding, find_branding, observe_branding
 from cognito_privx.cognito.client import (
     CLIENT_SUPERSET_FIELDS,
     ClientId,
@@ -61,7 +61,14 @@ from cognito_privx.cognito.exposure import (
     sign_up_open,
     writer_path,
 )
-from cognito_privx.cognito.gateway import NON_IDEMPOTENT, CognitoGateway, endpoint_override
+from cognito_privx.cognito.gateway import (
+    NON_IDEMPOTENT,
+    CognitoGateway,
+    UnsupportedCallError,
+    endpoint_override,
+    unavailable_note,
+    why_unavailable,
+)
 from cognito_privx.cognito.groups import (
     GROUP_DESCRIPTION,
     delete_group,
@@ -125,6 +132,7 @@ __all__ = [
     "OpenPath",
     "PoolRecord",
     "PoolState",
+    "UnsupportedCallError",
     "UserPoolId",
     "add_secret",
     "age_key",
@@ -165,6 +173,7 @@ __all__ = [
     "may_write",
     "mfa_set_params",
     "mfa_view",
+    "observe_branding",
     "observe_domain",
     "open_paths",
     "pool_create_params",
@@ -176,7 +185,9 @@ __all__ = [
     "secret_age_seconds",
     "settled",
     "sign_up_open",
+    "unavailable_note",
     "wanted_admin_only",
+    "why_unavailable",
     "write_record",
     "writer_path",
 ]

@@ -15,8 +15,12 @@ if TYPE_CHECKING:
 BRANDING = "cognito managed-login branding"
 
 
-def find_branding(gw: CognitoGateway, pool_id: str, client_id: str) -> dict[str, Any] | None:
-    """The app client's managed-login branding style, ``None`` when it has none (only "not found" means absent)."""
+DESCRIBE_ACTION = "cognito-idp:DescribeManagedLoginBrandingByClient"
+# The key of the stand-in style observe_branding returns when the branding could not be read (unsupported, denied).
+UNAVAILABLE = "cognito-privx:unavailable"
+
+
+def _describe(gw: CognitoGateway, pool_id: str, client_id: str) -> dict[str, Any] | None:
     try:
         response = gw.call("describe_managed_login_branding_by_client", UserPoolId=pool_id, ClientId=client_id)
     except CognitoError as e:
@@ -25,6 +29,33 @@ def find_branding(gw: CognitoGateway, pool_id: str, client_id: str) -> dict[str,
         raise
     style: dict[str, Any] = response.get("ManagedLoginBranding") or {}
     return style or None
+
+
+def find_branding(gw: CognitoGateway, pool_id: str, client_id: str) -> dict[str, Any] | None:
+    """The app client's managed-login branding style, ``None`` when it has none (only "not found" means absent,
+    and an endpoint without managed-login branding, which cannot hold one)."""
+    from cognito_privx.cognito.gateway import why_unavailable
+
+    try:
+        return _describe(gw, pool_id, client_id)
+    except CognitoError as e:
+        if why_unavailable(e) == "unsupported":
+            return None
+        raise
+
+
+def observe_branding(gw: CognitoGateway, pool_id: str, client_id: str) -> dict[str, Any] | None:
+    """Like :func:`find_branding`, but a read the endpoint lacks or IAM denies gives ``{UNAVAILABLE: why}``: the
+    branding only adds to the sign-in page, so setup and plan go on with a warning (ensure_branding)."""
+    from cognito_privx.cognito.gateway import unavailable_note
+
+    try:
+        return _describe(gw, pool_id, client_id)
+    except CognitoError as e:
+        note = unavailable_note(e, DESCRIBE_ACTION, "the app client's managed-login branding")
+        if note is None:
+            raise
+        return {UNAVAILABLE: f"{note}; managed login shows no sign-in page for a client without one"}
 
 
 def ensure_branding(
@@ -40,7 +71,9 @@ def ensure_branding(
     defaults (``UseCognitoProvidedValues``) when the client has none. A style that exists is kept as it is,
     whoever made or customised it."""
     if isinstance(current, Unset):
-        current = find_branding(gw, pool_id, client_id) if pool_id and client_id else None
+        current = observe_branding(gw, pool_id, client_id) if pool_id and client_id else None
+    if current is not None and UNAVAILABLE in current:
+        return Change(BRANDING, client, Action.NOOP, notes=(f"warning: {current[UNAVAILABLE]}",))
     if current is not None:
         return Change(BRANDING, client, Action.NOOP)
     change = change_for(BRANDING, client, None, {"UseCognitoProvidedValues": True})
@@ -56,6 +89,11 @@ def ensure_branding(
             UseCognitoProvidedValues=True,
         )
     except CognitoError as e:
+        from cognito_privx.cognito.gateway import unavailable_note, why_unavailable
+
+        if why_unavailable(e) == "unsupported":  # an endpoint without managed-login branding (IAM denial: raised)
+            note = unavailable_note(e, "cognito-idp:CreateManagedLoginBranding", "the managed-login branding")
+            return Change(BRANDING, client, Action.NOOP, notes=(f"warning: {note}",))
         # ManagedLoginBrandingExists: a concurrent run made it a moment ago.
         if aws_error_code(e) != "ManagedLoginBrandingExistsException" or find_branding(gw, pool_id, client_id) is None:
             raise

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cognito_privx.cognito.ensure import UNSET, Unset, plain
+from cognito_privx.cognito.gateway import UnsupportedCallError
+from cognito_privx.config import partitions
 from cognito_privx.desired import DomainSpec
 from cognito_privx.errors import CognitoError, ConflictError, aws_error_code
 from cognito_privx.plan import Action, Change, change_for, diff_fields
@@ -18,7 +20,8 @@ if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking on
 
 
 def domain_url(prefix: str, region: str) -> str:
-    return f"https://{prefix}.auth.{region}.amazoncognito.com"
+    """The hosted-UI prefix domain's URL, per partition (``auth-fips`` in GovCloud; config/partitions.py)."""
+    return partitions.domain_url(prefix, region)
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,10 @@ def observe_domain(
     prefix = spec.prefix
     pool_id = pool["Id"] if pool else None
     existing = pool.get("Domain") if pool else None
-    desc = gw.describe_domain(prefix)
+    try:
+        desc = gw.describe_domain(prefix)
+    except UnsupportedCallError as e:
+        raise no_domains_error(prefix, e) from e
     owner = desc.get("UserPoolId")
     if owner and owner != pool_id:
         label = _pool_label(gw, owner)
@@ -54,6 +60,18 @@ def observe_domain(
             "choose another [cognito] domain_prefix (prefixes are unique per region across all AWS accounts)",
         )
     return DomainObservation(desc, existing if existing and existing != prefix else None)
+
+
+def no_domains_error(prefix: str, e: UnsupportedCallError) -> CognitoError:
+    """An endpoint without the domain calls (cognito-local: every ``*UserPoolDomain`` is ❌ in its README) while a
+    domain is configured: needed, not informational (the hosted-UI domain is where users log in), so the run stops
+    before any change, naming the endpoint and the call (docs/reliability.md#endpoints-that-lack-a-newer-call)."""
+    return CognitoError(
+        f"the domain prefix {prefix!r} cannot be managed: {e.endpoint} does not support cognito-idp:{e.action} "
+        "(the hosted-UI domain is where users log in)",
+        'use an endpoint with user-pool domains, or set [cognito] domain_prefix = "" to leave the domain to '
+        "someone else (nothing was changed)",
+    )
 
 
 def domain_taken_error(prefix: str, e: CognitoError) -> ConflictError | None:
@@ -109,7 +127,10 @@ def ensure_domain(
             )
         except CognitoError as e:
             if ours() is None:  # not a concurrent run of ours that made it a moment ago
-                raise domain_taken_error(prefix, e) or e from e
+                taken = domain_taken_error(prefix, e)
+                if taken is not None:
+                    raise taken from e
+                raise  # as it is: its cause stays botocore's error (which call, which code)
     return changes
 
 

@@ -85,10 +85,13 @@ def pool_managed_fields(spec: PoolSpec, current: UserPoolTypeTypeDef, *, adopt: 
     if adopt and not is_ours(current):
         tags[ADOPTED_TAG_KEY] = ADOPTED_TAG_VALUE
     desired: dict[str, object] = {
-        "DeletionProtection": "ACTIVE" if spec.deletion_protection else "INACTIVE",
         # Tags: ours must be present; tags someone else set are kept.
         "UserPoolTags": tags,
     }
+    # AWS always describes DeletionProtection; an endpoint that does not (cognito-local 5.3) gets it at create
+    # only: an update could never be seen to stick (ensure_pool says it was not checked).
+    if "DeletionProtection" in current:
+        desired["DeletionProtection"] = "ACTIVE" if spec.deletion_protection else "INACTIVE"
     # moto's description has no UserPoolTier; never "update" a field we cannot observe.
     if "UserPoolTier" in current and spec.tier is not None:
         desired["UserPoolTier"] = spec.tier
@@ -327,8 +330,10 @@ def ensure_pool(
     desired = pool_managed_fields(spec, current, adopt=adopt)
     fields = diff_fields(flat_view(current), desired)
     notes: tuple[str, ...] = ()
+    if "DeletionProtection" not in current:
+        notes = ("warning: DeletionProtection could not be checked: this endpoint does not describe it",)
     if not is_ours(current):
-        notes = (
+        notes += (
             f"adopting pool {current['Id']}: it gets the tags {MANAGED_TAG_KEY}={MANAGED_TAG_VALUE} and "
             f"{ADOPTED_TAG_KEY}={ADOPTED_TAG_VALUE} (teardown keeps an adopted pool and its users)",
         )

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from cognito_privx.cognito.pool import is_adopted
+from cognito_privx.cognito.tags import retag_pool
 from cognito_privx.config import MANAGED_TAG_KEY
 from cognito_privx.desired import ADOPTED_TAG_KEY
 from cognito_privx.plan import Action, Change, FieldChange
@@ -118,12 +119,7 @@ def record_change(pool_name: str, before: PoolRecord, after: PoolRecord, notes: 
 def write_record(gw: CognitoGateway, pool_id: str, record: PoolRecord) -> UserPoolTypeTypeDef:
     """Write ``record`` into the pool's tags; the pool after. ``TagResource`` sets only our record's keys and
     ``UntagResource`` removes the record's keys it no longer has: every other tag, and every pool setting, is left
-    as it is (an ``UpdateUserPool`` would send the whole pool, and could put back a tag another run just removed)."""
-    current = gw.describe_pool(pool_id)
-    arn = str(current["Arn"])
+    as it is (an ``UpdateUserPool`` would send the whole pool, and could put back a tag another run just removed).
+    An endpoint without the tag calls gets the record through ``UpdateUserPool`` (:func:`~.tags.retag_pool`)."""
     want = record.tags()
-    stale = sorted(k for k in (current.get("UserPoolTags") or {}) if k.startswith(RECORD_PREFIX) and k not in want)
-    if stale:
-        gw.call("untag_resource", ResourceArn=arn, TagKeys=stale)
-    gw.call("tag_resource", ResourceArn=arn, Tags=want)
-    return gw.describe_pool(pool_id)
+    return retag_pool(gw, pool_id, want, lambda key: key.startswith(RECORD_PREFIX) and key not in want)

@@ -21,20 +21,57 @@ class ClientSecret:
     created: datetime | None
 
 
-def list_secrets(gw: CognitoGateway, pool_id: str, client_id: str) -> list[ClientSecret]:
-    """The app client's active secrets, oldest first (the first is what DescribeUserPoolClient answers)."""
-    found: list[ClientSecret] = []
+class Secrets(list[ClientSecret]):
+    """The app client's secrets, oldest first. ``unavailable`` is set (and the list empty) when they could not be
+    listed: the endpoint lacks ListUserPoolClientSecrets (older regions and partitions, cognito-local) or IAM denies
+    it (a policy written before secrets could rotate). The secret itself still comes from DescribeUserPoolClient."""
+
+    unavailable: str = ""
+
+
+LIST_ACTION = "cognito-idp:ListUserPoolClientSecrets"
+
+
+def list_secrets(gw: CognitoGateway, pool_id: str, client_id: str, *, required: bool = False) -> Secrets:
+    """The app client's active secrets, oldest first (the first is what DescribeUserPoolClient answers).
+
+    The listing only adds information to setup, plan and doctor: when the endpoint lacks it or IAM denies it,
+    an empty :class:`Secrets` with ``unavailable`` saying why. ``required`` (rotate-secret, which cannot work
+    without it) raises :class:`~cognito_privx.errors.CognitoError` naming the IAM action instead.
+    """
+    from cognito_privx.cognito.gateway import unavailable_note, why_unavailable
+
+    found = Secrets()
     params: dict[str, Any] = {"UserPoolId": pool_id, "ClientId": client_id}
-    for _ in range(10):  # at most two secrets: botocore has no paginator for this listing
-        page = gw.call("list_user_pool_client_secrets", **params)
-        for d in page.get("ClientSecrets", []):
-            created = d.get("ClientSecretCreateDate")
-            found.append(ClientSecret(str(d["ClientSecretId"]), created if isinstance(created, datetime) else None))
-        if not page.get("NextToken"):
-            break
-        params["NextToken"] = page["NextToken"]
+    try:
+        for _ in range(10):  # at most two secrets: botocore has no paginator for this listing
+            page = gw.call("list_user_pool_client_secrets", **params)
+            for d in page.get("ClientSecrets", []):
+                created = d.get("ClientSecretCreateDate")
+                found.append(ClientSecret(str(d["ClientSecretId"]), created if isinstance(created, datetime) else None))
+            if not page.get("NextToken"):
+                break
+            params["NextToken"] = page["NextToken"]
+    except CognitoError as e:
+        why = why_unavailable(e)
+        if why is None:
+            raise
+        if required:
+            raise CognitoError(
+                "this endpoint does not support rotating client secrets (ListUserPoolClientSecrets)"
+                if why == "unsupported"
+                else f"access denied to {LIST_ACTION}",
+                "rotate-secret needs ListUserPoolClientSecrets, AddUserPoolClientSecret and "
+                "DeleteUserPoolClientSecret, which this Cognito (AWS_ENDPOINT_URL, region or partition) lacks; "
+                "nothing was changed"
+                if why == "unsupported"
+                else f"grant the caller's IAM policy {LIST_ACTION} (docs/permissions.md)",
+            ) from e
+        found.unavailable = unavailable_note(e, LIST_ACTION, "the app client's secrets (age, rotation)") or ""
+        return found
     epoch = datetime.min.replace(tzinfo=UTC)
-    return sorted(found, key=lambda s: (_aware(s.created) or epoch, s.id))
+    ordered = Secrets(sorted(found, key=lambda s: (_aware(s.created) or epoch, s.id)))
+    return ordered
 
 
 def _aware(stamp: datetime | None) -> datetime | None:

@@ -9,6 +9,8 @@ Modules:
 - ``validate``: what a value may look like (the patterns AWS and PrivX accept, loopback hosts, group names and
   how PrivX's matcher folds them, rule templates that widen grants, control characters, PrivX's URL and its
   normal form).
+- ``partitions``: regions and partitions from botocore's endpoint data (``region_info``, ``issuer``,
+  ``domain_url``, ``region_warning``); botocore is imported only when a region is checked.
 - ``schema``: the config file's sections as pydantic models (``CognitoConfig``, ``PrivXConfig``, ``RoleSpec``,
   ``AppConfig``), each key with its default and its check.
 - ``loading``: finding and reading the file and layering it: flag > config file > environment > default

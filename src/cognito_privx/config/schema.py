@@ -21,6 +21,7 @@ from cognito_privx.config.constants import (
     MANAGED_TAG_VALUE,
     MFA_METHODS,
 )
+from cognito_privx.config.partitions import UnknownRegionError, check_region, region_hint
 from cognito_privx.config.validate import (
     ATTRIBUTE_RE,
     AWS_NAME_RE,
@@ -30,7 +31,6 @@ from cognito_privx.config.validate import (
     POOL_ID_MAX,
     POOL_ID_RE,
     POOL_ID_REGION_ERROR,
-    REGION_RE,
     ROLE_ARN_RE,
     TAG_KEY_RE,
     GroupNameError,
@@ -42,6 +42,14 @@ from cognito_privx.config.validate import (
     wide_part,
 )
 from cognito_privx.errors import ConfigError
+
+
+def _is_region(region: str) -> bool:
+    try:
+        check_region(region)
+    except UnknownRegionError:
+        return False
+    return True
 
 
 def _error(kind: str, message: str, hint: str) -> PydanticCustomError:
@@ -156,8 +164,12 @@ class CognitoConfig(_Section):
     @field_validator("region")
     @classmethod
     def _region(cls, v: str | None) -> str | None:
-        if v is not None and not REGION_RE.match(v):
-            raise ValueError(f"{v!r} is not an AWS region name (like eu-west-1)")
+        if v is not None and not _is_region(v):  # botocore's endpoint data (config/partitions.py)
+            raise PydanticCustomError(
+                "region",
+                "'{region}' is not an AWS region name (like eu-west-1)",
+                {"region": v, "hint": region_hint()},
+            )
         return v
 
     @field_validator("pool_id")
@@ -166,7 +178,7 @@ class CognitoConfig(_Section):
         if v is None:
             return None
         match = POOL_ID_RE.match(v)
-        if match is None or len(v) > POOL_ID_MAX:
+        if match is None or len(v) > POOL_ID_MAX or not _is_region(match["region"]):
             raise ValueError(f"{v!r} is not a Cognito user pool id (like eu-west-1_AbC123xyz)")
         region = info.data.get("region")  # absent when the region itself was invalid: that error comes first
         if region is not None and match["region"] != region:
@@ -244,6 +256,9 @@ class CognitoConfig(_Section):
 
 class PrivXConfig(_Section):
     url: str | None = None
+    # The URL browsers reach PrivX at, when it is not the API's (a load balancer in front): the callback and the
+    # direct-login URL are built from it. None: the API URL.
+    public_url: str | None = None
     directory_name: str = Field(default="Cognito", min_length=1, max_length=128)
     button_title: str = Field(default="Cognito", min_length=1, max_length=128)
     additional_scopes: tuple[str, ...] = ("email", "profile")
@@ -299,7 +314,7 @@ class PrivXConfig(_Section):
             )
         return v
 
-    @field_validator("url")
+    @field_validator("url", "public_url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
         if v is None:
@@ -416,5 +431,10 @@ class AppConfig(_Section):
         return self.privx.url
 
     @property
+    def privx_public_url(self) -> str:
+        """The URL browsers reach PrivX at: ``[privx] public_url``, else the API URL."""
+        return self.privx.public_url or self.privx_url
+
+    @property
     def callback_url(self) -> str:
-        return self.privx_url + CALLBACK_PATH
+        return self.privx_public_url + CALLBACK_PATH

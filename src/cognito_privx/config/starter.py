@@ -55,6 +55,9 @@ domain_prefix = {json.dumps(domain_prefix)}
 [privx]
 # PrivX's base URL, without a path (PRIVX_API_BASE_URL fills it in when it is left out).
 {line("url", privx_url, "https://privx.example.com")}
+# Where browsers reach PrivX, when not at url (the API behind a load balancer on an internal name): the callback
+# registered in Cognito and the direct-login URL are built from it. Left out: url.
+# public_url = "https://privx.example.com"
 # directory_name = "Cognito"
 
 [roles]

@@ -11,10 +11,10 @@ import unicodedata
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-REGION_PATTERN = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}"
-REGION_RE = re.compile(rf"^{REGION_PATTERN}$")
-# A user pool id is ``<region>_<letters and digits>``, at most 55 characters (AWS: ``[\w-]+_[0-9a-zA-Z]+``).
-POOL_ID_RE = re.compile(rf"^(?P<region>{REGION_PATTERN})_[0-9A-Za-z]+$")
+# Regions are checked against botocore's endpoint data (config/partitions.py), not a pattern of our own.
+# A user pool id is ``<region>_<letters and digits>``, at most 55 characters (AWS: ``[\w-]+_[0-9a-zA-Z]+``); its
+# region part is checked like a region.
+POOL_ID_RE = re.compile(r"^(?P<region>[a-z0-9]+(?:-[a-z0-9]+)+)_[0-9A-Za-z]+$")
 POOL_ID_MAX = 55
 # The error type of a pool id outside the configured region (load_config names where the region came from).
 POOL_ID_REGION_ERROR = "pool_id_region"

@@ -27,7 +27,7 @@ from dataclasses import replace
 
 import httpx
 
-from cognito_privx import cognito, privx
+from cognito_privx import cognito, net, privx
 from cognito_privx.desired import DesiredState
 from cognito_privx.doctor import probe as token_probe
 from cognito_privx.doctor.checks import CHECKS
@@ -58,12 +58,7 @@ def run_checks(
     an ``httpx.MockTransport``."""
     # The rehearsal runs first: the PrivX user it leaves behind is what the rule-form check calibrates against.
     rehearsals = rehearse(desired, gw, px, all_groups=all_groups, http_transport=http_transport) if login else []
-    with httpx.Client(
-        transport=http_transport,
-        timeout=HTTP_TIMEOUT,
-        follow_redirects=True,
-        headers={"User-Agent": "cognito-privx"},
-    ) as http:
+    with net.http_client(gw.trust(), transport=http_transport, timeout=HTTP_TIMEOUT, follow_redirects=True) as http:
         facts = gather(desired, gw, px, http)
     extra = [token_probe.definition(gw)] if probe else []
     extra += [rehearsal_check(r) for r in rehearsals]

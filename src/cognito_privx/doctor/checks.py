@@ -187,6 +187,9 @@ def client_secret(facts: Facts, desired: DesiredState) -> str:
     if facts.secrets is None:
         raise skip("skipped: no usable app client (see app-client)")
     found = got(facts.secrets)
+    unavailable = str(getattr(found, "unavailable", ""))  # the listing missing or denied (cognito/secrets.py)
+    if unavailable:
+        raise warn(unavailable)
     if not found:
         raise fail("the app client has no secret", f"{SETUP_HINT} (it reports what to do)")
     marked = privx.secret_id_of(facts.directory) if isinstance(facts.directory, dict) else None
@@ -539,6 +542,9 @@ def direct_login_url(facts: Facts, desired: DesiredState) -> str:
                 f"set {directlogin.setting_for(working.template)}",
             )
         hint = "compare [privx] login_url_template with the Direct Login URL in the PrivX directory's settings"
+        moved = directlogin.public_url_hint(directlogin.redirect_uri_of(configured.location or ""), callback)
+        if moved is not None:
+            raise fail(f"{configured.url}: {'; '.join(problems)}", moved)
         if configured.error or not configured.location:
             raise warn(f"could not verify {configured.url}: {'; '.join(problems)}", hint)
         raise fail(f"{configured.url}: {'; '.join(problems)}", hint)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from cognito_privx import cognito, privx
+from cognito_privx import cognito, net, privx
 from cognito_privx.config import RULE_TEMPLATE_CANDIDATES
 from cognito_privx.desired import DesiredState, search_string_for
 from cognito_privx.errors import CognitoError, CognitoPrivxError, PrivXAPIError, PrivXConnectionError, aws_error_code
@@ -142,7 +142,8 @@ def _fetch_json(http: httpx.Client, url: str, what: str) -> Document:
     try:
         response = http.get(url)
     except httpx.HTTPError as e:
-        return Document(url, Failed(f"cannot fetch the {what} {url}: {type(e).__name__}: {e}", "check the network"))
+        note, hint = network_note(http, e)
+        return Document(url, Failed(f"cannot fetch the {what} {url}: {type(e).__name__}: {e}{note}", hint))
     if response.status_code != 200:
         return Document(
             url,
@@ -158,6 +159,19 @@ def _fetch_json(http: httpx.Client, url: str, what: str) -> Document:
     return Document(url, body if isinstance(body, dict) else Failed(f"the {what} {url} is not a JSON object"))
 
 
+def network_note(http: httpx.Client, error: httpx.HTTPError) -> tuple[str, str]:
+    """For a request that met ``error``: the message's tail naming the CA and the proxy it used, and the hint
+    (the CA settings for a failed verification, else the network and proxy settings; docs/network.md)."""
+    where = str(error.request.url) if isinstance(error, httpx.RequestError) else ""
+    route = f" ({http.route(where)})" if isinstance(http, net.Client) and where else ""
+    if net.is_tls_failure(error):
+        return route, (
+            "behind a TLS-inspecting proxy, set AWS_CA_BUNDLE (or the profile's ca_bundle) to its CA bundle, as for "
+            f"the AWS CLI; see {net.DOCS}"
+        )
+    return route, f"check the network and the proxy settings (HTTPS_PROXY, NO_PROXY; see {net.DOCS})"
+
+
 def _branding(gw: cognito.CognitoGateway, pool_id: str, client_id: str) -> Branding | Failed:
     try:
         gw.call("describe_managed_login_branding_by_client", UserPoolId=pool_id, ClientId=client_id)
@@ -166,6 +180,8 @@ def _branding(gw: cognito.CognitoGateway, pool_id: str, client_id: str) -> Brand
     except CognitoError as e:
         if aws_error_code(e) == "ResourceNotFoundException":
             return Branding.NOT_FOUND
+        if cognito.why_unavailable(e) == "unsupported":  # an endpoint without managed-login branding
+            return Branding.UNSUPPORTED
         return e
     return Branding.FOUND
 
@@ -186,7 +202,7 @@ def _roles(px: privx.PrivXClient, desired: DesiredState) -> dict[str, dict[str, 
 def _login_probes(
     desired: DesiredState, px: privx.PrivXClient, directory: Mapping[str, Any]
 ) -> tuple[directlogin.Probe, ...]:
-    template, base_url = desired.login_url_template, desired.privx_url
+    template, base_url = desired.login_url_template, desired.public_url
     return tuple(directlogin.probe_all(px.http, template, base_url, str(directory["id"])))
 
 
@@ -252,6 +268,11 @@ def gather(
             jwks = _fetch_json(http, jwks_uri, "JWKS")
 
     status = _read(px.status)
+    if isinstance(status, PrivXConnectionError) and isinstance(px.http, net.Client):
+        # Which CA and proxy the way to PrivX used (docs/network.md).
+        routed = PrivXConnectionError(f"{status.message} ({px.http.route(desired.privx_url)})", status.hint)
+        routed.tls, routed.unknown_outcome = status.tls, status.unknown_outcome
+        status = routed
     sources = None if isinstance(status, PrivXConnectionError) else _read(lambda: _privx_api(px))
     directory: dict[str, Any] | Failed | None = None
     if isinstance(sources, int):

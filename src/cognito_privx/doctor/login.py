@@ -26,12 +26,14 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 
-from cognito_privx import cognito, privx
+from cognito_privx import cognito, net, privx
 from cognito_privx.desired import DesiredState
+from cognito_privx.doctor.facts import network_note
 from cognito_privx.doctor.received import received
 from cognito_privx.doctor.rehearsal_user import RehearsalUser
 from cognito_privx.doctor.report import Status
 from cognito_privx.errors import CognitoPrivxError
+from cognito_privx.privx import directlogin
 from cognito_privx.reconcile import pool_identity
 
 if TYPE_CHECKING:
@@ -149,15 +151,34 @@ def _text(response: httpx.Response) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", response.text).split())
 
 
-class _Router(httpx.BaseTransport):
-    """PrivX's requests through PrivX's transport (its CA, its test seam); everything else through ``other``."""
+class _Borrowed(httpx.BaseTransport):
+    """PrivX's client's transport for one host (its CA, its proxy, its test seam), lent to the walk: the walk's
+    client closing does not close it."""
 
-    def __init__(self, privx_host: str, to_privx: httpx.BaseTransport, other: httpx.BaseTransport) -> None:
-        self.privx_host, self.to_privx, self.other = privx_host, to_privx, other
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        self.transport = transport
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        target = self.to_privx if request.url.netloc.decode() == self.privx_host else self.other
-        return target.handle_request(request)
+        return self.transport.handle_request(request)
+
+
+def privx_hosts(desired: DesiredState) -> dict[str, str]:
+    """PrivX's hosts (``host[:port]``, the API's and the public one) and a URL on each."""
+    return {urlsplit(u).netloc: u for u in (desired.privx_url, desired.public_url)}
+
+
+def walk_client(
+    desired: DesiredState, gw: cognito.CognitoGateway, px: privx.PrivXClient, transport: httpx.BaseTransport | None
+) -> net.Client:
+    """The walk's browser: PrivX's hosts through PrivX's client (its trust, proxy and seam); everything else
+    (Cognito's hosted UI) with the AWS side's trust and the environment's proxies, or ``transport`` (the seam)."""
+    mounts: dict[str, httpx.BaseTransport | None] = {
+        f"all://{host}": _Borrowed(px.http._transport_for_url(httpx.URL(url)))
+        for host, url in privx_hosts(desired).items()
+    }
+    return net.http_client(
+        gw.trust(), transport=transport, mounts=mounts, headers={"User-Agent": "cognito-privx doctor"}
+    )
 
 
 def rehearse(
@@ -198,12 +219,9 @@ def rehearse(
         ]
     directory = found.ours
     url = privx.login_url(desired, directory) or ""
-    other = http_transport or httpx.HTTPTransport()
-    privx_transport: httpx.BaseTransport = getattr(px.http, "_transport", None) or httpx.HTTPTransport()
-    router = _Router(urlsplit(desired.privx_url).netloc, privx_transport, other)
     results = []
     for group in groups if all_groups else groups[:1]:
-        with httpx.Client(transport=router, timeout=30.0, headers={"User-Agent": "cognito-privx doctor"}) as client:
+        with walk_client(desired, gw, px, http_transport) as client:
             results.append(_one(client, desired, gw, px, pool["Id"], directory, url, group))
     return results
 
@@ -226,9 +244,12 @@ def _one(
         user.prepare()
         seen = walk(client, url, user.email, user.password)
         status, message, hint, shown = _judge(seen, desired, px, str(directory["id"]), user.email, group, expected)
-    except (CognitoPrivxError, httpx.HTTPError) as e:
-        text = e.message if isinstance(e, CognitoPrivxError) else f"{type(e).__name__}: {e}"
-        status, message, hint = Status.FAIL, f"login rehearsal: {text}", getattr(e, "hint", None)
+    except CognitoPrivxError as e:
+        status, message, hint = Status.FAIL, f"login rehearsal: {e.message}", e.hint
+    except httpx.HTTPError as e:
+        on_privx = isinstance(e, httpx.RequestError) and e.request.url.netloc.decode() in privx_hosts(desired)
+        note, hint = network_note(px.http if on_privx else client, e)
+        status, message = Status.FAIL, f"login rehearsal: {type(e).__name__}: {e}{note}"
     finally:
         cleanup = user.put_away(px, str(directory["id"]))
     message += f"; rehearsal identity {user.email} (kept disabled between rehearsals); {cleanup.privx}"
@@ -282,6 +303,11 @@ def _walk_verdict(seen: _Walk, desired: DesiredState) -> tuple[Status, str, str 
     code = seen.idp_error or next((c for c in _IDP_ERRORS if c in body), None)
     if code in _IDP_ERRORS:
         message, hint = _IDP_ERRORS[code]
+        authorize = (u for _, u in seen.hops if urlsplit(u).path.endswith("/oauth2/authorize"))
+        sent = next((r for u in authorize if (r := directlogin.redirect_uri_of(u))), None)
+        moved = directlogin.public_url_hint(sent, desired.client.callback_url) if code == "redirect_mismatch" else None
+        if moved is not None:
+            return Status.FAIL, f"{message.format(callback=desired.client.callback_url)}: PrivX sends {sent}", moved
         return Status.FAIL, message.format(callback=desired.client.callback_url), hint
     refused = _privx_refusal(final, desired)
     if refused is not None:

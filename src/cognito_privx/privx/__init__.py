@@ -4,6 +4,8 @@ grants. One module per concern:
 - ``transport``: the API paths, the httpx client (:func:`build_http_client`), PrivX's error bodies mapped to the
   error tree, which failed requests are harmless to repeat, and the one list of PrivX calls that only read
   (:data:`READ_ONLY_POSTS`, :func:`only_reads`).
+- ``answers``: PrivX's answers checked at the client boundary, one pydantic model per answer shape; an answer of
+  another shape is one ``PrivXAPIError`` naming the call and the place (:func:`~.answers.check`).
 - ``auth``: :class:`PrivXAuth`, the log-in as an ``httpx.Auth`` flow (password grant, bearer token, one re-login
   after a 401, or a ready ``PRIVX_API_BEARER_TOKEN``).
 - ``client``: :class:`PrivXClient`, every PrivX call cognito-privx makes, under the retry policy.

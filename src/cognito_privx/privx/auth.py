@@ -16,6 +16,7 @@ import httpx
 
 from cognito_privx.config import PrivXCredentials
 from cognito_privx.errors import PrivXAPIError, PrivXAuthError
+from cognito_privx.privx import answers
 from cognito_privx.privx.transport import HINT_401, TOKEN_PATH, error_text
 
 # Log in again this long before the token expires (the Python SDK keeps 3 s; clocks and slow calls differ).
@@ -82,16 +83,17 @@ class PrivXAuth(httpx.Auth):
             return False
         try:
             body = response.json()
-            token = body["access_token"]
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as e:
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise PrivXAPIError(
                 "PrivX's token endpoint answered without an access token",
                 "check that [privx] url points at PrivX itself, not a proxy or login page",
                 status=response.status_code,
             ) from e
-        self._token = str(token)
-        expires_in = float(body.get("expires_in", 300))
-        self._expires = self._clock() + max(expires_in - TOKEN_MARGIN_S, expires_in / 2)
+        # An expires_in PrivX did not write readably ("", null) is the default lifetime (privx/answers.py).
+        token = answers.check(answers.Token, body, "POST", TOKEN_PATH, response.status_code)
+        self._token = token.access_token
+        lifetime = token.lifetime
+        self._expires = self._clock() + max(lifetime - TOKEN_MARGIN_S, lifetime / 2)
         return True
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:

@@ -15,6 +15,7 @@ import httpx
 from cognito_privx.config import PrivXCredentials
 from cognito_privx.desired import is_rehearsal
 from cognito_privx.errors import AmbiguousResourceError, PrivXAPIError, PrivXNotFoundError
+from cognito_privx.privx import answers
 from cognito_privx.privx.auth import PrivXAuth
 from cognito_privx.privx.transport import (
     ROLES_PATH,
@@ -95,16 +96,34 @@ class PrivXClient:
             if not self.auth.accept(response):
                 raise error_for("POST", TOKEN_PATH, response)
 
-    def request(self, method: str, path: str, *, json_body: Any = None, params: Mapping[str, Any] | None = None) -> Any:
-        """An authenticated call; the decoded JSON body (``None`` when empty). Raises :class:`PrivXError`."""
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        shape: type[answers.Answer] | None = None,
+    ) -> Any:
+        """An authenticated call; the decoded JSON body (``None`` when empty). With ``shape``, the body (an empty
+        one read as ``{}``) is checked against that answer model first (:func:`answers.check`) and handed back
+        as PrivX sent it. Raises :class:`PrivXError`; a body of another shape :class:`PrivXAPIError`."""
         response = self._send(method, path, auth=self.auth, json=json_body, params=params)
         if not response.is_success:
             raise error_for(method, path, response)
+        body = self._decode(method, path, response)
+        if shape is not None:
+            answers.check(shape, body, method, path, response.status_code)
+            return {} if body is None else body
+        return body
+
+    @staticmethod
+    def _decode(method: str, path: str, response: httpx.Response) -> Any:
         if not response.content:
             return None
         try:
             return response.json()
-        except json.JSONDecodeError as e:
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise PrivXAPIError(
                 f"PrivX answered {method} {path} with a body that is not JSON",
                 "check that [privx] url points at PrivX itself, not a proxy or login page",
@@ -120,27 +139,28 @@ class PrivXClient:
             raise error_for("GET", STATUS_PATH, response)
         try:
             body: dict[str, Any] = response.json()
-        except json.JSONDecodeError as e:
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise PrivXAPIError(
                 f"{self.http.base_url} does not look like PrivX (its status is not JSON)",
                 "check [privx] url / PRIVX_API_BASE_URL",
             ) from e
+        answers.check(answers.Status, body, "GET", STATUS_PATH, response.status_code)
         return body
 
     def list_sources(self) -> list[dict[str, Any]]:
-        body = self.request("GET", SOURCES_PATH)
-        items: list[dict[str, Any]] = body.get("items", [])
+        body = self.request("GET", SOURCES_PATH, shape=answers.Sources)
+        items: list[dict[str, Any]] = body.get("items") or []
         return items
 
     def get_source(self, source_id: str) -> dict[str, Any]:
-        source: dict[str, Any] = self.request("GET", f"{SOURCES_PATH}/{source_id}")
+        source: dict[str, Any] = self.request("GET", f"{SOURCES_PATH}/{source_id}", shape=answers.Source)
         return source
 
     def _create(self, path: str, body: Mapping[str, Any], lookup: Callable[[], str | None]) -> str:
         """POST a new object, never two: when its outcome is unknown (a lost response, a gateway error) or the name
         is taken meanwhile, the object is looked up by name first, and only when absent is it created again."""
         return self.retry.create_once(
-            lambda: str(self.request("POST", path, json_body=body)["id"]), lookup, create_verdict
+            lambda: str(self.request("POST", path, json_body=body, shape=answers.Created)["id"]), lookup, create_verdict
         )
 
     def create_source(self, body: Mapping[str, Any]) -> DirectoryId:
@@ -171,7 +191,7 @@ class PrivXClient:
         # Unknown names may be skipped, answered with a stub without an id, or refused (404): all mean absent
         # (docs/privx-api.md#open-questions).
         try:
-            body = self.request("POST", ROLES_PATH + "/resolve", json_body=names) or {}
+            body = self.request("POST", ROLES_PATH + "/resolve", json_body=names, shape=answers.RoleRefs)
         except PrivXNotFoundError:
             return {r["name"]: r for r in self._resolve_one_by_one(names)}
         return {str(r["name"]): r for r in body.get("items") or [] if r.get("name") in names and r.get("id")}
@@ -181,14 +201,14 @@ class PrivXClient:
         found = []
         for name in names:
             try:
-                body = self.request("POST", ROLES_PATH + "/resolve", json_body=[name]) or {}
+                body = self.request("POST", ROLES_PATH + "/resolve", json_body=[name], shape=answers.RoleRefs)
             except PrivXNotFoundError:
                 continue
             found += [r for r in body.get("items") or [] if r.get("name") == name and r.get("id")]
         return found
 
     def get_role(self, role_id: str) -> dict[str, Any]:
-        role: dict[str, Any] = self.request("GET", f"{ROLES_PATH}/{role_id}")
+        role: dict[str, Any] = self.request("GET", f"{ROLES_PATH}/{role_id}", shape=answers.Role)
         return role
 
     def create_role(self, body: Mapping[str, Any]) -> str:
@@ -216,7 +236,7 @@ class PrivXClient:
         (docs/privx-api.md#role-rules)."""
         role = {k: v for k, v in body.items() if k not in ROLE_READ_ONLY and k != "id"}
         try:
-            result = self.request("POST", ROLES_PATH + "/evaluate", json_body=role) or {}
+            result = self.request("POST", ROLES_PATH + "/evaluate", json_body=role, shape=answers.Users)
         except PrivXNotFoundError as e:
             log.debug("privx: roles/evaluate not offered: %s", e.message)
             return None
@@ -230,7 +250,7 @@ class PrivXClient:
 
     def user_roles(self, user_id: str) -> list[dict[str, Any]]:
         """The roles PrivX gives a user now (``GET /users/{id}/roles``, privx-sdk-go ``GetUserRoles``)."""
-        body = self.request("GET", f"/role-store/api/v1/users/{user_id}/roles") or {}
+        body = self.request("GET", f"/role-store/api/v1/users/{user_id}/roles", shape=answers.RoleRefs)
         items: list[dict[str, Any]] = body.get("items") or []
         return items
 
@@ -238,9 +258,13 @@ class PrivXClient:
         """Users of one directory (``POST /users/search`` with ``source``; the first ``limit``). An OIDC user
         exists in PrivX only after a first login (docs/privx-api.md#users)."""
         body = self.request(
-            "POST", "/role-store/api/v1/users/search", json_body={"source": source_id}, params={"limit": limit}
+            "POST",
+            "/role-store/api/v1/users/search",
+            json_body={"source": source_id},
+            params={"limit": limit},
+            shape=answers.Users,
         )
-        items: list[dict[str, Any]] = (body or {}).get("items") or []
+        items: list[dict[str, Any]] = body.get("items") or []
         return items
 
     def find_directory(self, name: str) -> dict[str, Any] | None:
@@ -259,7 +283,9 @@ class PrivXClient:
         """Every role, paged (``offset``/``limit``; stop at ``count`` or a short page, docs/privx-api.md#paging)."""
         roles: list[dict[str, Any]] = []
         while True:
-            body = self.request("GET", ROLES_PATH, params={"offset": len(roles), "limit": ROLE_PAGE}) or {}
+            body = self.request(
+                "GET", ROLES_PATH, params={"offset": len(roles), "limit": ROLE_PAGE}, shape=answers.Roles
+            )
             page: list[dict[str, Any]] = body.get("items") or []
             roles.extend(page)
             if len(page) < ROLE_PAGE or len(roles) >= int(body.get("count") or 0):

@@ -65,6 +65,27 @@ class Probe:
         return problems
 
 
+def public_url_hint(redirect_uri: str | None, callback_url: str) -> str | None:
+    """When PrivX's ``redirect_uri`` (its callback, from the address PrivX was told it has) is on another host than
+    ``callback_url`` (the one registered in Cognito, from ``[privx] public_url``): the hint naming the setting and the
+    value PrivX uses; else ``None``."""
+    if not redirect_uri:
+        return None
+    theirs, ours = urlsplit(redirect_uri), urlsplit(callback_url)
+    if (theirs.scheme, theirs.netloc) == (ours.scheme, ours.netloc) or not theirs.netloc:
+        return None
+    origin = f"{theirs.scheme}://{theirs.netloc}"
+    return (
+        f'set [privx] public_url = "{origin}" (where browsers reach PrivX: PrivX sends its callback {redirect_uri}, '
+        f"Cognito has {callback_url}), then run `cognito-privx setup`"
+    )
+
+
+def redirect_uri_of(url: str) -> str | None:
+    """The ``redirect_uri`` query parameter of ``url``, if any."""
+    return next(iter(parse_qs(urlsplit(url).query).get("redirect_uri", [])), None)
+
+
 def request(http: httpx.Client, template: str, base_url: str, directory_id: str) -> Probe:
     """Request one candidate without following redirects (no token: a browser has none either)."""
     url = login_url_for(template, base_url, directory_id)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cognito_privx.desired import is_rehearsal
+from cognito_privx.privx import answers
 from cognito_privx.privx.rules import leaves, role_rule
 from cognito_privx.privx.sessions import pages
 from cognito_privx.privx.transport import ROLES_PATH
@@ -83,7 +84,7 @@ def losing(
         if now is None:  # evaluate not offered: the role's members now, every one counted
             if members is None:
                 path = f"{ROLES_PATH}/{role.get('id')}/members"
-                members = [u for items in pages(px, "GET", path) for u in items]
+                members = [u for items in pages(px, "GET", path, shape=answers.Users) for u in items]
             now, keep = members, set()
         found = of_directory(now, directory_id)
         out[search] = tuple(sorted((h for i, h in found.items() if i not in keep), key=lambda h: h.principal))

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cognito_privx.errors import PrivXPermissionError
+from cognito_privx.privx import answers
 from cognito_privx.privx.client import PrivXClient
 
 USERS_SEARCH_PATH = "/role-store/api/v1/users/search"
@@ -61,18 +62,25 @@ def _denied(step: str, done: str, e: PrivXPermissionError) -> PrivXPermissionErr
 
 
 def pages(
-    px: PrivXClient, method: str, path: str, *, body: Any = None, page: int = PAGE
+    px: PrivXClient,
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    page: int = PAGE,
+    shape: type[answers.Listing] = answers.Listing,
 ) -> Iterator[list[dict[str, Any]]]:
-    """Each page of a PrivX listing (``{count, items}``), read as it is consumed; stops at ``count`` or a short
-    page. Raises what :meth:`PrivXClient.request` raises."""
+    """Each page of a PrivX listing (``{count, items}``, each page checked as ``shape``, privx/answers.py), read
+    as it is consumed; stops at ``count`` or a short page. Raises what :meth:`PrivXClient.request` raises, and
+    :class:`PrivXAPIError` for a page of another shape."""
     offset = 0
     while True:
-        answer = px.request(method, path, json_body=body, params={"offset": offset, "limit": page}) or {}
-        items = [i for i in answer.get("items") or [] if isinstance(i, dict)] if isinstance(answer, dict) else []
+        answer = px.request(method, path, json_body=body, params={"offset": offset, "limit": page}, shape=shape)
+        items: list[dict[str, Any]] = answer.get("items") or []
         if items:
             yield items
         offset += len(items)
-        count = answer.get("count") if isinstance(answer, dict) else None
+        count = answer.get("count")
         if len(items) < page or (isinstance(count, int) and offset >= count):
             return
 
@@ -83,7 +91,7 @@ def directory_users(px: PrivXClient, directory_id: str, *, keywords: str = "") -
     body: dict[str, Any] = {"source": directory_id}
     if keywords:
         body["keywords"] = keywords
-    for items in pages(px, "POST", USERS_SEARCH_PATH, body=body):
+    for items in pages(px, "POST", USERS_SEARCH_PATH, body=body, shape=answers.Users):
         yield from (u for u in items if u.get("source") in (None, directory_id) and u.get("id"))
 
 
@@ -117,12 +125,13 @@ def _valid(session: Mapping[str, Any]) -> bool:
 
 def user_sessions(px: PrivXClient, user_id: str) -> list[dict[str, Any]]:
     """The user's valid login sessions (Go SDK ``GetUserSessions``; a logged-out one a server lists is dropped)."""
-    return [s for items in pages(px, "GET", f"{SESSIONS_PATH}/users/{user_id}/sessions") for s in items if _valid(s)]
+    listing = pages(px, "GET", f"{SESSIONS_PATH}/users/{user_id}/sessions", shape=answers.Sessions)
+    return [s for items in listing for s in items if _valid(s)]
 
 
 def directory_sessions(px: PrivXClient, directory_id: str) -> Iterator[dict[str, Any]]:
     """Every valid login session of the directory's users (Go SDK ``GetSourceSessions``), page by page."""
-    for items in pages(px, "GET", f"{SESSIONS_PATH}/sources/{directory_id}/sessions"):
+    for items in pages(px, "GET", f"{SESSIONS_PATH}/sources/{directory_id}/sessions", shape=answers.Sessions):
         yield from (s for s in items if _valid(s))
 
 
@@ -132,7 +141,7 @@ def live_connections(px: PrivXClient, user_ids: Sequence[str]) -> Iterator[dict[
     for start in range(0, len(user_ids), PAGE):
         ids = list(user_ids[start : start + PAGE])
         body = {"user_id": ids, "status": [LIVE]}
-        for items in pages(px, "POST", CONNECTIONS_SEARCH_PATH, body=body):
+        for items in pages(px, "POST", CONNECTIONS_SEARCH_PATH, body=body, shape=answers.Connections):
             yield from (c for c in items if c.get("status") == LIVE and (c.get("user") or {}).get("id") in ids)
 
 

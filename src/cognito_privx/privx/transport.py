@@ -7,10 +7,10 @@ which failed requests are harmless to repeat.
 from __future__ import annotations
 
 import json
-import ssl
 
 import httpx
 
+from cognito_privx import net
 from cognito_privx.errors import (
     PrivXAPIError,
     PrivXAuthError,
@@ -58,27 +58,13 @@ def build_http_client(
     timeout: float = 30.0,
     transport: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
-    """The httpx client for PrivX: verification always on, the PrivX CA added when given."""
-    verify: ssl.SSLContext | bool = True
-    if ca_pem:
-        ctx = ssl.create_default_context()
-        try:
-            ctx.load_verify_locations(cadata=ca_pem)
-        except (ssl.SSLError, TypeError, ValueError) as e:
-            from cognito_privx.errors import CredentialsError
-
-            reason = getattr(e, "reason", None) or str(e).split(":")[0] or type(e).__name__
-            raise CredentialsError(
-                f"PRIVX_CA_CERT is not a valid PEM certificate ({reason})", "export the CA again as PEM (ASCII text)"
-            ) from None
-        verify = ctx
-    return httpx.Client(
+    """The httpx client for PrivX (:func:`cognito_privx.net.http_client`): verification always on, ``PRIVX_CA_CERT``
+    added to the trust chain, the environment's proxies (docs/network.md)."""
+    return net.http_client(
+        net.privx_trust(ca_pem),
         base_url=base_url,
-        verify=verify,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         transport=transport,
-        headers={"User-Agent": "cognito-privx"},
-        follow_redirects=False,
     )
 
 
@@ -99,8 +85,34 @@ def error_text(response: httpx.Response) -> str:
     return f"HTTP {response.status_code}"
 
 
+def permission_for(method: str, path: str) -> str | None:
+    """The PrivX permission the API client's role needs for ``method path`` (docs/permissions.md#privx), by the
+    object the path names: ``sources-…``, ``roles-…``, ``users-…`` (the session routes too: our best reading,
+    privx/sessions.py), ``connections-…``; ``…-view`` to read, ``…-manage`` (``connections-terminate``) to change.
+    ``None`` for the log-in and the status."""
+    reads = only_reads(method, path)
+    if "/connection-manager/" in path:
+        return "connections-view" if reads else "connections-terminate"
+    if "/users" in path or "/sessionstorage/" in path:
+        return "users-view" if reads else "users-manage"
+    if path.startswith(SOURCES_PATH):
+        return "sources-view" if reads else "sources-manage"
+    if path.startswith(ROLES_PATH):
+        return "roles-view" if reads else "roles-manage"
+    return None
+
+
 def error_for(method: str, path: str, response: httpx.Response) -> PrivXError:
-    """The error for PrivX's failed answer to ``method path`` (or to the log-in before it)."""
+    """The error for PrivX's failed answer to ``method path`` (or to the log-in before it); it carries the call
+    (``call``) and, for a 403, the permission it needs (:func:`permission_for`)."""
+    error = _error_for(method, path, response)
+    error.call = (method, path)
+    if isinstance(error, PrivXPermissionError):
+        error.permission = permission_for(method, path)
+    return error
+
+
+def _error_for(method: str, path: str, response: httpx.Response) -> PrivXError:
     if response.request.url.path.endswith(TOKEN_PATH):  # the log-in before the call failed, not the call
         method, path = "POST", TOKEN_PATH
     status = response.status_code
@@ -128,10 +140,11 @@ def error_for(method: str, path: str, response: httpx.Response) -> PrivXError:
 def connection_error(base_url: httpx.URL, e: httpx.TransportError) -> PrivXConnectionError:
     """The error for a request that met ``e`` on its way to PrivX at ``base_url``."""
     if isinstance(e, httpx.ConnectError):
-        if isinstance(e.__context__, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(e):
+        if net.is_tls_failure(e):
             error = PrivXConnectionError(
                 f"TLS verification of {base_url} failed: {e}",
-                "set PRIVX_CA_CERT to PrivX's CA certificate (PEM text or a path), shown on PrivX's API-clients page",
+                "set PRIVX_CA_CERT to PrivX's CA certificate (PEM text or a path), shown on PrivX's API-clients page "
+                f"(behind a TLS-inspecting proxy: its CA, see {net.DOCS})",
             )
             error.tls = True
             return error

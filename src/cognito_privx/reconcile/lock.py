@@ -23,6 +23,11 @@ A pool that a run creates is born with that run's tag (``CreateUserPool``'s ``Us
 once, the older pool wins (``cognito/pool.py``); the loser deletes its own and must then take the lock on the
 winner's like anyone else.
 
+An endpoint without ``TagResource`` (cognito-local; docs/reliability.md#endpoints-that-lack-a-newer-call) cannot
+hold the lock: the run says so once (a ``warning:``, naming the endpoint) and goes on unlocked, taking its birth
+tag off the pool through ``UpdateUserPool`` (cognito/tags.py) so that no later run waits for it. IAM denying
+``TagResource`` is not that: the run stops, naming the action to grant (the lock is needed on AWS).
+
 A holding run renews its tag every ``LOCK_TTL / 5`` (a background thread), so a run that waits at a prompt keeps
 it, and a run that died frees the pool at ``until``, at most :data:`LOCK_TTL` after its last renewal. The tag goes
 in ``finally`` (errors, Ctrl-C); teardown deletes the pool with it.
@@ -31,6 +36,7 @@ in ``finally`` (errors, Ctrl-C); teardown deletes the pool with it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import random
@@ -44,6 +50,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from cognito_privx import cognito
+from cognito_privx.cognito.tags import retag_pool
 from cognito_privx.desired import DesiredState, PoolSpec
 from cognito_privx.errors import CognitoError, ConflictError, aws_error_code
 
@@ -70,6 +77,14 @@ the run read of the deployment before must be read again), ``False`` when it hel
 
 class RunLockHeld(ConflictError):
     """Another run holds the run lock on the pool (exit 1; this run changed nothing)."""
+
+
+class _NoTagCalls(Exception):
+    """The endpoint lacks ``TagResource`` or ``UntagResource``: the run lock cannot be taken there."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(action)
+        self.action = action
 
 
 def _stamp(when: datetime) -> str:
@@ -137,6 +152,7 @@ class RunLock:
         spec: PoolSpec,
         *,
         note: Callable[[str], None] | None = None,
+        warn: Callable[[str], None] | None = None,
         now: Callable[[], datetime] | None = None,
         ttl: timedelta = LOCK_TTL,
         owner: str | None = None,
@@ -145,6 +161,8 @@ class RunLock:
         self.gw, self.spec, self.ttl = gw, spec, ttl
         self.renew_every = renew_every if renew_every is not None else ttl.total_seconds() / 5
         self.note = note or (lambda _: None)
+        self.warn = warn or self.note
+        self.unavailable = False  # the endpoint lacks the tag calls: this run goes on without the lock
         self.now = now or (lambda: datetime.now(UTC))
         self.key = LOCK_TAG_PREFIX + secrets.token_hex(6)
         self.owner = owner or owner_name()
@@ -162,9 +180,33 @@ class RunLock:
     # -- taking it ------------------------------------------------------------------------------------------
 
     def hold(self, pool_id: str) -> bool:
-        """See :data:`PoolLock`. Raises :class:`RunLockHeld` when another run holds it."""
-        if self.held is not None and self.held[0] == pool_id:
+        """See :data:`PoolLock`. Raises :class:`RunLockHeld` when another run holds it. On an endpoint without
+        the tag calls: warns once and returns ``False`` (the run goes on unlocked)."""
+        if self.unavailable or (self.held is not None and self.held[0] == pool_id):
             return False
+        try:
+            return self._hold(pool_id)
+        except _NoTagCalls as missing:
+            self._without_lock(pool_id, missing.action)
+            return False
+
+    def _without_lock(self, pool_id: str, action: str) -> None:
+        """Go on unlocked: say so once, and take this run's tag (and lapsed ones) off the pool without the tag
+        calls, so that no later run waits for them."""
+        self.unavailable, self.held = True, None
+        self.warn(
+            f"run lock unavailable at {self.gw.endpoint}: {action} unsupported; concurrent runs are not kept apart"
+        )
+        now = self.now()
+        self._quietly(functools.partial(self._retag, pool_id, lambda e: e.key == self.key or e.expired(now)))
+
+    def _retag(self, pool_id: str, gone: Callable[[LockEntry], bool]) -> None:
+        """Remove the lock tags ``gone`` says yes to, without the tag calls (cognito/tags.py)."""
+        keys = [e.key for e in entries(self.gw.describe_pool(pool_id)) if gone(e)]
+        if keys:
+            retag_pool(self.gw, pool_id, None, keys)
+
+    def _hold(self, pool_id: str) -> bool:
         if self.held is not None:
             self.release()
         pool = self.gw.describe_pool(pool_id)
@@ -222,8 +264,8 @@ class RunLock:
         )
 
     def _now_held(self, pool_id: str, arn: str) -> None:
-        self.held = (pool_id, arn)
         self._tag(arn)  # renewed: until is counted from now
+        self.held = (pool_id, arn)
         stop = self._stop = threading.Event()
         every = self.renew_every
 
@@ -231,16 +273,25 @@ class RunLock:
             while not stop.wait(every):
                 try:
                     self._tag(arn)
-                except CognitoError as e:  # the next beat tries again; the tag lapses only after five misses
+                # The next beat tries again; the tag lapses only after five misses.
+                except (CognitoError, _NoTagCalls) as e:
                     log.debug("renewing the run lock failed: %s", e)
 
         threading.Thread(target=beat, name="cognito-privx-run-lock", daemon=True).start()
 
     def _tag(self, arn: str) -> None:
-        self.gw.call("tag_resource", ResourceArn=arn, Tags={self.key: self.entry().value()})
+        self._call("tag_resource", ResourceArn=arn, Tags={self.key: self.entry().value()})
 
     def _untag(self, arn: str, keys: list[str]) -> None:
-        self.gw.call("untag_resource", ResourceArn=arn, TagKeys=keys)
+        self._call("untag_resource", ResourceArn=arn, TagKeys=keys)
+
+    def _call(self, operation: str, **params: object) -> None:
+        try:
+            self.gw.call(operation, **params)
+        except CognitoError as e:
+            if cognito.why_unavailable(e) == "unsupported":
+                raise _NoTagCalls("TagResource" if operation == "tag_resource" else "UntagResource") from e
+            raise
 
     # -- giving it up -----------------------------------------------------------------------------------------
 
@@ -254,7 +305,9 @@ class RunLock:
         if held is not None:
             self._quietly(lambda: self._untag(held[1], [self.key]))
         for pool_id in self.gw.pools_born:  # a pool made by this run and left before it was held (an error)
-            if held is None or pool_id != held[0]:
+            if self.unavailable and pool_id is not None:
+                self._quietly(functools.partial(self._retag, pool_id, lambda e: e.key == self.key))
+            elif held is None or pool_id != held[0]:
                 self._quietly(self._untagger(pool_id))
 
     def _untagger(self, pool_id: str | None) -> Callable[[], None]:
@@ -271,6 +324,8 @@ class RunLock:
     def _quietly(self, untag: Callable[[], None]) -> None:
         try:
             untag()
+        except _NoTagCalls as missing:
+            self.note(f"could not remove the run lock {self.key}: this endpoint lacks {missing.action}")
         except CognitoError as e:
             if aws_error_code(e) != "ResourceNotFoundException":
                 self.note(
@@ -281,7 +336,12 @@ class RunLock:
 
 @contextlib.contextmanager
 def run_lock(
-    services: Services, desired: DesiredState, *, dry_run: bool = False, note: Callable[[str], None] | None = None
+    services: Services,
+    desired: DesiredState,
+    *,
+    dry_run: bool = False,
+    note: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Iterator[PoolLock | None]:
     """The run lock for one ``setup``, ``teardown`` or ``rotate-secret``: yields its ``hold`` (``None`` for a dry
     run, which changes nothing and takes no lock) for the run to call once it has found the pool; a pool the run
@@ -290,7 +350,7 @@ def run_lock(
         yield None
         return
     gw = services.cognito
-    lock = RunLock(gw, desired.pool, note=note)
+    lock = RunLock(gw, desired.pool, note=note, warn=warn)
     gw.pool_birth_tags, gw.pools_born = lock.birth_tags(), []
     try:
         yield lock.hold

@@ -54,7 +54,7 @@ def direct_login_url(desired: DesiredState, services: Services, *, verify: bool 
     if verify:
         probes = tuple(
             directlogin.probe_all(
-                services.privx.http, desired.login_url_template, desired.privx_url, str(directory["id"])
+                services.privx.http, desired.login_url_template, desired.public_url, str(directory["id"])
             )
         )
     return LoginURL(url, client_id, desired.client.callback_url, probes)

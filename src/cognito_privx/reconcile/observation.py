@@ -63,7 +63,7 @@ def observe(desired: DesiredState, services: Services, *, adopt: bool, lock: Poo
     _refuse_foreign_domain(desired, pool, pool_record)
     groups = cognito.list_groups(gw, pool["Id"]) if pool and desired.groups else None
     branding = (
-        cognito.find_branding(gw, pool["Id"], client["ClientId"])
+        cognito.observe_branding(gw, pool["Id"], client["ClientId"])
         if pool and client and desired.domain and desired.domain.needs_branding
         else None
     )
@@ -222,6 +222,9 @@ def held_secret(secrets: list[cognito.ClientSecret] | None, directory: dict[str,
     """With one secret, that one (DescribeUserPoolClient's ``ClientSecret``). With two (a rotation under way),
     setup does not guess: it keeps the one our marker on the directory names (without a marker, the older one,
     which is all setup could ever have sent)."""
+    unavailable = getattr(secrets, "unavailable", "")
+    if unavailable:  # the listing is missing or denied: keep the marker PrivX has, say what was not checked
+        return HeldSecret(privx.secret_id_of(directory), note=f"warning: {unavailable}")
     if not secrets:
         return HeldSecret()
     marked = privx.secret_id_of(directory)

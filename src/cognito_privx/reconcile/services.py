@@ -108,8 +108,14 @@ def target(desired: DesiredState, services: Services, config_file: Path | None) 
     spec = desired.pool
     return Target(
         config_file=str(config_file) if config_file else "(none)",
-        account=services.cognito.account_id() or "(unknown)",
+        account=_account(services.cognito),
         region=spec.region,
         pool=f"{spec.name} ({spec.pool_id})" if spec.pool_id else spec.name,
         privx_url=desired.privx_url,
     )
+
+
+def _account(gw: cognito.CognitoGateway) -> str:
+    """The account for the target line, or ``unknown (why)``: STS only adds information, it never stops a run."""
+    account, why = gw.account()
+    return account or f"unknown ({why})"

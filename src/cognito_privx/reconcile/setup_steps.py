@@ -5,13 +5,14 @@ app-client secret pass from one step to the next in memory only. What a run retu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from cognito_privx import cognito, privx
 from cognito_privx.desired import DesiredState
-from cognito_privx.errors import CognitoPrivxError
+from cognito_privx.errors import CognitoPrivxError, UsageError, refusal_of
 from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, Plan
 from cognito_privx.privx import holders as holding
 from cognito_privx.reconcile import records
@@ -44,6 +45,28 @@ class Result:
     outputs: Outputs
     calls: dict[str, int]
     error: CognitoPrivxError | None = None
+
+
+@contextlib.contextmanager
+def attempting(plan: Plan, *planned: Change) -> Iterator[None]:
+    """Run a step's writes; when the server refuses one (or it fails), add the ``planned`` changes as refused
+    (``✗ create privx role developers: refused (403: needs roles-manage)``) before the error goes on, so a run
+    says what it did not do as well as what it did. Every change a step made is added after its writes, by the
+    caller: a change is reported when it has happened (ARCHITECTURE.md#the-ensure-contract)."""
+    try:
+        yield
+    except CognitoPrivxError as e:
+        if not isinstance(e, UsageError):
+            verb, reason = refusal_of(e)
+            for change in planned:
+                plan.add(change.refusal(reason, verb))
+        raise
+
+
+def pending(resource: str, name: str) -> Change:
+    """A step's change before its outcome is known (what a refusal is reported as, when the step's own change is
+    only computed by its writes: the Cognito ensure steps)."""
+    return Change(resource, name, Action.NOOP)
 
 
 class _LostPoolRace(Exception):
@@ -126,7 +149,8 @@ def _setup_once(
     gw, px = services.cognito, services.privx
     now = observe(desired, services, adopt=adopt, lock=lock)
 
-    pool = cognito.ensure_pool(gw, desired.pool, desired.attribute, dry_run=dry_run, adopt=adopt, current=now.pool)
+    with attempting(plan, pending("cognito user pool", desired.pool.name)):
+        pool = cognito.ensure_pool(gw, desired.pool, desired.attribute, dry_run=dry_run, adopt=adopt, current=now.pool)
     if now.pool is None and pool.pool is not None and pool.change.action is Action.NOOP:
         raise _LostPoolRace(pool.pool["Id"], pool.change.notes[0])  # the run lock is taken on it when observed
     if lock is not None and pool.pool_id is not None and lock(pool.pool_id):  # a pool made here: born with it
@@ -136,8 +160,10 @@ def _setup_once(
     if pool_note or warnings:
         pool_change = replace(pool_change, notes=(*pool_change.notes, *((pool_note,) if pool_note else ()), *warnings))
     plan.add(pool_change)
-    plan.add(cognito.ensure_attribute(gw, desired.attribute, pool, dry_run=dry_run))
-    mfa = cognito.ensure_mfa(gw, desired.mfa, desired.pool.name, pool.pool_id, dry_run=dry_run, current=now.mfa)
+    with attempting(plan, pending("cognito custom attribute", desired.attribute.name)):
+        plan.add(cognito.ensure_attribute(gw, desired.attribute, pool, dry_run=dry_run))
+    with attempting(plan, pending("cognito mfa", desired.pool.name)):
+        mfa = cognito.ensure_mfa(gw, desired.mfa, desired.pool.name, pool.pool_id, dry_run=dry_run, current=now.mfa)
     if mfa is not None:
         plan.add(mfa)
     # Our record on the pool: what this run will create, written before it does (cognito/record.py).
@@ -145,14 +171,15 @@ def _setup_once(
     intent = records.pool_intent(now.pool_record, desired, pool.pool if pool.pool or not dry_run else {}, now.client)
     if intent is not None and intent != now.pool_record and not dry_run and pool.pool_id is not None:
         cognito.write_record(gw, pool.pool_id, intent)
-    client = cognito.ensure_client(
-        gw,
-        desired.client,
-        pool.pool_id,
-        dry_run=dry_run,
-        current=now.client,
-        required=cognito.required_attributes(pool.pool),
-    )
+    with attempting(plan, pending("cognito app client", desired.client.name)):
+        client = cognito.ensure_client(
+            gw,
+            desired.client,
+            pool.pool_id,
+            dry_run=dry_run,
+            current=now.client,
+            required=cognito.required_attributes(pool.pool),
+        )
     plan.add(client.change)
     if intent is not None:
         final = records.pool_final(intent, client.client_id or (KNOWN_AFTER_APPLY if dry_run else None))
@@ -162,18 +189,23 @@ def _setup_once(
         record_change = cognito.record_change(desired.pool.name, now.pool_record, final, notes)
         if record_change.action is not Action.NOOP:
             plan.add(record_change)
-    for change in cognito.ensure_domain(gw, desired.domain, pool.pool, dry_run=dry_run, current=now.domain):
+    domain_name = desired.domain.prefix if desired.domain else "(none)"
+    with attempting(plan, pending("cognito domain", domain_name)):
+        domain_changes = cognito.ensure_domain(gw, desired.domain, pool.pool, dry_run=dry_run, current=now.domain)
+    for change in domain_changes:
         plan.add(change)
     if desired.domain is not None and desired.domain.needs_branding:
         # now.client is None when this run creates the client: then it has no style yet either.
         branding = now.branding if now.client is not None else None
-        plan.add(
-            cognito.ensure_branding(
+        with attempting(plan, pending(cognito.BRANDING, desired.client.name)):
+            style = cognito.ensure_branding(
                 gw, desired.client.name, pool.pool_id, client.client_id, dry_run=dry_run, current=branding
             )
-        )
+        plan.add(style)
     if desired.groups or now.groups:
-        for change in cognito.ensure_groups(gw, desired.groups, pool.pool_id, dry_run=dry_run, current=now.groups):
+        with attempting(plan, pending("cognito group", ", ".join(sorted(desired.groups)) or "(ours)")):
+            group_changes = cognito.ensure_groups(gw, desired.groups, pool.pool_id, dry_run=dry_run, current=now.groups)
+        for change in group_changes:
             plan.add(change)
 
     pool_id = pool.pool_id or KNOWN_AFTER_APPLY
@@ -213,9 +245,11 @@ def _setup_once(
                 "run `cognito-privx rotate-secret` to finish the rotation, then `cognito-privx setup`",
             )
     else:
-        directory = privx.ensure_directory(
-            px, spec, dry_run=dry_run, current=now.directory, resend_secret=resend_secret
-        )
+        planned = privx.ensure_directory(px, spec, dry_run=True, current=now.directory, resend_secret=resend_secret)
+        with attempting(plan, planned.change):
+            directory = privx.ensure_directory(
+                px, spec, dry_run=dry_run, current=now.directory, resend_secret=resend_secret
+            )
     extra = tuple(n for n in now.record_notes if n.startswith("no ownership record on the PrivX"))
     if held.note or extra:
         notes = (*directory.change.notes, *((held.note,) if held.note else ()), *extra)
@@ -225,11 +259,12 @@ def _setup_once(
     roles_changed = False
     refusals = Refusals()
     for step in privx.plan_grants(px, desired, directory_id, now.roles, record=pre, holders=True):
-        for change in step.changes:
-            plan.add(change if dry_run else _restated(change, "ended" if end_sessions else "revoked"))
         if step.apply is not None and not dry_run:
-            step.apply()
+            with attempting(plan, *(c for c in step.changes if c.changed)):
+                step.apply()
             roles_changed = True
+        for change in step.changes:  # after PrivX accepted them
+            plan.add(change if dry_run else _restated(change, "ended" if end_sessions else "revoked"))
         if end_sessions and step.holders:
             plan.add(end_holders(px, step, dry_run=dry_run, refusals=refusals))
     if not dry_run and directory.directory is not None and not held.value_unknown:
@@ -238,7 +273,9 @@ def _setup_once(
         completed = records.directory_final(pre, desired, directory_id, roles_after)
         if completed != pre:
             fresh = px.get_source(directory_id)
-            done = privx.ensure_directory(px, replace(spec, record=completed), dry_run=False, current=fresh)
+            spec_final = replace(spec, record=completed)
+            with attempting(plan, privx.ensure_directory(px, spec_final, dry_run=True, current=fresh).change):
+                done = privx.ensure_directory(px, spec_final, dry_run=False, current=fresh)
             plan.add(done.change)
             directory = replace(directory, directory=done.directory)
     elif dry_run and not held.value_unknown:

@@ -21,7 +21,7 @@ from cognito_privx.reconcile.observation import directory_record_of, pool_identi
 from cognito_privx.reconcile.offboarding import end_live_access, live_access
 from cognito_privx.reconcile.records import claim_pending
 from cognito_privx.reconcile.services import Services
-from cognito_privx.reconcile.setup_steps import Outputs, Result
+from cognito_privx.reconcile.setup_steps import Outputs, Result, attempting
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ def teardown(
     delete_adopted_pool: bool = False,
     confirm: Callable[[list[Change]], bool] | None = None,
     lock: PoolLock | None = None,
+    on_change: Callable[[Change], None] | None = None,
 ) -> Result:
     """Remove what setup made, PrivX side first, so no dead login button or dangling rule is left.
 
@@ -51,6 +52,8 @@ def teardown(
     directory by its issuer. Everything is observed and the whole list confirmed (``confirm`` gets every change:
     DELETE, and what stays) before the first change; a refusal raises :class:`UsageError` and removes nothing.
     ``lock`` (the run lock's ``hold``, reconcile/lock.py) is taken on the pool before anything else is read.
+    ``on_change`` sees each change once it is made (a refused one as refused, then the error is raised), so a
+    teardown stopped half-way has said what it removed.
     """
     from cognito_privx.errors import UsageError
 
@@ -156,9 +159,12 @@ def teardown(
     if deletions and not dry_run and confirm is not None and not confirm(plan.changes):
         raise UsageError("nothing was removed", "confirm the list above, or pass --yes")
     if not dry_run:
+        made = Plan(listener=on_change)
         for s in steps:
             if s.apply is not None:
-                s.apply()
+                with attempting(made, s.change):
+                    s.apply()
+            made.add(s.change)
     empty = Outputs("", "", "", None, desired.client.callback_url, "", "")
     return Result(plan, empty, dict(services.counter.calls))
 

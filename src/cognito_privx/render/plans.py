@@ -30,6 +30,10 @@ _VERB_DONE = {
 
 
 def change_lines(change: Change, *, done: bool) -> list[str]:
+    if change.refused:  # ✗ create privx role developers: refused (403: needs roles-manage)
+        verb = change.verb or (_VERB_PLAN[change.action] if change.action is not Action.NOOP else "change")
+        what = f"{markup_value(change.resource)} [bold]{markup_value(change.name)}[/]"
+        return [f"[red]✗ {markup_value(verb)}[/] {what}: {markup_text(change.refused)}"]
     symbol, colour = _SYMBOL[change.action]
     verb = (_VERB_DONE if done else _VERB_PLAN)[change.action]
     if change.verb:
@@ -52,14 +56,15 @@ def change(change: Change, *, done: bool, out: Console | None = None) -> None:
         target.print(line)
 
 
-def stopped_summary(done: list[Change]) -> str:
-    """The closing line of a setup that stopped half-way: what it had done before."""
-    changed = [c for c in done if c.action is not Action.NOOP]
+def stopped_summary(done: list[Change], command: str = "setup") -> str:
+    """The closing line of a ``command`` (setup, teardown) that stopped half-way: what it had done before (a
+    refused change is not counted)."""
+    changed = [c for c in done if c.changed]
     if not changed:
         return "Stopped before changing anything."
     counts = {action: sum(1 for c in changed if c.action is action) for action in _VERB_DONE}
     parts = [f"{n} {_VERB_DONE[a]}" for a, n in counts.items() if n]
-    return f"Stopped; done before that: {', '.join(parts)} (see the lines above). Run setup again to finish."
+    return f"Stopped; done before that: {', '.join(parts)} (see the lines above). Run {command} again to finish."
 
 
 def plan_text(plan: Plan, *, done: bool, out: Console | None = None) -> None:

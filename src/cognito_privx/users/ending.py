@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cognito_privx.cognito.gateway import UnsupportedCallError
 from cognito_privx.errors import CognitoError, aws_error_code
 from cognito_privx.users.offboard import NOTHING, EndPrivX, PrivXEnded, Stale, end_privx
 
@@ -33,9 +34,10 @@ class AccessEnding:
     keep_sessions: bool = False
     hook: EndPrivX | None = None
 
-    def signed_out_flag(self, enabled: bool) -> bool | None:
-        """The result's ``signed_out``: ``None`` for an enable, else whether the user was signed out."""
-        return None if enabled else not self.keep_sessions
+    def signed_out_flag(self, enabled: bool, words: str = SIGNED_OUT) -> bool | None:
+        """The result's ``signed_out``: ``None`` for an enable, else whether the user was signed out (``words``:
+        what :meth:`sign_out` answered)."""
+        return None if enabled else not self.keep_sessions and words == SIGNED_OUT
 
     def would_sign_out(self) -> str:
         """A dry run's words for the sign-out."""
@@ -67,7 +69,11 @@ class AccessEnding:
         refresh requests", botocore's model): the result's words for it. Skipped with ``keep_sessions``.
 
         A sign-out the caller's IAM policy does not allow raises :class:`CognitoError` naming the permission and
-        ``done`` (what this command changed already); a re-run finishes the job."""
+        ``done`` (what this command changed already); a re-run finishes the job. An endpoint without the call
+        (cognito-local; docs/reliability.md#endpoints-that-lack-a-newer-call) cannot sign anyone out: the words say
+        so (a warning), and the command goes on with the PrivX part. No policy could change that there, and the
+        refresh tokens it issued end anyway: a disabled or deleted user cannot refresh (AdminDisableUser "revokes
+        all access tokens", botocore's model), and a refresh reads the user's new group."""
         if self.keep_sessions:
             return SESSIONS_KEPT
         try:
@@ -76,6 +82,11 @@ class AccessEnding:
                 absent="UserNotFoundException" if absent_ok else None,
                 UserPoolId=self.pool_id,
                 Username=username,
+            )
+        except UnsupportedCallError as e:
+            return (
+                f"warning: not signed out of Cognito: {e.endpoint} does not support {SIGN_OUT_PERMISSION} (refresh "
+                "tokens it issued are not revoked)"
             )
         except CognitoError as e:
             if aws_error_code(e) not in ("AccessDeniedException", "AccessDenied"):

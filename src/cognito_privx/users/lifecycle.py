@@ -28,18 +28,19 @@ def set_enabled(users: PoolUsers, email: str, enabled: bool) -> UserResult:
     status = str(user.get("UserStatus", "")) or None
     if bool(user.get("Enabled", True)) == enabled:
         detail = join_words(seen_as, "already " + state)
-        ended = NOTHING
+        ended, words = NOTHING, SIGNED_OUT
         if not enabled and not users.keep_sessions:
             # Again: the run that disabled the user may have been refused the sign-out or the PrivX part (a
             # re-run finishes it), or a session lives on that was opened before.
-            detail += "; " + ending.sign_out(email, user["Username"], done=f"{email} is disabled")
-            ended = ending.end_privx(email, user, f"{email} is disabled; {SIGNED_OUT}")
+            words = ending.sign_out(email, user["Username"], done=f"{email} is disabled")
+            detail += "; " + words
+            ended = ending.end_privx(email, user, f"{email} is disabled; {words}")
         return UserResult(
             email,
             Outcome.UNCHANGED,
             "; ".join(filter(None, [detail, ended.words])),
             status=status,
-            signed_out=ending.signed_out_flag(enabled),
+            signed_out=ending.signed_out_flag(enabled, words),
             privx_sessions=ended.sessions,
             privx_connections=ended.connections,
         )
@@ -60,7 +61,7 @@ def set_enabled(users: PoolUsers, email: str, enabled: bool) -> UserResult:
         Outcome.UPDATED,
         detail,
         status=status,
-        signed_out=ending.signed_out_flag(enabled),
+        signed_out=ending.signed_out_flag(enabled, signed_words),
         privx_sessions=ended.sessions,
         privx_connections=ended.connections,
     )
@@ -121,7 +122,7 @@ def remove(users: PoolUsers, email: str, user: AdminGetUserResponseTypeDef | Non
         Outcome.DELETED,
         detail,
         status=status,
-        signed_out=not users.keep_sessions,
+        signed_out=signed == SIGNED_OUT,
         privx_sessions=ended.sessions,
         privx_connections=ended.connections,
     )
@@ -181,7 +182,7 @@ def converge(users: PoolUsers, row: UserRow, user: AdminGetUserResponseTypeDef, 
             # Native groups only (the attribute unchanged): the membership is already changed; signed out now.
             signed_words = ending.sign_out(row.email, username, done=f"done: {membership}")
             details.append(signed_words)
-            signed = not users.keep_sessions
+            signed = signed_words == SIGNED_OUT
             ended = ending.end_privx(row.email, user, f"{row.email}: {membership}; {signed_words}")
     if not user.get("Enabled", True):
         details.append("user is disabled (not re-enabled; use enable-user)")
@@ -208,7 +209,7 @@ def converge(users: PoolUsers, row: UserRow, user: AdminGetUserResponseTypeDef, 
         done = f"done: {membership}" if membership else "nothing was changed"
         signed_words = ending.sign_out(row.email, username, done=done)
         details.append(signed_words)
-        signed = not users.keep_sessions
+        signed = signed_words == SIGNED_OUT
         # PrivX too, before the group changes (a refusal leaves the group for a re-run) and again after it: a
         # sign-in between the sign-out and the change got the old group, and the second pass ends it (nothing
         # live: no write).

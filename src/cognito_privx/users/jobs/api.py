@@ -9,11 +9,11 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cognito_privx import retry
+from cognito_privx import net, retry
 from cognito_privx.errors import CognitoError, aws_error_code
 from cognito_privx.users.jobs.plan import JobPart, JobPlan
 from cognito_privx.users.pool import PoolUsers
@@ -51,16 +51,25 @@ class JobRun:
 class JobClient:
     """The import-job calls for one pool, over the user side's calls (throttling retried).
 
-    ``upload``: PUTs a file to a pre-signed URL (a seam; default :func:`put_file`). ``sleep``, ``clock``: seams
+    ``upload``: PUTs a file to a pre-signed URL (a seam; ``None``: :func:`put_file`, through :meth:`send_file`).
+    ``sleep``, ``clock``: seams
     for polling. Raises :class:`CognitoError` for refusals, with what to do.
     """
 
     users: PoolUsers
     role_arn: str
-    upload: Callable[[str, Path], None] = field(default_factory=lambda: put_file)
+    upload: Callable[[str, Path], None] | None = None
     sleep: Callable[[float], None] = time.sleep
     poll_first_s: float = 0.25
     poll_max_s: float = 5.0
+
+    def send_file(self, url: str, path: Path) -> None:
+        """PUT ``path`` to the pre-signed ``url``: ``upload`` when given, else :func:`put_file` trusting what boto3
+        trusts (the gateway's :meth:`~cognito_privx.cognito.CognitoGateway.trust`)."""
+        if self.upload is not None:
+            self.upload(url, path)
+        else:
+            put_file(url, path, self.users.gw.trust())
 
     def header(self) -> list[str]:
         answer = self._call("get_csv_header", UserPoolId=self.users.pool_id)
@@ -151,8 +160,9 @@ def _without_query(value: Any) -> Any:
 _HIDE_PRESIGNED = _HidePresignedQuery()
 
 
-def put_file(url: str, path: Path) -> None:
-    """PUT ``path`` to a pre-signed S3 URL with the header the URL was signed with; transport errors and 5xx are
+def put_file(url: str, path: Path, trust: net.Trust | None = None) -> None:
+    """PUT ``path`` to a pre-signed S3 URL with the header the URL was signed with, trusting ``trust`` (default:
+    :func:`cognito_privx.net.aws_trust` from the environment; docs/network.md); transport errors and 5xx are
     retried. Raises :class:`CognitoError` with S3's code on a refusal (an expired URL: run again)."""
     import httpx
 
@@ -161,8 +171,8 @@ def put_file(url: str, path: Path) -> None:
     size = path.stat().st_size
 
     def once() -> httpx.Response:
-        with path.open("rb") as body:
-            return httpx.put(
+        with path.open("rb") as body, net.http_client(trust or net.aws_trust(None)) as http:
+            return http.put(
                 url,
                 content=iter(lambda: body.read(1 << 20), b""),
                 headers={"x-amz-server-side-encryption": "aws:kms", "Content-Length": str(size)},
@@ -206,7 +216,7 @@ def ensure_job(client: JobClient, plan: JobPlan, part: JobPart, *, now: Callable
             return JobRun(latest_name, part, latest, ours=False, note=f"following {latest['JobId']} ({status})")
         fresh = now() - _when(latest.get("CreationDate")) < UPLOAD_URL_TTL_S
         if status == "Created" and fresh and part.path is not None:
-            client.upload(str(latest["PreSignedUrl"]), part.path)
+            client.send_file(str(latest["PreSignedUrl"]), part.path)
             started = client.start(str(latest["JobId"]))
             return JobRun(latest_name, part, started, ours=True, note=f"started {latest['JobId']}, created before")
         if status == "Created":
@@ -218,7 +228,7 @@ def ensure_job(client: JobClient, plan: JobPlan, part: JobPart, *, now: Callable
     if part.path is None:
         raise AssertionError("a new job needs its file")  # plan_jobs wrote it: a programming error
     job = client.create(name)
-    client.upload(str(job["PreSignedUrl"]), part.path)
+    client.send_file(str(job["PreSignedUrl"]), part.path)
     started = client.start(str(job["JobId"]))
     return JobRun(name, part, started, ours=True, note=note or f"created {job['JobId']}")
 
