@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cognito_privx.cognito import gateway
+from cognito_privx.cognito import session
 
 
 def _aws_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
@@ -33,7 +33,7 @@ def test_mfa_role_without_a_terminal(
         "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/Admin\nsource_profile = base\n"
         "mfa_serial = arn:aws:iam::123456789012:mfa/alice\n",
     )
-    monkeypatch.setattr(gateway, "controlling_terminal", lambda: False)  # CliRunner's stdin is no terminal either
+    monkeypatch.setattr(session, "controlling_terminal", lambda: False)  # CliRunner's stdin is no terminal either
     run = cli("--config", str(config_file), "--profile", "admin", "list-users")
     assert run.exit_code == 2, run.stderr
     assert "error: AWS profile 'admin' assumes its role with an MFA code" in run.stderr
@@ -52,7 +52,7 @@ def test_mfa_role_uses_the_aws_cli_cache(
         "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/Admin\nsource_profile = base\n"
         "mfa_serial = arn:aws:iam::123456789012:mfa/alice\n",
     )
-    monkeypatch.setattr(gateway, "controlling_terminal", lambda: False)
+    monkeypatch.setattr(session, "controlling_terminal", lambda: False)
     # The AWS CLI's cache key: sha1 of the AssumeRole arguments, without a generated session name (botocore
     # AssumeRoleCredentialFetcher._create_cache_key).
     args = {"RoleArn": "arn:aws:iam::123456789012:role/Admin", "SerialNumber": "arn:aws:iam::123456789012:mfa/alice"}
@@ -88,7 +88,7 @@ def test_no_credentials_names_the_chain_and_imds(
 
 def test_no_credentials_mentions_the_imds_hop_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_EC2_METADATA_DISABLED", raising=False)
-    assert "--http-put-response-hop-limit 2" in str(gateway.no_credentials_error().hint)
+    assert "--http-put-response-hop-limit 2" in str(session.no_credentials_error().hint)
 
 
 def test_expired_sso_token_names_the_login_line(

@@ -31,6 +31,7 @@ modules import each other directly (never through this file, so there is no circ
 """
 
 from cognito_privx.cognito.attribute import check_attribute, ensure_attribute
+from cognito_privx.cognito.availability import UnsupportedCallError, unavailable_note, why_unavailable
 from cognito_privx.cognito.branding import BRANDING, delete_branding, ensure_branding, find_branding, observe_branding
 from cognito_privx.cognito.client import (
     CLIENT_SUPERSET_FIELDS,
@@ -61,14 +62,7 @@ from cognito_privx.cognito.exposure import (
     sign_up_open,
     writer_path,
 )
-from cognito_privx.cognito.gateway import (
-    NON_IDEMPOTENT,
-    CognitoGateway,
-    UnsupportedCallError,
-    endpoint_override,
-    unavailable_note,
-    why_unavailable,
-)
+from cognito_privx.cognito.gateway import NON_IDEMPOTENT, CognitoGateway, endpoint_override
 from cognito_privx.cognito.groups import (
     GROUP_DESCRIPTION,
     delete_group,

@@ -34,7 +34,7 @@ def _describe(gw: CognitoGateway, pool_id: str, client_id: str) -> dict[str, Any
 def find_branding(gw: CognitoGateway, pool_id: str, client_id: str) -> dict[str, Any] | None:
     """The app client's managed-login branding style, ``None`` when it has none (only "not found" means absent,
     and an endpoint without managed-login branding, which cannot hold one)."""
-    from cognito_privx.cognito.gateway import why_unavailable
+    from cognito_privx.cognito.availability import why_unavailable
 
     try:
         return _describe(gw, pool_id, client_id)
@@ -47,7 +47,7 @@ def find_branding(gw: CognitoGateway, pool_id: str, client_id: str) -> dict[str,
 def observe_branding(gw: CognitoGateway, pool_id: str, client_id: str) -> dict[str, Any] | None:
     """Like :func:`find_branding`, but a read the endpoint lacks or IAM denies gives ``{UNAVAILABLE: why}``: the
     branding only adds to the sign-in page, so setup and plan go on with a warning (ensure_branding)."""
-    from cognito_privx.cognito.gateway import unavailable_note
+    from cognito_privx.cognito.availability import unavailable_note
 
     try:
         return _describe(gw, pool_id, client_id)
@@ -89,7 +89,7 @@ def ensure_branding(
             UseCognitoProvidedValues=True,
         )
     except CognitoError as e:
-        from cognito_privx.cognito.gateway import unavailable_note, why_unavailable
+        from cognito_privx.cognito.availability import unavailable_note, why_unavailable
 
         if why_unavailable(e) == "unsupported":  # an endpoint without managed-login branding (IAM denial: raised)
             note = unavailable_note(e, "cognito-idp:CreateManagedLoginBranding", "the managed-login branding")

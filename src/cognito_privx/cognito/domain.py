@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cognito_privx.cognito.availability import UnsupportedCallError
 from cognito_privx.cognito.ensure import UNSET, Unset, plain
-from cognito_privx.cognito.gateway import UnsupportedCallError
 from cognito_privx.config import partitions
 from cognito_privx.desired import DomainSpec
 from cognito_privx.errors import CognitoError, ConflictError, aws_error_code

@@ -6,16 +6,19 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import os
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from cognito_privx import net, retry
+from cognito_privx.cognito import session as session_setup
+from cognito_privx.cognito.availability import (
+    UNSUPPORTED_CODES,
+    UnsupportedCallError,
+)
 from cognito_privx.cognito.races import RACE_SETTLE_S
-from cognito_privx.errors import CognitoError, CognitoPrivxError, CredentialsError, aws_error_code
+from cognito_privx.errors import CognitoError, aws_error_code
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only, never imported at run time
     from types_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -48,54 +51,6 @@ _CREDENTIAL_CODES = frozenset(
 )
 # Not NotAuthorizedException: in Cognito that is a wrong password or a disabled user, not IAM.
 _ACCESS_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
-# docs/reliability.md#calls-an-endpoint-lacks-or-iam-denies: what says "this endpoint does not have the call" (an
-# older region or partition, an emulator: botocore's UnknownOperationException, the query protocol's InvalidAction,
-# a 404, an answer botocore cannot parse, no endpoint at all; cognito-local's ``CognitoLocal#Unsupported``, which
-# botocore reads as ``Unsupported``: its server.js) and what says "IAM denies it".
-UNSUPPORTED_CODES = frozenset(
-    {
-        "UnknownOperationException",
-        "Unsupported",
-        "UnknownOperation",
-        "InvalidAction",
-        "404",
-        "NotImplemented",
-        "NotImplementedException",
-    }
-)
-DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
-
-
-class UnsupportedCallError(CognitoError):
-    """The endpoint does not know the call (its answer could not be parsed, or no endpoint for it exists);
-    ``action`` is the call's API name (``DescribeUserPoolDomain``), when known."""
-
-    def __init__(self, message: str, hint: str | None = None, *, action: str = "", endpoint: str = "") -> None:
-        super().__init__(message, hint)
-        self.action = action
-        self.endpoint = endpoint or "this endpoint"
-
-
-def why_unavailable(error: BaseException) -> str | None:
-    """``"unsupported"`` when ``error`` says the endpoint lacks the call, ``"denied"`` when IAM refused it, else
-    ``None`` (a real failure)."""
-    code = aws_error_code(error)
-    if isinstance(error, UnsupportedCallError) or code in UNSUPPORTED_CODES:
-        return "unsupported"
-    if code in DENIED_CODES:
-        return "denied"
-    return None
-
-
-def unavailable_note(error: BaseException, action: str, what: str, where: str = "this endpoint") -> str | None:
-    """The warning for a call that only adds information: what could not be checked and why, naming the IAM
-    action; ``None`` when ``error`` is neither "unsupported" nor "denied"."""
-    why = why_unavailable(error)
-    if why == "unsupported":
-        return f"{what} could not be checked: {where} does not support {action}"
-    if why == "denied":
-        return f"{what} could not be checked: IAM denies {action} (grant it to see this)"
-    return None
 
 
 # Creating calls that botocore must not repeat by itself: a repeat after a lost response makes a second pool or
@@ -112,98 +67,6 @@ NON_IDEMPOTENT = frozenset(
         "create_user_import_job",  # job names may repeat: a repeat would make a second job
     }
 )
-
-
-def _credential_load_errors() -> tuple[type[Exception], ...]:
-    """botocore's errors for credentials that exist but cannot be loaded (an expired SSO token, a failing
-    credential_process, half a key pair)."""
-    import botocore.exceptions as bx
-
-    return (bx.SSOError, bx.TokenRetrievalError, bx.CredentialRetrievalError, bx.PartialCredentialsError)
-
-
-def _credential_load_error(e: Exception, profile: str | None) -> CognitoPrivxError:
-    """An SSO token that expired (or was never fetched) names the exact ``aws sso login`` line to run."""
-    import botocore.exceptions as bx
-
-    detail = str(e).rstrip(": ")
-    if isinstance(e, (bx.SSOError, bx.TokenRetrievalError)) or "sso" in detail.lower():
-        return CredentialsError(
-            f"the AWS SSO session of profile {profile or 'default'!r} has expired or was never started: {detail}",
-            f"run `aws sso login --profile {profile or 'default'}`, then run again",
-        )
-    return CognitoError(
-        f"AWS credentials could not be loaded: {detail}", "check the profile's credential settings in ~/.aws/config"
-    )
-
-
-def no_credentials_error() -> CredentialsError:
-    """No credentials anywhere in boto3's chain: the hint names the chain, IMDS and its container classic."""
-    imds = (
-        "skipped: AWS_EC2_METADATA_DISABLED is set"
-        if os.environ.get("AWS_EC2_METADATA_DISABLED", "").lower() == "true"
-        else "in a container on EC2, IMDSv2 answers only with the instance's HttpPutResponseHopLimit at 2 or more: "
-        "`aws ec2 modify-instance-metadata-options --instance-id <id> --http-put-response-hop-limit 2 "
-        "--http-tokens required`"
-    )
-    return CredentialsError(
-        "no AWS credentials found",
-        "boto3 looked, in order, at: the environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), the profile "
-        "(--profile / AWS_PROFILE: role_arn, web identity, SSO, ~/.aws/credentials, credential_process), the "
-        f"container endpoint (ECS/EKS), and the EC2 instance metadata service ({imds}); run `aws sts "
-        "get-caller-identity` to see what the AWS CLI finds",
-    )
-
-
-def controlling_terminal() -> bool:
-    """Whether botocore can ask for an MFA code: ``getpass`` reads ``/dev/tty``, else a terminal on stdin."""
-    try:
-        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
-    except OSError:
-        return sys.stdin is not None and sys.stdin.isatty()
-    os.close(fd)
-    return True
-
-
-def _mfa_prompter(profile: str | None, mfa_serial: str) -> Callable[[str], str]:
-    """botocore's MFA prompt, refused up front when no terminal can answer it (CI): exit 2 with the way out,
-    instead of a read from a closed or never-closing stdin."""
-    import getpass
-
-    def prompt(text: str) -> str:
-        if controlling_terminal():
-            return getpass.getpass(text)
-        name = profile or "default"
-        raise CredentialsError(
-            f"AWS profile {name!r} assumes its role with an MFA code ({mfa_serial}), and there is no terminal to "
-            "ask for it",
-            f"run `aws sts get-caller-identity --profile {name}` in a terminal first (the AWS CLI asks for the code "
-            "and caches the role's credentials in ~/.aws/cli/cache, which cognito-privx reads until they expire), "
-            "run cognito-privx in a terminal, or give a role without mfa_serial",
-        )
-
-    return prompt
-
-
-def _share_aws_cli_cache(botocore_session: Any, profile: str | None) -> None:
-    """Use the AWS CLI's assume-role cache (``~/.aws/cli/cache``, as the AWS CLI does) and our MFA prompt.
-
-    botocore keeps assumed-role credentials in memory only; the AWS CLI puts a file cache on the same provider
-    (awscli ``customizations/assumerole.py``), so a role assumed with an MFA code in a terminal is reused here.
-    """
-    from botocore.utils import JSONFileCache
-
-    try:
-        provider = botocore_session.get_component("credential_provider").get_provider("assume-role")
-    except Exception:  # noqa: BLE001 - a botocore without the provider: keep its defaults
-        return
-    provider.cache = JSONFileCache(os.path.expanduser(os.path.join("~", ".aws", "cli", "cache")))
-    try:
-        mfa_serial = botocore_session.get_scoped_config().get("mfa_serial")
-    except Exception:  # noqa: BLE001 - an unreadable profile fails later with botocore's own message
-        mfa_serial = None
-    if mfa_serial and hasattr(provider, "_prompter"):
-        provider._prompter = _mfa_prompter(profile, str(mfa_serial))  # botocore's prompt hook (getpass by default)
 
 
 @functools.cache
@@ -271,79 +134,21 @@ class CognitoGateway:
         return account
 
     def account(self) -> tuple[str | None, str]:
-        """(the account, ``""``), or (``None``, why not: STS not available at an endpoint, denied, unreachable).
-
-        An endpoint without STS (an emulator behind ``AWS_ENDPOINT_URL``) answers with something botocore cannot
-        parse (``ResponseParserError``, not a ``BotoCoreError``) or a 404: that is "not available", never a
-        traceback.
-        """
-        import botocore.exceptions
-        import botocore.parsers
-
+        """(the account, ``""``), or (``None``, why not): :func:`cognito_privx.cognito.session.caller_account`."""
         if self.session is None:
             return None, "no AWS session"
         if self._observer is not None:
             self._observer("get_caller_identity")  # counted with the AWS reads
-        where = "this endpoint"
-        try:
-            sts = self.session.client("sts", region_name=self.client.meta.region_name)
-            where = str(sts.meta.endpoint_url)
-            return str(sts.get_caller_identity()["Account"]), ""
-        except (
-            botocore.exceptions.BotoCoreError,
-            botocore.exceptions.ClientError,
-            botocore.parsers.ResponseParserError,
-            KeyError,
-            TypeError,
-        ) as e:
-            log.debug("sts GetCallerIdentity failed: %s", e)
-            code = aws_error_code(e)
-            if code in DENIED_CODES:
-                return None, "sts:GetCallerIdentity denied"
-            if isinstance(e, botocore.exceptions.ClientError) and code not in UNSUPPORTED_CODES:
-                return None, f"STS answered {code}"
-            return None, f"STS not available at {where}"
+        return session_setup.caller_account(self.session, self.client.meta.region_name)
 
     @classmethod
     def connect(cls, region: str, profile: str | None = None, *, max_attempts: int = 6) -> CognitoGateway:
-        """A gateway over a new client. ``max_attempts=1`` turns botocore's retries off (the user commands
-        retry throttling themselves, see ``users``)."""
-        import boto3
-        import botocore.config
-        import botocore.exceptions
-
-        if max_attempts > 1 and os.environ.get("AWS_MAX_ATTEMPTS", "").isdigit():
-            max_attempts = max(1, int(os.environ["AWS_MAX_ATTEMPTS"]))  # the AWS CLI's own knob
-        import botocore.session
-
-        try:
-            core = botocore.session.Session(profile=profile)
-            core.get_scoped_config()  # ProfileNotFound now rather than at the first call
-            session = boto3.session.Session(botocore_session=core, region_name=region)
-        except botocore.exceptions.ProfileNotFound:
-            name = profile or os.environ.get("AWS_PROFILE")
-            raise CredentialsError(f"AWS profile {name!r} not found", "check --profile and ~/.aws/config") from None
-        _share_aws_cli_cache(core, profile)
-        config = botocore.config.Config(
-            retries={"mode": "standard", "total_max_attempts": max_attempts},
-            connect_timeout=10,
-            read_timeout=30,
-            max_pool_connections=32,
-            user_agent_extra="cognito-privx",
-        )
-        try:
-            credentials = session.get_credentials()
-        except _credential_load_errors() as e:
-            raise _credential_load_error(e, profile or core.profile) from None
-        if credentials is None:
-            raise no_credentials_error()
-        config = _fips_where_required(core, session, region, config)
-        no_retries = config.merge(botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1}))
-        gateway = cls(
-            session.client("cognito-idp", config=config), create_client=session.client("cognito-idp", config=no_retries)
-        )
-        gateway.session = session
-        gateway.profile = profile or core.profile
+        """A gateway over a new client (:func:`cognito_privx.cognito.session.open_clients`). ``max_attempts=1``
+        turns botocore's retries off (the user commands retry throttling themselves, see ``users``)."""
+        opened = session_setup.open_clients(region, profile, max_attempts=max_attempts)
+        gateway = cls(opened.client, create_client=opened.create_client)
+        gateway.session = opened.session
+        gateway.profile = opened.profile
         return gateway
 
     # -- the one place that calls boto3 --------------------------------------------------------------------
@@ -364,9 +169,9 @@ class CognitoGateway:
         try:
             result: dict[str, Any] = getattr(client, operation)(**params)
         except botocore.exceptions.NoCredentialsError:
-            raise no_credentials_error() from None
-        except _credential_load_errors() as e:
-            raise _credential_load_error(e, self.profile) from None
+            raise session_setup.no_credentials_error() from None
+        except session_setup.credential_load_errors() as e:
+            raise session_setup.credential_load_error(e, self.profile) from None
         except botocore.exceptions.ClientError as e:
             raise self._translate(operation, e) from e
         except botocore.parsers.ResponseParserError as e:
@@ -532,30 +337,13 @@ class CognitoGateway:
             yield from page.get("Groups", [])
 
 
-def _fips_where_required(core: Any, session: Any, region: str, config: Any) -> Any:
-    """``use_fips_endpoint`` in a partition where Cognito answers only on FIPS endpoints (GovCloud: "Amazon
-    Cognito in AWS GovCloud (US) uses FIPS endpoints only", the GovCloud User Guide), unless an endpoint was
-    configured (``AWS_ENDPOINT_URL``, the profile's ``endpoint_url``) or FIPS was chosen either way
-    (``AWS_USE_FIPS_ENDPOINT`` / ``use_fips_endpoint``)."""
-    import botocore.config
-
-    from cognito_privx.config.partitions import region_info
-
-    if not region_info(region).partition.fips:
-        return config
-    if core.get_config_variable("use_fips_endpoint") is not None:
-        return config
-    probe = session.client("cognito-idp", config=config)
-    host = urlsplit(str(probe.meta.endpoint_url)).hostname or ""
-    if host != f"cognito-idp.{region}.{region_info(region).partition.dns_suffix}":
-        return config  # an endpoint of the user's choosing
-    return config.merge(botocore.config.Config(use_fips_endpoint=True))
-
-
 def endpoint_override(gw: CognitoGateway) -> str | None:
     """boto3's endpoint when it is not AWS's own (a moto server, a proxy), else ``None``."""
     endpoint = getattr(getattr(gw.client, "meta", None), "endpoint_url", None)
     if not isinstance(endpoint, str):
         return None
+    from cognito_privx.config.partitions import partitions
+
     host = urlsplit(endpoint).hostname or ""
-    return None if host.endswith(".amazonaws.com") else endpoint.rstrip("/")
+    ours = host.endswith(tuple(f".{p.dns_suffix}" for p in partitions()))  # every AWS partition's own endpoints
+    return None if ours else endpoint.rstrip("/")

@@ -39,7 +39,7 @@ def list_secrets(gw: CognitoGateway, pool_id: str, client_id: str, *, required: 
     an empty :class:`Secrets` with ``unavailable`` saying why. ``required`` (rotate-secret, which cannot work
     without it) raises :class:`~cognito_privx.errors.CognitoError` naming the IAM action instead.
     """
-    from cognito_privx.cognito.gateway import unavailable_note, why_unavailable
+    from cognito_privx.cognito.availability import unavailable_note, why_unavailable
 
     found = Secrets()
     params: dict[str, Any] = {"UserPoolId": pool_id, "ClientId": client_id}

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from cognito_privx.cognito.gateway import why_unavailable
+from cognito_privx.cognito.availability import why_unavailable
 from cognito_privx.cognito.pool import pool_update_params
 from cognito_privx.errors import CognitoError
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from cognito_privx import cognito, privx
 from cognito_privx.config import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
+from cognito_privx.config.partitions import region_info
 from cognito_privx.desired import DesiredState, Grant
 from cognito_privx.doctor import writers
 from cognito_privx.doctor.facts import Branding, Facts, Failed, is_oidc, managed_login
@@ -420,7 +421,8 @@ def directory_issuer(facts: Facts, desired: DesiredState) -> str:
     source = "the discovery document's issuer" if _discovery(facts, desired) else "the pool's issuer"
     if have != want:
         host = urlsplit(str(have or "")).hostname or ""
-        hosted_ui = host.endswith(".amazoncognito.com") or (have and have == _hosted_ui_url(facts, desired))
+        suffix = region_info(desired.pool.region).partition.hosted_ui_domain_suffix
+        hosted_ui = host.endswith(f".{suffix}") or (have and have == _hosted_ui_url(facts, desired))
         raise fail(
             f"the directory's issuer is {have!r}, not {want} ({source})"
             + (" — that is the hosted-UI domain, which is not the issuer" if hosted_ui else ""),

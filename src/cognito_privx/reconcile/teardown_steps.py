@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cognito_privx import cognito, privx
+from cognito_privx.cognito.tags import retag_pool
 from cognito_privx.desired import DesiredState
 from cognito_privx.errors import ForeignResourceError
 from cognito_privx.plan import Action, Change, FieldChange, Plan
@@ -265,15 +266,16 @@ def _others_rules_note(
 def _untag_steps(gw: cognito.CognitoGateway, desired: DesiredState, pool: UserPoolTypeTypeDef) -> list[Step]:
     """An adopted pool that stays loses our tags (managed-by, adopted, the ownership record), so a later setup
     needs --adopt again; the run lock's own tag goes when the run ends (reconcile/lock.py). UntagResource removes
-    only those keys: every other tag and setting is left."""
+    only those keys: every other tag and setting is left (an endpoint without the tag calls gets the rest of the tag
+    set through UpdateUserPool: :func:`cognito.tags.retag_pool`)."""
     tags = pool.get("UserPoolTags") or {}
     ours = sorted(k for k in tags if cognito.is_our_tag(k))
     if not ours:
         return []
-    arn = str(pool["Arn"])
+    pool_id = str(pool["Id"])
 
     def untag() -> None:
-        gw.call("untag_resource", ResourceArn=arn, TagKeys=ours)
+        retag_pool(gw, pool_id, remove=ours)
 
     fields = tuple(FieldChange(k, tags[k], None) for k in ours)
     why = "the pool stays; without our tags a later setup needs --adopt again"

@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cognito_privx.cognito.gateway import UnsupportedCallError
+from cognito_privx.cognito.availability import UnsupportedCallError
 from cognito_privx.errors import CognitoError, aws_error_code
 from cognito_privx.users.offboard import NOTHING, EndPrivX, PrivXEnded, Stale, end_privx
 

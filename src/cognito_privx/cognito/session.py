@@ -1,0 +1,231 @@
+"""An AWS session from boto3's credential chain, for the gateway: credentials that cannot be loaded (an expired
+SSO token names its ``aws sso login`` line), none at all (the chain and IMDS named), an MFA prompt with no terminal
+to answer it (exit 2 with the way out), the AWS CLI's assume-role cache shared, and FIPS endpoints where Cognito
+has only those (GovCloud)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from cognito_privx.errors import CognitoError, CognitoPrivxError, CredentialsError
+
+log = logging.getLogger("cognito_privx.cognito")
+
+
+def credential_load_errors() -> tuple[type[Exception], ...]:
+    """botocore's errors for credentials that exist but cannot be loaded (an expired SSO token, a failing
+    credential_process, half a key pair)."""
+    import botocore.exceptions as bx
+
+    return (bx.SSOError, bx.TokenRetrievalError, bx.CredentialRetrievalError, bx.PartialCredentialsError)
+
+
+def credential_load_error(e: Exception, profile: str | None) -> CognitoPrivxError:
+    """An SSO token that expired (or was never fetched) names the exact ``aws sso login`` line to run."""
+    import botocore.exceptions as bx
+
+    detail = str(e).rstrip(": ")
+    if isinstance(e, (bx.SSOError, bx.TokenRetrievalError)) or "sso" in detail.lower():
+        return CredentialsError(
+            f"the AWS SSO session of profile {profile or 'default'!r} has expired or was never started: {detail}",
+            f"run `aws sso login --profile {profile or 'default'}`, then run again",
+        )
+    return CognitoError(
+        f"AWS credentials could not be loaded: {detail}", "check the profile's credential settings in ~/.aws/config"
+    )
+
+
+def no_credentials_error() -> CredentialsError:
+    """No credentials anywhere in boto3's chain: the hint names the chain, IMDS and its container classic."""
+    imds = (
+        "skipped: AWS_EC2_METADATA_DISABLED is set"
+        if os.environ.get("AWS_EC2_METADATA_DISABLED", "").lower() == "true"
+        else "in a container on EC2, IMDSv2 answers only with the instance's HttpPutResponseHopLimit at 2 or more: "
+        "`aws ec2 modify-instance-metadata-options --instance-id <id> --http-put-response-hop-limit 2 "
+        "--http-tokens required`"
+    )
+    return CredentialsError(
+        "no AWS credentials found",
+        "boto3 looked, in order, at: the environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), the profile "
+        "(--profile / AWS_PROFILE: role_arn, web identity, SSO, ~/.aws/credentials, credential_process), the "
+        f"container endpoint (ECS/EKS), and the EC2 instance metadata service ({imds}); run `aws sts "
+        "get-caller-identity` to see what the AWS CLI finds",
+    )
+
+
+def controlling_terminal() -> bool:
+    """Whether botocore can ask for an MFA code: ``getpass`` reads ``/dev/tty``, else a terminal on stdin."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return sys.stdin is not None and sys.stdin.isatty()
+    os.close(fd)
+    return True
+
+
+def _mfa_prompter(profile: str | None, mfa_serial: str) -> Callable[[str], str]:
+    """botocore's MFA prompt, refused up front when no terminal can answer it (CI): exit 2 with the way out,
+    instead of a read from a closed or never-closing stdin."""
+    import getpass
+
+    def prompt(text: str) -> str:
+        if controlling_terminal():
+            return getpass.getpass(text)
+        name = profile or "default"
+        raise CredentialsError(
+            f"AWS profile {name!r} assumes its role with an MFA code ({mfa_serial}), and there is no terminal to "
+            "ask for it",
+            f"run `aws sts get-caller-identity --profile {name}` in a terminal first (the AWS CLI asks for the code "
+            "and caches the role's credentials in ~/.aws/cli/cache, which cognito-privx reads until they expire), "
+            "run cognito-privx in a terminal, or give a role without mfa_serial",
+        )
+
+    return prompt
+
+
+def share_aws_cli_cache(botocore_session: Any, profile: str | None) -> None:
+    """Use the AWS CLI's assume-role cache (``~/.aws/cli/cache``, as the AWS CLI does) and our MFA prompt.
+
+    botocore keeps assumed-role credentials in memory only; the AWS CLI puts a file cache on the same provider
+    (awscli ``customizations/assumerole.py``), so a role assumed with an MFA code in a terminal is reused here.
+    """
+    from botocore.utils import JSONFileCache
+
+    try:
+        provider = botocore_session.get_component("credential_provider").get_provider("assume-role")
+    except Exception:  # noqa: BLE001 - a botocore without the provider: keep its defaults
+        return
+    provider.cache = JSONFileCache(os.path.expanduser(os.path.join("~", ".aws", "cli", "cache")))
+    try:
+        mfa_serial = botocore_session.get_scoped_config().get("mfa_serial")
+    except Exception:  # noqa: BLE001 - an unreadable profile fails later with botocore's own message
+        mfa_serial = None
+    if mfa_serial and hasattr(provider, "_prompter"):
+        provider._prompter = _mfa_prompter(profile, str(mfa_serial))  # botocore's prompt hook (getpass by default)
+
+
+def fips_where_required(core: Any, session: Any, region: str, config: Any) -> Any:
+    """``use_fips_endpoint`` in a partition where Cognito answers only on FIPS endpoints (GovCloud: "Amazon
+    Cognito in AWS GovCloud (US) uses FIPS endpoints only", the GovCloud User Guide), unless an endpoint was
+    configured (``AWS_ENDPOINT_URL``, the profile's ``endpoint_url``) or FIPS was chosen either way
+    (``AWS_USE_FIPS_ENDPOINT`` / ``use_fips_endpoint``)."""
+    import botocore.config
+
+    from cognito_privx.config.partitions import region_info
+
+    if not region_info(region).partition.fips:
+        return config
+    if core.get_config_variable("use_fips_endpoint") is not None:
+        return config
+    probe = session.client("cognito-idp", config=config)
+    host = urlsplit(str(probe.meta.endpoint_url)).hostname or ""
+    if host != f"cognito-idp.{region}.{region_info(region).partition.dns_suffix}":
+        return config  # an endpoint of the user's choosing
+    return config.merge(botocore.config.Config(use_fips_endpoint=True))
+
+
+@dataclass(frozen=True)
+class OpenedClients:
+    """What :func:`open_clients` made: the boto3 session, the cognito-idp client (botocore retries on), the one
+    for creating calls (retries off: ``create_once`` repeats them itself), and the profile used."""
+
+    session: Any
+    client: Any
+    create_client: Any
+    profile: str | None
+
+
+def open_clients(region: str, profile: str | None, *, max_attempts: int = 6) -> OpenedClients:
+    """A boto3 session for ``profile`` (boto3's chain when ``None``) and its cognito-idp clients in ``region``.
+    ``AWS_MAX_ATTEMPTS`` (the AWS CLI's knob) replaces ``max_attempts`` when that is above 1. Raises
+    :class:`CredentialsError` (profile not found, no credentials, an expired SSO session, an MFA prompt with no
+    terminal) and :class:`CognitoError` (credentials that cannot be loaded)."""
+    import boto3
+    import botocore.config
+    import botocore.exceptions
+    import botocore.session
+
+    if max_attempts > 1 and os.environ.get("AWS_MAX_ATTEMPTS", "").isdigit():
+        max_attempts = max(1, int(os.environ["AWS_MAX_ATTEMPTS"]))
+    try:
+        core = botocore.session.Session(profile=profile)
+        core.get_scoped_config()  # ProfileNotFound now rather than at the first call
+        session = boto3.session.Session(botocore_session=core, region_name=region)
+    except botocore.exceptions.ProfileNotFound:
+        name = profile or os.environ.get("AWS_PROFILE")
+        raise CredentialsError(f"AWS profile {name!r} not found", "check --profile and ~/.aws/config") from None
+    share_aws_cli_cache(core, profile)
+    config = botocore.config.Config(
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
+        connect_timeout=10,
+        read_timeout=30,
+        max_pool_connections=32,
+        user_agent_extra="cognito-privx",
+    )
+    try:
+        credentials = session.get_credentials()
+    except credential_load_errors() as e:
+        raise credential_load_error(e, profile or core.profile) from None
+    if credentials is None:
+        raise no_credentials_error()
+    config = fips_where_required(core, session, region, config)
+    no_retries = config.merge(botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    return OpenedClients(
+        session,
+        session.client("cognito-idp", config=config),
+        session.client("cognito-idp", config=no_retries),
+        profile or core.profile,
+    )
+
+
+def caller_account(session: Any, region: str) -> tuple[str | None, str]:
+    """(the account, ``""``), or (``None``, why not: STS not available at an endpoint, denied, unreachable), from
+    STS GetCallerIdentity (which needs no IAM permission).
+
+    An endpoint without STS (an emulator behind ``AWS_ENDPOINT_URL``) answers with something botocore cannot parse
+    (``ResponseParserError``, not a ``BotoCoreError``) or a 404: that is "not available", never a traceback.
+    """
+    import botocore.exceptions
+    import botocore.parsers
+
+    from cognito_privx.cognito.availability import DENIED_CODES, UNSUPPORTED_CODES
+    from cognito_privx.errors import aws_error_code
+
+    where = "this endpoint"
+    try:
+        sts = session.client("sts", region_name=region)
+        where = str(sts.meta.endpoint_url)
+        return str(sts.get_caller_identity()["Account"]), ""
+    except (
+        botocore.exceptions.BotoCoreError,
+        botocore.exceptions.ClientError,
+        botocore.parsers.ResponseParserError,
+        KeyError,
+        TypeError,
+    ) as e:
+        log.debug("sts GetCallerIdentity failed: %s", e)
+        code = aws_error_code(e)
+        if code in DENIED_CODES:
+            return None, "sts:GetCallerIdentity denied"
+        if isinstance(e, botocore.exceptions.ClientError) and code not in UNSUPPORTED_CODES:
+            return None, f"STS answered {code}"
+        return None, f"STS not available at {where}"
+
+
+__all__ = [
+    "OpenedClients",
+    "caller_account",
+    "controlling_terminal",
+    "credential_load_error",
+    "credential_load_errors",
+    "fips_where_required",
+    "no_credentials_error",
+    "open_clients",
+    "share_aws_cli_cache",
+]
