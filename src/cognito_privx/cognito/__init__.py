@@ -77,6 +77,7 @@ from cognito_privx.cognito.groups import (
     is_our_group,
     list_groups,
 )
+from cognito_privx.cognito.tiers import check_tier, default_tier, effective_tier
 from cognito_privx.cognito.mfa import MFA_OF_NEW_POOL, check_mfa_methods, ensure_mfa, mfa_set_params, mfa_view
 from cognito_privx.cognito.pool import (
     PoolState,
@@ -139,6 +140,9 @@ __all__ = [
     "check_adoptable",
     "check_attribute",
     "check_mfa_methods",
+    "check_tier",
+    "default_tier",
+    "effective_tier",
     "client_create_params",
     "client_update_params",
     "delete_branding",
