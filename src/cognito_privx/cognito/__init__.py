@@ -44,6 +44,8 @@ from cognito_privx.cognito.client import (
     required_attributes,
 )
 from cognito_privx.cognito.domain import (
+    NO_DOMAIN,
+    NO_DOMAIN_FIX,
     DomainObservation,
     delete_domain,
     domain_taken_error,
@@ -113,6 +115,8 @@ from cognito_privx.cognito.secrets import (
 )
 
 __all__ = [
+    "NO_DOMAIN",
+    "NO_DOMAIN_FIX",
     "BRANDING",
     "CLIENT_SUPERSET_FIELDS",
     "CREATING",
