@@ -178,7 +178,11 @@ def test_set_params_keep_what_the_pool_has_besides_ours() -> None:
     }
     off = cognito.mfa_set_params("pool", current, MfaSpec("off"))
     # AWS refuses OFF with any factor block: OFF alone, the passkey settings kept.
-    assert off == {"UserPoolId": "pool", "MfaConfiguration": "OFF", "WebAuthnConfiguration": current["WebAuthnConfiguration"]}
+    assert off == {
+        "UserPoolId": "pool",
+        "MfaConfiguration": "OFF",
+        "WebAuthnConfiguration": current["WebAuthnConfiguration"],
+    }
 
 
 def test_the_login_rehearsal_says_it_could_not_verify_with_mfa_required(

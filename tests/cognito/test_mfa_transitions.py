@@ -55,18 +55,37 @@ def stub() -> Iterator[tuple[cognito.CognitoGateway, Stubber]]:
     ("before", "mode", "sent", "after"),
     [
         # off → optional → required: TOTP on, nothing else
-        (OFF, "optional", {"MfaConfiguration": "OPTIONAL", "SoftwareTokenMfaConfiguration": {"Enabled": True}}, OPTIONAL),
-        (OPTIONAL, "required", {"MfaConfiguration": "ON", "SoftwareTokenMfaConfiguration": {"Enabled": True}}, REQUIRED),
+        (
+            OFF,
+            "optional",
+            {"MfaConfiguration": "OPTIONAL", "SoftwareTokenMfaConfiguration": {"Enabled": True}},
+            OPTIONAL,
+        ),
+        (
+            OPTIONAL,
+            "required",
+            {"MfaConfiguration": "ON", "SoftwareTokenMfaConfiguration": {"Enabled": True}},
+            REQUIRED,
+        ),
         # required → off, optional → off: OFF alone, no factor block (AWS refuses OFF with one)
         (REQUIRED, "off", {"MfaConfiguration": "OFF"}, OFF_AFTER_TOTP),
         (OPTIONAL, "off", {"MfaConfiguration": "OFF"}, OFF_AFTER_TOTP),
         # off again after TOTP was on: the described TOTP block is not "MFA on"
-        (OFF_AFTER_TOTP, "required", {"MfaConfiguration": "ON", "SoftwareTokenMfaConfiguration": {"Enabled": True}}, REQUIRED),
+        (
+            OFF_AFTER_TOTP,
+            "required",
+            {"MfaConfiguration": "ON", "SoftwareTokenMfaConfiguration": {"Enabled": True}},
+            REQUIRED,
+        ),
         # SMS someone set is kept while MFA is on, and dropped (AWS allows no other way) when it goes off
         (
             {**REQUIRED, "SmsMfaConfiguration": SMS},
             "optional",
-            {"MfaConfiguration": "OPTIONAL", "SoftwareTokenMfaConfiguration": {"Enabled": True}, "SmsMfaConfiguration": SMS},
+            {
+                "MfaConfiguration": "OPTIONAL",
+                "SoftwareTokenMfaConfiguration": {"Enabled": True},
+                "SmsMfaConfiguration": SMS,
+            },
             {**OPTIONAL, "SmsMfaConfiguration": SMS},
         ),
         ({**REQUIRED, "SmsMfaConfiguration": SMS}, "off", {"MfaConfiguration": "OFF"}, OFF_AFTER_TOTP),
@@ -142,7 +161,9 @@ def _refusal(call: Any) -> str:
 
 def test_the_stand_in_refuses_off_with_a_factor_and_on_without_one(aws: Any) -> None:
     pool = aws.create_user_pool(PoolName="p")["UserPool"]["Id"]
-    aws.set_user_pool_mfa_config(UserPoolId=pool, MfaConfiguration="ON", SoftwareTokenMfaConfiguration={"Enabled": True})
+    aws.set_user_pool_mfa_config(
+        UserPoolId=pool, MfaConfiguration="ON", SoftwareTokenMfaConfiguration={"Enabled": True}
+    )
     message = _refusal(
         lambda: aws.set_user_pool_mfa_config(
             UserPoolId=pool, MfaConfiguration="OFF", SoftwareTokenMfaConfiguration={"Enabled": True}

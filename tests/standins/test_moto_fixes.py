@@ -56,7 +56,10 @@ def test_apply_is_idempotent_across_calls_and_threads() -> None:
         assert not getattr(method.__wrapped__, moto_patch.MARK, False), f"{owner.__name__}.{name} wrapped twice"
     # Two fixes of one method (5: MFA setup, 11: ExplicitAuthFlows; 2: create-only settings, 12: the tier) are
     # layered, each once.
-    for owner, name in ((models.CognitoIdpBackend, "admin_initiate_auth"), (models.CognitoIdpUserPool, "update_extended_config")):
+    for owner, name in (
+        (models.CognitoIdpBackend, "admin_initiate_auth"),
+        (models.CognitoIdpUserPool, "update_extended_config"),
+    ):
         layered = owner.__dict__[name]
         assert len(getattr(layered, moto_patch.MARK)) == 2
         assert len(getattr(layered.__wrapped__, moto_patch.MARK)) == 1

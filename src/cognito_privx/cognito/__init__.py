@@ -79,7 +79,6 @@ from cognito_privx.cognito.groups import (
     is_our_group,
     list_groups,
 )
-from cognito_privx.cognito.tiers import check_tier, default_tier, effective_tier
 from cognito_privx.cognito.mfa import MFA_OF_NEW_POOL, check_mfa_methods, ensure_mfa, mfa_set_params, mfa_view
 from cognito_privx.cognito.pool import (
     PoolState,
@@ -113,16 +112,17 @@ from cognito_privx.cognito.secrets import (
     secret_age_days,
     secret_age_seconds,
 )
+from cognito_privx.cognito.tiers import check_tier, default_tier, effective_tier
 
 __all__ = [
-    "NO_DOMAIN",
-    "NO_DOMAIN_FIX",
     "BRANDING",
     "CLIENT_SUPERSET_FIELDS",
     "CREATING",
     "GROUP_DESCRIPTION",
     "MFA_OF_NEW_POOL",
     "NON_IDEMPOTENT",
+    "NO_DOMAIN",
+    "NO_DOMAIN_FIX",
     "RACE_POLL_S",
     "RACE_SETTLE_S",
     "RACE_WINDOW",
@@ -145,10 +145,9 @@ __all__ = [
     "check_attribute",
     "check_mfa_methods",
     "check_tier",
-    "default_tier",
-    "effective_tier",
     "client_create_params",
     "client_update_params",
+    "default_tier",
     "delete_branding",
     "delete_client",
     "delete_domain",
@@ -159,6 +158,7 @@ __all__ = [
     "described_clients",
     "domain_taken_error",
     "domain_url",
+    "effective_tier",
     "endpoint_override",
     "ensure_attribute",
     "ensure_branding",

@@ -63,9 +63,9 @@ def fix_tiers(models: Any) -> None:
     def managed_login_needs_a_plan(original: Method) -> Method:
         def action(self: Any) -> Any:
             pool_id = self._get_param("UserPoolId")
-            if self._get_param("ManagedLoginVersion") == 2 and pool_id:
-                if tier_of(self.backend.describe_user_pool(pool_id)) == "LITE":
-                    raise unavailable("Managed login requires a feature plan other than Lite.")
+            lite = bool(pool_id) and tier_of(self.backend.describe_user_pool(pool_id)) == "LITE"
+            if self._get_param("ManagedLoginVersion") == 2 and lite:
+                raise unavailable("Managed login requires a feature plan other than Lite.")
             return original(self)
 
         return action
