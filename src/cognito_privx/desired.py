@@ -109,7 +109,7 @@ class PoolSpec:
     name: str
     region: str
     pool_id: str | None = None
-    tier: str | None = None  # None: LITE on create, then left as it is
+    tier: str | None = None  # None: AWS's default on create (cognito.default_tier), then left as it is
     deletion_protection: bool = True
     tags: tuple[tuple[str, str], ...] = ()
     # The PasswordPolicy fields we converge, as (AWS key, value); None: not managed.

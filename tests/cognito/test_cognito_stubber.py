@@ -434,7 +434,7 @@ def test_first_setup_sends_exactly_these_creates(stub: tuple[CognitoGateway, Stu
             ],
             "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
             "AccountRecoverySetting": {"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
-            "UserPoolTier": "LITE",
+            "UserPoolTier": "ESSENTIALS",  # tier unset: CreateUserPool's default in botocore's model
             "DeletionProtection": "ACTIVE",
             "UserPoolTags": {"team": "secops", "managed-by": "cognito-privx"},
         },

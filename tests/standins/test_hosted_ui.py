@@ -204,6 +204,8 @@ def test_full_walk_discovery_sign_in_code_tokens_jwks_userinfo(browser: Browser)
         "authorization_endpoint": f"{BASE}/{PREFIX}/oauth2/authorize",
         "token_endpoint": f"{BASE}/{PREFIX}/oauth2/token",
         "userinfo_endpoint": f"{BASE}/{PREFIX}/oauth2/userInfo",
+        "end_session_endpoint": f"{BASE}/{PREFIX}/logout",
+        "revocation_endpoint": f"{BASE}/{PREFIX}/oauth2/revoke",
         "jwks_uri": f"{BASE}/{b.pool.id}/.well-known/jwks.json",
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "response_types_supported": ["code", "token"],
@@ -302,12 +304,20 @@ def test_over_http_with_a_real_server(aws: Any) -> None:
         server.server_close()
 
 
-def test_discovery_and_jwks_need_a_known_pool_and_discovery_a_domain(browser: Browser, aws: Any) -> None:
+def test_discovery_and_jwks_need_a_known_pool_not_a_domain(browser: Browser, aws: Any) -> None:
+    """AWS serves a pool's discovery document without a domain (openiddict/openiddict-core#1586 shows one: the
+    endpoints then sit under the issuer, ``.../<pool>/authorize``, where no sign-in page is)."""
     b = browser
     assert b.http.get(f"{BASE}/{REGION}_nope/.well-known/openid-configuration").status_code == 404
     assert b.http.get(f"{BASE}/{REGION}_nope/.well-known/jwks.json").status_code == 404
     bare = make_pool(aws, domain=None)
-    assert b.http.get(f"{BASE}/{bare.id}/.well-known/openid-configuration").status_code == 404
+    doc = b.http.get(f"{BASE}/{bare.id}/.well-known/openid-configuration").json()
+    assert doc["authorization_endpoint"] == f"{BASE}/{bare.id}/authorize"
+    assert b.http.get(doc["authorization_endpoint"]).status_code == 404  # leads nowhere useful
+    assert {"end_session_endpoint", "revocation_endpoint"} <= set(doc)
+    with_domain = b.http.get(f"{BASE}/{b.pool.id}/.well-known/openid-configuration").json()
+    assert with_domain["end_session_endpoint"].endswith("/logout")
+    assert with_domain["revocation_endpoint"].endswith("/oauth2/revoke")
     keys = b.http.get(f"{BASE}/{bare.id}/.well-known/jwks.json").json()["keys"]
     assert [(k["kty"], k["alg"], k["use"]) for k in keys] == [("RSA", "RS256", "sig")]
 

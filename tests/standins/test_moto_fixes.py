@@ -32,7 +32,6 @@ PATCHED = [
     (models.CognitoIdpUserPoolClient, "__init__"),
     (models.CognitoIdpUserPoolClient, "to_json"),
     (models.CognitoIdpBackend, "update_user_pool_client"),
-    (models.CognitoIdpUserPool, "update_extended_config"),
     (models.CognitoIdpUserPool, "_get_user"),
 ]
 
@@ -55,11 +54,16 @@ def test_apply_is_idempotent_across_calls_and_threads() -> None:
         method = owner.__dict__[name]
         assert getattr(method, moto_patch.MARK, False), f"{owner.__name__}.{name} is not patched"
         assert not getattr(method.__wrapped__, moto_patch.MARK, False), f"{owner.__name__}.{name} wrapped twice"
-    # Two fixes of one method (5: MFA setup, 11: ExplicitAuthFlows) are layered, each once.
-    layered = models.CognitoIdpBackend.__dict__["admin_initiate_auth"]
-    assert len(getattr(layered, moto_patch.MARK)) == 2
-    assert len(getattr(layered.__wrapped__, moto_patch.MARK)) == 1
-    assert not moto_patch.is_patched(layered.__wrapped__.__wrapped__)
+    # Two fixes of one method (5: MFA setup, 11: ExplicitAuthFlows; 2: create-only settings, 12: the tier) are
+    # layered, each once.
+    for owner, name in (
+        (models.CognitoIdpBackend, "admin_initiate_auth"),
+        (models.CognitoIdpUserPool, "update_extended_config"),
+    ):
+        layered = owner.__dict__[name]
+        assert len(getattr(layered, moto_patch.MARK)) == 2
+        assert len(getattr(layered.__wrapped__, moto_patch.MARK)) == 1
+        assert not moto_patch.is_patched(layered.__wrapped__.__wrapped__)
 
 
 def test_apply_does_nothing_without_moto(monkeypatch: pytest.MonkeyPatch) -> None:

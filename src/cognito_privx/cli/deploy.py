@@ -156,7 +156,7 @@ def login_url(
 
 def _login_url(state: State, *, verify: bool) -> bool:
     """``login-url``; whether the URL is good (always, without ``--verify``)."""
-    from cognito_privx import reconcile, render
+    from cognito_privx import cognito, reconcile, render
     from cognito_privx.privx import directlogin
 
     cfg = config(state)
@@ -165,7 +165,7 @@ def _login_url(state: State, *, verify: bool) -> bool:
         found = reconcile.direct_login_url(desired(state), services, verify=verify)
     finally:
         services.close()
-    good = not verify or (found.working is not None and found.working.url == found.url)
+    good = not verify or (found.working is not None and found.working.url == found.url and not found.no_domain)
     if state.json:
         document: dict[str, Any] = {"login_url": found.url}
         if verify:
@@ -184,7 +184,9 @@ def _login_url(state: State, *, verify: bool) -> bool:
     else:
         for probe in found.probes:
             render.login_probe(probe, probe.problems(found.client_id, found.callback_url))
-        if verify and not good:
+        if verify and found.no_domain:
+            render.problem(f"pool has no domain: {cognito.NO_DOMAIN}", cognito.NO_DOMAIN_FIX)
+        elif verify and not good:
             render.problem(
                 f"{found.url} does not lead to Cognito with the directory's client id and the PrivX callback",
                 f"set {directlogin.setting_for(found.working.template)}"

@@ -45,6 +45,8 @@ from cognito_privx.cognito.client import (
     required_attributes,
 )
 from cognito_privx.cognito.domain import (
+    NO_DOMAIN,
+    NO_DOMAIN_FIX,
     DomainObservation,
     delete_domain,
     domain_taken_error,
@@ -104,6 +106,7 @@ from cognito_privx.cognito.secrets import (
     secret_age_days,
     secret_age_seconds,
 )
+from cognito_privx.cognito.tiers import check_tier, default_tier, effective_tier
 
 __all__ = [
     "BRANDING",
@@ -112,6 +115,8 @@ __all__ = [
     "GROUP_DESCRIPTION",
     "MFA_OF_NEW_POOL",
     "NON_IDEMPOTENT",
+    "NO_DOMAIN",
+    "NO_DOMAIN_FIX",
     "RACE_POLL_S",
     "RACE_SETTLE_S",
     "RACE_WINDOW",
@@ -133,8 +138,10 @@ __all__ = [
     "check_adoptable",
     "check_attribute",
     "check_mfa_methods",
+    "check_tier",
     "client_create_params",
     "client_update_params",
+    "default_tier",
     "delete_branding",
     "delete_client",
     "delete_domain",
@@ -145,6 +152,7 @@ __all__ = [
     "described_clients",
     "domain_taken_error",
     "domain_url",
+    "effective_tier",
     "endpoint_override",
     "ensure_attribute",
     "ensure_branding",

@@ -19,6 +19,10 @@ if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking on
     from cognito_privx.cognito.gateway import CognitoGateway
 
 
+NO_DOMAIN = "no one can sign in until the pool has a domain (there is no hosted UI without one)"
+NO_DOMAIN_FIX = "set [cognito] domain_prefix and run `cognito-privx setup`"
+
+
 def domain_url(prefix: str, region: str) -> str:
     """The hosted-UI prefix domain's URL, per partition (``auth-fips`` in GovCloud; config/partitions.py)."""
     return partitions.domain_url(prefix, region)

@@ -44,14 +44,28 @@ def check_mfa_methods(spec: MfaSpec | None, pool: Mapping[str, Any] | None) -> N
         )
 
 
+# The factor blocks of SetUserPoolMfaConfig. AWS refuses any of them with MfaConfiguration OFF ("Invalid MFA
+# configuration given, can't turn off MFA and configure an MFA together": go-to-k/cdkd#1923, four calls on a real
+# pool; lgallard/terraform-aws-cognito-user-pool#74), and ON/OPTIONAL with none enabled ("can't disable all MFAs
+# with a required or optional configuration": aws/aws-sdk-js#4186). WebAuthnConfiguration is no factor: kept.
+MFA_FACTOR_BLOCKS = ("SmsMfaConfiguration", "SoftwareTokenMfaConfiguration", "EmailMfaConfiguration")
+
+
 def mfa_set_params(
     pool_id: str, current: Mapping[str, Any] | None, spec: MfaSpec, keys: Iterable[str] = ()
 ) -> dict[str, Any]:
-    """Full SetUserPoolMfaConfig parameters: what the pool has (SMS, passkeys) with our fields over it."""
+    """Full SetUserPoolMfaConfig parameters: what the pool has (SMS, passkeys) with our fields over it.
+
+    With ``spec.mode`` off: ``MfaConfiguration`` OFF and no factor block (:data:`MFA_FACTOR_BLOCKS`), which AWS
+    refuses together with OFF; the pool's ``WebAuthnConfiguration`` (passkeys, no MFA factor) is kept. ``keys``:
+    the request members botocore's model knows (empty: all)."""
     params: dict[str, Any] = {k: v for k, v in (current or {}).items() if k != "MfaConfiguration"}
     params["UserPoolId"] = pool_id
     params["MfaConfiguration"] = spec.configuration
-    if spec.mode != "off":
+    if spec.mode == "off":
+        for block in MFA_FACTOR_BLOCKS:
+            params.pop(block, None)
+    else:
         params["SoftwareTokenMfaConfiguration"] = {"Enabled": "totp" in spec.methods}
         if "email" in spec.methods:
             params["EmailMfaConfiguration"] = dict(params.get("EmailMfaConfiguration") or {})

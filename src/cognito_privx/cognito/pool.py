@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NewType
 from cognito_privx.cognito.ensure import UNSET, Unset, plain, with_unstuck
 from cognito_privx.cognito.exposure import SIGN_UP_FIELD
 from cognito_privx.cognito.races import NEVER, age_key, created_at, settled
+from cognito_privx.cognito.tiers import default_tier
 from cognito_privx.cognito.usernames import username_model
 from cognito_privx.config import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
 from cognito_privx.desired import ADOPTED_TAG_KEY, ADOPTED_TAG_VALUE, AttributeSpec, PoolSpec
@@ -69,7 +70,7 @@ def pool_create_params(spec: PoolSpec, attribute: AttributeSpec) -> dict[str, An
         "Schema": [attribute.schema()],
         "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": spec.admin_only_sign_up is not False},
         "AccountRecoverySetting": {"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
-        "UserPoolTier": spec.tier or "LITE",
+        "UserPoolTier": spec.tier or default_tier(),  # AWS's own default, from botocore's model
         "DeletionProtection": "ACTIVE" if spec.deletion_protection else "INACTIVE",
         "UserPoolTags": spec.pool_tags,
         **({"Policies": {"PasswordPolicy": dict(spec.password_policy)}} if spec.password_policy is not None else {}),
@@ -92,7 +93,7 @@ def pool_managed_fields(spec: PoolSpec, current: UserPoolTypeTypeDef, *, adopt: 
     # only: an update could never be seen to stick (ensure_pool says it was not checked).
     if "DeletionProtection" in current:
         desired["DeletionProtection"] = "ACTIVE" if spec.deletion_protection else "INACTIVE"
-    # moto's description has no UserPoolTier; never "update" a field we cannot observe.
+    # Never "update" a field we cannot observe (cognito-local describes no UserPoolTier); unset: the pool's own.
     if "UserPoolTier" in current and spec.tier is not None:
         desired["UserPoolTier"] = spec.tier
     admin_only = wanted_admin_only(spec, current, adopt=adopt)

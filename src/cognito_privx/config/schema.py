@@ -81,7 +81,9 @@ class CognitoConfig(_Section):
     app_client_name: str = "privx"
     domain_prefix: str = ""
     hosted_ui: Literal["classic", "managed"] = "classic"
-    # None: LITE when the pool is created, and afterwards left as it is (raised in the console, or adopted).
+    # None: AWS's default (ESSENTIALS, botocore's model) when the pool is created, and afterwards the pool's own
+    # tier, never changed (raised in the console, or adopted). Settings a tier gates are checked against the tier
+    # the pool will have, before any change (here when the tier is set, else once the pool is read).
     tier: Literal["LITE", "ESSENTIALS", "PLUS"] | None = None
     deletion_protection: bool = True
     tags: dict[str, str] = Field(default_factory=dict)
@@ -147,10 +149,20 @@ class CognitoConfig(_Section):
     def _mfa_consistent(self) -> CognitoConfig:
         if self.mfa in ("optional", "required") and not self.mfa_methods:
             raise ValueError(f'mfa = "{self.mfa}" needs at least one of mfa_methods (like ["totp"])')
-        if "email" in self.mfa_methods and self.mfa in ("optional", "required") and self.tier in (None, "LITE"):
+        if "email" in self.mfa_methods and self.mfa in ("optional", "required") and self.tier == "LITE":
             raise ValueError(
-                f"email MFA needs the ESSENTIALS or PLUS tier (tier is {self.tier or 'not set: LITE'}); "
-                'use mfa_methods = ["totp"] or set tier'
+                'email MFA needs the ESSENTIALS or PLUS tier (tier is LITE); use mfa_methods = ["totp"] or set tier'
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _managed_login_tier(self) -> CognitoConfig:
+        # botocore's model, CreateUserPoolDomain.ManagedLoginVersion: managed login "requires ... any feature plan
+        # other than Lite" (else FeatureUnavailableInTierException at the domain step, after pool and client).
+        if self.hosted_ui == "managed" and self.tier == "LITE":
+            raise ValueError(
+                'managed login needs the ESSENTIALS or PLUS tier (tier is LITE); set tier = "ESSENTIALS" or '
+                'hosted_ui = "classic"'
             )
         return self
 

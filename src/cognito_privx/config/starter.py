@@ -43,6 +43,9 @@ pool_name = {json.dumps(pool_name)}
 # The hosted-UI domain https://<prefix>.auth.<region>.amazoncognito.com: lower-case letters, digits and hyphens,
 # unique per region across all AWS accounts. Empty: no domain is managed.
 domain_prefix = {json.dumps(domain_prefix)}
+# The feature plan: LITE, ESSENTIALS or PLUS. Unset: a new pool gets AWS's default (ESSENTIALS) and an existing
+# pool keeps its own. Managed login (hosted_ui = "managed") and email MFA need ESSENTIALS or PLUS.
+# tier = "ESSENTIALS"
 # Where a user's group travels: "custom" (the attribute custom:group, one group per user) or "cognito:groups"
 # (Cognito's native groups, several per user; the stronger: only administrators change native groups).
 # group_claim = "custom"

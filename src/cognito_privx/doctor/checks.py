@@ -364,6 +364,12 @@ def oidc_discovery(facts: Facts, desired: DesiredState) -> str:
     keys = got(facts.jwks.body).get("keys")
     if not isinstance(keys, list) or not keys:
         raise fail(f"the JWKS {jwks_uri} holds no keys", None)
+    if facts.domain is None:  # AWS serves the document anyway; its authorize endpoint has no sign-in page
+        raise fail(
+            f"the discovery document answers, but pool {pool['Id']} has no domain: its authorization_endpoint "
+            f"{doc.get('authorization_endpoint')} leads to no sign-in page; {cognito.NO_DOMAIN}",
+            cognito.NO_DOMAIN_FIX,
+        )
     return f"issuer {issuer}{where}; JWKS has {len(keys)} key(s)"
 
 
@@ -531,6 +537,8 @@ def direct_login_url(facts: Facts, desired: DesiredState) -> str:
     another candidate does, say which setting to use (docs/privx-api.md#direct-login-url)."""
     _need_directory(facts)
     client_id = need_client(facts)["ClientId"]
+    if facts.domain is None:
+        raise fail(f"the pool has no domain: {cognito.NO_DOMAIN}", cognito.NO_DOMAIN_FIX)
     if not facts.login:
         raise skip("skipped: no OIDC directory (see privx-directory)")
     configured, *others = facts.login

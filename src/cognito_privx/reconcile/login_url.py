@@ -19,6 +19,7 @@ class LoginURL:
     client_id: str
     callback_url: str
     probes: tuple[directlogin.Probe, ...] = ()
+    no_domain: bool = False  # the pool has no hosted-UI domain: no URL can lead to a sign-in page
 
     @property
     def working(self) -> directlogin.Probe | None:
@@ -57,4 +58,5 @@ def direct_login_url(desired: DesiredState, services: Services, *, verify: bool 
                 services.privx.http, desired.login_url_template, desired.public_url, str(directory["id"])
             )
         )
-    return LoginURL(url, client_id, desired.client.callback_url, probes)
+    no_domain = pool is not None and not pool.get("Domain") and desired.domain is None
+    return LoginURL(url, client_id, desired.client.callback_url, probes, no_domain)

@@ -55,6 +55,7 @@ def observe(desired: DesiredState, services: Services, *, adopt: bool, lock: Poo
     if pool is not None and clients is None and _group_is_attribute(desired):
         clients = cognito.described_clients(gw, pool["Id"])  # the one listing (open_path_notes)
     cognito.check_attribute(desired.attribute, pool)
+    cognito.check_tier(desired, pool)
     cognito.check_mfa_methods(desired.mfa, pool)
     mfa = gw.mfa_config(pool["Id"]) if pool and desired.mfa else None
     domain = cognito.observe_domain(gw, desired.domain, pool)

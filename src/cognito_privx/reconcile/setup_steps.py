@@ -194,6 +194,12 @@ def _setup_once(
         domain_changes = cognito.ensure_domain(gw, desired.domain, pool.pool, dry_run=dry_run, current=now.domain)
     for change in domain_changes:
         plan.add(change)
+    if desired.domain is None and not (pool.pool or {}).get("Domain"):
+        plan.add(
+            Change(
+                "cognito domain", "(none)", Action.NOOP, (), notes=(f"{cognito.NO_DOMAIN}: {cognito.NO_DOMAIN_FIX}",)
+            )
+        )
     if desired.domain is not None and desired.domain.needs_branding:
         # now.client is None when this run creates the client: then it has no style yet either.
         branding = now.branding if now.client is not None else None

@@ -123,25 +123,31 @@ class HostedUI:
 
     def _discovery(self, pool_id: str, base: str) -> Response:
         """The pool's discovery document, shaped as Cognito's (DG "User pool endpoints reference"; ``issuer`` the
-        AWS one, the OAuth endpoints on the hosted-UI domain, ``jwks_uri`` beside the issuer). 404 for an unknown
-        pool and for a pool without a domain (no hosted UI, so nothing to sign in with)."""
+        AWS one, the OAuth endpoints on the hosted-UI domain, ``jwks_uri`` beside the issuer, and
+        ``end_session_endpoint`` (``/logout``) and ``revocation_endpoint`` (``/oauth2/revoke``), which current
+        documents carry). 404 for an unknown pool only: AWS serves the document of a pool without a domain too,
+        its OAuth endpoints then under the issuer (``<issuer>/authorize``; openiddict/openiddict-core#1586 shows
+        such a document), where no sign-in page answers (404 here). Where a domain-less document puts
+        ``/logout`` and ``/oauth2/revoke`` is not reported: the same base, by analogy **(unverified)**."""
         pool = moto_view.find_pool(self.region, pool_id)
-        prefix = moto_view.domain_of(self.region, pool) if pool is not None else None
-        if pool is None or prefix is None:
+        if pool is None:
             return _not_found()
-        domain = f"{base}/{prefix}"
+        prefix = moto_view.domain_of(self.region, pool)
+        domain, oauth = (f"{base}/{prefix}", "/oauth2") if prefix is not None else (f"{base}/{pool_id}", "")
         return json_response(
             {
-                "authorization_endpoint": f"{domain}/oauth2/authorize",
+                "authorization_endpoint": f"{domain}{oauth}/authorize",
+                "end_session_endpoint": f"{domain}/logout",
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "issuer": self.issuer(pool_id),
                 "jwks_uri": f"{base}/{pool_id}/.well-known/jwks.json",
                 "response_types_supported": ["code", "token"],
+                "revocation_endpoint": f"{domain}{oauth}/revoke",
                 "scopes_supported": ["openid", "email", "phone", "profile"],
                 "subject_types_supported": ["public"],
-                "token_endpoint": f"{domain}/oauth2/token",
+                "token_endpoint": f"{domain}{oauth}/token",
                 "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-                "userinfo_endpoint": f"{domain}/oauth2/userInfo",
+                "userinfo_endpoint": f"{domain}{oauth}/userInfo",
             }
         )
 

@@ -32,6 +32,11 @@ methods in place, once per process, keeping moto's behaviour otherwise:
 11. :func:`.auth_flows.fix_auth_flows`: ``InitiateAuth`` and ``AdminInitiateAuth`` refuse a flow the app client's
     ``ExplicitAuthFlows`` does not allow (``InvalidParameterException`` "<FLOW> flow not enabled for this client",
     before the credentials are read); unset: refresh, SRP and custom; the legacy values honoured.
+12. :func:`.tiers.fix_tiers`: a pool keeps its ``UserPoolTier`` (``ESSENTIALS`` when created without one, the
+    model's default); managed login (``ManagedLoginVersion`` 2), branding styles and threat protection are
+    refused below their plan with ``FeatureUnavailableInTierException``.
+13. :func:`.mfa.fix_mfa_config`: ``SetUserPoolMfaConfig`` refuses MFA off with a factor block, MFA on or optional
+    with no factor enabled, and email MFA on a Lite pool.
 
 The in-process ``mock_aws`` and moto's server use the same model classes, so one :func:`apply` covers both.
 
@@ -51,8 +56,10 @@ from cognito_privx.sandbox.moto_fixes.app_client_secrets import MAX_CLIENT_SECRE
 from cognito_privx.sandbox.moto_fixes.attribute_writes import fix_attribute_writes
 from cognito_privx.sandbox.moto_fixes.auth_flows import fix_auth_flows
 from cognito_privx.sandbox.moto_fixes.branding import add_managed_login_branding
+from cognito_privx.sandbox.moto_fixes.mfa import fix_mfa_config
 from cognito_privx.sandbox.moto_fixes.sign_outs import fix_sign_outs
 from cognito_privx.sandbox.moto_fixes.tags import add_pool_tagging
+from cognito_privx.sandbox.moto_fixes.tiers import fix_tiers
 
 __all__ = ["MAX_CLIENT_SECRETS", "apply", "client_secrets"]
 
@@ -78,3 +85,5 @@ def apply() -> None:
         fix_attribute_writes(models)
         fix_auth_flows(models)
         fix_sign_outs(models)
+        fix_tiers(models)
+        fix_mfa_config(models)
