@@ -290,3 +290,33 @@ def test_no_config_file_points_to_init(cli: Any) -> None:
     assert "hint: run `cognito-privx init` to write a commented ./cognito-privx.toml, or pass --config FILE" in (
         run.stderr
     )
+
+
+def test_init_checks_each_answer_as_given_and_keeps_the_others(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deploy_cli, "interactive", lambda: True)
+    monkeypatch.delenv("PRIVX_API_BASE_URL", raising=False)
+    # A bad region, then a good one; a PrivX URL with a path, then a good one; the pool; a domain prefix with a
+    # reserved word, then Enter for the suggested one.
+    typed = "mars-east-1\neu-north-1\nhttps://px.example.org/privx\nhttps://px.example.org\nteam\naws-login\n\n"
+    run = cli("--config", "mine.toml", "init", input=typed)
+    assert run.exit_code == 0, run.stderr
+    assert run.stderr.count("error:") == 3 and "try again" in run.stderr
+    data = tomllib.loads((tmp_path / "mine.toml").read_text())
+    assert data["cognito"]["region"] == "eu-north-1" and data["privx"]["url"] == "https://px.example.org"
+    assert data["cognito"]["pool_name"] == "team"
+    assert data["cognito"]["domain_prefix"].startswith("team-") and len(data["cognito"]["domain_prefix"]) == 11
+    # The example URL is never offered as a default.
+    assert "privx.example.com" not in run.stderr
+
+
+def test_init_derives_a_domain_prefix_and_none_is_said_plainly(cli: Any, tmp_path: Path) -> None:
+    run = cli("init", "--pool-name", "Cognito Users of AWS")
+    assert run.exit_code == 0, run.stderr
+    prefix = tomllib.loads((tmp_path / "cognito-privx.toml").read_text())["cognito"]["domain_prefix"]
+    assert prefix.startswith("users-of-") and "aws" not in prefix and "cognito" not in prefix
+    none = cli("--config", "none.toml", "init", "--domain-prefix", "")
+    assert none.exit_code == 0, none.stderr
+    assert "nobody can sign in until [cognito] domain_prefix is set" in none.stderr
+    assert tomllib.loads((tmp_path / "none.toml").read_text())["cognito"]["domain_prefix"] == ""

@@ -349,13 +349,17 @@ def init(
     pool_name: Annotated[str | None, typer.Option("--pool-name", help="The user pool's name (default privx).")] = None,
     domain_prefix: Annotated[
         str | None,
-        typer.Option("--domain-prefix", help="The hosted-UI domain prefix (default: none managed)."),
+        typer.Option(
+            "--domain-prefix",
+            help="The hosted-UI domain prefix, where users sign in (default: derived from the pool name, like "
+            'privx-3fa9c1; "" for none: then nobody can sign in until one is set).',
+        ),
     ] = None,
 ) -> None:
     """Write a commented starter config file (--config, else ./cognito-privx.toml); never overwrites one.
 
-    Values come from the flags (and --region); on a terminal, what is missing is asked for. Left out, region and
-    URL stay commented out, for AWS_REGION and PRIVX_API_BASE_URL to fill in."""
+    Values come from the flags (and --region); on a terminal, what is missing is asked for, each answer checked as
+    it is given. Left out, region and URL stay commented out, for AWS_REGION and PRIVX_API_BASE_URL to fill in."""
     state: State = ctx.obj
     run(state, lambda: _init(state, privx_url=privx_url, pool_name=pool_name, domain_prefix=domain_prefix))
 
@@ -363,7 +367,13 @@ def init(
 def _init(state: State, *, privx_url: str | None, pool_name: str | None, domain_prefix: str | None) -> None:
     """``init``: the starter file from the flags, and on a terminal from the answers."""
     from cognito_privx import render
-    from cognito_privx.config import DEFAULT_CONFIG_FILE, starter_toml, write_starter
+    from cognito_privx.config import (
+        DEFAULT_CONFIG_FILE,
+        answer_problem,
+        derive_domain_prefix,
+        starter_toml,
+        write_starter,
+    )
     from cognito_privx.errors import UsageError
 
     path = state.config_path or Path(DEFAULT_CONFIG_FILE)
@@ -372,18 +382,49 @@ def _init(state: State, *, privx_url: str | None, pool_name: str | None, domain_
             f"{path} exists already; nothing was written",
             "edit it, or write another file with `cognito-privx --config NEW.toml init`",
         )
-    region, url, name, prefix = state.region, privx_url, pool_name, domain_prefix
+    answers: dict[str, str | None] = {
+        "region": state.region,
+        "privx_url": privx_url,
+        "pool_name": pool_name,
+        "domain_prefix": domain_prefix,
+    }
     if interactive():
 
-        def ask(question: str, default: str) -> str:
-            return str(typer.prompt(question, default=default, show_default=bool(default), err=True)).strip()
+        def ask(key: str, question: str, default: str) -> None:
+            """Ask until the answer passes the config's own check; the answers before it are kept."""
+            while True:
+                answer = str(typer.prompt(question, default=default, show_default=bool(default), err=True)).strip()
+                if key == "domain_prefix" and answer.lower() == "none":
+                    answer = ""
+                problem = answer_problem(**{**answers, key: answer})
+                if problem is None:
+                    answers[key] = answer
+                    return
+                render.problem(problem, "try again (Ctrl-C to stop; nothing is written until the end)")
 
-        region = region or ask("AWS region", os.environ.get("AWS_REGION", ""))
-        url = url or ask("PrivX URL", os.environ.get("PRIVX_API_BASE_URL", "https://privx.example.com"))
-        name = name or ask("User pool name", "privx")
-        prefix = prefix if prefix is not None else ask("Hosted-UI domain prefix (empty: none)", "")
+        if not answers["region"]:
+            ask("region", "AWS region", os.environ.get("AWS_REGION", ""))
+        if not answers["privx_url"]:
+            # No example URL as a default: an example written into the file would point setup at nobody's PrivX.
+            ask(
+                "privx_url",
+                "PrivX URL (empty: PRIVX_API_BASE_URL fills it in)",
+                os.environ.get("PRIVX_API_BASE_URL", ""),
+            )
+        if not answers["pool_name"]:
+            ask("pool_name", "User pool name", "privx")
+        if answers["domain_prefix"] is None:
+            suggested = derive_domain_prefix(answers["pool_name"] or "privx")
+            ask("domain_prefix", "Hosted-UI domain prefix, where users sign in ('none': no domain)", suggested)
+    if answers["domain_prefix"] is None:
+        answers["domain_prefix"] = derive_domain_prefix(answers["pool_name"] or "privx")
+    if not answers["domain_prefix"]:
+        render.warning("no domain prefix: nobody can sign in until [cognito] domain_prefix is set and setup has run")
     text = starter_toml(
-        region=region or None, privx_url=url or None, pool_name=name or "privx", domain_prefix=prefix or ""
+        region=answers["region"] or None,
+        privx_url=answers["privx_url"] or None,
+        pool_name=answers["pool_name"] or "privx",
+        domain_prefix=answers["domain_prefix"] or "",
     )
     write_starter(path, text)
     if state.json:

@@ -16,7 +16,8 @@ Modules:
 - ``loading``: finding and reading the file and layering it: flag > config file > environment > default
   (``load_config``).
 - ``credentials``: PrivX API credentials from ``PRIVX_*`` variables (``PrivXCredentials``, ``load_credentials``).
-- ``starter``: ``init``'s commented starter file (``starter_toml``, ``write_starter``).
+- ``starter``: ``init``'s commented starter file (``starter_toml``, ``write_starter``, ``derive_domain_prefix``,
+  ``answer_problem``).
 
 The names below are re-exported for the code that imports them from ``cognito_privx.config``.
 """
@@ -34,7 +35,7 @@ from cognito_privx.config.constants import (
 from cognito_privx.config.credentials import PrivXCredentials, load_credentials
 from cognito_privx.config.loading import DEFAULT_CONFIG_FILE, load_config
 from cognito_privx.config.schema import AppConfig, CognitoConfig, PasswordPolicyConfig, PrivXConfig
-from cognito_privx.config.starter import starter_toml, write_starter
+from cognito_privx.config.starter import answer_problem, derive_domain_prefix, starter_toml, write_starter
 from cognito_privx.config.validate import (
     ROLE_ARN_RE,
     GroupNameError,
@@ -60,6 +61,8 @@ __all__ = [
     "PasswordPolicyConfig",
     "PrivXConfig",
     "PrivXCredentials",
+    "answer_problem",
+    "derive_domain_prefix",
     "fold_group",
     "group_collisions",
     "load_config",

@@ -1,10 +1,14 @@
 """``init``: the text of a commented starter ``cognito-privx.toml`` (:func:`starter_toml`), validated and written
-without overwriting a file (:func:`write_starter`)."""
+without overwriting a file (:func:`write_starter`); a domain prefix derived from the pool name
+(:func:`derive_domain_prefix`: without a domain nobody can sign in), and each answer checked as it is given
+(:func:`answer_problem`)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
+import secrets
 import tomllib
 from pathlib import Path
 
@@ -12,7 +16,7 @@ from pydantic import ValidationError
 
 from cognito_privx.config.loading import describe_validation_error
 from cognito_privx.config.schema import AppConfig
-from cognito_privx.config.validate import normalise_url
+from cognito_privx.config.validate import DOMAIN_RESERVED, normalise_url
 from cognito_privx.errors import ConfigError
 from cognito_privx.files import create_private
 
@@ -68,6 +72,34 @@ domain_prefix = {json.dumps(domain_prefix)}
 # ops = "ops-admins"
 # dev = "developers"
 """
+
+
+def derive_domain_prefix(pool_name: str) -> str:
+    """A hosted-UI domain prefix for ``pool_name``: its lower-case letters and digits, hyphen-joined (Cognito's
+    reserved words ``aws``, ``amazon``, ``cognito`` taken out), at most 40 characters, then ``-`` and 6 random hex
+    digits, since a prefix is unique per region across all AWS accounts (``privx-users`` → ``privx-users-3fa9c1``).
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", pool_name.lower())
+    for word in DOMAIN_RESERVED:
+        slug = slug.replace(word, "")
+    slug = re.sub(r"-+", "-", slug)[:40].strip("-") or "privx"
+    return f"{slug}-{secrets.token_hex(3)}"
+
+
+def answer_problem(**answers: str | None) -> str | None:
+    """What is wrong with ``init``'s answers so far (``region``, ``privx_url``, ``pool_name``, ``domain_prefix``;
+    ``None`` or empty: not given), as the config check says it; ``None`` when nothing is."""
+    text = starter_toml(
+        region=answers.get("region") or None,
+        privx_url=answers.get("privx_url") or None,
+        pool_name=answers.get("pool_name") or "privx",
+        domain_prefix=answers.get("domain_prefix") or "",
+    )
+    try:
+        AppConfig.model_validate(tomllib.loads(text))
+    except ValidationError as e:
+        return describe_validation_error(e, "init").message
+    return None
 
 
 def write_starter(path: Path, text: str) -> None:
