@@ -32,6 +32,10 @@ methods in place, once per process, keeping moto's behaviour otherwise:
 11. :func:`.auth_flows.fix_auth_flows`: ``InitiateAuth`` and ``AdminInitiateAuth`` refuse a flow the app client's
     ``ExplicitAuthFlows`` does not allow (``InvalidParameterException`` "<FLOW> flow not enabled for this client",
     before the credentials are read); unset: refresh, SRP and custom; the legacy values honoured.
+12. :func:`.sign_outs.fix_sign_outs`: what ends a user's refresh tokens, for the hosted-UI stand-in.
+13. :func:`.user_writes.fix_user_writes`: ``AdminResetUserPassword`` refused in an admin-only-recovery pool, a
+    missing required attribute and an over-long value refused, an email changed unverified kept or marked
+    unverified as ``UserAttributeUpdateSettings`` says.
 
 The in-process ``mock_aws`` and moto's server use the same model classes, so one :func:`apply` covers both.
 
@@ -53,6 +57,7 @@ from cognito_privx.sandbox.moto_fixes.auth_flows import fix_auth_flows
 from cognito_privx.sandbox.moto_fixes.branding import add_managed_login_branding
 from cognito_privx.sandbox.moto_fixes.sign_outs import fix_sign_outs
 from cognito_privx.sandbox.moto_fixes.tags import add_pool_tagging
+from cognito_privx.sandbox.moto_fixes.user_writes import fix_user_writes
 
 __all__ = ["MAX_CLIENT_SECRETS", "apply", "client_secrets"]
 
@@ -78,3 +83,4 @@ def apply() -> None:
         fix_attribute_writes(models)
         fix_auth_flows(models)
         fix_sign_outs(models)
+        fix_user_writes(models)
