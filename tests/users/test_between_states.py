@@ -70,7 +70,9 @@ def test_imported_user_in_admin_only_pool_gets_a_temporary_password(
     assert "admin-only" in reset.stderr and "--temporary-password-prompt" in reset.stderr
     assert _status(aws, pool, "imp@example.com") == "RESET_REQUIRED"
 
-    run = cli(*c, "add-user", "imp@example.com", "--group", "ops", "--temporary-password-stdin", input="T3mp!passw0rd\n")
+    run = cli(
+        *c, "add-user", "imp@example.com", "--group", "ops", "--temporary-password-stdin", input="T3mp!passw0rd\n"
+    )
     assert run.exit_code == 0, run.stderr
     assert "temporary password set" in run.stderr and "signed in already" not in run.stderr
     assert _status(aws, pool, "imp@example.com") == "FORCE_CHANGE_PASSWORD"
@@ -133,7 +135,11 @@ def test_required_standard_attribute_is_refused_before_any_call_then_given(
     cli: Any, config_file: Path, aws: Any, pool: str, tmp_path: Path
 ) -> None:
     c = ["--config", str(config_file)]
-    _moto_pool(pool).schema_attributes["family_name"].required = True
+    from moto.cognitoidp.models import CognitoIdpUserPoolAttribute
+
+    # AWS fixes the schema at CreateUserPool: a pool made elsewhere, with family_name required, adopted.
+    required = CognitoIdpUserPoolAttribute("family_name", False, {"Name": "family_name", "Required": True})
+    _moto_pool(pool).schema_attributes["family_name"] = required
     run = cli(*c, "add-user", "fam@example.com", "--group", "ops", "--no-invite")
     assert run.exit_code == 2 and "family_name" in run.stderr and "--attribute family_name=" in run.stderr
     assert aws.list_users(UserPoolId=pool)["Users"] == []

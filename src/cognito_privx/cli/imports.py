@@ -139,6 +139,8 @@ def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: st
     from cognito_privx.users.jobs.choice import Engine, choose_engine
 
     users = open_users(state, keep_sessions=flags.keep_sessions, batch=True)
+    for row in rows:  # the whole file against the pool's schema, before the first row (exit 2)
+        users.check_row(row, where=f"line {row.line}: ")
     choice = choose_engine(asked, len(rows), invite=flags.invite, role_arn=role, pool=dict(users.description or {}))
     if choice.engine is Engine.JOB or asked is not Engine.AUTO or "would go" in choice.reason:
         render.info(f"engine: {choice.engine.value} ({choice.reason})")
