@@ -166,15 +166,21 @@ def test_existing_users_are_compared_by_api_and_only_new_ones_go_to_the_job(
 def test_rows_the_job_refuses_are_reported_per_row_with_their_input_line(
     numbering: str, cli: Any, config_file: Path, aws: Any, role: str, tmp_path: Path
 ) -> None:
-    # A pool that requires `name` (an adopted one, say): the job refuses the rows without it. Whichever way the
-    # logs number lines, the tool finds out and names the input lines.
+    # A pool whose `name` holds 3 characters (an adopted one, say): the job refuses the rows with a longer one.
+    # Whichever way the logs number lines, the tool finds out and names the input lines. (A *required* attribute
+    # the file lacks is refused before any call: tests/users/test_between_states.py.)
     created = aws.create_user_pool(
         PoolName="privx-users",
         UsernameAttributes=["email"],
         UsernameConfiguration={"CaseSensitive": False},
         AutoVerifiedAttributes=["email"],
         Schema=[
-            {"Name": "name", "AttributeDataType": "String", "Required": True, "Mutable": True},
+            {
+                "Name": "name",
+                "AttributeDataType": "String",
+                "Mutable": True,
+                "StringAttributeConstraints": {"MinLength": "0", "MaxLength": "3"},
+            },
             {"Name": "group", "AttributeDataType": "String", "Mutable": True},
         ],
         UserPoolTags={"managed-by": "cognito-privx"},
@@ -183,8 +189,8 @@ def test_rows_the_job_refuses_are_reported_per_row_with_their_input_line(
     with standin.configured(line_numbers=numbering):
         path = _csv(
             tmp_path / "u.csv",
-            [("a@example.com", "ops", "Ann"), ("b@example.com", "ops", ""), ("c@example.com", "dev", "Cy"),
-             ("d@example.com", "ops", "")],
+            [("a@example.com", "ops", "Ann"), ("b@example.com", "ops", "Bobby"), ("c@example.com", "dev", "Cy"),
+             ("d@example.com", "ops", "Dorothy")],
             header="email,group,name",
         )  # fmt: skip
         report = tmp_path / "r.csv"
