@@ -786,3 +786,23 @@ def test_a_deny_wins_unless_it_is_conditional() -> None:
     assert not job_trust.trusts_cognito({"Statement": [allow, deny_all]})
     assert job_trust.trusts_cognito({"Statement": [allow, conditional]})
     assert job_trust.trusts_cognito(json.dumps({"Statement": allow}))
+
+
+def test_a_job_into_an_admin_only_recovery_pool_says_how_imported_users_get_in(
+    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path
+) -> None:
+    # Imported users are RESET_REQUIRED; with admin-only recovery "Forgot your password?" cannot help them (issue 23).
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    moto_pool = cognitoidp_backends[DEFAULT_ACCOUNT_ID][REGION].user_pools[pool]
+    moto_pool.extended_config["AccountRecoverySetting"] = {
+        "RecoveryMechanisms": [{"Priority": 1, "Name": "admin_only"}]
+    }
+    path = _csv(tmp_path / "u.csv", [("ivy@example.com", "ops")])
+    run = cli(
+        "--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role,
+    )  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    assert _users(aws, pool)["ivy@example.com"]["status"] == "RESET_REQUIRED"
+    assert "admin-only" in run.stderr and "--temporary-password-prompt" in run.stderr
