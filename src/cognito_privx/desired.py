@@ -133,6 +133,7 @@ class AttributeSpec:
     """The custom attribute that carries a user's group: String, mutable, created with its bare name."""
 
     name: str
+    groups: tuple[str, ...] = ()  # the [roles] groups its value must hold (checked against its MaxLength)
 
     @property
     def attribute_name(self) -> str:
@@ -400,7 +401,7 @@ class DesiredState:
                 password_policy=_password_policy(c.password_policy),
                 admin_only_sign_up=c.admin_only_sign_up,
             ),
-            attribute=AttributeSpec(c.group_attribute),
+            attribute=AttributeSpec(c.group_attribute, tuple(cfg.roles)),
             client=ClientSpec(
                 name=c.app_client_name,
                 callback_url=public + CALLBACK_PATH,

@@ -677,6 +677,11 @@ def test_the_user_commands_send_only_what_their_policy_allows(
         run(USERS, config, "resend-invite", "a@example.com")
         run(USERS, config, "disable-user", "a@example.com")
         run(USERS, config, "enable-user", "a@example.com")
+        aws.admin_set_user_password(
+            UserPoolId=_pool(aws), Username="a@example.com", Password="Str0ng!pass-w0rd", Permanent=True
+        )
+        run(USERS, config, "reset-password", "a@example.com")  # signed in: Cognito's reset code
+        run(USERS, config, "add-user", "a@example.com", "--group", "ops", "--temporary-password", "Str0ng!pass-w1rd")
         run(USERS, config, "add-user", "c@example.com", "--group", "contractors", "--force", "--no-invite")
         run(USERS, config, "list-users")
         run(USERS, config, "list-users", "--group", "ops")

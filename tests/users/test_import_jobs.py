@@ -166,15 +166,21 @@ def test_existing_users_are_compared_by_api_and_only_new_ones_go_to_the_job(
 def test_rows_the_job_refuses_are_reported_per_row_with_their_input_line(
     numbering: str, cli: Any, config_file: Path, aws: Any, role: str, tmp_path: Path
 ) -> None:
-    # A pool that requires `name` (an adopted one, say): the job refuses the rows without it. Whichever way the
-    # logs number lines, the tool finds out and names the input lines.
+    # A pool whose `name` holds 3 characters (an adopted one, say): the job refuses the rows with a longer one.
+    # Whichever way the logs number lines, the tool finds out and names the input lines. (A *required* attribute
+    # the file lacks is refused before any call: tests/users/test_between_states.py.)
     created = aws.create_user_pool(
         PoolName="privx-users",
         UsernameAttributes=["email"],
         UsernameConfiguration={"CaseSensitive": False},
         AutoVerifiedAttributes=["email"],
         Schema=[
-            {"Name": "name", "AttributeDataType": "String", "Required": True, "Mutable": True},
+            {
+                "Name": "name",
+                "AttributeDataType": "String",
+                "Mutable": True,
+                "StringAttributeConstraints": {"MinLength": "0", "MaxLength": "3"},
+            },
             {"Name": "group", "AttributeDataType": "String", "Mutable": True},
         ],
         UserPoolTags={"managed-by": "cognito-privx"},
@@ -183,8 +189,8 @@ def test_rows_the_job_refuses_are_reported_per_row_with_their_input_line(
     with standin.configured(line_numbers=numbering):
         path = _csv(
             tmp_path / "u.csv",
-            [("a@example.com", "ops", "Ann"), ("b@example.com", "ops", ""), ("c@example.com", "dev", "Cy"),
-             ("d@example.com", "ops", "")],
+            [("a@example.com", "ops", "Ann"), ("b@example.com", "ops", "Bobby"), ("c@example.com", "dev", "Cy"),
+             ("d@example.com", "ops", "Dorothy")],
             header="email,group,name",
         )  # fmt: skip
         report = tmp_path / "r.csv"
@@ -780,3 +786,23 @@ def test_a_deny_wins_unless_it_is_conditional() -> None:
     assert not job_trust.trusts_cognito({"Statement": [allow, deny_all]})
     assert job_trust.trusts_cognito({"Statement": [allow, conditional]})
     assert job_trust.trusts_cognito(json.dumps({"Statement": allow}))
+
+
+def test_a_job_into_an_admin_only_recovery_pool_says_how_imported_users_get_in(
+    cli: Any, config_file: Path, aws: Any, pool: str, role: str, tmp_path: Path
+) -> None:
+    # Imported users are RESET_REQUIRED; with admin-only recovery "Forgot your password?" cannot help them (issue 23).
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    moto_pool = cognitoidp_backends[DEFAULT_ACCOUNT_ID][REGION].user_pools[pool]
+    moto_pool.extended_config["AccountRecoverySetting"] = {
+        "RecoveryMechanisms": [{"Priority": 1, "Name": "admin_only"}]
+    }
+    path = _csv(tmp_path / "u.csv", [("ivy@example.com", "ops")])
+    run = cli(
+        "--config", str(config_file), "import-users", str(path), "--engine", "job", "--logs-role-arn", role,
+    )  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    assert _users(aws, pool)["ivy@example.com"]["status"] == "RESET_REQUIRED"
+    assert "admin-only" in run.stderr and "--temporary-password-prompt" in run.stderr

@@ -139,9 +139,13 @@ def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: st
     from cognito_privx.users.jobs.choice import Engine, choose_engine
 
     users = open_users(state, keep_sessions=flags.keep_sessions, batch=True)
+    for row in rows:  # the whole file against the pool's schema, before the first row (exit 2)
+        users.check_row(row, where=f"line {row.line}: ")
     choice = choose_engine(asked, len(rows), invite=flags.invite, role_arn=role, pool=dict(users.description or {}))
     if choice.engine is Engine.JOB or asked is not Engine.AUTO or "would go" in choice.reason:
         render.info(f"engine: {choice.engine.value} ({choice.reason})")
+    if choice.engine is Engine.JOB:
+        _admin_only_note(users)
     if choice.engine is Engine.JOB and role is not None:
         return _import_by_jobs(
             state,
@@ -177,6 +181,20 @@ def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: st
     if result.interrupted:
         return 130
     return 1 if result.failed else 0
+
+
+def _admin_only_note(users: Any) -> None:
+    """Before a job into a pool whose account recovery is admin-only: its RESET_REQUIRED users cannot recover a
+    password themselves (botocore ``RecoveryOptionType``: admin_only "prevents self-service account recovery")."""
+    from cognito_privx import render
+    from cognito_privx.users.pool_rules import Recovery
+
+    if Recovery.of(users.description).admin_only:
+        render.warning(
+            "this pool's account recovery is admin-only: the users an import job creates (RESET_REQUIRED) cannot "
+            "set a password themselves; give each a temporary password with `cognito-privx add-user EMAIL "
+            "--group G --temporary-password-prompt`"
+        )
 
 
 def _import_by_jobs(

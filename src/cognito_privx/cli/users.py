@@ -102,8 +102,18 @@ def add_user(
     ] = False,
     no_invite: Annotated[bool, typer.Option("--no-invite", help="Do not send Cognito's invitation email.")] = False,
     force: ForceOpt = False,
+    attribute: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--attribute",
+            help="NAME=VALUE: a further user attribute set when the user is created, e.g. one the pool's schema "
+            "requires (--attribute family_name=Smith). Repeat for several.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Create the user with group G, or bring an existing user to group G (idempotent)."""
+    """Create the user with group G, or bring an existing user to group G (idempotent). With a temporary password,
+    also gives one to a user who has none of their own (not signed in yet, or RESET_REQUIRED: imported or reset)."""
     state: State = ctx.obj
     run(
         state,
@@ -115,6 +125,7 @@ def add_user(
             password=PasswordSources(temporary_password, prompt=password_prompt, stdin=password_stdin),
             no_invite=no_invite,
             force=force,
+            attribute=attribute or [],
         ),
     )
 
@@ -128,10 +139,14 @@ def _add_user(
     password: PasswordSources,
     no_invite: bool,
     force: bool,
+    attribute: list[str],
 ) -> None:
+    from dataclasses import replace
+
     from cognito_privx import render
     from cognito_privx.errors import UsageError
     from cognito_privx.users import password_problems
+    from cognito_privx.users.pool_rules import parse_attributes
 
     password.check()
     if password.given and no_invite:
@@ -139,7 +154,9 @@ def _add_user(
             f"a temporary password ({password.where}) and --no-invite do not go together",
             "the invitation carries the temporary password; give one of the two",
         )
-    row = _user_row(email, group, users_spec(state), force=force, name=name)
+    spec = users_spec(state)
+    row = _user_row(email, group, spec, force=force, name=name)
+    row = replace(row, attributes=parse_attributes(attribute, spec.attribute_name))
     temporary_password = password.read(interactive)
     users = open_users(state)
     if temporary_password is not None:
@@ -186,6 +203,23 @@ def _resend_invite(state: State, email: str) -> None:
     users_spec(state)  # the config first: a bad config is reported before a bad argument
     address = validate_email(email)
     _show(state, open_users(state).resend_invite(address))
+
+
+@app.command("reset-password")
+def reset_password(ctx: typer.Context, email: EmailArg) -> None:
+    """Send Cognito's password-reset code to a user (AdminResetUserPassword): they enter it with a new password at
+    their next sign-in. Needs self-service account recovery in the pool and a verified email or phone; in a pool
+    whose recovery is admin-only, it says to set a temporary password with add-user instead."""
+    state: State = ctx.obj
+    run(state, lambda: _reset_password(state, email))
+
+
+def _reset_password(state: State, email: str) -> None:
+    from cognito_privx.users import validate_email
+
+    users_spec(state)  # the config first: a bad config is reported before a bad argument
+    address = validate_email(email)
+    _show(state, open_users(state).reset_password(address))
 
 
 def _set_enabled(state: State, email: str, enabled: bool, *, keep_sessions: bool = False) -> None:

@@ -60,4 +60,16 @@ def check_attribute(spec: AttributeSpec, pool: UserPoolTypeTypeDef | None) -> Sc
             "or remove a custom attribute",
             "set [cognito] group_attribute to a new name (for example 'privx_group')",
         )
+    # An adopted pool's attribute may be shorter than a group name (StringAttributeConstraints.MaxLength, botocore:
+    # "The maximum length of a string attribute value"): AWS would refuse that group at every user write.
+    limit = (found.get("StringAttributeConstraints") or {}).get("MaxLength")
+    longer = [g for g in spec.groups if limit is not None and str(limit).isdigit() and len(g) > int(limit)]
+    if longer:
+        named = ", ".join(f"{g!r} ({len(g)} characters)" for g in longer)
+        raise ConflictError(
+            f"the pool's attribute {attr} holds at most {limit} characters (MaxLength {limit}), shorter than the "
+            f"[roles] group(s) {named}: no user could be put in them",
+            "Cognito can never change a custom attribute: use shorter [roles] group names, or set [cognito] "
+            "group_attribute to a new name (setup creates it with MaxLength 2048)",
+        )
     return found

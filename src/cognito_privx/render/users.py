@@ -25,7 +25,7 @@ def user_result(result: Any) -> None:
     if status:
         from cognito_privx.users import status_text  # a user result comes from users, imported already
 
-        detail += f"  status {markup_value(status_text(status))}"
+        detail += f"  status {markup_value(status_text(status, getattr(result, 'invitation', None)))}"
     stderr().print(f"[{colour}]{symbol} {result.outcome.value}[/] {where}{markup_value(result.email)}{detail}")
 
 
@@ -39,7 +39,7 @@ def users_table(users: list[Any], file: Any = None) -> None:
 
     for u in users:
         table.add_row(
-            markup_value(u.email),
+            markup_value(u.email) + ("" if getattr(u, "email_verified", True) else " [yellow](unverified)[/]"),
             # doctor --login's identity (kept disabled between rehearsals), marked so nobody takes it for a person
             "(login rehearsal)" if is_rehearsal(u.email) else markup_value(u.name or "—"),
             markup_value(u.group or "—"),

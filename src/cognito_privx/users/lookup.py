@@ -38,6 +38,9 @@ class UserLookup:
     request: Request
     pool_id: str
     model: UsernameModel
+    # The pool keeps a changed email unchanged until the user verifies it (UserAttributeUpdateSettings
+    # AttributesRequireVerificationBeforeUpdate holds "email"): the new address finds nobody meanwhile.
+    email_change_pending: bool = False
 
     def find(self, email: str) -> AdminGetUserResponseTypeDef | None:
         """The user whose email is ``email`` (an ``AdminGetUser`` answer), ``None`` when there is none.
@@ -82,9 +85,18 @@ class UserLookup:
         if user is None:
             raise UserNotFound(
                 f"no user {email}{self.any_case()} in pool {self.pool_id}",
-                "check the address, or add the user with add-user",
+                self.not_found_hint("check the address, or add the user with add-user"),
             )
         return user
+
+    def not_found_hint(self, hint: str) -> str:
+        """``hint``, and in a pool that verifies email changes first, where a changed address is meanwhile."""
+        if not self.email_change_pending:
+            return hint
+        return (
+            f"{hint}; if the user's email was changed to this address, the pool keeps the old one until they verify "
+            "the new one (AttributesRequireVerificationBeforeUpdate): use the old address, listed by list-users"
+        )
 
     def get(self, username: str) -> AdminGetUserResponseTypeDef | None:
         """``AdminGetUser`` by the real user name; ``None`` when there is no such user."""

@@ -31,7 +31,9 @@ class Outcome(enum.StrEnum):
 
 # Cognito's UserStatus values, and what each means for the person (the user commands show both).
 STATUS_MEANING = {
-    "FORCE_CHANGE_PASSWORD": "invitation pending",
+    # Cognito keeps no record of whether AdminCreateUser sent the invitation (MessageAction=SUPPRESS leaves the same
+    # status): only the add-user that created the user knows, and says "invitation sent" / "no invitation sent".
+    "FORCE_CHANGE_PASSWORD": "not signed in yet: invitation sent, or none sent (--no-invite)",
     "CONFIRMED": "signed in",
     "RESET_REQUIRED": "password reset required",
     "UNCONFIRMED": "not confirmed",
@@ -41,11 +43,15 @@ STATUS_MEANING = {
     "UNKNOWN": "unknown",
 }
 INVITATION_PENDING = "FORCE_CHANGE_PASSWORD"
+RESET_REQUIRED = "RESET_REQUIRED"
 
 
-def status_text(status: str) -> str:
-    """``FORCE_CHANGE_PASSWORD (invitation pending)``: the status and what it means."""
+def status_text(status: str, invitation: str | None = None) -> str:
+    """``CONFIRMED (signed in)``: the status and what it means; ``invitation`` ("sent" / "not sent"), known only to
+    the add-user that created the user, replaces the unknown of ``FORCE_CHANGE_PASSWORD``."""
     meaning = STATUS_MEANING.get(status)
+    if status == INVITATION_PENDING and invitation is not None:
+        meaning = "invitation sent" if invitation == "sent" else "no invitation sent"
     return f"{status} ({meaning})" if meaning else status
 
 
@@ -57,6 +63,8 @@ class UserRow:
     line: int | None = None  # CSV line number, for messages
     # Further native groups (group_claim = "cognito:groups" only; -g dev -g ops): ``group`` is the first.
     also: tuple[str, ...] = ()
+    # Further attributes set at creation (add-user --attribute NAME=VALUE: what the pool's schema requires)
+    attributes: tuple[tuple[str, str], ...] = ()
 
     @property
     def groups(self) -> tuple[str, ...]:
@@ -83,9 +91,14 @@ class UserResult:
     # PrivX sessions and connections of the person ended in our directory (None: not tried, or no directory)
     privx_sessions: int | None = None
     privx_connections: int | None = None
+    # Whether this operation had Cognito send the invitation ("sent") or suppressed it ("not sent"); None when it
+    # created nobody (Cognito cannot tell afterwards: STATUS_MEANING)
+    invitation: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {"email": self.email, "outcome": self.outcome.value, "detail": self.detail}
+        if self.invitation is not None:
+            document["invitation"] = self.invitation
         if self.line is not None:  # only rows of a file have a line
             document["line"] = self.line
         if self.status is not None:
@@ -110,6 +123,9 @@ class UserInfo:
     enabled: bool
     created: str
     name: str | None = None
+    # email_verified: false after an email change that was not verified (a pool without
+    # AttributesRequireVerificationBeforeUpdate stores the new address unverified)
+    email_verified: bool = True
 
     @classmethod
     def from_cognito(cls, raw: UserTypeTypeDef, attribute: str) -> UserInfo:
@@ -123,6 +139,7 @@ class UserInfo:
             enabled=raw.get("Enabled", True),
             created=created.isoformat(timespec="seconds") if isinstance(created, datetime) else "",
             name=attrs.get("name"),
+            email_verified=attrs.get("email_verified", "true") == "true",
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -133,6 +150,7 @@ class UserInfo:
             "enabled": self.enabled,
             "created": self.created,
             "name": self.name,
+            "email_verified": self.email_verified,
         }
 
 
@@ -160,6 +178,7 @@ def found_as(user: AdminGetUserResponseTypeDef, email: str) -> str:
 
 __all__ = [
     "INVITATION_PENDING",
+    "RESET_REQUIRED",
     "STATUS_MEANING",
     "Outcome",
     "UserInfo",

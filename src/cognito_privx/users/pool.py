@@ -15,29 +15,24 @@ import enum
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from cognito_privx import retry
 from cognito_privx.cognito import CognitoGateway, find_our_pool
 from cognito_privx.cognito.usernames import UsernameModel, username_model
 from cognito_privx.desired import UsersSpec
-from cognito_privx.errors import CognitoError, ConflictError, UsageError
-from cognito_privx.users import lifecycle
+from cognito_privx.errors import CognitoError, UsageError
+from cognito_privx.users import lifecycle, pool_rules, recovery
 from cognito_privx.users.calls import retrying_call
 from cognito_privx.users.ending import AccessEnding
 from cognito_privx.users.groups import Memberships
 from cognito_privx.users.lookup import UserLookup, UserNotFound
 from cognito_privx.users.model import (
-    INVITATION_PENDING,
     Outcome,
     UserInfo,
     UserResult,
     UserRow,
-    email_of,
-    found_as,
-    join_words,
-    status_text,
 )
 from cognito_privx.users.offboard import EndPrivX
 
@@ -131,7 +126,9 @@ class PoolUsers:
     @property
     def lookup(self) -> UserLookup:
         """Finding users by email in this pool, with this object's calls (throttling retried)."""
-        return UserLookup(self.gw, self.call, self.pool_id, self.model)
+        settings = (self.description or {}).get("UserAttributeUpdateSettings") or {}
+        pending = "email" in (settings.get("AttributesRequireVerificationBeforeUpdate") or [])
+        return UserLookup(self.gw, self.call, self.pool_id, self.model, email_change_pending=pending)
 
     @property
     def memberships(self) -> Memberships:
@@ -160,9 +157,10 @@ class PoolUsers:
     ) -> UserResult:
         """Create the user, or bring an existing one to ``row.group`` (and ``row.name`` if given).
 
-        ``temporary_password`` on an existing user whose invitation is pending (``FORCE_CHANGE_PASSWORD``) replaces
-        their temporary password (``AdminSetUserPassword``, not permanent; no email is sent); on a user who has
-        signed in already it is not set, and the result says so.
+        ``temporary_password`` on an existing user with no password of their own (``FORCE_CHANGE_PASSWORD``, or
+        ``RESET_REQUIRED``: imported, or reset) sets a temporary one (``AdminSetUserPassword``, not permanent; no
+        email is sent): :func:`cognito_privx.users.recovery.set_temporary_password`; on a user who has signed in
+        already it is not set, and the result says so.
         """
         if len(row.groups) > 1 and not self.native_groups:
             raise UsageError(
@@ -175,6 +173,7 @@ class PoolUsers:
                 if group not in self.role_groups:
                     self.memberships.require_group(group)
         user = self.find(row.email)
+        self.check_row(row, creating=user is None and create)  # before any write: exit 2
         if user is None and create and dry_run:
             return UserResult(
                 row.email,
@@ -196,60 +195,33 @@ class PoolUsers:
                     row.line,
                     status=status,
                     new_group=row.group_value,
+                    invitation="sent" if invite else "not sent",
                 )
             user = self.find(row.email)  # created meanwhile (another run, a lost response): converge it
         if user is None:
             raise UserNotFound(
                 f"no user {row.email}{self.lookup.any_case()} in pool {self.pool_id}",
-                "add the user with add-user first",
+                self.lookup.not_found_hint("add the user with add-user first"),
             )
         result = self.converge(row, user, dry_run=dry_run)
         if temporary_password:
-            return self._set_temporary_password(result, user, temporary_password, dry_run=dry_run)
+            return recovery.set_temporary_password(self, result, user, temporary_password, dry_run=dry_run)
         return result
 
-    def _set_temporary_password(
-        self, result: UserResult, user: AdminGetUserResponseTypeDef, password: str, *, dry_run: bool
-    ) -> UserResult:
-        status = str(user.get("UserStatus", ""))
-        if status != INVITATION_PENDING:
-            note = f"temporary password not set: the user has signed in already (status {status_text(status)})"
-            return replace(result, detail="; ".join(filter(None, [result.detail, note])))
-        if dry_run:
-            note = "would set the temporary password"
-        else:
-            self.call(
-                "admin_set_user_password",
-                UserPoolId=self.pool_id,
-                Username=user["Username"],
-                Password=password,
-                Permanent=False,
-            )
-            note = "temporary password set (no email is sent: give it to the user)"
-        return replace(result, outcome=Outcome.UPDATED, detail="; ".join(filter(None, [result.detail, note])))
-
     def resend_invite(self, email: str) -> UserResult:
-        """Send the invitation email again (``AdminCreateUser`` with ``MessageAction=RESEND``), which also resets the
-        temporary password and its expiry. Only for a user whose invitation is pending (``FORCE_CHANGE_PASSWORD``);
-        raises ``ConflictError`` for anyone else, ``UserNotFound`` when there is no such user."""
-        user = self.lookup.require(email)
-        status = str(user.get("UserStatus", ""))
-        if status != INVITATION_PENDING:
-            raise ConflictError(
-                f"{email} has no pending invitation to resend: status {status_text(status)}",
-                "only users who have not signed in yet (FORCE_CHANGE_PASSWORD) get an invitation; "
-                "list them with `cognito-privx list-users --status FORCE_CHANGE_PASSWORD`",
-            )
-        self.call(
-            "admin_create_user",
-            UserPoolId=self.pool_id,
-            Username=email_of(user) or email,
-            MessageAction="RESEND",
-            DesiredDeliveryMediums=["EMAIL"],
-        )
-        return UserResult(
-            email, Outcome.UPDATED, join_words(found_as(user, email), "invitation sent again"), status=status
-        )
+        """resend-invite: :func:`cognito_privx.users.recovery.resend_invite`."""
+        return recovery.resend_invite(self, email)
+
+    def reset_password(self, email: str) -> UserResult:
+        """reset-password: :func:`cognito_privx.users.recovery.reset_password`."""
+        return recovery.reset_password(self, email)
+
+    def check_row(self, row: UserRow, *, where: str = "", creating: bool = True) -> None:
+        """Raise ``UsageError`` when the pool's schema refuses ``row`` (:func:`~cognito_privx.users.pool_rules.
+        check_row`): a required attribute missing, a group over the attribute's ``MaxLength``. No call when
+        :meth:`open` had the description."""
+        pool = self.description or self.gw.describe_pool(self.pool_id)
+        pool_rules.check_row(row, pool, self.attribute, where=where, creating=creating)
 
     def create(self, row: UserRow, *, invite: bool, temporary_password: str | None) -> UserTypeTypeDef | None:
         """The created user (``AdminCreateUser``'s ``User``); ``None`` when the user name exists already."""
@@ -260,6 +232,7 @@ class PoolUsers:
         ]
         if row.name:
             attributes.append({"Name": "name", "Value": row.name})
+        attributes += [{"Name": name, "Value": value} for name, value in row.attributes]
         params: dict[str, Any] = {
             "UserPoolId": self.pool_id,
             "Username": row.email,

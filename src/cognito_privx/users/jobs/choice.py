@@ -86,8 +86,10 @@ def choose_engine(
 
 
 JOB_DIFFERENCES = (
-    "imported users are RESET_REQUIRED and get no invitation email: they set their password with "
-    "'Forgot your password?' on the sign-in page"
+    "imported users are RESET_REQUIRED and get no invitation email: where the pool's account recovery is "
+    "self-service they set their password with 'Forgot your password?' on the sign-in page (or `cognito-privx "
+    "reset-password EMAIL` sends them Cognito's code); where it is admin-only, give each a temporary password "
+    "with `cognito-privx add-user EMAIL --group G --temporary-password-prompt`"
 )
 
 
