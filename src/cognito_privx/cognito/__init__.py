@@ -31,6 +31,7 @@ modules import each other directly (never through this file, so there is no circ
 """
 
 from cognito_privx.cognito.attribute import check_attribute, ensure_attribute
+from cognito_privx.cognito.blockers import import_jobs_block, running_import_jobs
 from cognito_privx.cognito.branding import BRANDING, delete_branding, ensure_branding, find_branding, observe_branding
 from cognito_privx.cognito.client import (
     CLIENT_SUPERSET_FIELDS,
@@ -136,6 +137,8 @@ __all__ = [
     "UserPoolId",
     "add_secret",
     "age_key",
+    "import_jobs_block",
+    "running_import_jobs",
     "check_adoptable",
     "check_attribute",
     "check_mfa_methods",
