@@ -202,15 +202,32 @@ def test_account_mapping_is_written_shown_and_converged(cli: Any, tmp_path: Path
     assert "connection.attribute_mapping" in fields
 
 
-def test_the_claim_keyed_account_mapping_of_earlier_versions_is_refused_with_the_new_form(
-    cli: Any, tmp_path: Path
+@pytest.mark.parametrize(
+    "written",
+    ['{ email = "windows_account", name = "unix_account" }', '{ windows_account = "email", unix_account = "name" }'],
+)
+def test_account_mapping_is_accepted_in_either_direction(
+    cli: Any, tmp_path: Path, emulator: PrivXEmulator, written: str
 ) -> None:
-    config = tmp_path / "old.toml"
+    """PrivX documents ``oidc_attribute_mapping`` as "attribute:token mappings" (keyed by the source claim), the
+    UI as Source=Target pairs; our target-keyed form was an inference (issue 23). Both are accepted: the targets are
+    the known two, so the direction of each pair is plain, and both configs mean the same."""
+    config = tmp_path / "either.toml"
+    config.write_text(
+        BASE_CONFIG.replace('button_title = "Cognito"', f'button_title = "Cognito"\naccount_mapping = {written}')
+    )
+    run = cli("--config", str(config), "-o", "json", "plan")
+    assert run.exit_code == 0, run.stderr
+    fields = {f["field"]: f["after"] for c in json.loads(run.stdout)["changes"] for f in c["fields"]}
+    assert fields["connection.attribute_mapping"] == {"unix_account": "name", "windows_account": "email"}
+
+
+def test_an_account_mapping_that_names_no_target_is_refused(cli: Any, tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
     config.write_text(
         BASE_CONFIG.replace(
-            'button_title = "Cognito"', 'button_title = "Cognito"\naccount_mapping = { email = "windows_account" }'
+            'button_title = "Cognito"', 'button_title = "Cognito"\naccount_mapping = { email = "name" }'
         )
     )
     run = cli("--config", str(config), "plan")
-    assert run.exit_code == 2
-    assert 'account_mapping = { windows_account = "email" }' in run.stderr
+    assert run.exit_code == 2 and "unix_account or windows_account" in run.stderr

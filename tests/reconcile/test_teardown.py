@@ -185,6 +185,12 @@ def test_cognito_teardown_order_and_protection_switch_pinned(emulator: PrivXEmul
         },
         {"UserPoolId": "eu-west-1_abc", "ClientId": "c1"},
     )
+    # A running import job would refuse the pool's delete: looked for before the first deletion (issue 23).
+    stub.add_response(
+        "list_user_import_jobs",
+        {"UserImportJobs": [{"JobId": "import-1", "JobName": "old", "Status": "Succeeded"}]},
+        {"UserPoolId": "eu-west-1_abc", "MaxResults": 60},
+    )
     stub.add_response("delete_user_pool_domain", {}, {"Domain": "acme-privx", "UserPoolId": "eu-west-1_abc"})
     stub.add_response("delete_user_pool_client", {}, {"UserPoolId": "eu-west-1_abc", "ClientId": "c1"})
     stub.add_response(
@@ -264,3 +270,82 @@ def test_teardown_ends_the_live_sessions_of_our_directory_first(
     assert done.exit_code == 0, done.stderr
     assert emulator.valid_sessions(alice) == emulator.valid_sessions(bob) == []
     assert emulator.live_connections() == [] and "Cognito" not in _names(emulator, "sources")
+
+
+# --- issue 23: an import job blocks DeleteUserPool (UserImportInProgressException, botocore's model) ---------------
+
+
+def _start_held_job(aws: Any, pool_id: str) -> str:
+    """A job of ``pool_id`` started and held ``Pending`` by the stand-in (sandbox/import_jobs): the state in which
+    DeleteUserPool and UpdateUserPool answer UserImportInProgressException."""
+    import httpx
+
+    from cognito_privx.sandbox import import_jobs as standin
+
+    role = standin.create_logs_role(boto3.client("iam", region_name=REGION))
+    job = aws.create_user_import_job(UserPoolId=pool_id, JobName="held", CloudWatchLogsRoleArn=role)["UserImportJob"]
+    header = aws.get_csv_header(UserPoolId=pool_id)["CSVHeader"]
+    body = ",".join(header) + "\n"
+    put = httpx.put(job["PreSignedUrl"], content=body.encode(), headers={"x-amz-server-side-encryption": "aws:kms"})
+    assert put.is_success
+    aws.start_user_import_job(UserPoolId=pool_id, JobId=job["JobId"])
+    return str(job["JobId"])
+
+
+@pytest.fixture
+def held() -> Any:
+    from cognito_privx.sandbox import import_jobs as standin
+
+    with standin.configured(pending_s=3600.0, rate=None):
+        yield
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    for moto_pool in list(cognitoidp_backends["123456789012"][REGION].user_pools.values()):
+        for job in standin.jobs_of(moto_pool).values():
+            job.wake.set()
+
+
+@pytest.mark.usefixtures("held")
+def test_teardown_with_an_import_job_running_removes_nothing_and_names_the_job(
+    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator
+) -> None:
+    assert cli("--config", str(config_file), "setup").exit_code == 0
+    pool_id = aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"]
+    job_id = _start_held_job(aws, pool_id)
+    writes = len(emulator.write_requests())
+
+    dry = cli("--config", str(config_file), "teardown", "--dry-run")
+    assert dry.exit_code == 0 and f"blocked: import job {job_id} is running" in dry.stderr
+    run = cli("--config", str(config_file), "teardown", "--yes")
+    assert run.exit_code == 1, run.stderr
+    assert job_id in run.stderr and "aws cognito-idp stop-user-import-job" in run.stderr
+    assert "nothing was removed" in run.stderr.lower() and "Traceback" not in run.stderr
+    # Nothing of the deployment went: the directory, the domain, the client, the pool.
+    assert "Cognito" in _names(emulator, "sources") and len(emulator.write_requests()) == writes
+    assert aws.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("Domain") == "acme-privx"
+    assert aws.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
+    # --keep-pool deletes no pool, and nothing else an import job blocks: it goes ahead.
+    kept = cli("--config", str(config_file), "teardown", "--yes", "--keep-pool")
+    assert kept.exit_code == 0, kept.stderr
+    assert "Cognito" not in _names(emulator, "sources")
+
+
+def test_teardown_stopped_by_the_pool_delete_says_what_it_removed(
+    cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job started between teardown's check and its DeleteUserPool: the refusal, and what had gone before."""
+    from moto.cognitoidp import responses
+    from moto.core.exceptions import JsonRESTError
+
+    assert cli("--config", str(config_file), "setup").exit_code == 0
+
+    def refuse(self: Any) -> Any:
+        raise JsonRESTError("UserImportInProgressException", "A user import job is in progress.")
+
+    monkeypatch.setattr(responses.CognitoIdpResponse, "delete_user_pool", refuse)
+    run = cli("--config", str(config_file), "teardown", "--yes")
+    assert run.exit_code == 1, run.stderr
+    assert "- deleted privx directory Cognito" in run.stderr
+    assert "- deleted cognito app client privx" in run.stderr
+    assert "✗ delete cognito user pool privx-users" in run.stderr
+    assert "Stopped; done before that:" in run.stderr and "Run teardown again" in run.stderr

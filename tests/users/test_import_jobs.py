@@ -496,7 +496,10 @@ def test_ctrl_c_while_a_job_runs_says_it_goes_on_and_a_rerun_follows_it(
     assert run.exit_code == 130
     assert "goes on in Cognito" in run.stderr and "run the same command again" in run.stderr
     written = json.loads(report.read_text())  # a whole document, not a torn one
-    assert written["rows"] == [] and "goes on in Cognito" in written["summary"]["stopped"]
+    assert "goes on in Cognito" in written["summary"]["stopped"]
+    # Every row of the file is listed (issue 23): in the job, which goes on, so "unknown" until a re-run follows it.
+    assert [r["email"] for r in written["rows"]] == [f"i{i}@example.com" for i in range(30)]
+    assert {r["outcome"] for r in written["rows"]} == {"unknown"} and written["summary"]["unknown"] == 30
     assert [j["Status"] for j in _jobs(aws, pool)] == ["Pending"]  # held: still running when the re-run looks
     monkeypatch.setattr(JobClient, "follow", follow)
     held_jobs.release_when_followed()
@@ -715,7 +718,9 @@ def test_an_error_after_the_report_is_opened_leaves_a_whole_report(
     )  # fmt: skip
     assert run.exit_code == 1  # no such role
     written = json.loads(report.read_text())
-    assert written["rows"] == [] and "no IAM role" in written["summary"]["stopped"]
+    assert "no IAM role" in written["summary"]["stopped"]
+    # Every row of the file is listed (issue 23); a run stopped by an error cannot tell what it applied: unknown.
+    assert [(r["email"], r["outcome"]) for r in written["rows"]] == [("e1@example.com", "unknown")]
 
 
 def test_known_users_in_a_big_pool_are_looked_up_not_created_first(

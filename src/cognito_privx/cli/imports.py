@@ -125,7 +125,10 @@ def _import_file(
     except BaseException as e:
         if writer is not None:  # the report stays a whole document, and says why it ends there
             writer.abort(
-                f"stopped by {getattr(e, 'message', None) or type(e).__name__}", started, getattr(e, "hint", None)
+                f"stopped by {getattr(e, 'message', None) or type(e).__name__}",
+                started,
+                getattr(e, "hint", None),
+                rows=rows,  # every row of the file listed: the rest as unknown (issue 23)
             )
         raise
 
@@ -133,8 +136,7 @@ def _import_file(
 def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: str | None, flags: _Flags) -> int:
     """The engine chosen, then the rows imported by the API (here) or by import jobs; the exit code."""
     from cognito_privx import render
-    from cognito_privx.pacing import AdaptiveRate
-    from cognito_privx.users.api_engine import import_rows
+    from cognito_privx.users.api_engine import CtrlC
     from cognito_privx.users.index import learn_pool
     from cognito_privx.users.jobs.choice import Engine, choose_engine
 
@@ -160,6 +162,18 @@ def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: st
             rate=flags.rate,
         )
     index = learn_pool(users, len(rows), dry_run=flags.dry_run)
+    with CtrlC(
+        keep_after_a_press=True
+    ) as ctrl_c:  # held until the results are out: a late press loses none of them (issue 23)
+        return _import_rows(state, users, rows, writer, flags, index, ctrl_c)
+
+
+def _import_rows(state: State, users: Any, rows: Any, writer: Any, flags: _Flags, index: Any, ctrl_c: Any) -> int:
+    """The API engine's run and its results (the summary, ``-o json``); the exit code."""
+    from cognito_privx import render
+    from cognito_privx.pacing import AdaptiveRate
+    from cognito_privx.users.api_engine import import_rows
+
     with render.ImportProgress(len(rows)) as progress:
         result = import_rows(
             users,
@@ -172,13 +186,15 @@ def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: st
             index=index,
             keep_results=state.json,
             report=writer,
+            note=render.warning,
+            ctrl_c=ctrl_c,
         )
     summary = result.summary()
     if state.json:
         render.json_document({"summary": summary, "rows": [r.to_json() for r in result.results]})
     else:
         render.import_summary(summary)
-    if result.interrupted:
+    if result.interrupted or ctrl_c.presses:
         return 130
     return 1 if result.failed else 0
 
@@ -246,19 +262,30 @@ def _import_by_jobs(
                 keep_results=state.json,
             )
     except KeyboardInterrupt:
-        # While a job runs: Cognito goes on with it. The report and the summary say so, with no row settled yet.
+        # While a job runs: Cognito goes on with it. The report and the summary say so; every row of the file is
+        # listed, as "unknown" (in the job, which goes on) or "not attempted" (no job was started).
+        import collections
+
+        from cognito_privx.users.model import Outcome, UserResult
         from cognito_privx.users.report import ImportReport
 
         going_on = f"import job {following[0]} goes on in Cognito" if following else "no import job was started"
+        outcome_of = Outcome.UNKNOWN if following else Outcome.NOT_ATTEMPTED
+        detail = f"interrupted: {going_on}" + ("; run again to follow it" if following else "")
+        skip = writer.written if writer is not None else 0
+        settled = [UserResult(r.email, outcome_of, detail, r.line) for i, r in enumerate(rows) if i >= skip]
         outcome = ImportReport(
-            [],
+            settled if state.json else [],
             time.monotonic() - started,
             0,
             f"interrupted: {going_on}",
             "run the same command again to follow it and get the per-row results" if following else None,
             interrupted=True,
+            counts=collections.Counter({outcome_of.value: len(settled) + skip}),
         )
         if writer is not None:
+            for result in settled:
+                writer.write(result)
             writer.close(outcome)
     summary = outcome.summary()
     if state.json:

@@ -32,6 +32,7 @@ modules import each other directly (never through this file, so there is no circ
 
 from cognito_privx.cognito.attribute import check_attribute, ensure_attribute
 from cognito_privx.cognito.availability import UnsupportedCallError, unavailable_note, why_unavailable
+from cognito_privx.cognito.blockers import import_jobs_block, running_import_jobs
 from cognito_privx.cognito.branding import BRANDING, delete_branding, ensure_branding, find_branding, observe_branding
 from cognito_privx.cognito.client import (
     CLIENT_SUPERSET_FIELDS,
@@ -165,6 +166,7 @@ __all__ = [
     "find_client",
     "find_our_pool",
     "group_is_empty",
+    "import_jobs_block",
     "is_adopted",
     "is_our_group",
     "is_our_tag",
@@ -183,6 +185,7 @@ __all__ = [
     "pool_update_params",
     "record_change",
     "required_attributes",
+    "running_import_jobs",
     "secret_age_days",
     "secret_age_seconds",
     "settled",

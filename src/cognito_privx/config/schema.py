@@ -282,26 +282,34 @@ class PrivXConfig(_Section):
     rule_template: str = Field(default=DEFAULT_RULE_TEMPLATE, min_length=7, max_length=256)
     timeout: float = Field(default=30.0, gt=0, le=600)
     retries: int = Field(default=4, ge=1, le=10)  # attempts per PrivX request (connection errors, 429, 5xx)
-    # PrivX target-account attribute -> ID-token claim, e.g. {unix_account = "email"}: keyed by target, so one
-    # claim can feed both targets, as PrivX's OIDC guide does (docs/privx-api.md#account-mapping).
+    # PrivX target-account attribute -> ID-token claim, e.g. {unix_account = "email"}. Either direction is accepted
+    # ({email = "unix_account"} too: PrivX's auth API documents oidc_attribute_mapping as "attribute:token
+    # mappings", its UI as Source=Target pairs, docs/privx-api.md#account-mapping); the targets are the known two,
+    # so each pair's direction is plain. Held keyed by target: one claim can feed both targets.
     account_mapping: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("account_mapping")
     @classmethod
     def _account_mapping(cls, v: dict[str, str]) -> dict[str, str]:
         targets = ("unix_account", "windows_account")
-        for target, claim in v.items():
-            if target not in targets and claim in targets:
-                # The claim-keyed form of earlier versions.
-                flipped = ", ".join(f'{c} = "{t}"' for t, c in v.items())
+        keyed: dict[str, str] = {}
+        for key, value in v.items():
+            if key in targets and value in targets:
+                raise ValueError(f"{key} = {value!r} maps a target to a target; name the ID-token claim")
+            if key in targets:
+                target, claim = key, value
+            elif value in targets:
+                target, claim = value, key  # the claim-keyed (source = target) form
+            else:
                 raise ValueError(
-                    f"the mapping is keyed by the target account now: write account_mapping = {{ {flipped} }}"
+                    f"{key} = {value!r} names no target account; one side must be unix_account or windows_account"
                 )
-            if target not in targets:
-                raise ValueError(f"{target!r} is not a target account; use unix_account or windows_account")
             if not re.match(r"^[A-Za-z0-9_:.-]{1,64}$", claim):
                 raise ValueError(f"{claim!r} is not a claim name (like email or custom:unix_user)")
-        return v
+            if target in keyed and keyed[target] != claim:
+                raise ValueError(f"{target} is mapped twice ({keyed[target]!r} and {claim!r}); keep one")
+            keyed[target] = claim
+        return dict(sorted(keyed.items()))
 
     @field_validator("rule_template")
     @classmethod

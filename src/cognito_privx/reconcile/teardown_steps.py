@@ -5,7 +5,7 @@ PrivX sessions and connections of our directory's users → PrivX grants → dir
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from cognito_privx import cognito, privx
@@ -155,6 +155,15 @@ def teardown(
             )
         )
 
+    # What would refuse the pool's delete half-way (botocore's model: UserImportInProgressException), found before
+    # the first deletion: a run refused here has removed nothing (cognito/blockers.py).
+    if pool is not None and delete_pool:
+        jobs = cognito.running_import_jobs(gw, str(pool["Id"]))
+        if jobs and not dry_run:
+            raise cognito.import_jobs_block(jobs, str(pool["Id"]))
+        if jobs:
+            block = f"blocked: import job {jobs[0].get('JobId')} is running (stop it or wait before teardown)"
+            steps[-1] = Step(replace(steps[-1].change, notes=(*steps[-1].change.notes, block)), steps[-1].apply)
     plan = Plan([s.change for s in steps])
     deletions = [s.change for s in steps if s.change.action is Action.DELETE]
     if deletions and not dry_run and confirm is not None and not confirm(plan.changes):

@@ -187,6 +187,7 @@ def import_summary(summary: dict[str, Any]) -> None:
     else:
         counts = f"{summary['created']} created, {summary['updated']} updated, {summary['unchanged']} unchanged, "
     not_attempted = summary.get("not_attempted") or 0
+    unknown = summary.get("unknown") or 0
     stderr().print(
         f"[bold]{summary['rows']} rows in {summary['seconds']} s"
         + (f" ({rate}/s)" if rate else "")
@@ -194,6 +195,7 @@ def import_summary(summary: dict[str, Any]) -> None:
         + counts
         + f"{'[red]' if failed else ''}{failed} failed{'[/]' if failed else ''}"
         + (f", {not_attempted} not attempted" if not_attempted else "")
+        + (f", [yellow]{unknown} unknown[/] (run again to settle them)" if unknown else "")
         + f"; {summary['throttle_retries']} throttling retries."
     )
     ended_s, ended_c = summary.get("privx_sessions_ended") or 0, summary.get("privx_connections_ended") or 0

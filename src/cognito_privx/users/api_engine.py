@@ -16,7 +16,8 @@ import row is run, paced and retried.
   ceiling. Every other call of a row is repeated on throttling by ``PoolUsers.call``
   (:mod:`cognito_privx.users.calls`).
 - **Stops.** Cognito's daily invite-email cap (``LimitExceededException``) and Ctrl-C start no further row; rows
-  never started are reported as "not attempted", not failed.
+  never started are reported as "not attempted", not failed. A second Ctrl-C is answered, a third abandons the
+  rows in flight ("unknown"): every row of the file is reported with an outcome, whatever the presses.
 """
 
 from __future__ import annotations
@@ -96,22 +97,35 @@ class _PacedGateway(CognitoGateway):
 
 
 _DONE = object()
+ABANDONED = "abandoned in flight by Ctrl-C: it may have been applied; run again to settle it"
 
 
 @dataclass
 class _Run:
-    """What the worker threads share: the stop flag and its reason."""
+    """What the worker threads share: the stop flag and its reason, the rows a worker has begun (``running``, by
+    index, under ``lock``), and the Ctrl-C presses (counted by the signal handler, which takes no lock: it runs on
+    the main thread, between any two of its bytecodes, perhaps while that thread holds ``lock``)."""
 
     stop: threading.Event = field(default_factory=threading.Event)
     reason: str | None = None
     hint: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     checked_groups: set[str] = field(default_factory=set)
+    running: set[int] = field(default_factory=set)
+    presses: int = 0
 
     def halt(self, reason: str, hint: str | None = None) -> None:
         with self.lock:
             if self.reason is None:
                 self.reason, self.hint = reason, hint
+        self.stop.set()
+
+    def pressed(self) -> None:
+        """Ctrl-C: the first stops starting rows (the rows in flight finish); the main loop answers the second
+        and abandons the rows in flight on the third."""
+        self.presses += 1
+        if self.reason is None:
+            self.reason = "interrupted"
         self.stop.set()
 
 
@@ -132,6 +146,8 @@ def import_rows(
     paced: frozenset[str] = frozenset({"admin_create_user"}),
     jobs: list[dict[str, Any]] | None = None,
     started: float | None = None,
+    note: Callable[[str], None] | None = None,
+    ctrl_c: CtrlC | None = None,
 ) -> ImportReport:
     """Run every row on up to ``workers`` threads sharing one client, at most ``2 * workers`` rows in flight.
 
@@ -143,6 +159,8 @@ def import_rows(
     ``answer`` (on this thread, in file order) and ``action`` (on a worker) are the job engine's: each answers a
     row itself, or ``None`` for the next step (``action``, then the usual path); ``paced``: the operations
     under ``limiter``; ``jobs`` and ``started`` (a ``time.monotonic()``) go into the report as they are.
+    ``note`` gets the answer to a second Ctrl-C (the third abandons the rows in flight: "unknown"); ``ctrl_c``:
+    the caller's :class:`CtrlC`, held beyond the run (else one is held for the run only).
     """
     start = time.monotonic() if started is None else started
     if limiter is None and users.create_limiter is not None:
@@ -160,6 +178,8 @@ def import_rows(
     kept: list[UserResult] = []
     waiting: dict[int, UserResult] = {}  # finished out of order, held until the rows before them are out
     next_out = 0
+    told = abandoned = False  # the second Ctrl-C answered; the third's abandon done
+    in_flight: dict[int, UserRow] = {}  # submitted, not yet emitted: at most the queue, the workers, ``waiting``
 
     def work() -> None:
         while True:
@@ -168,12 +188,18 @@ def import_rows(
                 return  # _DONE
             index_no: int = item[0]
             row: UserRow = item[1]
+            with run.lock:  # begun or not is decided here, once: what an abandon reads (see abandon())
+                go = not run.stop.is_set()
+                if go:
+                    run.running.add(index_no)
             try:
-                result = _not_attempted_result(row, run.reason) if run.stop.is_set() else one(row)
+                result = one(row) if go else _not_attempted_result(row, run.reason)
             except BaseException as e:  # noqa: BLE001 - a programming error: re-raised by the main thread
                 done.put(e)
                 return
-            done.put((index_no, result))
+            done.put((index_no, result))  # put before it leaves ``running``: never neither
+            with run.lock:
+                run.running.discard(index_no)
 
     def one(row: UserRow) -> UserResult:
         try:
@@ -201,9 +227,13 @@ def import_rows(
     def collect(block: bool) -> None:
         nonlocal next_out
         while True:
+            heed()
             while next_out in waiting:
                 emit(waiting.pop(next_out))
+                in_flight.pop(next_out, None)
                 next_out += 1
+            if abandoned:
+                return  # every row in flight has its result in ``waiting`` (emitted above); late answers ignored
             try:
                 got = done.get(timeout=0.2) if block else done.get_nowait()
             except queue.Empty:
@@ -213,13 +243,53 @@ def import_rows(
             waiting[got[0]] = got[1]
             block = False
 
+    def heed() -> None:
+        """Ctrl-C presses, answered on this thread: the second says what it waits for, the third abandons."""
+        nonlocal told
+        if run.presses >= 3 and not abandoned:
+            abandon()
+        elif run.presses == 2 and not told:
+            told = True
+            with run.lock:
+                busy = len(run.running)
+            if note is not None:
+                note(
+                    f"still finishing {busy} row(s) in flight; press Ctrl-C again to abandon them "
+                    "(the report will list them as unknown)"
+                )
+
+    def abandon() -> None:
+        """Stop waiting for the rows in flight: a row a worker has begun is "unknown" (it may have been applied;
+        a re-run settles it), one still queued "not attempted" (no worker starts a row once ``stop`` is set)."""
+        nonlocal abandoned
+        abandoned = True
+        while True:  # answers that came in already are kept
+            try:
+                got = done.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(got, tuple):
+                waiting.setdefault(got[0], got[1])
+        with run.lock:
+            begun = set(run.running)
+        for i, row in in_flight.items():
+            if i in waiting:
+                continue
+            if i in begun:
+                waiting[i] = UserResult(row.email, Outcome.UNKNOWN, ABANDONED, row.line)
+            else:
+                waiting[i] = _not_attempted_result(row, run.reason)
+
     threads = [threading.Thread(target=work, name=f"import-{i}", daemon=True) for i in range(width)]
     for t in threads:
         t.start()
     submitted = 0
     clean = False
     source: Iterator[UserRow] = iter(rows)
-    previous = _catch_ctrl_c(run)
+    held = ctrl_c if ctrl_c is not None else CtrlC().__enter__()
+    for _ in range(held.presses):  # pressed before the run began: no row starts
+        run.pressed()
+    held.on_press = run.pressed
     try:
         try:
             for row in source:
@@ -237,6 +307,7 @@ def import_rows(
                     submitted += 1
                     collect(block=False)
                     continue
+                in_flight[submitted] = row
                 while not run.stop.is_set():
                     # Short waits, so that a stop is seen at once.
                     try:
@@ -249,7 +320,7 @@ def import_rows(
                 submitted += 1
                 collect(block=False)
             for _ in threads:
-                while True:
+                while not abandoned:  # abandoned: the workers may be stuck in a call; not waited for
                     try:
                         todo.put(_DONE, timeout=0.2)
                         break
@@ -257,20 +328,16 @@ def import_rows(
                         collect(block=False)
             while next_out < submitted:
                 collect(block=True)
-            clean = True
-        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting for the rows in flight
-            run.halt("interrupted")
+            clean = not abandoned
         except BaseException as e:  # a programming error: no further row, then raised as it is
             run.halt(f"stopped by {type(e).__name__}")
             raise
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        held.on_press = None
+        if ctrl_c is None:
+            held.__exit__()
         for t in threads:  # daemon threads: after an error or a second Ctrl-C, not waited for
             t.join(timeout=None if clean else 0.05)
-    while next_out < submitted and next_out in waiting:
-        emit(waiting.pop(next_out))
-        next_out += 1
     outcome = ImportReport(
         kept,
         time.monotonic() - start,
@@ -278,7 +345,7 @@ def import_rows(
         run.reason,
         run.hint,
         dry_run=dry_run,
-        interrupted=run.reason == "interrupted",
+        interrupted=run.presses > 0 or run.reason == "interrupted",
         counts=counts,
         rate=limiter.rate,
         jobs=list(jobs or []),
@@ -289,21 +356,41 @@ def import_rows(
     return outcome
 
 
-def _catch_ctrl_c(run: _Run) -> Any:
-    """Ctrl-C (SIGINT) stops the run in order: no row is started after it, the rows in flight finish, and no row is
-    lost between the file and the queue (a KeyboardInterrupt can land between any two bytecodes). A second Ctrl-C
-    raises as usual. Only from the main thread, and only over Python's own handler (one set to ignore stays)."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        return None
+class CtrlC:
+    """Ctrl-C (SIGINT) held for an import, as a context manager: each press is counted and handed to the run in
+    progress (``on_press``), never raised, so no KeyboardInterrupt lands between two bytecodes and loses a row's
+    result; presses after the run (while its results are written) are only counted. With ``keep_after_a_press``
+    (a command that exits when done), once Ctrl-C was pressed, later presses stay ignored after the context. Only
+    from the main thread, and only over Python's own handler (one set to ignore stays, as nohup'd programs expect)."""
 
-    def on_sigint(signum: int, frame: Any) -> None:
-        if run.stop.is_set() and run.reason == "interrupted":
-            raise KeyboardInterrupt
-        run.halt("interrupted")
+    def __init__(self, *, keep_after_a_press: bool = False) -> None:
+        self.keep_after_a_press = keep_after_a_press
+        self.presses = 0
+        self.on_press: Callable[[], None] | None = None
+        self._previous: Any = None
 
-    return signal.signal(signal.SIGINT, on_sigint)
+    def __enter__(self) -> CtrlC:
+        if threading.current_thread() is threading.main_thread() and (
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            self._previous = signal.signal(signal.SIGINT, self._pressed)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.keep_after_a_press and self.presses and self._previous is not None:
+            # A command on its way out with 130: a later press must not cut its last words short, nor kill it
+            # during the interpreter's shutdown (which puts a Python-level handler back to the default; "ignore"
+            # it leaves in place).
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            return
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+    def _pressed(self, signum: int, frame: Any) -> None:
+        self.presses += 1  # no lock: this runs on the main thread, perhaps while it holds one
+        if self.on_press is not None:
+            self.on_press()
 
 
 def _not_attempted_result(row: UserRow, reason: str | None) -> UserResult:
@@ -340,4 +427,4 @@ def _import_one(
     return UserResult(row.email, Outcome.CREATED, f"group {row.group}", row.line)
 
 
-__all__ = ["DEFAULT_WORKERS", "import_rows"]
+__all__ = ["DEFAULT_WORKERS", "CtrlC", "import_rows"]

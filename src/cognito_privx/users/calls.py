@@ -42,9 +42,10 @@ def retrying_call(
     """One Cognito call; ``None`` when it fails with the ``absent`` error code (not found / exists).
 
     Throttling and Cognito's internal errors are retried under :mod:`cognito_privx.retry`'s ``policy`` (each repeat
-    reported to ``on_retry``); the daily invite-email cap never is. A repeated ``AdminCreateUser`` cannot make a
-    second user: the user name is unique, and the repeat's ``UsernameExistsException`` comes back as ``None``, so
-    the caller looks it up. ``create_limiter`` paces each ``AdminCreateUser`` attempt.
+    reported to ``on_retry``), and so is a lost answer (a connection closed after the request was sent) of an
+    operation that is :data:`SAFE_TO_REPEAT`; the daily invite-email cap never is. A repeated ``AdminCreateUser``
+    cannot make a second user: the user name is unique, and the repeat's ``UsernameExistsException`` comes back as
+    ``None``, so the caller looks it up. ``create_limiter`` paces each ``AdminCreateUser`` attempt.
     """
 
     def once() -> dict[str, Any] | None:
@@ -64,12 +65,43 @@ def retrying_call(
                 ) from e
             raise
 
-    return policy.call(once, retry_error=_throttled_or_internal, on_retry=on_retry)
+    def retried(e: BaseException) -> bool:
+        return _throttled_or_internal(e) or (operation in SAFE_TO_REPEAT and _answer_lost(e))
+
+    return policy.call(once, retry_error=retried, on_retry=on_retry)
 
 
 def paged(request: Request, operation: str) -> Callable[..., Mapping[str, Any]]:
     """``request`` for :meth:`CognitoGateway.pages`: one page of ``operation`` with the caller's retries."""
     return lambda **params: request(operation, **params) or {}
+
+
+# Operations whose repeat leaves the state a single call would (setting what is set, adding a member who is one,
+# reading): after a lost answer (the connection closed after the request went out: it may have been carried out)
+# they are sent again. Not AdminCreateUser (handled by its caller: a repeat answers UsernameExistsException),
+# nor what sends a message again (AdminResetUserPassword, a RESEND invitation) or deletes.
+SAFE_TO_REPEAT = frozenset(
+    {
+        "admin_update_user_attributes",
+        "admin_add_user_to_group",
+        "admin_remove_user_from_group",
+        "admin_enable_user",
+        "admin_disable_user",
+        "admin_user_global_sign_out",
+        "admin_get_user",
+        "admin_list_groups_for_user",
+        "list_users",
+        "list_users_in_group",
+        "list_groups",
+        "get_group",
+        "describe_user_pool",
+    }
+)
+
+
+def _answer_lost(e: BaseException) -> bool:
+    """The request went out and no answer came back (:attr:`CognitoError.unknown_outcome`)."""
+    return isinstance(e, CognitoError) and e.unknown_outcome
 
 
 def _throttled_or_internal(e: BaseException) -> bool:
@@ -81,4 +113,4 @@ def _throttled_or_internal(e: BaseException) -> bool:
     )
 
 
-__all__ = ["InviteLimitError", "Request", "paged", "retrying_call"]
+__all__ = ["SAFE_TO_REPEAT", "InviteLimitError", "Request", "paged", "retrying_call"]

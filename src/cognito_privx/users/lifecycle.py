@@ -5,12 +5,16 @@ ending the person's access in an order that leaves no gap and lets a re-run fini
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
-from cognito_privx.errors import CognitoError
+from cognito_privx import retry
+from cognito_privx.errors import CognitoError, aws_error_code
 from cognito_privx.users.ending import SIGNED_OUT
 from cognito_privx.users.model import Outcome, UserResult, UserRow, attributes_of, email_of, found_as, join_words
 from cognito_privx.users.offboard import NOTHING, WOULD_END
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from types_boto3_cognito_idp.type_defs import AdminGetUserResponseTypeDef, AttributeTypeTypeDef
@@ -215,7 +219,7 @@ def converge(users: PoolUsers, row: UserRow, user: AdminGetUserResponseTypeDef, 
         # live: no write).
         ended = ending.end_privx(row.email, user, f"{row.email}: {signed_words}; the group is not changed yet")
     if changes:
-        users.call("admin_update_user_attributes", UserPoolId=users.pool_id, Username=username, UserAttributes=changes)
+        _update_attributes(users, username, changes)
         if demoted and ended.sessions is not None:
             so_far = "; ".join(filter(None, [details[-1], ended.words]))
             ended += ending.end_privx(row.email, user, f"{row.email}: group changed; {so_far}")
@@ -237,6 +241,22 @@ def converge(users: PoolUsers, row: UserRow, user: AdminGetUserResponseTypeDef, 
         privx_sessions=ended.sessions,
         privx_connections=ended.connections,
     )
+
+
+def _update_attributes(users: PoolUsers, username: str, changes: list[AttributeTypeTypeDef]) -> None:
+    """``AdminUpdateUserAttributes`` with ``changes``. Its lost answers are repeated (it is safe to repeat:
+    users/calls.py ``SAFE_TO_REPEAT``); when every answer was lost, the user is read back (``AdminGetUser``) and
+    the update counts as done when each attribute holds what was sent. Otherwise the error, as it came."""
+    try:
+        users.call("admin_update_user_attributes", UserPoolId=users.pool_id, Username=username, UserAttributes=changes)
+    except CognitoError as e:
+        if not e.unknown_outcome and retry.code_verdict(aws_error_code(e)) is not retry.Verdict.UNKNOWN:
+            raise
+        now = users.call("admin_get_user", UserPoolId=users.pool_id, Username=username)
+        held = attributes_of(now) if now is not None else {}  # type: ignore[arg-type]
+        if now is None or any(held.get(c["Name"], "") != c.get("Value", "") for c in changes):
+            raise
+        log.info("%s: the update's answer was lost; read back, it was applied", username)
 
 
 def _groups_of(value: str | None) -> list[str]:

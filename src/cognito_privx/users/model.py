@@ -1,7 +1,8 @@
 """The user side's vocabulary: outcomes, Cognito's user statuses, a row to apply, a result, a listed user.
 
 Every operation is idempotent and reports in one vocabulary: created, updated, unchanged, failed (and, for an
-import that stopped, not attempted). ``attributes_of`` and ``email_of`` read Cognito's user shapes.
+import that stopped, not attempted, or unknown: abandoned in flight). ``attributes_of`` and ``email_of`` read
+Cognito's user shapes.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ class Outcome(enum.StrEnum):
     DELETED = "deleted"
     FAILED = "failed"
     NOT_ATTEMPTED = "not attempted"  # an import stopped (Ctrl-C, the daily email cap) before this row
+    # An import abandoned this row in flight (a third Ctrl-C; a stop while an import job runs): it may or may not
+    # have been applied. A re-run settles it (created, or found and compared).
+    UNKNOWN = "unknown"
 
 
 # Cognito's UserStatus values, and what each means for the person (the user commands show both).

@@ -7,13 +7,14 @@ import collections
 import csv
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from cognito_privx.errors import UsageError
 from cognito_privx.files import open_private
-from cognito_privx.users.model import Outcome, UserResult
+from cognito_privx.users.model import Outcome, UserResult, UserRow
 
 
 @dataclass
@@ -53,19 +54,25 @@ class ImportReport:
         return self.count(Outcome.NOT_ATTEMPTED)
 
     @property
+    def unknown(self) -> int:
+        """Rows abandoned in flight: applied or not, a re-run settles them."""
+        return self.count(Outcome.UNKNOWN)
+
+    @property
     def rows(self) -> int:
         return sum(self.counts.values()) if self.counts else len(self.results)
 
     @property
     def attempted(self) -> int:
         """Rows that were run (a stopped run leaves the rest "not attempted")."""
-        return self.rows - self.not_attempted
+        return self.rows - self.not_attempted - self.unknown
 
     def summary(self) -> dict[str, Any]:
         return {
             "rows": self.rows,
             **{o.value: self.count(o) for o in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.FAILED)},
             "not_attempted": self.not_attempted,
+            "unknown": self.unknown,
             "dry_run": self.dry_run,
             "seconds": round(self.seconds, 2),
             "rows_per_second": round(self.attempted / self.seconds, 1) if self.seconds else None,
@@ -109,10 +116,29 @@ class ReportWriter:
     def closed(self) -> bool:
         return self._fh.closed
 
-    def abort(self, reason: str, started: float, hint: str | None = None) -> None:
-        """Close a report the run could not finish (an error after it was opened): the rows written so far and a
-        summary of them that says why, so the file stays a whole document. Nothing when it is closed already."""
+    @property
+    def written(self) -> int:
+        """Rows written so far: the first ``written`` rows of the file (results come in file order)."""
+        return sum(self._counts.values())
+
+    def fill(self, rows: Iterable[UserRow], outcome: Outcome, detail: str) -> None:
+        """Write every row of ``rows`` (the whole file, in order) past the :attr:`written` ones with ``outcome``:
+        a run that ends early still lists every row of the file (issue 23)."""
+        if self.closed:
+            return
+        for i, row in enumerate(rows):
+            if i >= self.written:
+                self.write(UserResult(row.email, outcome, detail, row.line))
+
+    def abort(
+        self, reason: str, started: float, hint: str | None = None, rows: Iterable[UserRow] | None = None
+    ) -> None:
+        """Close a report the run could not finish (an error after it was opened): the rows written so far, the
+        rest of ``rows`` (the file) as "unknown" (the run may have been applying them), and a summary that says
+        why, so the file stays a whole document listing every row. Nothing when it is closed already."""
         if not self.closed:
+            if rows is not None:
+                self.fill(rows, Outcome.UNKNOWN, f"{reason} before this row's outcome was known; run again")
             report = ImportReport(
                 [], time.monotonic() - started, 0, reason, hint, counts=collections.Counter(self._counts)
             )
