@@ -285,3 +285,25 @@ def test_a_second_secret_someone_else_added_is_left_and_reported(
     assert theirs in run.stderr and "hint:" in run.stderr
     assert _secret_ids(aws) == [ours, theirs]
     assert _marker(rig) == ours
+
+
+@pytest.mark.parametrize("status", [400, 401])
+def test_the_proof_reads_the_error_whatever_the_status(monkeypatch: pytest.MonkeyPatch, status: int) -> None:
+    """AWS's guide shows 400 for every token-endpoint error; RFC 6749 allows 401 for invalid_client: the proof
+    goes by the error code alone."""
+    import httpx
+
+    from cognito_privx import net
+
+    class Gateway:
+        def trust(self) -> Any:
+            return net.aws_trust(None, environ={})
+
+    monkeypatch.setattr(rotation, "token_endpoint", lambda *_: "https://auth.example/oauth2/token")
+    for error, proven in (("invalid_grant", True), ("invalid_client", False)):
+        transport = httpx.MockTransport(lambda _r, e=error: httpx.Response(status, json={"error": e}))
+        desired = type("D", (), {"client": type("C", (), {"callback_url": "https://x/cb"})()})()
+        problem = rotation.prove(Gateway(), desired, {"Id": "p"}, "c", "v" * 48, transport)  # type: ignore[arg-type]
+        assert (problem is None) is proven, problem
+        if not proven:
+            assert f"HTTP {status} invalid_client" in str(problem)
