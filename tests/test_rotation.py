@@ -55,6 +55,16 @@ def _active_value(pool: str, client: str) -> str:
     return str(only["ClientSecretValue"])
 
 
+def _value_of(pool: str, client: str, secret_id: str) -> str:
+    """A secret's value by id, from the stand-in's own state."""
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    from cognito_privx.sandbox.moto_fixes import client_secrets
+
+    moto_client = cognitoidp_backends["123456789012"][REGION].user_pools[pool].clients[client]
+    return next(str(s["ClientSecretValue"]) for s in client_secrets(moto_client) if s["ClientSecretId"] == secret_id)
+
+
 def _login_ok(cli: Any, config: Path) -> dict[str, Any]:
     run = cli("--config", str(config), "-o", "json", "doctor", "--login")
     checks = {c["name"]: c for c in json.loads(run.stdout)["checks"]}
@@ -165,6 +175,7 @@ def test_a_crash_after_each_step_then_a_rerun_ends_in_the_same_state(
     ids = _secret_ids(aws)
     assert len(ids) == 2 and ids[0] == old
     new = ids[1]
+    new_value = _value_of(*_ids(aws), new)
     assert _marker(rig) == (new if privx_holds_new else old)
     # Meanwhile PrivX's login works, with whichever secret it holds (the token endpoint takes either).
     _login_ok(cli, config_file)
@@ -180,9 +191,11 @@ def test_a_crash_after_each_step_then_a_rerun_ends_in_the_same_state(
     _rotate(cli, config_file)
     final = _end_state_ok(cli, config_file, aws, rig, client_id)
     if privx_holds_new:
-        assert final == new  # finished
+        assert final == new and _held_value(rig) == new_value  # finished
     else:
-        assert final not in (old, new)  # cleanly restarted
+        # Cleanly restarted: the unrecorded secret deleted, a fresh one issued. Ids are <client-id>--<epoch>, so
+        # within one second the fresh one may carry the deleted one's id: compare values.
+        assert final != old and _held_value(rig) != new_value
 
 
 def test_a_secret_the_token_endpoint_refuses_never_reaches_privx(

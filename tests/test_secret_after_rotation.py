@@ -85,3 +85,17 @@ def test_a_client_without_any_secret_is_left_for_whoever_uses_it(
         assert "has none (a public client)" in run.stderr
         assert "app_client_name" in run.stderr and "delete" not in run.stderr
     assert len(aws.list_user_pool_clients(UserPoolId=pool, MaxResults=10)["UserPoolClients"]) == 1
+
+
+def test_resend_secret_after_a_rotation_works_in_each_reading(
+    cli: Any, config_file: Path, aws: Any, rig: PrivXEmulator, secret_after_rotation: str
+) -> None:
+    """doctor's fix for invalid_client (`setup --resend-secret`) needs the value: with none shown, a fresh one."""
+    assert cli("--config", str(config_file), "setup").exit_code == 0
+    _rotate(cli, config_file)
+    directory = next(s for s in rig.sources.values() if s["name"] == "Cognito")
+    directory["connection"]["oidc_client_secret"] = "not-the-secret"
+    run = cli("--config", str(config_file), "setup", "--resend-secret")
+    assert run.exit_code == 0, run.stderr
+    assert _marker(rig) == _secret_ids(aws)[0]
+    _login_ok(cli, config_file)

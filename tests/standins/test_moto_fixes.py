@@ -51,10 +51,19 @@ def test_apply_is_idempotent_across_calls_and_threads() -> None:
     moto_fixes.apply()
     for t in threads:
         t.join()
+    # A fix layered on another fix of the same method keeps both marks: each fix appears once in the top mark,
+    # and no fix appears in two layers.
     for owner, name in PATCHED:
         method = owner.__dict__[name]
-        assert getattr(method, moto_patch.MARK, False), f"{owner.__name__}.{name} is not patched"
-        assert not getattr(method.__wrapped__, moto_patch.MARK, False), f"{owner.__name__}.{name} wrapped twice"
+        fixes = getattr(method, moto_patch.MARK, frozenset())
+        assert fixes, f"{owner.__name__}.{name} is not patched"
+        below = method.__wrapped__
+        depth = 1
+        while getattr(below, moto_patch.MARK, False):
+            below, depth = below.__wrapped__, depth + 1
+        assert depth == len(fixes), f"{owner.__name__}.{name} wrapped {depth} times for {len(fixes)} fixes"
+    # Fixes layered on one method (MFA setup + ExplicitAuthFlows; client dates + the secret shown), each once.
+    assert len(getattr(models.CognitoIdpUserPoolClient.__dict__["to_json"], moto_patch.MARK)) == 2
     # Two fixes of one method (5: MFA setup, 11: ExplicitAuthFlows) are layered, each once.
     layered = models.CognitoIdpBackend.__dict__["admin_initiate_auth"]
     assert len(getattr(layered, moto_patch.MARK)) == 2
@@ -268,7 +277,7 @@ def test_moto_fix_admin_sign_in_with_mfa_required_asks_for_mfa_setup(aws: Any) -
 # --- App-client secrets: at most two, never the last ------------------------------------------------------------------
 
 
-def test_the_moto_layer_keeps_two_secrets_at_most_and_never_the_last(aws: Any) -> None:
+def test_the_moto_layer_keeps_two_secrets_at_most_and_never_the_last(aws: Any, secret_after_rotation: str) -> None:
     pool = aws.create_user_pool(PoolName="p")["UserPool"]["Id"]
     client = aws.create_user_pool_client(UserPoolId=pool, ClientName="c", GenerateSecret=True)["UserPoolClient"]
     first = client["ClientSecret"]
@@ -287,7 +296,10 @@ def test_the_moto_layer_keeps_two_secrets_at_most_and_never_the_last(aws: Any) -
         aws.add_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"])
     aws.delete_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"], ClientSecretId=only)
     described = aws.describe_user_pool_client(UserPoolId=pool, ClientId=client["ClientId"])["UserPoolClient"]
-    assert described["ClientSecret"] == mine
+    if secret_after_rotation == "kept":
+        assert described["ClientSecret"] == mine
+    else:  # the original deleted: none shown for good
+        assert "ClientSecret" not in described
     (last,) = aws.list_user_pool_client_secrets(UserPoolId=pool, ClientId=client["ClientId"])["ClientSecrets"]
     with pytest.raises(aws.exceptions.InvalidParameterException):
         aws.delete_user_pool_client_secret(

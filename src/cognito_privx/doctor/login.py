@@ -55,8 +55,7 @@ _IDP_ERRORS = {
     ),
     "invalid_client": (
         "PrivX could not redeem the code (invalid_client): the client secret PrivX holds is not the app client's",
-        "run `cognito-privx rotate-secret` (it issues a fresh secret and hands it to PrivX; PrivX never shows the "
-        "one it holds, and Cognito may no longer show its own)",
+        "run `cognito-privx setup --resend-secret` (PrivX never shows the secret, so only a re-send fixes it)",
     ),
     "invalid_grant": (
         "PrivX could not redeem the code (invalid_grant): the code or the redirect URI did not match",
