@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.support.calls",
     "tests.support.endpoints",
     "tests.support.proxy",
+    "tests.support.cognito_variant",
 ]

@@ -66,6 +66,7 @@ def test_status_verdicts(status: int, verdict: Verdict) -> None:
         ("TooManyRequestsException", Verdict.RETRY),
         ("ThrottlingException", Verdict.RETRY),
         ("InternalErrorException", Verdict.UNKNOWN),
+        ("InternalServerException", Verdict.UNKNOWN),  # the client-secret operations' name for it
         ("InternalFailure", Verdict.UNKNOWN),
         ("ServiceUnavailable", Verdict.UNKNOWN),
         ("LimitExceededException", Verdict.FAIL),

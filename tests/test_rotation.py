@@ -44,6 +44,27 @@ def _held_value(emu: PrivXEmulator) -> str:
     return str(directory["connection"]["oidc_client_secret"])  # the emulator's own store, not the masked GET
 
 
+def _active_value(pool: str, client: str) -> str:
+    """The one active secret's value, from the stand-in's own state (DescribeUserPoolClient may show none)."""
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    from cognito_privx.sandbox.moto_fixes import client_secrets
+
+    moto_client = cognitoidp_backends["123456789012"][REGION].user_pools[pool].clients[client]
+    (only,) = client_secrets(moto_client)
+    return str(only["ClientSecretValue"])
+
+
+def _value_of(pool: str, client: str, secret_id: str) -> str:
+    """A secret's value by id, from the stand-in's own state."""
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    from cognito_privx.sandbox.moto_fixes import client_secrets
+
+    moto_client = cognitoidp_backends["123456789012"][REGION].user_pools[pool].clients[client]
+    return next(str(s["ClientSecretValue"]) for s in client_secrets(moto_client) if s["ClientSecretId"] == secret_id)
+
+
 def _login_ok(cli: Any, config: Path) -> dict[str, Any]:
     run = cli("--config", str(config), "-o", "json", "doctor", "--login")
     checks = {c["name"]: c for c in json.loads(run.stdout)["checks"]}
@@ -64,10 +85,7 @@ def _end_state_ok(cli: Any, config: Path, aws: Any, emu: PrivXEmulator, client_i
     assert _marker(emu) == only
     pool, client = _ids(aws)
     assert client == client_id
-    assert (
-        _held_value(emu)
-        == aws.describe_user_pool_client(UserPoolId=pool, ClientId=client)["UserPoolClient"]["ClientSecret"]
-    )
+    assert _held_value(emu) == _active_value(pool, client)  # Cognito may no longer show it (both readings run)
     _login_ok(cli, config)
     return only
 
@@ -157,6 +175,7 @@ def test_a_crash_after_each_step_then_a_rerun_ends_in_the_same_state(
     ids = _secret_ids(aws)
     assert len(ids) == 2 and ids[0] == old
     new = ids[1]
+    new_value = _value_of(*_ids(aws), new)
     assert _marker(rig) == (new if privx_holds_new else old)
     # Meanwhile PrivX's login works, with whichever secret it holds (the token endpoint takes either).
     _login_ok(cli, config_file)
@@ -172,9 +191,11 @@ def test_a_crash_after_each_step_then_a_rerun_ends_in_the_same_state(
     _rotate(cli, config_file)
     final = _end_state_ok(cli, config_file, aws, rig, client_id)
     if privx_holds_new:
-        assert final == new  # finished
+        assert final == new and _held_value(rig) == new_value  # finished
     else:
-        assert final not in (old, new)  # cleanly restarted
+        # Cleanly restarted: the unrecorded secret deleted, a fresh one issued. Ids are <client-id>--<epoch>, so
+        # within one second the fresh one may carry the deleted one's id: compare values.
+        assert final != old and _held_value(rig) != new_value
 
 
 def test_a_secret_the_token_endpoint_refuses_never_reaches_privx(
@@ -277,3 +298,25 @@ def test_a_second_secret_someone_else_added_is_left_and_reported(
     assert theirs in run.stderr and "hint:" in run.stderr
     assert _secret_ids(aws) == [ours, theirs]
     assert _marker(rig) == ours
+
+
+@pytest.mark.parametrize("status", [400, 401])
+def test_the_proof_reads_the_error_whatever_the_status(monkeypatch: pytest.MonkeyPatch, status: int) -> None:
+    """AWS's guide shows 400 for every token-endpoint error; RFC 6749 allows 401 for invalid_client: the proof
+    goes by the error code alone."""
+    import httpx
+
+    from cognito_privx import net
+
+    class Gateway:
+        def trust(self) -> Any:
+            return net.aws_trust(None, environ={})
+
+    monkeypatch.setattr(rotation, "token_endpoint", lambda *_: "https://auth.example/oauth2/token")
+    for error, proven in (("invalid_grant", True), ("invalid_client", False)):
+        transport = httpx.MockTransport(lambda _r, e=error: httpx.Response(status, json={"error": e}))
+        desired = type("D", (), {"client": type("C", (), {"callback_url": "https://x/cb"})()})()
+        problem = rotation.prove(Gateway(), desired, {"Id": "p"}, "c", "v" * 48, transport)  # type: ignore[arg-type]
+        assert (problem is None) is proven, problem
+        if not proven:
+            assert f"HTTP {status} invalid_client" in str(problem)

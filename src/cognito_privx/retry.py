@@ -48,8 +48,11 @@ class Verdict(enum.Enum):
 
 
 THROTTLE_CODES = frozenset({"TooManyRequestsException", "ThrottlingException"})
-# Cognito's server-side failures: the call may or may not have been carried out.
-UNKNOWN_OUTCOME_CODES = frozenset({"InternalErrorException", "InternalFailure", "ServiceUnavailable"})
+# Cognito's server-side failures: the call may or may not have been carried out. AddUserPoolClientSecret,
+# ListUserPoolClientSecrets and DeleteUserPoolClientSecret name theirs InternalServerException (botocore's model).
+UNKNOWN_OUTCOME_CODES = frozenset(
+    {"InternalErrorException", "InternalServerException", "InternalFailure", "ServiceUnavailable"}
+)
 # AdminCreateUser's daily invitation-email cap: never repeated (the cap holds for the rest of the day).
 EMAIL_CAP_CODE = "LimitExceededException"
 

@@ -27,7 +27,7 @@ import secrets
 import string
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -67,6 +67,7 @@ class Rotation:
     plan: Plan
     secret_id: str
     seconds: float
+    value: str | None = field(default=None, repr=False)  # the new secret (never printed); None: finished only
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,6 +112,7 @@ def rotate_secret(
     ):
         raise UsageError("nothing was changed", "confirm, or pass --yes")
 
+    value: str | None = None
     if len(found) > 1 and marked == found[-1].id:
         held = found[-1].id
         plan.add(
@@ -132,7 +134,7 @@ def rotate_secret(
         record = record.keeping_secrets({s.id for s in found[:1]})
         if found and not record.owns_secret(found[0].id):
             record = record.with_secret(found[0].id)
-        held = _add_prove_hand_over(desired, services, pool, client_id, directory, plan, http_transport, record)
+        held, value = _add_prove_hand_over(desired, services, pool, client_id, directory, plan, http_transport, record)
     for old in found:
         if old.id != held:
             cognito.delete_secret(gw, pool_id, client_id, old.id)
@@ -141,7 +143,7 @@ def rotate_secret(
     final = cognito.PoolRecord.of(gw.describe_pool(pool_id))
     if final.secrets != (held,):
         cognito.write_record(gw, pool_id, cognito.PoolRecord(True, final.domain, final.client, (held,)))
-    return Rotation(plan, held, time.perf_counter() - started)
+    return Rotation(plan, held, time.perf_counter() - started, value)
 
 
 def _refuse_foreign_secrets(
@@ -181,8 +183,8 @@ def _add_prove_hand_over(
     plan: Plan,
     http_transport: httpx.BaseTransport | None,
     record: cognito.PoolRecord,
-) -> str:
-    """Steps 3-5: the new secret's id, once PrivX holds it."""
+) -> tuple[str, str]:
+    """Steps 3-5: the new secret's id and value, once PrivX holds it."""
     gw, px = services.cognito, services.privx
     pool_id = pool["Id"]
     value = new_secret_value()
@@ -223,7 +225,7 @@ def _add_prove_hand_over(
             "run `cognito-privx rotate-secret` again",
         )
     plan.add(state.change)
-    return new_id
+    return new_id, value
 
 
 def token_endpoint(gw: cognito.CognitoGateway, desired: DesiredState, pool: Any, http: httpx.Client) -> str | None:

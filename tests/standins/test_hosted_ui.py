@@ -682,7 +682,7 @@ def test_invalid_client(browser: Browser, how: str) -> None:
         r = b.http.post(f"{BASE}/{PREFIX}/oauth2/token", data=data)
     else:
         r = b.token(data, auth=("nosuchclient", b.pool.secret))
-    assert (r.status_code, r.json()) == (401, {"error": "invalid_client"})
+    assert (r.status_code, r.json()) == (400, {"error": "invalid_client"})
 
 
 def test_client_secret_post_and_basic_both_work(browser: Browser) -> None:
@@ -709,7 +709,7 @@ def test_a_public_client_sends_its_id_and_no_secret(browser: Browser) -> None:
         "client_id": b.pool.client_id,
     }
     r = b.token({**data, "client_secret": "made-up"})
-    assert (r.status_code, r.json()) == (401, {"error": "invalid_client"})
+    assert (r.status_code, r.json()) == (400, {"error": "invalid_client"})
     data["code"] = b.code()
     assert b.token(data).status_code == 200
 

@@ -50,15 +50,23 @@ def test_apply_is_idempotent_across_calls_and_threads() -> None:
     moto_fixes.apply()
     for t in threads:
         t.join()
+    # A fix layered on another fix of the same method keeps both marks: each fix appears once in the top mark,
+    # and no fix appears in two layers.
     for owner, name in PATCHED:
         method = owner.__dict__[name]
-        assert getattr(method, moto_patch.MARK, False), f"{owner.__name__}.{name} is not patched"
-        assert not getattr(method.__wrapped__, moto_patch.MARK, False), f"{owner.__name__}.{name} wrapped twice"
-    # Two fixes of one method (5: MFA setup, 11: ExplicitAuthFlows; 2: create-only settings, 12: the tier) are
-    # layered, each once.
+        fixes = getattr(method, moto_patch.MARK, frozenset())
+        assert fixes, f"{owner.__name__}.{name} is not patched"
+        below = method.__wrapped__
+        depth = 1
+        while getattr(below, moto_patch.MARK, False):
+            below, depth = below.__wrapped__, depth + 1
+        assert depth == len(fixes), f"{owner.__name__}.{name} wrapped {depth} times for {len(fixes)} fixes"
+    # Two fixes of one method are layered, each once (5: MFA setup, 11: ExplicitAuthFlows; 2: create-only
+    # settings, 12: the tier; 1: client dates, 7: the secret shown).
     for owner, name in (
         (models.CognitoIdpBackend, "admin_initiate_auth"),
         (models.CognitoIdpUserPool, "update_extended_config"),
+        (models.CognitoIdpUserPoolClient, "to_json"),
     ):
         layered = owner.__dict__[name]
         assert len(getattr(layered, moto_patch.MARK)) == 2
@@ -272,7 +280,7 @@ def test_moto_fix_admin_sign_in_with_mfa_required_asks_for_mfa_setup(aws: Any) -
 # --- App-client secrets: at most two, never the last ------------------------------------------------------------------
 
 
-def test_the_moto_layer_keeps_two_secrets_at_most_and_never_the_last(aws: Any) -> None:
+def test_the_moto_layer_keeps_two_secrets_at_most_and_never_the_last(aws: Any, secret_after_rotation: str) -> None:
     pool = aws.create_user_pool(PoolName="p")["UserPool"]["Id"]
     client = aws.create_user_pool_client(UserPoolId=pool, ClientName="c", GenerateSecret=True)["UserPoolClient"]
     first = client["ClientSecret"]
@@ -291,7 +299,10 @@ def test_the_moto_layer_keeps_two_secrets_at_most_and_never_the_last(aws: Any) -
         aws.add_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"])
     aws.delete_user_pool_client_secret(UserPoolId=pool, ClientId=client["ClientId"], ClientSecretId=only)
     described = aws.describe_user_pool_client(UserPoolId=pool, ClientId=client["ClientId"])["UserPoolClient"]
-    assert described["ClientSecret"] == mine
+    if secret_after_rotation == "kept":
+        assert described["ClientSecret"] == mine
+    else:  # the original deleted: none shown for good
+        assert "ClientSecret" not in described
     (last,) = aws.list_user_pool_client_secrets(UserPoolId=pool, ClientId=client["ClientId"])["ClientSecrets"]
     with pytest.raises(aws.exceptions.InvalidParameterException):
         aws.delete_user_pool_client_secret(

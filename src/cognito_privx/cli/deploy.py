@@ -12,6 +12,8 @@ import typer
 from cognito_privx.cli.root import State, app, config, desired, interactive, open_services, run, services_for_a_run
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from cognito_privx.plan import Change
 
 END_SESSIONS_HELP = (
@@ -50,16 +52,26 @@ def _setup(
             with reconcile.run_lock(
                 services, desired(state), dry_run=not done, note=render.info, warn=render.warning
             ) as lock:
-                result = reconcile.setup(
-                    desired(state),
-                    services,
-                    dry_run=dry_run or plan_mode,
-                    adopt=adopt,
-                    on_change=on_change,
-                    resend_secret=resend_secret,
-                    lock=lock,
-                    end_sessions=end_sessions,
-                )
+                fresh: tuple[str, str] | None = None
+                for attempt in range(2):
+                    try:
+                        result = reconcile.setup(
+                            desired(state),
+                            services,
+                            dry_run=dry_run or plan_mode,
+                            adopt=adopt,
+                            on_change=on_change,
+                            resend_secret=resend_secret and fresh is None,
+                            lock=lock,
+                            end_sessions=end_sessions,
+                            fresh_secret=fresh,
+                        )
+                        break
+                    except reconcile.SecretNeeded as need:
+                        if not done or attempt:
+                            raise
+                        render.info(f"{need.message}: issuing a fresh one first (rotate-secret's steps)")
+                        fresh = _fresh_secret(state, services, lock, on_change)
         except (Exception, KeyboardInterrupt):
             if done:
                 render.info(render.stopped_summary(seen))
@@ -289,6 +301,21 @@ def _teardown(state: State, *, dry_run: bool, yes: bool, keep_pool: bool, delete
     if not live:
         render.plan_text(result.plan, done=not dry_run)
     render.info(render.teardown_summary(result.plan, dry_run=dry_run))
+
+
+def _fresh_secret(state: State, services: Any, lock: Any, on_change: Callable[[Change], None]) -> tuple[str, str]:
+    """A new client secret PrivX already holds, for a setup that must update the directory while Cognito does
+    not return the current secret's value (``reconcile.SecretNeeded``): rotate-secret's steps (add, prove, hand
+    over, delete the old), twice when the first only finishes an interrupted rotation (its value was lost)."""
+    from cognito_privx import rotation
+
+    for _ in range(2):
+        done = rotation.rotate_secret(
+            desired(state), services, http_transport=state.seams.http_transport, on_change=on_change, lock=lock
+        )
+        if done.value is not None:
+            return done.secret_id, done.value
+    raise AssertionError("a rotation that adds a secret returns its value")  # pragma: no cover
 
 
 @app.command("rotate-secret")

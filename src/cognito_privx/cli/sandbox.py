@@ -42,6 +42,13 @@ def sandbox(
     resolve_unknown: Annotated[
         str, typer.Option("--resolve-unknown", help="roles/resolve on an unknown name: empty, partial or 404.")
     ] = "empty",
+    secret_after_rotation: Annotated[
+        str,
+        typer.Option(
+            "--secret-after-rotation",
+            help="DescribeUserPoolClient's ClientSecret once the original secret is deleted: empty or kept.",
+        ),
+    ] = "empty",
     import_rate: Annotated[
         float,
         typer.Option(
@@ -59,7 +66,8 @@ def sandbox(
 
     The --rule-grammar, --login-route, --attribute-mapping and --resolve-unknown options pick how the PrivX
     emulator behaves where no public source settles it; the defaults are the most likely real behaviour.
-    --import-rate and --import-line-numbers do the same for Cognito's user import jobs (AWS publishes neither).
+    --import-rate and --import-line-numbers do the same for Cognito's user import jobs (AWS publishes neither), and
+    --secret-after-rotation for an app client's secret once its original one is deleted (empty: the strict one).
     """
     state: State = ctx.obj
     run(
@@ -75,6 +83,7 @@ def sandbox(
             login_route=login_route,
             attribute_mapping=attribute_mapping,
             resolve_unknown=resolve_unknown,
+            secret_after_rotation=secret_after_rotation,
             import_rate=import_rate,
             import_line_numbers=import_line_numbers,
         ),
@@ -93,6 +102,7 @@ def _sandbox(
     login_route: str,
     attribute_mapping: str,
     resolve_unknown: str,
+    secret_after_rotation: str,
     import_rate: float,
     import_line_numbers: str,
 ) -> None:
@@ -112,6 +122,9 @@ def _sandbox(
             attribute_mapping=attribute_mapping,
             resolve_unknown=resolve_unknown,
         )
+        from cognito_privx.sandbox.moto_fixes.variant import CognitoVariant
+
+        cognito_variant = CognitoVariant.parse(secret_after_rotation=secret_after_rotation)
     except ValueError as e:
         raise UsageError(f"sandbox: {e}", "see cognito-privx sandbox --help") from None
     if import_line_numbers not in ("data", "file"):
@@ -135,6 +148,7 @@ def _sandbox(
         token_ttl=token_ttl,
         variant=variant,
         import_jobs=import_jobs,
+        cognito=cognito_variant,
     ).start()
     try:
         lines = box.export_lines()
@@ -150,7 +164,8 @@ def _sandbox(
                 ) from None
         render.export_lines(lines)
         render.info(
-            f"Sandbox running: Cognito stand-in {box.moto_url} (hosted UI {box.hosted_ui_url}), PrivX emulator "
+            f"Sandbox running: Cognito stand-in {box.moto_url} (hosted UI {box.hosted_ui_url}; secret after rotation: "
+            f"{cognito_variant.secret_after_rotation}), PrivX emulator "
             f"{box.privx_url} ({variant.describe()}). Import jobs: --logs-role-arn {box.logs_role_arn}. "
             "Press Ctrl-C to stop."
         )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NewType, cast
 from cognito_privx.cognito.ensure import UNSET, Unset, idempotent_delete, plain, with_unstuck
 from cognito_privx.cognito.races import age_key, settled
 from cognito_privx.desired import ClientSpec
-from cognito_privx.errors import AmbiguousResourceError, ConflictError
+from cognito_privx.errors import AmbiguousResourceError
 from cognito_privx.plan import Action, Change, FieldChange, change_for, diff_fields
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only, never imported at run time
@@ -97,7 +97,7 @@ class ClientState:
 
 
 def find_client(gw: CognitoGateway, spec: ClientSpec, pool_id: str) -> UserPoolClientTypeTypeDef | None:
-    """Our app client by name; raises when two share it (and are not a race), or when ours has no secret."""
+    """Our app client by name; raises when two share it (and are not a race)."""
     name = spec.name
     found = settled(gw, lambda: gw.clients_named(pool_id, name), "ClientId")
     if len(found) > 1:
@@ -106,12 +106,8 @@ def find_client(gw: CognitoGateway, spec: ClientSpec, pool_id: str) -> UserPoolC
             f"{len(found)} app clients named {name!r} in pool {pool_id}: {ids}",
             "delete the extra app client in the Cognito console, then run again",
         )
-    if found and not found[0].get("ClientSecret"):
-        raise ConflictError(
-            f"app client {name!r} ({found[0]['ClientId']}) has no client secret, and Cognito cannot add one "
-            "to an existing client",
-            "delete that app client, or set [cognito] app_client_name to a new name",
-        )
+    # No ClientSecret here is no proof of a public client: once the original secret is deleted, Cognito may show
+    # none for good (floci-io/floci PR #345). setup tells the two apart by listing the secrets.
     return found[0] if found else None
 
 

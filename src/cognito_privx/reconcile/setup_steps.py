@@ -6,19 +6,19 @@ app-client secret pass from one step to the next in memory only. What a run retu
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from cognito_privx import cognito, privx
 from cognito_privx.desired import DesiredState
-from cognito_privx.errors import CognitoPrivxError, UsageError, refusal_of
+from cognito_privx.errors import CognitoPrivxError, ConflictError, UsageError, refusal_of
 from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, Plan
 from cognito_privx.privx import holders as holding
 from cognito_privx.reconcile import records
 from cognito_privx.reconcile.ending import Refusals, end_holders
 from cognito_privx.reconcile.lock import PoolLock
-from cognito_privx.reconcile.observation import held_secret, observe, open_path_notes
+from cognito_privx.reconcile.observation import HeldSecret, held_secret, observe, open_path_notes
 from cognito_privx.reconcile.services import Services
 
 
@@ -88,6 +88,7 @@ def setup(
     resend_secret: bool = False,
     lock: PoolLock | None = None,
     end_sessions: bool = False,
+    fresh_secret: tuple[str, str] | None = None,
 ) -> Result:
     """Bring Cognito and PrivX to the config (or, with ``dry_run``, only say what that would change).
 
@@ -106,6 +107,7 @@ def setup(
             resend_secret=resend_secret,
             lock=lock,
             end_sessions=end_sessions,
+            fresh_secret=fresh_secret,
         )
     except _LostPoolRace as race:
         pinned = replace(desired, pool=replace(desired.pool, pool_id=race.pool_id))
@@ -119,7 +121,40 @@ def setup(
             resend_secret=resend_secret,
             lock=lock,
             end_sessions=end_sessions,
+            fresh_secret=fresh_secret,
         )
+
+
+class SecretNeeded(ConflictError):
+    """setup must send PrivX the client secret and Cognito does not return its value (it is the newer of two, or
+    the original secret was deleted: floci-io/floci PR #345 reports ``DescribeUserPoolClient`` then answers no
+    ``ClientSecret`` for good). Raised before any PrivX write; the CLI answers it with a fresh secret
+    (rotate-secret's steps) and runs setup again with it (``fresh_secret``)."""
+
+
+def _unshown_secret(
+    client: Mapping[str, Any],
+    secrets: list[cognito.ClientSecret] | None,
+    held: HeldSecret,
+    directory: dict[str, Any] | None,
+) -> HeldSecret:
+    """DescribeUserPoolClient answered no ``ClientSecret``. A client with secrets (listed) or one PrivX holds by
+    our marker: the value is unknown, never compared. A client with none at all (a public client) cannot get one:
+    the fix leaves it as it is, for whoever uses it."""
+    listed = secrets is not None and not getattr(secrets, "unavailable", "")
+    if (listed and not secrets) or (not listed and privx.secret_id_of(directory) is None):
+        raise ConflictError(
+            f"app client {client.get('ClientName')!r} ({client.get('ClientId')}) shows no client secret"
+            + (" and has none (a public client); Cognito cannot add one to an existing client" if listed else ""),
+            "set [cognito] app_client_name to a new name: setup makes a new app client with a secret and leaves "
+            "this one as it is (logins through it keep working)",
+        )
+    secret_id = held.secret_id or privx.secret_id_of(directory)
+    if directory is None or secret_id is None:
+        return HeldSecret(secret_id, True, "Cognito no longer shows the client secret: a fresh one is needed")
+    return HeldSecret(
+        secret_id, True, f"PrivX holds client secret {secret_id}; Cognito no longer shows secrets: not compared"
+    )
 
 
 def _restated(change: Change, after: str) -> Change:
@@ -144,6 +179,7 @@ def _setup_once(
     resend_secret: bool = False,
     lock: PoolLock | None = None,
     end_sessions: bool = False,
+    fresh_secret: tuple[str, str] | None = None,
 ) -> Result:
     plan = Plan(listener=on_change)
     gw, px = services.cognito, services.privx
@@ -218,17 +254,15 @@ def _setup_once(
     issuer = desired.pool.issuer(pool_id)
     client_id = client.client_id or KNOWN_AFTER_APPLY
     secret = (client.client or {}).get("ClientSecret") or ""
-    if client.client is not None and not secret:
-        from cognito_privx.errors import ConflictError
-
-        raise ConflictError(
-            f"Cognito returned no secret for app client {client.client.get('ClientId')}",
-            "check that the caller may read it (cognito-idp:DescribeUserPoolClient); nothing was sent to PrivX",
-        )
     secrets = now.secrets if now.client is not None else None
     if secrets is None and client.client is not None and pool.pool_id is not None:
         secrets = cognito.list_secrets(gw, pool.pool_id, client.client["ClientId"])  # made by this run
     held = held_secret(secrets, now.directory)
+    if fresh_secret is not None:  # issued by this run (rotate-secret's steps), PrivX gets it with the update
+        held = HeldSecret(fresh_secret[0], note=f"client secret {fresh_secret[0]}, issued by this run")
+        secret = fresh_secret[1]
+    elif client.client is not None and not secret:
+        held = _unshown_secret(client.client, secrets, held, now.directory)
     known_id = str(now.directory["id"]) if now.directory is not None else None
     pre = records.directory_pre(now.directory_record, desired, now.roles, known_id)
     spec = privx.DirectorySpec.from_template(
@@ -240,16 +274,19 @@ def _setup_once(
         record=pre,
     )
     if held.value_unknown:
-        # PrivX holds the newer of two secrets, whose value Cognito never returns: keep it, never send the other.
+        # PrivX holds a secret whose value Cognito does not return (the newer of two, or any once the original was
+        # deleted): keep it, never send another. An update needs a value: a fresh secret, issued first.
         directory = privx.ensure_directory(px, spec, dry_run=True, current=now.directory)
         if directory.change.action is not Action.NOOP or resend_secret or pre.pending:
-            from cognito_privx.errors import ConflictError
-
-            raise ConflictError(
-                f"the app client has two secrets and PrivX holds the newer one ({held.secret_id}), whose value "
-                "Cognito does not return, so the directory cannot be updated now",
-                "run `cognito-privx rotate-secret` to finish the rotation, then `cognito-privx setup`",
-            )
+            if not dry_run:
+                raise SecretNeeded(
+                    f"the PrivX directory must be updated and Cognito does not return the value of the client "
+                    f"secret PrivX holds ({held.secret_id or 'none named'})",
+                    "run `cognito-privx rotate-secret` (it issues a fresh secret and hands it to PrivX; logins keep "
+                    "working), then `cognito-privx setup`",
+                )
+            note = "setup first issues a fresh client secret (as rotate-secret does): the update must carry one"
+            directory = replace(directory, change=replace(directory.change, notes=(*directory.change.notes, note)))
     else:
         planned = privx.ensure_directory(px, spec, dry_run=True, current=now.directory, resend_secret=resend_secret)
         with attempting(plan, planned.change):

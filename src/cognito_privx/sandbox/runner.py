@@ -23,6 +23,8 @@ from cognito_privx.sandbox.background import BackgroundServer
 from cognito_privx.sandbox.emulator import EmulatorVariant, Fault, PrivXEmulator
 from cognito_privx.sandbox.import_jobs import BACKEND_LOCK, ImportJobSettings
 from cognito_privx.sandbox.import_jobs import configure as configure_import_jobs
+from cognito_privx.sandbox.moto_fixes.variant import CognitoVariant
+from cognito_privx.sandbox.moto_fixes.variant import configure as configure_cognito
 
 if TYPE_CHECKING:
     from cognito_privx.sandbox.hosted_ui import HostedUI
@@ -108,11 +110,15 @@ class Sandbox:
         faults: Iterable[Fault] = (),
         variant: EmulatorVariant | None = None,
         import_jobs: ImportJobSettings | None = None,
+        cognito: CognitoVariant | None = None,
     ) -> None:
         self.region = region
         # The user-import-job stand-in's settings, process-wide while the sandbox runs (None: as they are).
         self.import_job_settings = import_jobs
         self._previous_import_job_settings: ImportJobSettings | None = None
+        # The Cognito stand-in's readings where AWS is silent, process-wide while the sandbox runs (None: as they are).
+        self.cognito_variant = cognito
+        self._previous_cognito_variant: CognitoVariant | None = None
         self._moto_port = moto_port
         self._privx_port = privx_port
         self._hosted_ui_port = hosted_ui_port
@@ -139,6 +145,8 @@ class Sandbox:
     def start(self) -> Sandbox:
         if self.import_job_settings is not None:
             self._previous_import_job_settings = configure_import_jobs(self.import_job_settings)
+        if self.cognito_variant is not None:
+            self._previous_cognito_variant = configure_cognito(self.cognito_variant)
         try:
             self._moto = MotoServer(port=self._moto_port).start()
         except OSError as e:
@@ -203,6 +211,9 @@ class Sandbox:
         if self._previous_import_job_settings is not None:
             configure_import_jobs(self._previous_import_job_settings)
             self._previous_import_job_settings = None
+        if self._previous_cognito_variant is not None:
+            configure_cognito(self._previous_cognito_variant)
+            self._previous_cognito_variant = None
 
     def __enter__(self) -> Sandbox:
         return self.start()

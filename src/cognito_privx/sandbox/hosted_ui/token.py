@@ -6,8 +6,10 @@ Token endpoint (DG "The token issuer endpoint", ``token-endpoint``):
   ``client_secret`` in the body (``client_secret_post``). A client with a secret must authenticate with one of its
   active secrets (two during a rotation, ``AddUserPoolClientSecret``; docs/cognito.md#client-secrets); an
   unknown client, a wrong or missing secret, a secret sent for a client that has none, or a body ``client_id``
-  that differs from the Basic one is ``invalid_client``, answered **401** (RFC 6749 section 5.2 for a client that
-  authenticated by the header; Cognito's status here is **(unverified)**).
+  that differs from the Basic one is ``invalid_client``, answered **400** as the developer guide's token-endpoint
+  sample shows for every error (``400 Bad Request`` with ``invalid_request | invalid_client | invalid_grant |
+  unauthorized_client | unsupported_grant_type``), though RFC 6749 section 5.2 allows 401 for a client that
+  authenticated by the header: callers cope with both.
 - ``authorization_code``: ``code`` and ``redirect_uri`` required (``invalid_request``). Codes are single-use and
   live five minutes (DG ``authorization-endpoint``: "a one time use code that is valid for five minutes";
   ``code_ttl``); an unknown, used, expired or another client's code is ``invalid_grant``, and a presented code is
@@ -170,23 +172,23 @@ class TokenEndpoint:
             try:
                 decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError):
-                raise _Refused("invalid_client", 401) from None
+                raise _Refused("invalid_client") from None
             basic_id, colon, basic_secret = decoded.partition(":")
             if scheme.lower() != "basic" or not colon or (client_id and client_id != basic_id):
-                raise _Refused("invalid_client", 401)
+                raise _Refused("invalid_client")
             client_id, secret = basic_id, basic_secret
         client = moto_view.AppClient.of(pool, client_id or "")
         if client is None:
-            raise _Refused("invalid_client", 401)
+            raise _Refused("invalid_client")
         if client.secret is not None:
             # Any active secret authenticates (two during a rotation: AddUserPoolClientSecret).
             given = (secret or "").encode()
             if not secret or not any(
                 hmac.compare_digest(given, s.encode()) for s in client.secrets or (client.secret,)
             ):
-                raise _Refused("invalid_client", 401)
+                raise _Refused("invalid_client")
         elif secret:
-            raise _Refused("invalid_client", 401)
+            raise _Refused("invalid_client")
         return client
 
     def _redeem_code(

@@ -45,9 +45,10 @@ methods in place, once per process, keeping moto's behaviour otherwise:
 The in-process ``mock_aws`` and moto's server use the same model classes, so one :func:`apply` covers both.
 
 One module per concern: ``corrections`` (fixes 1-5, moto's own calls), ``branding`` (6), ``app_client_secrets``
-(7) and ``tags`` (10), the calls moto lacks; ``attribute_writes`` (9); ``auth_flows`` (11); ``tiers`` (12); ``mfa`` (13); ``sign_outs`` (14); ``user_writes`` (15); ``clock`` stamps what
-they make. How a class is patched (idempotent, marked wrappers; two fixes of one method are layered):
-:mod:`cognito_privx.sandbox.moto_patch`, which :mod:`cognito_privx.sandbox.import_jobs` (8) shares.
+(7) and ``tags`` (10), the calls moto lacks; ``attribute_writes`` (9); ``auth_flows`` (11); ``tiers`` (12);
+``mfa`` (13); ``sign_outs`` (14); ``user_writes`` (15); ``clock`` stamps what they make. How a class is patched
+(idempotent, marked wrappers; two fixes of one method are layered): :mod:`cognito_privx.sandbox.moto_patch`, which
+:mod:`cognito_privx.sandbox.import_jobs` (8) shares.
 """
 
 from __future__ import annotations

@@ -8,10 +8,11 @@ import re
 import uuid
 from typing import Any
 
+from cognito_privx.sandbox.moto_fixes import variant
 from cognito_privx.sandbox.moto_fixes.clock import clock
-from cognito_privx.sandbox.moto_patch import add_missing
+from cognito_privx.sandbox.moto_patch import Method, add_missing, wrap
 
-__all__ = ["MAX_CLIENT_SECRETS", "add_client_secrets", "client_secrets"]
+__all__ = ["MAX_CLIENT_SECRETS", "add_client_secrets", "client_secrets", "secret_id", "shown_secret"]
 
 _SECRET_RE = re.compile(r"^[\w+]{24,64}$")
 MAX_CLIENT_SECRETS = 2
@@ -24,9 +25,32 @@ def client_secrets(client: Any) -> list[dict[str, Any]]:
         found = []
         if getattr(client, "generate_secret", False) and getattr(client, "secret", None):
             stamp = getattr(client, "creation_date", None) or clock.now()
-            found.append({"ClientSecretId": uuid.uuid4().hex, "ClientSecretValue": client.secret, "Date": stamp})
+            found.append(
+                {"ClientSecretId": secret_id(client, stamp), "ClientSecretValue": client.secret, "Date": stamp}
+            )
+            client.__dict__["original_secret_id"] = found[0]["ClientSecretId"]
         client.__dict__["client_secrets"] = found
     return found
+
+
+def secret_id(client: Any, stamp: Any) -> str:
+    """A secret id as botocore's model describes ``ClientSecretId``: "follows the format
+    ``<client-id>--<epoch-create-time>``" (``ClientSecretDescriptorType``). Two secrets made in one second would
+    share an id: the later one gets the next second (AWS's resolution is unverified)."""
+    epoch = int(stamp.timestamp()) if hasattr(stamp, "timestamp") else int(clock.now().timestamp())
+    taken = {s["ClientSecretId"] for s in client.__dict__.get("client_secrets") or ()}
+    while f"{client.id}--{epoch}" in taken:
+        epoch += 1
+    return f"{client.id}--{epoch}"
+
+
+def shown_secret(client: Any) -> str | None:
+    """What ``DescribeUserPoolClient`` answers as ``ClientSecret``: the oldest active secret, or none once the
+    original secret was deleted in the ``empty`` variant (:mod:`.variant`)."""
+    if client.__dict__.get("original_secret_deleted") and variant.configured().secret_after_rotation == "empty":
+        return None
+    found = client_secrets(client)
+    return str(found[0]["ClientSecretValue"]) if found else None
 
 
 def add_client_secrets(models: Any) -> None:
@@ -41,9 +65,10 @@ def add_client_secrets(models: Any) -> None:
     cannot get one (``InvalidParameterException``).
 
     moto 5.2.5: none of the three exist. Here the secrets live in the client object's ``client_secrets`` (oldest
-    first, seeded from moto's own ``secret``), and moto's ``secret`` -- what ``DescribeUserPoolClient`` answers as
-    ``ClientSecret`` -- is kept equal to the first active one: one state for the in-process mock, the server and
-    the hosted-UI stand-in (whose token endpoint takes any active secret).
+    first, seeded from moto's own ``secret``), ids as the model describes them (:func:`secret_id`); moto's
+    ``secret`` is kept equal to the first active one, and ``DescribeUserPoolClient``'s ``ClientSecret`` is
+    :func:`shown_secret` (none at all after the original secret is deleted, in the ``empty`` variant): one state
+    for the in-process mock, the server and the hosted-UI stand-in (whose token endpoint takes any active secret).
     """
     from moto.cognitoidp import responses
     from moto.cognitoidp.exceptions import InvalidParameterException, ResourceNotFoundError
@@ -76,10 +101,11 @@ def add_client_secrets(models: Any) -> None:
         if value is not None and not _SECRET_RE.match(value):
             raise InvalidParameterException("ClientSecret must be 24-64 characters of [\\w+].")
         generated = value is None
+        stamp = clock.now()
         secret = {
-            "ClientSecretId": uuid.uuid4().hex,
+            "ClientSecretId": secret_id(client, stamp),
             "ClientSecretValue": value if value is not None else uuid.uuid4().hex + uuid.uuid4().hex[:20],
-            "Date": clock.now(),
+            "Date": stamp,
         }
         found.append(secret)
         client.secret = found[0]["ClientSecretValue"]
@@ -96,6 +122,8 @@ def add_client_secrets(models: Any) -> None:
             raise ResourceNotFoundError(f"Client secret {secret_id} does not exist.")
         if len(found) == 1:
             raise InvalidParameterException("The last client secret of an app client cannot be deleted.")
+        if secret_id == client.__dict__.get("original_secret_id"):
+            client.__dict__["original_secret_deleted"] = True
         del found[index]
         client.secret = found[0]["ClientSecretValue"]
 
@@ -128,3 +156,18 @@ def add_client_secrets(models: Any) -> None:
         "delete_user_pool_client_secret": act_delete,
     }
     add_missing(responses.CognitoIdpResponse, actions)
+
+    def to_json(original: Method) -> Method:
+        def to_json(self: Any, extended: bool = False) -> dict[str, Any]:
+            result: dict[str, Any] = original(self, extended)
+            if "ClientSecret" in result:
+                shown = shown_secret(self)
+                if shown is None:
+                    del result["ClientSecret"]
+                else:
+                    result["ClientSecret"] = shown
+            return result
+
+        return to_json
+
+    wrap(models.CognitoIdpUserPoolClient, "to_json", to_json)

@@ -1,0 +1,20 @@
+"""The Cognito stand-in's variants (:mod:`cognito_privx.sandbox.moto_fixes.variant`): ``secret_after_rotation``
+runs a test once per reading of ``ClientSecret`` after the original secret is deleted (``empty``, ``kept``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from cognito_privx.sandbox.moto_fixes import variant
+
+
+@pytest.fixture(params=variant.SECRET_AFTER_ROTATION)
+def secret_after_rotation(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each reading in turn, restored afterwards."""
+    previous = variant.configure(secret_after_rotation=request.param)
+    try:
+        yield str(request.param)
+    finally:
+        variant.configure(previous)
