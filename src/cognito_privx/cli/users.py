@@ -344,6 +344,7 @@ def list_users(
 def _list_users(state: State, group: str | None, status: str | None, *, force: bool) -> None:
     from cognito_privx import render
     from cognito_privx.errors import UsageError
+    from cognito_privx.reconcile import migration
     from cognito_privx.users import STATUS_MEANING, group_filter
 
     spec = users_spec(state)
@@ -358,7 +359,20 @@ def _list_users(state: State, group: str | None, status: str | None, *, force: b
         )
     users = open_users(state)
     with render.ScanProgress() as progress:
-        found = users.list(group, on_page=progress.update, status=wanted)
+        found = users.list(None if spec.native_groups else group, on_page=progress.update, status=wanted)
+    # The groups shown are those the configured group_claim reads; users whose groups live elsewhere are a warning.
+    placed = migration.survey(
+        users.gw,
+        users.call,
+        users.pool_id,
+        attribute=spec.attribute_name,
+        role_groups=spec.role_groups,
+        native=spec.native_groups,
+    )
+    found = migration.as_claimed(found, placed, group)
+    warning = migration.behind_warning(placed)
+    if warning:
+        render.warning(warning)
     if group is not None:
         _folding_notes(group, configured, found)
     if state.json:

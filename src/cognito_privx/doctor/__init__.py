@@ -13,6 +13,8 @@ How it is arranged:
   what setup would make it, never with values of its own. Each check is registered, and so named, once;
   the report lists them in registration order (``role:<group>`` once per ``[roles]`` group;
   ``managed-login-branding`` only with managed login).
+- :mod:`.claim` is the check ``group-claim`` (``--login``): existing users' groups are where ``group_claim``
+  reads them (a switch left them behind otherwise), read without signing in as them.
 - :mod:`.probe` is the token probe, run last; :mod:`.idtoken` verifies its ID token (PyJWT).
 - :mod:`.login` rehearses the real sign-in (``--login``): the group's fixed rehearsal identity
   (:mod:`.rehearsal_user`, disabled between rehearsals) walks the direct-login URL through Cognito's sign-in page
@@ -29,6 +31,7 @@ import httpx
 
 from cognito_privx import cognito, net, privx
 from cognito_privx.desired import DesiredState
+from cognito_privx.doctor import claim as group_claim
 from cognito_privx.doctor import probe as token_probe
 from cognito_privx.doctor.checks import CHECKS
 from cognito_privx.doctor.facts import gather
@@ -61,6 +64,7 @@ def run_checks(
     with net.http_client(gw.trust(), transport=http_transport, timeout=HTTP_TIMEOUT, follow_redirects=True) as http:
         facts = gather(desired, gw, px, http)
     extra = [token_probe.definition(gw)] if probe else []
+    extra += [group_claim.definition(gw)] if login else []  # real users' groups, not only the rehearsal's
     extra += [rehearsal_check(r) for r in rehearsals]
     shown = {f"login:{r.group}": r.received for r in rehearsals if r.received is not None}
     checks = [

@@ -15,7 +15,7 @@ from cognito_privx.desired import DesiredState
 from cognito_privx.errors import CognitoPrivxError, ConflictError, UsageError, refusal_of
 from cognito_privx.plan import KNOWN_AFTER_APPLY, Action, Change, Plan
 from cognito_privx.privx import holders as holding
-from cognito_privx.reconcile import records
+from cognito_privx.reconcile import migration, records
 from cognito_privx.reconcile.ending import Refusals, end_holders
 from cognito_privx.reconcile.lock import PoolLock
 from cognito_privx.reconcile.observation import HeldSecret, held_secret, observe, open_path_notes
@@ -249,6 +249,11 @@ def _setup_once(
             group_changes = cognito.ensure_groups(gw, desired.groups, pool.pool_id, dry_run=dry_run, current=now.groups)
         for change in group_changes:
             plan.add(change)
+    if now.pool is not None and pool.pool_id is not None:
+        # A group_claim switch with users in the pool: their groups moved to where the claim reads them, before
+        # PrivX reads the new claim (reconcile/migration.py).
+        with attempting(plan, pending(migration.RESOURCE, f"to {desired.directory.tags_claim}")):
+            migration.setup_step(gw, desired, pool.pool_id, dry_run=dry_run, add=plan.add)
 
     pool_id = pool.pool_id or KNOWN_AFTER_APPLY
     issuer = desired.pool.issuer(pool_id)
