@@ -628,6 +628,30 @@ def test_setup_plan_teardown_and_login_url_send_only_what_their_policies_allow(
         )
         run(READS, config, "plan", "--detailed-exitcode", code=3)
         run(SETUP, config, "setup")
+        # A group_claim switch with a user in the pool is a migration: setup moves the user (into a native group,
+        # or into the attribute), then the switch back moves nothing (the user is where either claim reads).
+        if variant == "native":  # add-user writes both places: a user put into the group by other means
+            aws.admin_create_user(
+                UserPoolId=_pool(aws),
+                Username="mover@example.com",
+                MessageAction="SUPPRESS",
+                UserAttributes=[{"Name": "email", "Value": "mover@example.com"}],
+            )
+            aws.admin_add_user_to_group(UserPoolId=_pool(aws), Username="mover@example.com", GroupName="ops")
+        else:
+            run((), config, "add-user", "mover@example.com", "--group", "ops", "--no-invite")
+        claim = 'group_claim = "cognito:groups"\n'
+        if variant == "native":
+            _edit(config, claim, "")
+        else:
+            _edit(config, 'domain_prefix = "acme-privx"\n', 'domain_prefix = "acme-privx"\n' + claim)
+        run(READS, config, "plan", "--detailed-exitcode", code=3)
+        run(SETUP, config, "setup")
+        if variant == "native":
+            _edit(config, 'domain_prefix = "acme-privx"\n', 'domain_prefix = "acme-privx"\n' + claim)
+        else:
+            _edit(config, claim, "")
+        run(SETUP, config, "setup")
         # The other hosted UI (the domain's managed-login version; a branding style made or removed), then another
         # domain prefix (the old domain deleted).
         if variant == "native":
