@@ -41,6 +41,25 @@ def test_mfa_role_without_a_terminal(
     assert "aborted" not in run.stderr and "Traceback" not in run.stderr
 
 
+def test_mfa_role_named_by_aws_profile_is_the_one_the_hint_names(
+    cli: Any, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A profile chosen by AWS_PROFILE (no --profile, as in CI) is the one the error and its command name."""
+    _aws_config(
+        tmp_path,
+        monkeypatch,
+        "[profile base]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = base-secret\n"
+        "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/Admin\nsource_profile = base\n"
+        "mfa_serial = arn:aws:iam::123456789012:mfa/alice\n",
+    )
+    monkeypatch.setenv("AWS_PROFILE", "admin")
+    monkeypatch.setattr(session, "controlling_terminal", lambda: False)
+    run = cli("--config", str(config_file), "list-users")
+    assert run.exit_code == 2, run.stderr
+    assert "error: AWS profile 'admin' assumes its role with an MFA code" in run.stderr
+    assert "`aws sts get-caller-identity --profile admin` in a terminal first" in run.stderr
+
+
 def test_mfa_role_uses_the_aws_cli_cache(
     cli: Any, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws: Any, emulator: Any
 ) -> None:

@@ -160,7 +160,7 @@ def open_clients(region: str, profile: str | None, *, max_attempts: int = 6) -> 
     except botocore.exceptions.ProfileNotFound:
         name = profile or os.environ.get("AWS_PROFILE")
         raise CredentialsError(f"AWS profile {name!r} not found", "check --profile and ~/.aws/config") from None
-    share_aws_cli_cache(core, profile)
+    share_aws_cli_cache(core, profile or core.profile)  # AWS_PROFILE when no --profile: the one to name
     config = botocore.config.Config(
         retries={"mode": "standard", "total_max_attempts": max_attempts},
         connect_timeout=10,
