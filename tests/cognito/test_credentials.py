@@ -135,3 +135,31 @@ def test_expired_sso_token_names_the_login_line(
     run = cli("--config", str(config_file), "--profile", "dev-sso", "list-users")
     assert run.exit_code == 2, run.stderr
     assert "`aws sso login --profile dev-sso`" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_tls_inspecting_proxy_boto3_does_not_trust_names_aws_ca_bundle(
+    cli: Any,
+    config_file: Path,
+    emulator: Any,
+    inspecting_proxy: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """boto3 behind a TLS-inspecting proxy whose CA only SSL_CERT_FILE names (boto3 reads it not): the failure is
+    a TLS one with AWS_CA_BUNDLE as the way out (docs/network.md), never "run again"."""
+    _aws_config(tmp_path, monkeypatch, "")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    for name in ("AWS_ENDPOINT_URL", "AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", inspecting_proxy.url)
+    monkeypatch.setenv("SSL_CERT_FILE", str(inspecting_proxy.ca_file))
+    run = cli("--config", str(config_file), "list-users")
+    assert run.exit_code == 1, run.stderr
+    assert "CERTIFICATE_VERIFY_FAILED" in run.stderr
+    assert "AWS_CA_BUNDLE" in run.stderr and "docs/network.md" in run.stderr
+    assert "run again" not in run.stderr and "Traceback" not in run.stderr
+    assert inspecting_proxy.seen[:1] == ["CONNECT cognito-idp.eu-west-1.amazonaws.com:443"]
