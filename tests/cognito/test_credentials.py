@@ -163,3 +163,26 @@ def test_a_tls_inspecting_proxy_boto3_does_not_trust_names_aws_ca_bundle(
     assert "AWS_CA_BUNDLE" in run.stderr and "docs/network.md" in run.stderr
     assert "run again" not in run.stderr and "Traceback" not in run.stderr
     assert inspecting_proxy.seen[:1] == ["CONNECT cognito-idp.eu-west-1.amazonaws.com:443"]
+
+
+def test_a_proxy_that_does_not_answer_names_the_proxy_settings(
+    cli: Any, config_file: Path, emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """boto3 cannot reach its HTTPS_PROXY: nothing was sent; the hint names the proxy settings, not "run again"."""
+    import socket
+
+    _aws_config(tmp_path, monkeypatch, "")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for name in ("HTTP_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("HTTPS_PROXY", f"http://alice:s3cret-proxy-pw@127.0.0.1:{port}")
+    run = cli("--config", str(config_file), "list-users")
+    assert run.exit_code == 1, run.stderr
+    assert "HTTPS_PROXY" in run.stderr and "docs/network.md" in run.stderr
+    assert "run again" not in run.stderr and "s3cret-proxy-pw" not in run.stderr

@@ -195,6 +195,12 @@ class CognitoGateway:
                 "behind a TLS-inspecting proxy, set AWS_CA_BUNDLE (or the profile's ca_bundle) to its CA bundle, as "
                 f"for the AWS CLI; boto3 reads neither SSL_CERT_FILE nor REQUESTS_CA_BUNDLE (see {net.DOCS})",
             ) from e
+        except botocore.exceptions.ProxyConnectionError as e:
+            # The proxy did not answer: nothing reached Cognito (botocore redacts the proxy's credentials).
+            raise CognitoError(
+                f"cannot reach Cognito for {operation} through the proxy: {e}",
+                f"check HTTPS_PROXY / https_proxy (and NO_PROXY) as for the AWS CLI; see {net.DOCS}",
+            ) from e
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as e:
             raise CognitoError(
                 f"cannot reach Cognito for {operation}: {e}",
