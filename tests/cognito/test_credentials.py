@@ -110,9 +110,11 @@ def test_no_credentials_mentions_the_imds_hop_limit(monkeypatch: pytest.MonkeyPa
     assert "--http-put-response-hop-limit 2" in str(session.no_credentials_error().hint)
 
 
+@pytest.mark.parametrize("command", ["list-users", "plan"])
 def test_expired_sso_token_names_the_login_line(
-    cli: Any, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Any, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: Any, command: str
 ) -> None:
+    """plan's target line (STS) says the credentials could not be loaded, not that STS is missing."""
     import botocore.credentials
 
     start_url = "https://example.awsapps.com/start"
@@ -132,9 +134,10 @@ def test_expired_sso_token_names_the_login_line(
         )
     )
     monkeypatch.setattr(botocore.credentials.SSOProvider, "_SSO_TOKEN_CACHE_DIR", str(cache))
-    run = cli("--config", str(config_file), "--profile", "dev-sso", "list-users")
+    run = cli("--config", str(config_file), "--profile", "dev-sso", command)
     assert run.exit_code == 2, run.stderr
     assert "`aws sso login --profile dev-sso`" in run.stderr and "Traceback" not in run.stderr
+    assert "STS not available" not in run.stderr
 
 
 def test_a_tls_inspecting_proxy_boto3_does_not_trust_names_aws_ca_bundle(

@@ -210,6 +210,8 @@ def caller_account(session: Any, region: str) -> tuple[str | None, str]:
         TypeError,
     ) as e:
         log.debug("sts GetCallerIdentity failed: %s", e)
+        if isinstance(e, credential_load_errors()):  # an expired SSO token: the Cognito call names the way out
+            return None, "the AWS credentials could not be loaded"
         code = aws_error_code(e)
         if code in DENIED_CODES:
             return None, "sts:GetCallerIdentity denied"
