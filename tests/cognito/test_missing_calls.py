@@ -109,3 +109,25 @@ def test_target_line_without_sts(cli: Any, config_file: Path, sts_absent: None) 
     assert run.exit_code == 0, run.stderr
     assert "Traceback" not in run.stderr
     assert "AWS account unknown (STS not available at https://sts." in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("code", "why"),
+    [
+        (UNKNOWN, "does not support cognito-idp:ListUserImportJobs"),
+        (DENIED, "IAM denies cognito-idp:ListUserImportJobs"),
+    ],
+)
+def test_teardown_without_the_import_job_listing_still_removes_everything(
+    code: str, why: str, cli: Any, config_file: Path, aws: Any, emulator: PrivXEmulator, endpoint_lacking: Any
+) -> None:
+    """The running-import-job check before teardown only adds information (cognito-local lacks the call; an older
+    IAM policy may deny it): teardown warns that it was not checked and goes on."""
+    assert cli("--config", str(config_file), "setup").exit_code == 0
+    endpoint_lacking("list_user_import_jobs", code=code)
+    down = cli("--config", str(config_file), "teardown", "--yes")
+    assert down.exit_code == 0, down.stderr
+    said = down.stdout + down.stderr
+    assert "warning: running user import jobs could not be checked" in said and why in said
+    assert aws.list_user_pools(MaxResults=60)["UserPools"] == []
+    assert [s for s in emulator.sources.values() if s.get("name") == "Cognito"] == []

@@ -245,6 +245,21 @@ def test_accepted_urls_are_normalised_without_trailing_slash(tmp_path: Path, url
     assert cfg.callback_url == url.rstrip("/") + "/auth/api/v1/oidc-cb"
 
 
+def test_an_internal_api_url_behind_a_public_url_is_not_held_to_cognito_callback_rules(tmp_path: Path) -> None:
+    """The callback comes from public_url when it is set: the API URL (here a loopback address, which Cognito
+    would refuse as a callback host) need not be one Cognito accepts."""
+    text = "[privx]\nurl = 'http://127.0.0.1:8080'\npublic_url = 'https://privx.example.com'\n"
+    cfg = load_config(write(tmp_path, text), env={})
+    assert cfg.privx_url == "http://127.0.0.1:8080"
+    assert cfg.callback_url == "https://privx.example.com/auth/api/v1/oidc-cb"
+    err = config_error(write(tmp_path, "[privx]\nurl = 'http://127.0.0.1:8080'\n", "alone.toml"), env={})
+    assert "[privx] url" in err.message and "callback URL" in err.message
+    err = config_error(
+        write(tmp_path, "[privx]\nurl = 'https://x.example'\npublic_url = 'http://127.0.0.1'\n", "p.toml"), env={}
+    )
+    assert "[privx] public_url" in err.message and "callback URL" in err.message
+
+
 def test_table_form_and_plain_roles_give_the_same_role_map(tmp_path: Path) -> None:
     plain = load_config(write(tmp_path, "[roles]\nops = 'ops-admins'\n", "plain.toml"), env={})
     table = load_config(write(tmp_path, "[roles.ops]\nrole = 'ops-admins'\n", "table.toml"), env={})

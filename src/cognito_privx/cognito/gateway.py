@@ -127,6 +127,12 @@ class CognitoGateway:
         bundle = core.get_config_variable("ca_bundle") if core is not None else None
         return net.aws_trust(bundle or None, self.profile)
 
+    def _boto_ca(self) -> str:
+        """Which CA boto3 verified with: its ``ca_bundle`` setting, else its default bundle."""
+        core = getattr(self.session, "_session", None)
+        bundle = core.get_config_variable("ca_bundle") if core is not None else None
+        return self.trust().describe() if bundle else "botocore's default bundle"
+
     def account_id(self) -> str | None:
         """The AWS account of the credentials (STS GetCallerIdentity, which needs no IAM permission); ``None``
         when it cannot be asked (no session, or STS unreachable)."""
@@ -181,6 +187,19 @@ class CognitoGateway:
                 f"an endpoint without {action} (an emulator, an older region?); check AWS_ENDPOINT_URL",
                 action=action,
                 endpoint=self.endpoint,
+            ) from e
+        except botocore.exceptions.SSLError as e:
+            # The handshake failed: nothing was sent. boto3 trusts only botocore's ca_bundle (docs/network.md).
+            raise CognitoError(
+                f"TLS verification of Cognito's endpoint failed during {operation}: {e} (CA: {self._boto_ca()})",
+                "behind a TLS-inspecting proxy, set AWS_CA_BUNDLE (or the profile's ca_bundle) to its CA bundle, as "
+                f"for the AWS CLI; boto3 reads neither SSL_CERT_FILE nor REQUESTS_CA_BUNDLE (see {net.DOCS})",
+            ) from e
+        except botocore.exceptions.ProxyConnectionError as e:
+            # The proxy did not answer: nothing reached Cognito (botocore redacts the proxy's credentials).
+            raise CognitoError(
+                f"cannot reach Cognito for {operation} through the proxy: {e}",
+                f"check HTTPS_PROXY / https_proxy (and NO_PROXY) as for the AWS CLI; see {net.DOCS}",
             ) from e
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as e:
             raise CognitoError(

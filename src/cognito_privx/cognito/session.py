@@ -160,7 +160,7 @@ def open_clients(region: str, profile: str | None, *, max_attempts: int = 6) -> 
     except botocore.exceptions.ProfileNotFound:
         name = profile or os.environ.get("AWS_PROFILE")
         raise CredentialsError(f"AWS profile {name!r} not found", "check --profile and ~/.aws/config") from None
-    share_aws_cli_cache(core, profile)
+    share_aws_cli_cache(core, profile or core.profile)  # AWS_PROFILE when no --profile: the one to name
     config = botocore.config.Config(
         retries={"mode": "standard", "total_max_attempts": max_attempts},
         connect_timeout=10,
@@ -210,6 +210,8 @@ def caller_account(session: Any, region: str) -> tuple[str | None, str]:
         TypeError,
     ) as e:
         log.debug("sts GetCallerIdentity failed: %s", e)
+        if isinstance(e, credential_load_errors()):  # an expired SSO token: the Cognito call names the way out
+            return None, "the AWS credentials could not be loaded"
         code = aws_error_code(e)
         if code in DENIED_CODES:
             return None, "sts:GetCallerIdentity denied"

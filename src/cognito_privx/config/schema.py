@@ -267,10 +267,11 @@ class CognitoConfig(_Section):
 
 
 class PrivXConfig(_Section):
-    url: str | None = None
     # The URL browsers reach PrivX at, when it is not the API's (a load balancer in front): the callback and the
-    # direct-login URL are built from it. None: the API URL.
+    # direct-login URL are built from it. None: the API URL. Declared before url: url's check reads it (only the
+    # URL the callback is built from is held to Cognito's callback rules).
     public_url: str | None = None
+    url: str | None = None
     directory_name: str = Field(default="Cognito", min_length=1, max_length=128)
     button_title: str = Field(default="Cognito", min_length=1, max_length=128)
     additional_scopes: tuple[str, ...] = ("email", "profile")
@@ -336,11 +337,12 @@ class PrivXConfig(_Section):
 
     @field_validator("url", "public_url")
     @classmethod
-    def _url(cls, v: str | None) -> str | None:
+    def _url(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v is None:
             return None
         url = validate_privx_url(v)
-        validate_callback_url(url + CALLBACK_PATH)
+        if info.field_name == "public_url" or info.data.get("public_url") is None:
+            validate_callback_url(url + CALLBACK_PATH)  # the URL the callback is built from
         return url
 
     @field_validator("additional_scopes")

@@ -7,7 +7,8 @@ A user's groups live in one of two places, and PrivX reads only the one ``[cogni
 
 Switching the claim with users in the pool leaves their groups where they were: their sign-ins carry no group, so
 PrivX gives them no tags and no roles. :func:`survey` reads both places (``ListUsers`` for the attribute,
-``ListUsersInGroup`` per ``[roles]`` group for the memberships) and says who must move; :func:`migrate` moves
+``ListGroups``, then ``ListUsersInGroup`` per ``[roles]`` group the pool has, for the memberships) and says who
+must move; :func:`migrate` moves
 them, paced (:class:`~cognito_privx.pacing.TokenBucket`, under Cognito's 25/s for user updates and group
 operations, Developer Guide "Quotas in Amazon Cognito"), throttling retried (:mod:`cognito_privx.retry`), one
 user at a time and idempotent per user (``AdminAddUserToGroup`` of a member and ``AdminUpdateUserAttributes`` to
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from cognito_privx import retry
-from cognito_privx.cognito import CognitoGateway
+from cognito_privx.cognito import CognitoGateway, why_unavailable
 from cognito_privx.config import fold_group
 from cognito_privx.desired import DesiredState, is_rehearsal
 from cognito_privx.errors import CognitoError, aws_error_code
@@ -138,6 +139,22 @@ def _attributes(user: Mapping[str, Any]) -> dict[str, str]:
     return {a["Name"]: a.get("Value", "") for a in user.get("Attributes") or []}
 
 
+def _existing_groups(gw: CognitoGateway, request: Request, pool_id: str, role_groups: frozenset[str]) -> set[str]:
+    """The pool's native groups (ListGroups); when an IAM policy written before this call denies it, or the endpoint
+    lacks it, every ``[roles]`` group (each then asked for by ListUsersInGroup, a missing one answering
+    ResourceNotFoundException)."""
+    try:
+        return {
+            str(g["GroupName"])
+            for page in _pages(gw, request, "list_groups", UserPoolId=pool_id, Limit=60)
+            for g in page.get("Groups", [])
+        }
+    except CognitoError as e:
+        if why_unavailable(e) is None:
+            raise
+        return set(role_groups)
+
+
 def survey(
     gw: CognitoGateway,
     request: Request,
@@ -154,7 +171,9 @@ def survey(
     :class:`~cognito_privx.errors.CognitoError` when a listing fails.
     """
     members: dict[str, set[str]] = {}  # Username → native [roles] groups
-    for group in sorted(role_groups):
+    # Only the groups the pool has: one ListGroups walk instead of a ResourceNotFoundException per missing group,
+    # and an endpoint that fails ListUsersInGroup on a pool without groups (cognito-local 5.3: HTTP 500) is spared.
+    for group in sorted(role_groups & _existing_groups(gw, request, pool_id, role_groups)):
         for page in _pages(gw, request, "list_users_in_group", UserPoolId=pool_id, GroupName=group, Limit=60):
             for user in page.get("Users", []):
                 members.setdefault(user["Username"], set()).add(group)
