@@ -77,6 +77,23 @@ def test_a_client_without_write_attributes_may_write_everything(idp: Any) -> Non
     assert _group(idp, pool_id) == "ops"
 
 
+def test_a_client_without_write_attributes_writes_as_the_variant_says(aws: Any, write_attributes_unset: str) -> None:
+    """``all``: the attack through an unset WriteAttributes succeeds; ``standard``: no custom attribute is writable
+    (the API reference's reading), a standard one still is."""
+    pool_id = _pool(aws)
+    _bob(aws, pool_id)
+    token = _token(aws, _client(aws, pool_id))
+    aws.update_user_attributes(AccessToken=token, UserAttributes=[{"Name": "name", "Value": "Bob"}])
+    if write_attributes_unset == "all":
+        _raise_to_ops(aws, token)
+        assert _group(aws, pool_id) == "ops"
+        return
+    with pytest.raises(ClientError) as refused:
+        _raise_to_ops(aws, token)
+    assert refused.value.response["Error"]["Message"] == "A client attempted to write unauthorized attribute"
+    assert _group(aws, pool_id) == "dev"
+
+
 def test_a_client_may_write_only_its_write_attributes(idp: Any) -> None:
     pool_id = _pool(idp)
     _bob(idp, pool_id)

@@ -9,8 +9,11 @@ Sources (Amazon Cognito Developer Guide, "DG"; botocore's ``cognito-idp`` model,
   ``phone_number_verified`` as JSON booleans, and the user attributes **the app client may read**.
 - model ``UserPoolClientType.ReadAttributes``: "When you don't specify the ReadAttributes for your app client,
   your app can read the values of email_verified, phone_number_verified, and the standard attributes of your
-  user pool" - so with it unset, no ``custom:*`` attribute is readable; with it set, exactly what it lists.
-  ``dev:custom:*`` (developer-only) attributes are never readable by a client.
+  user pool" - so with it unset, no ``custom:*`` attribute is readable; with it set, exactly what it lists. The
+  console says the opposite ("All attributes are readable and writable by default because none are selected"), so
+  an unset list is read as the variant in force says (:mod:`cognito_privx.sandbox.moto_fixes.variant`,
+  ``read_attributes_unset``: ``standard`` as the model, or ``all``). ``dev:custom:*`` (developer-only) attributes
+  are never readable by a client.
 - DG "Understanding the access token": ``token_use: "access"``, ``scope``, ``client_id``, ``username``,
   ``cognito:groups``, no ``aud``.
 - DG "The user attributes endpoint" (``userinfo-endpoint``): the access token's scopes choose the attributes:
@@ -36,6 +39,8 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
+from cognito_privx.sandbox.moto_fixes import variant
 
 STANDARD_ATTRIBUTES = frozenset(
     {
@@ -86,8 +91,11 @@ SCOPE_ATTRIBUTES = {
 
 
 def readable(values: Mapping[str, str], read_attributes: frozenset[str] | None) -> dict[str, str]:
-    """The user attributes an app client may read (``sub`` aside), as stored (strings)."""
+    """The user attributes an app client may read (``sub`` aside), as stored (strings). ``read_attributes`` None:
+    unset, read as the variant in force says (see the module docstring)."""
     if read_attributes is None:
+        if variant.configured().read_attributes_unset == "all":
+            return {k: v for k, v in values.items() if not k.startswith("dev:")}
         return {k: v for k, v in values.items() if k in STANDARD_ATTRIBUTES}
     return {k: v for k, v in values.items() if k in read_attributes and not k.startswith("dev:")}
 
