@@ -119,7 +119,7 @@ def test_doctor_says_what_it_cannot_know_under_unset_and_setup_makes_it_explicit
     pool_id = aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"]
     _unset_read_attributes(pool_id, _client(aws, pool_id)["ClientId"])
 
-    code, checks = _checks(cli, config_file)
+    _code, checks = _checks(cli, config_file)
     check = checks["client-read-attributes"]
     assert check["status"] == "warn", check
     assert "ReadAttributes unset" in check["message"] and "custom:group" in check["message"]
@@ -128,7 +128,7 @@ def test_doctor_says_what_it_cannot_know_under_unset_and_setup_makes_it_explicit
 
     assert cli("--config", str(config_file), "setup").exit_code == 0
     assert "custom:group" in _client(aws, pool_id)["ReadAttributes"]
-    code, checks = _checks(cli, config_file)
+    _code, checks = _checks(cli, config_file)
     assert checks["client-read-attributes"]["status"] == "ok", checks["client-read-attributes"]
 
 
@@ -138,7 +138,7 @@ def test_doctor_fails_a_mapped_claim_the_client_cannot_read_and_setup_adds_it(
 ) -> None:
     assert cli("--config", str(config_file), "setup").exit_code == 0
     config = _config(tmp_path, 'account_mapping = { unix_account = "preferred_username" }')
-    code, checks = _checks(cli, config)
+    _code, checks = _checks(cli, config)
     check = checks["client-read-attributes"]
     assert check["status"] == "fail", check
     assert "preferred_username" in check["message"] and "account_mapping" in check["message"]
@@ -150,7 +150,7 @@ def test_doctor_fails_a_mapped_claim_the_client_cannot_read_and_setup_adds_it(
     assert cli("--config", str(config), "setup").exit_code == 0
     pool_id = aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"]
     assert "preferred_username" in _client(aws, pool_id)["ReadAttributes"]
-    code, checks = _checks(cli, config)
+    _code, checks = _checks(cli, config)
     assert checks["client-read-attributes"]["status"] == "ok", checks["client-read-attributes"]
 
 
@@ -162,7 +162,7 @@ def test_a_mapped_custom_claim_the_pool_lacks_is_named_and_never_sent(cli: Any, 
     assert any("custom:unix_user" in n and "not an attribute of the pool" in n for n in _client_change(run)["notes"])
     pool_id = aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"]
     assert "custom:unix_user" not in _client(aws, pool_id)["ReadAttributes"]
-    code, checks = _checks(cli, config)
+    _code, checks = _checks(cli, config)
     check = checks["client-read-attributes"]
     assert check["status"] == "fail", check
     assert "custom:unix_user" in check["message"] and "not an attribute of pool" in check["message"]
@@ -190,7 +190,7 @@ def test_the_account_privx_sets_comes_from_the_mapped_claims_in_either_reading(
             {"Name": "custom:unix_user", "Value": "ann_x"},
         ],
     )
-    code, checks = _checks(cli, config, "--login")
+    _code, checks = _checks(cli, config, "--login")
     assert checks["login:dev"]["status"] == "ok", checks["login:dev"]
     (record,) = [u for u in world.users.values() if u.get("email") == rehearsal_email("dev")]
     assert (record.get("unix_account"), record.get("windows_account")) == ("ann", "ann_x")
