@@ -12,12 +12,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
+import httpx
 import pytest
 from moto.cognitoidp.models import cognitoidp_backends
 
 from cognito_privx.desired import rehearsal_email
 from cognito_privx.sandbox.emulator import PrivXEmulator
+from cognito_privx.sandbox.runner import MotoServer
 from tests.support.constants import BASE_CONFIG, REGION
+from tests.support.oidc import cognito_discovery
 
 ACCOUNT = "123456789012"  # moto's default account
 MAPPING = 'account_mapping = { unix_account = "preferred_username", windows_account = "custom:unix_user" }'
@@ -130,6 +134,31 @@ def test_doctor_says_what_it_cannot_know_under_unset_and_setup_makes_it_explicit
     assert "custom:group" in _client(aws, pool_id)["ReadAttributes"]
     _code, checks = _checks(cli, config_file)
     assert checks["client-read-attributes"]["status"] == "ok", checks["client-read-attributes"]
+
+
+def test_the_token_probe_finds_out_which_reading_and_setup_is_its_fix(
+    cli: Any, config_file: Path, moto_server: MotoServer, emulator: PrivXEmulator, read_attributes_unset: str
+) -> None:
+    """``doctor --probe`` signs a test user in through moto's server (in this process, so the variant holds):
+    under ``standard`` the group is missing from the ID token and the probe says so; ``setup`` fixes it."""
+    emulator.oidc_http = httpx.Client(
+        transport=cognito_discovery(f"https://acme-privx.auth.{REGION}.amazoncognito.com")
+    )
+    assert cli("--config", str(config_file), "setup").exit_code == 0
+    aws = boto3.client("cognito-idp", region_name=REGION, endpoint_url=moto_server.url)
+    pool_id = aws.list_user_pools(MaxResults=60)["UserPools"][0]["Id"]
+    _unset_read_attributes(pool_id, _client(aws, pool_id)["ClientId"])
+
+    _code, checks = _checks(cli, config_file, "--probe")
+    probe = checks["token-probe"]
+    if read_attributes_unset == "all":
+        assert probe["status"] == "ok", probe
+    else:
+        assert probe["status"] == "fail" and "PrivX would see no group" in probe["message"], probe
+        assert "setup" in probe["hint"]
+    assert cli("--config", str(config_file), "setup").exit_code == 0
+    _code, checks = _checks(cli, config_file, "--probe")
+    assert checks["token-probe"]["status"] == "ok", checks["token-probe"]
 
 
 @pytest.mark.usefixtures("emulator")

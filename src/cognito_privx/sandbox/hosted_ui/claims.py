@@ -40,31 +40,10 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from cognito_privx.sandbox.moto_fixes import variant
+from cognito_privx.sandbox.moto_fixes.reads import STANDARD_ATTRIBUTES, readable
 
-STANDARD_ATTRIBUTES = frozenset(
-    {
-        "address",
-        "birthdate",
-        "email",
-        "email_verified",
-        "family_name",
-        "gender",
-        "given_name",
-        "locale",
-        "middle_name",
-        "name",
-        "nickname",
-        "phone_number",
-        "phone_number_verified",
-        "picture",
-        "preferred_username",
-        "profile",
-        "updated_at",
-        "website",
-        "zoneinfo",
-    }
-)
+__all__ = ["STANDARD_ATTRIBUTES", "Signer", "access_token_claims", "id_token_claims", "readable", "userinfo"]
+
 VERIFIED_FLAGS = frozenset({"email_verified", "phone_number_verified"})
 PROFILE_ATTRIBUTES = frozenset(
     {
@@ -88,16 +67,6 @@ SCOPE_ATTRIBUTES = {
     "email": frozenset({"email", "email_verified"}),
     "phone": frozenset({"phone_number", "phone_number_verified"}),
 }
-
-
-def readable(values: Mapping[str, str], read_attributes: frozenset[str] | None) -> dict[str, str]:
-    """The user attributes an app client may read (``sub`` aside), as stored (strings). ``read_attributes`` None:
-    unset, read as the variant in force says (see the module docstring)."""
-    if read_attributes is None:
-        if variant.configured().read_attributes_unset == "all":
-            return {k: v for k, v in values.items() if not k.startswith("dev:")}
-        return {k: v for k, v in values.items() if k in STANDARD_ATTRIBUTES}
-    return {k: v for k, v in values.items() if k in read_attributes and not k.startswith("dev:")}
 
 
 def _flag(value: str) -> bool:
