@@ -154,6 +154,32 @@ class AttributeSpec:
 WRITABLE_BASE = ("name",)
 # When the account mapping reads ``name``: another harmless standard attribute keeps the list non-empty.
 WRITABLE_FALLBACK = ("name", "nickname", "zoneinfo", "locale")
+# The standard attributes every user pool has (DG "Working with user attributes", standard attributes), with the
+# two verification flags; ``sub`` left out (always in the ID token; AWS need not accept it in ReadAttributes).
+# DescribeUserPool lists them in SchemaAttributes; moto does only for a pool made without custom attributes.
+STANDARD_ATTRIBUTES = (
+    "address",
+    "birthdate",
+    "email",
+    "email_verified",
+    "family_name",
+    "gender",
+    "given_name",
+    "locale",
+    "middle_name",
+    "name",
+    "nickname",
+    "phone_number",
+    "phone_number_verified",
+    "picture",
+    "preferred_username",
+    "profile",
+    "updated_at",
+    "website",
+    "zoneinfo",
+)
+# What our client always reads, beside the group attribute and the account mapping's claims.
+READABLE_BASE = ("email", "email_verified", "name")
 # Claims of Cognito's ID token that are not user attributes (no client can write them).
 _NOT_ATTRIBUTES = frozenset({"sub", "aud", "iss", "exp", "iat", "auth_time", "token_use", "event_id", "jti"})
 
@@ -178,6 +204,35 @@ class ClientSpec:
     # The user attributes the grants and the account mapping read: no app client of the pool may let a user write
     # them (docs/security.md#who-may-change-a-group). doctor fails any client that may.
     protected_attributes: tuple[str, ...] = ()
+    # The user attributes ``[privx] account_mapping`` reads: each must be readable or PrivX sets no account.
+    mapped_attributes: tuple[str, ...] = ()
+
+    @property
+    def read_attributes(self) -> tuple[str, ...]:
+        """What our client must read: email, its flag and name, the group attribute (missing from the ID token
+        unless readable) and every attribute the account mapping reads, in that order."""
+        return tuple(dict.fromkeys((*READABLE_BASE, self.group_attribute, *self.mapped_attributes)))
+
+    def unreadable_in(self, pool_attributes: Iterable[str] | None) -> tuple[str, ...]:
+        """The mapped custom attributes the pool does not have (``pool_attributes``: the names in its
+        SchemaAttributes; None: a pool not made yet, which gets only the group attribute): AWS refuses them in
+        ReadAttributes ("Invalid read attributes specified"), so they are never sent."""
+        have = {*(pool_attributes or ()), self.group_attribute}
+        return tuple(a for a in self.mapped_attributes if a.startswith("custom:") and a not in have)
+
+    def read_attributes_for(
+        self, current: Iterable[str] | None, pool_attributes: Iterable[str] | None, *, adopted: bool
+    ) -> list[str]:
+        """Our client's ``ReadAttributes``: :attr:`read_attributes` less :meth:`unreadable_in`; for an existing
+        (``adopted``) client with the list unset (``current`` None or empty), every attribute either reading of
+        unset allows as well (botocore's model: the standard attributes; the console: all, custom ones included),
+        so no app loses a claim when the list becomes explicit (docs/cognito.md#who-may-read-an-attribute)."""
+        missing = set(self.unreadable_in(pool_attributes))
+        wanted = [a for a in self.read_attributes if a not in missing]
+        if not adopted or current:
+            return wanted
+        customs = {a for a in pool_attributes or () if a.startswith("custom:")}
+        return sorted({*STANDARD_ATTRIBUTES, *customs, *wanted})
 
     @property
     def never_writable(self) -> frozenset[str]:
@@ -210,8 +265,8 @@ class ClientSpec:
             "CallbackURLs": [self.callback_url],
             "SupportedIdentityProviders": ["COGNITO"],
             # Without ReadAttributes a custom attribute is not readable and is missing from the ID token
-            # (moto puts it there anyway).
-            "ReadAttributes": ["email", "email_verified", "name", self.group_attribute],
+            # (moto puts it there anyway). ensure_client narrows it to what the pool has (read_attributes_for).
+            "ReadAttributes": list(self.read_attributes),
             # PrivX needs refresh tokens.
             "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
             # Sign-in errors never tell whether a user exists.
@@ -415,6 +470,7 @@ class DesiredState:
                     else None
                 ),
                 protected_attributes=attributes_read(c.tags_claim, p.account_mapping.values()),
+                mapped_attributes=attributes_read("", p.account_mapping.values()),
             ),
             domain=DomainSpec(c.domain_prefix, c.managed_login_version) if c.domain_prefix else None,
             directory=DirectoryTemplate(

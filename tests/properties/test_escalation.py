@@ -102,14 +102,24 @@ def _refused(error: pytest.ExceptionInfo[ClientError]) -> str:
 # -- a second app client ---------------------------------------------------------------------------------------
 
 
-def test_a_second_client_without_write_attributes_doctor_fails_naming_it(cli: Any, config_file: Path, aws: Any) -> None:
+def test_a_second_client_without_write_attributes_doctor_fails_naming_it(
+    cli: Any, config_file: Path, aws: Any, write_attributes_unset: str
+) -> None:
+    """In either reading of an unset WriteAttributes (the attack works only in ``all``), doctor counts the client
+    as one that may write everything: the tool never depends on the reading."""
     _setup(cli, config_file)
     pool_id = _pool_id(aws)
     _bob(aws, pool_id)
     mobile = _app(aws, pool_id)
 
-    _attack(aws, mobile)  # the stand-in takes the widest reading of an unset WriteAttributes: it works
-    assert _group(aws, pool_id) == "ops"
+    if write_attributes_unset == "all":
+        _attack(aws, mobile)
+        assert _group(aws, pool_id) == "ops"
+    else:
+        with pytest.raises(ClientError) as refused:
+            _attack(aws, mobile)
+        assert _refused(refused) == "A client attempted to write unauthorized attribute"
+        assert _group(aws, pool_id) == "dev"
 
     code, checks = _doctor(cli, config_file)
     assert code == 1
@@ -168,7 +178,7 @@ def test_our_own_client_refuses_bob_after_setup(cli: Any, config_file: Path, aws
     ],
 )
 def test_an_adopted_client_of_ours_is_narrowed_shown_in_plan_then_unchanged(
-    cli: Any, config_file: Path, aws: Any, before: list[str] | None, after: list[str]
+    cli: Any, config_file: Path, aws: Any, before: list[str] | None, after: list[str], write_attributes_unset: str
 ) -> None:
     pool_id = _foreign_pool(aws, admin_only=True)
     aws.create_user_pool_client(
@@ -312,7 +322,7 @@ def _notes(run: Any, resource: str = "cognito user pool") -> list[str]:
 
 
 def test_plan_and_setup_warn_about_another_client_that_may_write_the_group(
-    cli: Any, config_file: Path, aws: Any
+    cli: Any, config_file: Path, aws: Any, write_attributes_unset: str
 ) -> None:
     _setup(cli, config_file)
     pool_id = _pool_id(aws)

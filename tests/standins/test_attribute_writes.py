@@ -77,6 +77,23 @@ def test_a_client_without_write_attributes_may_write_everything(idp: Any) -> Non
     assert _group(idp, pool_id) == "ops"
 
 
+def test_a_client_without_write_attributes_writes_as_the_variant_says(aws: Any, write_attributes_unset: str) -> None:
+    """``all``: the attack through an unset WriteAttributes succeeds; ``standard``: no custom attribute is writable
+    (the API reference's reading), a standard one still is."""
+    pool_id = _pool(aws)
+    _bob(aws, pool_id)
+    token = _token(aws, _client(aws, pool_id))
+    aws.update_user_attributes(AccessToken=token, UserAttributes=[{"Name": "name", "Value": "Bob"}])
+    if write_attributes_unset == "all":
+        _raise_to_ops(aws, token)
+        assert _group(aws, pool_id) == "ops"
+        return
+    with pytest.raises(ClientError) as refused:
+        _raise_to_ops(aws, token)
+    assert refused.value.response["Error"]["Message"] == "A client attempted to write unauthorized attribute"
+    assert _group(aws, pool_id) == "dev"
+
+
 def test_a_client_may_write_only_its_write_attributes(idp: Any) -> None:
     pool_id = _pool(idp)
     _bob(idp, pool_id)
@@ -153,3 +170,19 @@ def test_sign_up_writes_only_what_the_client_may_write(idp: Any) -> None:
     )
     (user,) = idp.list_users(UserPoolId=pool_id)["Users"]
     assert {"Name": "custom:group", "Value": "ops"} in user["Attributes"]
+
+
+def test_the_unset_readings_are_chosen_by_word_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cognito_privx.sandbox.moto_fixes.variant import CognitoVariant
+
+    assert CognitoVariant() == CognitoVariant.parse()
+    assert (CognitoVariant().read_attributes_unset, CognitoVariant().write_attributes_unset) == ("standard", "all")
+    chosen = CognitoVariant.parse(read_attributes_unset="all", write_attributes_unset="standard")
+    assert (chosen.read_attributes_unset, chosen.write_attributes_unset) == ("all", "standard")
+    with pytest.raises(ValueError, match="--read-attributes-unset must be standard or all, not 'some'"):
+        CognitoVariant.parse(read_attributes_unset="some")
+    with pytest.raises(ValueError, match="--write-attributes-unset must be all or standard"):
+        CognitoVariant.parse(write_attributes_unset="")
+    monkeypatch.setenv("COGNITO_PRIVX_SANDBOX_READ_ATTRIBUTES_UNSET", "all")
+    monkeypatch.setenv("COGNITO_PRIVX_SANDBOX_WRITE_ATTRIBUTES_UNSET", "bogus")  # unknown: the default
+    assert CognitoVariant.from_env() == CognitoVariant(read_attributes_unset="all")

@@ -783,11 +783,17 @@ def test_a_custom_attribute_the_client_cannot_read_is_absent(browser: Browser) -
     assert "custom:group" not in info.json()
 
 
-def test_read_attributes_unset_means_standard_attributes_and_no_custom_ones(browser: Browser) -> None:
+def test_read_attributes_unset_reads_as_the_variant_says(browser: Browser, read_attributes_unset: str) -> None:
+    """botocore's model: the standard attributes and no custom one; the console: every attribute."""
     b = using_client(browser, ReadAttributes=None)
-    claims = b.verify(b.redeem(b.code()).json()["id_token"])
+    tokens = b.redeem(b.code()).json()
+    claims = b.verify(tokens["id_token"])
     assert (claims["email"], claims["email_verified"], claims["name"]) == ("alice@example.com", True, "Alice")
-    assert "custom:group" not in claims
+    info = b.http.get(f"{BASE}/{PREFIX}/oauth2/userInfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    if read_attributes_unset == "all":
+        assert claims["custom:group"] == "ops" and info.json()["custom:group"] == "ops"
+    else:
+        assert "custom:group" not in claims and "custom:group" not in info.json()
 
 
 def test_groups_by_precedence_and_absent_without_groups(browser: Browser) -> None:

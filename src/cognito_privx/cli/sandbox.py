@@ -49,6 +49,20 @@ def sandbox(
             help="DescribeUserPoolClient's ClientSecret once the original secret is deleted: empty or kept.",
         ),
     ] = "empty",
+    read_attributes_unset: Annotated[
+        str,
+        typer.Option(
+            "--read-attributes-unset",
+            help="What an app client with ReadAttributes unset may read: standard (no custom:*) or all.",
+        ),
+    ] = "standard",
+    write_attributes_unset: Annotated[
+        str,
+        typer.Option(
+            "--write-attributes-unset",
+            help="What an app client with WriteAttributes unset lets a user write: all or standard (no custom:*).",
+        ),
+    ] = "all",
     import_rate: Annotated[
         float,
         typer.Option(
@@ -67,7 +81,9 @@ def sandbox(
     The --rule-grammar, --login-route, --attribute-mapping and --resolve-unknown options pick how the PrivX
     emulator behaves where no public source settles it; the defaults are the most likely real behaviour.
     --import-rate and --import-line-numbers do the same for Cognito's user import jobs (AWS publishes neither), and
-    --secret-after-rotation for an app client's secret once its original one is deleted (empty: the strict one).
+    --secret-after-rotation for an app client's secret once its original one is deleted (empty: the strict one),
+    and --read-attributes-unset / --write-attributes-unset for an app client whose ReadAttributes / WriteAttributes
+    is unset (AWS's sources disagree).
     """
     state: State = ctx.obj
     run(
@@ -84,6 +100,8 @@ def sandbox(
             attribute_mapping=attribute_mapping,
             resolve_unknown=resolve_unknown,
             secret_after_rotation=secret_after_rotation,
+            read_attributes_unset=read_attributes_unset,
+            write_attributes_unset=write_attributes_unset,
             import_rate=import_rate,
             import_line_numbers=import_line_numbers,
         ),
@@ -103,6 +121,8 @@ def _sandbox(
     attribute_mapping: str,
     resolve_unknown: str,
     secret_after_rotation: str,
+    read_attributes_unset: str,
+    write_attributes_unset: str,
     import_rate: float,
     import_line_numbers: str,
 ) -> None:
@@ -124,7 +144,11 @@ def _sandbox(
         )
         from cognito_privx.sandbox.moto_fixes.variant import CognitoVariant
 
-        cognito_variant = CognitoVariant.parse(secret_after_rotation=secret_after_rotation)
+        cognito_variant = CognitoVariant.parse(
+            secret_after_rotation=secret_after_rotation,
+            read_attributes_unset=read_attributes_unset,
+            write_attributes_unset=write_attributes_unset,
+        )
     except ValueError as e:
         raise UsageError(f"sandbox: {e}", "see cognito-privx sandbox --help") from None
     if import_line_numbers not in ("data", "file"):
@@ -165,7 +189,8 @@ def _sandbox(
         render.export_lines(lines)
         render.info(
             f"Sandbox running: Cognito stand-in {box.moto_url} (hosted UI {box.hosted_ui_url}; secret after rotation: "
-            f"{cognito_variant.secret_after_rotation}), PrivX emulator "
+            f"{cognito_variant.secret_after_rotation}; ReadAttributes unset: {cognito_variant.read_attributes_unset}; "
+            f"WriteAttributes unset: {cognito_variant.write_attributes_unset}), PrivX emulator "
             f"{box.privx_url} ({variant.describe()}). Import jobs: --logs-role-arn {box.logs_role_arn}. "
             "Press Ctrl-C to stop."
         )

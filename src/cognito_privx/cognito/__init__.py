@@ -36,8 +36,10 @@ from cognito_privx.cognito.blockers import import_jobs_block, running_import_job
 from cognito_privx.cognito.branding import BRANDING, delete_branding, ensure_branding, find_branding, observe_branding
 from cognito_privx.cognito.client import (
     CLIENT_SUPERSET_FIELDS,
+    READ_UNSET_NOTE,
     ClientId,
     ClientState,
+    attribute_names,
     client_create_params,
     client_update_params,
     delete_client,
@@ -121,6 +123,7 @@ __all__ = [
     "RACE_POLL_S",
     "RACE_SETTLE_S",
     "RACE_WINDOW",
+    "READ_UNSET_NOTE",
     "RECORD_RESOURCE",
     "SIGN_UP_FIELD",
     "UNSET",
@@ -136,6 +139,7 @@ __all__ = [
     "UserPoolId",
     "add_secret",
     "age_key",
+    "attribute_names",
     "check_adoptable",
     "check_attribute",
     "check_mfa_methods",

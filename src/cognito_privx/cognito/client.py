@@ -52,7 +52,16 @@ _CLIENT_UPDATE_KEYS = (
 CLIENT_SUPERSET_FIELDS = ("ReadAttributes", "ExplicitAuthFlows")
 
 
-def client_create_params(spec: ClientSpec, pool_id: str, required: Iterable[str] = ()) -> dict[str, Any]:
+# What plan/setup say when an adopted client's ReadAttributes was unset (docs/cognito.md#who-may-read-an-attribute).
+READ_UNSET_NOTE = (
+    "ReadAttributes was unset (botocore's model reads that as the standard attributes, the console as all of "
+    "them): made explicit with every attribute either reading allows, so no app loses a claim"
+)
+
+
+def client_create_params(
+    spec: ClientSpec, pool_id: str, required: Iterable[str] = (), pool_attributes: Iterable[str] | None = None
+) -> dict[str, Any]:
     return {
         "UserPoolId": pool_id,
         "ClientName": spec.name,
@@ -60,8 +69,24 @@ def client_create_params(spec: ClientSpec, pool_id: str, required: Iterable[str]
         "PreventUserExistenceErrors": "ENABLED",
         "EnableTokenRevocation": True,
         **spec.desired(),
+        "ReadAttributes": spec.read_attributes_for(None, pool_attributes, adopted=False),
         "WriteAttributes": spec.write_attributes(None, required),
     }
+
+
+def attribute_names(pool: Mapping[str, Any] | None) -> tuple[str, ...] | None:
+    """The names in the pool's ``SchemaAttributes`` (None: no pool yet)."""
+    if not pool:
+        return None
+    return tuple(str(a["Name"]) for a in pool.get("SchemaAttributes") or [] if a.get("Name"))
+
+
+def _unreadable_notes(spec: ClientSpec, pool_attributes: Iterable[str] | None) -> tuple[str, ...]:
+    return tuple(
+        f"[privx] account_mapping reads {a}, which is not an attribute of the pool: not made readable (PrivX gets "
+        "no such claim); add the custom attribute to the pool or change account_mapping"
+        for a in spec.unreadable_in(pool_attributes)
+    )
 
 
 def required_attributes(pool: Mapping[str, Any] | None) -> tuple[str, ...]:
@@ -133,30 +158,42 @@ def ensure_client(
     dry_run: bool,
     current: UserPoolClientTypeTypeDef | Unset | None = UNSET,
     required: Iterable[str] = (),
+    pool_attributes: Iterable[str] | None = None,
 ) -> ClientState:
     """Create our app client or converge it. ``required``: the pool's required attributes
-    (:func:`required_attributes`), which a new client's ``WriteAttributes`` lets users fill in."""
+    (:func:`required_attributes`), which a new client's ``WriteAttributes`` lets users fill in;
+    ``pool_attributes``: the names in the pool's SchemaAttributes (:func:`attribute_names`), which decide what
+    ``ReadAttributes`` may hold (:meth:`ClientSpec.read_attributes_for`). An existing client whose
+    ``ReadAttributes`` is unset gets an explicit list that keeps what either reading of unset allowed."""
     name = spec.name
+    names = tuple(pool_attributes) if pool_attributes is not None else None
     if isinstance(current, Unset):
         current = find_client(gw, spec, pool_id) if pool_id else None
     writes = spec.write_attributes(current.get("WriteAttributes") if current else None, required)
-    desired = {**spec.desired(), "WriteAttributes": writes}
+    read_now = current.get("ReadAttributes") if current else None
+    reads = spec.read_attributes_for(read_now, names, adopted=current is not None)
+    desired = {**spec.desired(), "ReadAttributes": reads, "WriteAttributes": writes}
+    notes = _unreadable_notes(spec, names)
     if current is None:
-        change = change_for("cognito app client", name, None, {"GenerateSecret": True, **desired})
+        change = change_for("cognito app client", name, None, {"GenerateSecret": True, **desired}, notes=notes)
         if dry_run or pool_id is None:
             return ClientState(change, None)
         created = gw.create_once(
             "create_user_pool_client",
             "UserPoolClient",
             lambda: plain(find_client(gw, spec, pool_id)),
-            **client_create_params(spec, pool_id, required),
+            **client_create_params(spec, pool_id, required, names),
         )
         client, note = _settle_client_race(gw, spec, pool_id, cast("UserPoolClientTypeTypeDef", created))
         if note:
-            change = Change(change.resource, change.name, Action.NOOP, notes=(note,))
+            change = Change(change.resource, change.name, Action.NOOP, notes=(*notes, note))
         return ClientState(change, client)
-    fields = diff_fields(current, desired, superset_ok=CLIENT_SUPERSET_FIELDS)
-    change = Change("cognito app client", name, Action.UPDATE if fields else Action.NOOP, fields)
+    superset: tuple[str, ...] = CLIENT_SUPERSET_FIELDS
+    if not read_now:  # unset: shown as unset (None) before the explicit list
+        superset = tuple(f for f in superset if f != "ReadAttributes")
+        notes = (READ_UNSET_NOTE, *notes)
+    fields = diff_fields(current, desired, superset_ok=superset)
+    change = Change("cognito app client", name, Action.UPDATE if fields else Action.NOOP, fields, notes)
     if not fields or dry_run:
         return ClientState(change, current)
     params = client_update_params(current, fields, gw.input_members("update_user_pool_client"))

@@ -17,7 +17,7 @@ from cognito_privx import cognito, privx
 from cognito_privx.config import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
 from cognito_privx.config.partitions import region_info
 from cognito_privx.desired import DesiredState, Grant
-from cognito_privx.doctor import writers
+from cognito_privx.doctor import readers, writers
 from cognito_privx.doctor.facts import Branding, Facts, Failed, is_oidc, managed_login
 from cognito_privx.doctor.registry import SETUP_HINT, NotOk, Registry, fail, got, skip, warn
 from cognito_privx.errors import PrivXConnectionError, PrivXNotFoundError, PrivXPermissionError
@@ -272,19 +272,10 @@ def client_callback(facts: Facts, desired: DesiredState) -> str:
 
 @CHECKS.check("client-read-attributes", cognito=True)
 def client_read_attributes(facts: Facts, desired: DesiredState) -> str:
+    # Without read permission an attribute is missing from the ID token (docs/cognito.md#who-may-read-an-attribute):
+    # the group attribute and every claim the account mapping reads.
     client = need_client(facts)
-    if native_groups(desired):
-        claim = desired.directory.tags_claim
-        return f"{claim} mode: the group travels in {claim}, which needs no read permission"
-    # Without read permission a custom attribute is missing from the ID token
-    # (docs/cognito.md#the-app-client-privx-needs): the one read attribute PrivX cannot do without.
-    attr = desired.client.group_attribute
-    if attr not in (client.get("ReadAttributes") or []):
-        raise fail(
-            f"the app client cannot read {attr}, so it is missing from the ID token and PrivX sees no group",
-            f"{SETUP_HINT} (it adds {attr} to the client's ReadAttributes)",
-        )
-    return f"{attr} is readable (in the ID token)"
+    return readers.read_attributes(client, need_pool(facts), desired, native=native_groups(desired))
 
 
 @CHECKS.check("client-refresh-token", cognito=True)

@@ -58,7 +58,8 @@ class _Probe:
             ClientName=self.client_name,
             GenerateSecret=False,
             ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-            ReadAttributes=list(client.get("ReadAttributes") or []),
+            # The same reads as our client; unset stays unset (an empty list is no valid ReadAttributes).
+            **({"ReadAttributes": list(reads)} if (reads := client.get("ReadAttributes")) else {}),
         )["UserPoolClient"]
         self.client_id = str(temp["ClientId"])
         return self.client_id

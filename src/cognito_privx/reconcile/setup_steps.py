@@ -215,6 +215,7 @@ def _setup_once(
             dry_run=dry_run,
             current=now.client,
             required=cognito.required_attributes(pool.pool),
+            pool_attributes=cognito.attribute_names(pool.pool),
         )
     plan.add(client.change)
     if intent is not None:

@@ -9,8 +9,11 @@ Sources (Amazon Cognito Developer Guide, "DG"; botocore's ``cognito-idp`` model,
   ``phone_number_verified`` as JSON booleans, and the user attributes **the app client may read**.
 - model ``UserPoolClientType.ReadAttributes``: "When you don't specify the ReadAttributes for your app client,
   your app can read the values of email_verified, phone_number_verified, and the standard attributes of your
-  user pool" - so with it unset, no ``custom:*`` attribute is readable; with it set, exactly what it lists.
-  ``dev:custom:*`` (developer-only) attributes are never readable by a client.
+  user pool" - so with it unset, no ``custom:*`` attribute is readable; with it set, exactly what it lists. The
+  console says the opposite ("All attributes are readable and writable by default because none are selected"), so
+  an unset list is read as the variant in force says (:mod:`cognito_privx.sandbox.moto_fixes.variant`,
+  ``read_attributes_unset``: ``standard`` as the model, or ``all``). ``dev:custom:*`` (developer-only) attributes
+  are never readable by a client.
 - DG "Understanding the access token": ``token_use: "access"``, ``scope``, ``client_id``, ``username``,
   ``cognito:groups``, no ``aud``.
 - DG "The user attributes endpoint" (``userinfo-endpoint``): the access token's scopes choose the attributes:
@@ -37,29 +40,10 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-STANDARD_ATTRIBUTES = frozenset(
-    {
-        "address",
-        "birthdate",
-        "email",
-        "email_verified",
-        "family_name",
-        "gender",
-        "given_name",
-        "locale",
-        "middle_name",
-        "name",
-        "nickname",
-        "phone_number",
-        "phone_number_verified",
-        "picture",
-        "preferred_username",
-        "profile",
-        "updated_at",
-        "website",
-        "zoneinfo",
-    }
-)
+from cognito_privx.sandbox.moto_fixes.reads import STANDARD_ATTRIBUTES, readable
+
+__all__ = ["STANDARD_ATTRIBUTES", "Signer", "access_token_claims", "id_token_claims", "readable", "userinfo"]
+
 VERIFIED_FLAGS = frozenset({"email_verified", "phone_number_verified"})
 PROFILE_ATTRIBUTES = frozenset(
     {
@@ -83,13 +67,6 @@ SCOPE_ATTRIBUTES = {
     "email": frozenset({"email", "email_verified"}),
     "phone": frozenset({"phone_number", "phone_number_verified"}),
 }
-
-
-def readable(values: Mapping[str, str], read_attributes: frozenset[str] | None) -> dict[str, str]:
-    """The user attributes an app client may read (``sub`` aside), as stored (strings)."""
-    if read_attributes is None:
-        return {k: v for k, v in values.items() if k in STANDARD_ATTRIBUTES}
-    return {k: v for k, v in values.items() if k in read_attributes and not k.startswith("dev:")}
 
 
 def _flag(value: str) -> bool:

@@ -14,9 +14,11 @@ What AWS does, and what this stand-in does:
   list"); a write to any other is ``NotAuthorizedException`` "A client attempted to write unauthorized attribute"
   (aws/aws-sdk-js#1319, amazon-cognito-identity-js#397; the same for ``SignUp``: aws-amplify/amplify-js#5345).
 - ``WriteAttributes`` unset: the API reference says the standard attributes are writable; the console, CDK and
-  Terraform authors say all of them. The stand-in takes the reading worst for security, **all** attributes
-  (custom ones included), so an attack through such a client can be rehearsed (COMMON rule: the stand-in is at
-  least as strict as AWS where AWS is clear, and as open as its widest reading where it is not).
+  Terraform authors say all of them. The stand-in runs in either reading (:mod:`.variant`,
+  ``write_attributes_unset``); its default is the reading worst for security, **all** attributes (custom ones
+  included), so an attack through such a client can be rehearsed (COMMON rule: the stand-in is at least as strict
+  as AWS where AWS is clear, and as open as its widest reading where it is not); ``standard``: no ``custom:*``
+  (nor ``dev:*``) attribute.
 - ``SignUp`` on a pool with ``AdminCreateUserConfig.AllowAdminCreateUserOnly`` true is ``NotAuthorizedException``
   "SignUp is not permitted for this user pool" (the answer AWS gives: pmill/aws-cognito#37, awslabs/
   media-analysis-solution#8).
@@ -35,6 +37,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from cognito_privx.sandbox.moto_fixes import variant
 from cognito_privx.sandbox.moto_patch import Method, wrap
 
 __all__ = ["ADMIN_SCOPE", "fix_attribute_writes", "writable"]
@@ -56,10 +59,13 @@ def _scopes(token: str) -> set[str]:
 
 def writable(client: Any, names: Iterable[str]) -> list[str]:
     """The attributes among ``names`` that ``client`` may **not** write (empty: all allowed). Unset
-    ``WriteAttributes``: every attribute is writable (see the module docstring)."""
+    ``WriteAttributes``: every attribute, or only the standard ones, as the variant in force says (see the module
+    docstring)."""
     allowed = client.extended_config.get("WriteAttributes")
     if not allowed:
-        return []
+        if variant.configured().write_attributes_unset == "all":
+            return []
+        return [n for n in names if n.startswith(("custom:", "dev:"))]
     return [n for n in names if n not in set(allowed)]
 
 
