@@ -42,6 +42,13 @@ def sandbox(
     resolve_unknown: Annotated[
         str, typer.Option("--resolve-unknown", help="roles/resolve on an unknown name: empty, partial or 404.")
     ] = "empty",
+    rotated_refresh_token: Annotated[
+        str,
+        typer.Option(
+            "--rotated-refresh-token",
+            help="A rotated IdP refresh token: kept (PrivX uses the new one) or ignored (it keeps the old one).",
+        ),
+    ] = "kept",
     secret_after_rotation: Annotated[
         str,
         typer.Option(
@@ -64,8 +71,9 @@ def sandbox(
 ) -> None:
     """Run local stand-ins for Cognito (moto server) and PrivX on loopback; print their environment.
 
-    The --rule-grammar, --login-route, --attribute-mapping and --resolve-unknown options pick how the PrivX
-    emulator behaves where no public source settles it; the defaults are the most likely real behaviour.
+    The --rule-grammar, --login-route, --attribute-mapping, --resolve-unknown and --rotated-refresh-token options
+    pick how the PrivX emulator behaves where no public source settles it; the defaults are the most likely real
+    behaviour.
     --import-rate and --import-line-numbers do the same for Cognito's user import jobs (AWS publishes neither), and
     --secret-after-rotation for an app client's secret once its original one is deleted (empty: the strict one).
     """
@@ -83,6 +91,7 @@ def sandbox(
             login_route=login_route,
             attribute_mapping=attribute_mapping,
             resolve_unknown=resolve_unknown,
+            rotated_refresh_token=rotated_refresh_token,
             secret_after_rotation=secret_after_rotation,
             import_rate=import_rate,
             import_line_numbers=import_line_numbers,
@@ -102,6 +111,7 @@ def _sandbox(
     login_route: str,
     attribute_mapping: str,
     resolve_unknown: str,
+    rotated_refresh_token: str,
     secret_after_rotation: str,
     import_rate: float,
     import_line_numbers: str,
@@ -121,6 +131,7 @@ def _sandbox(
             login_route=login_route,
             attribute_mapping=attribute_mapping,
             resolve_unknown=resolve_unknown,
+            rotated_refresh_token=rotated_refresh_token,
         )
         from cognito_privx.sandbox.moto_fixes.variant import CognitoVariant
 

@@ -48,8 +48,40 @@ _CLIENT_UPDATE_KEYS = (
 )
 
 
-# Lists where someone else's additions are kept (a superset satisfies us).
+# Lists where someone else's additions are kept (a superset satisfies us). ExplicitAuthFlows only while refresh-token
+# rotation is off: with it on, ALLOW_REFRESH_TOKEN_AUTH must go (ClientSpec.auth_flows), so the list is exact.
 CLIENT_SUPERSET_FIELDS = ("ReadAttributes", "ExplicitAuthFlows")
+
+# Said by plan and setup while rotation is on: the tool cannot find out what PrivX does with a rotated refresh token.
+ROTATION_UNVERIFIED = (
+    "refresh-token rotation is on: could not verify that PrivX keeps the new refresh token Cognito returns at each "
+    "refresh (undocumented, and PrivX's API does not show it); if PrivX keeps using the old one, its users are "
+    "logged out of PrivX at its first IdP refresh after the {grace}-second grace period "
+    "(docs/cognito.md#refresh-token-rotation)"
+)
+
+
+def rotation_note(spec: ClientSpec) -> str:
+    """The warning :data:`ROTATION_UNVERIFIED` for ``spec``'s grace period."""
+    return ROTATION_UNVERIFIED.format(grace=spec.refresh_grace_seconds)
+
+
+def client_desired(spec: ClientSpec, current: Mapping[str, Any] | None, writes: list[str]) -> dict[str, Any]:
+    """What ``ensure_client`` converges for ``current`` (None: a new client): ``spec.desired()`` with the write
+    attributes, the auth flows for the current ones, and rotation turned off again when the config has it off but
+    the client has it on (a client without ``RefreshTokenRotation``, or DISABLED, is left as it is)."""
+    desired = {**spec.desired(), "WriteAttributes": writes}
+    if current is not None:
+        desired["ExplicitAuthFlows"] = spec.auth_flows(current.get("ExplicitAuthFlows"))
+        have = current.get("RefreshTokenRotation") or {}
+        if not spec.refresh_token_rotation and have.get("Feature") == "ENABLED":
+            desired["RefreshTokenRotation"] = spec.rotation
+    return desired
+
+
+def superset_fields(spec: ClientSpec) -> tuple[str, ...]:
+    """:data:`CLIENT_SUPERSET_FIELDS` less ``ExplicitAuthFlows`` while rotation is on."""
+    return tuple(f for f in CLIENT_SUPERSET_FIELDS if spec.flows_superset or f != "ExplicitAuthFlows")
 
 
 def client_create_params(spec: ClientSpec, pool_id: str, required: Iterable[str] = ()) -> dict[str, Any]:
@@ -140,9 +172,10 @@ def ensure_client(
     if isinstance(current, Unset):
         current = find_client(gw, spec, pool_id) if pool_id else None
     writes = spec.write_attributes(current.get("WriteAttributes") if current else None, required)
-    desired = {**spec.desired(), "WriteAttributes": writes}
+    desired = client_desired(spec, cast("Mapping[str, Any] | None", current), writes)
+    notes = (rotation_note(spec),) if spec.refresh_token_rotation else ()
     if current is None:
-        change = change_for("cognito app client", name, None, {"GenerateSecret": True, **desired})
+        change = change_for("cognito app client", name, None, {"GenerateSecret": True, **desired}, notes=notes)
         if dry_run or pool_id is None:
             return ClientState(change, None)
         created = gw.create_once(
@@ -153,10 +186,10 @@ def ensure_client(
         )
         client, note = _settle_client_race(gw, spec, pool_id, cast("UserPoolClientTypeTypeDef", created))
         if note:
-            change = Change(change.resource, change.name, Action.NOOP, notes=(note,))
+            change = Change(change.resource, change.name, Action.NOOP, notes=(note, *notes))
         return ClientState(change, client)
-    fields = diff_fields(current, desired, superset_ok=CLIENT_SUPERSET_FIELDS)
-    change = Change("cognito app client", name, Action.UPDATE if fields else Action.NOOP, fields)
+    fields = diff_fields(current, desired, superset_ok=superset_fields(spec))
+    change = Change("cognito app client", name, Action.UPDATE if fields else Action.NOOP, fields, notes)
     if not fields or dry_run:
         return ClientState(change, current)
     params = client_update_params(current, fields, gw.input_members("update_user_pool_client"))

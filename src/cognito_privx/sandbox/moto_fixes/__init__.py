@@ -41,14 +41,16 @@ methods in place, once per process, keeping moto's behaviour otherwise:
 15. :func:`.user_writes.fix_user_writes`: ``AdminResetUserPassword`` refused in an admin-only-recovery pool, a
     missing required attribute and an over-long value refused, an email changed unverified kept or marked
     unverified as ``UserAttributeUpdateSettings`` says.
+16. :func:`.refresh_rotation.fix_refresh_rotation`: ``RefreshTokenRotation`` checked as AWS documents it, and refused
+    (the stricter reading) together with ``ALLOW_REFRESH_TOKEN_AUTH``; an update without it turns rotation off.
 
 The in-process ``mock_aws`` and moto's server use the same model classes, so one :func:`apply` covers both.
 
 One module per concern: ``corrections`` (fixes 1-5, moto's own calls), ``branding`` (6), ``app_client_secrets``
 (7) and ``tags`` (10), the calls moto lacks; ``attribute_writes`` (9); ``auth_flows`` (11); ``tiers`` (12);
-``mfa`` (13); ``sign_outs`` (14); ``user_writes`` (15); ``clock`` stamps what they make. How a class is patched
-(idempotent, marked wrappers; two fixes of one method are layered): :mod:`cognito_privx.sandbox.moto_patch`, which
-:mod:`cognito_privx.sandbox.import_jobs` (8) shares.
+``mfa`` (13); ``sign_outs`` (14); ``user_writes`` (15); ``refresh_rotation`` (16); ``clock`` stamps what they
+make. How a class is patched (idempotent, marked wrappers; two fixes of one method are layered):
+:mod:`cognito_privx.sandbox.moto_patch`, which :mod:`cognito_privx.sandbox.import_jobs` (8) shares.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ from cognito_privx.sandbox.moto_fixes.attribute_writes import fix_attribute_writ
 from cognito_privx.sandbox.moto_fixes.auth_flows import fix_auth_flows
 from cognito_privx.sandbox.moto_fixes.branding import add_managed_login_branding
 from cognito_privx.sandbox.moto_fixes.mfa import fix_mfa_config
+from cognito_privx.sandbox.moto_fixes.refresh_rotation import fix_refresh_rotation
 from cognito_privx.sandbox.moto_fixes.sign_outs import fix_sign_outs
 from cognito_privx.sandbox.moto_fixes.tags import add_pool_tagging
 from cognito_privx.sandbox.moto_fixes.tiers import fix_tiers
@@ -94,3 +97,4 @@ def apply() -> None:
         fix_tiers(models)
         fix_mfa_config(models)
         fix_user_writes(models)
+        fix_refresh_rotation(models)
