@@ -225,7 +225,7 @@ class ClientSpec:
             "ReadAttributes": ["email", "email_verified", "name", self.group_attribute],
             # PrivX needs refresh tokens: without rotation through ALLOW_REFRESH_TOKEN_AUTH; with rotation the token
             # endpoint issues them and AWS requires that flow off (auth_flows).
-            "ExplicitAuthFlows": self.auth_flows(None),
+            "ExplicitAuthFlows": [ROTATION_FALLBACK_FLOW] if self.refresh_token_rotation else [REFRESH_FLOW],
             # Sign-in errors never tell whether a user exists.
             "PreventUserExistenceErrors": "ENABLED",
             **self._validity(),
