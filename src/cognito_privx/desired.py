@@ -186,7 +186,8 @@ class ClientSpec:
     # The user attributes the grants and the account mapping read: no app client of the pool may let a user write
     # them (docs/security.md#who-may-change-a-group). doctor fails any client that may.
     protected_attributes: tuple[str, ...] = ()
-    # Refresh-token rotation (RefreshTokenRotation) and its grace period in seconds (0-60); docs/cognito.md#refresh-token-rotation
+    # Refresh-token rotation (RefreshTokenRotation) and its grace period in seconds (0-60):
+    # docs/cognito.md#refresh-token-rotation
     refresh_token_rotation: bool = False
     refresh_grace_seconds: int = DEFAULT_REFRESH_GRACE_SECONDS
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cognito_privx.sandbox.moto_fixes import client_secrets
-from cognito_privx.sandbox.moto_fixes.sign_outs import generation
 from cognito_privx.sandbox.moto_fixes.refresh_rotation import rotation_of
+from cognito_privx.sandbox.moto_fixes.sign_outs import generation
 
 # moto's model objects (moto.cognitoidp.models.CognitoIdpUserPool, CognitoIdpUser): untyped.
 MotoPool = Any

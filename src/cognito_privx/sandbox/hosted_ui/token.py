@@ -29,9 +29,10 @@ Token endpoint (DG "The token issuer endpoint", ``token-endpoint``):
   a period of time of up to 60 seconds ... When RetryGracePeriodSeconds is 0 ... a successful request immediately
   invalidates the submitted refresh token", botocore 1.44), by this stand-in's ``clock``. The new token keeps the
   old one's expiry (the stricter reading: AWS does not say whether rotation extends the session). A rotated-out
-  token used again within the grace period answers as the first use did, with another new refresh token. A refresh token of another client is ``invalid_grant``. So is one issued before
-  the user was signed out (``AdminUserGlobalSignOut``: "Amazon Cognito no longer accepts a signed-out user's
-  refresh tokens in refresh requests", botocore 1.44), disabled, or deleted (Cognito's token endpoint answers 400
+  token used again within the grace period answers as the first use did, with another new refresh token.
+  A refresh token of another client is ``invalid_grant``. So is one issued before the user was signed out
+  (``AdminUserGlobalSignOut``: "Amazon Cognito no longer accepts a signed-out user's refresh tokens in refresh
+  requests", botocore 1.44), disabled, or deleted (Cognito's token endpoint answers 400
   ``invalid_grant`` to a refresh token it no longer accepts). A refresh token issued before ``AdminDisableUser``
   stays refused after ``AdminEnableUser``: unverified on AWS, so the stricter reading (recorded by
   :mod:`cognito_privx.sandbox.moto_fixes.sign_outs`).
