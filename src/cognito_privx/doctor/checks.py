@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 from cognito_privx import cognito, privx
 from cognito_privx.config import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
 from cognito_privx.config.partitions import region_info
-from cognito_privx.desired import REFRESH_FLOW, DesiredState, Grant
-from cognito_privx.doctor import writers
+from cognito_privx.desired import DesiredState, Grant
+from cognito_privx.doctor import refresh_tokens, writers
 from cognito_privx.doctor.facts import Branding, Facts, Failed, is_oidc, managed_login
 from cognito_privx.doctor.registry import SETUP_HINT, NotOk, Registry, fail, got, skip, warn
 from cognito_privx.errors import PrivXConnectionError, PrivXNotFoundError, PrivXPermissionError
@@ -287,51 +287,7 @@ def client_read_attributes(facts: Facts, desired: DesiredState) -> str:
     return f"{attr} is readable (in the ID token)"
 
 
-@CHECKS.check("client-refresh-token", cognito=True)
-def client_refresh_token(facts: Facts, desired: DesiredState) -> str:
-    """PrivX gets refresh tokens, by the pair AWS requires: rotation off with ``ALLOW_REFRESH_TOKEN_AUTH``, or
-    rotation on (with the configured grace period) without it (docs/cognito.md#refresh-token-rotation). Both are
-    what ``setup`` converges to, so its hint never loops. Rotation on and right is a warning: whether PrivX keeps a
-    rotated refresh token cannot be verified."""
-    client = need_client(facts)
-    spec = desired.client
-    flows = list(client.get("ExplicitAuthFlows") or [])
-    rotation: dict[str, Any] = dict(client.get("RefreshTokenRotation") or {})
-    on = rotation.get("Feature") == "ENABLED"
-    if not spec.refresh_token_rotation:
-        if on:
-            raise fail(
-                "refresh-token rotation is on, but refresh_token_rotation is false in the config",
-                f"{SETUP_HINT} (it turns rotation off and allows ALLOW_REFRESH_TOKEN_AUTH), or set "
-                "refresh_token_rotation = true",
-            )
-        want = spec.auth_flows(flows)
-        if missing := _missing(want, flows):
-            raise fail(
-                f"refresh tokens are not allowed (ExplicitAuthFlows: {_join(flows) or 'none'}); PrivX needs them",
-                f"{SETUP_HINT} (it adds {_join(missing)})",
-            )
-        return f"refresh tokens allowed ({_join(want)}), rotation off"
-    grace = rotation.get("RetryGracePeriodSeconds")
-    if not on or grace != spec.refresh_grace_seconds:
-        have = f"on, grace period {grace} s" if on else "off"
-        raise fail(
-            f"refresh-token rotation is {have}; the config wants it on with a {spec.refresh_grace_seconds}-second "
-            "grace period",
-            f"{SETUP_HINT} (it sets RefreshTokenRotation and removes ALLOW_REFRESH_TOKEN_AUTH)",
-        )
-    if REFRESH_FLOW in flows:
-        raise fail(
-            "refresh-token rotation is on, but ALLOW_REFRESH_TOKEN_AUTH is still allowed, which AWS says must be off",
-            f"{SETUP_HINT} (it removes ALLOW_REFRESH_TOKEN_AUTH)",
-        )
-    raise warn(
-        cognito.rotation_note(spec),
-        "if you have not confirmed that PrivX keeps the rotated refresh token (sign in, wait past the access-token "
-        "lifetime plus the grace period, use PrivX again), set refresh_token_rotation = false and run setup",
-    )
-
-
+CHECKS.check("client-refresh-token", cognito=True)(refresh_tokens.client_refresh_token)
 CHECKS.check("attribute-writers", cognito=True)(writers.attribute_writers)
 CHECKS.check("self-sign-up", cognito=True)(writers.self_sign_up)
 
