@@ -150,6 +150,14 @@ class AttributeSpec:
         }
 
 
+# ExplicitAuthFlows: the refresh flow, what an unset list allows (botocore's model), and what a rotating client
+# keeps when nothing else is left (docs/cognito.md#refresh-token-rotation).
+REFRESH_FLOW = "ALLOW_REFRESH_TOKEN_AUTH"
+UNSET_AUTH_FLOWS = ("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH")
+ROTATION_FALLBACK_FLOW = "ALLOW_USER_SRP_AUTH"
+# RetryGracePeriodSeconds when refresh_token_grace_period_seconds is unset: AWS's maximum, the most room for retries.
+DEFAULT_REFRESH_GRACE_SECONDS = 60
+
 # What our app client lets a user write of their own, beside the pool's required attributes: the display name.
 WRITABLE_BASE = ("name",)
 # When the account mapping reads ``name``: another harmless standard attribute keeps the list non-empty.
@@ -234,6 +242,11 @@ class ClientSpec:
         customs = {a for a in pool_attributes or () if a.startswith("custom:")}
         return sorted({*STANDARD_ATTRIBUTES, *customs, *wanted})
 
+    # Refresh-token rotation (RefreshTokenRotation) and its grace period in seconds (0-60):
+    # docs/cognito.md#refresh-token-rotation
+    refresh_token_rotation: bool = False
+    refresh_grace_seconds: int = DEFAULT_REFRESH_GRACE_SECONDS
+
     @property
     def never_writable(self) -> frozenset[str]:
         """What our client never lets a user write: the protected attributes and the group attribute (also in
@@ -267,12 +280,44 @@ class ClientSpec:
             # Without ReadAttributes a custom attribute is not readable and is missing from the ID token
             # (moto puts it there anyway). ensure_client narrows it to what the pool has (read_attributes_for).
             "ReadAttributes": list(self.read_attributes),
-            # PrivX needs refresh tokens.
-            "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
+            # PrivX needs refresh tokens: without rotation through ALLOW_REFRESH_TOKEN_AUTH; with rotation the token
+            # endpoint issues them and AWS requires that flow off (auth_flows).
+            "ExplicitAuthFlows": [ROTATION_FALLBACK_FLOW] if self.refresh_token_rotation else [REFRESH_FLOW],
             # Sign-in errors never tell whether a user exists.
             "PreventUserExistenceErrors": "ENABLED",
             **self._validity(),
+            **({"RefreshTokenRotation": self.rotation} if self.refresh_token_rotation else {}),
         }
+
+    @property
+    def rotation(self) -> dict[str, Any]:
+        """The ``RefreshTokenRotation`` we send: ENABLED with the grace period, or DISABLED."""
+        if self.refresh_token_rotation:
+            return {"Feature": "ENABLED", "RetryGracePeriodSeconds": self.refresh_grace_seconds}
+        return {"Feature": "DISABLED"}
+
+    def auth_flows(self, current: Iterable[str] | None) -> list[str]:
+        """Our client's ``ExplicitAuthFlows`` given the ``current`` ones (None: a new client, or unset).
+
+        Rotation off: ``ALLOW_REFRESH_TOKEN_AUTH`` (others' flows are kept by the superset rule). Rotation on:
+        "You can't authenticate with REFRESH_TOKEN_AUTH in app clients with refresh token rotation enabled"
+        (Cognito developer guide, amazon-cognito-user-pools-using-the-refresh-token), so the current flows less that
+        one, compared exactly (:attr:`flows_superset`). Unset flows mean "ALLOW_REFRESH_TOKEN_AUTH,
+        ALLOW_USER_SRP_AUTH, and ALLOW_CUSTOM_AUTH" (botocore's model): those less refresh. Never empty (an empty
+        list might read as unset): a client left with none gets ``ALLOW_USER_SRP_AUTH``, which needs the user's
+        password and the client secret, no more than the hosted UI's sign-in.
+        """
+        if not self.refresh_token_rotation:
+            return [REFRESH_FLOW]
+        have = list(current) if current else list(UNSET_AUTH_FLOWS)
+        kept = [f for f in have if f != REFRESH_FLOW]
+        return kept or [ROTATION_FALLBACK_FLOW]
+
+    @property
+    def flows_superset(self) -> bool:
+        """Whether others' extra ``ExplicitAuthFlows`` satisfy us (rotation off), or the list is exact (rotation on:
+        ``ALLOW_REFRESH_TOKEN_AUTH`` must go)."""
+        return not self.refresh_token_rotation
 
     def _validity(self) -> dict[str, Any]:
         if self.token_validity is None:
@@ -471,6 +516,12 @@ class DesiredState:
                 ),
                 protected_attributes=attributes_read(c.tags_claim, p.account_mapping.values()),
                 mapped_attributes=attributes_read("", p.account_mapping.values()),
+                refresh_token_rotation=c.refresh_token_rotation,
+                refresh_grace_seconds=(
+                    DEFAULT_REFRESH_GRACE_SECONDS
+                    if c.refresh_token_grace_period_seconds is None
+                    else c.refresh_token_grace_period_seconds
+                ),
             ),
             domain=DomainSpec(c.domain_prefix, c.managed_login_version) if c.domain_prefix else None,
             directory=DirectoryTemplate(

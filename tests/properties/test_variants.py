@@ -28,7 +28,13 @@ pytestmark = pytest.mark.usefixtures("aws", "discovery_in_process")
 
 VARIANTS = [
     EmulatorVariant(),
-    EmulatorVariant(rule_grammar="bare", login_route="legacy", attribute_mapping="claim", resolve_unknown="partial"),
+    EmulatorVariant(
+        rule_grammar="bare",
+        login_route="legacy",
+        attribute_mapping="claim",
+        resolve_unknown="partial",
+        rotated_refresh_token="ignored",
+    ),
     EmulatorVariant(rule_grammar="filter", login_route="legacy", attribute_mapping="target", resolve_unknown="404"),
     EmulatorVariant(rule_grammar="bare", login_route="authorize", attribute_mapping="claim", resolve_unknown="empty"),
 ]

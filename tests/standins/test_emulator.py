@@ -1098,6 +1098,7 @@ def test_admin_users_route_logs_in_and_state_shows_users(
         "login_route": "authorize",
         "attribute_mapping": "target",
         "resolve_unknown": "empty",
+        "rotated_refresh_token": "kept",
     }
     assert not any(r.path.startswith("/_emulator") for r in emulator.requests)
     api.post(f"{USERS}/search", json={})

@@ -400,11 +400,12 @@ def test_resolve_unknown(mode: str, status: int, names: list[tuple[str, bool]] |
 
 
 def test_variant_defaults_and_validation() -> None:
-    assert EmulatorVariant() == EmulatorVariant("filter", "authorize", "target", "empty")
+    assert EmulatorVariant() == EmulatorVariant("filter", "authorize", "target", "empty", "kept")
     assert PrivXEmulator().variant == EmulatorVariant()
     assert EmulatorVariant.parse(rule_grammar="bare").rule_grammar == "bare"
     assert EmulatorVariant().describe() == (
-        "rule_grammar=filter, login_route=authorize, attribute_mapping=target, resolve_unknown=empty"
+        "rule_grammar=filter, login_route=authorize, attribute_mapping=target, resolve_unknown=empty, "
+        "rotated_refresh_token=kept"
     )
     with pytest.raises(ValueError, match="rule_grammar must be one of filter, bare"):
         EmulatorVariant(rule_grammar="ldap")  # type: ignore[arg-type]

@@ -42,6 +42,13 @@ def sandbox(
     resolve_unknown: Annotated[
         str, typer.Option("--resolve-unknown", help="roles/resolve on an unknown name: empty, partial or 404.")
     ] = "empty",
+    rotated_refresh_token: Annotated[
+        str,
+        typer.Option(
+            "--rotated-refresh-token",
+            help="A rotated IdP refresh token: kept (PrivX uses the new one) or ignored (it keeps the old one).",
+        ),
+    ] = "kept",
     secret_after_rotation: Annotated[
         str,
         typer.Option(
@@ -78,8 +85,9 @@ def sandbox(
 ) -> None:
     """Run local stand-ins for Cognito (moto server) and PrivX on loopback; print their environment.
 
-    The --rule-grammar, --login-route, --attribute-mapping and --resolve-unknown options pick how the PrivX
-    emulator behaves where no public source settles it; the defaults are the most likely real behaviour.
+    The --rule-grammar, --login-route, --attribute-mapping, --resolve-unknown and --rotated-refresh-token options
+    pick how the PrivX emulator behaves where no public source settles it; the defaults are the most likely real
+    behaviour.
     --import-rate and --import-line-numbers do the same for Cognito's user import jobs (AWS publishes neither), and
     --secret-after-rotation for an app client's secret once its original one is deleted (empty: the strict one),
     and --read-attributes-unset / --write-attributes-unset for an app client whose ReadAttributes / WriteAttributes
@@ -99,6 +107,7 @@ def sandbox(
             login_route=login_route,
             attribute_mapping=attribute_mapping,
             resolve_unknown=resolve_unknown,
+            rotated_refresh_token=rotated_refresh_token,
             secret_after_rotation=secret_after_rotation,
             read_attributes_unset=read_attributes_unset,
             write_attributes_unset=write_attributes_unset,
@@ -120,6 +129,7 @@ def _sandbox(
     login_route: str,
     attribute_mapping: str,
     resolve_unknown: str,
+    rotated_refresh_token: str,
     secret_after_rotation: str,
     read_attributes_unset: str,
     write_attributes_unset: str,
@@ -141,6 +151,7 @@ def _sandbox(
             login_route=login_route,
             attribute_mapping=attribute_mapping,
             resolve_unknown=resolve_unknown,
+            rotated_refresh_token=rotated_refresh_token,
         )
         from cognito_privx.sandbox.moto_fixes.variant import CognitoVariant
 

@@ -46,6 +46,7 @@ from cognito_privx.cognito.client import (
     ensure_client,
     find_client,
     required_attributes,
+    rotation_note,
 )
 from cognito_privx.cognito.domain import (
     NO_DOMAIN,
@@ -189,6 +190,7 @@ __all__ = [
     "pool_update_params",
     "record_change",
     "required_attributes",
+    "rotation_note",
     "running_import_jobs",
     "secret_age_days",
     "secret_age_seconds",

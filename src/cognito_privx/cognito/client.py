@@ -48,8 +48,40 @@ _CLIENT_UPDATE_KEYS = (
 )
 
 
-# Lists where someone else's additions are kept (a superset satisfies us).
+# Lists where someone else's additions are kept (a superset satisfies us). ExplicitAuthFlows only while refresh-token
+# rotation is off: with it on, ALLOW_REFRESH_TOKEN_AUTH must go (ClientSpec.auth_flows), so the list is exact.
 CLIENT_SUPERSET_FIELDS = ("ReadAttributes", "ExplicitAuthFlows")
+
+# Said by plan and setup while rotation is on: the tool cannot find out what PrivX does with a rotated refresh token.
+ROTATION_UNVERIFIED = (
+    "refresh-token rotation is on: could not verify that PrivX keeps the new refresh token Cognito returns at each "
+    "refresh (undocumented, and PrivX's API does not show it); if PrivX keeps using the old one, its users are "
+    "logged out of PrivX at its first IdP refresh after the {grace}-second grace period "
+    "(docs/cognito.md#refresh-token-rotation)"
+)
+
+
+def rotation_note(spec: ClientSpec) -> str:
+    """The warning :data:`ROTATION_UNVERIFIED` for ``spec``'s grace period."""
+    return ROTATION_UNVERIFIED.format(grace=spec.refresh_grace_seconds)
+
+
+def client_desired(spec: ClientSpec, current: Mapping[str, Any] | None, writes: list[str]) -> dict[str, Any]:
+    """What ``ensure_client`` converges for ``current`` (None: a new client): ``spec.desired()`` with the write
+    attributes, the auth flows for the current ones, and rotation turned off again when the config has it off but
+    the client has it on (a client without ``RefreshTokenRotation``, or DISABLED, is left as it is)."""
+    desired = {**spec.desired(), "WriteAttributes": writes}
+    if current is not None:
+        desired["ExplicitAuthFlows"] = spec.auth_flows(current.get("ExplicitAuthFlows"))
+        have = current.get("RefreshTokenRotation") or {}
+        if not spec.refresh_token_rotation and have.get("Feature") == "ENABLED":
+            desired["RefreshTokenRotation"] = spec.rotation
+    return desired
+
+
+def superset_fields(spec: ClientSpec) -> tuple[str, ...]:
+    """:data:`CLIENT_SUPERSET_FIELDS` less ``ExplicitAuthFlows`` while rotation is on."""
+    return tuple(f for f in CLIENT_SUPERSET_FIELDS if spec.flows_superset or f != "ExplicitAuthFlows")
 
 
 # What plan/setup say when an adopted client's ReadAttributes was unset (docs/cognito.md#who-may-read-an-attribute).
@@ -172,8 +204,8 @@ def ensure_client(
     writes = spec.write_attributes(current.get("WriteAttributes") if current else None, required)
     read_now = current.get("ReadAttributes") if current else None
     reads = spec.read_attributes_for(read_now, names, adopted=current is not None)
-    desired = {**spec.desired(), "ReadAttributes": reads, "WriteAttributes": writes}
-    notes = _unreadable_notes(spec, names)
+    desired = {**client_desired(spec, cast("Mapping[str, Any] | None", current), writes), "ReadAttributes": reads}
+    notes = (*_unreadable_notes(spec, names), *((rotation_note(spec),) if spec.refresh_token_rotation else ()))
     if current is None:
         change = change_for("cognito app client", name, None, {"GenerateSecret": True, **desired}, notes=notes)
         if dry_run or pool_id is None:
@@ -188,7 +220,7 @@ def ensure_client(
         if note:
             change = Change(change.resource, change.name, Action.NOOP, notes=(*notes, note))
         return ClientState(change, client)
-    superset: tuple[str, ...] = CLIENT_SUPERSET_FIELDS
+    superset = superset_fields(spec)
     if not read_now:  # unset: shown as unset (None) before the explicit list
         superset = tuple(f for f in superset if f != "ReadAttributes")
         notes = (READ_UNSET_NOTE, *notes)

@@ -106,6 +106,11 @@ class CognitoConfig(_Section):
     id_token_validity_minutes: int | None = Field(default=None, ge=5, le=1440)
     access_token_validity_minutes: int | None = Field(default=None, ge=5, le=1440)
     refresh_token_validity_days: int | None = Field(default=None, ge=1, le=3650)
+    # Refresh-token rotation on the app client (RefreshTokenRotation; AWS then requires ALLOW_REFRESH_TOKEN_AUTH off)
+    # and how long a rotated-out refresh token still works (RetryGracePeriodSeconds, AWS: 0-60; unset: 60).
+    # Whether PrivX keeps the new refresh token is unknown. docs/cognito.md#refresh-token-rotation
+    refresh_token_rotation: bool = False
+    refresh_token_grace_period_seconds: int | None = Field(default=None, ge=0, le=60)
     # import-users --engine job: the IAM role Cognito assumes to write an import job's CloudWatch Logs, and what the
     # logs' "Line Number N" counts from (undocumented: "auto" finds out). docs/cognito.md#user-import-jobs
     import_logs_role_arn: str | None = None
@@ -118,6 +123,15 @@ class CognitoConfig(_Section):
             raise ValueError(
                 "set all three of id_token_validity_minutes, access_token_validity_minutes and "
                 "refresh_token_validity_days, or none"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _rotation(self) -> CognitoConfig:
+        if self.refresh_token_grace_period_seconds is not None and not self.refresh_token_rotation:
+            raise ValueError(
+                "refresh_token_grace_period_seconds applies only with refresh_token_rotation = true; set that too "
+                "or remove the grace period"
             )
         return self
 

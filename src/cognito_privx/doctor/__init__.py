@@ -13,6 +13,8 @@ How it is arranged:
   what setup would make it, never with values of its own. Each check is registered, and so named, once;
   the report lists them in registration order (``role:<group>`` once per ``[roles]`` group;
   ``managed-login-branding`` only with managed login).
+- :mod:`.refresh_tokens` is the check ``client-refresh-token``: the refresh-token flow / rotation pair setup
+  converges to; with rotation on, a warning that what PrivX does with a rotated refresh token could not be verified.
 - :mod:`.claim` is the check ``group-claim`` (``--login``): existing users' groups are where ``group_claim``
   reads them (a switch left them behind otherwise), read without signing in as them.
 - :mod:`.probe` is the token probe, run last; :mod:`.idtoken` verifies its ID token (PyJWT).

@@ -17,7 +17,7 @@ from cognito_privx import cognito, privx
 from cognito_privx.config import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
 from cognito_privx.config.partitions import region_info
 from cognito_privx.desired import DesiredState, Grant
-from cognito_privx.doctor import readers, writers
+from cognito_privx.doctor import readers, refresh_tokens, writers
 from cognito_privx.doctor.facts import Branding, Facts, Failed, is_oidc, managed_login
 from cognito_privx.doctor.registry import SETUP_HINT, NotOk, Registry, fail, got, skip, warn
 from cognito_privx.errors import PrivXConnectionError, PrivXNotFoundError, PrivXPermissionError
@@ -278,18 +278,7 @@ def client_read_attributes(facts: Facts, desired: DesiredState) -> str:
     return readers.read_attributes(client, need_pool(facts), desired, native=native_groups(desired))
 
 
-@CHECKS.check("client-refresh-token", cognito=True)
-def client_refresh_token(facts: Facts, desired: DesiredState) -> str:
-    flows = need_client(facts).get("ExplicitAuthFlows") or []
-    want = desired.client.desired()["ExplicitAuthFlows"]
-    if missing := _missing(want, flows):
-        raise fail(
-            f"refresh tokens are not allowed (ExplicitAuthFlows: {_join(flows) or 'none'}); PrivX needs them",
-            f"{SETUP_HINT} (it adds {_join(missing)})",
-        )
-    return f"refresh tokens allowed ({_join(want)})"
-
-
+CHECKS.check("client-refresh-token", cognito=True)(refresh_tokens.client_refresh_token)
 CHECKS.check("attribute-writers", cognito=True)(writers.attribute_writers)
 CHECKS.check("self-sign-up", cognito=True)(writers.self_sign_up)
 

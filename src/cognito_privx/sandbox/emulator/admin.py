@@ -5,7 +5,7 @@ never faulted. Errors use the PrivX error body.
 
 - ``GET /_emulator/state`` → 200 ``{"sources": [...], "roles": [...], "users": [...], "requests": [{method,
   path, status, fault}], "logins": [...], "faults": [{...fault fields, "seen"}], "config": {"token_ttl"},
-  "variant": {rule_grammar, login_route, attribute_mapping, resolve_unknown}}``; ``logins`` as
+  "variant": {rule_grammar, login_route, attribute_mapping, resolve_unknown, rotated_refresh_token}}``; ``logins`` as
   :attr:`PrivXEmulator.logins` (choice 19 of :mod:`.core`); everything as stored: sources are **not**
   masked, roles have no ``member_count`` and users no ``roles``/``permissions`` (those are computed on reads).
 - ``POST /_emulator/reset`` → 200, empty body: same as :meth:`PrivXEmulator.reset` (built-ins only, no

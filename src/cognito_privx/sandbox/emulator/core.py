@@ -140,6 +140,9 @@ Choices where docs/privx-api.md is unverified
     - ``resolve_unknown``: ``empty`` (default; the unknown name is skipped, so a lone one gives ``{"count": 0,
       "items": []}``), ``partial`` (a stub ``{"id": "", "name": <name>}`` in its place, counted), ``404``
       (``OBJECT_NOT_FOUND`` for the whole request if any name is unknown).
+    - ``rotated_refresh_token``: ``kept`` (default; a refresh answer's new refresh token replaces the kept one, as
+      ``golang.org/x/oauth2``'s token source does) or ``ignored`` (PrivX keeps using the one from the login, so
+      with Cognito's rotation its next refresh after the grace period is refused and the session ends; choice 22).
 19. PrivX as OIDC relying party (:mod:`.login`, :mod:`.oidc`). The checks follow the common Go OIDC stack
     (``coreos/go-oidc`` and ``golang.org/x/oauth2``; which library PrivX uses is not public), never laxer than
     Cognito or its sandbox stand-in:

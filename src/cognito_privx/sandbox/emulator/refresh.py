@@ -26,7 +26,10 @@ The reading (unverified beyond the quotes above):
   (:meth:`.Users.login`: tags, so roles, follow the new group); a login PrivX would now refuse (the directory
   disabled, ``oidc_allow_login_tag`` missing) ends the session. The session stays valid otherwise.
 - An answer without ``id_token`` (OIDC allows it): the user is left as it is and the session stays; only the
-  tokens were renewed. A new ``refresh_token`` in the answer (rotation) replaces the kept one; else the old stays.
+  tokens were renewed. A new ``refresh_token`` in the answer (rotation) replaces the kept one when the variant's
+  ``rotated_refresh_token`` is ``kept`` (the default); with ``ignored`` the login's token stays, so once the IdP
+  has rotated it out (Cognito: after ``RetryGracePeriodSeconds``) the next refresh is refused and the session ends.
+  Else the old stays.
 - No answer at all (connection error, timeout) or a JWKS that cannot be fetched: nothing is known, so nothing
   changes: the session stays, **skipped** with the error (the reading worst for offboarding: the tool must end
   sessions itself, not count on PrivX's refresh).
@@ -158,7 +161,8 @@ class SessionRefresh:
             except ApiError as e:
                 code = "login_not_allowed" if e.status == 403 else "login_refused"
                 return self._end(entry, f"{code}: {e.message}")
-        if answer.refresh_token is not None and job.sid in self._sessions.idp_grants:
+        keeps = self._emu.variant.rotated_refresh_token == "kept"
+        if answer.refresh_token is not None and keeps and job.sid in self._sessions.idp_grants:
             self._sessions.idp_grants[job.sid] = replace(job.grant, refresh_token=answer.refresh_token)
         return entry | {"outcome": "refreshed"}
 

@@ -14,6 +14,7 @@ RuleGrammar = Literal["filter", "bare"]
 LoginRoute = Literal["authorize", "legacy"]
 AttributeMappingDirection = Literal["target", "claim"]
 ResolveUnknown = Literal["empty", "partial", "404"]
+RotatedRefreshToken = Literal["kept", "ignored"]
 
 # The allowed values of each field, first the default; the sandbox's options list them in this order.
 VARIANT_CHOICES: dict[str, tuple[str, ...]] = {
@@ -21,6 +22,7 @@ VARIANT_CHOICES: dict[str, tuple[str, ...]] = {
     "login_route": ("authorize", "legacy"),
     "attribute_mapping": ("target", "claim"),
     "resolve_unknown": ("empty", "partial", "404"),
+    "rotated_refresh_token": ("kept", "ignored"),
 }
 
 
@@ -41,12 +43,16 @@ class EmulatorVariant:
     - ``resolve_unknown``: ``roles/resolve`` with a name no role has: ``empty`` skips it (a lone unknown name
       gives ``{"count": 0, "items": []}``), ``partial`` answers a stub ``{"id": "", "name": <name>}`` for it
       (as a Go server appending a zero-valued Role would), ``404`` refuses the whole request.
+    - ``rotated_refresh_token``: when the IdP's refresh answer carries a new refresh token (Cognito's refresh-token
+      rotation), PrivX ``kept`` it for its next refresh (what ``golang.org/x/oauth2``'s token source does), or
+      ``ignored`` it and keeps sending the one from the login (PrivX's docs say nothing either way).
     """
 
     rule_grammar: RuleGrammar = "filter"
     login_route: LoginRoute = "authorize"
     attribute_mapping: AttributeMappingDirection = "target"
     resolve_unknown: ResolveUnknown = "empty"
+    rotated_refresh_token: RotatedRefreshToken = "kept"
 
     def __post_init__(self) -> None:
         for f in fields(self):

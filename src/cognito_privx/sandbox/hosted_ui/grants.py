@@ -38,6 +38,7 @@ class RefreshGrant:
     session: SignedIn
     expires: float
     generation: int = 0  # the user's token generation at issue (moto_view.token_generation): a sign-out moves it
+    retired: float | None = None  # rotated out: refused from this time on (the refresh plus the grace period)
 
 
 @dataclass(frozen=True)

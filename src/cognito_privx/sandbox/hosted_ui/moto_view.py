@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cognito_privx.sandbox.moto_fixes import client_secrets
+from cognito_privx.sandbox.moto_fixes.refresh_rotation import rotation_of
 from cognito_privx.sandbox.moto_fixes.sign_outs import generation
 
 # moto's model objects (moto.cognitoidp.models.CognitoIdpUserPool, CognitoIdpUser): untyped.
@@ -97,6 +98,8 @@ class AppClient:
     id_validity: int
     refresh_validity: int
     auth_session_validity: int
+    rotation: bool = False  # RefreshTokenRotation ENABLED: each refresh returns a new refresh token
+    grace: int = 0  # RetryGracePeriodSeconds: how long a rotated-out refresh token still works
 
     @classmethod
     def of(cls, pool: MotoPool, client_id: str) -> AppClient | None:
@@ -124,6 +127,8 @@ class AppClient:
             id_validity=_validity(config, "IdToken", 1, "hours"),
             refresh_validity=_validity(config, "RefreshToken", 30, "days"),
             auth_session_validity=int(config.get("AuthSessionValidity") or 3) * 60,
+            rotation=rotation_of(config)[0],
+            grace=rotation_of(config)[1],
         )
 
 

@@ -20,10 +20,19 @@ Token endpoint (DG "The token issuer endpoint", ``token-endpoint``):
   (RFC 7636), else ``invalid_grant``. A client no longer allowed the code flow: ``unauthorized_client``.
 - Answer ``{id_token (with the openid scope), access_token, refresh_token, expires_in, token_type: "Bearer"}``;
   ``expires_in`` is the client's access-token validity (default one hour: 3600).
-- ``refresh_token``: new ID and access tokens, no new refresh token (rotation off, the default: API
-  ``RefreshTokenRotationType``). A refresh token of another client is ``invalid_grant``. So is one issued before
-  the user was signed out (``AdminUserGlobalSignOut``: "Amazon Cognito no longer accepts a signed-out user's
-  refresh tokens in refresh requests", botocore 1.44), disabled, or deleted (Cognito's token endpoint answers 400
+- ``refresh_token``: new ID and access tokens, no new refresh token with rotation off (the default: API
+  ``RefreshTokenRotationType``: "When disabled, token refresh issues only ID and access tokens"). With
+  ``RefreshTokenRotation`` ENABLED, also a new refresh token ("The token endpoint ... has a refresh_token grant type
+  that issues new ID, access, and optionally (with refresh token rotation) refresh tokens", DG
+  amazon-cognito-user-pools-using-the-refresh-token), and the presented one is refused once
+  ``RetryGracePeriodSeconds`` have passed ("the original refresh token that you're rotating out can remain valid for
+  a period of time of up to 60 seconds ... When RetryGracePeriodSeconds is 0 ... a successful request immediately
+  invalidates the submitted refresh token", botocore 1.44), by this stand-in's ``clock``. The new token keeps the
+  old one's expiry (the stricter reading: AWS does not say whether rotation extends the session). A rotated-out
+  token used again within the grace period answers as the first use did, with another new refresh token.
+  A refresh token of another client is ``invalid_grant``. So is one issued before the user was signed out
+  (``AdminUserGlobalSignOut``: "Amazon Cognito no longer accepts a signed-out user's refresh tokens in refresh
+  requests", botocore 1.44), disabled, or deleted (Cognito's token endpoint answers 400
   ``invalid_grant`` to a refresh token it no longer accepts). A refresh token issued before ``AdminDisableUser``
   stays refused after ``AdminEnableUser``: unverified on AWS, so the stricter reading (recorded by
   :mod:`cognito_privx.sandbox.moto_fixes.sign_outs`).
@@ -34,7 +43,8 @@ Refresh tokens: the DG token-endpoint page notes that users who sign in with a c
 always refresh their tokens from the token endpoint"; the model (``ExplicitAuthFlows``) says a client without
 ``ExplicitAuthFlows`` allows ``ALLOW_REFRESH_TOKEN_AUTH``. The sandbox's rule (``strict_refresh=True``, the
 default, issue 12) is stricter than that note: a refresh token only when ``ExplicitAuthFlows`` is unset or lists
-``ALLOW_REFRESH_TOKEN_AUTH``. :func:`may_refresh` holds the choice.
+``ALLOW_REFRESH_TOKEN_AUTH``, or when the client rotates refresh tokens (AWS requires that flow off then, and the
+token endpoint issues their refresh tokens, as quoted above). :func:`may_refresh` holds the choice.
 
 userInfo (DG "The user attributes endpoint", ``userinfo-endpoint``): ``Authorization: Bearer <access token>``
 from this token endpoint, with the ``openid`` scope; a missing or malformed header is 400 ``invalid_request``; a
@@ -52,6 +62,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -69,7 +80,7 @@ def json_response(body: dict[str, Any], status: int = 200, headers: dict[str, st
 
 def may_refresh(client: AppClient, *, strict: bool = True) -> bool:
     """Whether a code-grant sign-in gets (and may use) a refresh token; see the module docstring."""
-    if not strict:
+    if not strict or client.rotation:
         return True
     flows = client.explicit_auth_flows
     return flows is None or "ALLOW_REFRESH_TOKEN_AUTH" in flows
@@ -224,7 +235,11 @@ class TokenEndpoint:
         if not token:
             raise _Refused("invalid_request")
         grant = self.store.refresh_tokens.get(token)
-        if grant is None or grant.expires <= self.clock() or grant.session.client_id != client.id:
+        now = self.clock()
+        if grant is None or grant.expires <= now or grant.session.client_id != client.id:
+            raise _Refused("invalid_grant")
+        if grant.retired is not None and grant.retired <= now:
+            del self.store.refresh_tokens[token]  # rotated out, and its grace period is over
             raise _Refused("invalid_grant")
         if not may_refresh(client, strict=self.strict_refresh):
             raise _Refused("unauthorized_client")
@@ -234,7 +249,14 @@ class TokenEndpoint:
             # good, re-enabled or not (see the module docstring).
             del self.store.refresh_tokens[token]
             raise _Refused("invalid_grant")
-        return self.issuer.tokens(pool, client, user, grant.session, None)
+        answer = self.issuer.tokens(pool, client, user, grant.session, None)
+        if client.rotation:
+            rotated = secrets.token_urlsafe(96)
+            self.store.refresh_tokens[rotated] = replace(grant, retired=None)
+            if grant.retired is None:
+                self.store.refresh_tokens[token] = replace(grant, retired=now + client.grace)
+            answer["refresh_token"] = rotated
+        return answer
 
     @staticmethod
     def _active_user(pool: MotoPool, session: SignedIn) -> MotoUser:

@@ -43,13 +43,15 @@ methods in place, once per process, keeping moto's behaviour otherwise:
     unverified as ``UserAttributeUpdateSettings`` says.
 16. :func:`.reads.fix_id_token_reads`: an ID token from ``InitiateAuth`` carries only the attributes the app
     client may read (``ReadAttributes``; unset: as the variant's ``read_attributes_unset`` says).
+17. :func:`.refresh_rotation.fix_refresh_rotation`: ``RefreshTokenRotation`` checked as AWS documents it, and refused
+    (the stricter reading) together with ``ALLOW_REFRESH_TOKEN_AUTH``; an update without it turns rotation off.
 
 The in-process ``mock_aws`` and moto's server use the same model classes, so one :func:`apply` covers both.
 
 One module per concern: ``corrections`` (fixes 1-5, moto's own calls), ``branding`` (6), ``app_client_secrets``
 (7) and ``tags`` (10), the calls moto lacks; ``attribute_writes`` (9); ``auth_flows`` (11); ``tiers`` (12);
-``mfa`` (13); ``sign_outs`` (14); ``user_writes`` (15); ``reads`` (16); ``clock`` stamps what they make. How a
-class is patched (idempotent, marked wrappers; two fixes of one method are layered):
+``mfa`` (13); ``sign_outs`` (14); ``user_writes`` (15); ``reads`` (16); ``refresh_rotation`` (17); ``clock``
+stamps what they make. How a class is patched (idempotent, marked wrappers; two fixes of one method are layered):
 :mod:`cognito_privx.sandbox.moto_patch`, which :mod:`cognito_privx.sandbox.import_jobs` (8) shares.
 """
 
@@ -65,6 +67,7 @@ from cognito_privx.sandbox.moto_fixes.auth_flows import fix_auth_flows
 from cognito_privx.sandbox.moto_fixes.branding import add_managed_login_branding
 from cognito_privx.sandbox.moto_fixes.mfa import fix_mfa_config
 from cognito_privx.sandbox.moto_fixes.reads import fix_id_token_reads
+from cognito_privx.sandbox.moto_fixes.refresh_rotation import fix_refresh_rotation
 from cognito_privx.sandbox.moto_fixes.sign_outs import fix_sign_outs
 from cognito_privx.sandbox.moto_fixes.tags import add_pool_tagging
 from cognito_privx.sandbox.moto_fixes.tiers import fix_tiers
@@ -98,3 +101,4 @@ def apply() -> None:
         fix_mfa_config(models)
         fix_user_writes(models)
         fix_id_token_reads(models)
+        fix_refresh_rotation(models)
