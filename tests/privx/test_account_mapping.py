@@ -104,3 +104,40 @@ def test_doctor_says_unverified_before_any_login(cli: Any, config_file: Path, wo
     check = _doctor(cli, config)["account-mapping"]
     assert check["status"] == "warn"
     assert "unverified" in check["message"] and "doctor --login" in check["hint"]
+
+
+def _user(updated: str, claims: dict[str, str], **accounts: str) -> dict[str, Any]:
+    return {
+        "principal": claims.get("email", "x"),
+        "updated": updated,
+        "attributes": [{"key": k, "value": v} for k, v in claims.items()],
+        **accounts,
+    }
+
+
+DIRECTORY = {"updated": "2026-01-01T10:00:00.000Z", "connection": {"attribute_mapping": {"unix_account": "email"}}}
+
+
+def test_only_a_login_after_the_map_was_written_is_evidence_and_a_set_account_wins() -> None:
+    mapping = {"unix_account": "email"}
+    before = _user("2026-01-01T09:59:59.000Z", {"email": "old@example.com"})  # logged in before: says nothing
+    assert privx.accounts.evidence([before], DIRECTORY, mapping) is None
+    unset = _user("2026-01-01T10:00:01.000Z", {"email": "ann@example.com"})
+    found = privx.accounts.evidence([unset], DIRECTORY, mapping)
+    assert found is not None and found.found == "claim" and "set no unix_account" in found.detail
+    no_claim = _user("2026-01-01T10:00:01.000Z", {"sub": "s"})  # the claim never reached PrivX: no evidence
+    assert privx.accounts.evidence([no_claim], DIRECTORY, mapping) is None
+    set_ = _user("2026-01-01T10:00:02.000Z", {"email": "bob@example.com"}, unix_account="bob@example.com")
+    found = privx.accounts.evidence([unset, set_], DIRECTORY, mapping)
+    assert found is not None and found.found == "target"
+
+
+def test_a_claim_keyed_map_holds_one_target_per_claim() -> None:
+    both = {"unix_account": "email", "windows_account": "email"}
+    assert privx.attribute_mapping(both, "target") == both
+    assert privx.attribute_mapping(both, "claim") == {"email": "unix_account"}
+    assert privx.accounts.dropped(both, "claim") == ("windows_account",)
+    assert privx.accounts.dropped(both, "target") == ()
+    record = privx.DirectoryRecord(True, mapping="claim")
+    assert privx.record_of({"comment": f"x (managed by cognito-privx{record.segment()})"}).mapping == "claim"
+    assert privx.record_of({"comment": "x (managed by cognito-privx; record roles= pending= groups=)"}).mapping == ""
