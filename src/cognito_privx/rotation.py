@@ -217,6 +217,7 @@ def _add_prove_hand_over(
         client_id=client_id,
         client_secret=value,
         secret_id=new_id,
+        mapping_keyed_by=privx.accounts.stored_direction(directory),  # as setup wrote it (privx/accounts.py)
     )
     state = privx.ensure_directory(px, spec, dry_run=False, current=directory, resend_secret=True)
     if privx.secret_id_of(state.directory) != new_id:

@@ -90,17 +90,27 @@ def test_setup_plan_doctor_teardown_in_every_variant(cli: Any, tmp_path: Path, e
         assert checks["direct-login-url"]["status"] == "fail"
         assert checks["direct-login-url"]["hint"] == f'set [privx] login_url_template = "{LEGACY_TEMPLATE}"'
         lines_to_set.append(f'login_url_template = "{LEGACY_TEMPLATE}"')
-    assert code == (1 if lines_to_set else 0)
+    # ann's login shows which direction PrivX reads attribute_mapping in (privx/accounts.py).
+    if variant.attribute_mapping == "target":
+        assert checks["account-mapping"]["status"] == "warn", checks["account-mapping"]
+    else:
+        assert checks["account-mapping"]["status"] == "fail", checks["account-mapping"]
+    assert "keyed by " + ("target account" if expected_account else "claim") in checks["account-mapping"]["message"]
+    assert code == (1 if lines_to_set or not expected_account else 0)
 
-    # After the lines are set, setup re-writes our rules in the new form and doctor passes.
+    # After the lines are set, setup re-writes our rules in the new form, writes the map the way PrivX reads it
+    # (recording the direction), and doctor passes.
     for line in lines_to_set:
         _set(config, line)
-    if lines_to_set:
-        assert cli("--config", str(config), "plan", "--detailed-exitcode").exit_code in (0, 3)
-        assert cli("--config", str(config), "setup").exit_code == 0
+    assert cli("--config", str(config), "plan", "--detailed-exitcode").exit_code == 3
+    assert cli("--config", str(config), "setup").exit_code == 0
+    assert privx.record_of(emulator.sources[directory["id"]]).mapping == variant.attribute_mapping
+    emulator.login_user(directory["id"], {"sub": "s-1", "email": "ann@example.com", "custom:group": "ops"})
+    assert emulator.users[user].get("unix_account") == "ann@example.com"  # set in either reading now
     code, checks = _checks(cli, config)
     assert code == 0, {n: c for n, c in checks.items() if c["status"] == "fail"}
     assert checks["role-rule-form"]["status"] == "ok"
+    assert checks["account-mapping"]["status"] == "ok", checks["account-mapping"]
     ops = next(r for r in emulator.roles.values() if r["name"] == "ops-admins")
     assert user in {str(u["id"]) for u in _members(emulator, ops)}  # the grant really gives ann the role
     assert cli("--config", str(config), "plan", "--detailed-exitcode").exit_code == 0

@@ -17,7 +17,7 @@ from cognito_privx import cognito, privx
 from cognito_privx.config import MANAGED_TAG_KEY, MANAGED_TAG_VALUE
 from cognito_privx.config.partitions import region_info
 from cognito_privx.desired import DesiredState, Grant
-from cognito_privx.doctor import readers, refresh_tokens, writers
+from cognito_privx.doctor import mapping, readers, refresh_tokens, writers
 from cognito_privx.doctor.facts import Branding, Facts, Failed, is_oidc, managed_login
 from cognito_privx.doctor.registry import SETUP_HINT, NotOk, Registry, fail, got, skip, warn
 from cognito_privx.errors import PrivXConnectionError, PrivXNotFoundError, PrivXPermissionError
@@ -509,6 +509,9 @@ def role_rule_form(facts: Facts, desired: DesiredState) -> str:
         f"no known rule form matches {who}: {', '.join(f.search_string for f in calibration.forms)}",
         "check the role rules PrivX's UI writes for this directory, and set [privx] rule_template to that form",
     )
+
+
+CHECKS.check("account-mapping", when=lambda desired: bool(desired.directory.account_mapping))(mapping.account_mapping)
 
 
 @CHECKS.check("direct-login-url")

@@ -93,6 +93,17 @@ class Calibration:
 
 
 @dataclass(frozen=True)
+class AccountMapping:
+    """The direction of the directory's ``attribute_mapping`` (privx/accounts.py): what our record says a login
+    showed (``None``: unverified), how the map is written now, and what the newest logins show (``None``: none
+    since the directory was last written, with a mapped claim)."""
+
+    recorded: privx.accounts.Direction | None
+    written: privx.accounts.Direction | None
+    evidence: privx.accounts.Evidence | None
+
+
+@dataclass(frozen=True)
 class Facts:
     """Everything the checks compare with the desired state. See the module docstring."""
 
@@ -113,6 +124,7 @@ class Facts:
     roles: dict[str, dict[str, Any]] | Failed | None = None  # by name
     login: tuple[directlogin.Probe, ...] = ()  # the configured login URL first, then the other candidates
     calibration: Calibration | Failed | None = None
+    account_mapping: AccountMapping | Failed | None = None  # only with [privx] account_mapping
 
 
 def _read(read: Callable[[], T]) -> T | Failed:
@@ -236,6 +248,15 @@ def _calibrate(px: privx.PrivXClient, desired: DesiredState, directory_id: str) 
     return Calibration(label, tag, tuple(forms))
 
 
+def _account_mapping(px: privx.PrivXClient, desired: DesiredState, directory: Mapping[str, Any]) -> AccountMapping:
+    users = px.search_users(str(directory["id"]), newest_first=True)
+    return AccountMapping(
+        privx.accounts.recorded_direction(directory),
+        privx.accounts.stored_direction(directory),
+        privx.accounts.evidence(users, directory, dict(desired.directory.account_mapping)),
+    )
+
+
 def gather(
     desired: DesiredState,
     gw: cognito.CognitoGateway,
@@ -289,6 +310,7 @@ def gather(
     roles = None
     login: tuple[directlogin.Probe, ...] = ()
     calibration: Calibration | Failed | None = None
+    account_mapping: AccountMapping | Failed | None = None
     if isinstance(directory, dict) and is_oidc(directory):
         if desired.roles:
             roles = _read(lambda: _roles(px, desired))
@@ -296,6 +318,8 @@ def gather(
             login = _login_probes(desired, px, directory)
         if desired.grants:
             calibration = _read(lambda: _calibrate(px, desired, str(directory["id"])))
+        if desired.directory.account_mapping:
+            account_mapping = _read(lambda: _account_mapping(px, desired, directory))
 
     return Facts(
         aws=aws if isinstance(aws, Failed) else None,
@@ -315,4 +339,5 @@ def gather(
         roles=roles,
         login=login,
         calibration=calibration,
+        account_mapping=account_mapping,
     )

@@ -11,7 +11,9 @@ grants. One module per concern:
 - ``client``: :class:`PrivXClient`, every PrivX call cognito-privx makes, under the retry policy.
 - ``directory``: the OIDC directory: :class:`DirectorySpec`, the comment marker naming the app-client secret,
   :class:`PoolIdentity` and :func:`find_directories` (with the race settle), :func:`ensure_directory`,
-  :func:`attribute_mapping`, :func:`login_url`.
+  :func:`login_url`.
+- ``accounts``: the direction of the directory's ``attribute_mapping``, found by a login's evidence
+  (:func:`attribute_mapping`, :func:`~.accounts.evidence`, :func:`~.accounts.stored_direction`).
 - ``rules``: a role's rule tree: :func:`role_rule`, :func:`leaves`, :func:`our_leaves`, :func:`has_rule`,
   :func:`add_leaves` / :func:`remove_leaves`, :func:`role_marker`, :func:`made_by_us`.
 - ``grants``: :func:`plan_grants` and its role steps (:class:`RoleStep`: create, grant and revoke, unused roles).
@@ -25,6 +27,8 @@ The names below are re-exported so ``from cognito_privx import privx`` / ``privx
 
 from __future__ import annotations
 
+from cognito_privx.privx import accounts
+from cognito_privx.privx.accounts import attribute_mapping
 from cognito_privx.privx.auth import TOKEN_MARGIN_S, PrivXAuth
 from cognito_privx.privx.client import (
     DEFAULT_RETRY_BASE,
@@ -41,7 +45,6 @@ from cognito_privx.privx.directory import (
     DirectorySpec,
     DirectoryState,
     PoolIdentity,
-    attribute_mapping,
     ensure_directory,
     find_directories,
     flatten,
@@ -101,6 +104,7 @@ __all__ = [
     "PrivXAuth",
     "PrivXClient",
     "RoleStep",
+    "accounts",
     "add_leaves",
     "attribute_mapping",
     "build_http_client",

@@ -254,14 +254,16 @@ class PrivXClient:
         items: list[dict[str, Any]] = body.get("items") or []
         return items
 
-    def search_users(self, source_id: str, limit: int = 50) -> list[dict[str, Any]]:
-        """Users of one directory (``POST /users/search`` with ``source``; the first ``limit``). An OIDC user
-        exists in PrivX only after a first login (docs/privx-api.md#users)."""
+    def search_users(self, source_id: str, limit: int = 50, *, newest_first: bool = False) -> list[dict[str, Any]]:
+        """Users of one directory (``POST /users/search`` with ``source``; the first ``limit``; with
+        ``newest_first`` the most recently updated first: ``sortkey=updated&sortdir=DESC``, the Go SDK's sort
+        filter). An OIDC user exists in PrivX only after a first login (docs/privx-api.md#users)."""
+        sort = {"sortkey": "updated", "sortdir": "DESC"} if newest_first else {}
         body = self.request(
             "POST",
             "/role-store/api/v1/users/search",
             json_body={"source": source_id},
-            params={"limit": limit},
+            params={"limit": limit, **sort},
             shape=answers.Users,
         )
         items: list[dict[str, Any]] = body.get("items") or []

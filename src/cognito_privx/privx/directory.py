@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from cognito_privx.desired import DesiredState, DirectoryTemplate
 from cognito_privx.errors import AmbiguousResourceError, ForeignResourceError
 from cognito_privx.plan import SENSITIVE, Action, Change, FieldChange, change_for, diff_fields
+from cognito_privx.privx.accounts import TARGET, Direction, attribute_mapping
 from cognito_privx.privx.client import DirectoryId
 from cognito_privx.privx.record import MANAGED_MARKER as MANAGED_MARKER
 from cognito_privx.privx.record import DirectoryRecord, record_of, with_record
@@ -37,6 +38,7 @@ class DirectorySpec:
     account_mapping: tuple[tuple[str, str], ...] = ()
     secret_id: str | None = None  # the Cognito id of ``client_secret``, recorded in our marker (not a secret)
     record: DirectoryRecord | None = None  # our ownership record (privx/record.py); None: left as it is
+    mapping_keyed_by: Direction = TARGET  # the direction attribute_mapping is written in (privx/accounts.py)
 
     @classmethod
     def from_template(
@@ -48,8 +50,10 @@ class DirectorySpec:
         client_secret: str,
         secret_id: str | None = None,
         record: DirectoryRecord | None = None,
+        mapping_keyed_by: Direction | None = None,
     ) -> DirectorySpec:
         return cls(
+            mapping_keyed_by=mapping_keyed_by or TARGET,
             secret_id=secret_id,
             record=record,
             name=template.name,
@@ -78,7 +82,7 @@ class DirectorySpec:
             "connection.oidc_tags_attribute_name": self.tags_claim,
             "connection.oidc_additional_scopes": list(self.additional_scopes),
             **(
-                {"connection.attribute_mapping": attribute_mapping(dict(self.account_mapping))}
+                {"connection.attribute_mapping": attribute_mapping(dict(self.account_mapping), self.mapping_keyed_by)}
                 if self.account_mapping
                 else {}
             ),
@@ -125,17 +129,6 @@ def with_secret_id(comment: str, secret_id: str) -> str:
     if MANAGED_MARKER in comment:
         return comment.replace(MANAGED_MARKER, f"{MANAGED_MARKER}; client secret {secret_id}", 1)
     return f"{comment} ({MANAGED_MARKER}; client secret {secret_id})".strip()
-
-
-def attribute_mapping(account_mapping: Mapping[str, str]) -> dict[str, str]:
-    """The directory's ``attribute_mapping`` for ``[privx] account_mapping`` (target account attribute -> claim).
-
-    PrivX's UI takes "Source=Target" pairs, and its OIDC guide maps one claim (``preferred_username``) to both
-    targets, which a claim-keyed JSON map could not hold: so the stored JSON is keyed by target
-    (``{"unix_account": "email", "windows_account": "email"}``). An inference, not documented
-    (docs/privx-api.md#account-mapping): decided here and only here.
-    """
-    return dict(sorted(account_mapping.items()))
 
 
 def issuer_of(directory: Mapping[str, Any]) -> str | None:

@@ -3,8 +3,10 @@ groups it granted, kept in the directory's ``comment`` next to our marker, so se
 what it names.
 
 The comment reads ``… (managed by cognito-privx; client secret <id>; record roles=<ids> pending=<names>
-groups=<names> forms=<rule templates>)``: each list comma-separated, each entry percent-encoded (a group or role
-name may hold any character). ``pending`` names a role setup is about to create (written before the create, so a
+groups=<names> forms=<rule templates> mapping=<target|claim>)``: each list comma-separated, each entry
+percent-encoded (a group or role name may hold any character). ``mapping`` is the direction of the directory's
+``attribute_mapping`` a login showed (privx/accounts.py; absent: unverified). ``pending`` names a role setup is
+about to create (written before the create, so a
 crash in between leaves it claimable by the next run, which finds the role of that name and records its id).
 
 A rule leaf of ours is one whose ``source`` is our directory and whose ``search_string`` is a recorded group in the
@@ -26,7 +28,9 @@ from cognito_privx.config import RULE_TEMPLATE_CANDIDATES
 from cognito_privx.desired import search_string_for
 
 MANAGED_MARKER = "managed by cognito-privx"
-_RECORD = re.compile(r"; record roles=([^\s);]*) pending=([^\s);]*) groups=([^\s);]*)(?: forms=([^\s);]*))?")
+_RECORD = re.compile(
+    r"; record roles=([^\s);]*) pending=([^\s);]*) groups=([^\s);]*)(?: forms=([^\s);]*))?(?: mapping=([a-z]*))?"
+)
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -47,11 +51,12 @@ class DirectoryRecord:
     pending: tuple[str, ...] = ()  # role names about to be created
     groups: tuple[str, ...] = ()
     forms: tuple[str, ...] = ()  # the rule templates our leaves were written in
+    mapping: str = ""  # the attribute_mapping direction a login showed ("target" / "claim"); "": unverified
 
     def segment(self) -> str:
         return (
             f"; record roles={_join(self.roles)} pending={_join(self.pending)} groups={_join(self.groups)}"
-            f" forms={_join(self.forms)}"
+            f" forms={_join(self.forms)}" + (f" mapping={self.mapping}" if self.mapping else "")
         )
 
     def text(self) -> str:
@@ -60,6 +65,7 @@ class DirectoryRecord:
             f"roles {', '.join(self.roles) or '-'}; groups {', '.join(self.groups) or '-'}"
             + (f"; creating {', '.join(self.pending)}" if self.pending else "")
             + f"; rule forms {', '.join(self.forms) or '-'}"
+            + (f"; account mapping keyed by {self.mapping}" if self.mapping else "")
         )
 
 
@@ -68,7 +74,12 @@ def record_of(directory: Mapping[str, Any] | None) -> DirectoryRecord:
     if not found:
         return DirectoryRecord()
     return DirectoryRecord(
-        True, _split(found.group(1)), _split(found.group(2)), _split(found.group(3)), _split(found.group(4) or "")
+        True,
+        _split(found.group(1)),
+        _split(found.group(2)),
+        _split(found.group(3)),
+        _split(found.group(4) or ""),
+        found.group(5) or "",
     )
 
 

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from cognito_privx import cognito, privx
 from cognito_privx.desired import DesiredState, search_string_for
+from cognito_privx.errors import PrivXNotFoundError, PrivXPermissionError
 from cognito_privx.plan import KNOWN_AFTER_APPLY
+from cognito_privx.privx.accounts import CLAIM, TARGET, Direction, dropped, evidence, keyed_by_words, stored_direction
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp: type checking only
     from types_boto3_cognito_idp.type_defs import UserPoolClientTypeTypeDef, UserPoolTypeTypeDef
@@ -96,8 +98,51 @@ def directory_final(
     current = {search_string_for(desired.rule_template, g) for g in pre.groups}
     forms = (desired.rule_template, *(f for f in pre.forms if any(s not in current for s in leaves)))
     return privx.DirectoryRecord(
-        True, tuple(dict.fromkeys((*pre.roles, *created))), (), tuple(sorted(groups)), tuple(dict.fromkeys(forms))
+        True,
+        tuple(dict.fromkeys((*pre.roles, *created))),
+        (),
+        tuple(sorted(groups)),
+        tuple(dict.fromkeys(forms)),
+        pre.mapping,
     )
+
+
+def account_mapping_direction(
+    px: privx.PrivXClient, desired: DesiredState, pre: privx.DirectoryRecord, directory: dict[str, Any] | None
+) -> tuple[privx.DirectoryRecord, Direction, tuple[str, ...]]:
+    """The direction to write ``attribute_mapping`` in (privx/accounts.py), the record with it when a login has just
+    shown it, and the notes that say so. Recorded earlier: kept. Unverified: the users of our directory are read
+    (newest first; ``users-view``) for a login after the directory's last write; none yet, the map stays as it is
+    written (keyed by target at first) and the note says the direction is unverified."""
+    mapping = dict(desired.directory.account_mapping)
+    if not mapping:
+        return pre, TARGET, ()
+    recorded = pre.mapping if pre.mapping in (TARGET, CLAIM) else None
+    if recorded is not None:
+        return pre, recorded, _dropped(mapping, recorded)
+    written = stored_direction(directory) or TARGET
+    found, why = None, "no login since it was written shows it yet"
+    if directory is not None:
+        try:
+            users = px.search_users(str(directory["id"]), newest_first=True)
+        except (PrivXPermissionError, PrivXNotFoundError) as e:
+            users, why = [], f"the directory's users cannot be read ({e.message}; needs users-view)"
+        found = evidence(users, directory, mapping)
+    if found is None:
+        note = (
+            f"account mapping direction unverified: written {keyed_by_words(written)} ({why}); a login settles it: "
+            "run `cognito-privx doctor --login`, then setup"
+        )
+        return pre, written, (note, *_dropped(mapping, written))
+    note = f"account mapping: {found.text()}; recorded, and written so from now on"
+    return replace(pre, mapping=found.found), found.found, (note, *_dropped(mapping, found.found))
+
+
+def _dropped(mapping: dict[str, str], direction: Direction) -> tuple[str, ...]:
+    lost = dropped(mapping, direction)
+    if not lost:
+        return ()
+    return (f"a map {keyed_by_words(direction)} holds one target per claim: PrivX sets no {', '.join(lost)}",)
 
 
 def roles_after_plan(

@@ -271,6 +271,7 @@ def _setup_once(
         held = _unshown_secret(client.client, secrets, held, now.directory)
     known_id = str(now.directory["id"]) if now.directory is not None else None
     pre = records.directory_pre(now.directory_record, desired, now.roles, known_id)
+    pre, keyed_by, mapping_notes = records.account_mapping_direction(px, desired, pre, now.directory)
     spec = privx.DirectorySpec.from_template(
         desired.directory,
         issuer=issuer,
@@ -278,6 +279,7 @@ def _setup_once(
         client_secret=secret,
         secret_id=held.secret_id,
         record=pre,
+        mapping_keyed_by=keyed_by,
     )
     if held.value_unknown:
         # PrivX holds a secret whose value Cognito does not return (the newer of two, or any once the original was
@@ -299,7 +301,7 @@ def _setup_once(
             directory = privx.ensure_directory(
                 px, spec, dry_run=dry_run, current=now.directory, resend_secret=resend_secret
             )
-    extra = tuple(n for n in now.record_notes if n.startswith("no ownership record on the PrivX"))
+    extra = (*(n for n in now.record_notes if n.startswith("no ownership record on the PrivX")), *mapping_notes)
     if held.note or extra:
         notes = (*directory.change.notes, *((held.note,) if held.note else ()), *extra)
         directory = replace(directory, change=replace(directory.change, notes=notes))
