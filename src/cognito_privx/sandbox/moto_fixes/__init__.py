@@ -41,14 +41,17 @@ methods in place, once per process, keeping moto's behaviour otherwise:
 15. :func:`.user_writes.fix_user_writes`: ``AdminResetUserPassword`` refused in an admin-only-recovery pool, a
     missing required attribute and an over-long value refused, an email changed unverified kept or marked
     unverified as ``UserAttributeUpdateSettings`` says.
+16. :func:`.user_index.fix_user_index`: a pool's users kept with lookup tables (name, email, phone number, ``sub``;
+    exact and case-folded), so ``_get_user`` and the email-in-use check cost O(1) instead of a scan of the pool,
+    answering exactly what the scans answer.
 
 The in-process ``mock_aws`` and moto's server use the same model classes, so one :func:`apply` covers both.
 
 One module per concern: ``corrections`` (fixes 1-5, moto's own calls), ``branding`` (6), ``app_client_secrets``
 (7) and ``tags`` (10), the calls moto lacks; ``attribute_writes`` (9); ``auth_flows`` (11); ``tiers`` (12);
-``mfa`` (13); ``sign_outs`` (14); ``user_writes`` (15); ``clock`` stamps what they make. How a class is patched
-(idempotent, marked wrappers; two fixes of one method are layered): :mod:`cognito_privx.sandbox.moto_patch`, which
-:mod:`cognito_privx.sandbox.import_jobs` (8) shares.
+``mfa`` (13); ``sign_outs`` (14); ``user_writes`` (15); ``user_index`` (16); ``clock`` stamps what they make.
+How a class is patched (idempotent, marked wrappers; two fixes of one method are layered):
+:mod:`cognito_privx.sandbox.moto_patch`, which :mod:`cognito_privx.sandbox.import_jobs` (8) shares.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ from cognito_privx.sandbox.moto_fixes.mfa import fix_mfa_config
 from cognito_privx.sandbox.moto_fixes.sign_outs import fix_sign_outs
 from cognito_privx.sandbox.moto_fixes.tags import add_pool_tagging
 from cognito_privx.sandbox.moto_fixes.tiers import fix_tiers
+from cognito_privx.sandbox.moto_fixes.user_index import fix_user_index
 from cognito_privx.sandbox.moto_fixes.user_writes import fix_user_writes
 
 __all__ = ["MAX_CLIENT_SECRETS", "apply", "client_secrets"]
@@ -94,3 +98,4 @@ def apply() -> None:
         fix_tiers(models)
         fix_mfa_config(models)
         fix_user_writes(models)
+        fix_user_index(models)
