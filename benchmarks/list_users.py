@@ -33,7 +33,7 @@ CONFIG = (
 def cpu_of(args: list[str], env: dict[str, str]) -> tuple[float, str]:
     """The child's CPU seconds (user + system) and its stderr."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True)
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done.stderr
 
