@@ -368,6 +368,7 @@ def _list_users(state: State, group: str | None, status: str | None, *, force: b
         attribute=spec.attribute_name,
         role_groups=spec.role_groups,
         native=spec.native_groups,
+        moves_only=True,  # as_claimed reads `read` only under cognito:groups
     )
     found = migration.as_claimed(found, placed, group)
     warning = migration.behind_warning(placed)

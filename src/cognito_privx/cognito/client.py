@@ -153,10 +153,27 @@ class ClientState:
         return ClientId(self.client["ClientId"]) if self.client else None
 
 
-def find_client(gw: CognitoGateway, spec: ClientSpec, pool_id: str) -> UserPoolClientTypeTypeDef | None:
-    """Our app client by name; raises when two share it (and are not a race)."""
+def find_client(
+    gw: CognitoGateway,
+    spec: ClientSpec,
+    pool_id: str,
+    *,
+    described: list[UserPoolClientTypeTypeDef] | None = None,
+) -> UserPoolClientTypeTypeDef | None:
+    """Our app client by name; raises when two share it (and are not a race). ``described``: every client of the
+    pool, already described by this run (:func:`~cognito_privx.cognito.exposure.described_clients`): the first
+    look, instead of listing and describing again; a race still looks again."""
     name = spec.name
-    found = settled(gw, lambda: gw.clients_named(pool_id, name), "ClientId")
+    first = None if described is None else [c for c in described if c.get("ClientName") == name]
+
+    def look() -> list[UserPoolClientTypeTypeDef]:
+        nonlocal first
+        if first is not None:
+            found, first = first, None
+            return found
+        return gw.clients_named(pool_id, name)
+
+    found = settled(gw, look, "ClientId")
     if len(found) > 1:
         ids = ", ".join(c["ClientId"] for c in sorted(found, key=lambda c: age_key(c, "ClientId")))
         raise AmbiguousResourceError(

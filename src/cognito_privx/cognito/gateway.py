@@ -319,9 +319,12 @@ class CognitoGateway:
                     raise
         return out
 
-    def pools_named(self, name: str) -> list[UserPoolTypeTypeDef]:
-        """Every pool with this name, described (tags live only in the description)."""
-        ids = [p["Id"] for p in self.user_pools() if p["Name"] == name]
+    def pools_named(
+        self, name: str, listed: list[UserPoolDescriptionTypeTypeDef] | None = None
+    ) -> list[UserPoolTypeTypeDef]:
+        """Every pool with this name, described (tags live only in the description). ``listed``: the pools as
+        this run already listed them (:meth:`user_pools`), instead of listing again."""
+        ids = [p["Id"] for p in (self.user_pools() if listed is None else listed) if p["Name"] == name]
         return self._described(ids, self.describe_pool)
 
     # -- app clients, domains, groups ----------------------------------------------------------------------

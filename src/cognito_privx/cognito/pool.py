@@ -25,7 +25,7 @@ from cognito_privx.errors import (
 from cognito_privx.plan import Action, Change, change_for, diff_fields
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only, never imported at run time
-    from types_boto3_cognito_idp.type_defs import UserPoolTypeTypeDef
+    from types_boto3_cognito_idp.type_defs import UserPoolDescriptionTypeTypeDef, UserPoolTypeTypeDef
 
     from cognito_privx.cognito.gateway import CognitoGateway
 
@@ -194,8 +194,15 @@ def check_adoptable(pool: UserPoolTypeTypeDef) -> None:
         )
 
 
-def find_our_pool(gw: CognitoGateway, spec: PoolSpec, *, adopt: bool = False) -> UserPoolTypeTypeDef | None:
-    """Our pool, described; ``None`` when there is none.
+def find_our_pool(
+    gw: CognitoGateway,
+    spec: PoolSpec,
+    *,
+    adopt: bool = False,
+    listed: list[UserPoolDescriptionTypeTypeDef] | None = None,
+) -> UserPoolTypeTypeDef | None:
+    """Our pool, described; ``None`` when there is none. ``listed``: the account's pools as this run already
+    listed them (:meth:`CognitoGateway.user_pools`): the first look uses it; a race still lists again.
 
     With ``spec.pool_id`` that pool (it must exist, carry the name and be ours, or ``adopt``). Otherwise the
     pool named ``spec.name`` that carries our tag. Raises :class:`AmbiguousResourceError` when several do and
@@ -230,8 +237,8 @@ def find_our_pool(gw: CognitoGateway, spec: PoolSpec, *, adopt: bool = False) ->
     matches: list[UserPoolTypeTypeDef] = []
 
     def look() -> list[UserPoolTypeTypeDef]:
-        nonlocal matches
-        matches = gw.pools_named(name)
+        nonlocal matches, listed
+        matches, listed = gw.pools_named(name, listed), None
         return [p for p in matches if is_ours(p)]
 
     ours = settled(gw, look, "Id")

@@ -198,12 +198,12 @@ def _branding(gw: cognito.CognitoGateway, pool_id: str, client_id: str) -> Brand
     return Branding.FOUND
 
 
-def _privx_api(px: privx.PrivXClient) -> int:
-    """Log in and read sources and roles, as setup must: the number of sources."""
+def _privx_api(px: privx.PrivXClient) -> list[dict[str, Any]]:
+    """Log in and read sources and roles, as setup must: the sources (the run's one listing of them)."""
     px.login()
     sources = px.list_sources()
     px.request("GET", privx.ROLES_PATH, params={"offset": 0, "limit": 1})
-    return len(sources)
+    return sources
 
 
 def _roles(px: privx.PrivXClient, desired: DesiredState) -> dict[str, dict[str, Any]]:
@@ -264,15 +264,27 @@ def gather(
     http: httpx.Client,
 ) -> Facts:
     """Read everything the checks need, once. Raises only what is not a :class:`CognitoPrivxError` (a bug)."""
-    aws = _read(lambda: gw.call("list_user_pools", MaxResults=1))
-    pool = None if isinstance(aws, Failed) else _read(lambda: cognito.find_our_pool(gw, desired.pool))
+    # Each list read once per run: the pools listed here answer both the credentials check and the pool search
+    # (a pinned pool_id needs no listing: one page of one proves the credentials).
+    listed: list[Any] | Failed
+    if desired.pool.pool_id:
+        listed = _read(lambda: gw.call("list_user_pools", MaxResults=1).get("UserPools", []))
+    else:
+        listed = _read(lambda: list(gw.user_pools()))
+    aws = listed if isinstance(listed, Failed) else None
+    pool = (
+        None
+        if isinstance(listed, Failed)
+        else _read(lambda: cognito.find_our_pool(gw, desired.pool, listed=None if desired.pool.pool_id else listed))
+    )
     client = domain = branding = discovery = jwks = mfa = secrets = clients = None
     base = cognito.endpoint_override(gw)
     if pool is not None and not isinstance(pool, Failed):
         pool_id = pool["Id"]
         mfa = _read(lambda: gw.mfa_config(pool_id))
-        client = _read(lambda: cognito.find_client(gw, desired.client, pool_id))
-        clients = _read(lambda: cognito.described_clients(gw, pool_id))
+        clients = _read(lambda: cognito.described_clients(gw, pool_id))  # the one listing: ours among them
+        described = clients if isinstance(clients, list) else None
+        client = _read(lambda: cognito.find_client(gw, desired.client, pool_id, described=described))
         prefix = domain_prefix(desired, pool)
         if prefix:
             domain = Domain(prefix, _read(lambda: gw.describe_domain(prefix)))
@@ -294,19 +306,20 @@ def gather(
         routed = PrivXConnectionError(f"{status.message} ({px.http.route(desired.privx_url)})", status.hint)
         routed.tls, routed.unknown_outcome = status.tls, status.unknown_outcome
         status = routed
-    sources = None if isinstance(status, PrivXConnectionError) else _read(lambda: _privx_api(px))
+    listing = None if isinstance(status, PrivXConnectionError) else _read(lambda: _privx_api(px))
+    sources = len(listing) if isinstance(listing, list) else listing
     directory: dict[str, Any] | Failed | None = None
-    if isinstance(sources, int):
+    if isinstance(listing, list):
         # Ours by its issuer (ARCHITECTURE.md#ownership); a same-named one of another pool is checked too, so
         # the issuer check says why it is not ours.
         def ours_or_named() -> dict[str, Any] | None:
             identity = pool_identity(desired, pool if isinstance(pool, dict) else None)
-            found = privx.find_directories(px, desired.directory.name, identity)
+            found = privx.find_directories(px, desired.directory.name, identity, listed=listing)
             return found.ours or found.foreign
 
         directory = _read(ours_or_named)
     else:  # why it cannot be read: the API's error, or PrivX's unreachability
-        directory = sources if sources is not None else status if isinstance(status, Failed) else None
+        directory = listing if listing is not None else status if isinstance(status, Failed) else None
     roles = None
     login: tuple[directlogin.Probe, ...] = ()
     calibration: Calibration | Failed | None = None

@@ -201,14 +201,17 @@ class DirectoryMatch:
         )
 
 
-def find_directories(privx: PrivXClient, name: str, pool: PoolIdentity | None) -> DirectoryMatch:
+def find_directories(
+    privx: PrivXClient, name: str, pool: PoolIdentity | None, *, listed: list[dict[str, Any]] | None = None
+) -> DirectoryMatch:
     """Ours (its issuer names our pool and it carries our marker; neither alone makes a directory ours) and a
     foreign one: same-named, or else pointing at our pool without our marker.
 
     ``pool`` is ``None`` when our pool does not exist yet: then nothing is ours. Raises
-    :class:`AmbiguousResourceError` when several same-named directories are not ours.
+    :class:`AmbiguousResourceError` when several same-named directories are not ours. ``listed``: the sources as
+    this run already listed them (``privx.list_sources()``), instead of listing again.
     """
-    sources = privx.list_sources()
+    sources = privx.list_sources() if listed is None else listed
     pointing = [s for s in sources if pool is not None and pool.named_by(s)]
     ours = [s for s in pointing if is_marked(s)]
     named_foreign = [s for s in sources if s.get("name") == name and s not in ours]

@@ -163,11 +163,14 @@ def survey(
     attribute: str,
     role_groups: frozenset[str],
     native: bool,
+    moves_only: bool = False,
 ) -> Survey:
     """Read where every user's groups live and say who must move to where the configured claim reads them.
 
     ``attribute``: ``custom:<name>``; ``role_groups``: the ``[roles]`` keys; ``native``: the claim is
-    ``cognito:groups``. A ``[roles]`` group the pool does not have (yet) has no members. Read-only; raises
+    ``cognito:groups``. A ``[roles]`` group the pool does not have (yet) has no members. ``moves_only``: the
+    caller reads only ``moves`` and ``left`` (not ``read``/``members``): under the attribute claim with no
+    native ``[roles]`` member, nobody can be behind, and the users are not listed. Read-only; raises
     :class:`~cognito_privx.errors.CognitoError` when a listing fails.
     """
     members: dict[str, set[str]] = {}  # Username → native [roles] groups
@@ -177,8 +180,10 @@ def survey(
         for page in _pages(gw, request, "list_users_in_group", UserPoolId=pool_id, GroupName=group, Limit=60):
             for user in page.get("Users", []):
                 members.setdefault(user["Username"], set()).add(group)
-    by_fold = {fold_group(g): g for g in role_groups}
     claim = NATIVE if native else attribute
+    if moves_only and not native and not members:
+        return Survey(claim, attribute)  # _to_custom moves or reports only users with native groups
+    by_fold = {fold_group(g): g for g in role_groups}
     moves: list[Move] = []
     left: list[Left] = []
     read: dict[str, tuple[str, ...]] = {}
@@ -393,6 +398,7 @@ def setup_step(
         attribute=desired.attribute.attribute_name,
         role_groups=frozenset(g.group for g in desired.grants),
         native=desired.directory.tags_claim == NATIVE,
+        moves_only=True,
     )
     if dry_run or not found.moves:
         change = plan_change(found)

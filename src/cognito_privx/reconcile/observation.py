@@ -46,6 +46,7 @@ def observe(desired: DesiredState, services: Services, *, adopt: bool, lock: Poo
     gw, px = services.cognito, services.privx
     px.login()
     clients: list[UserPoolClientTypeTypeDef] | None = None
+    described_in: str | None = None  # the pool whose clients ``clients`` are, described under the run lock
     if adopt:  # an open pool is refused before the run lock tags it (a refusal changes nothing)
         candidate = cognito.find_our_pool(gw, desired.pool, adopt=adopt)
         if candidate is not None and not cognito.is_ours(candidate):
@@ -53,13 +54,16 @@ def observe(desired: DesiredState, services: Services, *, adopt: bool, lock: Poo
             check_closed(desired, candidate, clients)
     pool = locked_pool(gw, desired.pool, lock, adopt=adopt)
     if pool is not None and clients is None and _group_is_attribute(desired):
-        clients = cognito.described_clients(gw, pool["Id"])  # the one listing (open_path_notes)
+        clients = cognito.described_clients(gw, pool["Id"])  # the one listing (open_path_notes, find_client)
+        described_in = str(pool["Id"])
     cognito.check_attribute(desired.attribute, pool)
     cognito.check_tier(desired, pool)
     cognito.check_mfa_methods(desired.mfa, pool)
     mfa = gw.mfa_config(pool["Id"]) if pool and desired.mfa else None
     domain = cognito.observe_domain(gw, desired.domain, pool)
-    client = cognito.find_client(gw, desired.client, pool["Id"]) if pool else None
+    # Ours among the clients described above (for the same pool), else listed and described by name.
+    described = clients if pool is not None and described_in == str(pool["Id"]) else None
+    client = cognito.find_client(gw, desired.client, pool["Id"], described=described) if pool else None
     pool_record, notes = pool_record_of(desired, pool, client)
     _refuse_foreign_domain(desired, pool, pool_record)
     groups = cognito.list_groups(gw, pool["Id"]) if pool and desired.groups else None

@@ -45,13 +45,17 @@ methods in place, once per process, keeping moto's behaviour otherwise:
     client may read (``ReadAttributes``; unset: as the variant's ``read_attributes_unset`` says).
 17. :func:`.refresh_rotation.fix_refresh_rotation`: ``RefreshTokenRotation`` checked as AWS documents it, and refused
     (the stricter reading) together with ``ALLOW_REFRESH_TOKEN_AUTH``; an update without it turns rotation off.
+18. :func:`.user_index.fix_user_index`: a pool's users kept with lookup tables (name, email, phone number, ``sub``;
+    exact and case-folded), so ``_get_user`` and the email-in-use check cost O(1) instead of a scan of the pool,
+    answering exactly what the scans answer.
 
 The in-process ``mock_aws`` and moto's server use the same model classes, so one :func:`apply` covers both.
 
 One module per concern: ``corrections`` (fixes 1-5, moto's own calls), ``branding`` (6), ``app_client_secrets``
 (7) and ``tags`` (10), the calls moto lacks; ``attribute_writes`` (9); ``auth_flows`` (11); ``tiers`` (12);
-``mfa`` (13); ``sign_outs`` (14); ``user_writes`` (15); ``reads`` (16); ``refresh_rotation`` (17); ``clock``
-stamps what they make. How a class is patched (idempotent, marked wrappers; two fixes of one method are layered):
+``mfa`` (13); ``sign_outs`` (14); ``user_writes`` (15); ``reads`` (16); ``refresh_rotation`` (17); ``user_index``
+(18); ``clock`` stamps what they make. How a class is patched (idempotent, marked wrappers; two fixes of one method
+are layered):
 :mod:`cognito_privx.sandbox.moto_patch`, which :mod:`cognito_privx.sandbox.import_jobs` (8) shares.
 """
 
@@ -71,6 +75,7 @@ from cognito_privx.sandbox.moto_fixes.refresh_rotation import fix_refresh_rotati
 from cognito_privx.sandbox.moto_fixes.sign_outs import fix_sign_outs
 from cognito_privx.sandbox.moto_fixes.tags import add_pool_tagging
 from cognito_privx.sandbox.moto_fixes.tiers import fix_tiers
+from cognito_privx.sandbox.moto_fixes.user_index import fix_user_index
 from cognito_privx.sandbox.moto_fixes.user_writes import fix_user_writes
 
 __all__ = ["MAX_CLIENT_SECRETS", "apply", "client_secrets"]
@@ -102,3 +107,4 @@ def apply() -> None:
         fix_user_writes(models)
         fix_id_token_reads(models)
         fix_refresh_rotation(models)
+        fix_user_index(models)

@@ -1,0 +1,97 @@
+"""Benchmark: `list-users`' text table on a large pool, CPU per user, beside the AWS CLI's `--output table`.
+
+The sandbox (moto over HTTP, the PrivX emulator) runs in this process; `setup` makes the pool, then ``--users``
+users are put straight into moto's pool (email, name, group attribute). Each command runs as a subprocess with its
+stdout to a pipe (a table not cut to the terminal); its CPU (user + system, of the child) over the users is
+printed, with the `ListUsers` pages the command asked for (from `--debug`'s "api calls" line for ours).
+
+Run:  .venv/bin/python benchmarks/list_users.py                 (10,000 users)
+      .venv/bin/python benchmarks/list_users.py --users 2000 --runs 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from cognito_privx.sandbox.import_jobs import BACKEND_LOCK
+from cognito_privx.sandbox.runner import Sandbox
+
+CLI = str(Path(sys.executable).with_name("cognito-privx"))
+CONFIG = (
+    '[cognito]\npool_name = "bench"\ndomain_prefix = "bench-privx"\n[roles]\nops = "ops-admins"\ndev = "developers"\n'
+)
+
+
+def cpu_of(args: list[str], env: dict[str, str]) -> tuple[float, str]:
+    """The child's CPU seconds (user + system) and its stderr."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done.stderr
+
+
+def fill(region: str, pool_id: str, count: int) -> None:
+    """``count`` users put into moto's pool directly (no HTTP: the benchmark is the listing, not the creating)."""
+    from moto.cognitoidp import models
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    backend = models.cognitoidp_backends[DEFAULT_ACCOUNT_ID][region]
+    with BACKEND_LOCK:
+        for i in range(count):
+            attributes = [
+                {"Name": "email_verified", "Value": "true"},
+                {"Name": "name", "Value": f"User {i}"},
+                {"Name": "custom:group", "Value": "ops" if i % 2 else "dev"},
+            ]
+            backend.admin_create_user(pool_id, f"user{i:06d}@example.com", "SUPPRESS", None, attributes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=10000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    with Sandbox() as sandbox, tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "cognito-privx.toml"
+        config.write_text(CONFIG)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PRIVX_"))}
+        env.update(sandbox.env(), AWS_CONFIG_FILE=str(Path(tmp) / "none"), NO_COLOR="1")
+        subprocess.run([CLI, "--config", str(config), "setup"], env=env, capture_output=True, check=True)
+        from moto.cognitoidp import models
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        backend = models.cognitoidp_backends[DEFAULT_ACCOUNT_ID][sandbox.region]
+        pool_id = next(p.id for p in backend.user_pools.values() if p.name == "bench")
+        fill(sandbox.region, pool_id, args.users)
+        ours = [CLI, "--debug", "--config", str(config), "list-users"]
+        rows = []
+        samples, stderr = [], ""
+        for _ in range(args.runs):
+            cpu, stderr = cpu_of(ours, env)
+            samples.append(cpu)
+        calls = next(
+            (line.split("api calls:", 1)[1].strip() for line in stderr.splitlines() if "api calls:" in line), ""
+        )
+        rows.append(("cognito-privx list-users", statistics.median(samples), calls))
+        aws = shutil.which("aws")
+        if aws:
+            theirs = [aws, "cognito-idp", "list-users", "--user-pool-id", pool_id, "--output", "table"]
+            theirs += ["--endpoint-url", sandbox.moto_url, "--region", sandbox.region]
+            samples = [cpu_of(theirs, env)[0] for _ in range(args.runs)]
+            rows.append(("aws cognito-idp list-users --output table", statistics.median(samples), ""))
+    print(f"\nlist-users on {args.users} users: CPU of the command (median of {args.runs})")
+    print(f"{'command':<44} {'CPU s':>7} {'ms/user':>8}")
+    for name, cpu, calls in rows:
+        print(f"{name:<44} {cpu:>7.2f} {1000 * cpu / args.users:>8.3f}  {calls}")
+
+
+if __name__ == "__main__":
+    main()
