@@ -34,20 +34,23 @@ FAST_MAX_LENGTH = 128  # validate.MAX_EMAIL_LENGTH (not imported: validate impor
 
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_ORDINARY = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}")
-_SPECIAL_USE = tuple(str(d).lower() for d in email_validator.SPECIAL_USE_DOMAIN_NAMES)
+_ORDINARY = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*@(?:{_LABEL}\.)+([A-Za-z]{{2,63}})")
+_SPECIAL_USE = [str(d).lower() for d in email_validator.SPECIAL_USE_DOMAIN_NAMES]
+_SPECIAL_TLDS = frozenset(d for d in _SPECIAL_USE if "." not in d)  # all of them, in email-validator 2.x
+_SPECIAL_LONGER = tuple(p + d for d in _SPECIAL_USE if "." in d for p in "@.")  # the name, or one under it
 
 
 def ordinary_address(value: str) -> str | None:
     """``value`` (already stripped) lower-cased when it is an ordinary address email-validator accepts as it is;
     ``None`` when it is anything else (invalid, unusual, or just not sure): then ask email-validator."""
-    if len(value) > FAST_MAX_LENGTH or "--" in value or not _ORDINARY.fullmatch(value):
+    if len(value) > FAST_MAX_LENGTH or "--" in value:
+        return None
+    match = _ORDINARY.fullmatch(value)
+    if match is None or match[1].lower() in _SPECIAL_TLDS:
         return None
     address = value.lower()
-    domain = address[address.rindex("@") + 1 :]
-    for special in _SPECIAL_USE:
-        if domain == special or domain.endswith("." + special):
-            return None
+    if _SPECIAL_LONGER and address.endswith(_SPECIAL_LONGER):
+        return None  # a special-use name of several labels (none in email-validator 2.x), or one under it
     return address
 
 
