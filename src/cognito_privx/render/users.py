@@ -125,10 +125,12 @@ class ImportProgress:
         self.progress.__exit__(None, None, None)
 
     def advance(self, result: Any) -> None:
-        if result.outcome.value in ("not attempted", "unknown"):
+        outcome = result.outcome  # a StrEnum: compared as its value
+        if outcome == "not attempted" or outcome == "unknown":
             return
         self._done += 1
-        _print_failed(self.progress.console, result)
+        if outcome == "failed":
+            _print_failed(self.progress.console, result)
         now = self._clock()
         if now - self._shown >= 0.05:
             self._show(now)

@@ -220,8 +220,9 @@ def import_rows(
 
     def emit(result: UserResult) -> None:
         counts[result.outcome.value] += 1
-        ended["sessions"] += result.privx_sessions or 0
-        ended["connections"] += result.privx_connections or 0
+        if result.privx_sessions or result.privx_connections:
+            ended["sessions"] += result.privx_sessions or 0
+            ended["connections"] += result.privx_connections or 0
         if keep_results:
             kept.append(result)
         if report is not None:
@@ -314,6 +315,12 @@ def import_rows(
                 answered = answer(row) if answer is not None else None
                 if answered is None and no_call is not None:
                     answered = no_call(row)
+                if answered is not None and next_out == submitted:  # nothing ahead of it: out at once
+                    heed()
+                    emit(answered)
+                    submitted += 1
+                    next_out += 1
+                    continue
                 if answered is not None:  # known without a call: straight to the results, in order
                     waiting[submitted] = answered
                     submitted += 1

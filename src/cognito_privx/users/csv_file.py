@@ -36,13 +36,14 @@ class CsvScan:
 
     ``scan_csv`` reads the file once and raises for any bad row (every one listed, nothing changed), keeping 8
     bytes a row and the distinct groups: 44 bits of the hash of each validated address, for the duplicates check
-    (:class:`~cognito_privx.users.row_digests.DuplicateHashes`), and a 32-bit hash of each row as written, so that
-    a re-read finds the very rows it checked (an import matches results to rows by position). Two rows whose groups
-    differ only as PrivX's matcher ignores (case, Unicode width) are an error, like a bad row. Iterating reads the
-    file again and yields each :class:`UserRow`, so memory stays flat at any size (issue 15). A re-read does not
-    validate a row again when it is written exactly as the row the scan checked at that position: its address is
-    only put in normal form (the fast path of :func:`~cognito_privx.users.email_fast.ordinary_address`; an unusual
-    one by :func:`validate_email` again). A group is judged once per distinct spelling, not per row (issue 24).
+    (:class:`~cognito_privx.users.row_digests.DuplicateHashes`), and 31 bits of the hash of each row as written,
+    so that a re-read finds the very rows it checked (an import matches results to rows by position), with a bit
+    saying whether its address took the fast path. Two rows whose groups differ only as PrivX's matcher ignores
+    (case, Unicode width) are an error, like a bad row. Iterating reads the file again and yields each
+    :class:`UserRow`, so memory stays flat at any size (issue 15). A re-read validates no row written exactly as
+    the row the scan checked at that position: its address is only put in normal form (lower-cased, when the scan
+    found it ordinary: :func:`~cognito_privx.users.email_fast.ordinary_address`; an unusual one by
+    :func:`validate_email` again). A group is judged once per distinct spelling, not per row (issue 24).
     """
 
     def __init__(self, path: Path, known_groups: Collection[str], force: bool) -> None:
@@ -63,6 +64,7 @@ class CsvScan:
                 continue
             line, email, group, name = item
             address = ordinary_address(email)
+            fast = address is not None
             try:
                 if address is None:
                     address = validate_email(email)
@@ -89,7 +91,7 @@ class CsvScan:
                 errors.append(f"line {line}: {conflicts[group]}")
             self.rows += 1
             duplicates.add(hash(address))
-            written.append(hash((email, group, name)) & 0xFFFFFFFF)  # _written_hash, inlined
+            written.append(hash((email, group, name)) & _HASH_BITS | fast)  # _written_hash, inlined
         errors += self._duplicates(duplicates.suspects())
         if errors:
             errors.sort(key=_line_of)
@@ -108,11 +110,12 @@ class CsvScan:
             if isinstance(item, str):
                 raise UsageError(f"{self.path} changed while it was read: {item}", "run again on a file not in use")
             line, email, group, name = item
-            if position >= len(rows) or rows[position] != _written_hash(email, group, name):
+            if position >= len(rows) or rows[position] & _HASH_BITS != _written_hash(email, group, name):
                 checked = self._check(line, email, group, name)  # why, when the row is bad now
                 message = checked if isinstance(checked, str) else f"line {line} is not the row checked there"
                 raise UsageError(f"{self.path} changed while it was read: {message}", "run again on a file not in use")
-            address = ordinary_address(email) or validate_email(email)
+            # The scan's verdict on the address: in normal form by the fast path (the flag bit) or email-validator.
+            address = email.lower() if rows[position] & 1 else validate_email(email)
             yield UserRow(address, group, name.strip() or None, line)
             count = position + 1
         if count != len(rows):
@@ -213,9 +216,12 @@ class CsvScan:
             yield reader.line_num, email, group, name
 
 
+_HASH_BITS = 0xFFFFFFFE  # a row's 32 bits: 31 of its hash, and whether its address took the fast path (bit 0)
+
+
 def _written_hash(email: str, group: str, name: str) -> int:
-    """A row as written, in 32 bits (what a re-read compares: a changed row is caught but for 1 in 2**32)."""
-    return hash((email, group, name)) & 0xFFFFFFFF
+    """A row as written, in 31 bits (what a re-read compares: a changed row is caught but for 1 in 2**31)."""
+    return hash((email, group, name)) & _HASH_BITS
 
 
 def scan_csv(path: Path, known_groups: Collection[str], *, force: bool = False) -> CsvScan:
