@@ -12,8 +12,6 @@ Run:  .venv/bin/python benchmarks/import_rows_scale.py --sizes 20000,200000,1000
 from __future__ import annotations
 
 import argparse
-import resource
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,10 +23,6 @@ from import_users import CLI, cli_env, make_pool, write_inputs
 
 from cognito_privx.sandbox.aws_shaped import AwsShapedProxy
 from cognito_privx.sandbox.runner import MotoServer
-
-
-def _rss_kib() -> int:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
 
 def dry_run(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:

@@ -51,7 +51,7 @@ edge = st.builds(
 )
 # Hostile: anything at all, near-misses of the ASCII classes (ſ, K, fullwidth), whitespace, quotes, brackets.
 hostile = st.text(
-    st.characters() | st.sampled_from(list("@.\"\\[]<> \t\n\r\x00ſK＠．ａ")) | st.sampled_from(list(ATEXT)),
+    st.characters() | st.sampled_from(list('@."\\[]<> \t\n\r\x00ſK＠．ａ')) | st.sampled_from(list(ATEXT)),
     max_size=140,
 )
 

@@ -196,9 +196,7 @@ def test_a_programming_error_in_a_row_is_raised_not_hung(monkeypatch: pytest.Mon
         api_engine.import_rows(_stub_users(), rows, workers=3)
 
 
-def test_a_reread_validates_only_rows_changed_since_the_scan(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_reread_validates_only_rows_changed_since_the_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from cognito_privx.users import csv_file as users_csv
 
     cfg = AppConfig.model_validate({"cognito": {"region": "eu-west-1"}, "roles": {"ops": "x"}})
