@@ -25,18 +25,19 @@ from cognito_privx.sandbox.aws_shaped import AwsShapedProxy
 from cognito_privx.sandbox.runner import MotoServer
 
 
-def dry_run(args: list[str], env: dict[str, str]) -> tuple[float, int, int]:
-    """(wall s, exit code, peak RSS KiB) of a dry run, in a fresh child (RUSAGE_CHILDREN is per measuring child)."""
+def dry_run(args: list[str], env: dict[str, str]) -> tuple[float, int, int, float]:
+    """(wall s, exit code, peak RSS KiB, CPU s) of a dry run, in a fresh child (RUSAGE_CHILDREN: that child's)."""
     probe = (
         "import resource, subprocess, sys, time\n"
         "t = time.monotonic()\n"
         "code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-        "print(time.monotonic() - t, code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "r = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(time.monotonic() - t, code, r.ru_maxrss, r.ru_utime + r.ru_stime)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True, check=True
     ).stdout.split()
-    return float(out[0]), int(out[1]), int(out[2])
+    return float(out[0]), int(out[1]), int(out[2]), float(out[3])
 
 
 def start_and_stop(proxy: AwsShapedProxy, args: list[str], env: dict[str, str], after: float) -> tuple[float, ...]:
@@ -77,7 +78,8 @@ def main() -> None:
     args = parser.parse_args()
     server = MotoServer().start()
     httpx.post(server.url + "/moto-api/reset").raise_for_status()
-    print(f"{'size':>9} {'dry run':>9} {'dry RSS':>8} {'1st create':>10} {'Ctrl-C exit':>11} {'RSS':>7} exit")
+    head = f"{'size':>9} {'dry run':>9} {'dry CPU':>8} {'dry RSS':>8}"
+    print(f"{head} {'1st create':>10} {'Ctrl-C exit':>11} {'RSS':>7} exit")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
@@ -86,21 +88,18 @@ def main() -> None:
                 make_pool(server.url, name)
                 csv_file, config = write_inputs(workdir, name, f"r{n}x", n)
                 base = [CLI, "--config", str(config), "import-users", str(csv_file), "--no-invite"]
-                dry = "-"
-                dry_rss = "-"
+                dry = dry_cpu = dry_rss = "-"
                 if not args.skip_dry_run:
-                    wall, code, rss = dry_run([*base, "--dry-run"], cli_env(server.url, workdir))
-                    dry, dry_rss = f"{wall:.1f} s", f"{rss / 1024:.0f} MB"
+                    wall, code, rss, cpu = dry_run([*base, "--dry-run"], cli_env(server.url, workdir))
+                    dry, dry_cpu, dry_rss = f"{wall:.1f} s", f"{cpu:.1f} s", f"{rss / 1024:.0f} MB"
                     assert code == 0, code
                 extra = ["--report", str(workdir / f"r{n}.csv")] if args.report else []
                 with AwsShapedProxy(server.url, latency=(0.0, 0.0), create_rate=1e9) as proxy:
                     first, stop, code, rss = start_and_stop(
                         proxy, [*base, *extra], cli_env(proxy.url, workdir), args.after
                     )
-                print(
-                    f"{n:>9,} {dry:>9} {dry_rss:>8} {first:>8.2f} s {stop:>9.2f} s {rss / 1024:>4.0f} MB {code}",
-                    flush=True,
-                )
+                dry_part = f"{n:>9,} {dry:>9} {dry_cpu:>8} {dry_rss:>8}"
+                print(f"{dry_part} {first:>8.2f} s {stop:>9.2f} s {rss / 1024:>4.0f} MB {code}", flush=True)
     finally:
         server.stop()
 
