@@ -69,12 +69,42 @@ def start_and_stop(proxy: AwsShapedProxy, args: list[str], env: dict[str, str], 
     return first, float(out[0]), int(out[1]), int(out[2])
 
 
+# The CLI in a child that stops at its first AdminCreateUser and prints the CPU seconds it had used by then
+# (interpreter start-up included): the time to the first create on an idle core, whatever the machine's load.
+_CPU_PROBE = """
+import os, resource, sys, threading
+from cognito_privx.cognito import CognitoGateway
+real = CognitoGateway.call
+first = threading.Lock()
+def call(self, operation, **params):
+    if operation == "admin_create_user":
+        first.acquire()  # the first worker there prints; the others wait for the exit
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        print(r.ru_utime + r.ru_stime, flush=True)
+        os._exit(0)
+    return real(self, operation, **params)
+CognitoGateway.call = call
+from cognito_privx.cli import main
+sys.argv = ["cognito-privx", *sys.argv[1:]]
+main()
+"""
+
+
+def cpu_to_first_create(args: list[str], env: dict[str, str]) -> float:
+    """The CPU seconds of the CLI up to its first ``AdminCreateUser`` (which it does not send)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _CPU_PROBE, *args[1:]], env=env, capture_output=True, text=True, check=False
+    ).stdout.split()
+    return float(out[0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="20000,200000,1000000")
     parser.add_argument("--after", type=float, default=2.0, help="seconds past the first create before Ctrl-C")
     parser.add_argument("--report", action="store_true", help="also write --report FILE.csv in the Ctrl-C run")
     parser.add_argument("--skip-dry-run", action="store_true")
+    parser.add_argument("--cpu", action="store_true", help="only the CPU seconds to the first create, per size")
     args = parser.parse_args()
     server = MotoServer().start()
     httpx.post(server.url + "/moto-api/reset").raise_for_status()
@@ -93,6 +123,10 @@ def main() -> None:
                     wall, code, rss, cpu = dry_run([*base, "--dry-run"], cli_env(server.url, workdir))
                     dry, dry_cpu, dry_rss = f"{wall:.1f} s", f"{cpu:.1f} s", f"{rss / 1024:.0f} MB"
                     assert code == 0, code
+                if args.cpu:
+                    cpu = cpu_to_first_create(base, cli_env(server.url, workdir))
+                    print(f"{n:>9,} CPU to the first create {cpu:.2f} s", flush=True)
+                    continue
                 extra = ["--report", str(workdir / f"r{n}.csv")] if args.report else []
                 with AwsShapedProxy(server.url, latency=(0.0, 0.0), create_rate=1e9) as proxy:
                     first, stop, code, rss = start_and_stop(
