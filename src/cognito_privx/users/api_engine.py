@@ -304,7 +304,7 @@ def import_rows(
                     while next_out < submitted:  # the rows in flight first: nothing piles up behind them
                         collect(block=True)
                     if total is not None and report is None and not keep_results and answer is None:
-                        counts[Outcome.NOT_ATTEMPTED.value] += total - submitted  # a count: nothing lists them
+                        counts[Outcome.NOT_ATTEMPTED.value] += max(0, total - submitted)  # nothing lists them
                         submitted = next_out = total
                         break
                     known = answer(row) if answer is not None else None  # a result needing no call still counts
