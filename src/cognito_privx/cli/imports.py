@@ -141,8 +141,7 @@ def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: st
     from cognito_privx.users.jobs.choice import Engine, choose_engine
 
     users = open_users(state, keep_sessions=flags.keep_sessions, batch=True)
-    for row in rows:  # the whole file against the pool's schema, before the first row (exit 2)
-        users.check_row(row, where=f"line {row.line}: ")
+    _check_schema(users, rows)
     choice = choose_engine(asked, len(rows), invite=flags.invite, role_arn=role, pool=dict(users.description or {}))
     if choice.engine is Engine.JOB or asked is not Engine.AUTO or "would go" in choice.reason:
         render.info(f"engine: {choice.engine.value} ({choice.reason})")
@@ -168,11 +167,23 @@ def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: st
         return _import_rows(state, users, rows, writer, flags, index, ctrl_c)
 
 
+def _check_schema(users: Any, rows: Any) -> None:
+    """The whole file against the pool's schema, before the first row (exit 2): read again row by row only when
+    a row could be refused (a required attribute, a group over its MaxLength), found from the scan's groups."""
+    from cognito_privx.users.pool_rules import any_row_refused
+
+    pool = users.description or users.gw.describe_pool(users.pool_id)
+    if any_row_refused(pool, users.attribute, rows.groups, nameless=rows.nameless):
+        for row in rows:
+            users.check_row(row, where=f"line {row.line}: ")
+
+
 def _import_rows(state: State, users: Any, rows: Any, writer: Any, flags: _Flags, index: Any, ctrl_c: Any) -> int:
     """The API engine's run and its results (the summary, ``-o json``); the exit code."""
     from cognito_privx import render
     from cognito_privx.pacing import AdaptiveRate
     from cognito_privx.users.api_engine import import_rows
+    from cognito_privx.users.quick_rows import no_call_answer
 
     with render.ImportProgress(len(rows)) as progress:
         result = import_rows(
@@ -188,6 +199,7 @@ def _import_rows(state: State, users: Any, rows: Any, writer: Any, flags: _Flags
             report=writer,
             note=render.warning,
             ctrl_c=ctrl_c,
+            no_call=no_call_answer(users, index, dry_run=flags.dry_run),
         )
     summary = result.summary()
     if state.json:

@@ -13,6 +13,9 @@ The modules, one concern each:
 - :mod:`.groups`: native group membership (``group_claim = "cognito:groups"``).
 - :mod:`.pool`: ``PoolUsers``, the user commands (add / set-group / disable / enable / remove / list).
 - :mod:`.csv_file`: the import CSV, validated whole, then read again row by row.
+- :mod:`.email_fast`: the fast path for ordinary addresses (email-validator judges the rest).
+- :mod:`.row_digests`: what a scan keeps per row (duplicate digests) and per group (verdicts).
+- :mod:`.quick_rows`: import rows answered without a call, on the main thread.
 - :mod:`.index`: the pool's users listed once when that is cheaper than a read per row.
 - :mod:`.report`: an import's counts, summary and ``--report`` file.
 - :mod:`.api_engine`: ``import-users`` by API calls: worker threads, the adaptive creation rate, stops.

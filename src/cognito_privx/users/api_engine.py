@@ -28,7 +28,7 @@ import queue
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,6 +148,7 @@ def import_rows(
     started: float | None = None,
     note: Callable[[str], None] | None = None,
     ctrl_c: CtrlC | None = None,
+    no_call: Callable[[UserRow], UserResult | None] | None = None,
 ) -> ImportReport:
     """Run every row on up to ``workers`` threads sharing one client, at most ``2 * workers`` rows in flight.
 
@@ -160,7 +161,11 @@ def import_rows(
     row itself, or ``None`` for the next step (``action``, then the usual path); ``paced``: the operations
     under ``limiter``; ``jobs`` and ``started`` (a ``time.monotonic()``) go into the report as they are.
     ``note`` gets the answer to a second Ctrl-C (the third abandons the rows in flight: "unknown"); ``ctrl_c``:
-    the caller's :class:`CtrlC`, held beyond the run (else one is held for the run only).
+    the caller's :class:`CtrlC`, held beyond the run (else one is held for the run only). ``no_call``
+    (:func:`~cognito_privx.users.quick_rows.no_call_answer`) answers, on this thread, a row that needs no call
+    (``None``: the workers' row); after a stop it is not asked. Once stopped, the rest of a file whose length is
+    known is counted "not attempted" without reading it, unless each row must be listed (``report``,
+    ``keep_results``, ``answer``).
     """
     start = time.monotonic() if started is None else started
     if limiter is None and users.create_limiter is not None:
@@ -215,8 +220,9 @@ def import_rows(
 
     def emit(result: UserResult) -> None:
         counts[result.outcome.value] += 1
-        ended["sessions"] += result.privx_sessions or 0
-        ended["connections"] += result.privx_connections or 0
+        if result.privx_sessions or result.privx_connections:
+            ended["sessions"] += result.privx_sessions or 0
+            ended["connections"] += result.privx_connections or 0
         if keep_results:
             kept.append(result)
         if report is not None:
@@ -286,6 +292,7 @@ def import_rows(
     submitted = 0
     clean = False
     source: Iterator[UserRow] = iter(rows)
+    total = len(rows) if isinstance(rows, Sized) else None
     held = ctrl_c if ctrl_c is not None else CtrlC().__enter__()
     for _ in range(held.presses):  # pressed before the run began: no row starts
         run.pressed()
@@ -296,12 +303,24 @@ def import_rows(
                 if run.stop.is_set():  # stopped: the rest of the file is "not attempted", without a call
                     while next_out < submitted:  # the rows in flight first: nothing piles up behind them
                         collect(block=True)
+                    if total is not None and report is None and not keep_results and answer is None:
+                        counts[Outcome.NOT_ATTEMPTED.value] += max(0, total - submitted)  # nothing lists them
+                        submitted = next_out = total
+                        break
                     known = answer(row) if answer is not None else None  # a result needing no call still counts
                     emit(known or _not_attempted_result(row, run.reason))
                     submitted += 1
                     next_out += 1
                     continue
                 answered = answer(row) if answer is not None else None
+                if answered is None and no_call is not None:
+                    answered = no_call(row)
+                if answered is not None and next_out == submitted:  # nothing ahead of it: out at once
+                    heed()
+                    emit(answered)
+                    submitted += 1
+                    next_out += 1
+                    continue
                 if answered is not None:  # known without a call: straight to the results, in order
                     waiting[submitted] = answered
                     submitted += 1

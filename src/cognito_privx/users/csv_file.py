@@ -9,15 +9,15 @@ from __future__ import annotations
 import array
 import codecs
 import csv
-import itertools
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from cognito_privx.config import fold_group
 from cognito_privx.errors import CognitoPrivxError, ConfigError, UsageError
+from cognito_privx.users.email_fast import ordinary_address
 from cognito_privx.users.model import UserRow
-from cognito_privx.users.validate import validate_email, validate_group, validate_name
+from cognito_privx.users.row_digests import DuplicateHashes, GroupVerdicts
+from cognito_privx.users.validate import validate_email, validate_name
 
 
 def read_csv(path: Path, known_groups: Collection[str], *, force: bool = False) -> list[UserRow]:
@@ -34,37 +34,65 @@ def read_csv(path: Path, known_groups: Collection[str], *, force: bool = False) 
 class CsvScan:
     """A CSV file validated whole, then read again row by row: :func:`read_csv` without holding the rows.
 
-    ``scan_csv`` reads the file once and raises for any bad row (every one listed, nothing changed), keeping only
-    16 bytes a row (hashes of each validated email, for the duplicates check, and of each row, so that a re-read
-    finds the very rows it checked: an import matches results to rows by position) and the distinct groups. Two
-    rows whose groups differ only as PrivX's matcher ignores (case, Unicode width) are an error, like a bad row.
-    Iterating reads the file again and yields each :class:`UserRow`, so memory stays flat at any size (issue 15).
-    A re-read does not validate an address again when the row holds exactly the address the scan validated at
-    that position (its hash matches): email-validator costs ~30 µs a row, ~6 s a pass of 200,000 rows.
+    ``scan_csv`` reads the file once and raises for any bad row (every one listed, nothing changed), keeping 8
+    bytes a row and the distinct groups: 44 bits of the hash of each validated address, for the duplicates check
+    (:class:`~cognito_privx.users.row_digests.DuplicateHashes`), and 31 bits of the hash of each row as written,
+    so that a re-read finds the very rows it checked (an import matches results to rows by position), with a bit
+    saying whether its address took the fast path. Two rows whose groups differ only as PrivX's matcher ignores
+    (case, Unicode width) are an error, like a bad row. Iterating reads the file again and yields each
+    :class:`UserRow`, so memory stays flat at any size (issue 15). A re-read validates no row written exactly as
+    the row the scan checked at that position: its address is only put in normal form (lower-cased, when the scan
+    found it ordinary: :func:`~cognito_privx.users.email_fast.ordinary_address`; an unusual one by
+    :func:`validate_email` again). A group is judged once per distinct spelling, not per row (issue 24).
     """
 
     def __init__(self, path: Path, known_groups: Collection[str], force: bool) -> None:
         self.path, self.known_groups, self.force = path, frozenset(known_groups), force
         self.rows = 0
         self.groups: set[str] = set()
-        self._hashes = hashes = array.array("q")
-        self._row_hashes = array.array("q")  # each row as checked: a re-read must find the same rows
+        self.nameless = False  # a row without a name: a pool that requires one refuses it (any_row_refused)
+        self._verdicts = verdicts = GroupVerdicts(self.known_groups, force)
+        self._row_hashes = written = array.array("I")  # each row as written (32 bits): a re-read finds the same rows
+        duplicates = DuplicateHashes()
         errors: list[str] = []
         spelled: dict[str, tuple[str, int]] = {}  # each group, folded as PrivX compares it: its first spelling, line
-        for item in self._parse():
+        conflicts: dict[str, str] = {}  # a group spelled otherwise than its first spelling: the message
+        known: set[str] = self.groups
+        for item in self._fields():  # the rows, one loop (a row costs a few µs: every call in it counts)
             if isinstance(item, str):
                 errors.append(item)
                 continue
+            line, email, group, name = item
+            address = ordinary_address(email)
+            fast = address is not None
+            try:
+                if address is None:
+                    address = validate_email(email)
+                if group not in known:
+                    refused = verdicts.refusal(group)
+                    if refused is not None:
+                        errors.append(f"line {line}: {refused}")
+                        continue
+                if name:
+                    kept = validate_name(name)
+                    if kept is None:
+                        self.nameless = True
+                else:
+                    self.nameless = True
+            except CognitoPrivxError as e:
+                errors.append(f"line {line}: {e.message}")
+                continue
+            if group not in known:
+                known.add(group)
+                first, at = spelled.setdefault(verdicts.folded(group), (group, line))
+                if first != group:
+                    conflicts[group] = f"group {group!r} is group {first!r} (line {at}) spelled differently"
+            if conflicts and group in conflicts:
+                errors.append(f"line {line}: {conflicts[group]}")
             self.rows += 1
-            self.groups.add(item.group)
-            first, line = spelled.setdefault(fold_group(item.group), (item.group, item.line or 0))
-            if first != item.group:
-                errors.append(
-                    f"line {item.line}: group {item.group!r} is group {first!r} (line {line}) spelled differently"
-                )
-            hashes.append(hash(item.email))
-            self._row_hashes.append(_row_hash(item))
-        errors += self._duplicates(hashes)
+            duplicates.add(hash(address))
+            written.append(hash((email, group, name)) & _HASH_BITS | fast)  # _written_hash, inlined
+        errors += self._duplicates(duplicates.suspects())
         if errors:
             errors.sort(key=_line_of)
             shown = errors[:20] + ([f"... and {len(errors) - 20} more"] if len(errors) > 20 else [])
@@ -78,41 +106,63 @@ class CsvScan:
         (which would shift whatever is matched by position, such as an import job's results) raises UsageError."""
         rows = self._row_hashes
         count = 0
-        for position, item in enumerate(self._parse(validated=True)):
+        for position, item in enumerate(self._fields()):
             if isinstance(item, str):
                 raise UsageError(f"{self.path} changed while it was read: {item}", "run again on a file not in use")
-            if position >= len(rows) or rows[position] != _row_hash(item):
-                raise UsageError(
-                    f"{self.path} changed while it was read: line {item.line} is not the row checked there",
-                    "run again on a file not in use",
-                )
-            yield item
+            line, email, group, name = item
+            if position >= len(rows) or rows[position] & _HASH_BITS != _written_hash(email, group, name):
+                checked = self._check(line, email, group, name)  # why, when the row is bad now
+                message = checked if isinstance(checked, str) else f"line {line} is not the row checked there"
+                raise UsageError(f"{self.path} changed while it was read: {message}", "run again on a file not in use")
+            # The scan's verdict on the address: in normal form by the fast path (the flag bit) or email-validator.
+            address = email.lower() if rows[position] & 1 else validate_email(email)
+            yield UserRow(address, group, name.strip() or None, line)
             count = position + 1
         if count != len(rows):
             raise UsageError(
                 f"{self.path} changed while it was read: it has fewer rows", "run again on a file not in use"
             )
 
-    def _duplicates(self, hashes: array.array[int]) -> list[str]:
+    def _duplicates(self, suspects: set[int]) -> list[str]:
         """``line N: x is also on line M`` for every repeated email (a hash match is checked on the emails)."""
-        ordered = sorted(hashes)
-        suspects = {a for a, b in itertools.pairwise(ordered) if a == b}
         if not suspects:
             return []
         first_line: dict[str, int] = {}
         errors = []
-        for item in self._parse(validated=True):
-            if isinstance(item, str) or hash(item.email) not in suspects:
+        for item in self._validated():
+            if isinstance(item, str) or DuplicateHashes.digest(hash(item[0].email)) not in suspects:
                 continue
-            if item.email in first_line:
-                errors.append(f"line {item.line}: {item.email} is also on line {first_line[item.email]}")
+            row = item[0]
+            if row.email in first_line:
+                errors.append(f"line {row.line}: {row.email} is also on line {first_line[row.email]}")
             else:
-                first_line[item.email] = item.line or 0
+                first_line[row.email] = row.line or 0
         return errors
 
-    def _parse(self, *, validated: bool = False) -> Iterator[UserRow | str]:
-        """Each row of the file, validated (a :class:`UserRow`), or its error message. ``validated``: a re-read
-        of a scanned file (addresses unchanged since the scan are not validated again)."""
+    def _validated(self) -> Iterator[tuple[UserRow, int] | str]:
+        """Each row of the file validated (with the hash of the row as written), or its error message."""
+        for item in self._fields():
+            if isinstance(item, str):
+                yield item
+                continue
+            line, email, group, name = item
+            checked = self._check(line, email, group, name)
+            yield checked if isinstance(checked, str) else (checked, _written_hash(email, group, name))
+
+    def _check(self, line: int, email: str, group: str, name: str) -> UserRow | str:
+        """The row validated, or ``line N: why not``."""
+        try:
+            address = ordinary_address(email) or validate_email(email)
+            refused = self._verdicts.refusal(group)
+            if refused is not None:
+                return f"line {line}: {refused}"
+            return UserRow(address, group, validate_name(name), line)
+        except CognitoPrivxError as e:
+            return f"line {line}: {e.message}"
+
+    def _fields(self) -> Iterator[tuple[int, str, str, str] | str]:
+        """Each row with content as (line, email, group, name) as written (email and group stripped), or the
+        message of a row with more fields than the header names."""
         path = self.path
         save_as = "save the file as UTF-8 CSV with commas (Excel: File > Save As > CSV UTF-8 (Comma delimited))"
         try:
@@ -126,12 +176,12 @@ class CsvScan:
                 raise UsageError(f"{path} is UTF-16, not UTF-8", save_as)
             reader = csv.reader(fh)
             try:
-                yield from self._records(reader, save_as, validated)
+                yield from self._records(reader, save_as)
             except UnicodeDecodeError:
                 raise UsageError(f"{path} is not UTF-8 (byte {_first_bad_byte(path)})", save_as) from None
 
-    def _records(self, reader: Any, save_as: str, validated: bool = False) -> Iterator[UserRow | str]:
-        path, known_groups, force = self.path, self.known_groups, self.force
+    def _records(self, reader: Any, save_as: str) -> Iterator[tuple[int, str, str, str] | str]:
+        path = self.path
         cells: list[str] = next(reader, [])
         width = len(cells)
         while width and not cells[width - 1].strip():
@@ -151,38 +201,27 @@ class CsvScan:
         unknown = [h if cells[i].strip() else f"{h} (no name)" for i, h in enumerate(header) if h not in _CSV_COLUMNS]
         if unknown:
             raise UsageError(f"{path}: unknown column(s) {', '.join(unknown)}", "the columns are email, group, name")
-        count = 0  # rows with content (valid or not), in file order
+        at_email, at_group = header.index("email"), header.index("group")
+        at_name = header.index("name") if "name" in header else width  # past the columns: never there
         for fields in reader:
-            line = reader.line_num
-            if any(f.strip() for f in fields[width:]):
-                yield f"line {line}: more fields than the header names"
+            size = len(fields)
+            if size > width and any(f.strip() for f in fields[width:]):
+                yield f"line {reader.line_num}: more fields than the header names"
                 continue
-            record = dict(zip(header, fields, strict=False))
-            email = record.get("email", "").strip()
-            group = record.get("group", "").strip()
-            name = record.get("name", "")
+            email = fields[at_email].strip() if at_email < size else ""
+            group = fields[at_group].strip() if at_group < size else ""
+            name = fields[at_name] if at_name < size else ""
             if not email and not group and not name:
                 continue  # a blank line, or one of empty cells
-            position = count
-            count += 1
-            try:
-                if not (validated and self._seen_as_validated(position, email)):
-                    email = validate_email(email)
-                validate_group(group, known_groups, force=force)
-                name = validate_name(name)
-            except CognitoPrivxError as e:
-                yield f"line {line}: {e.message}"
-                continue
-            yield UserRow(email, group, name, line)
-
-    def _seen_as_validated(self, position: int, email: str) -> bool:
-        """Whether ``email``, as written in row ``position``, is the address the scan validated and stored there
-        (the hash of a validated, normalised address: an address written otherwise is validated again)."""
-        return position < len(self._hashes) and self._hashes[position] == hash(email)
+            yield reader.line_num, email, group, name
 
 
-def _row_hash(row: UserRow) -> int:
-    return hash((row.email, row.groups, row.name))
+_HASH_BITS = 0xFFFFFFFE  # a row's 32 bits: 31 of its hash, and whether its address took the fast path (bit 0)
+
+
+def _written_hash(email: str, group: str, name: str) -> int:
+    """A row as written, in 31 bits (what a re-read compares: a changed row is caught but for 1 in 2**31)."""
+    return hash((email, group, name)) & _HASH_BITS
 
 
 def scan_csv(path: Path, known_groups: Collection[str], *, force: bool = False) -> CsvScan:

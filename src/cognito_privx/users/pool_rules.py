@@ -114,6 +114,17 @@ def check_row(row: UserRow, pool: Any, group_attribute: str, *, where: str = "",
         raise UsageError(f"{where}{row.email}: {problem}", LENGTH_HINT)
 
 
+def any_row_refused(pool: Any, group_attribute: str, groups: Iterable[str], *, nameless: bool) -> bool:
+    """Whether :func:`check_row` could refuse a row of a CSV import (no ``--attribute``, one group a row) whose
+    distinct groups are ``groups`` and where some row has no name (``nameless``): the whole file is then checked
+    row by row for the first refusal; otherwise no row can be refused and the file is not read again (issue 24)."""
+    required = set(required_attributes(pool, group_attribute))
+    if required - {"name"} or ("name" in required and nameless):
+        return True
+    limit = group_max_length(pool, group_attribute)
+    return any(length_problem(g, group_attribute, limit) for g in groups)
+
+
 def parse_attributes(values: Iterable[str], group_attribute: str) -> tuple[tuple[str, str], ...]:
     """``--attribute NAME=VALUE`` options as pairs; raises ``UsageError`` for a malformed one or one the tool
     manages itself (email, the group attribute, name: use --name)."""
@@ -135,6 +146,7 @@ def parse_attributes(values: Iterable[str], group_attribute: str) -> tuple[tuple
 __all__ = [
     "LENGTH_HINT",
     "Recovery",
+    "any_row_refused",
     "check_row",
     "group_max_length",
     "length_problem",

@@ -9,6 +9,7 @@ import email_validator
 
 from cognito_privx.config import GroupNameError, fold_group, group_collisions, validate_group_name
 from cognito_privx.errors import UsageError
+from cognito_privx.users.email_fast import ordinary_address
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only
     from types_boto3_cognito_idp.type_defs import PasswordPolicyTypeTypeDef
@@ -26,8 +27,14 @@ def validate_email(email: str) -> str:
     encoded using Punycode, as described in RFC3492"; Cognito refuses such an address unencoded, aws-cdk#8473).
     An internationalised domain is refused with its Punycode form in the message, not converted silently: the
     address is also the user's sign-in name, so the one stored must be the one the user is told to type.
+
+    An ordinary address takes a fast path with the same verdict and normal form
+    (:func:`~cognito_privx.users.email_fast.ordinary_address`); anything else is email-validator's to judge.
     """
     value = email.strip()
+    fast = ordinary_address(value)
+    if fast is not None:
+        return fast
     hint = "give the user's email, like alice@example.com"
     try:
         checked = email_validator.validate_email(value, check_deliverability=False, allow_smtputf8=False)

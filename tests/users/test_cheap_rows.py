@@ -1,0 +1,169 @@
+"""Cheap rows (issue 24): the rest of a stopped file as a count, rows needing no call answered on the main thread,
+the duplicates check in 4 bytes a row, the schema check without a second read, the bar of a stopped run."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cognito_privx.users import Outcome, UserResult, UserRow, api_engine, scan_csv
+from cognito_privx.users.index import PoolIndex
+
+
+def _stub_users() -> Any:
+    from cognito_privx.cognito import CognitoGateway
+    from cognito_privx.users import PoolUsers
+
+    return PoolUsers(CognitoGateway(object()), "pool", "custom:group")  # type: ignore[arg-type]
+
+
+class _File:
+    """Rows of known length that refuse to be read past ``readable``: what a stopped run must not read."""
+
+    def __init__(self, total: int, readable: int) -> None:
+        self.total, self.readable, self.read = total, readable, 0
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self) -> Iterator[UserRow]:
+        for i in range(1, self.total + 1):
+            self.read += 1
+            if self.read > self.readable:
+                raise AssertionError(f"row {i} was read after the stop")
+            yield UserRow(f"x{i}@example.com", "ops", None, i)
+
+
+def test_a_stopped_run_counts_the_unread_rest_as_not_attempted() -> None:
+    ctrl_c = api_engine.CtrlC()
+    ctrl_c.presses = 1  # pressed before the first row: nothing starts
+    rows = _File(1_000_000, readable=1)
+    report = api_engine.import_rows(_stub_users(), rows, workers=2, keep_results=False, ctrl_c=ctrl_c)
+    assert report.not_attempted == 1_000_000 and report.rows == 1_000_000
+    assert report.summary()["not_attempted"] == 1_000_000 and report.interrupted
+    assert rows.read == 1
+
+
+def test_a_stopped_run_with_a_report_still_lists_every_row(tmp_path: Path) -> None:
+    import csv
+
+    from cognito_privx.users.report import open_report
+
+    ctrl_c = api_engine.CtrlC()
+    ctrl_c.presses = 1
+    writer = open_report(tmp_path / "r.csv")
+    report = api_engine.import_rows(
+        _stub_users(), _File(500, readable=500), workers=2, keep_results=False, report=writer, ctrl_c=ctrl_c
+    )
+    with (tmp_path / "r.csv").open(newline="") as fh:
+        listed = list(csv.DictReader(fh))
+    assert report.not_attempted == 500
+    assert [r["line"] for r in listed] == [str(i) for i in range(1, 501)]
+    assert {r["outcome"] for r in listed} == {"not attempted"}
+
+
+def test_rows_needing_no_call_are_answered_on_the_main_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cognito_privx.users.quick_rows import no_call_answer
+
+    workers_ran: list[str] = []
+
+    def on_a_worker(*args: Any, **kwargs: Any) -> UserResult:
+        workers_ran.append(threading.current_thread().name)
+        row: UserRow = args[1]
+        return UserResult(row.email, Outcome.UNCHANGED, "compared", row.line)
+
+    monkeypatch.setattr(api_engine, "_import_one", on_a_worker)
+    users = _stub_users()
+    index = PoolIndex(users.attribute)
+    index.add({"Username": "u-1", "Attributes": [{"Name": "email", "Value": "known@example.com"}]})
+    rows = [UserRow(e, "ops", None, i) for i, e in enumerate(["a@example.com", "known@example.com", "b@x.org"], 2)]
+    answer = no_call_answer(users, index, dry_run=True)
+    report = api_engine.import_rows(users, rows, workers=2, dry_run=True, index=index, no_call=answer)
+    assert [(r.email, r.outcome, r.detail) for r in report.results] == [
+        ("a@example.com", Outcome.CREATED, "would create, group ops"),
+        ("known@example.com", Outcome.UNCHANGED, "compared"),  # a known user: compared by a worker
+        ("b@x.org", Outcome.CREATED, "would create, group ops"),
+    ]
+    assert len(workers_ran) == 1
+    assert no_call_answer(users, index, dry_run=False) is None  # a real import: every row is a call
+    assert no_call_answer(users, None, dry_run=True) is None  # no listing: nothing is known without a call
+
+
+def test_the_duplicates_check_keeps_44_bits_and_confirms_suspects() -> None:
+    from cognito_privx.users.row_digests import DuplicateHashes
+
+    hashes = DuplicateHashes()
+    same_44_bits = [5 | (1 << 50), 5 | (1 << 51)]  # different hashes, equal in the 44 bits kept
+    for value in [1, 2, 3, *same_44_bits, 2]:
+        hashes.add(value)
+    assert hashes.suspects() == {2, 5}
+    assert len(hashes) == 6
+
+
+def test_a_file_with_repeats_lists_each_repeat(tmp_path: Path) -> None:
+    from cognito_privx.users import CsvError
+
+    path = tmp_path / "u.csv"
+    path.write_text("email,group\n" + "".join(f"u{i % 3000}@example.com,ops\n" for i in range(3005)))
+    with pytest.raises(CsvError) as e:
+        scan_csv(path, {"ops"})
+    assert "5 bad row(s)" in e.value.message
+    assert "line 3002: u0@example.com is also on line 2" in e.value.rows
+
+
+def test_a_group_is_judged_once_but_every_row_of_it_is_listed(tmp_path: Path) -> None:
+    from cognito_privx.users import CsvError
+
+    path = tmp_path / "u.csv"
+    path.write_text("email,group,name\na@example.com,nope,A\nb@example.com,ops,\nc@example.com,nope,C\nd@x.org,OPS,D\n")
+    with pytest.raises(CsvError) as e:
+        scan_csv(path, {"ops"})
+    assert [r.split(":")[0] for r in e.value.rows] == ["line 2", "line 4", "line 5"]
+    assert "unknown group 'nope'" in e.value.rows[1]
+    assert "spelled differently" in e.value.rows[2]
+
+
+def test_a_scan_knows_its_groups_and_whether_a_row_has_no_name(tmp_path: Path) -> None:
+    path = tmp_path / "u.csv"
+    path.write_text("email,group,name\na@example.com,ops,A\nb@example.com,dev, \n")
+    scan = scan_csv(path, {"ops", "dev"})
+    assert scan.nameless and scan.groups == {"ops", "dev"} and len(scan) == 2
+    assert [(r.email, r.group, r.name) for r in scan] == [("a@example.com", "ops", "A"), ("b@example.com", "dev", None)]
+    path.write_text("email,group,name\na@example.com,ops,A\n")
+    assert not scan_csv(path, {"ops"}).nameless
+
+
+def test_the_schema_is_checked_row_by_row_only_when_a_row_could_be_refused() -> None:
+    from cognito_privx.users.pool_rules import any_row_refused
+
+    def pool(*required: str, max_length: int = 256) -> dict[str, Any]:
+        schema = [{"Name": n, "Required": True, "AttributeDataType": "String"} for n in required]
+        schema.append(
+            {
+                "Name": "custom:group",
+                "AttributeDataType": "String",
+                "StringAttributeConstraints": {"MaxLength": str(max_length)},
+            }
+        )
+        return {"SchemaAttributes": schema}
+
+    assert not any_row_refused(pool("email"), "custom:group", {"ops"}, nameless=True)
+    assert not any_row_refused(pool("name"), "custom:group", {"ops"}, nameless=False)
+    assert any_row_refused(pool("name"), "custom:group", {"ops"}, nameless=True)
+    assert any_row_refused(pool("family_name"), "custom:group", {"ops"}, nameless=False)
+    assert any_row_refused(pool(max_length=2), "custom:group", {"ops"}, nameless=False)
+
+
+def test_the_bar_of_a_stopped_run_counts_only_rows_done() -> None:
+    from cognito_privx.render.users import ImportProgress
+
+    with ImportProgress(4) as progress:
+        progress.advance(UserResult("a@example.com", Outcome.CREATED, "", 2))
+        progress.advance(UserResult("b@example.com", Outcome.NOT_ATTEMPTED, "interrupted", 3))
+        progress.advance(UserResult("c@example.com", Outcome.UNKNOWN, "abandoned", 4))
+    task = progress.progress.tasks[0]
+    assert (task.completed, task.total) == (1, 4)
