@@ -1,5 +1,5 @@
-"""``pacing.TokenBucket`` (a fixed rate) and ``pacing.AdaptiveRate`` (the import's limiter), on a fake clock: no
-test here waits for real.
+"""``pacing.TokenBucket`` (a fixed rate) and ``pacing.AdaptiveRate`` (the import's limiter), on a fake clock or a
+discrete-event simulation (``tests/support/quota_sim.py``): no test here waits for real.
 
 The bucket takes its clock as a parameter but sleeps with ``time.sleep`` from :mod:`cognito_privx.pacing`; the tests
 replace that module's ``time`` (only there) with a fake whose ``sleep`` moves the fake clock, optionally by more
@@ -12,6 +12,7 @@ import pytest
 
 from cognito_privx import pacing
 from cognito_privx.pacing import AdaptiveRate, TokenBucket
+from tests.support.quota_sim import BucketQuota, NoQuota, Sim, WindowQuota, simulate
 
 COGNITO_USER_CREATION_QUOTA = 50  # requests/s (docs/cognito.md, "Quotas and throttling")
 # The old fixed ``--rate`` default (the old engine of benchmarks/import_users.py): a little under the quota.
@@ -122,58 +123,139 @@ def test_a_burst_of_two_keeps_the_rate_despite_oversleeping(fake_time: FakeTime)
     assert rates[1] < 40  # 1 / (1/48 + 0.005) = 38.7
 
 
-# -- AdaptiveRate: a simulated quota on the fake clock ---------------------------------------------------------
+# -- AdaptiveRate on a simulated clock: limiters of several shapes (tests/support/quota_sim.py) ----------------
+
+# AWS publishes the quota, not its burst nor its algorithm (docs/cognito.md, "Quotas and throttling"): the shapes
+# it plausibly has. A token bucket with a burst of 1 is left out here: with a round trip's spread of +-5 ms at the
+# server, even a client sending exactly at the quota gets ~65 % of it admitted (see the test below).
+SHAPES = {
+    "bucket, burst 5": lambda q: BucketQuota(q, 5),
+    "bucket, a second's burst": lambda q: BucketQuota(q, q),
+    "sliding window": lambda q: WindowQuota(q),
+}
+FAST, SLOW = (0.05, 0.07), (0.14, 0.16)
 
 
-def simulate(limiter: AdaptiveRate, fake: FakeTime, quota: float, seconds: float) -> tuple[int, int]:
-    """Requests through ``limiter`` against a sliding-window quota (at most ``quota`` admitted in any second, a
-    refused request not counted: as ``sandbox.aws_shaped``); answers arrive at once. (admitted, throttled)."""
-    admitted: list[float] = []
-    throttled = 0
-    end = fake.now + seconds
-    while fake.now < end:
-        sent = limiter.acquire()
-        while admitted and fake.now - admitted[0] >= 1.0:
-            admitted.pop(0)
-        if len(admitted) < quota:
-            admitted.append(fake.now)
-            limiter.succeeded()
-        else:
-            throttled += 1
-            limiter.throttled(sent)
-        fake.now += 1e-4
-    return limiter.cuts, throttled
+def share(sim: Sim, quota: float, start: float, end: float) -> float:
+    return sim.admitted_between(start, end) / (end - start) / quota
 
 
-@pytest.mark.parametrize("quota", [20.0, 50.0, 100.0, 300.0])
-def test_the_adaptive_rate_finds_the_quota_and_stays_near_it(fake_time: FakeTime, quota: float) -> None:
-    """From 50/s it rises to a raised quota within seconds, falls to a lower one at the first throttles, and then
-    holds within a few percent of it: never far above (throttles stay a small share), never far below."""
-    limiter = AdaptiveRate(clock=fake_time.monotonic, sleep=fake_time.sleep)
-    simulate(limiter, fake_time, quota, 10)
-    assert limiter.cuts >= 1, "the quota was never met"
+def throttled_share(sim: Sim) -> float:
+    return len(sim.throttled) / (len(sim.throttled) + len(sim.admitted))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize(("quota", "rtt"), [(50.0, FAST), (200.0, SLOW), (400.0, FAST)])
+def test_the_adaptive_rate_takes_95_percent_of_any_quota(shape: str, quota: float, rtt: tuple[float, float]) -> None:
+    """Not told the quota: after a 10-s warm-up, >= 95 % of it admitted over 60 simulated seconds, few throttles,
+    and ``admitted_rate`` (``summary.final_rate``) reads the quota."""
+    sim = simulate(SHAPES[shape](quota), seconds=70, workers=int(quota * rtt[1] * 2) + 8, rtt=rtt)
+    assert share(sim, quota, 10, 70) >= 0.95
+    assert throttled_share(sim) <= 0.05
+    assert sim.limiter.admitted_rate == pytest.approx(quota, rel=0.1)
+
+
+def test_a_burst_of_one_loses_no_more_than_a_client_that_knows_the_quota() -> None:
+    """A bucket with no burst at all: any client loses part of the quota to the round trip's spread; the adaptive
+    rate gets what a client sending exactly at the quota gets, with far fewer throttles."""
+    knows = simulate(
+        BucketQuota(50, 1), seconds=70, workers=24, limiter=lambda c: AdaptiveRate(50, floor=50, ceiling=50, clock=c)
+    )
+    adaptive = simulate(BucketQuota(50, 1), seconds=70, workers=24)
+    assert share(adaptive, 50, 10, 70) >= share(knows, 50, 10, 70) - 0.02
+    assert throttled_share(adaptive) <= 0.05 < throttled_share(knows)
+
+
+def test_never_throttled_the_rate_stays_near_what_was_admitted() -> None:
+    """No quota at all and a client that can only send ~4/s: over 10,000 simulated seconds the rate stays within
+    twice what was admitted (before: ``inf`` after 509 s, and no cut ever brought it down)."""
+    sim = simulate(NoQuota(), seconds=10_000, workers=2, rtt=(0.45, 0.55), limiter=lambda c: AdaptiveRate(1, clock=c))
+    admitted = len(sim.admitted) / 10_000
+    assert admitted == pytest.approx(4, rel=0.05)
+    assert sim.limiter.rate <= 3 * admitted
+
+
+def test_a_rate_never_throttled_for_hours_still_finds_a_quota_at_once() -> None:
+    """Ten minutes unthrottled (demand limited by the workers: ~80/s; the old rate was ``inf`` after 509 s), then
+    sign-ups take the quota down to 20/s: within seconds the import is held to what is left, and every cut
+    lowered the rate."""
+    sim = Sim(WindowQuota(1e9))
+    simulate(sim.quota, seconds=600, workers=40, rtt=(0.45, 0.55), sim=sim)
+    assert sim.limiter.rate <= 2 * 80 * 1.1
+    sim.quota.rate = 20
     rates = []
     for _ in range(20):
-        simulate(limiter, fake_time, quota, 1)
-        rates.append(limiter.rate)
-    assert 0.9 * quota <= min(rates) and max(rates) <= 1.1 * quota, rates
+        cuts, before = sim.limiter.cuts, sim.limiter.rate
+        sim.run(sim.now + 0.5)
+        rates.append(sim.limiter.rate)
+        if sim.limiter.cuts > cuts:
+            assert sim.limiter.rate < before
+    assert share(sim, 20, sim.now - 5, sim.now) >= 0.9
+    assert max(rates[-10:]) <= 40
 
 
-def test_one_overshoot_is_one_cut(fake_time: FakeTime) -> None:
+def test_a_quota_that_changes_mid_run_is_followed_down_and_up() -> None:
+    sim = simulate(WindowQuota(200), seconds=100, changes=((30, 100), (60, 400)), workers=140)
+    assert share(sim, 200, 10, 30) >= 0.95
+    assert share(sim, 100, 35, 60) >= 0.95
+    assert share(sim, 400, 70, 100) >= 0.95  # a raised quota found within 10 s
+
+
+def test_sign_ups_competing_for_the_quota() -> None:
+    """Another client sends 80 sign-ups/s into the same 200/s quota from 20 s to 50 s: the two together take
+    >= 95 % of it, and once the sign-ups stop the import takes the whole quota again."""
+    sim = simulate(WindowQuota(200), seconds=90, others=(80, 20, 50), workers=80)
+    assert (sim.admitted_between(20, 50) + sim.others_admitted) / 30 / 200 >= 0.95
+    assert share(sim, 200, 60, 90) >= 0.95
+
+
+def test_a_start_far_above_the_quota_is_not_cut_to_nothing() -> None:
+    """Twice the quota at first: the overshoot fills the service's window and the next half second is all
+    throttles, which measure the overshoot, not the quota: the rate holds near the quota (before: one cut from a
+    1-s measurement taken 0.1 s in, to a sixth of the quota, and 19 s to climb back)."""
+    sim = simulate(WindowQuota(200), seconds=20, workers=80, limiter=lambda c: AdaptiveRate(400, clock=c))
+    assert share(sim, 200, 1, 10) >= 0.9
+    assert share(sim, 200, 10, 20) >= 0.95
+
+
+def test_the_start_is_a_small_burst() -> None:
+    clock = FakeTime()
+    limiter = AdaptiveRate(400, clock=clock.monotonic, sleep=clock.sleep)
+    first = [limiter.try_acquire()[1] for _ in range(10)]
+    assert first.count(0.0) <= 4  # 10 ms' worth, not a second's (400)
+
+
+def test_throttled_requests_are_re_sent_spread_out() -> None:
+    """Full jitter: the workers throttled together come back at spread times, within the bound that doubles."""
+    sim = simulate(WindowQuota(200), seconds=20, workers=80, limiter=lambda c: AdaptiveRate(400, clock=c))
+    assert len(sim.resent) > 50
+    assert len(set(sim.resent)) >= 0.9 * len(sim.resent)
+    limiter = AdaptiveRate()
+    delays = [limiter.retry_delay(1) for _ in range(200)]
+    assert 0 <= min(delays) < 0.01 and 0.09 < max(delays) < 0.1
+    assert max(limiter.retry_delay(30) for _ in range(50)) <= 1.0
+
+
+def test_one_overshoot_is_one_cut() -> None:
     """Throttles of requests sent before a cut answer the overshoot that cut already answered."""
-    limiter = AdaptiveRate(100, clock=fake_time.monotonic, sleep=fake_time.sleep)
+    clock = FakeTime()
+    limiter = AdaptiveRate(100, clock=clock.monotonic, sleep=clock.sleep)
     sent = [limiter.acquire() for _ in range(5)]
     for s in sent:
         limiter.throttled(s)
     assert limiter.cuts == 1 and limiter.throttles == 5
 
 
-def test_a_throttle_with_nothing_admitted_halves_the_rate_and_the_floor_holds(fake_time: FakeTime) -> None:
-    limiter = AdaptiveRate(40, floor=4, clock=fake_time.monotonic, sleep=fake_time.sleep)
+def test_with_nothing_admitted_each_cut_halves_the_rate_and_the_floor_holds() -> None:
+    clock = FakeTime()
+    limiter = AdaptiveRate(40, floor=4, clock=clock.monotonic, sleep=clock.sleep)
+    limiter.succeeded()  # one answer long ago: what was admitted since is known, and is nothing
+    rates = []
     for _ in range(6):
-        fake_time.now += 0.01
+        clock.now += 1.0
         limiter.throttled(limiter.acquire())
-    assert limiter.rate == 4
+        rates.append(limiter.rate)
+    assert rates == [20, 10, 5, 4, 4, 4]
 
 
 def test_the_ceiling_is_never_exceeded(fake_time: FakeTime) -> None:
@@ -181,7 +263,7 @@ def test_the_ceiling_is_never_exceeded(fake_time: FakeTime) -> None:
     limiter = AdaptiveRate(clock=fake_time.monotonic, sleep=fake_time.sleep, ceiling=70)
     times = acquire_times_adaptive(limiter, fake_time, 600)
     assert limiter.rate == 70
-    assert most_in_one_second(times[-300:]) <= 70 + limiter.rate / 10
+    assert most_in_one_second(times[-300:]) <= 70 + 2
 
 
 def acquire_times_adaptive(limiter: AdaptiveRate, fake: FakeTime, n: int) -> list[float]:

@@ -6,12 +6,15 @@ A basic: it imports nothing of the product. The user side paces ``AdminCreateUse
 
 from __future__ import annotations
 
+import bisect
 import collections
 import math
+import random as _random_module
 import threading
 import time
 from collections.abc import Callable
 
+_random = _random_module.Random()  # noqa: S311 - jitter only, not security
 START_RATE = 50.0  # AWS's default UserCreation quota: where the adaptive rate starts
 
 
@@ -45,21 +48,79 @@ class TokenBucket:
             time.sleep(wait_s)
 
 
+class AdmittedRate:
+    """What the service admitted, per second: successes in the last ``window`` seconds over the time actually covered.
+
+    Early in a run the window is not full: ``n`` answers since the first one at ``t0`` measure ``(n - 1) / (now - t0)``
+    (the first answer opens the span, it is not inside it), never ``n / window`` (a 1-s window read 0.1 s into the
+    run would under-read ten times) and never before ``min_span`` seconds of answers (``None``: not known yet).
+    Not thread-safe by itself: :class:`AdaptiveRate` holds its lock around it.
+    """
+
+    def __init__(self, window: float = 1.0, min_span: float = 0.1) -> None:
+        self.window, self.min_span = window, min_span
+        self._times: collections.deque[float] = collections.deque()
+        self._first: float | None = None
+        self.last: float | None = None  # the time of the latest success
+
+    def record(self, now: float) -> None:
+        if self._first is None:
+            self._first = now
+        self._times.append(now)
+        self.last = now
+        self._trim(now)
+
+    def rate(self, now: float, window: float | None = None) -> float | None:
+        """Successes per second over the last ``window`` (at most the meter's) seconds up to ``now`` (``None``
+        before ``min_span``)."""
+        if self._first is None:
+            return None
+        self._trim(now)
+        window = self.window if window is None else min(window, self.window)
+        young = now - self._first < window
+        span = now - self._first if young else window
+        if span < self.min_span:
+            return None
+        if window == self.window:
+            n = len(self._times)
+        else:
+            n = len(self._times) - bisect.bisect_right(self._times, now - window)
+        return max(0, n - young) / span
+
+    def at_last(self) -> float | None:
+        """The rate over the window that ends at the latest success: what was admitted when the work ended."""
+        return None if self.last is None else self.rate(self.last)
+
+    def _trim(self, now: float) -> None:
+        while self._times and now - self._times[0] > self.window:
+            self._times.popleft()
+
+
 class AdaptiveRate:
-    """A rate limiter that finds the quota by itself (AIMD with a measured cut, like botocore's adaptive mode).
+    """A rate limiter that finds the quota by itself from what the service admitted (after botocore's adaptive
+    retry mode, ``botocore/retries/adaptive.py``: a token bucket whose rate follows a CUBIC curve, cut on
+    throttling, never above twice the measured rate).
 
-    - **Slow start**: ``start`` requests at once (a per-second quota admits a second's worth), then from ``start``
-      requests/s the rate grows ``growth``-fold a second until the first throttle (an overshoot costs
-      repeats, not quota: the cut is measured, not guessed).
-    - **Cut**: on ``TooManyRequestsException`` the rate becomes what the service admitted over the last
-      ``window`` seconds (successes counted here: at saturation, its quota; plus ``margin`` for the answers still
-      on their way), at least half the rate in force; throttles of requests sent before the cut are the same
-      overshoot and are not cut again. A throttled request costs a repeat, not quota, so erring a little high
-      loses less than erring low.
-    - **Probe**: ``hold`` seconds after a cut the rate rises again by ``probe`` (a fraction) per second, so a
-      raised quota is found and a quota shared with other clients is followed.
+    - **Start**: ``start`` requests/s with a burst of a few requests (``burst_s`` seconds' worth, at least 2: no
+      second's worth at once: AWS does not publish its burst), growing ``growth``-fold a second until the first
+      throttle.
+    - **Cap**: the rate never grows beyond ``cap`` times what the service admitted over the last ``window``
+      seconds (:class:`AdmittedRate`, over the time actually elapsed), nor beyond ``start`` while nothing is known:
+      a rate that nothing uses never grows (botocore: ``_MAX_RATE_ADJUST_SCALE = 2.0``). The cap stops a rise; it
+      does not cut (a second without answers, a stalled round trip, is not a quota: only throttles cut).
+    - **Cut**: on ``TooManyRequestsException`` the quota estimate ``w_max`` becomes what was admitted (at
+      saturation, the quota), at most the rate in force, and the rate ``beta`` of it, at least ``1 - max_cut`` of
+      the rate in force: every cut lowers the rate. Throttles of requests sent before the cut are the same
+      overshoot and are not cut again.
+    - **Recovery**: CUBIC (RFC 9438) around ``w_max``: ``w_max * (1 + c * (t - k) ** 3)`` seconds ``t`` after the
+      cut, ``k = cbrt((1 - beta) / c)``: back to ``w_max`` in ``k`` seconds, flat near it, then ever faster above
+      it, so a raised quota (or one a competing client stopped using) is found. Unlike botocore's absolute
+      constant (0.4 requests/s per s³), ``c`` is relative: the pace grows with the quota.
+    - **Re-sends**: :meth:`retry_delay` spreads a throttled request's next attempt ("full jitter", AWS
+      Architecture Blog, "Exponential Backoff And Jitter"), so throttled workers do not all come back at once.
 
-    ``ceiling`` (``--rate``) is never exceeded, ``floor`` never undercut. ``clock`` and ``sleep`` are seams.
+    ``ceiling`` (``--rate``) is never exceeded, ``floor`` never undercut. ``clock``, ``sleep`` and ``random`` are
+    seams (the tests run it on a simulated clock).
     """
 
     def __init__(
@@ -69,78 +130,116 @@ class AdaptiveRate:
         ceiling: float | None = None,
         floor: float = 1.0,
         window: float = 1.0,
-        hold: float = 0.25,
-        probe: float = 0.1,
-        margin: float = 0.05,
+        cut_window: float = 0.5,
+        hold: float = 0.2,
         growth: float = 4.0,
+        cap: float = 2.0,
+        beta: float = 0.9,
+        c: float = 0.1,
+        max_cut: float = 0.5,
+        burst_s: float = 0.01,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        random: Callable[[], float] = _random.random,
     ) -> None:
         if start <= 0 or (ceiling is not None and ceiling <= 0):
             raise ValueError("rates must be positive")
         self.ceiling = ceiling if ceiling is not None else math.inf
         self.floor = min(floor, self.ceiling)
-        self.rate = min(start, self.ceiling)
-        self.window, self.hold, self.probe, self.margin, self.growth = window, hold, probe, margin, growth
+        self.start = min(start, self.ceiling)
+        self.rate = self.start
+        self.cut_window, self.hold = cut_window, hold
+        self.growth, self.cap, self.beta, self.c, self.max_cut, self.burst_s = growth, cap, beta, c, max_cut, burst_s
+        self.k = (1 - beta) / c if c > 0 else 0.0
+        self.k = self.k ** (1 / 3)
         self.slow_start = True
         self.throttles = 0
         self.cuts = 0
-        self._clock, self._sleep = clock, sleep
+        self.w_max: float | None = None
+        self.admitted = AdmittedRate(window)
+        self._clock, self._sleep, self._random = clock, sleep, random
         now = clock()
         self._last = now
         self._cut_at = -math.inf
-        self._tokens = self.rate  # one second's worth at once: a per-second quota admits it, so start with it
-        self._ok: collections.deque[float] = collections.deque()
+        self._tokens = self._burst()
         self._lock = threading.Lock()
+
+    def _burst(self) -> float:
+        return max(2.0, self.rate * self.burst_s)
 
     def acquire(self) -> float:
         """Wait for the next slot; returns the time it was granted (hand it back to :meth:`throttled`)."""
         while True:
-            with self._lock:
-                now = self._clock()
-                self._grow(now)
-                # A burst of up to a tenth of a second's requests: a sliding-window quota admits it, and it keeps
-                # the threads' sleep overshoot from being lost.
-                burst = max(2.0, self.rate / 10)
-                self._tokens = min(max(burst, self._tokens), self._tokens + (now - self._last) * self.rate)
-                self._last = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return now
-                wait_s = (1 - self._tokens) / self.rate
+            granted, wait_s = self.try_acquire()
+            if wait_s <= 0:
+                return granted
             self._sleep(wait_s)
 
-    def _grow(self, now: float) -> None:
-        elapsed = now - self._last
-        if elapsed <= 0:
-            return
+    def try_acquire(self) -> tuple[float, float]:
+        """A slot now if there is one: ``(now, 0.0)``; else ``(now, seconds to wait before asking again)``."""
+        with self._lock:
+            now = self._clock()
+            self._update(now)
+            self._tokens = min(self._burst(), self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            if self._tokens >= 1 - 1e-9:  # rounding: a wait too short for the clock to show is no wait
+                self._tokens -= 1
+                return now, 0.0
+            return now, (1 - self._tokens) / self.rate
+
+    def _update(self, now: float) -> None:
+        """The rate at ``now``: grown (slow start) or on the CUBIC curve, within the cap, ceiling and floor."""
         if self.slow_start:
-            self.rate = min(self.ceiling, self.rate * self.growth**elapsed)
-        elif now - self._cut_at > self.hold:
-            self.rate = min(self.ceiling, self.rate * (1 + self.probe * elapsed))
+            elapsed = max(0.0, now - self._last)
+            rate = self.rate * self.growth ** min(elapsed, 10.0)
+        else:
+            assert self.w_max is not None
+            t = min(now - self._cut_at, 60.0)  # far beyond any cap; keeps the cube finite
+            rate = self.w_max * (1 + self.c * (t - self.k) ** 3)
+        rate = min(self.ceiling, rate)
+        if rate > self.rate:  # growth only up to the cap: it stops a rise, it never cuts (a stall is no quota)
+            admitted = self.admitted.rate(now)
+            cap = self.start if admitted is None else self.cap * admitted
+            rate = max(self.rate, min(rate, cap))
+        self.rate = max(self.floor, rate)
 
     def succeeded(self) -> None:
+        """A paced request was admitted (answered, not throttled)."""
         with self._lock:
-            now = self._clock()
-            self._ok.append(now)
-            while self._ok and now - self._ok[0] > self.window:
-                self._ok.popleft()
+            self.admitted.record(self._clock())
 
     def throttled(self, sent_at: float) -> None:
+        """A request sent at ``sent_at`` (from :meth:`acquire`) was throttled: cut, once per overshoot."""
         with self._lock:
             self.throttles += 1
-            if sent_at <= self._cut_at:
-                return  # the same overshoot the last cut answered
+            if sent_at <= self._cut_at + self.hold:
+                return  # the same overshoot the last cut answered (a window of the service's still full of it)
             now = self._clock()
-            while self._ok and now - self._ok[0] > self.window:
-                self._ok.popleft()
-            admitted = len(self._ok) / self.window
-            # What was admitted is the quota, less the successes still on their way back: a little above it.
-            self.rate = max(self.floor, self.rate / 2, min(self.rate, admitted * (1 + self.margin)))
+            self._update(now)
+            # The recent past (half a second: a rate that moved shows at once) or the whole window, whichever
+            # admitted more: a window the overshoot filled reads empty for a while, not a quota of nothing.
+            readings = [self.admitted.rate(now, self.cut_window), self.admitted.rate(now)]
+            known = [r for r in readings if r is not None]
+            admitted = max(known) if known else None
+            w_max = self.rate if admitted is None else min(self.rate, admitted)
+            # No deeper than ``max_cut`` at once (nothing admitted yet reads as 0): the curve starts at beta * w_max.
+            self.w_max = max(self.floor, w_max, self.rate * (1 - self.max_cut) / self.beta)
+            self.rate = max(self.floor, min(self.ceiling, self.w_max * self.beta))
             self.slow_start = False
             self._cut_at = now
             self._tokens = min(self._tokens, 0.0)
             self.cuts += 1
 
+    def retry_delay(self, attempt: int, base: float = 0.05, most: float = 1.0) -> float:
+        """Seconds to wait before re-sending a request throttled ``attempt`` times (1, 2, ...): uniform in
+        ``[0, min(most, base * 2 ** attempt))`` (full jitter)."""
+        return self._random() * min(most, base * 2.0 ** min(attempt, 20))
 
-__all__ = ["START_RATE", "AdaptiveRate", "TokenBucket"]
+    @property
+    def admitted_rate(self) -> float | None:
+        """What the service admitted per second over the last window of the run (``None``: nothing yet)."""
+        with self._lock:
+            return self.admitted.at_last()
+
+
+__all__ = ["START_RATE", "AdaptiveRate", "AdmittedRate", "TokenBucket"]

@@ -40,6 +40,7 @@ def _set_up(cli: Any, config_file: Path, aws_calls: list[str], emulator: PrivXEm
     aws_calls.clear()
     emulator.requests.clear()
 
+
 # The reads of a no-op plan, each with why it is needed (BASE_CONFIG: two [roles] groups, group in an attribute, no
 # native groups; with native groups, one ListUsersInGroup per existing [roles] group follows):
 # The reads of a no-op plan, each with why it is needed (BASE_CONFIG: two [roles] groups, group in an attribute):

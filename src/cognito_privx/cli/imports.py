@@ -17,14 +17,22 @@ def import_users(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="CSV with a header: email,group[,name].", show_default=False)],
     # Defaults mirror users.api_engine.DEFAULT_WORKERS (not imported here: start-up stays light).
-    workers: Annotated[int, typer.Option("--workers", min=1, max=128, help="Most requests in flight.")] = 32,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=512,
+            help="A ceiling on rows in flight; below it, as many as the rate and Cognito's round trip need.",
+        ),
+    ] = 256,
     rate: Annotated[
         float | None,
         typer.Option(
             "--rate",
             min=0.1,
             help="A ceiling on user creations per second. Without it the rate adapts to the account's quota "
-            "(from 50/s, raised while Cognito does not throttle).",
+            "(from 50/s, raised while Cognito does not throttle, cut to what it admitted when it does).",
             show_default=False,
         ),
     ] = None,

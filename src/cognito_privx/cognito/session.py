@@ -165,7 +165,7 @@ def open_clients(region: str, profile: str | None, *, max_attempts: int = 6) -> 
         retries={"mode": "standard", "total_max_attempts": max_attempts},
         connect_timeout=10,
         read_timeout=30,
-        max_pool_connections=32,
+        max_pool_connections=512,  # import-users --workers' largest: one kept-alive connection per row in flight
         user_agent_extra="cognito-privx",
     )
     try:

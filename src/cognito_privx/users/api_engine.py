@@ -10,11 +10,13 @@ import row is run, paced and retried.
   case-sensitively, or when the pool's users were listed (:mod:`cognito_privx.users.index`), is a row looked at
   before its create.
 - **An adaptive rate** (:class:`~cognito_privx.pacing.AdaptiveRate`) for ``AdminCreateUser``: it starts at the
-  documented 50/s, doubles each second while nothing is throttled, and on ``TooManyRequestsException`` sets the rate
-  to what the service admitted over the last second (its quota, measured), then probes upward slowly; throttled
-  creates are simply sent again through the limiter (:class:`_PacedGateway`, never failed). ``--rate`` is a
-  ceiling. Every other call of a row is repeated on throttling by ``PoolUsers.call``
-  (:mod:`cognito_privx.users.calls`).
+  documented 50/s with a burst of a few requests, grows while nothing is throttled (never beyond twice what Cognito
+  admitted), and on ``TooManyRequestsException`` cuts to a little under what the service admitted (its quota,
+  measured over the time elapsed), then recovers on a CUBIC curve; throttled creates are sent again through the
+  limiter after a jittered pause (:class:`_PacedGateway`, never failed). ``--rate`` is a ceiling. Every other call
+  of a row is repeated on throttling by ``PoolUsers.call`` (:mod:`cognito_privx.users.calls`).
+- **Concurrency that follows the rate** (:class:`~cognito_privx.users.concurrency.Crew`): threads are added as
+  the rate x a row's measured time asks (Little's law), up to ``--workers``.
 - **Stops.** Cognito's daily invite-email cap (``LimitExceededException``) and Ctrl-C start no further row; rows
   never started are reported as "not attempted", not failed. A second Ctrl-C is answered, a third abandons the
   rows in flight ("unknown"): every row of the file is reported with an outcome, whatever the presses.
@@ -37,12 +39,13 @@ from cognito_privx.cognito import CognitoGateway
 from cognito_privx.errors import CognitoError, CognitoPrivxError, aws_error_code
 from cognito_privx.pacing import AdaptiveRate, TokenBucket
 from cognito_privx.users.calls import InviteLimitError
+from cognito_privx.users.concurrency import Crew
 from cognito_privx.users.index import PoolIndex
 from cognito_privx.users.model import Outcome, UserResult, UserRow
 from cognito_privx.users.pool import PoolUsers
 from cognito_privx.users.report import ImportReport, ReportWriter
 
-DEFAULT_WORKERS = 32  # a ceiling on calls in flight: at 60 ms a call, room for ~500 calls/s (--workers' default)
+DEFAULT_WORKERS = 256  # a ceiling on rows in flight (--workers' default): at 150 ms a row, room for ~850 rows/s
 
 
 class _PacedGateway(CognitoGateway):
@@ -66,14 +69,21 @@ class _PacedGateway(CognitoGateway):
         self.give_up_s = give_up_s
         self.retries = 0
         self._count = threading.Lock()
+        self._local = threading.local()
+
+    def waited(self) -> float:
+        """Seconds this thread has waited for the limiter so far (a row's time less its waits is its work)."""
+        return float(getattr(self._local, "waited", 0.0))
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
         if operation not in self.operations:
             return self.inner.call(operation, **params)
         first = time.monotonic()
-        lost = 0
+        lost = throttled = 0
         while True:
+            asked = time.monotonic()
             granted = self.limiter.acquire()
+            self._local.waited = self.waited() + time.monotonic() - asked
             try:
                 result = self.inner.call(operation, **params)
             except CognitoError as e:
@@ -86,10 +96,12 @@ class _PacedGateway(CognitoGateway):
                     continue
                 if aws_error_code(e) not in retry.THROTTLE_CODES:
                     raise
-                if isinstance(self.limiter, AdaptiveRate):
-                    self.limiter.throttled(granted or 0.0)
                 with self._count:
                     self.retries += 1
+                if isinstance(self.limiter, AdaptiveRate):
+                    self.limiter.throttled(granted or 0.0)
+                    throttled += 1
+                    time.sleep(self.limiter.retry_delay(throttled))  # jittered: not every worker at once
                 continue
             if isinstance(self.limiter, AdaptiveRate):
                 self.limiter.succeeded()
@@ -150,7 +162,8 @@ def import_rows(
     ctrl_c: CtrlC | None = None,
     no_call: Callable[[UserRow], UserResult | None] | None = None,
 ) -> ImportReport:
-    """Run every row on up to ``workers`` threads sharing one client, at most ``2 * workers`` rows in flight.
+    """Run every row on threads sharing one client, as many as the rate needs (:class:`~.concurrency.Crew`:
+    Little's law) up to ``workers``, at most ``2 * workers`` rows in flight.
 
     ``limiter`` paces ``AdminCreateUser`` (default: a new :class:`AdaptiveRate`; a ``PoolUsers`` that brings its
     own ``create_limiter`` keeps it). ``index`` is the pool listed beforehand (:func:`learn_pool`), or ``None``.
@@ -198,7 +211,10 @@ def import_rows(
                 if go:
                     run.running.add(index_no)
             try:
+                began, waited = time.monotonic(), paced_gw.waited()
                 result = one(row) if go else _not_attempted_result(row, run.reason)
+                if go:
+                    crew.record(time.monotonic() - began - (paced_gw.waited() - waited))
             except BaseException as e:  # noqa: BLE001 - a programming error: re-raised by the main thread
                 done.put(e)
                 return
@@ -286,9 +302,8 @@ def import_rows(
             else:
                 waiting[i] = _not_attempted_result(row, run.reason)
 
-    threads = [threading.Thread(target=work, name=f"import-{i}", daemon=True) for i in range(width)]
-    for t in threads:
-        t.start()
+    crew = Crew(work, ceiling=width, rate=lambda: limiter.rate)
+    crew.grow()
     submitted = 0
     clean = False
     source: Iterator[UserRow] = iter(rows)
@@ -333,12 +348,14 @@ def import_rows(
                         todo.put((submitted, row), timeout=0.2)
                         break
                     except queue.Full:
+                        crew.grow()
                         collect(block=False)
                 else:
                     waiting[submitted] = _not_attempted_result(row, run.reason)
                 submitted += 1
+                crew.grow()
                 collect(block=False)
-            for _ in threads:
+            for _ in crew.threads:
                 while not abandoned:  # abandoned: the workers may be stuck in a call; not waited for
                     try:
                         todo.put(_DONE, timeout=0.2)
@@ -355,7 +372,7 @@ def import_rows(
         held.on_press = None
         if ctrl_c is None:
             held.__exit__()
-        for t in threads:  # daemon threads: after an error or a second Ctrl-C, not waited for
+        for t in crew.threads:  # daemon threads: after an error or a second Ctrl-C, not waited for
             t.join(timeout=None if clean else 0.05)
     outcome = ImportReport(
         kept,
@@ -366,7 +383,7 @@ def import_rows(
         dry_run=dry_run,
         interrupted=run.presses > 0 or run.reason == "interrupted",
         counts=counts,
-        rate=limiter.rate,
+        rate=limiter.admitted_rate if isinstance(limiter, AdaptiveRate) else limiter.rate,
         jobs=list(jobs or []),
         ended=ended,
     )

@@ -1,0 +1,66 @@
+"""How many rows an import works on at once: as many as the quota needs, found by Little's law.
+
+Rows in flight = rows per second x seconds a row takes (Little's law). The rate is the limiter's
+(:class:`~cognito_privx.pacing.AdaptiveRate`: what Cognito admits); a row's time is measured on the workers, less
+the time it waited for the limiter (a wait is not work: counting it would grow the crew without end). The crew
+starts ``least`` threads and adds threads as the rate or the round trip grows, up to ``ceiling`` (``--workers``:
+the most calls in flight, for memory and connections; botocore's ``max_pool_connections`` is set to match in
+:mod:`cognito_privx.cognito.session`). Threads are never stopped early: one the rate no longer needs waits for
+rows or for the limiter, and costs a stack.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+
+HEADROOM = 2.0  # twice the rows Little's law asks for: a round trip's spread, the limiter's growth between looks
+SMOOTHING = 0.1  # the weight of the latest row in the moving average of a row's time
+
+
+class Crew:
+    """Worker threads running ``work`` (named ``{name}-N``, daemons), as many as ``rate() x row time x
+    HEADROOM`` (+ 2), at least ``least`` and at most ``ceiling``. Call :meth:`record` with each row's working
+    seconds and :meth:`grow` as rows are handed out (it starts the threads now wanted)."""
+
+    def __init__(
+        self,
+        work: Callable[[], None],
+        *,
+        ceiling: int,
+        rate: Callable[[], float],
+        least: int = 4,
+        name: str = "import",
+    ) -> None:
+        self.ceiling = max(1, ceiling)
+        self.least = min(max(1, least), self.ceiling)
+        self.threads: list[threading.Thread] = []
+        self.row_s: float | None = None  # the moving average of a row's working time (seconds)
+        self._work, self._rate, self._name = work, rate, name
+        self._lock = threading.Lock()
+
+    def record(self, seconds: float) -> None:
+        """A row took ``seconds`` of work (its calls, not its waits for the limiter)."""
+        with self._lock:
+            seconds = max(0.0, seconds)
+            self.row_s = seconds if self.row_s is None else self.row_s + SMOOTHING * (seconds - self.row_s)
+
+    def wanted(self) -> int:
+        """The threads the current rate and row time ask for, within ``least`` and ``ceiling``."""
+        with self._lock:
+            row_s = self.row_s
+        if row_s is None:
+            return self.least
+        need = math.ceil(self._rate() * row_s * HEADROOM) + 2
+        return max(self.least, min(self.ceiling, need))
+
+    def grow(self) -> None:
+        """Start the threads now wanted (none is ever stopped here)."""
+        for _ in range(self.wanted() - len(self.threads)):
+            thread = threading.Thread(target=self._work, name=f"{self._name}-{len(self.threads)}", daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+
+__all__ = ["HEADROOM", "Crew"]

@@ -1,0 +1,69 @@
+"""``users.concurrency.Crew``: the import's threads follow the rate x a row's time (Little's law), up to a ceiling.
+
+The threads started here wait on an event the test sets at the end: nothing is timed."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from cognito_privx.users.concurrency import HEADROOM, Crew
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    done = threading.Event()
+    yield done
+    done.set()
+
+
+def crew(release: threading.Event, rate: list[float], ceiling: int = 512) -> Crew:
+    return Crew(release.wait, ceiling=ceiling, rate=lambda: rate[0])
+
+
+def test_it_starts_small_until_a_row_was_timed(release: threading.Event) -> None:
+    c = crew(release, [400.0])
+    c.grow()
+    assert len(c.threads) == 4
+
+
+@pytest.mark.parametrize(("rate", "row_s"), [(50.0, 0.06), (200.0, 0.15), (400.0, 0.06), (400.0, 0.15)])
+def test_rows_in_flight_follow_the_rate_times_the_round_trip(
+    release: threading.Event, rate: float, row_s: float
+) -> None:
+    """Little's law, twice over: 400/s at 150 ms wants 60 rows in flight, and gets 122 threads (the old fixed 32
+    capped 400/s at 150 ms to 213/s)."""
+    c = crew(release, [rate])
+    c.record(row_s)
+    c.grow()
+    assert len(c.threads) >= rate * row_s * HEADROOM
+    assert len(c.threads) <= rate * row_s * HEADROOM + 3
+
+
+def test_the_crew_grows_with_the_rate_and_never_past_the_ceiling(release: threading.Event) -> None:
+    rate = [50.0]
+    c = crew(release, rate, ceiling=64)
+    c.record(0.1)
+    c.grow()
+    assert len(c.threads) == 12
+    rate[0] = 1000.0
+    c.grow()
+    assert len(c.threads) == 64
+    rate[0] = 10.0
+    c.grow()
+    assert len(c.threads) == 64  # never stopped early
+    assert all(t.is_alive() for t in c.threads)
+
+
+def test_a_slower_round_trip_asks_for_more(release: threading.Event) -> None:
+    c = crew(release, [200.0])
+    for _ in range(50):
+        c.record(0.06)
+    c.grow()
+    fast = len(c.threads)
+    for _ in range(50):
+        c.record(0.15)
+    c.grow()
+    assert len(c.threads) > 2 * fast
