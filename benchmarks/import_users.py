@@ -84,6 +84,7 @@ class Run:
     throttled: int
     phase_rate: float  # admitted creates/s between the first and last admitted, as the stand-in saw them
     code: int
+    to_first: float = 0.0  # seconds from starting the command to its first admitted create
 
     @property
     def rate(self) -> float:
@@ -131,7 +132,8 @@ def one_run(
     span = admitted[-1] - admitted[0] if len(admitted) > 1 else 0.0
     phase = (len(admitted) - 1) / span if span > 0 else 0.0
     created = count_users(moto.url, pool)
-    return Run(method, latency, quota, shape, users, wall, created, throttled, phase, done.returncode)
+    to_first = admitted[0] - start if admitted else wall
+    return Run(method, latency, quota, shape, users, wall, created, throttled, phase, done.returncode, to_first)
 
 
 def null_ceiling(latency: int, users: int) -> float:
@@ -167,8 +169,8 @@ def print_tables(runs: list[Run], null: dict[int, list[float]], args: argparse.N
         )
         print(
             f"{'quota':>6} {'limiter':<12} {'method':<10} {'users':>6} {'% of quota: median (min-max)':<29} "
-            f"{'users/s':>8} {'create phase':>13} {'% of carriable':>15} {'throttled':>9} {'failed':>6} "
-            f"{'ceiling':>8}"
+            f"{'users/s':>8} {'create phase':>13} {'1st create':>10} {'% of carriable':>15} {'throttled':>9} "
+            f"{'failed':>6} {'ceiling':>8}"
         )
         for quota in args.quotas:
             for shape in args.shapes:
@@ -182,6 +184,7 @@ def print_tables(runs: list[Run], null: dict[int, list[float]], args: argparse.N
                         f"{spread([r.rate / quota for r in cell]):<29} "
                         f"{statistics.median([r.rate for r in cell]):>8.1f} "
                         f"{statistics.median([r.phase_rate / quota for r in cell]):>13.0%} "
+                        f"{statistics.median([r.to_first for r in cell]):>8.2f} s "
                         f"{statistics.median([r.rate / carriable for r in cell]):>15.0%} "
                         f"{statistics.median([r.throttled for r in cell]):>9.0f} "
                         f"{statistics.median([r.users - r.created for r in cell]):>6.0f} "
@@ -222,7 +225,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 run, 4 s of quota, quotas 50 and 400, 20,000 rows")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median and min-max printed)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="users per run = quota x this")
+    parser.add_argument("--seconds", type=float, default=8.0, help="users per run = quota x this")
     parser.add_argument("--quotas", default=",".join(map(str, QUOTAS)), help="creates/s, comma-separated")
     parser.add_argument("--latencies", default="50,140", help="50 (50-70 ms) and/or 140 (140-160 ms)")
     parser.add_argument("--shapes", default=",".join(SHAPES), help="small-burst, large-burst, window")

@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 import h11
 
 THROTTLED_TARGETS = frozenset({"AdminCreateUser", "SignUp"})  # the UserCreation category
+UPSTREAM_CONNECTIONS = 8
 SMALL_BURST_S = 0.05  # the small bucket holds this many seconds' worth of the quota (at least 2 requests)
 LimiterShape = Literal["window", "small-burst", "large-burst"]
 LIMITER_SHAPES: tuple[LimiterShape, ...] = ("window", "small-burst", "large-burst")
@@ -119,14 +120,20 @@ _Answer = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers, body
 
 
 class _Upstream:
-    """Keep-alive HTTP/1.1 connections to moto, reused one request at a time (moto serialises requests anyway)."""
+    """Keep-alive HTTP/1.1 connections to moto, reused one request at a time: at most ``UPSTREAM_CONNECTIONS``
+    (moto serialises requests behind one lock anyway; more would only add threads contending for it)."""
 
     def __init__(self, host: str, port: int) -> None:
         self._address = (host, port)
+        self._slots = asyncio.Semaphore(UPSTREAM_CONNECTIONS)
         self._host = f"{host}:{port}".encode()
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, h11.Connection]] = []
 
     async def request(self, path: bytes, headers: list[tuple[bytes, bytes]], body: bytes) -> _Answer:
+        async with self._slots:
+            return await self._request(path, headers, body)
+
+    async def _request(self, path: bytes, headers: list[tuple[bytes, bytes]], body: bytes) -> _Answer:
         for attempt in (1, 2):
             fresh = not self._idle
             if fresh:
