@@ -154,23 +154,28 @@ def spread(values: list[float], fmt: str = "{:.0%}") -> str:
     return f"{med} ({fmt.format(min(values))}-{fmt.format(max(values))})"
 
 
-def print_tables(runs: list[Run], null: dict[int, list[float]], args: argparse.Namespace) -> None:
+def print_tables(runs: list[Run], null: dict[int, list[float]], args: argparse.Namespace, file: Any = None) -> None:
     by_cell: dict[tuple[Any, ...], list[Run]] = {}
     for r in runs:
         by_cell.setdefault((r.latency, r.method, r.quota, r.shape), []).append(r)
     for latency in args.latencies:
         ceiling_runs = by_cell.get((latency, "ceiling", 0.0, "none"), [])
         ceiling = statistics.median([r.rate for r in ceiling_runs]) if ceiling_runs else float("inf")
-        print(f"\nThroughput, new users through the AWS-shaped stand-in, {_label(latency)} a call, whole-command time")
+        print(
+            f"\nThroughput, new users through the AWS-shaped stand-in, {_label(latency)} a call, whole-command time",
+            file=file,
+        )
         print(
             f"  instrument ceiling (quota off, moto backend, {ceiling_runs[0].users if ceiling_runs else 0:,} users, "
             f"{CEILING_CONNECTIONS} connections): {spread([r.rate for r in ceiling_runs], '{:.0f}/s')}"
-            f";  null backend (proxy alone, nothing stored): {spread(null.get(latency, []), '{:.0f}/s')}"
+            f";  null backend (proxy alone, nothing stored): {spread(null.get(latency, []), '{:.0f}/s')}",
+            file=file,
         )
         print(
             f"{'quota':>6} {'limiter':<12} {'method':<10} {'users':>6} {'% of quota: median (min-max)':<29} "
             f"{'users/s':>8} {'create phase':>13} {'1st create':>10} {'% of carriable':>15} {'throttled':>9} "
-            f"{'failed':>6} {'ceiling':>8}"
+            f"{'failed':>6} {'ceiling':>8}",
+            file=file,
         )
         for quota in args.quotas:
             for shape in args.shapes:
@@ -188,7 +193,8 @@ def print_tables(runs: list[Run], null: dict[int, list[float]], args: argparse.N
                         f"{statistics.median([r.rate / carriable for r in cell]):>15.0%} "
                         f"{statistics.median([r.throttled for r in cell]):>9.0f} "
                         f"{statistics.median([r.users - r.created for r in cell]):>6.0f} "
-                        f"{ceiling:>6.0f}/s"
+                        f"{ceiling:>6.0f}/s",
+                        file=file,
                     )
 
 
@@ -218,6 +224,9 @@ def throughput(args: argparse.Namespace, workdir: Path) -> tuple[list[Run], dict
                     users = int(quota * args.seconds)
                     runs.append(one_run(moto, method, latency, float(quota), shape, users, workdir))
             print(f"round {round_ + 1}/{args.runs}: {time.monotonic() - started:.0f} s", file=sys.stderr)
+            if args.progress and round_ + 1 < args.runs:  # what is measured so far, should the run be cut short
+                print(f"\n== after round {round_ + 1} of {args.runs} ==", file=sys.stderr)
+                print_tables(runs, null, args, file=sys.stderr)
     return runs, null
 
 
@@ -235,6 +244,7 @@ def main() -> None:
     parser.add_argument("--skip", default="", help="comma-separated: throughput, ceiling, sequential, scale, job")
     parser.add_argument("--seed", type=int, default=24, help="the run order's shuffle")
     parser.add_argument("--json", type=Path, help="also write every run's figures here")
+    parser.add_argument("--progress", action="store_true", help="print the tables so far to stderr after each round")
     args = parser.parse_args()
     if args.quick:
         args.runs, args.seconds, args.quotas, args.scale = 1, 4.0, "50,400", "20000"
