@@ -31,7 +31,7 @@ test-e2e: $(STAMP)
 test-cognito-local: $(STAMP)
 	$(PY) -m pytest -m cognito_local -rs
 
-## bench: start-up and no-op setup timings; import-users against an AWS-shaped Cognito stand-in at quota 50/s and 100/s, vs the old engine, a 16-thread boto3 loop and a sequential loop; dry run and import start on 20,000 and 200,000 rows; disable-user to no live PrivX session (prints tables)
+## bench: start-up and no-op setup timings; import-users vs a tuned thread pool, boto3's adaptive mode and a sequential loop through the AWS-shaped stand-in at quotas 50-400/s, 50-70 and 140-160 ms, small- and large-burst limiters, medians of 3 with min-max and the instrument's ceiling; dry run, first create and peak memory at 20,000 / 200,000 / 1,000,000 rows; the job engine; disable-user to no live PrivX session (prints tables; ~30 min on 2 quiet cores)
 bench: $(STAMP)
 	$(PY) benchmarks/setup_noop.py
 	$(PY) benchmarks/import_users.py

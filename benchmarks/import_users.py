@@ -1,418 +1,292 @@
 """Benchmark: import-users against an AWS-shaped Cognito stand-in, side by side with what people write by hand.
 
-The stand-in (``cognito_privx.sandbox.aws_shaped``) is moto's server behind a proxy where every call pays
-50-70 ms (60 ms on average) and AdminCreateUser is held to a quota (at most N in any one second), answering the
-excess with TooManyRequestsException. Printed, in one run:
+The instrument (``cognito_privx.sandbox.aws_shaped.AwsShapedProxy``) is the sandbox's moto server (in a process of
+its own) behind an asyncio proxy where every call pays a latency drawn from a range and AdminCreateUser is held to
+a quota, answering the excess with TooManyRequestsException as AWS does. AWS does not publish how its quota
+counts a burst, so each quota is run under two limiter shapes: a token bucket holding 50 ms' worth of the quota
+(``small-burst``: steady pacing passes, bunching is refused) and one holding a whole second's worth
+(``large-burst``).
 
-1. Throughput, new users, whole-command wall time: the adaptive import (default options, not told the quota) at
-   quota 50/s and 100/s; the old engine (fixed 48/s token bucket, a look-up then a create per row, 16 threads);
-   a 16-thread boto3 loop with botocore's adaptive retry mode; a sequential boto3 loop (on fewer users: it
-   runs at ~1/latency).
-2. Scale, against the sandbox's moto (no latency, no quota): ``import-users --dry-run`` on an empty pool, and an
-   import's start (time to the first create; peak memory of a run stopped with Ctrl-C after a few seconds), on
-   20,000 and 200,000 rows. Peak memory is the process's maximum resident set size.
-3. The job engine (``--engine job``) on 100,000 rows through the import-job stand-in (moto's server, the job
-   processed as fast as the stand-in goes): the command's wall time and peak memory, and how much of it was the
-   job itself (StartDate to CompletionDate) versus the client's own work.
-4. A projection for 1,000,000 users on each path, from the figures above. The job path's server-side time is
-   not known: no public source states how fast Cognito processes an import job.
+What the figures mean
+---------------------
+**% of quota** = new users created / whole-command wall time / quota: the process is started, reads its input,
+makes its pool look-ups, creates every user and exits, and all of it counts (a user's experience; about a second
+of it is interpreter start-up and the first calls). Each figure is the **median of N runs** (default 3), with the
+**spread** (min-max) beside it. **create phase** is the pace the stand-in itself saw: admitted creates between the
+first and the last one admitted, as % of quota (what the rate controller achieves once running).
+**throttled** is the median count of TooManyRequestsException answers; **failed** the median count of users
+missing from the pool afterwards. Runs are interleaved (run 1 of every cell, then run 2, ...) so machine noise
+falls on every method alike; moto is reset before each run (an empty account).
 
-Run:  make bench        (or: .venv/bin/python benchmarks/import_users.py --users 500 --scale 2000,20000)
+**The instrument's ceiling** (per latency, printed beside every figure): the quota switched off, a plain client of
+256 kept-alive ``http.client`` connections (no SDK) creates the largest run's number of users through the proxy
+into moto; median of the runs. The **null backend** row is the proxy alone answering AdminCreateUser itself
+(labelled: nothing is stored, it only shows what the proxy carries). Where the ceiling is below a quota, the
+machine cannot carry that quota and **% of carriable** (= created/s / min(quota, ceiling)) is the figure to read.
+
+The methods, side by side in every cell (all started as processes, timed the same way):
+
+- ``tool``: ``cognito-privx import-users FILE --no-invite``, default options, not told the quota;
+- ``pool``: a tuned thread pool: ``ThreadPoolExecutor`` + boto3 standard retries (10 attempts), the pool sized for
+  the quota it is told (quota x mean latency x 1.1, Little's law with 10 % headroom);
+- ``adaptive``: the same code with boto3's adaptive retry mode (its client-side limiter), 64 threads, not told the
+  quota;
+- ``sequential``: one create after another (standard retries), on fewer users (~seconds/latency), once per latency.
+
+Scale (``import_scale.py``): dry run, time to first create, peak memory and Ctrl-C exit at 20,000 / 200,000 /
+1,000,000 rows; the job engine on 100,000 rows.
+
+Numbers are only as quiet as the machine: on a shared 2-core machine every process (moto, the proxy, the client)
+competes for the same cores, so compare methods within one run of this script, not across runs.
+
+Run:  make bench
+      .venv/bin/python benchmarks/import_users.py --quick          (one run per cell, 4 s of quota, 2 quotas)
+      .venv/bin/python benchmarks/import_users.py --quotas 400 --latencies 140 --skip scale,job
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import signal
+import json
+import math
+import random
+import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
-import botocore.config
-import httpx
+from import_common import BENCH_DIR, CLI, MotoProcess, cli_env, count_users, make_pool, write_inputs
+from import_scale import job_engine, print_job, print_scale, scale
 
-from cognito_privx.cognito import CognitoGateway
-from cognito_privx.config import AppConfig
-from cognito_privx.desired import UsersSpec
-from cognito_privx.pacing import TokenBucket
-from cognito_privx.sandbox.aws_shaped import AwsShapedProxy
-from cognito_privx.sandbox.runner import MotoServer
-from cognito_privx.users import PoolUsers, UserRow
+from cognito_privx.sandbox.aws_shaped import AwsShapedProxy, LimiterShape
 
-REGION = "eu-west-1"
-LATENCY = (0.05, 0.07)
-CLI = str(Path(sys.executable).with_name("cognito-privx"))
+LATENCIES: dict[int, tuple[float, float]] = {50: (0.05, 0.07), 140: (0.14, 0.16)}
+QUOTAS = (50, 100, 200, 400)
+SHAPES: tuple[LimiterShape, ...] = ("small-burst", "large-burst")
+METHODS = ("tool", "pool", "adaptive")
+CEILING_CONNECTIONS = 256
+ADAPTIVE_THREADS = 64
 
 
-def client(url: str, **retries: Any) -> Any:
-    config = botocore.config.Config(
-        retries=retries or {"mode": "standard", "total_max_attempts": 1}, max_pool_connections=32
-    )
-    return boto3.client(
-        "cognito-idp",
-        region_name=REGION,
-        endpoint_url=url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=config,
-    )
+@dataclass
+class Run:
+    method: str
+    latency: int
+    quota: float
+    shape: str
+    users: int
+    wall: float
+    created: int
+    throttled: int
+    phase_rate: float  # admitted creates/s between the first and last admitted, as the stand-in saw them
+    code: int
+    to_first: float = 0.0  # seconds from starting the command to its first admitted create
+
+    @property
+    def rate(self) -> float:
+        return self.created / self.wall
 
 
-def make_pool(url: str, name: str) -> str:
-    pool = client(url, mode="standard", total_max_attempts=3).create_user_pool(
-        PoolName=name,
-        UsernameAttributes=["email"],
-        UsernameConfiguration={"CaseSensitive": False},
-        AutoVerifiedAttributes=["email"],
-        Schema=[{"Name": "group", "AttributeDataType": "String", "Mutable": True}],
-        UserPoolTags={"managed-by": "cognito-privx"},
-    )
-    return str(pool["UserPool"]["Id"])
+def _label(latency: int) -> str:
+    low, high = LATENCIES[latency]
+    return f"{low * 1000:.0f}-{high * 1000:.0f} ms"
 
 
-def count_users(url: str, pool: str) -> int:
-    pages = client(url, mode="standard", total_max_attempts=3).get_paginator("list_users")
-    return sum(len(p["Users"]) for p in pages.paginate(UserPoolId=pool, Limit=60))
+def pool_size(quota: float, latency: int) -> int:
+    """The tuned pool: in-flight requests = quota x mean round trip (Little's law), with 10 % headroom."""
+    low, high = LATENCIES[latency]
+    return max(1, math.ceil(quota * (low + high) / 2 * 1.1))
 
 
-def cli_env(url: str, workdir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PRIVX_"))}
-    env.update(
-        AWS_ENDPOINT_URL=url,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_CONFIG_FILE=str(workdir / "none"),
-    )
-    return env
-
-
-def write_inputs(workdir: Path, pool_name: str, prefix: str, users: int) -> tuple[Path, Path]:
-    csv_file = workdir / f"{prefix}.csv"
-    with csv_file.open("w") as fh:
-        fh.write("email,group\n")
-        for i in range(users):
-            fh.write(f"{prefix}{i:07}@example.com,ops\n")
-    config = workdir / f"{prefix}.toml"
-    config.write_text(f'[cognito]\nregion = "{REGION}"\npool_name = "{pool_name}"\n')
-    return csv_file, config
-
-
-# -- 1. throughput ------------------------------------------------------------------------------------------------
-
-
-def adaptive_cli(moto: str, quota: float, users: int, workdir: Path) -> dict[str, Any]:
-    name = f"bench-adaptive-{quota:.0f}"
-    pool = make_pool(moto, name)
-    csv_file, config = write_inputs(workdir, name, f"a{quota:.0f}x", users)
-    with AwsShapedProxy(moto, latency=LATENCY, create_rate=quota, seed=7) as proxy:
-        args = [CLI, "--config", str(config), "import-users", str(csv_file), "--no-invite"]
+def one_run(
+    moto: MotoProcess, method: str, latency: int, quota: float, shape: LimiterShape, users: int, workdir: Path
+) -> Run:
+    """One method on an empty account through a fresh proxy; the command's wall time and what the pool holds."""
+    moto.reset()
+    name = f"bench-{method}"
+    pool = make_pool(moto.url, name)
+    prefix = f"{method[0]}{quota:.0f}x"
+    with AwsShapedProxy(moto.url, latency=LATENCIES[latency], create_rate=quota, limiter=shape) as proxy:
+        if method == "tool":
+            csv_file, config = write_inputs(workdir, name, prefix, users)
+            args = [CLI, "--config", str(config), "import-users", str(csv_file), "--no-invite"]
+            env: dict[str, str] | None = cli_env(proxy.url, workdir)
+        else:
+            workers = {"adaptive": ADAPTIVE_THREADS, "sequential": 1, "ceiling": CEILING_CONNECTIONS}.get(method)
+            workers = workers or pool_size(quota, latency)
+            script = str(BENCH_DIR / "import_clients.py")
+            args = [sys.executable, script, method, proxy.url, pool, prefix, str(users), str(workers)]
+            env = None
+        timeout = max(120.0, 20 * users / min(quota, 1000))
         start = time.monotonic()
-        done = subprocess.run(args, env=cli_env(proxy.url, workdir), capture_output=True, text=True, check=False)
+        done = subprocess.run(args, env=env, capture_output=True, text=True, check=False, timeout=timeout)
         wall = time.monotonic() - start
+        admitted = list(proxy.admitted_at)
         throttled = proxy.throttled
-    failed = users - count_users(moto, pool)
     if done.returncode != 0:
-        print(done.stderr[-2000:], file=sys.stderr)
-    return {"wall": wall, "failed": failed, "notes": f"{throttled} throttled, exit {done.returncode}"}
+        print(f"[{method} {quota:.0f}/s {shape} {_label(latency)}] exit {done.returncode}: {done.stderr[-800:]}")
+    span = admitted[-1] - admitted[0] if len(admitted) > 1 else 0.0
+    phase = (len(admitted) - 1) / span if span > 0 else 0.0
+    created = count_users(moto.url, pool)
+    to_first = admitted[0] - start if admitted else wall
+    return Run(method, latency, quota, shape, users, wall, created, throttled, phase, done.returncode, to_first)
 
 
-def old_engine(moto: str, quota: float, users: int) -> dict[str, Any]:
-    """The engine before issue 15, in-process (no CLI start-up): 16 threads, each row a look-up then a create,
-    creations held to a fixed 48/s."""
-    name = f"bench-old-{quota:.0f}"
-    pool = make_pool(moto, name)
-    cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": name}})
-    with AwsShapedProxy(moto, latency=LATENCY, create_rate=quota, seed=7) as proxy:
-        pu = PoolUsers.open(
-            CognitoGateway(client(proxy.url)), UsersSpec.from_config(cfg), create_limiter=TokenBucket(48, burst=2)
-        )
-        rows = [UserRow(f"o{quota:.0f}x{i:07}@example.com", "ops", None, i + 2) for i in range(users)]
+def null_ceiling(latency: int, users: int) -> float:
+    """Creates/s the proxy alone carries (the null backend: no moto), the quota off: the same plain client."""
+    with AwsShapedProxy(None, latency=LATENCIES[latency], create_rate=float("inf")) as proxy:
+        args = [sys.executable, str(BENCH_DIR / "import_clients.py"), "ceiling", proxy.url, "x", "n", str(users)]
         start = time.monotonic()
-        with ThreadPoolExecutor(16) as pool_:
-            list(pool_.map(lambda r: pu.add(r, invite=False), rows))
-        wall = time.monotonic() - start
-    return {"wall": wall, "failed": users - count_users(moto, pool), "notes": "in-process, fixed 48/s"}
+        subprocess.run([*args, str(CEILING_CONNECTIONS)], capture_output=True, check=True, timeout=300)
+        return users / (time.monotonic() - start)
 
 
-def create_user(c: Any, pool: str, email: str) -> bool:
-    """One AdminCreateUser as a hand-written loop makes it; whether it went through (after botocore's retries)."""
-    try:
-        c.admin_create_user(
-            UserPoolId=pool,
-            Username=email,
-            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "custom:group", "Value": "ops"}],
-            MessageAction="SUPPRESS",
-        )
-    except c.exceptions.ClientError:
-        return False
-    return True
+def spread(values: list[float], fmt: str = "{:.0%}") -> str:
+    if not values:
+        return "-"
+    med = fmt.format(statistics.median(values))
+    if len(values) == 1:
+        return med
+    return f"{med} ({fmt.format(min(values))}-{fmt.format(max(values))})"
 
 
-def boto3_threads(moto: str, quota: float, users: int) -> dict[str, Any]:
-    name = f"bench-threads-{quota:.0f}"
-    pool = make_pool(moto, name)
-    with AwsShapedProxy(moto, latency=LATENCY, create_rate=quota, seed=7) as proxy:
-        c = client(proxy.url, mode="adaptive", total_max_attempts=10)
-        failed = 0
-        lock = threading.Lock()
-
-        def create(i: int) -> None:
-            nonlocal failed
-            if not create_user(c, pool, f"t{quota:.0f}x{i:07}@example.com"):
-                with lock:
-                    failed += 1
-
-        start = time.monotonic()
-        with ThreadPoolExecutor(16) as pool_:
-            list(pool_.map(create, range(users)))
-        wall = time.monotonic() - start
-    return {"wall": wall, "failed": failed, "notes": "botocore adaptive retries, 10 attempts"}
-
-
-def sequential(moto: str, quota: float, users: int) -> dict[str, Any]:
-    name = f"bench-seq-{quota:.0f}"
-    pool = make_pool(moto, name)
-    with AwsShapedProxy(moto, latency=LATENCY, create_rate=quota, seed=7) as proxy:
-        c = client(proxy.url, mode="legacy", total_max_attempts=5)
-        failed = 0
-        start = time.monotonic()
-        for i in range(users):
-            if not create_user(c, pool, f"s{i:07}@example.com"):
-                failed += 1
-        wall = time.monotonic() - start
-    return {"wall": wall, "failed": failed, "notes": f"{users} users only"}
-
-
-# -- 2. scale ----------------------------------------------------------------------------------------------------
-
-
-def measured(args: list[str], env: dict[str, str], stop_after: float | None = None) -> tuple[float, int, int]:
-    """Run ``args`` in a child of a fresh interpreter; (wall s, exit code, peak RSS in KiB) of that child."""
-    probe = (
-        "import resource, signal, subprocess, sys, time\n"
-        "p = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-        "t = time.monotonic(); stop = float(sys.argv[1])\n"
-        "if stop > 0:\n"
-        "    try:\n        p.wait(timeout=stop)\n"
-        "    except subprocess.TimeoutExpired:\n        p.send_signal(signal.SIGINT)\n"
-        "p.wait()\n"
-        "print(time.monotonic() - t, p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe, str(stop_after or 0), *args], env=env, capture_output=True, text=True, check=True
-    ).stdout.split()
-    return float(out[0]), int(out[1]), int(out[2])
-
-
-def first_create(proxy: AwsShapedProxy, args: list[str], env: dict[str, str]) -> float:
-    start = time.monotonic()
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while proxy.calls["AdminCreateUser"] == 0 and proc.poll() is None:
-            time.sleep(0.01)
-        return time.monotonic() - start
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait()
-
-
-def scale(moto: str, sizes: list[int], workdir: Path) -> list[tuple[str, ...]]:
-    rows: list[tuple[str, ...]] = []
-    for n in sizes:
-        name = f"bench-scale-{n}"
-        pool = make_pool(moto, name)
-        csv_file, config = write_inputs(workdir, name, f"z{n}x", n)
-        env = cli_env(moto, workdir)
-        base = [CLI, "--config", str(config), "import-users", str(csv_file), "--no-invite"]
-        wall, code, rss = measured([*base, "--dry-run"], env)
-        rows.append((f"dry run, {n:,} rows", f"{wall:.1f} s", f"{rss / 1024:.0f} MB", f"exit {code}"))
-        with AwsShapedProxy(moto, latency=(0.0, 0.0), create_rate=1e9) as proxy:
-            penv = cli_env(proxy.url, workdir)
-            first = first_create(proxy, base, penv)
-            rows.append((f"import, {n:,} rows: first create", f"{first:.2f} s", "", ""))
-        # Peak memory of a real import, stopped by Ctrl-C after 8 s (then the rest is reported "not attempted").
-        made_before = count_users(moto, pool)
-        wall, code, rss = measured(base, env, stop_after=8)
-        made = count_users(moto, pool) - made_before
-        rows.append(
-            (
-                f"import, {n:,} rows: 8 s then Ctrl-C",
-                f"{wall:.1f} s",
-                f"{rss / 1024:.0f} MB",
-                f"exit {code}, {made} made",
-            )
-        )
-    return rows
-
-
-# -- 3. the job engine ----------------------------------------------------------------------------------------------
-
-ROLE_ARN = "arn:aws:iam::123456789012:role/CognitoImportLogs"  # sandbox.import_jobs.LOGS_ROLE_ARN
-
-
-def job_engine(moto: str, rows: int, workdir: Path) -> dict[str, Any]:
-    """``import-users --engine job`` on ``rows`` new users, in a child process: wall, peak RSS, job seconds."""
-    import json
-
-    from cognito_privx.sandbox.import_jobs import create_logs_role
-
-    create_logs_role(
-        boto3.client(
-            "iam", region_name=REGION, endpoint_url=moto, aws_access_key_id="testing", aws_secret_access_key="testing"
-        )
-    )
-    name = f"bench-job-{rows}"
-    pool = make_pool(moto, name)
-    csv_file, config = write_inputs(workdir, name, f"j{rows}x", rows)
-    report = workdir / f"job-{rows}.json"
-    args = [
-        CLI, "--config", str(config), "import-users", str(csv_file), "--engine", "job", "--logs-role-arn", ROLE_ARN,
-        "--report", str(report),
-    ]  # fmt: skip
-    wall, code, rss = measured(args, cli_env(moto, workdir))
-    summary = json.loads(report.read_text())["summary"] if report.exists() else {}
-    job_s = 0.0
-    for job in summary.get("jobs", []):
-        start, end = job.get("StartDate"), job.get("CompletionDate")
-        if start and end:
-            job_s += _parse_time(end) - _parse_time(start)
-    made = count_users(moto, pool)
-    return {"wall": wall, "code": code, "rss": rss, "job_s": job_s, "made": made, "failed": summary.get("failed")}
-
-
-def _parse_time(value: Any) -> float:
-    import datetime
-
-    if isinstance(value, (int, float)):
-        return float(value)
-    return datetime.datetime.fromisoformat(str(value)).timestamp()
-
-
-def projection(results: list[tuple[str, float, int, dict[str, Any]]], job: dict[str, Any] | None, n: int) -> None:
-    print(f"\nProjection for {n:,} users (from the rates measured above):")
-    print(f"{'path':<44} {'time':>12}  basis")
-    for name, quota, users, r in results:
-        rate = users / r["wall"]
-        print(f"{name + f' at {quota:.0f}/s':<44} {_duration(n / rate):>12}  {rate:.1f} users/s measured")
-    if job:
-        client_s = max(job["wall"] - job["job_s"], 0.0) * n / job["rows"]
-        jobs = -(-n // 500_000)
+def print_tables(runs: list[Run], null: dict[int, list[float]], args: argparse.Namespace, file: Any = None) -> None:
+    by_cell: dict[tuple[Any, ...], list[Run]] = {}
+    for r in runs:
+        by_cell.setdefault((r.latency, r.method, r.quota, r.shape), []).append(r)
+    for latency in args.latencies:
+        ceiling_runs = by_cell.get((latency, "ceiling", 0.0, "none"), [])
+        ceiling = statistics.median([r.rate for r in ceiling_runs]) if ceiling_runs else float("inf")
         print(
-            f"{'import jobs (' + str(jobs) + ' of 500,000), client side':<44} {_duration(client_s):>12}  "
-            f"{job['rows']:,} rows: {job['wall'] - job['job_s']:.1f} s outside the job, scaled"
+            f"\nThroughput, new users through the AWS-shaped stand-in, {_label(latency)} a call, whole-command time",
+            file=file,
         )
         print(
-            f"{'import jobs, Cognito processing':<44} {'unknown':>12}  no public source states a job's rate; the "
-            f"stand-in took {job['job_s']:.1f} s for {job['rows']:,}"
+            f"  instrument ceiling (quota off, moto backend, {ceiling_runs[0].users if ceiling_runs else 0:,} users, "
+            f"{CEILING_CONNECTIONS} connections): {spread([r.rate for r in ceiling_runs], '{:.0f}/s')}"
+            f";  null backend (proxy alone, nothing stored): {spread(null.get(latency, []), '{:.0f}/s')}",
+            file=file,
         )
+        print(
+            f"{'quota':>6} {'limiter':<12} {'method':<10} {'users':>6} {'% of quota: median (min-max)':<29} "
+            f"{'users/s':>8} {'create phase':>13} {'1st create':>10} {'% of carriable':>15} {'throttled':>9} "
+            f"{'failed':>6} {'ceiling':>8}",
+            file=file,
+        )
+        for quota in args.quotas:
+            for shape in args.shapes:
+                for method in [*args.methods, "sequential"]:
+                    cell = by_cell.get((latency, method, float(quota), shape), [])
+                    if not cell:
+                        continue
+                    carriable = min(float(quota), ceiling)
+                    print(
+                        f"{quota:>5}/s {shape:<12} {method:<10} {cell[0].users:>6} "
+                        f"{spread([r.rate / quota for r in cell]):<29} "
+                        f"{statistics.median([r.rate for r in cell]):>8.1f} "
+                        f"{statistics.median([r.phase_rate / quota for r in cell]):>13.0%} "
+                        f"{statistics.median([r.to_first for r in cell]):>8.2f} s "
+                        f"{statistics.median([r.rate / carriable for r in cell]):>15.0%} "
+                        f"{statistics.median([r.throttled for r in cell]):>9.0f} "
+                        f"{statistics.median([r.users - r.created for r in cell]):>6.0f} "
+                        f"{ceiling:>6.0f}/s",
+                        file=file,
+                    )
 
 
-def _duration(seconds: float) -> str:
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    if seconds >= 60:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds:.0f} s"
+def throughput(args: argparse.Namespace, workdir: Path) -> tuple[list[Run], dict[int, list[float]]]:
+    """Every cell ``args.runs`` times, interleaved, methods in a shuffled order per round."""
+    runs: list[Run] = []
+    null: dict[int, list[float]] = {}
+    order = random.Random(args.seed)
+    ceiling_users = int(max(args.quotas) * args.seconds)
+    with MotoProcess() as moto:
+        for round_ in range(args.runs):
+            started = time.monotonic()
+            for latency in args.latencies:
+                if "ceiling" not in args.skip:
+                    null.setdefault(latency, []).append(null_ceiling(latency, ceiling_users))
+                    r = one_run(moto, "ceiling", latency, float("inf"), "large-burst", ceiling_users, workdir)
+                    runs.append(
+                        Run("ceiling", latency, 0.0, "none", r.users, r.wall, r.created, 0, r.phase_rate, r.code)
+                    )
+                if "sequential" not in args.skip:
+                    n = int(args.seconds / sum(LATENCIES[latency]) * 2 * 0.9)
+                    quota = float(min(args.quotas))
+                    runs.append(one_run(moto, "sequential", latency, quota, args.shapes[0], n, workdir))
+                cells = [(q, s, m) for q in args.quotas for s in args.shapes for m in args.methods]
+                order.shuffle(cells)
+                for quota, shape, method in cells:
+                    users = int(quota * args.seconds)
+                    runs.append(one_run(moto, method, latency, float(quota), shape, users, workdir))
+            print(f"round {round_ + 1}/{args.runs}: {time.monotonic() - started:.0f} s", file=sys.stderr)
+            if args.progress and round_ + 1 < args.runs:  # what is measured so far, should the run be cut short
+                print(f"\n== after round {round_ + 1} of {args.runs} ==", file=sys.stderr)
+                print_tables(runs, null, args, file=sys.stderr)
+    return runs, null
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, default=2000)
-    parser.add_argument("--sequential-users", type=int, default=300)
-    parser.add_argument("--scale", default="20000,200000", help="row counts for the dry run / start (comma-separated)")
+    parser.add_argument("--quick", action="store_true", help="1 run, 4 s of quota, quotas 50 and 400, 20,000 rows")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (median and min-max printed)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="users per run = quota x this")
+    parser.add_argument("--quotas", default=",".join(map(str, QUOTAS)), help="creates/s, comma-separated")
+    parser.add_argument("--latencies", default="50,140", help="50 (50-70 ms) and/or 140 (140-160 ms)")
+    parser.add_argument("--shapes", default=",".join(SHAPES), help="small-burst, large-burst, window")
+    parser.add_argument("--methods", default=",".join(METHODS), help="tool, pool, adaptive")
+    parser.add_argument("--scale", default="20000,200000,1000000", help="row counts for the scale section")
     parser.add_argument("--job-rows", type=int, default=100_000, help="rows for the job engine")
-    parser.add_argument("--skip", default="", help="comma-separated: throughput, scale, old, threads, sequential, job")
+    parser.add_argument("--skip", default="", help="comma-separated: throughput, ceiling, sequential, scale, job")
+    parser.add_argument("--seed", type=int, default=24, help="the run order's shuffle")
+    parser.add_argument("--json", type=Path, help="also write every run's figures here")
+    parser.add_argument("--progress", action="store_true", help="print the tables so far to stderr after each round")
     args = parser.parse_args()
-    skip = set(filter(None, args.skip.split(",")))
+    if args.quick:
+        args.runs, args.seconds, args.quotas, args.scale = 1, 4.0, "50,400", "20000"
+        args.skip += ",job"
+    args.skip = set(filter(None, args.skip.split(",")))
+    args.quotas = [int(q) for q in args.quotas.split(",") if q]
+    args.latencies = [int(x) for x in args.latencies.split(",") if x]
+    args.shapes = [s for s in args.shapes.split(",") if s]
+    args.methods = [m for m in args.methods.split(",") if m]
+    started = time.monotonic()
 
-    server = MotoServer().start()
-    httpx.post(server.url + "/moto-api/reset").raise_for_status()
-    results: list[tuple[str, float, int, dict[str, Any]]] = []
-    scaled: list[tuple[str, ...]] = []
+    runs: list[Run] = []
+    null: dict[int, list[float]] = {}
+    scaled: list[dict[str, Any]] = []
     job: dict[str, Any] | None = None
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            workdir = Path(tmp)
-            if "throughput" not in skip:
-                for quota in (50.0, 100.0):
-                    results.append(
-                        (
-                            "import-users (adaptive)",
-                            quota,
-                            args.users,
-                            adaptive_cli(server.url, quota, args.users, workdir),
-                        )
-                    )
-                if "old" not in skip:
-                    results.append(
-                        ("old engine (fixed 48/s)", 50.0, args.users, old_engine(server.url, 50.0, args.users))
-                    )
-                    results.append(
-                        ("old engine (fixed 48/s)", 100.0, args.users, old_engine(server.url, 100.0, args.users))
-                    )
-                if "threads" not in skip:
-                    for quota in (50.0, 100.0):
-                        results.append(
-                            (
-                                "16-thread boto3, adaptive",
-                                quota,
-                                args.users,
-                                boto3_threads(server.url, quota, args.users),
-                            )
-                        )
-                if "sequential" not in skip:
-                    n = args.sequential_users
-                    results.append(("sequential boto3 loop", 50.0, n, sequential(server.url, 50.0, n)))
-            if "scale" not in skip:
-                scaled = scale(server.url, [int(s) for s in args.scale.split(",") if s], workdir)
-            if "job" not in skip:
-                from cognito_privx.sandbox import import_jobs as standin
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        if "throughput" not in args.skip:
+            runs, null = throughput(args, workdir)
+        if not {"scale", "job"} <= args.skip:
+            from cognito_privx.sandbox import import_jobs as standin
+            from cognito_privx.sandbox.runner import MotoServer
 
-                standin.configure(rate=None, pending_s=0.2)
-                job = job_engine(server.url, args.job_rows, workdir) | {"rows": args.job_rows}
-    finally:
-        server.stop()
+            server = MotoServer().start()  # in-process: the job stand-in's settings are this process's
+            try:
+                if "scale" not in args.skip:
+                    scaled = scale(server.url, [int(s) for s in args.scale.split(",") if s], workdir)
+                if "job" not in args.skip:
+                    standin.configure(rate=None, pending_s=0.2)
+                    job = job_engine(server.url, args.job_rows, workdir)
+            finally:
+                server.stop()
 
-    if results:
-        print(
-            f"\nNew users through the AWS-shaped stand-in ({LATENCY[0] * 1000:.0f}-{LATENCY[1] * 1000:.0f} ms a call), "
-            "whole wall time:"
-        )
-        print(
-            f"{'method':<28} {'quota':>6} {'users':>6} {'seconds':>8} {'users/s':>8} {'of quota':>9} "
-            f"{'failed':>7}  notes"
-        )
-        for name, quota, users, r in results:
-            rate = users / r["wall"]
-            print(
-                f"{name:<28} {quota:>5.0f}/s {users:>6} {r['wall']:>8.1f} {rate:>8.1f} {rate / quota:>8.0%} "
-                f"{r['failed']:>7}  {r['notes']}"
-            )
+    if runs:
+        print_tables(runs, null, args)
     if scaled:
-        print(
-            "\nScale, against the sandbox's moto (no latency, no quota); before issue 15: dry run 63 s / 120 MB at "
-            "20,000 rows, 851 s / 591 MB at 200,000:"
-        )
-        print(f"{'run':<40} {'wall':>9} {'peak RSS':>9}  notes")
-        for row in scaled:
-            print(f"{row[0]:<40} {row[1]:>9} {row[2]:>9}  {row[3]}")
-
+        print_scale(scaled)
     if job:
-        print(f"\nThe job engine, {job['rows']:,} new users through the import-job stand-in:")
-        print(
-            f"  whole command {job['wall']:.1f} s, peak RSS {job['rss'] / 1024:.0f} MB, exit {job['code']}; the job "
-            f"itself (StartDate to CompletionDate) {job['job_s']:.1f} s; {job['made']:,} users in the pool, "
-            f"{job['failed']} failed rows"
-        )
-    if results or job:
-        projection(results, job, 1_000_000)
+        print_job(job)
+    if args.json:
+        args.json.write_text(json.dumps({"runs": [asdict(r) for r in runs], "null": null, "scale": scaled}))
+    print(f"\n(benchmark took {time.monotonic() - started:.0f} s)")
 
 
 if __name__ == "__main__":
