@@ -244,7 +244,8 @@ def test_shell_completion_completes_commands() -> None:
     run = CliRunner().invoke(app, [], prog_name="cognito-privx", env=env)
     assert run.exit_code == 0 and run.stdout.splitlines() == ["resend-invite"]
     script = CliRunner().invoke(app, ["--show-completion", "bash"], prog_name="cognito-privx")
-    assert script.exit_code == 0 and "complete -o default -F _cognito_privx_completion cognito-privx" in script.stdout
+    assert script.exit_code == 0, (script.output, repr(script.exception))
+    assert "complete -o default -F _cognito_privx_completion cognito-privx" in script.stdout
 
 
 # -- init -------------------------------------------------------------------------------------------------------------
