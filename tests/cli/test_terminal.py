@@ -239,10 +239,13 @@ def test_no_color_help_has_no_escape_codes(monkeypatch: pytest.MonkeyPatch) -> N
     assert "--dry-run" in text and "\x1b[" not in text
 
 
-def test_shell_completion_completes_commands() -> None:
+def test_shell_completion_completes_commands(monkeypatch: pytest.MonkeyPatch) -> None:
     env = {"_COGNITO_PRIVX_COMPLETE": "complete_bash", "COMP_WORDS": "cognito-privx resend", "COMP_CWORD": "1"}
     run = CliRunner().invoke(app, [], prog_name="cognito-privx", env=env)
     assert run.exit_code == 0 and run.stdout.splitlines() == ["resend-invite"]
+    # Without this, typer detects the shell from the process tree (shellingham), which a test runner may not show:
+    # the option then takes the shell's name, as a user without a detectable shell types it.
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     script = CliRunner().invoke(app, ["--show-completion", "bash"], prog_name="cognito-privx")
     assert script.exit_code == 0, (script.output, repr(script.exception))
     assert "complete -o default -F _cognito_privx_completion cognito-privx" in script.stdout
