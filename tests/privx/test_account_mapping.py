@@ -118,6 +118,20 @@ def _user(updated: str, claims: dict[str, str], **accounts: str) -> dict[str, An
 DIRECTORY = {"updated": "2026-01-01T10:00:00.000Z", "connection": {"attribute_mapping": {"unix_account": "email"}}}
 
 
+def test_a_login_is_judged_by_the_map_in_force_not_the_config() -> None:
+    """The config now maps email, but the directory still holds the old map (preferred_username): a login after
+    that write without preferred_username in its token says nothing, whatever its email."""
+    directory = {
+        "updated": "2026-01-01T10:00:00.000Z",
+        "connection": {"attribute_mapping": {"unix_account": "preferred_username"}},
+    }
+    login = _user("2026-01-01T10:00:01.000Z", {"email": "ann@example.com"})
+    assert privx.accounts.evidence([login], directory, {"unix_account": "email"}) is None
+    named = _user("2026-01-01T10:00:02.000Z", {"preferred_username": "ann"})
+    found = privx.accounts.evidence([named], directory, {"unix_account": "email"})
+    assert found is not None and found.found == "claim" and "preferred_username" in found.detail
+
+
 def test_only_a_login_after_the_map_was_written_is_evidence_and_a_set_account_wins() -> None:
     mapping = {"unix_account": "email"}
     before = _user("2026-01-01T09:59:59.000Z", {"email": "old@example.com"})  # logged in before: says nothing

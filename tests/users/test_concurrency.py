@@ -42,6 +42,16 @@ def test_rows_in_flight_follow_the_rate_times_the_round_trip(
     assert len(c.threads) <= rate * row_s * HEADROOM + 3
 
 
+def test_a_timed_row_grows_the_crew_without_the_producer(release: threading.Event) -> None:
+    """Every row handed out before any was timed (a file smaller than the hand-off queue): the workers' own
+    timings must grow the crew, or 50/s at 150 ms runs on 4 threads (~26/s) to the end."""
+    c = crew(release, [50.0])
+    c.grow()
+    assert len(c.threads) == 4
+    c.record(0.15)  # a worker timed its row; nobody calls grow() again
+    assert len(c.threads) >= 50.0 * 0.15 * HEADROOM
+
+
 def test_the_crew_grows_with_the_rate_and_never_past_the_ceiling(release: threading.Event) -> None:
     rate = [50.0]
     c = crew(release, rate, ceiling=64)

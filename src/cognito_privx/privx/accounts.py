@@ -81,6 +81,18 @@ def recorded_direction(directory: Mapping[str, Any] | None) -> Direction | None:
     return recorded if recorded in (TARGET, CLAIM) else None
 
 
+def mapping_in_force(directory: Mapping[str, Any], written: Direction) -> dict[str, str]:
+    """The directory's stored ``attribute_mapping`` as target -> claim pairs, read in the ``written`` direction
+    (pairs that name no account target left out)."""
+    mapping = (directory.get("connection") or {}).get("attribute_mapping")
+    if not isinstance(mapping, Mapping):
+        return {}
+    pairs = [(str(k), str(v)) for k, v in mapping.items()]
+    if written == TARGET:
+        return {k: v for k, v in pairs if k in ACCOUNT_TARGETS}
+    return {v: k for k, v in pairs if v in ACCOUNT_TARGETS}
+
+
 @dataclass(frozen=True)
 class Evidence:
     """What one login showed: the direction PrivX reads (``found``), from whom, and why, in words."""
@@ -119,6 +131,9 @@ def evidence(
     since = _when(directory.get("updated"))
     if written is None or since is None or not account_mapping:
         return None
+    # A login is judged by the map it was made under: the directory's, not the config's (which may have changed
+    # since; judging by the config's claims would read a claim the map in force never named as "no account").
+    in_force = mapping_in_force(directory, written)
     negative: Evidence | None = None
     for user in users:
         at = _when(user.get("updated"))
@@ -126,7 +141,7 @@ def evidence(
             continue  # logged in before the map was (last) written: it says nothing about this map
         claims = _claims(user)
         who = str(user.get("principal") or user.get("email") or user.get("id"))
-        for target, claim in sorted(account_mapping.items()):
+        for target, claim in sorted(in_force.items()):
             value = claims.get(claim)
             if not value:
                 continue

@@ -39,12 +39,16 @@ class Crew:
         self.row_s: float | None = None  # the moving average of a row's working time (seconds)
         self._work, self._rate, self._name = work, rate, name
         self._lock = threading.Lock()
+        self._growing = threading.Lock()
 
     def record(self, seconds: float) -> None:
-        """A row took ``seconds`` of work (its calls, not its waits for the limiter)."""
+        """A row took ``seconds`` of work (its calls, not its waits for the limiter); the crew grows at once if that
+        asks for more threads (the rows may all have been handed out before any was timed: a file smaller than
+        the hand-off queue would otherwise run on :attr:`least` threads to its end)."""
         with self._lock:
             seconds = max(0.0, seconds)
             self.row_s = seconds if self.row_s is None else self.row_s + SMOOTHING * (seconds - self.row_s)
+        self.grow()
 
     def wanted(self) -> int:
         """The threads the current rate and row time ask for, within ``least`` and ``ceiling``."""
@@ -56,11 +60,12 @@ class Crew:
         return max(self.least, min(self.ceiling, need))
 
     def grow(self) -> None:
-        """Start the threads now wanted (none is ever stopped here)."""
-        for _ in range(self.wanted() - len(self.threads)):
-            thread = threading.Thread(target=self._work, name=f"{self._name}-{len(self.threads)}", daemon=True)
-            self.threads.append(thread)
-            thread.start()
+        """Start the threads now wanted (none is ever stopped here). Thread-safe: workers call it too."""
+        with self._growing:
+            for _ in range(self.wanted() - len(self.threads)):
+                thread = threading.Thread(target=self._work, name=f"{self._name}-{len(self.threads)}", daemon=True)
+                self.threads.append(thread)
+                thread.start()
 
 
 __all__ = ["HEADROOM", "Crew"]
