@@ -79,6 +79,23 @@ def test_imported_user_in_admin_only_pool_gets_a_temporary_password(
     assert "T3mp!passw0rd" not in run.stderr + run.stdout
 
 
+def test_a_confirmed_user_in_an_admin_only_pool_is_told_what_works(
+    cli: Any, config_file: Path, aws: Any, pool: str
+) -> None:
+    """A user who forgot their password where recovery is admin-only: add-user never replaces a password of their
+    own, so the hint must not send the admin there (it looped between reset-password and add-user)."""
+    c = ["--config", str(config_file)]
+    assert cli(*c, "add-user", "con@example.com", "--group", "ops", "--no-invite").exit_code == 0
+    aws.admin_set_user_password(UserPoolId=pool, Username="con@example.com", Password="Str0ng!passw0rd", Permanent=True)
+    _admin_only(pool)
+    reset = cli(*c, "reset-password", "con@example.com")
+    assert reset.exit_code != 0 and "admin-only" in reset.stderr
+    assert "--temporary-password-prompt" not in reset.stderr
+    assert f"admin-set-user-password --user-pool-id {pool} --username con@example.com" in reset.stderr
+    assert "--no-permanent" in reset.stderr
+    assert _status(aws, pool, "con@example.com") == "CONFIRMED"
+
+
 def test_reset_password_sends_cognitos_code_in_a_self_service_pool(
     cli: Any, config_file: Path, aws: Any, pool: str
 ) -> None:
@@ -109,7 +126,9 @@ def test_reset_password_refuses_an_unverified_email_before_any_call(
         UserPoolId=pool, Username="uv@example.com", UserAttributes=[{"Name": "email_verified", "Value": "false"}]
     )
     run = cli(*c, "reset-password", "uv@example.com")
-    assert run.exit_code != 0 and "verified" in run.stderr and "--temporary-password" in run.stderr
+    assert run.exit_code != 0 and "verified" in run.stderr
+    # A confirmed user: add-user would refuse to replace their password, so the hint is the one that works.
+    assert "admin-set-user-password" in run.stderr and "--no-permanent" in run.stderr
     assert _status(aws, pool, "uv@example.com") == "CONFIRMED"
 
 

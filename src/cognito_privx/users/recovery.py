@@ -40,7 +40,14 @@ def recovery(users: PoolUsers) -> Recovery:
 
 
 def temporary_password_hint(users: PoolUsers, email: str, user: AdminGetUserResponseTypeDef) -> str:
-    """``add-user EMAIL --group G --temporary-password-prompt``, with the user's own group."""
+    """``add-user EMAIL --group G --temporary-password-prompt``, with the user's own group, for a user with no
+    password of their own; for anyone else the AWS CLI line that sets one on purpose (add-user never replaces a
+    password of the user's own: a re-run must not lock anyone out)."""
+    if str(user.get("UserStatus", "")) not in SETTABLE:
+        return (
+            f"aws cognito-idp admin-set-user-password --user-pool-id {users.pool_id} --username {email} "
+            "--password '<temporary>' --no-permanent"
+        )
     group = attributes_of(user).get(users.attribute) or "GROUP"
     groups = " ".join(f"--group {g}" for g in group.split(",")) if users.native_groups else f"--group {group}"
     return f"cognito-privx add-user {email} {groups} --temporary-password-prompt"
