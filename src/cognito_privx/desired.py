@@ -186,6 +186,9 @@ STANDARD_ATTRIBUTES = (
     "website",
     "zoneinfo",
 )
+# What users may write on a client whose WriteAttributes is unset, in either reading (the API reference: the
+# standard attributes; the console: all): the standard ones less the verification flags, which only admins set.
+USER_WRITABLE_STANDARD = tuple(a for a in STANDARD_ATTRIBUTES if not a.endswith("_verified"))
 # What our client always reads, beside the group attribute and the account mapping's claims.
 READABLE_BASE = ("email", "email_verified", "name")
 # Claims of Cognito's ID token that are not user attributes (no client can write them).
@@ -253,20 +256,25 @@ class ClientSpec:
         ``cognito:groups`` mode, where nothing reads it, so that switching modes opens nothing)."""
         return frozenset((*self.protected_attributes, self.group_attribute))
 
-    def write_attributes(self, current: Iterable[str] | None, required: Iterable[str] = ()) -> list[str]:
+    def write_attributes(
+        self, current: Iterable[str] | None, required: Iterable[str] = (), *, existing: bool = False
+    ) -> list[str]:
         """Our client's ``WriteAttributes``, always explicit (AWS's sources disagree on what unset means).
 
-        An existing explicit list is narrowed: only the never-writable attributes are dropped. Otherwise (a new
-        client, or one with the list unset): the pool's required mutable attributes, which the hosted UI's
-        new-password page asks a first-time user for and which the client must be able to write
-        (docs/cognito.md#who-may-write-an-attribute), with ``name``; never-writable ones left out. Never empty:
-        an empty list might read as unset.
+        An existing explicit list is narrowed: only the never-writable attributes are dropped. An ``existing``
+        (adopted) client with the list unset keeps what both readings of unset let users write -- the standard
+        attributes (less ``sub`` and the ``*_verified`` flags, which no user writes) -- less the never-writable
+        ones, so other apps' profile edits keep working. A new client: the pool's required mutable attributes,
+        which the hosted UI's new-password page asks a first-time user for and which the client must be able to
+        write (docs/cognito.md#who-may-write-an-attribute), with ``name``; never-writable ones left out. Never
+        empty: an empty list might read as unset.
         """
         never = self.never_writable
         have = [a for a in (current or ()) if a not in never]
         if current and have:
             return sorted(have)
-        wanted = sorted({*required, *WRITABLE_BASE} - never)
+        kept = USER_WRITABLE_STANDARD if existing and not current else ()
+        wanted = sorted({*required, *WRITABLE_BASE, *kept} - never)
         return wanted or [next(a for a in WRITABLE_FALLBACK if a not in never)]
 
     def desired(self) -> dict[str, Any]:
@@ -308,7 +316,8 @@ class ClientSpec:
         password and the client secret, no more than the hosted UI's sign-in.
         """
         if not self.refresh_token_rotation:
-            return [REFRESH_FLOW]
+            # Unset on an existing client allows refresh, SRP and custom: made explicit, none of them dropped.
+            return [REFRESH_FLOW] if current else list(UNSET_AUTH_FLOWS)
         have = list(current) if current else list(UNSET_AUTH_FLOWS)
         kept = [f for f in have if f != REFRESH_FLOW]
         return kept or [ROTATION_FALLBACK_FLOW]

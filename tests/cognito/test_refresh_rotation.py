@@ -138,4 +138,6 @@ def test_bad_rotation_settings_exit_2_before_any_call(
 def test_the_flows_a_rotating_client_keeps(current: list[str] | None, wanted: list[str]) -> None:
     spec = ClientSpec("privx", "https://p/cb", (), "custom:group", refresh_token_rotation=True)
     assert spec.auth_flows(current) == wanted
-    assert ClientSpec("privx", "https://p/cb", (), "custom:group").auth_flows(current) == [REFRESH]
+    # Rotation off: refresh; unset on an existing client is made explicit as AWS's default set (nothing dropped).
+    off = ClientSpec("privx", "https://p/cb", (), "custom:group").auth_flows(current)
+    assert off == ([REFRESH] if current else ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH"])

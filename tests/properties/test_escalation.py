@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from cognito_privx.desired import USER_WRITABLE_STANDARD
 from tests.support.constants import BASE_CONFIG
 
 pytestmark = pytest.mark.usefixtures("aws", "emulator")
@@ -173,7 +174,9 @@ def test_our_own_client_refuses_bob_after_setup(cli: Any, config_file: Path, aws
 @pytest.mark.parametrize(
     ("before", "after"),
     [
-        (None, ["name"]),  # unset: made explicit
+        # unset: made explicit with what either reading let users write (the standard attributes, less the
+        # verification flags), the group attribute never
+        (None, sorted(USER_WRITABLE_STANDARD)),
         (["email", "name", "custom:group"], ["email", "name"]),  # narrowed: only the group attribute dropped
     ],
 )

@@ -223,3 +223,33 @@ def test_the_account_privx_sets_comes_from_the_mapped_claims_in_either_reading(
     assert checks["login:dev"]["status"] == "ok", checks["login:dev"]
     (record,) = [u for u in world.users.values() if u.get("email") == rehearsal_email("dev")]
     assert (record.get("unix_account"), record.get("windows_account")) == ("ann", "ann_x")
+
+
+@pytest.mark.usefixtures("emulator")
+def test_an_adopted_client_with_write_attributes_and_auth_flows_unset_keeps_what_they_allowed(
+    cli: Any, tmp_path: Path, aws: Any, write_attributes_unset: str
+) -> None:
+    """Unset WriteAttributes lets users write at least the standard attributes (either reading), unset
+    ExplicitAuthFlows allows refresh, SRP and custom (botocore's model): adopting such a client makes both lists
+    explicit without dropping any of that -- but never lets a user write the group attribute."""
+    config = _config(tmp_path)
+    pool_id = _foreign_pool(aws)
+    client_id = aws.create_user_pool_client(UserPoolId=pool_id, ClientName="privx", GenerateSecret=True)[
+        "UserPoolClient"
+    ]["ClientId"]
+    extended = cognitoidp_backends[ACCOUNT][REGION].user_pools[pool_id].clients[client_id].extended_config
+    extended.pop("WriteAttributes", None)
+    extended.pop("ExplicitAuthFlows", None)
+
+    assert cli("--config", str(config), "setup", "--adopt").exit_code == 0
+    client = _client(aws, pool_id)
+    assert {"ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH"} <= set(client["ExplicitAuthFlows"])
+    writes = set(client["WriteAttributes"])
+    assert {"given_name", "family_name", "phone_number", "name", "picture"} <= writes
+    assert "custom:group" not in writes and not any(a.endswith("_verified") for a in writes)
+    run = cli("--config", str(config), "-o", "json", "doctor")
+    checks = {c["name"]: c for c in json.loads(run.stdout)["checks"]}
+    assert checks["client-refresh-token"]["status"] == "ok"
+    assert checks["attribute-writers"]["status"] == "ok", checks["attribute-writers"]
+    again = cli("--config", str(config), "-o", "json", "plan")
+    assert _client_change(again)["action"] == "noop"

@@ -218,7 +218,9 @@ def ensure_client(
     names = tuple(pool_attributes) if pool_attributes is not None else None
     if isinstance(current, Unset):
         current = find_client(gw, spec, pool_id) if pool_id else None
-    writes = spec.write_attributes(current.get("WriteAttributes") if current else None, required)
+    writes = spec.write_attributes(
+        current.get("WriteAttributes") if current else None, required, existing=current is not None
+    )
     read_now = current.get("ReadAttributes") if current else None
     reads = spec.read_attributes_for(read_now, names, adopted=current is not None)
     desired = {**client_desired(spec, cast("Mapping[str, Any] | None", current), writes), "ReadAttributes": reads}

@@ -38,6 +38,8 @@ def client_refresh_token(facts: Facts, desired: DesiredState) -> str:
                 f"{SETUP_HINT} (it turns rotation off and allows ALLOW_REFRESH_TOKEN_AUTH), or set "
                 "refresh_token_rotation = true",
             )
+        if not flows:  # unset: "ALLOW_REFRESH_TOKEN_AUTH, ALLOW_USER_SRP_AUTH, and ALLOW_CUSTOM_AUTH" (model)
+            return "refresh tokens allowed (ExplicitAuthFlows unset: refresh, SRP and custom), rotation off"
         want = spec.auth_flows(flows)
         if missing := [w for w in want if w not in flows]:
             raise fail(
