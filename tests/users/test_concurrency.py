@@ -52,6 +52,17 @@ def test_a_timed_row_grows_the_crew_without_the_producer(release: threading.Even
     assert len(c.threads) >= 50.0 * 0.15 * HEADROOM
 
 
+def test_a_closed_crew_starts_no_thread(release: threading.Event) -> None:
+    """Once the end-of-work markers are being sent (one per thread), a late timing must not start a thread that
+    would wait for rows forever (the import then never ended)."""
+    c = crew(release, [50.0])
+    c.grow()
+    assert len(c.close()) == 4
+    c.record(0.15)
+    c.grow()
+    assert len(c.threads) == 4
+
+
 def test_the_crew_grows_with_the_rate_and_never_past_the_ceiling(release: threading.Event) -> None:
     rate = [50.0]
     c = crew(release, rate, ceiling=64)

@@ -355,7 +355,7 @@ def import_rows(
                 submitted += 1
                 crew.grow()
                 collect(block=False)
-            for _ in crew.threads:
+            for _ in crew.close():
                 while not abandoned:  # abandoned: the workers may be stuck in a call; not waited for
                     try:
                         todo.put(_DONE, timeout=0.2)

@@ -40,6 +40,7 @@ class Crew:
         self._work, self._rate, self._name = work, rate, name
         self._lock = threading.Lock()
         self._growing = threading.Lock()
+        self._closed = False
 
     def record(self, seconds: float) -> None:
         """A row took ``seconds`` of work (its calls, not its waits for the limiter); the crew grows at once if that
@@ -59,9 +60,18 @@ class Crew:
         need = math.ceil(self._rate() * row_s * HEADROOM) + 2
         return max(self.least, min(self.ceiling, need))
 
+    def close(self) -> tuple[threading.Thread, ...]:
+        """No thread is started from now on (the caller is about to send each thread its end-of-work marker, one
+        per thread: a thread started after that would wait for rows forever); returns the threads."""
+        with self._growing:
+            self._closed = True
+            return tuple(self.threads)
+
     def grow(self) -> None:
         """Start the threads now wanted (none is ever stopped here). Thread-safe: workers call it too."""
         with self._growing:
+            if self._closed:
+                return
             for _ in range(self.wanted() - len(self.threads)):
                 thread = threading.Thread(target=self._work, name=f"{self._name}-{len(self.threads)}", daemon=True)
                 self.threads.append(thread)
