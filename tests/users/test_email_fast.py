@@ -81,7 +81,8 @@ def test_the_fast_path_agrees_with_email_validator_or_defers(value: str) -> None
 @settings(max_examples=200, deadline=None)
 @given(plain)
 def test_ordinary_addresses_take_the_fast_path(value: str) -> None:
-    if slow(value) is not None:
+    # "--" anywhere defers on purpose (IDNA's reserved "xn--"-style labels are email-validator's call).
+    if slow(value) is not None and "--" not in value:
         assert ordinary_address(value) == value.lower()
 
 
