@@ -11,33 +11,18 @@ RetryGracePeriodSeconds is 0, ... a successful request immediately invalidates t
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from cognito_privx.sandbox.hosted_ui import HostedUI
-from tests.standins.test_hosted_ui import BASE, Browser, make_pool, using_client
-from tests.support.clock import FakeClock
-from tests.support.constants import REGION
+from tests.standins import test_hosted_ui
+from tests.standins.test_hosted_ui import Browser, using_client
+
+browser = test_hosted_ui.browser  # the hosted UI's browser fixture (alice in a moto pool, a fake clock), shared
 
 ROTATING = {"Feature": "ENABLED", "RetryGracePeriodSeconds": 30}
 NO_REFRESH_FLOW = ["ALLOW_USER_SRP_AUTH"]
-
-
-@pytest.fixture
-def browser(aws: Any) -> Iterator[Browser]:
-    """The hosted UI over a moto pool with alice, driven as a browser; its clock moves only when a test moves it."""
-    pool = make_pool(aws)
-    pool.client_id, pool.secret = pool.client()
-    pool.user("alice@example.com")
-    clock = FakeClock(time.time())
-    ui = HostedUI(REGION, BASE, clock=clock)
-    with httpx.Client(transport=httpx.WSGITransport(app=ui.wsgi), base_url=BASE) as http:
-        yield Browser(ui, http, clock, pool)
 
 
 def _pool(aws: Any) -> str:
