@@ -47,7 +47,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from cognito_privx import cognito
 from cognito_privx.cognito.tags import retag_pool
@@ -70,9 +70,16 @@ LOCK_SETTLE_S = 1.0
 _EXPIRED = datetime.min.replace(tzinfo=UTC)
 _OWNER_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
-PoolLock = Callable[[str], bool]
-"""``hold(pool_id)``: make sure this run holds the lock on the pool; ``True`` when it has only now taken it (what
-the run read of the deployment before must be read again), ``False`` when it held it already."""
+
+class PoolLock(Protocol):
+    """``lock(pool_id, described=...)`` (:meth:`RunLock.hold`): make sure this run holds the lock on the pool;
+    ``True`` when it has only now taken it (what the run read of the deployment before must be read again: ``fresh``
+    is the pool as read once the lock was held), ``False`` when it held it already. ``described``: the pool as the
+    run has just described it (the lock's first read; saves describing it again)."""
+
+    fresh: UserPoolTypeTypeDef | None
+
+    def __call__(self, pool_id: str, described: UserPoolTypeTypeDef | None = None) -> bool: ...
 
 
 class RunLockHeld(ConflictError):
@@ -168,6 +175,7 @@ class RunLock:
         self.owner = owner or owner_name()
         self.since = self.now().replace(microsecond=0)
         self.held: tuple[str, str] | None = None  # (pool id, pool ARN)
+        self.fresh: UserPoolTypeTypeDef | None = None  # the pool as read once the lock was taken (by :meth:`hold`)
         self._stop: threading.Event | None = None
 
     def entry(self) -> LockEntry:
@@ -179,13 +187,17 @@ class RunLock:
 
     # -- taking it ------------------------------------------------------------------------------------------
 
-    def hold(self, pool_id: str) -> bool:
-        """See :data:`PoolLock`. Raises :class:`RunLockHeld` when another run holds it. On an endpoint without
+    def __call__(self, pool_id: str, described: UserPoolTypeTypeDef | None = None) -> bool:
+        return self.hold(pool_id, described)
+
+    def hold(self, pool_id: str, described: UserPoolTypeTypeDef | None = None) -> bool:
+        """See :class:`PoolLock`. Raises :class:`RunLockHeld` when another run holds it. On an endpoint without
         the tag calls: warns once and returns ``False`` (the run goes on unlocked)."""
+        self.fresh = None
         if self.unavailable or (self.held is not None and self.held[0] == pool_id):
             return False
         try:
-            return self._hold(pool_id)
+            return self._hold(pool_id, described if described is not None and described.get("Id") == pool_id else None)
         except _NoTagCalls as missing:
             self._without_lock(pool_id, missing.action)
             return False
@@ -206,10 +218,10 @@ class RunLock:
         if keys:
             retag_pool(self.gw, pool_id, None, keys)
 
-    def _hold(self, pool_id: str) -> bool:
+    def _hold(self, pool_id: str, described: UserPoolTypeTypeDef | None) -> bool:
         if self.held is not None:
             self.release()
-        pool = self.gw.describe_pool(pool_id)
+        pool = described if described is not None else self.gw.describe_pool(pool_id)
         arn = str(pool["Arn"])
         found = entries(pool)
         if any(e.key == self.key for e in found):  # born with our tag: nobody could take it first
@@ -232,11 +244,15 @@ class RunLock:
             self._tag(arn)
             for _ in range(ATTEMPTS):
                 self.gw.sleep(settle)
-                found = entries(self.gw.describe_pool(pool_id))
+                seen = self.gw.describe_pool(pool_id)
+                found = entries(seen)
                 others = [e for e in found if e.key != self.key and not e.expired(self.now())]
                 mine = [e for e in found if e.key == self.key]
                 if mine and not others:
-                    self._now_held(pool_id, arn)
+                    # Our tag was written a moment ago (``until`` counts from then): no renewal needed yet. The
+                    # read that proved the lock held is the pool as it is now: the run goes on with it.
+                    self._now_held(pool_id, arn, renew=False)
+                    self.fresh = seen
                     return True
                 if not mine or _order(min(others, key=_order)) < _order(mine[0]):
                     break  # another run is first in line: back off
@@ -263,8 +279,9 @@ class RunLock:
             f"untag-resource --resource-arn {arn} --tag-keys {first.key}`",
         )
 
-    def _now_held(self, pool_id: str, arn: str) -> None:
-        self._tag(arn)  # renewed: until is counted from now
+    def _now_held(self, pool_id: str, arn: str, *, renew: bool = True) -> None:
+        if renew:
+            self._tag(arn)  # renewed: until is counted from now
         self.held = (pool_id, arn)
         stop = self._stop = threading.Event()
         every = self.renew_every
@@ -353,7 +370,7 @@ def run_lock(
     lock = RunLock(gw, desired.pool, note=note, warn=warn)
     gw.pool_birth_tags, gw.pools_born = lock.birth_tags(), []
     try:
-        yield lock.hold
+        yield lock
     finally:
         gw.pool_birth_tags = {}
         lock.release()
@@ -363,11 +380,18 @@ def locked_pool(
     gw: cognito.CognitoGateway, spec: PoolSpec, lock: PoolLock | None, *, adopt: bool = False
 ) -> UserPoolTypeTypeDef | None:
     """:func:`cognito.find_our_pool`, with the run lock held on what it finds (read again once the lock is taken,
-    so that nothing read before it counts)."""
+    so that nothing read before it counts).
+
+    The read that proved the lock held (:attr:`PoolLock.fresh`) is that read: the pool found is the same one (a
+    same-named pool made later is the younger one and loses its race, ``cognito/pool.py``). Only when that read no
+    longer shows our pool (renamed, untagged) is the pool looked for again from the start."""
     pool = cognito.find_our_pool(gw, spec, adopt=adopt)
     for _ in range(3):
-        if pool is None or lock is None or not lock(str(pool["Id"])):
+        if pool is None or lock is None or not lock(str(pool["Id"]), pool):
             return pool
+        fresh = lock.fresh
+        if fresh is not None and fresh.get("Name") == spec.name and (cognito.is_ours(fresh) or adopt):
+            return fresh
         pool = cognito.find_our_pool(gw, spec, adopt=adopt)
     return pool
 
