@@ -75,7 +75,12 @@ class _PacedGateway(CognitoGateway):
         """Seconds this thread has waited for the limiter so far (a row's time less its waits is its work)."""
         return float(getattr(self._local, "waited", 0.0))
 
+    def calls(self) -> int:
+        """Calls this thread has made so far (a row that made none tells nothing of the round trip)."""
+        return int(getattr(self._local, "calls", 0))
+
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        self._local.calls = self.calls() + 1
         if operation not in self.operations:
             return self.inner.call(operation, **params)
         first = time.monotonic()
@@ -211,9 +216,9 @@ def import_rows(
                 if go:
                     run.running.add(index_no)
             try:
-                began, waited = time.monotonic(), paced_gw.waited()
+                began, waited, calls = time.monotonic(), paced_gw.waited(), paced_gw.calls()
                 result = one(row) if go else _not_attempted_result(row, run.reason)
-                if go:
+                if go and paced_gw.calls() > calls:  # a row answered without a call is no round trip
                     crew.record(time.monotonic() - began - (paced_gw.waited() - waited))
             except BaseException as e:  # noqa: BLE001 - a programming error: re-raised by the main thread
                 done.put(e)
