@@ -3,7 +3,8 @@
 Scale, against the sandbox's moto (no latency, no quota), at each row count: ``import-users --dry-run`` on an empty
 pool (wall time, peak memory); the time from the command's start to its first ``AdminCreateUser`` reaching the
 stand-in; and a real import stopped with Ctrl-C (SIGINT) after 8 s: its peak memory (the process's maximum
-resident set size) and how long it took to exit after the signal.
+resident set size) and how long it took to exit after the signal; then the same with ``--report`` into a fresh
+pool (the report's lines: the rows done and in flight, and one for the rest).
 
 The job engine: ``import-users --engine job`` on N rows through the import-job stand-in (moto's server, the job
 processed as fast as the stand-in goes): wall time, peak memory, and the job's own StartDate-to-CompletionDate.
@@ -75,6 +76,15 @@ def scale(moto: str, sizes: list[int], workdir: Path) -> list[dict[str, Any]]:
         made_before = count_users(moto, pool)
         wall, code, rss = measured(base, env, stop_after=STOP_AFTER_S)
         made = count_users(moto, pool) - made_before
+        # The same, into a fresh pool, with --report: the rows never started are one count in it, not a line each.
+        report_pool = make_pool(moto, f"{name}-report")
+        report_config = workdir / f"{name}-report.toml"
+        report_config.write_text(config.read_text().replace(f'"{name}"', f'"{name}-report"'))
+        report = workdir / f"{name}-report.csv"
+        with_report = [CLI, "--config", str(report_config), "import-users", str(csv_file), "--no-invite"]
+        r_wall, r_code, r_rss = measured([*with_report, "--report", str(report)], env, stop_after=STOP_AFTER_S)
+        report_lines = sum(1 for _ in report.open()) if report.exists() else 0
+        r_made = count_users(moto, report_pool)
         rows.append(
             {
                 "rows": n,
@@ -86,6 +96,11 @@ def scale(moto: str, sizes: list[int], workdir: Path) -> list[dict[str, Any]]:
                 "exit_after_sigint": max(wall - STOP_AFTER_S, 0.0) if wall > STOP_AFTER_S else None,
                 "code": code,
                 "made": made,
+                "report_exit_after_sigint": max(r_wall - STOP_AFTER_S, 0.0) if r_wall > STOP_AFTER_S else None,
+                "report_code": r_code,
+                "report_rss": r_rss,
+                "report_lines": report_lines,
+                "report_made": r_made,
             }
         )
         csv_file.unlink()
@@ -100,15 +115,17 @@ def print_scale(rows: list[dict[str, Any]]) -> None:
     )
     print(
         f"{'rows':>10} {'dry run':>8} {'dry RSS':>8} {'1st create':>11} {'import RSS':>11} {'vs first':>9} "
-        f"{'Ctrl-C exit':>12}  notes"
+        f"{'Ctrl-C exit':>12} {'w/ --report':>12}  notes"
     )
     for r in rows:
         exit_s = "finished" if r["exit_after_sigint"] is None else f"{r['exit_after_sigint']:.2f} s"
+        report_s = "finished" if r["report_exit_after_sigint"] is None else f"{r['report_exit_after_sigint']:.2f} s"
         ratio = r["rss"] / base_rss if base_rss else 0.0
         print(
             f"{r['rows']:>10,} {r['dry_wall']:>6.1f} s {r['dry_rss'] / 1024:>5.0f} MB {r['first']:>9.2f} s "
-            f"{r['rss'] / 1024:>8.0f} MB {ratio:>8.0%} {exit_s:>12}  dry exit {r['dry_code']}, import exit "
-            f"{r['code']}, {r['made']:,} made"
+            f"{r['rss'] / 1024:>8.0f} MB {ratio:>8.0%} {exit_s:>12} {report_s:>12}  dry exit {r['dry_code']}, "
+            f"import exit {r['code']}, {r['made']:,} made; with --report: exit {r['report_code']}, "
+            f"{r['report_made']:,} made, {r['report_lines']:,} report lines, {r['report_rss'] / 1024:.0f} MB"
         )
 
 

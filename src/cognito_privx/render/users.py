@@ -210,6 +210,7 @@ def import_summary(summary: dict[str, Any]) -> None:
         + counts
         + f"{'[red]' if failed else ''}{failed} failed{'[/]' if failed else ''}"
         + (f", {not_attempted} not attempted" if not_attempted else "")
+        + (f" (every row from line {rest} on)" if (rest := summary.get("not_attempted_from_line")) else "")
         + (f", [yellow]{unknown} unknown[/] (run again to settle them)" if unknown else "")
         + f"; {summary['throttle_retries']} throttling retries."
     )
