@@ -18,8 +18,9 @@ import row is run, paced and retried.
 - **Concurrency that follows the rate** (:class:`~cognito_privx.users.concurrency.Crew`): threads are added as
   the rate x a row's measured time asks (Little's law), up to ``--workers``.
 - **Stops.** Cognito's daily invite-email cap (``LimitExceededException``) and Ctrl-C start no further row; rows
-  never started are reported as "not attempted", not failed (the rest of the file as one count, not read). A second Ctrl-C is answered, a third abandons the
-  rows in flight ("unknown"): every row of the file is reported with an outcome, whatever the presses.
+  never started are reported as "not attempted", not failed (the rest of the file as one count, not read). A
+  second Ctrl-C is answered, a third abandons the rows in flight ("unknown"): every row of the file is reported
+  with an outcome, whatever the presses.
 """
 
 from __future__ import annotations

@@ -121,8 +121,13 @@ class ReportWriter:
         self._counts[Outcome.NOT_ATTEMPTED.value] += rows
         if rows and not self._json:
             self._csv.writerow(
-                [line or "", "", Outcome.NOT_ATTEMPTED.value, f"{rows} rows from this line to the end of the file "
-                 f"({reason}): run the same file again to import them"]
+                [
+                    line or "",
+                    "",
+                    Outcome.NOT_ATTEMPTED.value,
+                    f"{rows} rows from this line to the end of the file "
+                    f"({reason}): run the same file again to import them",
+                ]
             )
 
     @property
