@@ -34,6 +34,10 @@ def measured(args: list[str], env: dict[str, str], stop_after: float | None = No
     """Run ``args`` in a child of a fresh interpreter; (wall s, exit code, peak RSS in KiB) of that child."""
     probe = (
         "import resource, signal, subprocess, sys, time\n"
+        # A benchmark started in the background by a shell without job control ignores SIGINT, and a child inherits
+        # "ignore" (the CLI keeps it, as nohup'd programs expect): the Ctrl-C below would be lost. The default
+        # disposition is what a terminal's Ctrl-C meets.
+        "signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
         "p = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
         "t = time.monotonic(); stop = float(sys.argv[1])\n"
         "if stop > 0:\n"
@@ -51,7 +55,11 @@ def measured(args: list[str], env: dict[str, str], stop_after: float | None = No
 def first_create(proxy: AwsShapedProxy, args: list[str], env: dict[str, str]) -> float:
     """Seconds from starting ``args`` to the first AdminCreateUser reaching ``proxy``; the command is then stopped."""
     start = time.monotonic()
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # handled: the child starts with the default
+    try:
+        proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     try:
         while proxy.calls["AdminCreateUser"] == 0 and proc.poll() is None:
             time.sleep(0.01)
