@@ -44,24 +44,38 @@ class Figures:
     stderr: str
 
 
+# Linux folds a process's memory high-water mark into its maximum RSS at exec: a command started straight from
+# this process (which holds the sandbox's users) would report this process's size. A small launcher starts it
+# instead and reports the command's own rusage (os.wait4) into a file.
+_LAUNCHER = (
+    "import os, subprocess, sys\n"
+    "p = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, usage = os.wait4(p.pid, 0)\n"
+    "code = os.waitstatus_to_exitcode(status)\n"
+    "open(sys.argv[1], 'w').write(f'{usage.ru_utime + usage.ru_stime} {usage.ru_maxrss} {code}')\n"
+    "sys.exit(code)\n"
+)
+
+
 def measure(args: list[str], env: dict[str, str]) -> Figures:
-    """Run ``args``, stdout read line by line as it comes; the child's own rusage (``os.wait4``), not the sum of
-    every child so far."""
-    with tempfile.TemporaryFile() as errors:
+    """Run ``args`` (through the launcher), stdout read line by line as it comes; the command's own CPU and peak
+    RSS, the time to its first user row."""
+    with tempfile.TemporaryFile() as errors, tempfile.NamedTemporaryFile("r") as usage:
         started = time.monotonic()
-        proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=errors, text=True)
+        launcher = [sys.executable, "-c", _LAUNCHER, usage.name, *args]
+        proc = subprocess.Popen(launcher, env=env, stdout=subprocess.PIPE, stderr=errors, text=True)
         assert proc.stdout is not None
         first_row = float("nan")
         for line in proc.stdout:
             if math.isnan(first_row) and "@" in line:
                 first_row = time.monotonic() - started
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc.wait()
         errors.seek(0)
         stderr = errors.read().decode(errors="replace")
+        cpu, rss, _ = usage.read().split()
     if proc.returncode:
         raise SystemExit(f"{args[0]} exited {proc.returncode}: {stderr[-2000:]}")
-    return Figures(usage.ru_utime + usage.ru_stime, first_row, usage.ru_maxrss, stderr)
+    return Figures(float(cpu), first_row, int(rss), stderr)
 
 
 def fill(region: str, pool_id: str, count: int) -> None:
