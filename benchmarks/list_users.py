@@ -3,7 +3,8 @@
 The sandbox (moto over HTTP, the PrivX emulator) runs in this process; `setup` makes the pool, then ``--users``
 users are put straight into moto's pool (email, name, group attribute). Each command runs as a subprocess with its
 stdout to a pipe (a table not cut to the terminal); its CPU (user + system, of the child) over the users is
-printed, with the `ListUsers` pages the command asked for (from `--debug`'s "api calls" line for ours).
+printed, with the time from its start to its first user row on stdout, its peak memory (maximum resident set size,
+from ``os.wait4``) and the `ListUsers` pages the command asked for (from `--debug`'s "api calls" line for ours).
 
 Run:  .venv/bin/python benchmarks/list_users.py                 (10,000 users)
       .venv/bin/python benchmarks/list_users.py --users 2000 --runs 1
@@ -12,13 +13,15 @@ Run:  .venv/bin/python benchmarks/list_users.py                 (10,000 users)
 from __future__ import annotations
 
 import argparse
+import math
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from cognito_privx.sandbox.import_jobs import BACKEND_LOCK
@@ -30,12 +33,49 @@ CONFIG = (
 )
 
 
-def cpu_of(args: list[str], env: dict[str, str]) -> tuple[float, str]:
-    """The child's CPU seconds (user + system) and its stderr."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done.stderr
+@dataclass
+class Figures:
+    """One run of a listing command: CPU seconds (user + system), seconds from its start to its first user row on
+    stdout (a line holding an ``@``), its peak resident set size (KiB), its stderr."""
+
+    cpu: float
+    first_row: float
+    rss_kib: int
+    stderr: str
+
+
+# Linux folds a process's memory high-water mark into its maximum RSS at exec: a command started straight from
+# this process (which holds the sandbox's users) would report this process's size. A small launcher starts it
+# instead and reports the command's own rusage (os.wait4) into a file.
+_LAUNCHER = (
+    "import os, subprocess, sys\n"
+    "p = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, usage = os.wait4(p.pid, 0)\n"
+    "code = os.waitstatus_to_exitcode(status)\n"
+    "open(sys.argv[1], 'w').write(f'{usage.ru_utime + usage.ru_stime} {usage.ru_maxrss} {code}')\n"
+    "sys.exit(code)\n"
+)
+
+
+def measure(args: list[str], env: dict[str, str]) -> Figures:
+    """Run ``args`` (through the launcher), stdout read line by line as it comes; the command's own CPU and peak
+    RSS, the time to its first user row."""
+    with tempfile.TemporaryFile() as errors, tempfile.NamedTemporaryFile("r") as usage:
+        started = time.monotonic()
+        launcher = [sys.executable, "-c", _LAUNCHER, usage.name, *args]
+        proc = subprocess.Popen(launcher, env=env, stdout=subprocess.PIPE, stderr=errors, text=True)
+        assert proc.stdout is not None
+        first_row = float("nan")
+        for line in proc.stdout:
+            if math.isnan(first_row) and "@" in line:
+                first_row = time.monotonic() - started
+        proc.wait()
+        errors.seek(0)
+        stderr = errors.read().decode(errors="replace")
+        cpu, rss, _ = usage.read().split()
+    if proc.returncode:
+        raise SystemExit(f"{args[0]} exited {proc.returncode}: {stderr[-2000:]}")
+    return Figures(float(cpu), first_row, int(rss), stderr)
 
 
 def fill(region: str, pool_id: str, count: int) -> None:
@@ -73,24 +113,29 @@ def main() -> None:
         fill(sandbox.region, pool_id, args.users)
         ours = [CLI, "--debug", "--config", str(config), "list-users"]
         rows = []
-        samples, stderr = [], ""
-        for _ in range(args.runs):
-            cpu, stderr = cpu_of(ours, env)
-            samples.append(cpu)
+        runs = [measure(ours, env) for _ in range(args.runs)]
         calls = next(
-            (line.split("api calls:", 1)[1].strip() for line in stderr.splitlines() if "api calls:" in line), ""
+            (line.split("api calls:", 1)[1].strip() for line in runs[-1].stderr.splitlines() if "api calls:" in line),
+            "",
         )
-        rows.append(("cognito-privx list-users", statistics.median(samples), calls))
+        rows.append(("cognito-privx list-users", runs, calls))
         aws = shutil.which("aws")
         if aws:
             theirs = [aws, "cognito-idp", "list-users", "--user-pool-id", pool_id, "--output", "table"]
             theirs += ["--endpoint-url", sandbox.moto_url, "--region", sandbox.region]
-            samples = [cpu_of(theirs, env)[0] for _ in range(args.runs)]
-            rows.append(("aws cognito-idp list-users --output table", statistics.median(samples), ""))
-    print(f"\nlist-users on {args.users} users: CPU of the command (median of {args.runs})")
-    print(f"{'command':<44} {'CPU s':>7} {'ms/user':>8}")
-    for name, cpu, calls in rows:
-        print(f"{name:<44} {cpu:>7.2f} {1000 * cpu / args.users:>8.3f}  {calls}")
+            rows.append(
+                ("aws cognito-idp list-users --output table", [measure(theirs, env) for _ in range(args.runs)], "")
+            )
+    print(
+        f"\nlist-users on {args.users} users: the command's CPU, time to its first row, peak RSS "
+        f"(median of {args.runs})"
+    )
+    print(f"{'command':<44} {'CPU s':>7} {'ms/user':>8} {'1st row':>8} {'peak RSS':>9}")
+    for name, measured, calls in rows:
+        cpu = statistics.median(r.cpu for r in measured)
+        first = statistics.median(r.first_row for r in measured)
+        rss = statistics.median(r.rss_kib for r in measured)
+        print(f"{name:<44} {cpu:>7.2f} {1000 * cpu / args.users:>8.3f} {first:>6.2f} s {rss / 1024:>6.0f} MB  {calls}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from cognito_privx.users.concurrency import HEADROOM, Crew
+from cognito_privx.users.concurrency import HEADROOM, SATURATION, Crew
 
 
 @pytest.fixture
@@ -88,3 +88,18 @@ def test_a_slower_round_trip_asks_for_more(release: threading.Event) -> None:
         c.record(0.15)
     c.grow()
     assert len(c.threads) > 2 * fast
+
+
+def test_a_round_trip_that_is_our_own_queue_does_not_grow_the_crew_to_the_ceiling(release: threading.Event) -> None:
+    """A server that cannot keep up (the sandbox's moto: no quota, one request at a time) answers later the more is
+    in flight: the round trip measured then is our own queue, and Little's law read from it grows the crew to the
+    ceiling (256 calls in flight, and Ctrl-C waited ~1 s for them: issue 24). A round trip is read as at most
+    SATURATION x the fastest one seen."""
+    c = crew(release, [900.0], ceiling=256)
+    for _ in range(5):
+        c.record(0.01)  # the first rows, few in flight: the server's own time
+    for _ in range(200):
+        c.record(0.85)  # then every row waits behind the others
+    c.grow()
+    assert len(c.threads) <= 900.0 * 0.01 * SATURATION * HEADROOM + 3
+    assert len(c.threads) < 256

@@ -1,6 +1,7 @@
 """import-users under repeated Ctrl-C (issue 23): the CLI in a subprocess against moto's server behind the AWS-shaped
 stand-in, two or three SIGINTs at random moments, many times. Whatever the moments, the report (``--report`` and
-``-o json``) holds every row of the file once with an outcome, agrees with the pool, and a re-run settles the rest.
+``-o json``) holds every row of the file once with an outcome (the rows never started from the first of them to the
+end of the file as one count: issue 24), agrees with the pool, and a re-run settles the rest.
 """
 
 from __future__ import annotations
@@ -45,18 +46,28 @@ def _cli(config: Path, csv_file: Path, report: Path, proxy: AwsShapedProxy, tmp:
         signal.signal(signal.SIGINT, previous)
 
 
-def _report(path: Path) -> dict[str, str]:
+def _report(path: Path, emails: list[str]) -> dict[str, str]:
+    """Each row's outcome from a CSV report: its own line, or the one line that counts the rest of the file as
+    not attempted (no email; line N is the file's row N - 2: a header, one line a row)."""
     with path.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
-    emails = [r["email"] for r in rows]
-    assert len(emails) == len(set(emails)), "a row reported twice"
-    return {r["email"]: r["outcome"] for r in rows}
+    outcomes = {r["email"]: r["outcome"] for r in rows if r["email"]}
+    assert len(outcomes) == sum(1 for r in rows if r["email"]), "a row reported twice"
+    rests = [r for r in rows if not r["email"]]
+    assert len(rests) <= 1 and (not rests or rows[-1] is rests[0]), "the rest of the file is counted once, last"
+    for rest in rests:
+        first = int(rest["line"]) - 2
+        assert rest["outcome"] == "not attempted"
+        assert rest["detail"].startswith(f"{len(emails) - first} rows from this line")
+        assert not set(emails[first:]) & set(outcomes), "a counted row was listed too"
+        outcomes.update(dict.fromkeys(emails[first:], "not attempted"))
+    return outcomes
 
 
 @pytest.mark.e2e
 def test_two_or_three_ctrl_c_at_random_moments_lose_no_row(moto_server: MotoServer, tmp_path: Path) -> None:
     rng = random.Random(23)
-    unknown_seen = answered = 0
+    unknown_seen = answered = rests_seen = 0
     for attempt in range(8):
         name = f"privx-users-{attempt}"
         pool = _make_pool(moto_server.url, name)
@@ -80,11 +91,16 @@ def test_two_or_three_ctrl_c_at_random_moments_lose_no_row(moto_server: MotoServ
             time.sleep(0.7)  # calls abandoned in flight land in the pool
         assert proc.returncode == 130, stderr
         assert "Traceback" not in stderr
-        outcomes = _report(report)
+        outcomes = _report(report, emails)
         assert sorted(outcomes) == sorted(emails), f"attempt {attempt}: rows missing from the report\n{stderr}"
         assert set(outcomes.values()) <= OUTCOMES
         document = json.loads(stdout)
-        assert {r["email"]: r["outcome"] for r in document["rows"]} == outcomes
+        listed = {r["email"]: r["outcome"] for r in document["rows"]}
+        rest_from = document["summary"]["not_attempted_from_line"]
+        if rest_from is not None:
+            listed.update(dict.fromkeys(emails[rest_from - 2 :], "not attempted"))
+            rests_seen += 1
+        assert listed == outcomes
         in_pool = set(_emails(moto_server.url, pool))
         # What the report says is true of the pool: created is there; not attempted is not; only unknown may be either.
         assert {e for e, o in outcomes.items() if o == "created"} <= in_pool
@@ -99,7 +115,8 @@ def test_two_or_three_ctrl_c_at_random_moments_lose_no_row(moto_server: MotoServ
             again = _cli(config, csv_file, report, proxy, tmp_path)
             _, stderr = again.communicate(timeout=60)
         assert again.returncode == 0, stderr
-        assert set(_report(report).values()) <= {"created", "unchanged"}
+        assert set(_report(report, emails).values()) <= {"created", "unchanged"}
         assert sorted(_emails(moto_server.url, pool)) == sorted(emails)
     assert unknown_seen > 0  # the third press did abandon rows in flight at least once
     assert answered > 0  # and the second was answered
+    assert rests_seen > 0  # and the rest of a file was counted, not listed, at least once

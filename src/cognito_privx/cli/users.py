@@ -342,10 +342,19 @@ def list_users(
 
 
 def _list_users(state: State, group: str | None, status: str | None, *, force: bool) -> None:
+    """The pool's users streamed as ``ListUsers`` pages come (issue 24): the first row after the first page, in
+    Cognito's order (not sorted), memory flat in the number of users; the text table row by row
+    (:class:`~cognito_privx.render.UsersTable`), ``-o json`` as ``{"users": [...]}`` written as rows come. The
+    group shown is the one the configured ``group_claim`` reads (the native ``[roles]`` groups' members are read
+    first); users whose groups live elsewhere are a warning at the end, from the same listing."""
+    import contextlib
+    from dataclasses import replace
+
     from cognito_privx import render
+    from cognito_privx.config import fold_group
     from cognito_privx.errors import UsageError
     from cognito_privx.reconcile import migration
-    from cognito_privx.users import STATUS_MEANING, group_filter
+    from cognito_privx.users import STATUS_MEANING, UserInfo, group_filter
 
     spec = users_spec(state)
     # With --force any group is looked for, also one outside today's safe names (a read: it finds the users of a
@@ -358,28 +367,76 @@ def _list_users(state: State, group: str | None, status: str | None, *, force: b
             "give one of " + ", ".join(STATUS_MEANING) + " (see `cognito-privx list-users --help`)",
         )
     users = open_users(state)
-    with render.ScanProgress() as progress:
-        found = users.list(None if spec.native_groups else group, on_page=progress.update, status=wanted)
-    # The groups shown are those the configured group_claim reads; users whose groups live elsewhere are a warning.
-    placed = migration.survey(
+    surveyor = migration.Surveyor(
         users.gw,
         users.call,
         users.pool_id,
         attribute=spec.attribute_name,
         role_groups=spec.role_groups,
         native=spec.native_groups,
-        moves_only=True,  # as_claimed reads `read` only under cognito:groups
+        keep_read=False,
     )
-    found = migration.as_claimed(found, placed, group)
-    warning = migration.behind_warning(placed)
+    folded = None if group is None else fold_group(group)
+    spelled = _OtherSpellings(configured or group) if group is not None else None
+    stream = render.JsonRows(state.json, key="users")
+    try:
+        with render.UsersTable() if not state.json else contextlib.nullcontext() as table:
+            for page in users.lookup.user_pages():
+                for raw in page:
+                    info = UserInfo.from_cognito(raw, spec.attribute_name)
+                    claimed = surveyor.observe(raw) if surveyor.anyone_can_be_behind else ()
+                    if spec.native_groups:  # the groups cognito:groups carries: the native [roles] ones
+                        info = replace(info, group=",".join(claimed) or None)
+                    groups = (info.group or "").split(",")
+                    if folded is not None and folded not in {fold_group(g) for g in groups}:
+                        continue
+                    if wanted is not None and info.status != wanted:
+                        continue
+                    if spelled is not None:
+                        spelled.see(info.email, groups)
+                    if table is not None:
+                        table.row(info)
+                    else:
+                        stream.row(info.to_json())
+    except BaseException as e:
+        stream.abort(e)
+        raise
+    stream.close()
+    warning = migration.behind_warning(surveyor.result())
     if warning:
         render.warning(warning)
     if group is not None:
-        _folding_notes(group, configured, found)
-    if state.json:
-        render.json_document({"users": [u.to_json() for u in found]})
-    else:
-        render.users_table(found)
+        folding_note(group, configured)
+        if spelled is not None:
+            spelled.note()
+
+
+class _OtherSpellings:
+    """``list-users --group``: the users listed whose group is stored in another spelling than ``shown`` (PrivX
+    matches it folded all the same), for a note at the end."""
+
+    def __init__(self, shown: str) -> None:
+        from cognito_privx.config import fold_group
+
+        self.shown, self._wanted, self._fold = shown, fold_group(shown), fold_group
+        self.emails: set[str] = set()
+        self.spellings: set[str] = set()
+
+    def see(self, email: str, groups: list[str]) -> None:
+        for g in groups:
+            if g != self.shown and self._fold(g) == self._wanted:
+                self.emails.add(email)
+                self.spellings.add(g)
+
+    def note(self) -> None:
+        from cognito_privx import render
+
+        if self.emails:
+            render.info(
+                f"note: {len(self.emails)} user(s) listed have the group spelled otherwise "
+                f"({', '.join(sorted(self.spellings))}); PrivX gives them the roles of {self.shown} all the same: "
+                f"move them to {self.shown} with set-group"
+            )
 
 
 def folding_note(group: str, configured: str | None) -> None:
@@ -390,22 +447,4 @@ def folding_note(group: str, configured: str | None) -> None:
         render.info(
             f"note: --group {group} matched [roles] group {configured} (PrivX compares groups ignoring case and "
             "Unicode width)"
-        )
-
-
-def _folding_notes(group: str, configured: str | None, found: list[users_module.UserInfo]) -> None:
-    """Say on stderr when ``list-users --group`` matched under folding, as PrivX's matcher does: the group given
-    is a [roles] key spelled otherwise, or users listed have the group stored in another spelling."""
-    from cognito_privx import render
-    from cognito_privx.config import fold_group
-
-    folding_note(group, configured)
-    wanted = fold_group(group)
-    shown = configured or group
-    others = [(u, g) for u in found for g in (u.group or "").split(",") if g != shown and fold_group(g) == wanted]
-    if others:
-        spellings = ", ".join(sorted({g for _, g in others}))
-        render.info(
-            f"note: {len({u.email for u, _ in others})} user(s) listed have the group spelled otherwise "
-            f"({spellings}); PrivX gives them the roles of {shown} all the same: move them to {shown} with set-group"
         )

@@ -173,47 +173,89 @@ def survey(
     native ``[roles]`` member, nobody can be behind, and the users are not listed. Read-only; raises
     :class:`~cognito_privx.errors.CognitoError` when a listing fails.
     """
-    members: dict[str, set[str]] = {}  # Username → native [roles] groups
-    # Only the groups the pool has: one ListGroups walk instead of a ResourceNotFoundException per missing group,
-    # and an endpoint that fails ListUsersInGroup on a pool without groups (cognito-local 5.3: HTTP 500) is spared.
-    for group in sorted(role_groups & _existing_groups(gw, request, pool_id, role_groups)):
-        for page in _pages(gw, request, "list_users_in_group", UserPoolId=pool_id, GroupName=group, Limit=60):
-            for user in page.get("Users", []):
-                members.setdefault(user["Username"], set()).add(group)
-    claim = NATIVE if native else attribute
-    if moves_only and not native and not members:
-        return Survey(claim, attribute)  # _to_custom moves or reports only users with native groups
-    by_fold = {fold_group(g): g for g in role_groups}
-    moves: list[Move] = []
-    left: list[Left] = []
-    read: dict[str, tuple[str, ...]] = {}
+    surveyor = Surveyor(gw, request, pool_id, attribute=attribute, role_groups=role_groups, native=native)
+    if moves_only and not surveyor.anyone_can_be_behind:
+        return Survey(surveyor.claim, attribute)  # _to_custom moves or reports only users with native groups
     for page in _pages(gw, request, "list_users", UserPoolId=pool_id, Limit=60):
         for user in page.get("Users", []):
-            attrs = _attributes(user)
-            email = attrs.get("email") or user["Username"]
-            if is_rehearsal(email):
-                continue
-            value = (attrs.get(attribute) or "").strip()
-            have = members.get(user["Username"], set())
-            if native:
-                read[email] = tuple(sorted(have))
-                _to_native(email, user["Username"], value, have, by_fold, moves, left)
-            else:
-                key = by_fold.get(fold_group(value)) if value else None
-                read[email] = (key,) if key else ((value,) if value else ())
-                _to_custom(email, user["Username"], value, key, have, attribute, moves, left)
-    per_group: dict[str, list[str]] = {}
-    for email, groups in read.items():
-        for g in groups:
-            per_group.setdefault(g, []).append(email)
-    return Survey(
-        claim,
-        attribute,
-        tuple(sorted(moves, key=lambda m: m.email)),
-        tuple(sorted(left, key=lambda x: x.email)),
-        dict(sorted(read.items())),
-        {g: tuple(sorted(e)) for g, e in sorted(per_group.items())},
-    )
+            surveyor.observe(user)
+    return surveyor.result()
+
+
+class Surveyor:
+    """:func:`survey` one listed user at a time, for a caller that pages through ``ListUsers`` itself
+    (``list-users``, which streams its table: one listing for both). Built, it has read the native ``[roles]``
+    groups' members (``ListGroups``, ``ListUsersInGroup``: a ``Username`` each, what ``ListUsers`` cannot say);
+    :meth:`observe` takes each ``ListUsers`` entry, :meth:`result` is the :class:`Survey`. ``keep_read=False``:
+    each user's groups are only returned, not kept (memory: the members and the users behind, not every user)."""
+
+    def __init__(
+        self,
+        gw: CognitoGateway,
+        request: Request,
+        pool_id: str,
+        *,
+        attribute: str,
+        role_groups: frozenset[str],
+        native: bool,
+        keep_read: bool = True,
+    ) -> None:
+        members: dict[str, set[str]] = {}  # Username → native [roles] groups
+        # Only the groups the pool has: one ListGroups walk instead of a ResourceNotFoundException per missing
+        # group, and an endpoint that fails ListUsersInGroup on a pool without groups (cognito-local 5.3: HTTP 500)
+        # is spared.
+        for group in sorted(role_groups & _existing_groups(gw, request, pool_id, role_groups)):
+            for page in _pages(gw, request, "list_users_in_group", UserPoolId=pool_id, GroupName=group, Limit=60):
+                for user in page.get("Users", []):
+                    members.setdefault(user["Username"], set()).add(group)
+        self.members, self.native, self.attribute = members, native, attribute
+        self.claim = NATIVE if native else attribute
+        self.keep_read = keep_read
+        self._by_fold = {fold_group(g): g for g in role_groups}
+        self._moves: list[Move] = []
+        self._left: list[Left] = []
+        self._read: dict[str, tuple[str, ...]] = {}
+
+    @property
+    def anyone_can_be_behind(self) -> bool:
+        """Under the attribute claim with no native ``[roles]`` member, nobody is behind: no need to observe."""
+        return self.native or bool(self.members)
+
+    def observe(self, user: Mapping[str, Any]) -> tuple[str, ...]:
+        """One ``ListUsers`` entry: whether it must move, and its groups as the configured claim reads them
+        (sorted ``[roles]`` groups; under the attribute, a value that is no ``[roles]`` key as it is; ``()`` for
+        none and for a ``doctor --login`` rehearsal identity, which is left out)."""
+        attrs = _attributes(user)
+        email = attrs.get("email") or user["Username"]
+        if is_rehearsal(email):
+            return ()
+        value = (attrs.get(self.attribute) or "").strip()
+        have = self.members.get(user["Username"], set())
+        if self.native:
+            groups = tuple(sorted(have))
+            _to_native(email, user["Username"], value, have, self._by_fold, self._moves, self._left)
+        else:
+            key = self._by_fold.get(fold_group(value)) if value else None
+            groups = (key,) if key else ((value,) if value else ())
+            _to_custom(email, user["Username"], value, key, have, self.attribute, self._moves, self._left)
+        if self.keep_read:
+            self._read[email] = groups
+        return groups
+
+    def result(self) -> Survey:
+        """The survey of the users observed (``read`` and ``members`` empty unless ``keep_read``)."""
+        per_group: dict[str, list[str]] = {}
+        for email, groups in self._read.items():
+            for g in groups:
+                per_group.setdefault(g, []).append(email)
+        return Survey(
+            self.claim,
+            self.attribute,
+            tuple(sorted(self._moves, key=lambda m: m.email)),
+            tuple(sorted(self._left, key=lambda x: x.email)),
+            dict(sorted(self._read.items())),
+            {g: tuple(sorted(e)) for g, e in sorted(per_group.items())},
+        )
 
 
 def _to_native(
@@ -414,6 +456,7 @@ __all__ = [
     "Move",
     "Request",
     "Survey",
+    "Surveyor",
     "migrate",
     "plan_change",
     "retrying_request",

@@ -43,25 +43,29 @@ def doctor_report(report: Any, file: Any = None) -> None:
 
 
 class JsonRows:
-    """``access -o json``: one JSON document, ``{"rows": [...], "summary": {...}}``, written as rows come. When the
-    run fails after the first row, the document is closed with ``"error"`` instead of a summary, so stdout always
-    holds one whole document (or nothing, when it failed before the first row)."""
+    """``access -o json``: one JSON document, ``{"rows": [...], "summary": {...}}``, written as rows come (``key``
+    names the list: ``list-users`` writes ``{"users": [...]}``, without a summary). When the run fails after the
+    first row, the document is closed with ``"error"`` instead of a summary, so stdout always holds one whole
+    document (or nothing, when it failed before the first row)."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, key: str = "rows") -> None:
         self.enabled = enabled
+        self._open = "{" + json.dumps(key) + ": ["
         self._started = False
         self._closed = False
 
     def row(self, document: dict[str, Any]) -> None:
-        sys.stdout.write(("," if self._started else '{"rows": [') + "\n  " + json.dumps(document, default=str))
+        sys.stdout.write(("," if self._started else self._open) + "\n  " + json.dumps(document, default=str))
         self._started = True
 
-    def close(self, summary: dict[str, Any]) -> None:
+    def close(self, summary: dict[str, Any] | None = None) -> None:
+        """The document's end: the summary, when there is one."""
         if not self.enabled or self._closed:
             return
         self._closed = True
-        head = "\n]" if self._started else '{"rows": []'
-        sys.stdout.write(head + ',\n"summary": ' + json.dumps(summary, indent=2, default=str) + "}\n")
+        head = "\n]" if self._started else self._open + "]"
+        tail = "" if summary is None else ',\n"summary": ' + json.dumps(summary, indent=2, default=str)
+        sys.stdout.write(head + tail + "}\n")
         sys.stdout.flush()
 
     def abort(self, e: BaseException) -> None:

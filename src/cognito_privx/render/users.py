@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from cognito_privx.render.terminal import console, markup_text, markup_value, stderr
+from rich.cells import cell_len
+
+from cognito_privx.render.terminal import console, markup_text, markup_value, printable, stderr
 
 _OUTCOME = {
     "created": ("+", "green"),
@@ -30,28 +32,107 @@ def user_result(result: Any) -> None:
 
 
 def users_table(users: list[Any], file: Any = None) -> None:
-    from rich.table import Table
+    """Users as :class:`UsersTable` rows on ``file`` (stdout by default), the count on stderr."""
+    with UsersTable(file) as table:
+        for u in users:
+            table.row(u)
 
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for column in ("email", "name", "group", "status", "enabled", "created"):
-        table.add_column(column)
-    from cognito_privx.desired import is_rehearsal
 
-    for u in users:
-        table.add_row(
-            markup_value(u.email) + ("" if getattr(u, "email_verified", True) else " [yellow](unverified)[/]"),
-            # doctor --login's identity (kept disabled between rehearsals), marked so nobody takes it for a person
-            "(login rehearsal)" if is_rehearsal(u.email) else markup_value(u.name or "—"),
-            markup_value(u.group or "—"),
-            markup_value(u.status),
-            "yes" if u.enabled else "[red]no[/]",
-            markup_value(u.created),
+# Column widths fixed before the first row (a streamed table cannot widen a column for a later one): ``status`` is
+# as wide as Cognito's longest UserStatusType (FORCE_CHANGE_PASSWORD, botocore's cognito-idp model), ``created`` as
+# an ISO timestamp with its offset, ``enabled`` as its header; email, name and group (Cognito allows 2,048
+# characters) get a share of the terminal's width and are cut with "…" there. In a pipe or a file nothing is cut:
+# a longer value pushes the rest of its own line along (``-o json`` for exact values, ``| sort`` to sort).
+_STATUS_W, _ENABLED_W, _CREATED_W = 21, 7, 25
+_PIPE_WIDTHS = (32, 20, 16)  # email, name, group, when values are not cut
+_UNVERIFIED = " (unverified)"
+
+
+class UsersTable:
+    """``list-users``' table, printed row by row as the pages come: email (``(unverified)`` after an address
+    Cognito holds unverified), name (``(login rehearsal)`` for doctor's sign-in identity), group, status,
+    enabled, created; in Cognito's order (not sorted). On a terminal, email, name and group share its width and
+    longer values are cut with "…"; in a pipe or a file values are whole. The count goes to stderr at the end."""
+
+    def __init__(self, file: Any = None) -> None:
+        self.out = file or sys.stdout
+        self.shown = 0
+        self._tty = bool(self.out.isatty())
+        self._console = console(self.out) if self._tty else None
+        if self._console is not None:
+            room = max(24, self._console.width - _STATUS_W - _ENABLED_W - _CREATED_W - 10)
+            self._widths = (max(8, room * 9 // 20), max(6, room * 6 // 20), max(5, room * 5 // 20))
+        else:
+            self._widths = _PIPE_WIDTHS
+
+    def __enter__(self) -> UsersTable:
+        from rich.text import Text
+
+        email_w, name_w, group_w = self._widths
+        cells = [("email", email_w), ("name", name_w), ("group", group_w), ("status", _STATUS_W)]
+        self._write(Text("  ".join(_fit(h, w, cut=False) for h, w in cells) + "  enabled  created", style="bold"))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            stderr().print(f"{self.shown} user(s)")
+
+    def row(self, user: Any) -> None:
+        """One user (a :class:`~cognito_privx.users.UserInfo`), printed now."""
+        from rich.text import Text
+
+        from cognito_privx.desired import is_rehearsal
+
+        email_w, name_w, group_w = self._widths
+        cut = self._tty
+        unverified = not getattr(user, "email_verified", True)
+        email = printable(user.email)
+        if unverified:
+            email = _fit(email, email_w - len(_UNVERIFIED), cut=cut, pad=False)
+            email_cell = email + _UNVERIFIED + " " * max(0, email_w - cell_len(email) - len(_UNVERIFIED))
+        else:
+            email_cell = _fit(email, email_w, cut=cut)
+        name = "(login rehearsal)" if is_rehearsal(user.email) else printable(user.name or "—")
+        rest = "  ".join(
+            (
+                _fit(name, name_w, cut=cut),
+                _fit(printable(user.group or "—"), group_w, cut=cut),
+                _fit(printable(user.status), _STATUS_W, cut=False),
+            )
         )
-    out = file or sys.stdout
-    # Piped output is not cut to 80 columns: a table in a file or a pipe keeps whole values.
-    width = None if out.isatty() else 250
-    console(out, width=width).print(table)
-    stderr().print(f"{len(users)} user(s)")
+        enabled = "yes" if user.enabled else "no"
+        created = printable(user.created)
+        self.shown += 1
+        if self._console is None:
+            self.out.write(f"{email_cell}  {rest}  {enabled:<{_ENABLED_W}}  {created}\n")
+            return
+        text = Text()
+        if unverified:
+            text.append(email)
+            text.append(_UNVERIFIED, style="yellow")
+            text.append(email_cell[len(email) + len(_UNVERIFIED) :])
+        else:
+            text.append(email_cell)
+        text.append(f"  {rest}  ")
+        text.append(f"{enabled:<{_ENABLED_W}}", style=None if user.enabled else "red")
+        text.append(f"  {created}")
+        self._write(text)
+
+    def _write(self, text: Any) -> None:
+        if self._console is None:
+            self.out.write(text.plain + "\n")
+        else:
+            self._console.print(text, soft_wrap=True)
+
+
+def _fit(value: str, width: int, *, cut: bool, pad: bool = True) -> str:
+    """``value`` in ``width`` terminal cells: cut with "…" when ``cut`` and longer, padded with spaces when ``pad``."""
+    from rich.cells import set_cell_size
+
+    length = cell_len(value)
+    if cut and length > width:
+        return set_cell_size(value, width - 1) + "…"
+    return value + " " * (width - length) if pad and length < width else value
 
 
 class ScanProgress:
@@ -210,6 +291,7 @@ def import_summary(summary: dict[str, Any]) -> None:
         + counts
         + f"{'[red]' if failed else ''}{failed} failed{'[/]' if failed else ''}"
         + (f", {not_attempted} not attempted" if not_attempted else "")
+        + (f" (every row from line {rest} on)" if (rest := summary.get("not_attempted_from_line")) else "")
         + (f", [yellow]{unknown} unknown[/] (run again to settle them)" if unknown else "")
         + f"; {summary['throttle_retries']} throttling retries."
     )

@@ -18,8 +18,9 @@ import row is run, paced and retried.
 - **Concurrency that follows the rate** (:class:`~cognito_privx.users.concurrency.Crew`): threads are added as
   the rate x a row's measured time asks (Little's law), up to ``--workers``.
 - **Stops.** Cognito's daily invite-email cap (``LimitExceededException``) and Ctrl-C start no further row; rows
-  never started are reported as "not attempted", not failed. A second Ctrl-C is answered, a third abandons the
-  rows in flight ("unknown"): every row of the file is reported with an outcome, whatever the presses.
+  never started are reported as "not attempted", not failed (the rest of the file as one count, not read). A
+  second Ctrl-C is answered, a third abandons the rows in flight ("unknown"): every row of the file is reported
+  with an outcome, whatever the presses.
 """
 
 from __future__ import annotations
@@ -75,7 +76,12 @@ class _PacedGateway(CognitoGateway):
         """Seconds this thread has waited for the limiter so far (a row's time less its waits is its work)."""
         return float(getattr(self._local, "waited", 0.0))
 
+    def calls(self) -> int:
+        """Calls this thread has made so far (a row that made none tells nothing of the round trip)."""
+        return int(getattr(self._local, "calls", 0))
+
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        self._local.calls = self.calls() + 1
         if operation not in self.operations:
             return self.inner.call(operation, **params)
         first = time.monotonic()
@@ -177,8 +183,9 @@ def import_rows(
     the caller's :class:`CtrlC`, held beyond the run (else one is held for the run only). ``no_call``
     (:func:`~cognito_privx.users.quick_rows.no_call_answer`) answers, on this thread, a row that needs no call
     (``None``: the workers' row); after a stop it is not asked. Once stopped, the rest of a file whose length is
-    known is counted "not attempted" without reading it, unless each row must be listed (``report``,
-    ``keep_results``, ``answer``).
+    known is counted "not attempted" without reading it: one count from the first row not started (the report's
+    ``rest_from_line``, one line of ``report``: :meth:`ReportWriter.write_rest`), unless ``answer`` must see
+    each row (the job engine: a row may be known without a call).
     """
     start = time.monotonic() if started is None else started
     if limiter is None and users.create_limiter is not None:
@@ -211,9 +218,9 @@ def import_rows(
                 if go:
                     run.running.add(index_no)
             try:
-                began, waited = time.monotonic(), paced_gw.waited()
+                began, waited, calls = time.monotonic(), paced_gw.waited(), paced_gw.calls()
                 result = one(row) if go else _not_attempted_result(row, run.reason)
-                if go:
+                if go and paced_gw.calls() > calls:  # a row answered without a call is no round trip
                     crew.record(time.monotonic() - began - (paced_gw.waited() - waited))
             except BaseException as e:  # noqa: BLE001 - a programming error: re-raised by the main thread
                 done.put(e)
@@ -306,6 +313,7 @@ def import_rows(
     crew.grow()
     submitted = 0
     clean = False
+    rest_from: int | None = None  # the line from which every row is "not attempted", counted, not listed
     source: Iterator[UserRow] = iter(rows)
     total = len(rows) if isinstance(rows, Sized) else None
     held = ctrl_c if ctrl_c is not None else CtrlC().__enter__()
@@ -318,8 +326,12 @@ def import_rows(
                 if run.stop.is_set():  # stopped: the rest of the file is "not attempted", without a call
                     while next_out < submitted:  # the rows in flight first: nothing piles up behind them
                         collect(block=True)
-                    if total is not None and report is None and not keep_results and answer is None:
-                        counts[Outcome.NOT_ATTEMPTED.value] += max(0, total - submitted)  # nothing lists them
+                    if total is not None and answer is None:  # the rest as one count, from this row's line
+                        rest = max(0, total - submitted)
+                        counts[Outcome.NOT_ATTEMPTED.value] += rest
+                        rest_from = row.line
+                        if report is not None:
+                            report.write_rest(row.line, rest, run.reason or "stopped")
                         submitted = next_out = total
                         break
                     known = answer(row) if answer is not None else None  # a result needing no call still counts
@@ -386,6 +398,7 @@ def import_rows(
         rate=limiter.admitted_rate if isinstance(limiter, AdaptiveRate) else limiter.rate,
         jobs=list(jobs or []),
         ended=ended,
+        rest_from_line=rest_from,
     )
     if report is not None:
         report.close(outcome)

@@ -2,7 +2,10 @@
 
 Rows in flight = rows per second x seconds a row takes (Little's law). The rate is the limiter's
 (:class:`~cognito_privx.pacing.AdaptiveRate`: what Cognito admits); a row's time is measured on the workers, less
-the time it waited for the limiter (a wait is not work: counting it would grow the crew without end). The crew
+the time it waited for the limiter (a wait is not work: counting it would grow the crew without end), and read as
+at most ``SATURATION`` times the fastest row seen: beyond that the round trip is taken to be our own requests
+queued at a server that cannot keep up (the sandbox's moto, a service slowing down instead of throttling), where
+more threads add only waiting, and rows in flight a Ctrl-C must wait for (issue 24: 256 of them, ~1 s). The crew
 starts ``least`` threads and adds threads as the rate or the round trip grows, up to ``ceiling`` (``--workers``:
 the most calls in flight, for memory and connections; botocore's ``max_pool_connections`` is set to match in
 :mod:`cognito_privx.cognito.session`). Threads are never stopped early: one the rate no longer needs waits for
@@ -17,6 +20,7 @@ from collections.abc import Callable
 
 HEADROOM = 2.0  # twice the rows Little's law asks for: a round trip's spread, the limiter's growth between looks
 SMOOTHING = 0.1  # the weight of the latest row in the moving average of a row's time
+SATURATION = 3.0  # a row's time is read as at most this many times the fastest row's: past it, it is queueing
 
 
 class Crew:
@@ -37,6 +41,7 @@ class Crew:
         self.least = min(max(1, least), self.ceiling)
         self.threads: list[threading.Thread] = []
         self.row_s: float | None = None  # the moving average of a row's working time (seconds)
+        self.fastest_s: float | None = None  # the fastest row's working time: the server's own time, unqueued
         self._work, self._rate, self._name = work, rate, name
         self._lock = threading.Lock()
         self._growing = threading.Lock()
@@ -49,14 +54,17 @@ class Crew:
         with self._lock:
             seconds = max(0.0, seconds)
             self.row_s = seconds if self.row_s is None else self.row_s + SMOOTHING * (seconds - self.row_s)
+            self.fastest_s = seconds if self.fastest_s is None else min(self.fastest_s, seconds)
         self.grow()
 
     def wanted(self) -> int:
-        """The threads the current rate and row time ask for, within ``least`` and ``ceiling``."""
+        """The threads the current rate and row time ask for, within ``least`` and ``ceiling``: the row time is
+        the moving average, at most ``SATURATION`` x the fastest row's (a row faster than 1 ms counts as 1 ms)."""
         with self._lock:
-            row_s = self.row_s
-        if row_s is None:
+            row_s, fastest_s = self.row_s, self.fastest_s
+        if row_s is None or fastest_s is None:
             return self.least
+        row_s = min(row_s, SATURATION * max(fastest_s, 0.001))
         need = math.ceil(self._rate() * row_s * HEADROOM) + 2
         return max(self.least, min(self.ceiling, need))
 
@@ -78,4 +86,4 @@ class Crew:
                 thread.start()
 
 
-__all__ = ["HEADROOM", "Crew"]
+__all__ = ["HEADROOM", "SATURATION", "Crew"]

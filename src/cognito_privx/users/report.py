@@ -32,6 +32,7 @@ class ImportReport:
     rate: float | None = None  # the creation rate the limiter ended at (requests/s)
     jobs: list[dict[str, Any]] = field(default_factory=list)  # import jobs (--engine job): their descriptions
     ended: collections.Counter[str] = field(default_factory=collections.Counter)  # PrivX sessions/connections
+    rest_from_line: int | None = None  # every row from this line to the end: not attempted, counted, not listed
 
     def privx_ended(self, kind: str) -> int:
         """PrivX ``"sessions"`` or ``"connections"`` the demoted rows had ended, summed (issue 21)."""
@@ -72,6 +73,7 @@ class ImportReport:
             "rows": self.rows,
             **{o.value: self.count(o) for o in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.FAILED)},
             "not_attempted": self.not_attempted,
+            "not_attempted_from_line": self.rest_from_line,
             "unknown": self.unknown,
             "dry_run": self.dry_run,
             "seconds": round(self.seconds, 2),
@@ -112,13 +114,30 @@ class ReportWriter:
         else:
             self._csv.writerow([r.line or "", r.email, r.outcome.value, r.detail])
 
+    def write_rest(self, line: int | None, rows: int, reason: str) -> None:
+        """The rows a stop left unread, as one count: every row from ``line`` (the first not started) to the end
+        of the file, ``rows`` of them, "not attempted". CSV: one row (``line``, no email, ``not attempted``, the
+        count in ``detail``); JSON: no row (the summary's ``not_attempted`` and ``not_attempted_from_line``)."""
+        self._counts[Outcome.NOT_ATTEMPTED.value] += rows
+        if rows and not self._json:
+            self._csv.writerow(
+                [
+                    line or "",
+                    "",
+                    Outcome.NOT_ATTEMPTED.value,
+                    f"{rows} rows from this line to the end of the file "
+                    f"({reason}): run the same file again to import them",
+                ]
+            )
+
     @property
     def closed(self) -> bool:
         return self._fh.closed
 
     @property
     def written(self) -> int:
-        """Rows written so far: the first ``written`` rows of the file (results come in file order)."""
+        """Rows written so far, or counted (:meth:`write_rest`): the first ``written`` rows of the file (results
+        come in file order)."""
         return sum(self._counts.values())
 
     def fill(self, rows: Iterable[UserRow], outcome: Outcome, detail: str) -> None:
