@@ -87,6 +87,14 @@ class AdmittedRate:
             n = len(self._times) - bisect.bisect_right(self._times, now - window)
         return max(0, n - young) / span
 
+    def latest(self, now: float, count: int) -> float | None:
+        """Successes per second over the time since the ``count``-th latest one (``None``: fewer in the window):
+        a reading whose span shrinks as the rate grows (``count`` answers: the same relative noise at any rate)."""
+        self._trim(now)
+        if len(self._times) < max(2, count) or now <= self._times[-count]:
+            return None
+        return (count - 1) / (now - self._times[-count])
+
     def at_last(self) -> float | None:
         """The rate over the window that ends at the latest success: what was admitted when the work ended."""
         return None if self.last is None else self.rate(self.last)
@@ -132,8 +140,10 @@ class AdaptiveRate:
         window: float = 1.0,
         cut_window: float = 0.5,
         hold: float = 0.2,
-        growth: float = 4.0,
+        growth: float = 64.0,
         cap: float = 2.0,
+        recent: float = 0.1,
+        latest_count: int = 16,
         beta: float = 0.9,
         c: float = 0.1,
         max_cut: float = 0.5,
@@ -148,7 +158,7 @@ class AdaptiveRate:
         self.floor = min(floor, self.ceiling)
         self.start = min(start, self.ceiling)
         self.rate = self.start
-        self.cut_window, self.hold = cut_window, hold
+        self.cut_window, self.hold, self.recent, self.latest_count = cut_window, hold, recent, latest_count
         self.growth, self.cap, self.beta, self.c, self.max_cut, self.burst_s = growth, cap, beta, c, max_cut, burst_s
         self.k = (1 - beta) / c if c > 0 else 0.0
         self.k = self.k ** (1 / 3)
@@ -197,11 +207,22 @@ class AdaptiveRate:
             t = min(now - self._cut_at, 60.0)  # far beyond any cap; keeps the cube finite
             rate = self.w_max * (1 + self.c * (t - self.k) ** 3)
         rate = min(self.ceiling, rate)
-        if rate > self.rate:  # growth only up to the cap: it stops a rise, it never cuts (a stall is no quota)
-            admitted = self.admitted.rate(now)
-            cap = self.start if admitted is None else self.cap * admitted
+        admitted = self.admitted.rate(now)
+        cap = self.start if admitted is None else self.cap * admitted
+        if self.slow_start:
+            # The ramp: the latest answers show the rate the ramp reached a round trip ago (the 1-s window lags
+            # it); above twice what the window admitted the rate holds only while the latest answers justify it.
+            latest = self.admitted.latest(now, self.latest_count)
+            fast_cap = cap if latest is None else max(cap, self.cap * latest)
+            rate = max(min(self.rate, max(cap, self.start)), min(rate, fast_cap))
+        elif rate > self.rate:  # growth only up to the cap: it stops a rise, it never cuts (a stall is no quota)
             rate = max(self.rate, min(rate, cap))
         self.rate = max(self.floor, rate)
+
+    def _admitted(self, now: float, *windows: float) -> float | None:
+        """The most admitted per second over any of ``windows`` up to ``now`` (``None``: not known yet)."""
+        known = [r for r in (self.admitted.rate(now, w) for w in windows) if r is not None]
+        return max(known) if known else None
 
     def succeeded(self) -> None:
         """A paced request was admitted (answered, not throttled)."""
@@ -218,9 +239,7 @@ class AdaptiveRate:
             self._update(now)
             # The recent past (half a second: a rate that moved shows at once) or the whole window, whichever
             # admitted more: a window the overshoot filled reads empty for a while, not a quota of nothing.
-            readings = [self.admitted.rate(now, self.cut_window), self.admitted.rate(now)]
-            known = [r for r in readings if r is not None]
-            admitted = max(known) if known else None
+            admitted = self._admitted(now, self.recent, self.cut_window, self.admitted.window)
             w_max = self.rate if admitted is None else min(self.rate, admitted)
             # No deeper than ``max_cut`` at once (nothing admitted yet reads as 0): the curve starts at beta * w_max.
             self.w_max = max(self.floor, w_max, self.rate * (1 - self.max_cut) / self.beta)
