@@ -109,13 +109,18 @@ class AdaptiveRate:
     retry mode, ``botocore/retries/adaptive.py``: a token bucket whose rate follows a CUBIC curve, cut on
     throttling, never above twice the measured rate).
 
-    - **Start**: ``start`` requests/s with a burst of a few requests (``burst_s`` seconds' worth, at least 2: no
-      second's worth at once: AWS does not publish its burst), growing ``growth``-fold a second until the first
-      throttle.
+    - **Start** (slow start, until the first throttle): ``start`` requests/s with a burst of a few requests
+      (``burst_s`` seconds' worth, at least 2: no second's worth at once: AWS does not publish its burst), growing
+      at most ``growth``-fold a second and never beyond ``cap`` times what the latest ``latest_count`` answers
+      admitted (:meth:`AdmittedRate.latest`): as TCP's slow start, the rate doubles about once per round trip
+      (50/s to 400/s in ~0.5 s at 60 ms, ~1 s at 150 ms; a 1-s window lags a ramp: at 4x a second under it,
+      400/s took 1.5-1.9 s). Above ``cap`` times the window's reading the rate holds only while the latest
+      answers justify it, so a rate that nothing uses never climbs on a lucky bunch of answers.
     - **Cap**: the rate never grows beyond ``cap`` times what the service admitted over the last ``window``
       seconds (:class:`AdmittedRate`, over the time actually elapsed), nor beyond ``start`` while nothing is known:
-      a rate that nothing uses never grows (botocore: ``_MAX_RATE_ADJUST_SCALE = 2.0``). The cap stops a rise; it
-      does not cut (a second without answers, a stalled round trip, is not a quota: only throttles cut).
+      a rate that nothing uses never grows (botocore: ``_MAX_RATE_ADJUST_SCALE = 2.0``). After the first throttle
+      the cap stops a rise; it does not cut (a second without answers, a stalled round trip, is not a quota: only
+      throttles cut); in slow start it brings the rate back to ``cap`` times the window's reading at most.
     - **Cut**: on ``TooManyRequestsException`` the quota estimate ``w_max`` becomes what was admitted (at
       saturation, the quota), at most the rate in force, and the rate ``beta`` of it, at least ``1 - max_cut`` of
       the rate in force: every cut lowers the rate. Throttles of requests sent before the cut are the same
@@ -142,7 +147,6 @@ class AdaptiveRate:
         hold: float = 0.2,
         growth: float = 64.0,
         cap: float = 2.0,
-        recent: float = 0.1,
         latest_count: int = 16,
         beta: float = 0.9,
         c: float = 0.1,
@@ -158,7 +162,7 @@ class AdaptiveRate:
         self.floor = min(floor, self.ceiling)
         self.start = min(start, self.ceiling)
         self.rate = self.start
-        self.cut_window, self.hold, self.recent, self.latest_count = cut_window, hold, recent, latest_count
+        self.cut_window, self.hold, self.latest_count = cut_window, hold, latest_count
         self.growth, self.cap, self.beta, self.c, self.max_cut, self.burst_s = growth, cap, beta, c, max_cut, burst_s
         self.k = (1 - beta) / c if c > 0 else 0.0
         self.k = self.k ** (1 / 3)
@@ -219,11 +223,6 @@ class AdaptiveRate:
             rate = max(self.rate, min(rate, cap))
         self.rate = max(self.floor, rate)
 
-    def _admitted(self, now: float, *windows: float) -> float | None:
-        """The most admitted per second over any of ``windows`` up to ``now`` (``None``: not known yet)."""
-        known = [r for r in (self.admitted.rate(now, w) for w in windows) if r is not None]
-        return max(known) if known else None
-
     def succeeded(self) -> None:
         """A paced request was admitted (answered, not throttled)."""
         with self._lock:
@@ -239,7 +238,9 @@ class AdaptiveRate:
             self._update(now)
             # The recent past (half a second: a rate that moved shows at once) or the whole window, whichever
             # admitted more: a window the overshoot filled reads empty for a while, not a quota of nothing.
-            admitted = self._admitted(now, self.recent, self.cut_window, self.admitted.window)
+            readings = [self.admitted.rate(now, self.cut_window), self.admitted.rate(now)]
+            known = [r for r in readings if r is not None]
+            admitted = max(known) if known else None
             w_max = self.rate if admitted is None else min(self.rate, admitted)
             # No deeper than ``max_cut`` at once (nothing admitted yet reads as 0): the curve starts at beta * w_max.
             self.w_max = max(self.floor, w_max, self.rate * (1 - self.max_cut) / self.beta)
