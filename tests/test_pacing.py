@@ -174,7 +174,9 @@ def time_to_quota(sim: Sim, quota: float, span: float = 0.2) -> float:
 @pytest.mark.parametrize("shape", BENCH_SHAPES)
 @pytest.mark.parametrize("rtt", [FAST, SLOW], ids=["50-70ms", "140-160ms"])
 @pytest.mark.parametrize("quota", [50.0, 100.0, 200.0, 400.0])
-def test_the_ramp_reaches_the_quota_within_a_few_round_trips(shape: str, rtt: tuple[float, float], quota: float) -> None:
+def test_the_ramp_reaches_the_quota_within_a_few_round_trips(
+    shape: str, rtt: tuple[float, float], quota: float
+) -> None:
     """From 50/s, not told the quota: the rate doubles about once per round trip (never above twice what the
     latest answers admitted), so any quota up to 400/s is reached within a second, and the first 5 s get most of
     it (a large burst: more than the quota, the bucket's second's worth included), with few throttles."""

@@ -125,7 +125,8 @@ def simulate(
     s = sim or Sim(quota)
     s.limiter = (limiter or (lambda clock: AdaptiveRate(clock=clock, random=rng.random)))(lambda: s.now)
 
-    queued: collections.deque[tuple[int, float]] = collections.deque()  # workers waiting for a slot, first come first served
+    # Workers waiting for a slot, first come first served: (attempt, the row's working seconds so far).
+    queued: collections.deque[tuple[int, float]] = collections.deque()
     pumping = False
 
     def ask(attempt: int, work: float = 0.0) -> None:

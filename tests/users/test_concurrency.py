@@ -93,7 +93,9 @@ def test_a_slower_round_trip_asks_for_more(release: threading.Event) -> None:
 
 @pytest.mark.parametrize("shape", ["small-burst", "large-burst"])
 @pytest.mark.parametrize(
-    ("quota", "rtt"), [(50.0, (0.14, 0.16)), (400.0, (0.05, 0.07)), (400.0, (0.14, 0.16))], ids=["50", "400", "400-slow"]
+    ("quota", "rtt"),
+    [(50.0, (0.14, 0.16)), (400.0, (0.05, 0.07)), (400.0, (0.14, 0.16))],
+    ids=["50", "400", "400-slow"],
 )
 def test_rows_in_flight_never_limit_the_rate(shape: str, quota: float, rtt: tuple[float, float]) -> None:
     """On the simulated clock (tests/support/quota_sim.py), the crew the import would run (``--workers`` 256,
