@@ -34,8 +34,14 @@ class TokenBucket:
         self._clock = clock
         self._last = clock()
         self._lock = threading.Lock()
+        self._turnstile = threading.Lock()
 
     def acquire(self) -> None:
+        """Wait for a token: one waiter at a time (the others wait on a lock, not in a loop of wake-ups)."""
+        with self._turnstile:
+            self._acquire()
+
+    def _acquire(self) -> None:
         while True:
             with self._lock:
                 now = self._clock()
@@ -177,17 +183,24 @@ class AdaptiveRate:
         self._cut_at = -math.inf
         self._tokens = self._burst()
         self._lock = threading.Lock()
+        self._turnstile = threading.Lock()  # held by the one waiter asking for the next slot
 
     def _burst(self) -> float:
         return max(2.0, self.rate * self.burst_s)
 
     def acquire(self) -> float:
-        """Wait for the next slot; returns the time it was granted (hand it back to :meth:`throttled`)."""
-        while True:
-            granted, wait_s = self.try_acquire()
-            if wait_s <= 0:
-                return granted
-            self._sleep(wait_s)
+        """Wait for the next slot; returns the time it was granted (hand it back to :meth:`throttled`).
+
+        One waiter at a time asks for a slot (:attr:`_turnstile`); the others wait on that lock without running.
+        Every waiter sleeping until "the next token" and all waking for it would wake each of them once per token:
+        100 waiters at 400/s were ~40,000 wake-ups a second, more CPU than the calls themselves.
+        """
+        with self._turnstile:
+            while True:
+                granted, wait_s = self.try_acquire()
+                if wait_s <= 0:
+                    return granted
+                self._sleep(wait_s)
 
     def try_acquire(self) -> tuple[float, float]:
         """A slot now if there is one: ``(now, 0.0)``; else ``(now, seconds to wait before asking again)``."""
