@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 _random = _random_module.Random()  # noqa: S311 - jitter only, not security
 START_RATE = 50.0  # AWS's default UserCreation quota: where the adaptive rate starts
+ASKERS = 4  # waiters asking a limiter for the next slot at once (the rest wait without waking up)
 
 
 class TokenBucket:
@@ -34,10 +35,11 @@ class TokenBucket:
         self._clock = clock
         self._last = clock()
         self._lock = threading.Lock()
-        self._turnstile = threading.Lock()
+        self._turnstile = threading.Semaphore(ASKERS)
 
     def acquire(self) -> None:
-        """Wait for a token: one waiter at a time (the others wait on a lock, not in a loop of wake-ups)."""
+        """Wait for a token: at most :data:`ASKERS` waiters at a time ask (the others wait on a semaphore, not in a
+        loop of wake-ups)."""
         with self._turnstile:
             self._acquire()
 
@@ -183,7 +185,7 @@ class AdaptiveRate:
         self._cut_at = -math.inf
         self._tokens = self._burst()
         self._lock = threading.Lock()
-        self._turnstile = threading.Lock()  # held by the one waiter asking for the next slot
+        self._turnstile = threading.Semaphore(ASKERS)  # held by the waiters asking for the next slot
 
     def _burst(self) -> float:
         return max(2.0, self.rate * self.burst_s)
@@ -191,9 +193,10 @@ class AdaptiveRate:
     def acquire(self) -> float:
         """Wait for the next slot; returns the time it was granted (hand it back to :meth:`throttled`).
 
-        One waiter at a time asks for a slot (:attr:`_turnstile`); the others wait on that lock without running.
-        Every waiter sleeping until "the next token" and all waking for it would wake each of them once per token:
-        100 waiters at 400/s were ~40,000 wake-ups a second, more CPU than the calls themselves.
+        At most :data:`ASKERS` waiters at a time ask for a slot (:attr:`_turnstile`); the others wait on that
+        semaphore without running. Every waiter sleeping until "the next token" and all waking for it woke each of
+        them once per token: 100 waiters at 400/s were ~40,000 wake-ups a second, more CPU than the calls. One
+        asker alone would make every slot wait for a hand-off to the next thread (a wake-up, then the GIL).
         """
         with self._turnstile:
             while True:
@@ -275,4 +278,4 @@ class AdaptiveRate:
             return self.admitted.at_last()
 
 
-__all__ = ["START_RATE", "AdaptiveRate", "AdmittedRate", "TokenBucket"]
+__all__ = ["ASKERS", "START_RATE", "AdaptiveRate", "AdmittedRate", "TokenBucket"]
