@@ -18,6 +18,16 @@ first and the last one admitted, as % of quota (what the rate controller achieve
 missing from the pool afterwards. Runs are interleaved (run 1 of every cell, then run 2, ...) so machine noise
 falls on every method alike; moto is reset before each run (an empty account).
 
+**Run length.** Each run creates ``quota x --seconds`` users (default 10 s: 500 users at 50/s, 4,000 at 400/s):
+the same seconds of quota at every quota, so the fixed costs weigh alike everywhere. They are the tool's start-up
+(interpreter, imports, config and CSV check, two pool look-ups before the first create: the **1st create** column;
+~0.5-0.8 s on a quiet machine, the tool's bytecode compiled first as ``pip install`` does) and the ramp to an
+unknown quota (from 50/s, doubling about once per round trip: ~0.5 s to 400/s at 50-70 ms, ~1 s at 140-160 ms).
+Together ~1-1.5 s: 5-8 % of a 10-s run at 50/s, up to ~12 % at 400/s and 140-160 ms; a bulk load of tens of
+thousands of users amortises them, and **create phase** shows the pace without them. The issue's own baseline
+(2,000 users: 40 s at 50/s) would take the matrix (4 quotas x 2 limiters x 3 methods x 2 latencies x 3 runs)
+past an hour; 10 s keeps ``make bench`` near 35 min. ``--seconds 20`` is the figure to quote for long loads.
+
 **The instrument's ceiling** (per latency, printed beside every figure): the quota switched off, a plain client of
 256 kept-alive ``http.client`` connections (no SDK) creates the largest run's number of users through the proxy
 into moto; median of the runs. The **null backend** row is the proxy alone answering AdminCreateUser itself
@@ -59,7 +69,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from import_common import BENCH_DIR, CLI, MotoProcess, cli_env, count_users, make_pool, write_inputs
+from import_common import BENCH_DIR, CLI, MotoProcess, cli_env, compile_tool, count_users, make_pool, write_inputs
 from import_scale import job_engine, print_job, print_scale, scale
 
 from cognito_privx.sandbox.aws_shaped import AwsShapedProxy, LimiterShape
@@ -234,7 +244,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 run, 4 s of quota, quotas 50 and 400, 20,000 rows")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median and min-max printed)")
-    parser.add_argument("--seconds", type=float, default=8.0, help="users per run = quota x this")
+    parser.add_argument("--seconds", type=float, default=10.0, help="users per run = quota x this (see Run length)")
     parser.add_argument("--quotas", default=",".join(map(str, QUOTAS)), help="creates/s, comma-separated")
     parser.add_argument("--latencies", default="50,140", help="50 (50-70 ms) and/or 140 (140-160 ms)")
     parser.add_argument("--shapes", default=",".join(SHAPES), help="small-burst, large-burst, window")
@@ -255,6 +265,7 @@ def main() -> None:
     args.shapes = [s for s in args.shapes.split(",") if s]
     args.methods = [m for m in args.methods.split(",") if m]
     started = time.monotonic()
+    compile_tool()
 
     runs: list[Run] = []
     null: dict[int, list[float]] = {}

@@ -155,6 +155,38 @@ def test_the_adaptive_rate_takes_95_percent_of_any_quota(shape: str, quota: floa
     assert sim.limiter.admitted_rate == pytest.approx(quota, rel=0.1)
 
 
+# The bench's shapes (sandbox/aws_shaped.py): a bucket holding 50 ms of the quota, and one holding a second's worth.
+BENCH_SHAPES = {
+    "small-burst": lambda q: BucketQuota(q, max(2.0, q * 0.05)),
+    "large-burst": lambda q: BucketQuota(q, q),
+}
+# Seconds from the first request until the quota is reached, and the share of the quota over the first 5 s that a
+# run must get. Before the ramp followed the latest answers (4x a second, capped by the 1-s window): 400/s took
+# 1.5 s at 50-70 ms and 1.9 s at 140-160 ms, and the first 5 s got 80 % / 74 % of a small-burst quota.
+RAMP = {FAST: (0.7, 0.9), SLOW: (1.1, 0.85)}
+
+
+def time_to_quota(sim: Sim, quota: float, span: float = 0.2) -> float:
+    """The first time from which ``span`` seconds admit >= 90 % of the quota."""
+    return next(t / 100 for t in range(0, 1000) if sim.admitted_between(t / 100, t / 100 + span) >= 0.9 * quota * span)
+
+
+@pytest.mark.parametrize("shape", BENCH_SHAPES)
+@pytest.mark.parametrize("rtt", [FAST, SLOW], ids=["50-70ms", "140-160ms"])
+@pytest.mark.parametrize("quota", [50.0, 100.0, 200.0, 400.0])
+def test_the_ramp_reaches_the_quota_within_a_few_round_trips(
+    shape: str, rtt: tuple[float, float], quota: float
+) -> None:
+    """From 50/s, not told the quota: the rate doubles about once per round trip (never above twice what the
+    latest answers admitted), so any quota up to 400/s is reached within a second, and the first 5 s get most of
+    it (a large burst: more than the quota, the bucket's second's worth included), with few throttles."""
+    sim = simulate(BENCH_SHAPES[shape](quota), seconds=6, workers=int(quota * rtt[1] * 2) + 8, rtt=rtt)
+    reach, least = RAMP[rtt]
+    assert time_to_quota(sim, quota) <= reach
+    assert share(sim, quota, 0, 5) >= (least if shape == "small-burst" else 1.0)
+    assert throttled_share(sim) <= (0.1 if shape == "small-burst" else 0.25)
+
+
 def test_a_burst_of_one_loses_no_more_than_a_client_that_knows_the_quota() -> None:
     """A bucket with no burst at all: any client loses part of the quota to the round trip's spread; the adaptive
     rate gets what a client sending exactly at the quota gets, with far fewer throttles."""
@@ -273,3 +305,38 @@ def acquire_times_adaptive(limiter: AdaptiveRate, fake: FakeTime, n: int) -> lis
         limiter.succeeded()
         times.append(fake.now)
     return times
+
+
+@pytest.mark.parametrize("kind", ["adaptive", "fixed"])
+def test_waiting_threads_do_not_all_wake_for_every_slot(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """50 threads wanting 200 slots between them: a few waiters at a time (``pacing.ASKERS``) sleep until the next
+    slot, the others wait on a semaphore, so there are at most a few sleeps a slot (each waiter sleeping until "the
+    next token" made ~25 a slot: at 400/s and 100 threads, more CPU than the calls). Counts sleeps, not time."""
+    import threading
+    import time
+
+    sleeps = [0]
+    lock = threading.Lock()
+
+    def counted_sleep(seconds: float) -> None:
+        with lock:
+            sleeps[0] += 1
+        time.sleep(seconds)
+
+    if kind == "adaptive":
+        limiter: AdaptiveRate | TokenBucket = AdaptiveRate(2000, floor=2000, ceiling=2000, sleep=counted_sleep)
+    else:
+        limiter = TokenBucket(2000, burst=2)
+        monkeypatch.setattr(pacing, "time", type("T", (), {"sleep": staticmethod(counted_sleep)}))
+    slots = 200
+
+    def take() -> None:
+        for _ in range(slots // 50):
+            limiter.acquire()
+
+    threads = [threading.Thread(target=take) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sleeps[0] <= (pacing.ASKERS + 1) * slots

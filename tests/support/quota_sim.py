@@ -14,11 +14,13 @@ import collections
 import heapq
 import itertools
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from cognito_privx.pacing import AdaptiveRate
+from cognito_privx.users.concurrency import Crew
 
 
 class Quota(Protocol):
@@ -79,6 +81,8 @@ class Sim:
     throttled: list[float] = field(default_factory=list)
     resent: list[float] = field(default_factory=list)  # when throttled requests went out again
     others_admitted: int = 0
+    crew: Crew | None = None  # with ``crew=``: the import's crew, its workers simulated
+    row_seconds: list[float] = field(default_factory=list)  # each admitted row's working time (trips, pauses)
     _events: list[tuple[float, int, Callable[[], None]]] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -107,21 +111,26 @@ def simulate(
     others: tuple[float, float, float] | None = None,
     changes: tuple[tuple[float, float], ...] = (),
     sim: Sim | None = None,
+    crew: int | None = None,
 ) -> Sim:
     """Run ``workers`` workers with an endless supply of requests for ``seconds`` simulated seconds.
 
     ``others``: (rate, from, to): another client (sign-ups) sending evenly at ``rate`` between those times into
     the same quota. ``changes``: (time, new quota rate). ``limiter``: builds the limiter from the clock.
+    ``crew``: instead of ``workers``, the import's :class:`~cognito_privx.users.concurrency.Crew` with this
+    ceiling (``--workers``) decides how many workers there are, from the rate and each row's measured time (its
+    round trips and its pauses before re-sending, not its waits for the limiter), as in the import engine.
     """
     rng = random.Random(seed)
     s = sim or Sim(quota)
     s.limiter = (limiter or (lambda clock: AdaptiveRate(clock=clock, random=rng.random)))(lambda: s.now)
 
-    queued: collections.deque[int] = collections.deque()  # workers waiting for a slot, first come first served
+    # Workers waiting for a slot, first come first served: (attempt, the row's working seconds so far).
+    queued: collections.deque[tuple[int, float]] = collections.deque()
     pumping = False
 
-    def ask(attempt: int) -> None:
-        queued.append(attempt)
+    def ask(attempt: int, work: float = 0.0) -> None:
+        queued.append((attempt, work))
         if not pumping:
             pump()
 
@@ -135,31 +144,39 @@ def simulate(
                 pumping = True
                 s.at(s.now + wait, pump)
                 return
-            send(sent_at, queued.popleft())
+            send(sent_at, *queued.popleft())
         pumping = False
 
-    def send(sent_at: float, attempt: int) -> None:
+    def send(sent_at: float, attempt: int, work: float) -> None:
         if attempt:
             s.resent.append(s.now)
         trip = rng.uniform(*rtt)
-        s.at(s.now + trip / 2, lambda: arrive(sent_at, trip, attempt))
+        s.at(s.now + trip / 2, lambda: arrive(sent_at, trip, attempt, work + trip))
 
-    def arrive(sent_at: float, trip: float, attempt: int) -> None:
+    def arrive(sent_at: float, trip: float, attempt: int, work: float) -> None:
         ok = s.quota.admit(s.now)
-        s.at(s.now + trip / 2, lambda: answer(sent_at, ok, attempt))
+        s.at(s.now + trip / 2, lambda: answer(sent_at, ok, attempt, work))
 
-    def answer(sent_at: float, ok: bool, attempt: int) -> None:
+    def answer(sent_at: float, ok: bool, attempt: int, work: float) -> None:
         if ok:
             s.admitted.append(s.now)
+            s.row_seconds.append(work)
             s.limiter.succeeded()
+            if s.crew is not None:
+                s.crew.record(work)  # may start workers (SimCrew._start)
             ask(0)
             return
         s.throttled.append(s.now)
         s.limiter.throttled(sent_at)
-        s.at(s.now + s.limiter.retry_delay(attempt + 1), lambda: ask(attempt + 1))
+        pause = s.limiter.retry_delay(attempt + 1)
+        s.at(s.now + pause, lambda: ask(attempt + 1, work + pause))
 
-    for _ in range(workers):
-        s.at(s.now, lambda: ask(0))
+    if crew is not None:
+        s.crew = SimCrew(lambda: s.at(s.now, lambda: ask(0)), ceiling=crew, rate=lambda: s.limiter.rate)
+        s.crew.grow()
+    else:
+        for _ in range(workers):
+            s.at(s.now, lambda: ask(0))
     if others is not None:
         rate, begin, end = others
 
@@ -177,3 +194,16 @@ def simulate(
         s.at(when, change)
     s.run(s.now + seconds)
     return s
+
+
+class SimCrew(Crew):
+    """The import's :class:`~cognito_privx.users.concurrency.Crew`, its threads simulated: starting one schedules
+    a simulated worker (``spawn``), so the crew's own sizing (Little's law, its headroom) is what is tested."""
+
+    def __init__(self, spawn: Callable[[], None], *, ceiling: int, rate: Callable[[], float]) -> None:
+        super().__init__(lambda: None, ceiling=ceiling, rate=rate)
+        self._spawn = spawn
+
+    def _start(self) -> threading.Thread:
+        self._spawn()
+        return threading.Thread(target=lambda: None)  # a stand-in, never started: the worker is simulated

@@ -21,6 +21,10 @@ from collections.abc import Callable
 HEADROOM = 2.0  # twice the rows Little's law asks for: a round trip's spread, the limiter's growth between looks
 SMOOTHING = 0.1  # the weight of the latest row in the moving average of a row's time
 SATURATION = 3.0  # a row's time is read as at most this many times the fastest row's: past it, it is queueing
+# Threads before any row was timed: the round trip is not known yet, and the limiter starts at 50/s (pacing's
+# START_RATE) and doubles about once per round trip: 16 carry that start up to a 0.3-s round trip (4 held 50/s at
+# 150 ms to ~27/s for the first round trip, a ramp one round trip late at every quota).
+LEAST = 16
 
 
 class Crew:
@@ -34,7 +38,7 @@ class Crew:
         *,
         ceiling: int,
         rate: Callable[[], float],
-        least: int = 4,
+        least: int = LEAST,
         name: str = "import",
     ) -> None:
         self.ceiling = max(1, ceiling)
@@ -81,9 +85,13 @@ class Crew:
             if self._closed:
                 return
             for _ in range(self.wanted() - len(self.threads)):
-                thread = threading.Thread(target=self._work, name=f"{self._name}-{len(self.threads)}", daemon=True)
-                self.threads.append(thread)
-                thread.start()
+                self.threads.append(self._start())
+
+    def _start(self) -> threading.Thread:
+        """One more worker running ``work``, started (a seam: the simulated clock's crew starts simulated ones)."""
+        thread = threading.Thread(target=self._work, name=f"{self._name}-{len(self.threads)}", daemon=True)
+        thread.start()
+        return thread
 
 
-__all__ = ["HEADROOM", "SATURATION", "Crew"]
+__all__ = ["HEADROOM", "LEAST", "SATURATION", "Crew"]
