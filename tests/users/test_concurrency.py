@@ -104,6 +104,8 @@ def test_a_round_trip_that_is_our_own_queue_does_not_grow_the_crew_to_the_ceilin
     c.grow()
     assert len(c.threads) <= 900.0 * 0.01 * SATURATION * HEADROOM + 3
     assert len(c.threads) < 256
+
+
 @pytest.mark.parametrize("shape", ["small-burst", "large-burst"])
 @pytest.mark.parametrize(
     ("quota", "rtt"),
