@@ -8,11 +8,7 @@ creates every pool; only the parsing of constant files is shared. Measured on ``
   loader caches per session, and every CLI run in the tests makes new sessions): one loader per data path
   serves every session of the process. ``service-data-loaded`` handlers already run on the cached model for
   each client of a session, so they are idempotent.
-- The tool's default trust (the system store and certifi, plus ``PRIVX_CA_CERT`` when set) loads ~300 CA
-  certificates into a new SSL context for each HTTPS client, two or three per CLI run (~25 ms each on an idle
-  machine, 6 % of a CLI-heavy test's CPU): one context per distinct trust serves the process. A trust naming a
-  file or directory (``AWS_CA_BUNDLE``, ``SSL_CERT_FILE``, ...) is still loaded every time, so its errors and its
-  contents are tested as they are.
+- (The CA bundles: :meth:`cognito_privx.net.Trust.context` itself keeps one context per trust and file version.)
 - moto imports its one fixed JWKS signing key (``moto/cognitoidp/resources/jwks-private.json``) for every user
   pool it creates, recovering the RSA primes each time (~0.1-0.3 s of CPU a pool): the key is imported once.
 """
@@ -20,7 +16,6 @@ creates every pool; only the parsing of constant files is shared. Measured on ``
 from __future__ import annotations
 
 import json
-import ssl
 import types
 from collections.abc import Iterator
 from typing import Any
@@ -52,23 +47,9 @@ def process_wide_caches() -> Iterator[None]:
                 keys[cache_key] = jwk.RSAKey.import_key(data, *args, **kwargs)
             return keys[cache_key]
 
-    from cognito_privx import net
-
-    contexts: dict[net.Trust, ssl.SSLContext] = {}
-    make_context = net.Trust.context
-
-    def shared_context(trust: net.Trust) -> ssl.SSLContext:
-        if trust.path is not None:  # a named file or directory: loaded (and its errors raised) every time
-            return make_context(trust)
-        if trust not in contexts:
-            contexts[trust] = make_context(trust)
-        return contexts[trust]
-
     moto_jwk = models.__dict__["jwk"]
     setattr(botocore.session, "create_loader", shared_loader)  # noqa: B010
     setattr(models, "jwk", types.SimpleNamespace(RSAKey=RSAKey))  # noqa: B010
-    setattr(net.Trust, "context", shared_context)  # noqa: B010
     yield
     setattr(botocore.session, "create_loader", create_loader)  # noqa: B010
     setattr(models, "jwk", moto_jwk)  # noqa: B010
-    setattr(net.Trust, "context", make_context)  # noqa: B010
