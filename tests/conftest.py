@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.support.process_caches",
+    "tests.support.order",
     "tests.support.env",
     "tests.support.cli",
     "tests.support.clock",

@@ -114,3 +114,36 @@ def test_the_route_reported_is_the_route_taken(
 def test_the_starter_file_has_a_commented_public_url() -> None:
     text = starter_toml(region="eu-west-1", privx_url="https://privx.example.com")
     assert '# public_url = "https://privx.example.com"' in text
+
+
+def _ders(ctx: Any) -> set[bytes]:
+    return set(ctx.get_ca_certs(binary_form=True))
+
+
+def test_one_context_per_trust_until_its_file_changes_and_a_file_gone_is_still_an_error(tmp_path: Path) -> None:
+    """A run opens several HTTPS clients: the CA bundle is loaded once per trust, not once per client. A file
+    rewritten in between (another CA at the same path) is loaded anew; a file gone is still refused by name."""
+    import ssl
+
+    import trustme
+
+    first, second = trustme.CA(), trustme.CA()
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(first.cert_pem.bytes())
+    trust = net.Trust("AWS_CA_BUNDLE", str(bundle))
+    loaded = trust.context()
+    assert net.Trust("AWS_CA_BUNDLE", str(bundle)).context() is loaded  # the second client: nothing loaded again
+    assert _ders(loaded) == {ssl.PEM_cert_to_DER_cert(first.cert_pem.bytes().decode())}
+
+    bundle.write_bytes(second.cert_pem.bytes() + second.cert_pem.bytes())  # another CA (and size) at the same path
+    again = trust.context()
+    assert _ders(again) == {ssl.PEM_cert_to_DER_cert(second.cert_pem.bytes().decode())}
+    assert net.Trust("SSL_CERT_FILE", str(bundle)).context() is not again  # another setting: its own context
+
+    with_extra = net.Trust("AWS_CA_BUNDLE", str(bundle), first.cert_pem.bytes().decode()).context()
+    assert len(_ders(with_extra)) == 2 and trust.context() is again  # PRIVX_CA_CERT added: a context of its own
+
+    bundle.unlink()
+    with pytest.raises(ConfigError) as caught:
+        trust.context()
+    assert "AWS_CA_BUNDLE" in caught.value.message

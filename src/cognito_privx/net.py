@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import ssl
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +54,36 @@ class Trust:
         return base + (" + PRIVX_CA_CERT" if self.extra_pem else "")
 
     def context(self) -> ssl.SSLContext:
-        """The verifying SSL context. Raises :class:`ConfigError` naming the setting when its file is unusable."""
+        """The verifying SSL context. Raises :class:`ConfigError` naming the setting when its file is unusable.
+
+        One context per trust and per version of its file (device, inode, size, modification time) in a process:
+        a run opens several clients, and loading a bundle costs 30-55 ms of CPU each time (~150-300 CAs). A file
+        changed or replaced since is loaded anew; a file gone is refused as before (nothing is cached for it). A
+        context is safe to share: the clients only read it (httpcore sets the same ALPN list, HTTP/1.1, on each
+        use)."""
+        if self.path is None:
+            version: tuple[int, ...] | None = ()
+        else:
+            try:
+                st = os.stat(self.path)
+                version = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            except OSError:
+                version = None  # unusable: _load says why, every time
+        if version is None:
+            return self._load()
+        key = (self, version)
+        with _CONTEXTS_LOCK:
+            cached = _CONTEXTS.get(key)
+        if cached is not None:
+            return cached
+        ctx = self._load()
+        with _CONTEXTS_LOCK:
+            if len(_CONTEXTS) >= _CONTEXTS_MAX:  # a long-lived process whose files keep changing: start again
+                _CONTEXTS.clear()
+            return _CONTEXTS.setdefault(key, ctx)
+
+    def _load(self) -> ssl.SSLContext:
+        """A new verifying context, its CAs loaded from the trust's source (see :meth:`context`)."""
         try:
             if self.path is None:
                 import certifi
@@ -82,6 +112,11 @@ class Trust:
                     "export the CA again as PEM (ASCII text)",
                 ) from None
         return ctx
+
+
+_CONTEXTS: dict[tuple[Trust, tuple[int, ...]], ssl.SSLContext] = {}  # Trust.context's, by trust and file version
+_CONTEXTS_LOCK = threading.Lock()
+_CONTEXTS_MAX = 16
 
 
 def _common_trust(environ: Mapping[str, str]) -> Trust:

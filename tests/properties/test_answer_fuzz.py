@@ -3,7 +3,9 @@ never in a traceback, and never reports a change the server does not hold afterw
 
 One answer a case (the ``nth`` JSON answer of PrivX, or the ``nth`` parsed answer of a cognito-idp call) is
 rewritten by :func:`tests.support.mutate.mutate` while ``plan``, ``setup``, ``doctor``, ``list-users`` or ``access``
-runs in-process. The cases are derandomized, so a count before and after a change compares the same cases.
+runs in-process, ``PRIVX_CASES`` / ``COGNITO_CASES`` of them shared equally by the commands (one test each, so
+the suite's workers share them out). The cases are derandomized, so a count before and after a change compares
+the same cases.
 ``ANSWER_FUZZ_REPORT=<file>`` writes the figures (cases, answers rewritten, outcomes) there as JSON lines, and
 ``ANSWER_FUZZ_COUNT_ONLY=1`` counts instead of failing (to measure old code: an escaped exception counts as a
 traceback).
@@ -146,9 +148,9 @@ def converged(cli: Any, config_file: Path, pool: str, discovery_in_process: None
     return pool
 
 
-@settings(max_examples=PRIVX_CASES, **_FUZZ)  # type: ignore[arg-type]
+@pytest.mark.parametrize("command", COMMANDS)  # one test per command: the workers share the cases out
+@settings(max_examples=PRIVX_CASES // len(COMMANDS), **_FUZZ)  # type: ignore[arg-type]
 @given(
-    command=st.sampled_from(COMMANDS),
     nth=st.integers(0, 10**6),
     seed=st.integers(0, 2**32 - 1),
     fresh=st.booleans(),
@@ -199,9 +201,9 @@ def _cognito_holds(aws: Any, pool_id: str, emulator: PrivXEmulator, what: str, n
     return True  # the pool itself, its record, attribute, MFA: the pool exists (converged)
 
 
-@settings(max_examples=COGNITO_CASES, **_FUZZ)  # type: ignore[arg-type]
+@pytest.mark.parametrize("command", COMMANDS)
+@settings(max_examples=COGNITO_CASES // len(COMMANDS), **_FUZZ)  # type: ignore[arg-type]
 @given(
-    command=st.sampled_from(COMMANDS),
     nth=st.integers(0, 10**6),
     seed=st.integers(0, 2**32 - 1),
     missing_domain=st.booleans(),

@@ -8,24 +8,31 @@ creates every pool; only the parsing of constant files is shared. Measured on ``
   loader caches per session, and every CLI run in the tests makes new sessions): one loader per data path
   serves every session of the process. ``service-data-loaded`` handlers already run on the cached model for
   each client of a session, so they are idempotent.
-- The tool's default trust (the system store and certifi, plus ``PRIVX_CA_CERT`` when set) loads ~300 CA
-  certificates into a new SSL context for each HTTPS client, two or three per CLI run (~25 ms each on an idle
-  machine, 6 % of a CLI-heavy test's CPU): one context per distinct trust serves the process. A trust naming a
-  file or directory (``AWS_CA_BUNDLE``, ``SSL_CERT_FILE``, ...) is still loaded every time, so its errors and its
-  contents are tested as they are.
+- (The CA bundles: :meth:`cognito_privx.net.Trust.context` itself keeps one context per trust and file version.)
 - moto imports its one fixed JWKS signing key (``moto/cognitoidp/resources/jwks-private.json``) for every user
   pool it creates, recovering the RSA primes each time (~0.1-0.3 s of CPU a pool): the key is imported once.
+- The hosted UI stand-in (``sandbox.hosted_ui.claims.Signer``) makes a new 2048-bit RSA key for each instance, one
+  or more per test that signs in (50-500 ms of CPU each, ~1/10 of a race schedule's time): keys come from a pool
+  of :data:`SIGNING_KEYS`, handed out in turn, so signers made one after the other still hold different keys (and
+  each keeps its own random ``kid``).
+- typer builds the click command tree from the app's annotations on every ``CliRunner().invoke(app, ...)`` (~20 ms
+  of CPU, thousands of runs in the suite): built once per app (and per value of typer's one build-time setting);
+  each run still gets a new click context. Tests that build a tree themselves (``typer.main.get_command``) still
+  get a new one.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
-import ssl
+import os
 import types
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+SIGNING_KEYS = 4
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -52,23 +59,38 @@ def process_wide_caches() -> Iterator[None]:
                 keys[cache_key] = jwk.RSAKey.import_key(data, *args, **kwargs)
             return keys[cache_key]
 
-    from cognito_privx import net
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
-    contexts: dict[net.Trust, ssl.SSLContext] = {}
-    make_context = net.Trust.context
+    from cognito_privx.sandbox.hosted_ui import claims
 
-    def shared_context(trust: net.Trust) -> ssl.SSLContext:
-        if trust.path is not None:  # a named file or directory: loaded (and its errors raised) every time
-            return make_context(trust)
-        if trust not in contexts:
-            contexts[trust] = make_context(trust)
-        return contexts[trust]
+    made: list[Any] = []
+    turn = itertools.count()
+
+    def pooled_key(*, public_exponent: int, key_size: int) -> Any:
+        if len(made) < SIGNING_KEYS:
+            made.append(rsa.generate_private_key(public_exponent=public_exponent, key_size=key_size))
+            return made[-1]
+        return made[next(turn) % SIGNING_KEYS]
+
+    import typer.testing
+
+    commands: dict[tuple[int, str | None], Any] = {}
+    get_command = typer.testing._get_command
+
+    def built_once(app: Any) -> Any:
+        # The one setting typer reads while building (the completion options' shape: typer.completion).
+        key = (id(app), os.environ.get("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION"))
+        if key not in commands:
+            commands[key] = (app, get_command(app))  # the app kept: its id is not reused
+        return commands[key][1]
 
     moto_jwk = models.__dict__["jwk"]
     setattr(botocore.session, "create_loader", shared_loader)  # noqa: B010
     setattr(models, "jwk", types.SimpleNamespace(RSAKey=RSAKey))  # noqa: B010
-    setattr(net.Trust, "context", shared_context)  # noqa: B010
+    setattr(claims, "rsa", types.SimpleNamespace(generate_private_key=pooled_key))  # noqa: B010
+    setattr(typer.testing, "_get_command", built_once)  # noqa: B010
     yield
     setattr(botocore.session, "create_loader", create_loader)  # noqa: B010
     setattr(models, "jwk", moto_jwk)  # noqa: B010
-    setattr(net.Trust, "context", make_context)  # noqa: B010
+    setattr(claims, "rsa", rsa)  # noqa: B010
+    setattr(typer.testing, "_get_command", get_command)  # noqa: B010
