@@ -153,6 +153,30 @@ def test_users_over_http(run: Any) -> None:
     assert [u["email"] for u in listed["users"]] == ["alice@example.com"]
 
 
+def test_list_users_into_a_pipe_closed_early_ends_quietly(run: Any, sandbox: dict[str, str], tmp_path: Path) -> None:
+    """``list-users | head -1``: the reader goes away while the table still streams (more than a pipe's 64 KiB
+    buffer of rows): the command ends as a program its closed pipe ends (exit 141, nothing on stderr), not as a bug
+    ("unexpected BrokenPipeError … please report it")."""
+    assert run("setup").returncode == 0
+    path = tmp_path / "u.csv"
+    path.write_text("email,group\n" + "".join(f"someone-with-a-long-name-{i}@example.com,ops\n" for i in range(900)))
+    assert run("import-users", str(path), "--no-invite").returncode == 0
+    config = tmp_path / "cognito-privx.toml"
+    for args in (["list-users"], ["-o", "json", "list-users"]):
+        listing = subprocess.Popen(
+            [CLI, "--config", str(config), *args],
+            env=sandbox,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert listing.stdout is not None and listing.stderr is not None
+        assert listing.stdout.readline()
+        listing.stdout.close()  # what `head -1` does once it has its line
+        stderr = listing.stderr.read().decode()
+        assert listing.wait(timeout=120) == 141, stderr
+        assert "BrokenPipe" not in stderr and "report it" not in stderr and "Exception ignored" not in stderr
+
+
 def test_an_import_job_over_http_and_its_rerun(run: Any, sandbox: dict[str, str], tmp_path: Path) -> None:
     """``--engine job`` against the sandbox in another process: the upload goes to its loopback upload server, the
     job runs there, the per-row results come back from its CloudWatch Logs; the same file again starts no job."""

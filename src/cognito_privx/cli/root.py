@@ -238,6 +238,9 @@ def run(state: State, body: Callable[[], T]) -> T:
         raise typer.Exit(e.exit_code) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt, _click_exception()):
         raise
+    except BrokenPipeError:
+        _stdout_gone()
+        raise typer.Exit(BROKEN_PIPE_EXIT) from None
     except Exception as e:  # noqa: BLE001 - the CLI boundary: nothing ends in a traceback without --debug
         if state.debug:
             import traceback
@@ -245,6 +248,22 @@ def run(state: State, body: Callable[[], T]) -> T:
             sys.stderr.write(traceback.format_exc())
         render.error(CognitoPrivxError(unexpected(e), UNEXPECTED_HINT))
         raise typer.Exit(1) from None
+
+
+BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for a program its closed pipe ended
+
+
+def _stdout_gone() -> None:
+    """The reader of stdout went away (``list-users | head``): end quietly, as a program its pipe ends does, not as
+    a bug. What is still buffered for stdout goes to /dev/null, so that the interpreter's final flush does not raise
+    again (the Python documentation's recipe: "Note on SIGPIPE", library/signal.html)."""
+    try:
+        fileno = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (tests capture stdout in memory)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fileno)
+    os.close(devnull)
 
 
 def unexpected(error: BaseException) -> str:
