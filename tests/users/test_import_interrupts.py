@@ -120,3 +120,46 @@ def test_two_or_three_ctrl_c_at_random_moments_lose_no_row(moto_server: MotoServ
     assert unknown_seen > 0  # the third press did abandon rows in flight at least once
     assert answered > 0  # and the second was answered
     assert rests_seen > 0  # and the rest of a file was counted, not listed, at least once
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_while_the_pool_is_read_reports_every_row_not_attempted(
+    moto_server: MotoServer, tmp_path: Path, presses: int
+) -> None:
+    """Ctrl-C (once, or twice 0.02 s apart) while the pool's users are listed, before the first row is sent: as a stop
+    before any row: a summary, a whole ``-o json`` document and report, every row "not attempted" from line 2, no
+    create sent (issue 24's review)."""
+    import boto3
+
+    name = f"privx-listed-{presses}"
+    pool = _make_pool(moto_server.url, name)
+    client = boto3.client("cognito-idp", region_name=REGION, endpoint_url=moto_server.url)
+    present = [f"old{i:03}@example.com" for i in range(70)]  # two pages of ListUsers: a listing pays for 60 rows
+    for email in present:
+        client.admin_create_user(UserPoolId=pool, Username=email, MessageAction="SUPPRESS")
+    csv_file = tmp_path / "users.csv"
+    emails = [f"n{i:03}@example.com" for i in range(60)]
+    csv_file.write_text("email,group\n" + "".join(f"{e},ops\n" for e in emails))
+    config = tmp_path / "c.toml"
+    config.write_text(f'[cognito]\nregion = "{REGION}"\npool_name = "{name}"\n')
+    report = tmp_path / "report.json"
+    with AwsShapedProxy(moto_server.url, latency=(0.5, 1.0), create_rate=1000, seed=presses) as proxy:
+        proc = _cli(config, csv_file, report, proxy, tmp_path)
+        deadline = time.monotonic() + 30
+        while proxy.calls["ListUsers"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        for _ in range(presses):
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.02)
+        stdout, stderr = proc.communicate(timeout=60)
+        assert proxy.calls["AdminCreateUser"] == 0
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "reading the pool's users (about 70)" in stderr, stderr
+    summary = json.loads(stdout)["summary"]
+    assert summary["not_attempted"] == 60 and summary["not_attempted_from_line"] == 2
+    written = json.loads(report.read_text())
+    assert written["rows"] == [] and written["summary"]["not_attempted_from_line"] == 2
+    assert written["summary"]["not_attempted"] == 60 and written["summary"]["unknown"] == 0
+    assert sorted(_emails(moto_server.url, pool)) == present

@@ -131,6 +131,8 @@ def _import_file(
     try:
         return _import(state, cfg, rows, writer, asked, role, flags)
     except BaseException as e:
+        if isinstance(e, KeyboardInterrupt):  # a second press must not cut the report short: the exit is 130
+            _ignore_further_presses()
         if writer is not None:  # the report stays a whole document, and says why it ends there
             writer.abort(
                 f"stopped by {getattr(e, 'message', None) or type(e).__name__}",
@@ -141,11 +143,21 @@ def _import_file(
         raise
 
 
+def _ignore_further_presses() -> None:
+    """SIGINT ignored from here on (a command on its way out with 130), where Python's own handler is set."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread() and (
+        signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    ):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: str | None, flags: _Flags) -> int:
     """The engine chosen, then the rows imported by the API (here) or by import jobs; the exit code."""
     from cognito_privx import render
     from cognito_privx.users.api_engine import CtrlC
-    from cognito_privx.users.index import learn_pool
     from cognito_privx.users.jobs.choice import Engine, choose_engine
 
     users = open_users(state, keep_sessions=flags.keep_sessions, batch=True)
@@ -168,11 +180,44 @@ def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: st
             workers=flags.workers,
             rate=flags.rate,
         )
-    index = learn_pool(users, len(rows), dry_run=flags.dry_run)
-    with CtrlC(
-        keep_after_a_press=True
-    ) as ctrl_c:  # held until the results are out: a late press loses none of them (issue 23)
+    # Held from the pool's listing until the results are out: a press while the pool is read stops as one before
+    # the first row (every row "not attempted"), and a late press loses no result (issues 23, 24).
+    with CtrlC(keep_after_a_press=True) as ctrl_c:
+        index = _learn_pool(users, len(rows), flags, ctrl_c)
         return _import_rows(state, users, rows, writer, flags, index, ctrl_c)
+
+
+class _PressedWhileListing(Exception):
+    """Ctrl-C while the pool's users were listed: the listing ends there (no row has been sent)."""
+
+
+def _learn_pool(users: Any, rows: int, flags: _Flags, ctrl_c: Any, every: int = 100) -> Any:
+    """:func:`~cognito_privx.users.index.learn_pool` with a note on stderr when the listing starts and every
+    ``every`` pages (on a big pool it takes a minute: 60 users a page, 30 pages/s), stopped at a Ctrl-C press
+    (after the page in flight): then ``None``, and the run that follows starts no row."""
+    from cognito_privx import render
+    from cognito_privx.users.index import learn_pool
+
+    pages = 0
+    estimated = int((users.description or {}).get("EstimatedNumberOfUsers", 0) or 0)
+
+    def on_page(seen: int) -> None:
+        nonlocal pages
+        if ctrl_c.presses:
+            raise _PressedWhileListing
+        if not seen:
+            render.info(f"reading the pool's users (about {estimated}) before the first row…")
+            return
+        pages += 1
+        if pages % every == 0:
+            render.info(f"read {seen} of about {max(estimated, seen)} users")
+
+    if ctrl_c.presses:
+        return None
+    try:
+        return learn_pool(users, rows, dry_run=flags.dry_run, on_page=on_page)
+    except _PressedWhileListing:
+        return None
 
 
 def _check_schema(users: Any, rows: Any) -> None:

@@ -273,6 +273,19 @@ class JobProgress:
         self.progress.update(self._rows, advance=1)
 
 
+def _rest_of_file(summary: dict[str, Any]) -> str:
+    """The summary's parenthesis after "N not attempted": the rows listed one by one (handed out, never started)
+    and the one count from the first row not handed out to the end of the file."""
+    rest = summary.get("not_attempted_from_line")
+    if not rest:
+        return ""
+    counted = summary.get("not_attempted_rest")
+    listed = (summary.get("not_attempted") or 0) - counted if counted else 0
+    if listed > 0:
+        return f" ({listed} listed, then every row from line {rest} on)"
+    return f" (every row from line {rest} on)"
+
+
 def import_summary(summary: dict[str, Any]) -> None:
     rate = summary.get("rows_per_second")
     failed = summary["failed"]
@@ -291,7 +304,7 @@ def import_summary(summary: dict[str, Any]) -> None:
         + counts
         + f"{'[red]' if failed else ''}{failed} failed{'[/]' if failed else ''}"
         + (f", {not_attempted} not attempted" if not_attempted else "")
-        + (f" (every row from line {rest} on)" if (rest := summary.get("not_attempted_from_line")) else "")
+        + _rest_of_file(summary)
         + (f", [yellow]{unknown} unknown[/] (run again to settle them)" if unknown else "")
         + f"; {summary['throttle_retries']} throttling retries."
     )

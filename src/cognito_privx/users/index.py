@@ -78,6 +78,7 @@ def learn_pool(
 
     An import into a pool its description estimates empty lists nothing: creating first needs no listing, and a
     user there after all answers ``UsernameExistsException``. A dry run lists it (one call) to be sure.
+    ``on_page`` gets the users read so far: 0 before the first page, then after each page.
     """
     if not users.model.signs_in_with_email:
         return None  # every row fails with the reason, as add-user would
@@ -88,6 +89,8 @@ def learn_pool(
         return None
     index = PoolIndex(users.attribute)
     seen = 0
+    if on_page is not None:
+        on_page(0)  # the listing begins (a big pool takes a minute: 60 users a page)
     for page in users.lookup.user_pages():
         for raw in page:
             index.add(raw)

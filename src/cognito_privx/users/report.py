@@ -33,6 +33,7 @@ class ImportReport:
     jobs: list[dict[str, Any]] = field(default_factory=list)  # import jobs (--engine job): their descriptions
     ended: collections.Counter[str] = field(default_factory=collections.Counter)  # PrivX sessions/connections
     rest_from_line: int | None = None  # every row from this line to the end: not attempted, counted, not listed
+    rest_rows: int = 0  # how many rows that count holds (the other "not attempted" rows are listed)
 
     def privx_ended(self, kind: str) -> int:
         """PrivX ``"sessions"`` or ``"connections"`` the demoted rows had ended, summed (issue 21)."""
@@ -74,6 +75,7 @@ class ImportReport:
             **{o.value: self.count(o) for o in (Outcome.CREATED, Outcome.UPDATED, Outcome.UNCHANGED, Outcome.FAILED)},
             "not_attempted": self.not_attempted,
             "not_attempted_from_line": self.rest_from_line,
+            "not_attempted_rest": self.rest_rows,
             "unknown": self.unknown,
             "dry_run": self.dry_run,
             "seconds": round(self.seconds, 2),
