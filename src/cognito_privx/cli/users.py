@@ -355,6 +355,7 @@ def _list_users(state: State, group: str | None, status: str | None, *, force: b
     from cognito_privx.errors import UsageError
     from cognito_privx.reconcile import migration
     from cognito_privx.users import STATUS_MEANING, UserInfo, group_filter
+    from cognito_privx.users.lookup import listing_keeps
 
     spec = users_spec(state)
     # With --force any group is looked for, also one outside today's safe names (a read: it finds the users of a
@@ -387,13 +388,10 @@ def _list_users(state: State, group: str | None, status: str | None, *, force: b
                     claimed = surveyor.observe(raw) if surveyor.anyone_can_be_behind else ()
                     if spec.native_groups:  # the groups cognito:groups carries: the native [roles] ones
                         info = replace(info, group=",".join(claimed) or None)
-                    groups = (info.group or "").split(",")
-                    if folded is not None and folded not in {fold_group(g) for g in groups}:
-                        continue
-                    if wanted is not None and info.status != wanted:
+                    if not listing_keeps(info, folded, wanted):
                         continue
                     if spelled is not None:
-                        spelled.see(info.email, groups)
+                        spelled.see(info.email, (info.group or "").split(","))
                     if table is not None:
                         table.row(info)
                     else:

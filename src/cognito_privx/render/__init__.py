@@ -48,7 +48,6 @@ from cognito_privx.render.terminal import (
 from cognito_privx.render.users import (
     ImportProgress,
     JobProgress,
-    ScanProgress,
     UsersTable,
     import_summary,
     user_result,
@@ -61,7 +60,6 @@ __all__ = [
     "ImportProgress",
     "JobProgress",
     "JsonRows",
-    "ScanProgress",
     "UsersTable",
     "access_table",
     "change",

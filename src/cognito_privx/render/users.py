@@ -135,23 +135,6 @@ def _fit(value: str, width: int, *, cut: bool, pad: bool = True) -> str:
     return value + " " * (width - length) if pad and length < width else value
 
 
-class ScanProgress:
-    """A spinner on stderr while a pool is paged through."""
-
-    def __init__(self) -> None:
-        self._status = stderr().status("listing users…")
-
-    def __enter__(self) -> ScanProgress:
-        self._status.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._status.__exit__(None, None, None)
-
-    def update(self, seen: int) -> None:
-        self._status.update(f"listing users… {seen} scanned")
-
-
 def _print_failed(out: Any, result: Any) -> None:
     """A failed row above a progress bar: its line, address and why."""
     if result.outcome.value == "failed":

@@ -25,6 +25,15 @@ if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking on
     from types_boto3_cognito_idp.type_defs import AdminGetUserResponseTypeDef, UserTypeTypeDef
 
 
+def listing_keeps(info: UserInfo, folded_group: str | None, status: str | None) -> bool:
+    """Whether a listing of one group (``folded_group``, already :func:`~cognito_privx.config.fold_group`-ed:
+    compared as PrivX's rule matcher compares groups) and one ``UserStatus`` shows ``info``; ``None``: any. A user
+    of several native groups has them comma-joined in ``info.group``."""
+    if status is not None and info.status != status:
+        return False
+    return folded_group is None or folded_group in {fold_group(g) for g in (info.group or "").split(",")}
+
+
 @dataclass(frozen=True)
 class UserLookup:
     """Finding a user by email under the pool's username model (:mod:`cognito_privx.cognito.usernames`).
@@ -132,12 +141,7 @@ class UserLookup:
         for page in self.user_pages():
             seen += len(page)
             listed = (UserInfo.from_cognito(raw, attribute) for raw in page)
-            users += [
-                info
-                for info in listed
-                if (wanted is None or wanted in {fold_group(g) for g in (info.group or "").split(",")})
-                and (status is None or info.status == status)
-            ]
+            users += [info for info in listed if listing_keeps(info, wanted, status)]
             if on_page is not None:
                 on_page(seen)
         return sorted(users, key=lambda u: u.email)
@@ -205,4 +209,4 @@ def _case_prefixes(email: str, letters: int = 3) -> list[str]:
     return ["".join(p) for p in itertools.product(*options)]
 
 
-__all__ = ["AmbiguousUserError", "UserLookup", "UserNotFound"]
+__all__ = ["AmbiguousUserError", "UserLookup", "UserNotFound", "listing_keeps"]
