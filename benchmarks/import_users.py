@@ -15,8 +15,9 @@ of it is interpreter start-up and the first calls). Each figure is the **median 
 **spread** (min-max) beside it. **create phase** is the pace the stand-in itself saw: admitted creates between the
 first and the last one admitted, as % of quota (what the rate controller achieves once running).
 **throttled** is the median count of TooManyRequestsException answers; **failed** the median count of users
-missing from the pool afterwards. Runs are interleaved (run 1 of every cell, then run 2, ...) so machine noise
-falls on every method alike; moto is reset before each run (an empty account).
+missing from the pool afterwards; **CPU/row** the command's own CPU time (user + sys, start-up included) per
+user created, median: less distorted than wall time by whatever else shares the cores. Runs are interleaved
+(run 1 of every cell, then run 2, ...) so machine noise falls on every method alike; moto is reset before each run (an empty account).
 
 **Run length.** Each run creates ``quota x --seconds`` users (default 10 s: 500 users at 50/s, 4,000 at 400/s):
 the same seconds of quota at every quota, so the fixed costs weigh alike everywhere. They are the tool's start-up
@@ -60,6 +61,7 @@ import argparse
 import json
 import math
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -95,6 +97,12 @@ class Run:
     phase_rate: float  # admitted creates/s between the first and last admitted, as the stand-in saw them
     code: int
     to_first: float = 0.0  # seconds from starting the command to its first admitted create
+    cpu: float = 0.0  # the command's own CPU seconds (user + sys), start-up included
+
+    @property
+    def cpu_per_row(self) -> float:
+        """CPU milliseconds per created user (the whole process's: start-up spread over the rows)."""
+        return 1000 * self.cpu / self.created if self.created else 0.0
 
     @property
     def rate(self) -> float:
@@ -132,9 +140,12 @@ def one_run(
             args = [sys.executable, script, method, proxy.url, pool, prefix, str(users), str(workers)]
             env = None
         timeout = max(120.0, 20 * users / min(quota, 1000))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.monotonic()
         done = subprocess.run(args, env=env, capture_output=True, text=True, check=False, timeout=timeout)
         wall = time.monotonic() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command's own: moto's process is not waited yet
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         admitted = list(proxy.admitted_at)
         throttled = proxy.throttled
     if done.returncode != 0:
@@ -143,7 +154,7 @@ def one_run(
     phase = (len(admitted) - 1) / span if span > 0 else 0.0
     created = count_users(moto.url, pool)
     to_first = admitted[0] - start if admitted else wall
-    return Run(method, latency, quota, shape, users, wall, created, throttled, phase, done.returncode, to_first)
+    return Run(method, latency, quota, shape, users, wall, created, throttled, phase, done.returncode, to_first, cpu)
 
 
 def null_ceiling(latency: int, users: int) -> float:
@@ -184,7 +195,7 @@ def print_tables(runs: list[Run], null: dict[int, list[float]], args: argparse.N
         print(
             f"{'quota':>6} {'limiter':<12} {'method':<10} {'users':>6} {'% of quota: median (min-max)':<29} "
             f"{'users/s':>8} {'create phase':>13} {'1st create':>10} {'% of carriable':>15} {'throttled':>9} "
-            f"{'failed':>6} {'ceiling':>8}",
+            f"{'failed':>6} {'ceiling':>8} {'CPU/row':>8}",
             file=file,
         )
         for quota in args.quotas:
@@ -203,7 +214,8 @@ def print_tables(runs: list[Run], null: dict[int, list[float]], args: argparse.N
                         f"{statistics.median([r.rate / carriable for r in cell]):>15.0%} "
                         f"{statistics.median([r.throttled for r in cell]):>9.0f} "
                         f"{statistics.median([r.users - r.created for r in cell]):>6.0f} "
-                        f"{ceiling:>6.0f}/s",
+                        f"{ceiling:>6.0f}/s "
+                        f"{statistics.median([r.cpu_per_row for r in cell]):>5.2f} ms",
                         file=file,
                     )
 
