@@ -17,7 +17,8 @@ first and the last one admitted, as % of quota (what the rate controller achieve
 **throttled** is the median count of TooManyRequestsException answers; **failed** the median count of users
 missing from the pool afterwards; **CPU/row** the command's own CPU time (user + sys, start-up included) per
 user created, median: less distorted than wall time by whatever else shares the cores. Runs are interleaved
-(run 1 of every cell, then run 2, ...) so machine noise falls on every method alike; moto is reset before each run (an empty account).
+(run 1 of every cell, then run 2, ...) so machine noise falls on every method alike; moto is reset before each
+run (an empty account).
 
 **Run length.** Each run creates ``quota x --seconds`` users (default 10 s: 500 users at 50/s, 4,000 at 400/s):
 the same seconds of quota at every quota, so the fixed costs weigh alike everywhere. They are the tool's start-up

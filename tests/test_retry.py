@@ -155,6 +155,23 @@ def test_out_of_attempts_returns_the_last_answer_not_a_retry_error() -> None:
     assert result == 503 and len(slept) == 2
 
 
+def test_a_first_attempt_retried_is_made_once_and_the_retries_follow_it() -> None:
+    """The first attempt runs before tenacity's machinery; when it is retried it is handed over, not repeated."""
+    slept = Slept()
+    calls: list[int] = []
+
+    def flaky() -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise aws_error("TooManyRequestsException")
+        return 503 if len(calls) == 2 else 200
+
+    result = RetryPolicy(attempts=4, base=0.0, sleep=slept).call(
+        flaky, retry_error=lambda e: True, retry_result=lambda s: s == 503
+    )
+    assert result == 200 and len(calls) == 3 and len(slept) == 2
+
+
 def test_an_error_not_retried_is_raised_at_once() -> None:
     slept = Slept()
     calls: list[int] = []

@@ -9,14 +9,36 @@ from __future__ import annotations
 import bisect
 import collections
 import math
+import queue
 import random as _random_module
 import threading
 import time
 from collections.abc import Callable
+from types import TracebackType
 
 _random = _random_module.Random()  # noqa: S311 - jitter only, not security
 START_RATE = 50.0  # AWS's default UserCreation quota: where the adaptive rate starts
 ASKERS = 4  # waiters asking a limiter for the next slot at once (the rest wait without waking up)
+
+
+class Turnstile:
+    """At most ``n`` threads inside at once (``with turnstile:``), the others blocked at the door: a counting
+    semaphore on :class:`queue.SimpleQueue` (C: a thread at the door is woken by one futex, where
+    :class:`threading.Semaphore`, Python over a Condition, took a context switch more and ~10 us of Python per
+    hand-off; the limiter hands its door on at every slot)."""
+
+    def __init__(self, n: int) -> None:
+        self._passes: queue.SimpleQueue[None] = queue.SimpleQueue()
+        for _ in range(n):
+            self._passes.put(None)
+
+    def __enter__(self) -> None:
+        self._passes.get()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._passes.put(None)
 
 
 class TokenBucket:
@@ -35,11 +57,12 @@ class TokenBucket:
         self._clock = clock
         self._last = clock()
         self._lock = threading.Lock()
-        self._turnstile = threading.Semaphore(ASKERS)
+        self._turnstile = Turnstile(ASKERS)
+        self._asleep = 0  # askers sleeping until a token: each sleeps until its own (see AdaptiveRate.acquire)
 
     def acquire(self) -> None:
         """Wait for a token: at most :data:`ASKERS` waiters at a time ask (the others wait on a semaphore, not in a
-        loop of wake-ups)."""
+        loop of wake-ups), each sleeping until the token after those of the askers asleep before it."""
         with self._turnstile:
             self._acquire()
 
@@ -52,8 +75,13 @@ class TokenBucket:
                 if self._tokens >= 1:
                     self._tokens -= 1
                     return
-                wait_s = (1 - self._tokens) / self.rate
-            time.sleep(wait_s)
+                wait_s = (1 + self._asleep - self._tokens) / self.rate
+                self._asleep += 1
+            try:
+                time.sleep(wait_s)
+            finally:
+                with self._lock:
+                    self._asleep -= 1
 
 
 class AdmittedRate:
@@ -185,7 +213,8 @@ class AdaptiveRate:
         self._cut_at = -math.inf
         self._tokens = self._burst()
         self._lock = threading.Lock()
-        self._turnstile = threading.Semaphore(ASKERS)  # held by the waiters asking for the next slot
+        self._turnstile = Turnstile(ASKERS)  # held by the waiters asking for the next slot
+        self._asleep = 0  # askers sleeping until their slot (acquire)
 
     def _burst(self) -> float:
         return max(2.0, self.rate * self.burst_s)
@@ -196,14 +225,24 @@ class AdaptiveRate:
         At most :data:`ASKERS` waiters at a time ask for a slot (:attr:`_turnstile`); the others wait on that
         semaphore without running. Every waiter sleeping until "the next token" and all waking for it woke each of
         them once per token: 100 waiters at 400/s were ~40,000 wake-ups a second, more CPU than the calls. One
-        asker alone would make every slot wait for a hand-off to the next thread (a wake-up, then the GIL).
+        asker alone would make every slot wait for a hand-off to the next thread (a wake-up, then the GIL). An asker
+        sleeps until its own slot: the next one plus one for each asker asleep before it (all sleeping until "the
+        next slot" woke every asker for each slot, and all but one went back to sleep: at 400/s, ~4 wake-ups a
+        slot). A slot is still granted only by :meth:`try_acquire`, on waking: a cut meanwhile is obeyed.
         """
         with self._turnstile:
             while True:
                 granted, wait_s = self.try_acquire()
                 if wait_s <= 0:
                     return granted
-                self._sleep(wait_s)
+                with self._lock:
+                    wait_s += self._asleep / self.rate
+                    self._asleep += 1
+                try:
+                    self._sleep(wait_s)
+                finally:
+                    with self._lock:
+                        self._asleep -= 1
 
     def try_acquire(self) -> tuple[float, float]:
         """A slot now if there is one: ``(now, 0.0)``; else ``(now, seconds to wait before asking again)``."""
@@ -278,4 +317,4 @@ class AdaptiveRate:
             return self.admitted.at_last()
 
 
-__all__ = ["ASKERS", "START_RATE", "AdaptiveRate", "AdmittedRate", "TokenBucket"]
+__all__ = ["ASKERS", "START_RATE", "AdaptiveRate", "AdmittedRate", "TokenBucket", "Turnstile"]

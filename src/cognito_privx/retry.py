@@ -155,7 +155,31 @@ class RetryPolicy:
         on_retry: Callable[[], None] | None = None,
     ) -> T:
         """``fn()`` until it returns an answer ``retry_result`` accepts, raises an error ``retry_error`` does not
-        retry, or the attempts run out; then that answer or error, as it is."""
+        retry, or the attempts run out; then that answer or error, as it is.
+
+        The first attempt runs before any of tenacity's machinery: an answer or error that is not retried comes
+        back at once (tenacity's ``Retrying`` cost ~35 us a call: at 400 creates/s, 1.5 % of a core); one that is
+        retried is handed to tenacity as its first attempt, so the retries are tenacity's, as before."""
+        try:
+            first = fn()
+        except BaseException as e:  # tenacity's own catch: its predicate decides, as before
+            if not retry_error(e):
+                raise
+            failed: BaseException | None = e
+        else:
+            if not retry_result(first):
+                return first
+            failed = None
+        replayed = False
+
+        def attempt() -> T:
+            nonlocal replayed
+            if replayed:
+                return fn()
+            replayed = True
+            if failed is not None:
+                raise failed
+            return first
 
         def before_sleep(retry_state: tenacity.RetryCallState) -> None:
             log.debug(
@@ -175,7 +199,7 @@ class RetryPolicy:
             before_sleep=before_sleep,
             retry_error_callback=_last_outcome,
         )
-        return retrying(fn)
+        return retrying(attempt)
 
     def create_once(
         self, create: Callable[[], T], lookup: Callable[[], T | None], verdict: Callable[[Exception], Verdict]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from cognito_privx.users.concurrency import HEADROOM, LEAST, SATURATION, Crew
+from cognito_privx.users.concurrency import HEADROOM, LEAST, SATURATION, Crew, HandOff
 from tests.support.quota_sim import BucketQuota, simulate
 
 
@@ -123,3 +123,58 @@ def test_rows_in_flight_never_limit_the_rate(shape: str, quota: float, rtt: tupl
     crewed = simulate(BucketQuota(quota, burst), seconds=6, crew=256, rtt=rtt)
     assert crewed.admitted_between(0, 5) >= plenty.admitted_between(0, 5) * 0.995
     assert crewed.crew is not None and len(crewed.crew.threads) <= 256
+
+
+def test_the_hand_off_delivers_every_item_once_in_order_through_a_small_queue() -> None:
+    """The rows' queue wakes its producer only at half full: nothing is lost or repeated, and a lone consumer
+    sees the producer's order."""
+    todo: HandOff[int] = HandOff(maxsize=4)
+    got: list[int] = []
+
+    def consume() -> None:
+        while (item := todo.get()) >= 0:
+            got.append(item)
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    for i in range(2000):
+        todo.put(i, timeout=5)
+    todo.put(-1)
+    consumer.join(timeout=10)
+    assert got == list(range(2000))
+
+
+def test_the_hand_off_shared_by_consumers_gives_each_item_to_one() -> None:
+    todo: HandOff[int] = HandOff(maxsize=3)
+    got: list[int] = []
+    lock = threading.Lock()
+
+    def consume() -> None:
+        while (item := todo.get()) >= 0:
+            with lock:
+                got.append(item)
+
+    consumers = [threading.Thread(target=consume) for _ in range(5)]
+    for t in consumers:
+        t.start()
+    for i in range(3000):
+        todo.put(i)
+    for _ in consumers:
+        todo.put(-1)
+    for t in consumers:
+        t.join(timeout=10)
+    assert sorted(got) == list(range(3000))
+
+
+def test_an_empty_hand_off_answers_empty_as_a_queue_does() -> None:
+    import queue
+
+    todo: HandOff[int] = HandOff(maxsize=2)
+    with pytest.raises(queue.Empty):
+        todo.get(block=False)
+    with pytest.raises(queue.Empty):
+        todo.get(timeout=0)
+    with pytest.raises(ValueError):
+        todo.get(timeout=-1)
+    todo.put(1)
+    assert todo.get(timeout=0) == 1

@@ -40,7 +40,7 @@ from cognito_privx.cognito import CognitoGateway
 from cognito_privx.errors import CognitoError, CognitoPrivxError, aws_error_code
 from cognito_privx.pacing import AdaptiveRate, TokenBucket
 from cognito_privx.users.calls import InviteLimitError
-from cognito_privx.users.concurrency import Crew
+from cognito_privx.users.concurrency import Crew, HandOff
 from cognito_privx.users.index import PoolIndex
 from cognito_privx.users.model import Outcome, UserResult, UserRow
 from cognito_privx.users.pool import PoolUsers
@@ -196,7 +196,7 @@ def import_rows(
     worker_users = dataclasses.replace(users, gw=paced_gw, create_limiter=None)
     run = _Run()
     width = max(1, workers)
-    todo: queue.Queue[tuple[int, UserRow] | object] = queue.Queue(maxsize=2 * width)
+    todo: HandOff[tuple[int, UserRow] | object] = HandOff(maxsize=2 * width)  # refilled by halves
     done: queue.Queue[tuple[int, UserResult] | BaseException] = queue.Queue()
     counts: collections.Counter[str] = collections.Counter()
     ended: collections.Counter[str] = collections.Counter()  # PrivX sessions / connections of demoted rows

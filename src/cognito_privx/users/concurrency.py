@@ -15,8 +15,13 @@ rows or for the limiter, and costs a stack.
 from __future__ import annotations
 
 import math
+import queue
 import threading
+import time
 from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 HEADROOM = 2.0  # twice the rows Little's law asks for: a round trip's spread, the limiter's growth between looks
 SMOOTHING = 0.1  # the weight of the latest row in the moving average of a row's time
@@ -80,7 +85,11 @@ class Crew:
             return tuple(self.threads)
 
     def grow(self) -> None:
-        """Start the threads now wanted (none is ever stopped here). Thread-safe: workers call it too."""
+        """Start the threads now wanted (none is ever stopped here). Thread-safe: workers call it too. A crew
+        that has its threads returns before taking the lock the main thread and the workers share (called for
+        every row: waiting on that lock was a context switch a row)."""
+        if self._closed or self.wanted() <= len(self.threads):
+            return
         with self._growing:
             if self._closed:
                 return
@@ -94,4 +103,34 @@ class Crew:
         return thread
 
 
-__all__ = ["HEADROOM", "LEAST", "SATURATION", "Crew"]
+class HandOff(queue.Queue[T]):
+    """A bounded :class:`queue.Queue` whose producer, waiting in ``put`` on a full queue, is woken once the
+    consumers have taken it down to half (``maxsize // 2``), not by every ``get``: it then refills the half in one
+    go. The import's main thread hands rows to the workers through it; woken by every row taken, it cost a context
+    switch (and a GIL hand-off) a row. Otherwise :class:`queue.Queue` as it is."""
+
+    def get(self, block: bool = True, timeout: float | None = None) -> T:
+        """:meth:`queue.Queue.get`, waking a waiting producer only at or below half full."""
+        with self.not_empty:
+            if not block:
+                if not self._qsize():
+                    raise queue.Empty
+            elif timeout is None:
+                while not self._qsize():
+                    self.not_empty.wait()
+            elif timeout < 0:
+                raise ValueError("'timeout' must be a non-negative number")
+            else:
+                end = time.monotonic() + timeout
+                while not self._qsize():
+                    remaining = end - time.monotonic()
+                    if remaining <= 0.0:
+                        raise queue.Empty
+                    self.not_empty.wait(remaining)
+            item: T = self._get()
+            if self._qsize() <= self.maxsize // 2:
+                self.not_full.notify()
+            return item
+
+
+__all__ = ["HEADROOM", "LEAST", "SATURATION", "Crew", "HandOff"]
