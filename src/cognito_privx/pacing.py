@@ -9,36 +9,14 @@ from __future__ import annotations
 import bisect
 import collections
 import math
-import queue
 import random as _random_module
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
 
 _random = _random_module.Random()  # noqa: S311 - jitter only, not security
 START_RATE = 50.0  # AWS's default UserCreation quota: where the adaptive rate starts
 ASKERS = 4  # waiters asking a limiter for the next slot at once (the rest wait without waking up)
-
-
-class Turnstile:
-    """At most ``n`` threads inside at once (``with turnstile:``), the others blocked at the door: a counting
-    semaphore on :class:`queue.SimpleQueue` (C: a thread at the door is woken by one futex, where
-    :class:`threading.Semaphore`, Python over a Condition, took a context switch more and ~10 us of Python per
-    hand-off; the limiter hands its door on at every slot)."""
-
-    def __init__(self, n: int) -> None:
-        self._passes: queue.SimpleQueue[None] = queue.SimpleQueue()
-        for _ in range(n):
-            self._passes.put(None)
-
-    def __enter__(self) -> None:
-        self._passes.get()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._passes.put(None)
 
 
 class TokenBucket:
@@ -57,7 +35,7 @@ class TokenBucket:
         self._clock = clock
         self._last = clock()
         self._lock = threading.Lock()
-        self._turnstile = Turnstile(ASKERS)
+        self._turnstile = threading.Semaphore(ASKERS)
         self._asleep = 0  # askers sleeping until a token: each sleeps until its own (see AdaptiveRate.acquire)
 
     def acquire(self) -> None:
@@ -213,7 +191,7 @@ class AdaptiveRate:
         self._cut_at = -math.inf
         self._tokens = self._burst()
         self._lock = threading.Lock()
-        self._turnstile = Turnstile(ASKERS)  # held by the waiters asking for the next slot
+        self._turnstile = threading.Semaphore(ASKERS)  # held by the waiters asking for the next slot
         self._asleep = 0  # askers sleeping until their slot (acquire)
 
     def _burst(self) -> float:
@@ -317,4 +295,4 @@ class AdaptiveRate:
             return self.admitted.at_last()
 
 
-__all__ = ["ASKERS", "START_RATE", "AdaptiveRate", "AdmittedRate", "TokenBucket", "Turnstile"]
+__all__ = ["ASKERS", "START_RATE", "AdaptiveRate", "AdmittedRate", "TokenBucket"]
