@@ -362,7 +362,6 @@ def open_users(
     directory's users read once per run, for import-users)."""
     from cognito_privx.cognito import CognitoGateway
     from cognito_privx.pacing import TokenBucket
-    from cognito_privx.reconcile.offboarding import PrivXOffboarding
     from cognito_privx.users import PoolUsers
 
     # botocore's own retries are off: users.calls retries throttling itself and never the daily email cap.
@@ -373,10 +372,34 @@ def open_users(
     limiter = TokenBucket(rate, burst=2) if rate else None
     users = PoolUsers.open(gw, spec, create_limiter=limiter, keep_sessions=keep_sessions)
     if not keep_sessions:
-        users.end_privx = PrivXOffboarding(
-            lambda: desired(state), users.description, lambda: _open_privx(state), batch=batch
-        )
+        users.end_privx = _LazyOffboarding(state, users.description, batch=batch)
     return users
+
+
+class _LazyOffboarding:
+    """The :class:`~cognito_privx.users.offboard.EndPrivX` hook, its
+    :class:`~cognito_privx.reconcile.offboarding.PrivXOffboarding` (and with it the PrivX client's modules, httpx
+    among them) made at the first person whose access is to be ended: a command that ends none, like most imports,
+    imports none of it before its first call (issue 24: time to the first create). Thread-safe (import-users'
+    workers share it)."""
+
+    def __init__(self, state: State, pool: Any, *, batch: bool) -> None:
+        import threading
+
+        self._state, self._pool, self._batch = state, pool, batch
+        self._made: Any = None
+        self._lock = threading.Lock()
+
+    def __call__(self, email: str, sub: str, done: Callable[[], str], /, *, stale: Any = None) -> Any:
+        with self._lock:
+            if self._made is None:
+                from cognito_privx.reconcile.offboarding import PrivXOffboarding
+
+                state = self._state
+                self._made = PrivXOffboarding(
+                    lambda: desired(state), self._pool, lambda: _open_privx(state), batch=self._batch
+                )
+        return self._made(email, sub, done, stale=stale)
 
 
 def _open_privx(state: State) -> Any:
