@@ -22,8 +22,6 @@ from cognito_privx.errors import CognitoError, aws_error_code
 
 if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking only, never imported at run time
     from types_boto3_cognito_idp import CognitoIdentityProviderClient
-
-    from cognito_privx import net
     from types_boto3_cognito_idp.type_defs import (
         DescribeUserPoolClientResponseTypeDef,
         DescribeUserPoolDomainResponseTypeDef,
@@ -35,6 +33,8 @@ if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking on
         UserPoolDescriptionTypeTypeDef,
         UserPoolTypeTypeDef,
     )
+
+    from cognito_privx import net
 
 # The logger keeps the name it had before the package split (``--debug`` prints it).
 log = logging.getLogger("cognito_privx.cognito")
