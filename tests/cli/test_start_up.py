@@ -22,9 +22,12 @@ from tests.support.constants import REGION
 
 # Run the command as its console script does, then write the names of the loaded modules next to the inputs.
 _RUN = (
-    "import atexit, json, runpy, sys\n"
+    "import atexit, json, os, runpy, sys\n"
     "out = sys.argv.pop(1)\n"
-    "atexit.register(lambda: open(out, 'w').write(json.dumps(sorted(sys.modules))))\n"
+    "write = lambda: open(out, 'w').write(json.dumps(sorted(sys.modules)))\n"
+    "real_exit = os._exit\n"
+    "os._exit = lambda code: (write(), real_exit(code))\n"  # main()'s fast exit
+    "atexit.register(write)\n"
     "sys.argv[0] = 'cognito-privx'\n"
     "runpy.run_module('cognito_privx', run_name='__main__')\n"
 )
@@ -47,7 +50,7 @@ def _pool(url: str, name: str, *, required_name: bool = False) -> Any:
 
 
 def _import(
-    tmp_path: Path, url: str, pool_name: str, rows: list[str]
+    tmp_path: Path, url: str, pool_name: str, rows: list[str], *extra: str
 ) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     csv_file = tmp_path / "users.csv"
     csv_file.write_text("email,group\n" + "".join(f"{row}\n" for row in rows))
@@ -63,7 +66,9 @@ def _import(
         NO_COLOR="1",
     )
     args = [sys.executable, "-c", _RUN, str(modules), "--config", str(config), "import-users", str(csv_file)]
-    done = subprocess.run([*args, "--no-invite"], env=env, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [*args, "--no-invite", *extra], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     loaded = set(json.loads(modules.read_text())) if modules.exists() else set()
     return done, loaded
 
@@ -109,3 +114,15 @@ def test_a_missing_pool_still_errors_cleanly(moto_server: MotoServer, tmp_path: 
     assert done.returncode != 0
     assert done.stderr.startswith("error: no user pool named 'start-up'"), done.stderr
     assert "hint:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_fast_exit_keeps_the_output_the_report_and_the_exit_code(moto_server: MotoServer, tmp_path: Path) -> None:
+    # main() ends the process with os._exit once the command is done: nothing written may be lost on the way.
+    _pool(moto_server.url, "start-up")
+    rows = [f"u{i}@example.com,ops" for i in range(30)]
+    report = tmp_path / "report.json"
+    done, _ = _import(tmp_path, moto_server.url, "start-up", rows, "-o", "json", "--report", str(report))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["summary"]["created"] == 30
+    written = json.loads(report.read_text())
+    assert len(written["rows"]) == 30 and written["summary"]["created"] == 30

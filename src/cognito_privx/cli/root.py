@@ -437,6 +437,37 @@ def interactive() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
 
+_EXIT_CODES: list[object] = []  # main()'s SystemExit code, for _exit_now
+
+
 def main() -> NoReturn:
-    app()
+    """The console script: the app, then :func:`_exit_now` once every atexit handler has run."""
+    import atexit
+
+    atexit.register(_exit_now)  # registered first, so it runs last
+    try:
+        app()
+    except SystemExit as e:
+        _EXIT_CODES.append(e.code)
+        raise
     sys.exit(0)  # pragma: no cover - typer exits itself
+
+
+def _exit_now() -> None:
+    """End the process as soon as the command is done: stdout and stderr flushed, then ``os._exit`` with the
+    command's code, skipping the interpreter's teardown of ~600 modules and their objects (0.2-0.5 s of CPU after
+    the last row of an import, issue 24; the technique of Instagram's "Dismissing Python Garbage Collection",
+    2017). It runs after every other atexit handler (logging's flush among them) and after the interpreter has
+    joined the non-daemon threads; every file the tool writes is closed by the code that wrote it. When the
+    command ended otherwise (an exception escaped) or a stream cannot be flushed (a closed pipe), the
+    interpreter ends as usual."""
+    if not _EXIT_CODES:
+        return
+    code = _EXIT_CODES[-1]
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)
