@@ -40,15 +40,19 @@ def sequential_trips(log: list[tuple[float, float, str, int]], before: float) ->
     return trips
 
 
-def one(moto: MotoProcess, method: str, latency: int, users: int, quota: float, workdir: Path) -> dict[str, object]:
+def one(
+    moto: MotoProcess, method: str, latency: int, users: int, quota: float, workdir: Path, base_src: str | None
+) -> dict[str, object]:
     moto.reset()
     name = f"first-{method}"
     pool = make_pool(moto.url, name)
     with AwsShapedProxy(moto.url, latency=LATENCIES[latency], create_rate=quota, limiter="small-burst") as proxy:
-        if method == "tool":
+        if method in ("tool", "base"):
             csv_file, config = write_inputs(workdir, name, "t", users)
             args = [CLI, "--config", str(config), "import-users", str(csv_file), "--no-invite"]
             env: dict[str, str] | None = cli_env(proxy.url, workdir)
+            if method == "base" and env is not None and base_src:
+                env["PYTHONPATH"] = base_src  # another checkout of the tool, for a before/after in one run
         else:
             workers = max(1, int(quota * sum(LATENCIES[latency]) / 2 * 1.1) + 1)
             args = [sys.executable, str(BENCH_DIR / "import_clients.py"), "pool", proxy.url, pool, "p", str(users)]
@@ -78,15 +82,22 @@ def main() -> None:
     parser.add_argument("--latency", type=int, default=50, choices=sorted(LATENCIES))
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--quota", type=float, default=400.0)
-    parser.add_argument("--methods", default="tool,pool")
+    parser.add_argument("--methods", default="tool,pool", help="tool, pool, base (the tool from --base-src)")
+    parser.add_argument("--base-src", help="another checkout's src/ (its bytecode compiled), run as method base")
     args = parser.parse_args()
     compile_tool()
+    if args.base_src:
+        import compileall
+
+        compileall.compile_dir(args.base_src, quiet=1)
     methods = [m for m in args.methods.split(",") if m]
     results: dict[str, list[dict[str, object]]] = {m: [] for m in methods}
     with MotoProcess() as moto, tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.runs):
             for method in methods:
-                results[method].append(one(moto, method, args.latency, args.users, args.quota, Path(tmp)))
+                results[method].append(
+                    one(moto, method, args.latency, args.users, args.quota, Path(tmp), args.base_src)
+                )
     low, high = LATENCIES[args.latency]
     print(f"\n{args.users} users, {low * 1000:.0f}-{high * 1000:.0f} ms a call, median (min-max) of {args.runs}")
     print(f"{'method':<8} {'1st create s':>20} {'trips before':>13} {'tail s':>20} {'wall s':>8}")
