@@ -441,7 +441,8 @@ _EXIT_CODES: list[object] = []  # main()'s SystemExit code, for _exit_now
 
 
 def main() -> NoReturn:
-    """The console script: the app, then :func:`_exit_now` once every atexit handler has run."""
+    """The console script: the app, then :func:`_exit_now` (registered before the command runs, so it runs after
+    the atexit handlers the command registers)."""
     import atexit
 
     atexit.register(_exit_now)  # registered first, so it runs last
@@ -457,13 +458,15 @@ def _exit_now() -> None:
     """End the process as soon as the command is done: stdout and stderr flushed, then ``os._exit`` with the
     command's code, skipping the interpreter's teardown of ~600 modules and their objects (0.2-0.5 s of CPU after
     the last row of an import, issue 24; the technique of Instagram's "Dismissing Python Garbage Collection",
-    2017). It runs after every other atexit handler (logging's flush among them) and after the interpreter has
-    joined the non-daemon threads; every file the tool writes is closed by the code that wrote it. When the
-    command ended otherwise (an exception escaped) or a stream cannot be flushed (a closed pipe), the
-    interpreter ends as usual."""
+    2017). It runs after the interpreter has joined the non-daemon threads and after every atexit handler
+    registered during the command (those registered before ``main``, like logging's, are skipped: logging is
+    shut down here instead); every file the tool writes is closed by the code that wrote it. When the command
+    ended otherwise (an exception escaped) or a stream cannot be flushed (a closed pipe), the interpreter ends as
+    usual."""
     if not _EXIT_CODES:
         return
     code = _EXIT_CODES[-1]
+    logging.shutdown()  # its handlers flushed and closed, as its own atexit handler would
     try:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
