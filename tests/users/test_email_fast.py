@@ -95,7 +95,7 @@ def test_validate_email_answers_ordinary_addresses_without_email_validator(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("email-validator was asked")
 
-    monkeypatch.setattr(validate.email_validator, "validate_email", refuse)
+    monkeypatch.setattr(email_validator, "validate_email", refuse)
     assert validate.validate_email(value) == value.strip().lower()
 
 
@@ -109,3 +109,9 @@ def test_unusual_addresses_still_get_email_validators_verdict(value: str) -> Non
             validate_email(value)
     else:
         assert validate_email(value) == expected
+
+
+def test_the_special_use_names_are_email_validators() -> None:
+    from cognito_privx.users.email_fast import SPECIAL_USE_DOMAIN_NAMES
+
+    assert sorted(SPECIAL_USE_DOMAIN_NAMES) == sorted(str(d) for d in email_validator.SPECIAL_USE_DOMAIN_NAMES)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from cognito_privx import net, retry
+from cognito_privx import retry
 from cognito_privx.cognito import session as session_setup
 from cognito_privx.cognito.availability import (
     UNSUPPORTED_CODES,
@@ -34,8 +34,11 @@ if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking on
         UserPoolTypeTypeDef,
     )
 
+    from cognito_privx import net
+
 # The logger keeps the name it had before the package split (``--debug`` prints it).
 log = logging.getLogger("cognito_privx.cognito")
+NETWORK_DOCS = "docs/network.md"  # net.DOCS (not imported: net brings httpx, which a Cognito call never needs)
 
 _T = TypeVar("_T")
 
@@ -123,6 +126,8 @@ class CognitoGateway:
     def trust(self) -> net.Trust:
         """The CAs boto3 verifies AWS's TLS with (botocore's ``ca_bundle``: ``AWS_CA_BUNDLE``, else the profile's),
         then the ecosystem's settings (:func:`cognito_privx.net.aws_trust`): for the tool's own HTTPS to AWS."""
+        from cognito_privx import net  # httpx and all: imported when the tool makes its own HTTPS call (issue 24)
+
         core = getattr(self.session, "_session", None)
         bundle = core.get_config_variable("ca_bundle") if core is not None else None
         return net.aws_trust(bundle or None, self.profile)
@@ -193,13 +198,13 @@ class CognitoGateway:
             raise CognitoError(
                 f"TLS verification of Cognito's endpoint failed during {operation}: {e} (CA: {self._boto_ca()})",
                 "behind a TLS-inspecting proxy, set AWS_CA_BUNDLE (or the profile's ca_bundle) to its CA bundle, as "
-                f"for the AWS CLI; boto3 reads neither SSL_CERT_FILE nor REQUESTS_CA_BUNDLE (see {net.DOCS})",
+                f"for the AWS CLI; boto3 reads neither SSL_CERT_FILE nor REQUESTS_CA_BUNDLE (see {NETWORK_DOCS})",
             ) from e
         except botocore.exceptions.ProxyConnectionError as e:
             # The proxy did not answer: nothing reached Cognito (botocore redacts the proxy's credentials).
             raise CognitoError(
                 f"cannot reach Cognito for {operation} through the proxy: {e}",
-                f"check HTTPS_PROXY / https_proxy (and NO_PROXY) as for the AWS CLI; see {net.DOCS}",
+                f"check HTTPS_PROXY / https_proxy (and NO_PROXY) as for the AWS CLI; see {NETWORK_DOCS}",
             ) from e
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as e:
             raise CognitoError(

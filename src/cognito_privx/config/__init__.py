@@ -24,6 +24,8 @@ The names below are re-exported for the code that imports them from ``cognito_pr
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from cognito_privx.config.constants import (
     CALLBACK_PATH,
     DEFAULT_LOGIN_URL_TEMPLATE,
@@ -32,7 +34,6 @@ from cognito_privx.config.constants import (
     MANAGED_TAG_VALUE,
     RULE_TEMPLATE_CANDIDATES,
 )
-from cognito_privx.config.credentials import PrivXCredentials, load_credentials
 from cognito_privx.config.loading import DEFAULT_CONFIG_FILE, load_config
 from cognito_privx.config.schema import AppConfig, CognitoConfig, PasswordPolicyConfig, PrivXConfig
 from cognito_privx.config.starter import answer_problem, derive_domain_prefix, starter_toml, write_starter
@@ -45,6 +46,22 @@ from cognito_privx.config.validate import (
     validate_group_name,
     wide_part,
 )
+
+if TYPE_CHECKING:
+    from cognito_privx.config.credentials import PrivXCredentials, load_credentials
+
+_LAZY = frozenset({"PrivXCredentials", "load_credentials"})  # pydantic-settings: imported by their first use
+
+
+def __getattr__(name: str) -> Any:
+    """The PrivX credentials' names, imported when first asked for (PEP 562): ``credentials`` brings
+    pydantic-settings, which a command that never reaches PrivX (``import-users``, issue 24) need not load."""
+    if name in _LAZY:
+        from cognito_privx.config import credentials
+
+        return getattr(credentials, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CALLBACK_PATH",

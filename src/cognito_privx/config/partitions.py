@@ -66,10 +66,17 @@ class RegionInfo:
 
 
 @functools.cache
-def _endpoint_data() -> dict[str, Any]:
-    from botocore.loaders import Loader
+def data_loader() -> Any:
+    """The run's botocore data loader (``botocore.loaders.Loader``: the built-in data and ``~/.aws/models``), one
+    per process: :func:`cognito_privx.cognito.session.open_clients` hands it to its botocore session, so
+    ``endpoints.json`` (1.2 MB of JSON) is parsed once per run, not once here and once for the client (issue 24)."""
+    from botocore.loaders import create_loader
 
-    data: dict[str, Any] = Loader().load_data("endpoints")
+    return create_loader()
+
+
+def _endpoint_data() -> dict[str, Any]:
+    data: dict[str, Any] = data_loader().load_data("endpoints")  # cached by the loader itself
     return data
 
 

@@ -197,7 +197,8 @@ class AwsShapedProxy:
     ``latency``: (low, high) seconds, each call's drawn uniformly; ``create_rate``: the UserCreation quota,
     requests/s (``float("inf")``: none); ``limiter``/``burst``: its shape (module docstring); ``upstream=None``:
     the null backend. ``calls`` counts requests by target (throttled ones included), ``throttled`` the refused creates,
-    ``admitted_at`` the arrival times of the admitted ones.
+    ``admitted_at`` the arrival times of the admitted ones; ``log`` every request as (received, answered, target,
+    status): ``time.monotonic()`` seconds when the proxy read it whole and when it answered (a request timeline).
     """
 
     def __init__(
@@ -221,6 +222,7 @@ class AwsShapedProxy:
         self.calls: collections.Counter[str] = collections.Counter()
         self.throttled = 0
         self.admitted_at: list[float] = []  # when each admitted create arrived (time.monotonic()): its pace
+        self.log: list[tuple[float, float, str, int]] = []  # (received, answered, target, status): the timeline
         self._sock = socket.create_server(("127.0.0.1", port), backlog=512)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="aws-shaped-proxy", daemon=True)
@@ -353,6 +355,7 @@ class AwsShapedProxy:
         remaining = started + delay - time.monotonic()
         if remaining > 0:
             await asyncio.sleep(remaining)  # the answer's trip back
+        self.log.append((started, time.monotonic(), target, status))
         return status, answer_headers, payload
 
 

@@ -17,7 +17,9 @@ What an address must be to take the fast path (each rule is one email-validator 
 - the domain: two or more labels of ``[A-Za-z0-9]`` and inner hyphens, at most 63 characters each (RFC 1035),
   the last one letters only (email-validator: a period required, the TLD ends with a letter); no ``--`` anywhere
   (deferred: email-validator refuses ``ab--`` labels, and ``xn--`` labels need an IDNA round trip); not a
-  special-use name or under one (``email_validator.SPECIAL_USE_DOMAIN_NAMES``, read from the library itself).
+  special-use name or under one (:data:`SPECIAL_USE_DOMAIN_NAMES`: email-validator's list, copied so that a file
+  of ordinary addresses never imports the library, ~50 ms before the first call; a test holds it equal to the
+  installed library's ``SPECIAL_USE_DOMAIN_NAMES``).
 
 The normal form: email-validator keeps an ASCII local part as given and lower-cases an ASCII domain (UTS-46
 mapping); the tool lower-cases the whole address (the pool's user name). ``tests/properties/test_email_fast.py``
@@ -28,14 +30,14 @@ from __future__ import annotations
 
 import re
 
-import email_validator
-
 FAST_MAX_LENGTH = 128  # validate.MAX_EMAIL_LENGTH (not imported: validate imports this module)
 
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _ORDINARY = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*@(?:{_LABEL}\.)+([A-Za-z]{{2,63}})")
-_SPECIAL_USE = [str(d).lower() for d in email_validator.SPECIAL_USE_DOMAIN_NAMES]
+# email_validator.SPECIAL_USE_DOMAIN_NAMES (2.x): tests/users/test_email_fast.py checks the copy is equal.
+SPECIAL_USE_DOMAIN_NAMES = ("arpa", "invalid", "local", "localhost", "onion", "test")
+_SPECIAL_USE = [d.lower() for d in SPECIAL_USE_DOMAIN_NAMES]
 _SPECIAL_TLDS = frozenset(d for d in _SPECIAL_USE if "." not in d)  # all of them, in email-validator 2.x
 _SPECIAL_LONGER = tuple(p + d for d in _SPECIAL_USE if "." in d for p in "@.")  # the name, or one under it
 
@@ -54,4 +56,4 @@ def ordinary_address(value: str) -> str | None:
     return address
 
 
-__all__ = ["FAST_MAX_LENGTH", "ordinary_address"]
+__all__ = ["FAST_MAX_LENGTH", "SPECIAL_USE_DOMAIN_NAMES", "ordinary_address"]

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-import email_validator
-
 from cognito_privx.config import GroupNameError, fold_group, group_collisions, validate_group_name
 from cognito_privx.errors import UsageError
 from cognito_privx.users.email_fast import ordinary_address
@@ -35,6 +33,8 @@ def validate_email(email: str) -> str:
     fast = ordinary_address(value)
     if fast is not None:
         return fast
+    import email_validator  # only for the unusual address: ordinary files never load it (issue 24)
+
     hint = "give the user's email, like alice@example.com"
     try:
         checked = email_validator.validate_email(value, check_deliverability=False, allow_smtputf8=False)
