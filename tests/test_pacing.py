@@ -341,3 +341,16 @@ def test_waiting_threads_do_not_all_wake_for_every_slot(kind: str, monkeypatch: 
     for t in threads:
         t.join()
     assert sleeps[0] <= 2 * slots
+
+
+def test_the_final_admitted_rate_of_a_steady_stream_is_its_rate() -> None:
+    """A steady 20/s holds 21 answers in a closed 1-s window: the end-of-run reading (``summary.final_rate`` of
+    ``import-users --rate 20``) is 20/s, not 21/s."""
+    meter = pacing.AdmittedRate()
+    for i in range(61):  # 0.0 .. 3.0 s, one answer every 50 ms
+        meter.record(i * 0.05)
+    assert meter.at_last() == pytest.approx(20.0)
+    short = pacing.AdmittedRate()
+    for i in range(5):  # a run shorter than the window: 5 answers over 0.4 s
+        short.record(1.0 + i * 0.1)
+    assert short.at_last() == pytest.approx(10.0)

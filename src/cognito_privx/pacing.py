@@ -110,8 +110,15 @@ class AdmittedRate:
         return (count - 1) / (now - self._times[-count])
 
     def at_last(self) -> float | None:
-        """The rate over the window that ends at the latest success: what was admitted when the work ended."""
-        return None if self.last is None else self.rate(self.last)
+        """What was admitted per second when the work ended: the successes in the window that ends at the latest
+        one, counted between the first and the last of them, ``(n - 1) / (last - first)`` (a steady 20/s holds 21
+        successes in a closed 1-s window: ``n / window`` would read 21/s); ``None`` before ``min_span``."""
+        if self.last is None:
+            return None
+        self._trim(self.last)
+        if len(self._times) < 2 or self.last - self._times[0] < self.min_span:
+            return self.rate(self.last)
+        return (len(self._times) - 1) / (self.last - self._times[0])
 
     def _trim(self, now: float) -> None:
         while self._times and now - self._times[0] > self.window:

@@ -154,6 +154,10 @@ CASES = [
          files=csv(b"a@example.com,ops,A\n")),
     case("import-rate-0", (*IMPORT, "--rate", "0"), "Invalid value for '--rate'", pool=True,
          files=csv(b"a@example.com,ops,A\n")),
+    case("import-rate-nan", (*IMPORT, "--rate", "nan"), "a finite number, at least 0.1 (got nan)", pool=True,
+         files=csv(b"a@example.com,ops,A\n")),
+    case("import-rate-inf", (*IMPORT, "--rate", "inf"), "a finite number, at least 0.1 (got inf)", pool=True,
+         files=csv(b"a@example.com,ops,A\n")),
     case("add-user-no-group", (*C, "add-user", "a@example.com"), "Missing option '--group'", pool=True),
     # -- user commands --------------------------------------------------------------------------------------------
     case("add-user-bad-email", (*C, "add-user", "alice@", "--group", "ops"), "'alice@' is not a valid email",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,6 +11,18 @@ import typer
 
 from cognito_privx.cli.root import State, app, check_output, config, open_users, run, users_spec
 from cognito_privx.cli.users import ForceOpt
+
+MIN_RATE = 0.1  # creations/s: --rate's floor
+
+
+def _finite_rate(value: float | None) -> float | None:
+    """``--rate``: a finite number of creations per second, at least :data:`MIN_RATE` (``nan`` and ``inf`` refused:
+    click's range check lets ``inf`` through and reads ``nan`` as out of range with no word of what is expected).
+
+    Raises ``typer.BadParameter`` (exit 2, before any call)."""
+    if value is not None and not (math.isfinite(value) and value >= MIN_RATE):
+        raise typer.BadParameter(f"creations per second: a finite number, at least {MIN_RATE} (got {value})")
+    return value
 
 
 @app.command("import-users")
@@ -30,7 +43,7 @@ def import_users(
         float | None,
         typer.Option(
             "--rate",
-            min=0.1,
+            callback=lambda value: _finite_rate(value),
             help="A ceiling on user creations per second. Without it the rate adapts to the account's quota "
             "(from 50/s, raised while Cognito does not throttle, cut to what it admitted when it does).",
             show_default=False,
