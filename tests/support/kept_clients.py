@@ -10,23 +10,25 @@ a throttled or failed call touches.
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
 
 from cognito_privx.cognito import session as cognito_session
 
-Kept = dict[tuple[str, str, str | None, int], cognito_session.OpenedClients]
+Kept = dict[tuple[object, ...], cognito_session.OpenedClients]
 
 
 def keep_clients(monkeypatch: pytest.MonkeyPatch, kept: Kept, *, per_thread: bool = False) -> None:
-    """Patch ``open_clients`` to make each (region, profile, max_attempts) once into ``kept`` and hand that out
-    again. ``per_thread``: a set per thread name as well, so runs raced on two threads (two processes in real life)
-    never share one."""
+    """Patch ``open_clients`` to make each (region, profile, max_attempts, the ``AWS_*`` environment: endpoint,
+    credentials, retry settings) once into ``kept`` and hand that out again. ``per_thread``: a set per thread name
+    as well, so runs raced on two threads (two processes in real life) never share one."""
     original = cognito_session.open_clients
 
     def open_clients(region: str, profile: str | None, *, max_attempts: int = 6) -> cognito_session.OpenedClients:
-        key = (threading.current_thread().name if per_thread else "", region, profile, max_attempts)
+        aws_env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+        key = (threading.current_thread().name if per_thread else "", region, profile, max_attempts, aws_env)
         if key not in kept:
             kept[key] = original(region, profile, max_attempts=max_attempts)
         return kept[key]
