@@ -13,6 +13,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -72,24 +73,59 @@ def _report(path: Path, emails: list[str]) -> dict[str, str]:
     return outcomes
 
 
-# The moments, one attempt each: (presses, creates sent before the first press, seconds between presses), drawn
-# (seeded) from these ranges: early, mid and late in the run (120 rows, 8 workers, 0.1-0.4 s a call: the first 40
+# The moments, one attempt each: (presses, creates sent before the first press, seconds between presses, each call's
+# latency), drawn (seeded) from these ranges: early, mid and late in the run (120 rows, 8 workers: the first 40
 # creates; the rest of the file is never started, so it is counted); the next press while rows are still in flight
-# (0-0.1 s: answered "still finishing"; the third abandons them) or once they may have landed and the report is
-# written (0.1-0.3 s).
+# (0.03-0.1 s: answered "still finishing"; the third abandons them: calls of 0.5-1 s are still in flight then) or
+# once they may have landed and the report is written (0.1-0.3 s). A third press goes once the second was answered:
+# two signals sent closer than the child is scheduled would arrive as one.
 MOMENTS = (
-    (3, (1, 10), (0.0, 0.1)),
-    (2, (11, 25), (0.0, 0.1)),
-    (3, (26, 40), (0.1, 0.3)),
-    (2, (1, 40), (0.1, 0.3)),
+    (3, (1, 10), (0.03, 0.1), (0.5, 1.0)),
+    (2, (11, 25), (0.03, 0.1), (0.1, 0.4)),
+    (3, (26, 40), (0.1, 0.3), (0.1, 0.4)),
+    (2, (1, 40), (0.1, 0.3), (0.1, 0.4)),
 )
+
+
+class _Output:
+    """A child's stdout and stderr, read on threads as they come: a test can wait for a line of a running child."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None and proc.stderr is not None
+        self.proc = proc
+        self.out: list[bytes] = []
+        self.err: list[bytes] = []
+        self._threads = [
+            threading.Thread(target=self._read, args=(stream.fileno(), into), daemon=True)
+            for stream, into in ((proc.stdout, self.out), (proc.stderr, self.err))
+        ]
+        for t in self._threads:
+            t.start()
+
+    @staticmethod
+    def _read(fd: int, into: list[bytes]) -> None:
+        while chunk := os.read(fd, 65536):
+            into.append(chunk)
+
+    def wait_for(self, text: str, timeout: float = 30) -> None:
+        """Until ``text`` is on stderr or the child has ended."""
+        deadline = time.monotonic() + timeout
+        while text.encode() not in b"".join(self.err) and self.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def finish(self, timeout: float = 60) -> tuple[str, str]:
+        """(stdout, stderr) once the child has ended."""
+        self.proc.wait(timeout=timeout)
+        for t in self._threads:
+            t.join(timeout=timeout)
+        return b"".join(self.out).decode(), b"".join(self.err).decode()
 
 
 @pytest.mark.e2e
 def test_two_or_three_ctrl_c_at_random_moments_lose_no_row(moto_server: MotoServer, tmp_path: Path) -> None:
     rng = random.Random(23)
     unknown_seen = answered = rests_seen = 0
-    for attempt, (presses, after, gaps) in enumerate(MOMENTS):
+    for attempt, (presses, after, gaps, latency) in enumerate(MOMENTS):
         name = f"privx-users-{attempt}"
         pool = _make_pool(moto_server.url, name)
         csv_file = tmp_path / f"users{attempt}.csv"
@@ -98,17 +134,20 @@ def test_two_or_three_ctrl_c_at_random_moments_lose_no_row(moto_server: MotoServ
         config = tmp_path / f"c{attempt}.toml"
         config.write_text(f'[cognito]\nregion = "{REGION}"\npool_name = "{name}"\n')
         report = tmp_path / f"report{attempt}.csv"
-        with AwsShapedProxy(moto_server.url, latency=(0.1, 0.4), create_rate=1000, seed=attempt) as proxy:
+        with AwsShapedProxy(moto_server.url, latency=latency, create_rate=1000, seed=attempt) as proxy:
             proc = _cli(config, csv_file, report, proxy.url, tmp_path)
+            output = _Output(proc)
             first_after = rng.randint(*after)
             deadline = time.monotonic() + 30
             while proxy.calls["AdminCreateUser"] < first_after and time.monotonic() < deadline:
                 time.sleep(0.01)
             for press in range(presses):
+                if press == 2:
+                    output.wait_for("still finishing")
                 if press:
                     time.sleep(rng.uniform(*gaps))
                 proc.send_signal(signal.SIGINT)
-            stdout, stderr = proc.communicate(timeout=60)
+            stdout, stderr = output.finish()
             _landed(proxy)  # calls abandoned in flight land in the pool
         assert proc.returncode == 130, stderr
         assert "Traceback" not in stderr
