@@ -159,7 +159,11 @@ def test_list_users_into_a_pipe_closed_early_ends_quietly(run: Any, sandbox: dic
     ("unexpected BrokenPipeError … please report it")."""
     assert run("setup").returncode == 0
     path = tmp_path / "u.csv"
-    path.write_text("email,group\n" + "".join(f"someone-with-a-long-name-{i}@example.com,ops\n" for i in range(900)))
+    # Long addresses (a 64-character local part, the most RFC 5321 allows; a long domain): ~100 KiB of table in
+    # 400 rows, not 900 short ones.
+    domain = "a-department-with-a-rather-long-name.engineering.example.com"
+    emails = [f"someone-with-a-long-name-{i:04}-".ljust(64, "x") + "@" + domain for i in range(400)]
+    path.write_text("email,group\n" + "".join(f"{e},ops\n" for e in emails))
     assert run("import-users", str(path), "--no-invite").returncode == 0
     config = tmp_path / "cognito-privx.toml"
     for args in (["list-users"], ["-o", "json", "list-users"]):

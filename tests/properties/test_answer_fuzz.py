@@ -31,6 +31,7 @@ from cognito_privx import cognito
 from cognito_privx.cli import Seams, app
 from cognito_privx.sandbox.emulator import PrivXEmulator
 from tests.support.emulator import MakeEmulator, api_client
+from tests.support.kept_clients import keep_clients
 from tests.support.mutate import AwsRewriter, Rewriter, traceback_in
 
 COMMANDS = ("plan", "setup", "doctor", "list-users", "access")
@@ -71,6 +72,13 @@ def tally() -> Iterator[Counter[str]]:
     if report:
         with open(report, "a") as f:
             f.write(json.dumps(dict(counts)) + "\n")
+
+
+@pytest.fixture(autouse=True)
+def clients_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One set of cognito-idp clients for all the cases of a test (:mod:`tests.support.kept_clients`): what a case
+    rewrites is an answer, never a client, and the rewriter sees a call's answer after botocore's retries."""
+    keep_clients(monkeypatch, {})
 
 
 def _invoke(seams: Seams, *args: str) -> tuple[int, str, BaseException | None]:
@@ -257,12 +265,20 @@ def _run_with(
 ) -> tuple[int, str, BaseException | None]:
     """``command`` run with ``rewriter`` on every cognito-idp client it opens."""
 
+    hooked: dict[int, Any] = {}
+    unique = f"answer-fuzz-{id(rewriter)}"  # once a client, however often a run connects (clients are kept)
+
     def connect(*args: Any, **kwargs: Any) -> cognito.CognitoGateway:
         gw = original(*args, **kwargs)
-        for client in {id(gw.client): gw.client, id(gw.create_client): gw.create_client}.values():
-            client.meta.events.register("after-call.cognito-idp", rewriter)
+        for client in (gw.client, gw.create_client):
+            client.meta.events.register("after-call.cognito-idp", rewriter, unique_id=unique)
+            hooked[id(client)] = client
         return gw
 
     with monkeypatch.context() as patch:
         patch.setattr(cognito.CognitoGateway, "connect", connect)
-        return _invoke(seams, "--config", str(config_file), command)
+        try:
+            return _invoke(seams, "--config", str(config_file), command)
+        finally:
+            for client in hooked.values():
+                client.meta.events.unregister("after-call.cognito-idp", unique_id=unique)

@@ -58,6 +58,7 @@ from cognito_privx.desired import rehearsal_email
 from cognito_privx.sandbox import import_jobs as standin
 from cognito_privx.sandbox.emulator import PrivXEmulator
 from tests.support.constants import BASE_CONFIG, REGION
+from tests.support.kept_clients import keep_clients
 from tests.support.oidc import cognito_discovery
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -557,9 +558,11 @@ Run = Callable[..., Any]
 
 
 @pytest.fixture
-def run(cli: Any, sent: Sent) -> Run:
+def run(cli: Any, sent: Sent, monkeypatch: pytest.MonkeyPatch) -> Run:
     """``run(groups, config, *args, code=0)``: the CLI with ``config``, what it sends recorded for each of ``groups``
-    (none: arranging, not recorded); asserts the exit code."""
+    (none: arranging, not recorded); asserts the exit code. The commands of a test keep their cognito-idp clients
+    (:mod:`tests.support.kept_clients`): what is recorded is each call a command sends, whichever client sends it."""
+    keep_clients(monkeypatch, {})
 
     def invoke(groups: tuple[str, ...], config: Path, *args: str, code: int = 0) -> Any:
         with sent.running(groups, " ".join(a for a in args if not a.startswith("/"))):

@@ -30,6 +30,7 @@ from cognito_privx.cli import deploy as deploy_cli
 from cognito_privx.errors import CognitoPrivxError, PrivXAPIError
 from cognito_privx.privx.rules import leaves
 from cognito_privx.sandbox.emulator import PrivXEmulator
+from tests.support.kept_clients import Kept, keep_clients
 from tests.support.login import AWS_ISSUER, HOSTED
 
 POOL_NAME, CLIENT_NAME, DIRECTORY, PREFIX = "privx-users", "privx", "Cognito", "acme-privx"
@@ -175,6 +176,11 @@ class Rig:
         return outcomes
 
 
+# Each racing run's cognito-idp clients (by thread: A, B, and this one for the runs before and after a race), kept
+# across the interleavings of this module (:mod:`tests.support.kept_clients`): a race is about the order of calls.
+_KEPT: Kept = {}
+
+
 @pytest.fixture
 def rig(
     cli: Any, config_file: Path, aws: Any, world: PrivXEmulator, seams: Seams, monkeypatch: pytest.MonkeyPatch
@@ -182,6 +188,7 @@ def rig(
     """The login world (moto, the hosted-UI stand-in, the PrivX emulator), with every API call of a racing run
     going through the rig's turnstile: Cognito calls (the gateway), PrivX requests and the token endpoint."""
     made = Rig(config_file, seams, aws, world)
+    keep_clients(monkeypatch, _KEPT, per_thread=True)
 
     def gated(inner: Callable[[], Any]) -> Any:
         if made.turnstile is None:

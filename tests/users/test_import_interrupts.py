@@ -13,6 +13,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -26,10 +27,10 @@ OUTCOMES = {"created", "unchanged", "updated", "failed", "not attempted", "unkno
 ROWS = 120
 
 
-def _cli(config: Path, csv_file: Path, report: Path, proxy: AwsShapedProxy, tmp: Path) -> subprocess.Popen[str]:
+def _cli(config: Path, csv_file: Path, report: Path, url: str, tmp: Path) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PRIVX_"))}
     env.update(
-        AWS_ENDPOINT_URL=proxy.url,
+        AWS_ENDPOINT_URL=url,
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_CONFIG_FILE=str(tmp / "none"),
@@ -44,6 +45,14 @@ def _cli(config: Path, csv_file: Path, report: Path, proxy: AwsShapedProxy, tmp:
         return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _landed(proxy: AwsShapedProxy) -> None:
+    """Wait (30 s at most) until every create the stand-in was sent has been answered by moto or throttled: those
+    its client abandoned in flight too (they reach moto up to half a call's latency later)."""
+    deadline = time.monotonic() + 30
+    while proxy.calls["AdminCreateUser"] > len(proxy.admitted_at) + proxy.throttled and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def _report(path: Path, emails: list[str]) -> dict[str, str]:
@@ -64,11 +73,59 @@ def _report(path: Path, emails: list[str]) -> dict[str, str]:
     return outcomes
 
 
+# The moments, one attempt each: (presses, creates sent before the first press, seconds between presses, each call's
+# latency), drawn (seeded) from these ranges: early, mid and late in the run (120 rows, 8 workers: the first 40
+# creates; the rest of the file is never started, so it is counted); the next press while rows are still in flight
+# (0.03-0.1 s: answered "still finishing"; the third abandons them: calls of 0.5-1 s are still in flight then) or
+# once they may have landed and the report is written (0.1-0.3 s). A third press goes once the second was answered:
+# two signals sent closer than the child is scheduled would arrive as one.
+MOMENTS = (
+    (3, (1, 10), (0.03, 0.1), (0.5, 1.0)),
+    (2, (11, 25), (0.03, 0.1), (0.1, 0.4)),
+    (3, (26, 40), (0.1, 0.3), (0.1, 0.4)),
+    (2, (1, 40), (0.1, 0.3), (0.1, 0.4)),
+)
+
+
+class _Output:
+    """A child's stdout and stderr, read on threads as they come: a test can wait for a line of a running child."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None and proc.stderr is not None
+        self.proc = proc
+        self.out: list[bytes] = []
+        self.err: list[bytes] = []
+        self._threads = [
+            threading.Thread(target=self._read, args=(stream.fileno(), into), daemon=True)
+            for stream, into in ((proc.stdout, self.out), (proc.stderr, self.err))
+        ]
+        for t in self._threads:
+            t.start()
+
+    @staticmethod
+    def _read(fd: int, into: list[bytes]) -> None:
+        while chunk := os.read(fd, 65536):
+            into.append(chunk)
+
+    def wait_for(self, text: str, timeout: float = 30) -> None:
+        """Until ``text`` is on stderr or the child has ended."""
+        deadline = time.monotonic() + timeout
+        while text.encode() not in b"".join(self.err) and self.proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def finish(self, timeout: float = 60) -> tuple[str, str]:
+        """(stdout, stderr) once the child has ended."""
+        self.proc.wait(timeout=timeout)
+        for t in self._threads:
+            t.join(timeout=timeout)
+        return b"".join(self.out).decode(), b"".join(self.err).decode()
+
+
 @pytest.mark.e2e
 def test_two_or_three_ctrl_c_at_random_moments_lose_no_row(moto_server: MotoServer, tmp_path: Path) -> None:
     rng = random.Random(23)
     unknown_seen = answered = rests_seen = 0
-    for attempt in range(8):
+    for attempt, (presses, after, gaps, latency) in enumerate(MOMENTS):
         name = f"privx-users-{attempt}"
         pool = _make_pool(moto_server.url, name)
         csv_file = tmp_path / f"users{attempt}.csv"
@@ -77,18 +134,21 @@ def test_two_or_three_ctrl_c_at_random_moments_lose_no_row(moto_server: MotoServ
         config = tmp_path / f"c{attempt}.toml"
         config.write_text(f'[cognito]\nregion = "{REGION}"\npool_name = "{name}"\n')
         report = tmp_path / f"report{attempt}.csv"
-        presses = rng.choice((2, 3))
-        with AwsShapedProxy(moto_server.url, latency=(0.1, 0.4), create_rate=1000, seed=attempt) as proxy:
-            proc = _cli(config, csv_file, report, proxy, tmp_path)
-            first_after = rng.randint(1, 40)
+        with AwsShapedProxy(moto_server.url, latency=latency, create_rate=1000, seed=attempt) as proxy:
+            proc = _cli(config, csv_file, report, proxy.url, tmp_path)
+            output = _Output(proc)
+            first_after = rng.randint(*after)
             deadline = time.monotonic() + 30
             while proxy.calls["AdminCreateUser"] < first_after and time.monotonic() < deadline:
                 time.sleep(0.01)
-            for _ in range(presses):
+            for press in range(presses):
+                if press == 2:
+                    output.wait_for("still finishing")
+                if press:
+                    time.sleep(rng.uniform(*gaps))
                 proc.send_signal(signal.SIGINT)
-                time.sleep(rng.uniform(0.0, 0.3))
-            stdout, stderr = proc.communicate(timeout=60)
-            time.sleep(0.7)  # calls abandoned in flight land in the pool
+            stdout, stderr = output.finish()
+            _landed(proxy)  # calls abandoned in flight land in the pool
         assert proc.returncode == 130, stderr
         assert "Traceback" not in stderr
         outcomes = _report(report, emails)
@@ -111,9 +171,8 @@ def test_two_or_three_ctrl_c_at_random_moments_lose_no_row(moto_server: MotoServ
             assert "unknown" not in outcomes.values()
         answered += "still finishing" in stderr
         # A re-run settles every row: unknown and not attempted alike.
-        with AwsShapedProxy(moto_server.url, latency=(0.0, 0.01), create_rate=1000) as proxy:
-            again = _cli(config, csv_file, report, proxy, tmp_path)
-            _, stderr = again.communicate(timeout=60)
+        again = _cli(config, csv_file, report, moto_server.url, tmp_path)  # no quota, no latency: moto itself
+        _, stderr = again.communicate(timeout=60)
         assert again.returncode == 0, stderr
         assert set(_report(report, emails).values()) <= {"created", "unchanged"}
         assert sorted(_emails(moto_server.url, pool)) == sorted(emails)
@@ -123,16 +182,13 @@ def test_two_or_three_ctrl_c_at_random_moments_lose_no_row(moto_server: MotoServ
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("presses", [1, 2])
-def test_ctrl_c_while_the_pool_is_read_reports_every_row_not_attempted(
-    moto_server: MotoServer, tmp_path: Path, presses: int
-) -> None:
-    """Ctrl-C (once, or twice 0.02 s apart) while the pool's users are listed, before the first row is sent: as a stop
-    before any row: a summary, a whole ``-o json`` document and report, every row "not attempted" from line 2, no
-    create sent (issue 24's review)."""
+def test_ctrl_c_while_the_pool_is_read_reports_every_row_not_attempted(moto_server: MotoServer, tmp_path: Path) -> None:
+    """Ctrl-C (once, then twice 0.02 s apart) while the pool's users are listed, before the first row is sent: as a
+    stop before any row: a summary, a whole ``-o json`` document and report, every row "not attempted" from line 2,
+    no create sent (issue 24's review). Both runs on one pool: neither changes it."""
     import boto3
 
-    name = f"privx-listed-{presses}"
+    name = "privx-listed"
     pool = _make_pool(moto_server.url, name)
     client = boto3.client("cognito-idp", region_name=REGION, endpoint_url=moto_server.url)
     present = [f"old{i:03}@example.com" for i in range(70)]  # two pages of ListUsers: a listing pays for 60 rows
@@ -143,23 +199,25 @@ def test_ctrl_c_while_the_pool_is_read_reports_every_row_not_attempted(
     csv_file.write_text("email,group\n" + "".join(f"{e},ops\n" for e in emails))
     config = tmp_path / "c.toml"
     config.write_text(f'[cognito]\nregion = "{REGION}"\npool_name = "{name}"\n')
-    report = tmp_path / "report.json"
-    with AwsShapedProxy(moto_server.url, latency=(0.5, 1.0), create_rate=1000, seed=presses) as proxy:
-        proc = _cli(config, csv_file, report, proxy, tmp_path)
-        deadline = time.monotonic() + 30
-        while proxy.calls["ListUsers"] < 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        for _ in range(presses):
-            proc.send_signal(signal.SIGINT)
-            time.sleep(0.02)
-        stdout, stderr = proc.communicate(timeout=60)
-        assert proxy.calls["AdminCreateUser"] == 0
-    assert proc.returncode == 130, stderr
-    assert "Traceback" not in stderr
-    assert "reading the pool's users (about 70)" in stderr, stderr
-    summary = json.loads(stdout)["summary"]
-    assert summary["not_attempted"] == 60 and summary["not_attempted_from_line"] == 2
-    written = json.loads(report.read_text())
-    assert written["rows"] == [] and written["summary"]["not_attempted_from_line"] == 2
-    assert written["summary"]["not_attempted"] == 60 and written["summary"]["unknown"] == 0
-    assert sorted(_emails(moto_server.url, pool)) == present
+    for presses in (1, 2):
+        report = tmp_path / f"report{presses}.json"
+        with AwsShapedProxy(moto_server.url, latency=(0.5, 1.0), create_rate=1000, seed=presses) as proxy:
+            proc = _cli(config, csv_file, report, proxy.url, tmp_path)
+            deadline = time.monotonic() + 30
+            while proxy.calls["ListUsers"] < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            for press in range(presses):
+                if press:
+                    time.sleep(0.02)
+                proc.send_signal(signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=60)
+            assert proxy.calls["AdminCreateUser"] == 0
+        assert proc.returncode == 130, stderr
+        assert "Traceback" not in stderr
+        assert "reading the pool's users (about 70)" in stderr, stderr
+        summary = json.loads(stdout)["summary"]
+        assert summary["not_attempted"] == 60 and summary["not_attempted_from_line"] == 2
+        written = json.loads(report.read_text())
+        assert written["rows"] == [] and written["summary"]["not_attempted_from_line"] == 2
+        assert written["summary"]["not_attempted"] == 60 and written["summary"]["unknown"] == 0
+        assert sorted(_emails(moto_server.url, pool)) == present
