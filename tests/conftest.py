@@ -1,6 +1,7 @@
 """Registers the shared fixtures of :mod:`tests.support` (one module per concern; no fixture is defined here)."""
 
 pytest_plugins = [
+    "tests.support.bytecode",
     "tests.support.process_caches",
     "tests.support.order",
     "tests.support.env",
