@@ -32,12 +32,26 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+_ARRANGING: list[Any] = []
+
+
+def arranging_client() -> Any:
+    """The test process's one plain boto3 cognito-idp client for arranging and asserting state. A new session and
+    client per test cost ~10 ms of CPU (hundreds of tests); the state lives in moto's backends, which each
+    ``mock_aws`` resets, not in the client (moto's stubber is one of botocore's builtin handlers, so this client
+    reaches whichever ``mock_aws`` is active; nothing registers on its events). Its credentials are the test
+    environment's, resolved at its first call."""
+    if not _ARRANGING:
+        _ARRANGING.append(boto3.session.Session().client("cognito-idp", region_name=REGION))
+    return _ARRANGING[0]
+
+
 @pytest.fixture
 def aws() -> Iterator[Any]:
-    """In-process moto (with :mod:`cognito_privx.sandbox.moto_fixes` applied); yields a plain boto3 cognito-idp
-    client for arranging and asserting state."""
+    """In-process moto (with :mod:`cognito_privx.sandbox.moto_fixes` applied; fresh backends for each test);
+    yields a plain boto3 cognito-idp client for arranging and asserting state (:func:`arranging_client`)."""
     from cognito_privx.sandbox import moto_fixes
 
     moto_fixes.apply()
     with mock_aws():
-        yield boto3.client("cognito-idp", region_name=REGION)
+        yield arranging_client()

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import httpx
 import pytest
 
 from cognito_privx.sandbox.runner import MotoServer
 from tests.support.constants import REGION
+
+
+def reset_moto(url: str) -> None:
+    """moto's reset API (``POST /moto-api/reset``) on the server at ``url`` (plain HTTP on loopback: urllib, which
+    builds no TLS context; an httpx call loads the CA bundle, ~30 ms of CPU). Raises on an answer other than 2xx."""
+    with urllib.request.urlopen(urllib.request.Request(url + "/moto-api/reset", method="POST"), timeout=30):
+        pass
 
 
 @pytest.fixture
@@ -19,10 +26,10 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
     builds its own clients (the CLI, doctor) reaches it too."""
     server = MotoServer().start()
     # moto's backends are process-wide: start from (and leave) an empty account.
-    httpx.post(server.url + "/moto-api/reset").raise_for_status()
+    reset_moto(server.url)
     monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
     yield server
-    httpx.post(server.url + "/moto-api/reset").raise_for_status()
+    reset_moto(server.url)
     server.stop()
 
 

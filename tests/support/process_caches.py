@@ -15,6 +15,11 @@ creates every pool; only the parsing of constant files is shared. Measured on ``
   or more per test that signs in (50-500 ms of CPU each, ~1/10 of a race schedule's time): keys come from a pool
   of :data:`SIGNING_KEYS`, handed out in turn, so signers made one after the other still hold different keys (and
   each keeps its own random ``kid``).
+- botocore registers ~130 builtin handlers on each new session and copies them into each client, checking every
+  handler's signature with ``inspect.getfullargspec`` (``botocore.compat.accepts_kwargs``) each time, and its
+  event aliaser (``botocore.hooks.EventAliaser``) starts each session and client with an empty cache of aliased
+  event names: both are pure functions of code and of the constant alias table, so one answer per function (per
+  event name) serves the process. Together ~15 % of the CPU of an in-process CLI run.
 - typer builds the click command tree from the app's annotations on every ``CliRunner().invoke(app, ...)`` (~20 ms
   of CPU, thousands of runs in the suite): built once per app (and per value of typer's one build-time setting);
   each run still gets a new click context. Tests that build a tree themselves (``typer.main.get_command``) still
@@ -72,6 +77,27 @@ def process_wide_caches() -> Iterator[None]:
             return made[-1]
         return made[next(turn) % SIGNING_KEYS]
 
+    import botocore.hooks
+
+    accepts: dict[Any, bool] = {}
+    accepts_kwargs = botocore.hooks.accepts_kwargs
+
+    def accepts_kwargs_once(func: Any) -> bool:
+        code = getattr(func, "__func__", func)  # a bound method's answer is its function's
+        if not isinstance(code, types.FunctionType):
+            return bool(accepts_kwargs(func))  # a partial or a callable object: asked each time
+        if code not in accepts:
+            accepts[code] = bool(accepts_kwargs(func))
+        return accepts[code]
+
+    aliased: dict[str, str] = {}
+    aliaser_init = botocore.hooks.EventAliaser.__init__
+
+    def shared_alias_cache(self: Any, event_emitter: Any, event_aliases: Any = None) -> None:
+        aliaser_init(self, event_emitter, event_aliases)
+        if self._event_aliases == botocore.hooks.EVENT_ALIASES:  # the default table (or a copy of it)
+            self._alias_name_cache = aliased
+
     import typer.testing
 
     commands: dict[tuple[int, str | None], Any] = {}
@@ -89,8 +115,12 @@ def process_wide_caches() -> Iterator[None]:
     setattr(models, "jwk", types.SimpleNamespace(RSAKey=RSAKey))  # noqa: B010
     setattr(claims, "rsa", types.SimpleNamespace(generate_private_key=pooled_key))  # noqa: B010
     setattr(typer.testing, "_get_command", built_once)  # noqa: B010
+    setattr(botocore.hooks, "accepts_kwargs", accepts_kwargs_once)  # noqa: B010
+    setattr(botocore.hooks.EventAliaser, "__init__", shared_alias_cache)  # noqa: B010
     yield
     setattr(botocore.session, "create_loader", create_loader)  # noqa: B010
     setattr(models, "jwk", moto_jwk)  # noqa: B010
     setattr(claims, "rsa", rsa)  # noqa: B010
     setattr(typer.testing, "_get_command", get_command)  # noqa: B010
+    setattr(botocore.hooks, "accepts_kwargs", accepts_kwargs)  # noqa: B010
+    setattr(botocore.hooks.EventAliaser, "__init__", aliaser_init)  # noqa: B010
