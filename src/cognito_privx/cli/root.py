@@ -217,6 +217,7 @@ def _global(
 
 
 UNEXPECTED_HINT = "run again with --debug to see the traceback; please report it"
+UNEXPECTED_DEBUG_HINT = "please report it, with the traceback above"  # --debug: it is already shown
 
 
 def run(state: State, body: Callable[[], T]) -> T:
@@ -246,7 +247,7 @@ def run(state: State, body: Callable[[], T]) -> T:
             import traceback
 
             sys.stderr.write(traceback.format_exc())
-        render.error(CognitoPrivxError(unexpected(e), UNEXPECTED_HINT))
+        render.error(CognitoPrivxError(unexpected(e), UNEXPECTED_DEBUG_HINT if state.debug else UNEXPECTED_HINT))
         raise typer.Exit(1) from None
 
 
