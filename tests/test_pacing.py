@@ -354,3 +354,18 @@ def test_the_final_admitted_rate_of_a_steady_stream_is_its_rate() -> None:
     for i in range(5):  # a run shorter than the window: 5 answers over 0.4 s
         short.record(1.0 + i * 0.1)
     assert short.at_last() == pytest.approx(10.0)
+
+
+def test_the_final_admitted_rate_never_reads_above_the_ceiling() -> None:
+    """Answers bunched by latency jitter (sent at 10/s, answered 12 within 1 s) read as the ceiling, not 11/s."""
+    now = [0.0]
+    limiter = AdaptiveRate(10, ceiling=10, clock=lambda: now[0])
+    for i in range(12):
+        now[0] = 5.0 + i / 11
+        limiter.succeeded()
+    assert limiter.admitted_rate == pytest.approx(10.0)
+    free = AdaptiveRate(10, clock=lambda: now[0])
+    for i in range(12):
+        now[0] = 9.0 + i / 11
+        free.succeeded()
+    assert free.admitted_rate == pytest.approx(11.0)

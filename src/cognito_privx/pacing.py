@@ -297,9 +297,12 @@ class AdaptiveRate:
 
     @property
     def admitted_rate(self) -> float | None:
-        """What the service admitted per second over the last window of the run (``None``: nothing yet)."""
+        """What the service admitted per second over the last window of the run (``None``: nothing yet), never
+        above ``ceiling``: nothing is sent faster, and answers that latency jitter bunches together (300-500 ms
+        round trips read 11.2/s under ``--rate 10``) are not admissions faster than the sends."""
         with self._lock:
-            return self.admitted.at_last()
+            reading = self.admitted.at_last()
+            return None if reading is None else min(reading, self.ceiling)
 
 
 __all__ = ["ASKERS", "START_RATE", "AdaptiveRate", "AdmittedRate", "TokenBucket"]
