@@ -19,6 +19,28 @@ START_RATE = 50.0  # AWS's default UserCreation quota: where the adaptive rate s
 ASKERS = 4  # waiters asking a limiter for the next slot at once (the rest wait without waking up)
 
 
+class _Askers:
+    """A limiter's waiters asking for a slot: at most :data:`ASKERS` at once (the others wait on :attr:`turnstile`
+    without running), each sleeping until its own slot: the next one plus one for each asker asleep before it.
+    ``lock`` is the limiter's own (the count of sleepers is kept under it)."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.turnstile = threading.Semaphore(ASKERS)
+        self._lock = lock
+        self._asleep = 0
+
+    def sleep(self, wait_s: float, rate: float, sleep: Callable[[float], None]) -> None:
+        """Sleep ``wait_s`` seconds (until the next slot at ``rate`` per second) plus a slot per asker asleep."""
+        with self._lock:
+            wait_s += self._asleep / rate
+            self._asleep += 1
+        try:
+            sleep(wait_s)
+        finally:
+            with self._lock:
+                self._asleep -= 1
+
+
 class TokenBucket:
     """A thread-safe rate limiter: at most ``rate`` acquisitions per second, bursts of ``burst``.
 
@@ -35,31 +57,22 @@ class TokenBucket:
         self._clock = clock
         self._last = clock()
         self._lock = threading.Lock()
-        self._turnstile = threading.Semaphore(ASKERS)
-        self._asleep = 0  # askers sleeping until a token: each sleeps until its own (see AdaptiveRate.acquire)
+        self._askers = _Askers(self._lock)
 
     def acquire(self) -> None:
         """Wait for a token: at most :data:`ASKERS` waiters at a time ask (the others wait on a semaphore, not in a
         loop of wake-ups), each sleeping until the token after those of the askers asleep before it."""
-        with self._turnstile:
-            self._acquire()
-
-    def _acquire(self) -> None:
-        while True:
-            with self._lock:
-                now = self._clock()
-                self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-                self._last = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                wait_s = (1 + self._asleep - self._tokens) / self.rate
-                self._asleep += 1
-            try:
-                time.sleep(wait_s)
-            finally:
+        with self._askers.turnstile:
+            while True:
                 with self._lock:
-                    self._asleep -= 1
+                    now = self._clock()
+                    self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+                    self._last = now
+                    if self._tokens >= 1:
+                        self._tokens -= 1
+                        return
+                    wait_s = (1 - self._tokens) / self.rate
+                self._askers.sleep(wait_s, self.rate, time.sleep)
 
 
 class AdmittedRate:
@@ -198,8 +211,7 @@ class AdaptiveRate:
         self._cut_at = -math.inf
         self._tokens = self._burst()
         self._lock = threading.Lock()
-        self._turnstile = threading.Semaphore(ASKERS)  # held by the waiters asking for the next slot
-        self._asleep = 0  # askers sleeping until their slot (acquire)
+        self._askers = _Askers(self._lock)
 
     def _burst(self) -> float:
         return max(2.0, self.rate * self.burst_s)
@@ -207,7 +219,7 @@ class AdaptiveRate:
     def acquire(self) -> float:
         """Wait for the next slot; returns the time it was granted (hand it back to :meth:`throttled`).
 
-        At most :data:`ASKERS` waiters at a time ask for a slot (:attr:`_turnstile`); the others wait on that
+        At most :data:`ASKERS` waiters at a time ask for a slot (:class:`_Askers`); the others wait on that
         semaphore without running. Every waiter sleeping until "the next token" and all waking for it woke each of
         them once per token: 100 waiters at 400/s were ~40,000 wake-ups a second, more CPU than the calls. One
         asker alone would make every slot wait for a hand-off to the next thread (a wake-up, then the GIL). An asker
@@ -215,19 +227,12 @@ class AdaptiveRate:
         next slot" woke every asker for each slot, and all but one went back to sleep: at 400/s, ~4 wake-ups a
         slot). A slot is still granted only by :meth:`try_acquire`, on waking: a cut meanwhile is obeyed.
         """
-        with self._turnstile:
+        with self._askers.turnstile:
             while True:
                 granted, wait_s = self.try_acquire()
                 if wait_s <= 0:
                     return granted
-                with self._lock:
-                    wait_s += self._asleep / self.rate
-                    self._asleep += 1
-                try:
-                    self._sleep(wait_s)
-                finally:
-                    with self._lock:
-                        self._asleep -= 1
+                self._askers.sleep(wait_s, self.rate, self._sleep)
 
     def try_acquire(self) -> tuple[float, float]:
         """A slot now if there is one: ``(now, 0.0)``; else ``(now, seconds to wait before asking again)``."""

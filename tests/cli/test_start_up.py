@@ -9,7 +9,6 @@ ordinary rows. No time is measured here (``benchmarks/first_create.py`` does tha
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ import boto3
 
 from cognito_privx.sandbox.runner import MotoServer
 from tests.support.constants import REGION
+from tests.support.env import cli_process_env
 
 # Run the command as its console script does, then write the names of the loaded modules next to the inputs.
 _RUN = (
@@ -57,14 +57,7 @@ def _import(
     config = tmp_path / "c.toml"
     config.write_text(f'[cognito]\nregion = "{REGION}"\npool_name = "{pool_name}"\n')
     modules = tmp_path / "modules.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PRIVX_"))}
-    env.update(
-        AWS_ENDPOINT_URL=url,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_CONFIG_FILE=str(tmp_path / "none"),
-        NO_COLOR="1",
-    )
+    env = cli_process_env(url, tmp_path, NO_COLOR="1")
     args = [sys.executable, "-c", _RUN, str(modules), "--config", str(config), "import-users", str(csv_file)]
     done = subprocess.run(
         [*args, "--no-invite", *extra], env=env, capture_output=True, text=True, timeout=120, check=False

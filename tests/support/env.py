@@ -18,6 +18,20 @@ from moto import mock_aws
 from tests.support.constants import REGION
 
 
+def cli_process_env(url: str, tmp: Path, **extra: str) -> dict[str, str]:
+    """The environment of the CLI started as a process of its own against the endpoint ``url``: this process's
+    without AWS_* or PRIVX_* variables, test credentials, no AWS config file (``tmp/none``), then ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PRIVX_"))}
+    env.update(
+        AWS_ENDPOINT_URL=url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_CONFIG_FILE=str(tmp / "none"),
+        **extra,
+    )
+    return env
+
+
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for key in list(os.environ):

@@ -21,6 +21,7 @@ import pytest
 
 from cognito_privx.sandbox.aws_shaped import AwsShapedProxy
 from cognito_privx.sandbox.runner import MotoServer
+from tests.support.env import cli_process_env
 from tests.users.test_import_throttled import REGION, _emails, _make_pool
 
 OUTCOMES = {"created", "unchanged", "updated", "failed", "not attempted", "unknown"}
@@ -28,13 +29,7 @@ ROWS = 120
 
 
 def _cli(config: Path, csv_file: Path, report: Path, url: str, tmp: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PRIVX_"))}
-    env.update(
-        AWS_ENDPOINT_URL=url,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_CONFIG_FILE=str(tmp / "none"),
-    )
+    env = cli_process_env(url, tmp)
     cli = str(Path(sys.executable).with_name("cognito-privx"))
     args = [cli, "--config", str(config), "-o", "json", "import-users", str(csv_file), "--no-invite"]
     args += ["--workers", "8", "--report", str(report)]

@@ -26,6 +26,7 @@ from cognito_privx.sandbox.aws_shaped import AwsShapedProxy
 from cognito_privx.sandbox.runner import MotoServer
 from cognito_privx.users import Outcome, PoolUsers, UserRow
 from cognito_privx.users.api_engine import import_rows
+from tests.support.env import cli_process_env
 
 REGION = "eu-west-1"
 
@@ -125,13 +126,7 @@ def test_killed_import_rerun_leaves_every_user_exactly_once(moto_server: MotoSer
         csv_file.write_text("email,group\n" + "".join(f"k{i:03}@example.com,ops\n" for i in range(ROWS)))
         config = tmp_path / "cognito-privx.toml"
         config.write_text(f'[cognito]\nregion = "{REGION}"\npool_name = "privx-users"\n')
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PRIVX_"))}
-        env.update(
-            AWS_ENDPOINT_URL=proxy.url,
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_CONFIG_FILE=str(tmp_path / "none"),
-        )
+        env = cli_process_env(proxy.url, tmp_path)
         cli = str(Path(sys.executable).with_name("cognito-privx"))
         args = [cli, "--config", str(config), "import-users", str(csv_file), "--no-invite", "--rate", "40"]
         proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -260,13 +255,7 @@ def test_ctrl_c_exits_130_and_reports_the_rest_not_attempted(moto_server: MotoSe
         csv_file.write_text("email,group\n" + "".join(f"i{i:03}@example.com,ops\n" for i in range(300)))
         config = tmp_path / "cognito-privx.toml"
         config.write_text(f'[cognito]\nregion = "{REGION}"\npool_name = "privx-users"\n')
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PRIVX_"))}
-        env.update(
-            AWS_ENDPOINT_URL=proxy.url,
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_CONFIG_FILE=str(tmp_path / "none"),
-        )
+        env = cli_process_env(proxy.url, tmp_path)
         report = tmp_path / "report.csv"
         cli = str(Path(sys.executable).with_name("cognito-privx"))
         args = [cli, "--config", str(config), "import-users", str(csv_file), "--no-invite", "--report", str(report)]

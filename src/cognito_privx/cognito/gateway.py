@@ -38,9 +38,17 @@ if TYPE_CHECKING:  # types-boto3-cognito-idp, a dev dependency: type checking on
 
 # The logger keeps the name it had before the package split (``--debug`` prints it).
 log = logging.getLogger("cognito_privx.cognito")
-NETWORK_DOCS = "docs/network.md"  # net.DOCS (not imported: net brings httpx, which a Cognito call never needs)
 
 _T = TypeVar("_T")
+
+
+def _network_docs() -> str:
+    """:data:`cognito_privx.net.DOCS`, imported when an error names it: ``net`` brings httpx, which a Cognito call
+    never needs (issue 24: time to the first create)."""
+    from cognito_privx import net
+
+    return net.DOCS
+
 
 _CREDENTIAL_CODES = frozenset(
     {
@@ -198,13 +206,13 @@ class CognitoGateway:
             raise CognitoError(
                 f"TLS verification of Cognito's endpoint failed during {operation}: {e} (CA: {self._boto_ca()})",
                 "behind a TLS-inspecting proxy, set AWS_CA_BUNDLE (or the profile's ca_bundle) to its CA bundle, as "
-                f"for the AWS CLI; boto3 reads neither SSL_CERT_FILE nor REQUESTS_CA_BUNDLE (see {NETWORK_DOCS})",
+                f"for the AWS CLI; boto3 reads neither SSL_CERT_FILE nor REQUESTS_CA_BUNDLE (see {_network_docs()})",
             ) from e
         except botocore.exceptions.ProxyConnectionError as e:
             # The proxy did not answer: nothing reached Cognito (botocore redacts the proxy's credentials).
             raise CognitoError(
                 f"cannot reach Cognito for {operation} through the proxy: {e}",
-                f"check HTTPS_PROXY / https_proxy (and NO_PROXY) as for the AWS CLI; see {NETWORK_DOCS}",
+                f"check HTTPS_PROXY / https_proxy (and NO_PROXY) as for the AWS CLI; see {_network_docs()}",
             ) from e
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as e:
             raise CognitoError(

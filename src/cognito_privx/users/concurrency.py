@@ -17,9 +17,8 @@ from __future__ import annotations
 import math
 import queue
 import threading
-import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -107,30 +106,25 @@ class HandOff(queue.Queue[T]):
     """A bounded :class:`queue.Queue` whose producer, waiting in ``put`` on a full queue, is woken once the
     consumers have taken it down to half (``maxsize // 2``), not by every ``get``: it then refills the half in one
     go. The import's main thread hands rows to the workers through it; woken by every row taken, it cost a context
-    switch (and a GIL hand-off) a row. Otherwise :class:`queue.Queue` as it is."""
+    switch (and a GIL hand-off) a row. Otherwise :class:`queue.Queue` as it is: only its ``not_full`` condition
+    (notified by ``get``) is replaced."""
 
-    def get(self, block: bool = True, timeout: float | None = None) -> T:
-        """:meth:`queue.Queue.get`, waking a waiting producer only at or below half full."""
-        with self.not_empty:
-            if not block:
-                if not self._qsize():
-                    raise queue.Empty
-            elif timeout is None:
-                while not self._qsize():
-                    self.not_empty.wait()
-            elif timeout < 0:
-                raise ValueError("'timeout' must be a non-negative number")
-            else:
-                end = time.monotonic() + timeout
-                while not self._qsize():
-                    remaining = end - time.monotonic()
-                    if remaining <= 0.0:
-                        raise queue.Empty
-                    self.not_empty.wait(remaining)
-            item: T = self._get()
-            if self._qsize() <= self.maxsize // 2:
-                self.not_full.notify()
-            return item
+    def __init__(self, maxsize: int = 0) -> None:
+        super().__init__(maxsize)
+        self.not_full = _AtHalf(self)
+
+
+class _AtHalf(threading.Condition):
+    """:class:`HandOff`'s ``not_full``: on the queue's own mutex, its ``notify`` passed on only at or below half
+    full (``queue.Queue.get`` calls it under that mutex, after taking the item)."""
+
+    def __init__(self, owner: queue.Queue[Any]) -> None:
+        super().__init__(owner.mutex)
+        self._owner = owner
+
+    def notify(self, n: int = 1) -> None:
+        if self._owner._qsize() <= self._owner.maxsize // 2:
+            super().notify(n)
 
 
 __all__ = ["HEADROOM", "LEAST", "SATURATION", "Crew", "HandOff"]
