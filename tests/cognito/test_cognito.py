@@ -398,7 +398,7 @@ def test_no_credentials_at_call_time_is_a_credentials_error(monkeypatch: pytest.
 
 
 def test_the_client_reads_botocore_data_through_the_region_checks_loader(monkeypatch: pytest.MonkeyPatch) -> None:
-    # endpoints.json parsed once per run (issue 24); AWS_DATA_PATH keeps botocore's own loader on its paths.
+    # endpoints.json parsed once per run (issue 24), with AWS_DATA_PATH too: the region check searches its paths.
     from cognito_privx.config.partitions import data_loader
 
     monkeypatch.delenv("AWS_DATA_PATH", raising=False)
@@ -406,5 +406,5 @@ def test_the_client_reads_botocore_data_through_the_region_checks_loader(monkeyp
     assert shared is data_loader()
     monkeypatch.setenv("AWS_DATA_PATH", "/nonexistent")
     own = CognitoGateway.connect(REGION).session._session.get_component("data_loader")
-    assert own is not data_loader()
+    assert own is data_loader() and own is not shared
     assert "/nonexistent" in own.search_paths

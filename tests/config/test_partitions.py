@@ -4,6 +4,7 @@ botocore knows it); a region newer than botocore is accepted with a warning; a m
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -99,3 +100,30 @@ def test_a_made_up_region_is_refused(region: str, cli: Any, tmp_path: Path) -> N
 def test_a_pool_id_of_a_made_up_region_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         load_config(_config(tmp_path, REGION), pool_id="mars-east-1_AbC")
+
+
+def test_a_partition_added_through_aws_data_path_is_known(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``AWS_DATA_PATH`` (botocore's own variable: data searched there before its built-in data) reaches the region
+    check as it reaches the client: a partition defined only there is a known one, with its own DNS suffix."""
+    data = Loader().load_data("endpoints")
+    data["partitions"].append(
+        {
+            "partition": "aws-test",
+            "partitionName": "A partition only this data knows",
+            "dnsSuffix": "amazonaws.test",
+            "regionRegex": "^mars\\-\\w+\\-\\d+$",
+            "regions": {"mars-east-1": {"description": "Mars (East)"}},
+            "defaults": {"hostname": "{service}.{region}.{dnsSuffix}", "protocols": ["https"]},
+            "services": {"cognito-idp": {"endpoints": {"mars-east-1": {}}}},
+        }
+    )
+    (tmp_path / "endpoints.json").write_text(json.dumps(data))
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+
+    info = region_info("mars-east-1")
+    assert info.known and info.partition.dns_suffix == "amazonaws.test"
+    cfg = load_config(_config(tmp_path, "mars-east-1"))
+    assert DesiredState.from_config(cfg).pool.region == "mars-east-1"
+    monkeypatch.delenv("AWS_DATA_PATH")
+    with pytest.raises(ConfigError):  # the built-in data alone does not know it
+        load_config(_config(tmp_path, "mars-east-1"))

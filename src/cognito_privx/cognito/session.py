@@ -153,12 +153,12 @@ def open_clients(region: str, profile: str | None, *, max_attempts: int = 6) -> 
 
     if max_attempts > 1 and os.environ.get("AWS_MAX_ATTEMPTS", "").isdigit():
         max_attempts = max(1, int(os.environ["AWS_MAX_ATTEMPTS"]))
-    from cognito_privx.config.partitions import data_loader
+    from cognito_privx.config.partitions import data_loader, data_path
 
     try:
         core = botocore.session.Session(profile=profile)
         core.get_scoped_config()  # ProfileNotFound now rather than at the first call
-        if core.get_config_variable("data_path") is None:  # no AWS_DATA_PATH: the data the region check read
+        if core.get_config_variable("data_path") == data_path():  # the data the region check read
             core.register_component("data_loader", data_loader())
         session = boto3.session.Session(botocore_session=core, region_name=region)
     except botocore.exceptions.ProfileNotFound:

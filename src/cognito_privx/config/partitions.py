@@ -65,14 +65,29 @@ class RegionInfo:
     known: bool
 
 
-@functools.cache
+def data_path() -> str | None:
+    """botocore's ``AWS_DATA_PATH`` (directories searched for its data before the built-in data), ``None`` when unset:
+    a partition or region defined there is known to the region check as to the client. (botocore also reads a
+    profile's ``data_path`` from ``~/.aws/config``; the region check runs before any profile is chosen and follows
+    the variable only.)"""
+    import os
+
+    return os.environ.get("AWS_DATA_PATH") or None
+
+
 def data_loader() -> Any:
-    """The run's botocore data loader (``botocore.loaders.Loader``: the built-in data and ``~/.aws/models``), one
-    per process: :func:`cognito_privx.cognito.session.open_clients` hands it to its botocore session, so
-    ``endpoints.json`` (1.2 MB of JSON) is parsed once per run, not once here and once for the client (issue 24)."""
+    """The run's botocore data loader (``botocore.loaders.Loader`` on :func:`data_path`, the built-in data and
+    ``~/.aws/models``), one per process and path: :func:`cognito_privx.cognito.session.open_clients` hands it to its
+    botocore session when the session's ``data_path`` is the same, so ``endpoints.json`` (1.2 MB of JSON) is parsed
+    once per run, not once here and once for the client (issue 24)."""
+    return _loader(data_path())
+
+
+@functools.cache
+def _loader(search_path: str | None) -> Any:
     from botocore.loaders import create_loader
 
-    return create_loader()
+    return create_loader(search_path)
 
 
 def _endpoint_data() -> dict[str, Any]:
@@ -80,12 +95,16 @@ def _endpoint_data() -> dict[str, Any]:
     return data
 
 
-@functools.cache
 def _known_regions() -> dict[str, str]:
     """Region → partition for every region botocore lists ``cognito-idp`` in."""
+    return _regions_listing_cognito(data_path())
+
+
+@functools.cache
+def _regions_listing_cognito(search_path: str | None) -> dict[str, str]:
     from botocore.regions import EndpointResolver
 
-    resolver = EndpointResolver(_endpoint_data())
+    resolver = EndpointResolver(_loader(search_path).load_data("endpoints"))
     return {
         region: name
         for name in resolver.get_available_partitions()
