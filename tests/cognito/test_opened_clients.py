@@ -16,6 +16,8 @@ from botocore.awsrequest import AWSResponse
 from cognito_privx.cognito import CognitoGateway
 from cognito_privx.errors import CognitoError
 
+pytestmark = pytest.mark.fresh_clients  # the clients a command opens are the subject
+
 
 class _Raw:
     def __init__(self, body: bytes) -> None:
