@@ -20,6 +20,10 @@ creates every pool; only the parsing of constant files is shared. Measured on ``
   event aliaser (``botocore.hooks.EventAliaser``) starts each session and client with an empty cache of aliased
   event names: both are pure functions of code and of the constant alias table, so one answer per function (per
   event name) serves the process. Together ~15 % of the CPU of an in-process CLI run.
+- ``mock_aws`` (the ``aws`` fixture, every test on in-process moto) registers, on each start, a ``responses``
+  callback per HTTP method and per moto URL pattern (~7 x 1,000 ``CallbackResponse`` objects, for code that calls
+  AWS through ``requests``), ~3 % of the suite's CPU: the objects are made once per (method, pattern, callback)
+  and registered again at each start, their record of calls emptied (moto itself never reads it).
 - typer builds the click command tree from the app's annotations on every ``CliRunner().invoke(app, ...)`` (~20 ms
   of CPU, thousands of runs in the suite): built once per app (and per value of typer's one build-time setting);
   each run still gets a new click context. Tests that build a tree themselves (``typer.main.get_command``) still
@@ -110,6 +114,20 @@ def process_wide_caches() -> Iterator[None]:
             commands[key] = (app, get_command(app))  # the app kept: its id is not reused
         return commands[key][1]
 
+    from moto.core import models as moto_core
+
+    callback_response = moto_core.CallbackResponse
+    registered: dict[tuple[Any, ...], Any] = {}
+
+    def made_once(*, method: str, url: Any, callback: Any, **kwargs: Any) -> Any:
+        if kwargs:  # a form this cache was not written for
+            return callback_response(method=method, url=url, callback=callback, **kwargs)
+        key = (method, url, callback)
+        if key not in registered:
+            registered[key] = callback_response(method=method, url=url, callback=callback)
+        registered[key]._calls.reset()
+        return registered[key]
+
     moto_jwk = models.__dict__["jwk"]
     setattr(botocore.session, "create_loader", shared_loader)  # noqa: B010
     setattr(models, "jwk", types.SimpleNamespace(RSAKey=RSAKey))  # noqa: B010
@@ -117,7 +135,9 @@ def process_wide_caches() -> Iterator[None]:
     setattr(typer.testing, "_get_command", built_once)  # noqa: B010
     setattr(botocore.hooks, "accepts_kwargs", accepts_kwargs_once)  # noqa: B010
     setattr(botocore.hooks.EventAliaser, "__init__", shared_alias_cache)  # noqa: B010
+    setattr(moto_core, "CallbackResponse", made_once)  # noqa: B010
     yield
+    setattr(moto_core, "CallbackResponse", callback_response)  # noqa: B010
     setattr(botocore.session, "create_loader", create_loader)  # noqa: B010
     setattr(models, "jwk", moto_jwk)  # noqa: B010
     setattr(claims, "rsa", rsa)  # noqa: B010
