@@ -5,6 +5,7 @@ pytest_plugins = [
     "tests.support.process_caches",
     "tests.support.order",
     "tests.support.env",
+    "tests.support.kept_clients",
     "tests.support.cli",
     "tests.support.clock",
     "tests.support.emulator",

@@ -12,6 +12,8 @@ import pytest
 
 from cognito_privx.cognito import session
 
+pytestmark = pytest.mark.fresh_clients  # credentials, profiles, MFA prompts and proxies are read when clients open
+
 
 def _aws_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
     path = tmp_path / "aws-config"

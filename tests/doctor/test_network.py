@@ -21,6 +21,8 @@ from cognito_privx.sandbox.emulator import PrivXEmulator
 from tests.support.oidc import via_requests
 from tests.support.proxy import InspectingProxy
 
+pytestmark = pytest.mark.fresh_clients  # proxies and CA bundles are read when clients open
+
 AWS_HOST = "cognito-idp.eu-west-1.amazonaws.com"
 
 

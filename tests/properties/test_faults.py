@@ -145,6 +145,7 @@ def test_aws_throttling_storm(
     assert len(seen) == 2  # botocore retried once, then we stopped with advice
 
 
+@pytest.mark.fresh_clients  # the profile's credentials are loaded when the clients open
 @pytest.mark.parametrize(
     ("profile", "message", "hint", "exit_code"),
     [

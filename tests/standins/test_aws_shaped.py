@@ -153,3 +153,18 @@ def test_the_null_backend_answers_creates_itself_and_nothing_else() -> None:
         with pytest.raises(ClientError, match="InvalidParameterException"):
             client.list_users(UserPoolId="eu-west-1_null")
         assert proxy.calls == {"AdminCreateUser": 1, "ListUsers": 1}
+
+
+def test_a_target_named_in_latency_of_pays_its_own_range(moto_server: MotoServer) -> None:
+    """``latency_of`` gives the named target its range (quick reads before slow creates): the create is answered no
+    sooner than its 0.2 s (a lower bound: asyncio sleeps at least that long, on any machine)."""
+    pool = _pool(moto_server.url)
+    slow = {"AdminCreateUser": (0.2, 0.2)}
+    with AwsShapedProxy(moto_server.url, latency=(0.0, 0.0), latency_of=slow, create_rate=1e6) as proxy:
+        client = _client(proxy.url)
+        client.list_user_pools(MaxResults=1)
+        _create(client, pool, "a@example.com")
+    took = {target: answered - received for received, answered, target, _ in proxy.log}
+    assert set(took) == {"ListUserPools", "AdminCreateUser"}
+    assert took["AdminCreateUser"] >= 0.2 - 0.01  # asyncio may wake within its clock's resolution
+    assert _usernames(moto_server.url, pool) == ["a@example.com"]

@@ -17,6 +17,7 @@ import pytest
 
 from cognito_privx.sandbox.emulator import ALL_PERMISSIONS, MASK, Fault, PrivXEmulator
 from cognito_privx.sandbox.server import EmulatorServer
+from tests.support.clock import FakeClock
 from tests.support.constants import API_CLIENT_ID, API_CLIENT_SECRET, OAUTH_CLIENT_SECRET
 from tests.support.oidc import cognito_discovery
 
@@ -216,7 +217,11 @@ def test_admin_state_and_reset(emulator: PrivXEmulator, client: httpx.Client, ap
     assert api.get(SOURCES).status_code == 401  # tokens dropped
 
 
-def test_token_ttl_from_admin_config_expires(client: httpx.Client) -> None:
+@pytest.mark.parametrize("emulator_settings", [{"version": "44.1.0", "clock": FakeClock()}], ids=["test-clock"])
+def test_token_ttl_from_admin_config_expires(client: httpx.Client, emulator_settings: dict[str, Any]) -> None:
+    """The TTL set over HTTP is the one a token granted over HTTP lives by: valid until then, then refused as
+    expired. The emulator runs on a clock the test moves (its own test: a second of real waiting)."""
+    clock: FakeClock = emulator_settings["clock"]
     r = client.post("/_emulator/config", json={"token_ttl": 1})
     assert (r.status_code, r.json()) == (200, {"token_ttl": 1.0, "session_ttl": 43200.0})
     grant = client.post(
@@ -226,7 +231,9 @@ def test_token_ttl_from_admin_config_expires(client: httpx.Client) -> None:
     )
     assert grant.json()["expires_in"] == 1
     headers = {"Authorization": f"Bearer {grant.json()['access_token']}"}
-    time.sleep(1.2)
+    clock.advance(0.9)
+    assert client.get(SOURCES, headers=headers).status_code == 200
+    clock.advance(0.1)
     expired = client.get(SOURCES, headers=headers)
     assert expired.status_code == 401
     assert expired.json()["error_message"] == "access token expired"

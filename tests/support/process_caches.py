@@ -20,6 +20,14 @@ creates every pool; only the parsing of constant files is shared. Measured on ``
   event aliaser (``botocore.hooks.EventAliaser``) starts each session and client with an empty cache of aliased
   event names: both are pure functions of code and of the constant alias table, so one answer per function (per
   event name) serves the process. Together ~15 % of the CPU of an in-process CLI run.
+- ``mock_aws`` (the ``aws`` fixture, every test on in-process moto) registers, on each start, a ``responses``
+  callback per HTTP method and per moto URL pattern (~7 x 1,000 ``CallbackResponse`` objects, for code that calls
+  AWS through ``requests``), ~3 % of the suite's CPU: the objects are made once per (method, pattern, callback)
+  and registered again at each start, their record of calls emptied (moto itself never reads it).
+- botocore builds a new client class for every client (``ClientCreator._create_client_class``: a method per
+  operation of the service, ~120 for cognito-idp, then the ``creating-client-class`` handlers), ~12 % of a
+  ``setup``'s CPU: a pure function of the service's model and those handlers, so one class per (service, API
+  version, handlers) serves the process. Each client is still a new instance with its own model, config and events.
 - typer builds the click command tree from the app's annotations on every ``CliRunner().invoke(app, ...)`` (~20 ms
   of CPU, thousands of runs in the suite): built once per app (and per value of typer's one build-time setting);
   each run still gets a new click context. Tests that build a tree themselves (``typer.main.get_command``) still
@@ -110,6 +118,36 @@ def process_wide_caches() -> Iterator[None]:
             commands[key] = (app, get_command(app))  # the app kept: its id is not reused
         return commands[key][1]
 
+    from moto.core import models as moto_core
+
+    callback_response = moto_core.CallbackResponse
+    registered: dict[tuple[Any, ...], Any] = {}
+
+    def made_once(*, method: str, url: Any, callback: Any, **kwargs: Any) -> Any:
+        if kwargs:  # a form this cache was not written for
+            return callback_response(method=method, url=url, callback=callback, **kwargs)
+        key = (method, url, callback)
+        if key not in registered:
+            registered[key] = callback_response(method=method, url=url, callback=callback)
+        registered[key]._calls.reset()
+        return registered[key]
+
+    import botocore.client
+
+    create_class = botocore.client.ClientCreator._create_client_class
+    classes: dict[tuple[Any, ...], Any] = {}
+
+    def client_class_once(self: Any, service_name: str, service_model: Any) -> Any:
+        event = f"creating-client-class.{service_model.service_id.hyphenize()}"
+        try:  # the handlers that shape the class (botocore's and boto3's; a test's own would make another key)
+            handlers = tuple(self._event_emitter._emitter._handlers.prefix_search(event))
+        except AttributeError:  # another botocore's emitter: built each time
+            return create_class(self, service_name, service_model)
+        key = (service_name, service_model.api_version, handlers)
+        if key not in classes:
+            classes[key] = create_class(self, service_name, service_model)
+        return classes[key]
+
     moto_jwk = models.__dict__["jwk"]
     setattr(botocore.session, "create_loader", shared_loader)  # noqa: B010
     setattr(models, "jwk", types.SimpleNamespace(RSAKey=RSAKey))  # noqa: B010
@@ -117,7 +155,11 @@ def process_wide_caches() -> Iterator[None]:
     setattr(typer.testing, "_get_command", built_once)  # noqa: B010
     setattr(botocore.hooks, "accepts_kwargs", accepts_kwargs_once)  # noqa: B010
     setattr(botocore.hooks.EventAliaser, "__init__", shared_alias_cache)  # noqa: B010
+    setattr(moto_core, "CallbackResponse", made_once)  # noqa: B010
+    setattr(botocore.client.ClientCreator, "_create_client_class", client_class_once)  # noqa: B010
     yield
+    setattr(botocore.client.ClientCreator, "_create_client_class", create_class)  # noqa: B010
+    setattr(moto_core, "CallbackResponse", callback_response)  # noqa: B010
     setattr(botocore.session, "create_loader", create_loader)  # noqa: B010
     setattr(models, "jwk", moto_jwk)  # noqa: B010
     setattr(claims, "rsa", rsa)  # noqa: B010

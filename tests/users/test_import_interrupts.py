@@ -26,6 +26,10 @@ from tests.users.test_import_throttled import REGION, _emails, _make_pool
 
 OUTCOMES = {"created", "unchanged", "updated", "failed", "not attempted", "unknown"}
 ROWS = 120
+# What the calls not under test pay (the reads before the first row, or before the listing): a quick AWS answer. The
+# moments below are counted in creates and the latency that matters is the creates' (or the listing's), so slower
+# reads would only add waiting before the first press.
+QUICK = (0.02, 0.05)
 
 
 def _cli(config: Path, csv_file: Path, report: Path, url: str, tmp: Path) -> subprocess.Popen[str]:
@@ -68,12 +72,12 @@ def _report(path: Path, emails: list[str]) -> dict[str, str]:
     return outcomes
 
 
-# The moments, one attempt each: (presses, creates sent before the first press, seconds between presses, each call's
-# latency), drawn (seeded) from these ranges: early, mid and late in the run (120 rows, 8 workers: the first 40
-# creates; the rest of the file is never started, so it is counted); the next press while rows are still in flight
-# (0.03-0.1 s: answered "still finishing"; the third abandons them: calls of 0.5-1 s are still in flight then) or
-# once they may have landed and the report is written (0.1-0.3 s). A third press goes once the second was answered:
-# two signals sent closer than the child is scheduled would arrive as one.
+# The moments, one attempt each: (presses, creates sent before the first press, seconds between presses, each
+# create's latency; the other calls are QUICK), drawn (seeded) from these ranges: early, mid and late in the run
+# (120 rows, 8 workers: the first 40 creates; the rest of the file is never started, so it is counted); the next
+# press while rows are still in flight (0.03-0.1 s: answered "still finishing"; the third abandons them: creates of
+# 0.5-1 s are still in flight then) or once they may have landed and the report is written (0.1-0.3 s). A third
+# press goes once the second was answered: two signals sent closer than the child is scheduled would arrive as one.
 MOMENTS = (
     (3, (1, 10), (0.03, 0.1), (0.5, 1.0)),
     (2, (11, 25), (0.03, 0.1), (0.1, 0.4)),
@@ -129,7 +133,8 @@ def test_two_or_three_ctrl_c_at_random_moments_lose_no_row(moto_server: MotoServ
         config = tmp_path / f"c{attempt}.toml"
         config.write_text(f'[cognito]\nregion = "{REGION}"\npool_name = "{name}"\n')
         report = tmp_path / f"report{attempt}.csv"
-        with AwsShapedProxy(moto_server.url, latency=latency, create_rate=1000, seed=attempt) as proxy:
+        slow = {"AdminCreateUser": latency}
+        with AwsShapedProxy(moto_server.url, latency=QUICK, latency_of=slow, create_rate=1000, seed=attempt) as proxy:
             proc = _cli(config, csv_file, report, proxy.url, tmp_path)
             output = _Output(proc)
             first_after = rng.randint(*after)
@@ -180,7 +185,8 @@ def test_two_or_three_ctrl_c_at_random_moments_lose_no_row(moto_server: MotoServ
 def test_ctrl_c_while_the_pool_is_read_reports_every_row_not_attempted(moto_server: MotoServer, tmp_path: Path) -> None:
     """Ctrl-C (once, then twice 0.02 s apart) while the pool's users are listed, before the first row is sent: as a
     stop before any row: a summary, a whole ``-o json`` document and report, every row "not attempted" from line 2,
-    no create sent (issue 24's review). Both runs on one pool: neither changes it."""
+    no create sent (issue 24's review). Both runs on one pool: neither changes it. The listing's pages are slow
+    (0.5-1 s each: the presses land while it is in flight), the calls before it quick."""
     import boto3
 
     name = "privx-listed"
@@ -196,7 +202,8 @@ def test_ctrl_c_while_the_pool_is_read_reports_every_row_not_attempted(moto_serv
     config.write_text(f'[cognito]\nregion = "{REGION}"\npool_name = "{name}"\n')
     for presses in (1, 2):
         report = tmp_path / f"report{presses}.json"
-        with AwsShapedProxy(moto_server.url, latency=(0.5, 1.0), create_rate=1000, seed=presses) as proxy:
+        slow = {"ListUsers": (0.5, 1.0)}
+        with AwsShapedProxy(moto_server.url, latency=QUICK, latency_of=slow, create_rate=1000, seed=presses) as proxy:
             proc = _cli(config, csv_file, report, proxy.url, tmp_path)
             deadline = time.monotonic() + 30
             while proxy.calls["ListUsers"] < 1 and time.monotonic() < deadline:

@@ -226,21 +226,28 @@ def test_ctrl_c_stops_an_import_and_keeps_what_was_done(moto_server: MotoServer)
     assert len(_emails(moto_server.url, pool)) == done
 
 
-@pytest.mark.parametrize(("start", "quota"), [(200.0, 20.0), (5.0, 60.0)])
-def test_a_throttling_storm_ends_with_zero_failed_rows(moto_server: MotoServer, start: float, quota: float) -> None:
+@pytest.mark.parametrize(("start", "quota", "count"), [(200.0, 20.0, 80), (5.0, 60.0, 120)])
+def test_a_throttling_storm_ends_with_zero_failed_rows(
+    moto_server: MotoServer, start: float, quota: float, count: int
+) -> None:
     """The adaptive limiter started 10x above the quota (a storm: most creates throttled at first), or far below it:
-    every row is created, none failed, and the rate ends near the quota."""
+    every row is created, none failed, and the rate ends near the quota.
+
+    Rows enough for what each case is about, as the quota bounds the run's time: from above, 80 rows at 20/s
+    (~4.5 s) hold the storm (~70 throttles in the first second), a second wave, and the recovery's probes above
+    the quota at ~3 and ~4 s (120 rows added probes once a second for 2 s more, ~6.3 s); from below, 120 rows at
+    60/s let the slow start reach the quota (its first throttle at ~2.8 s)."""
     pool = _make_pool(moto_server.url)
     cfg = AppConfig.model_validate({"cognito": {"region": REGION, "pool_name": "privx-users"}})
     with AwsShapedProxy(moto_server.url, latency=(0.002, 0.01), create_rate=quota, seed=3) as proxy:
         users = PoolUsers.open(CognitoGateway(_client(proxy.url)), UsersSpec.from_config(cfg))
-        rows = [UserRow(f"s{i:03}@example.com", "ops", None, i + 2) for i in range(120)]
+        rows = [UserRow(f"s{i:03}@example.com", "ops", None, i + 2) for i in range(count)]
         limiter = AdaptiveRate(start)
         report = import_rows(users, rows, workers=16, invite=False, limiter=limiter)
     if start > quota:
         assert proxy.throttled > 0 and limiter.cuts >= 1
     assert report.failed == 0, [r for r in report.results if r.outcome is Outcome.FAILED]
-    assert report.count(Outcome.CREATED) == 120
+    assert report.count(Outcome.CREATED) == count
     assert sorted(_emails(moto_server.url, pool)) == [r.email for r in rows]
     assert proxy.calls["AdminGetUser"] == 0  # create first: one call per new user
 

@@ -137,7 +137,7 @@ def _sandbox(
     import_line_numbers: str,
 ) -> None:
     import signal
-    import threading
+    import time
 
     from cognito_privx import render
     from cognito_privx.errors import UsageError
@@ -173,8 +173,10 @@ def _sandbox(
         rate=import_rate or None, line_numbers="file" if import_line_numbers == "file" else "data"
     )
     region = state.region or "eu-west-1"
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # SIGTERM only raises a flag: its handler runs on the main thread between two bytecodes, and an Event's set()
+    # there could wait forever for the lock the interrupted Event.wait() holds (seen as a sandbox that never stopped).
+    stop: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, _frame: stop.append(signum))
     box = Sandbox(
         region=region,
         moto_port=moto_port,
@@ -206,8 +208,8 @@ def _sandbox(
             "Press Ctrl-C to stop."
         )
         try:
-            while not stop.wait(0.5):
-                pass
+            while not stop:
+                time.sleep(0.1)  # the flag is read at most 0.1 s after the signal
         except KeyboardInterrupt:
             pass
     finally:

@@ -109,7 +109,8 @@ class CognitoGateway:
         # CreateUserPool and CreateUserPoolClient are not idempotent: botocore would repeat them after a lost
         # response (a read timeout, a dropped connection) and leave two pools. They go through a client without
         # botocore retries; create_once() retries them itself, looking the object up first.
-        self.create_client = create_client if create_client is not None else client
+        self._create_client = create_client
+        self._opened: session_setup.OpenedClients | None = None  # connect()'s: its lazily made clients
         self._observer = observer
         self._sleep = sleep
         self.sleep = sleep
@@ -122,10 +123,26 @@ class CognitoGateway:
         self.pool_birth_tags: dict[str, str] = {}
         self.pools_born: list[str | None] = []
 
+    @property
+    def create_client(self) -> CognitoIdentityProviderClient:
+        """The client for the calls botocore must not repeat (:data:`NON_IDEMPOTENT`): the one given, else
+        connect()'s (made on first use: :class:`cognito_privx.cognito.session.OpenedClients`), else ``client``."""
+        if self._create_client is not None:
+            return self._create_client
+        if self._opened is not None:
+            return cast("CognitoIdentityProviderClient", self._opened.create_client)
+        return self.client
+
+    def share_clients(self, other: CognitoGateway) -> None:
+        """Use ``other``'s session, profile and clients (those not made yet too)."""
+        self._create_client = other._create_client
+        self._opened = other._opened
+        self.session = other.session
+        self.profile = other.profile
+
     def with_observer(self, observer: Callable[[str], None]) -> CognitoGateway:
-        gateway = CognitoGateway(self.client, observer, create_client=self.create_client, sleep=self._sleep)
-        gateway.session = self.session
-        gateway.profile = self.profile
+        gateway = CognitoGateway(self.client, observer, sleep=self._sleep)
+        gateway.share_clients(self)
         gateway.race_settle_s = self.race_settle_s
         gateway.pool_birth_tags = self.pool_birth_tags
         gateway.pools_born = self.pools_born
@@ -158,14 +175,17 @@ class CognitoGateway:
             return None, "no AWS session"
         if self._observer is not None:
             self._observer("get_caller_identity")  # counted with the AWS reads
-        return session_setup.caller_account(self.session, self.client.meta.region_name)
+        region = self.client.meta.region_name
+        opened = self._opened if self._opened is not None and self._opened.session is self.session else None
+        return session_setup.caller_account(self.session, region, kept=opened)
 
     @classmethod
     def connect(cls, region: str, profile: str | None = None, *, max_attempts: int = 6) -> CognitoGateway:
         """A gateway over a new client (:func:`cognito_privx.cognito.session.open_clients`). ``max_attempts=1``
         turns botocore's retries off (the user commands retry throttling themselves, see ``users``)."""
         opened = session_setup.open_clients(region, profile, max_attempts=max_attempts)
-        gateway = cls(opened.client, create_client=opened.create_client)
+        gateway = cls(opened.client)
+        gateway._opened = opened
         gateway.session = opened.session
         gateway.profile = opened.profile
         return gateway

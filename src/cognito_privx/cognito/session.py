@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -130,15 +130,36 @@ def fips_where_required(core: Any, session: Any, region: str, config: Any) -> An
     return config.merge(botocore.config.Config(use_fips_endpoint=True))
 
 
-@dataclass(frozen=True)
 class OpenedClients:
     """What :func:`open_clients` made: the boto3 session, the cognito-idp client (botocore retries on), the one
-    for creating calls (retries off: ``create_once`` repeats them itself), and the profile used."""
+    for creating calls (retries off: ``create_once`` repeats them itself) and the STS client, and the profile used.
 
-    session: Any
-    client: Any
-    create_client: Any
-    profile: str | None
+    The creating client and the STS client are made on first use (most commands never create, and building a
+    botocore client is most of a short command's CPU); where ``client``'s retries are off already
+    (``total_max_attempts`` 1) the two configurations are the same, and ``client`` serves creating calls too.
+    Thread-safe: boto3's sessions are not, so the clients are made under a lock (boto3's clients are)."""
+
+    def __init__(self, session: Any, client: Any, profile: str | None, *, create_config: Any = None) -> None:
+        self.session = session
+        self.client = client
+        self.profile = profile
+        self._create_config = create_config  # None: ``client`` serves creating calls
+        self._made: dict[str, Any] = {}
+        self.sts: Any = None  # the STS client: :func:`caller_account` makes it on the first ask
+        self._lock = threading.Lock()
+
+    @property
+    def create_client(self) -> Any:
+        """The cognito-idp client without botocore retries (``client`` itself when its retries are off)."""
+        if self._create_config is None:
+            return self.client
+        return self._once("cognito-idp", lambda: self.session.client("cognito-idp", config=self._create_config))
+
+    def _once(self, name: str, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if name not in self._made:
+                self._made[name] = make()
+            return self._made[name]
 
 
 def open_clients(region: str, profile: str | None, *, max_attempts: int = 6) -> OpenedClients:
@@ -183,17 +204,19 @@ def open_clients(region: str, profile: str | None, *, max_attempts: int = 6) -> 
     return OpenedClients(
         session,
         session.client("cognito-idp", config=config),
-        session.client("cognito-idp", config=no_retries),
         profile or core.profile,
+        create_config=no_retries if max_attempts > 1 else None,
     )
 
 
-def caller_account(session: Any, region: str) -> tuple[str | None, str]:
+def caller_account(session: Any, region: str, *, kept: OpenedClients | None = None) -> tuple[str | None, str]:
     """(the account, ``""``), or (``None``, why not: STS not available at an endpoint, denied, unreachable), from
     STS GetCallerIdentity (which needs no IAM permission).
 
     An endpoint without STS (an emulator behind ``AWS_ENDPOINT_URL``) answers with something botocore cannot parse
     (``ResponseParserError``, not a ``BotoCoreError``) or a 404: that is "not available", never a traceback.
+    ``kept``: the session's clients, where the STS client is kept for the next ask (one a session and region);
+    without it, a new STS client each time.
     """
     import botocore.exceptions
     import botocore.parsers
@@ -203,7 +226,12 @@ def caller_account(session: Any, region: str) -> tuple[str | None, str]:
 
     where = "this endpoint"
     try:
-        sts = session.client("sts", region_name=region)
+        if kept is not None and kept.sts is not None and kept.sts.meta.region_name == region:
+            sts = kept.sts
+        else:
+            sts = session.client("sts", region_name=region)
+            if kept is not None:
+                kept.sts = sts  # two threads asking at once may each make one: either serves
         where = str(sts.meta.endpoint_url)
         return str(sts.get_caller_identity()["Account"]), ""
     except (

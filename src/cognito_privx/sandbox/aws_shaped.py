@@ -36,6 +36,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Literal, Self
 from urllib.parse import urlsplit
@@ -194,11 +195,13 @@ class _Upstream:
 class AwsShapedProxy:
     """Start with ``with AwsShapedProxy(moto_url) as proxy`` and point boto3 at ``proxy.url``.
 
-    ``latency``: (low, high) seconds, each call's drawn uniformly; ``create_rate``: the UserCreation quota,
-    requests/s (``float("inf")``: none); ``limiter``/``burst``: its shape (module docstring); ``upstream=None``:
-    the null backend. ``calls`` counts requests by target (throttled ones included), ``throttled`` the refused creates,
-    ``admitted_at`` the arrival times of the admitted ones; ``log`` every request as (received, answered, target,
-    status): ``time.monotonic()`` seconds when the proxy read it whole and when it answered (a request timeline).
+    ``latency``: (low, high) seconds, each call's drawn uniformly; ``latency_of``: the range for the named
+    targets instead (``{"AdminCreateUser": (0.5, 1.0)}``: slow creates after quick reads); ``create_rate``: the
+    UserCreation quota, requests/s (``float("inf")``: none); ``limiter``/``burst``: its shape (module docstring);
+    ``upstream=None``: the null backend. ``calls`` counts requests by target (throttled ones included), ``throttled``
+    the refused creates, ``admitted_at`` the arrival times of the admitted ones; ``log`` every request as (received,
+    answered, target, status): ``time.monotonic()`` seconds when the proxy read it whole and when it answered (a
+    request timeline).
     """
 
     def __init__(
@@ -206,6 +209,7 @@ class AwsShapedProxy:
         upstream: str | None,
         *,
         latency: tuple[float, float] = (0.05, 0.08),
+        latency_of: Mapping[str, tuple[float, float]] | None = None,
         create_rate: float = 50.0,
         limiter: LimiterShape = "window",
         burst: float | None = None,
@@ -217,6 +221,7 @@ class AwsShapedProxy:
             parts = urlsplit(upstream)
             self._upstream_address = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.latency = latency
+        self.latency_of = dict(latency_of or {})
         self.limiter = make_limiter(limiter, create_rate, burst)
         self._random = random.Random(seed)  # noqa: S311 - latency jitter, not security
         self.calls: collections.Counter[str] = collections.Counter()
@@ -334,9 +339,9 @@ class AwsShapedProxy:
         self, path: bytes, headers: list[tuple[bytes, bytes]], body: bytes
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         started = time.monotonic()
-        delay = self._random.uniform(*self.latency)
         amz_target = next((v for k, v in headers if k == b"x-amz-target"), b"").decode("latin-1")
         target = amz_target.rpartition(".")[2]
+        delay = self._random.uniform(*self.latency_of.get(target, self.latency))
         self.calls[target] += 1
         await asyncio.sleep(delay / 2)  # the request's trip to AWS: admitted or refused on arrival
         arrived = time.monotonic()

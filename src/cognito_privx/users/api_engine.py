@@ -61,10 +61,10 @@ class _PacedGateway(CognitoGateway):
         give_up_s: float = 600.0,
         operations: frozenset[str] = frozenset({"admin_create_user"}),
     ) -> None:
-        super().__init__(inner.client, create_client=inner.create_client, sleep=inner.sleep)
+        super().__init__(inner.client, sleep=inner.sleep)
+        self.share_clients(inner)
         self.operations = operations
         self.inner = inner
-        self.session = inner.session
         self.race_settle_s = inner.race_settle_s
         self.limiter = limiter
         self.give_up_s = give_up_s
