@@ -309,10 +309,10 @@ def acquire_times_adaptive(limiter: AdaptiveRate, fake: FakeTime, n: int) -> lis
 
 @pytest.mark.parametrize("kind", ["adaptive", "fixed"])
 def test_waiting_threads_do_not_all_wake_for_every_slot(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """50 threads wanting 200 slots between them: each waiter sleeps until its own slot (the next one plus one per
-    waiter asleep before it), so there is about one sleep a slot (each waiter sleeping until "the next token" made
-    ~25 a slot: at 400/s and 100 threads, more CPU than the calls; a few askers all sleeping until the next slot,
-    ~4). Counts sleeps, not time."""
+    """50 threads wanting 200 slots between them: a few waiters at a time (``pacing.ASKERS``) ask, the others wait
+    at a turnstile, and each asker sleeps until its own slot (the next one plus one per asker asleep before it), so
+    there is about one sleep a slot (each waiter sleeping until "the next token" made ~25 a slot: at 400/s and 100
+    threads, more CPU than the calls; the askers all sleeping until the next slot, ~4). Counts sleeps, not time."""
     import threading
     import time
 

@@ -16,16 +16,16 @@ from collections.abc import Callable
 
 _random = _random_module.Random()  # noqa: S311 - jitter only, not security
 START_RATE = 50.0  # AWS's default UserCreation quota: where the adaptive rate starts
+ASKERS = 4  # waiters asking a limiter for the next slot at once (the rest wait without waking up)
 
 
 class _Askers:
-    """A limiter's waiters, each sleeping until its own slot: the next one plus one for each waiter asleep before
-    it, so that about one wakes a slot. Every waiter asks (issue 24): a turnstile that let 4 ask at a time and held
-    the others on a semaphore cost each waiting row a second wake-up (the hand-off), 4.2 context switches a row
-    against 2.5 without it, at the same pace. ``lock`` is the limiter's own (the count of sleepers is kept under
-    it)."""
+    """A limiter's waiters asking for a slot: at most :data:`ASKERS` at once (the others wait on :attr:`turnstile`
+    without running), each sleeping until its own slot: the next one plus one for each asker asleep before it.
+    ``lock`` is the limiter's own (the count of sleepers is kept under it)."""
 
     def __init__(self, lock: threading.Lock) -> None:
+        self.turnstile = threading.Semaphore(ASKERS)
         self._lock = lock
         self._asleep = 0
 
@@ -60,17 +60,19 @@ class TokenBucket:
         self._askers = _Askers(self._lock)
 
     def acquire(self) -> None:
-        """Wait for a token, sleeping until the token after those of the waiters asleep before (:class:`_Askers`)."""
-        while True:
-            with self._lock:
-                now = self._clock()
-                self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-                self._last = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                wait_s = (1 - self._tokens) / self.rate
-            self._askers.sleep(wait_s, self.rate, time.sleep)
+        """Wait for a token: at most :data:`ASKERS` waiters at a time ask (the others wait on a semaphore, not in a
+        loop of wake-ups), each sleeping until the token after those of the askers asleep before it."""
+        with self._askers.turnstile:
+            while True:
+                with self._lock:
+                    now = self._clock()
+                    self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+                    self._last = now
+                    if self._tokens >= 1:
+                        self._tokens -= 1
+                        return
+                    wait_s = (1 - self._tokens) / self.rate
+                self._askers.sleep(wait_s, self.rate, time.sleep)
 
 
 class AdmittedRate:
@@ -217,16 +219,20 @@ class AdaptiveRate:
     def acquire(self) -> float:
         """Wait for the next slot; returns the time it was granted (hand it back to :meth:`throttled`).
 
-        Each waiter sleeps until its own slot: the next one plus one for each waiter asleep before it
-        (:class:`_Askers`). Every waiter sleeping until "the next token" and all waking for it woke each of them once
-        per token: 100 waiters at 400/s were ~40,000 wake-ups a second, more CPU than the calls. A slot is still
-        granted only by :meth:`try_acquire`, on waking: a cut meanwhile is obeyed.
+        At most :data:`ASKERS` waiters at a time ask for a slot (:class:`_Askers`); the others wait on that
+        semaphore without running. Every waiter sleeping until "the next token" and all waking for it woke each of
+        them once per token: 100 waiters at 400/s were ~40,000 wake-ups a second, more CPU than the calls. One
+        asker alone would make every slot wait for a hand-off to the next thread (a wake-up, then the GIL). An asker
+        sleeps until its own slot: the next one plus one for each asker asleep before it (all sleeping until "the
+        next slot" woke every asker for each slot, and all but one went back to sleep: at 400/s, ~4 wake-ups a
+        slot). A slot is still granted only by :meth:`try_acquire`, on waking: a cut meanwhile is obeyed.
         """
-        while True:
-            granted, wait_s = self.try_acquire()
-            if wait_s <= 0:
-                return granted
-            self._askers.sleep(wait_s, self.rate, self._sleep)
+        with self._askers.turnstile:
+            while True:
+                granted, wait_s = self.try_acquire()
+                if wait_s <= 0:
+                    return granted
+                self._askers.sleep(wait_s, self.rate, self._sleep)
 
     def try_acquire(self) -> tuple[float, float]:
         """A slot now if there is one: ``(now, 0.0)``; else ``(now, seconds to wait before asking again)``."""
@@ -304,4 +310,4 @@ class AdaptiveRate:
             return None if reading is None else min(reading, self.ceiling)
 
 
-__all__ = ["START_RATE", "AdaptiveRate", "AdmittedRate", "TokenBucket"]
+__all__ = ["ASKERS", "START_RATE", "AdaptiveRate", "AdmittedRate", "TokenBucket"]
