@@ -9,14 +9,10 @@ STAMP := $(VENV)/.cognito-privx-installed
 
 install: $(STAMP)
 
-# uv (astral's installer, from PyPI) installs the same packages ~3x faster than pip (fresh clone, this 2-core
-# machine: 9 s vs 34 s under load). uv reads no pip.conf: where it cannot install (an index or a constraint only pip
-# is told about), pip does it as before.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet uv 2>/dev/null && $(PY) -m uv pip install --quiet --python $(PY) -e '.[dev,sandbox]' \
-	  || { echo "uv could not install; installing with pip" >&2; \
-	       $(PY) -m pip install --quiet --upgrade pip && $(PY) -m pip install --quiet -e '.[dev,sandbox]'; }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,sandbox]'
 	@touch $(STAMP)
 
 ## demo: the whole story against the embedded sandbox (no AWS account, no PrivX, no network)
