@@ -127,3 +127,52 @@ def test_a_partition_added_through_aws_data_path_is_known(tmp_path: Path, monkey
     monkeypatch.delenv("AWS_DATA_PATH")
     with pytest.raises(ConfigError):  # the built-in data alone does not know it
         load_config(_config(tmp_path, "mars-east-1"))
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ("{not json", "JSONDecodeError"),
+        ("{}", "KeyError: 'partitions'"),
+        ('{"partitions": [{"partition": "x", "dnsSuffix": "x.test", "regionRegex": "^x-"}]}', "KeyError: 'services'"),
+        ('{"partitions": [{"partition": "x", "dnsSuffix": "x.test", "regionRegex": "(", "services": {}}]}', "error"),
+    ],
+)
+def test_a_broken_endpoints_json_under_aws_data_path_is_named_not_blamed_on_the_region(
+    content: str, why: str, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broken ``endpoints.json`` under ``AWS_DATA_PATH`` (botocore's client would read it too) is one error naming
+    the variable and what is wrong, exit 2 before any call; not a bad region, not an unexpected error."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "endpoints.json").write_text(content)
+    monkeypatch.setenv("AWS_DATA_PATH", str(data))
+    result = cli("--config", str(_config(tmp_path, REGION)), "plan")
+    assert result.exit_code == 2, result.stderr
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"error: botocore's endpoint data (AWS_DATA_PATH={data}) cannot be read") and why in first
+    assert "region" not in first and "unexpected" not in result.stderr
+    assert "hint: fix the endpoints.json there or unset AWS_DATA_PATH" in result.stderr
+
+
+def test_a_region_refused_under_aws_data_path_names_it_in_the_hint(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ``endpoints.json`` under ``AWS_DATA_PATH`` replaces botocore's whole: a region it lacks is refused, and
+    the hint says whose data that was (not "upgrade botocore")."""
+    data = tmp_path / "data"
+    data.mkdir()
+    only = {
+        "partition": "aws-zz",
+        "dnsSuffix": "zz.test",
+        "regionRegex": "^zz\\-\\w+\\-\\d+$",
+        "regions": {"zz-test-1": {}},
+        "services": {},
+    }
+    (data / "endpoints.json").write_text(json.dumps({"partitions": [only]}))
+    monkeypatch.setenv("AWS_DATA_PATH", str(data))
+    result = cli("--config", str(_config(tmp_path, REGION)), "plan")
+    assert result.exit_code == 2
+    assert f"'{REGION}' is not an AWS region name" in result.stderr
+    assert f"AWS_DATA_PATH={data}" in result.stderr and "replaces botocore's own whole" in result.stderr
+    assert "pip install -U boto3" not in result.stderr

@@ -137,7 +137,9 @@ class OpenedClients:
     The creating client and the STS client are made on first use (most commands never create, and building a
     botocore client is most of a short command's CPU); where ``client``'s retries are off already
     (``total_max_attempts`` 1) the two configurations are the same, and ``client`` serves creating calls too.
-    Thread-safe: boto3's sessions are not, so the clients are made under a lock (boto3's clients are)."""
+    The creating client is made under a lock (boto3's sessions are not thread-safe; its clients are: import-users'
+    workers share them). The STS client is kept without one: its only caller, :func:`caller_account`, runs on the
+    main thread (two threads asking at once would each make one, and either serves)."""
 
     def __init__(self, session: Any, client: Any, profile: str | None, *, create_config: Any = None) -> None:
         self.session = session

@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from cognito_privx.errors import ConfigError
+
 SERVICE = "cognito-idp"
 # Partitions where AWS documents the hosted-UI prefix domain (sources above); the rest are built by analogy.
 _HOSTED_UI_DOCUMENTED = frozenset({"aws", "aws-us-gov"})
@@ -91,13 +93,44 @@ def _loader(search_path: str | None) -> Any:
 
 
 def _endpoint_data() -> dict[str, Any]:
-    data: dict[str, Any] = data_loader().load_data("endpoints")  # cached by the loader itself
+    """botocore's ``endpoints.json`` as its loader reads it (cached by the loader), its shape checked. Raises
+    :class:`BotocoreDataError` when it cannot be read or is not botocore's shape."""
+    try:
+        data: dict[str, Any] = data_loader().load_data("endpoints")
+        for raw in data["partitions"]:
+            str(raw["partition"]), str(raw["dnsSuffix"]), re.compile(str(raw["regionRegex"]))
+            dict(raw.get("regions", {})), dict(raw["services"].get(SERVICE, {}).get("endpoints", {}))
+    except (OSError, ValueError, LookupError, TypeError, AttributeError, re.error) as e:
+        raise _data_error(e) from None
     return data
+
+
+class BotocoreDataError(ConfigError):
+    """botocore's endpoint data cannot be read, or is not its shape (a broken ``endpoints.json`` under
+    ``AWS_DATA_PATH``, a damaged botocore): exit 2, naming where it came from."""
+
+
+def _data_error(e: BaseException) -> BotocoreDataError:
+    reason = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+    path = data_path()
+    if path is not None:
+        return BotocoreDataError(
+            f"botocore's endpoint data (AWS_DATA_PATH={path}) cannot be read: {reason}",
+            "fix the endpoints.json there or unset AWS_DATA_PATH (botocore's client reads the same data)",
+        )
+    return BotocoreDataError(
+        f"the installed botocore's endpoint data cannot be read: {reason}",
+        "reinstall it: pip install --force-reinstall botocore",
+    )
 
 
 def _known_regions() -> dict[str, str]:
     """Region → partition for every region botocore lists ``cognito-idp`` in."""
-    return _regions_listing_cognito(data_path())
+    _endpoint_data()  # its shape checked (BotocoreDataError) before the resolver reads it
+    try:
+        return _regions_listing_cognito(data_path())
+    except (LookupError, TypeError, AttributeError, ValueError) as e:
+        raise _data_error(e) from None
 
 
 @functools.cache
@@ -168,6 +201,12 @@ def region_hint() -> str:
     import botocore
 
     forms = ", ".join(f"{p.name} (like {example_region(p.name)})" for p in partitions())
+    path = data_path()
+    if path is not None:
+        return (
+            f"give a region of a partition botocore's data knows: {forms}; that data is read through "
+            f"AWS_DATA_PATH={path}, and an endpoints.json there replaces botocore's own whole"
+        )
     return (
         f"give a region of a partition the installed botocore {botocore.__version__} knows: {forms}; a newer "
         "partition needs a newer botocore (pip install -U boto3)"
