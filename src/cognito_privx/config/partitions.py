@@ -93,10 +93,15 @@ def _loader(search_path: str | None) -> Any:
 
 
 def _endpoint_data() -> dict[str, Any]:
-    """botocore's ``endpoints.json`` as its loader reads it (cached by the loader), its shape checked. Raises
+    """botocore's ``endpoints.json`` on :func:`data_path`, its shape checked once per path. Raises
     :class:`BotocoreDataError` when it cannot be read or is not botocore's shape."""
+    return _checked_endpoints(data_path())
+
+
+@functools.cache
+def _checked_endpoints(search_path: str | None) -> dict[str, Any]:
     try:
-        data: dict[str, Any] = data_loader().load_data("endpoints")
+        data: dict[str, Any] = _loader(search_path).load_data("endpoints")
         for raw in data["partitions"]:
             str(raw["partition"]), str(raw["dnsSuffix"]), re.compile(str(raw["regionRegex"]))
             dict(raw.get("regions", {})), dict(raw["services"].get(SERVICE, {}).get("endpoints", {}))
@@ -126,23 +131,22 @@ def _data_error(e: BaseException) -> BotocoreDataError:
 
 def _known_regions() -> dict[str, str]:
     """Region → partition for every region botocore lists ``cognito-idp`` in."""
-    _endpoint_data()  # its shape checked (BotocoreDataError) before the resolver reads it
-    try:
-        return _regions_listing_cognito(data_path())
-    except (LookupError, TypeError, AttributeError, ValueError) as e:
-        raise _data_error(e) from None
+    return _regions_listing_cognito(data_path())
 
 
 @functools.cache
 def _regions_listing_cognito(search_path: str | None) -> dict[str, str]:
     from botocore.regions import EndpointResolver
 
-    resolver = EndpointResolver(_loader(search_path).load_data("endpoints"))
-    return {
-        region: name
-        for name in resolver.get_available_partitions()
-        for region in resolver.get_available_endpoints(SERVICE, name)
-    }
+    resolver = EndpointResolver(_checked_endpoints(search_path))
+    try:
+        return {
+            region: name
+            for name in resolver.get_available_partitions()
+            for region in resolver.get_available_endpoints(SERVICE, name)
+        }
+    except (LookupError, TypeError, AttributeError, ValueError) as e:  # a shape the check above lets through
+        raise _data_error(e) from None
 
 
 def _hosted_ui_suffix(dns_suffix: str) -> str:
