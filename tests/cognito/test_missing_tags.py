@@ -71,6 +71,11 @@ def test_tag_resource_denied_names_the_action(
     config = str(_no_domain(config_file))
     assert cli("--config", config, "setup").exit_code == 0
     endpoint_lacking("tag_resource", code=DENIED)
+    # Nothing to change: setup only reads and takes no lock, so it needs no TagResource (reconcile.converged).
+    noop = cli("--config", config, "setup")
+    assert noop.exit_code == 0, noop.stderr
+    # A change to make: the lock is needed, and the denial is named.
+    Path(config).write_text(Path(config).read_text().replace('ops = "ops-admins"', 'ops = "ops-admins"\nqa = "qa"'))
     run = cli("--config", config, "setup")
     assert run.exit_code == 1
     assert "access denied to cognito-idp:TagResource" in run.stderr, run.stderr

@@ -83,19 +83,34 @@ def test_a_noop_plan_reads_each_thing_once(
     assert _privx_calls(emulator) == NOOP_PLAN_PRIVX + Counter({("GET", "/role-store/api/v1/sources/{id}"): 1})
 
 
-def test_a_noop_setup_reads_what_plan_reads_and_writes_only_its_run_lock(
+def test_a_noop_setup_reads_what_plan_reads_and_writes_nothing(
     cli: Any, config_file: Path, aws_calls: list[str], emulator: PrivXEmulator
 ) -> None:
     _set_up(cli, config_file, aws_calls, emulator)
     run = cli("--config", str(config_file), "setup")
     assert run.exit_code == 0, run.stderr
-    writes = {"TagResource", "UntagResource"}
     assert not emulator.write_requests()
-    reads = Counter(op for op in aws_calls if op not in writes)
-    # The run lock: its tag read back once written (tags have no compare-and-set); that read is the pool the run
-    # goes on with, so the pool is not looked for again once the lock is held.
-    assert reads == NOOP_PLAN_COGNITO + Counter({"DescribeUserPool": 1})
-    assert Counter(op for op in aws_calls if op in writes) == Counter({"TagResource": 1, "UntagResource": 1})
+    # Nothing to change: setup only reads, as plan does, and takes no run lock (no TagResource / UntagResource:
+    # reconcile.converged); the lock is taken only by a run that has something to write.
+    assert Counter(aws_calls) == NOOP_PLAN_COGNITO
+    assert _privx_calls(emulator) == NOOP_PLAN_PRIVX + Counter({("GET", "/role-store/api/v1/sources/{id}"): 1})
+
+
+def test_a_setup_with_a_change_takes_the_lock_and_reads_again_under_it(
+    cli: Any, config_file: Path, aws_calls: list[str], emulator: PrivXEmulator
+) -> None:
+    _set_up(cli, config_file, aws_calls, emulator)
+    config_file.write_text(config_file.read_text().replace('ops = "ops-admins"', 'ops = "ops-admins"\nqa = "qa-team"'))
+    run = cli("--config", str(config_file), "setup")
+    assert run.exit_code == 0, run.stderr
+    # The read-only pass stopped at its first write (sent nothing), then the locked run: the lock's tag written and
+    # read back, everything read again under it, the change made, the tag taken off.
+    assert aws_calls.count("TagResource") == 1 and aws_calls.count("UntagResource") == 1
+    assert aws_calls.index("TagResource") > aws_calls.index("ListGroups")  # after the whole read-only pass
+    assert aws_calls.count("ListUserPools") == 2
+    assert emulator.write_requests(), "the new grant was written"
+    assert "+ created privx role qa-team \u2190 group qa" in run.stdout + run.stderr
+    assert (run.stdout + run.stderr).count("= unchanged cognito user pool") == 1  # the read-only pass said nothing
 
 
 def test_a_noop_plan_prints_what_it_printed_before(cli: Any, config_file: Path, aws_calls: list[str]) -> None:

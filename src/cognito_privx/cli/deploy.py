@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from cognito_privx.plan import Change
+    from cognito_privx.reconcile import Result, Services
 
 END_SESSIONS_HELP = (
     "End the live PrivX sessions and connections of the users who lose a role by a revoked grant, right after "
@@ -49,29 +50,24 @@ def _setup(
                 render.change(change, done=done, out=out)
 
         try:
-            with reconcile.run_lock(
-                services, desired(state), dry_run=not done, note=render.info, warn=render.warning
-            ) as lock:
-                fresh: tuple[str, str] | None = None
-                for attempt in range(2):
-                    try:
-                        result = reconcile.setup(
-                            desired(state),
-                            services,
-                            dry_run=dry_run or plan_mode,
-                            adopt=adopt,
-                            on_change=on_change,
-                            resend_secret=resend_secret and fresh is None,
-                            lock=lock,
-                            end_sessions=end_sessions,
-                            fresh_secret=fresh,
-                        )
-                        break
-                    except reconcile.SecretNeeded as need:
-                        if not done or attempt:
-                            raise
-                        render.info(f"{need.message}: issuing a fresh one first (rotate-secret's steps)")
-                        fresh = _fresh_secret(state, services, lock, on_change)
+            # Nothing to change: the run only reads and takes no lock (reconcile.converged); else it runs locked.
+            quiet = None
+            if done and not resend_secret:
+                quiet = reconcile.converged(desired(state), services, adopt=adopt, end_sessions=end_sessions)
+            if quiet is not None:
+                result = quiet
+                for change in quiet.plan.changes:
+                    on_change(change)
+            else:
+                result = _locked_setup(
+                    state,
+                    services,
+                    dry_run=dry_run or plan_mode,
+                    adopt=adopt,
+                    on_change=on_change,
+                    resend_secret=resend_secret,
+                    end_sessions=end_sessions,
+                )
         except (Exception, KeyboardInterrupt):
             if done:
                 render.info(render.stopped_summary(seen))
@@ -97,6 +93,44 @@ def _setup(
     if result.error is not None:
         raise result.error  # every change is made and shown; the error says what is left (exit 1)
     return result.plan.has_changes
+
+
+def _locked_setup(
+    state: State,
+    services: Services,
+    *,
+    dry_run: bool,
+    adopt: bool,
+    on_change: Callable[[Change], None],
+    resend_secret: bool,
+    end_sessions: bool,
+) -> Result:
+    """``setup`` (or its dry run, which takes no lock) under the run lock.
+    When PrivX's directory must be updated and Cognito no longer shows the secret it holds
+    (:class:`~cognito_privx.reconcile.SecretNeeded`), a fresh secret is issued first and the run made again."""
+    from cognito_privx import reconcile, render
+
+    with reconcile.run_lock(services, desired(state), dry_run=dry_run, note=render.info, warn=render.warning) as lock:
+        fresh: tuple[str, str] | None = None
+        for attempt in range(2):
+            try:
+                return reconcile.setup(
+                    desired(state),
+                    services,
+                    dry_run=dry_run,
+                    adopt=adopt,
+                    on_change=on_change,
+                    resend_secret=resend_secret and fresh is None,
+                    lock=lock,
+                    end_sessions=end_sessions,
+                    fresh_secret=fresh,
+                )
+            except reconcile.SecretNeeded as need:
+                if dry_run or attempt:
+                    raise
+                render.info(f"{need.message}: issuing a fresh one first (rotate-secret's steps)")
+                fresh = _fresh_secret(state, services, lock, on_change)
+    raise AssertionError("unreachable: the second attempt returns or raises")
 
 
 @app.command()

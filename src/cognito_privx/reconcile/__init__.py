@@ -19,7 +19,7 @@ from cognito_privx.reconcile.lock import PoolLock, RunLockHeld, locked_pool, run
 from cognito_privx.reconcile.login_url import LoginURL, direct_login_url
 from cognito_privx.reconcile.observation import HeldSecret, Observed, held_secret, observe, pool_identity
 from cognito_privx.reconcile.services import CallCounter, Services, Target, open_privx, open_services, target
-from cognito_privx.reconcile.setup_steps import Outputs, Result, SecretNeeded, setup
+from cognito_privx.reconcile.setup_steps import Outputs, Result, SecretNeeded, converged, setup
 from cognito_privx.reconcile.teardown_steps import Step, teardown
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "Services",
     "Step",
     "Target",
+    "converged",
     "direct_login_url",
     "held_secret",
     "locked_pool",

@@ -4,7 +4,9 @@ call counter behind ``--debug`` and the JSON ``calls`` figures (:class:`CallCoun
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,21 +19,45 @@ from cognito_privx.desired import DesiredState
 from cognito_privx.retry import RetryPolicy
 
 
+class WriteAhead(Exception):
+    """A write was about to be sent while :meth:`CallCounter.reads_only` held: it was not sent (``call``: the
+    Cognito operation or ``METHOD path``)."""
+
+    def __init__(self, call: str) -> None:
+        super().__init__(call)
+        self.call = call
+
+
 @dataclass
 class CallCounter:
-    """Counts API calls per side; a call is a write unless it only reads."""
+    """Counts API calls per side; a call is a write unless it only reads. Both sides call it before each request
+    is sent, so within :meth:`reads_only` a write is stopped before it leaves (:class:`WriteAhead`)."""
 
     calls: Counter[str] = field(default_factory=Counter)
+    _reads_only: bool = False
 
     _COGNITO_READ_PREFIXES = ("describe_", "list_", "get_", "admin_get_")
 
     def cognito(self, operation: str) -> None:
         write = not operation.startswith(self._COGNITO_READ_PREFIXES)
+        if write and self._reads_only:
+            raise WriteAhead(operation)
         self.calls["cognito_writes" if write else "cognito_reads"] += 1
 
     def privx(self, method: str, path: str) -> None:
         write = not privx.only_reads(method, path)
+        if write and self._reads_only:
+            raise WriteAhead(f"{method} {path}")
         self.calls["privx_writes" if write else "privx_reads"] += 1
+
+    @contextlib.contextmanager
+    def reads_only(self) -> Iterator[None]:
+        """Within it, the first write raises :class:`WriteAhead` instead of being sent (reads go on as usual)."""
+        self._reads_only = True
+        try:
+            yield
+        finally:
+            self._reads_only = False
 
 
 def open_privx(

@@ -19,7 +19,7 @@ from cognito_privx.reconcile import migration, records
 from cognito_privx.reconcile.ending import Refusals, end_holders
 from cognito_privx.reconcile.lock import PoolLock
 from cognito_privx.reconcile.observation import HeldSecret, held_secret, observe, open_path_notes
-from cognito_privx.reconcile.services import Services
+from cognito_privx.reconcile.services import Services, WriteAhead
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,29 @@ def setup(
             end_sessions=end_sessions,
             fresh_secret=fresh_secret,
         )
+
+
+def converged(
+    desired: DesiredState, services: Services, *, adopt: bool = False, end_sessions: bool = False
+) -> Result | None:
+    """``setup`` where nothing needs changing, run without the run lock: setup's own steps (not plan's: the same
+    checks, notes and outputs as a run that converges) with every write stopped before it is sent
+    (:meth:`CallCounter.reads_only`). A no-op needs no lock: it reads what ``plan`` reads and writes nothing, not
+    even the lock's tag (issue 24: a no-op ``setup`` at the minimum of reads).
+
+    Returns the run's :class:`Result` when it ended having written and changed nothing; ``None`` when it was about
+    to write, or met a conflict (:class:`ConflictError`, :class:`SecretNeeded` included), which a concurrent run's
+    half-made deployment can cause: the caller then runs ``setup`` under the lock, which reads everything again
+    (what was read here does not count once the lock is held). Other errors are raised as they are: the locked
+    run would meet them too."""
+    with services.counter.reads_only():
+        try:
+            result = setup(desired, services, dry_run=False, adopt=adopt, end_sessions=end_sessions)
+        except (WriteAhead, ConflictError):
+            return None
+    if result.error is not None or result.plan.has_changes:
+        return None
+    return result
 
 
 class SecretNeeded(ConflictError):
