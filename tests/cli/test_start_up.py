@@ -2,7 +2,7 @@
 
 Each test runs the real command in a process of its own against moto's server and asserts the resulting state
 (the pool's users, the exit code, stderr) and which modules the process ended up holding: the PrivX side, httpx,
-pydantic-settings and email-validator are imported by the commands and rows that use them, never by an import of
+pydantic-settings, email-validator and boto3 are imported by the commands and rows that use them, never by an import of
 ordinary rows. No time is measured here (``benchmarks/first_create.py`` does that).
 """
 
@@ -31,7 +31,16 @@ _RUN = (
     "sys.argv[0] = 'cognito-privx'\n"
     "runpy.run_module('cognito_privx', run_name='__main__')\n"
 )
-NOT_NEEDED = ("httpx", "pydantic_settings", "email_validator", "cognito_privx.privx", "cognito_privx.reconcile")
+# boto3 (and its s3transfer): the tool's clients come from botocore's session itself.
+NOT_NEEDED = (
+    "httpx",
+    "pydantic_settings",
+    "email_validator",
+    "cognito_privx.privx",
+    "cognito_privx.reconcile",
+    "boto3",
+    "s3transfer",
+)
 
 
 def _pool(url: str, name: str, *, required_name: bool = False) -> Any:
