@@ -40,6 +40,7 @@ NOT_NEEDED = (
     "cognito_privx.reconcile",
     "boto3",
     "s3transfer",
+    "rich._emoji_codes",  # no emoji codes in any console: a value is shown as written
 )
 
 
