@@ -129,3 +129,16 @@ def test_the_fast_exit_keeps_the_output_the_report_and_the_exit_code(moto_server
     assert json.loads(done.stdout)["summary"]["created"] == 30
     written = json.loads(report.read_text())
     assert len(written["rows"]) == 30 and written["summary"]["created"] == 30
+
+
+def test_importing_the_cli_leaves_the_collectors_thresholds_as_they_were() -> None:
+    # The console script's run collects the young generation less often (cli/__init__.py); whoever imports the
+    # package (tests, a library user) keeps their own settings.
+    code = (
+        "import gc\n"
+        "gc.set_threshold(1234, 5, 6)\n"
+        "import cognito_privx.cli\n"
+        "assert gc.get_threshold() == (1234, 5, 6), gc.get_threshold()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr

@@ -457,7 +457,11 @@ def main() -> NoReturn:
     """The console script: the app, then :func:`_exit_now` (registered before the command runs, so it runs after
     the atexit handlers the command registers)."""
     import atexit
+    import gc
 
+    from cognito_privx.cli import GC_THRESHOLDS
+
+    gc.set_threshold(*GC_THRESHOLDS)  # the console script's run: fewer collections of the young generation
     atexit.register(_exit_now)  # registered first, so it runs last
     try:
         app()
