@@ -2,7 +2,7 @@
 
 Each test runs the real command in a process of its own against moto's server and asserts the resulting state
 (the pool's users, the exit code, stderr) and which modules the process ended up holding: the PrivX side, httpx,
-pydantic-settings and email-validator are imported by the commands and rows that use them, never by an import of
+pydantic-settings, email-validator and boto3 are imported by the commands and rows that use them, never by an import of
 ordinary rows. No time is measured here (``benchmarks/first_create.py`` does that).
 """
 
@@ -31,7 +31,17 @@ _RUN = (
     "sys.argv[0] = 'cognito-privx'\n"
     "runpy.run_module('cognito_privx', run_name='__main__')\n"
 )
-NOT_NEEDED = ("httpx", "pydantic_settings", "email_validator", "cognito_privx.privx", "cognito_privx.reconcile")
+# boto3 (and its s3transfer): the tool's clients come from botocore's session itself.
+NOT_NEEDED = (
+    "httpx",
+    "pydantic_settings",
+    "email_validator",
+    "cognito_privx.privx",
+    "cognito_privx.reconcile",
+    "boto3",
+    "s3transfer",
+    "rich._emoji_codes",  # no emoji codes in any console: a value is shown as written
+)
 
 
 def _pool(url: str, name: str, *, required_name: bool = False) -> Any:
@@ -119,3 +129,16 @@ def test_the_fast_exit_keeps_the_output_the_report_and_the_exit_code(moto_server
     assert json.loads(done.stdout)["summary"]["created"] == 30
     written = json.loads(report.read_text())
     assert len(written["rows"]) == 30 and written["summary"]["created"] == 30
+
+
+def test_importing_the_cli_leaves_the_collectors_thresholds_as_they_were() -> None:
+    # The console script's run collects the young generation less often (cli/__init__.py); whoever imports the
+    # package (tests, a library user) keeps their own settings.
+    code = (
+        "import gc\n"
+        "gc.set_threshold(1234, 5, 6)\n"
+        "import cognito_privx.cli\n"
+        "assert gc.get_threshold() == (1234, 5, 6), gc.get_threshold()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr

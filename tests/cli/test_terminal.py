@@ -229,6 +229,14 @@ def test_no_color_leaves_no_escape_codes(monkeypatch: pytest.MonkeyPatch) -> Non
     assert plain.getvalue() == "+ created cognito user pool privx-users\n"
 
 
+def test_a_value_with_an_emoji_code_shows_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    # rich replaces ":name:" with an emoji by default: a display name or a server's message is shown as it is.
+    monkeypatch.setenv("NO_COLOR", "1")
+    out = io.StringIO()
+    render.console(out).print(f"{render.markup_value('Ann :fire: Lee')} {render.markup_text('code :smile:')}")
+    assert out.getvalue() == "Ann :fire: Lee code :smile:\n"
+
+
 def test_no_color_help_has_no_escape_codes(monkeypatch: pytest.MonkeyPatch) -> None:
     from typer import rich_utils
 

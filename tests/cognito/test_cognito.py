@@ -402,9 +402,9 @@ def test_the_client_reads_botocore_data_through_the_region_checks_loader(monkeyp
     from cognito_privx.config.partitions import data_loader
 
     monkeypatch.delenv("AWS_DATA_PATH", raising=False)
-    shared = CognitoGateway.connect(REGION).session._session.get_component("data_loader")
+    shared = CognitoGateway.connect(REGION).session.core.get_component("data_loader")
     assert shared is data_loader()
     monkeypatch.setenv("AWS_DATA_PATH", "/nonexistent")
-    own = CognitoGateway.connect(REGION).session._session.get_component("data_loader")
+    own = CognitoGateway.connect(REGION).session.core.get_component("data_loader")
     assert own is data_loader() and own is not shared
     assert "/nonexistent" in own.search_paths

@@ -169,11 +169,14 @@ def _ignore_further_presses() -> None:
 
 def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: str | None, flags: _Flags) -> int:
     """The engine chosen, then the rows imported by the API (here) or by import jobs; the exit code."""
-    from cognito_privx import render
-    from cognito_privx.users.api_engine import CtrlC
     from cognito_privx.users.jobs.choice import Engine, choose_engine
 
-    users = open_users(state, keep_sessions=flags.keep_sessions, batch=True)
+    warm_up = _WarmUp()
+    users = open_users(state, keep_sessions=flags.keep_sessions, batch=True, before_lookup=warm_up.start)
+    warm_up.join()
+    from cognito_privx import render
+    from cognito_privx.users.api_engine import CtrlC
+
     _check_schema(users, rows)
     choice = choose_engine(asked, len(rows), invite=flags.invite, role_arn=role, pool=dict(users.description or {}))
     if choice.engine is Engine.JOB or asked is not Engine.AUTO or "would go" in choice.reason:
@@ -198,6 +201,48 @@ def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: st
     with CtrlC(keep_after_a_press=True) as ctrl_c:
         index = _learn_pool(users, len(rows), flags, ctrl_c)
         return _import_rows(state, users, rows, writer, flags, index, ctrl_c)
+
+
+class _WarmUp:
+    """The modules the rows need after the pool's look-up (the progress bar and rich, the engine, the pacing),
+    imported on a thread of their own while the main thread waits on ListUserPools and DescribeUserPool: their
+    ~30-50 ms of CPU overlap the round trips instead of following them (issue 24: time to the first create).
+    Nothing else runs on that thread, and its imports are all of the tool's or rich's modules (none of botocore's,
+    which the main thread may be importing meanwhile); :meth:`join` is called before the main thread imports
+    any of them, so no module is imported from both ends at once. A failed import is left for the main thread to
+    meet and report as it would have."""
+
+    MODULES = (
+        "cognito_privx.render",
+        "rich.progress",
+        "cognito_privx.pacing",
+        "cognito_privx.users.api_engine",
+        "cognito_privx.users.index",
+        "cognito_privx.users.pool_rules",
+        "cognito_privx.users.quick_rows",
+    )
+
+    def __init__(self) -> None:
+        self._thread: Any = None
+
+    def start(self) -> None:
+        import threading
+
+        self._thread = threading.Thread(target=self._load, name="warm-up", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def _load(self) -> None:
+        import importlib
+
+        for name in self.MODULES:
+            try:
+                importlib.import_module(name)
+            except BaseException:  # noqa: BLE001 - the main thread imports it again and reports what it meets
+                return
 
 
 class _PressedWhileListing(Exception):

@@ -227,12 +227,13 @@ def run(state: State, body: Callable[[], T]) -> T:
     <type>: <message>`` and :data:`UNEXPECTED_HINT`, exit 1; with ``--debug`` its traceback is shown as well. What
     typer and click use to end a command (``Exit``, ``Abort``, their usage errors) and ``KeyboardInterrupt`` pass
     on untouched (``_Group.main`` handles them)."""
-    from cognito_privx import render
     from cognito_privx.errors import CognitoPrivxError
 
     try:
         return body()
     except CognitoPrivxError as e:
+        from cognito_privx import render  # rich: imported when there is something to show (issue 24)
+
         if state.debug:
             logging.getLogger("cognito_privx").debug("error detail", exc_info=True)
         render.error(e)
@@ -247,6 +248,8 @@ def run(state: State, body: Callable[[], T]) -> T:
             import traceback
 
             sys.stderr.write(traceback.format_exc())
+        from cognito_privx import render
+
         render.error(CognitoPrivxError(unexpected(e), UNEXPECTED_DEBUG_HINT if state.debug else UNEXPECTED_HINT))
         raise typer.Exit(1) from None
 
@@ -327,11 +330,12 @@ def config(state: State) -> AppConfig:
 
 def _warn_new_region(cfg: AppConfig) -> None:
     """A region botocore's data does not list Cognito in is used as named, with a warning (config/partitions.py)."""
-    from cognito_privx import render
     from cognito_privx.config.partitions import region_warning
 
     note = region_warning(cfg.cognito.region) if cfg.cognito.region else None
     if note:
+        from cognito_privx import render
+
         render.warning(note)
 
 
@@ -355,12 +359,18 @@ def users_spec(state: State) -> UsersSpec:
 
 
 def open_users(
-    state: State, *, rate: float | None = None, keep_sessions: bool = False, batch: bool = False
+    state: State,
+    *,
+    rate: float | None = None,
+    keep_sessions: bool = False,
+    batch: bool = False,
+    before_lookup: Callable[[], object] | None = None,
 ) -> PoolUsers:
     """The pool's user side for the user commands and ``import-users``, with the test seams. Unless
     ``keep_sessions``, it ends a signed-out person's PrivX sessions and connections too
     (:class:`~cognito_privx.reconcile.offboarding.PrivXOffboarding`, PrivX opened only then; ``batch``: the
-    directory's users read once per run, for import-users)."""
+    directory's users read once per run, for import-users). ``before_lookup`` is called once the client is made,
+    right before the pool is looked up (import-users starts its warm-up there)."""
     from cognito_privx.cognito import CognitoGateway
     from cognito_privx.pacing import TokenBucket
     from cognito_privx.users import PoolUsers
@@ -371,6 +381,8 @@ def open_users(
     if state.seams.race_settle_s is not None:
         gw.race_settle_s = state.seams.race_settle_s
     limiter = TokenBucket(rate, burst=2) if rate else None
+    if before_lookup is not None:
+        before_lookup()
     users = PoolUsers.open(gw, spec, create_limiter=limiter, keep_sessions=keep_sessions)
     if not keep_sessions:
         users.end_privx = _LazyOffboarding(state, users.description, batch=batch)
@@ -445,7 +457,11 @@ def main() -> NoReturn:
     """The console script: the app, then :func:`_exit_now` (registered before the command runs, so it runs after
     the atexit handlers the command registers)."""
     import atexit
+    import gc
 
+    from cognito_privx.cli import GC_THRESHOLDS
+
+    gc.set_threshold(*GC_THRESHOLDS)  # the console script's run: fewer collections of the young generation
     atexit.register(_exit_now)  # registered first, so it runs last
     try:
         app()

@@ -116,7 +116,7 @@ class CognitoGateway:
         self.sleep = sleep
         # How long to wait for a concurrent run to delete its losing pool or client (seconds).
         self.race_settle_s = race_settle_s
-        self.session: Any = None  # the boto3 session, when connect() made the client
+        self.session: Any = None  # the AwsSession (cognito/session.py), when connect() made the client
         self.profile: str | None = None  # the AWS profile connect() used (for the hints)
         # Tags a pool this gateway creates is born with, beside the spec's: the run lock (reconcile/lock.py); and
         # the ids of the pools it created with them (None: a creation whose answer has not come back).
@@ -153,13 +153,13 @@ class CognitoGateway:
         then the ecosystem's settings (:func:`cognito_privx.net.aws_trust`): for the tool's own HTTPS to AWS."""
         from cognito_privx import net  # httpx and all: imported when the tool makes its own HTTPS call (issue 24)
 
-        core = getattr(self.session, "_session", None)
+        core = getattr(self.session, "core", None)
         bundle = core.get_config_variable("ca_bundle") if core is not None else None
         return net.aws_trust(bundle or None, self.profile)
 
     def _boto_ca(self) -> str:
         """Which CA boto3 verified with: its ``ca_bundle`` setting, else its default bundle."""
-        core = getattr(self.session, "_session", None)
+        core = getattr(self.session, "core", None)
         bundle = core.get_config_variable("ca_bundle") if core is not None else None
         return self.trust().describe() if bundle else "botocore's default bundle"
 
@@ -322,13 +322,19 @@ class CognitoGateway:
         api = self.client.meta.method_to_api_mapping[operation]
         paginator = botocore.paginate.Paginator(
             request or functools.partial(self.call, operation),
-            _paginator_model().get_paginator(api),
+            self._paginator_model().get_paginator(api),
             self.client.meta.service_model.operation_model(api),
         )
         try:
             yield from paginator.paginate(**params)
         except botocore.exceptions.PaginationError as e:  # the same next token twice: the listing would never end
             raise CognitoError(f"Cognito {api} paged in a circle: {e}", "run again; it is safe to re-run") from e
+
+    def _paginator_model(self) -> Any:
+        """The paging rules, through connect()'s botocore session where there is one (its data loader, which the
+        client and the region check read through too: no second session and loader made, issue 24)."""
+        core = getattr(self.session, "core", None)
+        return core.get_paginator_model("cognito-idp") if core is not None else _paginator_model()
 
     # -- pools ---------------------------------------------------------------------------------------------
 

@@ -130,14 +130,36 @@ def fips_where_required(core: Any, session: Any, region: str, config: Any) -> An
     return config.merge(botocore.config.Config(use_fips_endpoint=True))
 
 
+class AwsSession:
+    """An AWS session: botocore's own (``core``: the profile, the credential chain, the data loader) with a default
+    region, making clients as boto3's ``Session.client`` does (a pass-through to ``core.create_client``) without
+    importing boto3: the tool uses none of boto3's resources or S3 transfers, and boto3's import (s3transfer,
+    multiprocessing among them) was ~30 ms of CPU before ``import-users``' first create (issue 24). Thread-safety
+    is botocore's: make clients on one thread at a time (:class:`OpenedClients` holds a lock); the clients are
+    thread-safe."""
+
+    def __init__(self, core: Any, region: str) -> None:
+        self.core = core
+        core.set_config_variable("region", region)  # as boto3's Session(region_name=...) does
+        self.region_name = region
+
+    def client(self, service_name: str, region_name: str | None = None, config: Any = None) -> Any:
+        """A botocore client for ``service_name`` (``region_name``: the session's region when ``None``)."""
+        return self.core.create_client(service_name, region_name=region_name, config=config)
+
+    def get_credentials(self) -> Any:
+        """The credentials of botocore's chain, or ``None`` (botocore's errors for ones it cannot load)."""
+        return self.core.get_credentials()
+
+
 class OpenedClients:
-    """What :func:`open_clients` made: the boto3 session, the cognito-idp client (botocore retries on), the one
+    """What :func:`open_clients` made: the :class:`AwsSession`, the cognito-idp client (botocore retries on), the one
     for creating calls (retries off: ``create_once`` repeats them itself) and the STS client, and the profile used.
 
     The creating client and the STS client are made on first use (most commands never create, and building a
     botocore client is most of a short command's CPU); where ``client``'s retries are off already
     (``total_max_attempts`` 1) the two configurations are the same, and ``client`` serves creating calls too.
-    The creating client is made under a lock (boto3's sessions are not thread-safe; its clients are: import-users'
+    The creating client is made under a lock (botocore's sessions are not thread-safe; its clients are: import-users'
     workers share them). The STS client is kept without one: its only caller, :func:`caller_account`, runs on the
     main thread (two threads asking at once would each make one, and either serves)."""
 
@@ -165,11 +187,11 @@ class OpenedClients:
 
 
 def open_clients(region: str, profile: str | None, *, max_attempts: int = 6) -> OpenedClients:
-    """A boto3 session for ``profile`` (boto3's chain when ``None``) and its cognito-idp clients in ``region``.
+    """An :class:`AwsSession` for ``profile`` (boto3's chain when ``None``: botocore's) and its cognito-idp clients
+    in ``region``.
     ``AWS_MAX_ATTEMPTS`` (the AWS CLI's knob) replaces ``max_attempts`` when that is above 1. Raises
     :class:`CredentialsError` (profile not found, no credentials, an expired SSO session, an MFA prompt with no
     terminal) and :class:`CognitoError` (credentials that cannot be loaded)."""
-    import boto3
     import botocore.config
     import botocore.exceptions
     import botocore.session
@@ -183,7 +205,7 @@ def open_clients(region: str, profile: str | None, *, max_attempts: int = 6) -> 
         core.get_scoped_config()  # ProfileNotFound now rather than at the first call
         if core.get_config_variable("data_path") == data_path():  # the data the region check read
             core.register_component("data_loader", data_loader())
-        session = boto3.session.Session(botocore_session=core, region_name=region)
+        session = AwsSession(core, region)
     except botocore.exceptions.ProfileNotFound:
         name = profile or os.environ.get("AWS_PROFILE")
         raise CredentialsError(f"AWS profile {name!r} not found", "check --profile and ~/.aws/config") from None
@@ -255,6 +277,7 @@ def caller_account(session: Any, region: str, *, kept: OpenedClients | None = No
 
 
 __all__ = [
+    "AwsSession",
     "OpenedClients",
     "caller_account",
     "controlling_terminal",

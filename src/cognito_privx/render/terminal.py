@@ -50,11 +50,14 @@ def markup_text(message: object) -> str:
 
 def console(file: TextIO | None = None, *, width: int | None = None, soft_wrap: bool = True) -> Console:
     """A console on ``file`` (stderr by default). With ``NO_COLOR`` set (https://no-color.org), no escape code at
-    all: no colour, no bold, no cursor movement (spinners and progress bars print no live updates)."""
+    all: no colour, no bold, no cursor movement (spinners and progress bars print no live updates). Emoji codes
+    are left as written (rich would show a value's ``:fire:`` as an emoji, and loading its emoji table was ~10 ms
+    before ``import-users``' first create: issue 24); the tool's own marks are the characters themselves."""
     plain = bool(os.environ.get("NO_COLOR"))
     return Console(
         file=file or sys.stderr,
         highlight=False,
+        emoji=False,
         soft_wrap=soft_wrap,
         width=width,
         color_system=None if plain else "auto",

@@ -161,14 +161,16 @@ class ImportProgress:
             TimeRemainingColumn,
         )
 
+        # Plain text columns (no markup: rich would also load its emoji table to read them, ~10 ms before the first
+        # create, issue 24).
         self.progress = Progress(
-            TextColumn("importing"),
+            TextColumn("importing", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
-            TaskProgressColumn(),
-            TextColumn("{task.fields[rate]:>6.1f} rows/s"),
+            TaskProgressColumn("{task.percentage:>3.0f}%", style="progress.percentage", markup=False),
+            TextColumn("{task.fields[rate]:>6.1f} rows/s", markup=False),
             TimeElapsedColumn(),
-            TextColumn("ETA"),
+            TextColumn("ETA", markup=False),
             TimeRemainingColumn(),
             console=stderr(),
             transient=False,
