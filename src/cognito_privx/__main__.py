@@ -1,3 +1,3 @@
-from cognito_privx.cli import main
+from cognito_privx.console import main
 
 main()

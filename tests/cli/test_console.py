@@ -1,0 +1,48 @@
+"""The console script's entry point (``cognito_privx.console``): a Ctrl-C while the command line is still being
+imported ends the process quietly, exit 130, as a Ctrl-C during a command does (no ``KeyboardInterrupt`` traceback:
+design.md, "nothing ends in a traceback")."""
+
+from __future__ import annotations
+
+import gc
+import importlib.abc
+import importlib.machinery
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+import pytest
+
+from cognito_privx import console
+
+
+class _CtrlCOnImport(importlib.abc.MetaPathFinder):
+    """Raises ``KeyboardInterrupt`` when ``name`` is imported: a Ctrl-C landing in the middle of that import."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname == self.name:
+            raise KeyboardInterrupt
+        return None
+
+
+@pytest.mark.parametrize("landing", ["cognito_privx.cli", "cognito_privx.cli.root", "typer"])
+def test_ctrl_c_while_the_command_line_is_imported_exits_130_quietly(
+    landing: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in [m for m in sys.modules if m == landing or m.startswith(("cognito_privx.cli", landing + "."))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [_CtrlCOnImport(landing), *sys.meta_path])
+    thresholds = gc.get_threshold()  # cli/__init__ tunes the collector while it imports, and was cut short
+    try:
+        with pytest.raises(SystemExit) as ended:
+            console.main()
+    finally:
+        gc.set_threshold(*thresholds)
+    assert ended.value.code == 130
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", "\n")
