@@ -20,15 +20,15 @@ user created, median: less distorted than wall time by whatever else shares the 
 (run 1 of every cell, then run 2, ...) so machine noise falls on every method alike; moto is reset before each
 run (an empty account).
 
-**Run length.** Each run creates ``quota x --seconds`` users (default 10 s: 500 users at 50/s, 4,000 at 400/s):
-the same seconds of quota at every quota, so the fixed costs weigh alike everywhere. They are the tool's start-up
-(interpreter, imports, config and CSV check, two pool look-ups before the first create: the **1st create** column;
-~0.5-0.8 s on a quiet machine, the tool's bytecode compiled first as ``pip install`` does) and the ramp to an
-unknown quota (from 50/s, doubling about once per round trip: ~0.5 s to 400/s at 50-70 ms, ~1 s at 140-160 ms).
-Together ~1-1.5 s: 5-8 % of a 10-s run at 50/s, up to ~12 % at 400/s and 140-160 ms; a bulk load of tens of
-thousands of users amortises them, and **create phase** shows the pace without them. The issue's own baseline
-(2,000 users: 40 s at 50/s) would take the matrix (4 quotas x 2 limiters x 3 methods x 2 latencies x 3 runs)
-past an hour; 10 s keeps ``make bench`` near 35 min. ``--seconds 20`` is the figure to quote for long loads.
+**Run length.** Each run creates ``quota x --seconds`` users (default 20 s: 1,000 users at 50/s, 8,000 at
+400/s): the same seconds of quota at every quota, so the fixed costs weigh alike everywhere. They are the tool's
+start-up (interpreter, imports, config and CSV check, two pool look-ups before the first create: the **1st create**
+column; ~0.4-0.7 s on a quiet machine, the tool's bytecode compiled first as ``pip install`` does) and the ramp to
+an unknown quota (from 50/s, doubling about once per round trip: ~0.5 s to 400/s at 50-70 ms, ~1 s at 140-160 ms).
+A 10-s run cannot show a bulk load's pace: its fixed ~1 s is ~10 % of it, and even the tuned pool, told the quota
+and started in 0.4 s, got 83-94 % of a small-burst quota in 10-s runs (``make bench``, 2026-12-07). The issue's own
+baseline was 2,000 users (40 s at 50/s); 20 s keeps the matrix (4 quotas x 2 limiters x 3 methods x 2 latencies x
+3 runs) near an hour. **create phase** shows the pace without the fixed costs; ``--seconds 10`` the short load.
 
 **The instrument's ceiling** (per latency, printed beside every figure): the quota switched off, a plain client of
 256 kept-alive ``http.client`` connections (no SDK) creates the largest run's number of users through the proxy
@@ -257,7 +257,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 run, 4 s of quota, quotas 50 and 400, 20,000 rows")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median and min-max printed)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="users per run = quota x this (see Run length)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="users per run = quota x this (see Run length)")
     parser.add_argument("--quotas", default=",".join(map(str, QUOTAS)), help="creates/s, comma-separated")
     parser.add_argument("--latencies", default="50,140", help="50 (50-70 ms) and/or 140 (140-160 ms)")
     parser.add_argument("--shapes", default=",".join(SHAPES), help="small-burst, large-burst, window")
