@@ -16,7 +16,8 @@ API clients and their permissions). Only a world nothing has touched qualifies: 
 no user pool in any account or region, the emulator as built (built-ins only, no request, no fault, no token), no
 ``http_transport``, and no ``monkeypatch.setattr`` but the kept clients' (a test that hooks a call or counts calls
 runs its ``setup``); otherwise, or when the world cannot be copied, ``setup`` runs for real. Tests about ``setup``
-itself are marked ``setup_runs`` (module-wide where the module is about it): theirs always runs.
+itself are marked ``setup_runs`` (module-wide where the module is about it): theirs always runs, as does that of a
+test about how a command opens its AWS clients (``fresh_clients``).
 
 ``tests/standins/test_converged_world.py`` proves a restored world equal to the one the real run left (moto as
 boto3 reads it, the emulator's state), and that a second ``setup`` on it changes nothing.
@@ -142,8 +143,10 @@ def _key(
     args: tuple[str, ...], input: str | None, request: pytest.FixtureRequest, seams: Seams, tmp: Path
 ) -> tuple[object, ...] | None:
     """The key of a first ``setup`` from an untouched world, or ``None`` when this run must be real."""
-    if _OFF or "setup" not in args or request.node.get_closest_marker("setup_runs") is not None:
+    if _OFF or "setup" not in args:
         return None
+    if any(request.node.get_closest_marker(m) is not None for m in ("setup_runs", "fresh_clients")):
+        return None  # about setup itself, or about how a command opens its clients
     if "aws" not in request.fixturenames or "emulator" not in request.fixturenames:
         return None
     if "AWS_ENDPOINT_URL" in os.environ or not _only_kept_clients_patched(request.getfixturevalue("monkeypatch")):
