@@ -12,7 +12,8 @@ from cognito_privx.sandbox.emulator import PrivXEmulator
 from tests.support.constants import PRIVX_URL, REGION
 from tests.support.emulator import privx_client
 
-pytestmark = pytest.mark.usefixtures("aws", "emulator")
+# About setup itself: each test's setup runs, never restored from an earlier one (tests/support/converged.py).
+pytestmark = [pytest.mark.usefixtures("aws", "emulator"), pytest.mark.setup_runs]
 
 
 # The documented direct-login URL (config.DEFAULT_LOGIN_URL_TEMPLATE), spelled out.

@@ -4,6 +4,8 @@
 - :mod:`.env`: a clean environment for every test, and in-process moto (``aws``).
 - :mod:`.process_caches`: work botocore and moto redo for every session and pool, done once per process.
 - :mod:`.cli`: the CLI run in-process (``cli``), what it gets instead of the network (``seams``), ``config_file``.
+- :mod:`.converged`: a test's first ``setup`` from an untouched world, restored from the same run earlier in the
+  process (``TESTS_REAL_SETUP=1``: always run); tests about ``setup`` itself are marked ``setup_runs``.
 - :mod:`.emulator`: the PrivX emulator (``make_emulator``, ``emulator``) and what tests ask of it.
 - :mod:`.clock`: a clock that moves only when a test moves it.
 - :mod:`.oidc`: discovery documents and JWKS served in-process (transports).

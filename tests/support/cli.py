@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cognito_privx.cli import Seams, app
+from tests.support import converged
 from tests.support.constants import BASE_CONFIG
 
 
@@ -40,12 +41,22 @@ class Run:
 
 
 @pytest.fixture
-def cli(seams: Seams) -> Any:
-    """``cli("setup", "--dry-run")`` runs the CLI in-process and returns exit code, stdout and stderr."""
+def cli(seams: Seams, request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """``cli("setup", "--dry-run")`` runs the CLI in-process and returns exit code, stdout and stderr. A test's first
+    run, when it is a ``setup`` from an untouched world, may be restored from the same run earlier in the process
+    (:mod:`tests.support.converged`)."""
     runner = CliRunner()
+    runs = 0
 
-    def run(*args: str, input: str | None = None) -> Run:
+    def real(*args: str, input: str | None = None) -> Run:
         result = runner.invoke(app, list(args), input=input, catch_exceptions=False, obj=seams)
         return Run(result.exit_code, result.stdout, result.stderr)
+
+    def run(*args: str, input: str | None = None) -> Run:
+        nonlocal runs
+        runs += 1
+        if runs == 1:
+            return converged.run_setup(real, args, input, request, seams, tmp_path, Run)  # type: ignore[no-any-return]
+        return real(*args, input=input)
 
     return run
