@@ -1,22 +1,24 @@
 """How many rows an import works on at once: as many as the quota needs, found by Little's law.
 
-Rows in flight = rows per second x seconds a row takes (Little's law), sized as BBR sizes its window (Cardwell et
-al., "BBR: Congestion-Based Congestion Control", ACM Queue 14(5), 2016): from the **fastest** round trip, not an
+Rows in flight = rows per second x seconds a row takes (Little's law), bounded as BBR bounds its window (Cardwell
+et al., "BBR: Congestion-Based Congestion Control", ACM Queue 14(5), 2016) by the **fastest** round trip, not by an
 average that queueing inflates. The rate is the limiter's (:class:`~cognito_privx.pacing.AdaptiveRate`: what
 Cognito admits, never above twice what it admitted); a row's time is measured on the workers, less the time it
-waited for the limiter (a wait is not work), and the crew reads the fastest row of the recent rows (``WINDOW``
-rows, two buckets: a round trip that grew for good is followed), at most ``SATURATION`` times the fastest row of
-the run. The average is not used: under CPU saturation (moto, the proxy and the client sharing two cores) or at a
+waited for the limiter (a wait is not work); the crew reads the rows' moving average, at most ``QUEUEING`` times
+the fastest row of the recent rows (``WINDOW`` rows, two buckets: a round trip that grew for good is followed;
+itself at most ``SATURATION`` times the fastest row of the run). The average alone was read up to 3 x the
+fastest: under CPU saturation (moto, the proxy and the client sharing two cores) or at a
 server that queues, every row takes longer the more are in flight, and an average read from them asked for more
 threads, which cost more CPU, which made rows slower (issue 24: 175-230 threads at 400/s, where a pool of 28-67
 carried as much; 0.3-0.5 ms more CPU a row). The fastest row is the server's own time, which more threads do not
-change: the crew cannot feed itself. ``HEADROOM`` covers the round trips' spread above the fastest and the rate's
+change: the crew's growth on a slowing row stops at 1.5 x (a client short of CPU holds a thread longer than the
+server's time: sized from the fastest alone, 400/s at 140-160 ms was carried at 41 % where the pool reached 60 %). ``HEADROOM`` covers the round trips' spread above the fastest and the rate's
 growth between two looks (slow start doubles it about once per round trip: every row handed out or timed looks).
 
 The crew starts ``least`` threads and adds threads as the rate or the round trip grows, up to ``ceiling``
 (``--workers``: the most calls in flight, for memory and connections; botocore's ``max_pool_connections`` is set
 to match in :mod:`cognito_privx.cognito.session`). A worker asks :meth:`Crew.retire` between rows and leaves when
-the crew is past ``RETIRE`` x what it wants: slow start overshoots the quota about twofold before the first
+the crew is past ``RETIRE`` x the most it wanted over the recent rows (:meth:`Crew.kept`): slow start overshoots the quota about twofold before the first
 throttle comes back (the rate doubles once per round trip), and the threads started for that peak (2 x 400/s x
 140 ms x HEADROOM: ~170) then waited at the limiter for the rest of the run, each row a wake-up more.
 """
@@ -31,7 +33,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-HEADROOM = 1.5  # rows in flight per (rate x fastest row): the round trips' spread (140-160 ms: 1.07), the ramp
+HEADROOM = 1.5  # rows in flight per (rate x round trip): the round trips' spread, the rate's growth between looks
+QUEUEING = 1.5  # a row's average time is read as at most this many times the recent fastest: past it, our own queue
+SMOOTHING = 0.1  # the weight of the latest row in the moving average of a row's time
 SATURATION = 3.0  # the recent fastest row is read as at most this many times the run's fastest: past it, queueing
 WINDOW = 1024  # rows per bucket of the recent fastest row (two buckets: the fastest of the last 1,024-2,048 rows)
 RETIRE = 1.25  # a worker leaves when the crew is past this many times what it wants (+ 2): no churn on a wobble
@@ -43,7 +47,7 @@ LEAST = 16
 
 
 class Crew:
-    """Worker threads running ``work`` (named ``{name}-N``, daemons), as many as ``rate() x fastest row x
+    """Worker threads running ``work`` (named ``{name}-N``, daemons), as many as ``rate() x round trip x
     HEADROOM`` (+ 2), at least ``least`` and at most ``ceiling``. Call :meth:`record` with each row's working
     seconds and :meth:`grow` as rows are handed out (it starts the threads now wanted)."""
 
@@ -61,7 +65,10 @@ class Crew:
         self.least = min(max(1, least), self.ceiling)
         self.threads: list[threading.Thread] = []  # every thread started (retired ones included: joined at the end)
         self.live = 0  # threads started and not retired
-        self._shedding = False  # workers are leaving, down to what the crew wants
+        self._shedding = False  # workers are leaving, down to what the crew keeps
+        self._peak = 0  # the most threads wanted at a row's timing in the bucket being filled
+        self._peak_previous = 0  # and in the bucket before it
+        self.row_s: float | None = None  # the moving average of a row's working time (seconds)
         self.fastest_s: float | None = None  # the run's fastest row (seconds): the server's own time, unqueued
         self._window = max(1, window)
         self._bucket: float = math.inf  # the fastest row of the bucket being filled
@@ -74,14 +81,15 @@ class Crew:
 
     @property
     def round_trip_s(self) -> float | None:
-        """The round trip the crew sizes for (seconds; ``None`` before a row was timed): the fastest of the recent
-        rows (the last ``window`` to ``2 x window``), at most ``SATURATION`` x the run's fastest, at least
-        ``FLOOR_S``."""
-        fastest = self.fastest_s
-        if fastest is None:
+        """The round trip the crew sizes for (seconds; ``None`` before a row was timed): the rows' moving average,
+        at most ``QUEUEING`` x the fastest of the recent rows (the last ``window`` to ``2 x window``; itself at
+        most ``SATURATION`` x the run's fastest, at least ``FLOOR_S``)."""
+        fastest, average = self.fastest_s, self.row_s
+        if fastest is None or average is None:
             return None
         fastest = max(fastest, FLOOR_S)
-        return min(max(min(self._bucket, self._previous), FLOOR_S), SATURATION * fastest)
+        recent = min(max(min(self._bucket, self._previous), FLOOR_S), SATURATION * fastest)
+        return min(average, QUEUEING * recent)
 
     def record(self, seconds: float) -> None:
         """A row took ``seconds`` of work (its calls, not its waits for the limiter); the crew grows at once if that
@@ -89,6 +97,7 @@ class Crew:
         the hand-off queue would otherwise run on :attr:`least` threads to its end)."""
         seconds = max(0.0, seconds)
         with self._lock:
+            self.row_s = seconds if self.row_s is None else self.row_s + SMOOTHING * (seconds - self.row_s)
             if self.fastest_s is None or seconds < self.fastest_s:
                 self.fastest_s = seconds
             if seconds < self._bucket:
@@ -96,7 +105,18 @@ class Crew:
             self._in_bucket += 1
             if self._in_bucket >= self._window:
                 self._previous, self._bucket, self._in_bucket = self._bucket, math.inf, 0
+                self._peak_previous, self._peak = self._peak, 0
+        wanted = self.wanted()
+        if wanted > self._peak:
+            self._peak = wanted
         self.grow()
+
+    def kept(self) -> int:
+        """The threads the crew keeps: the most it wanted at any row timed in the recent rows (the last ``window``
+        to ``2 x window``; as BBR keeps the most bandwidth seen over its last round trips), or now, if more. A
+        throttle cuts the rate (by up to half) and CUBIC brings it back within seconds: threads shed on the cut
+        were started again on the way back (up to 731 thread starts in a 10-s run at 400/s)."""
+        return max(self._peak, self._peak_previous, self.wanted())
 
     def wanted(self) -> int:
         """The threads the current rate and round trip (:attr:`round_trip_s`) ask for, within ``least`` and
@@ -130,13 +150,12 @@ class Crew:
 
     def retire(self) -> bool:
         """Asked by a worker between two rows (holding none): ``True`` if it is to leave now. Once the crew is past
-        ``RETIRE`` x what it wants (+ 2), workers leave down to what it wants; never once closed, never below
-        ``least``. Cheap when nobody is to leave (a read of two numbers, no lock): it is asked every row."""
-        if self._closed or (not self._shedding and self.live <= RETIRE * self.wanted() + 2):
+        ``RETIRE`` x what it keeps (:meth:`kept`) + 2, workers leave down to what it keeps; never once closed,
+        never below ``least``. Cheap when nobody is to leave (no lock): it is asked every row."""
+        if self._closed or (not self._shedding and self.live <= RETIRE * self.kept() + 2):
             return False
         with self._growing:
-            wanted = self.wanted()
-            if self._closed or self.live <= wanted:
+            if self._closed or self.live <= self.kept():
                 self._shedding = False
                 return False
             self._shedding = True
@@ -175,4 +194,4 @@ class _AtHalf(threading.Condition):
             super().notify(n)
 
 
-__all__ = ["HEADROOM", "LEAST", "RETIRE", "SATURATION", "WINDOW", "Crew", "HandOff"]
+__all__ = ["HEADROOM", "LEAST", "QUEUEING", "RETIRE", "SATURATION", "WINDOW", "Crew", "HandOff"]
