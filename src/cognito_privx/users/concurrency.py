@@ -1,26 +1,25 @@
 """How many rows an import works on at once: as many as the quota needs, found by Little's law.
 
-Rows in flight = rows per second x seconds a row takes (Little's law), bounded as BBR bounds its window (Cardwell
-et al., "BBR: Congestion-Based Congestion Control", ACM Queue 14(5), 2016) by the **fastest** round trip, not by an
-average that queueing inflates. The rate is the limiter's (:class:`~cognito_privx.pacing.AdaptiveRate`: what
-Cognito admits, never above twice what it admitted); a row's time is measured on the workers, less the time it
-waited for the limiter (a wait is not work); the crew reads the rows' moving average, at most ``QUEUEING`` times
-the fastest row of the recent rows (``WINDOW`` rows, two buckets: a round trip that grew for good is followed;
-itself at most ``SATURATION`` times the fastest row of the run). The average alone was read up to 3 x the
-fastest: under CPU saturation (moto, the proxy and the client sharing two cores) or at a
-server that queues, every row takes longer the more are in flight, and an average read from them asked for more
-threads, which cost more CPU, which made rows slower (issue 24: 175-230 threads at 400/s, where a pool of 28-67
-carried as much; 0.3-0.5 ms more CPU a row). The fastest row is the server's own time, which more threads do not
-change: the crew's growth on a slowing row stops at 1.5 x (a client short of CPU holds a thread longer than the
-server's time: sized from the fastest alone, 400/s at 140-160 ms was carried at 41 % where the pool reached 60 %). ``HEADROOM`` covers the round trips' spread above the fastest and the rate's
-growth between two looks (slow start doubles it about once per round trip: every row handed out or timed looks).
+Rows in flight = rows per second x seconds a row takes (Little's law). The rate is the limiter's
+(:class:`~cognito_privx.pacing.AdaptiveRate`: what Cognito admits, never above twice what it admitted); a row's
+time is measured on the workers, less the time it waited for the limiter (a wait is not work). The crew reads the
+rows' moving average, at most ``QUEUEING`` x the fastest of the recent rows (``WINDOW`` rows, two buckets: a round
+trip that grew for good is followed; itself at most ``SATURATION`` x the run's fastest): the fastest row is the
+server's own time, which more threads do not change, as BBR bounds its window by the fastest round trip, not by an
+average that queueing inflates (Cardwell et al., "BBR: Congestion-Based Congestion Control", ACM Queue 14(5),
+2016). Under CPU saturation (moto, the proxy and the client sharing two cores) or at a server that queues, every
+row takes longer the more are in flight: the average, read up to 3 x the fastest and doubled, asked for more
+threads, which cost CPU, which made rows slower (issue 24: 175-230 threads at 400/s, where a pool of 28-67 carried
+as much). Sized from the fastest alone, the crew starved instead (a client short of CPU holds a thread longer than
+the server's time: 400/s at 140-160 ms at 41 % of the quota, the pool 60 % in the same run). ``HEADROOM`` covers the
+round trips' spread and the rate's growth between two looks (every row handed out or timed looks).
 
 The crew starts ``least`` threads and adds threads as the rate or the round trip grows, up to ``ceiling``
 (``--workers``: the most calls in flight, for memory and connections; botocore's ``max_pool_connections`` is set
 to match in :mod:`cognito_privx.cognito.session`). A worker asks :meth:`Crew.retire` between rows and leaves when
-the crew is past ``RETIRE`` x the most it wanted over the recent rows (:meth:`Crew.kept`): slow start overshoots the quota about twofold before the first
-throttle comes back (the rate doubles once per round trip), and the threads started for that peak (2 x 400/s x
-140 ms x HEADROOM: ~170) then waited at the limiter for the rest of the run, each row a wake-up more.
+the crew is past ``RETIRE`` x the most it wanted over the recent rows (:meth:`Crew.kept`): slow start overshoots
+the quota about twofold before the first throttle comes back (the rate doubles once per round trip), and the
+threads started for that peak otherwise waited at the limiter for the rest of the run.
 """
 
 from __future__ import annotations
