@@ -81,18 +81,14 @@ def test_the_crew_grows_with_the_rate_and_never_past_the_ceiling(release: thread
     assert all(t.is_alive() for t in c.threads)
 
 
-def test_a_round_trip_slower_for_good_asks_for_more_once_the_fast_rows_are_out_of_the_window(
-    release: threading.Event,
-) -> None:
+def test_a_slower_round_trip_asks_for_more_up_to_queueing_x_the_fastest(release: threading.Event) -> None:
     c = crew(release, [200.0])
     for _ in range(50):
         c.record(0.06)
-    c.grow()
-    fast = len(c.threads)
-    for _ in range(2 * WINDOW):
+    fast = c.wanted()
+    for _ in range(200):
         c.record(0.15)
-    c.grow()
-    assert len(c.threads) > 2 * fast
+    assert fast < c.wanted() == math.ceil(200 * 0.06 * QUEUEING * HEADROOM) + 2
 
 
 def test_a_round_trip_that_is_our_own_queue_does_not_grow_the_crew(release: threading.Event) -> None:

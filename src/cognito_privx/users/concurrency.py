@@ -3,10 +3,9 @@
 Rows in flight = rows per second x seconds a row takes (Little's law). The rate is the limiter's
 (:class:`~cognito_privx.pacing.AdaptiveRate`: what Cognito admits, never above twice what it admitted); a row's
 time is measured on the workers, less the time it waited for the limiter (a wait is not work). The crew reads the
-rows' moving average, at most ``QUEUEING`` x the fastest of the recent rows (``WINDOW`` rows, two buckets: a round
-trip that grew for good is followed; itself at most ``SATURATION`` x the run's fastest): the fastest row is the
-server's own time, which more threads do not change, as BBR bounds its window by the fastest round trip, not by an
-average that queueing inflates (Cardwell et al., "BBR: Congestion-Based Congestion Control", ACM Queue 14(5),
+rows' moving average, at most ``QUEUEING`` x the run's fastest row: the fastest row is the server's own time,
+which more threads do not change, as BBR bounds its window by the fastest round trip, not by an average that
+queueing inflates (Cardwell et al., "BBR: Congestion-Based Congestion Control", ACM Queue 14(5),
 2016). Under CPU saturation (moto, the proxy and the client sharing two cores) or at a server that queues, every
 row takes longer the more are in flight: the average, read up to 3 x the fastest and doubled, asked for more
 threads, which cost CPU, which made rows slower (issue 24: 175-230 threads at 400/s, where a pool of 28-67 carried
@@ -33,10 +32,9 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 HEADROOM = 1.5  # rows in flight per (rate x round trip): the round trips' spread, the rate's growth between looks
-QUEUEING = 1.5  # a row's average time is read as at most this many times the recent fastest: past it, our own queue
+QUEUEING = 1.5  # a row's average time is read as at most this many times the fastest: past it, our own queue
 SMOOTHING = 0.1  # the weight of the latest row in the moving average of a row's time
-SATURATION = 3.0  # the recent fastest row is read as at most this many times the run's fastest: past it, queueing
-WINDOW = 1024  # rows per bucket of the recent fastest row (two buckets: the fastest of the last 1,024-2,048 rows)
+WINDOW = 512  # rows per bucket of the most threads wanted (two buckets: the last 512-1,024 rows timed)
 RETIRE = 1.25  # a worker leaves when the crew is past this many times what it wants (+ 2): no churn on a wobble
 FLOOR_S = 0.001  # a row faster than this counts as this (a round trip the clock barely shows)
 # Threads before any row was timed: the round trip is not known yet, and the limiter starts at 50/s (pacing's
@@ -70,9 +68,7 @@ class Crew:
         self.row_s: float | None = None  # the moving average of a row's working time (seconds)
         self.fastest_s: float | None = None  # the run's fastest row (seconds): the server's own time, unqueued
         self._window = max(1, window)
-        self._bucket: float = math.inf  # the fastest row of the bucket being filled
-        self._previous: float = math.inf  # the fastest row of the bucket before it
-        self._in_bucket = 0
+        self._in_bucket = 0  # rows timed in the bucket being filled
         self._work, self._rate, self._name = work, rate, name
         self._lock = threading.Lock()
         self._growing = threading.Lock()
@@ -81,14 +77,11 @@ class Crew:
     @property
     def round_trip_s(self) -> float | None:
         """The round trip the crew sizes for (seconds; ``None`` before a row was timed): the rows' moving average,
-        at most ``QUEUEING`` x the fastest of the recent rows (the last ``window`` to ``2 x window``; itself at
-        most ``SATURATION`` x the run's fastest, at least ``FLOOR_S``)."""
+        at most ``QUEUEING`` x the run's fastest row (at least ``FLOOR_S``)."""
         fastest, average = self.fastest_s, self.row_s
         if fastest is None or average is None:
             return None
-        fastest = max(fastest, FLOOR_S)
-        recent = min(max(min(self._bucket, self._previous), FLOOR_S), SATURATION * fastest)
-        return min(average, QUEUEING * recent)
+        return min(average, QUEUEING * max(fastest, FLOOR_S))
 
     def record(self, seconds: float) -> None:
         """A row took ``seconds`` of work (its calls, not its waits for the limiter); the crew grows at once if that
@@ -99,12 +92,9 @@ class Crew:
             self.row_s = seconds if self.row_s is None else self.row_s + SMOOTHING * (seconds - self.row_s)
             if self.fastest_s is None or seconds < self.fastest_s:
                 self.fastest_s = seconds
-            if seconds < self._bucket:
-                self._bucket = seconds
             self._in_bucket += 1
             if self._in_bucket >= self._window:
-                self._previous, self._bucket, self._in_bucket = self._bucket, math.inf, 0
-                self._peak_previous, self._peak = self._peak, 0
+                self._peak_previous, self._peak, self._in_bucket = self._peak, 0, 0
         wanted = self.wanted()
         if wanted > self._peak:
             self._peak = wanted
@@ -193,4 +183,4 @@ class _AtHalf(threading.Condition):
             super().notify(n)
 
 
-__all__ = ["HEADROOM", "LEAST", "QUEUEING", "RETIRE", "SATURATION", "WINDOW", "Crew", "HandOff"]
+__all__ = ["HEADROOM", "LEAST", "QUEUEING", "RETIRE", "WINDOW", "Crew", "HandOff"]
