@@ -16,7 +16,8 @@ import row is run, paced and retried.
   limiter after a jittered pause (:class:`_PacedGateway`, never failed). ``--rate`` is a ceiling. Every other call
   of a row is repeated on throttling by ``PoolUsers.call`` (:mod:`cognito_privx.users.calls`).
 - **Concurrency that follows the rate** (:class:`~cognito_privx.users.concurrency.Crew`): threads are added as
-  the rate x a row's measured time asks (Little's law), up to ``--workers``.
+  the rate x the fastest recent row's time asks (Little's law, sized as BBR sizes its window), up to ``--workers``,
+  and leave when the rate needs far fewer.
 - **Stops.** Cognito's daily invite-email cap (``LimitExceededException``) and Ctrl-C start no further row; rows
   never started are reported as "not attempted", not failed (the rest of the file as one count, not read). A
   second Ctrl-C is answered, a third abandons the rows in flight ("unknown"): every row of the file is reported
@@ -208,7 +209,7 @@ def import_rows(
     in_flight: dict[int, UserRow] = {}  # submitted, not yet emitted: at most the queue, the workers, ``waiting``
 
     def work() -> None:
-        while True:
+        while not crew.retire():  # a crew past what the rate needs (after slow start's overshoot) sheds threads
             item = todo.get()
             if not isinstance(item, tuple):
                 return  # _DONE
@@ -374,7 +375,7 @@ def import_rows(
                 submitted += 1
                 crew.grow()
                 collect(block=False)
-            for _ in crew.close():
+            for _ in range(crew.close()):
                 while not abandoned:  # abandoned: the workers may be stuck in a call; not waited for
                     try:
                         todo.put(_DONE, timeout=0.2)
