@@ -52,8 +52,9 @@ def no_credentials_error() -> CredentialsError:
     )
     return CredentialsError(
         "no AWS credentials found",
-        "boto3 looked, in order, at: the environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), the profile "
-        "(--profile / AWS_PROFILE: role_arn, web identity, SSO, ~/.aws/credentials, credential_process), the "
+        "the AWS SDK (botocore) looked, in order, at: the environment (AWS_ACCESS_KEY_ID / "
+        "AWS_SECRET_ACCESS_KEY), the profile (--profile / AWS_PROFILE: role_arn, web identity, SSO, "
+        "~/.aws/credentials, credential_process), the "
         f"container endpoint (ECS/EKS), and the EC2 instance metadata service ({imds}); run `aws sts "
         "get-caller-identity` to see what the AWS CLI finds",
     )

@@ -69,9 +69,9 @@ class PrivXClient:
     # -- transport ------------------------------------------------------------------------------------------
 
     def _observe(self, request: httpx.Request) -> None:
-        log.debug("privx %s %s", request.method, request.url.path)
-        if self._observer is not None:
+        if self._observer is not None:  # first: it may stop the request (a read-only pass's first write)
             self._observer(request.method, request.url.path)
+        log.debug("privx %s %s", request.method, request.url.path)
 
     def _send(self, method: str, path: str, *, auth: httpx.Auth | None = None, **kwargs: Any) -> httpx.Response:
         """One exchange (with its log-in, if any) under the retry policy (:mod:`cognito_privx.retry`)."""

@@ -175,6 +175,9 @@ class RunLock:
         self.owner = owner or owner_name()
         self.since = self.now().replace(microsecond=0)
         self.held: tuple[str, str] | None = None  # (pool id, pool ARN)
+        # Our tag written (or being written) on a pool while the lock is not held yet: what release() takes off when
+        # the run stops between TagResource and the read that shows it held (a Ctrl-C in the settle wait).
+        self._tagged: tuple[str, str] | None = None
         self.fresh: UserPoolTypeTypeDef | None = None  # the pool as read once the lock was taken (by :meth:`hold`)
         self._stop: threading.Event | None = None
 
@@ -205,7 +208,7 @@ class RunLock:
     def _without_lock(self, pool_id: str, action: str) -> None:
         """Go on unlocked: say so once, and take this run's tag (and lapsed ones) off the pool without the tag
         calls, so that no later run waits for them."""
-        self.unavailable, self.held = True, None
+        self.unavailable, self.held, self._tagged = True, None, None
         self.warn(
             f"run lock unavailable at {self.gw.endpoint}: {action} unsupported; concurrent runs are not kept apart"
         )
@@ -241,6 +244,7 @@ class RunLock:
                         f"took over the run lock of {e.owner} (since {_shown(e.since)}), held past its time-out "
                         f"({_shown(e.until)})"
                     )
+            self._tagged = (pool_id, arn)
             self._tag(arn)
             for _ in range(ATTEMPTS):
                 self.gw.sleep(settle)
@@ -258,6 +262,7 @@ class RunLock:
                     break  # another run is first in line: back off
                 # This run is first in line: the others back off; look again.
             self._untag(arn, [self.key])
+            self._tagged = None
             self.gw.sleep(settle * random.uniform(0.5, 2.0))  # noqa: S311 - jitter, not a secret
             found = entries(self.gw.describe_pool(pool_id))
         live = [e for e in found if e.key != self.key and not e.expired(self.now())]
@@ -319,8 +324,10 @@ class RunLock:
             self._stop.set()
             self._stop = None
         held, self.held = self.held, None
+        tagged, self._tagged = self._tagged, None
+        held = held or tagged  # a tag written but not yet shown held is ours to take off all the same
         if held is not None:
-            self._quietly(lambda: self._untag(held[1], [self.key]))
+            self._quietly(functools.partial(self._untag, held[1], [self.key]))
         for pool_id in self.gw.pools_born:  # a pool made by this run and left before it was held (an error)
             if self.unavailable and pool_id is not None:
                 self._quietly(functools.partial(self._retag, pool_id, lambda e: e.key == self.key))
