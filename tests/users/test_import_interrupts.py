@@ -182,6 +182,37 @@ def test_two_or_three_ctrl_c_at_random_moments_lose_no_row(moto_server: MotoServ
 
 
 @pytest.mark.e2e
+@pytest.mark.parametrize("landing", ["ListUserPools", "DescribeUserPool"])
+def test_ctrl_c_while_the_pool_is_looked_up_reports_every_row_not_attempted(
+    landing: str, moto_server: MotoServer, tmp_path: Path
+) -> None:
+    """Ctrl-C during the pool's look-up (``ListUserPools``, ``DescribeUserPool``: before the engine holds Ctrl-C):
+    exit 130, no traceback, no create sent, and the report accounts for every row as "not attempted" from line 2
+    (they were all "unknown", as if a row might have been applied: found by the review)."""
+    name = "privx-looked-up"
+    pool = _make_pool(moto_server.url, name)
+    csv_file = tmp_path / "users.csv"
+    csv_file.write_text("email,group\n" + "".join(f"n{i:03}@example.com,ops\n" for i in range(40)))
+    config = tmp_path / "c.toml"
+    config.write_text(f'[cognito]\nregion = "{REGION}"\npool_name = "{name}"\n')
+    report = tmp_path / "report.json"
+    with AwsShapedProxy(moto_server.url, latency=QUICK, latency_of={landing: (1.0, 1.5)}, create_rate=1000) as proxy:
+        proc = _cli(config, csv_file, report, proxy.url, tmp_path)
+        deadline = time.monotonic() + 30
+        while proxy.calls[landing] < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        _stdout, stderr = proc.communicate(timeout=60)
+        assert proxy.calls["AdminCreateUser"] == 0
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    written = json.loads(report.read_text())
+    assert written["rows"] == []
+    assert written["summary"]["not_attempted"] == 40 and written["summary"]["not_attempted_from_line"] == 2
+    assert written["summary"]["unknown"] == 0
+    assert _emails(moto_server.url, pool) == []
+
+
 def test_ctrl_c_while_the_pool_is_read_reports_every_row_not_attempted(moto_server: MotoServer, tmp_path: Path) -> None:
     """Ctrl-C (once, then twice 0.02 s apart) while the pool's users are listed, before the first row is sent: as a
     stop before any row: a summary, a whole ``-o json`` document and report, every row "not attempted" from line 2,

@@ -141,8 +141,9 @@ def _import_file(
         file, users_spec(state).role_groups, force=force
     )  # the whole file validated, not held: read again to import
     writer = open_report(report) if report is not None else None  # an unwritable path: exit 2, nothing done
+    stage = _Stage()
     try:
-        return _import(state, cfg, rows, writer, asked, role, flags)
+        return _import(state, cfg, rows, writer, asked, role, flags, stage)
     except BaseException as e:
         if isinstance(e, KeyboardInterrupt):  # a second press must not cut the report short: the exit is 130
             _ignore_further_presses()
@@ -151,9 +152,17 @@ def _import_file(
                 f"stopped by {getattr(e, 'message', None) or type(e).__name__}",
                 started,
                 getattr(e, "hint", None),
-                rows=rows,  # every row of the file listed: the rest as unknown (issue 23)
+                rows=rows,  # every row of the file listed: the rest as unknown, or not attempted (issue 23)
+                begun=stage.rows_begun,
             )
         raise
+
+
+class _Stage:
+    """How far an import got: ``rows_begun`` once an engine may have started a row (before: the pool's look-up,
+    the schema check, the engine's choice, where a stop leaves every row "not attempted", not "unknown")."""
+
+    rows_begun = False
 
 
 def _ignore_further_presses() -> None:
@@ -167,7 +176,9 @@ def _ignore_further_presses() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: str | None, flags: _Flags) -> int:
+def _import(
+    state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: str | None, flags: _Flags, stage: _Stage
+) -> int:
     """The engine chosen, then the rows imported by the API (here) or by import jobs; the exit code."""
     from cognito_privx.users.jobs.choice import Engine, choose_engine
 
@@ -183,6 +194,7 @@ def _import(state: State, cfg: Any, rows: Any, writer: Any, asked: Any, role: st
         render.info(f"engine: {choice.engine.value} ({choice.reason})")
     if choice.engine is Engine.JOB:
         _admin_only_note(users)
+    stage.rows_begun = True
     if choice.engine is Engine.JOB and role is not None:
         return _import_by_jobs(
             state,

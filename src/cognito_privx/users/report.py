@@ -152,16 +152,36 @@ class ReportWriter:
                 self.write(UserResult(row.email, outcome, detail, row.line))
 
     def abort(
-        self, reason: str, started: float, hint: str | None = None, rows: Iterable[UserRow] | None = None
+        self,
+        reason: str,
+        started: float,
+        hint: str | None = None,
+        rows: Iterable[UserRow] | None = None,
+        *,
+        begun: bool = True,
     ) -> None:
         """Close a report the run could not finish (an error after it was opened): the rows written so far, the
-        rest of ``rows`` (the file) as "unknown" (the run may have been applying them), and a summary that says
-        why, so the file stays a whole document listing every row. Nothing when it is closed already."""
+        rest of ``rows`` (the file) as "unknown" (the run may have been applying them) or, when no row had
+        ``begun`` (stopped while the pool was looked up), all of them "not attempted" as one count
+        (:meth:`write_rest`), and a summary that says why, so the file stays a whole document that accounts for
+        every row. Nothing when it is closed already."""
         if not self.closed:
-            if rows is not None:
+            rest_from: int | None = None
+            if rows is not None and begun:
                 self.fill(rows, Outcome.UNKNOWN, f"{reason} before this row's outcome was known; run again")
+            elif rows is not None and self.written == 0:  # one count, as any stop before the first row
+                count = 0
+                for row in rows:  # counted, not held (a file of any size)
+                    rest_from, count = rest_from or row.line, count + 1
+                self.write_rest(rest_from, count, reason)
             report = ImportReport(
-                [], time.monotonic() - started, 0, reason, hint, counts=collections.Counter(self._counts)
+                [],
+                time.monotonic() - started,
+                0,
+                reason,
+                hint,
+                counts=collections.Counter(self._counts),
+                rest_from_line=rest_from,
             )
             self.close(report)
 
