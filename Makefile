@@ -31,7 +31,7 @@ test-e2e: $(STAMP)
 test-cognito-local: $(STAMP)
 	$(PY) -m pytest -m cognito_local -rs
 
-## bench: start-up and no-op setup timings; import-users vs a tuned thread pool, boto3's adaptive mode and a sequential loop through the AWS-shaped stand-in at quotas 50-400/s, 50-70 and 140-160 ms, small- and large-burst limiters, medians of 3 with min-max and the instrument's ceiling; dry run, first create and peak memory at 20,000 / 200,000 / 1,000,000 rows; the job engine; the sandbox's create rate over a 4,000-user pool; list-users at 10,000 users vs an aws-CLI-style table; disable-user to no live PrivX session (prints tables; ~65 min on 2 quiet cores: runs of 20 s of quota)
+## bench: start-up and no-op setup timings; import-users vs a tuned thread pool, boto3's adaptive mode and a sequential loop through the AWS-shaped stand-in at quotas 50-400/s, 50-70 and 140-160 ms, small- and large-burst limiters, medians of 3 with min-max and the instrument's ceiling; dry run, first create and peak memory at 20,000 / 200,000 / 1,000,000 rows; the job engine; the sandbox's create rate over a 4,000-user pool; list-users at 10,000 users vs an aws-CLI-style table; disable-user to no live PrivX session (prints tables; ~80 min on 2 quiet cores: runs of 20 s of quota)
 bench: $(STAMP)
 	$(PY) benchmarks/setup_noop.py
 	$(PY) benchmarks/import_users.py

@@ -28,7 +28,7 @@ an unknown quota (from 50/s, doubling about once per round trip: ~0.5 s to 400/s
 A 10-s run cannot show a bulk load's pace: its fixed ~1 s is ~10 % of it, and even the tuned pool, told the quota
 and started in 0.4 s, got 83-94 % of a small-burst quota in 10-s runs (``make bench``, 2026-12-07). The issue's own
 baseline was 2,000 users (40 s at 50/s); 20 s keeps the matrix (4 quotas x 2 limiters x 3 methods x 2 latencies x
-3 runs) near an hour. **create phase** shows the pace without the fixed costs; ``--seconds 10`` the short load.
+3 runs) at ~75 min. **create phase** shows the pace without the fixed costs; ``--seconds 10`` the short load.
 
 **The instrument's ceiling** (per latency, printed beside every figure): the quota switched off, a plain client of
 256 kept-alive ``http.client`` connections (no SDK) creates the largest run's number of users through the proxy
