@@ -31,6 +31,18 @@ class _CtrlCOnImport(importlib.abc.MetaPathFinder):
         return None
 
 
+def _exit_code_of_main() -> object:
+    """``console.main()``'s exit code; the collector's thresholds as they were after it (cli/__init__ and ``main``
+    tune them for the console script's run, and a cut-short import never puts them back)."""
+    thresholds = gc.get_threshold()
+    try:
+        with pytest.raises(SystemExit) as ended:
+            console.main()
+    finally:
+        gc.set_threshold(*thresholds)
+    return ended.value.code
+
+
 @pytest.mark.parametrize("landing", ["cognito_privx.cli", "cognito_privx.cli.root", "typer"])
 def test_ctrl_c_while_the_command_line_is_imported_exits_130_quietly(
     landing: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -38,13 +50,7 @@ def test_ctrl_c_while_the_command_line_is_imported_exits_130_quietly(
     for name in [m for m in sys.modules if m == landing or m.startswith(("cognito_privx.cli", landing + "."))]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setattr(sys, "meta_path", [_CtrlCOnImport(landing), *sys.meta_path])
-    thresholds = gc.get_threshold()  # cli/__init__ tunes the collector while it imports, and was cut short
-    try:
-        with pytest.raises(SystemExit) as ended:
-            console.main()
-    finally:
-        gc.set_threshold(*thresholds)
-    assert ended.value.code == 130
+    assert _exit_code_of_main() == 130
     out, err = capsys.readouterr()
     assert (out, err) == ("", "\n")
 
@@ -62,11 +68,5 @@ def test_ctrl_c_while_typer_builds_the_command_exits_130_quietly(
     monkeypatch.setattr(typer.main, "get_command", pressed)
     monkeypatch.setattr(sys, "argv", ["cognito-privx", "--help"])
     monkeypatch.setattr(atexit, "register", lambda *_a, **_k: None)  # main's fast exit: not for the test process
-    thresholds = gc.get_threshold()  # main tunes the collector for the console script's run
-    try:
-        with pytest.raises(SystemExit) as ended:
-            console.main()
-    finally:
-        gc.set_threshold(*thresholds)
-    assert ended.value.code == 130
+    assert _exit_code_of_main() == 130
     assert capsys.readouterr() == ("", "\n")

@@ -153,13 +153,13 @@ class CognitoGateway:
         then the ecosystem's settings (:func:`cognito_privx.net.aws_trust`): for the tool's own HTTPS to AWS."""
         from cognito_privx import net  # httpx and all: imported when the tool makes its own HTTPS call (issue 24)
 
-        core = getattr(self.session, "core", None)
+        core = self._core()
         bundle = core.get_config_variable("ca_bundle") if core is not None else None
         return net.aws_trust(bundle or None, self.profile)
 
     def _boto_ca(self) -> str:
         """Which CA boto3 verified with: its ``ca_bundle`` setting, else its default bundle."""
-        core = getattr(self.session, "core", None)
+        core = self._core()
         bundle = core.get_config_variable("ca_bundle") if core is not None else None
         return self.trust().describe() if bundle else "botocore's default bundle"
 
@@ -333,8 +333,12 @@ class CognitoGateway:
     def _paginator_model(self) -> Any:
         """The paging rules, through connect()'s botocore session where there is one (its data loader, which the
         client and the region check read through too: no second session and loader made, issue 24)."""
-        core = getattr(self.session, "core", None)
+        core = self._core()
         return core.get_paginator_model("cognito-idp") if core is not None else _paginator_model()
+
+    def _core(self) -> Any:
+        """connect()'s botocore session (``AwsSession.core``), or ``None`` for a gateway over a client handed in."""
+        return getattr(self.session, "core", None)
 
     # -- pools ---------------------------------------------------------------------------------------------
 

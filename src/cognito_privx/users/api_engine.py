@@ -16,7 +16,8 @@ import row is run, paced and retried.
   limiter after a jittered pause (:class:`_PacedGateway`, never failed). ``--rate`` is a ceiling. Every other call
   of a row is repeated on throttling by ``PoolUsers.call`` (:mod:`cognito_privx.users.calls`).
 - **Concurrency that follows the rate** (:class:`~cognito_privx.users.concurrency.Crew`): threads are added as
-  the rate x the fastest recent row's time asks (Little's law, sized as BBR sizes its window), up to ``--workers``,
+  the rate x a row's time asks (Little's law; the rows' average, at most 1.5x the fastest row's, as BBR bounds its
+  window by the fastest round trip), up to ``--workers``,
   and leave when the rate needs far fewer.
 - **Stops.** Cognito's daily invite-email cap (``LimitExceededException``) and Ctrl-C start no further row; rows
   never started are reported as "not attempted", not failed (the rest of the file as one count, not read). A
